@@ -1,0 +1,104 @@
+import { Command, Option } from 'commander';
+import type { RawOptions } from './options.js';
+import type { CommandIo } from './commands/run.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const EXAMPLES = `
+Examples:
+  # Scripted run: everything from flags, no questions
+  $ entra-pim-setup --tenant-id $TENANT --app-id $KEYCLOAK_APP_ID --group tenant-admin \\
+      --app-role tenant-admin --eligible alice@contoso.com,bob@contoso.com --end 2027-03-31 --yes
+
+  # Audit in a pipeline: read-only, exit 2 when the tenant has drifted
+  $ entra-pim-setup audit --tenant-id $TENANT --app-id $KEYCLOAK_APP_ID --group tenant-admin \\
+      --app-role tenant-admin --eligible alice@contoso.com --end 2027-03-31 --json
+
+Exit codes: 0 done or compliant, 1 error, 2 audit found drift, 130 interrupted.
+Secrets are read only from the environment (AZURE_CLIENT_SECRET, ENTRA_PIM_ACCESS_TOKEN,
+KEYCLOAK_CLIENT_SECRET, KEYCLOAK_PASSWORD) or files, never from flags.`;
+
+/** Adds the options shared by `run` and `audit`. Each takes its environment variable when the flag is absent. */
+function addRunOptions(cmd: Command): Command {
+  const opt = (flags: string, description: string, env?: string) => {
+    const o = new Option(flags, description);
+    return env ? o.env(env) : o;
+  };
+  return cmd
+    .addOption(opt('--tenant-id <guid>', 'directory (tenant) id', 'AZURE_TENANT_ID'))
+    .addOption(opt('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china (default: global)', 'ENTRA_PIM_CLOUD'))
+    .addOption(opt('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)', 'ENTRA_PIM_GRAPH_ENDPOINT'))
+    .addOption(
+      opt('--auth <method>', 'sign-in: browser, device-code, client-secret, client-certificate, azure-cli, managed-identity, workload-identity, access-token', 'ENTRA_PIM_AUTH'),
+    )
+    .addOption(opt('--app-id <guid>', 'application (client) id of the Keycloak app in Entra', 'ENTRA_PIM_APP_ID'))
+    .addOption(opt('--app-name <name>', 'display name of the Keycloak enterprise app (instead of --app-id)', 'ENTRA_PIM_APP_NAME'))
+    .addOption(opt('--group <name|id>', 'the admin group (display name or object id; default: tenant-admin)', 'ENTRA_PIM_GROUP'))
+    .addOption(opt('--app-role <value>', 'assign the group with this app role (default: default access)', 'ENTRA_PIM_APP_ROLE'))
+    .addOption(new Option('--eligible <users>', 'users to make eligible: UPNs or object ids, comma-separated, repeatable').argParser(collect))
+    .addOption(opt('--start <date>', 'start of the eligibility (default: now); YYYY-MM-DD or ISO date-time, UTC', 'ENTRA_PIM_START'))
+    .addOption(opt('--end <date>', 'end of the eligibility; a bare date means the end of that day (UTC)', 'ENTRA_PIM_END'))
+    .addOption(opt('--duration <iso>', 'length of the eligibility instead of --end, in days or hours (P90D, PT12H)', 'ENTRA_PIM_DURATION'))
+    .addOption(opt('--justification <text>', 'justification recorded with each PIM request', 'ENTRA_PIM_JUSTIFICATION'))
+    .addOption(opt('--activation-max <iso>', 'longest activation, ISO duration up to PT24H (PT8H or less recommended)'))
+    .addOption(new Option('--require-justification', 'activation requires a justification'))
+    .addOption(new Option('--no-require-justification', 'activation does not require a justification'))
+    .addOption(new Option('--require-mfa', 'activation requires multi-factor authentication'))
+    .addOption(new Option('--no-require-mfa', 'activation does not require MFA'))
+    .addOption(new Option('--require-approval', 'activation requires approval (needs --approver)'))
+    .addOption(new Option('--no-require-approval', 'activation needs no approval'))
+    .addOption(new Option('--approver <user|group>', 'approver: UPN, group name or object id (repeatable)').argParser(collect))
+    .addOption(new Option('--allow-empty', 'empty the group even when nobody will be eligible afterwards'))
+    .addOption(opt('--keycloak-url <url>', 'Keycloak base URL, e.g. https://sso.example.com', 'KEYCLOAK_URL'))
+    .addOption(opt('--keycloak-realm <realm>', "the tenant's realm", 'KEYCLOAK_REALM'))
+    .addOption(opt('--keycloak-idp-alias <alias>', 'alias of the Entra identity provider (default: detected)', 'KEYCLOAK_IDP_ALIAS'))
+    .addOption(opt('--keycloak-group <path>', 'group that grants admin rights (default: /tenant-admin)', 'KEYCLOAK_GROUP'))
+    .addOption(opt('--keycloak-role <role>', 'check a realm role or clientId.role instead of a group', 'KEYCLOAK_ROLE'))
+    .addOption(opt('--keycloak-client-id <id>', 'service account client (secret in KEYCLOAK_CLIENT_SECRET)', 'KEYCLOAK_CLIENT_ID'))
+    .addOption(opt('--keycloak-username <user>', 'admin user (password in KEYCLOAK_PASSWORD)', 'KEYCLOAK_USERNAME'))
+    .addOption(opt('--keycloak-auth-realm <realm>', 'realm to authenticate in (default: master)', 'KEYCLOAK_AUTH_REALM'))
+    .addOption(opt('--keycloak-ca-file <file>', 'PEM file of a private CA for Keycloak', 'KEYCLOAK_CA_FILE'))
+    .addOption(new Option('--fix-keycloak', 'create or repair the identity-provider mapper (syncMode FORCE)'))
+    .addOption(new Option('--skip-keycloak', 'do not check Keycloak (leaves a warning)'))
+    .addOption(new Option('-y, --yes', 'confirm every change, including removing standing members'))
+    .addOption(new Option('--non-interactive', 'never ask; fail naming the flag that is missing'))
+    .addOption(new Option('--dry-run', 'plan only, send no write (same as audit)'))
+    .addOption(new Option('--json', 'print one JSON document on stdout'))
+    .addOption(opt('--journal <file>', 'journal of every write (default: entra-pim-setup-journal-<time>.jsonl here)', 'ENTRA_PIM_JOURNAL'))
+    .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+    .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
+    .addOption(new Option('--no-color', 'no colour'))
+    .addHelpText('after', EXAMPLES);
+}
+
+/** Builds the commander program; each action imports its command module on demand. */
+export function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
+  const program = new Command('entra-pim-setup')
+    .description('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.')
+    .version(io.version, '-V, --version')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions, cmd: Command) => {
+    const raw = { ...(cmd.optsWithGlobals?.() ?? opts) } as RawOptions & { eligible?: string[] };
+    if (!raw.eligible && io.env.ENTRA_PIM_ELIGIBLE) raw.eligible = [io.env.ENTRA_PIM_ELIGIBLE];
+    if (!raw.approver && io.env.ENTRA_PIM_APPROVER) raw.approver = [io.env.ENTRA_PIM_APPROVER];
+    const { runCommand } = await import('./commands/run.js');
+    setExit(await runCommand(mode, raw, io));
+  };
+
+  addRunOptions(
+    program
+      .command('run', { isDefault: true })
+      .description('configure Entra (and check Keycloak): the default command')
+      .action(runAction('run')),
+  );
+  addRunOptions(
+    program
+      .command('audit')
+      .description('read-only: report what is compliant and what would change; exit 2 on drift')
+      .action(runAction('audit')),
+  );
+  return program;
+}

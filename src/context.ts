@@ -1,0 +1,53 @@
+import type { GraphApi } from './graph/graph-api.js';
+import type { Journal } from './journal.js';
+import type { Logger } from './ui/log.js';
+import type { Prompter } from './ui/prompt.js';
+import type { Facts } from './steps/facts.js';
+import type { RunMode } from './plan/types.js';
+import type { KeycloakSettings } from './keycloak/settings.js';
+import type { KeycloakApi } from './keycloak/keycloak-api.js';
+
+/** Policy settings the pim-policy step enforces; undefined means "leave as is". */
+export interface PolicySettings {
+  activationMax?: string;
+  requireJustification?: boolean;
+  requireMfa?: boolean;
+  requireApproval?: boolean;
+  /** Users or groups (UPN, object id or group name) who approve activations. */
+  approvers: string[];
+}
+
+/** Every input of a run, resolved (flag, then environment, then prompt, then default) and validated. */
+export interface RunOptions {
+  mode: RunMode;
+  tenantId: string;
+  appId?: string;
+  appName?: string;
+  group: string;
+  appRole?: string;
+  eligible: string[];
+  /** Start of the eligibility window; undefined means "now". */
+  start?: Date;
+  end?: Date;
+  duration?: string;
+  justification: string;
+  policy: PolicySettings;
+  allowEmpty: boolean;
+  yes: boolean;
+  interactive: boolean;
+  skipKeycloak: boolean;
+  keycloak?: KeycloakSettings;
+  fixKeycloak: boolean;
+}
+
+/** What every step receives: clients, inputs and the facts earlier steps learned. */
+export interface RunContext {
+  options: RunOptions;
+  graph: GraphApi;
+  keycloak?: KeycloakApi;
+  journal: Journal;
+  log: Logger;
+  prompt: Prompter;
+  facts: Facts;
+  now(): Date;
+}

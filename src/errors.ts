@@ -1,0 +1,62 @@
+/** Exit codes shared by every command (only bin/ calls process.exit). */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  drift: 2,
+  interrupted: 130,
+} as const;
+
+/** Bad input: a flag, variable or file value that is not allowed. Printed as one line, exit 1. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The user declined or interrupted; nothing more is sent. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+/** A Graph call failed after retries. */
+export class GraphRequestError extends Error {
+  override name = 'GraphRequestError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    readonly method: string,
+    readonly url: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A Keycloak admin API call failed. */
+export class KeycloakError extends Error {
+  override name = 'KeycloakError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A run was stopped with a message for the user (e.g. prerequisites failed); the report is still printed. */
+export class StopError extends Error {
+  override name = 'StopError';
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.error,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps any thrown value to an exit code. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof InterruptedError) return ExitCode.interrupted;
+  if (err instanceof StopError) return err.exitCode;
+  if (err && typeof err === 'object' && (err as { name?: string }).name === 'ExitPromptError') return ExitCode.interrupted;
+  return ExitCode.error;
+}

@@ -1,0 +1,152 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import type { Logger } from '../ui/log.js';
+import { pathOfUrl as pathOf } from '../ui/url.js';
+
+/** Source of bearer tokens; `force` asks for a fresh one after a 401. */
+export interface TokenSource {
+  getToken(force: boolean): Promise<string>;
+}
+
+export interface ResilienceOptions {
+  /** Attempts per request, first one included. */
+  maxAttempts: number;
+  /** Per-attempt timeout; a request that never answers is aborted and retried. */
+  timeoutMs: number;
+  /** Requests in flight at once across the whole run. */
+  maxConcurrency: number;
+  /** Base of the exponential backoff when Graph gives no Retry-After. */
+  backoffBaseMs: number;
+  /** The longest Retry-After we wait for; longer asks fail the run with a clear message. */
+  maxRetryAfterMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  log: Logger;
+}
+
+export const DEFAULT_RESILIENCE: Omit<ResilienceOptions, 'log'> = {
+  maxAttempts: 6,
+  timeoutMs: 30_000,
+  maxConcurrency: 4,
+  backoffBaseMs: 500,
+  maxRetryAfterMs: 120_000,
+};
+
+/** Statuses Graph documents as transient. */
+const RETRYABLE = new Set([429, 503, 504]);
+
+/** A counting semaphore: bounds the number of requests in flight. */
+export class Semaphore {
+  private waiting: Array<() => void> = [];
+  private active = 0;
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    return () => {
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+}
+
+/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds. */
+export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential backoff with full jitter: a random wait in [base, base * 2^attempt]. */
+export function backoffMs(attempt: number, baseMs: number, random = Math.random): number {
+  const ceiling = Math.min(30_000, baseMs * 2 ** attempt);
+  return Math.round(baseMs + random() * Math.max(0, ceiling - baseMs));
+}
+
+export class RetryBudgetExceeded extends Error {
+  override name = 'RetryBudgetExceeded';
+}
+
+/**
+ * First link of the Graph client's middleware chain: bounded retries with backoff and jitter
+ * (honouring Retry-After), per-attempt timeouts, one token refresh after a 401, a bound on
+ * requests in flight, and one log line per attempt.
+ */
+export class ResilienceMiddleware implements Middleware {
+  private next?: Middleware;
+  private readonly semaphore: Semaphore;
+  private readonly sleep: (ms: number) => Promise<void>;
+  requests = 0;
+
+  constructor(
+    private readonly opts: ResilienceOptions,
+    private readonly tokens: TokenSource,
+  ) {
+    this.semaphore = new Semaphore(opts.maxConcurrency);
+    this.sleep = opts.sleep ?? ((ms) => delay(ms));
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const method = (context.options?.method ?? 'GET').toUpperCase();
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      const release = await this.semaphore.acquire();
+      const started = performance.now();
+      let failure: unknown;
+      try {
+        context.options = { ...context.options, signal: AbortSignal.timeout(this.opts.timeoutMs) };
+        context.response = undefined;
+        this.requests++;
+        await this.next!.execute(context);
+      } catch (err) {
+        failure = err;
+      } finally {
+        release();
+      }
+      const ms = Math.round(performance.now() - started);
+      const status = context.response?.status;
+      this.opts.log.http(method, url, failure ? describeFailure(failure) : status, ms);
+
+      if (failure === undefined && status === 401 && !refreshed) {
+        // A token can expire mid-run; ask the source for a fresh one once.
+        refreshed = true;
+        await this.tokens.getToken(true);
+        continue;
+      }
+      const transient = failure !== undefined || (status !== undefined && RETRYABLE.has(status));
+      if (!transient) return;
+      if (attempt >= this.opts.maxAttempts) {
+        if (failure !== undefined) {
+          throw new RetryBudgetExceeded(
+            `${method} ${pathOf(url)} failed after ${attempt} attempts: ${describeFailure(failure)}`,
+          );
+        }
+        return; // hand the last 429/5xx to the caller, which reports it
+      }
+      const hinted = retryAfterMs(context.response?.headers.get('retry-after'));
+      if (hinted !== undefined && hinted > this.opts.maxRetryAfterMs) {
+        throw new RetryBudgetExceeded(
+          `${method} ${pathOf(url)}: Graph asked to wait ${Math.round(hinted / 1000)} s (Retry-After); try again later`,
+        );
+      }
+      // Drain the body so the connection can be reused before we wait.
+      await context.response?.arrayBuffer().catch(() => undefined);
+      await this.sleep(hinted ?? backoffMs(attempt - 1, this.opts.backoffBaseMs));
+    }
+  }
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timeout';
+    const cause = (err as { cause?: { code?: string } }).cause;
+    return cause?.code ?? err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,96 @@
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { HttpRequest } from './plan/types.js';
+import { redact } from './ui/redact.js';
+
+/** One line of the journal (JSON Lines). */
+export type JournalEntry =
+  | { type: 'start'; time: string; tool: string; version: string; mode: string; tenantId: string; argv: string[] }
+  | { type: 'before'; time: string; seq: number; target: 'graph' | 'keycloak'; request: HttpRequest; backup?: unknown }
+  | { type: 'after'; time: string; seq: number; ok: boolean; status?: number; message?: string; response?: unknown }
+  | { type: 'end'; time: string; status: string };
+
+/**
+ * Append-only record of every write: the exact request and, for removals, the full record of
+ * what is removed, flushed to disk *before* the request is sent, then the result. `restore`
+ * reads it back. Created 0600; values are redacted, so it never holds secrets.
+ */
+export interface Journal {
+  readonly path: string | undefined;
+  /** Records a write about to be sent; returns its sequence number. */
+  before(target: 'graph' | 'keycloak', request: HttpRequest, backup?: unknown): number;
+  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void;
+  note(entry: JournalEntry): void;
+  close(status: string): void;
+}
+
+/** Default journal name: timestamped, in the working directory. */
+export function defaultJournalPath(now: Date, cwd = process.cwd()): string {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return path.join(cwd, `entra-pim-setup-journal-${stamp}.jsonl`);
+}
+
+/** A journal on disk. The file is only created at the first entry, so audits leave nothing behind. */
+export class FileJournal implements Journal {
+  private fd: number | undefined;
+  private seq = 0;
+  private readonly pending: JournalEntry[] = [];
+
+  constructor(readonly path: string) {}
+
+  private write(entry: JournalEntry): void {
+    if (this.fd === undefined) {
+      // 'a' keeps a re-run with the same --journal appending; 0o600: it holds people's records.
+      this.fd = openSync(this.path, 'a', 0o600);
+      for (const e of this.pending.splice(0)) writeSync(this.fd, JSON.stringify(redact(e)) + '\n');
+    }
+    writeSync(this.fd, JSON.stringify(redact(entry)) + '\n');
+    fsyncSync(this.fd);
+  }
+
+  /** Entries such as `start` wait until there is a write worth journaling. */
+  note(entry: JournalEntry): void {
+    if (this.fd === undefined) this.pending.push(entry);
+    else this.write(entry);
+  }
+
+  before(target: 'graph' | 'keycloak', request: HttpRequest, backup?: unknown): number {
+    const seq = ++this.seq;
+    this.write({ type: 'before', time: new Date().toISOString(), seq, target, request, backup });
+    return seq;
+  }
+
+  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
+    this.write({ type: 'after', time: new Date().toISOString(), seq, ...result });
+  }
+
+  get written(): boolean {
+    return this.fd !== undefined;
+  }
+
+  close(status: string): void {
+    if (this.fd === undefined) return;
+    this.write({ type: 'end', time: new Date().toISOString(), status });
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Collects entries in memory (unit tests). */
+export class MemoryJournal implements Journal {
+  readonly path = undefined;
+  readonly entries: JournalEntry[] = [];
+  private seq = 0;
+  before(target: 'graph' | 'keycloak', request: HttpRequest, backup?: unknown): number {
+    const seq = ++this.seq;
+    this.entries.push(redact({ type: 'before', time: new Date().toISOString(), seq, target, request, backup }));
+    return seq;
+  }
+  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
+    this.entries.push(redact({ type: 'after', time: new Date().toISOString(), seq, ...result }));
+  }
+  note(entry: JournalEntry): void {
+    this.entries.push(redact(entry));
+  }
+  close(): void {}
+}

@@ -1,0 +1,109 @@
+import type { RunContext } from '../context.js';
+import { ExitCode, GraphRequestError, InterruptedError, KeycloakError, StopError, UsageError } from '../errors.js';
+import { SkipStep } from '../steps/common.js';
+import type { RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
+
+/** Progress callbacks (spinners in a terminal, nothing in scripts). */
+export interface RunHooks {
+  stepStarted?(step: Step<RunContext>, phase: 'plan' | 'apply'): void;
+  stepFinished?(step: Step<RunContext>, phase: 'plan' | 'apply', report: StepReport): void;
+  /** Shown the full plan; resolves to false when the user declines. */
+  confirm(plans: StepReport[]): Promise<boolean>;
+}
+
+/** Pure: a step's status from its plan. */
+export function planStatus(plan: StepPlan): StepStatus {
+  if (plan.findings.some((f) => f.severity === 'error')) return 'failed';
+  if (plan.actions.some((a) => a.kind !== 'noop')) return 'would-change';
+  if (plan.findings.some((f) => f.severity === 'warning')) return 'warning';
+  return 'ok';
+}
+
+/** Pure: the overall status of a set of planned steps. */
+export function auditStatus(steps: StepReport[]): RunStatus {
+  if (steps.some((s) => s.findings.some((f) => f.code === 'PLAN_FAILED'))) return 'failed';
+  if (steps.some((s) => s.status === 'failed' || s.status === 'would-change')) return 'drift';
+  return 'compliant';
+}
+
+function isFatal(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof InterruptedError || (err as { name?: string })?.name === 'ExitPromptError';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Plans every step in order: the shared path of audit and run. Nothing here writes. */
+export async function planAll(steps: Step<RunContext>[], ctx: RunContext, hooks?: Partial<RunHooks>): Promise<{ reports: StepReport[]; plans: Map<Step<RunContext>, StepPlan> }> {
+  const reports: StepReport[] = [];
+  const plans = new Map<Step<RunContext>, StepPlan>();
+  for (const step of steps) {
+    hooks?.stepStarted?.(step, 'plan');
+    let report: StepReport;
+    try {
+      const plan = await step.plan(ctx);
+      plans.set(step, plan);
+      report = { id: step.id, title: step.title, status: planStatus(plan), findings: plan.findings, actions: plan.actions };
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      if (err instanceof SkipStep) {
+        report = { id: step.id, title: step.title, status: 'skipped', findings: [{ severity: 'info', code: 'SKIPPED', message: err.message }], actions: [] };
+      } else if (err instanceof GraphRequestError || err instanceof KeycloakError) {
+        report = { id: step.id, title: step.title, status: 'failed', findings: [{ severity: 'error', code: 'PLAN_FAILED', message: err.message }], actions: [] };
+      } else {
+        throw err;
+      }
+    }
+    reports.push(report);
+    hooks?.stepFinished?.(step, 'plan', report);
+  }
+  return { reports, plans };
+}
+
+/**
+ * Audit: plan and report. Run: plan everything first; stop before any write when a step has an
+ * error finding; ask once; then apply step by step, stopping at the first failure.
+ */
+export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks: RunHooks): Promise<RunReport> {
+  const { reports, plans } = await planAll(steps, ctx, hooks);
+  const base = { schemaVersion: 1 as const, mode: ctx.options.mode, tenantId: ctx.options.tenantId, steps: reports, journal: ctx.journal.path };
+  if (ctx.options.mode === 'audit') return { ...base, journal: undefined, status: auditStatus(reports) };
+
+  const blocked = reports.filter((r) => r.status === 'failed');
+  if (blocked.length) {
+    return { ...base, journal: undefined, status: 'failed', error: `nothing was changed: ${blocked.map((b) => b.id).join(', ')} reported errors to fix first` };
+  }
+  const changing = reports.filter((r) => r.status === 'would-change');
+  if (changing.length === 0) return { ...base, journal: undefined, status: 'compliant' };
+
+  if (!(await hooks.confirm(reports))) {
+    throw new StopError('declined: nothing was changed', ExitCode.error);
+  }
+
+  const done: string[] = [];
+  for (const step of steps) {
+    const report = reports.find((r) => r.id === step.id)!;
+    if (report.status !== 'would-change') continue;
+    hooks.stepStarted?.(step, 'apply');
+    try {
+      await step.apply(plans.get(step)!, ctx);
+      report.status = 'changed';
+      done.push(step.id);
+      hooks.stepFinished?.(step, 'apply', report);
+    } catch (err) {
+      if ((err as { name?: string })?.name === 'ExitPromptError') throw err;
+      report.status = 'failed';
+      report.findings.push({
+        severity: 'error',
+        code: 'APPLY_FAILED',
+        message: messageOf(err),
+        fix: 'fix the cause and run the same command again: every change is idempotent, so it resumes where this run stopped',
+      });
+      hooks.stepFinished?.(step, 'apply', report);
+      const summary = done.length ? `completed ${done.join(', ')}; ` : '';
+      return { ...base, status: 'failed', error: `${step.id} failed after ${summary}the journal records every request sent; re-running resumes safely` };
+    }
+  }
+  return { ...base, status: 'changed' };
+}

@@ -1,0 +1,88 @@
+/** An HTTP request exactly as it will be (or was) sent; `url` is relative to the API base. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  body?: unknown;
+}
+
+export type ActionKind = 'create' | 'update' | 'delete' | 'noop';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Something a step observed. `error` blocks writes (run) or means drift (audit). */
+export interface Finding {
+  severity: Severity;
+  code: string;
+  message: string;
+  fix?: string;
+}
+
+/** What happened when an action was applied. */
+export interface ActionResult {
+  ok: boolean;
+  status?: number;
+  message?: string;
+  /** The request actually sent when it differs from the planned one (e.g. policy ids re-read after onboarding). */
+  sent?: HttpRequest;
+}
+
+/** One change a step will make. `noop` actions carry no request: they record what was already right. */
+export interface Action {
+  kind: ActionKind;
+  summary: string;
+  request?: HttpRequest;
+  /** The system the request goes to. */
+  target?: 'graph' | 'keycloak';
+  /** Records to write to the journal before the request is sent (e.g. the full member being removed). */
+  backup?: unknown;
+  result?: ActionResult;
+}
+
+export interface StepPlan {
+  findings: Finding[];
+  actions: Action[];
+}
+
+export type StepId =
+  | 'prerequisites'
+  | 'assignment-required'
+  | 'app-assignment'
+  | 'pim-eligibility'
+  | 'pim-policy'
+  | 'admin-group'
+  | 'keycloak';
+
+export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed' | 'skipped';
+
+/**
+ * A step owns one part of the target state. `plan()` only reads; `apply()` sends the plan's
+ * actions through the context's write gate. Audit and run share `plan()`.
+ */
+export interface Step<C = unknown> {
+  id: StepId;
+  title: string;
+  plan(ctx: C): Promise<StepPlan>;
+  apply(plan: StepPlan, ctx: C): Promise<void>;
+}
+
+export interface StepReport {
+  id: StepId;
+  title: string;
+  status: StepStatus;
+  findings: Finding[];
+  actions: Action[];
+}
+
+export type RunMode = 'run' | 'audit';
+export type RunStatus = 'compliant' | 'changed' | 'drift' | 'failed';
+
+/** The one JSON document printed under `--json` (schemaVersion 1). */
+export interface RunReport {
+  schemaVersion: 1;
+  mode: RunMode;
+  tenantId: string;
+  status: RunStatus;
+  steps: StepReport[];
+  journal?: string;
+  error?: string;
+}

@@ -1,0 +1,78 @@
+import type { RunContext } from '../context.js';
+import { errorText, MAX_PAGE, withQuery } from '../graph/graph-api.js';
+import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
+import { finding, needFact, who } from './common.js';
+import type { DirectoryMember, PimInstance } from './facts.js';
+
+const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
+
+/**
+ * Pure: the members that hold the group standing. A member whose membership comes from an
+ * activated PIM assignment is just-in-time already and stays.
+ */
+export function standingMembers(members: DirectoryMember[], active: PimInstance[]): { standing: DirectoryMember[]; jit: DirectoryMember[] } {
+  const activated = new Set(active.filter((a) => a.assignmentType === 'activated').map((a) => a.principalId));
+  const standing: DirectoryMember[] = [];
+  const jit: DirectoryMember[] = [];
+  for (const m of members) (activated.has(m.id) ? jit : standing).push(m);
+  return { standing, jit };
+}
+
+/**
+ * Empties the admin group of standing members. Each removal is `DELETE …/members/{id}/$ref`
+ * (without `/$ref` Graph would delete the user object itself), sent in `$batch`es of 20, and
+ * the member's full record is journaled before the request goes out.
+ */
+export const adminGroupStep: Step<RunContext> = {
+  id: 'admin-group',
+  title: 'No standing members in the admin group',
+  async plan(ctx): Promise<StepPlan> {
+    const group = needFact(ctx.facts.group, 'the admin group');
+    const members = await ctx.graph.list<DirectoryMember>(withQuery(`/groups/${group.id}/members`, { $select: MEMBER_SELECT, $top: MAX_PAGE }));
+    const { standing, jit } = standingMembers(members, ctx.facts.activeAssignments ?? []);
+    const findings: Finding[] = [];
+    if (jit.length) findings.push(finding('info', 'MEMBERS_ACTIVATED', `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`));
+    if (standing.length === 0) {
+      return { findings, actions: [{ kind: 'noop', summary: `${group.displayName} has no standing members` }] };
+    }
+    findings.push(finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`));
+    const callerId = ctx.facts.caller?.kind === 'user' ? ctx.facts.caller.id : undefined;
+    if (callerId && standing.some((m) => m.id === callerId)) {
+      findings.push(finding('warning', 'CALLER_IS_MEMBER', `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`, 'make yourself eligible with --eligible if you need admin rights later'));
+    }
+    const eligibleAfter = ctx.facts.eligibleAfterRun ?? 0;
+    if (eligibleAfter === 0 && !ctx.options.allowEmpty) {
+      findings.push(
+        finding(
+          'error',
+          'LOCKOUT_GUARD',
+          `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment exists or is planned`,
+          'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
+        ),
+      );
+    }
+    const actions: Action[] = standing.map((m) => ({
+      kind: 'delete',
+      target: 'graph',
+      summary: `remove ${who(m)} from ${group.displayName}`,
+      request: { method: 'DELETE', url: `/groups/${group.id}/members/${m.id}/$ref` },
+      backup: { groupId: group.id, groupName: group.displayName, member: m },
+    }));
+    return { findings, actions };
+  },
+  async apply(plan, ctx) {
+    const deletes = plan.actions.filter((a) => a.request);
+    if (deletes.length === 0) return;
+    const results = await ctx.graph.writeBatch(deletes.map((a) => ({ request: a.request!, backup: a.backup })));
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      // 404: the member is already gone (a re-run, or someone else removed it): the goal holds.
+      const ok = (r.status >= 200 && r.status < 300) || r.status === 404;
+      deletes[i].result = { ok, status: r.status, message: r.status === 404 ? 'already removed' : ok ? undefined : errorText(r) };
+      if (!ok) failed.push(`${deletes[i].summary}: ${errorText(r)}`);
+    });
+    if (failed.length) {
+      throw new Error(`${failed.length} of ${deletes.length} removal(s) failed: ${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''}`);
+    }
+  },
+};

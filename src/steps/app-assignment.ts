@@ -1,0 +1,91 @@
+import type * as MG from '@microsoft/microsoft-graph-types';
+import type { RunContext } from '../context.js';
+import { errorText } from '../graph/graph-api.js';
+import type { Finding, Step, StepPlan } from '../plan/types.js';
+import { DEFAULT_ACCESS_ROLE_ID, finding, needFact } from './common.js';
+
+type AppRole = MG.AppRole & { id: string };
+
+/** Duplicate assignment text Graph answers with (treated as success: the state is already right). */
+const ALREADY_EXISTS = /already exists/i;
+
+/**
+ * Chooses the app role the group gets: `--app-role VALUE` must name an enabled role that allows
+ * users; without it, default access, which is valid only when the app declares no roles.
+ */
+export function chooseAppRole(
+  appRoles: MG.AppRole[],
+  wanted: string | undefined,
+): { role?: AppRole; roleId?: string; label?: string; finding?: Finding } {
+  const userRoles = appRoles.filter((r) => (r.allowedMemberTypes ?? []).includes('User'));
+  const listing = userRoles.map((r) => r.value ?? r.displayName).filter(Boolean).join(', ') || 'none';
+  if (wanted !== undefined) {
+    const role = appRoles.find((r) => r.value === wanted) as AppRole | undefined;
+    if (!role) {
+      return { finding: finding('error', 'APP_ROLE_NOT_FOUND', `--app-role ${wanted}: the app declares no such role (roles for users: ${listing})`, 'create the app role in the app registration, or pass one of the listed values') };
+    }
+    if (role.isEnabled === false) return { finding: finding('error', 'APP_ROLE_DISABLED', `--app-role ${wanted}: the role is disabled`, 'enable it in the app registration') };
+    if (!(role.allowedMemberTypes ?? []).includes('User')) {
+      return { finding: finding('error', 'APP_ROLE_NOT_FOR_USERS', `--app-role ${wanted}: the role allows ${(role.allowedMemberTypes ?? []).join(', ')}, not users and groups`, 'set "Allowed member types" to include Users/Groups') };
+    }
+    return { role, roleId: role.id, label: `app role ${wanted}` };
+  }
+  // Non-gallery SAML apps carry built-in roles with a null value (User, msiam_access): the
+  // portal assigns "User" for them, so they do not count as declared roles.
+  const declared = appRoles.filter((r) => r.value);
+  if (declared.length) {
+    return { finding: finding('error', 'DEFAULT_ACCESS_NOT_ALLOWED', `the app declares app roles (${declared.map((r) => r.value).join(', ')}), so default access cannot be assigned`, 'pass --app-role with the role that grants admin rights') };
+  }
+  const builtInUser = appRoles.find((r) => r.displayName === 'User' && (r.allowedMemberTypes ?? []).includes('User') && r.isEnabled !== false);
+  if (builtInUser?.id) return { roleId: builtInUser.id, label: 'the built-in User role' };
+  return { roleId: DEFAULT_ACCESS_ROLE_ID, label: 'default access' };
+}
+
+/** Assigns the admin group to the Keycloak enterprise app (app role or default access). */
+export const appAssignmentStep: Step<RunContext> = {
+  id: 'app-assignment',
+  title: 'Group assigned to the enterprise app',
+  async plan(ctx): Promise<StepPlan> {
+    const sp = needFact(ctx.facts.servicePrincipal, 'the enterprise app');
+    const group = needFact(ctx.facts.group, 'the admin group');
+    const choice = chooseAppRole(sp.appRoles ?? [], ctx.options.appRole);
+    if (choice.finding) return { findings: [choice.finding], actions: [] };
+    if (choice.role) ctx.facts.appRole = choice.role;
+    const existing = await ctx.graph.list<MG.AppRoleAssignment>(`/groups/${group.id}/appRoleAssignments`);
+    const toApp = existing.filter((a) => a.resourceId === sp.id);
+    if (toApp.some((a) => a.appRoleId === choice.roleId)) {
+      return { findings: [], actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }] };
+    }
+    const findings: Finding[] = [];
+    if (toApp.length) {
+      findings.push(finding('warning', 'GROUP_OTHER_ASSIGNMENT', `${group.displayName} is also assigned to ${sp.displayName} with other role id(s) ${toApp.map((a) => a.appRoleId).join(', ')}; left as is`));
+    }
+    return {
+      findings,
+      actions: [
+        {
+          kind: 'create',
+          target: 'graph',
+          summary: `assign ${group.displayName} to ${sp.displayName} with ${choice.label}`,
+          request: {
+            method: 'POST',
+            url: `/servicePrincipals/${sp.id}/appRoleAssignedTo`,
+            body: { principalId: group.id, resourceId: sp.id, appRoleId: choice.roleId },
+          },
+        },
+      ],
+    };
+  },
+  async apply(plan, ctx) {
+    for (const action of plan.actions) {
+      if (!action.request) continue;
+      const res = await ctx.graph.write(action.request);
+      if (res.status === 400 && ALREADY_EXISTS.test(errorText(res))) {
+        action.result = { ok: true, status: res.status, message: 'already assigned' };
+        continue;
+      }
+      action.result = { ok: res.status < 300, status: res.status };
+      if (!action.result.ok) throw ctx.graph.error(action.request, res);
+    }
+  },
+};

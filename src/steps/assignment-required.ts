@@ -1,0 +1,37 @@
+import type { RunContext } from '../context.js';
+import type { Step, StepPlan } from '../plan/types.js';
+import { finding, needFact } from './common.js';
+
+/**
+ * "Assignment required" on the enterprise app: only principals with an app role assignment
+ * (direct, or through direct group membership) can sign in; everyone else gets AADSTS50105.
+ */
+export const assignmentRequiredStep: Step<RunContext> = {
+  id: 'assignment-required',
+  title: 'Assignment required on the enterprise app',
+  async plan(ctx): Promise<StepPlan> {
+    const sp = needFact(ctx.facts.servicePrincipal, 'the enterprise app');
+    if (sp.appRoleAssignmentRequired) {
+      return { findings: [], actions: [{ kind: 'noop', summary: `${sp.displayName}: assignment is already required` }] };
+    }
+    return {
+      findings: [finding('info', 'ASSIGNMENT_NOT_REQUIRED', `${sp.displayName}: any user of the tenant can sign in to Keycloak today`)],
+      actions: [
+        {
+          kind: 'update',
+          target: 'graph',
+          summary: `${sp.displayName}: set appRoleAssignmentRequired = true (only assigned users and groups can sign in)`,
+          request: { method: 'PATCH', url: `/servicePrincipals/${sp.id}`, body: { appRoleAssignmentRequired: true } },
+        },
+      ],
+    };
+  },
+  async apply(plan, ctx) {
+    for (const action of plan.actions) {
+      if (!action.request) continue;
+      const res = await ctx.graph.write(action.request);
+      action.result = { ok: res.status < 300, status: res.status };
+      if (!action.result.ok) throw ctx.graph.error(action.request, res);
+    }
+  },
+};

@@ -1,0 +1,70 @@
+import type * as MG from '@microsoft/microsoft-graph-types';
+
+/** A directory object as listed in group members/owners. */
+export interface DirectoryMember {
+  id: string;
+  '@odata.type'?: string;
+  displayName?: string | null;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+  accountEnabled?: boolean | null;
+  userType?: string | null;
+}
+
+export interface EligibleUser {
+  /** As given on the command line. */
+  input: string;
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+}
+
+/** A PIM schedule instance (eligibility or active assignment) as Graph returns it. */
+export interface PimInstance {
+  id: string;
+  principalId: string;
+  groupId: string;
+  accessId: 'member' | 'owner';
+  startDateTime?: string | null;
+  endDateTime?: string | null;
+  assignmentType?: 'assigned' | 'activated' | string;
+  memberType?: string;
+}
+
+export interface PolicyRule {
+  '@odata.type': string;
+  id: string;
+  target?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * What earlier steps learned and later steps rely on. Filled by `plan()` (reads only), so
+ * audit and run see the same facts. Absent values mean the step that finds them failed.
+ */
+export interface Facts {
+  tenantId?: string;
+  servicePrincipal?: MG.ServicePrincipal & { id: string; appId: string };
+  application?: MG.Application | null;
+  /** `oidc`, `saml` or `unknown`, from the SP's preferredSingleSignOnMode and the registration. */
+  ssoMode?: 'oidc' | 'saml' | 'unknown';
+  group?: MG.Group & { id: string; displayName: string };
+  /** The app role the group is assigned to (undefined = default access). */
+  appRole?: MG.AppRole & { id: string };
+  eligibleUsers?: EligibleUser[];
+  /** Whether the group is already onboarded to PIM for Groups. */
+  onboarded?: boolean;
+  /** Current eligibility schedule instances for the group (member access). */
+  eligibilities?: PimInstance[];
+  /** Current active assignment instances for the group (member access). */
+  activeAssignments?: PimInstance[];
+  /** Member policy rules as read now (ids change after onboarding: re-read before writing). */
+  memberPolicyId?: string;
+  memberPolicyRules?: PolicyRule[];
+  /** The activation maximum the policy will have after this run (ISO duration), for Keycloak session checks. */
+  activationMax?: string;
+  /** Number of eligibility assignments that will exist for the group after this run. */
+  eligibleAfterRun?: number;
+  /** Caller identity for reports. */
+  caller?: { kind: 'user' | 'app'; id?: string; name?: string };
+}

@@ -1,0 +1,23 @@
+import type { RunContext } from '../context.js';
+import type { Step } from '../plan/types.js';
+import { adminGroupStep } from './admin-group.js';
+import { appAssignmentStep } from './app-assignment.js';
+import { assignmentRequiredStep } from './assignment-required.js';
+import { keycloakStep } from './keycloak.js';
+import { pimEligibilityStep } from './pim-eligibility.js';
+import { pimPolicyStep } from './pim-policy.js';
+import { prerequisitesStep } from './prerequisites.js';
+
+/**
+ * The steps in the order they are applied. Standing members are removed last: eligibility and
+ * policy exist first, so a run cut short never leaves the group with nobody able to get in.
+ */
+export const STEPS: Step<RunContext>[] = [
+  prerequisitesStep,
+  assignmentRequiredStep,
+  appAssignmentStep,
+  pimEligibilityStep,
+  pimPolicyStep,
+  adminGroupStep,
+  keycloakStep,
+];

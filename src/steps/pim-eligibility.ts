@@ -1,0 +1,229 @@
+import type { RunContext } from '../context.js';
+import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
+import { formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
+import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types.js';
+import { finding, needFact, PIM_GROUP } from './common.js';
+import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
+import { loadMemberPolicy } from './pim-policy.js';
+
+/** A PIM for Groups schedule as listed by eligibilitySchedules. */
+export interface PimSchedule {
+  id: string;
+  principalId: string;
+  groupId: string;
+  accessId: string;
+  status?: string;
+  scheduleInfo?: { startDateTime?: string | null; expiration?: { type?: string; endDateTime?: string | null; duration?: string | null } };
+}
+
+export interface Window {
+  start: Date;
+  end: Date;
+  /** How much earlier an existing end may be and still count as covering (re-runs of --duration). */
+  toleranceMs: number;
+  source: 'end' | 'duration' | 'policy';
+}
+
+const DAY = 86_400_000;
+
+/** Statuses of a 201 that mean the request did not take effect. */
+const FAILED_STATUSES = new Set(['Failed', 'Denied', 'Canceled', 'Revoked']);
+
+/**
+ * The eligibility window: from --start (default now) to --end, or start + --duration, or
+ * start + the policy's maximum. A duration-based end moves with "now", so an existing
+ * eligibility ending within a day of it still counts as covering the window.
+ */
+export function eligibilityWindow(
+  opts: { start?: Date; end?: Date; duration?: string },
+  now: Date,
+  rule: PolicyRule | undefined,
+): Window | Finding {
+  const start = opts.start ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
+  if (opts.end) return { start, end: opts.end, toleranceMs: 1000, source: 'end' };
+  if (opts.duration) return { start, end: new Date(start.getTime() + parseDuration(opts.duration)), toleranceMs: DAY, source: 'duration' };
+  if (rule?.isExpirationRequired && rule.maximumDuration) {
+    return { start, end: new Date(start.getTime() + parseDuration(String(rule.maximumDuration))), toleranceMs: DAY, source: 'policy' };
+  }
+  return finding('error', 'ELIGIBILITY_END_MISSING', 'the group policy allows permanent eligibility, but this tool only creates time-bound ones', 'pass --end DATE or --duration P90D');
+}
+
+/** Checks the window against the live Expiration_Admin_Eligibility rule before anything is sent. */
+export function checkWindow(w: Window, rule: PolicyRule | undefined, now: Date): Finding[] {
+  const out: Finding[] = [];
+  if (w.end.getTime() <= w.start.getTime()) {
+    out.push(finding('error', 'ELIGIBILITY_END_BEFORE_START', `the eligibility would end (${w.end.toISOString()}) before it starts (${w.start.toISOString()})`, 'pass a later --end'));
+  }
+  if (w.end.getTime() <= now.getTime()) {
+    out.push(finding('error', 'ELIGIBILITY_END_PAST', `--end ${w.end.toISOString()} is in the past`, 'pass a future --end'));
+  }
+  if (rule?.isExpirationRequired && rule.maximumDuration) {
+    const max = parseDuration(String(rule.maximumDuration));
+    const length = w.end.getTime() - w.start.getTime();
+    if (length > max) {
+      out.push(
+        finding(
+          'error',
+          'ELIGIBILITY_TOO_LONG',
+          `the eligibility window (${humanDuration(length)}) is longer than the group policy allows (${humanDuration(max)}, ${rule.maximumDuration}); Graph would refuse it with ExpirationRule`,
+          `pass --end on or before ${new Date(w.start.getTime() + max).toISOString()}, or --duration ${formatDuration(max)} or less`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function scheduleEnd(s: PimSchedule): Date | null {
+  const exp = s.scheduleInfo?.expiration;
+  if (!exp || exp.type === 'noExpiration') return null;
+  if (exp.endDateTime) return new Date(exp.endDateTime);
+  const start = s.scheduleInfo?.startDateTime;
+  if (exp.duration && start) return new Date(new Date(start).getTime() + parseDuration(exp.duration));
+  return null;
+}
+
+export type EligibilityDecision =
+  | { user: EligibleUser; kind: 'create' }
+  | { user: EligibleUser; kind: 'update'; currentEnd: Date }
+  | { user: EligibleUser; kind: 'noop'; currentEnd: Date | null };
+
+/** Pure: create for users without an eligibility, extend shorter ones, keep covering ones. */
+export function diffEligibility(users: EligibleUser[], schedules: PimSchedule[], w: Window): EligibilityDecision[] {
+  return users.map((user) => {
+    const existing = schedules.filter((s) => s.principalId === user.id && s.accessId === 'member');
+    if (existing.length === 0) return { user, kind: 'create' };
+    const ends = existing.map(scheduleEnd);
+    if (ends.some((e) => e === null)) return { user, kind: 'noop', currentEnd: null };
+    const latest = new Date(Math.max(...(ends as Date[]).map((e) => e.getTime())));
+    if (latest.getTime() >= w.end.getTime() - w.toleranceMs) return { user, kind: 'noop', currentEnd: latest };
+    return { user, kind: 'update', currentEnd: latest };
+  });
+}
+
+function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'adminUpdate', w: Window, justification: string): HttpRequest {
+  return {
+    method: 'POST',
+    url: `${PIM_GROUP}/eligibilityScheduleRequests`,
+    body: {
+      accessId: 'member',
+      principalId: userId,
+      groupId,
+      action,
+      scheduleInfo: {
+        startDateTime: w.start.toISOString(),
+        expiration: { type: 'afterDateTime', endDateTime: w.end.toISOString() },
+      },
+      justification,
+    },
+  };
+}
+
+/** Reads the group's PIM state into facts: schedules, active assignments, onboarded or not. */
+async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedule[]> {
+  const filter = { $filter: `groupId eq ${odataString(groupId)}` };
+  const [schedules, active] = await Promise.all([
+    ctx.graph.list<PimSchedule>(withQuery(`${PIM_GROUP}/eligibilitySchedules`, filter)),
+    ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
+  ]);
+  const now = ctx.now().getTime();
+  ctx.facts.activeAssignments = active.filter((a) => a.accessId === 'member');
+  ctx.facts.eligibilities = schedules
+    .filter((s) => s.accessId === 'member')
+    .filter((s) => {
+      const end = scheduleEnd(s);
+      return end === null || end.getTime() > now;
+    })
+    .map((s) => ({ id: s.id, principalId: s.principalId, groupId: s.groupId, accessId: 'member', startDateTime: s.scheduleInfo?.startDateTime, endDateTime: scheduleEnd(s)?.toISOString() ?? null }));
+  // PIM lists nothing for a group that was never onboarded; after onboarding even standing
+  // members show up as "assigned" instances.
+  ctx.facts.onboarded = schedules.length > 0 || active.length > 0;
+  return schedules;
+}
+
+/** Time-bound eligible member assignments in PIM for Groups (onboarding the group if needed). */
+export const pimEligibilityStep: Step<RunContext> = {
+  id: 'pim-eligibility',
+  title: 'PIM for Groups eligible assignments',
+  async plan(ctx): Promise<StepPlan> {
+    const group = needFact(ctx.facts.group, 'the admin group');
+    const users = needFact(ctx.facts.eligibleUsers, 'the eligible users');
+    const findings: Finding[] = [];
+    const [schedules, policy] = await Promise.all([readPimState(ctx, group.id), loadMemberPolicy(ctx, group.id)]);
+    ctx.facts.memberPolicyId = policy.policyId;
+    ctx.facts.memberPolicyRules = policy.rules;
+    const rule = policy.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
+    const now = ctx.now();
+    const current = (ctx.facts.eligibilities ?? []).length;
+
+    if (users.length === 0) {
+      ctx.facts.eligibleAfterRun = current;
+      findings.push(
+        current
+          ? finding('info', 'ELIGIBLE_NONE_GIVEN', `no --eligible users given; ${current} eligible assignment(s) exist`)
+          : finding('warning', 'ELIGIBLE_NONE', 'nobody is eligible for the group, so nobody can become admin through PIM', 'pass --eligible user@domain,…'),
+      );
+      return { findings, actions: [{ kind: 'noop', summary: 'no eligible users requested' }] };
+    }
+
+    const w = eligibilityWindow(ctx.options, now, rule);
+    if ('severity' in w) return { findings: [w], actions: [] };
+    const problems = checkWindow(w, rule, now);
+    if (problems.length) return { findings: problems, actions: [] };
+
+    const decisions = diffEligibility(users, schedules, w);
+    const fresh = decisions.filter((d) => d.kind === 'create').length;
+    ctx.facts.eligibleAfterRun = current + fresh;
+    if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
+      findings.push(finding('info', 'PIM_ONBOARDS', `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`));
+    }
+    const until = w.end.toISOString();
+    const actions: Action[] = decisions.map((d) => {
+      if (d.kind === 'noop') {
+        return { kind: 'noop', summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}` };
+      }
+      if (d.kind === 'update') {
+        return {
+          kind: 'update',
+          target: 'graph',
+          summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
+          request: requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification),
+        };
+      }
+      return {
+        kind: 'create',
+        target: 'graph',
+        summary: `make ${d.user.userPrincipalName} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
+        request: requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification),
+      };
+    });
+    const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
+    if (permanent.length) {
+      findings.push(finding('warning', 'ELIGIBLE_PERMANENT', `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`, 'review these assignments in PIM'));
+    }
+    return { findings, actions };
+  },
+  async apply(plan, ctx) {
+    for (const action of plan.actions) {
+      if (!action.request) continue;
+      let request = action.request;
+      let res = await ctx.graph.write(request);
+      if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists') {
+        // The schedule appeared since the plan was read (or an earlier run was cut short):
+        // extend it in place instead of failing.
+        request = { ...request, body: { ...(request.body as object), action: 'adminUpdate' } };
+        res = await ctx.graph.write(request);
+      }
+      const body = res.body as { status?: string; targetScheduleId?: string } | undefined;
+      const ok = res.status < 300 && !FAILED_STATUSES.has(body?.status ?? '');
+      action.result = { ok, status: res.status, message: body?.status, sent: request !== action.request ? request : undefined };
+      if (res.status >= 300) throw ctx.graph.error(request, res);
+      if (!ok) throw new Error(`${action.summary}: PIM answered ${res.status} but the request status is ${body?.status}`);
+      if (body?.targetScheduleId) {
+        // A new schedule can 404 for a moment (eventual consistency); wait until it is readable
+        // so the next step (and a re-run) sees it.
+        await ctx.graph.get(`${PIM_GROUP}/eligibilitySchedules/${body.targetScheduleId}`, { notFoundRetries: 6 });
+      }
+    }
+  },
+};

@@ -1,0 +1,251 @@
+import type { PolicySettings, RunContext } from '../context.js';
+import { odataString, withQuery } from '../graph/graph-api.js';
+import { humanDuration, parseDuration } from '../plan/duration.js';
+import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
+import { finding, isGuid, needFact } from './common.js';
+import type { PolicyRule } from './facts.js';
+
+const RULE_TYPE = {
+  expiration: '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+  enablement: '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
+  approval: '#microsoft.graph.unifiedRoleManagementPolicyApprovalRule',
+};
+
+/** The default activation maximum of a PIM for Groups policy (graph-api.md §9). */
+export const DEFAULT_ACTIVATION_MAX = 'PT8H';
+
+/** Above this, Microsoft's Graph overview says activation is not supported (portal allows 24 h). */
+const RECOMMENDED_MAX_MS = 8 * 3600_000;
+
+interface PolicyAssignment {
+  id: string;
+  policyId: string;
+  policy?: { id: string; rules?: PolicyRule[] };
+}
+
+/**
+ * Reads the group's member policy. Its ids change when the group is onboarded to PIM, so
+ * anything that writes re-reads it first instead of trusting an id from the plan.
+ */
+export async function loadMemberPolicy(ctx: RunContext, groupId: string): Promise<{ policyId: string; rules: PolicyRule[] }> {
+  const url = withQuery('/policies/roleManagementPolicyAssignments', {
+    $filter: `scopeId eq ${odataString(groupId)} and scopeType eq 'Group' and roleDefinitionId eq 'member'`,
+    $expand: 'policy($expand=rules)',
+  });
+  const assignments = await ctx.graph.list<PolicyAssignment>(url);
+  const a = assignments[0];
+  if (!a) throw new Error(`no PIM member policy found for group ${groupId}`);
+  return { policyId: a.policyId ?? a.policy?.id, rules: a.policy?.rules ?? [] };
+}
+
+/** Principal reference for an approver in an approval stage. */
+export interface ApproverRef {
+  kind: 'user' | 'group';
+  id: string;
+  label: string;
+}
+
+function ruleOf(rules: PolicyRule[], id: string): PolicyRule | undefined {
+  return rules.find((r) => r.id === id);
+}
+
+/** Canonical form for comparing approvers regardless of order. */
+function approverKey(list: unknown): string {
+  const arr = Array.isArray(list) ? (list as Array<Record<string, unknown>>) : [];
+  return arr
+    .map((a) => `${a['@odata.type']}:${a.userId ?? a.groupId ?? ''}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * The rules to PATCH so the policy matches the settings: full rule bodies (each with its
+ * derived @odata.type, id and target, which Graph requires), only for rules that differ.
+ */
+export function diffPolicyRules(current: PolicyRule[], desired: PolicySettings, approvers: ApproverRef[]): PolicyRule[] {
+  const patches: PolicyRule[] = [];
+  const expiration = ruleOf(current, 'Expiration_EndUser_Assignment');
+  if (desired.activationMax !== undefined) {
+    const want = parseDuration(desired.activationMax);
+    const have = expiration?.maximumDuration ? parseDuration(String(expiration.maximumDuration)) : undefined;
+    if (!expiration || expiration.isExpirationRequired !== true || have !== want) {
+      patches.push({
+        '@odata.type': RULE_TYPE.expiration,
+        id: 'Expiration_EndUser_Assignment',
+        isExpirationRequired: true,
+        maximumDuration: desired.activationMax,
+        target: expiration?.target ?? defaultTarget('EndUser', 'Assignment'),
+      });
+    }
+  }
+  const enablement = ruleOf(current, 'Enablement_EndUser_Assignment');
+  if (desired.requireJustification !== undefined || desired.requireMfa !== undefined) {
+    const have = new Set((enablement?.enabledRules as string[] | undefined) ?? []);
+    const want = new Set(have);
+    const toggle = (name: string, on: boolean | undefined) => {
+      if (on === true) want.add(name);
+      if (on === false) want.delete(name);
+    };
+    toggle('Justification', desired.requireJustification);
+    toggle('MultiFactorAuthentication', desired.requireMfa);
+    if (want.size !== have.size || [...want].some((r) => !have.has(r))) {
+      patches.push({
+        '@odata.type': RULE_TYPE.enablement,
+        id: 'Enablement_EndUser_Assignment',
+        enabledRules: [...want].sort(),
+        target: enablement?.target ?? defaultTarget('EndUser', 'Assignment'),
+      });
+    }
+  }
+  const approval = ruleOf(current, 'Approval_EndUser_Assignment');
+  if (desired.requireApproval !== undefined) {
+    const setting = (approval?.setting ?? {}) as Record<string, unknown>;
+    const stages = (setting.approvalStages as Array<Record<string, unknown>> | undefined) ?? [];
+    const primary = desired.requireApproval
+      ? approvers.map((a) =>
+          a.kind === 'user'
+            ? { '@odata.type': '#microsoft.graph.singleUser', userId: a.id }
+            : { '@odata.type': '#microsoft.graph.groupMembers', groupId: a.id },
+        )
+      : [];
+    const same =
+      setting.isApprovalRequired === desired.requireApproval &&
+      (!desired.requireApproval || approverKey(stages[0]?.primaryApprovers) === approverKey(primary));
+    if (!same) {
+      patches.push({
+        '@odata.type': RULE_TYPE.approval,
+        id: 'Approval_EndUser_Assignment',
+        setting: {
+          isApprovalRequired: desired.requireApproval,
+          isApprovalRequiredForExtension: false,
+          isRequestorJustificationRequired: true,
+          approvalMode: 'SingleStage',
+          approvalStages: [
+            {
+              approvalStageTimeOutInDays: 1,
+              isApproverJustificationRequired: true,
+              escalationTimeInMinutes: 0,
+              isEscalationEnabled: false,
+              primaryApprovers: primary,
+              escalationApprovers: [],
+            },
+          ],
+        },
+        target: approval?.target ?? defaultTarget('EndUser', 'Assignment'),
+      });
+    }
+  }
+  return patches;
+}
+
+function defaultTarget(caller: 'EndUser' | 'Admin', level: 'Assignment' | 'Eligibility') {
+  return {
+    '@odata.type': 'microsoft.graph.unifiedRoleManagementPolicyRuleTarget',
+    caller,
+    operations: ['All'],
+    level,
+    inheritableSettings: [],
+    enforcedSettings: [],
+  };
+}
+
+async function resolveApprovers(ctx: RunContext, findings: Finding[]): Promise<ApproverRef[]> {
+  const out: ApproverRef[] = [];
+  for (const input of ctx.options.policy.approvers) {
+    if (isGuid(input)) {
+      const [user, group] = await ctx.graph.getMany<{ id: string; displayName?: string; userPrincipalName?: string }>([
+        withQuery(`/users/${input}`, { $select: 'id,displayName,userPrincipalName' }),
+        withQuery(`/groups/${input}`, { $select: 'id,displayName' }),
+      ]);
+      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
+      else if (group) out.push({ kind: 'group', id: group.id, label: `group ${group.displayName ?? input}` });
+      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group with that object id`));
+    } else if (input.includes('@')) {
+      const user = await ctx.graph.find<{ id: string; userPrincipalName?: string }>(withQuery(`/users/${encodeURIComponent(input)}`, { $select: 'id,userPrincipalName' }));
+      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
+      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no such user`));
+    } else {
+      const groups = await ctx.graph.list<{ id: string; displayName: string }>(withQuery('/groups', { $filter: `displayName eq ${odataString(input)}`, $select: 'id,displayName' }));
+      if (groups.length === 1) out.push({ kind: 'group', id: groups[0].id, label: `group ${input}` });
+      else if (groups.length === 0) findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group by that name`, 'give a UPN, a group name or an object id'));
+      else findings.push(finding('error', 'APPROVER_AMBIGUOUS', `--approver ${input}: ${groups.length} groups have that name (${groups.map((g) => g.id).join(', ')})`, 'pass the object id'));
+    }
+  }
+  return out;
+}
+
+function describePatch(rule: PolicyRule): string {
+  switch (rule.id) {
+    case 'Expiration_EndUser_Assignment':
+      return `activation lasts at most ${humanDuration(parseDuration(String(rule.maximumDuration)))} (${rule.maximumDuration})`;
+    case 'Enablement_EndUser_Assignment': {
+      const rules = rule.enabledRules as string[];
+      return `activation requires ${rules.length ? rules.join(' and ') : 'nothing extra'}`;
+    }
+    case 'Approval_EndUser_Assignment': {
+      const s = rule.setting as { isApprovalRequired: boolean; approvalStages: Array<{ primaryApprovers: unknown[] }> };
+      return s.isApprovalRequired ? `activation requires approval by ${s.approvalStages[0].primaryApprovers.length} approver(s)` : 'activation needs no approval';
+    }
+    default:
+      return rule.id;
+  }
+}
+
+/** The member activation settings of the group's PIM policy. */
+export const pimPolicyStep: Step<RunContext> = {
+  id: 'pim-policy',
+  title: 'PIM activation policy',
+  async plan(ctx): Promise<StepPlan> {
+    const group = needFact(ctx.facts.group, 'the admin group');
+    const findings: Finding[] = [];
+    if (!ctx.facts.memberPolicyRules) {
+      const policy = await loadMemberPolicy(ctx, group.id);
+      ctx.facts.memberPolicyId = policy.policyId;
+      ctx.facts.memberPolicyRules = policy.rules;
+    }
+    const rules = ctx.facts.memberPolicyRules;
+    const desired = ctx.options.policy;
+    const current = ruleOf(rules, 'Expiration_EndUser_Assignment');
+    ctx.facts.activationMax = desired.activationMax ?? (current?.maximumDuration as string | undefined) ?? DEFAULT_ACTIVATION_MAX;
+    if (parseDuration(ctx.facts.activationMax) > RECOMMENDED_MAX_MS) {
+      findings.push(finding('warning', 'ACTIVATION_LONG', `activations may last ${humanDuration(parseDuration(ctx.facts.activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`, 'use --activation-max PT8H or less'));
+    }
+    const approval = ruleOf(rules, 'Approval_EndUser_Assignment')?.setting as { isApprovalRequired?: boolean } | undefined;
+    if (desired.requireApproval === undefined && !approval?.isApprovalRequired) {
+      findings.push(finding('info', 'APPROVAL_OFF', 'activation needs no approval; Microsoft recommends approval for groups that grant admin rights', 'add --require-approval --approver <user or group>'));
+    }
+    const approvers = desired.requireApproval ? await resolveApprovers(ctx, findings) : [];
+    if (desired.requireApproval && ctx.options.policy.approvers.length === 0) {
+      findings.push(finding('error', 'APPROVER_MISSING', '--require-approval needs at least one --approver'));
+    }
+    const patches = diffPolicyRules(rules, desired, approvers);
+    const policyId = ctx.facts.memberPolicyId!;
+    const actions: Action[] = patches.map((rule) => ({
+      kind: 'update',
+      target: 'graph',
+      summary: describePatch(rule),
+      request: { method: 'PATCH', url: `/policies/roleManagementPolicies/${policyId}/rules/${rule.id}`, body: rule },
+    }));
+    if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
+    if (patches.length && !ctx.facts.onboarded) {
+      findings.push(finding('info', 'POLICY_ONBOARDS', 'the policy ids change when the group is onboarded to PIM; they are re-read just before each change'));
+    }
+    return { findings, actions };
+  },
+  async apply(plan, ctx) {
+    const group = needFact(ctx.facts.group, 'the admin group');
+    const writes = plan.actions.filter((a) => a.request);
+    if (writes.length === 0) return;
+    for (const action of writes) {
+      // Onboarding (by the eligibility step, or by the first PATCH here) changes the policy id,
+      // so each PATCH goes to the id read just before it.
+      const { policyId } = await loadMemberPolicy(ctx, group.id);
+      const planned = action.request!;
+      const ruleId = planned.url.split('/').pop()!;
+      const request = { ...planned, url: `/policies/roleManagementPolicies/${policyId}/rules/${ruleId}` };
+      const res = await ctx.graph.write(request);
+      action.result = { ok: res.status < 300, status: res.status, sent: request.url !== planned.url ? request : undefined };
+      if (!action.result.ok) throw ctx.graph.error(request, res);
+    }
+  },
+};

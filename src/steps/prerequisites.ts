@@ -1,0 +1,404 @@
+import type * as MG from '@microsoft/microsoft-graph-types';
+import type { RunContext } from '../context.js';
+import { odataString, withQuery } from '../graph/graph-api.js';
+import { decodeJwtClaims } from '../graph/credential.js';
+import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
+import type { Finding, Step, StepPlan } from '../plan/types.js';
+import { finding, isGuid, who } from './common.js';
+import { GraphRequestError } from '../errors.js';
+import type { EligibleUser, Facts } from './facts.js';
+
+const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
+const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
+const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
+const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
+
+/** Service plans that carry PIM (graph-api.md §5): match plans, not SKUs (P2 ships inside E5 etc.). */
+export const PIM_SERVICE_PLANS: Record<string, string> = {
+  'eec0eb4f-6444-4f95-aba0-50c24d67f998': 'AAD_PREMIUM_P2',
+  'e866a266-3cff-43a3-acca-0c90a7e00c8b': 'Entra_Identity_Governance',
+};
+
+type Sp = MG.ServicePrincipal & { id: string; appId: string };
+
+/** Decides OIDC vs SAML from the SP's preferred mode and the registration. */
+export function detectSsoMode(sp: MG.ServicePrincipal, app: MG.Application | null | undefined): { mode: 'oidc' | 'saml' | 'unknown'; detail: string } {
+  const redirects = app?.web?.redirectUris ?? [];
+  if (sp.preferredSingleSignOnMode === 'saml') {
+    const entity = app?.identifierUris?.[0];
+    return { mode: 'saml', detail: `SAML (entity id ${entity ?? 'unknown'}; reply URL ${redirects[0] ?? 'unknown'})` };
+  }
+  if (sp.preferredSingleSignOnMode === 'oidc' || redirects.length > 0) {
+    const broker = redirects.find((u) => /\/broker\/[^/]+\/endpoint/.test(u));
+    return { mode: 'oidc', detail: `OpenID Connect (redirect URI ${broker ?? redirects[0] ?? 'none'})` };
+  }
+  return { mode: 'unknown', detail: 'unknown: no SAML mode and no redirect URIs' };
+}
+
+interface ResourceSp {
+  id: string;
+  appId: string;
+  displayName?: string | null;
+  appRoles?: Array<{ id?: string | null; value?: string | null }> | null;
+  oauth2PermissionScopes?: Array<{ id?: string | null; value?: string | null }> | null;
+}
+
+/**
+ * Admin consent is complete when every delegated scope the app requests is in an AllPrincipals
+ * grant for its resource, and every application permission has an app role assignment.
+ */
+export function analyseConsent(
+  required: MG.RequiredResourceAccess[],
+  resources: Map<string, ResourceSp | null>,
+  grants: MG.OAuth2PermissionGrant[],
+  appRoleAssignments: MG.AppRoleAssignment[],
+): { missing: string[]; unresolved: string[] } {
+  const missing: string[] = [];
+  const unresolved: string[] = [];
+  for (const rra of required) {
+    const res = resources.get(rra.resourceAppId ?? '');
+    if (!res) {
+      unresolved.push(rra.resourceAppId ?? '?');
+      continue;
+    }
+    const granted = new Set(
+      grants
+        .filter((g) => g.consentType === 'AllPrincipals' && g.resourceId === res.id)
+        .flatMap((g) => (g.scope ?? '').split(' ').filter(Boolean)),
+    );
+    for (const ra of rra.resourceAccess ?? []) {
+      if (ra.type === 'Scope') {
+        const value = res.oauth2PermissionScopes?.find((s) => s.id === ra.id)?.value ?? ra.id ?? '?';
+        if (!granted.has(value)) missing.push(`${value} (delegated, ${res.displayName ?? res.appId})`);
+      } else {
+        const value = res.appRoles?.find((r) => r.id === ra.id)?.value ?? ra.id ?? '?';
+        const ok = appRoleAssignments.some((a) => a.resourceId === res.id && a.appRoleId === ra.id);
+        if (!ok) missing.push(`${value} (application, ${res.displayName ?? res.appId})`);
+      }
+    }
+  }
+  return { missing, unresolved };
+}
+
+/** Finds an enabled subscription that carries P2 or ID Governance. */
+export function analyseLicence(skus: MG.SubscribedSku[]): Finding {
+  const carrying = skus.filter((s) =>
+    (s.servicePlans ?? []).some((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? ''] && p.provisioningStatus === 'Success'),
+  );
+  const plan = (s: MG.SubscribedSku) =>
+    (s.servicePlans ?? []).map((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? '']).find(Boolean);
+  const enabled = carrying.find((s) => s.capabilityStatus === 'Enabled');
+  if (enabled) return finding('info', 'LICENCE_OK', `licence: ${enabled.skuPartNumber} carries ${plan(enabled)}`);
+  const grace = carrying.find((s) => s.capabilityStatus === 'Warning');
+  if (grace) {
+    return finding('warning', 'LICENCE_GRACE', `licence: ${grace.skuPartNumber} carries ${plan(grace)} but is in its grace period (Warning)`, 'renew the subscription before it is suspended, or PIM stops working');
+  }
+  return finding(
+    'error',
+    'LICENCE_MISSING',
+    'licence: no enabled subscription carries Entra ID P2 (AAD_PREMIUM_P2) or Entra ID Governance, which PIM for Groups needs',
+    'buy or assign Microsoft Entra ID P2, Entra ID Governance or a suite that includes them (e.g. Microsoft 365 E5)',
+  );
+}
+
+/** Checks that the token will carry what the Keycloak mapper matches. */
+export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean): Finding[] {
+  if (appRoleMode) {
+    return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token'}`)];
+  }
+  if (!app) {
+    return [finding('warning', 'CLAIM_UNKNOWN', 'claims: the app registration is not in this tenant, so the groups claim cannot be checked', 'confirm the groups claim is emitted in the ID token (or SAML assertion)')];
+  }
+  const gmc = app.groupMembershipClaims ?? 'None';
+  const optional = [...(app.optionalClaims?.idToken ?? []), ...(app.optionalClaims?.saml2Token ?? [])];
+  const hasOptional = optional.some((c) => c.name === 'groups');
+  if (gmc === 'None' || gmc === 'DirectoryRole') {
+    return [
+      finding(
+        'error',
+        'CLAIM_GROUPS_MISSING',
+        `claims: the app emits no groups claim (groupMembershipClaims is ${gmc}), so Keycloak cannot see the admin group`,
+        'in the app registration > Token configuration, add a groups claim limited to "Groups assigned to the application" (groupMembershipClaims: ApplicationGroup), or use --app-role',
+      ),
+    ];
+  }
+  const out: Finding[] = [finding('info', 'CLAIM_GROUPS', `claims: groups claim emitted (groupMembershipClaims ${gmc}${hasOptional ? ', optional claim groups' : ''})`)];
+  if (gmc === 'All' || gmc.includes('SecurityGroup')) {
+    out.push(
+      finding(
+        'warning',
+        'CLAIM_GROUP_OVERAGE',
+        `claims: groupMembershipClaims ${gmc} emits every group a user belongs to; above 200 (150 in SAML) Entra drops the claim and Keycloak silently loses the mapping`,
+        'limit the claim to groups assigned to the application (ApplicationGroup), or use --app-role',
+      ),
+    );
+  }
+  return out;
+}
+
+/** Gates for a group PIM can govern. */
+export function analyseGroup(group: MG.Group): Finding[] {
+  const out: Finding[] = [];
+  const name = `group ${group.displayName} (${group.id})`;
+  if ((group.groupTypes ?? []).includes('DynamicMembership')) {
+    out.push(finding('error', 'GROUP_DYNAMIC', `${name} has dynamic membership (${group.membershipRule ?? 'rule'}): PIM cannot govern it and its members cannot be removed`, 'use an assigned-membership security group'));
+  }
+  if (group.onPremisesSyncEnabled) {
+    out.push(finding('error', 'GROUP_SYNCED', `${name} is synchronised from on-premises AD: PIM for Groups cannot govern it`, 'use a cloud-only security group'));
+  }
+  if (group.isAssignableToRole) {
+    out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
+  }
+  if (group.securityEnabled === false && !(group.groupTypes ?? []).includes('Unified')) {
+    out.push(finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'));
+  }
+  return out;
+}
+
+async function resolveApp(ctx: RunContext, findings: Finding[]): Promise<Sp | undefined> {
+  const { graph, options } = ctx;
+  if (options.appId) {
+    const sp = await graph.find<Sp>(withQuery(`/servicePrincipals(appId=${odataString(options.appId)})`, { $select: SP_SELECT }));
+    if (!sp) {
+      findings.push(finding('error', 'APP_NOT_FOUND', `no enterprise app (service principal) with app id ${options.appId} in tenant ${options.tenantId}`, 'check --app-id (the Keycloak app registration\'s Application (client) ID), or use --app-name'));
+    }
+    return sp ?? undefined;
+  }
+  const name = options.appName!;
+  const matches = await graph.list<Sp>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(name)}`, $select: SP_SELECT }));
+  if (matches.length === 1) return matches[0];
+  if (matches.length === 0) {
+    findings.push(finding('error', 'APP_NOT_FOUND', `no enterprise app named "${name}"`, 'check --app-name, or pass --app-id'));
+    return undefined;
+  }
+  if (ctx.prompt.interactive) {
+    return ctx.prompt.select(
+      `${matches.length} enterprise apps are named "${name}"; which one?`,
+      matches.map((m) => ({ name: `${m.displayName} (app id ${m.appId})`, value: m })),
+      { flag: '--app-id' },
+    );
+  }
+  findings.push(finding('error', 'APP_AMBIGUOUS', `${matches.length} enterprise apps are named "${name}": ${matches.map((m) => `app id ${m.appId}`).join(', ')}`, 'pass --app-id with one of them'));
+  return undefined;
+}
+
+async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null, findings: Finding[]): Promise<void> {
+  if (!app) {
+    findings.push(finding('info', 'CONSENT_UNCHECKED', 'admin consent: the app registration lives in another tenant, so its requested permissions cannot be read here'));
+    return;
+  }
+  const required = app.requiredResourceAccess ?? [];
+  if (required.length === 0) {
+    findings.push(finding('info', 'CONSENT_NONE_REQUESTED', 'admin consent: the app requests no API permissions'));
+    return;
+  }
+  const { graph } = ctx;
+  const resourceIds = [...new Set(required.map((r) => r.resourceAppId ?? ''))];
+  const [resourceSps, grants, assignments] = await Promise.all([
+    graph.getMany<ResourceSp>(resourceIds.map((id) => withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }))),
+    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
+    graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` })),
+    graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignments`),
+  ]);
+  const resources = new Map(resourceIds.map((id, i) => [id, resourceSps[i]]));
+  const { missing, unresolved } = analyseConsent(required, resources, grants, assignments);
+  if (missing.length) {
+    findings.push(
+      finding('error', 'CONSENT_MISSING', `admin consent missing for: ${missing.join(', ')}`, `grant tenant-wide admin consent: Entra admin center > Enterprise applications > ${sp.displayName} > Permissions > Grant admin consent`),
+    );
+  } else {
+    findings.push(finding('info', 'CONSENT_OK', 'admin consent: every requested permission is granted tenant-wide'));
+  }
+  if (unresolved.length) {
+    findings.push(finding('warning', 'CONSENT_RESOURCE_UNKNOWN', `admin consent: resource app(s) ${unresolved.join(', ')} not found in this tenant`));
+  }
+}
+
+async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): Promise<void> {
+  const token = await ctx.graph.token();
+  const claims = decodeJwtClaims(token);
+  const appOnly = claims.scp === undefined && Array.isArray(claims.roles);
+  const granted = appOnly ? ((claims.roles as string[]) ?? []) : String(claims.scp ?? '').split(' ').filter(Boolean);
+  const group = facts.group;
+  const input = {
+    mode: ctx.options.mode,
+    appOnly,
+    roleAssignableGroup: Boolean(group?.isAssignableToRole),
+    policyChanges: hasPolicyChanges(ctx),
+  };
+  if (typeof claims.tid === 'string' && claims.tid !== ctx.options.tenantId) {
+    findings.push(finding('error', 'CALLER_WRONG_TENANT', `the token is for tenant ${claims.tid}, not ${ctx.options.tenantId}`, 'sign in to the tenant given by --tenant-id'));
+  }
+  if (claims.scp !== undefined || Array.isArray(claims.roles)) {
+    const missing = missingPermissions(requiredPermissions(input), granted);
+    if (missing.length) {
+      findings.push(
+        finding(
+          'error',
+          'CALLER_PERMISSION_MISSING',
+          `the ${appOnly ? 'application' : 'delegated'} token lacks ${missing.map((m) => `${m.permission} (to ${m.why})`).join(', ')} for ${ctx.options.mode}`,
+          `grant ${missing.map((m) => m.permission).join(', ')} ${appOnly ? 'as application permissions with admin consent' : 'as delegated permissions'} to the identity running this tool`,
+        ),
+      );
+    } else {
+      findings.push(finding('info', 'CALLER_PERMISSIONS_OK', `caller: the ${appOnly ? 'application' : 'delegated'} token carries every permission ${ctx.options.mode} needs`));
+    }
+  } else {
+    findings.push(finding('warning', 'CALLER_PERMISSIONS_UNKNOWN', 'caller: the token carries no scp or roles claim to check; permission errors will surface as Graph 403s'));
+  }
+  if (appOnly) {
+    facts.caller = { kind: 'app', id: String(claims.appid ?? claims.azp ?? ''), name: String(claims.app_displayname ?? claims.appid ?? 'application') };
+    return;
+  }
+  const me = await ctx.graph.find<{ id: string; userPrincipalName?: string; displayName?: string }>(withQuery('/me', { $select: 'id,displayName,userPrincipalName' }));
+  facts.caller = { kind: 'user', id: me?.id, name: me?.userPrincipalName ?? me?.displayName ?? String(claims.upn ?? '') };
+  const roleNeeds = requiredRoles(input);
+  if (roleNeeds.length === 0) return;
+  // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
+  const roles = await ctx.graph.list<{ roleTemplateId?: string; displayName?: string }>(
+    withQuery('/me/transitiveMemberOf/microsoft.graph.directoryRole', { $select: 'id,displayName,roleTemplateId', $count: 'true' }),
+    { headers: { ConsistencyLevel: 'eventual' } },
+  );
+  const held = new Set(roles.map((r) => r.roleTemplateId));
+  const lacking = roleNeeds.filter((n) => !n.anyOf.some((id) => held.has(id)));
+  if (lacking.length) {
+    findings.push(
+      finding(
+        'error',
+        'CALLER_ROLE_MISSING',
+        `${facts.caller.name} holds no active ${lacking.map((l) => `${l.names} (to ${l.why})`).join('; nor ')}`,
+        'activate or assign the named Entra role(s) (eligible roles must be activated in PIM first), then run again',
+      ),
+    );
+  }
+}
+
+/** True when any pim-policy flag was given. */
+export function hasPolicyChanges(ctx: RunContext): boolean {
+  const p = ctx.options.policy;
+  return p.activationMax !== undefined || p.requireJustification !== undefined || p.requireMfa !== undefined || p.requireApproval !== undefined;
+}
+
+async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts['group']> {
+  const { graph, options } = ctx;
+  type G = NonNullable<Facts['group']>;
+  let group: G | undefined;
+  if (isGuid(options.group)) {
+    group = (await graph.find<G>(withQuery(`/groups/${options.group}`, { $select: GROUP_SELECT }))) ?? undefined;
+    if (!group) findings.push(finding('error', 'GROUP_NOT_FOUND', `no group with object id ${options.group}`, 'check --group'));
+  } else {
+    const matches = await graph.list<G>(withQuery('/groups', { $filter: `displayName eq ${odataString(options.group)}`, $select: GROUP_SELECT }));
+    if (matches.length === 1) group = matches[0];
+    else if (matches.length === 0) {
+      findings.push(finding('error', 'GROUP_NOT_FOUND', `no group named "${options.group}"`, 'check --group (display name or object id)'));
+    } else if (ctx.prompt.interactive) {
+      group = await ctx.prompt.select(
+        `${matches.length} groups are named "${options.group}"; which one?`,
+        matches.map((m) => ({ name: `${m.displayName} (${m.id})${m.description ? ` — ${m.description}` : ''}`, value: m })),
+        { flag: '--group' },
+      );
+    } else {
+      findings.push(finding('error', 'GROUP_AMBIGUOUS', `${matches.length} groups are named "${options.group}": ${matches.map((m) => m.id).join(', ')}`, 'pass --group with the object id of the one to use'));
+    }
+  }
+  if (!group) return undefined;
+  findings.push(finding('info', 'GROUP_FOUND', `group: ${group.displayName} (${group.id})`));
+  findings.push(...analyseGroup(group));
+  const owners = await graph.list<{ id: string; displayName?: string; userPrincipalName?: string }>(
+    withQuery(`/groups/${group.id}/owners`, { $select: 'id,displayName,userPrincipalName', $top: 999 }),
+  );
+  if (owners.length) {
+    findings.push(
+      finding(
+        'warning',
+        'GROUP_HAS_OWNERS',
+        `group owners can add members at any time and so bypass PIM: ${owners.map(who).join(', ')}`,
+        'remove standing owners, or govern ownership through PIM too (eligible owner assignments)',
+      ),
+    );
+  }
+  return group;
+}
+
+async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promise<EligibleUser[]> {
+  const inputs = ctx.options.eligible;
+  if (inputs.length === 0) return [];
+  type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
+  // One $batch round trip per 20 users instead of one request each.
+  const users = await ctx.graph.getMany<U>(inputs.map((i) => withQuery(`/users/${encodeURIComponent(i)}`, { $select: USER_SELECT })));
+  const out: EligibleUser[] = [];
+  users.forEach((u, i) => {
+    const input = inputs[i];
+    if (!u) {
+      findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
+      return;
+    }
+    if (u.accountEnabled === false) {
+      findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
+      return;
+    }
+    if (u.userType === 'Guest') {
+      findings.push(finding('warning', 'USER_GUEST', `--eligible ${input}: ${who(u)} is a guest; a guest with admin rights in a tier-0 system is unusual`, 'make sure this is intended'));
+    }
+    out.push({ input, id: u.id, userPrincipalName: u.userPrincipalName ?? u.id, displayName: u.displayName ?? u.userPrincipalName ?? u.id });
+  });
+  const seen = new Set<string>();
+  return out.filter((u) => (seen.has(u.id) ? false : (seen.add(u.id), true)));
+}
+
+/**
+ * Checks everything the later steps rely on and records it in ctx.facts. Every check runs,
+ * so all failures are reported together; it never plans a write.
+ */
+export const prerequisitesStep: Step<RunContext> = {
+  id: 'prerequisites',
+  title: 'Prerequisites',
+  async plan(ctx): Promise<StepPlan> {
+    const findings: Finding[] = [];
+    const facts = ctx.facts;
+    facts.tenantId = ctx.options.tenantId;
+
+    // A 403 on one read becomes a finding, so a missing permission does not hide the other checks.
+    const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof GraphRequestError && err.status === 403) {
+          findings.push(finding('error', 'GRAPH_FORBIDDEN', `${what}: ${err.message}`, 'grant the permission named under "caller", then run again'));
+          return undefined;
+        }
+        throw err;
+      }
+    };
+    const [sp, group, skus] = await Promise.all([
+      guard('enterprise app', () => resolveApp(ctx, findings)),
+      guard('group', () => resolveGroup(ctx, findings)),
+      guard('licence', () => ctx.graph.list<MG.SubscribedSku>('/subscribedSkus')),
+    ]);
+    facts.group = group;
+    if (skus) findings.push(analyseLicence(skus));
+
+    if (sp) {
+      facts.servicePrincipal = sp;
+      findings.push(finding('info', 'APP_FOUND', `enterprise app: ${sp.displayName} (app id ${sp.appId}, object id ${sp.id})`));
+      if (sp.accountEnabled === false) {
+        findings.push(finding('warning', 'APP_DISABLED', `the enterprise app ${sp.displayName} is disabled for sign-in`, 'enable it (Properties > Enabled for users to sign in) or nobody reaches Keycloak'));
+      }
+      const app = (await guard('app registration', () => ctx.graph.find<MG.Application>(withQuery(`/applications(appId=${odataString(sp.appId)})`, { $select: APP_SELECT })))) ?? null;
+      facts.application = app;
+      if (!app) findings.push(finding('info', 'APP_REGISTRATION_ELSEWHERE', 'the app registration is not in this tenant (multi-tenant or gallery app); registration checks are skipped'));
+      const sso = detectSsoMode(sp, app);
+      facts.ssoMode = sso.mode;
+      findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));
+      await guard('admin consent', () => checkConsent(ctx, sp, app, findings));
+      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole)));
+    }
+
+    facts.eligibleUsers = (await guard('eligible users', () => resolveEligibleUsers(ctx, findings))) ?? undefined;
+    await guard('caller', () => checkCaller(ctx, facts, findings));
+    return { findings, actions: [] };
+  },
+  async apply() {
+    // Read-only by design.
+  },
+};

@@ -1,0 +1,69 @@
+import { UsageError } from '../errors.js';
+
+export interface Choice<T> {
+  name: string;
+  value: T;
+  description?: string;
+}
+
+/**
+ * The one seam for questions. Non-interactive prompters never ask: they return the default or
+ * fail naming the flag that would have answered.
+ */
+export interface Prompter {
+  readonly interactive: boolean;
+  /** Asks yes/no; `flag` names the flag that answers it in scripts (e.g. `--yes`). */
+  confirm(message: string, opts: { flag: string; default?: boolean }): Promise<boolean>;
+  /** Picks one of several matches; non-interactive runs fail listing them. */
+  select<T>(message: string, choices: Choice<T>[], opts: { flag: string }): Promise<T>;
+  input(message: string, opts: { flag: string; default?: string; validate?: (v: string) => true | string }): Promise<string>;
+  password(message: string, opts: { flag: string }): Promise<string>;
+}
+
+/** A prompter for scripts and pipelines: `--yes` answers confirmations, nothing else is asked. */
+export function nonInteractivePrompter(yes: boolean): Prompter {
+  return {
+    interactive: false,
+    async confirm(message, { flag }) {
+      if (yes) return true;
+      throw new UsageError(`${message.replace(/\?$/, '')}: confirmation needed; pass ${flag} to confirm in a non-interactive run`);
+    },
+    async select(message, choices, { flag }) {
+      const listed = choices.map((c) => c.name).join('; ');
+      throw new UsageError(`${message}: ${choices.length} matches (${listed}); pass ${flag} with one of them`);
+    },
+    async input(message, { flag, default: def }) {
+      if (def !== undefined) return def;
+      throw new UsageError(`${message}: missing; pass ${flag}`);
+    },
+    async password(message, { flag }) {
+      throw new UsageError(`${message}: missing; set ${flag}`);
+    },
+  };
+}
+
+/** A prompter that asks on the terminal through @inquirer/prompts (loaded on first question). */
+export function terminalPrompter(yes: boolean): Prompter {
+  const output = process.stderr;
+  const ctx = { output };
+  return {
+    interactive: true,
+    async confirm(message, { default: def }) {
+      if (yes) return true;
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message, default: def ?? false }, ctx);
+    },
+    async select(message, choices) {
+      const { select } = await import('@inquirer/prompts');
+      return select({ message, choices }, ctx);
+    },
+    async input(message, { default: def, validate }) {
+      const { input } = await import('@inquirer/prompts');
+      return input({ message, default: def, validate }, ctx);
+    },
+    async password(message) {
+      const { password } = await import('@inquirer/prompts');
+      return password({ message, mask: '*' }, ctx);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** A line of progress on stderr: an ora spinner on a terminal, nothing otherwise. */
+export interface Progress {
+  start(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  warn(text?: string): void;
+  stop(): void;
+}
+
+const silent: Progress = { start() {}, succeed() {}, fail() {}, warn() {}, stop() {} };
+
+/** Spinners only when interactive and coloured output is allowed; ora loads lazily. */
+export async function createProgress(enabled: boolean): Promise<Progress> {
+  if (!enabled) return silent;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr, discardStdin: false });
+  return {
+    start: (text) => void spinner.start(text),
+    succeed: (text) => void spinner.succeed(text),
+    fail: (text) => void spinner.fail(text),
+    warn: (text) => void spinner.warn(text),
+    stop: () => void spinner.stop(),
+  };
+}

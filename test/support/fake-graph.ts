@@ -1,0 +1,94 @@
+import { GraphRequestError } from '../../src/errors.js';
+import type { GraphApi, GraphResponse, BatchItemResult } from '../../src/graph/graph-api.js';
+import type { HttpRequest } from '../../src/plan/types.js';
+import type { RunContext, RunOptions } from '../../src/context.js';
+import { MemoryJournal } from '../../src/journal.js';
+import { silentLogger } from '../../src/ui/log.js';
+import { nonInteractivePrompter } from '../../src/ui/prompt.js';
+
+/**
+ * In-memory stand-in for GraphApi in plan() unit tests: reads are answered from a table of
+ * decoded URLs (exact match, or a prefix ending in `*`); writes are recorded, never sent.
+ */
+export class FakeGraph {
+  readonly writes: HttpRequest[] = [];
+  readonly reads: string[] = [];
+  constructor(
+    private readonly table: Record<string, unknown>,
+    private readonly tokenValue = 'x.eyJ9.x',
+  ) {}
+
+  private lookup(url: string): unknown {
+    const decoded = decodeURIComponent(url);
+    this.reads.push(decoded);
+    if (decoded in this.table) return this.table[decoded];
+    const prefix = Object.keys(this.table).find((k) => k.endsWith('*') && decoded.startsWith(k.slice(0, -1)));
+    return prefix ? this.table[prefix] : undefined;
+  }
+
+  async get<T>(url: string): Promise<T> {
+    const v = this.lookup(url);
+    if (v === undefined) throw new GraphRequestError(`404 ${url}`, 404, 'Request_ResourceNotFound', 'GET', url);
+    return v as T;
+  }
+  async find<T>(url: string): Promise<T | null> {
+    return (this.lookup(url) as T | undefined) ?? null;
+  }
+  async list<T>(url: string): Promise<T[]> {
+    const v = this.lookup(url);
+    if (v === undefined) throw new GraphRequestError(`404 ${url}`, 404, 'Request_ResourceNotFound', 'GET', url);
+    return v as T[];
+  }
+  async getMany<T>(urls: string[]): Promise<Array<T | null>> {
+    return urls.map((u) => (this.lookup(u) as T | undefined) ?? null);
+  }
+  async write(req: HttpRequest): Promise<GraphResponse> {
+    this.writes.push(req);
+    return { status: 204, body: undefined };
+  }
+  async writeBatch(items: Array<{ request: HttpRequest }>): Promise<BatchItemResult[]> {
+    return items.map((i) => (this.writes.push(i.request), { request: i.request, status: 204, body: undefined }));
+  }
+  async token(): Promise<string> {
+    return this.tokenValue;
+  }
+  error(req: HttpRequest, res: { status: number }): Error {
+    return new GraphRequestError(`${req.method} ${req.url} ${res.status}`, res.status, undefined, req.method, req.url);
+  }
+}
+
+/** An unsigned JWT carrying the given claims (the tool only decodes claims; it never verifies). */
+export function fakeJwt(claims: Record<string, unknown>): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${enc({ alg: 'none' })}.${enc(claims)}.`;
+}
+
+export function baseOptions(over: Partial<RunOptions> = {}): RunOptions {
+  return {
+    mode: 'audit',
+    tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f',
+    appId: '11111111-2222-3333-4444-555555555555',
+    group: 'tenant-admin',
+    eligible: [],
+    justification: 'test',
+    policy: { approvers: [] },
+    allowEmpty: false,
+    yes: false,
+    interactive: false,
+    skipKeycloak: true,
+    fixKeycloak: false,
+    ...over,
+  };
+}
+
+export function fakeContext(graph: FakeGraph, over: Partial<RunOptions> = {}, now = new Date('2026-12-01T10:00:00Z')): RunContext {
+  return {
+    options: baseOptions(over),
+    graph: graph as unknown as GraphApi,
+    journal: new MemoryJournal(),
+    log: silentLogger,
+    prompt: nonInteractivePrompter(false),
+    facts: {},
+    now: () => now,
+  };
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { isInteractive, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
+import { UsageError } from '../../src/errors.js';
+import { backoffMs, retryAfterMs } from '../../src/graph/resilience.js';
+import { redact, redactText, registerSecret } from '../../src/ui/redact.js';
+import { colorEnabled } from '../../src/ui/color.js';
+import { auditStatus, planStatus } from '../../src/plan/runner.js';
+
+const now = new Date('2026-12-01T10:00:00Z');
+const base: RawOptions = { tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f', appId: '11111111-2222-3333-4444-555555555555' };
+const resolve = (over: RawOptions, env: NodeJS.ProcessEnv = {}) => resolveRunOptions({ ...base, ...over }, { mode: 'run', interactive: false, env, now });
+
+describe('resolveRunOptions', () => {
+  it('applies defaults', () => {
+    const o = resolve({});
+    expect(o.group).toBe('tenant-admin');
+    expect(o.eligible).toEqual([]);
+    expect(o.keycloak).toBeUndefined();
+  });
+  it('splits comma-separated and repeated --eligible', () => {
+    expect(resolve({ eligible: ['a@x.com,b@x.com', ' c@x.com '] }).eligible).toEqual(['a@x.com', 'b@x.com', 'c@x.com']);
+  });
+  it('reads a bare --end as the end of that day (UTC)', () => {
+    expect(resolve({ end: '2027-03-31' }).end?.toISOString()).toBe('2027-03-31T23:59:59.000Z');
+  });
+
+  // Each bad input: one UsageError naming the flag and what is allowed.
+  it.each<[RawOptions, RegExp]>([
+    [{ tenantId: undefined }, /--tenant-id is required/],
+    [{ tenantId: 'not-a-guid' }, /--tenant-id not-a-guid: not a GUID/],
+    [{ tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5' }, /--tenant-id .*not a GUID/],
+    [{ appId: undefined }, /--app-id \(or --app-name\) is required/],
+    [{ appId: 'x' }, /--app-id x: not a GUID/],
+    [{ appName: 'Keycloak' }, /--app-id and --app-name: give one/],
+    [{ group: '  ' }, /--group: empty/],
+    [{ eligible: ['alice'] }, /--eligible alice: not a user principal name/],
+    [{ end: '2027-02-30' }, /--end 2027-02-30: no such date/],
+    [{ end: 'tomorrow' }, /--end tomorrow: not a date/],
+    [{ end: '2026-01-01' }, /--end 2026-01-01: must be after now/],
+    [{ start: '2027-05-01', end: '2027-04-01' }, /--end 2027-04-01: must be after --start 2027-05-01/],
+    [{ end: '2027-03-31', duration: 'P90D' }, /--end and --duration/],
+    [{ duration: 'P1Y' }, /--duration P1Y: year and month units/],
+    [{ duration: 'P6M' }, /--duration P6M: year and month units/],
+    [{ duration: 'soon' }, /--duration soon: not an ISO 8601 duration/],
+    [{ activationMax: 'PT25H' }, /--activation-max PT25H: at most PT24H/],
+    [{ activationMax: 'PT5M' }, /--activation-max PT5M: at least PT30M/],
+    [{ approver: ['x@y.com'] }, /--approver needs --require-approval/],
+    [{ requireApproval: true }, /--require-approval needs at least one --approver/],
+    [{ keycloakUrl: 'sso.example.com', keycloakRealm: 'acme', keycloakUsername: 'admin' }, /--keycloak-url sso.example.com: not a URL/],
+    [{ keycloakUrl: 'ftp://sso.example.com', keycloakRealm: 'acme', keycloakUsername: 'admin' }, /the scheme must be https/],
+    [{ keycloakUrl: 'https://sso.example.com', keycloakUsername: 'admin' }, /--keycloak-realm is required/],
+    [{ keycloakUrl: 'https://sso.example.com', keycloakRealm: 'acme' }, /--keycloak-client-id .* or --keycloak-username/],
+    [{ keycloakUrl: 'https://sso.example.com', keycloakRealm: 'acme', keycloakClientId: 'svc' }, /KEYCLOAK_CLIENT_SECRET/],
+    [{ keycloakRealm: 'acme' }, /--keycloak-url is required/],
+  ])('%o', (over, message) => {
+    const call = () => resolve(over);
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow(message);
+  });
+});
+
+describe('resolveSession', () => {
+  it.each<[RawOptions, RegExp]>([
+    [{ cloud: 'mars' }, /--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china/],
+    [{ graphEndpoint: 'http://graph.example.com' }, /--graph-endpoint .*only https/],
+    [{ graphEndpoint: 'graph' }, /--graph-endpoint graph: not a URL/],
+    [{ auth: 'password' }, /--auth password: unknown sign-in method/],
+    [{ journal: '/no/such/dir/j.jsonl' }, /--journal .*does not exist/],
+  ])('%o', (raw, message) => expect(() => resolveSession(raw, {})).toThrow(message));
+  it('picks the national cloud endpoints', () => {
+    expect(resolveSession({ cloud: 'usgov-dod' }, {})).toMatchObject({ graphBase: 'https://dod-graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' });
+  });
+});
+
+describe('parseDate', () => {
+  it('keeps an explicit zone', () => expect(parseDate('--end', '2027-01-01T10:00:00+02:00', true).toISOString()).toBe('2027-01-01T08:00:00.000Z'));
+});
+
+describe('interactivity and colour', () => {
+  it('is interactive only on a terminal, outside CI, without --non-interactive', () => {
+    expect(isInteractive({}, {}, true, true)).toBe(true);
+    expect(isInteractive({}, { CI: 'true' }, true, true)).toBe(false);
+    expect(isInteractive({ nonInteractive: true }, {}, true, true)).toBe(false);
+    expect(isInteractive({}, {}, false, true)).toBe(false);
+  });
+  it('turns colour off for NO_COLOR, --no-color, --json and non-TTY', () => {
+    expect(colorEnabled({ isTTY: true, env: {} })).toBe(true);
+    expect(colorEnabled({ isTTY: true, env: { NO_COLOR: '1' } })).toBe(false);
+    expect(colorEnabled({ isTTY: true, noColor: true, env: {} })).toBe(false);
+    expect(colorEnabled({ isTTY: true, json: true, env: {} })).toBe(false);
+    expect(colorEnabled({ isTTY: false, env: {} })).toBe(false);
+  });
+});
+
+describe('redaction', () => {
+  it('masks registered secrets, bearer tokens and sensitive keys', () => {
+    registerSecret('s3cr3t-value-123');
+    expect(redactText('secret is s3cr3t-value-123!')).toBe('secret is ***!');
+    expect(redactText('Authorization: Bearer abc.def.ghi')).toBe('Authorization: Bearer ***');
+    expect(redact({ clientSecret: 'x', nested: { password: 'p', name: 'n' } })).toEqual({ clientSecret: '***', nested: { password: '***', name: 'n' } });
+  });
+});
+
+describe('retry timing', () => {
+  it('reads Retry-After as seconds or a date', () => {
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+  it('backs off exponentially with jitter inside bounds', () => {
+    expect(backoffMs(0, 500, () => 0)).toBe(500);
+    expect(backoffMs(3, 500, () => 1)).toBe(4000);
+    expect(backoffMs(20, 500, () => 1)).toBe(30_000);
+  });
+});
+
+describe('statuses', () => {
+  it('derives step and run status', () => {
+    expect(planStatus({ findings: [], actions: [{ kind: 'noop', summary: '' }] })).toBe('ok');
+    expect(planStatus({ findings: [], actions: [{ kind: 'create', summary: '' }] })).toBe('would-change');
+    expect(planStatus({ findings: [{ severity: 'error', code: 'X', message: '' }], actions: [] })).toBe('failed');
+    expect(auditStatus([{ id: 'pim-policy', title: '', status: 'ok', findings: [], actions: [] }])).toBe('compliant');
+    expect(auditStatus([{ id: 'pim-policy', title: '', status: 'would-change', findings: [], actions: [] }])).toBe('drift');
+  });
+});

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { adminGroupStep, standingMembers } from '../../src/steps/admin-group.js';
+import { chooseAppRole, appAssignmentStep } from '../../src/steps/app-assignment.js';
+import { assignmentRequiredStep } from '../../src/steps/assignment-required.js';
+import { checkWindow, diffEligibility, eligibilityWindow, pimEligibilityStep, type PimSchedule } from '../../src/steps/pim-eligibility.js';
+import { diffPolicyRules } from '../../src/steps/pim-policy.js';
+import { DEFAULT_ACCESS_ROLE_ID } from '../../src/steps/common.js';
+import type { PolicyRule } from '../../src/steps/facts.js';
+import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+
+const G = 'aaaaaaaa-0000-0000-0000-000000000001';
+const SP = { id: 'sp-1', appId: '11111111-2222-3333-4444-555555555555', displayName: 'Keycloak', appRoleAssignmentRequired: false, appRoles: [] };
+const alice = { input: 'alice@contoso.com', id: 'u-alice', userPrincipalName: 'alice@contoso.com', displayName: 'Alice' };
+const bob = { input: 'bob@contoso.com', id: 'u-bob', userPrincipalName: 'bob@contoso.com', displayName: 'Bob' };
+
+const eligibilityRule: PolicyRule = {
+  '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+  id: 'Expiration_Admin_Eligibility',
+  isExpirationRequired: true,
+  maximumDuration: 'P365D',
+  target: { caller: 'Admin', level: 'Eligibility' },
+};
+const activationRule: PolicyRule = {
+  '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+  id: 'Expiration_EndUser_Assignment',
+  isExpirationRequired: true,
+  maximumDuration: 'PT8H',
+  target: { caller: 'EndUser', level: 'Assignment' },
+};
+const enablementRule: PolicyRule = {
+  '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
+  id: 'Enablement_EndUser_Assignment',
+  enabledRules: ['Justification'],
+  target: { caller: 'EndUser', level: 'Assignment' },
+};
+
+function schedule(principalId: string, end: string | null): PimSchedule {
+  return {
+    id: `s-${principalId}`,
+    principalId,
+    groupId: G,
+    accessId: 'member',
+    scheduleInfo: { startDateTime: '2026-01-01T00:00:00Z', expiration: end ? { type: 'afterDateTime', endDateTime: end } : { type: 'noExpiration' } },
+  };
+}
+
+describe('assignment-required', () => {
+  it('plans a PATCH when assignment is not required', async () => {
+    const ctx = fakeContext(new FakeGraph({}));
+    ctx.facts.servicePrincipal = { ...SP };
+    const plan = await assignmentRequiredStep.plan(ctx);
+    expect(plan.actions).toEqual([expect.objectContaining({ kind: 'update', request: { method: 'PATCH', url: '/servicePrincipals/sp-1', body: { appRoleAssignmentRequired: true } } })]);
+  });
+  it('is a no-op when already required', async () => {
+    const ctx = fakeContext(new FakeGraph({}));
+    ctx.facts.servicePrincipal = { ...SP, appRoleAssignmentRequired: true };
+    const plan = await assignmentRequiredStep.plan(ctx);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['noop']);
+  });
+  it('skips without the app', async () => {
+    await expect(assignmentRequiredStep.plan(fakeContext(new FakeGraph({})))).rejects.toThrow(/skipped/);
+  });
+});
+
+describe('chooseAppRole', () => {
+  const roles = [
+    { id: 'r1', value: 'tenant-admin', allowedMemberTypes: ['User'], isEnabled: true },
+    { id: 'r2', value: 'daemon', allowedMemberTypes: ['Application'], isEnabled: true },
+    { id: 'r3', value: 'old', allowedMemberTypes: ['User'], isEnabled: false },
+  ];
+  it('picks the named role', () => expect(chooseAppRole(roles, 'tenant-admin').roleId).toBe('r1'));
+  it('refuses an unknown role and lists the user roles', () => {
+    expect(chooseAppRole(roles, 'nope').finding?.message).toMatch(/no such role.*tenant-admin/);
+  });
+  it('refuses a disabled role', () => expect(chooseAppRole(roles, 'old').finding?.code).toBe('APP_ROLE_DISABLED'));
+  it('refuses an application-only role', () => expect(chooseAppRole(roles, 'daemon').finding?.code).toBe('APP_ROLE_NOT_FOR_USERS'));
+  it('refuses default access when the app declares roles', () => {
+    expect(chooseAppRole(roles, undefined).finding?.code).toBe('DEFAULT_ACCESS_NOT_ALLOWED');
+  });
+  it('uses default access when the app declares none', () => expect(chooseAppRole([], undefined).roleId).toBe(DEFAULT_ACCESS_ROLE_ID));
+  it('uses the built-in User role of a SAML app', () => {
+    const saml = [
+      { id: 'u', value: null, displayName: 'User', allowedMemberTypes: ['User'], isEnabled: true },
+      { id: 'm', value: null, displayName: 'msiam_access', allowedMemberTypes: ['User'], isEnabled: true },
+    ];
+    expect(chooseAppRole(saml, undefined).roleId).toBe('u');
+  });
+});
+
+describe('app-assignment', () => {
+  it('plans the POST and is a no-op when the assignment exists', async () => {
+    const graph = new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [] });
+    const ctx = fakeContext(graph);
+    ctx.facts.servicePrincipal = { ...SP };
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    const plan = await appAssignmentStep.plan(ctx);
+    expect(plan.actions[0].request).toEqual({ method: 'POST', url: '/servicePrincipals/sp-1/appRoleAssignedTo', body: { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID } });
+
+    const again = fakeContext(new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [{ resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
+    again.facts = { ...ctx.facts };
+    expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
+  });
+});
+
+describe('eligibility window', () => {
+  const now = new Date('2026-12-01T10:00:00Z');
+  it('defaults to now + the policy maximum', () => {
+    const w = eligibilityWindow({}, now, eligibilityRule);
+    expect('start' in w && w.end.toISOString()).toBe('2027-12-01T10:00:00.000Z');
+  });
+  it('uses --duration', () => {
+    const w = eligibilityWindow({ duration: 'P90D' }, now, eligibilityRule);
+    expect('end' in w && w.end.toISOString()).toBe('2027-03-01T10:00:00.000Z');
+  });
+  it('rejects a window longer than the policy allows, naming the limit', () => {
+    const w = eligibilityWindow({ end: new Date('2028-06-01T00:00:00Z') }, now, eligibilityRule);
+    const f = checkWindow(w as never, eligibilityRule, now);
+    expect(f.map((x) => x.code)).toEqual(['ELIGIBILITY_TOO_LONG']);
+    expect(f[0].fix).toMatch(/P365D/);
+  });
+  it('accepts a window inside the policy', () => {
+    const w = eligibilityWindow({ end: new Date('2027-03-31T23:59:59Z') }, now, eligibilityRule);
+    expect(checkWindow(w as never, eligibilityRule, now)).toEqual([]);
+  });
+});
+
+describe('diffEligibility', () => {
+  const w = { start: new Date('2026-12-01T10:00:00Z'), end: new Date('2027-03-31T23:59:59Z'), toleranceMs: 1000, source: 'end' as const };
+  it('creates, extends and keeps', () => {
+    const d = diffEligibility([alice, bob, { ...alice, id: 'u-carol', userPrincipalName: 'carol' }], [schedule('u-alice', '2027-01-01T00:00:00Z'), schedule('u-bob', '2027-06-01T00:00:00Z')], w);
+    expect(d.map((x) => x.kind)).toEqual(['update', 'noop', 'create']);
+  });
+  it('treats permanent eligibility as covering', () => {
+    expect(diffEligibility([alice], [schedule('u-alice', null)], w)[0].kind).toBe('noop');
+  });
+  it('ignores owner eligibility', () => {
+    expect(diffEligibility([alice], [{ ...schedule('u-alice', '2030-01-01T00:00:00Z'), accessId: 'owner' }], w)[0].kind).toBe('create');
+  });
+});
+
+describe('pim-eligibility plan', () => {
+  const table = (schedules: PimSchedule[]) => ({
+    [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: schedules,
+    [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
+    '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } }],
+  });
+  it('plans adminAssign requests with the exact window and notes onboarding', async () => {
+    const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2027-03-31T23:59:59Z') });
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleUsers = [alice];
+    const plan = await pimEligibilityStep.plan(ctx);
+    expect(plan.actions[0].request).toEqual({
+      method: 'POST',
+      url: '/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests',
+      body: {
+        accessId: 'member',
+        principalId: 'u-alice',
+        groupId: G,
+        action: 'adminAssign',
+        scheduleInfo: { startDateTime: '2026-12-01T10:00:00.000Z', expiration: { type: 'afterDateTime', endDateTime: '2027-03-31T23:59:59.000Z' } },
+        justification: 'test',
+      },
+    });
+    expect(plan.findings.map((f) => f.code)).toContain('PIM_ONBOARDS');
+    expect(ctx.facts.eligibleAfterRun).toBe(1);
+  });
+  it('refuses a too-long window before anything is planned', async () => {
+    const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2028-12-31T00:00:00Z') });
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleUsers = [alice];
+    const plan = await pimEligibilityStep.plan(ctx);
+    expect(plan.actions).toEqual([]);
+    expect(plan.findings[0]).toMatchObject({ severity: 'error', code: 'ELIGIBILITY_TOO_LONG' });
+  });
+});
+
+describe('diffPolicyRules', () => {
+  it('patches only rules that differ, each with @odata.type, id and target', () => {
+    const patches = diffPolicyRules([activationRule, enablementRule], { activationMax: 'PT2H', requireJustification: true, approvers: [] }, []);
+    expect(patches).toEqual([
+      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule', id: 'Expiration_EndUser_Assignment', isExpirationRequired: true, maximumDuration: 'PT2H', target: activationRule.target },
+    ]);
+  });
+  it('is empty when everything matches', () => {
+    expect(diffPolicyRules([activationRule, enablementRule], { activationMax: 'PT8H', requireJustification: true, approvers: [] }, [])).toEqual([]);
+  });
+  it('adds MFA to the enablement rule', () => {
+    const [p] = diffPolicyRules([activationRule, enablementRule], { requireMfa: true, approvers: [] }, []);
+    expect(p).toMatchObject({ id: 'Enablement_EndUser_Assignment', enabledRules: ['Justification', 'MultiFactorAuthentication'] });
+  });
+  it('builds an approval stage with users and groups', () => {
+    const [p] = diffPolicyRules([], { requireApproval: true, approvers: ['x'] }, [
+      { kind: 'user', id: 'u1', label: 'u1' },
+      { kind: 'group', id: 'g1', label: 'g1' },
+    ]);
+    const setting = p.setting as { isApprovalRequired: boolean; approvalStages: Array<{ primaryApprovers: unknown[] }> };
+    expect(setting.isApprovalRequired).toBe(true);
+    expect(setting.approvalStages[0].primaryApprovers).toEqual([
+      { '@odata.type': '#microsoft.graph.singleUser', userId: 'u1' },
+      { '@odata.type': '#microsoft.graph.groupMembers', groupId: 'g1' },
+    ]);
+  });
+});
+
+describe('admin-group', () => {
+  const members = [
+    { id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@contoso.com' },
+    { id: 'u-dave', displayName: 'Dave', userPrincipalName: 'dave@contoso.com' },
+  ];
+  it('keeps members who hold the group through an activation', () => {
+    const r = standingMembers(members, [{ id: 'i', principalId: 'u-dave', groupId: G, accessId: 'member', assignmentType: 'activated' }]);
+    expect(r.standing.map((m) => m.id)).toEqual(['u-carol']);
+    expect(r.jit.map((m) => m.id)).toEqual(['u-dave']);
+  });
+  it('plans one DELETE …/$ref per standing member, with the member as backup', async () => {
+    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleAfterRun = 2;
+    const plan = await adminGroupStep.plan(ctx);
+    expect(plan.actions.map((a) => a.request?.url)).toEqual([`/groups/${G}/members/u-carol/$ref`, `/groups/${G}/members/u-dave/$ref`]);
+    expect(plan.actions.every((a) => a.request?.method === 'DELETE' && a.request.url.endsWith('/$ref'))).toBe(true);
+    expect(plan.actions[0].backup).toMatchObject({ member: members[0] });
+    expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
+  });
+  it('guards against lockout when nobody will be eligible', async () => {
+    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleAfterRun = 0;
+    const plan = await adminGroupStep.plan(ctx);
+    expect(plan.findings.find((f) => f.severity === 'error')?.code).toBe('LOCKOUT_GUARD');
+    const allowed = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }), { allowEmpty: true });
+    allowed.facts = { group: ctx.facts.group, eligibleAfterRun: 0 };
+    expect((await adminGroupStep.plan(allowed)).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
+  });
+});
