@@ -95,12 +95,15 @@ export class ResilienceMiddleware implements Middleware {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const method = (context.options?.method ?? 'GET').toUpperCase();
     let refreshed = false;
+    // The auth handler appends its header to whatever it finds, so each attempt starts from
+    // the headers as they were before the first one.
+    const originalHeaders = context.options?.headers as HeaderBag | undefined;
     for (let attempt = 1; ; attempt++) {
       const release = await this.semaphore.acquire();
       const started = performance.now();
       let failure: unknown;
       try {
-        context.options = { ...context.options, signal: AbortSignal.timeout(this.opts.timeoutMs) };
+        context.options = { ...context.options, headers: copyHeaders(originalHeaders), signal: AbortSignal.timeout(this.opts.timeoutMs) };
         context.response = undefined;
         this.requests++;
         await this.next!.execute(context);
@@ -140,6 +143,15 @@ export class ResilienceMiddleware implements Middleware {
       await this.sleep(hinted ?? backoffMs(attempt - 1, this.opts.backoffBaseMs));
     }
   }
+}
+
+type HeaderBag = Headers | string[][] | Record<string, string>;
+
+function copyHeaders(h: HeaderBag | undefined): HeaderBag | undefined {
+  if (h === undefined) return undefined;
+  if (h instanceof Headers) return new Headers(h);
+  if (Array.isArray(h)) return h.map((pair) => [...pair]);
+  return { ...h };
 }
 
 function describeFailure(err: unknown): string {

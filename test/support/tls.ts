@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 
@@ -17,7 +17,10 @@ export const TLS_DIR = process.env.ENTRA_PIM_TEST_TLS_DIR ?? path.join(os.tmpdir
 export async function ensureTestTls(): Promise<TestTls> {
   const keyFile = path.join(TLS_DIR, 'key.pem');
   const caFile = path.join(TLS_DIR, 'cert.pem');
-  if (!existsSync(keyFile) || !existsSync(caFile)) {
+  // Projects run their global setups one after another and share this folder: reuse a recent
+  // certificate rather than replacing one that running workers already trust.
+  const fresh = existsSync(keyFile) && existsSync(caFile) && Date.now() - statSync(caFile).mtimeMs < 7 * 86_400_000;
+  if (!fresh) {
     const { generate } = await import('selfsigned');
     const notBefore = new Date(Date.now() - 86_400_000);
     const notAfter = new Date(Date.now() + 30 * 86_400_000);

@@ -1,0 +1,185 @@
+import { timingSafeEqual } from 'node:crypto';
+import { issueAccessToken } from './auth.js';
+import { newGuid } from './ids.js';
+import type { SimResponse } from './router.js';
+import type { TenantState } from './state.js';
+import type { TokenService } from './tokens.js';
+
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+const TOKEN_LIFETIME_SEC = 3599;
+
+export interface OAuthRequest {
+  method: string;
+  /** Decoded path without query. */
+  path: string;
+  rawBody: string;
+  headers: Record<string, string>;
+  state: TenantState;
+  tokens: TokenService;
+  origin: string;
+}
+
+/** Entra's OAuth error envelope (AADSTS code first in `error_description`, which MSAL surfaces). */
+function oauthError(status: number, error: string, aadsts: number, message: string): SimResponse {
+  const traceId = newGuid();
+  const correlationId = newGuid();
+  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return {
+    status,
+    headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
+    body: {
+      error,
+      error_description: `AADSTS${aadsts}: ${message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_codes: [aadsts],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${aadsts}`,
+    },
+  };
+}
+
+/** The OpenID Connect discovery document MSAL reads (issuer must share the authority's origin). */
+function openIdConfiguration(origin: string, tenantId: string): Record<string, unknown> {
+  const base = `${origin}/${tenantId}`;
+  const host = new URL(origin).host;
+  return {
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    jwks_uri: `${base}/discovery/v2.0/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    issuer: `${base}/v2.0`,
+    request_uri_parameter_supported: false,
+    userinfo_endpoint: `${origin}/oidc/userinfo`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    kerberos_endpoint: `${base}/kerberos`,
+    tenant_region_scope: 'EU',
+    cloud_instance_name: host,
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: host,
+    rbac_url: 'https://pas.windows.net',
+  };
+}
+
+function secretsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Maps a `/.default` scope to the token audience, or undefined for an unknown resource. */
+function audienceFor(scope: string, origin: string): string | undefined {
+  const resource = scope.slice(0, -'/.default'.length);
+  if (resource === GRAPH_APP_ID) return GRAPH_APP_ID;
+  try {
+    const url = new URL(resource);
+    if (url.origin === origin || url.origin === 'https://graph.microsoft.com') return url.origin;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
+  const form = new URLSearchParams(req.rawBody);
+  const grantType = form.get('grant_type');
+  if (grantType !== 'client_credentials') {
+    return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
+  }
+  let clientId = form.get('client_id');
+  let secret = form.get('client_secret');
+  const basic = /^Basic\s+(.+)$/i.exec(req.headers['authorization'] ?? '');
+  if (basic) {
+    const [id, pw] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
+    clientId ??= decodeURIComponent(id);
+    secret ??= decodeURIComponent(pw ?? '');
+  }
+  if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+  const client = req.state.clients.get(clientId);
+  if (!client) {
+    return oauthError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${req.state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    );
+  }
+  if (!secret) {
+    return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
+  if (!secretsEqual(secret, client.clientSecret)) {
+    return oauthError(
+      401,
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    );
+  }
+  const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+  const defaultScope = scopes.find((s) => s.endsWith('/.default'));
+  if (!defaultScope) {
+    return oauthError(
+      400,
+      'invalid_scope',
+      1002012,
+      `The provided value for scope ${scopes.join(' ')} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    );
+  }
+  const aud = audienceFor(defaultScope, req.origin);
+  if (!aud) {
+    const resource = defaultScope.slice(0, -'/.default'.length);
+    return oauthError(
+      400,
+      'invalid_resource',
+      500011,
+      `The resource principal named ${resource} was not found in the tenant named ${req.state.displayName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    );
+  }
+  const accessToken = await issueAccessToken(req.tokens, req.state, req.origin, {
+    roles: [...client.roles],
+    appid: client.clientId,
+    aud,
+    expiresInSec: TOKEN_LIFETIME_SEC,
+  });
+  return {
+    status: 200,
+    headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
+    body: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SEC, ext_expires_in: TOKEN_LIFETIME_SEC, access_token: accessToken },
+  };
+}
+
+/**
+ * The login.microsoftonline.com endpoints MSAL needs for client credentials with
+ * `disableInstanceDiscovery` (discovery document, keys, token). Returns undefined for
+ * paths that are not OAuth endpoints.
+ */
+export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | undefined> {
+  const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
+  if (!m) return undefined;
+  const [, tenant, endpoint] = m;
+  const known = tenant.toLowerCase() === req.state.tenantId.toLowerCase() || tenant.toLowerCase() === req.state.defaultDomain.toLowerCase();
+  if (!known) {
+    return oauthError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+  }
+  const tenantId = req.state.tenantId;
+  const ep = endpoint.toLowerCase();
+  if (ep.endsWith('openid-configuration')) {
+    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+    return { status: 200, body: openIdConfiguration(req.origin, tenantId) };
+  }
+  if (ep.includes('keys')) {
+    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+    return { status: 200, body: req.tokens.jwks(`${req.origin}/${tenantId}/v2.0`) };
+  }
+  if (req.method !== 'POST') return oauthError(405, 'invalid_request', 90056, 'The token endpoint only accepts POST.');
+  return tokenEndpoint(req);
+}

@@ -1,0 +1,445 @@
+import { GraphError, badRequest } from './errors.js';
+
+// ---------------------------------------------------------------------------
+// $filter
+// ---------------------------------------------------------------------------
+
+export type Operand = { kind: 'prop'; path: string } | { kind: 'lit'; value: string | number | boolean | null };
+
+export type FilterNode =
+  | { kind: 'cmp'; op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le'; left: Operand; right: Operand }
+  | { kind: 'func'; name: 'startswith' | 'endswith' | 'contains'; args: Operand[] }
+  | { kind: 'in'; left: Operand; values: Operand[] }
+  | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
+  | { kind: 'not'; expr: FilterNode };
+
+type Token =
+  | { t: 'str'; v: string }
+  | { t: 'num'; v: number }
+  | { t: 'id'; v: string }
+  | { t: 'punc'; v: '(' | ')' | ',' };
+
+function invalidFilter(detail: string): GraphError {
+  return badRequest(`Invalid filter clause: ${detail}`, 'BadRequest');
+}
+
+function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === "'") {
+      // OData escapes a quote inside a string literal by doubling it.
+      let v = '';
+      i++;
+      for (;;) {
+        if (i >= text.length) throw invalidFilter('unterminated string literal.');
+        if (text[i] === "'") {
+          if (text[i + 1] === "'") {
+            v += "'";
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        v += text[i++];
+      }
+      out.push({ t: 'str', v });
+    } else if (c === '(' || c === ')' || c === ',') {
+      out.push({ t: 'punc', v: c });
+      i++;
+    } else if (/[-0-9]/.test(c) && /^-?\d+(\.\d+)?(?![\w-])/.test(text.slice(i))) {
+      const m = /^-?\d+(\.\d+)?/.exec(text.slice(i))!;
+      out.push({ t: 'num', v: Number(m[0]) });
+      i += m[0].length;
+    } else if (/[A-Za-z_@$]/.test(c)) {
+      const m = /^[A-Za-z_@$][\w./@$:-]*/.exec(text.slice(i))!;
+      out.push({ t: 'id', v: m[0] });
+      i += m[0].length;
+    } else {
+      throw invalidFilter(`unexpected character '${c}'.`);
+    }
+  }
+  return out;
+}
+
+const CMP_OPS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+const FUNCS = new Set(['startswith', 'endswith', 'contains']);
+
+class FilterParser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): FilterNode {
+    const node = this.parseOr();
+    if (this.pos < this.tokens.length) throw invalidFilter('unexpected trailing input.');
+    return node;
+  }
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private isKeyword(word: string): boolean {
+    const t = this.peek();
+    return t?.t === 'id' && t.v.toLowerCase() === word;
+  }
+
+  private expectPunc(v: '(' | ')' | ','): void {
+    const t = this.tokens[this.pos++];
+    if (t?.t !== 'punc' || t.v !== v) throw invalidFilter(`expected '${v}'.`);
+  }
+
+  private parseOr(): FilterNode {
+    let left = this.parseAnd();
+    while (this.isKeyword('or')) {
+      this.pos++;
+      left = { kind: 'or', left, right: this.parseAnd() };
+    }
+    return left;
+  }
+
+  private parseAnd(): FilterNode {
+    let left = this.parseUnary();
+    while (this.isKeyword('and')) {
+      this.pos++;
+      left = { kind: 'and', left, right: this.parseUnary() };
+    }
+    return left;
+  }
+
+  private parseUnary(): FilterNode {
+    if (this.isKeyword('not')) {
+      this.pos++;
+      return { kind: 'not', expr: this.parseUnary() };
+    }
+    return this.parsePrimary();
+  }
+
+  private parsePrimary(): FilterNode {
+    const t = this.peek();
+    if (t?.t === 'punc' && t.v === '(') {
+      this.pos++;
+      const inner = this.parseOr();
+      this.expectPunc(')');
+      return inner;
+    }
+    if (t?.t === 'id' && FUNCS.has(t.v.toLowerCase()) && this.tokens[this.pos + 1]?.t === 'punc') {
+      this.pos++;
+      this.expectPunc('(');
+      const args: Operand[] = [this.parseOperand()];
+      while (this.peek()?.t === 'punc' && (this.peek() as { v: string }).v === ',') {
+        this.pos++;
+        args.push(this.parseOperand());
+      }
+      this.expectPunc(')');
+      return { kind: 'func', name: t.v.toLowerCase() as 'startswith', args };
+    }
+    const left = this.parseOperand();
+    const op = this.tokens[this.pos++];
+    if (op?.t !== 'id') throw invalidFilter('expected an operator.');
+    const opName = op.v.toLowerCase();
+    if (opName === 'in') {
+      this.expectPunc('(');
+      const values: Operand[] = [this.parseOperand()];
+      while (this.peek()?.t === 'punc' && (this.peek() as { v: string }).v === ',') {
+        this.pos++;
+        values.push(this.parseOperand());
+      }
+      this.expectPunc(')');
+      return { kind: 'in', left, values };
+    }
+    if (!CMP_OPS.has(opName)) throw invalidFilter(`unsupported operator '${op.v}'.`);
+    return { kind: 'cmp', op: opName as 'eq', left, right: this.parseOperand() };
+  }
+
+  private parseOperand(): Operand {
+    const t = this.tokens[this.pos++];
+    if (!t) throw invalidFilter('unexpected end of expression.');
+    if (t.t === 'str') return { kind: 'lit', value: t.v };
+    if (t.t === 'num') return { kind: 'lit', value: t.v };
+    if (t.t === 'id') {
+      const lower = t.v.toLowerCase();
+      if (lower === 'true') return { kind: 'lit', value: true };
+      if (lower === 'false') return { kind: 'lit', value: false };
+      if (lower === 'null') return { kind: 'lit', value: null };
+      if (lower.includes('(') || lower.includes(':')) throw invalidFilter(`unsupported expression '${t.v}'.`);
+      return { kind: 'prop', path: t.v };
+    }
+    throw invalidFilter('expected a property or a literal.');
+  }
+}
+
+/** Parses an OData `$filter` expression (comparisons, `in`, startswith/endswith/contains, and/or/not). */
+export function parseFilter(text: string): FilterNode {
+  if (!text.trim()) throw invalidFilter('empty expression.');
+  if (/\/(any|all)\(/i.test(text)) {
+    throw new GraphError(400, 'Request_UnsupportedQuery', 'Lambda expressions are not supported by the simulation.');
+  }
+  return new FilterParser(tokenize(text)).parse();
+}
+
+function readPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('/')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function operandValue(op: Operand, obj: unknown): unknown {
+  return op.kind === 'lit' ? op.value : readPath(obj, op.path);
+}
+
+function norm(v: unknown): unknown {
+  // Entra compares directory strings case-insensitively (displayName, UPN, mail, GUIDs).
+  return typeof v === 'string' ? v.toLowerCase() : v === undefined ? null : v;
+}
+
+/** Evaluates a parsed filter against one object. */
+export function evalFilter(node: FilterNode, obj: unknown): boolean {
+  switch (node.kind) {
+    case 'and':
+      return evalFilter(node.left, obj) && evalFilter(node.right, obj);
+    case 'or':
+      return evalFilter(node.left, obj) || evalFilter(node.right, obj);
+    case 'not':
+      return !evalFilter(node.expr, obj);
+    case 'in': {
+      const v = norm(operandValue(node.left, obj));
+      return node.values.some((o) => norm(operandValue(o, obj)) === v);
+    }
+    case 'func': {
+      const [a, b] = node.args.map((o) => operandValue(o, obj));
+      if (typeof a !== 'string' || typeof b !== 'string') return false;
+      const x = a.toLowerCase();
+      const y = b.toLowerCase();
+      if (node.name === 'startswith') return x.startsWith(y);
+      if (node.name === 'endswith') return x.endsWith(y);
+      return x.includes(y);
+    }
+    case 'cmp': {
+      const a = norm(operandValue(node.left, obj));
+      const b = norm(operandValue(node.right, obj));
+      switch (node.op) {
+        case 'eq':
+          return a === b;
+        case 'ne':
+          return a !== b;
+        case 'gt':
+          return (a as number) > (b as number);
+        case 'ge':
+          return (a as number) >= (b as number);
+        case 'lt':
+          return (a as number) < (b as number);
+        case 'le':
+          return (a as number) <= (b as number);
+      }
+    }
+  }
+}
+
+/** Every property path the filter references. */
+export function filterProperties(node: FilterNode): string[] {
+  const out: string[] = [];
+  const visitOperand = (o: Operand): void => {
+    if (o.kind === 'prop') out.push(o.path);
+  };
+  const visit = (n: FilterNode): void => {
+    switch (n.kind) {
+      case 'and':
+      case 'or':
+        visit(n.left);
+        visit(n.right);
+        break;
+      case 'not':
+        visit(n.expr);
+        break;
+      case 'cmp':
+        visitOperand(n.left);
+        visitOperand(n.right);
+        break;
+      case 'in':
+        visitOperand(n.left);
+        n.values.forEach(visitOperand);
+        break;
+      case 'func':
+        n.args.forEach(visitOperand);
+        break;
+    }
+  };
+  visit(node);
+  return out;
+}
+
+/** `prop eq 'literal'` clauses reachable through `and` only (what a mandatory filter needs). */
+export function conjunctiveEqualities(node: FilterNode): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const visit = (n: FilterNode): void => {
+    if (n.kind === 'and') {
+      visit(n.left);
+      visit(n.right);
+    } else if (n.kind === 'cmp' && n.op === 'eq') {
+      if (n.left.kind === 'prop' && n.right.kind === 'lit') out.set(n.left.path.toLowerCase(), n.right.value);
+      else if (n.right.kind === 'prop' && n.left.kind === 'lit') out.set(n.right.path.toLowerCase(), n.left.value);
+    }
+  };
+  visit(node);
+  return out;
+}
+
+/** Operators Entra only accepts as advanced queries (`ConsistencyLevel: eventual` + `$count=true`). */
+export function usesAdvancedOperators(node: FilterNode): boolean {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return usesAdvancedOperators(node.left) || usesAdvancedOperators(node.right);
+    case 'not':
+      return true;
+    case 'cmp':
+      return node.op === 'ne';
+    case 'func':
+      return node.name !== 'startswith';
+    case 'in':
+      return false;
+  }
+}
+
+export interface FilterSpec {
+  /** Resource type name for error messages, e.g. `Group`. */
+  resource: string;
+  /** Filterable properties (case-insensitive). */
+  properties: string[];
+}
+
+/**
+ * Parses `$filter` and checks every property against the endpoint's filterable set.
+ * Returns undefined when no filter was given.
+ */
+export function parseFilterFor(query: URLSearchParams, spec: FilterSpec, advanced: boolean): FilterNode | undefined {
+  const text = query.get('$filter');
+  if (text === null) return undefined;
+  const node = parseFilter(text);
+  const allowed = new Set(spec.properties.map((p) => p.toLowerCase()));
+  for (const p of filterProperties(node)) {
+    if (!allowed.has(p.toLowerCase())) {
+      throw new GraphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Unsupported or invalid query filter clause specified for property '${p}' of resource '${spec.resource}'.`,
+      );
+    }
+  }
+  if (!advanced && usesAdvancedOperators(node)) {
+    throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  }
+  return node;
+}
+
+// ---------------------------------------------------------------------------
+// $select
+// ---------------------------------------------------------------------------
+
+/**
+ * Parses `$select` against the properties the type knows. Unknown names are a 400, as in
+ * Graph, which is what makes a typo in a client's `$select` visible in tests.
+ */
+export function parseSelect(query: URLSearchParams, known: readonly string[], typeName: string): string[] | undefined {
+  const text = query.get('$select');
+  if (text === null || text.trim() === '') return undefined;
+  const byLower = new Map(known.map((k) => [k.toLowerCase(), k]));
+  return text.split(',').map((raw) => {
+    const name = raw.trim();
+    const canonical = byLower.get(name.toLowerCase());
+    if (!canonical) {
+      throw badRequest(`Could not find a property named '${name}' on type '${typeName}'.`);
+    }
+    return canonical;
+  });
+}
+
+/** Keeps only the selected properties (and OData annotations). */
+export function applySelect<T extends Record<string, unknown>>(obj: T, select: string[] | undefined): Record<string, unknown> {
+  if (!select) return obj;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (k.startsWith('@odata.')) out[k] = v;
+  for (const k of select) if (k in obj) out[k] = obj[k];
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// $top and paging
+// ---------------------------------------------------------------------------
+
+/** `$top` (1..max) or undefined. */
+export function parseTop(query: URLSearchParams, max = 999): number | undefined {
+  const text = query.get('$top');
+  if (text === null) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw badRequest(`Invalid page size specified: '${text}'. Must be between 1 and ${max} inclusive.`);
+  }
+  return n;
+}
+
+interface SkipToken {
+  after: string;
+}
+
+function encodeSkipToken(t: SkipToken): string {
+  // Opaque on purpose: clients must follow @odata.nextLink instead of building tokens.
+  return 'RFNwdAI' + Buffer.from(JSON.stringify(t), 'utf8').toString('base64url');
+}
+
+function decodeSkipToken(text: string): SkipToken {
+  try {
+    if (!text.startsWith('RFNwdAI')) throw new Error('prefix');
+    const t = JSON.parse(Buffer.from(text.slice(7), 'base64url').toString('utf8')) as SkipToken;
+    if (typeof t.after !== 'string') throw new Error('shape');
+    return t;
+  } catch {
+    throw badRequest('The specified page token value has expired or is invalid.', 'Directory_ExpiredPageToken');
+  }
+}
+
+export interface PageOptions<X> {
+  query: URLSearchParams;
+  /** Absolute URL of this collection without query, e.g. `https://127.0.0.1:1234/v1.0/groups/x/members`. */
+  baseUrl: string;
+  /** Server page size when `$top` is absent. */
+  defaultPageSize: number;
+  /** Sort/cursor key of an item. */
+  key: (item: X) => string;
+}
+
+/**
+ * Pages a directory-object collection. Graph's `$skiptoken` is a cursor over an internal
+ * key, not an offset: deleting already-returned objects between pages does not make the
+ * next page skip anything. Items are ordered by `key` and the token records the last key.
+ */
+export function paginate<X>(items: X[], opts: PageOptions<X>): { value: X[]; nextLink?: string } {
+  const top = parseTop(opts.query) ?? opts.defaultPageSize;
+  const keyed = items.map((item) => ({ item, k: opts.key(item) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const tokenText = opts.query.get('$skiptoken');
+  let start = 0;
+  if (tokenText !== null) {
+    const { after } = decodeSkipToken(tokenText);
+    start = keyed.findIndex((i) => i.k > after);
+    if (start < 0) start = keyed.length;
+  }
+  const pageItems = keyed.slice(start, start + top);
+  const value = pageItems.map((i) => i.item);
+  if (start + top >= keyed.length || value.length === 0) return { value };
+  const params: string[] = [];
+  for (const [k, v] of opts.query) {
+    if (k === '$skiptoken') continue;
+    params.push(`${k}=${encodeURIComponent(v)}`);
+  }
+  params.push(`$skiptoken=${encodeSkipToken({ after: pageItems[pageItems.length - 1].k })}`);
+  return { value, nextLink: `${opts.baseUrl}?${params.join('&')}` };
+}

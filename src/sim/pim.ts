@@ -1,0 +1,502 @@
+import { parseDuration } from './duration.js';
+import { GraphError } from './errors.js';
+import { guidFromName, isGuid, newGuid } from './ids.js';
+import type { AuthInfo } from './permissions.js';
+import { enabledRules, expirationLimit, findRule } from './policy.js';
+import type { SeedGroup, SeedSchedule } from './seed.js';
+import type { AccessId, TenantState } from './state.js';
+
+type Obj = Record<string, unknown>;
+
+export type ScheduleAction =
+  | 'adminAssign'
+  | 'adminUpdate'
+  | 'adminRemove'
+  | 'adminExtend'
+  | 'adminRenew'
+  | 'selfActivate'
+  | 'selfDeactivate'
+  | 'selfExtend'
+  | 'selfRenew';
+
+const ACTIONS: ScheduleAction[] = ['adminAssign', 'adminUpdate', 'adminRemove', 'adminExtend', 'adminRenew', 'selfActivate', 'selfDeactivate', 'selfExtend', 'selfRenew'];
+
+function invalidRequest(message: string): GraphError {
+  return new GraphError(400, 'InvalidRoleAssignmentRequest', message);
+}
+
+function policyFailed(rules: string[]): GraphError {
+  return new GraphError(
+    400,
+    'RoleAssignmentRequestPolicyValidationFailed',
+    `The following policy rules failed: [${rules.map((r) => `"${r}"`).join(',')}]`,
+  );
+}
+
+function assignmentExists(): GraphError {
+  return new GraphError(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
+}
+
+function assignmentMissing(): GraphError {
+  return new GraphError(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
+}
+
+/** Reads `action` from a schedule request body (Graph accepts `AdminAssign` and `adminAssign`). */
+export function readAction(body: unknown): ScheduleAction {
+  const raw = body && typeof body === 'object' ? (body as Obj).action : undefined;
+  const action = ACTIONS.find((a) => typeof raw === 'string' && a.toLowerCase() === raw.toLowerCase());
+  if (!action) throw invalidRequest(`The action '${String(raw)}' is not valid.`);
+  return action;
+}
+
+interface Window {
+  start: number;
+  end: number | null;
+}
+
+interface ParsedRequest {
+  action: ScheduleAction;
+  accessId: AccessId;
+  principalId: string;
+  groupId: string;
+  group: SeedGroup;
+  justification: string | null;
+  ticketInfo: Obj | null;
+  isValidationOnly: boolean;
+  /** The scheduleInfo as sent, for echoing back. */
+  scheduleInfo: Obj | null;
+}
+
+function parseCommon(state: TenantState, body: unknown, action: ScheduleAction): ParsedRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body is not valid.');
+  const b = body as Obj;
+  const accessId = typeof b.accessId === 'string' ? b.accessId.toLowerCase() : '';
+  if (accessId !== 'member' && accessId !== 'owner') throw invalidRequest(`The accessId '${String(b.accessId)}' is not valid.`);
+  if (!isGuid(b.principalId)) throw invalidRequest('The principalId is not a valid GUID.');
+  if (!isGuid(b.groupId)) throw invalidRequest('The groupId is not a valid GUID.');
+  const group = state.findGroup(b.groupId);
+  // Codes for an unknown group or principal are not documented (unconfirmed); PIM's own
+  // vocabulary ("subject" for a principal) is used.
+  if (!group) throw new GraphError(400, 'GroupNotFound', `The group '${b.groupId}' was not found.`);
+  const principal = state.findObject(b.principalId);
+  if (!principal || principal.kind === 'servicePrincipal') {
+    throw new GraphError(400, 'SubjectNotFound', `The subject '${b.principalId}' was not found.`);
+  }
+  // PIM for Groups refuses dynamic and on-premises-synced groups; the code is unconfirmed.
+  if (group.groupTypes.includes('DynamicMembership') || group.onPremisesSyncEnabled) {
+    throw new GraphError(
+      400,
+      'InvalidGroupType',
+      'Groups with dynamic membership or synchronized from on-premises are not supported by Privileged Identity Management.',
+    );
+  }
+  return {
+    action,
+    accessId,
+    principalId: principal.id,
+    groupId: group.id,
+    group,
+    justification: typeof b.justification === 'string' && b.justification.trim() !== '' ? b.justification : null,
+    ticketInfo: b.ticketInfo && typeof b.ticketInfo === 'object' ? (b.ticketInfo as Obj) : null,
+    isValidationOnly: b.isValidationOnly === true,
+    scheduleInfo: b.scheduleInfo && typeof b.scheduleInfo === 'object' ? (b.scheduleInfo as Obj) : null,
+  };
+}
+
+/** Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration. */
+function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: number): Window {
+  const now = state.clock.nowMs();
+  const startText = info?.startDateTime;
+  let start = now;
+  if (startText !== undefined && startText !== null) {
+    start = typeof startText === 'string' ? Date.parse(startText) : NaN;
+    if (Number.isNaN(start)) throw invalidRequest('The startDateTime is not a valid date.');
+  }
+  const exp = info?.expiration as Obj | undefined;
+  if (!exp || exp.type === undefined) {
+    return { start, end: defaultDurationMs === undefined ? null : start + defaultDurationMs };
+  }
+  const type = String(exp.type).toLowerCase();
+  if (type === 'noexpiration') return { start, end: null };
+  if (type === 'afterdatetime') {
+    const end = typeof exp.endDateTime === 'string' ? Date.parse(exp.endDateTime) : NaN;
+    if (Number.isNaN(end)) throw invalidRequest('The expiration endDateTime is not a valid date.');
+    if (end <= start) throw invalidRequest('The expiration endDateTime must be after the startDateTime.');
+    return { start, end };
+  }
+  if (type === 'afterduration') {
+    const d = parseDuration(exp.duration);
+    if (!d.ok) {
+      // Year and month durations are refused outright (community-reported, terraform-provider-azuread #1464).
+      throw invalidRequest(
+        d.calendar
+          ? `The duration '${String(exp.duration)}' is not supported. Use days, hours or minutes.`
+          : `The duration '${String(exp.duration)}' is not a valid ISO 8601 duration.`,
+      );
+    }
+    if (d.ms <= 0) throw invalidRequest('The duration must be positive.');
+    return { start, end: start + d.ms };
+  }
+  throw invalidRequest(`The expiration type '${String(exp.type)}' is not valid.`);
+}
+
+function normalisedScheduleInfo(info: Obj | null, w: Window): Obj {
+  const exp = (info?.expiration as Obj | undefined) ?? {};
+  return {
+    startDateTime: new Date(w.start).toISOString(),
+    recurrence: null,
+    expiration: {
+      type: w.end === null ? 'noExpiration' : exp.type === 'afterDuration' ? 'afterDuration' : 'afterDateTime',
+      endDateTime: w.end === null ? null : new Date(w.end).toISOString(),
+      duration: exp.type === 'afterDuration' ? (exp.duration as string) : null,
+    },
+  };
+}
+
+interface RuleIds {
+  expiration: string;
+  enablement: string;
+}
+
+function checkPolicy(state: TenantState, req: ParsedRequest, w: Window, ids: RuleIds, auth: AuthInfo): void {
+  const rules = state.policyFor(req.groupId, req.accessId).rules;
+  const failed: string[] = [];
+  const limit = expirationLimit(rules, ids.expiration);
+  if ((limit.required && w.end === null) || (limit.maxMs !== undefined && w.end !== null && w.end - w.start > limit.maxMs)) {
+    failed.push('ExpirationRule');
+  }
+  const enabled = enabledRules(rules, ids.enablement);
+  if (enabled.includes('Justification') && !req.justification) failed.push('JustificationRule');
+  if (enabled.includes('Ticketing') && !req.ticketInfo?.ticketNumber) failed.push('TicketingRule');
+  // App-only callers cannot perform MFA, so the rule is only evaluated for signed-in users.
+  if (enabled.includes('MultiFactorAuthentication') && auth.kind === 'delegated' && !auth.amr.includes('mfa')) failed.push('MfaRule');
+  if (failed.length) throw policyFailed(failed);
+}
+
+function shouldFail(state: TenantState, req: ParsedRequest): boolean {
+  const f = state.behaviour.failScheduleRequests;
+  if (f === true) return true;
+  if (!Array.isArray(f)) return false;
+  return f.some((m) => (!m.groupId || m.groupId === req.groupId) && (!m.principalId || m.principalId === req.principalId));
+}
+
+function createdBy(auth: AuthInfo): Obj {
+  return auth.kind === 'delegated'
+    ? { application: null, device: null, user: { id: auth.oid, displayName: null } }
+    : { application: { id: auth.appid, displayName: null }, device: null, user: null };
+}
+
+function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, extra: Obj): Obj {
+  const now = state.clock.now().toISOString();
+  return {
+    id: newGuid(),
+    status: 'Provisioned',
+    completedDateTime: now,
+    createdDateTime: now,
+    approvalId: null,
+    customData: null,
+    action: req.action,
+    isValidationOnly: req.isValidationOnly,
+    justification: req.justification,
+    principalId: req.principalId,
+    accessId: req.accessId,
+    groupId: req.groupId,
+    targetScheduleId: null,
+    scheduleInfo: null,
+    ticketInfo: req.ticketInfo ?? { ticketNumber: null, ticketSystem: null },
+    createdBy: createdBy(auth),
+    ...extra,
+  };
+}
+
+function newScheduleId(req: ParsedRequest): string {
+  return `${req.groupId}_${req.accessId}_${newGuid()}`;
+}
+
+function notExpired(state: TenantState, s: SeedSchedule): boolean {
+  return s.endDateTime === null || Date.parse(s.endDateTime) > state.clock.nowMs();
+}
+
+function findSchedule(
+  state: TenantState,
+  map: Map<string, SeedSchedule>,
+  req: ParsedRequest,
+  opts: { includeExpired?: boolean; assignmentType?: 'assigned' | 'activated' } = {},
+): SeedSchedule | undefined {
+  for (const s of map.values()) {
+    if (s.groupId !== req.groupId || s.principalId !== req.principalId || s.accessId !== req.accessId) continue;
+    if (opts.assignmentType && s.assignmentType !== opts.assignmentType) continue;
+    if (!opts.includeExpired && !notExpired(state, s)) continue;
+    return s;
+  }
+  return undefined;
+}
+
+/** The 201 body of a schedule request. */
+export interface RequestOutcome {
+  body: Obj;
+}
+
+/** Processes `POST .../group/eligibilityScheduleRequests`. */
+export function createEligibilityRequest(state: TenantState, auth: AuthInfo, body: unknown): RequestOutcome {
+  const action = readAction(body);
+  const req = parseCommon(state, body, action);
+  const ids = { expiration: 'Expiration_Admin_Eligibility', enablement: 'Enablement_Admin_Eligibility' };
+  const map = state.eligibilitySchedules;
+
+  if (action === 'adminRemove') {
+    const existing = findSchedule(state, map, req);
+    if (!existing) throw assignmentMissing();
+    const entity = requestEntity(state, req, auth, { status: 'Revoked', targetScheduleId: existing.id });
+    if (req.isValidationOnly) return { body: { ...entity, targetScheduleId: null } };
+    map.delete(existing.id);
+    state.eligibilityScheduleRequests.push(entity);
+    return { body: entity };
+  }
+  if (action !== 'adminAssign' && action !== 'adminUpdate' && action !== 'adminExtend' && action !== 'adminRenew') {
+    throw invalidRequest(`The action '${action}' is not supported for eligibility schedule requests.`);
+  }
+
+  const w = parseWindow(state, req.scheduleInfo);
+  if (w.end !== null && w.end <= state.clock.nowMs()) {
+    throw invalidRequest('The expiration endDateTime must be in the future.');
+  }
+  const existing = findSchedule(state, map, req, { includeExpired: action === 'adminRenew' });
+  if (action === 'adminAssign' && existing) throw assignmentExists();
+  if (action !== 'adminAssign' && !existing) throw assignmentMissing();
+  checkPolicy(state, req, w, ids, auth);
+  return finishRequest(state, auth, req, w, existing, 'eligibility');
+}
+
+function finishRequest(
+  state: TenantState,
+  auth: AuthInfo,
+  req: ParsedRequest,
+  w: Window,
+  existing: SeedSchedule | undefined,
+  kind: 'eligibility' | 'assignment',
+  assignmentType?: 'assigned' | 'activated',
+): RequestOutcome {
+  const scheduleInfo = normalisedScheduleInfo(req.scheduleInfo, w);
+  if (req.isValidationOnly) {
+    // Validation-only requests change nothing, so they do not onboard the group either (unconfirmed).
+    return { body: requestEntity(state, req, auth, { scheduleInfo }) };
+  }
+  const log = kind === 'eligibility' ? state.eligibilityScheduleRequests : state.assignmentScheduleRequests;
+  state.onboard(req.groupId);
+  if (shouldFail(state, req)) {
+    const failed = requestEntity(state, req, auth, { status: 'Failed', scheduleInfo, completedDateTime: null });
+    log.push(failed);
+    return { body: failed };
+  }
+  const entity = requestEntity(state, req, auth, { scheduleInfo });
+  const now = state.clock.now().toISOString();
+  const map = kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules;
+  let scheduleId: string;
+  if (existing) {
+    // Update/extend/renew keep the schedule id and replace its window (unconfirmed: Graph may re-issue it).
+    existing.startDateTime = new Date(w.start).toISOString();
+    existing.endDateTime = w.end === null ? null : new Date(w.end).toISOString();
+    existing.modifiedDateTime = now;
+    scheduleId = existing.id;
+  } else {
+    scheduleId = newScheduleId(req);
+    map.set(scheduleId, {
+      id: scheduleId,
+      groupId: req.groupId,
+      principalId: req.principalId,
+      accessId: req.accessId,
+      startDateTime: new Date(w.start).toISOString(),
+      endDateTime: w.end === null ? null : new Date(w.end).toISOString(),
+      createdDateTime: now,
+      modifiedDateTime: null,
+      createdUsing: entity.id as string,
+      ...(kind === 'assignment' ? { assignmentType: assignmentType ?? 'assigned' } : {}),
+    });
+    const lag = state.behaviour.consistency?.notFoundAfterCreate ?? 0;
+    if (kind === 'eligibility' && lag > 0) state.pendingNotFound.set(scheduleId, lag);
+  }
+  entity.targetScheduleId = scheduleId;
+  log.push(entity);
+  return { body: entity };
+}
+
+/** Processes `POST .../group/assignmentScheduleRequests` (admin and self actions). */
+export function createAssignmentRequest(state: TenantState, auth: AuthInfo, body: unknown): RequestOutcome {
+  const action = readAction(body);
+  const req = parseCommon(state, body, action);
+  const map = state.assignmentSchedules;
+  const standing = (): boolean => {
+    const list = req.accessId === 'member' ? req.group.members : req.group.owners;
+    return list.includes(req.principalId);
+  };
+
+  switch (action) {
+    case 'adminAssign':
+    case 'adminUpdate':
+    case 'adminExtend':
+    case 'adminRenew': {
+      const w = parseWindow(state, req.scheduleInfo);
+      const existing = findSchedule(state, map, req, { includeExpired: action === 'adminRenew' });
+      if (action === 'adminAssign' && (existing || standing())) throw assignmentExists();
+      if (action !== 'adminAssign' && !existing) throw assignmentMissing();
+      checkPolicy(state, req, w, { expiration: 'Expiration_Admin_Assignment', enablement: 'Enablement_Admin_Assignment' }, auth);
+      return finishRequest(state, auth, req, w, existing, 'assignment', 'assigned');
+    }
+    case 'adminRemove': {
+      const existing = findSchedule(state, map, req);
+      if (!existing && !standing()) throw assignmentMissing();
+      const entity = requestEntity(state, req, auth, { status: 'Revoked', targetScheduleId: existing?.id ?? null });
+      if (req.isValidationOnly) return { body: entity };
+      // A standing member is a permanent active assignment to PIM, so adminRemove also ends it.
+      if (existing) map.delete(existing.id);
+      else if (req.accessId === 'member') req.group.members = req.group.members.filter((m) => m !== req.principalId);
+      else req.group.owners = req.group.owners.filter((m) => m !== req.principalId);
+      state.assignmentScheduleRequests.push(entity);
+      return { body: entity };
+    }
+    case 'selfActivate':
+      return selfActivate(state, auth, req);
+    case 'selfDeactivate': {
+      if (auth.kind !== 'delegated' || auth.oid !== req.principalId) {
+        throw invalidRequest('Self-service actions require a signed-in user whose id matches principalId.');
+      }
+      const active = [...map.values()].find(
+        (s) => s.groupId === req.groupId && s.principalId === req.principalId && s.accessId === req.accessId && s.assignmentType === 'activated' && notExpired(state, s),
+      );
+      if (!active) throw assignmentMissing();
+      const entity = requestEntity(state, req, auth, { status: 'Revoked', targetScheduleId: active.id });
+      if (req.isValidationOnly) return { body: entity };
+      map.delete(active.id);
+      state.assignmentScheduleRequests.push(entity);
+      return { body: entity };
+    }
+    default:
+      throw invalidRequest(`The action '${action}' is not supported by the simulation.`);
+  }
+}
+
+function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): RequestOutcome {
+  if (auth.kind !== 'delegated' || auth.oid !== req.principalId) {
+    // Unconfirmed wording: activation is only possible for the signed-in user.
+    throw invalidRequest('Self-service actions require a signed-in user whose id matches principalId.');
+  }
+  const eligibility = [...state.eligibilitySchedules.values()].find(
+    (s) => s.groupId === req.groupId && s.principalId === req.principalId && s.accessId === req.accessId && state.isActiveNow(s),
+  );
+  if (!eligibility) throw assignmentMissing();
+  const standing = (req.accessId === 'member' ? req.group.members : req.group.owners).includes(req.principalId);
+  if (standing || state.activePimAssignments(req.groupId, req.accessId).some((a) => a.principalId === req.principalId)) {
+    throw assignmentExists();
+  }
+  const rules = state.policyFor(req.groupId, req.accessId).rules;
+  const limit = expirationLimit(rules, 'Expiration_EndUser_Assignment');
+  const w = parseWindow(state, req.scheduleInfo, limit.maxMs);
+  checkPolicy(state, req, w, { expiration: 'Expiration_EndUser_Assignment', enablement: 'Enablement_EndUser_Assignment' }, auth);
+  const authContext = findRule(rules, 'AuthenticationContext_EndUser_Assignment');
+  if (authContext?.isEnabled === true && !auth.acrs.includes(String(authContext.claimValue))) {
+    throw new GraphError(400, 'RoleAssignmentRequestAcrsValidationFailed', 'The authentication context requirement of the policy was not satisfied.');
+  }
+  // An activation cannot outlive the eligibility it comes from; PIM truncates it (unconfirmed).
+  if (eligibility.endDateTime !== null) {
+    const eligibleUntil = Date.parse(eligibility.endDateTime);
+    if (w.end === null || w.end > eligibleUntil) w.end = eligibleUntil;
+  }
+  const approval = findRule(rules, 'Approval_EndUser_Assignment');
+  const setting = approval?.setting as Obj | undefined;
+  if (setting?.isApprovalRequired === true && !req.isValidationOnly) {
+    state.onboard(req.groupId);
+    const entity = requestEntity(state, req, auth, {
+      status: 'PendingApproval',
+      approvalId: newGuid(),
+      completedDateTime: null,
+      scheduleInfo: normalisedScheduleInfo(req.scheduleInfo, w),
+    });
+    state.assignmentScheduleRequests.push(entity);
+    return { body: entity };
+  }
+  return finishRequest(state, auth, req, w, undefined, 'assignment', 'activated');
+}
+
+// ---------------------------------------------------------------------------
+// Read models
+// ---------------------------------------------------------------------------
+
+/**
+ * Members (and owners) that were in an onboarded group without PIM appear as permanent
+ * "assigned" active assignments with null dates; their ids are derived, not stored.
+ */
+export function standingAssignments(state: TenantState): SeedSchedule[] {
+  const out: SeedSchedule[] = [];
+  for (const groupId of state.onboarded) {
+    const g = state.findGroup(groupId);
+    if (!g) continue;
+    for (const [accessId, list] of [['member', g.members], ['owner', g.owners]] as const) {
+      for (const principalId of list) {
+        out.push({
+          id: guidFromName(`standing:${g.id}:${accessId}:${principalId}`),
+          groupId: g.id,
+          principalId,
+          accessId,
+          startDateTime: null,
+          endDateTime: null,
+          createdDateTime: g.createdDateTime ?? state.clock.now().toISOString(),
+          createdUsing: null,
+          assignmentType: 'assigned',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function scheduleInfoOf(s: SeedSchedule): Obj {
+  return {
+    startDateTime: s.startDateTime,
+    recurrence: null,
+    expiration: { type: s.endDateTime === null ? 'noExpiration' : 'afterDateTime', endDateTime: s.endDateTime, duration: null },
+  };
+}
+
+/** `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`. */
+export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
+  return {
+    id: s.id,
+    createdDateTime: s.createdDateTime,
+    createdUsing: s.createdUsing,
+    modifiedDateTime: s.modifiedDateTime ?? null,
+    status: 'Provisioned',
+    scheduleInfo: scheduleInfoOf(s),
+    accessId: s.accessId,
+    principalId: s.principalId,
+    groupId: s.groupId,
+    memberType: 'direct',
+    ...(kind === 'assignment' ? { assignmentType: s.assignmentType ?? 'assigned' } : {}),
+  };
+}
+
+/** `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`. */
+export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
+  const base: Obj = {
+    id: guidFromName(`instance:${s.id}`),
+    startDateTime: s.startDateTime,
+    endDateTime: s.endDateTime,
+    accessId: s.accessId,
+    principalId: s.principalId,
+    groupId: s.groupId,
+    memberType: 'direct',
+  };
+  if (kind === 'eligibility') return { ...base, eligibilityScheduleId: s.id };
+  return { ...base, assignmentScheduleId: s.id, assignmentType: s.assignmentType ?? 'assigned' };
+}
+
+/** Schedules that are current or future (expired ones are gone from the lists). */
+export function currentSchedules(state: TenantState, kind: 'eligibility' | 'assignment'): SeedSchedule[] {
+  const stored = [...(kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules).values()].filter((s) => notExpired(state, s));
+  return kind === 'assignment' ? [...standingAssignments(state), ...stored] : stored;
+}
+
+/** Schedules whose window contains now. */
+export function currentInstances(state: TenantState, kind: 'eligibility' | 'assignment'): SeedSchedule[] {
+  return currentSchedules(state, kind).filter((s) => state.isActiveNow(s));
+}

@@ -1,0 +1,235 @@
+import {
+  DIRECTORY_ROLE_PROPERTIES,
+  GROUP_PROPERTIES,
+  USER_DEFAULT_PROPERTIES,
+  USER_PROPERTIES,
+  contextUrl,
+  directoryCollection,
+  directoryObjectEntity,
+  directoryRoleEntity,
+  groupEntity,
+  isAdvancedQuery,
+  parseDirectoryObjectSelect,
+  parseODataId,
+  userEntity,
+} from './directory.js';
+import { GraphError, badRequest, notFound } from './errors.js';
+import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
+import { requireDelegated } from './permissions.js';
+import type { RouteContext, Router } from './router.js';
+import type { SeedGroup } from './seed.js';
+import type { DirectoryObjectRef, TenantState } from './state.js';
+
+type Obj = Record<string, unknown>;
+const byId = (o: Obj): string => String(o.id ?? '');
+
+const USER_FILTER = {
+  resource: 'User',
+  properties: ['id', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'surname', 'accountEnabled', 'userType'],
+};
+const GROUP_FILTER = {
+  resource: 'Group',
+  properties: ['id', 'displayName', 'mail', 'mailNickname', 'securityEnabled', 'mailEnabled', 'isAssignableToRole', 'onPremisesSyncEnabled'],
+};
+
+function requireGroup(state: TenantState, id: string): SeedGroup {
+  const g = state.findGroup(id);
+  if (!g) throw notFound(id);
+  return g;
+}
+
+/**
+ * Membership of some groups cannot be edited through Graph at all. The messages for
+ * on-premises-synced and mail-enabled groups are Entra's; the dynamic-group wording is unconfirmed.
+ */
+function assertMembershipEditable(g: SeedGroup): void {
+  if (g.groupTypes.includes('DynamicMembership')) {
+    throw badRequest('The membership of a group with dynamic membership cannot be changed manually.');
+  }
+  if (g.onPremisesSyncEnabled) {
+    throw badRequest(
+      'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+    );
+  }
+  if (g.mailEnabled && !g.groupTypes.includes('Unified')) {
+    throw badRequest('Cannot Update a mail-enabled security groups and or distribution list.');
+  }
+}
+
+function memberRefs(ctx: RouteContext, g: SeedGroup, accessId: 'member' | 'owner'): DirectoryObjectRef[] {
+  const refs: DirectoryObjectRef[] = [];
+  for (const id of ctx.state.effectiveMembers(g.id, accessId)) {
+    const ref = ctx.state.findObject(id);
+    if (!ref) continue;
+    // Documented v1.0 known issue: service principal members are missing from /members; beta lists them.
+    if (ctx.version === 'v1.0' && accessId === 'member' && ref.kind === 'servicePrincipal') continue;
+    refs.push(ref);
+  }
+  return refs;
+}
+
+function listDirectoryObjects(ctx: RouteContext, refs: DirectoryObjectRef[], fragment: string): Obj {
+  const select = parseDirectoryObjectSelect(ctx);
+  return directoryCollection(ctx, fragment, refs, (r) => r.id, (r) => directoryObjectEntity(ctx.state, r, select));
+}
+
+function meUser(ctx: RouteContext) {
+  requireDelegated(ctx.auth);
+  const me = ctx.state.users.get(ctx.auth.oid);
+  if (!me) throw notFound(ctx.auth.oid);
+  return me;
+}
+
+function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | 'group'): Obj {
+  ctx.authorize('me.read');
+  const me = meUser(ctx);
+  // Query options on transitiveMemberOf are advanced queries; the bare cast is accepted.
+  if ((ctx.query.has('$filter') || ctx.query.has('$search') || ctx.query.has('$orderby')) && !isAdvancedQuery(ctx)) {
+    throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  }
+  const select =
+    cast === 'directoryRole'
+      ? parseSelect(ctx.query, DIRECTORY_ROLE_PROPERTIES, 'microsoft.graph.directoryRole')
+      : parseDirectoryObjectSelect(ctx);
+  const items: Obj[] = [];
+  if (cast !== 'directoryRole') {
+    for (const g of ctx.state.transitiveGroupsOf(me.id)) items.push(directoryObjectEntity(ctx.state, { kind: 'group', id: g.id, displayName: g.displayName }, undefined));
+  }
+  if (cast !== 'group') {
+    for (const r of ctx.state.directoryRolesOf(me.id)) items.push(directoryRoleEntity(r));
+  }
+  const filter = parseFilterFor(ctx.query, { resource: 'DirectoryObject', properties: ['displayName', 'roleTemplateId', 'id'] }, true);
+  const filtered = filter ? items.filter((i) => evalFilter(filter, i)) : items;
+  const fragment = cast === 'all' ? 'directoryObjects' : `directoryObjects/microsoft.graph.${cast}`;
+  return directoryCollection(ctx, fragment, filtered, byId, (o) => applySelect(o, select));
+}
+
+/** Users, groups, memberships, /me and subscribedSkus. */
+export function registerDirectoryRoutes(router: Router): void {
+  router.get('/me', (ctx) => {
+    ctx.authorize('me.read');
+    const me = meUser(ctx);
+    const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(me), select ?? USER_DEFAULT_PROPERTIES) } };
+  });
+  router.get('/me/transitiveMemberOf', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'all') }));
+  router.get('/me/transitiveMemberOf/microsoft.graph.directoryRole', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'directoryRole') }));
+  router.get('/me/transitiveMemberOf/microsoft.graph.group', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'group') }));
+
+  router.get('/users', (ctx) => {
+    ctx.authorize('users.read');
+    const filter = parseFilterFor(ctx.query, USER_FILTER, isAdvancedQuery(ctx));
+    const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
+    const items = [...ctx.state.users.values()].map(userEntity).filter((u) => !filter || evalFilter(filter, u));
+    return { status: 200, body: directoryCollection(ctx, 'users', items, byId, (u) => applySelect(u, select ?? USER_DEFAULT_PROPERTIES)) };
+  });
+  router.get('/users/{id}', (ctx) => {
+    ctx.authorize('users.read');
+    const u = ctx.state.findUser(ctx.params.id);
+    if (!u) throw notFound(ctx.params.id);
+    const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
+  });
+
+  router.get('/groups', (ctx) => {
+    ctx.authorize('groups.read');
+    const filter = parseFilterFor(ctx.query, GROUP_FILTER, isAdvancedQuery(ctx));
+    const select = parseSelect(ctx.query, GROUP_PROPERTIES, 'microsoft.graph.group');
+    const items = [...ctx.state.groups.values()].map(groupEntity).filter((g) => !filter || evalFilter(filter, g));
+    return { status: 200, body: directoryCollection(ctx, 'groups', items, byId, (g) => applySelect(g, select)) };
+  });
+  router.get('/groups/{id}', (ctx) => {
+    ctx.authorize('groups.read');
+    const g = requireGroup(ctx.state, ctx.params.id);
+    const select = parseSelect(ctx.query, GROUP_PROPERTIES, 'microsoft.graph.group');
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'groups/$entity'), ...applySelect(groupEntity(g), select) } };
+  });
+  router.get('/groups/{id}/members', (ctx) => {
+    ctx.authorize('groups.read');
+    const g = requireGroup(ctx.state, ctx.params.id);
+    return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'member'), 'directoryObjects') };
+  });
+  router.get('/groups/{id}/owners', (ctx) => {
+    ctx.authorize('groups.read');
+    const g = requireGroup(ctx.state, ctx.params.id);
+    return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'owner'), 'directoryObjects') };
+  });
+
+  router.post('/groups/{id}/members/$ref', (ctx) => {
+    const g = ctx.state.findGroup(ctx.params.id);
+    ctx.authorize('groups.members.write', { groupId: g?.id });
+    if (!g) throw notFound(ctx.params.id);
+    const memberId = parseODataId(ctx.body);
+    const ref = ctx.state.findObject(memberId);
+    if (!ref) throw notFound(memberId);
+    assertMembershipEditable(g);
+    if (g.isAssignableToRole && ref.kind === 'group') {
+      // Unconfirmed wording; Entra does refuse nesting groups into role-assignable groups.
+      throw badRequest('A role-assignable group cannot have groups as members.');
+    }
+    if (ctx.state.isMember(g.id, ref.id)) {
+      throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
+    }
+    g.members.push(ref.id);
+    return { status: 204 };
+  });
+
+  router.delete('/groups/{id}/members/{memberId}/$ref', (ctx) => {
+    const g = ctx.state.findGroup(ctx.params.id);
+    ctx.authorize('groups.members.write', { groupId: g?.id });
+    if (!g) throw notFound(ctx.params.id);
+    assertMembershipEditable(g);
+    const memberId = ctx.params.memberId;
+    if (!ctx.state.isMember(g.id, memberId)) throw notFound(memberId);
+    g.members = g.members.filter((m) => m.toLowerCase() !== memberId.toLowerCase());
+    // A member that PIM put in the group loses its active assignment too: membership and
+    // assignmentScheduleInstances never disagree.
+    for (const [id, a] of ctx.state.assignmentSchedules) {
+      if (a.groupId === g.id && a.accessId === 'member' && a.principalId.toLowerCase() === memberId.toLowerCase()) {
+        ctx.state.assignmentSchedules.delete(id);
+      }
+    }
+    return { status: 204 };
+  });
+
+  // Without /$ref the URL addresses the member object itself, so DELETE removes it from the
+  // directory (documented foot-gun). Reproduced so tests can prove the tool never sends it.
+  router.delete('/groups/{id}/members/{memberId}', (ctx) => {
+    ctx.authorize('directoryObjects.delete');
+    const g = requireGroup(ctx.state, ctx.params.id);
+    const memberId = ctx.params.memberId;
+    if (!ctx.state.isMember(g.id, memberId)) throw notFound(memberId);
+    const ref = ctx.state.findObject(memberId);
+    if (!ref) throw notFound(memberId);
+    ctx.state.deleteObject(ref);
+    return { status: 204 };
+  });
+
+  router.get('/subscribedSkus', (ctx) => {
+    ctx.authorize('subscribedSkus.read');
+    if (ctx.query.has('$filter')) {
+      throw new GraphError(400, 'Request_UnsupportedQuery', "The query parameter '$filter' is not supported on subscribedSkus.");
+    }
+    const props = ['id', 'accountId', 'accountName', 'appliesTo', 'capabilityStatus', 'consumedUnits', 'prepaidUnits', 'servicePlans', 'skuId', 'skuPartNumber', 'subscriptionIds'];
+    const select = parseSelect(ctx.query, props, 'microsoft.graph.subscribedSku');
+    const value = ctx.state.subscribedSkus.map((s) =>
+      applySelect(
+        {
+          accountName: ctx.state.displayName,
+          accountId: ctx.state.tenantId,
+          appliesTo: s.appliesTo,
+          capabilityStatus: s.capabilityStatus,
+          consumedUnits: s.consumedUnits,
+          id: `${ctx.state.tenantId}_${s.skuId}`,
+          skuId: s.skuId,
+          skuPartNumber: s.skuPartNumber,
+          subscriptionIds: [],
+          prepaidUnits: structuredClone(s.prepaidUnits),
+          servicePlans: structuredClone(s.servicePlans),
+        },
+        select,
+      ),
+    );
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'subscribedSkus'), value } };
+  });
+}
