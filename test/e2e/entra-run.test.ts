@@ -146,6 +146,30 @@ describe('run and audit against the simulated tenant', () => {
     expect(audit.code, audit.stdout).toBe(0);
   });
 
+  it('waits out eventual-consistency 404s on a schedule it has just created', async () => {
+    const seed = contosoSeed();
+    seed.behaviour = { consistency: { notFoundAfterCreate: 2 } };
+    const sim = await startSim(seed);
+    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    const reads = sim.requests.filter((r) => r.method === 'GET' && /\/eligibilitySchedules\/[^?]+$/.test(r.path));
+    expect(reads.filter((r) => r.status === 404).length).toBeGreaterThanOrEqual(2);
+    expect(reads.filter((r) => r.status === 200)).toHaveLength(2);
+  });
+
+  it('treats a 201 whose status is Failed as an error, and then removes nobody', async () => {
+    const seed = contosoSeed();
+    seed.behaviour = { failScheduleRequests: true };
+    const sim = await startSim(seed);
+    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
+    expect(res.code).toBe(1);
+    const report = json(res.stdout);
+    expect(report.steps.find((s) => s.id === 'pim-eligibility')?.findings.find((f) => f.code === 'APPLY_FAILED')?.message).toMatch(/request status is Failed/);
+    // Standing members are removed only after eligibility exists: the admins keep their access.
+    expect(sim.snapshot().groups.find((g) => g.id === G)?.members.sort()).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
+    expect(sim.writes().some((w) => w.method === 'DELETE')).toBe(false);
+  });
+
   it('refuses an ambiguous group name, listing the matches, with no write', async () => {
     const sim = await startSim();
     const res = await runCli(args(sim, ['--yes', '--json'], { '--group': 'duplicate-admins' }), await tokenEnv(sim));
