@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { RawOptions } from './options.js';
-import type { CommandIo } from './commands/run.js';
+import type { CommandIo } from './commands/session.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -100,5 +100,33 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
       .description('read-only: report what is compliant and what would change; exit 2 on drift')
       .action(runAction('audit')),
   );
+  program
+    .command('restore')
+    .description('put back every member a journal says was removed (idempotent)')
+    .requiredOption('--journal <file>', 'the journal of the run to undo')
+    .addOption(new Option('--tenant-id <guid>', 'directory (tenant) id (default: the journal\'s)').env('AZURE_TENANT_ID'))
+    .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
+    .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
+    .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
+    .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
+    .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))
+    .addOption(new Option('-y, --yes', 'confirm adding the members back'))
+    .addOption(new Option('--non-interactive', 'never ask'))
+    .addOption(new Option('--json', 'print one JSON document on stdout'))
+    .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+    .addOption(new Option('--debug', 'also log bodies (secrets redacted)'))
+    .addOption(new Option('--no-color', 'no colour'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ entra-pim-setup restore --journal entra-pim-setup-journal-2026-11-26T10-00-00-000Z.jsonl --dry-run
+  $ entra-pim-setup restore --journal run.jsonl --yes`,
+    )
+    .action(async (opts: RawOptions & { journal: string; restoreJournal?: string }) => {
+      const { restoreCommand } = await import('./commands/restore.js');
+      const { journal, ...rest } = opts;
+      setExit(await restoreCommand({ ...rest, from: journal }, io));
+    });
   return program;
 }

@@ -94,3 +94,53 @@ export class MemoryJournal implements Journal {
   }
   close(): void {}
 }
+
+/** Reads a journal file; a torn last line (a run killed mid-append) is ignored. */
+export function readJournal(text: string): JournalEntry[] {
+  const out: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // Only the last line can be torn; anything unparsable carries no complete record.
+    }
+  }
+  return out;
+}
+
+/** A member the journal says was (or may have been) removed from a group. */
+export interface RemovedMember {
+  groupId: string;
+  groupName?: string;
+  member: { id: string; displayName?: string | null; userPrincipalName?: string | null; '@odata.type'?: string };
+  /** `sent`: Graph confirmed; `unknown`: the run stopped before the answer was recorded. */
+  outcome: 'removed' | 'unknown';
+}
+
+const REMOVAL = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/;
+
+/**
+ * Pure: every member removal a journal records, except those Graph answered with an error
+ * (nothing was removed then). A removal with no recorded answer may have happened, so it counts.
+ */
+export function removedMembers(entries: JournalEntry[]): RemovedMember[] {
+  const answers = new Map<number, Extract<JournalEntry, { type: 'after' }>>();
+  for (const e of entries) if (e.type === 'after') answers.set(e.seq, e);
+  const out = new Map<string, RemovedMember>();
+  for (const e of entries) {
+    if (e.type !== 'before' || e.request.method !== 'DELETE') continue;
+    const m = REMOVAL.exec(e.request.url);
+    if (!m) continue;
+    const answer = answers.get(e.seq);
+    if (answer && !answer.ok) continue;
+    const backup = (e.backup ?? {}) as { groupName?: string; member?: RemovedMember['member'] };
+    out.set(`${m[1]}/${m[2]}`, {
+      groupId: m[1],
+      groupName: backup.groupName,
+      member: backup.member ?? { id: m[2] },
+      outcome: answer ? 'removed' : 'unknown',
+    });
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import type { RunContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { readJournal, removedMembers } from '../journal.js';
+import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
+import { renderReport, reportJson } from '../plan/render.js';
+import { execute } from '../plan/runner.js';
+import type { RunMode, RunReport } from '../plan/types.js';
+import { isGuid } from '../steps/common.js';
+import { restoreStep } from '../steps/restore.js';
+import { connectGraph, exitCodeOf, journalFor, openSession, prompterFor, runHooks, summariseErrors, type CommandIo } from './session.js';
+
+export interface RestoreOptions extends RawOptions {
+  /** The journal to restore from (required). */
+  from?: string;
+  /** Where restore journals its own writes. */
+  restoreJournal?: string;
+}
+
+/** `restore --journal FILE`: puts back every member that journal says was removed. */
+export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promise<number> {
+  const mode: RunMode = raw.dryRun ? 'audit' : 'run';
+  const session = await openSession({ ...raw, journal: raw.restoreJournal }, io);
+  if (!raw.from) throw new UsageError('--journal FILE is required: the journal of the run to undo');
+  let text: string;
+  try {
+    text = readFileSync(raw.from, 'utf8');
+  } catch {
+    throw new UsageError(`--journal ${raw.from}: cannot read that file`);
+  }
+  const entries = readJournal(text);
+  const start = entries.find((e) => e.type === 'start');
+  if (!start && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
+  const journalTenant = start?.type === 'start' ? start.tenantId : undefined;
+  const tenantId = raw.tenantId ?? journalTenant;
+  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
+  if (journalTenant && journalTenant !== tenantId) {
+    throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);
+  }
+  const removed = removedMembers(entries);
+
+  const { journal, file } = journalFor(session, mode, tenantId, session.options.journal);
+  const graph = await connectGraph(session, tenantId, mode === 'audit', journal);
+  const options = {
+    mode,
+    tenantId,
+    group: '',
+    eligible: [],
+    justification: DEFAULT_JUSTIFICATION,
+    policy: { approvers: [] },
+    allowEmpty: false,
+    yes: Boolean(raw.yes),
+    interactive: session.interactive,
+    skipKeycloak: true,
+    fixKeycloak: false,
+  };
+  const ctx: RunContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {}, now: () => new Date() };
+  const { hooks, progress } = await runHooks(session, ctx);
+  // Restoring grants standing admin rights back: scripts must say --yes.
+  const confirm = hooks.confirm;
+  hooks.confirm = async (plans) => {
+    if (!ctx.prompt.interactive && !options.yes) {
+      throw new UsageError('restore would add members back to the admin group; pass --yes to confirm (or --dry-run to preview). Nothing was changed');
+    }
+    return confirm(plans);
+  };
+  let report: RunReport | undefined;
+  try {
+    report = await execute([restoreStep(removed, session.options.graphBase)], ctx, hooks);
+  } finally {
+    progress.stop();
+    file?.close(report?.status ?? 'stopped');
+  }
+  if (file && !file.written) report.journal = undefined;
+  summariseErrors(report, session.log);
+  io.stdout(session.options.json ? reportJson(report) : renderReport(session.colors, report, { showRequests: session.options.level !== 'normal' }));
+  return exitCodeOf(report);
+}

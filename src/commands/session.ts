@@ -1,0 +1,136 @@
+import type { RunContext, RunOptions } from '../context.js';
+import { ExitCode, StopError } from '../errors.js';
+import { createTokenSource, defaultAuthMethod } from '../graph/credential.js';
+import { graphScope } from '../graph/clouds.js';
+import { GraphApi } from '../graph/graph-api.js';
+import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
+import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
+import { renderStep } from '../plan/render.js';
+import type { RunMode, RunReport, StepReport } from '../plan/types.js';
+import { colorEnabled, createColors, type Colors } from '../ui/color.js';
+import { createLogger, type Logger } from '../ui/log.js';
+import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
+import { createProgress, type Progress } from '../ui/spinner.js';
+import type { RunHooks } from '../plan/runner.js';
+
+export interface CommandIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdinTTY: boolean;
+  stderrTTY: boolean;
+  argv: string[];
+  version: string;
+}
+
+/** What every command that talks to Graph shares: streams, colours, prompts, sign-in. */
+export interface Session {
+  io: CommandIo;
+  options: SessionOptions;
+  interactive: boolean;
+  colors: Colors;
+  log: Logger;
+  now: Date;
+}
+
+/** Resolves session flags (no network): bad values fail here, before anything is sent. */
+export async function openSession(raw: RawOptions, io: CommandIo): Promise<Session> {
+  const options = resolveSession(raw, io.env);
+  const interactive = isInteractive(raw, io.env, io.stdinTTY, io.stderrTTY);
+  const colors = await createColors(colorEnabled({ noColor: options.noColor, json: options.json, isTTY: io.stderrTTY, env: io.env }));
+  return { io, options, interactive, colors, log: createLogger(options.level, colors, io.stderr), now: new Date() };
+}
+
+export function prompterFor(session: Session, yes: boolean): Prompter {
+  return session.interactive ? terminalPrompter(yes) : nonInteractivePrompter(yes);
+}
+
+/** The journal: none for read-only modes (the file appears only with the first write). */
+export function journalFor(session: Session, mode: RunMode, tenantId: string, path?: string): { journal: Journal; file?: FileJournal } {
+  if (mode === 'audit') return { journal: new MemoryJournal() };
+  const file = new FileJournal(path ?? defaultJournalPath(session.now));
+  file.note({ type: 'start', time: session.now.toISOString(), tool: 'entra-pim-setup', version: session.io.version, mode, tenantId, argv: session.io.argv });
+  return { journal: file, file };
+}
+
+/** Signs in (lazily loading @azure/identity when needed) and builds the Graph module. */
+export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal): Promise<GraphApi> {
+  const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive);
+  const tokens = await createTokenSource({
+    method,
+    tenantId,
+    authorityHost: session.options.authorityHost,
+    scope: graphScope(session.options.graphBase),
+    env: session.io.env,
+    log: session.log,
+  });
+  const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
+  return new GraphApi({
+    baseUrl: session.options.graphBase,
+    tokens,
+    log: session.log,
+    journal,
+    readOnly,
+    resilience: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
+  });
+}
+
+/** Spinner hooks for the runner, plus the one confirmation before writes. */
+export async function runHooks(session: Session, ctx: RunContext): Promise<{ hooks: RunHooks; progress: Progress }> {
+  const progress = await createProgress(session.interactive && !session.options.json && session.colors.enabled);
+  const verb = { plan: ctx.options.mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
+  const hooks: RunHooks = {
+    stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),
+    stepFinished: (step, _phase, r) => {
+      const text = `${step.title}: ${r.status}`;
+      if (r.status === 'failed') progress.fail(text);
+      else if (r.status === 'warning' || r.status === 'skipped') progress.warn(text);
+      else progress.succeed(text);
+    },
+    confirm: (plans) => confirmPlan(plans, ctx, session),
+  };
+  return { hooks, progress };
+}
+
+/**
+ * Shows the whole plan (with the names of the members to be removed) and asks once. A
+ * non-interactive run proceeds without asking unless it would remove someone: that needs --yes.
+ */
+async function confirmPlan(plans: StepReport[], ctx: RunContext, session: Session): Promise<boolean> {
+  const removals = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'delete'));
+  if (!ctx.prompt.interactive) {
+    if (removals.length && !ctx.options.yes) {
+      throw new StopError(`this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`, ExitCode.error);
+    }
+    return true;
+  }
+  if (ctx.options.yes) return true;
+  const c = session.colors;
+  const lines = ['', c.bold('Planned changes:')];
+  for (const p of plans.filter((s) => s.status === 'would-change')) lines.push(...renderStep(c, p, { showRequests: false, showNoops: false }));
+  session.io.stderr(lines.join('\n') + '\n\n');
+  return ctx.prompt.confirm(removals.length ? `Apply these changes, removing ${removals.length} member(s)?` : 'Apply these changes?', { flag: '--yes', default: false });
+}
+
+/** Exit code of a finished report. */
+export function exitCodeOf(report: RunReport): number {
+  switch (report.status) {
+    case 'compliant':
+    case 'changed':
+      return ExitCode.ok;
+    case 'drift':
+      return ExitCode.drift;
+    default:
+      return ExitCode.error;
+  }
+}
+
+/** One line on stderr for a run that stopped on errors, so scripts see why without parsing. */
+export function summariseErrors(report: RunReport, log: Logger): void {
+  if (report.status !== 'failed') return;
+  const errors = report.steps.flatMap((s) => s.findings.filter((f) => f.severity === 'error'));
+  if (errors.length === 0) return;
+  log.error(`${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more error(s): see the report)` : ''}`);
+}
+
+export type { RunOptions };

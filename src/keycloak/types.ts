@@ -1,0 +1,78 @@
+/**
+ * The parts of Keycloak admin representations this tool reads and writes. Config maps hold
+ * strings only ("true"/"false" included), as the admin API returns them.
+ */
+
+export type KeycloakConfig = Record<string, string | undefined>;
+
+/** `GET /admin/realms/{realm}`; session fields are absent without the `view-realm` role. */
+export interface RealmInfo {
+  realm?: string;
+  enabled?: boolean;
+  rememberMe?: boolean;
+  ssoSessionIdleTimeout?: number;
+  ssoSessionMaxLifespan?: number;
+  ssoSessionIdleTimeoutRememberMe?: number;
+  ssoSessionMaxLifespanRememberMe?: number;
+  clientSessionIdleTimeout?: number;
+  clientSessionMaxLifespan?: number;
+  offlineSessionIdleTimeout?: number;
+  offlineSessionMaxLifespanEnabled?: boolean;
+  offlineSessionMaxLifespan?: number;
+  accessTokenLifespan?: number;
+}
+
+export interface IdentityProvider {
+  alias: string;
+  providerId: string;
+  enabled?: boolean;
+  displayName?: string;
+  internalId?: string;
+  config?: KeycloakConfig;
+}
+
+export interface IdpMapper {
+  id?: string;
+  name: string;
+  identityProviderAlias: string;
+  identityProviderMapper: string;
+  config: KeycloakConfig;
+}
+
+/** `GET …/mapper-types`: the mapper types this provider accepts, by id. */
+export type MapperTypes = Record<string, { id: string; name?: string }>;
+
+export interface KcGroup {
+  id: string;
+  name: string;
+  path: string;
+  subGroupCount?: number;
+}
+
+export interface KcUser {
+  id: string;
+  username: string;
+  email?: string;
+  enabled?: boolean;
+  attributes?: Record<string, string[]>;
+  /** Set by this tool when the membership comes from a subgroup. */
+  viaGroup?: string;
+}
+
+export interface FederatedIdentity {
+  identityProvider: string;
+  userId: string;
+  userName?: string;
+}
+
+export interface KcRole {
+  id: string;
+  name: string;
+  clientRole?: boolean;
+  containerId?: string;
+}
+
+export interface KcClient {
+  id: string;
+  clientId: string;
+}

@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import {
+  activePrincipals,
+  checkIdentityProvider,
+  desiredMapper,
+  effectiveSyncMode,
+  entraObjectId,
+  evaluateMapper,
+  expectedClaim,
+  normaliseGroupPath,
+  parseConditions,
+  planMapper,
+  residualFindings,
+  SAML_GROUPS_ATTRIBUTE,
+  SAML_OBJECT_ID_ATTRIBUTE,
+  SAML_ROLE_ATTRIBUTE,
+  selectIdentityProvider,
+  sessionFindings,
+  tenantSegmentOf,
+  type MappingExpectation,
+  type ResidualInput,
+} from '../../src/keycloak/analyse.js';
+import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
+
+const TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const OTHER = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
+const APP = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+const GID = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
+const app = { tenantId: TID, appId: APP, identifiers: [APP, 'https://sso.example/realms/t'] };
+
+const oidc = (tenant = TID, extra: Record<string, string> = {}): IdentityProvider => ({
+  alias: 'entra',
+  providerId: 'oidc',
+  enabled: true,
+  config: {
+    clientId: APP,
+    issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
+    authorizationUrl: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/authorize`,
+    tokenUrl: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`,
+    jwksUrl: `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`,
+    ...extra,
+  },
+});
+
+const mapper = (config: Record<string, string>, type = 'oidc-advanced-group-idp-mapper', name = 'm'): IdpMapper => ({
+  id: `id-${name}`,
+  name,
+  identityProviderAlias: 'entra',
+  identityProviderMapper: type,
+  config: { syncMode: 'FORCE', claims: JSON.stringify([{ key: 'groups', value: GID }]), 'are.claim.values.regex': 'false', group: '/tenant-admin', ...config },
+});
+
+const exp: MappingExpectation = {
+  protocol: 'oidc',
+  alias: 'entra',
+  target: { kind: 'group', value: '/tenant-admin' },
+  claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group' },
+  idpSyncMode: 'IMPORT',
+  tenantId: TID,
+};
+const codes = (xs: Array<{ code: string }>) => xs.map((x) => x.code);
+
+describe('sync mode', () => {
+  it.each([
+    [undefined, 'FORCE', 'LEGACY'],
+    ['FORCE', 'IMPORT', 'FORCE'],
+    ['IMPORT', 'FORCE', 'IMPORT'],
+    ['LEGACY', 'FORCE', 'LEGACY'],
+    ['INHERIT', 'FORCE', 'FORCE'],
+    ['INHERIT', 'IMPORT', 'IMPORT'],
+    ['INHERIT', undefined, 'LEGACY'],
+    ['force', 'FORCE', 'INVALID'],
+    ['INHERIT', 'SOMETIMES', 'INVALID'],
+  ])('mapper %s with provider %s is %s', (m, idp, want) => {
+    expect(effectiveSyncMode(m, idp).mode).toBe(want);
+  });
+});
+
+describe('conditions', () => {
+  it('parses the JSON list Keycloak stores', () => {
+    expect(parseConditions(JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid' }]))).toEqual({ conditions: [{ key: 'groups', value: GID }, { key: 'tid', value: '' }] });
+    expect(parseConditions(undefined)).toEqual({ conditions: [] });
+    expect(parseConditions('nope')).toEqual({ error: 'is not valid JSON' });
+    expect(parseConditions('{}')).toEqual({ error: 'is not a JSON list' });
+    expect(parseConditions('[{"value":"x"}]')).toEqual({ error: 'has an entry without a key' });
+  });
+
+  it('normalises group paths', () => {
+    expect(normaliseGroupPath('tenant-admin')).toBe('/tenant-admin');
+    expect(normaliseGroupPath('/a/b/')).toBe('/a/b');
+  });
+
+  it('expects groups (OIDC), the SAML groups URI, or the role claim in app-role mode', () => {
+    expect(expectedClaim('oidc', { appRoleMode: false, groupId: GID })).toMatchObject({ key: 'groups', value: GID });
+    expect(expectedClaim('saml', { appRoleMode: false, groupId: GID })).toMatchObject({ key: SAML_GROUPS_ATTRIBUTE });
+    expect(expectedClaim('oidc', { appRoleMode: true, groupId: GID, appRoleValue: 'Admin' })).toMatchObject({ key: 'roles', value: 'Admin', source: 'app-role' });
+    expect(expectedClaim('saml', { appRoleMode: true, appRoleValue: 'Admin' })).toMatchObject({ key: SAML_ROLE_ATTRIBUTE });
+    expect(expectedClaim('oidc', { appRoleMode: false })).toBeUndefined();
+  });
+});
+
+describe('identity provider', () => {
+  it('reads the tenant segment of Entra URLs only', () => {
+    expect(tenantSegmentOf(`https://sts.windows.net/${TID}/`)).toEqual({ host: 'sts.windows.net', segment: TID, entra: true });
+    expect(tenantSegmentOf('https://idp.example/common')?.entra).toBe(false);
+    expect(tenantSegmentOf('not a url')).toBeUndefined();
+  });
+
+  it('accepts a provider pinned to the tenant', () => {
+    expect(checkIdentityProvider(oidc(), app)).toEqual([]);
+  });
+
+  it('flags common, organizations and consumers as multi-tenant', () => {
+    for (const seg of ['common', 'organizations', 'consumers']) {
+      const f = checkIdentityProvider(oidc(TID, { issuer: `https://login.microsoftonline.com/${seg}/v2.0` }), app);
+      expect(codes(f)).toEqual(['KC_IDP_MULTI_TENANT']);
+      expect(f[0].message).toContain(`issuer https://login.microsoftonline.com/${seg}/v2.0`);
+    }
+  });
+
+  it('flags another tenant, a domain it cannot verify, a missing issuer and a wrong client id', () => {
+    expect(codes(checkIdentityProvider(oidc(OTHER), app))).toEqual(['KC_IDP_TENANT_MISMATCH']);
+    expect(codes(checkIdentityProvider(oidc('contoso.onmicrosoft.com'), app))).toEqual(['KC_IDP_TENANT_UNVERIFIED']);
+    expect(codes(checkIdentityProvider(oidc(TID, { issuer: '' }), app))).toEqual(['KC_IDP_ISSUER_MISSING']);
+    expect(codes(checkIdentityProvider(oidc(TID, { clientId: 'other' }), app))).toEqual(['KC_IDP_CLIENT_MISMATCH']);
+  });
+
+  it('rejects the microsoft social provider, other types and a disabled provider', () => {
+    expect(codes(checkIdentityProvider({ alias: 'ms', providerId: 'microsoft', config: { clientId: APP } }, app))).toEqual(['KC_IDP_MICROSOFT_SOCIAL']);
+    expect(codes(checkIdentityProvider({ alias: 'o', providerId: 'oauth2', config: {} }, app))).toEqual(['KC_IDP_UNSUPPORTED']);
+    expect(codes(checkIdentityProvider({ ...oidc(), enabled: false }, app))).toEqual(['KC_IDP_DISABLED']);
+  });
+
+  it('checks the SAML entity id and SSO URL', () => {
+    const saml = (t: string): IdentityProvider => ({
+      alias: 's',
+      providerId: 'saml',
+      config: { idpEntityId: `https://sts.windows.net/${t}/`, singleSignOnServiceUrl: `https://login.microsoftonline.com/${t}/saml2`, entityId: 'https://sso.example/realms/t' },
+    });
+    expect(checkIdentityProvider(saml(TID), app)).toEqual([]);
+    expect(checkIdentityProvider(saml(OTHER), app)[0].message).toMatch(/idpEntityId.*singleSignOnServiceUrl/);
+  });
+
+  it('selects by alias, by client id, by SAML entity id and tenant, or the only Entra provider', () => {
+    const google: IdentityProvider = { alias: 'google', providerId: 'google', config: { clientId: 'g' } };
+    expect('idp' in selectIdentityProvider([google, oidc()], 'entra', app, 'r')).toBe(true);
+    expect(selectIdentityProvider([google], 'entra', app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_NOT_FOUND' } });
+    expect(selectIdentityProvider([google, oidc()], undefined, app, 'r')).toMatchObject({ idp: { alias: 'entra' } });
+    const saml: IdentityProvider = { alias: 's', providerId: 'saml', config: { idpEntityId: `https://sts.windows.net/${TID}/`, entityId: 'https://sso.example/realms/t' } };
+    expect(selectIdentityProvider([google, saml], undefined, app, 'r')).toMatchObject({ idp: { alias: 's' } });
+    const other = { ...oidc(), alias: 'legacy', config: { ...oidc().config, clientId: 'x' } };
+    expect(selectIdentityProvider([google, other], undefined, app, 'r')).toMatchObject({ idp: { alias: 'legacy' }, how: expect.stringContaining('only provider pointing at Entra') });
+    expect(selectIdentityProvider([google], undefined, app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_NOT_FOUND', message: expect.stringContaining('google (google)') } });
+  });
+
+  it('prefers the only enabled match and reports ambiguity otherwise', () => {
+    const a = oidc();
+    const b = { ...oidc(), alias: 'entra-old', enabled: false };
+    expect(selectIdentityProvider([a, b], undefined, app, 'r')).toMatchObject({ idp: { alias: 'entra' } });
+    expect(selectIdentityProvider([a, { ...b, enabled: true }], undefined, app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_AMBIGUOUS' } });
+  });
+});
+
+describe('evaluateMapper', () => {
+  it('finds nothing wrong with the right mapper', () => {
+    expect(evaluateMapper(mapper({}), exp)).toEqual([]);
+    expect(evaluateMapper(mapper({ syncMode: 'INHERIT' }), { ...exp, idpSyncMode: 'FORCE' })).toEqual([]);
+  });
+
+  it('recognises a mapper keyed on the display name', () => {
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: 'tenant admins' }]) }), exp))).toEqual(['KC_MAPPER_GROUP_NAME']);
+  });
+
+  it('flags another value, an empty list, bad JSON and a wrong target', () => {
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: GID.toUpperCase() }]) }), exp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+    expect(codes(evaluateMapper(mapper({ claims: '[]' }), exp))).toEqual(['KC_MAPPER_CLAIMS_EMPTY']);
+    expect(codes(evaluateMapper(mapper({ claims: '[' }), exp))).toEqual(['KC_MAPPER_CLAIMS_INVALID']);
+    expect(codes(evaluateMapper(mapper({ group: '/other' }), exp))).toEqual(['KC_MAPPER_TARGET']);
+    expect(codes(evaluateMapper(mapper({ group: 'tenant-admin' }), exp))).toEqual([]);
+  });
+
+  it('accepts a literal value under the regex flag but not a pattern that matches more', () => {
+    expect(evaluateMapper(mapper({ 'are.claim.values.regex': 'true' }), exp)).toEqual([]);
+    for (const v of ['.*', '[0-9a-f-]+', `${GID}|.+`, `${GID.slice(0, 30)}.*`]) {
+      expect(codes(evaluateMapper(mapper({ 'are.claim.values.regex': 'true', claims: JSON.stringify([{ key: 'groups', value: v }]) }), exp))).toEqual(['KC_MAPPER_REGEX']);
+    }
+    // Without the flag a pattern is compared literally and never matches.
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: '.*' }]) }), exp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+  });
+
+  it('warns about extra conditions but welcomes a tid pin', () => {
+    const pinned = JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid', value: TID }]);
+    expect(evaluateMapper(mapper({ claims: pinned }), exp)).toEqual([]);
+    const extra = JSON.stringify([{ key: 'groups', value: GID }, { key: 'department', value: 'IT' }]);
+    expect(evaluateMapper(mapper({ claims: extra }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_EXTRA_CLAIMS', severity: 'warning', fixable: false })]);
+  });
+
+  it('reports IMPORT, LEGACY and unknown sync modes', () => {
+    expect(codes(evaluateMapper(mapper({ syncMode: 'IMPORT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
+    expect(codes(evaluateMapper(mapper({ syncMode: '' }), exp))).toEqual(['KC_MAPPER_SYNC_LEGACY']);
+    expect(codes(evaluateMapper(mapper({ syncMode: 'INHERIT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
+    expect(codes(evaluateMapper(mapper({ syncMode: 'force' }), exp))).toEqual(['KC_MAPPER_SYNC_INVALID']);
+  });
+
+  it('understands Claim to Role mappers when the target is a role', () => {
+    const roleExp: MappingExpectation = { ...exp, target: { kind: 'role', value: 'app.admin' } };
+    const m: IdpMapper = { name: 'r', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { claim: 'groups', 'claim.value': GID, role: 'app.admin', syncMode: 'FORCE' } };
+    expect(evaluateMapper(m, roleExp)).toEqual([]);
+    expect(codes(evaluateMapper({ ...m, config: { ...m.config, 'claim.value': 'x' } }, roleExp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+  });
+});
+
+describe('planMapper', () => {
+  const base = { realm: 'acme', exp, targetExists: true, fix: false, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+
+  it('is a noop for the right mapper', () => {
+    const p = planMapper({ ...base, mappers: [mapper({})] });
+    expect(p.findings).toEqual([]);
+    expect(p.actions).toEqual([{ kind: 'noop', summary: expect.stringContaining('"m" on entra maps groups=') }]);
+  });
+
+  it('reports a missing mapper, or plans its exact creation with --fix-keycloak', () => {
+    const report = planMapper({ ...base, mappers: [] });
+    expect(report.findings).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_MISSING', fix: expect.stringContaining('--fix-keycloak') })]);
+    expect(report.actions).toEqual([]);
+    const fix = planMapper({ ...base, fix: true, mappers: [{ ...mapper({ claims: JSON.stringify([{ key: 'x', value: 'y' }]), group: '/other' }), name: 'entra-pim-tenant-admin' }] });
+    expect(fix.findings.every((f) => f.severity !== 'error')).toBe(true);
+    expect(fix.actions).toEqual([
+      {
+        kind: 'create',
+        target: 'keycloak',
+        summary: expect.stringContaining('create mapper "entra-pim-tenant-admin-2"'),
+        request: {
+          method: 'POST',
+          url: '/admin/realms/acme/identity-provider/instances/entra/mappers',
+          body: {
+            name: 'entra-pim-tenant-admin-2',
+            identityProviderAlias: 'entra',
+            identityProviderMapper: 'oidc-advanced-group-idp-mapper',
+            config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('repairs the closest mapper with a PUT of the full representation and the old one as backup', () => {
+    const wrong = mapper({ syncMode: 'IMPORT', claims: JSON.stringify([{ key: 'groups', value: 'Tenant Admins' }]) });
+    const p = planMapper({ ...base, fix: true, mappers: [wrong] });
+    expect(codes(p.findings)).toEqual(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT']);
+    expect(p.findings.every((f) => f.severity === 'info')).toBe(true);
+    expect(p.actions).toEqual([
+      expect.objectContaining({
+        kind: 'update',
+        request: { method: 'PUT', url: '/admin/realms/acme/identity-provider/instances/entra/mappers/id-m', body: { ...mapper({}), config: { ...mapper({}).config } } },
+        backup: wrong,
+      }),
+    ]);
+  });
+
+  it('does not plan a mapper to a missing group or unknown facts, and reports errors instead', () => {
+    expect(planMapper({ ...base, fix: true, targetExists: false, mappers: [] }).actions).toEqual([]);
+    expect(planMapper({ ...base, fix: true, exp: { ...exp, claim: undefined }, mappers: [] }).findings[0]).toMatchObject({ severity: 'error', code: 'KC_MAPPER_MISSING' });
+  });
+
+  it('says when the provider has no such mapper type', () => {
+    expect(codes(planMapper({ ...base, mapperTypes: {}, mappers: [] }).findings)).toEqual(['KC_MAPPER_TYPE_UNAVAILABLE']);
+  });
+
+  it('reports hardcoded and other broken mappers on the same target without changing them', () => {
+    const hard: IdpMapper = { id: 'h', name: 'everyone', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/tenant-admin' } };
+    const open = { ...mapper({ claims: '[]' }, 'oidc-advanced-group-idp-mapper', 'open') };
+    const p = planMapper({ ...base, fix: true, mappers: [mapper({}), hard, open] });
+    expect(codes(p.findings)).toEqual(['KC_MAPPER_HARDCODED', 'KC_MAPPER_CLAIMS_EMPTY']);
+    expect(p.findings.every((f) => f.severity === 'error')).toBe(true);
+    expect(p.actions.map((a) => a.kind)).toEqual(['noop']);
+  });
+});
+
+describe('desiredMapper', () => {
+  it('keeps other conditions and drops the misplaced group condition', () => {
+    const samlExp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> } = {
+      ...exp,
+      protocol: 'saml',
+      claim: { key: SAML_GROUPS_ATTRIBUTE, value: GID, displayName: 'Tenant Admins', source: 'group' },
+    };
+    const existing: IdpMapper = {
+      id: 'x',
+      name: 'admins',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'saml-advanced-group-idp-mapper',
+      config: { attributes: JSON.stringify([{ key: 'groups', value: GID }, { key: 'tenant', value: TID }]), 'are.attribute.values.regex': 'true', group: '/tenant-admin' },
+    };
+    expect(desiredMapper(samlExp, existing, [])).toEqual({
+      id: 'x',
+      name: 'admins',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'saml-advanced-group-idp-mapper',
+      config: {
+        attributes: JSON.stringify([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }, { key: 'tenant', value: TID }]),
+        'are.attribute.values.regex': 'false',
+        group: '/tenant-admin',
+        syncMode: 'FORCE',
+      },
+    });
+  });
+});
+
+describe('sessionFindings', () => {
+  const realm = (r: RealmInfo): RealmInfo => ({ ssoSessionMaxLifespan: 28800, ssoSessionIdleTimeout: 1800, offlineSessionMaxLifespanEnabled: true, offlineSessionMaxLifespan: 28800, ...r });
+  const o = { realm: 'acme', target: '/tenant-admin', activation: 'PT8H' };
+
+  it('is content when every session ends within the activation', () => {
+    expect(codes(sessionFindings(realm({}), 28800, o))).toEqual(['KC_SESSIONS']);
+  });
+
+  it('names the setting and the value to use', () => {
+    const [f] = sessionFindings(realm({ ssoSessionMaxLifespan: 36000 }), 28800, o);
+    expect(f).toMatchObject({ severity: 'warning', code: 'KC_SESSION_OUTLIVES_ACTIVATION' });
+    expect(f.message).toContain('10 h');
+    expect(f.fix).toContain('ssoSessionMaxLifespan to 28800 (8 h)');
+    expect(sessionFindings(realm({ ssoSessionMaxLifespan: 0 }), 28800, o)[0].message).toContain('without a limit');
+  });
+
+  it('covers remember-me and offline sessions', () => {
+    expect(codes(sessionFindings(realm({ rememberMe: true, ssoSessionMaxLifespanRememberMe: 604800 }), 28800, o))).toEqual(['KC_SESSION_REMEMBER_ME']);
+    expect(codes(sessionFindings(realm({ rememberMe: true, ssoSessionMaxLifespanRememberMe: 0 }), 28800, o))).toEqual(['KC_SESSIONS']);
+    expect(codes(sessionFindings(realm({ offlineSessionMaxLifespanEnabled: false }), 28800, o))).toEqual(['KC_SESSION_OFFLINE']);
+    expect(codes(sessionFindings(realm({ offlineSessionMaxLifespan: 5184000 }), 28800, o))).toEqual(['KC_SESSION_OFFLINE']);
+  });
+});
+
+describe('residual access', () => {
+  const input = (over: Partial<ResidualInput> = {}): ResidualInput => ({
+    alias: 'entra',
+    protocol: 'oidc',
+    idpConfig: {},
+    mappers: [],
+    active: new Set(['0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6']),
+    eligibleByUpn: new Map(),
+    target: '/tenant-admin',
+    ...over,
+  });
+  const user = (username: string, attributes?: Record<string, string[]>) => ({ id: username, username, attributes });
+
+  it('resolves the object id from an oid attribute, a SAML objectidentifier subject, a GUID subject or the UPN', () => {
+    const link = { identityProvider: 'entra', userId: 'AAAApairwise', userName: 'ada@contoso.com' };
+    const importer: IdpMapper = { name: 'oid', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-user-attribute-idp-mapper', config: { claim: 'oid', 'user.attribute': 'entraObjectId' } };
+    expect(entraObjectId(user('a', { entraObjectId: [GID] }), link, input({ mappers: [importer] }))).toEqual({ id: GID, how: 'user attribute entraObjectId' });
+    expect(entraObjectId(user('a'), { ...link, userId: GID.toUpperCase() }, input({ protocol: 'saml', idpConfig: { principalType: 'ATTRIBUTE', principalAttribute: SAML_OBJECT_ID_ATTRIBUTE } })).id).toBe(GID);
+    expect(entraObjectId(user('a'), { ...link, userId: GID }, input()).id).toBe(GID);
+    expect(entraObjectId(user('a'), link, input({ eligibleByUpn: new Map([['ada@contoso.com', GID]]) })).id).toBe(GID);
+    expect(entraObjectId(user('a'), link, input())).toEqual({});
+  });
+
+  it('sorts holders into local, other provider, inactive, unverifiable and active', () => {
+    const f = residualFindings(
+      [
+        { user: user('local'), links: [] },
+        { user: { ...user('off'), enabled: false }, links: [] },
+        { user: user('gh'), links: [{ identityProvider: 'github', userId: '1' }] },
+        { user: user('on'), links: [{ identityProvider: 'entra', userId: '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6' }] },
+        { user: user('late'), links: [{ identityProvider: 'entra', userId: GID }] },
+        { user: user('pairwise'), links: [{ identityProvider: 'entra', userId: 'AAAApairwise' }] },
+      ],
+      input(),
+    );
+    expect(f.map((x) => [x.code, x.severity])).toEqual([
+      ['KC_MEMBER_LOCAL', 'error'],
+      ['KC_MEMBER_OTHER_IDP', 'error'],
+      ['KC_MEMBER_NOT_ACTIVE', 'warning'],
+      ['KC_MEMBER_UNVERIFIABLE', 'warning'],
+      ['KC_MEMBERS', 'info'],
+    ]);
+    expect(f[4].message).toBe('/tenant-admin has 6 holder(s), 1 disabled: 1 with an active PIM assignment');
+  });
+
+  it('does not compare when the active assignments are unknown', () => {
+    const f = residualFindings([{ user: user('late'), links: [{ identityProvider: 'entra', userId: GID }] }], input({ active: undefined }));
+    expect(codes(f)).toEqual(['KC_MEMBERS']);
+    expect(f[0].message).toContain('not compared');
+  });
+
+  it('counts only member assignments of the group that are active now', () => {
+    const now = new Date('2026-01-01T12:00:00Z');
+    const set = activePrincipals(
+      [
+        { principalId: 'A', groupId: GID, accessId: 'member', startDateTime: '2026-01-01T11:00:00Z', endDateTime: '2026-01-01T13:00:00Z' },
+        { principalId: 'b', groupId: GID, accessId: 'member', startDateTime: '2026-01-01T09:00:00Z', endDateTime: '2026-01-01T11:00:00Z' },
+        { principalId: 'c', groupId: GID, accessId: 'owner', startDateTime: '2026-01-01T11:00:00Z', endDateTime: null },
+        { principalId: 'd', groupId: 'other', accessId: 'member' },
+        { principalId: 'e', groupId: GID, accessId: 'member', startDateTime: '2026-01-01T11:00:00Z', endDateTime: null },
+      ],
+      GID,
+      now,
+    );
+    expect([...set]).toEqual(['a', 'e']);
+  });
+});
