@@ -33,6 +33,8 @@ export interface RunOptions {
   justification: string;
   policy: PolicySettings;
   allowEmpty: boolean;
+  /** Turn each removed standing member into a time-bound eligible assignment. */
+  convertMembers?: boolean;
   yes: boolean;
   interactive: boolean;
   skipKeycloak: boolean;

@@ -31,6 +31,7 @@ export interface RawOptions {
   requireApproval?: boolean;
   approver?: string[];
   allowEmpty?: boolean;
+  convertMembers?: boolean;
   skipKeycloak?: boolean;
   fixKeycloak?: boolean;
   keycloakUrl?: string;
@@ -254,6 +255,7 @@ export function resolveRunOptions(raw: RawOptions, ctx: { mode: RunMode; interac
     justification: raw.justification?.trim() || DEFAULT_JUSTIFICATION,
     policy,
     allowEmpty: Boolean(raw.allowEmpty),
+    convertMembers: Boolean(raw.convertMembers),
     yes: Boolean(raw.yes),
     interactive: ctx.interactive,
     skipKeycloak: Boolean(raw.skipKeycloak),

@@ -223,21 +223,27 @@ export class GraphApi {
     if (this.opts.readOnly) throw new WriteInReadOnlyMode('refused $batch write in read-only mode');
     const seqs = items.map((it) => this.opts.journal.before('graph', it.request, it.backup));
     this.stats.writes += items.length;
-    let results: BatchItemResult[];
+    const answered = new Set<number>();
     try {
-      results = await this.batch(items.map((it) => it.request));
+      // Each item's answer is journaled as soon as its envelope returns, so a run killed while
+      // a later envelope is in flight still records what certainly happened.
+      return await this.batch(
+        items.map((it) => it.request),
+        (i, r) => {
+          const ok = r.status >= 200 && r.status < 300;
+          answered.add(i);
+          this.opts.journal.after(seqs[i], { ok, status: r.status, message: ok ? undefined : errorText(r) });
+        },
+      );
     } catch (err) {
-      for (const seq of seqs) this.opts.journal.after(seq, { ok: false, message: err instanceof Error ? err.message : String(err) });
+      seqs.forEach((seq, i) => {
+        if (!answered.has(i)) this.opts.journal.after(seq, { ok: false, message: `outcome unknown: ${err instanceof Error ? err.message : String(err)}` });
+      });
       throw err;
     }
-    results.forEach((r, i) => {
-      const ok = r.status >= 200 && r.status < 300;
-      this.opts.journal.after(seqs[i], { ok, status: r.status, message: ok ? undefined : errorText(r) });
-    });
-    return results;
   }
 
-  private async batch(requests: HttpRequest[]): Promise<BatchItemResult[]> {
+  private async batch(requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
     const chunks: number[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) {
       chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, j) => i + j));
@@ -245,11 +251,11 @@ export class GraphApi {
     const results: BatchItemResult[] = new Array(requests.length);
     // Envelopes run concurrently; the middleware's semaphore keeps at most N in flight, so a
     // throttled envelope only delays its own items.
-    await Promise.all(chunks.map((idx) => this.sendEnvelope(requests, idx, results)));
+    await Promise.all(chunks.map((idx) => this.sendEnvelope(requests, idx, results, onItem)));
     return results;
   }
 
-  private async sendEnvelope(requests: HttpRequest[], indexes: number[], results: BatchItemResult[]): Promise<void> {
+  private async sendEnvelope(requests: HttpRequest[], indexes: number[], results: BatchItemResult[], onItem?: (index: number, result: BatchItemResult) => void): Promise<void> {
     const maxAttempts = this.opts.resilience?.maxAttempts ?? DEFAULT_RESILIENCE.maxAttempts;
     let pending = indexes;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -280,11 +286,13 @@ export class GraphApi {
           wait = Math.max(wait, hinted ?? backoffMs(attempt - 1, this.opts.resilience?.backoffBaseMs ?? DEFAULT_RESILIENCE.backoffBaseMs));
         } else {
           results[i] = { request: requests[i], status: item.status, body: item.body };
+          onItem?.(i, results[i]);
         }
       }
       for (const i of pending) {
         if (!results[i] && !retry.includes(i)) {
           results[i] = { request: requests[i], status: 0, body: { error: { code: 'MissingBatchResponse', message: 'no response for this item' } } };
+          onItem?.(i, results[i]);
         }
       }
       pending = retry;

@@ -70,12 +70,17 @@ export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks:
   const base = { schemaVersion: 1 as const, mode: ctx.options.mode, tenantId: ctx.options.tenantId, steps: reports, journal: ctx.journal.path };
   if (ctx.options.mode === 'audit') return { ...base, journal: undefined, status: auditStatus(reports) };
 
-  const blocked = reports.filter((r) => r.status === 'failed');
+  const blocking = new Set(steps.filter((s) => s.blocksWrites !== false).map((s) => s.id));
+  const blocked = reports.filter((r) => r.status === 'failed' && blocking.has(r.id));
   if (blocked.length) {
     return { ...base, journal: undefined, status: 'failed', error: `nothing was changed: ${blocked.map((b) => b.id).join(', ')} reported errors to fix first` };
   }
+  const unverified = reports.filter((r) => r.status === 'failed');
+  const verifyError = unverified.length ? `${unverified.map((u) => u.id).join(', ')} reported errors: the setup is not proven end to end` : undefined;
   const changing = reports.filter((r) => r.status === 'would-change');
-  if (changing.length === 0) return { ...base, journal: undefined, status: 'compliant' };
+  if (changing.length === 0) {
+    return { ...base, journal: undefined, status: verifyError ? 'failed' : 'compliant', ...(verifyError ? { error: verifyError } : {}) };
+  }
 
   if (!(await hooks.confirm(reports))) {
     throw new StopError('declined: nothing was changed', ExitCode.error);
@@ -105,5 +110,6 @@ export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks:
       return { ...base, status: 'failed', error: `${step.id} failed after ${summary}the journal records every request sent; re-running resumes safely` };
     }
   }
+  if (verifyError) return { ...base, status: 'failed', error: `changes applied, but ${verifyError}` };
   return { ...base, status: 'changed' };
 }

@@ -61,6 +61,11 @@ export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed
 export interface Step<C = unknown> {
   id: StepId;
   title: string;
+  /**
+   * Whether this step's error findings stop every write of the run (default true). A step that
+   * only verifies another system (Keycloak) reports its errors without holding back the rest.
+   */
+  blocksWrites?: boolean;
   plan(ctx: C): Promise<StepPlan>;
   apply(plan: StepPlan, ctx: C): Promise<void>;
 }

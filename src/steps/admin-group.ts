@@ -18,6 +18,17 @@ export function standingMembers(members: DirectoryMember[], active: PimInstance[
   return { standing, jit };
 }
 
+/** Lists the group's direct members once per run (pim-eligibility and admin-group share it). */
+export async function loadMembers(ctx: RunContext, groupId: string): Promise<DirectoryMember[]> {
+  ctx.facts.members ??= await ctx.graph.list<DirectoryMember>(withQuery(`/groups/${groupId}/members`, { $select: MEMBER_SELECT, $top: MAX_PAGE }));
+  return ctx.facts.members;
+}
+
+/** Pure: standing members who can be turned into eligible assignments (enabled users only). */
+export function convertibleMembers(standing: DirectoryMember[]): DirectoryMember[] {
+  return standing.filter((m) => (m['@odata.type'] ?? '#microsoft.graph.user') === '#microsoft.graph.user' && m.accountEnabled !== false);
+}
+
 /**
  * Empties the admin group of standing members. Each removal is `DELETE …/members/{id}/$ref`
  * (without `/$ref` Graph would delete the user object itself), sent in `$batch`es of 20, and
@@ -28,7 +39,7 @@ export const adminGroupStep: Step<RunContext> = {
   title: 'No standing members in the admin group',
   async plan(ctx): Promise<StepPlan> {
     const group = needFact(ctx.facts.group, 'the admin group');
-    const members = await ctx.graph.list<DirectoryMember>(withQuery(`/groups/${group.id}/members`, { $select: MEMBER_SELECT, $top: MAX_PAGE }));
+    const members = await loadMembers(ctx, group.id);
     const { standing, jit } = standingMembers(members, ctx.facts.activeAssignments ?? []);
     const findings: Finding[] = [];
     if (jit.length) findings.push(finding('info', 'MEMBERS_ACTIVATED', `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`));

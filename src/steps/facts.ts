@@ -17,6 +17,8 @@ export interface EligibleUser {
   id: string;
   userPrincipalName: string;
   displayName: string;
+  /** A standing member turned into an eligible assignment by --convert-members. */
+  converted?: boolean;
 }
 
 /** A PIM schedule instance (eligibility or active assignment) as Graph returns it. */
@@ -65,6 +67,8 @@ export interface Facts {
   activationMax?: string;
   /** Number of eligibility assignments that will exist for the group after this run. */
   eligibleAfterRun?: number;
+  /** Direct members of the group, listed once. */
+  members?: DirectoryMember[];
   /** Caller identity for reports. */
   caller?: { kind: 'user' | 'app'; id?: string; name?: string };
 }

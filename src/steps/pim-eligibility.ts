@@ -5,6 +5,7 @@ import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types
 import { finding, needFact, PIM_GROUP } from './common.js';
 import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
 import { loadMemberPolicy } from './pim-policy.js';
+import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 
 /** A PIM for Groups schedule as listed by eligibilitySchedules. */
 export interface PimSchedule {
@@ -147,9 +148,21 @@ export const pimEligibilityStep: Step<RunContext> = {
   title: 'PIM for Groups eligible assignments',
   async plan(ctx): Promise<StepPlan> {
     const group = needFact(ctx.facts.group, 'the admin group');
-    const users = needFact(ctx.facts.eligibleUsers, 'the eligible users');
     const findings: Finding[] = [];
     const [schedules, policy] = await Promise.all([readPimState(ctx, group.id), loadMemberPolicy(ctx, group.id)]);
+    const users = [...needFact(ctx.facts.eligibleUsers, 'the eligible users')];
+    if (ctx.options.convertMembers) {
+      const { standing } = standingMembers(await loadMembers(ctx, group.id), ctx.facts.activeAssignments ?? []);
+      const known = new Set(users.map((u) => u.id));
+      for (const m of convertibleMembers(standing)) {
+        if (known.has(m.id)) continue;
+        users.push({ input: m.id, id: m.id, userPrincipalName: m.userPrincipalName ?? m.id, displayName: m.displayName ?? m.id, converted: true });
+      }
+      const skipped = standing.filter((m) => !convertibleMembers([m]).length);
+      if (skipped.length) {
+        findings.push(finding('warning', 'CONVERT_SKIPPED', `not converted (disabled accounts, groups or service principals): ${skipped.map((m) => m.displayName ?? m.id).join(', ')}`));
+      }
+    }
     ctx.facts.memberPolicyId = policy.policyId;
     ctx.facts.memberPolicyRules = policy.rules;
     const rule = policy.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
@@ -193,7 +206,7 @@ export const pimEligibilityStep: Step<RunContext> = {
       return {
         kind: 'create',
         target: 'graph',
-        summary: `make ${d.user.userPrincipalName} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
+        summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
         request: requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification),
       };
     });

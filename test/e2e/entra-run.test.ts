@@ -1,54 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CONTOSO, contosoSeed, SimulatedTenant, withManyMembers, type TenantSeed, type FaultRule } from '../../src/sim/index.js';
-import { ensureTestTls } from '../support/tls.js';
+import { describe, expect, it } from 'vitest';
+import { readFile, stat } from 'node:fs/promises';
+import { CONTOSO, contosoSeed, withManyMembers } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
+import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
-const G = CONTOSO.groups.tenantAdmin;
-const END = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
-const ELIGIBLE = `${CONTOSO.upns.alice},${CONTOSO.upns.bob}`;
-
-let sims: SimulatedTenant[] = [];
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-});
-
-async function startSim(seed: TenantSeed = contosoSeed(), faults: FaultRule[] = []): Promise<SimulatedTenant> {
-  const tls = await ensureTestTls();
-  const sim = await SimulatedTenant.start({ seed, tls, faults });
-  sims.push(sim);
-  return sim;
-}
-
-async function journalPath(): Promise<string> {
-  return path.join(await mkdtemp(path.join(os.tmpdir(), 'epim-')), 'journal.jsonl');
-}
-
-function args(sim: SimulatedTenant, extra: string[] = [], over: Record<string, string> = {}): string[] {
-  const flags: Record<string, string> = {
-    '--tenant-id': CONTOSO.tenantId,
-    '--graph-endpoint': sim.url,
-    '--app-id': CONTOSO.keycloakAppId,
-    '--group': 'tenant-admin',
-    '--app-role': 'tenant-admin',
-    '--eligible': ELIGIBLE,
-    '--end': END,
-    ...over,
-  };
-  return [...Object.entries(flags).flatMap(([k, v]) => (v === '' ? [] : [k, v])), '--skip-keycloak', ...extra];
-}
-
-async function tokenEnv(sim: SimulatedTenant, roles: readonly string[] = CONTOSO.automation.roles): Promise<Record<string, string>> {
-  return { ENTRA_PIM_ACCESS_TOKEN: await sim.issueToken({ roles: [...roles], appid: CONTOSO.automation.clientId }) };
-}
-
-const json = (stdout: string) => JSON.parse(stdout) as {
-  status: string;
-  steps: Array<{ id: string; status: string; findings: Array<{ severity: string; code: string; message: string }>; actions: Array<{ kind: string; request?: { method: string; url: string; body?: unknown } }> }>;
-};
+closeSimsAfterEach();
 
 describe('run and audit against the simulated tenant', () => {
   it('configures a fresh tenant in one run; a second run and the audit after it send zero writes', async () => {

@@ -16,6 +16,15 @@ export interface CliResult {
  * clean environment: no colour, CI set, only the variables given plus PATH and the test CA.
  */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return startCli(args, env, opts).done;
+}
+
+/** Like runCli, but hands over the child so a test can kill it mid-run. */
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): { child: import('node:child_process').ChildProcess; done: Promise<CliResult> } {
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -27,8 +36,8 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     if (v === undefined) delete childEnv[k];
     else childEnv[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -40,4 +49,5 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, done };
 }

@@ -1,0 +1,66 @@
+import { afterEach } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CONTOSO, contosoSeed, SimulatedTenant, type FaultRule, type TenantSeed } from '../../src/sim/index.js';
+import { ensureTestTls } from './tls.js';
+
+export const G = CONTOSO.groups.tenantAdmin;
+export const END = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
+export const ELIGIBLE = `${CONTOSO.upns.alice},${CONTOSO.upns.bob}`;
+
+const started: SimulatedTenant[] = [];
+
+/** Closes every simulated tenant a test started (register once per test file). */
+export function closeSimsAfterEach(): void {
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+}
+
+/** Starts a simulated Contoso tenant (or the given seed) over HTTPS on loopback. */
+export async function startSim(seed: TenantSeed = contosoSeed(), faults: FaultRule[] = [], extra: { latencyMs?: number } = {}): Promise<SimulatedTenant> {
+  const tls = await ensureTestTls();
+  const sim = await SimulatedTenant.start({ seed, tls, faults, ...extra });
+  started.push(sim);
+  return sim;
+}
+
+/** A journal path in a fresh temporary folder. */
+export async function journalPath(name = 'journal.jsonl'): Promise<string> {
+  return path.join(await mkdtemp(path.join(os.tmpdir(), 'epim-')), name);
+}
+
+/** The issue's reference command line against the simulated tenant; `''` drops a flag. */
+export function args(sim: SimulatedTenant, extra: string[] = [], over: Record<string, string> = {}): string[] {
+  const flags: Record<string, string> = {
+    '--tenant-id': CONTOSO.tenantId,
+    '--graph-endpoint': sim.url,
+    '--app-id': CONTOSO.keycloakAppId,
+    '--group': 'tenant-admin',
+    '--app-role': 'tenant-admin',
+    '--eligible': ELIGIBLE,
+    '--end': END,
+    ...over,
+  };
+  return [...Object.entries(flags).flatMap(([k, v]) => (v === '' ? [] : [k, v])), '--skip-keycloak', ...extra];
+}
+
+/** An access token for the automation app (all permissions) or the given roles. */
+export async function tokenEnv(sim: SimulatedTenant, roles: readonly string[] = CONTOSO.automation.roles): Promise<Record<string, string>> {
+  return { ENTRA_PIM_ACCESS_TOKEN: await sim.issueToken({ roles: [...roles], appid: CONTOSO.automation.clientId }) };
+}
+
+export interface JsonReport {
+  status: string;
+  error?: string;
+  journal?: string;
+  steps: Array<{
+    id: string;
+    status: string;
+    findings: Array<{ severity: string; code: string; message: string }>;
+    actions: Array<{ kind: string; summary: string; request?: { method: string; url: string; body?: unknown }; result?: { ok: boolean } }>;
+  }>;
+}
+
+export const json = (stdout: string) => JSON.parse(stdout) as JsonReport;
