@@ -78,7 +78,6 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .description('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.')
     .version(io.version, '-V, --version')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions, cmd: Command) => {

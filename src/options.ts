@@ -142,8 +142,9 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
 }
 
 function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSettings | undefined {
-  if (raw.skipKeycloak || !raw.keycloakUrl) {
-    const given = Object.entries(raw).filter(([k, v]) => k.startsWith('keycloak') && k !== 'keycloakUrl' && v !== undefined && k !== 'keycloakGroup' && k !== 'keycloakAuthRealm');
+  // Keycloak flags are validated even with --skip-keycloak: a typo should not wait for the next run.
+  if (!raw.keycloakUrl) {
+    const given = Object.entries(raw).filter(([k, v]) => k.startsWith('keycloak') && v !== undefined && k !== 'keycloakGroup' && k !== 'keycloakAuthRealm');
     if (!raw.skipKeycloak && given.length) throw new UsageError(`--keycloak-url is required when other --keycloak-* options are given`);
     return undefined;
   }
@@ -167,6 +168,8 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
     throw new UsageError('Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)');
   }
   if (raw.keycloakClientId && !clientSecret) throw new UsageError('--keycloak-client-id needs the secret in the environment variable KEYCLOAK_CLIENT_SECRET');
+  const caFile = raw.keycloakCaFile ? readableFile('--keycloak-ca-file', raw.keycloakCaFile) : undefined;
+  if (raw.skipKeycloak) return undefined;
   return {
     url: url.toString().replace(/\/$/, ''),
     realm: raw.keycloakRealm,
@@ -178,7 +181,7 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
     clientSecret,
     username: raw.keycloakClientId ? undefined : raw.keycloakUsername,
     password: raw.keycloakClientId ? undefined : password,
-    caFile: raw.keycloakCaFile ? readableFile('--keycloak-ca-file', raw.keycloakCaFile) : undefined,
+    caFile,
   };
 }
 
