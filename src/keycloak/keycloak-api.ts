@@ -1,14 +1,18 @@
-import { readFileSync } from 'node:fs';
+import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { KeycloakError, UsageError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import type { HttpRequest } from '../plan/types.js';
 import type { Logger } from '../ui/log.js';
 import { registerSecret } from '../ui/redact.js';
-import { pemCertificates, TLS_TRUST_CODES, Transport, TransportError, type RawResponse } from './http.js';
 import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
+import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { KeycloakSettings } from './settings.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
+
+type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');
+type NetworkErrorClass = AdminClientModule['NetworkError'];
+type NetworkError = InstanceType<NetworkErrorClass>;
 
 export interface KeycloakApiOptions {
   settings: KeycloakSettings;
@@ -18,7 +22,7 @@ export interface KeycloakApiOptions {
   log: Logger;
   /** Clock for token expiry, in ms (tests move it forward). */
   now?: () => number;
-  /** Per-request inactivity timeout, default 30 s. */
+  /** Per-request timeout, default 30 s. */
   timeoutMs?: number;
 }
 
@@ -32,29 +36,52 @@ export interface WriteResult {
 const PAGE = 100;
 const seg = encodeURIComponent;
 
+/** The writes the gate knows: the two requests of requests.ts, nothing else. */
+const MAPPER_URL = /^\/admin\/realms\/([^/?#]+)\/identity-provider\/instances\/([^/?#]+)\/mappers(?:\/([^/?#]+))?$/;
+
 export { createMapperRequest, updateMapperRequest, KeycloakForbiddenError, KeycloakReadOnlyError };
 
+/** What one admin call is, for the log line and for the error message if it fails. */
+interface CallInfo {
+  method: string;
+  /** Admin REST path, for the log only (the client builds the real URL). */
+  path: string;
+  /** Completes "Keycloak could not …" / "Keycloak refused to …". */
+  what: string;
+  /** realm-management role that a 403 means is missing. */
+  role?: string;
+  /** 404 means "no such thing": return null instead of failing. */
+  notFound?: boolean;
+  /** Status Keycloak answers on success (the client does not expose it), default 200. */
+  okStatus?: number;
+}
+
 /**
- * The only door to the Keycloak admin REST API. It owns sign-in (client credentials or the
- * password grant with `admin-cli`, in the auth realm), signs in again when the access token
- * expires or is rejected (client credentials get no refresh token), maps failures to one-line
- * KeycloakErrors that never carry secrets, and has the single write gate: journal `before`,
- * send, journal `after`, refused outright when read-only.
+ * The only door to the Keycloak admin REST API, on top of `@keycloak/keycloak-admin-client`.
+ * It owns sign-in (client credentials or the password grant with `admin-cli`, in the auth
+ * realm), signs in again when the access token nears expiry or is rejected (client credentials
+ * get no refresh token), maps failures to one-line KeycloakErrors that never carry secrets, and
+ * has the single write gate: journal `before`, send, journal `after`, refused outright when
+ * read-only.
  */
 export class KeycloakApi {
   readonly settings: KeycloakSettings;
   readonly readOnly: boolean;
   /** Server version from /admin/serverinfo, when the account may read it. */
   version?: string;
-  /** Counters for tests and verbose output. */
+  /** Counters for tests and verbose output; `signIns` counts successful token requests. */
   readonly stats = { reads: 0, writes: 0, signIns: 0 };
 
   /** `client <id>` or `user <name>`, for messages. */
   readonly principal: string;
 
   private readonly base: URL;
-  private readonly transport: Transport;
+  private readonly caCerts?: string[];
   private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private loading?: Promise<KeycloakAdminClient>;
+  private networkError?: NetworkErrorClass;
+  private trust?: PrivateCaTrust;
   private token?: { value: string; expiresAt: number; lifetimeMs: number };
   private signingIn?: Promise<string>;
 
@@ -63,6 +90,7 @@ export class KeycloakApi {
     this.settings = s;
     this.readOnly = opts.readOnly;
     this.now = opts.now ?? Date.now;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
     try {
       this.base = new URL(s.url);
     } catch {
@@ -79,19 +107,21 @@ export class KeycloakApi {
     }
     registerSecret(s.clientSecret);
     registerSecret(s.password);
-    this.transport = new Transport(s.caFile ? readCaFile(s.caFile) : undefined, opts.timeoutMs ?? 30_000);
+    // Read now so a bad file is a usage error before anything is sent.
+    this.caCerts = s.caFile ? readCaFile(s.caFile) : undefined;
   }
 
-  /** Signs in and reads the server version (when permitted). Fails with a one-line KeycloakError. */
+  /** Loads the admin client, signs in and reads the server version (when permitted). Fails with a one-line KeycloakError. */
   async connect(): Promise<void> {
-    await this.accessToken();
+    await this.client();
+    await this.scoped(() => this.accessToken());
     this.version = await this.serverVersion();
     this.opts.log.verbose(`Keycloak ${this.version ?? '(version not visible to this account)'} at ${this.settings.url}, signed in as ${this.principal} in realm ${this.settings.authRealm}`);
   }
 
-  /** Releases keep-alive connections. */
+  /** Releases keep-alive connections of the private-CA agent, if any. */
   close(): void {
-    this.transport.close();
+    this.trust?.close();
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -99,7 +129,7 @@ export class KeycloakApi {
   /** `systemInfo.version`, or undefined when the account may not see it. */
   async serverVersion(): Promise<string | undefined> {
     try {
-      const info = await this.getJson<{ systemInfo?: { version?: string } }>('/admin/serverinfo', { what: 'read the server info' });
+      const info = await this.call({ method: 'GET', path: '/admin/serverinfo', what: 'read the server info' }, (kc, o) => kc.serverInfo.find({}, o));
       return info?.systemInfo?.version;
     } catch (err) {
       if (err instanceof KeycloakError && err.status !== undefined) return undefined;
@@ -109,120 +139,125 @@ export class KeycloakApi {
 
   /** The realm, or null when it does not exist. Without `view-realm` the session fields are missing. */
   getRealm(realm: string): Promise<RealmInfo | null> {
-    return this.getJson<RealmInfo>(this.realmPath(realm), { what: `read realm ${realm}`, role: 'view-realm', notFound: true });
+    return this.find({ method: 'GET', path: realmPath(realm), what: `read realm ${realm}`, role: 'view-realm' }, (kc, o) => kc.realms.findOne({ realm }, o)) as Promise<RealmInfo | null>;
   }
 
   /** Every identity provider of the realm (paged). */
   listIdentityProviders(realm: string): Promise<IdentityProvider[]> {
-    return this.listAll<IdentityProvider>(`${this.realmPath(realm)}/identity-provider/instances`, {}, { what: `list the identity providers of realm ${realm}`, role: 'view-identity-providers' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/identity-provider/instances`, what: `list the identity providers of realm ${realm}`, role: 'view-identity-providers' };
+    return this.listAll(info, (kc, page, o) => kc.identityProviders.find({ realm, ...page }, o)) as Promise<IdentityProvider[]>;
   }
 
   /** One provider by alias, or null. */
   getIdentityProvider(realm: string, alias: string): Promise<IdentityProvider | null> {
-    return this.getJson<IdentityProvider>(`${this.realmPath(realm)}/identity-provider/instances/${seg(alias)}`, {
-      what: `read identity provider ${alias}`,
-      role: 'view-identity-providers',
-      notFound: true,
-    });
+    const info = { method: 'GET', path: idpPath(realm, alias), what: `read identity provider ${alias}`, role: 'view-identity-providers' };
+    return this.find(info, (kc, o) => kc.identityProviders.findOne({ realm, alias }, o)) as Promise<IdentityProvider | null>;
   }
 
   /** The provider's mappers. */
   async listMappers(realm: string, alias: string): Promise<IdpMapper[]> {
-    return (
-      (await this.getJson<IdpMapper[]>(`${this.realmPath(realm)}/identity-provider/instances/${seg(alias)}/mappers`, {
-        what: `list the mappers of identity provider ${alias}`,
-        role: 'view-identity-providers',
-      })) ?? []
-    );
+    const info = { method: 'GET', path: `${idpPath(realm, alias)}/mappers`, what: `list the mappers of identity provider ${alias}`, role: 'view-identity-providers' };
+    return ((await this.call(info, (kc, o) => kc.identityProviders.findMappers({ realm, alias }, o))) ?? []) as IdpMapper[];
   }
 
   /** The mapper types this provider accepts, by id. */
   async listMapperTypes(realm: string, alias: string): Promise<MapperTypes> {
-    return (
-      (await this.getJson<MapperTypes>(`${this.realmPath(realm)}/identity-provider/instances/${seg(alias)}/mapper-types`, {
-        what: `list the mapper types of identity provider ${alias}`,
-        role: 'view-identity-providers',
-      })) ?? {}
-    );
+    const info = { method: 'GET', path: `${idpPath(realm, alias)}/mapper-types`, what: `list the mapper types of identity provider ${alias}`, role: 'view-identity-providers' };
+    return ((await this.call(info, (kc, o) => kc.identityProviders.findMapperTypes({ realm, alias }, o))) ?? {}) as MapperTypes;
   }
 
   /** The group at `path` (`/parent/child`), or null when no group has that path. */
   getGroupByPath(realm: string, path: string): Promise<KcGroup | null> {
-    const segments = path.split('/').filter(Boolean).map(seg).join('/');
-    return this.getJson<KcGroup>(`${this.realmPath(realm)}/group-by-path/${segments}`, { what: `read group ${path}`, role: 'view-users', notFound: true });
+    const normal = `/${path.split('/').filter(Boolean).join('/')}`;
+    const info = { method: 'GET', path: `${realmPath(realm)}/group-by-path${normal}`, what: `read group ${path}`, role: 'view-users' };
+    return this.find(info, (kc, o) => kc.realms.getGroupByPath({ realm, path: normal }, o)) as Promise<KcGroup | null>;
   }
 
   /** Direct subgroups of a group. */
   listSubGroups(realm: string, groupId: string): Promise<KcGroup[]> {
-    return this.listAll<KcGroup>(`${this.realmPath(realm)}/groups/${seg(groupId)}/children`, { briefRepresentation: 'true' }, { what: 'list subgroups', role: 'view-users' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/groups/${seg(groupId)}/children`, what: 'list subgroups', role: 'view-users' };
+    return this.listAll(info, (kc, page, o) => kc.groups.listSubGroups({ realm, parentId: groupId, briefRepresentation: true, ...page }, o)) as Promise<KcGroup[]>;
   }
 
   /** Direct members with their attributes (not brief: the attributes may hold the Entra object id). */
   listGroupMembers(realm: string, groupId: string): Promise<KcUser[]> {
-    return this.listAll<KcUser>(`${this.realmPath(realm)}/groups/${seg(groupId)}/members`, { briefRepresentation: 'false' }, { what: 'list group members', role: 'view-users' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/groups/${seg(groupId)}/members`, what: 'list group members', role: 'view-users' };
+    return this.listAll(info, (kc, page, o) => kc.groups.listMembers({ realm, id: groupId, briefRepresentation: false, ...page }, o)) as Promise<KcUser[]>;
   }
 
   /** A user's identity-provider links; `userId` is the upstream subject. */
   async listFederatedIdentities(realm: string, userId: string): Promise<FederatedIdentity[]> {
-    return (
-      (await this.getJson<FederatedIdentity[]>(`${this.realmPath(realm)}/users/${seg(userId)}/federated-identity`, {
-        what: 'read the identity-provider links of a user',
-        role: 'view-users',
-      })) ?? []
-    );
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/federated-identity`, what: 'read the identity-provider links of a user', role: 'view-users' };
+    return ((await this.call(info, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
   }
 
   /** Groups every new user joins. */
   async getDefaultGroups(realm: string): Promise<KcGroup[]> {
-    return (await this.getJson<KcGroup[]>(`${this.realmPath(realm)}/default-groups`, { what: `read the default groups of realm ${realm}`, role: 'view-realm' })) ?? [];
+    const info = { method: 'GET', path: `${realmPath(realm)}/default-groups`, what: `read the default groups of realm ${realm}`, role: 'view-realm' };
+    return ((await this.call(info, (kc, o) => kc.realms.getDefaultGroups({ realm }, o))) ?? []) as KcGroup[];
   }
 
   /** A realm role, or null. */
   getRealmRole(realm: string, name: string): Promise<KcRole | null> {
-    return this.getJson<KcRole>(`${this.realmPath(realm)}/roles/${seg(name)}`, { what: `read realm role ${name}`, role: 'view-realm', notFound: true });
+    const info = { method: 'GET', path: `${realmPath(realm)}/roles/${seg(name)}`, what: `read realm role ${name}`, role: 'view-realm' };
+    return this.find(info, (kc, o) => kc.roles.findOneByName({ realm, name }, o)) as Promise<KcRole | null>;
   }
 
   /** Users holding a realm role directly. */
   listRealmRoleUsers(realm: string, name: string): Promise<KcUser[]> {
-    return this.listAll<KcUser>(`${this.realmPath(realm)}/roles/${seg(name)}/users`, { briefRepresentation: 'false' }, { what: `list the users with realm role ${name}`, role: 'view-users' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/roles/${seg(name)}/users`, what: `list the users with realm role ${name}`, role: 'view-users' };
+    return this.listAll(info, (kc, page, o) => kc.roles.findUsersWithRole({ realm, name, briefRepresentation: false, ...page }, o)) as Promise<KcUser[]>;
   }
 
   /** The client with exactly this clientId, or null. */
   async findClient(realm: string, clientId: string): Promise<KcClient | null> {
-    const found = await this.getJson<KcClient[]>(`${this.realmPath(realm)}/clients`, { query: { clientId, search: 'false' }, what: `look up client ${clientId}`, role: 'view-clients' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients`, what: `look up client ${clientId}`, role: 'view-clients' };
+    const found = (await this.call(info, (kc, o) => kc.clients.find({ realm, clientId, search: false }, o))) as KcClient[] | null;
     return found?.find((c) => c.clientId === clientId) ?? null;
   }
 
   /** A client role, or null. */
   getClientRole(realm: string, clientUuid: string, name: string): Promise<KcRole | null> {
-    return this.getJson<KcRole>(`${this.realmPath(realm)}/clients/${seg(clientUuid)}/roles/${seg(name)}`, { what: `read client role ${name}`, role: 'view-clients', notFound: true });
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients/${seg(clientUuid)}/roles/${seg(name)}`, what: `read client role ${name}`, role: 'view-clients' };
+    return this.find(info, (kc, o) => kc.clients.findRole({ realm, id: clientUuid, roleName: name }, o)) as Promise<KcRole | null>;
   }
 
   /** Users holding a client role directly. */
   listClientRoleUsers(realm: string, clientUuid: string, name: string): Promise<KcUser[]> {
-    return this.listAll<KcUser>(`${this.realmPath(realm)}/clients/${seg(clientUuid)}/roles/${seg(name)}/users`, { briefRepresentation: 'false' }, { what: `list the users with client role ${name}`, role: 'view-users' });
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients/${seg(clientUuid)}/roles/${seg(name)}/users`, what: `list the users with client role ${name}`, role: 'view-users' };
+    return this.listAll(info, (kc, page, o) => kc.clients.findUsersWithRole({ realm, id: clientUuid, roleName: name, briefRepresentation: false, ...page }, o)) as Promise<KcUser[]>;
   }
 
   // ---- writes ------------------------------------------------------------------------------
 
-  /** The write gate: journals the request (and backup), sends it exactly, journals the result. */
+  /**
+   * The write gate: journals the planned request (and backup), sends it through the admin
+   * client, journals the result. It knows only the mapper create and update of requests.ts and
+   * refuses any other URL before journaling, since it could not send it as planned.
+   */
   async write(request: HttpRequest, backup?: unknown): Promise<WriteResult> {
     if (this.readOnly) throw new KeycloakReadOnlyError(`refused ${request.method} ${request.url}: this Keycloak connection is read-only`);
+    const target = parseMapperWrite(request);
     const seq = this.opts.journal.before('keycloak', request, backup);
     this.stats.writes++;
-    let res: RawResponse;
+    const { realm, alias } = target;
+    const info: CallInfo = { method: request.method, path: request.url, what: `${request.method} ${request.url}`, role: 'manage-identity-providers' };
     try {
-      res = await this.exchange(request.method, request.url, undefined, request.body);
+      let result: WriteResult;
+      if (target.id === undefined) {
+        const created = await this.call({ ...info, okStatus: 201 }, (kc) => kc.identityProviders.createMapper({ realm, alias, identityProviderMapper: target.body }));
+        result = { status: 201, id: created?.id ? safeDecode(created.id) : undefined };
+      } else {
+        const id = target.id;
+        await this.call({ ...info, okStatus: 204 }, (kc) => kc.identityProviders.updateMapper({ realm, alias, id }, target.body));
+        result = { status: 204 };
+      }
+      this.opts.journal.after(seq, { ok: true, status: result.status, response: result.id ? { id: result.id } : undefined });
+      return result;
     } catch (err) {
-      this.opts.journal.after(seq, { ok: false, message: err instanceof Error ? err.message : String(err) });
+      this.opts.journal.after(seq, { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) });
       throw err;
     }
-    const ok = res.status >= 200 && res.status < 300;
-    const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
-    const id = location ? decodeURIComponent(location.split('/').pop() ?? '') || undefined : undefined;
-    this.opts.journal.after(seq, { ok, status: res.status, message: ok ? undefined : errorDetail(res) || `HTTP ${res.status}`, response: id ? { id } : undefined });
-    if (!ok) throw this.httpError(res, `${request.method} ${request.url}`, request.url.includes('/identity-provider/') ? 'manage-identity-providers' : undefined);
-    return { status: res.status, id };
   }
 
   /** Creates a provider mapper through the write gate. */
@@ -237,73 +272,90 @@ export class KeycloakApi {
 
   // ---- plumbing ----------------------------------------------------------------------------
 
-  private realmPath(realm: string): string {
-    return `/admin/realms/${seg(realm)}`;
+  /**
+   * The admin client, imported on first use so the CLI's start-up does not load it. Its
+   * `realmName` stays the auth realm (every call names its realm), and it takes tokens from
+   * this class rather than refreshing on its own: client credentials get no refresh token,
+   * and the expiry must follow `opts.now`.
+   */
+  private client(): Promise<KeycloakAdminClient> {
+    this.loading ??= (async () => {
+      const mod = await import('@keycloak/keycloak-admin-client');
+      if (this.caCerts) this.trust = await PrivateCaTrust.create(this.base.origin, this.caCerts);
+      this.networkError = mod.NetworkError;
+      const kc = new mod.default({ baseUrl: this.settings.url, realmName: this.settings.authRealm, timeout: this.timeoutMs });
+      kc.registerTokenProvider({ getAccessToken: () => this.accessToken() });
+      return kc;
+    })();
+    return this.loading;
   }
 
-  private url(path: string, query?: Record<string, string | number>): URL {
-    const url = new URL(this.base.toString());
-    url.pathname = url.pathname.replace(/\/+$/, '') + path;
-    url.search = '';
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, String(v));
-    return url;
+  /** Runs admin-client work so that its fetches trust --keycloak-ca-file. */
+  private scoped<T>(fn: () => Promise<T>): Promise<T> {
+    return this.trust ? this.trust.run(fn) : fn();
   }
 
-  private async getJson<T>(path: string, o: { query?: Record<string, string | number>; what: string; role?: string; notFound?: boolean }): Promise<T | null> {
-    const res = await this.exchange('GET', path, o.query);
-    this.stats.reads++;
-    if (res.status === 404 && o.notFound) return null;
-    if (res.status < 200 || res.status >= 300) throw this.httpError(res, o.what, o.role);
-    try {
-      return JSON.parse(res.body) as T;
-    } catch {
-      throw new KeycloakError(`Keycloak answered ${o.what} with something that is not JSON (HTTP ${res.status}); is ${this.settings.url} the Keycloak base URL?`, res.status);
-    }
+  /** A read whose 404 means "not there". */
+  private find(info: CallInfo, fn: (kc: KeycloakAdminClient, o: { catchNotFound: false }) => Promise<unknown>): Promise<unknown> {
+    return this.call({ ...info, notFound: true }, fn);
   }
 
-  private async listAll<T>(path: string, query: Record<string, string>, o: { what: string; role?: string }): Promise<T[]> {
-    const out: T[] = [];
+  private async listAll(
+    info: CallInfo,
+    fn: (kc: KeycloakAdminClient, page: { first: number; max: number }, o: { catchNotFound: false }) => Promise<unknown[]>,
+  ): Promise<unknown[]> {
+    const out: unknown[] = [];
     for (let first = 0; ; first += PAGE) {
-      const page = (await this.getJson<T[]>(path, { query: { ...query, first, max: PAGE }, ...o })) ?? [];
+      const page = (await this.call(info, (kc, o) => fn(kc, { first, max: PAGE }, o))) ?? [];
       out.push(...page);
       if (page.length < PAGE) return out;
     }
   }
 
-  /** Sends one authenticated request; a 401 means the token expired or was revoked: sign in once more and resend. */
-  private async exchange(method: string, path: string, query?: Record<string, string | number>, body?: unknown): Promise<RawResponse> {
-    const url = this.url(path, query);
+  /**
+   * One admin call. A 401 means the token expired or was revoked: sign in once more and call
+   * again. 404 is handled here rather than by the client's `catchNotFound`, so it is logged
+   * and only the calls that expect it turn it into null.
+   */
+  private async call<T>(info: CallInfo, fn: (kc: KeycloakAdminClient, o: { catchNotFound: false }) => Promise<T>): Promise<T | null> {
+    const kc = await this.client();
     for (let attempt = 0; ; attempt++) {
-      const token = await this.accessToken();
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await this.send(method, url, headers, body === undefined ? undefined : JSON.stringify(body));
-      if (res.status === 401 && attempt === 0) {
-        this.opts.log.verbose(`Keycloak rejected the access token of ${this.principal} (expired or revoked); signing in again`);
-        if (this.token?.value === token) this.token = undefined;
-        continue;
+      // Taking the token first (instead of inside the request) tells a 401 on this token apart
+      // from one on a token that another call has already replaced.
+      const token = await this.scoped(() => this.accessToken());
+      const started = Date.now();
+      let out: T;
+      try {
+        out = await this.scoped(() => fn(kc, { catchNotFound: false }));
+      } catch (err) {
+        if (!this.isNetworkError(err)) {
+          const unreachable = this.unreachable(err);
+          if (unreachable) {
+            this.logHttp(info.method, info.path, unreachable.code, started);
+            throw unreachable.error;
+          }
+          throw err;
+        }
+        const status = err.response.status;
+        this.logHttp(info.method, info.path, status, started);
+        if (info.okStatus === undefined) this.stats.reads++;
+        if (status === 401 && attempt === 0) {
+          this.opts.log.verbose(`Keycloak rejected the access token of ${this.principal} (expired or revoked); signing in again`);
+          if (this.token?.value === token) this.token = undefined;
+          continue;
+        }
+        if (status === 404 && info.notFound) return null;
+        throw this.httpError(status, err.responseData, info.what, info.role);
       }
-      return res;
-    }
-  }
-
-  private async send(method: string, url: URL, headers: Record<string, string>, body?: string): Promise<RawResponse> {
-    const started = Date.now();
-    try {
-      const res = await this.transport.send(method, url, headers, body);
-      this.opts.log.http(method, url.toString(), res.status, Date.now() - started);
-      return res;
-    } catch (err) {
-      this.opts.log.http(method, url.toString(), err instanceof TransportError ? err.code : 'error', Date.now() - started);
-      if (err instanceof TransportError) {
-        const hint = TLS_TRUST_CODES.has(err.code)
-          ? ' (the server certificate is not trusted: pass --keycloak-ca-file with the CA that issued it)'
-          : err.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-            ? ' (the server certificate does not name this host)'
-            : '';
-        throw new KeycloakError(`cannot reach Keycloak at ${this.settings.url}: ${err.code}${hint}`);
+      this.logHttp(info.method, info.path, info.okStatus ?? 200, started);
+      if (info.okStatus === undefined) {
+        this.stats.reads++;
+        // The client hands back the body text when it is not JSON: some other server answered.
+        if (typeof out === 'string' && out.length > 0) {
+          throw new KeycloakError(`Keycloak answered ${info.what} with something that is not JSON (HTTP 200); is ${this.settings.url} the Keycloak base URL?`, 200);
+        }
       }
-      throw err;
+      return out;
     }
   }
 
@@ -315,73 +367,155 @@ export class KeycloakApi {
     return this.signingIn;
   }
 
+  /** A token request through `kc.auth()` in the auth realm. */
   private async signIn(): Promise<string> {
+    const kc = await this.client();
     const s = this.settings;
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    let form: Record<string, string>;
-    if (s.clientId) {
-      form = { grant_type: 'client_credentials' };
-      // RFC 6749 §2.3.1: form-encode both parts before Basic.
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(s.clientId)}:${formEncode(s.clientSecret ?? '')}`).toString('base64')}`;
-    } else {
-      form = { grant_type: 'password', client_id: 'admin-cli', username: s.username ?? '', password: s.password ?? '' };
+    const tokenPath = `/realms/${seg(s.authRealm)}/protocol/openid-connect/token`;
+    const started = Date.now();
+    try {
+      await this.scoped(() =>
+        kc.auth(
+          s.clientId
+            ? { grantType: 'client_credentials', clientId: s.clientId, clientSecret: s.clientSecret ?? '' }
+            : { grantType: 'password', clientId: 'admin-cli', username: s.username ?? '', password: s.password ?? '' },
+        ),
+      );
+    } catch (err) {
+      const failure = this.signInError(err);
+      this.logHttp('POST', tokenPath, failure.logStatus, started);
+      throw failure.error;
     }
-    const res = await this.send('POST', this.url(`/realms/${seg(s.authRealm)}/protocol/openid-connect/token`), headers, new URLSearchParams(form).toString());
-    const body = parseJson(res.body) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
-    if (res.status === 200 && typeof body?.access_token === 'string') {
-      const lifetimeMs = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
-      this.token = { value: body.access_token, expiresAt: this.now() + lifetimeMs, lifetimeMs };
-      this.stats.signIns++;
-      return body.access_token;
-    }
-    if (res.status === 404) {
-      throw new KeycloakError(`Keycloak has no realm ${s.authRealm} to sign in to (the token endpoint answered 404); check --keycloak-auth-realm`, 404);
-    }
-    const error = typeof body?.error === 'string' ? oneLine(body.error) : undefined;
-    if (error) {
-      const desc = typeof body?.error_description === 'string' ? oneLine(body.error_description) : '';
-      // The generic descriptions add nothing to the error code; specific ones ("Account disabled") do.
-      const extra = desc && !/^Invalid (user credentials|client or Invalid client credentials)$/.test(desc) ? `: ${desc}` : '';
-      throw new KeycloakError(`Keycloak rejected the credentials for ${this.principal} in realm ${s.authRealm} (${error}${extra})`, res.status);
-    }
-    throw new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: HTTP ${res.status}`, res.status);
+    this.logHttp('POST', tokenPath, 200, started);
+    const value = kc.accessToken;
+    if (!value) throw new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the answer held no access token`);
+    // kc.auth() keeps expires_in to itself; the token's own exp - iat is the same lifetime.
+    const lifetimeMs = tokenLifetimeMs(value) ?? 60_000;
+    this.token = { value, expiresAt: this.now() + lifetimeMs, lifetimeMs };
+    this.stats.signIns++;
+    return value;
   }
 
-  private httpError(res: RawResponse, what: string, role: string | undefined): KeycloakError {
-    if (res.status === 403) {
+  private signInError(err: unknown): { error: Error; logStatus: number | string } {
+    const s = this.settings;
+    if (this.isNetworkError(err)) {
+      const status = err.response.status;
+      if (status === 404) {
+        return { error: new KeycloakError(`Keycloak has no realm ${s.authRealm} to sign in to (the token endpoint answered 404); check --keycloak-auth-realm`, 404), logStatus: status };
+      }
+      const body = isRecord(err.responseData) ? err.responseData : {};
+      const error = typeof body.error === 'string' ? oneLine(body.error) : undefined;
+      if (error) {
+        const desc = typeof body.error_description === 'string' ? oneLine(body.error_description) : '';
+        // The generic descriptions add nothing to the error code; specific ones ("Account disabled") do.
+        const extra = desc && !/^Invalid (user credentials|client or Invalid client credentials)$/.test(desc) ? `: ${desc}` : '';
+        return { error: new KeycloakError(`Keycloak rejected the credentials for ${this.principal} in realm ${s.authRealm} (${error}${extra})`, status), logStatus: status };
+      }
+      return { error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: HTTP ${status}`, status), logStatus: status };
+    }
+    const unreachable = this.unreachable(err);
+    if (unreachable) return { error: unreachable.error, logStatus: unreachable.code };
+    // A 200 whose body is not JSON: response.json() threw inside the client.
+    if (err instanceof SyntaxError) {
+      return {
+        error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; is ${s.url} the Keycloak base URL?`),
+        logStatus: 'error',
+      };
+    }
+    return { error: err instanceof Error ? err : new Error(String(err)), logStatus: 'error' };
+  }
+
+  private isNetworkError(err: unknown): err is NetworkError {
+    return this.networkError !== undefined && err instanceof this.networkError;
+  }
+
+  /** Failures before any HTTP status (fetch's `TypeError: fetch failed` with a cause code, or the client's timeout). */
+  private unreachable(err: unknown): { error: KeycloakError; code: string } | undefined {
+    let code: string | undefined;
+    if (err instanceof Error && err.name === 'TimeoutError') code = 'ETIMEDOUT';
+    else if (err instanceof TypeError && err.message === 'fetch failed') code = causeCode(err.cause);
+    if (!code) return undefined;
+    const hint = TLS_TRUST_CODES.has(code)
+      ? ' (the server certificate is not trusted: pass --keycloak-ca-file with the CA that issued it)'
+      : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? ' (the server certificate does not name this host)'
+        : '';
+    return { error: new KeycloakError(`cannot reach Keycloak at ${this.settings.url}: ${code}${hint}`), code };
+  }
+
+  private httpError(status: number, data: unknown, what: string, role: string | undefined): KeycloakError {
+    if (status === 403) {
       const needs = role ? `${this.principal} needs the realm-management role ${role}` : `${this.principal} lacks the permission`;
       return new KeycloakForbiddenError(`Keycloak refused to ${what} (403 Forbidden): ${needs} in realm ${this.settings.realm}`, role);
     }
-    if (res.status === 401) {
+    if (status === 401) {
       return new KeycloakError(`Keycloak rejected the access token of ${this.principal} even after signing in again (401) while trying to ${what}`, 401);
     }
-    const detail = errorDetail(res);
-    return new KeycloakError(`Keycloak could not ${what}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, res.status);
+    const detail = errorDetail(data);
+    return new KeycloakError(`Keycloak could not ${what}: HTTP ${status}${detail ? ` ${detail}` : ''}`, status);
+  }
+
+  private logHttp(method: string, path: string, status: number | string, started: number): void {
+    const base = this.base.toString().replace(/\/+$/, '');
+    this.opts.log.http(method, `${base}${path}`, status, Date.now() - started);
   }
 }
 
-function readCaFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--keycloak-ca-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+function realmPath(realm: string): string {
+  return `/admin/realms/${seg(realm)}`;
+}
+
+function idpPath(realm: string, alias: string): string {
+  return `${realmPath(realm)}/identity-provider/instances/${seg(alias)}`;
+}
+
+/** Realm, alias and (for PUT) mapper id of a planned mapper write; anything else is refused. */
+function parseMapperWrite(request: HttpRequest): { realm: string; alias: string; id?: string; body: IdpMapper } {
+  const m = MAPPER_URL.exec(request.url);
+  if (m && isRecord(request.body)) {
+    // A segment that does not decode becomes '' and is refused below.
+    const realm = safeDecode(m[1]);
+    const alias = safeDecode(m[2]);
+    const id = m[3] === undefined ? undefined : safeDecode(m[3]);
+    const body = request.body as unknown as IdpMapper;
+    if (realm && alias && request.method === 'POST' && id === undefined) return { realm, alias, body };
+    if (realm && alias && request.method === 'PUT' && id) return { realm, alias, id, body };
   }
-  const certs = pemCertificates(text);
-  if (certs.length === 0) throw new UsageError(`--keycloak-ca-file ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
-  return certs;
+  throw new KeycloakError(`refused ${request.method} ${request.url}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`);
 }
 
-function formEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
-}
-
-function parseJson(text: string): unknown {
+function safeDecode(s: string): string {
   try {
-    return JSON.parse(text);
+    return decodeURIComponent(s);
   } catch {
-    return undefined;
+    return '';
   }
+}
+
+/** Lifetime of a JWT access token from its `exp` and `iat` claims (no signature check: only timing is read). */
+function tokenLifetimeMs(jwt: string): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; iat?: unknown };
+    if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
+  } catch {
+    // Not a JWT: fall back to the caller's default.
+  }
+  return undefined;
+}
+
+/** The cause code of `TypeError: fetch failed` (ECONNREFUSED, ENOTFOUND, a TLS code, …). */
+function causeCode(cause: unknown): string {
+  if (isRecord(cause)) {
+    if (typeof cause.code === 'string') return cause.code;
+    // Several addresses tried (happy eyeballs): the first one's code.
+    if (Array.isArray(cause.errors) && isRecord(cause.errors[0]) && typeof cause.errors[0].code === 'string') return cause.errors[0].code;
+    if (typeof cause.message === 'string' && cause.message) return oneLine(cause.message);
+  }
+  return 'ERROR';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function oneLine(s: string): string {
@@ -389,10 +523,9 @@ function oneLine(s: string): string {
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
 
-/** Keycloak's error text from a response body (`error`, `errorMessage`, `error_description`). */
-function errorDetail(res: RawResponse): string {
-  const body = parseJson(res.body) as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object') return '';
-  const parts = [body.error, body.errorMessage, body.error_description].filter((v): v is string => typeof v === 'string' && v.length > 0);
+/** Keycloak's error text from a parsed response body (`error`, `errorMessage`, `error_description`). */
+function errorDetail(data: unknown): string {
+  if (!isRecord(data)) return '';
+  const parts = [data.error, data.errorMessage, data.error_description].filter((v): v is string => typeof v === 'string' && v.length > 0);
   return oneLine([...new Set(parts)].join(': '));
 }

@@ -9,6 +9,7 @@ import { KeycloakError, UsageError } from '../../src/errors.js';
 import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
+import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { Logger } from '../../src/ui/log.js';
 import { silentLogger } from '../../src/ui/log.js';
 import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedServiceAccount, seedUser } from '../support/keycloak-seed.js';
@@ -108,6 +109,47 @@ describe('KeycloakApi: sign-in and errors', () => {
   });
 });
 
+describe('KeycloakApi: write gate', () => {
+  it('sends only mapper creates and updates, and refuses anything else before journaling it', async () => {
+    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }] });
+    const { api, journal } = await connectApi(adminSettings(s.realm));
+    const mappers = `/admin/realms/${s.realm}/identity-provider/instances/entra/mappers`;
+    for (const request of [
+      { method: 'DELETE' as const, url: `${mappers}/some-id` },
+      { method: 'PUT' as const, url: mappers, body: goodOidcMapper() },
+      { method: 'POST' as const, url: `/admin/realms/${s.realm}/users`, body: { username: 'x' } },
+      { method: 'POST' as const, url: `${mappers}?x=1`, body: goodOidcMapper() },
+    ]) {
+      await expect(api.write(request)).rejects.toThrow(/^refused .*write gate only creates/);
+    }
+    expect(journal.entries).toEqual([]);
+    expect(api.stats.writes).toBe(0);
+
+    const created = await api.createMapper(s.realm, 'entra', goodOidcMapper());
+    expect(created).toEqual({ status: 201, id: expect.any(String) });
+    const stored = await s.kc.identityProviders.findOneMapper({ realm: s.realm, alias: 'entra', id: created.id! });
+    expect(stored).toMatchObject({ name: goodOidcMapper().name, config: { syncMode: 'FORCE' } });
+    const changed = { ...stored!, id: created.id, config: { ...stored!.config, syncMode: 'IMPORT' } } as IdpMapper;
+    expect(await api.updateMapper(s.realm, 'entra', created.id!, changed)).toEqual({ status: 204 });
+    expect((await s.kc.identityProviders.findOneMapper({ realm: s.realm, alias: 'entra', id: created.id! }))?.config).toMatchObject({ syncMode: 'IMPORT' });
+    expect(journal.entries.map((e) => e.type)).toEqual(['before', 'after', 'before', 'after']);
+    expect(journal.entries[1]).toMatchObject({ ok: true, status: 201, response: { id: created.id } });
+  });
+
+  it('journals a write Keycloak rejects, with its status', async () => {
+    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }] });
+    const { api, journal } = await connectApi(adminSettings(s.realm));
+    const err = await api.updateMapper(s.realm, 'entra', '00000000-0000-4000-8000-000000000000', goodOidcMapper()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KeycloakError);
+    expect((err as KeycloakError).status).toBe(404);
+    expect((err as Error).message).toMatch(/^Keycloak could not PUT \/admin\/realms\/.*: HTTP 404/);
+    expect(journal.entries[1]).toMatchObject({ type: 'after', ok: false, status: 404 });
+  });
+});
+
 describe('KeycloakApi: signing in again', () => {
   it('signs in again when the session behind the token is logged out mid-check', async () => {
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] });
@@ -195,6 +237,24 @@ describe('KeycloakApi: private CA (--keycloak-ca-file)', () => {
     expect(api.version).toBe(inject('keycloak').version);
     expect(await api.getRealm('master')).toMatchObject({ realm: 'master' });
     api.close();
+  });
+
+  it('keeps the CA to the connection given it: other connections and plain fetch calls still refuse the certificate', async () => {
+    const trusted = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl, caFile }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    await trusted.connect();
+    // The fetch wrapper is installed now; it must neither widen trust nor get in the way of other URLs.
+    const untrusted = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    await expect(untrusted.connect()).rejects.toThrow(/--keycloak-ca-file/);
+    const plain = await fetch(`${httpsUrl}/realms/master`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(plain).toBeInstanceOf(TypeError);
+    expect(((plain as Error).cause as NodeJS.ErrnoException).code).toMatch(/SELF_SIGNED/);
+    expect((await fetch(`${inject('keycloak').url}/realms/master`)).status).toBe(200);
+    // The trusted connection still works after the others failed.
+    expect(await trusted.getRealm('master')).toMatchObject({ realm: 'master' });
+    trusted.close();
   });
 
   it('fails clearly when the CA file is unreadable or holds no certificate', async () => {
