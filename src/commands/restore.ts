@@ -3,12 +3,10 @@ import type { RunContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { readJournal, removedMembers } from '../journal.js';
 import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
-import { renderReport, reportJson } from '../plan/render.js';
-import { execute } from '../plan/runner.js';
-import type { RunMode, RunReport } from '../plan/types.js';
+import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
-import { connectGraph, exitCodeOf, journalFor, openSession, prompterFor, runHooks, summariseErrors, type CommandIo } from './session.js';
+import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
 
 export interface RestoreOptions extends RawOptions {
   /** The journal to restore from (required). */
@@ -64,15 +62,5 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     }
     return confirm(plans);
   };
-  let report: RunReport | undefined;
-  try {
-    report = await execute([restoreStep(removed, session.options.graphBase)], ctx, hooks);
-  } finally {
-    progress.stop();
-    file?.close(report?.status ?? 'stopped');
-  }
-  if (file && !file.written) report.journal = undefined;
-  summariseErrors(report, session.log);
-  io.stdout(session.options.json ? reportJson(report) : renderReport(session.colors, report, { showRequests: session.options.level !== 'normal' }));
-  return exitCodeOf(report);
+  return executeAndReport(session, ctx, [restoreStep(removed, session.options.graphBase)], hooks, progress, file);
 }

@@ -1,10 +1,8 @@
 import type { RunContext } from '../context.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
-import { renderReport, reportJson } from '../plan/render.js';
-import { execute } from '../plan/runner.js';
-import type { RunMode, RunReport } from '../plan/types.js';
+import type { RunMode } from '../plan/types.js';
 import { STEPS } from '../steps/index.js';
-import { connectGraph, exitCodeOf, journalFor, openSession, prompterFor, runHooks, summariseErrors, type CommandIo } from './session.js';
+import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
 
 export type { CommandIo };
 
@@ -23,15 +21,5 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   }
 
   const { hooks, progress } = await runHooks(session, ctx);
-  let report: RunReport | undefined;
-  try {
-    report = await execute(STEPS, ctx, hooks);
-  } finally {
-    progress.stop();
-    file?.close(report?.status ?? 'stopped');
-  }
-  if (file && !file.written) report.journal = undefined;
-  summariseErrors(report, session.log);
-  io.stdout(session.options.json ? reportJson(report) : renderReport(session.colors, report, { showRequests: session.options.level !== 'normal' }));
-  return exitCodeOf(report);
+  return executeAndReport(session, ctx, STEPS, hooks, progress, file);
 }

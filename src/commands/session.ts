@@ -5,8 +5,9 @@ import { graphScope } from '../graph/clouds.js';
 import { GraphApi } from '../graph/graph-api.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
-import { renderStep } from '../plan/render.js';
-import type { RunMode, RunReport, StepReport } from '../plan/types.js';
+import { renderReport, renderStep, reportJson } from '../plan/render.js';
+import { execute } from '../plan/runner.js';
+import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
@@ -131,6 +132,25 @@ export function summariseErrors(report: RunReport, log: Logger): void {
   const errors = report.steps.flatMap((s) => s.findings.filter((f) => f.severity === 'error'));
   if (errors.length === 0) return;
   log.error(`${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more error(s): see the report)` : ''}`);
+}
+
+/**
+ * Runs the steps with spinners, closes the journal, prints the report (text or --json) on
+ * stdout and returns the exit code: the common tail of every command that plans and applies.
+ */
+export async function executeAndReport(session: Session, ctx: RunContext, steps: Step<RunContext>[], hooks: RunHooks, progress: Progress, file?: FileJournal): Promise<number> {
+  let report: RunReport | undefined;
+  try {
+    report = await execute(steps, ctx, hooks);
+  } finally {
+    progress.stop();
+    file?.close(report?.status ?? 'stopped');
+  }
+  if (file && !file.written) report.journal = undefined;
+  summariseErrors(report, session.log);
+  const { options, colors, io } = session;
+  io.stdout(options.json ? reportJson(report) : renderReport(colors, report, { showRequests: options.level !== 'normal' }));
+  return exitCodeOf(report);
 }
 
 export type { RunOptions };

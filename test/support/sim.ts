@@ -64,3 +64,14 @@ export interface JsonReport {
 }
 
 export const json = (stdout: string) => JSON.parse(stdout) as JsonReport;
+
+/** One raw HTTP call to a simulated tenant, as a test client would send it. */
+export async function callSim(base: string, bearer: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> | undefined }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}

@@ -3,19 +3,12 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTOSO, SimulatedTenant, contosoSeed } from '../../src/sim/index.js';
 import { ensureTestTls } from '../support/tls.js';
+import { callSim } from '../support/sim.js';
 
 let sim: SimulatedTenant;
 let token: string;
 
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, bearer = token) => callSim(sim.url, bearer, method, path, body);
 
 beforeAll(async () => {
   sim = await SimulatedTenant.start({ seed: contosoSeed(), tls: await ensureTestTls(), consistency: { notFoundAfterCreate: 2 } });

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONTOSO, SimulatedTenant, contosoSeed, type TenantSeed } from '../../src/sim/index.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
+import { callSim } from '../support/sim.js';
 
 const PIM = '/v1.0/identityGovernance/privilegedAccess/group';
 const DAY = 86_400_000;
@@ -16,15 +17,7 @@ async function start(seed: TenantSeed = contosoSeed(), consistency?: { notFoundA
   token = await sim.issueToken({ roles: CONTOSO.automation.roles, appid: CONTOSO.automation.clientId });
 }
 
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, bearer = token) => callSim(sim.url, bearer, method, path, body);
 
 function iso(offsetMs: number): string {
   return new Date(sim.clock.nowMs() + offsetMs).toISOString();

@@ -1,21 +1,14 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONTOSO, SimulatedTenant, contosoSeed } from '../../src/sim/index.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
+import { callSim } from '../support/sim.js';
 
 const G = CONTOSO.groups;
 let tls: TestTls;
 let sim: SimulatedTenant;
 let token: string;
 
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, bearer = token) => callSim(sim.url, bearer, method, path, body);
 
 async function policy(groupId: string, roleDefinitionId = 'member') {
   const filter = encodeURIComponent(`scopeId eq '${groupId}' and scopeType eq 'Group' and roleDefinitionId eq '${roleDefinitionId}'`);
