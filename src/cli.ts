@@ -69,6 +69,7 @@ function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
     .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
     .addOption(new Option('--no-color', 'no colour'))
+    .addOption(new Option('--config <file>', 'read options from a YAML or JSON file (same names as the flags; flags win)'))
     .addHelpText('after', EXAMPLES);
 }
 
@@ -80,8 +81,13 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions, cmd: Command) => {
-    const raw = { ...(cmd.optsWithGlobals?.() ?? opts) } as RawOptions & { eligible?: string[] };
+  const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions & { config?: string }, cmd: Command) => {
+    if (opts.config) {
+      const { applyConfigFile } = await import('./config.js');
+      await applyConfigFile(opts.config, cmd);
+    }
+    const raw = { ...cmd.opts() } as RawOptions & { eligible?: string[]; config?: string };
+    delete raw.config;
     if (!raw.eligible && io.env.ENTRA_PIM_ELIGIBLE) raw.eligible = [io.env.ENTRA_PIM_ELIGIBLE];
     if (!raw.approver && io.env.ENTRA_PIM_APPROVER) raw.approver = [io.env.ENTRA_PIM_APPROVER];
     const { runCommand } = await import('./commands/run.js');

@@ -51,6 +51,9 @@ const CASES: Case[] = [
   { name: 'unreadable certificate path', extra: ['--auth', 'client-certificate'], env: { AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_CERTIFICATE_PATH: '/no/such/cert.pem' }, says: /AZURE_CLIENT_CERTIFICATE_PATH: cannot read \/no\/such\/cert.pem/ },
   { name: 'client secret sign-in without a secret', extra: ['--auth', 'client-secret'], env: { AZURE_CLIENT_ID: CONTOSO.automation.clientId }, says: /--auth client-secret needs the environment variable AZURE_CLIENT_SECRET/ },
   { name: 'unknown option', extra: ['--frobnicate'], says: /unknown option '--frobnicate'/ },
+  { name: 'malformed config file', extra: ['--config', 'test/fixtures/malformed.yaml'], says: /--config test\/fixtures\/malformed.yaml: not valid YAML/ },
+  { name: 'unknown key in the config file', extra: ['--config', 'test/fixtures/unknown-key.yaml'], says: /--config test\/fixtures\/unknown-key.yaml: unknown option "tenant" \(allowed: tenant-id, / },
+  { name: 'config file that cannot be read', extra: ['--config', 'test/fixtures/absent.yaml'], says: /--config test\/fixtures\/absent.yaml: cannot read that file/ },
   // Found by reading the tenant: still nothing is written.
   { name: 'unknown user', over: { '--eligible': 'nobody@contoso.example' }, says: /--eligible nobody@contoso.example: no such user in this tenant/ },
   { name: 'disabled user', over: { '--eligible': CONTOSO.upns.disabled }, says: /--eligible grace@contoso.example: .* is disabled and could never activate; refused/ },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, withManyMembers } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
+import { args, closeSimsAfterEach, END, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
 
@@ -235,5 +235,35 @@ describe('bad input', () => {
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toEqual(['error: --tenant-id not-a-guid: not a GUID; give the directory (tenant) id, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f']);
     expect(sim.requests).toHaveLength(0);
+  });
+});
+
+describe('--config', () => {
+  it('takes the same option names as the flags; flags win over the file', async () => {
+    const sim = await startSim();
+    const dir = await journalPath('config.yaml');
+    await writeFile(
+      dir,
+      [
+        `tenant-id: ${CONTOSO.tenantId}`,
+        `graph-endpoint: ${sim.url}`,
+        `app-id: ${CONTOSO.keycloakAppId}`,
+        'group: no-such-group',
+        'app-role: tenant-admin',
+        'eligible:',
+        `  - ${CONTOSO.upns.alice}`,
+        `  - ${CONTOSO.upns.bob}`,
+        `end: ${END}`,
+        'skip-keycloak: true',
+        'json: true',
+      ].join('\n'),
+    );
+    const res = await runCli(['audit', '--config', dir, '--group', 'tenant-admin'], await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(2);
+    const report = json(res.stdout);
+    expect(report.steps[0].findings.find((f) => f.code === 'GROUP_FOUND')?.message).toContain(G);
+    const creates = report.steps.find((s) => s.id === 'pim-eligibility')?.actions.filter((a) => a.kind === 'create');
+    expect(creates).toHaveLength(2);
+    expect(sim.writes()).toHaveLength(0);
   });
 });
