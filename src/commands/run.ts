@@ -1,19 +1,45 @@
-import type { RunContext } from '../context.js';
+import type { RunContext, RunOptions } from '../context.js';
+import { ExitCode } from '../errors.js';
+import type { AuthMethod } from '../graph/credential.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
+import { isGuid } from '../steps/common.js';
 import { STEPS } from '../steps/index.js';
 import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
 
-/** `run` and `audit`: resolve inputs, plan every step, then (run only) confirm and apply. */
+/**
+ * `run` and `audit`: resolve inputs, plan every step, then (run only) confirm and apply. In
+ * scripts every input is validated before the first request; on a terminal the wizard asks,
+ * with the tenant's live data, for whatever flags, config and environment did not give.
+ */
 export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo): Promise<number> {
   const effectiveMode: RunMode = raw.dryRun ? 'audit' : mode;
   const session = await openSession(raw, io);
-  const options = resolveRunOptions(raw, { mode: effectiveMode, interactive: session.interactive, env: io.env, now: session.now });
-  const { journal, file } = journalFor(session, effectiveMode, options.tenantId, session.options.journal);
-  const graph = await connectGraph(session, options.tenantId, effectiveMode === 'audit', journal);
-  const ctx: RunContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {}, now: () => new Date() };
+  // The wizard may add Keycloak secrets typed at a masked prompt; the caller's env stays as it is.
+  const env = { ...io.env };
+  const resolve = () => resolveRunOptions(raw, { mode: effectiveMode, interactive: session.interactive, env, now: session.now });
+  const prompt = prompterFor(session, Boolean(raw.yes));
+
+  let options: RunOptions | undefined = session.interactive ? undefined : resolve();
+  if (!options) {
+    const { askSignIn } = await import('../wizard.js');
+    await askSignIn(raw, prompt, env);
+    session.options.auth ??= raw.auth as AuthMethod;
+  }
+  const tenantId = options?.tenantId ?? raw.tenantId?.trim() ?? '';
+  if (!isGuid(tenantId)) resolve(); // throws the usual one-line error naming --tenant-id
+  const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);
+  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal);
+  if (!options) {
+    const { askRunInputs } = await import('../wizard.js');
+    await askRunInputs(raw, { mode: effectiveMode, graph, prompt, log: session.log, now: session.now, env });
+    options = resolve();
+  }
+
+  const ctx: RunContext = { options, graph, journal, log: session.log, prompt, facts: {}, now: () => new Date() };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
     ctx.keycloak = new KeycloakApi({ settings: options.keycloak, readOnly: effectiveMode === 'audit', journal, log: session.log });
@@ -21,5 +47,8 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   }
 
   const { hooks, progress } = await runHooks(session, ctx);
-  return executeAndReport(session, ctx, STEPS, hooks, progress, file);
+  const code = await executeAndReport(session, ctx, STEPS, hooks, progress, file);
+  if (code === ExitCode.ok && effectiveMode === 'run' && !session.options.json) io.stdout(renderChecklist(ctx, session.colors));
+  return code;
 }
+

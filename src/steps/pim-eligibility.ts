@@ -149,7 +149,7 @@ export const pimEligibilityStep: Step<RunContext> = {
   async plan(ctx): Promise<StepPlan> {
     const group = needFact(ctx.facts.group, 'the admin group');
     const findings: Finding[] = [];
-    const [schedules, policy] = await Promise.all([readPimState(ctx, group.id), loadMemberPolicy(ctx, group.id)]);
+    const [schedules, policy] = await Promise.all([readPimState(ctx, group.id), loadMemberPolicy(ctx.graph, group.id)]);
     const users = [...needFact(ctx.facts.eligibleUsers, 'the eligible users')];
     if (ctx.options.convertMembers) {
       const { standing } = standingMembers(await loadMembers(ctx, group.id), ctx.facts.activeAssignments ?? []);

@@ -1,5 +1,5 @@
 import type { PolicySettings, RunContext } from '../context.js';
-import { odataString, withQuery } from '../graph/graph-api.js';
+import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, needFact } from './common.js';
@@ -27,12 +27,12 @@ interface PolicyAssignment {
  * Reads the group's member policy. Its ids change when the group is onboarded to PIM, so
  * anything that writes re-reads it first instead of trusting an id from the plan.
  */
-export async function loadMemberPolicy(ctx: RunContext, groupId: string): Promise<{ policyId: string; rules: PolicyRule[] }> {
+export async function loadMemberPolicy(graph: GraphApi, groupId: string): Promise<{ policyId: string; rules: PolicyRule[] }> {
   const url = withQuery('/policies/roleManagementPolicyAssignments', {
     $filter: `scopeId eq ${odataString(groupId)} and scopeType eq 'Group' and roleDefinitionId eq 'member'`,
     $expand: 'policy($expand=rules)',
   });
-  const assignments = await ctx.graph.list<PolicyAssignment>(url);
+  const assignments = await graph.list<PolicyAssignment>(url);
   const a = assignments[0];
   if (!a) throw new Error(`no PIM member policy found for group ${groupId}`);
   return { policyId: a.policyId ?? a.policy?.id, rules: a.policy?.rules ?? [] };
@@ -199,7 +199,7 @@ export const pimPolicyStep: Step<RunContext> = {
     const group = needFact(ctx.facts.group, 'the admin group');
     const findings: Finding[] = [];
     if (!ctx.facts.memberPolicyRules) {
-      const policy = await loadMemberPolicy(ctx, group.id);
+      const policy = await loadMemberPolicy(ctx.graph, group.id);
       ctx.facts.memberPolicyId = policy.policyId;
       ctx.facts.memberPolicyRules = policy.rules;
     }
@@ -239,7 +239,7 @@ export const pimPolicyStep: Step<RunContext> = {
     for (const action of writes) {
       // Onboarding (by the eligibility step, or by the first PATCH here) changes the policy id,
       // so each PATCH goes to the id read just before it.
-      const { policyId } = await loadMemberPolicy(ctx, group.id);
+      const { policyId } = await loadMemberPolicy(ctx.graph, group.id);
       const planned = action.request!;
       const ruleId = planned.url.split('/').pop()!;
       const request = { ...planned, url: `/policies/roleManagementPolicies/${policyId}/rules/${ruleId}` };

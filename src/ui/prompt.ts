@@ -17,6 +17,8 @@ export interface Prompter {
   /** Picks one of several matches; non-interactive runs fail listing them. */
   select<T>(message: string, choices: Choice<T>[], opts: { flag: string }): Promise<T>;
   input(message: string, opts: { flag: string; default?: string; validate?: (v: string) => true | string }): Promise<string>;
+  /** Picks any number of choices. */
+  checkbox<T>(message: string, choices: Choice<T>[], opts: { flag: string }): Promise<T[]>;
   password(message: string, opts: { flag: string }): Promise<string>;
 }
 
@@ -34,6 +36,9 @@ export function nonInteractivePrompter(yes: boolean): Prompter {
     },
     async input(message, { flag, default: def }) {
       if (def !== undefined) return def;
+      throw new UsageError(`${message}: missing; pass ${flag}`);
+    },
+    async checkbox(message, _choices, { flag }) {
       throw new UsageError(`${message}: missing; pass ${flag}`);
     },
     async password(message, { flag }) {
@@ -60,6 +65,10 @@ export function terminalPrompter(yes: boolean): Prompter {
     async input(message, { default: def, validate }) {
       const { input } = await import('@inquirer/prompts');
       return input({ message, default: def, validate }, ctx);
+    },
+    async checkbox(message, choices) {
+      const { checkbox } = await import('@inquirer/prompts');
+      return checkbox({ message, choices, pageSize: 12 }, ctx);
     },
     async password(message) {
       const { password } = await import('@inquirer/prompts');

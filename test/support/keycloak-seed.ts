@@ -222,6 +222,9 @@ const refusingPrompter: Prompter = {
   input: async () => {
     throw new Error('the keycloak step must not ask');
   },
+  checkbox: async () => {
+    throw new Error('the keycloak step must not ask');
+  },
   password: async () => {
     throw new Error('the keycloak step must not ask');
   },
