@@ -51,7 +51,7 @@ type GraphClient = import('@microsoft/microsoft-graph-client').Client;
  * timeouts, token refresh, requests in flight) live in the client's middleware chain.
  */
 export class GraphApi {
-  private client?: GraphClient;
+  private client?: Promise<GraphClient>;
   private resilienceMw?: ResilienceMiddleware;
   private readonly base: string;
   /** Counters for reports and request-count tests. */
@@ -77,8 +77,13 @@ export class GraphApi {
     return this.resilienceMw?.requests ?? 0;
   }
 
-  private async getClient(): Promise<GraphClient> {
-    if (this.client) return this.client;
+  /** One client per run, built on first use; concurrent first calls share it (and its in-flight bound). */
+  private getClient(): Promise<GraphClient> {
+    this.client ??= this.buildClient();
+    return this.client;
+  }
+
+  private async buildClient(): Promise<GraphClient> {
     const { Client, AuthenticationHandler, HTTPMessageHandler } = await import('@microsoft/microsoft-graph-client');
     const resilience = new ResilienceMiddleware({ ...DEFAULT_RESILIENCE, ...this.opts.resilience, log: this.opts.log }, this.opts.tokens);
     const auth = new AuthenticationHandler({ getAccessToken: () => this.opts.tokens.getToken(false) });
@@ -86,7 +91,7 @@ export class GraphApi {
     auth.setNext(new HTTPMessageHandler());
     this.resilienceMw = resilience;
     const host = new URL(this.base).hostname;
-    this.client = Client.initWithMiddleware({
+    return Client.initWithMiddleware({
       middleware: resilience,
       baseUrl: this.base,
       defaultVersion: 'v1.0',
@@ -94,7 +99,6 @@ export class GraphApi {
       // here; a --graph-endpoint override (a national cloud or the simulated tenant) must be named.
       customHosts: new Set([host]),
     });
-    return this.client;
   }
 
   /** Sends one request and returns status and parsed body; never throws for HTTP statuses. */
