@@ -66,6 +66,7 @@ function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--dry-run', 'plan only, send no write (same as audit)'))
     .addOption(new Option('--json', 'print one JSON document on stdout'))
     .addOption(opt('--journal <file>', 'journal of every write (default: entra-pim-setup-journal-<time>.jsonl here)', 'ENTRA_PIM_JOURNAL'))
+    .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json (the --json document plus meta)'))
     .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
     .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
     .addOption(new Option('--no-color', 'no colour'))
@@ -79,6 +80,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .description('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.')
     .version(io.version, '-V, --version')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .addHelpText('after', EXAMPLES)
     .exitOverride();
 
   const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions & { config?: string }, cmd: Command) => {
@@ -115,6 +117,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
     .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
     .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
+    .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json'))
     .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))
     .addOption(new Option('-y, --yes', 'confirm adding the members back'))
     .addOption(new Option('--non-interactive', 'never ask'))
@@ -126,13 +129,36 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
       'after',
       `
 Examples:
+  # Preview on a terminal: who would be added back
   $ entra-pim-setup restore --journal entra-pim-setup-journal-2026-11-26T10-00-00-000Z.jsonl --dry-run
-  $ entra-pim-setup restore --journal run.jsonl --yes`,
+
+  # Scripted restore: sign-in from the environment, no questions, a report for the change record
+  $ entra-pim-setup restore --journal run.jsonl --yes --report restore.md
+
+  # Preview in a pipeline: read-only, exit 2 when someone would be added back, 0 when all are back
+  $ entra-pim-setup restore --journal run.jsonl --dry-run --json
+
+Exit codes: 0 done or nothing to restore, 1 error, 2 preview found members to add back, 130 interrupted.`,
     )
     .action(async (opts: RawOptions & { journal: string; restoreJournal?: string }) => {
       const { restoreCommand } = await import('./commands/restore.js');
       const { journal, ...rest } = opts;
       setExit(await restoreCommand({ ...rest, from: journal }, io));
+    });
+  program
+    .command('demo')
+    .description('try it with no tenant and no credentials: the wizard against a built-in simulated tenant and Keycloak, then an audit')
+    .addOption(new Option('-y, --yes', 'ask nothing and confirm every change (the simulation is the only thing changed)'))
+    .addOption(new Option('--json', "print only the final audit's JSON document on stdout"))
+    .addOption(new Option('--keep', "keep the temporary folder with the simulated run's journal"))
+    .addOption(new Option('--non-interactive', 'never ask'))
+    .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+    .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
+    .addOption(new Option('--no-color', 'no colour'))
+    .addHelpText('after', '\nExample:\n  $ npx entra-pim-setup demo --yes\n\nExit code: the final audit\'s, 0 when the simulated tenant ends compliant.')
+    .action(async (opts: RawOptions & { keep?: boolean }) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      setExit(await demoCommand(opts, io));
     });
   return program;
 }

@@ -42,6 +42,7 @@ export class FileJournal implements Journal {
     if (this.fd === undefined) {
       // 'a' keeps a re-run with the same --journal appending; 0o600: it holds people's records.
       this.fd = openSync(this.path, 'a', 0o600);
+      this.wrote = true;
       for (const e of this.pending.splice(0)) writeSync(this.fd, JSON.stringify(redact(e)) + '\n');
     }
     writeSync(this.fd, JSON.stringify(redact(entry)) + '\n');
@@ -64,8 +65,11 @@ export class FileJournal implements Journal {
     this.write({ type: 'after', time: new Date().toISOString(), seq, ...result });
   }
 
+  private wrote = false;
+
+  /** Whether anything was ever written (stays true after close). */
   get written(): boolean {
-    return this.fd !== undefined;
+    return this.wrote;
   }
 
   close(status: string): void {

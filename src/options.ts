@@ -48,6 +48,7 @@ export interface RawOptions {
   dryRun?: boolean;
   json?: boolean;
   journal?: string;
+  report?: string;
   verbose?: boolean;
   debug?: boolean;
   color?: boolean;
@@ -61,6 +62,8 @@ export interface SessionOptions {
   auth?: AuthMethod;
   json: boolean;
   journal?: string;
+  /** `--report FILE`: a Markdown (.md) or JSON (.json) report for change records. */
+  report?: string;
   level: 'normal' | 'verbose' | 'debug';
   noColor: boolean;
 }
@@ -129,6 +132,13 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
     const dir = path.dirname(path.resolve(raw.journal));
     if (!existsSync(dir)) throw new UsageError(`--journal ${raw.journal}: folder ${dir} does not exist`);
   }
+  if (raw.report !== undefined) {
+    // The format follows the extension; checked here so a typo fails before anything is sent.
+    if (!/\.(md|json)$/i.test(raw.report)) throw new UsageError(`--report ${raw.report}: the file name must end in .md (Markdown) or .json (JSON)`);
+    const dir = path.dirname(path.resolve(raw.report));
+    if (!existsSync(dir)) throw new UsageError(`--report ${raw.report}: folder ${dir} does not exist`);
+    if (existsSync(raw.report) && statSync(raw.report).isDirectory()) throw new UsageError(`--report ${raw.report}: is a folder; give a file name`);
+  }
   return {
     cloud,
     graphBase,
@@ -136,6 +146,7 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
     auth: raw.auth as AuthMethod | undefined,
     json: Boolean(raw.json),
     journal: raw.journal,
+    report: raw.report,
     level: raw.debug ? 'debug' : raw.verbose ? 'verbose' : 'normal',
     noColor: raw.color === false,
   };

@@ -7,9 +7,11 @@ import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '..
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson } from '../plan/render.js';
 import { execute } from '../plan/runner.js';
+import { reportMeta, writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
+import { registerSecret } from '../ui/redact.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
 import type { RunHooks } from '../plan/runner.js';
@@ -34,8 +36,12 @@ export interface Session {
   now: Date;
 }
 
+/** Environment variables that hold secrets: masked wherever they might surface, used or not. */
+const SECRET_ENV = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'ENTRA_PIM_ACCESS_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_PASSWORD'];
+
 /** Resolves session flags (no network): bad values fail here, before anything is sent. */
 export async function openSession(raw: RawOptions, io: CommandIo): Promise<Session> {
+  for (const name of SECRET_ENV) registerSecret(io.env[name]);
   const options = resolveSession(raw, io.env);
   const interactive = isInteractive(raw, io.env, io.stdinTTY, io.stderrTTY);
   const colors = await createColors(colorEnabled({ noColor: options.noColor, json: options.json, isTTY: io.stderrTTY, env: io.env }));
@@ -150,7 +156,14 @@ export async function executeAndReport(session: Session, ctx: RunContext, steps:
   summariseErrors(report, session.log);
   const { options, colors, io } = session;
   io.stdout(options.json ? reportJson(report) : renderReport(colors, report, { showRequests: options.level !== 'normal' }));
-  return exitCodeOf(report);
+  const exitCode = exitCodeOf(report);
+  if (options.report) {
+    // After stdout, so a report that cannot be written still leaves the printed result; the
+    // thrown error then makes the exit code 1, since the change record asked for is missing.
+    const meta = reportMeta(ctx, report, { startedAt: session.now, version: io.version, argv: io.argv, env: io.env, exitCode, graphEndpoint: options.graphBase });
+    writeReportFile(options.report, report, meta);
+  }
+  return exitCode;
 }
 
 export type { RunOptions };

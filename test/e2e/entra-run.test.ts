@@ -267,3 +267,15 @@ describe('--config', () => {
     expect(sim.writes()).toHaveLength(0);
   });
 });
+
+describe('journal in the report', () => {
+  it('names the journal on stdout and in --json after a run that wrote', async () => {
+    const sim = await startSim();
+    const journal = await journalPath();
+    const res = await runCli(args(sim, ['--yes', '--json', '--journal', journal]), await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    expect(json(res.stdout).journal).toBe(journal);
+    const again = await runCli(args(sim, ['--yes', '--journal', await journalPath()]), await tokenEnv(sim));
+    expect(again.stdout).not.toMatch(/^Journal:/m);
+  });
+});

@@ -180,7 +180,8 @@ describe('secrets', () => {
     const journal = await journalPath();
     const kc = ['--keycloak-url', 'http://127.0.0.1:9', '--keycloak-realm', 'acme', '--keycloak-client-id', 'svc'];
     const runs = [
-      await runCli(args(sim, ['--yes', '--debug', '--auth', 'access-token', '--journal', journal]), env),
+      // A secret pasted where it does not belong (here a justification) is masked too.
+      await runCli(args(sim, ['--yes', '--debug', '--auth', 'access-token', '--journal', journal, '--justification', `ticket ${secrets.AZURE_CLIENT_SECRET}`]), env),
       await runCli(['audit', ...args(sim, ['--debug', '--json', '--auth', 'access-token'])], env),
       await runCli(restoreArgs(sim, journal, ['--yes', '--debug', '--auth', 'access-token']), env),
       await runCli(['audit', ...args(sim, ['--debug', '--auth', 'client-secret'])], { ...env, AZURE_AUTHORITY_HOST: sim.url }),
