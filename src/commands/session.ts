@@ -11,7 +11,7 @@ import { reportMeta, writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
-import { registerSecret } from '../ui/redact.js';
+import { redactText, registerSecret } from '../ui/redact.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
 import type { RunHooks } from '../plan/runner.js';
@@ -155,7 +155,8 @@ export async function executeAndReport(session: Session, ctx: RunContext, steps:
   if (file && !file.written) report.journal = undefined;
   summariseErrors(report, session.log);
   const { options, colors, io } = session;
-  io.stdout(options.json ? reportJson(report) : renderReport(colors, report, { showRequests: options.level !== 'normal' }));
+  // Bodies echo what the user typed (e.g. a justification): mask any registered secret in them.
+  io.stdout(redactText(options.json ? reportJson(report) : renderReport(colors, report, { showRequests: options.level !== 'normal' })));
   const exitCode = exitCodeOf(report);
   if (options.report) {
     // After stdout, so a report that cannot be written still leaves the printed result; the
