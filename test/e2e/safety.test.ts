@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, withManyMembers, type SimulatedTenant } from '../../src/sim/index.js';
 import { readJournal, removedMembers } from '../../src/journal.js';
@@ -157,8 +158,8 @@ describe('faults', () => {
     await writeFile(file, await sim.issueToken({ roles: [...CONTOSO.automation.roles] }));
     const fresh = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: 'rotated' });
     const running = startCli(args(sim, ['--yes', '--verbose']), { ENTRA_PIM_ACCESS_TOKEN_FILE: file });
-    await sim.waitForRequest((r) => r.method === 'PATCH');
-    await writeFile(file, fresh);
+    // Rotate synchronously the moment the PATCH arrives, before its (delayed) 401 goes out.
+    await sim.waitForRequest((r) => r.method === 'PATCH' && (writeFileSync(file, fresh), true));
     const res = await running.done;
     expect(res.code, res.stderr.slice(-1000)).toBe(0);
     expect(res.stderr).toMatch(/PATCH \/v1.0\/servicePrincipals\/[^ ]+ 401[\s\S]*PATCH \/v1.0\/servicePrincipals\/[^ ]+ 204/);
