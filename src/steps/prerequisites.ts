@@ -123,6 +123,19 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
     ];
   }
   const out: Finding[] = [finding('info', 'CLAIM_GROUPS', `claims: groups claim emitted (groupMembershipClaims ${gmc}${hasOptional ? ', optional claim groups' : ''})`)];
+  // With cloud_displayname, Entra puts cloud-only groups' display names in the claim instead
+  // of object ids, so a mapper keyed on the object id (the only stable key) never matches.
+  const displayNames = optional.some((c) => c.name === 'groups' && (c.additionalProperties ?? []).includes('cloud_displayname'));
+  if (displayNames) {
+    out.push(
+      finding(
+        'error',
+        'CLAIM_GROUP_DISPLAY_NAMES',
+        'claims: the groups claim is configured with cloud_displayname, so it carries group display names, not object ids; the Keycloak mapper on the object id would never match',
+        'remove cloud_displayname from the groups optional claim (Token configuration), or use --app-role',
+      ),
+    );
+  }
   if (gmc === 'All' || gmc.includes('SecurityGroup')) {
     out.push(
       finding(

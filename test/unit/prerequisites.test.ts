@@ -66,6 +66,10 @@ describe('analyseClaims', () => {
   it('accepts groups assigned to the application', () => {
     expect(analyseClaims({ groupMembershipClaims: 'ApplicationGroup' }, 'oidc', false).every((f) => f.severity === 'info')).toBe(true);
   });
+  it('refuses a groups claim that carries display names (cloud_displayname)', () => {
+    const app = { groupMembershipClaims: 'ApplicationGroup', optionalClaims: { idToken: [{ name: 'groups', additionalProperties: ['cloud_displayname'] }] } };
+    expect(analyseClaims(app, 'oidc', false).find((f) => f.severity === 'error')?.code).toBe('CLAIM_GROUP_DISPLAY_NAMES');
+  });
   it('needs no groups claim in app-role mode', () => {
     expect(analyseClaims({ groupMembershipClaims: 'None' }, 'oidc', true).map((f) => f.code)).toEqual(['CLAIM_ROLES']);
   });
