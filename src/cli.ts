@@ -160,5 +160,84 @@ Exit codes: 0 done or nothing to restore, 1 error, 2 preview found members to ad
       const { demoCommand } = await import('./commands/demo.js');
       setExit(await demoCommand(opts, io));
     });
+  // The runbook's test as commands: verify-user reads one user's state in Entra and Keycloak,
+  // activate is the user's own PIM self-activation. Options are listed here, not shared with
+  // run, since most run flags mean nothing to them.
+  const commonGraph = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--tenant-id <guid>', 'directory (tenant) id').env('AZURE_TENANT_ID'))
+      .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
+      .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
+      .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'));
+  const commonOutput = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--json', 'print one JSON document on stdout'))
+      .addOption(new Option('--non-interactive', 'never ask'))
+      .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+      .addOption(new Option('--debug', 'also log bodies (secrets redacted)'))
+      .addOption(new Option('--no-color', 'no colour'));
+  commonOutput(
+    commonGraph(
+      program
+        .command('verify-user')
+        .argument('<user>', 'user principal name or object id')
+        .description("the runbook's test: the user's PIM eligibility and activation, the Keycloak user's groups and link, and a verdict"),
+    )
+      .addOption(new Option('--app-id <guid>', 'application (client) id of the Keycloak app in Entra').env('ENTRA_PIM_APP_ID'))
+      .addOption(new Option('--app-name <name>', 'display name of the Keycloak enterprise app (instead of --app-id)').env('ENTRA_PIM_APP_NAME'))
+      .addOption(new Option('--group <name|id>', 'the admin group (default: tenant-admin)').env('ENTRA_PIM_GROUP'))
+      .addOption(new Option('--app-role <value>', 'app-role mode (as for run)').env('ENTRA_PIM_APP_ROLE'))
+      .addOption(new Option('--keycloak-url <url>', 'Keycloak base URL').env('KEYCLOAK_URL'))
+      .addOption(new Option('--keycloak-realm <realm>', "the tenant's realm").env('KEYCLOAK_REALM'))
+      .addOption(new Option('--keycloak-idp-alias <alias>', 'alias of the Entra identity provider (default: detected)').env('KEYCLOAK_IDP_ALIAS'))
+      .addOption(new Option('--keycloak-group <path>', 'group that grants admin rights (default: /tenant-admin)').env('KEYCLOAK_GROUP'))
+      .addOption(new Option('--keycloak-role <role>', 'check a realm role or clientId.role instead of a group').env('KEYCLOAK_ROLE'))
+      .addOption(new Option('--keycloak-client-id <id>', 'service account client (secret in KEYCLOAK_CLIENT_SECRET)').env('KEYCLOAK_CLIENT_ID'))
+      .addOption(new Option('--keycloak-username <user>', 'admin user (password in KEYCLOAK_PASSWORD)').env('KEYCLOAK_USERNAME'))
+      .addOption(new Option('--keycloak-auth-realm <realm>', 'realm to authenticate in (default: master)').env('KEYCLOAK_AUTH_REALM'))
+      .addOption(new Option('--keycloak-ca-file <file>', 'PEM file of a private CA for Keycloak').env('KEYCLOAK_CA_FILE'))
+      .addOption(new Option('--skip-keycloak', 'check Entra only'))
+      .addOption(new Option('--expect <admin|user>', 'exit 2 unless the verdict is this: admin = active and mapped, user = no admin rights')),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # After signing in without activating: only user rights expected
+  $ entra-pim-setup verify-user alice@contoso.com --tenant-id $TENANT --app-id $KEYCLOAK_APP_ID \\
+      --keycloak-url https://sso.example.com --keycloak-realm acme --keycloak-client-id pim-audit --expect user
+
+Verdicts: not eligible, eligible (not active), active and mapped, active but not mapped (with the
+reason), not active but still mapped (with the reason).
+Exit codes: 0 as expected (or no --expect), 1 error, 2 not as expected.`,
+    )
+    .action(async (user: string, opts: RawOptions & { expect?: string }) => {
+      const { verifyUserCommand } = await import('./commands/verify-user.js');
+      setExit(await verifyUserCommand(user, opts, io));
+    });
+  commonOutput(
+    commonGraph(
+      program
+        .command('activate')
+        .description('PIM self-activation of the admin group for the signed-in eligible user (delegated sign-in)'),
+    )
+      .addOption(new Option('--group <name|id>', 'the group to activate (default: the only one you are eligible for)'))
+      .addOption(new Option('--duration <iso>', "how long, e.g. PT2H (default and limit: the policy's maximum)"))
+      .addOption(new Option('--justification <text>', 'why you need admin rights (required by most policies)'))
+      .addOption(new Option('--deactivate', 'end your activation early')),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ entra-pim-setup activate --tenant-id $TENANT --auth browser --duration PT2H --justification "INC-1234"
+  $ entra-pim-setup activate --tenant-id $TENANT --auth browser --deactivate
+
+Exit codes: 0 active (or ended, or already active), 1 error or refused, 2 waiting for approval.`,
+    )
+    .action(async (opts: RawOptions & { deactivate?: boolean }) => {
+      const { activateCommand } = await import('./commands/activate.js');
+      setExit(await activateCommand(opts, io));
+    });
   return program;
 }

@@ -1,4 +1,3 @@
-import { buildProgram } from './cli.js';
 import { ExitCode, exitCodeFor } from './errors.js';
 import { redactText } from './ui/redact.js';
 import { VERSION } from './version.js';
@@ -7,6 +6,14 @@ import { VERSION } from './version.js';
  * Runs the CLI and returns the exit code; bin/ is the only place that calls process.exit.
  */
 export async function main(argv: string[]): Promise<number> {
+  // `--version` on its own needs nothing but the version: answering it before commander (and
+  // node:child_process, which commander loads) is imported keeps it at Node's own start-up time.
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const { buildProgram } = await import('./cli.js');
   let code: number = ExitCode.ok;
   const io = {
     env: process.env,
@@ -14,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     stderr: (s: string) => void process.stderr.write(s),
     stdinTTY: Boolean(process.stdin.isTTY),
     stderrTTY: Boolean(process.stderr.isTTY),
-    argv: argv.slice(2),
+    argv: args,
     version: VERSION,
   };
   const debug = argv.includes('--debug');

@@ -191,6 +191,19 @@ export class KeycloakApi {
     return ((await this.call(info, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
   }
 
+  /** The user whose username is exactly `username` (Keycloak keeps usernames lower-cased), or null. */
+  async findUserByUsername(realm: string, username: string): Promise<KcUser | null> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users`, what: `look up user ${username}`, role: 'view-users' };
+    const found = (await this.call(info, (kc, o) => kc.users.find({ realm, username, exact: true, briefRepresentation: true }, o))) as KcUser[] | null;
+    return found?.find((u) => u.username.toLowerCase() === username.toLowerCase()) ?? null;
+  }
+
+  /** The groups a user is a direct member of, with their paths. */
+  listUserGroups(realm: string, userId: string): Promise<KcGroup[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/groups`, what: 'list the groups of a user', role: 'view-users' };
+    return this.listAll(info, (kc, page, o) => kc.users.listGroups({ realm, id: userId, briefRepresentation: true, ...page }, o)) as Promise<KcGroup[]>;
+  }
+
   /** Groups every new user joins. */
   async getDefaultGroups(realm: string): Promise<KcGroup[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/default-groups`, what: `read the default groups of realm ${realm}`, role: 'view-realm' };

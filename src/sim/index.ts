@@ -1,6 +1,8 @@
 import { issueAccessToken } from './auth.js';
 import { SimClock } from './clock.js';
 import { FaultInjector, type FaultRule } from './faults.js';
+import { OidcHttpListener } from './oidc-http.js';
+import { oidcProviderFor, type SimOidcProvider } from './oidc.js';
 import type { ConsistencySettings, TenantSeed } from './seed.js';
 import { SimServer, type RecordedRequest } from './server.js';
 import { TenantState } from './state.js';
@@ -10,6 +12,7 @@ export * from './seed.js';
 export type { FaultRule, FaultResponse } from './faults.js';
 export type { RecordedRequest } from './server.js';
 export type { TokenClaims } from './tokens.js';
+export type { SimOidcProvider, SignInOptions, IdTokenClaims } from './oidc.js';
 export type { AuthInfo, PermissionKey } from './permissions.js';
 export { PERMISSIONS, ROLE_TEMPLATES } from './permissions.js';
 export { TenantState, type DeletedObject, type DirectoryObjectRef, type AccessId } from './state.js';
@@ -32,6 +35,11 @@ export interface SimStartOptions {
   pageSize?: number;
   /** Overrides `seed.behaviour.consistency`. */
   consistency?: ConsistencySettings;
+  /**
+   * Also serve the sign-in (OIDC) endpoints over plain HTTP on loopback, for relying parties
+   * that do not trust the test CA (Keycloak). Default true; see `oidcHttpUrl`.
+   */
+  oidcHttp?: boolean;
 }
 
 function isGraphPath(path: string): boolean {
@@ -53,6 +61,7 @@ export class SimulatedTenant {
     private readonly faults: FaultInjector,
     /** Live state, for test assertions (mutations are visible to later requests). */
     readonly state: TenantState,
+    private readonly oidcHttp?: OidcHttpListener,
   ) {}
 
   /** Starts a simulated tenant seeded from `opts.seed`. */
@@ -74,12 +83,39 @@ export class SimulatedTenant {
       pageSize: opts.pageSize ?? 100,
     });
     await server.listen();
-    return new SimulatedTenant(server, tokens, faults, state);
+    let oidcHttp: OidcHttpListener | undefined;
+    if (opts.oidcHttp !== false) {
+      // Requests on the plain-http sign-in listener are recorded with the HTTPS ones.
+      oidcHttp = new OidcHttpListener({
+        state,
+        tokens,
+        host: opts.host ?? '127.0.0.1',
+        onRequest: (r) => {
+          server.requests.push(r);
+          server.events.emit('request', r);
+        },
+      });
+      await oidcHttp.listen();
+    }
+    return new SimulatedTenant(server, tokens, faults, state, oidcHttp);
   }
 
   /** Origin, e.g. `https://127.0.0.1:PORT`; Graph lives under `/v1.0` and `/beta`, OAuth under `/{tenantId}/`. */
   get url(): string {
     return this.server.origin;
+  }
+
+  /**
+   * Origin of the plain-http sign-in listener, e.g. `http://127.0.0.1:PORT` (OIDC endpoints
+   * under `/{tenantId}/`); undefined when started with `oidcHttp: false`.
+   */
+  get oidcHttpUrl(): string | undefined {
+    return this.oidcHttp?.origin;
+  }
+
+  /** The OpenID Connect provider for user sign-in: choose who signs in, register relying parties. */
+  get oidc(): SimOidcProvider {
+    return oidcProviderFor(this.state, this.tokens);
   }
 
   get tenantId(): string {
@@ -89,6 +125,15 @@ export class SimulatedTenant {
   /** Every HTTP request and every `$batch` item (`batchItem: true`), in arrival order. */
   get requests(): RecordedRequest[] {
     return this.server.requests;
+  }
+
+  /**
+   * The most HTTP requests that were ever in flight at once on the HTTPS listener (a `$batch`
+   * envelope counts once, however many items it carries): the client's concurrency as the
+   * server saw it.
+   */
+  get maxInFlight(): number {
+    return this.server.maxInFlight;
   }
 
   /** The sim clock used for PIM windows and token lifetimes. */
@@ -153,7 +198,7 @@ export class SimulatedTenant {
   }
 
   /** Stops the server (hanging requests are cut). */
-  close(): Promise<void> {
-    return this.server.close();
+  async close(): Promise<void> {
+    await Promise.all([this.server.close(), this.oidcHttp?.close()]);
   }
 }

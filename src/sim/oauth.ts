@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { issueAccessToken } from './auth.js';
 import { newGuid } from './ids.js';
+import { oidcProviderFor } from './oidc.js';
 import type { SimResponse } from './router.js';
 import type { TenantState } from './state.js';
 import type { TokenService } from './tokens.js';
@@ -17,10 +18,12 @@ export interface OAuthRequest {
   state: TenantState;
   tokens: TokenService;
   origin: string;
+  /** Query string of the request (the OIDC authorize and logout endpoints read it). */
+  query?: URLSearchParams;
 }
 
 /** Entra's OAuth error envelope (AADSTS code first in `error_description`, which MSAL surfaces). */
-function oauthError(status: number, error: string, aadsts: number, message: string): SimResponse {
+export function oauthError(status: number, error: string, aadsts: number, message: string): SimResponse {
   const traceId = newGuid();
   const correlationId = newGuid();
   const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -163,6 +166,10 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
  * paths that are not OAuth endpoints.
  */
 export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | undefined> {
+  // User sign-in (authorize, the authorization-code grant, userinfo, logout, ID-token keys) is
+  // the OIDC provider's; everything else stays here.
+  const oidc = await oidcProviderFor(req.state, req.tokens).handle(req);
+  if (oidc) return oidc;
   const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
   if (!m) return undefined;
   const [, tenant, endpoint] = m;

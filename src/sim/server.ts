@@ -95,6 +95,10 @@ export class SimServer {
   private server?: https.Server;
   private readonly hanging = new Set<ServerResponse>();
   origin = '';
+  /** HTTP requests received and not yet answered (a `$batch` envelope counts once). */
+  inFlight = 0;
+  /** The most requests ever in flight at once: the client's concurrency bound, seen from the server. */
+  maxInFlight = 0;
 
   constructor(private readonly opts: ServerOptions) {
     registerDirectoryRoutes(this.router);
@@ -142,6 +146,26 @@ export class SimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Counted from arrival until the answer is handed to the socket (or the exchange is cut),
+    // so latency injected below counts as time in flight, as it would on a slow network.
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      this.inFlight--;
+    };
+    res.once('close', settle);
+    try {
+      await this.answer(req, res);
+    } finally {
+      // A hanging exchange stays in flight until its connection closes.
+      if (!this.hanging.has(res)) settle();
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

@@ -1,0 +1,264 @@
+import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
+import { errorCode, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { MemoryJournal } from '../journal.js';
+import { DurationError, formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
+import type { RawOptions } from '../options.js';
+import { isGuid } from '../steps/common.js';
+import { connectGraph, openSession, type CommandIo, type Session } from './session.js';
+import type { PimInstance } from './verify-user.js';
+
+/**
+ * `activate`: PIM self-activation of the admin group for the signed-in user, the step an
+ * eligible admin takes before signing in to Keycloak. It needs a delegated sign-in (the user's
+ * own token): PIM only lets users activate for themselves. The activation policy is read when
+ * the token may read it, so a duration over the maximum, a missing justification or a missing
+ * MFA claim is refused before anything is sent; otherwise PIM's own refusal is explained.
+ */
+
+export interface ActivateOptions extends RawOptions {
+  deactivate?: boolean;
+}
+
+type Outcome = 'active' | 'already-active' | 'pending-approval' | 'ended' | 'not-active';
+
+interface Result {
+  outcome: Outcome;
+  message: string;
+  requestId?: string;
+  startDateTime?: string | null;
+  endDateTime?: string | null;
+}
+
+interface Me {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string;
+}
+
+type Rule = Record<string, unknown> & { id: string };
+
+const PIM = '/identityGovernance/privilegedAccess/group';
+const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
+
+/** The claims of the Graph token this command uses (decoded only to explain refusals; Graph verifies it). */
+function tokenClaims(token: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
+async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
+  const list = await graph.list<PimInstance>(withQuery(`${PIM}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
+  const mine = list.filter((i) => (i.accessId ?? 'member') === 'member');
+  const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
+  const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
+  if (wanted) {
+    const w = wanted.trim().toLowerCase();
+    const hit = named.filter((g) => g.id.toLowerCase() === w || g.displayName.toLowerCase() === w);
+    if (hit.length === 1) return hit[0];
+    if (hit.length > 1) throw new UsageError(`--group ${wanted}: you are eligible for ${hit.length} groups of that name; pass the object id (${hit.map((g) => g.id).join(', ')})`);
+    throw new UsageError(
+      `${me.userPrincipalName} is not eligible for ${wanted}: PIM has no eligible member assignment for you in that group (eligible for: ${listed}). Ask an admin to run entra-pim-setup with --eligible ${me.userPrincipalName}`,
+    );
+  }
+  if (named.length === 1) return named[0];
+  if (named.length === 0) throw new UsageError(`${me.userPrincipalName} is not eligible for any group in PIM: there is nothing to activate`);
+  throw new UsageError(`${me.userPrincipalName} is eligible for ${named.length} groups (${listed}): pass --group`);
+}
+
+/** The member policy's rules, or undefined when this sign-in may not read them (PIM still enforces them). */
+async function readPolicy(session: Session, graph: GraphApi, groupId: string): Promise<Rule[] | undefined> {
+  try {
+    const { loadMemberPolicy } = await import('../steps/pim-policy.js');
+    return (await loadMemberPolicy(graph, groupId)).rules as Rule[];
+  } catch (err) {
+    if (err instanceof GraphRequestError && (err.status === 403 || err.status === 401)) {
+      session.log.verbose('the activation policy is not readable with this sign-in (RoleManagementPolicy.Read.AzureADGroup); PIM checks it when the request is sent');
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+const rule = (rules: Rule[] | undefined, id: string) => rules?.find((r) => r.id === id);
+
+/** Explains PIM's refusal of a self-activation in the user's terms. */
+function explainRefusal(code: string | undefined, message: string, o: { duration?: string; max?: string; group: string; acr?: string }): string {
+  if (code === 'RoleAssignmentRequestPolicyValidationFailed') {
+    const failed = [...message.matchAll(/"(\w+Rule)"/g)].map((m) => m[1]);
+    const why = failed.map((r) => {
+      switch (r) {
+        case 'MfaRule':
+          return 'the activation policy requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA (for example --auth browser and complete the MFA prompt), then activate';
+        case 'ExpirationRule':
+          return `--duration ${o.duration ?? '(policy default)'} is longer than the policy allows${o.max ? ` (${o.max})` : ''}: give a shorter --duration`;
+        case 'JustificationRule':
+          return 'the activation policy requires a justification: pass --justification "why you need admin rights"';
+        case 'TicketingRule':
+          return 'the activation policy requires ticket information, which this command does not send: activate in the Entra portal (My roles → Groups)';
+        default:
+          return `the policy rule ${r} failed`;
+      }
+    });
+    return `PIM refused to activate ${o.group}: ${why.join('; ') || message}`;
+  }
+  if (code === 'RoleAssignmentRequestAcrsValidationFailed') {
+    return `PIM refused to activate ${o.group}: the activation policy requires Conditional Access authentication context${o.acr ? ` ${o.acr}` : ''}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser), then activate`;
+  }
+  if (code === 'RoleAssignmentDoesNotExist') return `PIM refused to activate ${o.group}: you have no eligible assignment for it (or it has expired)`;
+  return `PIM refused to activate ${o.group}: ${message}`;
+}
+
+async function activate(session: Session, graph: GraphApi, me: Me, group: { id: string; displayName: string; endDateTime?: string | null }, raw: ActivateOptions, claims: Record<string, unknown>): Promise<Result> {
+  const current = await activeInstance(graph, group.id);
+  if (current) {
+    return { outcome: 'already-active', message: `${group.displayName} is already active for ${me.userPrincipalName} until ${current.endDateTime ?? 'no end'}; nothing sent`, startDateTime: current.startDateTime, endDateTime: current.endDateTime };
+  }
+
+  const rules = await readPolicy(session, graph, group.id);
+  const maxText = rule(rules, 'Expiration_EndUser_Assignment')?.maximumDuration as string | undefined;
+  const maxMs = maxText ? parseDuration(maxText) : undefined;
+  const duration = raw.duration?.toUpperCase() ?? maxText;
+  if (raw.duration && maxMs !== undefined && parseDuration(raw.duration) > maxMs) {
+    throw new UsageError(`--duration ${raw.duration}: the activation policy of ${group.displayName} allows at most ${maxText} (${humanDuration(maxMs)}); nothing was sent`);
+  }
+  const enabled = (rule(rules, 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? [];
+  const justification = raw.justification?.trim();
+  if (enabled.includes('Justification') && !justification) {
+    throw new UsageError(`the activation policy of ${group.displayName} requires a justification: pass --justification "why you need admin rights"; nothing was sent`);
+  }
+  const amr = Array.isArray(claims.amr) ? (claims.amr as string[]) : [];
+  if (enabled.includes('MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
+    throw new UsageError(
+      `the activation policy of ${group.displayName} requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA (for example --auth browser and complete the MFA prompt); nothing was sent`,
+    );
+  }
+  const acr = rule(rules, 'AuthenticationContext_EndUser_Assignment');
+  const acrValue = acr?.isEnabled === true ? String(acr.claimValue ?? '') : undefined;
+  const acrs = Array.isArray(claims.acrs) ? (claims.acrs as string[]) : [];
+  if (acrValue && !acrs.includes(acrValue)) {
+    throw new UsageError(
+      `the activation policy of ${group.displayName} requires Conditional Access authentication context ${acrValue}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser); nothing was sent`,
+    );
+  }
+
+  const scheduleInfo: Record<string, unknown> = { startDateTime: new Date().toISOString() };
+  // Without a duration (policy unreadable, none given) PIM applies the policy's maximum.
+  if (duration) scheduleInfo.expiration = { type: 'afterDuration', duration };
+  const body: Record<string, unknown> = { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfActivate', scheduleInfo };
+  if (justification) body.justification = justification;
+  const res = await graph.write({ method: 'POST', url: `${PIM}/assignmentScheduleRequests`, body });
+  const answer = (res.body ?? {}) as Record<string, unknown>;
+  if (res.status < 200 || res.status >= 300) {
+    const code = errorCode(res.body);
+    if (code === 'RoleAssignmentExists') {
+      const now = await activeInstance(graph, group.id);
+      return { outcome: 'already-active', message: `${group.displayName} is already active for ${me.userPrincipalName}${now?.endDateTime ? ` until ${now.endDateTime}` : ''}`, endDateTime: now?.endDateTime };
+    }
+    if (res.status === 403) {
+      throw new UsageError(`Graph refused the activation (403): the sign-in needs the delegated permission PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup, consented for the app you signed in with`);
+    }
+    const message = (answer.error as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
+    throw new UsageError(explainRefusal(code, message, { duration, max: maxText, group: group.displayName, acr: acrValue }));
+  }
+  const status = String(answer.status ?? '');
+  const info = answer.scheduleInfo as { startDateTime?: string; expiration?: { endDateTime?: string | null } } | undefined;
+  const end = info?.expiration?.endDateTime ?? null;
+  const requestId = typeof answer.id === 'string' ? answer.id : undefined;
+  if (status === 'PendingApproval' || status === 'PendingAdminDecision') {
+    return {
+      outcome: 'pending-approval',
+      message: `approval pending: the request to activate ${group.displayName} (request ${requestId}) waits for an approver. You get access when it is approved; until then Keycloak gives you no admin rights`,
+      requestId,
+      startDateTime: info?.startDateTime,
+      endDateTime: end,
+    };
+  }
+  if (['Failed', 'Denied', 'Canceled', 'Revoked'].includes(status)) {
+    throw new UsageError(`PIM did not activate ${group.displayName}: the request ${requestId ?? ''} ended with status ${status}`);
+  }
+  const length = duration ? ` (${humanDuration(parseDuration(duration))})` : '';
+  return { outcome: 'active', message: `${group.displayName} is active for ${me.userPrincipalName} until ${end ?? 'the policy maximum'}${length}. ${KEYCLOAK_NOTE}`, requestId, startDateTime: info?.startDateTime, endDateTime: end };
+}
+
+/** The user's own activation of the group that is in effect now (not a standing membership). */
+async function activeInstance(graph: GraphApi, groupId: string): Promise<PimInstance | undefined> {
+  const list = await graph.list<PimInstance>(`${PIM}/assignmentScheduleInstances/filterByCurrentUser(on='principal')`);
+  return list.find((i) => i.groupId.toLowerCase() === groupId.toLowerCase() && (i.accessId ?? 'member') === 'member' && i.assignmentType === 'activated');
+}
+
+async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayName: string }): Promise<Result> {
+  const res = await graph.write({
+    method: 'POST',
+    url: `${PIM}/assignmentScheduleRequests`,
+    body: { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfDeactivate' },
+  });
+  if (res.status >= 200 && res.status < 300) {
+    const id = (res.body as { id?: string } | undefined)?.id;
+    return { outcome: 'ended', message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`, requestId: id };
+  }
+  if (errorCode(res.body) === 'RoleAssignmentDoesNotExist') {
+    return { outcome: 'not-active', message: `${group.displayName} is not active for ${me.userPrincipalName}: nothing to end` };
+  }
+  if (res.status === 403) throw new UsageError('Graph refused the deactivation (403): the sign-in needs PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
+  throw graph.error({ method: 'POST', url: `${PIM}/assignmentScheduleRequests` }, res);
+}
+
+/** The command: sign in as the user, find the eligible group, activate (or end) it, report. */
+export async function activateCommand(raw: ActivateOptions, io: CommandIo): Promise<number> {
+  const tenantId = raw.tenantId?.trim();
+  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
+  if (!isGuid(tenantId)) throw new UsageError(`--tenant-id ${tenantId}: not a GUID`);
+  if (raw.duration !== undefined) {
+    if (raw.deactivate) throw new UsageError('--duration and --deactivate: give one, not both');
+    try {
+      if (parseDuration(raw.duration) <= 0) throw new DurationError(`${raw.duration}: must be longer than zero`);
+      // Keeps the canonical form PIM accepts (P1DT2H → P1DT2H, pt30m → PT30M).
+      raw.duration = formatDuration(parseDuration(raw.duration));
+    } catch (err) {
+      if (err instanceof DurationError) throw new UsageError(`--duration ${err.message}`);
+      throw err;
+    }
+  }
+  const session = await openSession(raw, io);
+  // A self-activation is the user's own request, not a change this tool manages: no journal file.
+  const graph = await connectGraph(session, tenantId, false, new MemoryJournal());
+  const claims = tokenClaims(await graph.token());
+  if (claims.scp === undefined && claims.roles !== undefined) {
+    throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
+  }
+  const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
+  const me: Me = { id: who.id, userPrincipalName: who.userPrincipalName, displayName: who.displayName };
+  const group = await pickGroup(graph, me, raw.group);
+  const result = raw.deactivate ? await deactivate(graph, me, group) : await activate(session, graph, me, group, raw, claims);
+
+  if (session.options.json) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          schemaVersion: 1,
+          command: 'activate',
+          action: raw.deactivate ? 'deactivate' : 'activate',
+          tenantId,
+          user: me,
+          group: { id: group.id, displayName: group.displayName },
+          status: result.outcome,
+          message: result.message,
+          requestId: result.requestId ?? null,
+          startDateTime: result.startDateTime ?? null,
+          endDateTime: result.endDateTime ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const c = session.colors;
+    const paint = result.outcome === 'pending-approval' ? c.yellow : c.green;
+    io.stdout(`${paint(result.message)}\n`);
+  }
+  return result.outcome === 'pending-approval' ? ExitCode.drift : ExitCode.ok;
+}

@@ -1,0 +1,347 @@
+import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
+import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { MemoryJournal } from '../journal.js';
+import { effectiveSyncMode, normaliseGroupPath, selectIdentityProvider, type EffectiveSyncMode } from '../keycloak/analyse.js';
+import type { KeycloakApi } from '../keycloak/keycloak-api.js';
+import type { KeycloakSettings } from '../keycloak/settings.js';
+import type { FederatedIdentity, IdentityProvider } from '../keycloak/types.js';
+import { resolveRunOptions, type RawOptions } from '../options.js';
+import { isGuid } from '../steps/common.js';
+import type { Colors } from '../ui/color.js';
+import { connectGraph, openSession, type CommandIo } from './session.js';
+
+/**
+ * `verify-user USER`: the runbook's manual test as a command. It reads (never writes) the
+ * user's PIM eligibility and activation for the admin group in Entra, and the Keycloak user's
+ * groups and identity-provider link, and gives one verdict. With `--expect admin|user` it exits
+ * 0 when the verdict matches and 2 when it does not, so a pipeline can assert it.
+ */
+
+export interface VerifyUserOptions extends RawOptions {
+  /** `admin` (active and mapped) or `user` (no admin rights, in Entra or Keycloak). */
+  expect?: string;
+}
+
+/** The verdicts, from "no way in" to "admin now". */
+export type VerdictKind =
+  | 'not-eligible'
+  | 'eligible-not-active'
+  /** Active in Entra; Keycloak was not checked. */
+  | 'active'
+  | 'active-mapped'
+  | 'active-not-mapped'
+  /** Holds the Keycloak admin group without an active assignment in Entra: PIM does not govern it. */
+  | 'not-active-but-mapped';
+
+export interface Verdict {
+  kind: VerdictKind;
+  summary: string;
+  /** Why, and what to do, for the verdicts that need it. */
+  reasons: string[];
+}
+
+/** A PIM schedule instance as Graph lists it (eligibility or active assignment, valid now). */
+export interface PimInstance {
+  principalId: string;
+  groupId: string;
+  accessId: string;
+  startDateTime?: string | null;
+  endDateTime?: string | null;
+  assignmentType?: string;
+  group?: { id: string; displayName?: string } | null;
+}
+
+interface EntraFacts {
+  user: { id: string; userPrincipalName: string; displayName?: string; mail?: string | null; accountEnabled?: boolean };
+  group: { id: string; displayName: string };
+  eligible: PimInstance[];
+  active: PimInstance[];
+  /** A direct member of the group now (a standing member, or through an active PIM assignment). */
+  member: boolean;
+  lastSignIn: { at?: string; unavailable?: string };
+}
+
+interface KeycloakFacts {
+  url: string;
+  realm: string;
+  target: { kind: 'group' | 'role'; value: string };
+  alias?: string;
+  /** Why the identity provider could not be chosen. */
+  idpProblem?: string;
+  user?: { id: string; username: string };
+  links: FederatedIdentity[];
+  groups: string[];
+  holdsTarget: boolean;
+  /** Mappers of the provider that grant the target, with their effective sync mode. */
+  mappers: Array<{ name: string; mode: EffectiveSyncMode }>;
+}
+
+const PIM = '/identityGovernance/privilegedAccess/group';
+
+/** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
+export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
+  const url = withQuery(`${PIM}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
+  return (await graph.list<PimInstance>(url)).filter((i) => (i.accessId ?? 'member') === 'member');
+}
+
+async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {
+  const user = await graph.find<EntraFacts['user']>(withQuery(`/users/${encodeURIComponent(who)}`, { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
+  if (!user) throw new UsageError(`${who}: no such user in the tenant (give a user principal name or object id)`);
+  return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
+}
+
+async function findGroup(graph: GraphApi, group: string): Promise<EntraFacts['group']> {
+  if (isGuid(group)) {
+    const g = await graph.find<EntraFacts['group']>(withQuery(`/groups/${group}`, { $select: 'id,displayName' }));
+    if (!g) throw new UsageError(`--group ${group}: no group with that object id`);
+    return { id: g.id, displayName: g.displayName };
+  }
+  const found = await graph.list<EntraFacts['group']>(withQuery('/groups', { $filter: `displayName eq ${odataString(group)}`, $select: 'id,displayName' }));
+  if (found.length === 0) throw new UsageError(`--group ${group}: no group with that name`);
+  if (found.length > 1) throw new UsageError(`--group ${group}: ${found.length} groups have that name (${found.map((g) => g.id).join(', ')}); pass the object id`);
+  return { id: found[0].id, displayName: found[0].displayName };
+}
+
+/** Last sign-in needs AuditLog.Read.All (and Entra ID P1); without it the verdict does not suffer. */
+async function lastSignIn(graph: GraphApi, userId: string): Promise<EntraFacts['lastSignIn']> {
+  try {
+    const u = await graph.get<{ signInActivity?: { lastSignInDateTime?: string | null } }>(withQuery(`/users/${userId}`, { $select: 'id,signInActivity' }));
+    const at = u.signInActivity?.lastSignInDateTime;
+    return at ? { at } : { unavailable: 'no sign-in recorded' };
+  } catch (err) {
+    if (err instanceof GraphRequestError) return { unavailable: `Graph answered ${[err.status, err.code].filter(Boolean).join(' ')}; it needs AuditLog.Read.All` };
+    throw err;
+  }
+}
+
+async function readEntra(graph: GraphApi, who: string, group: string): Promise<EntraFacts> {
+  const user = await findUser(graph, who);
+  const g = await findGroup(graph, group);
+  const [eligible, active, members, signIn] = await Promise.all([
+    pimInstances(graph, 'eligibility', g.id, user.id),
+    pimInstances(graph, 'assignment', g.id, user.id),
+    // The admin group is small by design (no standing members), so listing it is cheap.
+    graph.list<{ id: string }>(withQuery(`/groups/${g.id}/members`, { $select: 'id', $top: 999 })),
+    lastSignIn(graph, user.id),
+  ]);
+  return { user, group: g, eligible, active, member: members.some((m) => m.id.toLowerCase() === user.id.toLowerCase()), lastSignIn: signIn };
+}
+
+/** Direct holders of a realm role or `clientId.role` (as the keycloak step resolves them). */
+async function roleHolderIds(api: KeycloakApi, realm: string, role: string): Promise<Set<string>> {
+  const dot = role.lastIndexOf('.');
+  if (dot > 0) {
+    const client = await api.findClient(realm, role.slice(0, dot));
+    if (client && (await api.getClientRole(realm, client.id, role.slice(dot + 1)))) {
+      return new Set((await api.listClientRoleUsers(realm, client.id, role.slice(dot + 1))).map((u) => u.id));
+    }
+  }
+  if (!(await api.getRealmRole(realm, role))) return new Set();
+  return new Set((await api.listRealmRoleUsers(realm, role)).map((u) => u.id));
+}
+
+async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: EntraFacts, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
+  const realm = s.realm;
+  const target: KeycloakFacts['target'] = s.role ? { kind: 'role', value: s.role } : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
+  const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, mappers: [] };
+
+  const idps = await api.listIdentityProviders(realm);
+  const selected = selectIdentityProvider(idps, s.idpAlias, app, realm);
+  let idp: IdentityProvider | undefined;
+  if ('finding' in selected) facts.idpProblem = selected.finding.message;
+  else idp = selected.idp;
+  if (idp) {
+    facts.alias = idp.alias;
+    for (const m of await api.listMappers(realm, idp.alias)) {
+      const grants = target.kind === 'group' ? m.config?.group !== undefined && normaliseGroupPath(m.config.group) === target.value : m.config?.role === target.value;
+      if (grants) facts.mappers.push({ name: m.name, mode: effectiveSyncMode(m.config?.syncMode, idp.config?.syncMode).mode });
+    }
+  }
+
+  // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
+  const names = [...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase()))];
+  for (const name of names) {
+    const u = await api.findUserByUsername(realm, name);
+    if (u) {
+      facts.user = { id: u.id, username: u.username };
+      break;
+    }
+  }
+  if (!facts.user) return facts;
+  facts.links = await api.listFederatedIdentities(realm, facts.user.id);
+  facts.groups = (await api.listUserGroups(realm, facts.user.id)).map((g) => normaliseGroupPath(g.path)).sort();
+  facts.holdsTarget =
+    target.kind === 'group'
+      ? facts.groups.some((p) => p === target.value || p.startsWith(`${target.value}/`))
+      : (await roleHolderIds(api, realm, target.value)).has(facts.user.id);
+  return facts;
+}
+
+const until = (i: PimInstance | undefined) => (i?.endDateTime ? `until ${i.endDateTime}` : 'with no end');
+
+/** One active assignment in words: a PIM activation, an admin's time-bound assignment, or a standing member. */
+function activeText1(a: PimInstance): string {
+  if (a.assignmentType === 'activated') return `activated ${until(a)}`;
+  if (!a.endDateTime) return 'standing member (permanent, not through PIM)';
+  return `assigned by an admin ${until(a)}`;
+}
+
+/** The verdict from what Entra and Keycloak say (pure, for unit tests). */
+export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Verdict {
+  const activation = entra.active.find((a) => a.assignmentType === 'activated') ?? entra.active[0];
+  const active = entra.active.length > 0 || entra.member;
+  const standing = entra.member && !entra.active.some((a) => a.assignmentType === 'activated' || a.endDateTime);
+  const who = entra.user.userPrincipalName;
+  const group = entra.group.displayName;
+  const entraLine = active
+    ? standing
+      ? `${who} is a standing member of ${group} (not through a PIM activation)`
+      : `${who} has an active PIM assignment to ${group} ${until(activation)}`
+    : entra.eligible.length
+      ? `${who} is eligible for ${group} but has not activated it`
+      : `${who} is not eligible for ${group}`;
+
+  if (!kc) {
+    return { kind: active ? 'active' : entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak was not checked`, reasons: [] };
+  }
+  const t = kc.target.value;
+  const link = kc.alias ? kc.links.find((l) => l.identityProvider === kc.alias) : undefined;
+  const alias = kc.alias ?? '(the Entra provider)';
+  const imports = kc.mappers.filter((m) => m.mode === 'IMPORT');
+  const reasons: string[] = [];
+
+  if (active) {
+    if (kc.holdsTarget) return { kind: 'active-mapped', summary: `${entraLine}, and holds ${t} in Keycloak`, reasons: standing ? ['a standing member bypasses PIM: make them eligible and remove them (entra-pim-setup run)'] : [] };
+    if (kc.idpProblem) reasons.push(kc.idpProblem);
+    if (!kc.user) reasons.push(`Keycloak has no user ${who.toLowerCase()}: ${who} has not signed in to Keycloak through Entra yet`);
+    else if (!link && kc.alias) reasons.push(`Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`);
+    else if (kc.alias && kc.mappers.length === 0) reasons.push(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
+    else {
+      if (imports.length) reasons.push(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`);
+      reasons.push(`Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`);
+    }
+    return { kind: 'active-not-mapped', summary: `${entraLine}, but does not hold ${t} in Keycloak`, reasons };
+  }
+  if (kc.holdsTarget) {
+    if (kc.user && !link) reasons.push(`Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away; remove it`);
+    else if (imports.length) reasons.push(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${t} away; set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`);
+    else reasons.push(`the user's last sign-in through ${alias} was during an activation; Keycloak removes ${t} at the next sign-in through Entra (sync mode FORCE), and sessions keep it until then: sign the user out (Users → Sessions)`);
+    return { kind: 'not-active-but-mapped', summary: `${entraLine}, yet holds ${t} in Keycloak`, reasons };
+  }
+  return { kind: entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak gives ${kc.user ? kc.user.username : 'no user'} no ${t}`, reasons };
+}
+
+/** Whether a verdict is what `--expect` asked for. */
+export function matchesExpectation(kind: VerdictKind, expect: 'admin' | 'user'): boolean {
+  if (expect === 'admin') return kind === 'active-mapped' || kind === 'active';
+  return kind === 'not-eligible' || kind === 'eligible-not-active';
+}
+
+function render(c: Colors, entra: EntraFacts, kc: KeycloakFacts | undefined, kcSkipped: boolean, verdict: Verdict, expect?: 'admin' | 'user'): string {
+  const lines: string[] = [];
+  const u = entra.user;
+  lines.push(c.bold(`${u.userPrincipalName}${u.displayName ? ` (${u.displayName})` : ''}, object id ${u.id}`));
+  lines.push(`Entra, group ${entra.group.displayName} (${entra.group.id}):`);
+  lines.push(`  eligible:     ${entra.eligible.length ? entra.eligible.map((e) => `yes, ${until(e)}`).join('; ') : 'no'}`);
+  const activeText = entra.active.length
+    ? entra.active.map(activeText1).join('; ')
+    : entra.member
+      ? 'standing member (not through PIM)'
+      : 'no';
+  lines.push(`  active:       ${activeText}`);
+  lines.push(`  last sign-in: ${entra.lastSignIn.at ?? `not available: ${entra.lastSignIn.unavailable}`}`);
+  if (kc) {
+    lines.push(`Keycloak, realm ${kc.realm} at ${kc.url}:`);
+    if (kc.idpProblem) lines.push(`  provider:     ${kc.idpProblem}`);
+    if (!kc.user) lines.push(`  user:         none (${u.userPrincipalName.toLowerCase()} has not signed in through Entra)`);
+    else {
+      lines.push(`  user:         ${kc.user.username} (${kc.user.id})`);
+      const links = kc.links.map((l) => `${l.identityProvider} as ${l.userName ?? l.userId}`);
+      lines.push(`  linked to:    ${links.length ? links.join(', ') : 'no identity provider (a local account)'}`);
+      lines.push(`  groups:       ${kc.groups.length ? kc.groups.join(', ') : 'none'}`);
+      if (kc.target.kind === 'role') lines.push(`  role ${kc.target.value}: ${kc.holdsTarget ? 'yes' : 'no'}`);
+    }
+    if (kc.alias) lines.push(`  mappers to ${kc.target.value}: ${kc.mappers.length ? kc.mappers.map((m) => `${m.name} (${m.mode})`).join(', ') : 'none'}`);
+  } else {
+    lines.push(`Keycloak: not checked${kcSkipped ? ' (--skip-keycloak)' : ' (pass --keycloak-url, --keycloak-realm and credentials to check it)'}`);
+  }
+  const paint = verdict.kind === 'active-mapped' || verdict.kind === 'active' ? c.green : verdict.kind === 'not-active-but-mapped' || verdict.kind === 'active-not-mapped' ? c.red : c.cyan;
+  lines.push('');
+  lines.push(`${c.bold('Verdict:')} ${paint(verdictLabel(verdict.kind))} — ${verdict.summary}`);
+  for (const r of verdict.reasons) lines.push(`  - ${r}`);
+  if (expect) lines.push(matchesExpectation(verdict.kind, expect) ? c.green(`as expected (--expect ${expect})`) : c.red(`not as expected (--expect ${expect})`));
+  return `${lines.join('\n')}\n`;
+}
+
+function verdictLabel(kind: VerdictKind): string {
+  switch (kind) {
+    case 'not-eligible':
+      return 'not eligible';
+    case 'eligible-not-active':
+      return 'eligible, not active';
+    case 'active':
+      return 'active (Keycloak not checked)';
+    case 'active-mapped':
+      return 'active and mapped';
+    case 'active-not-mapped':
+      return 'active but not mapped';
+    case 'not-active-but-mapped':
+      return 'not active, but still mapped';
+  }
+}
+
+/** The command: resolve inputs, read Entra (and Keycloak), print the facts and the verdict. */
+export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io: CommandIo): Promise<number> {
+  const expect = raw.expect === undefined ? undefined : raw.expect.trim().toLowerCase();
+  if (expect !== undefined && expect !== 'admin' && expect !== 'user') throw new UsageError(`--expect ${raw.expect}: give admin or user`);
+  if (!who.trim()) throw new UsageError('USER is required: a user principal name or object id');
+  const session = await openSession(raw, io);
+  // The same inputs as audit, validated the same way before anything is sent.
+  const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
+  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal());
+
+  let appId = options.appId;
+  if (!appId && options.appName) {
+    const sps = await graph.list<{ appId: string }>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(options.appName)}`, $select: 'appId' }));
+    if (sps.length !== 1) throw new UsageError(`--app-name ${options.appName}: ${sps.length === 0 ? 'no enterprise app with that name' : `${sps.length} apps have that name; pass --app-id`}`);
+    appId = sps[0].appId;
+  }
+  const entra = await readEntra(graph, who.trim(), options.group);
+
+  let kc: KeycloakFacts | undefined;
+  if (options.keycloak) {
+    const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
+    const api = new KeycloakApi({ settings: options.keycloak, readOnly: true, journal: new MemoryJournal(), log: session.log });
+    try {
+      await api.connect();
+      kc = await readKeycloak(api, options.keycloak, entra, { tenantId: options.tenantId, appId });
+    } finally {
+      api.close();
+    }
+  }
+  const verdict = verdictOf(entra, kc);
+  const matches = expect ? matchesExpectation(verdict.kind, expect) : undefined;
+  if (session.options.json) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          schemaVersion: 1,
+          command: 'verify-user',
+          tenantId: options.tenantId,
+          user: entra.user,
+          group: entra.group,
+          entra: { eligible: entra.eligible, active: entra.active, member: entra.member, lastSignIn: entra.lastSignIn },
+          keycloak: kc ?? null,
+          verdict,
+          expect: expect ?? null,
+          matches: matches ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    io.stdout(render(session.colors, entra, kc, options.skipKeycloak, verdict, expect));
+  }
+  return matches === false ? ExitCode.drift : ExitCode.ok;
+}

@@ -1,0 +1,602 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { issueAccessToken } from './auth.js';
+import { newGuid } from './ids.js';
+import { oauthError, type OAuthRequest } from './oauth.js';
+import type { SimResponse } from './router.js';
+import type { SeedGroup, SeedServicePrincipal, SeedUser } from './seed.js';
+import type { TenantState } from './state.js';
+import type { TokenService } from './tokens.js';
+
+/**
+ * The simulated tenant's OpenID Connect provider for user sign-in: the authorization-code flow
+ * of `login.microsoftonline.com/{tenant}/oauth2/v2.0` with Entra's ID-token claims, so a real
+ * relying party (Keycloak) can broker a sign-in against the simulation.
+ *
+ * There is no sign-in UI: a test chooses who signs in, with `signInAs()` (the browser's Entra
+ * session) or a `login_hint` on the authorize request. Memberships are read from the live
+ * tenant state at the moment the token is issued, by the sim clock: an active PIM assignment
+ * puts the group in the `groups` claim, an eligibility does not.
+ */
+
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+/** Entra authorization codes are short-lived (about ten minutes). */
+const CODE_LIFETIME_MS = 10 * 60_000;
+const TOKEN_LIFETIME_SEC = 3599;
+/** Entra drops the groups claim of a JWT above 200 groups and sends an overage pointer instead. */
+const JWT_GROUP_LIMIT = 200;
+
+/** How the test's simulated user authenticated (what PIM's MFA and authentication-context rules read). */
+export interface SignInOptions {
+  /** Authentication methods, default `["pwd"]`; add `"mfa"` for a multi-factor sign-in. */
+  amr?: string[];
+  /** Authentication context class references the sign-in satisfied (`c1`…`c99`). */
+  acrs?: string[];
+}
+
+interface Session {
+  userId: string;
+  amr: string[];
+  acrs: string[];
+  /** Epoch seconds (real time; relying parties compare it with their own clocks). */
+  authTime: number;
+  sid: string;
+}
+
+interface PendingCode {
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  session: Session;
+  /** Sim-clock expiry in epoch ms. */
+  expiresAt: number;
+  redeemed: boolean;
+}
+
+/** Why a sign-in is refused before a code is issued (Entra shows these on its own error page). */
+interface SignInRefusal {
+  aadsts: number;
+  message: string;
+}
+
+/** The claims an ID token carries for a user signing in to an app (without the JWT timing claims). */
+export interface IdTokenClaims extends Record<string, unknown> {
+  aud: string;
+  iss: string;
+  sub: string;
+  oid: string;
+  tid: string;
+  preferred_username?: string;
+  email?: string;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  nonce?: string;
+  groups?: string[];
+  roles?: string[];
+}
+
+const providers = new WeakMap<TenantState, SimOidcProvider>();
+
+/**
+ * The OIDC provider of a tenant. Keyed by the tenant state so that the HTTPS front end (which
+ * hands the OAuth handler only state, tokens and origin) and the plain-http listener share one
+ * signed-in session and one set of pending codes.
+ */
+export function oidcProviderFor(state: TenantState, tokens: TokenService): SimOidcProvider {
+  let p = providers.get(state);
+  if (!p) {
+    p = new SimOidcProvider(state, tokens);
+    providers.set(state, p);
+  }
+  return p;
+}
+
+/** ID tokens are signed with their own key (Entra's JWKS lists several); created on first use. */
+interface SigningKey {
+  privateKey: CryptoKey;
+  jwk: JWK;
+  kid: string;
+}
+
+/** See the module comment. Tests reach it as `sim.oidc`. */
+export class SimOidcProvider {
+  private session?: Session;
+  private readonly codes = new Map<string, PendingCode>();
+  private key?: Promise<SigningKey>;
+
+  constructor(
+    private readonly state: TenantState,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /**
+   * The browser's Entra session: later authorize requests without `login_hint` sign in as this
+   * user (object id or UPN). Throws for an unknown user, so a typo fails in the test itself.
+   */
+  signInAs(user: string, opts: SignInOptions = {}): void {
+    const u = this.state.findUser(user);
+    if (!u) throw new Error(`signInAs: no user ${user} in the simulated tenant`);
+    this.session = this.newSession(u.id, opts);
+  }
+
+  /** Ends the browser's Entra session (as the logout endpoint does). */
+  signOut(): void {
+    this.session = undefined;
+  }
+
+  /** Object id of the user the browser session belongs to, if any. */
+  get signedInUser(): string | undefined {
+    return this.session?.userId;
+  }
+
+  /**
+   * Registers what an admin configures for a relying party in Entra: a redirect URI on the app
+   * registration and, for a confidential client, a client secret (the same secret also works
+   * for the client-credentials grant, as in Entra). Idempotent.
+   */
+  registerClient(o: { clientId: string; clientSecret?: string; redirectUris?: string[] }): void {
+    const app = this.state.applicationByAppId(o.clientId);
+    const sp = this.state.servicePrincipalByAppId(o.clientId);
+    if (!app && !sp) throw new Error(`registerClient: no app with appId ${o.clientId} in the simulated tenant`);
+    if (app) for (const uri of o.redirectUris ?? []) if (!app.web.redirectUris.includes(uri)) app.web.redirectUris.push(uri);
+    if (o.clientSecret !== undefined) {
+      const existing = this.state.clients.get(o.clientId);
+      this.state.clients.set(o.clientId, {
+        clientId: o.clientId,
+        clientSecret: o.clientSecret,
+        displayName: existing?.displayName ?? app?.displayName ?? sp?.displayName ?? o.clientId,
+        roles: existing?.roles ?? [],
+      });
+    }
+  }
+
+  /** The public keys of ID tokens, for the JWKS document. */
+  async publicJwks(): Promise<JWK[]> {
+    const k = await this.signingKey();
+    return [k.jwk];
+  }
+
+  /**
+   * The claims Entra would put in an ID token for `user` signing in to `clientId` right now, or
+   * the refusal (AADSTS code) when the user may not sign in to that app.
+   */
+  claimsFor(user: string, clientId: string, issuer: string, scopes: string[] = ['openid', 'profile', 'email']): IdTokenClaims | SignInRefusal {
+    const u = this.state.findUser(user);
+    if (!u) return unknownUser(user, this.state);
+    const sp = this.state.servicePrincipalByAppId(clientId);
+    if (!sp) return unknownApp(clientId, this.state);
+    const refusal = this.refusal(u, sp);
+    if (refusal) return refusal;
+    return this.buildClaims(u, sp, issuer, scopes);
+  }
+
+  /** Handles the OIDC endpoints; undefined for paths (or grants) it does not own. */
+  async handle(req: OAuthRequest): Promise<SimResponse | undefined> {
+    if (req.path.toLowerCase() === '/oidc/userinfo') return this.userinfo(req);
+    const m = /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(req.path);
+    if (!m) return undefined;
+    const [, tenant, endpoint] = m;
+    const ep = endpoint.toLowerCase();
+    const form = formOf(req);
+    if (ep.endsWith('token') && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code')) return undefined;
+    const known = tenant.toLowerCase() === this.state.tenantId.toLowerCase() || tenant.toLowerCase() === this.state.defaultDomain.toLowerCase();
+    if (!known) {
+      const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
+      // Browser-facing endpoints show Entra's error page; the token and keys endpoints answer JSON.
+      return ep.endsWith('authorize') || ep.endsWith('logout') ? errorPage(400, 90002, message) : oauthError(400, 'invalid_tenant', 90002, message);
+    }
+    const issuer = `${req.origin}/${this.state.tenantId}/v2.0`;
+    if (ep.includes('keys')) {
+      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+      return { status: 200, body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] } };
+    }
+    if (ep.endsWith('authorize')) return this.authorize(req.method === 'POST' ? form : (req.query ?? new URLSearchParams()), req);
+    if (ep.endsWith('logout')) return this.logout(req.query ?? form);
+    return this.redeem(form, req, issuer);
+  }
+
+  // ---- authorize ---------------------------------------------------------------------------
+
+  private async authorize(q: URLSearchParams, req: OAuthRequest): Promise<SimResponse> {
+    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 90056, 'The authorization endpoint accepts GET and POST.');
+    // Until the client and redirect URI are known to be genuine, Entra shows errors on its own
+    // page instead of redirecting (a redirect to an unchecked URI would be an open redirector).
+    const clientId = q.get('client_id');
+    if (!clientId) return errorPage(400, 900144, "The request body must contain the following parameter: 'client_id'.");
+    const sp = this.state.servicePrincipalByAppId(clientId);
+    if (!sp) return refusalPage(unknownApp(clientId, this.state));
+    if (!sp.accountEnabled) return errorPage(400, 7000112, `Application '${clientId}'(${sp.displayName}) is disabled.`);
+    const redirectUri = q.get('redirect_uri');
+    if (!redirectUri) return errorPage(400, 900144, "The request body must contain the following parameter: 'redirect_uri'.");
+    const app = this.state.applicationByAppId(clientId);
+    if (!app?.web.redirectUris.includes(redirectUri)) {
+      return errorPage(
+        400,
+        50011,
+        `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`,
+      );
+    }
+
+    const mode = q.get('response_mode') ?? 'query';
+    const back = (params: Record<string, string | undefined>): SimResponse => redirectBack(redirectUri, mode, { ...params, state: q.get('state') ?? undefined });
+    const responseType = q.get('response_type') ?? '';
+    if (responseType !== 'code') {
+      // Only the authorization-code flow is simulated; the implicit and hybrid flows need settings nobody here uses.
+      return back({ error: 'unsupported_response_type', error_description: `AADSTS700054: response_type '${responseType}' is not enabled for the application.` });
+    }
+    const challengeMethod = q.get('code_challenge_method') ?? undefined;
+    if (q.get('code_challenge') && challengeMethod !== undefined && challengeMethod !== 'S256' && challengeMethod !== 'plain') {
+      return back({ error: 'invalid_request', error_description: `AADSTS501491: Invalid code_challenge_method '${challengeMethod}'.` });
+    }
+
+    const hint = q.get('login_hint');
+    let session = this.session;
+    if (hint) {
+      const u = this.state.findUser(hint);
+      if (!u) return refusalPage(unknownUser(hint, this.state));
+      session = session?.userId === u.id ? session : this.newSession(u.id, {});
+    }
+    if (!session) {
+      if (q.get('prompt') === 'none') {
+        return back({ error: 'login_required', error_description: 'AADSTS50058: A silent sign-in request was sent but no user is signed in.' });
+      }
+      return errorPage(400, 50058, 'No user is signed in to the simulated tenant, and its sign-in page is not simulated: call sim.oidc.signInAs(user) or send login_hint.');
+    }
+    const user = this.state.users.get(session.userId);
+    if (!user) return refusalPage(unknownUser(session.userId, this.state));
+    const refusal = this.refusal(user, sp);
+    if (refusal) return refusalPage(refusal);
+
+    const code = randomBytes(48).toString('base64url');
+    this.codes.set(code, {
+      clientId: sp.appId,
+      redirectUri,
+      scopes: scopesOf(q.get('scope')),
+      nonce: q.get('nonce') ?? undefined,
+      codeChallenge: q.get('code_challenge') ?? undefined,
+      codeChallengeMethod: q.get('code_challenge') ? (challengeMethod ?? 'plain') : undefined,
+      session,
+      expiresAt: this.state.clock.nowMs() + CODE_LIFETIME_MS,
+      redeemed: false,
+    });
+    this.session = session;
+    return back({ code, session_state: session.sid });
+  }
+
+  /** Entra refuses disabled users and, when the app requires assignment, users without one. */
+  private refusal(user: SeedUser, sp: SeedServicePrincipal): SignInRefusal | undefined {
+    if (!user.accountEnabled) {
+      return { aadsts: 50057, message: 'The user account is disabled. The account has been disabled by an administrator.' };
+    }
+    if (sp.appRoleAssignmentRequired && this.assignmentsOf(user, sp).length === 0) {
+      return {
+        aadsts: 50105,
+        message: `Your administrator has configured the application ${sp.displayName} ('${sp.appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.`,
+      };
+    }
+    return undefined;
+  }
+
+  private newSession(userId: string, opts: SignInOptions): Session {
+    return { userId, amr: opts.amr ?? ['pwd'], acrs: opts.acrs ?? [], authTime: Math.floor(Date.now() / 1000), sid: newGuid() };
+  }
+
+  // ---- token -------------------------------------------------------------------------------
+
+  private async redeem(form: URLSearchParams, req: OAuthRequest, issuer: string): Promise<SimResponse> {
+    let clientId = form.get('client_id');
+    let secret = form.get('client_secret');
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers['authorization'] ?? '');
+    if (basic) {
+      const [id, pw] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
+      clientId ??= decodeURIComponent(id);
+      secret ??= decodeURIComponent(pw ?? '');
+    }
+    if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+    const codeText = form.get('code');
+    if (!codeText) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'code'.");
+
+    // A confidential client (one with a registered secret) must authenticate; a public client
+    // proves possession of the code with PKCE instead.
+    const client = this.state.clients.get(clientId);
+    if (client) {
+      if (!secret) return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      if (!secretsEqual(secret, client.clientSecret)) {
+        return oauthError(
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        );
+      }
+    }
+
+    const pending = this.codes.get(codeText);
+    if (!pending) return oauthError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    if (pending.redeemed) {
+      return oauthError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    }
+    if (this.state.clock.nowMs() >= pending.expiresAt) {
+      this.codes.delete(codeText);
+      return oauthError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+    }
+    if (pending.clientId.toLowerCase() !== clientId.toLowerCase()) {
+      // Unconfirmed code: Entra's wording for a code redeemed by another client is not in the reference.
+      return oauthError(400, 'invalid_grant', 70000, 'The provided authorization code was issued to another client.');
+    }
+    const redirectUri = form.get('redirect_uri') ?? '';
+    if (redirectUri !== pending.redirectUri) {
+      return oauthError(
+        400,
+        'invalid_grant',
+        500112,
+        `The reply address '${redirectUri}' does not match the reply address '${pending.redirectUri}' provided when requesting Authorization code.`,
+      );
+    }
+    if (pending.codeChallenge !== undefined) {
+      const verifier = form.get('code_verifier') ?? '';
+      const expected = pending.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+      if (!verifier || expected !== pending.codeChallenge) {
+        return oauthError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+      }
+    } else if (!client) {
+      return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    }
+    pending.redeemed = true;
+
+    // Claims are computed now, at redemption, from the live state: this is "the moment of sign-in".
+    const user = this.state.users.get(pending.session.userId);
+    const sp = this.state.servicePrincipalByAppId(pending.clientId);
+    if (!user || !sp) return oauthError(400, 'invalid_grant', 50034, 'The user or application no longer exists in the directory.');
+    const refusal = this.refusal(user, sp);
+    if (refusal) return oauthError(400, 'invalid_grant', refusal.aadsts, refusal.message);
+
+    const graphScopes = this.grantedGraphScopes(sp, user, pending.scopes);
+    const accessToken = await issueAccessToken(this.tokens, this.state, req.origin, {
+      scp: [...pending.scopes.filter((s) => OIDC_SCOPES.has(s) && s !== 'offline_access'), ...graphScopes].join(' '),
+      oid: user.id,
+      appid: sp.appId,
+      aud: GRAPH_RESOURCE,
+      amr: pending.session.amr,
+      acrs: pending.session.acrs.length ? pending.session.acrs : undefined,
+      expiresInSec: TOKEN_LIFETIME_SEC,
+    });
+    const body: Record<string, unknown> = {
+      token_type: 'Bearer',
+      scope: [...pending.scopes.filter((s) => OIDC_SCOPES.has(s)), ...graphScopes.map((s) => `${GRAPH_RESOURCE}/${s}`)].join(' '),
+      expires_in: TOKEN_LIFETIME_SEC,
+      ext_expires_in: TOKEN_LIFETIME_SEC,
+      access_token: accessToken,
+    };
+    if (pending.scopes.includes('openid')) {
+      const claims = this.buildClaims(user, sp, issuer, pending.scopes);
+      if (pending.nonce !== undefined) claims.nonce = pending.nonce;
+      claims.sid = pending.session.sid;
+      body.id_token = await this.signIdToken(claims, pending.session.authTime);
+    }
+    return { status: 200, headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' }, body };
+  }
+
+  /**
+   * Graph scopes of the access token: the admin-consented ones (Entra puts every consented
+   * scope of the resource in the token) plus any explicitly requested, or `User.Read` when the
+   * request asked only for OpenID scopes (unconfirmed: that is what the portal's default consent gives).
+   */
+  private grantedGraphScopes(sp: SeedServicePrincipal, user: SeedUser, requested: string[]): string[] {
+    const graphSp = this.state.servicePrincipalByAppId('00000003-0000-0000-c000-000000000000');
+    const consented = this.state.oauth2PermissionGrants
+      .filter((g) => g.clientId === sp.id && g.resourceId === graphSp?.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id))
+      .flatMap((g) => g.scope.split(' '))
+      .filter((s) => s && !OIDC_SCOPES.has(s));
+    const asked = requested
+      .filter((s) => !OIDC_SCOPES.has(s))
+      .map((s) => (s.startsWith(`${GRAPH_RESOURCE}/`) ? s.slice(GRAPH_RESOURCE.length + 1) : s))
+      .filter((s) => s !== '.default' && !s.includes('/'));
+    const out = [...new Set([...consented, ...asked])];
+    return out.length ? out : ['User.Read'];
+  }
+
+  // ---- claims ------------------------------------------------------------------------------
+
+  /** App role assignments reaching the user: direct ones, and those of groups the user is a direct member of now. */
+  private assignmentsOf(user: SeedUser, sp: SeedServicePrincipal) {
+    // Entra does not pass app role assignments down nested groups, so group assignments count
+    // only for direct members — which includes members through an active PIM assignment.
+    return [...this.state.appRoleAssignments.values()].filter((a) => {
+      if (a.resourceId.toLowerCase() !== sp.id.toLowerCase()) return false;
+      if (a.principalId.toLowerCase() === user.id.toLowerCase()) return true;
+      return this.state.groups.has(a.principalId) && this.state.isMember(a.principalId, user.id);
+    });
+  }
+
+  private buildClaims(user: SeedUser, sp: SeedServicePrincipal, issuer: string, scopes: string[]): IdTokenClaims {
+    const claims: IdTokenClaims = {
+      aud: sp.appId,
+      iss: issuer,
+      // Entra's `sub` is pairwise: the same user has a different subject in every app.
+      sub: createHash('sha256').update(`${this.state.tenantId}:${sp.appId}:${user.id}`).digest('base64url').slice(0, 43),
+      oid: user.id,
+      tid: this.state.tenantId,
+      ver: '2.0',
+      aio: randomBytes(24).toString('base64url'),
+      uti: randomBytes(16).toString('base64url'),
+      rh: `0.${randomBytes(24).toString('base64url')}.`,
+    };
+    if (scopes.includes('profile')) {
+      claims.name = user.displayName;
+      claims.preferred_username = user.userPrincipalName;
+    }
+    // Entra sends email only with the email scope and only when the user has one.
+    if (scopes.includes('email') && user.mail) claims.email = user.mail;
+    // given_name and family_name are optional claims in Entra; a Keycloak setup for Entra adds
+    // them so that first-broker-login finds the profile complete, and the sim always sends them.
+    if (user.givenName) claims.given_name = user.givenName;
+    if (user.surname) claims.family_name = user.surname;
+
+    const roles = this.rolesOf(user, sp);
+    if (roles.length) claims.roles = roles;
+    Object.assign(claims, this.groupsClaim(user, sp));
+    return claims;
+  }
+
+  /** Role values (not ids) of the app roles assigned to the user directly or through a group. */
+  private rolesOf(user: SeedUser, sp: SeedServicePrincipal): string[] {
+    const ids = new Set(this.assignmentsOf(user, sp).map((a) => a.appRoleId.toLowerCase()));
+    const values = sp.appRoles.filter((r) => ids.has(r.id.toLowerCase()) && r.isEnabled && r.value).map((r) => r.value as string);
+    return [...new Set(values)];
+  }
+
+  /**
+   * The `groups` claim as `groupMembershipClaims` asks for it: nothing for None/DirectoryRole,
+   * every group for All, security groups for SecurityGroup, and for ApplicationGroup only the
+   * groups assigned to the app. Memberships are transitive and include active PIM assignments.
+   * With the `cloud_displayname` optional claim, ApplicationGroup emits the display names of
+   * cloud-only groups instead of their ids, as Entra does — which a mapper on the object id
+   * then never matches.
+   */
+  private groupsClaim(user: SeedUser, sp: SeedServicePrincipal): Record<string, unknown> {
+    const app = this.state.applicationByAppId(sp.appId);
+    const kinds = (app?.groupMembershipClaims ?? 'None').split(',').map((s) => s.trim().toLowerCase());
+    const all = this.state.transitiveGroupsOf(user.id);
+    let groups: SeedGroup[];
+    let applicationGroups = false;
+    if (kinds.includes('all')) groups = all;
+    else if (kinds.includes('securitygroup')) groups = all.filter((g) => g.securityEnabled);
+    else if (kinds.includes('applicationgroup')) {
+      // Unconfirmed: whether nested memberships count for "groups assigned to the application".
+      const assigned = new Set([...this.state.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase()).map((a) => a.principalId.toLowerCase()));
+      groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
+      applicationGroups = true;
+    } else return {};
+    if (groups.length > JWT_GROUP_LIMIT) {
+      return {
+        _claim_names: { groups: 'src1' },
+        _claim_sources: { src1: { endpoint: `${GRAPH_RESOURCE}/v1.0/users/${user.id}/getMemberObjects` } },
+      };
+    }
+    const optional = app?.optionalClaims?.idToken.find((c) => c.name === 'groups');
+    const names = applicationGroups && optional?.additionalProperties.includes('cloud_displayname');
+    // No groups: the claim is left out rather than sent empty (unconfirmed for Entra).
+    if (groups.length === 0) return {};
+    return { groups: groups.map((g) => (names && g.onPremisesSyncEnabled !== true ? g.displayName : g.id)) };
+  }
+
+  private async signIdToken(claims: IdTokenClaims, authTime: number): Promise<string> {
+    const key = await this.signingKey();
+    // Timing claims use the real clock, not the sim clock: the relying party (Keycloak) checks
+    // them against its own clock, which a test cannot move. The sim clock decides memberships only.
+    const iat = Math.floor(Date.now() / 1000);
+    return new SignJWT({ ...claims, auth_time: authTime })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + TOKEN_LIFETIME_SEC)
+      .sign(key.privateKey);
+  }
+
+  private signingKey(): Promise<SigningKey> {
+    this.key ??= (async () => {
+      const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+      const kid = randomBytes(20).toString('base64url');
+      const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256', kty: 'RSA' };
+      return { privateKey, jwk, kid };
+    })();
+    return this.key;
+  }
+
+  // ---- userinfo and logout -----------------------------------------------------------------
+
+  /** `GET /oidc/userinfo` with the access token, as Graph's OIDC userinfo endpoint answers. */
+  private async userinfo(req: OAuthRequest): Promise<SimResponse> {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization'] ?? '');
+    const bad = (message: string): SimResponse => ({
+      status: 401,
+      headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message}"` },
+      body: { error: { code: 'InvalidAuthenticationToken', message } },
+    });
+    if (!m) return bad('Access token is empty.');
+    const v = await this.tokens.verify(m[1], this.state.clock.now());
+    if (!v.ok) return bad(v.message);
+    const user = typeof v.payload.oid === 'string' ? this.state.users.get(v.payload.oid) : undefined;
+    if (!user || typeof v.payload.scp !== 'string' || !v.payload.scp.split(' ').includes('openid')) return bad('The token was not issued for a signed-in user with the openid scope.');
+    const appId = String(v.payload.appid ?? '');
+    const sub = createHash('sha256').update(`${this.state.tenantId}:${appId}:${user.id}`).digest('base64url').slice(0, 43);
+    const body: Record<string, unknown> = { sub, name: user.displayName, family_name: user.surname ?? undefined, given_name: user.givenName ?? undefined };
+    if (user.mail) body.email = user.mail;
+    return { status: 200, body };
+  }
+
+  private logout(q: URLSearchParams): SimResponse {
+    this.session = undefined;
+    const target = q.get('post_logout_redirect_uri');
+    if (target) return { status: 302, headers: { Location: target } };
+    return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'You have signed out of your account.' };
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function formOf(req: OAuthRequest): URLSearchParams {
+  return req.headers['content-type']?.includes('application/x-www-form-urlencoded') ? new URLSearchParams(req.rawBody) : new URLSearchParams();
+}
+
+function scopesOf(text: string | null): string[] {
+  return [...new Set((text ?? '').split(/\s+/).filter(Boolean))];
+}
+
+function secretsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function unknownUser(user: string, state: TenantState): SignInRefusal {
+  return {
+    aadsts: 50034,
+    message: `The user account ${user} does not exist in the ${state.defaultDomain} directory. To sign into this application, the account must be added to the directory.`,
+  };
+}
+
+function unknownApp(clientId: string, state: TenantState): SignInRefusal {
+  return {
+    aadsts: 700016,
+    message: `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+  };
+}
+
+/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body. */
+function errorPage(status: number, aadsts: number, message: string): SimResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'x-ms-ests-error': String(aadsts) },
+    body: `Sorry, but we're having trouble signing you in.\nAADSTS${aadsts}: ${message}\n`,
+  };
+}
+
+function refusalPage(r: SignInRefusal): SimResponse {
+  return errorPage(400, r.aadsts, r.message);
+}
+
+/** Sends the authorization response back to the client: query (default), fragment, or an auto-posting form. */
+function redirectBack(redirectUri: string, mode: string, params: Record<string, string | undefined>): SimResponse {
+  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
+  if (mode === 'form_post') {
+    const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    const inputs = entries.map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}" />`).join('');
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/html; charset=utf-8' },
+      body: `<html><body onload="document.forms[0].submit()"><form method="POST" action="${esc(redirectUri)}">${inputs}</form></body></html>`,
+    };
+  }
+  const url = new URL(redirectUri);
+  const search = new URLSearchParams(entries);
+  if (mode === 'fragment') url.hash = search.toString();
+  else for (const [k, v] of entries) url.searchParams.set(k, v);
+  return { status: 302, headers: { Location: url.toString() } };
+}

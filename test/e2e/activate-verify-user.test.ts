@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
+import { runCli } from '../support/cli.js';
+import { callSim, closeSimsAfterEach, startSim, tokenEnv } from '../support/sim.js';
+
+/**
+ * `verify-user` against the simulated tenant, Entra side only (`--skip-keycloak`); the Keycloak
+ * side runs against a real Keycloak in test/keycloak/drill-verify-user.test.ts.
+ */
+
+closeSimsAfterEach();
+
+const G = CONTOSO.groups.tenantAdmin;
+const PIM = '/identityGovernance/privilegedAccess/group';
+
+async function eligibleAlice(): Promise<SimulatedTenant> {
+  const sim = await startSim();
+  const admin = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
+  const res = await callSim(sim.url, admin, 'POST', `/v1.0${PIM}/eligibilityScheduleRequests`, {
+    accessId: 'member',
+    principalId: CONTOSO.users.alice,
+    groupId: G,
+    action: 'adminAssign',
+    justification: 'test',
+    scheduleInfo: { startDateTime: new Date(Date.now() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
+  });
+  expect(res.status).toBe(201);
+  return sim;
+}
+
+async function verify(sim: SimulatedTenant, user: string, extra: string[] = []) {
+  const before = sim.writes().length;
+  const res = await runCli(
+    ['verify-user', user, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', ...extra],
+    await tokenEnv(sim, CONTOSO.reader.roles),
+  );
+  // verify-user only reads.
+  expect(sim.writes().length).toBe(before);
+  return res;
+}
+
+describe('verify-user (Entra only)', () => {
+  it('eligible, not active: --expect user passes, --expect admin fails with exit 2', async () => {
+    const sim = await eligibleAlice();
+    const user = await verify(sim, CONTOSO.upns.alice, ['--expect', 'user']);
+    expect(user.code, user.stderr).toBe(0);
+    expect(user.stdout).toContain('eligible:     yes, until');
+    expect(user.stdout).toContain('active:       no');
+    expect(user.stdout).toMatch(/Verdict: eligible, not active — alice@contoso\.example is eligible for tenant-admin but has not activated it; Keycloak was not checked/);
+    expect(user.stdout).toContain('Keycloak: not checked (--skip-keycloak)');
+    const admin = await verify(sim, CONTOSO.upns.alice, ['--expect', 'admin']);
+    expect(admin.code).toBe(2);
+    expect(admin.stdout).toContain('not as expected (--expect admin)');
+  });
+
+  it('after a self-activation: active (Keycloak not checked), and --json carries the verdict', async () => {
+    const sim = await eligibleAlice();
+    const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
+    const act = await callSim(sim.url, token, 'POST', `/v1.0${PIM}/assignmentScheduleRequests`, {
+      accessId: 'member',
+      principalId: CONTOSO.users.alice,
+      groupId: G,
+      action: 'selfActivate',
+      justification: 'x',
+      scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(act.status).toBe(201);
+    const res = await verify(sim, CONTOSO.users.alice, ['--expect', 'admin', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout);
+    expect(doc).toMatchObject({ command: 'verify-user', verdict: { kind: 'active' }, matches: true, keycloak: null, entra: { member: true } });
+    expect(doc.entra.active[0]).toMatchObject({ assignmentType: 'activated', principalId: CONTOSO.users.alice });
+    // Last sign-in needs AuditLog.Read.All; the simulation does not serve it.
+    expect(doc.entra.lastSignIn.unavailable).toMatch(/AuditLog\.Read\.All/);
+
+    sim.advanceClock(3600_000 + 1000);
+    const later = await verify(sim, CONTOSO.users.alice, ['--expect', 'user']);
+    expect(later.code).toBe(0);
+  });
+
+  it('a standing member is active, and named as not through PIM; a stranger is not eligible', async () => {
+    const sim = await eligibleAlice();
+    const carol = await verify(sim, CONTOSO.upns.carol);
+    expect(carol.code).toBe(0);
+    expect(carol.stdout).toContain('active:       standing member (permanent, not through PIM)');
+    expect(carol.stdout).toMatch(/Verdict: active \(Keycloak not checked\) — carol@contoso\.example is a standing member of tenant-admin/);
+    const bob = await verify(sim, CONTOSO.upns.bob, ['--expect', 'admin']);
+    expect(bob.code).toBe(2);
+    expect(bob.stdout).toMatch(/Verdict: not eligible/);
+  });
+
+  it('bad input: an unknown user or --expect value is one error line, exit 1', async () => {
+    const sim = await eligibleAlice();
+    const nobody = await verify(sim, 'nobody@contoso.example');
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr.trim()).toBe('error: nobody@contoso.example: no such user in the tenant (give a user principal name or object id)');
+    const expect3 = await verify(sim, CONTOSO.upns.alice, ['--expect', 'root']);
+    expect(expect3.code).toBe(1);
+    expect(expect3.stderr).toMatch(/--expect root: give admin or user/);
+  });
+});
