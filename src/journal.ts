@@ -19,6 +19,8 @@ export interface Journal {
   readonly path: string | undefined;
   /** Records a write about to be sent; returns its sequence number. */
   before(target: 'graph' | 'keycloak', request: HttpRequest, backup?: unknown): number;
+  /** Records writes sent together (one `$batch`), flushed to disk once before they go out. */
+  beforeMany(target: 'graph' | 'keycloak', items: Array<{ request: HttpRequest; backup?: unknown }>): number[];
   after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void;
   note(entry: JournalEntry): void;
   close(status: string): void;
@@ -38,7 +40,7 @@ export class FileJournal implements Journal {
 
   constructor(readonly path: string) {}
 
-  private write(entry: JournalEntry): void {
+  private write(entry: JournalEntry, flush = true): void {
     if (this.fd === undefined) {
       // 'a' keeps a re-run with the same --journal appending; 0o600: it holds people's records.
       this.fd = openSync(this.path, 'a', 0o600);
@@ -46,7 +48,7 @@ export class FileJournal implements Journal {
       for (const e of this.pending.splice(0)) writeSync(this.fd, JSON.stringify(redact(e)) + '\n');
     }
     writeSync(this.fd, JSON.stringify(redact(entry)) + '\n');
-    fsyncSync(this.fd);
+    if (flush) fsyncSync(this.fd);
   }
 
   /** Entries such as `start` wait until there is a write worth journaling. */
@@ -59,6 +61,16 @@ export class FileJournal implements Journal {
     const seq = ++this.seq;
     this.write({ type: 'before', time: new Date().toISOString(), seq, target, request, backup });
     return seq;
+  }
+
+  beforeMany(target: 'graph' | 'keycloak', items: Array<{ request: HttpRequest; backup?: unknown }>): number[] {
+    const time = new Date().toISOString();
+    const seqs = items.map((it, i) => {
+      const seq = ++this.seq;
+      this.write({ type: 'before', time, seq, target, request: it.request, backup: it.backup }, i === items.length - 1);
+      return seq;
+    });
+    return seqs;
   }
 
   after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
@@ -89,6 +101,9 @@ export class MemoryJournal implements Journal {
     const seq = ++this.seq;
     this.entries.push(redact({ type: 'before', time: new Date().toISOString(), seq, target, request, backup }));
     return seq;
+  }
+  beforeMany(target: 'graph' | 'keycloak', items: Array<{ request: HttpRequest; backup?: unknown }>): number[] {
+    return items.map((it) => this.before(target, it.request, it.backup));
   }
   after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
     this.entries.push(redact({ type: 'after', time: new Date().toISOString(), seq, ...result }));

@@ -276,7 +276,11 @@ function startUpPrompter(prompt: Prompter, raw: RawOptions, env: NodeJS.ProcessE
       return after(prompt.checkbox(message, choices, opts));
     },
     password: (message, opts) => after(prompt.password(message, opts)),
-    input: (message, opts) => (asked++ === 0 ? lineInput(message, opts, color, load) : after(prompt.input(message, opts))),
+    input: (message, opts) => {
+      if (asked > 0) return after(prompt.input(message, opts));
+      asked++;
+      return lineInput(message, opts, color, load);
+    },
   };
 }
 
