@@ -99,3 +99,29 @@ describe('the interactive wizard in a real terminal', () => {
     expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
   });
 });
+
+describe('colour and spinners in a terminal', () => {
+  const flags = (sim: SimulatedTenant) => ['audit', ...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--skip-keycloak'];
+  const COLOUR = /\x1b\[(?:3\d|9\d|1|2)(?:;\d+)*m/;
+  const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+
+  it('a terminal gets colour and spinners', async () => {
+    const sim = await startSim();
+    const t = new PtySession(flags(sim), await tokenEnv(sim));
+    expect(await t.exited).toBe(2);
+    expect(t.raw).toMatch(COLOUR);
+    expect(t.raw).toMatch(SPINNER);
+  });
+
+  it.each([
+    ['NO_COLOR', { NO_COLOR: '1' }, []],
+    ['--no-color', {}, ['--no-color']],
+    ['--json', {}, ['--json']],
+  ])('%s: no colour and no spinner, even on a terminal', async (_name, env, extra) => {
+    const sim = await startSim();
+    const t = new PtySession([...flags(sim), ...extra], { ...(await tokenEnv(sim)), ...env });
+    expect(await t.exited).toBe(2);
+    expect(t.raw).not.toMatch(COLOUR);
+    expect(t.raw).not.toMatch(SPINNER);
+  });
+});

@@ -14,7 +14,8 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * comes out through `waitFor` (ANSI sequences stripped).
  */
 export class PtySession {
-  private raw = '';
+  /** Everything the terminal received, escape codes included. */
+  raw = '';
   private mark = 0;
   private waiters: Array<() => void> = [];
   readonly child: ChildProcess;
