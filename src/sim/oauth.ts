@@ -92,12 +92,8 @@ function audienceFor(scope: string, origin: string): string | undefined {
   return undefined;
 }
 
-async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
-  const form = new URLSearchParams(req.rawBody);
-  const grantType = form.get('grant_type');
-  if (grantType !== 'client_credentials') {
-    return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
-  }
+/** Client id and secret from the form, or from HTTP Basic (both are accepted by Entra). */
+export function clientCredentials(form: URLSearchParams, req: Pick<OAuthRequest, 'headers'>): { clientId: string | null; secret: string | null } {
   let clientId = form.get('client_id');
   let secret = form.get('client_secret');
   const basic = /^Basic\s+(.+)$/i.exec(req.headers['authorization'] ?? '');
@@ -106,6 +102,16 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
     clientId ??= decodeURIComponent(id);
     secret ??= decodeURIComponent(pw ?? '');
   }
+  return { clientId, secret };
+}
+
+async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
+  const form = new URLSearchParams(req.rawBody);
+  const grantType = form.get('grant_type');
+  if (grantType !== 'client_credentials') {
+    return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
+  }
+  const { clientId, secret } = clientCredentials(form, req);
   if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
   const client = req.state.clients.get(clientId);
   if (!client) {

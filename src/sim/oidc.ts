@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { issueAccessToken } from './auth.js';
 import { newGuid } from './ids.js';
-import { oauthError, type OAuthRequest } from './oauth.js';
+import { clientCredentials, oauthError, type OAuthRequest } from './oauth.js';
 import type { SimResponse } from './router.js';
 import type { SeedGroup, SeedServicePrincipal, SeedUser } from './seed.js';
 import type { TenantState } from './state.js';
@@ -289,14 +289,7 @@ export class SimOidcProvider {
   // ---- token -------------------------------------------------------------------------------
 
   private async redeem(form: URLSearchParams, req: OAuthRequest, issuer: string): Promise<SimResponse> {
-    let clientId = form.get('client_id');
-    let secret = form.get('client_secret');
-    const basic = /^Basic\s+(.+)$/i.exec(req.headers['authorization'] ?? '');
-    if (basic) {
-      const [id, pw] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-      clientId ??= decodeURIComponent(id);
-      secret ??= decodeURIComponent(pw ?? '');
-    }
+    const { clientId, secret } = clientCredentials(form, req);
     if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
     const codeText = form.get('code');
     if (!codeText) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'code'.");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { callSim, closeSimsAfterEach, startSim, tokenEnv } from '../support/sim.js';
+import { callSim, closeSimsAfterEach, startSim, tokenEnv, simWithEligibleAlice } from '../support/sim.js';
 
 /**
  * `verify-user` against the simulated tenant, Entra side only (`--skip-keycloak`); the Keycloak
@@ -12,21 +12,6 @@ closeSimsAfterEach();
 
 const G = CONTOSO.groups.tenantAdmin;
 const PIM = '/identityGovernance/privilegedAccess/group';
-
-async function eligibleAlice(): Promise<SimulatedTenant> {
-  const sim = await startSim();
-  const admin = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
-  const res = await callSim(sim.url, admin, 'POST', `/v1.0${PIM}/eligibilityScheduleRequests`, {
-    accessId: 'member',
-    principalId: CONTOSO.users.alice,
-    groupId: G,
-    action: 'adminAssign',
-    justification: 'test',
-    scheduleInfo: { startDateTime: new Date(Date.now() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
-  });
-  expect(res.status).toBe(201);
-  return sim;
-}
 
 async function verify(sim: SimulatedTenant, user: string, extra: string[] = []) {
   const before = sim.writes().length;
@@ -41,7 +26,7 @@ async function verify(sim: SimulatedTenant, user: string, extra: string[] = []) 
 
 describe('verify-user (Entra only)', () => {
   it('eligible, not active: --expect user passes, --expect admin fails with exit 2', async () => {
-    const sim = await eligibleAlice();
+    const sim = await simWithEligibleAlice();
     const user = await verify(sim, CONTOSO.upns.alice, ['--expect', 'user']);
     expect(user.code, user.stderr).toBe(0);
     expect(user.stdout).toContain('eligible:     yes, until');
@@ -54,7 +39,7 @@ describe('verify-user (Entra only)', () => {
   });
 
   it('after a self-activation: active (Keycloak not checked), and --json carries the verdict', async () => {
-    const sim = await eligibleAlice();
+    const sim = await simWithEligibleAlice();
     const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
     const act = await callSim(sim.url, token, 'POST', `/v1.0${PIM}/assignmentScheduleRequests`, {
       accessId: 'member',
@@ -79,7 +64,7 @@ describe('verify-user (Entra only)', () => {
   });
 
   it('a standing member is active, and named as not through PIM; a stranger is not eligible', async () => {
-    const sim = await eligibleAlice();
+    const sim = await simWithEligibleAlice();
     const carol = await verify(sim, CONTOSO.upns.carol);
     expect(carol.code).toBe(0);
     expect(carol.stdout).toContain('active:       standing member (permanent, not through PIM)');
@@ -90,7 +75,7 @@ describe('verify-user (Entra only)', () => {
   });
 
   it('bad input: an unknown user or --expect value is one error line, exit 1', async () => {
-    const sim = await eligibleAlice();
+    const sim = await simWithEligibleAlice();
     const nobody = await verify(sim, 'nobody@contoso.example');
     expect(nobody.code).toBe(1);
     expect(nobody.stderr.trim()).toBe('error: nobody@contoso.example: no such user in the tenant (give a user principal name or object id)');

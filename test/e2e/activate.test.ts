@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { callSim, closeSimsAfterEach, startSim } from '../support/sim.js';
+import { callSim, closeSimsAfterEach, startSim, simWithEligibleAlice } from '../support/sim.js';
 
 /** `activate`: PIM self-activation by the signed-in user, against the simulated tenant. */
 
@@ -12,22 +12,6 @@ const ALICE = CONTOSO.users.alice;
 const PIM = '/identityGovernance/privilegedAccess/group';
 /** What an eligible user's sign-in carries: read her eligibilities and the policy, activate. */
 const USER_SCOPES = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
-
-/** A simulated tenant where Alice is eligible for tenant-admin (made eligible through Graph, as a run does). */
-async function tenantWithEligibleAlice(): Promise<SimulatedTenant> {
-  const sim = await startSim();
-  const admin = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
-  const res = await callSim(sim.url, admin, 'POST', `/v1.0${PIM}/eligibilityScheduleRequests`, {
-    accessId: 'member',
-    principalId: ALICE,
-    groupId: G,
-    action: 'adminAssign',
-    justification: 'test',
-    scheduleInfo: { startDateTime: new Date(Date.now() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
-  });
-  expect(res.status).toBe(201);
-  return sim;
-}
 
 /** Changes one rule of the group's member policy in the sim. */
 function setRule(sim: SimulatedTenant, id: string, patch: Record<string, unknown>): void {
@@ -44,7 +28,7 @@ const activations = (sim: SimulatedTenant) => sim.writes().filter((w) => w.path.
 
 describe('activate', () => {
   it('activates the only eligible group for the duration asked, then says it is already active, then ends it', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const res = await activate(sim, ['--duration', 'PT2H', '--justification', 'INC-1234']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^tenant-admin is active for alice@contoso\.example until \S+ \(2 h\)\. Keycloak applies the change at your next sign-in/);
@@ -67,7 +51,7 @@ describe('activate', () => {
   });
 
   it('without --duration asks for the policy maximum; the activation ends with it (sim clock)', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const res = await activate(sim, ['--justification', 'x', '--json']);
     expect(res.code, res.stderr).toBe(0);
     const doc = JSON.parse(res.stdout);
@@ -78,7 +62,7 @@ describe('activate', () => {
   });
 
   it('refuses a duration over the policy maximum, and a missing justification, before sending anything', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const long = await activate(sim, ['--duration', 'PT9H', '--justification', 'x']);
     expect(long.code).toBe(1);
     expect(long.stderr).toMatch(/^error: --duration PT9H: the activation policy of tenant-admin allows at most PT8H \(8 h\); nothing was sent/);
@@ -92,7 +76,7 @@ describe('activate', () => {
   });
 
   it("explains PIM's refusal when the policy cannot be read first", async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const scp = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup';
     const res = await activate(sim, ['--duration', 'PT1H'], { scp });
     expect(res.code).toBe(1);
@@ -105,7 +89,7 @@ describe('activate', () => {
   });
 
   it('MFA: refused up front without it, activated with it', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     setRule(sim, 'Enablement_EndUser_Assignment', { enabledRules: ['MultiFactorAuthentication', 'Justification'] });
     const pwd = await activate(sim, ['--justification', 'x']);
     expect(pwd.code).toBe(1);
@@ -116,7 +100,7 @@ describe('activate', () => {
   });
 
   it('authentication context: refused without the acrs claim, activated with it', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     setRule(sim, 'AuthenticationContext_EndUser_Assignment', { isEnabled: true, claimValue: 'c1' });
     const plain = await activate(sim, ['--justification', 'x']);
     expect(plain.code).toBe(1);
@@ -126,7 +110,7 @@ describe('activate', () => {
   });
 
   it('approval: the request waits for an approver (exit 2), and no membership yet', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const approval = sim.state.policyFor(G, 'member').rules.find((r) => r.id === 'Approval_EndUser_Assignment')!;
     (approval.setting as Record<string, unknown>).isApprovalRequired = true;
     const res = await activate(sim, ['--justification', 'x', '--duration', 'PT1H']);
@@ -136,7 +120,7 @@ describe('activate', () => {
   });
 
   it('a user with no eligibility, or the wrong group, is told so', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const bob = await activate(sim, ['--justification', 'x'], { oid: CONTOSO.users.bob });
     expect(bob.code).toBe(1);
     expect(bob.stderr).toMatch(/bob@contoso\.example is not eligible for any group in PIM/);
@@ -149,7 +133,7 @@ describe('activate', () => {
   });
 
   it('needs a signed-in user, not an app-only sign-in', async () => {
-    const sim = await tenantWithEligibleAlice();
+    const sim = await simWithEligibleAlice();
     const app = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
     const before = sim.requests.length;
     const res = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], { ENTRA_PIM_ACCESS_TOKEN: app });

@@ -75,3 +75,22 @@ export async function callSim(base: string, bearer: string, method: string, path
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
 }
+
+/**
+ * A simulated tenant where Alice is eligible for tenant-admin for 30 days, made eligible through
+ * Graph as a run does (which also onboards the group to PIM).
+ */
+export async function simWithEligibleAlice(): Promise<SimulatedTenant> {
+  const sim = await startSim();
+  const admin = await sim.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
+  const res = await callSim(sim.url, admin, 'POST', '/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests', {
+    accessId: 'member',
+    principalId: CONTOSO.users.alice,
+    groupId: G,
+    action: 'adminAssign',
+    justification: 'test',
+    scheduleInfo: { startDateTime: new Date(Date.now() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
+  });
+  if (res.status !== 201) throw new Error(`could not make Alice eligible: ${res.status}`);
+  return sim;
+}
