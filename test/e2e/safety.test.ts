@@ -187,8 +187,12 @@ describe('secrets', () => {
       await runCli(restoreArgs(sim, journal, ['--yes', '--debug', '--auth', 'access-token']), env),
       await runCli(['audit', ...args(sim, ['--debug', '--auth', 'client-secret'])], { ...env, AZURE_AUTHORITY_HOST: sim.url }),
       await runCli(['audit', ...args(sim, ['--debug', '--auth', 'access-token'])].filter((a) => a !== '--skip-keycloak').concat(kc), env),
+      await runCli(['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--auth', 'access-token', '--skip-keycloak', '--debug'], env),
+      // An application token cannot self-activate: refused, and still nothing leaks.
+      await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token', '--debug'], env),
+      await runCli(['demo', '--yes', '--debug'], env),
     ];
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 1, 1]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 1, 1, 0, 1, 0]);
     const everything = runs.map((r) => r.stdout + r.stderr).join('\n') + (await readFile(journal, 'utf8'));
     for (const [name, value] of Object.entries(secrets)) {
       expect(everything.includes(value), name).toBe(false);
