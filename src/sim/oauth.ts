@@ -105,6 +105,22 @@ export function clientCredentials(form: URLSearchParams, req: Pick<OAuthRequest,
   return { clientId, secret };
 }
 
+/** Entra's answer to a missing or wrong client secret, or undefined when it matches. */
+export function refuseClientSecret(clientId: string, secret: string | null, expected: string): SimResponse | undefined {
+  if (!secret) {
+    return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
+  if (!secretsEqual(secret, expected)) {
+    return oauthError(
+      401,
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    );
+  }
+  return undefined;
+}
+
 async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
   const form = new URLSearchParams(req.rawBody);
   const grantType = form.get('grant_type');
@@ -122,17 +138,8 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
       `Application with identifier '${clientId}' was not found in the directory '${req.state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
     );
   }
-  if (!secret) {
-    return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-  }
-  if (!secretsEqual(secret, client.clientSecret)) {
-    return oauthError(
-      401,
-      'invalid_client',
-      7000215,
-      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
-    );
-  }
+  const refused = refuseClientSecret(clientId, secret, client.clientSecret);
+  if (refused) return refused;
   const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
   const defaultScope = scopes.find((s) => s.endsWith('/.default'));
   if (!defaultScope) {

@@ -1,8 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { issueAccessToken } from './auth.js';
 import { newGuid } from './ids.js';
-import { clientCredentials, oauthError, type OAuthRequest } from './oauth.js';
+import { clientCredentials, oauthError, refuseClientSecret, type OAuthRequest } from './oauth.js';
 import type { SimResponse } from './router.js';
 import type { SeedGroup, SeedServicePrincipal, SeedUser } from './seed.js';
 import type { TenantState } from './state.js';
@@ -298,15 +298,8 @@ export class SimOidcProvider {
     // proves possession of the code with PKCE instead.
     const client = this.state.clients.get(clientId);
     if (client) {
-      if (!secret) return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-      if (!secretsEqual(secret, client.clientSecret)) {
-        return oauthError(
-          401,
-          'invalid_client',
-          7000215,
-          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
-        );
-      }
+      const refused = refuseClientSecret(clientId, secret, client.clientSecret);
+      if (refused) return refused;
     }
 
     const pending = this.codes.get(codeText);
@@ -540,12 +533,6 @@ function formOf(req: OAuthRequest): URLSearchParams {
 
 function scopesOf(text: string | null): string[] {
   return [...new Set((text ?? '').split(/\s+/).filter(Boolean))];
-}
-
-function secretsEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function unknownUser(user: string, state: TenantState): SignInRefusal {
