@@ -1,21 +1,55 @@
 import { readFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-// One ESM entry plus split chunks: the start-up path (bin -> main -> cli) stays small and
-// every heavy SDK is reached only through dynamic import() from the command that needs it.
-export default defineConfig({
-  entry: { main: 'src/main.ts', sim: 'src/sim/index.ts' },
-  format: ['esm'],
+const common: Options = {
   target: 'node20',
   platform: 'node',
-  splitting: true,
-  clean: true,
+  clean: false,
   sourcemap: false,
   dts: false,
   outDir: 'dist',
   define: { __VERSION__: JSON.stringify(version) },
-  // Runtime dependencies stay external: npm installs them, and bundling them would defeat lazy loading.
-  external: [/^[^./]/],
-});
+};
+
+/** What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/. */
+const LAZY = ['config', 'commands/run', 'commands/restore', 'commands/demo', 'commands/verify-user', 'commands/activate'];
+
+// Two builds into one dist/ (package.json's build script empties it first, since the two run
+// side by side and neither may clean what the other wrote):
+// - dist/main.cjs, the start-up path (main, cli and commander in one CommonJS file): `--help`
+//   and `--version` never load an ES module, which costs a loader of its own in Node 20;
+// - ES modules with code splitting for everything a command does, reached only through the
+//   dynamic import() of an action, so no heavy SDK loads before a command needs it.
+export default defineConfig([
+  {
+    ...common,
+    entry: { main: 'src/main.ts' },
+    format: ['cjs'],
+    splitting: false,
+    // commander is bundled: requiring it from node_modules costs a resolution and six files.
+    noExternal: ['commander'],
+    external: [/^(?!commander)[^./]/],
+    esbuildPlugins: [
+      {
+        name: 'lazy-commands',
+        setup(build) {
+          // The actions' import() calls stay import() of the ES module entries below.
+          const lazy = new Set(LAZY.map((p) => `./${p}.js`));
+          build.onResolve({ filter: /^\.\// }, (args) =>
+            args.kind === 'dynamic-import' && lazy.has(args.path) ? { path: args.path, external: true } : undefined,
+          );
+        },
+      },
+    ],
+  },
+  {
+    ...common,
+    entry: { sim: 'src/sim/index.ts', ...Object.fromEntries(LAZY.map((p) => [p, `src/${p}.ts`])) },
+    format: ['esm'],
+    splitting: true,
+    // Runtime dependencies stay external: npm installs them, and bundling them would defeat lazy loading.
+    external: [/^[^./]/],
+  },
+]);

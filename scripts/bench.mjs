@@ -48,14 +48,14 @@ const rows = [];
 // (tsup cleans dist/) cannot swap files under a running measurement. Same bin, same bundle.
 // ---------------------------------------------------------------------------
 const WORK = path.join(ROOT, '.cache', 'bench');
-const BIN = path.join(WORK, 'bin', 'entra-pim-setup.js');
+const BIN = path.join(WORK, 'bin', 'entra-pim-setup.cjs');
 progress('building into .cache/bench …');
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(path.join(WORK, 'bin'), { recursive: true });
 // The package scope: type module, like the project's own package.json (node_modules is found
 // by walking up to the project).
 writeFileSync(path.join(WORK, 'package.json'), JSON.stringify({ name: 'entra-pim-setup-bench', private: true, type: 'module' }));
-cpSync(path.join(ROOT, 'bin', 'entra-pim-setup.js'), BIN);
+cpSync(path.join(ROOT, 'bin', 'entra-pim-setup.cjs'), BIN);
 // tsup with the project's tsup.config.ts; only the output folder differs.
 const tsupDir = path.join(ROOT, 'node_modules', 'tsup');
 const tsupBin = JSON.parse(readFileSync(path.join(tsupDir, 'package.json'), 'utf8')).bin.tsup;

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import type { RawOptions } from './options.js';
 import type { CommandIo } from './commands/session.js';
 
@@ -83,6 +83,29 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .addHelpText('after', EXAMPLES)
     .exitOverride();
 
+  // Each command's options are added only when commander dispatches to that command: `--help`
+  // then builds none of the ~200 options, which is a measurable share of its start-up time.
+  const deferred = new Map<Command, (cmd: Command) => void>();
+  const complete = (cmd: Command) => {
+    const addOptions = deferred.get(cmd);
+    deferred.delete(cmd);
+    addOptions?.(cmd);
+  };
+  const later = (cmd: Command, addOptions: (cmd: Command) => void): Command => {
+    deferred.set(cmd, addOptions);
+    // `help <command>` prints the command's help without dispatching to it.
+    cmd.on('beforeHelp', () => complete(cmd));
+    return cmd;
+  };
+  program.hook('preSubcommand', (_program, sub) => complete(sub));
+  program.configureHelp({
+    // Commander marks "[options]" from the options already added; a deferred command has them too.
+    subcommandTerm(cmd: Command): string {
+      const term = Help.prototype.subcommandTerm.call(this, cmd);
+      return deferred.has(cmd) ? `${cmd.name()} [options]${term.slice(cmd.name().length)}` : term;
+    },
+  });
+
   const runAction = (mode: 'run' | 'audit') => async (opts: RawOptions & { config?: string }, cmd: Command) => {
     if (opts.config) {
       const { applyConfigFile } = await import('./config.js');
@@ -96,38 +119,47 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     setExit(await runCommand(mode, raw, io));
   };
 
-  addRunOptions(
+  later(
     program
       .command('run', { isDefault: true })
       .description('configure Entra (and check Keycloak): the default command')
       .action(runAction('run')),
+    addRunOptions,
   );
-  addRunOptions(
+  later(
     program
       .command('audit')
       .description('read-only: report what is compliant and what would change; exit 2 on drift')
       .action(runAction('audit')),
+    addRunOptions,
   );
-  program
+  const restore = program
     .command('restore')
     .description('put back every member a journal says was removed (idempotent)')
-    .requiredOption('--journal <file>', 'the journal of the run to undo')
-    .addOption(new Option('--tenant-id <guid>', 'directory (tenant) id (default: the journal\'s)').env('AZURE_TENANT_ID'))
-    .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
-    .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
-    .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
-    .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
-    .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json'))
-    .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))
-    .addOption(new Option('-y, --yes', 'confirm adding the members back'))
-    .addOption(new Option('--non-interactive', 'never ask'))
-    .addOption(new Option('--json', 'print one JSON document on stdout'))
-    .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
-    .addOption(new Option('--debug', 'also log bodies (secrets redacted)'))
-    .addOption(new Option('--no-color', 'no colour'))
-    .addHelpText(
-      'after',
-      `
+    .action(async (opts: RawOptions & { journal: string; restoreJournal?: string }) => {
+      const { restoreCommand } = await import('./commands/restore.js');
+      const { journal, ...rest } = opts;
+      setExit(await restoreCommand({ ...rest, from: journal }, io));
+    });
+  later(restore, (cmd) =>
+    cmd
+      .requiredOption('--journal <file>', 'the journal of the run to undo')
+      .addOption(new Option('--tenant-id <guid>', 'directory (tenant) id (default: the journal\'s)').env('AZURE_TENANT_ID'))
+      .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
+      .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
+      .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
+      .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
+      .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json'))
+      .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))
+      .addOption(new Option('-y, --yes', 'confirm adding the members back'))
+      .addOption(new Option('--non-interactive', 'never ask'))
+      .addOption(new Option('--json', 'print one JSON document on stdout'))
+      .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+      .addOption(new Option('--debug', 'also log bodies (secrets redacted)'))
+      .addOption(new Option('--no-color', 'no colour'))
+      .addHelpText(
+        'after',
+        `
 Examples:
   # Preview on a terminal: who would be added back
   $ entra-pim-setup restore --journal entra-pim-setup-journal-2026-11-26T10-00-00-000Z.jsonl --dry-run
@@ -139,27 +171,26 @@ Examples:
   $ entra-pim-setup restore --journal run.jsonl --dry-run --json
 
 Exit codes: 0 done or nothing to restore, 1 error, 2 preview found members to add back, 130 interrupted.`,
-    )
-    .action(async (opts: RawOptions & { journal: string; restoreJournal?: string }) => {
-      const { restoreCommand } = await import('./commands/restore.js');
-      const { journal, ...rest } = opts;
-      setExit(await restoreCommand({ ...rest, from: journal }, io));
-    });
-  program
+      ),
+  );
+  const demo = program
     .command('demo')
     .description('try it with no tenant and no credentials: the wizard against a built-in simulated tenant and Keycloak, then an audit')
-    .addOption(new Option('-y, --yes', 'ask nothing and confirm every change (the simulation is the only thing changed)'))
-    .addOption(new Option('--json', "print only the final audit's JSON document on stdout"))
-    .addOption(new Option('--keep', "keep the temporary folder with the simulated run's journal"))
-    .addOption(new Option('--non-interactive', 'never ask'))
-    .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
-    .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
-    .addOption(new Option('--no-color', 'no colour'))
-    .addHelpText('after', '\nExample:\n  $ npx entra-pim-setup demo --yes\n\nExit code: the final audit\'s, 0 when the simulated tenant ends compliant.')
     .action(async (opts: RawOptions & { keep?: boolean }) => {
       const { demoCommand } = await import('./commands/demo.js');
       setExit(await demoCommand(opts, io));
     });
+  later(demo, (cmd) =>
+    cmd
+      .addOption(new Option('-y, --yes', 'ask nothing and confirm every change (the simulation is the only thing changed)'))
+      .addOption(new Option('--json', "print only the final audit's JSON document on stdout"))
+      .addOption(new Option('--keep', "keep the temporary folder with the simulated run's journal"))
+      .addOption(new Option('--non-interactive', 'never ask'))
+      .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
+      .addOption(new Option('--debug', 'also log request and response bodies (secrets redacted)'))
+      .addOption(new Option('--no-color', 'no colour'))
+      .addHelpText('after', '\nExample:\n  $ npx entra-pim-setup demo --yes\n\nExit code: the final audit\'s, 0 when the simulated tenant ends compliant.'),
+  );
   // The runbook's test as commands: verify-user reads one user's state in Entra and Keycloak,
   // activate is the user's own PIM self-activation. Options are listed here, not shared with
   // run, since most run flags mean nothing to them.
@@ -176,32 +207,36 @@ Exit codes: 0 done or nothing to restore, 1 error, 2 preview found members to ad
       .addOption(new Option('--verbose', 'one stderr line per HTTP call'))
       .addOption(new Option('--debug', 'also log bodies (secrets redacted)'))
       .addOption(new Option('--no-color', 'no colour'));
-  commonOutput(
-    commonGraph(
-      program
-        .command('verify-user')
-        .argument('<user>', 'user principal name or object id')
-        .description("the runbook's test: the user's PIM eligibility and activation, the Keycloak user's groups and link, and a verdict"),
+  const verifyUser = program
+    .command('verify-user')
+    .argument('<user>', 'user principal name or object id')
+    .description("the runbook's test: the user's PIM eligibility and activation, the Keycloak user's groups and link, and a verdict")
+    .action(async (user: string, opts: RawOptions & { expect?: string }) => {
+      const { verifyUserCommand } = await import('./commands/verify-user.js');
+      setExit(await verifyUserCommand(user, opts, io));
+    });
+  later(verifyUser, (cmd) =>
+    commonOutput(
+      commonGraph(cmd)
+        .addOption(new Option('--app-id <guid>', 'application (client) id of the Keycloak app in Entra').env('ENTRA_PIM_APP_ID'))
+        .addOption(new Option('--app-name <name>', 'display name of the Keycloak enterprise app (instead of --app-id)').env('ENTRA_PIM_APP_NAME'))
+        .addOption(new Option('--group <name|id>', 'the admin group (default: tenant-admin)').env('ENTRA_PIM_GROUP'))
+        .addOption(new Option('--app-role <value>', 'app-role mode (as for run)').env('ENTRA_PIM_APP_ROLE'))
+        .addOption(new Option('--keycloak-url <url>', 'Keycloak base URL').env('KEYCLOAK_URL'))
+        .addOption(new Option('--keycloak-realm <realm>', "the tenant's realm").env('KEYCLOAK_REALM'))
+        .addOption(new Option('--keycloak-idp-alias <alias>', 'alias of the Entra identity provider (default: detected)').env('KEYCLOAK_IDP_ALIAS'))
+        .addOption(new Option('--keycloak-group <path>', 'group that grants admin rights (default: /tenant-admin)').env('KEYCLOAK_GROUP'))
+        .addOption(new Option('--keycloak-role <role>', 'check a realm role or clientId.role instead of a group').env('KEYCLOAK_ROLE'))
+        .addOption(new Option('--keycloak-client-id <id>', 'service account client (secret in KEYCLOAK_CLIENT_SECRET)').env('KEYCLOAK_CLIENT_ID'))
+        .addOption(new Option('--keycloak-username <user>', 'admin user (password in KEYCLOAK_PASSWORD)').env('KEYCLOAK_USERNAME'))
+        .addOption(new Option('--keycloak-auth-realm <realm>', 'realm to authenticate in (default: master)').env('KEYCLOAK_AUTH_REALM'))
+        .addOption(new Option('--keycloak-ca-file <file>', 'PEM file of a private CA for Keycloak').env('KEYCLOAK_CA_FILE'))
+        .addOption(new Option('--skip-keycloak', 'check Entra only'))
+        .addOption(new Option('--expect <admin|user>', 'exit 2 unless the verdict is this: admin = active and mapped, user = no admin rights')),
     )
-      .addOption(new Option('--app-id <guid>', 'application (client) id of the Keycloak app in Entra').env('ENTRA_PIM_APP_ID'))
-      .addOption(new Option('--app-name <name>', 'display name of the Keycloak enterprise app (instead of --app-id)').env('ENTRA_PIM_APP_NAME'))
-      .addOption(new Option('--group <name|id>', 'the admin group (default: tenant-admin)').env('ENTRA_PIM_GROUP'))
-      .addOption(new Option('--app-role <value>', 'app-role mode (as for run)').env('ENTRA_PIM_APP_ROLE'))
-      .addOption(new Option('--keycloak-url <url>', 'Keycloak base URL').env('KEYCLOAK_URL'))
-      .addOption(new Option('--keycloak-realm <realm>', "the tenant's realm").env('KEYCLOAK_REALM'))
-      .addOption(new Option('--keycloak-idp-alias <alias>', 'alias of the Entra identity provider (default: detected)').env('KEYCLOAK_IDP_ALIAS'))
-      .addOption(new Option('--keycloak-group <path>', 'group that grants admin rights (default: /tenant-admin)').env('KEYCLOAK_GROUP'))
-      .addOption(new Option('--keycloak-role <role>', 'check a realm role or clientId.role instead of a group').env('KEYCLOAK_ROLE'))
-      .addOption(new Option('--keycloak-client-id <id>', 'service account client (secret in KEYCLOAK_CLIENT_SECRET)').env('KEYCLOAK_CLIENT_ID'))
-      .addOption(new Option('--keycloak-username <user>', 'admin user (password in KEYCLOAK_PASSWORD)').env('KEYCLOAK_USERNAME'))
-      .addOption(new Option('--keycloak-auth-realm <realm>', 'realm to authenticate in (default: master)').env('KEYCLOAK_AUTH_REALM'))
-      .addOption(new Option('--keycloak-ca-file <file>', 'PEM file of a private CA for Keycloak').env('KEYCLOAK_CA_FILE'))
-      .addOption(new Option('--skip-keycloak', 'check Entra only'))
-      .addOption(new Option('--expect <admin|user>', 'exit 2 unless the verdict is this: admin = active and mapped, user = no admin rights')),
-  )
-    .addHelpText(
-      'after',
-      `
+      .addHelpText(
+        'after',
+        `
 Examples:
   # After signing in without activating: only user rights expected
   $ entra-pim-setup verify-user alice@contoso.com --tenant-id $TENANT --app-id $KEYCLOAK_APP_ID \\
@@ -210,34 +245,32 @@ Examples:
 Verdicts: not eligible, eligible (not active), active and mapped, active but not mapped (with the
 reason), not active but still mapped (with the reason).
 Exit codes: 0 as expected (or no --expect), 1 error, 2 not as expected.`,
-    )
-    .action(async (user: string, opts: RawOptions & { expect?: string }) => {
-      const { verifyUserCommand } = await import('./commands/verify-user.js');
-      setExit(await verifyUserCommand(user, opts, io));
+      ),
+  );
+  const activate = program
+    .command('activate')
+    .description('PIM self-activation of the admin group for the signed-in eligible user (delegated sign-in)')
+    .action(async (opts: RawOptions & { deactivate?: boolean }) => {
+      const { activateCommand } = await import('./commands/activate.js');
+      setExit(await activateCommand(opts, io));
     });
-  commonOutput(
-    commonGraph(
-      program
-        .command('activate')
-        .description('PIM self-activation of the admin group for the signed-in eligible user (delegated sign-in)'),
+  later(activate, (cmd) =>
+    commonOutput(
+      commonGraph(cmd)
+        .addOption(new Option('--group <name|id>', 'the group to activate (default: the only one you are eligible for)'))
+        .addOption(new Option('--duration <iso>', "how long, e.g. PT2H (default and limit: the policy's maximum)"))
+        .addOption(new Option('--justification <text>', 'why you need admin rights (required by most policies)'))
+        .addOption(new Option('--deactivate', 'end your activation early')),
     )
-      .addOption(new Option('--group <name|id>', 'the group to activate (default: the only one you are eligible for)'))
-      .addOption(new Option('--duration <iso>', "how long, e.g. PT2H (default and limit: the policy's maximum)"))
-      .addOption(new Option('--justification <text>', 'why you need admin rights (required by most policies)'))
-      .addOption(new Option('--deactivate', 'end your activation early')),
-  )
-    .addHelpText(
-      'after',
-      `
+      .addHelpText(
+        'after',
+        `
 Examples:
   $ entra-pim-setup activate --tenant-id $TENANT --auth browser --duration PT2H --justification "INC-1234"
   $ entra-pim-setup activate --tenant-id $TENANT --auth browser --deactivate
 
 Exit codes: 0 active (or ended, or already active), 1 error or refused, 2 waiting for approval.`,
-    )
-    .action(async (opts: RawOptions & { deactivate?: boolean }) => {
-      const { activateCommand } = await import('./commands/activate.js');
-      setExit(await activateCommand(opts, io));
-    });
+      ),
+  );
   return program;
 }

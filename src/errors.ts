@@ -53,10 +53,13 @@ export class StopError extends Error {
   }
 }
 
-/** Maps any thrown value to an exit code. */
+/**
+ * Maps any thrown value to an exit code. By name, not instanceof: bin's CommonJS start-up bundle
+ * holds its own copy of this module, apart from the one the commands' ES modules throw from.
+ */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof InterruptedError) return ExitCode.interrupted;
-  if (err instanceof StopError) return err.exitCode;
-  if (err && typeof err === 'object' && (err as { name?: string }).name === 'ExitPromptError') return ExitCode.interrupted;
+  const e = err && typeof err === 'object' ? (err as { name?: unknown; exitCode?: unknown }) : {};
+  if (e.name === 'InterruptedError' || e.name === 'ExitPromptError') return ExitCode.interrupted;
+  if (e.name === 'StopError' && typeof e.exitCode === 'number') return e.exitCode;
   return ExitCode.error;
 }

@@ -87,7 +87,7 @@ describe('the npm package', () => {
 
   beforeAll(async () => {
     // Not built here: tsup cleans dist/, which other test files are running at the same time.
-    if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(path.join(ROOT, 'dist/main.cjs'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     // The help of the build being packed, to compare with what npx runs. npx keys its install
     // folder on the spec text (./<name>-<version>.tgz is the same on every run) and updates it in
     // place; the comparison proves the tarball of this build ran, not an earlier install.
@@ -114,7 +114,7 @@ describe('the npm package', () => {
     const dry = packJson(await exec('npm', ['pack', '--dry-run', '--json'], ROOT));
     expect(dry.filename).toBe(`${pkg.name}-${pkg.version}.tgz`);
     const files = dry.files.map((f) => f.path).sort();
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/entra-pim-setup.js', 'dist/main.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/entra-pim-setup.cjs', 'dist/main.cjs']));
     const stray = files.filter((f) => !/^(bin|dist)\//.test(f) && !/^(package\.json|README(\.md)?|LICEN[CS]E(\.\w+)?)$/i.test(f));
     expect(stray).toEqual([]);
     expect(files.filter((f) => /^(src|test)\//.test(f) || f.endsWith('.ts') || f.endsWith('.jsonl'))).toEqual([]);

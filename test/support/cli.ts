@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'bin/entra-pim-setup.js');
+export const BIN = path.join(ROOT, 'bin/entra-pim-setup.cjs');
 
 export interface CliResult {
   code: number | null;

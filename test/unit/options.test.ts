@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isInteractive, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
-import { UsageError } from '../../src/errors.js';
+import { ExitCode, InterruptedError, StopError, UsageError, exitCodeFor } from '../../src/errors.js';
 import { backoffMs, retryAfterMs } from '../../src/graph/resilience.js';
 import { redact, redactText, registerSecret } from '../../src/ui/redact.js';
 import { colorEnabled } from '../../src/ui/color.js';
@@ -121,5 +121,26 @@ describe('statuses', () => {
     expect(planStatus({ findings: [{ severity: 'error', code: 'X', message: '' }], actions: [] })).toBe('failed');
     expect(auditStatus([{ id: 'pim-policy', title: '', status: 'ok', findings: [], actions: [] }])).toBe('compliant');
     expect(auditStatus([{ id: 'pim-policy', title: '', status: 'would-change', findings: [], actions: [] }])).toBe('drift');
+  });
+});
+
+describe('exit codes', () => {
+  it('maps errors by name, so a copy of the error classes in another bundle maps alike', () => {
+    expect(exitCodeFor(new StopError('drift', ExitCode.drift))).toBe(2);
+    expect(exitCodeFor(new InterruptedError('x'))).toBe(130);
+    expect(exitCodeFor(new UsageError('--end: not a date'))).toBe(1);
+    expect(exitCodeFor(new Error('boom'))).toBe(1);
+    expect(exitCodeFor(undefined)).toBe(1);
+    // What bin's CommonJS copy of errors.ts sees when an ES module command throws.
+    class StopError2 extends Error {
+      override name = 'StopError';
+      readonly exitCode = 2;
+    }
+    class Interrupted2 extends Error {
+      override name = 'InterruptedError';
+    }
+    expect(exitCodeFor(new StopError2('drift'))).toBe(2);
+    expect(exitCodeFor(new Interrupted2('x'))).toBe(130);
+    expect(exitCodeFor(Object.assign(new Error('ctrl-c'), { name: 'ExitPromptError' }))).toBe(130);
   });
 });

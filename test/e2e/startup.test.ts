@@ -1,0 +1,82 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, runCli } from '../support/cli.js';
+
+// What keeps `--help` and `--version` near Node's own start-up time (issue 6; the times are in
+// `npm run bench`, not here): they load bin and one CommonJS bundle, with commander inside it,
+// and no ES module and no package from node_modules, since in Node 20 the first ES module
+// file alone costs about a tenth of Node's start-up. These tests check that structure.
+
+const TRACER = pathToFileURL(path.join(ROOT, 'test/support/trace-loads.mjs')).href;
+let dir = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'epim-startup-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Loads {
+  code: number | null;
+  stdout: string;
+  /** Files loaded as ES modules (file: URLs made paths relative to the project). */
+  esm: string[];
+  /** Files in the require cache at exit, relative to the project. */
+  commonjs: string[];
+}
+
+let n = 0;
+async function traceLoads(args: string[], env: Record<string, string> = {}): Promise<Loads> {
+  const file = path.join(dir, `loads-${++n}.jsonl`);
+  const r = await runCli(args, { ...env, NODE_OPTIONS: `--import=${TRACER}`, TRACE_LOADS_FILE: file });
+  const events = (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { url?: string; format?: string; commonjs?: string[] });
+  const rel = (p: string) => path.relative(ROOT, p.startsWith('file:') ? new URL(p).pathname : p);
+  return {
+    code: r.code,
+    stdout: r.stdout,
+    // The tracer itself and bin (the entry point, loaded as CommonJS) are not the CLI's doing.
+    esm: events.filter((e) => e.url && e.format === 'module' && !e.url.includes('/test/support/')).map((e) => rel(e.url!)),
+    commonjs: events.flatMap((e) => e.commonjs ?? []).filter((p) => !p.includes('/test/support/')).map(rel),
+  };
+}
+
+describe('start-up path', () => {
+  it.each([[['--help']], [['--version']], [['help']], [['audit', '--help']], [['help', 'restore']], [['verify-user', '--help']]])(
+    '%j loads bin and dist/main.cjs only: no ES module, no package',
+    async (args) => {
+      const loads = await traceLoads(args);
+      expect(loads.code).toBe(0);
+      expect(loads.stdout).toMatch(args.includes('--version') ? /^\d+\.\d+\.\d+/ : /^Usage: entra-pim-setup/);
+      expect(loads.esm).toEqual([]);
+      expect(loads.commonjs.sort()).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs']);
+    },
+  );
+
+  it('a command loads its ES modules when it runs (so the probe above can see them)', async () => {
+    const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
+    expect(loads.code).toBe(1);
+    expect(loads.esm).toContain('dist/commands/run.js');
+    expect(loads.esm.filter((f) => /^dist\/chunk-/.test(f)).length).toBeGreaterThan(0);
+  });
+
+  it('root help marks every command that takes options, though their options are added only on dispatch', async () => {
+    const r = await runCli(['--help']);
+    for (const term of ['run [options]', 'audit [options]', 'restore [options]', 'demo [options]', 'verify-user [options] <user>', 'activate [options]']) {
+      expect(r.stdout).toContain(`  ${term}`);
+    }
+  });
+
+  it.each(['run', 'audit', 'restore', 'demo', 'verify-user', 'activate'])('`help <command>` prints the same as `<command> --help`, options included: %s', async (command) => {
+    const [viaHelp, viaFlag] = await Promise.all([runCli(['help', command]), runCli([command, '--help'])]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaHelp.stdout).toMatch(/--non-interactive/);
+  });
+});
