@@ -264,39 +264,52 @@ if (run('question') && !hasScript) {
   report('first question on screen', 'unavailable (no util-linux script for a pseudo-terminal)', '', '', '≤ 2.00×', undefined);
 } else if (run('question')) {
   const runs = Math.max(5, Math.round(RUNS * 0.75));
-  progress(`first question: ${runs} interleaved runs each in a pseudo-terminal …`);
   const { sim: s, token } = await startSim(contosoSeed());
-  const env = childEnv({ ENTRA_PIM_ACCESS_TOKEN: token });
-  const args = [BIN, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', s.url, '--auth', 'access-token', '--journal', path.join(TMP, 'wizard.jsonl')];
+  const base = [BIN, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', s.url, '--journal', path.join(TMP, 'wizard.jsonl')];
+  // Two sign-ins: a token handed over, and a client secret, where @azure/identity signs in (it
+  // takes about as long to load as Node to start, and must load only once the question is up).
+  const signIns = [
+    { name: 'access token', args: ['--auth', 'access-token'], env: childEnv({ ENTRA_PIM_ACCESS_TOKEN: token }) },
+    {
+      name: 'client secret',
+      args: ['--auth', 'client-secret'],
+      env: childEnv({ AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret, AZURE_AUTHORITY_HOST: s.url }),
+    },
+  ];
   const QUESTION = /Search the Keycloak enterprise app by name/;
-  const floor = [];
-  const question = [];
-  const plainFloor = [];
-  await timeInTerminal(['-e', '0'], env);
-  await timeInTerminal(args, env, QUESTION);
-  for (let i = 0; i < runs; i++) {
-    floor.push(await timeInTerminal(['-e', '0'], env));
-    question.push(await timeInTerminal(args, env, QUESTION));
-    plainFloor.push((await timeProcess(process.execPath, ['-e', '0'], env)).ms);
+  for (const signIn of signIns) {
+    progress(`first question (${signIn.name}): ${runs} interleaved runs each in a pseudo-terminal …`);
+    const args = [...base, ...signIn.args];
+    const env = signIn.env;
+    const floor = [];
+    const question = [];
+    const plainFloor = [];
+    await timeInTerminal(['-e', '0'], env);
+    await timeInTerminal(args, env, QUESTION);
+    for (let i = 0; i < runs; i++) {
+      floor.push(await timeInTerminal(['-e', '0'], env));
+      question.push(await timeInTerminal(args, env, QUESTION));
+      plainFloor.push((await timeProcess(process.execPath, ['-e', '0'], env)).ms);
+    }
+    // The terminal costs something of its own (script, a shell, stty): measured as node -e 0 in
+    // the same terminal less node -e 0 without one, and taken off the CLI's figure, so the ratio
+    // compares what a user waits for with what Node alone needs.
+    // Per round, as for --help: the run against the references measured just before it.
+    const q = median(question);
+    const inTerminal = median(floor);
+    const plain = median(plainFloor);
+    const own = question.map((x, i) => x - (floor[i] - plainFloor[i]));
+    const ratio = median(own.map((x, i) => x / plainFloor[i]));
+    report(
+      `first question on screen, ${signIn.name} (median of ${runs})`,
+      ms(median(own)),
+      `node -e 0: ${ms(plain)} (in the terminal: ${ms(q)} vs ${ms(inTerminal)}, ${median(question.map((x, i) => x / floor[i])).toFixed(2)}×)`,
+      `${ratio.toFixed(2)}×`,
+      '≤ 2.00×',
+      ratio <= 2,
+    );
   }
   await s.close();
-  // The terminal costs something of its own (script, a shell, stty): measured as node -e 0 in
-  // the same terminal less node -e 0 without one, and taken off the CLI's figure, so the ratio
-  // compares what a user waits for with what Node alone needs.
-  // Per round, as for --help: the run against the references measured just before it.
-  const q = median(question);
-  const inTerminal = median(floor);
-  const plain = median(plainFloor);
-  const own = question.map((x, i) => x - (floor[i] - plainFloor[i]));
-  const ratio = median(own.map((x, i) => x / plainFloor[i]));
-  report(
-    `first question on screen (median of ${runs})`,
-    ms(median(own)),
-    `node -e 0: ${ms(plain)} (in the terminal: ${ms(q)} vs ${ms(inTerminal)}, ${median(question.map((x, i) => x / floor[i])).toFixed(2)}×)`,
-    `${ratio.toFixed(2)}×`,
-    '≤ 2.00×',
-    ratio <= 2,
-  );
 }
 
 // ---------------------------------------------------------------------------

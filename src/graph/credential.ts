@@ -76,12 +76,28 @@ export function validateAuthEnvironment(method: AuthMethod, env: NodeJS.ProcessE
   }
 }
 
-/** Builds a token source; @azure/identity is imported only here, and only when needed. */
+/** Builds a token source; @azure/identity is imported only by it, at the first token it is asked for. */
 export async function createTokenSource(opts: CredentialOptions): Promise<TokenSource> {
   const { method, env } = opts;
   validateAuthEnvironment(method, env);
   if (method === 'access-token') return accessTokenSource(env);
+  // @azure/identity takes about as long to load as Node takes to start, so it is imported at the
+  // first token, not here: on a terminal the wizard's first question comes before that, and the
+  // wizard loads the package in the background while the user reads and types.
+  let credential: Promise<import('@azure/identity').TokenCredential> | undefined;
+  return {
+    async getToken() {
+      credential ??= createCredential(opts);
+      const token = await (await credential).getToken(opts.scope);
+      if (!token) throw new Error(`sign-in with --auth ${method} returned no token`);
+      registerSecret(token.token);
+      return token.token;
+    },
+  };
+}
 
+async function createCredential(opts: CredentialOptions): Promise<import('@azure/identity').TokenCredential> {
+  const { method, env } = opts;
   const identity = await import('@azure/identity');
   const common = {
     authorityHost: opts.authorityHost,
@@ -90,53 +106,39 @@ export async function createTokenSource(opts: CredentialOptions): Promise<TokenS
     disableInstanceDiscovery: !isKnownAuthority(opts.authorityHost),
   };
   const clientId = env.AZURE_CLIENT_ID;
-  let credential: import('@azure/identity').TokenCredential;
   switch (method) {
     case 'client-secret':
-      credential = new identity.ClientSecretCredential(opts.tenantId, clientId!, env.AZURE_CLIENT_SECRET!, common);
-      break;
+      return new identity.ClientSecretCredential(opts.tenantId, clientId!, env.AZURE_CLIENT_SECRET!, common);
     case 'client-certificate':
-      credential = new identity.ClientCertificateCredential(
+      return new identity.ClientCertificateCredential(
         opts.tenantId,
         clientId!,
         { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH!, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD },
         common,
       );
-      break;
     case 'browser':
-      credential = new identity.InteractiveBrowserCredential({ ...common, tenantId: opts.tenantId, clientId });
-      break;
+      return new identity.InteractiveBrowserCredential({ ...common, tenantId: opts.tenantId, clientId });
     case 'device-code':
-      credential = new identity.DeviceCodeCredential({
+      return new identity.DeviceCodeCredential({
         ...common,
         tenantId: opts.tenantId,
         clientId,
         userPromptCallback: (info) => opts.log.info(info.message),
       });
-      break;
     case 'azure-cli':
-      credential = new identity.AzureCliCredential({ tenantId: opts.tenantId });
-      break;
+      return new identity.AzureCliCredential({ tenantId: opts.tenantId });
     case 'managed-identity':
-      credential = clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.ManagedIdentityCredential();
-      break;
+      return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.ManagedIdentityCredential();
     case 'workload-identity':
-      credential = new identity.WorkloadIdentityCredential({
+      return new identity.WorkloadIdentityCredential({
         ...common,
         tenantId: opts.tenantId,
         clientId,
         tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE,
       });
-      break;
+    case 'access-token':
+      throw new Error('an access token needs no credential');
   }
-  return {
-    async getToken() {
-      const token = await credential.getToken(opts.scope);
-      if (!token) throw new Error(`sign-in with --auth ${method} returned no token`);
-      registerSecret(token.token);
-      return token.token;
-    },
-  };
 }
 
 function accessTokenSource(env: NodeJS.ProcessEnv): TokenSource {

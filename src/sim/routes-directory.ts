@@ -18,7 +18,7 @@ import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js
 import { requireDelegated } from './permissions.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedGroup } from './seed.js';
-import type { DirectoryObjectRef, TenantState } from './state.js';
+import { indexOfId, type DirectoryObjectRef, type TenantState } from './state.js';
 
 type Obj = Record<string, unknown>;
 const byId = (o: Obj): string => String(o.id ?? '');
@@ -181,7 +181,8 @@ export function registerDirectoryRoutes(router: Router): void {
     assertMembershipEditable(g);
     const memberId = ctx.params.memberId;
     if (!ctx.state.isMember(g.id, memberId)) throw notFound(memberId);
-    g.members = g.members.filter((m) => m.toLowerCase() !== memberId.toLowerCase());
+    const at = indexOfId(g.members, memberId);
+    if (at >= 0) g.members.splice(at, 1);
     // A member that PIM put in the group loses its active assignment too: membership and
     // assignmentScheduleInstances never disagree.
     for (const [id, a] of ctx.state.assignmentSchedules) {

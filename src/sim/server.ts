@@ -202,7 +202,7 @@ export class SimServer {
         outcome = await this.graphRequest(call, clientRequestId);
       }
     } else {
-      const oauth = await handleOAuth({ method, path, rawBody: raw, headers, state: this.opts.state, tokens: this.opts.tokens, origin: this.origin });
+      const oauth = await handleOAuth({ method, path, rawBody: raw, headers, state: this.opts.state, tokens: this.opts.tokens, origin: this.origin, query: url.searchParams });
       outcome = {
         kind: 'respond',
         response: oauth ?? this.errorResponse(new GraphError(404, 'NotFound', `No endpoint at '${path}'.`), clientRequestId),

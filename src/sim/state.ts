@@ -206,7 +206,11 @@ export class TenantState {
   }
 
   isMember(groupId: string, principalId: string, accessId: AccessId = 'member'): boolean {
-    return this.effectiveMembers(groupId, accessId).some((m) => m.toLowerCase() === principalId.toLowerCase());
+    const g = this.findGroup(groupId);
+    if (!g) return false;
+    if (indexOfId(accessId === 'member' ? g.members : g.owners, principalId) >= 0) return true;
+    const id = principalId.toLowerCase();
+    return this.activePimAssignments(g.id, accessId).some((a) => a.principalId.toLowerCase() === id);
   }
 
   /** Groups a principal belongs to, transitively. */
@@ -287,4 +291,16 @@ export class TenantState {
     for (const r of this.directoryRoles) r.members = r.members.filter((m) => m !== ref.id);
     this.deletedObjects.push({ ...ref, deletedDateTime: this.clock.now().toISOString() });
   }
+}
+
+/**
+ * Where `id` is in a list of object ids, compared as Graph does (case-insensitively), or -1.
+ * Without copying the list or lower-casing every entry: emptying a group of 5,000 members in
+ * the benchmark runs this once per removal, in the process that measures the CLI.
+ */
+export function indexOfId(ids: readonly string[], id: string): number {
+  const exact = ids.indexOf(id);
+  if (exact >= 0) return exact;
+  const lower = id.toLowerCase();
+  return ids.findIndex((m) => m.length === lower.length && m.toLowerCase() === lower);
 }

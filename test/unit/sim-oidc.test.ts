@@ -206,7 +206,14 @@ describe('authorization-code flow', () => {
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
   });
 
-  it('also works over HTTPS (authorize by POST), and records requests with secrets masked', async () => {
+  it('also works over HTTPS (authorize by GET and by POST), and records requests with secrets masked', async () => {
+    const viaGet = await authorize({ login_hint: CONTOSO.upns.alice }, sim.url);
+    expect(viaGet.status, await viaGet.clone().text()).toBe(302);
+    const back = new URL(viaGet.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+    expect(back.searchParams.get('state')).toBe('st-1');
+    expect(back.searchParams.get('code')).toBeTruthy();
+
     const res = await fetch(`${sim.url}/${CONTOSO.tenantId}/oauth2/v2.0/authorize`, {
       method: 'POST',
       redirect: 'manual',
