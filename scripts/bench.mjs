@@ -378,10 +378,9 @@ if (run('empty')) {
   const FIXED = 12 + 1 + 1 + 1 + 2 * eligible.length;
   const SLACK = 5;
 
-  // The journal flushes every entry to disk before going on (10,000 fsyncs for 5,000 removals),
-  // which on a shared disk costs seconds and varies by seconds from run to run. The Graph figures
-  // are measured with the journal in memory-backed /dev/shm where there is one; one extra run
-  // shows the time with the journal on disk.
+  // The journal is flushed to disk before removals are sent; on a shared disk a flush costs an
+  // unpredictable few milliseconds. The Graph figures are measured with the journal in
+  // memory-backed /dev/shm where there is one; one extra run shows the time with it on disk.
   const shm = existsSync('/dev/shm') ? mkdtempSync(path.join('/dev/shm', 'epim-bench-')) : undefined;
   const emptyOnce = async (faults, journalDir = shm ?? TMP) => {
     const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS, faults });
