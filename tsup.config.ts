@@ -49,7 +49,10 @@ export default defineConfig([
     entry: { sim: 'src/sim/index.ts', ...Object.fromEntries(LAZY.map((p) => [p, `src/${p}.ts`])) },
     format: ['esm'],
     splitting: true,
-    // Runtime dependencies stay external: npm installs them, and bundling them would defeat lazy loading.
-    external: [/^[^./]/],
+    // Runtime dependencies stay external (npm installs them; bundled, the SDKs would load with
+    // the chunk that first needs them), except chalk: small, needed before the first question,
+    // and as a package it costs a resolution through its import map and four module files.
+    noExternal: ['chalk'],
+    external: [/^(?!chalk(\/|$))[^./#]/],
   },
 ]);
