@@ -1,7 +1,11 @@
 /** Keys whose values are never printed, logged or journaled. */
 const SENSITIVE_KEY = /secret|password|passwd|token|assertion|authorization|credential|private.?key|^code$/i;
 
-const secrets = new Set<string>();
+// One set for the whole process: bin's CommonJS start-up bundle and the commands' ES modules
+// each hold a copy of this module, and a secret registered through one copy (by a command) must
+// be masked by the other (main's last-resort error line).
+const REGISTRY = Symbol.for('entra-pim-setup.secrets');
+const secrets: Set<string> = ((globalThis as { [REGISTRY]?: Set<string> })[REGISTRY] ??= new Set<string>());
 
 /** Registers a secret value so that any later output containing it is masked. */
 export function registerSecret(value: string | undefined): void {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isInteractive, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
 import { ExitCode, InterruptedError, StopError, UsageError, exitCodeFor } from '../../src/errors.js';
 import { backoffMs, retryAfterMs } from '../../src/graph/resilience.js';
@@ -98,6 +98,16 @@ describe('redaction', () => {
     expect(redactText('secret is s3cr3t-value-123!')).toBe('secret is ***!');
     expect(redactText('Authorization: Bearer abc.def.ghi')).toBe('Authorization: Bearer ***');
     expect(redact({ clientSecret: 'x', nested: { password: 'p', name: 'n' } })).toEqual({ clientSecret: '***', nested: { password: '***', name: 'n' } });
+  });
+
+  it('shares registered secrets between copies of the module (bin bundles its own copy)', async () => {
+    vi.resetModules();
+    const copy = (await import('../../src/ui/redact.js')) as typeof import('../../src/ui/redact.js');
+    expect(copy.redactText).not.toBe(redactText);
+    copy.registerSecret('kc-admin-pw-Zq81');
+    expect(redactText('login failed for kc-admin-pw-Zq81')).toBe('login failed for ***');
+    registerSecret('client-secret-Pw93');
+    expect(copy.redactText('client-secret-Pw93 rejected')).toBe('*** rejected');
   });
 });
 
