@@ -5,9 +5,9 @@
 // machines we measure), which `--help` and `--version` should not pay. The commands themselves
 // are ES modules, imported only when one runs.
 require('node:module').enableCompileCache?.();
-const { main } = require('../dist/main.cjs');
+const { main, whenStdoutFlushed } = require('../dist/main.cjs');
 main(process.argv).then((code) => {
   process.exitCode = code;
   // Let stdout drain before exiting (piped output would otherwise be cut short).
-  process.stdout.write('', () => process.exit(code));
+  whenStdoutFlushed(() => process.exit(code));
 });

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { Command, Help, Option } from 'commander';
 import type { RawOptions } from './options.js';
 import type { CommandIo } from './commands/session.js';
@@ -74,12 +75,25 @@ function addRunOptions(cmd: Command): Command {
     .addHelpText('after', EXAMPLES);
 }
 
-/** Builds the commander program; each action imports its command module on demand. */
-export function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
+/**
+ * Builds the commander program; each action imports its command module on demand. `writeHelp`
+ * takes commander's own output (help, version).
+ */
+export function buildProgram(io: CommandIo, setExit: (code: number) => void, writeHelp: (s: string) => void = io.stdout): Command {
   const program = new Command('entra-pim-setup')
     .description('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.')
     .version(io.version, '-V, --version')
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: writeHelp,
+      writeErr: io.stderr,
+      // Commander's defaults read process.stdout and process.stderr, and creating those streams
+      // is a measurable share of `--help`: a terminal's width is asked only when there is one.
+      getOutHelpWidth: () => (isatty(1) ? process.stdout.columns : undefined) as number,
+      getErrHelpWidth: () => (isatty(2) ? process.stderr.columns : undefined) as number,
+      // The help text has no colour of its own.
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
     .addHelpText('after', EXAMPLES)
     .exitOverride();
 

@@ -1,6 +1,36 @@
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { ExitCode, exitCodeFor } from './errors.js';
 import { redactText } from './ui/redact.js';
 import { VERSION } from './version.js';
+
+let stdoutStream = false;
+const toStdoutStream = (chunk: string | Uint8Array) => {
+  stdoutStream = true;
+  process.stdout.write(chunk);
+};
+
+/**
+ * Writes a short text (help, version) to stdout through the file descriptor: creating
+ * process.stdout loads Node's stream and socket modules, a cost that `--help` and `--version`
+ * would otherwise pay on top of Node's own start-up. Whatever a full or non-blocking pipe
+ * refuses goes through the stream.
+ */
+function writeStdoutDirect(text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch {
+    toStdoutStream(bytes.subarray(done));
+  }
+}
+
+/** Calls `done` once what was written through process.stdout is flushed (at once when nothing was). */
+export function whenStdoutFlushed(done: () => void): void {
+  if (stdoutStream) process.stdout.write('', done);
+  else done();
+}
 
 /**
  * Runs the CLI and returns the exit code; bin/ is the only place that calls process.exit.
@@ -10,22 +40,23 @@ export async function main(argv: string[]): Promise<number> {
   // node:child_process, which commander loads) is imported keeps it at Node's own start-up time.
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    process.stdout.write(`${VERSION}\n`);
+    writeStdoutDirect(`${VERSION}\n`);
     return ExitCode.ok;
   }
   const { buildProgram } = await import('./cli.js');
   let code: number = ExitCode.ok;
   const io = {
     env: process.env,
-    stdout: (s: string) => void process.stdout.write(s),
+    stdout: (s: string) => toStdoutStream(s),
     stderr: (s: string) => void process.stderr.write(s),
-    stdinTTY: Boolean(process.stdin.isTTY),
-    stderrTTY: Boolean(process.stderr.isTTY),
+    // isatty, not process.stdin.isTTY: creating the stdin stream alone costs `--help` measurably.
+    stdinTTY: isatty(0),
+    stderrTTY: isatty(2),
     argv: args,
     version: VERSION,
   };
   const debug = argv.includes('--debug');
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, (c) => (code = c), writeStdoutDirect);
   try {
     await program.parseAsync(argv);
     return code;

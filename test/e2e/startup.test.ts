@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from '../support/cli.js';
+import { PtySession } from '../support/pty.js';
 
 // What keeps `--help` and `--version` near Node's own start-up time (issue 6; the times are in
 // `npm run bench`, not here): they load bin and one CommonJS bundle, with commander inside it,
@@ -78,5 +79,15 @@ describe('start-up path', () => {
     expect(viaHelp.code).toBe(0);
     expect(viaHelp.stdout).toBe(viaFlag.stdout);
     expect(viaHelp.stdout).toMatch(/--non-interactive/);
+  });
+
+  it("wraps help to the terminal's width on a terminal (160 columns), and to 80 columns when piped", async () => {
+    const oneLine = 'Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.';
+    const t = new PtySession(['--help'], {});
+    expect(await t.exited).toBe(0);
+    expect(t.screen).toContain(oneLine);
+    const piped = await runCli(['--help']);
+    expect(piped.stdout).not.toContain(oneLine);
+    expect(piped.stdout).toContain('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time,\ntime-bound');
   });
 });
