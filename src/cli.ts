@@ -98,7 +98,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
     .exitOverride();
 
   // Each command's options are added only when commander dispatches to that command: `--help`
-  // then builds none of the ~200 options, which is a measurable share of its start-up time.
+  // then builds none of the ~150 options, which is a measurable share of its start-up time.
   const deferred = new Map<Command, (cmd: Command) => void>();
   const complete = (cmd: Command) => {
     const addOptions = deferred.get(cmd);
