@@ -1,7 +1,8 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode, StopError } from '../errors.js';
 import { createTokenSource, defaultAuthMethod } from '../graph/credential.js';
-import { graphScope } from '../graph/clouds.js';
+import { CLOUDS, graphScope } from '../graph/clouds.js';
+import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
@@ -60,16 +61,25 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
   return { journal: file, file };
 }
 
-/** Signs in (lazily loading @azure/identity when needed) and builds the Graph module. */
-export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal): Promise<GraphApi> {
+/**
+ * Signs in (lazily loading @azure/identity when needed) and builds the Graph module. `need`
+ * says what the command does: a public-client sign-in asks for exactly those delegated scopes.
+ */
+export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal, need: ScopeRequest): Promise<GraphApi> {
   const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive);
+  // Scope URIs name the cloud's Graph host: a --graph-endpoint override (a proxy) still forwards
+  // to Graph, whose tokens Entra issues for that host.
+  const scopeHost = CLOUDS[session.options.cloud].graph;
   const tokens = await createTokenSource({
     method,
     tenantId,
     authorityHost: session.options.authorityHost,
     scope: graphScope(session.options.graphBase),
+    scopes: scopeUris(scopeHost, delegatedScopes(need)),
+    clientId: session.options.clientId,
     env: session.io.env,
     log: session.log,
+    prompt: (line) => session.io.stderr(`${line}\n`),
   });
   const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
   return new GraphApi({
@@ -78,6 +88,7 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     log: session.log,
     journal,
     readOnly,
+    scopeHost,
     resilience: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
   });
 }

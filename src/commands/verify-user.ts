@@ -298,7 +298,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const session = await openSession(raw, io);
   // The same inputs as audit, validated the same way before anything is sent.
   const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
-  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal());
+  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user' });
 
   let appId = options.appId;
   if (!appId && options.appName) {
