@@ -81,6 +81,15 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     log: session.log,
     prompt: (line) => session.io.stderr(`${line}\n`),
   });
+  if (tokens.scopes) {
+    // A public client signs in now, before the first Graph call: the user answers one prompt,
+    // and a declined or unconsented sign-in stops here with its reason, not as a retried request.
+    try {
+      await tokens.getToken(false);
+    } catch (err) {
+      throw new StopError(signInFailure(method, tokens.clientId, err), ExitCode.error);
+    }
+  }
   const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
   return new GraphApi({
     baseUrl: session.options.graphBase,
@@ -91,6 +100,17 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     scopeHost,
     resilience: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
   });
+}
+
+/** One line for a public-client sign-in that did not complete, with the usual fix. */
+function signInFailure(method: string, clientId: string | undefined, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const reason = /authorization_declined|65004|90094|65001|consent/i.test(text)
+    ? 'the sign-in was declined or lacks consent for the scopes this command asks for; an admin consents to them once for the app (README, "Sign-in")'
+    : /expired_token|70019/i.test(text)
+      ? 'the code expired before the sign-in was completed; run again and enter the code within 15 minutes'
+      : text.split('\n')[0];
+  return `sign-in with --auth ${method} to app ${clientId ?? '(default)'} did not complete: ${reason}`;
 }
 
 /** Spinner hooks for the runner, plus the one confirmation before writes. */

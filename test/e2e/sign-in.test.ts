@@ -144,7 +144,8 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     expect(approval).toMatchObject({ ok: false, aadsts: 90094 });
     const res = await run.done;
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/authorization_declined/);
+    expect(res.stderr.trim().split("\n").pop()).toMatch(/^error: sign-in with --auth device-code to app 14d82eec-204b-4c2f-b7e8-296a70dab67e did not complete: the sign-in was declined or lacks consent/);
+    expect(sim.requests.filter((r) => r.path.startsWith("/v1.0/"))).toHaveLength(0);
     expect(sim.writes()).toHaveLength(0);
   });
 });
