@@ -119,6 +119,41 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     expect(scopesOf(deviceCodeRequests(sim)[0]).filter((s) => /ReadWrite/.test(s))).toEqual([]);
   });
 
+  it('a role-assignable group: RoleManagement.ReadWrite.Directory is asked for only once the group is known (incremental consent)', async () => {
+    const sim = await startSim();
+    sim.oidc.deviceCodes.interval = 1;
+    const runScopes = delegatedScopes({ command: 'run', policyChanges: false });
+    sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, runScopes);
+    const run = startCli(['run', ...args(sim, ['--auth', 'device-code', '--json', '--yes'], { '--group': CONTOSO.groups.roleAssignableAdmins })], { AZURE_AUTHORITY_HOST: sim.url });
+    const approvals: unknown[] = [];
+    let seen = '';
+    run.child.stderr!.on('data', (d: Buffer) => {
+      const before = seen;
+      seen += d.toString();
+      for (const m of seen.matchAll(/enter the code (\S+) to authenticate/g)) {
+        if (!before.includes(m[0])) approvals.push(sim.oidc.deviceCodes.approve(m[1], CONTOSO.users.admin, { consent: 'admin' }));
+      }
+    });
+    const res = await run.done;
+    expect(approvals).toEqual([{ ok: true }, { ok: true }]);
+    const [first, second] = deviceCodeRequests(sim);
+    expect(scopesOf(first)).not.toContain(`${GRAPH}/RoleManagement.ReadWrite.Directory`);
+    expect(scopesOf(second)).toContain(`${GRAPH}/RoleManagement.ReadWrite.Directory`);
+    // The silent try first: a refresh-token request that Entra answers with consent_required (AADSTS65001).
+    const refresh = sim.requests.filter((r) => r.path.includes('/oauth2/v2.0/token') && (r.body as Record<string, string>).grant_type === 'refresh_token');
+    expect(refresh.map((r) => r.status)).toEqual([400]);
+    expect(errorsOf(res.stdout).filter((f) => f.code === 'CALLER_PERMISSION_MISSING')).toEqual([]);
+    expect(sim.oidc.deviceCodes.issued.at(-1)?.scp).toContain('RoleManagement.ReadWrite.Directory');
+  });
+
+  it('a scope consented before is in the first token: no second prompt', async () => {
+    const sim = await startSim();
+    sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, [...delegatedScopes({ command: 'run', policyChanges: false }), 'RoleManagement.ReadWrite.Directory']);
+    const { res } = await withDeviceCode(sim, ['run', ...args(sim, ['--auth', 'device-code', '--json', '--yes'], { '--group': CONTOSO.groups.roleAssignableAdmins })], CONTOSO.users.admin);
+    expect(deviceCodeRequests(sim)).toHaveLength(1);
+    expect(errorsOf(res.stdout).filter((f) => f.code === 'CALLER_PERMISSION_MISSING')).toEqual([]);
+  });
+
   it('activate: the user signs in with activate\'s own scopes and the group becomes active', async () => {
     const sim = await simWithEligibleAlice();
     // An admin consented once for the tenant to what activate asks for.
