@@ -230,7 +230,7 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
 
 async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): Promise<void> {
   // A public-client sign-in asks now for what only the group (role-assignable) or the wizard (policy) told.
-  await ctx.graph.requestScopes(delegatedScopes({ command: ctx.options.mode, policyChanges: hasPolicyChanges(ctx), roleAssignableGroup: Boolean(facts.group?.isAssignableToRole) }));
+  await ctx.graph.requestScopes?.(delegatedScopes({ command: ctx.options.mode, policyChanges: hasPolicyChanges(ctx), roleAssignableGroup: Boolean(facts.group?.isAssignableToRole) }));
   const token = await ctx.graph.token();
   const claims = decodeJwtClaims(token);
   const appOnly = claims.scp === undefined && Array.isArray(claims.roles);
@@ -255,7 +255,7 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
           `the ${appOnly ? 'application' : 'delegated'} token lacks ${missing.map((m) => `${m.permission} (to ${m.why})`).join(', ')} for ${ctx.options.mode}`,
           appOnly
             ? `grant ${missing.map((m) => m.permission).join(', ')} as application permissions with admin consent to the identity running this tool`
-            : missingScopeFix(ctx.graph.signIn.method as AuthMethod | undefined, missing.map((m) => m.permission), ctx.graph.signIn.clientId),
+            : missingScopeFix(ctx.graph.signIn?.method as AuthMethod | undefined, missing.map((m) => m.permission), ctx.graph.signIn?.clientId),
         ),
       );
     } else {
