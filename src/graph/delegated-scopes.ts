@@ -27,16 +27,6 @@ export type ScopeRequest =
   | { command: 'restore'; dryRun: boolean };
 
 /**
- * The least set of permission names that covers `names`: a read scope is left out when a
- * write scope in the same list also grants it (per the needs' `satisfiedBy`).
- */
-function leastSet(needs: ReturnType<typeof requiredPermissions>): string[] {
-  const asked = new Set(needs.map((n) => n.permission));
-  const keep = needs.filter((n) => !n.satisfiedBy.some((p) => p !== n.permission && asked.has(p)));
-  return [...new Set(keep.map((n) => n.permission))];
-}
-
-/**
  * The delegated Graph permissions (bare names, e.g. `PrivilegedEligibilitySchedule.Read.AzureADGroup`)
  * a command asks for at sign-in. `run`/`audit` derive them from `requiredPermissions`, so the
  * prerequisites check and the sign-in never disagree.
@@ -46,7 +36,10 @@ export function delegatedScopes(req: ScopeRequest): string[] {
     case 'run':
     case 'audit': {
       const input: NeedsInput = { mode: req.command, appOnly: false, roleAssignableGroup: Boolean(req.roleAssignableGroup), policyChanges: req.policyChanges };
-      return leastSet(requiredPermissions(input));
+      // Every need's least-privileged permission, as the README's Permissions rows list them: a
+      // write scope does not stand in for a read one, since some calls name both (Learn "Grant an
+      // appRoleAssignment for a service principal": AppRoleAssignment.ReadWrite.All and Application.Read.All).
+      return [...new Set(requiredPermissions(input).map((n) => n.permission))];
     }
     case 'activate':
       // /me; filterByCurrentUser on eligibility instances (which groups); the user's active

@@ -14,18 +14,15 @@ describe('delegated scopes per command', () => {
     expect(delegatedScopes({ command: "audit", policyChanges: true }).sort()).toEqual(audit);
   });
 
-  it('run drops a read scope when a write scope it asks for also grants it', () => {
+  it('run asks for the reads and the writes, policy write only with policy flags, RoleManagement only for a role-assignable group', () => {
     const run = delegatedScopes({ command: 'run', policyChanges: false });
+    expect(run.sort()).toEqual([...new Set(requiredPermissions({ mode: 'run', appOnly: false, roleAssignableGroup: false, policyChanges: false }).map((n) => n.permission))].sort());
     expect(run).toContain('PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup');
-    expect(run).not.toContain('PrivilegedEligibilitySchedule.Read.AzureADGroup');
+    expect(run).toContain('Application.Read.All');
     expect(run).toContain('GroupMember.ReadWrite.All');
-    expect(run).not.toContain('GroupMember.Read.All');
-    expect(run).toContain('RoleManagementPolicy.Read.AzureADGroup');
     expect(run).not.toContain('RoleManagementPolicy.ReadWrite.AzureADGroup');
     expect(run).not.toContain('RoleManagement.ReadWrite.Directory');
-    const policy = delegatedScopes({ command: 'run', policyChanges: true });
-    expect(policy).toContain('RoleManagementPolicy.ReadWrite.AzureADGroup');
-    expect(policy).not.toContain('RoleManagementPolicy.Read.AzureADGroup');
+    expect(delegatedScopes({ command: 'run', policyChanges: true })).toContain('RoleManagementPolicy.ReadWrite.AzureADGroup');
     expect(delegatedScopes({ command: 'run', policyChanges: false, roleAssignableGroup: true })).toContain('RoleManagement.ReadWrite.Directory');
   });
 
