@@ -61,6 +61,18 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     expect(checkCollection(res.body, 'servicePrincipals(id,appId,displayName)', { id: 'string', appId: 'string', displayName: 'string' })).toEqual([]);
   });
 
+  // Learn "List servicePrincipals" (serviceprincipal-list): startswith on displayName is a plain
+  // filter; the wizard searches this way.
+  it('searches by displayName prefix, with Application.Read.All', async () => {
+    const s = await sim();
+    const token = await appToken(s, 'Application.Read.All');
+    const select = 'id,appId,displayName,preferredSingleSignOnMode,appRoles';
+    const res = await call(s, token, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("startswith(displayName,'Keycloak')")}&$select=${select}&$top=25`);
+    expect(res.status).toBe(200);
+    expect(checkCollection(res.body, `servicePrincipals(${select})`, { id: 'string', appId: 'string', displayName: 'string', preferredSingleSignOnMode: oneOf(null, 'password', 'saml', 'notSupported', 'oidc'), appRoles: arrayOf(shape(APP_ROLE_FACTS)) })).toEqual([]);
+    expect(res.body!.value.map((sp: { id: string }) => sp.id).sort()).toEqual([CONTOSO.keycloakSpId, CONTOSO.keycloakSamlSpId].sort());
+  });
+
   // Learn "Update servicePrincipal" (serviceprincipal-update): 204 No Content, no body.
   it('PATCH appRoleAssignmentRequired answers 204 with no body, with Application.ReadWrite.All (least privileged)', async () => {
     const s = await sim();

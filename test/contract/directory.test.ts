@@ -252,3 +252,20 @@ describe('GET /me and /me/transitiveMemberOf/microsoft.graph.directoryRole (user
     for (const r of res.body!.value) expect(checkFacts(r, { '@odata.type': oneOf('#microsoft.graph.directoryRole'), id: 'string', roleTemplateId: 'null' })).toEqual([]);
   });
 });
+
+/**
+ * Learn "List users" (user-list): 200, context `$metadata#users(<selected>)` with $select;
+ * `startswith` on displayName and userPrincipalName is a plain filter (no advanced query).
+ * Least privileged: User.ReadBasic.All delegated, User.Read.All application. The wizard sends this.
+ */
+describe('GET /users with startswith (user-list)', () => {
+  it('finds users by name or UPN prefix with the documented shape, with User.Read.All (least privileged, application)', async () => {
+    const s = await sim();
+    const token = await appToken(s, 'User.Read.All');
+    const filter = encodeURIComponent("startswith(displayName,'Ali') or startswith(userPrincipalName,'ali')");
+    const res = await call(s, token, 'GET', `/users?$filter=${filter}&$select=id,displayName,userPrincipalName,accountEnabled&$top=25`);
+    expect(res.status).toBe(200);
+    expect(checkCollection(res.body, 'users(id,displayName,userPrincipalName,accountEnabled)', { id: 'string', displayName: 'string', userPrincipalName: 'string', accountEnabled: 'boolean' })).toEqual([]);
+    expect(res.body!.value.map((u: { id: string }) => u.id)).toEqual([CONTOSO.users.alice]);
+  });
+});

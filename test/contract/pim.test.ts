@@ -8,9 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedTenant } from '../../src/sim/index.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
-import { diffEligibility } from '../../src/steps/pim-eligibility.js';
+import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import type { HttpRequest } from '../../src/plan/types.js';
 import { pimInstances } from '../../src/commands/verify-user.js';
-import { FakeGraph } from '../support/fake-graph.js';
+import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, userToken, type Facts } from './facts.js';
 
 afterEach(closeSims);
@@ -90,6 +91,47 @@ describe('POST eligibilityScheduleRequests (privilegedaccessgroup-post-eligibili
     const token = await appToken(s, 'PrivilegedEligibilitySchedule.Read.AzureADGroup');
     const read = await call(s, token, 'GET', `${PIM}/eligibilitySchedules/${extend.body!.targetScheduleId}`);
     expect(read.status).toBe(200);
+  });
+});
+
+/** A fake Graph whose writes answer with the given status and body. */
+class AnsweringGraph extends FakeGraph {
+  constructor(table: Record<string, unknown>, private readonly answer: { status: number; body: unknown }) {
+    super(table);
+  }
+  override async write(req: HttpRequest) {
+    this.writes.push(req);
+    return this.answer;
+  }
+}
+
+describe('the tool reads the documented 201 of an eligibility request', () => {
+  const groupId = '2b5ed229-0000-478d-9504-a047ebd4b07d';
+  const requestId = 'f8bd9e2d-bc15-49b1-8a9b-c571b3cf9555';
+  const documented = {
+    id: requestId, status: 'Provisioned', createdDateTime: '2026-12-01T06:57:54.1633903Z', completedDateTime: '2026-12-01T06:57:55.6183972Z',
+    action: 'adminAssign', isValidationOnly: false, justification: 'Assign eligible request.', principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2',
+    accessId: 'member', groupId, targetScheduleId: `${groupId}_member_${requestId}`, createdBy: { user: { id: '3cce9d87-0000-4f19-8335-7ed075408ca2' } },
+    scheduleInfo: { startDateTime: '2026-12-01T06:57:55.6183972Z', recurrence: null, expiration: { type: 'afterDateTime', endDateTime: '2027-02-07T19:56:00Z', duration: null } },
+  };
+  const plan = () => ({
+    findings: [],
+    actions: [{ kind: 'create' as const, target: 'graph' as const, summary: 'make ada eligible', request: { method: 'POST' as const, url: `${PIM}/eligibilityScheduleRequests`, body: { accessId: 'member' } } }],
+  });
+
+  it('"Provisioned" is success, and the schedule is read back under targetScheduleId', async () => {
+    const graph = new AnsweringGraph({ [`${PIM}/eligibilitySchedules/${documented.targetScheduleId}`]: { id: documented.targetScheduleId } }, { status: 201, body: documented });
+    const p = plan();
+    await pimEligibilityStep.apply!(p, fakeContext(graph));
+    expect(p.actions[0].result).toMatchObject({ ok: true, status: 201 });
+    expect(graph.reads.some((r) => r.includes(documented.targetScheduleId))).toBe(true);
+  });
+
+  it('a 201 whose status is "Failed" is not counted as an eligibility', async () => {
+    const graph = new AnsweringGraph({}, { status: 201, body: { ...documented, status: 'Failed' } });
+    const p = plan();
+    await expect(pimEligibilityStep.apply!(p, fakeContext(graph))).rejects.toThrow(/Failed/);
+    expect(p.actions[0].result).toMatchObject({ ok: false });
   });
 });
 
