@@ -35,7 +35,7 @@ describe('POST /$batch (json-batching)', () => {
     });
     expect(res.status).toBe(200);
     expect(checkFacts(res.body, { responses: 'array' })).toEqual([]);
-    const byId = Object.fromEntries((res.body!.responses as Array<Record<string, any>>).map((r) => [r.id, r]));
+    const byId: Record<string, Record<string, any>> = Object.fromEntries((res.body!.responses as Array<Record<string, any>>).map((r) => [r.id, r]));
     expect(Object.keys(byId).sort()).toEqual(['1', '2', '3', '4']);
     for (const r of Object.values(byId)) expect(checkFacts(r, ITEM_FACTS)).toEqual([]);
     expect(byId['1'].status).toBe(200);

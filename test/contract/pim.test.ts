@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedTenant } from '../../src/sim/index.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
-import type { HttpRequest } from '../../src/plan/types.js';
+import type { HttpRequest, StepPlan } from '../../src/plan/types.js';
 import { pimInstances } from '../../src/commands/verify-user.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, userToken, type Facts } from './facts.js';
@@ -114,9 +114,9 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
     accessId: 'member', groupId, targetScheduleId: `${groupId}_member_${requestId}`, createdBy: { user: { id: '3cce9d87-0000-4f19-8335-7ed075408ca2' } },
     scheduleInfo: { startDateTime: '2026-12-01T06:57:55.6183972Z', recurrence: null, expiration: { type: 'afterDateTime', endDateTime: '2027-02-07T19:56:00Z', duration: null } },
   };
-  const plan = () => ({
+  const plan = (): StepPlan => ({
     findings: [],
-    actions: [{ kind: 'create' as const, target: 'graph' as const, summary: 'make ada eligible', request: { method: 'POST' as const, url: `${PIM}/eligibilityScheduleRequests`, body: { accessId: 'member' } } }],
+    actions: [{ kind: 'create', target: 'graph', summary: 'make ada eligible', request: { method: 'POST', url: `${PIM}/eligibilityScheduleRequests`, body: { accessId: 'member' } } }],
   });
 
   it('"Provisioned" is success, and the schedule is read back under targetScheduleId', async () => {
