@@ -83,15 +83,31 @@ export function groupEntity(g: SeedGroup): Obj {
   };
 }
 
+/**
+ * A service principal with the properties of Learn "Get servicePrincipal" (serviceprincipal-get)
+ * example 1; those the sim does not model are null or empty, as the example writes them.
+ */
 export function servicePrincipalEntity(sp: SeedServicePrincipal): Obj {
   const { owners: _owners, ...rest } = structuredClone(sp);
   return {
     deletedDateTime: null,
+    addIns: [],
     alternativeNames: [],
     appDisplayName: sp.appDisplayName ?? sp.displayName,
     appOwnerOrganizationId: sp.appOwnerOrganizationId ?? null,
+    disabledByMicrosoftStatus: null,
+    endpoints: [],
+    homepage: null,
+    info: { termsOfServiceUrl: null, supportUrl: null, privacyStatementUrl: null, marketingUrl: null, logoUrl: null },
+    logoutUrl: null,
     notes: null,
     passwordCredentials: [],
+    publisherName: null,
+    replyUrls: [],
+    resourceSpecificApplicationPermissions: [],
+    signInAudience: 'AzureADMyOrg',
+    tokenEncryptionKeyId: null,
+    verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
     ...rest,
   };
 }
@@ -116,10 +132,12 @@ export const GROUP_PROPERTIES = Object.keys(
   groupEntity({ id: '', displayName: '', securityEnabled: true, mailEnabled: false, groupTypes: [], isAssignableToRole: false, members: [], owners: [] }),
 );
 export const SERVICE_PRINCIPAL_PROPERTIES = [
-  'id', 'deletedDateTime', 'accountEnabled', 'alternativeNames', 'appDisplayName', 'appId', 'appOwnerOrganizationId',
-  'appRoleAssignmentRequired', 'appRoles', 'displayName', 'keyCredentials', 'notes', 'oauth2PermissionScopes',
-  'passwordCredentials', 'preferredSingleSignOnMode', 'preferredTokenSigningKeyThumbprint', 'samlSingleSignOnSettings',
-  'servicePrincipalNames', 'servicePrincipalType', 'tags',
+  'id', 'deletedDateTime', 'accountEnabled', 'addIns', 'alternativeNames', 'appDisplayName', 'appId', 'appOwnerOrganizationId',
+  'appRoleAssignmentRequired', 'appRoles', 'disabledByMicrosoftStatus', 'displayName', 'endpoints', 'homepage', 'info',
+  'keyCredentials', 'logoutUrl', 'notes', 'oauth2PermissionScopes', 'passwordCredentials', 'preferredSingleSignOnMode',
+  'preferredTokenSigningKeyThumbprint', 'publisherName', 'replyUrls', 'resourceSpecificApplicationPermissions',
+  'samlSingleSignOnSettings', 'servicePrincipalNames', 'servicePrincipalType', 'signInAudience', 'tags',
+  'tokenEncryptionKeyId', 'verifiedPublisher',
 ];
 export const APPLICATION_PROPERTIES = [
   'id', 'deletedDateTime', 'appId', 'displayName', 'signInAudience', 'identifierUris', 'web', 'groupMembershipClaims',

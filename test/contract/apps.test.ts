@@ -52,6 +52,24 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     expect(Object.keys(res.body!).filter((k) => !k.startsWith('@')).sort()).toEqual(SP_SELECT.split(',').sort());
   });
 
+  it('answers without $select with every property of example 1', async () => {
+    const s = await sim();
+    const token = await appToken(s, 'Application.Read.All');
+    const res = await call(s, token, 'GET', `/servicePrincipals/${SP}`);
+    expect(res.status).toBe(200);
+    expect(String(res.body!['@odata.context'])).toMatch(/\/\$metadata#servicePrincipals\/\$entity$/);
+    expect(
+      checkFacts(res.body, {
+        ...SP_FACTS,
+        addIns: 'array', alternativeNames: 'array', appDisplayName: 'string|null', disabledByMicrosoftStatus: 'string|null', endpoints: 'array',
+        homepage: 'string|null', info: shape({ termsOfServiceUrl: 'string|null', supportUrl: 'string|null', privacyStatementUrl: 'string|null', marketingUrl: 'string|null', logoUrl: 'string|null' }),
+        keyCredentials: 'array', logoutUrl: 'string|null', oauth2PermissionScopes: 'array', passwordCredentials: 'array', publisherName: 'string|null',
+        replyUrls: 'array', resourceSpecificApplicationPermissions: 'array', servicePrincipalNames: 'array', signInAudience: 'string|null',
+        tokenEncryptionKeyId: 'string|null', verifiedPublisher: 'object',
+      }),
+    ).toEqual([]);
+  });
+
   it('finds by displayName (collection context servicePrincipals)', async () => {
     const s = await sim();
     const token = await appToken(s, 'Application.Read.All');

@@ -138,5 +138,5 @@ export function toolGraph(s: SimulatedTenant, token: string, readOnly = false): 
   });
 }
 
-/** Contoso's member policy rule (as the simulation stores it), for tests that need one. */
+/** The simulated tenant's fixed ids. */
 export { CONTOSO };
