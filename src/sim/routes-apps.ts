@@ -59,7 +59,7 @@ function visibleAssignments(state: TenantState, list: SeedAppRoleAssignment[]): 
 /**
  * `fragment` names the navigation the list was read through, as the documented contexts do:
  * `servicePrincipals('{id}')/appRoleAssignedTo` (Learn "List appRoleAssignedTo"),
- * `servicePrincipals('{id}')/appRoleAssignments`, `groups('{id}')/appRoleAssignments`.
+ * `groups('{id}')/appRoleAssignments` (Learn "List appRoleAssignments granted to a group").
  */
 function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[], fragment: string): Obj {
   if (ctx.query.has('$filter')) {
@@ -217,7 +217,9 @@ export function registerAppRoutes(router: Router): void {
     ctx.authorize('appRoleAssignments.read');
     const sp = resolveServicePrincipal(ctx);
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.principalId === sp.id);
-    return { status: 200, body: assignmentCollection(ctx, list, `servicePrincipals('${sp.id}')/appRoleAssignments`) };
+    // Learn "List appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments):
+    // unlike the other two lists, its example context is the plain entity set.
+    return { status: 200, body: assignmentCollection(ctx, list, 'appRoleAssignments') };
   });
   const assignedTo = (ctx: RouteContext) => {
     ctx.authorize('appRoleAssignments.read');

@@ -167,7 +167,8 @@ describe('GET /oauth2PermissionGrants (oauth2permissiongrant-list)', () => {
  * appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments)
  * and "List appRoleAssignments granted to a group" (group-list-approleassignments): each
  * appRoleAssignment has the properties below; principalType is written "User", "Group" or
- * "ServicePrincipal". Contexts name the navigation: `servicePrincipals('{id}')/appRoleAssignedTo`.
+ * "ServicePrincipal". Contexts: `servicePrincipals('{id}')/appRoleAssignedTo`,
+ * `groups('{id}')/appRoleAssignments`, and plain `appRoleAssignments` for a service principal's own.
  */
 const ASSIGNMENT_FACTS: Facts = {
   id: 'string',
@@ -210,7 +211,8 @@ describe('app role assignments', () => {
     const token = await appToken(s, 'Application.Read.All');
     const res = await call(s, token, 'GET', `/servicePrincipals/${CONTOSO.automation.spId}/appRoleAssignments`);
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, `servicePrincipals('${CONTOSO.automation.spId}')/appRoleAssignments`, ASSIGNMENT_FACTS)).toEqual([]);
+    // This page's example writes the plain entity set in the context.
+    expect(checkCollection(res.body, 'appRoleAssignments', ASSIGNMENT_FACTS)).toEqual([]);
     expect(res.body!.value[0].principalType).toBe('ServicePrincipal');
   });
 
