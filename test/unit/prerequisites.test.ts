@@ -28,7 +28,7 @@ describe('analyseConsent', () => {
   const resources = new Map([[GRAPH.appId, GRAPH]]);
   it('is complete with an AllPrincipals grant and the app role assignment', () => {
     const r = analyseConsent(required, resources, [{ consentType: 'AllPrincipals', resourceId: 'graph-sp', scope: 'openid User.Read profile' }], [{ resourceId: 'graph-sp', appRoleId: 'r-group-read' }]);
-    expect(r).toEqual({ missing: [], unresolved: [] });
+    expect(r).toEqual({ missing: [], unresolved: [], unverified: [] });
   });
   it('does not count a per-user grant as admin consent, and names what is missing', () => {
     const r = analyseConsent(required, resources, [{ consentType: 'Principal', resourceId: 'graph-sp', scope: 'openid User.Read' }], []);
@@ -103,7 +103,6 @@ describe('permissions', () => {
     const needs = requiredPermissions({ mode: 'run', appOnly: true, roleAssignableGroup: true, policyChanges: true });
     const granted = [
       'Directory.Read.All',
-      'DelegatedPermissionGrant.ReadWrite.All',
       'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
       'PrivilegedAssignmentSchedule.Read.AzureADGroup',
       'RoleManagementPolicy.Read.AzureADGroup',
