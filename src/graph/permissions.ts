@@ -28,6 +28,8 @@
  * - PATCH /policies/roleManagementPolicies/{id}/rules/{id} (unifiedrolemanagementpolicyrule-update, group scope) → RoleManagementPolicy.ReadWrite.AzureADGroup
  * - activate: …/eligibilityScheduleInstances/filterByCurrentUser → PrivilegedEligibilitySchedule.Read.AzureADGroup;
  *   POST …/assignmentScheduleRequests (privilegedaccessgroup-post-assignmentschedulerequests) → PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup
+ * - verify-user: …/eligibilityScheduleInstances and …/assignmentScheduleInstances (privilegedaccessgroup-list-*) → the two
+ *   *.Read.AzureADGroup permissions; signInActivity on /users/{id} → AuditLog.Read.All (optional: "unavailable" without it)
  */
 export interface PermissionNeed {
   permission: string;
@@ -64,6 +66,8 @@ export const PERMISSION_SETS = {
   roleAssignableGroup: ['RoleManagement.ReadWrite.Directory'],
   /** "activate" (delegated only). */
   activate: ['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'],
+  /** "verify-user": reads only. */
+  verifyUser: ['User.Read.All', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.Read.AzureADGroup'],
   /** "optional": checks that are skipped with a warning without them. */
   optional: ['Directory.Read.All', 'RoleManagement.Read.Directory'],
 } as const;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PERMISSION_SETS } from '../../src/graph/permissions.js';
 import { CONTOSO, contosoSeed, type SimulatedTenant, type TenantSeed } from '../../src/sim/index.js';
 import { ROOT, runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, G, json, startSim, tokenEnv, type JsonReport } from '../support/sim.js';
+import { args, closeSimsAfterEach, G, json, simWithEligibleAlice, startSim, tokenEnv, type JsonReport } from '../support/sim.js';
 
 closeSimsAfterEach();
 
@@ -80,12 +80,13 @@ describe('the README lists exactly the permission sets the tool checks and the t
       'run with policy flags': [...S.policyFlags],
       'run on a role-assignable group': [...S.roleAssignableGroup],
       'activate (signed-in user)': [...S.activate],
+      'verify-user': [...S.verifyUser],
       optional: [...S.optional],
     });
   });
 
   it('no set but "optional" asks for Directory.Read.All', () => {
-    const required = [...S.auditAndRun, ...S.runInAddition, ...S.policyFlags, ...S.roleAssignableGroup, ...S.activate];
+    const required = [...S.auditAndRun, ...S.runInAddition, ...S.policyFlags, ...S.roleAssignableGroup, ...S.activate, ...S.verifyUser];
     expect(required).not.toContain('Directory.Read.All');
   });
 });
@@ -152,5 +153,24 @@ describe('tokens holding exactly the README sets', () => {
     const missing = findings(json(res.stdout)).find((f) => f.code === 'CALLER_ROLE_MISSING');
     expect(missing?.message).toContain('Groups Administrator');
     expect(sim.writes()).toHaveLength(0);
+  });
+});
+
+describe('activate and verify-user with exactly their README sets', () => {
+  it('activate (delegated, the "activate" set) makes the eligible user a member; verify-user (the "verify-user" set) sees it', async () => {
+    const sim = await simWithEligibleAlice();
+    const act = await runCli(
+      ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'least-privilege test'],
+      await delegatedEnv(sim, CONTOSO.users.alice, S.activate),
+    );
+    expect(act.code, act.stderr).toBe(0);
+    expect(sim.state.isMember(G, CONTOSO.users.alice)).toBe(true);
+
+    const verify = await runCli(
+      ['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', '--expect', 'admin', '--json'],
+      await tokenEnv(sim, S.verifyUser),
+    );
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ verdict: { kind: 'active' }, matches: true });
   });
 });
