@@ -229,7 +229,7 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
       finding(
         'warning',
         'CONSENT_UNVERIFIED',
-        `admin consent not verified for: ${unverified.join(', ')}; reading delegated permission grants needs Directory.Read.All, which this token does not carry`,
+        `admin consent not verified for: ${unverified.join(', ')}; reading delegated permission grants needs Directory.Read.All (Graph answered 403)`,
         `check Enterprise applications > ${sp.displayName} > Permissions in the Entra admin center, or grant Directory.Read.All (optional) to let this tool check it`,
       ),
     );
