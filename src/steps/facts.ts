@@ -69,6 +69,8 @@ export interface Facts {
   eligibleAfterRun?: number;
   /** Direct members of the group, listed once. */
   members?: DirectoryMember[];
+  /** Object ids of the admin group's owners (an owner may manage its members and PIM without a role). */
+  groupOwnerIds?: string[];
   /** Caller identity for reports. */
   caller?: { kind: 'user' | 'app'; id?: string; name?: string };
 }

@@ -50,11 +50,13 @@ interface ResourceSp {
 export function analyseConsent(
   required: MG.RequiredResourceAccess[],
   resources: Map<string, ResourceSp | null>,
-  grants: MG.OAuth2PermissionGrant[],
+  grants: MG.OAuth2PermissionGrant[] | undefined,
   appRoleAssignments: MG.AppRoleAssignment[],
-): { missing: string[]; unresolved: string[] } {
+): { missing: string[]; unresolved: string[]; unverified: string[] } {
   const missing: string[] = [];
   const unresolved: string[] = [];
+  // Delegated scopes whose grants could not be read (undefined grants): neither granted nor missing.
+  const unverified: string[] = [];
   for (const rra of required) {
     const res = resources.get(rra.resourceAppId ?? '');
     if (!res) {
@@ -62,14 +64,16 @@ export function analyseConsent(
       continue;
     }
     const granted = new Set(
-      grants
+      (grants ?? [])
         .filter((g) => g.consentType === 'AllPrincipals' && g.resourceId === res.id)
         .flatMap((g) => (g.scope ?? '').split(' ').filter(Boolean)),
     );
     for (const ra of rra.resourceAccess ?? []) {
       if (ra.type === 'Scope') {
         const value = res.oauth2PermissionScopes?.find((s) => s.id === ra.id)?.value ?? ra.id ?? '?';
-        if (!granted.has(value)) missing.push(`${value} (delegated, ${res.displayName ?? res.appId})`);
+        const label = `${value} (delegated, ${res.displayName ?? res.appId})`;
+        if (grants === undefined) unverified.push(label);
+        else if (!granted.has(value)) missing.push(label);
       } else {
         const value = res.appRoles?.find((r) => r.id === ra.id)?.value ?? ra.id ?? '?';
         const ok = appRoleAssignments.some((a) => a.resourceId === res.id && a.appRoleId === ra.id);
@@ -77,7 +81,7 @@ export function analyseConsent(
       }
     }
   }
-  return { missing, unresolved };
+  return { missing, unresolved, unverified };
 }
 
 /** Finds an enabled subscription that carries P2 or ID Governance. */
@@ -207,23 +211,49 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
   }
   const { graph } = ctx;
   const resourceIds = [...new Set(required.map((r) => r.resourceAppId ?? ''))];
+  const wantsDelegated = required.some((r) => (r.resourceAccess ?? []).some((a) => a.type === 'Scope'));
   const [resourceSps, grants, assignments] = await Promise.all([
     graph.getMany<ResourceSp>(resourceIds.map((id) => withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }))),
-    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
-    graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` })),
+    wantsDelegated ? readGrants(ctx, sp) : Promise.resolve([]),
     graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignments`),
   ]);
   const resources = new Map(resourceIds.map((id, i) => [id, resourceSps[i]]));
-  const { missing, unresolved } = analyseConsent(required, resources, grants, assignments);
+  const { missing, unresolved, unverified } = analyseConsent(required, resources, grants, assignments);
   if (missing.length) {
     findings.push(
       finding('error', 'CONSENT_MISSING', `admin consent missing for: ${missing.join(', ')}`, `grant tenant-wide admin consent: Entra admin center > Enterprise applications > ${sp.displayName} > Permissions > Grant admin consent`),
     );
-  } else {
+  }
+  if (unverified.length) {
+    findings.push(
+      finding(
+        'warning',
+        'CONSENT_UNVERIFIED',
+        `admin consent not verified for: ${unverified.join(', ')}; reading delegated permission grants needs Directory.Read.All (Graph answered 403)`,
+        `check Enterprise applications > ${sp.displayName} > Permissions in the Entra admin center, or grant Directory.Read.All (optional) to let this tool check it`,
+      ),
+    );
+  }
+  if (!missing.length && !unverified.length) {
     findings.push(finding('info', 'CONSENT_OK', 'admin consent: every requested permission is granted tenant-wide'));
   }
   if (unresolved.length) {
     findings.push(finding('warning', 'CONSENT_RESOURCE_UNKNOWN', `admin consent: resource app(s) ${unresolved.join(', ')} not found in this tenant`));
+  }
+}
+
+/**
+ * Delegated grants of the app, or undefined when the token may not read them: every documented
+ * way (List oauth2PermissionGrants, and the service principal's oauth2PermissionGrants) needs
+ * Directory.Read.All, which least-privilege callers do not hold; the check then degrades to a warning.
+ */
+async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionGrant[] | undefined> {
+  try {
+    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
+    return await ctx.graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` }));
+  } catch (err) {
+    if (err instanceof GraphRequestError && err.status === 403) return undefined;
+    throw err;
   }
 }
 
@@ -265,24 +295,51 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
   }
   const me = await ctx.graph.find<{ id: string; userPrincipalName?: string; displayName?: string }>(withQuery('/me', { $select: 'id,displayName,userPrincipalName' }));
   facts.caller = { kind: 'user', id: me?.id, name: me?.userPrincipalName ?? me?.displayName ?? String(claims.upn ?? '') };
-  const roleNeeds = requiredRoles(input);
+  const ownsGroup = Boolean(me?.id && facts.groupOwnerIds?.some((id) => id.toLowerCase() === me.id.toLowerCase()));
+  if (ownsGroup && group && !group.isAssignableToRole) {
+    findings.push(finding('info', 'CALLER_OWNS_GROUP', `${facts.caller.name} owns ${group.displayName}, so may manage its members and PIM assignments without a directory role`));
+  }
+  const roleNeeds = requiredRoles({ ...input, callerOwnsGroup: ownsGroup });
   if (roleNeeds.length === 0) return;
-  // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
-  const roles = await ctx.graph.list<{ roleTemplateId?: string; displayName?: string }>(
-    withQuery('/me/transitiveMemberOf/microsoft.graph.directoryRole', { $select: 'id,displayName,roleTemplateId', $count: 'true' }),
-    { headers: { ConsistencyLevel: 'eventual' } },
-  );
-  const held = new Set(roles.map((r) => r.roleTemplateId));
+  const roles = await readActiveRoles(ctx);
+  const held = new Set((roles ?? []).map((r) => r.roleTemplateId).filter(Boolean));
   const lacking = roleNeeds.filter((n) => !n.anyOf.some((id) => held.has(id)));
-  if (lacking.length) {
+  if (lacking.length === 0) return;
+  // Without RoleManagement.Read.Directory (or Directory.Read.All) Graph returns the roles with
+  // limited information: id and @odata.type only, roleTemplateId null. Nulls prove nothing, so
+  // the check says so and leaves the verdict to Graph's own 403 on the write.
+  if (!roles || roles.some((r) => !r.roleTemplateId)) {
     findings.push(
       finding(
-        'error',
-        'CALLER_ROLE_MISSING',
-        `${facts.caller.name} holds no active ${lacking.map((l) => `${l.names} (to ${l.why})`).join('; nor ')}`,
-        'activate or assign the named Entra role(s) (eligible roles must be activated in PIM first), then run again',
+        'warning',
+        'CALLER_ROLES_UNVERIFIED',
+        `could not verify ${facts.caller.name}'s directory roles: the token cannot read role details (that needs RoleManagement.Read.Directory or Directory.Read.All); a write the roles do not allow will fail with Graph's 403`,
+        `make sure ${lacking.map((l) => l.names).join('; and ')} is active (eligible roles must be activated in PIM first), or grant RoleManagement.Read.Directory (optional) to let this tool check it`,
       ),
     );
+    return;
+  }
+  findings.push(
+    finding(
+      'error',
+      'CALLER_ROLE_MISSING',
+      `${facts.caller.name} holds no active ${lacking.map((l) => `${l.names} (to ${l.why})`).join('; nor ')}`,
+      'activate or assign the named Entra role(s) (eligible roles must be activated in PIM first), then run again',
+    ),
+  );
+}
+
+/** The signed-in user's active directory roles, or undefined when Graph refuses to list them. */
+async function readActiveRoles(ctx: RunContext): Promise<Array<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }> | undefined> {
+  try {
+    // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
+    return await ctx.graph.list<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }>(
+      withQuery('/me/transitiveMemberOf/microsoft.graph.directoryRole', { $select: 'id,displayName,roleTemplateId', $count: 'true' }),
+      { headers: { ConsistencyLevel: 'eventual' } },
+    );
+  } catch (err) {
+    if (err instanceof GraphRequestError && err.status === 403) return undefined;
+    throw err;
   }
 }
 
@@ -320,6 +377,7 @@ async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts
   const owners = await graph.list<{ id: string; displayName?: string; userPrincipalName?: string }>(
     withQuery(`/groups/${group.id}/owners`, { $select: 'id,displayName,userPrincipalName', $top: 999 }),
   );
+  ctx.facts.groupOwnerIds = owners.map((o) => o.id);
   if (owners.length) {
     findings.push(
       finding(

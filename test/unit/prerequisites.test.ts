@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseClaims, analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites.js';
-import { missingPermissions, requiredPermissions, requiredRoles, ROLE } from '../../src/graph/permissions.js';
+import { missingPermissions, PERMISSION_SETS, requiredPermissions, requiredRoles, ROLE } from '../../src/graph/permissions.js';
 
 const GRAPH = {
   id: 'graph-sp',
@@ -28,7 +28,7 @@ describe('analyseConsent', () => {
   const resources = new Map([[GRAPH.appId, GRAPH]]);
   it('is complete with an AllPrincipals grant and the app role assignment', () => {
     const r = analyseConsent(required, resources, [{ consentType: 'AllPrincipals', resourceId: 'graph-sp', scope: 'openid User.Read profile' }], [{ resourceId: 'graph-sp', appRoleId: 'r-group-read' }]);
-    expect(r).toEqual({ missing: [], unresolved: [] });
+    expect(r).toEqual({ missing: [], unresolved: [], unverified: [] });
   });
   it('does not count a per-user grant as admin consent, and names what is missing', () => {
     const r = analyseConsent(required, resources, [{ consentType: 'Principal', resourceId: 'graph-sp', scope: 'openid User.Read' }], []);
@@ -103,7 +103,6 @@ describe('permissions', () => {
     const needs = requiredPermissions({ mode: 'run', appOnly: true, roleAssignableGroup: true, policyChanges: true });
     const granted = [
       'Directory.Read.All',
-      'DelegatedPermissionGrant.ReadWrite.All',
       'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
       'PrivilegedAssignmentSchedule.Read.AzureADGroup',
       'RoleManagementPolicy.Read.AzureADGroup',
@@ -112,6 +111,22 @@ describe('permissions', () => {
       'GroupMember.ReadWrite.All',
     ];
     expect(missingPermissions(needs, granted).map((n) => n.permission)).toEqual(['RoleManagement.ReadWrite.Directory', 'RoleManagementPolicy.ReadWrite.AzureADGroup']);
+  });
+  it('checks exactly the README sets: their least permissions, nothing more (no Directory.Read.All, no DelegatedPermissionGrant.Read.All)', () => {
+    const S = PERMISSION_SETS;
+    const least = (input: Parameters<typeof requiredPermissions>[0]) => requiredPermissions(input).map((n) => n.permission);
+    expect(least({ mode: 'audit', appOnly: true, roleAssignableGroup: false, policyChanges: false })).toEqual([...S.auditAndRun]);
+    expect(least({ mode: 'run', appOnly: false, roleAssignableGroup: false, policyChanges: false })).toEqual([...S.auditAndRun, ...S.runInAddition]);
+    expect(least({ mode: 'run', appOnly: false, roleAssignableGroup: true, policyChanges: true })).toEqual([...S.auditAndRun, ...S.runInAddition, ...S.roleAssignableGroup, ...S.policyFlags]);
+    // App-only may hold OwnedBy instead; Application.ReadWrite.All (the README's first choice) also satisfies it.
+    const appRun = requiredPermissions({ mode: 'run', appOnly: true, roleAssignableGroup: false, policyChanges: false });
+    expect(missingPermissions(appRun, [...S.auditAndRun, ...S.runInAddition])).toEqual([]);
+    expect(missingPermissions(appRun, [...S.auditAndRun, ...S.runInAddition.filter((p) => p !== 'Application.ReadWrite.All'), 'Application.ReadWrite.OwnedBy'])).toEqual([]);
+  });
+  it('an owner of a group that is not role-assignable needs no members/eligibility role; a role-assignable group still needs Privileged Role Administrator', () => {
+    const names = (n: ReturnType<typeof requiredRoles>) => n.map((r) => r.names);
+    expect(names(requiredRoles({ mode: 'run', roleAssignableGroup: false, policyChanges: false, callerOwnsGroup: true }))).toEqual(['Cloud Application Administrator or Application Administrator']);
+    expect(names(requiredRoles({ mode: 'run', roleAssignableGroup: true, policyChanges: false, callerOwnsGroup: true }))).toContain('Privileged Role Administrator');
   });
   it('Global Administrator covers every role need', () => {
     const needs = requiredRoles({ mode: 'run', roleAssignableGroup: true, policyChanges: true });
