@@ -168,13 +168,25 @@ async function checkProvider(
     const mapperTypes = await api.listMapperTypes(realm, idp.alias);
     const facts = ctx.facts;
     const appRoleMode = Boolean(ctx.options.appRole);
+    const groupClaim = facts.groupClaim?.[protocol];
     const claim = expectedClaim(protocol, {
       appRoleMode,
       groupId: facts.group?.id,
       groupName: facts.group?.displayName,
       appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
+      groupClaim,
     });
-    if (!claim) {
+    if (!claim && !appRoleMode && facts.group && groupClaim && (groupClaim.valueKind === 'absent' || groupClaim.valueKind === 'on-premises-name')) {
+      // Fail closed: nothing the app emits identifies the group, so no mapper can be right.
+      findings.push(
+        finding(
+          'error',
+          'KC_CLAIM_NO_GROUP_VALUE',
+          `the app's ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${facts.group.displayName} that a mapper could match (${groupClaim.valueKind === 'absent' ? 'the group is left out of the claim' : `on-premises names (${groupClaim.onPremisesFormat}) are not read by this tool`}; ${groupClaim.source}), so the mapper cannot be checked`,
+          'fix the groups claim of the app registration (see the prerequisites step), or use --app-role',
+        ),
+      );
+    } else if (!claim) {
       findings.push(
         finding('warning', 'KC_FACTS_MISSING', `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`),
       );
