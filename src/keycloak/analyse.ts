@@ -319,6 +319,22 @@ export function expectedClaim(
   return undefined;
 }
 
+/**
+ * Fails closed when the app's format leaves nothing that identifies the group (a cloud-only group
+ * under a sAMAccountName format, no groups claim, or on-premises names this tool does not read):
+ * no mapper can then be right.
+ */
+export function groupValueMissing(protocol: Protocol, group: { displayName?: string | null; id: string }, f: GroupClaimFormat): Finding | undefined {
+  if (f.valueKind !== 'absent' && f.valueKind !== 'on-premises-name') return undefined;
+  const why = !f.emitted ? 'the app emits no groups claim' : f.valueKind === 'absent' ? 'the group is left out of the claim' : `on-premises names (${f.onPremisesFormat}) are not read by this tool`;
+  return finding(
+    'error',
+    'KC_CLAIM_NO_GROUP_VALUE',
+    `the ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${group.displayName ?? group.id} that a mapper could match (${why}; ${f.source}), so no mapper can grant it`,
+    'fix the groups claim of the app registration (see the prerequisites step), or use --app-role',
+  );
+}
+
 /** What the expected value is, for messages: `object id of Entra group X`. */
 function meaning(c: NonNullable<MappingExpectation['claim']>): string {
   if (c.source === 'app-role') return 'the app role value';
@@ -481,7 +497,7 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
           code: 'KC_MAPPER_CLAIM_NAME',
           severity: 'error',
           fixable: true,
-          message: `${label} requires ${otherKey.key}=${otherKey.value}, but ${sends}${want.key === 'roles' || want.key === SAML_ROLE_ATTRIBUTE ? ' (emit_as_roles)' : ''}, so it never matches: it must require ${want.key}=${want.value}`,
+          message: `${label} requires ${otherKey.key}=${otherKey.value}, but ${sends}, so it never matches: it must require ${want.key}=${want.value}`,
         });
       } else {
         issues.push({

@@ -4,6 +4,7 @@ import {
   activePrincipals,
   checkIdentityProvider,
   expectedClaim,
+  groupValueMissing,
   normaliseGroupPath,
   otherProviderGrants,
   planMapper,
@@ -176,16 +177,9 @@ async function checkProvider(
       appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
       groupClaim,
     });
-    if (!claim && !appRoleMode && facts.group && groupClaim && (groupClaim.valueKind === 'absent' || groupClaim.valueKind === 'on-premises-name')) {
-      // Fail closed: nothing the app emits identifies the group, so no mapper can be right.
-      findings.push(
-        finding(
-          'error',
-          'KC_CLAIM_NO_GROUP_VALUE',
-          `the app's ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${facts.group.displayName} that a mapper could match (${groupClaim.valueKind === 'absent' ? 'the group is left out of the claim' : `on-premises names (${groupClaim.onPremisesFormat}) are not read by this tool`}; ${groupClaim.source}), so the mapper cannot be checked`,
-          'fix the groups claim of the app registration (see the prerequisites step), or use --app-role',
-        ),
-      );
+    const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
+    if (noValue) {
+      findings.push(noValue);
     } else if (!claim) {
       findings.push(
         finding('warning', 'KC_FACTS_MISSING', `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`),

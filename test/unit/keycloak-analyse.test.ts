@@ -7,6 +7,7 @@ import {
   entraObjectId,
   evaluateMapper,
   expectedClaim,
+  groupValueMissing,
   normaliseGroupPath,
   parseConditions,
   planMapper,
@@ -377,6 +378,17 @@ describe('the app\'s groups claim format', () => {
       expect.objectContaining({ kind: 'update', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }, { key: 'tid', value: TID }]) }) }) }) }),
     ]);
     expect(updated.findings.map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_ID', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
+  });
+
+  it('fails closed when the format leaves nothing that identifies the group', () => {
+    expect(groupValueMissing('oidc', group, format(['sam_account_name']))).toMatchObject({
+      severity: 'error',
+      code: 'KC_CLAIM_NO_GROUP_VALUE',
+      message: expect.stringContaining('the group is left out of the claim; groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [sam_account_name]'),
+    });
+    expect(groupValueMissing('oidc', group, groupClaimFormat({ groupMembershipClaims: 'None' }, 'idToken', group))?.message).toContain('the app emits no groups claim');
+    expect(groupValueMissing('oidc', group, format([]))).toBeUndefined();
+    expect(groupValueMissing('oidc', group, format(['cloud_displayname']))).toBeUndefined();
   });
 
   it('--fix-keycloak moves the condition to the roles claim with emit_as_roles', () => {
