@@ -7,6 +7,7 @@ import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, who } from './common.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
+import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
 
 const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
@@ -105,18 +106,35 @@ export function analyseLicence(skus: MG.SubscribedSku[]): Finding {
   );
 }
 
-/** Checks that the token will carry what the Keycloak mapper matches. */
-export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean): Finding[] {
+const TOKEN_LABEL: Record<ClaimToken, string> = { idToken: 'ID token', saml2Token: 'SAML assertion' };
+
+/**
+ * Checks that the token Keycloak reads will carry what its mapper matches, in the format the app
+ * really emits (see group-claim.ts): object ids, display names (cloud_displayname) or nothing.
+ */
+export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean, group?: ClaimGroup): Finding[] {
+  const token = tokenFor(ssoMode === 'saml' ? 'saml' : 'oidc');
   if (appRoleMode) {
-    return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token'}`)];
+    const where = ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token';
+    if (app && appRolesDisplaced(app, token)) {
+      // Learn "Configure optional claims": with emit_as_roles, assigned app roles are not in the role claim.
+      return [
+        finding(
+          'error',
+          'CLAIM_ROLES_DISPLACED',
+          `claims: the groups claim is configured with emit_as_roles (optionalClaims.${token}), so Entra puts group values in the ${where} and leaves the app roles out: the app role never reaches Keycloak`,
+          'remove emit_as_roles from the groups optional claim (Token configuration), or map the group instead of an app role (no --app-role)',
+        ),
+      ];
+    }
+    return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${where}`)];
   }
   if (!app) {
     return [finding('warning', 'CLAIM_UNKNOWN', 'claims: the app registration is not in this tenant, so the groups claim cannot be checked', 'confirm the groups claim is emitted in the ID token (or SAML assertion)')];
   }
   const gmc = app.groupMembershipClaims ?? 'None';
-  const optional = [...(app.optionalClaims?.idToken ?? []), ...(app.optionalClaims?.saml2Token ?? [])];
-  const hasOptional = optional.some((c) => c.name === 'groups');
-  if (gmc === 'None' || gmc === 'DirectoryRole') {
+  const format = groupClaimFormat(app, token, group);
+  if (!format.emitted) {
     return [
       finding(
         'error',
@@ -126,21 +144,43 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
       ),
     ];
   }
-  const out: Finding[] = [finding('info', 'CLAIM_GROUPS', `claims: groups claim emitted (groupMembershipClaims ${gmc}${hasOptional ? ', optional claim groups' : ''})`)];
-  // With cloud_displayname, Entra puts cloud-only groups' display names in the claim instead
-  // of object ids, so a mapper keyed on the object id (the only stable key) never matches.
-  const displayNames = optional.some((c) => c.name === 'groups' && (c.additionalProperties ?? []).includes('cloud_displayname'));
-  if (displayNames) {
+  const name = group ? `group ${group.displayName ?? group.id}` : 'group';
+  const inClaim = `the ${format.claim} claim of the ${TOKEN_LABEL[token]}${format.claim === 'roles' ? ' (emit_as_roles)' : ''}`;
+  const out: Finding[] = [];
+  if (format.valueKind === 'absent') {
     out.push(
       finding(
         'error',
+        'CLAIM_GROUP_NOT_EMITTED',
+        `claims: the groups claim carries on-premises names (${format.onPremisesFormat}), which only groups synced from Active Directory have; Entra leaves the cloud-only ${name} out of the claim, so Keycloak can never see it (${format.source})`,
+        'remove the sAMAccountName option from the groups optional claim, or add cloud_displayname with groupMembershipClaims ApplicationGroup, or use --app-role',
+      ),
+    );
+  } else if (format.valueKind === 'display-name') {
+    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ${format.value ? `"${format.value}"` : 'the display name'}`));
+    out.push(
+      finding(
+        'warning',
         'CLAIM_GROUP_DISPLAY_NAMES',
-        'claims: the groups claim is configured with cloud_displayname, so it carries group display names, not object ids; the Keycloak mapper on the object id would never match',
-        'remove cloud_displayname from the groups optional claim (Token configuration), or use --app-role',
+        `claims: group display names are not unique: any other group assigned to the app that is named (or renamed) ${format.value ? `"${format.value}"` : 'like the admin group'} also reaches Keycloak as the admin group`,
+        'prefer object ids: remove cloud_displayname from the groups optional claim (Token configuration), then run with --fix-keycloak to match the object id; or use --app-role',
+      ),
+    );
+  } else {
+    const what = format.valueKind === 'object-id' ? 'group object ids' : `on-premises names (${format.onPremisesFormat})`;
+    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries ${what} (${format.source})${format.value ? `; Keycloak must match ${format.value}` : ''}`));
+  }
+  if (format.displayNameIgnored) {
+    out.push(
+      finding(
+        'warning',
+        'CLAIM_DISPLAY_NAME_IGNORED',
+        `claims: cloud_displayname is set, but Entra emits display names only when groupMembershipClaims is ApplicationGroup (it is ${gmc}), so the claim carries object ids`,
+        'match the object id in Keycloak, or set groupMembershipClaims to ApplicationGroup if names are intended',
       ),
     );
   }
-  if (gmc === 'All' || gmc.includes('SecurityGroup')) {
+  if (!format.applicationGroupsOnly) {
     out.push(
       finding(
         'warning',
@@ -462,7 +502,9 @@ export const prerequisitesStep: Step<RunContext> = {
       facts.ssoMode = sso.mode;
       findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));
       await guard('admin consent', () => checkConsent(ctx, sp, app, findings));
-      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole)));
+      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole), group));
+      // Both protocols: the keycloak step judges the mapper by the provider it finds, whatever the SP says.
+      if (app) facts.groupClaim = { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) };
     }
 
     facts.eligibleUsers = (await guard('eligible users', () => resolveEligibleUsers(ctx, findings))) ?? undefined;

@@ -66,9 +66,48 @@ describe('analyseClaims', () => {
   it('accepts groups assigned to the application', () => {
     expect(analyseClaims({ groupMembershipClaims: 'ApplicationGroup' }, 'oidc', false).every((f) => f.severity === 'info')).toBe(true);
   });
-  it('refuses a groups claim that carries display names (cloud_displayname)', () => {
-    const app = { groupMembershipClaims: 'ApplicationGroup', optionalClaims: { idToken: [{ name: 'groups', additionalProperties: ['cloud_displayname'] }] } };
-    expect(analyseClaims(app, 'oidc', false).find((f) => f.severity === 'error')?.code).toBe('CLAIM_GROUP_DISPLAY_NAMES');
+  const group = { id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', displayName: 'tenant-admin' };
+  const withGroups = (token: 'idToken' | 'saml2Token', props: string[], gmc = 'ApplicationGroup') => ({ groupMembershipClaims: gmc, optionalClaims: { [token]: [{ name: 'groups', additionalProperties: props }] } });
+
+  it('accepts display names (cloud_displayname) with a warning that names are not unique', () => {
+    const f = analyseClaims(withGroups('idToken', ['cloud_displayname']), 'oidc', false, group);
+    expect(f.filter((x) => x.severity === 'error')).toEqual([]);
+    expect(f.map((x) => [x.severity, x.code])).toEqual([
+      ['info', 'CLAIM_GROUPS'],
+      ['warning', 'CLAIM_GROUP_DISPLAY_NAMES'],
+    ]);
+    expect(f[0].message).toContain('Keycloak must match "tenant-admin"');
+    expect(f[1].message).toMatch(/not unique.*renamed\) "tenant-admin" also reaches Keycloak/);
+    expect(f[1].fix).toMatch(/remove cloud_displayname.*--fix-keycloak/);
+  });
+
+  it('reads the token of the SSO mode: the SAML assertion for SAML, the ID token otherwise', () => {
+    const saml = withGroups('saml2Token', ['cloud_displayname']);
+    expect(analyseClaims(saml, 'saml', false, group).map((x) => x.code)).toContain('CLAIM_GROUP_DISPLAY_NAMES');
+    expect(analyseClaims(saml, 'oidc', false, group).map((x) => x.code)).toEqual(['CLAIM_GROUPS']);
+    expect(analyseClaims(saml, 'oidc', false, group)[0].message).toContain(group.id);
+  });
+
+  it('says when cloud_displayname has no effect (not ApplicationGroup): the claim carries object ids', () => {
+    const f = analyseClaims(withGroups('idToken', ['cloud_displayname'], 'SecurityGroup'), 'oidc', false, group);
+    expect(f.map((x) => [x.severity, x.code])).toEqual([
+      ['info', 'CLAIM_GROUPS'],
+      ['warning', 'CLAIM_DISPLAY_NAME_IGNORED'],
+      ['warning', 'CLAIM_GROUP_OVERAGE'],
+    ]);
+    expect(f[0].message).toContain('carries group object ids');
+  });
+
+  it('refuses an on-premises name format that leaves the cloud-only group out of the claim', () => {
+    const f = analyseClaims(withGroups('idToken', ['sam_account_name']), 'oidc', false, group);
+    expect(f.find((x) => x.severity === 'error')).toMatchObject({ code: 'CLAIM_GROUP_NOT_EMITTED', message: expect.stringContaining('group tenant-admin out of the claim') });
+  });
+
+  it('names the roles claim with emit_as_roles, and refuses emit_as_roles in app-role mode', () => {
+    expect(analyseClaims(withGroups('idToken', ['emit_as_roles']), 'oidc', false, group)[0].message).toContain('the roles claim of the ID token (emit_as_roles)');
+    expect(analyseClaims(withGroups('idToken', ['emit_as_roles']), 'oidc', true).map((x) => [x.severity, x.code])).toEqual([['error', 'CLAIM_ROLES_DISPLACED']]);
+    expect(analyseClaims(withGroups('saml2Token', ['emit_as_roles']), 'saml', true)[0].code).toBe('CLAIM_ROLES_DISPLACED');
+    expect(analyseClaims(withGroups('saml2Token', ['emit_as_roles']), 'oidc', true)[0].code).toBe('CLAIM_ROLES');
   });
   it('needs no groups claim in app-role mode', () => {
     expect(analyseClaims({ groupMembershipClaims: 'None' }, 'oidc', true).map((f) => f.code)).toEqual(['CLAIM_ROLES']);
