@@ -222,7 +222,7 @@ export function registerAppRoutes(router: Router): void {
     return { status: 200, body: assignmentCollection(ctx, list, 'appRoleAssignments') };
   });
   const assignedTo = (ctx: RouteContext) => {
-    ctx.authorize('appRoleAssignments.read');
+    ctx.authorize('appRoleAssignedTo.read');
     const sp = resolveServicePrincipal(ctx);
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.resourceId === sp.id);
     return { status: 200, body: assignmentCollection(ctx, list, `servicePrincipals('${sp.id}')/appRoleAssignedTo`) };

@@ -15,7 +15,7 @@ import {
 } from './directory.js';
 import { GraphError, badRequest, notFound } from './errors.js';
 import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
-import { requireDelegated } from './permissions.js';
+import { permits, requireDelegated } from './permissions.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedGroup } from './seed.js';
 import { indexOfId, type DirectoryObjectRef, type TenantState } from './state.js';
@@ -83,8 +83,17 @@ function meUser(ctx: RouteContext) {
   return me;
 }
 
+/**
+ * A directory role as a directoryObject collection shows it to a caller that may not read roles:
+ * Learn include "limited-info" (on "List a user's memberships"): only @odata.type and id, the
+ * other properties null.
+ */
+function limitedDirectoryRole(id: string): Obj {
+  return { '@odata.type': '#microsoft.graph.directoryRole', id, ...Object.fromEntries(DIRECTORY_ROLE_PROPERTIES.filter((p) => p !== 'id').map((p) => [p, null])) };
+}
+
 function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | 'group'): Obj {
-  ctx.authorize('me.read');
+  ctx.authorize('me.transitiveMemberOf');
   const me = meUser(ctx);
   // Query options on transitiveMemberOf are advanced queries; the bare cast is accepted.
   if ((ctx.query.has('$filter') || ctx.query.has('$search') || ctx.query.has('$orderby')) && !isAdvancedQuery(ctx)) {
@@ -99,7 +108,8 @@ function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | '
     for (const g of ctx.state.transitiveGroupsOf(me.id)) items.push(directoryObjectEntity(ctx.state, { kind: 'group', id: g.id, displayName: g.displayName }, undefined));
   }
   if (cast !== 'group') {
-    for (const r of ctx.state.directoryRolesOf(me.id)) items.push(directoryRoleEntity(r));
+    const readRoles = permits(ctx.state, ctx.auth, 'directoryRoles.read');
+    for (const r of ctx.state.directoryRolesOf(me.id)) items.push(readRoles ? directoryRoleEntity(r) : limitedDirectoryRole(r.id));
   }
   const filter = parseFilterFor(ctx.query, { resource: 'DirectoryObject', properties: ['displayName', 'roleTemplateId', 'id'] }, true);
   const filtered = filter ? items.filter((i) => evalFilter(filter, i)) : items;

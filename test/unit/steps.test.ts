@@ -89,14 +89,16 @@ describe('chooseAppRole', () => {
 
 describe('app-assignment', () => {
   it('plans the POST and is a no-op when the assignment exists', async () => {
-    const graph = new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [] });
+    // Another group's assignment to the same app must not count for this group.
+    const other = { principalId: 'other-group', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const graph = new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other] });
     const ctx = fakeContext(graph);
     ctx.facts.servicePrincipal = { ...SP };
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     const plan = await appAssignmentStep.plan(ctx);
     expect(plan.actions[0].request).toEqual({ method: 'POST', url: '/servicePrincipals/sp-1/appRoleAssignedTo', body: { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID } });
 
-    const again = fakeContext(new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [{ resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
+    const again = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other, { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
     again.facts = { ...ctx.facts };
     expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
   });
