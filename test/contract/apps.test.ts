@@ -156,7 +156,7 @@ describe('GET /oauth2PermissionGrants (oauth2permissiongrant-list)', () => {
     const graphSp = { id: '1804a6f8-0000-4520-8f40-ba1b0c11c42d', appId: '00000003-0000-0000-c000-000000000000', displayName: 'Microsoft Graph', oauth2PermissionScopes: [{ id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', value: 'User.Read' }, { id: '37f7f235-527c-4136-accd-4a02d197296e', value: 'openid' }], appRoles: [] };
     const required = [{ resourceAppId: graphSp.appId, resourceAccess: [{ id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', type: 'Scope' }, { id: '37f7f235-527c-4136-accd-4a02d197296e', type: 'Scope' }] }];
     const grant = { clientId: '263a5b01-0000-408e-8557-bab681df104c', consentType: 'AllPrincipals', id: 'AVs6JuUDjkCFV7q2gd8QTPim', principalId: null, resourceId: graphSp.id, scope: 'User.Read openid' };
-    expect(analyseConsent(required, new Map([[graphSp.appId, graphSp]]), [grant], [])).toEqual({ missing: [], unresolved: [] });
+    expect(analyseConsent(required, new Map([[graphSp.appId, graphSp]]), [grant], [])).toMatchObject({ missing: [], unresolved: [] });
     expect(analyseConsent(required, new Map([[graphSp.appId, graphSp]]), [{ ...grant, consentType: 'Principal', principalId: 'a34645d2-3096-40e9-b0bc-387ab2c3eeeb' }], []).missing).toHaveLength(2);
   });
 });
