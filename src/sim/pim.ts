@@ -209,8 +209,13 @@ function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, e
   };
 }
 
-function newScheduleId(req: ParsedRequest): string {
-  return `${req.groupId}_${req.accessId}_${newGuid()}`;
+/**
+ * Learn "Create eligibilityScheduleRequest" and "Create assignmentScheduleRequest"
+ * (privilegedaccessgroup-post-*schedulerequests): every example answers with
+ * `targetScheduleId` = `{groupId}_{accessId}_{request id}`, adminExtend included (a new id).
+ */
+function newScheduleId(req: ParsedRequest, requestId: string): string {
+  return `${req.groupId}_${req.accessId}_${requestId}`;
 }
 
 function notExpired(state: TenantState, s: SeedSchedule): boolean {
@@ -294,13 +299,17 @@ function finishRequest(
   const map = kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules;
   let scheduleId: string;
   if (existing) {
-    // Update/extend/renew keep the schedule id and replace its window (unconfirmed: Graph may re-issue it).
+    // Update/extend/renew replace the window; the documented adminExtend example answers with
+    // a targetScheduleId named after the new request, so the schedule moves to that id.
     existing.startDateTime = new Date(w.start).toISOString();
     existing.endDateTime = w.end === null ? null : new Date(w.end).toISOString();
     existing.modifiedDateTime = now;
+    map.delete(existing.id);
+    existing.id = newScheduleId(req, entity.id as string);
+    map.set(existing.id, existing);
     scheduleId = existing.id;
   } else {
-    scheduleId = newScheduleId(req);
+    scheduleId = newScheduleId(req, entity.id as string);
     map.set(scheduleId, {
       id: scheduleId,
       groupId: req.groupId,

@@ -63,6 +63,9 @@ function memberRefs(ctx: RouteContext, g: SeedGroup, accessId: 'member' | 'owner
     if (!ref) continue;
     // Documented v1.0 known issue: service principal members are missing from /members; beta lists them.
     if (ctx.version === 'v1.0' && accessId === 'member' && ref.kind === 'servicePrincipal') continue;
+    // Learn "List owners" (group-list-owners): "service principals are not listed as group owners"
+    // on v1.0 (staged rollout); beta lists them.
+    if (ctx.version === 'v1.0' && accessId === 'owner' && ref.kind === 'servicePrincipal') continue;
     refs.push(ref);
   }
   return refs;

@@ -76,21 +76,24 @@ function registerScheduleReads(router: Router, kind: Kind): void {
   const requests = `${kind}ScheduleRequests`;
   const requestLog = (ctx: RouteContext) => (kind === 'eligibility' ? ctx.state.eligibilityScheduleRequests : ctx.state.assignmentScheduleRequests);
 
-  const mine = (ctx: RouteContext, items: Obj[]) => {
+  // Learn "privilegedAccessGroupEligibilityScheduleInstance: filterByCurrentUser" (and the
+  // assignment one): each item of the function's answer carries its `@odata.type`.
+  const odataType = (entitySet: string) => `#microsoft.graph.privilegedAccessGroup${entitySet[0].toUpperCase()}${entitySet.slice(1, -1)}`;
+  const mine = (ctx: RouteContext, items: Obj[], entitySet: string) => {
     if (ctx.auth.kind !== 'delegated') {
       throw new GraphError(400, 'BadRequest', 'filterByCurrentUser is only valid with delegated authentication flow.');
     }
-    return items.filter((i) => i.principalId === ctx.auth.oid);
+    return items.filter((i) => i.principalId === ctx.auth.oid).map((i) => ({ '@odata.type': odataType(entitySet), ...i }));
   };
 
   router.get(`${BASE}/${schedules}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)));
+    const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)), schedules);
     return { status: 200, body: collection(ctx, schedules, items, { scoped: false }) };
   });
   router.get(`${BASE}/${instances}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)));
+    const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)), instances);
     return { status: 200, body: collection(ctx, instances, items, { scoped: false }) };
   });
   router.get(`${BASE}/${schedules}`, (ctx) => {

@@ -115,8 +115,12 @@ describe('PIM for Groups eligibility', () => {
     expect(dup.body!.error).toMatchObject({ code: 'RoleAssignmentExists', message: 'The Role assignment already exists.' });
     const update = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P90D' }, { action: 'adminUpdate' }));
     expect(update.status).toBe(201);
-    expect(update.body!.targetScheduleId).toBe(first.body!.targetScheduleId);
-    const end = Date.parse(sim.state.eligibilitySchedules.get(first.body!.targetScheduleId)!.endDateTime!);
+    // Learn "Create eligibilityScheduleRequest" (adminExtend example): the answer names a new
+    // schedule after the request; the old id is gone and only one schedule remains.
+    expect(update.body!.targetScheduleId).toBe(`${G.tenantAdmin}_member_${update.body!.id}`);
+    expect(sim.state.eligibilitySchedules.has(first.body!.targetScheduleId)).toBe(false);
+    expect(sim.state.eligibilitySchedules.size).toBe(1);
+    const end = Date.parse(sim.state.eligibilitySchedules.get(update.body!.targetScheduleId)!.endDateTime!);
     expect(end - sim.clock.nowMs()).toBeGreaterThan(89 * DAY);
     const remove = await call('POST', `${PIM}/eligibilityScheduleRequests`, { accessId: 'member', principalId: U.bob, groupId: G.tenantAdmin, action: 'adminRemove' });
     expect(remove.body!.status).toBe('Revoked');
