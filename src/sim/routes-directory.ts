@@ -52,6 +52,9 @@ function assertMembershipEditable(g: SeedGroup): void {
     );
   }
   if (g.mailEnabled && !g.groupTypes.includes('Unified')) {
+    // Learn "Working with groups in Microsoft Graph" (groups-overview): mail-enabled security
+    // groups and distribution lists are read-only through Graph (managed in Exchange). The 400
+    // wording is community-reported (ASSUMPTIONS.md).
     throw badRequest('Cannot Update a mail-enabled security groups and or distribution list.');
   }
 }

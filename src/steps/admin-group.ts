@@ -1,5 +1,6 @@
 import type { RunContext } from '../context.js';
 import { errorText, MAX_PAGE, withQuery } from '../graph/graph-api.js';
+import { isActivated } from '../graph/enums.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, needFact, who } from './common.js';
 import type { DirectoryMember, PimInstance } from './facts.js';
@@ -11,7 +12,7 @@ const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,user
  * activated PIM assignment is just-in-time already and stays.
  */
 export function standingMembers(members: DirectoryMember[], active: PimInstance[]): { standing: DirectoryMember[]; jit: DirectoryMember[] } {
-  const activated = new Set(active.filter((a) => a.assignmentType === 'activated').map((a) => a.principalId));
+  const activated = new Set(active.filter(isActivated).map((a) => a.principalId));
   const standing: DirectoryMember[] = [];
   const jit: DirectoryMember[] = [];
   for (const m of members) (activated.has(m.id) ? jit : standing).push(m);

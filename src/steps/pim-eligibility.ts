@@ -1,5 +1,6 @@
 import type { RunContext } from '../context.js';
 import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
+import { enumIn, enumIs } from '../graph/enums.js';
 import { formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types.js';
 import { finding, needFact, PIM_GROUP } from './common.js';
@@ -28,7 +29,7 @@ export interface Window {
 const DAY = 86_400_000;
 
 /** Statuses of a 201 that mean the request did not take effect. */
-const FAILED_STATUSES = new Set(['Failed', 'Denied', 'Canceled', 'Revoked']);
+const FAILED_STATUSES = ['Failed', 'Denied', 'Canceled', 'Revoked'];
 
 /**
  * The eligibility window: from --start (default now) to --end, or start + --duration, or
@@ -92,7 +93,7 @@ export type EligibilityDecision =
 /** Pure: create for users without an eligibility, extend shorter ones, keep covering ones. */
 export function diffEligibility(users: EligibleUser[], schedules: PimSchedule[], w: Window): EligibilityDecision[] {
   return users.map((user) => {
-    const existing = schedules.filter((s) => s.principalId === user.id && s.accessId === 'member');
+    const existing = schedules.filter((s) => s.principalId === user.id && enumIs(s.accessId, 'member'));
     if (existing.length === 0) return { user, kind: 'create' };
     const ends = existing.map(scheduleEnd);
     if (ends.some((e) => e === null)) return { user, kind: 'noop', currentEnd: null };
@@ -128,9 +129,9 @@ async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedu
     ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
   ]);
   const now = ctx.now().getTime();
-  ctx.facts.activeAssignments = active.filter((a) => a.accessId === 'member');
+  ctx.facts.activeAssignments = active.filter((a) => enumIs(a.accessId, 'member'));
   ctx.facts.eligibilities = schedules
-    .filter((s) => s.accessId === 'member')
+    .filter((s) => enumIs(s.accessId, 'member'))
     .filter((s) => {
       const end = scheduleEnd(s);
       return end === null || end.getTime() > now;
@@ -228,7 +229,7 @@ export const pimEligibilityStep: Step<RunContext> = {
         res = await ctx.graph.write(request);
       }
       const body = res.body as { status?: string; targetScheduleId?: string } | undefined;
-      const ok = res.status < 300 && !FAILED_STATUSES.has(body?.status ?? '');
+      const ok = res.status < 300 && !enumIn(body?.status, FAILED_STATUSES);
       action.result = { ok, status: res.status, message: body?.status, sent: request !== action.request ? request : undefined };
       if (res.status >= 300) throw ctx.graph.error(request, res);
       if (!ok) throw new Error(`${action.summary}: PIM answered ${res.status} but the request status is ${body?.status}`);

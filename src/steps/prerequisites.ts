@@ -162,7 +162,21 @@ export function analyseGroup(group: MG.Group): Finding[] {
   if (group.isAssignableToRole) {
     out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
   }
-  if (group.securityEnabled === false && !(group.groupTypes ?? []).includes('Unified')) {
+  const unified = (group.groupTypes ?? []).includes('Unified');
+  if (group.mailEnabled && !unified) {
+    // Graph cannot change their membership (400 "Cannot Update a mail-enabled security groups and
+    // or distribution list."), so a run would onboard the group to PIM (irreversible) and then
+    // fail at removing the standing members: refuse before anything is written.
+    const kind = group.securityEnabled ? 'a mail-enabled security group' : 'a distribution list';
+    out.push(
+      finding(
+        'error',
+        'GROUP_MAIL_ENABLED',
+        `${name} is ${kind}: its membership is managed in Exchange and Microsoft Graph cannot add or remove its members, so PIM for Groups cannot govern it`,
+        'use a security group that is not mail-enabled (or a Microsoft 365 group)',
+      ),
+    );
+  } else if (group.securityEnabled === false && !unified) {
     out.push(finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'));
   }
   return out;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
+import { runCli } from '../support/cli.js';
+import { args, callSim, closeSimsAfterEach, G, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
+
+/**
+ * Issue 11 items 4–8: the tool reads Graph's data as Microsoft documents it (enum casing,
+ * schedule lag, mail-enabled groups, service-principal members, `$` UPNs).
+ */
+
+closeSimsAfterEach();
+
+const PIM = '/identityGovernance/privilegedAccess/group';
+const members = (sim: { snapshot(): { groups: Array<{ id: string; members: string[] }> } }) =>
+  [...(sim.snapshot().groups.find((g) => g.id === G)?.members ?? [])].sort();
+
+describe('enum casing (issue 11 item 4)', () => {
+  it('keeps a member whose PIM activation Graph reports as "Activated"', async () => {
+    const sim = await simWithEligibleAlice();
+    const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
+    const act = await callSim(sim.url, token, 'POST', `/v1.0${PIM}/assignmentScheduleRequests`, {
+      accessId: 'member',
+      principalId: CONTOSO.users.alice,
+      groupId: G,
+      action: 'selfActivate',
+      justification: 'x',
+      scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDuration', duration: 'PT1H' } },
+    });
+    expect(act.status).toBe(201);
+    // The simulation answers as the documented examples do: capitalised.
+    const admin = await tokenEnv(sim);
+    const listed = await callSim(sim.url, admin.ENTRA_PIM_ACCESS_TOKEN, 'GET', `/v1.0${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`);
+    expect(listed.body?.value).toEqual(expect.arrayContaining([expect.objectContaining({ principalId: CONTOSO.users.alice, assignmentType: 'Activated', memberType: 'Direct' })]));
+
+    const res = await runCli(args(sim, ['--yes', '--json']), admin);
+    expect(res.code, res.stderr).toBe(0);
+    const deletes = sim.writes().filter((w) => w.method === 'DELETE');
+    expect(deletes.map((d) => d.path).sort()).toEqual([`/v1.0/groups/${G}/members/${CONTOSO.users.carol}/$ref`, `/v1.0/groups/${G}/members/${CONTOSO.users.dave}/$ref`].sort());
+    // Alice's membership comes from her activation, which is still in effect.
+    expect(sim.snapshot().pim?.assignmentSchedules.filter((a) => a.principalId === CONTOSO.users.alice && a.assignmentType === 'activated')).toHaveLength(1);
+    const step = json(res.stdout).steps.find((s) => s.id === 'admin-group');
+    expect(step?.findings.map((f) => f.code)).toContain('MEMBERS_ACTIVATED');
+  });
+});
+
+describe('mail-enabled groups (issue 11 item 6)', () => {
+  for (const [kind, securityEnabled] of [['mail-enabled security group', true], ['distribution list', false]] as const) {
+    it(`refuses a ${kind} while planning: error finding, no write`, async () => {
+      const seed = contosoSeed();
+      const g = seed.groups.find((x) => x.id === G)!;
+      g.mailEnabled = true;
+      g.securityEnabled = securityEnabled;
+      g.mail = 'tenant-admin@contoso.example';
+      const sim = await startSim(seed);
+      const env = await tokenEnv(sim);
+
+      const audit = await runCli(['audit', ...args(sim, ['--json'])], env);
+      const auditFinding = json(audit.stdout).steps[0].findings.find((f) => f.code === 'GROUP_MAIL_ENABLED');
+      expect(auditFinding?.severity).toBe('error');
+      expect(auditFinding?.message).toContain(kind);
+
+      const run = await runCli(args(sim, ['--yes', '--json']), env);
+      expect(run.code).toBe(1);
+      expect(json(run.stdout).steps[0].findings.map((f) => f.code)).toContain('GROUP_MAIL_ENABLED');
+      expect(sim.writes()).toHaveLength(0);
+      expect(sim.snapshot().pim?.onboardedGroups ?? []).not.toContain(G);
+    });
+  }
+
+  it('the simulation refuses member changes on a mail-enabled security group (400)', async () => {
+    const seed = contosoSeed();
+    const g = seed.groups.find((x) => x.id === G)!;
+    g.mailEnabled = true;
+    const sim = await startSim(seed);
+    const { ENTRA_PIM_ACCESS_TOKEN: token } = await tokenEnv(sim);
+    const del = await callSim(sim.url, token, 'DELETE', `/v1.0/groups/${G}/members/${CONTOSO.users.carol}/$ref`);
+    expect(del.status).toBe(400);
+    expect(del.body?.error?.message).toBe('Cannot Update a mail-enabled security groups and or distribution list.');
+    const add = await callSim(sim.url, token, 'POST', `/v1.0/groups/${G}/members/$ref`, { '@odata.id': `${sim.url}/v1.0/directoryObjects/${CONTOSO.users.alice}` });
+    expect(add.status).toBe(400);
+  });
+});
