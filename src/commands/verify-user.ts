@@ -8,6 +8,7 @@ import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider } from '../keycloak/types.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import { isGuid } from '../steps/common.js';
+import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { connectGraph, openSession, type CommandIo } from './session.js';
 
@@ -86,7 +87,16 @@ export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assig
 }
 
 async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {
-  const user = await graph.find<EntraFacts['user']>(withQuery(`/users/${encodeURIComponent(who)}`, { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
+  let user: EntraFacts['user'] | null;
+  try {
+    user = await graph.find<EntraFacts['user']>(withQuery(userPath(who), { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
+  } catch (err) {
+    // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
+    if (err instanceof GraphRequestError && err.status !== 403 && err.status !== 401) {
+      throw new UsageError(`${who}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`);
+    }
+    throw err;
+  }
   if (!user) throw new UsageError(`${who}: no such user in the tenant (give a user principal name or object id)`);
   return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
 }

@@ -201,6 +201,15 @@ export class GraphApi {
     });
   }
 
+  /**
+   * Like getMany, but never throws for an item's status: each answer comes back as it is, so
+   * the caller can name the input an unreadable item stands for instead of its encoded URL.
+   */
+  async getManySettled<T>(urls: string[]): Promise<Array<GraphResponse<T>>> {
+    const results = await this.batch(urls.map((url) => ({ method: 'GET' as const, url })));
+    return results.map((r) => ({ status: r.status, body: r.body as T }));
+  }
+
   /** The write gate: journals the request (and backup), sends it, journals the result. */
   async write(req: HttpRequest, backup?: unknown): Promise<GraphResponse> {
     if (this.opts.readOnly) throw new WriteInReadOnlyMode(`refused ${req.method} ${req.url} in read-only mode`);

@@ -126,13 +126,25 @@ export function registerDirectoryRoutes(router: Router): void {
     const items = [...ctx.state.users.values()].map(userEntity).filter((u) => !filter || evalFilter(filter, u));
     return { status: 200, body: directoryCollection(ctx, 'users', items, byId, (u) => applySelect(u, select ?? USER_DEFAULT_PROPERTIES)) };
   });
-  router.get('/users/{id}', (ctx) => {
+  const getUser = (ctx: RouteContext, key: string) => {
     ctx.authorize('users.read');
-    const u = ctx.state.findUser(ctx.params.id);
-    if (!u) throw notFound(ctx.params.id);
+    const u = ctx.state.findUser(key);
+    if (!u) throw notFound(key);
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
+  };
+  router.get('/users/{id}', (ctx) => {
+    // Learn "Get user" (user-get): `/users/$x@y.com` fails with 400 Bad Request, because OData
+    // reserves a leading `$` for system query options; the path arrives decoded, so `%24` fails
+    // alike. Error code and message are not documented (ASSUMPTIONS.md).
+    if (ctx.params.id.startsWith('$')) {
+      throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${ctx.params.id}'.`);
+    }
+    return getUser(ctx, ctx.params.id);
   });
+  // Learn "Get user": the key form `/users('$x@y.com')` works for such UPNs; the key is an OData
+  // string literal, so a doubled `''` stands for one quote.
+  router.get("/users('{key}')", (ctx) => getUser(ctx, ctx.params.key.replace(/''/g, "'")));
 
   router.get('/groups', (ctx) => {
     ctx.authorize('groups.read');

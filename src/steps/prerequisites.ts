@@ -1,10 +1,11 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
-import { odataString, withQuery } from '../graph/graph-api.js';
+import { errorText, odataString, withQuery } from '../graph/graph-api.js';
 import { decodeJwtClaims } from '../graph/credential.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, who } from './common.js';
+import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
 
@@ -352,14 +353,27 @@ async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promi
   if (inputs.length === 0) return [];
   type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
   // One $batch round trip per 20 users instead of one request each.
-  const users = await ctx.graph.getMany<U>(inputs.map((i) => withQuery(`/users/${encodeURIComponent(i)}`, { $select: USER_SELECT })));
+  const answers = await ctx.graph.getManySettled<U>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
   const out: EligibleUser[] = [];
-  users.forEach((u, i) => {
+  answers.forEach((answer, i) => {
     const input = inputs[i];
-    if (!u) {
+    if (answer.status === 404) {
       findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
       return;
     }
+    if (answer.status < 200 || answer.status >= 300) {
+      // Named as typed, not by the encoded URL the lookup used.
+      findings.push(
+        finding(
+          'error',
+          'USER_UNREADABLE',
+          `--eligible ${input}: Graph could not read this user (${errorText(answer)})`,
+          answer.status === 403 ? 'grant the permission named under "caller", then run again' : 'check the value: a user principal name or object id of a member user',
+        ),
+      );
+      return;
+    }
+    const u = answer.body;
     if (u.accountEnabled === false) {
       findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
       return;

@@ -80,3 +80,53 @@ describe('mail-enabled groups (issue 11 item 6)', () => {
     expect(add.status).toBe(400);
   });
 });
+
+describe('UPNs that begin with $ (issue 11 item 8)', () => {
+  const SVC = { id: 'c0ffee00-0000-4000-8000-000000000001', upn: '$svc@contoso.example' };
+  const QUOTE = { id: 'c0ffee00-0000-4000-8000-000000000002', upn: "o'neil@contoso.example" };
+  function seedWithOddUpns() {
+    const seed = contosoSeed();
+    for (const u of [SVC, QUOTE]) {
+      seed.users.push({ id: u.id, displayName: u.upn, userPrincipalName: u.upn, mail: null, accountEnabled: true, userType: 'Member' });
+    }
+    return seed;
+  }
+
+  it('the simulation answers 400 for /users/$… (even encoded) and 200 for the key form', async () => {
+    const sim = await startSim(seedWithOddUpns());
+    const { ENTRA_PIM_ACCESS_TOKEN: token } = await tokenEnv(sim);
+    expect((await callSim(sim.url, token, 'GET', `/v1.0/users/${SVC.upn}`)).status).toBe(400);
+    expect((await callSim(sim.url, token, 'GET', `/v1.0/users/${encodeURIComponent(SVC.upn)}`)).status).toBe(400);
+    const keyed = await callSim(sim.url, token, 'GET', `/v1.0/users('${SVC.upn}')?$select=id`);
+    expect(keyed.status).toBe(200);
+    expect(keyed.body?.id).toBe(SVC.id);
+    const quoted = await callSim(sim.url, token, 'GET', `/v1.0/users('o''neil@contoso.example')?$select=id`);
+    expect(quoted.body?.id).toBe(QUOTE.id);
+  });
+
+  it('makes $svc@…, o\'neil@… and a #EXT# guest eligible; an unknown $ user is named as typed', async () => {
+    const sim = await startSim(seedWithOddUpns());
+    const env = await tokenEnv(sim);
+    const eligible = [SVC.upn, QUOTE.upn, CONTOSO.upns.guest];
+    const audit = await runCli(['audit', ...args(sim, ['--json'], { '--eligible': [...eligible, '$nobody@contoso.example'].join(',') })], env);
+    const findings = json(audit.stdout).steps[0].findings;
+    expect(findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.message])).toEqual([
+      ['USER_NOT_FOUND', '--eligible $nobody@contoso.example: no such user in this tenant'],
+    ]);
+
+    const run = await runCli(args(sim, ['--yes', '--json'], { '--eligible': eligible.join(',') }), env);
+    expect(run.code, run.stderr).toBe(0);
+    const schedules = (sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => s.principalId);
+    expect(schedules.sort()).toEqual([SVC.id, QUOTE.id, CONTOSO.users.guest].sort());
+  });
+
+  it('verify-user finds $svc@… by UPN', async () => {
+    const sim = await startSim(seedWithOddUpns());
+    const res = await runCli(
+      ['verify-user', SVC.upn, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', '--json'],
+      await tokenEnv(sim, CONTOSO.reader.roles),
+    );
+    expect(res.code, res.stderr).not.toBe(1);
+    expect(JSON.parse(res.stdout).user.id).toBe(SVC.id);
+  });
+});

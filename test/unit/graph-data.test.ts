@@ -3,6 +3,7 @@ import { enumIn, enumIs } from '../../src/graph/enums.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
 import { analyseGroup } from '../../src/steps/prerequisites.js';
 import { verdictOf } from '../../src/commands/verify-user.js';
+import { userPath } from '../../src/graph/user-path.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
 
@@ -56,5 +57,16 @@ describe('mail-enabled groups (issue 11 item 6)', () => {
   });
   it('accepts a Microsoft 365 group (mail-enabled, Unified)', () => {
     expect(analyseGroup({ id: 'g', displayName: 'g', securityEnabled: true, mailEnabled: true, groupTypes: ['Unified'] })).toEqual([]);
+  });
+});
+
+describe('userPath (issue 11 item 8)', () => {
+  it('uses the key form for UPNs, keeping $ and @, doubling quotes, encoding #', () => {
+    expect(userPath('$svc@contoso.com')).toBe("/users('$svc@contoso.com')");
+    expect(userPath("o'neil@contoso.com")).toBe("/users('o''neil@contoso.com')");
+    expect(userPath('ann_fabrikam.com#EXT#@contoso.com')).toBe("/users('ann_fabrikam.com%23EXT%23@contoso.com')");
+  });
+  it('keeps object ids in the plain form', () => {
+    expect(userPath('a34645d2-3096-40e9-b0bc-387ab2c3eeeb')).toBe('/users/a34645d2-3096-40e9-b0bc-387ab2c3eeeb');
   });
 });
