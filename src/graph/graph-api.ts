@@ -9,6 +9,8 @@ import { backoffMs, DEFAULT_RESILIENCE, ResilienceMiddleware, retryAfterMs, type
 export const BATCH_LIMIT = 20;
 /** Graph's largest page for directory objects. */
 export const MAX_PAGE = 999;
+/** Prefix of a relative URL that `GraphApi` reads from the beta endpoint. */
+export const BETA = '/beta';
 
 export interface GraphResponse<T = unknown> {
   status: number;
@@ -105,7 +107,11 @@ export class GraphApi {
   private async send(req: HttpRequest, headers?: Record<string, string>): Promise<GraphResponse> {
     const { ResponseType } = await import('@microsoft/microsoft-graph-client');
     const client = await this.getClient();
-    let call = client.api(req.url).responseType(ResponseType.RAW);
+    // A path under `/beta/` goes to the beta endpoint (reads only: `$batch` items share the
+    // envelope's version); everything else to v1.0.
+    const beta = req.url.startsWith(`${BETA}/`);
+    let call = client.api(beta ? req.url.slice(BETA.length) : req.url).responseType(ResponseType.RAW);
+    if (beta) call = call.version('beta');
     if (headers) call = call.headers(headers);
     this.opts.log.debug(`→ ${req.method} ${req.url}`, req.body);
     let res: Response;

@@ -64,7 +64,10 @@ function memberRefs(ctx: RouteContext, g: SeedGroup, accessId: 'member' | 'owner
   for (const id of ctx.state.effectiveMembers(g.id, accessId)) {
     const ref = ctx.state.findObject(id);
     if (!ref) continue;
-    // Documented v1.0 known issue: service principal members are missing from /members; beta lists them.
+    // Learn "List group members" (group-list-members), Important note, and "Known issues in
+    // Microsoft Graph" ("GET /groups/{id}/members doesn't return service principals in v1.0"):
+    // v1.0 leaves service-principal members out; the documented workaround is the beta endpoint
+    // (or `$expand=members`, not simulated).
     if (ctx.version === 'v1.0' && accessId === 'member' && ref.kind === 'servicePrincipal') continue;
     refs.push(ref);
   }

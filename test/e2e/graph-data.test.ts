@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, callSim, closeSimsAfterEach, G, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
+import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 /**
  * Issue 11 items 4–8: the tool reads Graph's data as Microsoft documents it (enum casing,
@@ -128,5 +128,54 @@ describe('UPNs that begin with $ (issue 11 item 8)', () => {
     );
     expect(res.code, res.stderr).not.toBe(1);
     expect(JSON.parse(res.stdout).user.id).toBe(SVC.id);
+  });
+});
+
+describe('standing service principals (issue 11 item 7)', () => {
+  const SP = CONTOSO.fabrikamSpId;
+
+  it('the simulation reproduces the documented v1.0 known issue: beta lists the service principal, v1.0 does not', async () => {
+    const seed = contosoSeed();
+    seed.groups.find((g) => g.id === G)!.members.push(SP);
+    const sim = await startSim(seed);
+    const { ENTRA_PIM_ACCESS_TOKEN: token } = await tokenEnv(sim);
+    const v1 = await callSim(sim.url, token, 'GET', `/v1.0/groups/${G}/members?$select=id`);
+    const beta = await callSim(sim.url, token, 'GET', `/beta/groups/${G}/members?$select=id`);
+    expect(v1.body?.value.map((m: { id: string }) => m.id)).not.toContain(SP);
+    expect(beta.body?.value).toEqual(expect.arrayContaining([{ '@odata.type': '#microsoft.graph.servicePrincipal', id: SP }]));
+  });
+
+  it('audit is not compliant while a service principal is a standing member; run removes it; restore puts it back', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const first = await runCli(args(sim, ['--yes', '--json']), env);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await runCli(['audit', ...args(sim)], env)).code).toBe(0);
+
+    // Someone adds an application to the admin group outside PIM.
+    const add = await callSim(sim.url, env.ENTRA_PIM_ACCESS_TOKEN, 'POST', `/v1.0/groups/${G}/members/$ref`, { '@odata.id': `${sim.url}/v1.0/directoryObjects/${SP}` });
+    expect(add.status).toBe(204);
+
+    const audit = await runCli(['audit', ...args(sim, ['--json'])], env);
+    expect(audit.code, audit.stdout).toBe(2);
+    const step = json(audit.stdout).steps.find((s) => s.id === 'admin-group');
+    expect(step?.findings.find((f) => f.code === 'MEMBERS_SERVICE_PRINCIPAL')?.message).toContain('Fabrikam Portal');
+    expect(step?.actions.map((a) => a.request?.url)).toEqual([`/groups/${G}/members/${SP}/$ref`]);
+
+    const journal = await journalPath();
+    const run = await runCli(args(sim, ['--yes', '--json', '--journal', journal]), env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(members(sim)).toEqual([]);
+    expect(sim.writes().filter((w) => w.method === 'DELETE').map((w) => w.path)).toContain(`/v1.0/groups/${G}/members/${SP}/$ref`);
+    expect((await runCli(['audit', ...args(sim)], env)).code).toBe(0);
+
+    const restore = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'], env);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(members(sim)).toEqual([SP]);
+    // A second restore sees the service principal (beta lists it) and changes nothing.
+    const writes = sim.writes().length;
+    const again = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(sim.writes()).toHaveLength(writes);
   });
 });

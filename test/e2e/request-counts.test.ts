@@ -41,10 +41,10 @@ afterEach(async () => {
 });
 
 /** Top-level HTTP requests to Graph: a `$batch` envelope counts once, its items not at all. */
-const graphRequests = (sim: SimulatedTenant) => sim.requests.filter((r) => !r.batchItem && /^\/v1\.0\//.test(r.path));
+const graphRequests = (sim: SimulatedTenant) => sim.requests.filter((r) => !r.batchItem && /^\/(v1\.0|beta)\//.test(r.path));
 const isEnvelope = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v1.0/$batch';
 const items = (r: RecordedRequest) => (r.body as { requests: Array<{ method: string; url: string }> }).requests;
-const isMemberPage = (r: RecordedRequest) => r.method === 'GET' && r.path.startsWith(`/v1.0/groups/${G}/members?`);
+const isMemberPage = (r: RecordedRequest) => r.method === 'GET' && r.path.startsWith(`/beta/groups/${G}/members?`);
 
 /**
  * Requests an audit sends whatever the sizes: the enterprise app, its registration, the
