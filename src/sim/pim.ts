@@ -318,6 +318,8 @@ function finishRequest(
     });
     const lag = state.behaviour.consistency?.notFoundAfterCreate ?? 0;
     if (kind === 'eligibility' && lag > 0) state.pendingNotFound.set(scheduleId, lag);
+    const lagMs = state.behaviour.consistency?.scheduleLagMs ?? 0;
+    if (kind === 'eligibility' && lagMs > 0) state.scheduleReadyAt.set(scheduleId, state.clock.nowMs() + lagMs);
   }
   entity.targetScheduleId = scheduleId;
   log.push(entity);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 /**
@@ -177,5 +177,53 @@ describe('standing service principals (issue 11 item 7)', () => {
     const again = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(sim.writes()).toHaveLength(writes);
+  });
+});
+
+describe('schedule lag (issue 11 item 5)', () => {
+  const isScheduleRead = (r: { method: string; path: string }) => r.method === 'GET' && /\/eligibilitySchedules\/[^?]+$/.test(r.path);
+  const isRequest = (r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith('/eligibilityScheduleRequests');
+
+  it('sends every eligibility request, then waits for the new schedules together with a progress line, then goes on', async () => {
+    const seed = contosoSeed();
+    seed.behaviour = { consistency: { scheduleLagMs: 1500 } };
+    const sim = await startSim(seed);
+    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/waiting for PIM to make 2 new eligibility schedule\(s\) readable \(alice@contoso\.example, bob@contoso\.example\)/);
+    const firstRead = sim.requests.findIndex(isScheduleRead);
+    const requests = sim.requests.map((r, i) => (isRequest(r) ? i : -1)).filter((i) => i >= 0);
+    expect(requests).toHaveLength(2);
+    expect(requests.every((i) => i < firstRead)).toBe(true);
+    const reads = sim.requests.filter(isScheduleRead);
+    expect(reads.filter((r) => r.status === 404).length).toBeGreaterThanOrEqual(2);
+    expect(reads.filter((r) => r.status === 200)).toHaveLength(2);
+    // Member removal comes only after both schedules were readable.
+    const lastOk = sim.requests.map((r, i) => (isScheduleRead(r) && r.status === 200 ? i : -1)).reduce((a, b) => Math.max(a, b));
+    const firstDelete = sim.requests.findIndex((r) => r.method === 'DELETE' || (r.method === 'POST' && r.path.endsWith('/$batch') && JSON.stringify(r.body).includes('"DELETE"')));
+    expect(firstDelete).toBeGreaterThan(lastOk);
+    expect(members(sim)).toEqual([]);
+  });
+
+  it('a run cut short while waiting resumes cleanly: no failure, no duplicate eligibility', async () => {
+    const seed = contosoSeed();
+    seed.behaviour = { consistency: { scheduleLagMs: 10 * 60_000 } };
+    const sim = await startSim(seed);
+    const env = await tokenEnv(sim);
+    const { child, done } = startCli(args(sim, ['--yes', '--json']), env);
+    child.stderr!.on('data', (d: Buffer) => {
+      if (/waiting for PIM/.test(String(d))) child.kill('SIGTERM');
+    });
+    const cut = await done;
+    expect(cut.code).not.toBe(0);
+    expect(sim.writes().some((w) => w.method === 'DELETE')).toBe(false);
+    expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
+
+    const again = await runCli(args(sim, ['--yes', '--json']), env);
+    expect(again.code, again.stderr).toBe(0);
+    const schedules = (sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G);
+    expect(schedules.map((s) => s.principalId).sort()).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
+    expect(sim.requests.filter(isRequest)).toHaveLength(2);
+    expect(members(sim)).toEqual([]);
   });
 });
