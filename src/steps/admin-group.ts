@@ -71,7 +71,7 @@ export const adminGroupStep: Step<RunContext> = {
           'warning',
           'MEMBERS_SERVICE_PRINCIPAL',
           `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
-          'they are removed with the other standing members; an application cannot activate PIM, so give it its own access if it needs one',
+          'they are removed with the other standing members (journaled first; `restore` puts them back)',
         ),
       );
     }
