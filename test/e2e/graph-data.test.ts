@@ -120,6 +120,25 @@ describe('UPNs that begin with $ (issue 11 item 8)', () => {
     expect(schedules.sort()).toEqual([SVC.id, QUOTE.id, CONTOSO.users.guest].sort());
   });
 
+  it('--approver $svc@… is found by UPN and written into the policy', async () => {
+    const sim = await startSim(seedWithOddUpns());
+    const res = await runCli(args(sim, ['--yes', '--json', '--require-approval', '--approver', SVC.upn]), await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    const patches = sim.writes().filter((w) => w.method === 'PATCH' && /roleManagementPolicies/.test(w.path));
+    expect(JSON.stringify(patches.map((p) => p.body))).toContain(SVC.id);
+  });
+
+  it('verify-user names an unknown $ user as typed, not by an encoded URL', async () => {
+    const sim = await startSim(seedWithOddUpns());
+    const res = await runCli(
+      ['verify-user', '$nobody@contoso.example', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak'],
+      await tokenEnv(sim, CONTOSO.reader.roles),
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/\$nobody@contoso\.example: no such user in the tenant/);
+    expect(res.stderr).not.toMatch(/%24|users\(/);
+  });
+
   it('verify-user finds $svc@… by UPN', async () => {
     const sim = await startSim(seedWithOddUpns());
     const res = await runCli(
