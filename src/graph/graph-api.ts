@@ -264,6 +264,8 @@ export class GraphApi {
   }
 
   private async batch(requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
+    // A $batch envelope is v1.0: its items cannot address the beta endpoint.
+    if (requests.some((r) => r.url.startsWith(`${BETA}/`))) throw new Error('a beta URL cannot be sent in a v1.0 $batch');
     const chunks: number[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) {
       chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, j) => i + j));

@@ -154,25 +154,29 @@ export async function waitForSchedules(w: ScheduleWait): Promise<void> {
   const started = w.nowMs();
   const pending = new Map(w.pending);
   let lastProgress: number | undefined;
+  // Time slept counts too, so a clock that does not move (a frozen test clock) still times out.
+  let slept = 0;
   for (let attempt = 0; ; attempt++) {
     for (const id of [...pending.keys()]) {
       if (await w.readable(id)) pending.delete(id);
     }
     if (pending.size === 0) return;
-    const waited = w.nowMs() - started;
+    const waited = Math.max(w.nowMs() - started, slept);
     if (waited >= timeoutMs) {
       throw new Error(
         `PIM accepted the eligibility request(s) but after ${humanDuration(waited)} still answers 404 for the new schedule(s) of ${[...pending.values()].join(', ')}; ` +
           'nothing after this step was changed. Run the same command again later: it finds the eligibility that exists and continues',
       );
     }
-    if (lastProgress === undefined || w.nowMs() - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = w.nowMs();
+    if (lastProgress === undefined || waited - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = waited;
       w.progress(
         `waiting for PIM to make ${pending.size} new eligibility schedule(s) readable (${[...pending.values()].join(', ')}): ${humanDuration(waited)} so far, up to ${humanDuration(timeoutMs)}`,
       );
     }
-    await w.sleep(Math.min(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], Math.max(0, timeoutMs - waited)));
+    const pause = Math.min(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], Math.max(0, timeoutMs - waited));
+    await w.sleep(pause);
+    slept += pause;
   }
 }
 

@@ -133,3 +133,12 @@ describe('waiting for new eligibility schedules (issue 11 item 5)', () => {
     expect(clock.nowMs()).toBeGreaterThan(0);
   });
 });
+
+describe('waiting with a clock that does not move', () => {
+  it('still stops after 5 minutes of sleeping', async () => {
+    let slept = 0;
+    const p = waitForSchedules({ pending: new Map([['s1', 'a']]), readable: async () => false, nowMs: () => 0, sleep: async (ms) => void (slept += ms), progress: () => {} });
+    await expect(p).rejects.toThrow(/after 5 min still answers 404/);
+    expect(slept).toBe(5 * 60_000);
+  });
+});
