@@ -4,6 +4,7 @@
  * it again (sync mode FORCE), how long sessions outlive an activation, and who holds the group
  * now. No I/O: the step reads, these functions judge.
  */
+import { isMemberAccess } from '../graph/enums.js';
 import { humanDuration } from '../plan/duration.js';
 import type { Action, Finding, Severity } from '../plan/types.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
@@ -948,7 +949,7 @@ export function activePrincipals(
   const t = now.getTime();
   return new Set(
     instances
-      .filter((i) => (i.accessId ?? 'member') === 'member')
+      .filter(isMemberAccess)
       .filter((i) => !groupId || !i.groupId || i.groupId.toLowerCase() === groupId.toLowerCase())
       .filter((i) => !i.startDateTime || Date.parse(i.startDateTime) <= t)
       .filter((i) => !i.endDateTime || Date.parse(i.endDateTime) > t)

@@ -186,6 +186,9 @@ function createdBy(auth: AuthInfo): Obj {
     : { application: { id: auth.appid, displayName: null }, device: null, user: null };
 }
 
+// Learn "Create eligibilityScheduleRequest" (privilegedaccessgroup-post-eligibilityschedulerequests):
+// the 201 example answers `"status": "Provisioned"` and `"action": "adminAssign"` (lower camel,
+// although the request was sent as `AdminAssign`).
 function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, extra: Obj): Obj {
   const now = state.clock.now().toISOString();
   return {
@@ -324,6 +327,8 @@ function finishRequest(
     });
     const lag = state.behaviour.consistency?.notFoundAfterCreate ?? 0;
     if (kind === 'eligibility' && lag > 0) state.pendingNotFound.set(scheduleId, lag);
+    const lagMs = state.behaviour.consistency?.scheduleLagMs ?? 0;
+    if (kind === 'eligibility' && lagMs > 0) state.scheduleReadyAt.set(scheduleId, state.clock.nowMs() + lagMs);
   }
   entity.targetScheduleId = scheduleId;
   log.push(entity);
@@ -467,6 +472,19 @@ function scheduleInfoOf(s: SeedSchedule): Obj {
   };
 }
 
+/**
+ * Enum values as the documented example responses write them, capitalised, although the resource
+ * pages list them in lower camel: Learn "List assignmentScheduleInstances"
+ * (privilegedaccessgroup-list-assignmentscheduleinstances) and "List assignmentSchedules" show
+ * `"assignmentType": "Assigned"`, `"memberType": "Direct"`; "List eligibilitySchedules" and "List
+ * eligibilityScheduleInstances" show `"memberType": "Direct"`. `Activated` follows the same casing
+ * (no group example shows it; see ASSUMPTIONS.md).
+ */
+const MEMBER_TYPE_DIRECT = 'Direct';
+function assignmentTypeOf(s: SeedSchedule): string {
+  return (s.assignmentType ?? 'assigned') === 'activated' ? 'Activated' : 'Assigned';
+}
+
 /** `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`. */
 export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   return {
@@ -479,8 +497,8 @@ export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
     accessId: s.accessId,
     principalId: s.principalId,
     groupId: s.groupId,
-    memberType: 'direct',
-    ...(kind === 'assignment' ? { assignmentType: s.assignmentType ?? 'assigned' } : {}),
+    memberType: MEMBER_TYPE_DIRECT,
+    ...(kind === 'assignment' ? { assignmentType: assignmentTypeOf(s) } : {}),
   };
 }
 
@@ -493,10 +511,10 @@ export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
     accessId: s.accessId,
     principalId: s.principalId,
     groupId: s.groupId,
-    memberType: 'direct',
+    memberType: MEMBER_TYPE_DIRECT,
   };
   if (kind === 'eligibility') return { ...base, eligibilityScheduleId: s.id };
-  return { ...base, assignmentScheduleId: s.id, assignmentType: s.assignmentType ?? 'assigned' };
+  return { ...base, assignmentScheduleId: s.id, assignmentType: assignmentTypeOf(s) };
 }
 
 /** Schedules that are current or future (expired ones are gone from the lists). */

@@ -111,6 +111,12 @@ function registerScheduleReads(router: Router, kind: Kind): void {
       else ctx.state.pendingNotFound.set(id, pending - 1);
       throw notFound(id);
     }
+    const readyAt = ctx.state.scheduleReadyAt.get(id);
+    if (readyAt !== undefined) {
+      // PIM's schedule lag: the 201 names targetScheduleId, yet the schedule 404s for a while.
+      if (ctx.state.clock.nowMs() < readyAt) throw notFound(id);
+      ctx.state.scheduleReadyAt.delete(id);
+    }
     const s = currentSchedules(ctx.state, kind).find((x) => x.id === id);
     if (!s) throw notFound(id);
     return { status: 200, body: { '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${schedules}/$entity`), ...project(ctx, scheduleEntity(s, kind)) } };

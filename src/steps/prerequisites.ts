@@ -1,10 +1,11 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
-import { odataString, withQuery } from '../graph/graph-api.js';
+import { errorText, odataString, withQuery } from '../graph/graph-api.js';
 import { decodeJwtClaims } from '../graph/credential.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, who } from './common.js';
+import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
 import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
@@ -206,7 +207,21 @@ export function analyseGroup(group: MG.Group): Finding[] {
   if (group.isAssignableToRole) {
     out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
   }
-  if (group.securityEnabled === false && !(group.groupTypes ?? []).includes('Unified')) {
+  const unified = (group.groupTypes ?? []).includes('Unified');
+  if (group.mailEnabled && !unified) {
+    // Graph cannot change their membership (400 "Cannot Update a mail-enabled security groups and
+    // or distribution list."), so a run would onboard the group to PIM (irreversible) and then
+    // fail at removing the standing members: refuse before anything is written.
+    const kind = group.securityEnabled ? 'a mail-enabled security group' : 'a distribution list';
+    out.push(
+      finding(
+        'error',
+        'GROUP_MAIL_ENABLED',
+        `${name} is ${kind}: its membership is managed in Exchange and Microsoft Graph cannot add or remove its members, so PIM for Groups cannot govern it`,
+        'use a security group that is not mail-enabled (or a Microsoft 365 group)',
+      ),
+    );
+  } else if (group.securityEnabled === false && !unified) {
     out.push(finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'));
   }
   return out;
@@ -436,14 +451,27 @@ async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promi
   if (inputs.length === 0) return [];
   type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
   // One $batch round trip per 20 users instead of one request each.
-  const users = await ctx.graph.getMany<U>(inputs.map((i) => withQuery(`/users/${encodeURIComponent(i)}`, { $select: USER_SELECT })));
+  const answers = await ctx.graph.getManySettled<U>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
   const out: EligibleUser[] = [];
-  users.forEach((u, i) => {
+  answers.forEach((answer, i) => {
     const input = inputs[i];
-    if (!u) {
+    if (answer.status === 404) {
       findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
       return;
     }
+    if (answer.status < 200 || answer.status >= 300) {
+      // Named as typed, not by the encoded URL the lookup used.
+      findings.push(
+        finding(
+          'error',
+          'USER_UNREADABLE',
+          `--eligible ${input}: Graph could not read this user (${errorText(answer)})`,
+          answer.status === 403 ? 'grant the permission named under "caller", then run again' : 'check the value: a user principal name or object id of a member user',
+        ),
+      );
+      return;
+    }
+    const u = answer.body;
     if (u.accountEnabled === false) {
       findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
       return;

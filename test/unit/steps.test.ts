@@ -215,7 +215,7 @@ describe('admin-group', () => {
     expect(r.jit.map((m) => m.id)).toEqual(['u-dave']);
   });
   it('plans one DELETE …/$ref per standing member, with the member as backup', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleAfterRun = 2;
     const plan = await adminGroupStep.plan(ctx);
@@ -225,12 +225,12 @@ describe('admin-group', () => {
     expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
   });
   it('guards against lockout when nobody will be eligible', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleAfterRun = 0;
     const plan = await adminGroupStep.plan(ctx);
     expect(plan.findings.find((f) => f.severity === 'error')?.code).toBe('LOCKOUT_GUARD');
-    const allowed = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }), { allowEmpty: true });
+    const allowed = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }), { allowEmpty: true });
     allowed.facts = { group: ctx.facts.group, eligibleAfterRun: 0 };
     expect((await adminGroupStep.plan(allowed)).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
   });
