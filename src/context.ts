@@ -52,4 +52,6 @@ export interface RunContext {
   prompt: Prompter;
   facts: Facts;
   now(): Date;
+  /** Waits (tests inject a fake clock's sleep); default: a real timer. */
+  sleep?: (ms: number) => Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { errorCode, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { enumIn, isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
 import { DurationError, formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { RawOptions } from '../options.js';
@@ -61,7 +62,7 @@ function tokenClaims(token: string): Record<string, unknown> {
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
 async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
   const list = await graph.list<PimInstance>(withQuery(`${PIM}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
-  const mine = list.filter((i) => (i.accessId ?? 'member') === 'member');
+  const mine = list.filter(isMemberAccess);
   const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
   const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
   if (wanted) {
@@ -183,7 +184,7 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
   const info = answer.scheduleInfo as ScheduleInfo | undefined;
   const end = activationEnd(info, { startDateTime, duration });
   const requestId = typeof answer.id === 'string' ? answer.id : undefined;
-  if (status === 'PendingApproval' || status === 'PendingAdminDecision') {
+  if (enumIn(status, ['PendingApproval', 'PendingAdminDecision'])) {
     return {
       outcome: 'pending-approval',
       message: `approval pending: the request to activate ${group.displayName} (request ${requestId}) waits for an approver. You get access when it is approved; until then Keycloak gives you no admin rights`,
@@ -192,7 +193,7 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
       endDateTime: end,
     };
   }
-  if (['Failed', 'Denied', 'Canceled', 'Revoked'].includes(status)) {
+  if (enumIn(status, ['Failed', 'Denied', 'Canceled', 'Revoked'])) {
     throw new UsageError(`PIM did not activate ${group.displayName}: the request ${requestId ?? ''} ended with status ${status}`);
   }
   const length = ` (${humanDuration(parseDuration(duration))})`;
@@ -224,7 +225,7 @@ export function activationEnd(info: ScheduleInfo | undefined, sent: { startDateT
 /** The user's own activation of the group that is in effect now (not a standing membership). */
 async function activeInstance(graph: GraphApi, groupId: string): Promise<PimInstance | undefined> {
   const list = await graph.list<PimInstance>(`${PIM}/assignmentScheduleInstances/filterByCurrentUser(on='principal')`);
-  return list.find((i) => i.groupId.toLowerCase() === groupId.toLowerCase() && (i.accessId ?? 'member') === 'member' && i.assignmentType === 'activated');
+  return list.find((i) => i.groupId.toLowerCase() === groupId.toLowerCase() && isMemberAccess(i) && isActivated(i));
 }
 
 async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayName: string }): Promise<Result> {

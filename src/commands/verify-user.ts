@@ -1,5 +1,6 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
 import { effectiveSyncMode, normaliseGroupPath, selectIdentityProvider, type EffectiveSyncMode } from '../keycloak/analyse.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
@@ -7,6 +8,7 @@ import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider } from '../keycloak/types.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import { isGuid } from '../steps/common.js';
+import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { connectGraph, openSession, type CommandIo } from './session.js';
 
@@ -81,11 +83,20 @@ const PIM = '/identityGovernance/privilegedAccess/group';
 /** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
 export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
   const url = withQuery(`${PIM}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
-  return (await graph.list<PimInstance>(url)).filter((i) => (i.accessId ?? 'member') === 'member');
+  return (await graph.list<PimInstance>(url)).filter((i) => isMemberAccess(i));
 }
 
 async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {
-  const user = await graph.find<EntraFacts['user']>(withQuery(`/users/${encodeURIComponent(who)}`, { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
+  let user: EntraFacts['user'] | null;
+  try {
+    user = await graph.find<EntraFacts['user']>(withQuery(userPath(who), { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
+  } catch (err) {
+    // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
+    if (err instanceof GraphRequestError && err.status !== 403 && err.status !== 401) {
+      throw new UsageError(`${who}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`);
+    }
+    throw err;
+  }
   if (!user) throw new UsageError(`${who}: no such user in the tenant (give a user principal name or object id)`);
   return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
 }
@@ -181,16 +192,16 @@ const until = (i: PimInstance | undefined) => (i?.endDateTime ? `until ${i.endDa
 
 /** One active assignment in words: a PIM activation, an admin's time-bound assignment, or a standing member. */
 function activeText1(a: PimInstance): string {
-  if (a.assignmentType === 'activated') return `activated ${until(a)}`;
+  if (isActivated(a)) return `activated ${until(a)}`;
   if (!a.endDateTime) return 'standing member (permanent, not through PIM)';
   return `assigned by an admin ${until(a)}`;
 }
 
 /** The verdict from what Entra and Keycloak say (pure, for unit tests). */
 export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Verdict {
-  const activation = entra.active.find((a) => a.assignmentType === 'activated') ?? entra.active[0];
+  const activation = entra.active.find(isActivated) ?? entra.active[0];
   const active = entra.active.length > 0 || entra.member;
-  const standing = entra.member && !entra.active.some((a) => a.assignmentType === 'activated' || a.endDateTime);
+  const standing = entra.member && !entra.active.some((a) => isActivated(a) || a.endDateTime);
   const who = entra.user.userPrincipalName;
   const group = entra.group.displayName;
   const entraLine = active
@@ -298,7 +309,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const session = await openSession(raw, io);
   // The same inputs as audit, validated the same way before anything is sent.
   const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
-  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user' });
+  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
 
   let appId = options.appId;
   if (!appId && options.appName) {

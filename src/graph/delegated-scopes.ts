@@ -1,4 +1,4 @@
-import { requiredPermissions, type NeedsInput } from './permissions.js';
+import { PERMISSION_SETS, requiredPermissions, type NeedsInput } from './permissions.js';
 import type { AuthMethod } from './credential.js';
 
 /**
@@ -23,7 +23,7 @@ export const PUBLIC_CLIENT_METHODS: readonly AuthMethod[] = ['browser', 'device-
 export type ScopeRequest =
   | { command: 'run' | 'audit'; policyChanges: boolean; roleAssignableGroup?: boolean }
   | { command: 'activate' }
-  | { command: 'verify-user' }
+  | { command: 'verify-user'; byAppName?: boolean }
   | { command: 'restore'; dryRun: boolean };
 
 /**
@@ -42,11 +42,12 @@ export function delegatedScopes(req: ScopeRequest): string[] {
       return [...new Set(requiredPermissions(input).map((n) => n.permission))];
     }
     case 'activate':
-      // /me; filterByCurrentUser on eligibility instances (which groups); the user's active
-      // instances and the selfActivate request; the member policy (checked before sending).
-      return ['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', 'RoleManagementPolicy.Read.AzureADGroup'];
+      // The README's activate set, plus the member policy's read so that a duration over the
+      // maximum, a missing justification or MFA is refused before anything is sent.
+      return [...PERMISSION_SETS.activate, 'RoleManagementPolicy.Read.AzureADGroup'];
     case 'verify-user':
-      return ['User.Read.All', 'GroupMember.Read.All', 'Application.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.Read.AzureADGroup'];
+      // --app-name is resolved through /servicePrincipals (Application.Read.All).
+      return [...PERMISSION_SETS.verifyUser, ...(req.byAppName ? ['Application.Read.All'] : [])];
     case 'restore':
       return [req.dryRun ? 'GroupMember.Read.All' : 'GroupMember.ReadWrite.All'];
   }

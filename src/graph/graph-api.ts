@@ -11,6 +11,8 @@ import { backoffMs, DEFAULT_RESILIENCE, ResilienceMiddleware, retryAfterMs, type
 export const BATCH_LIMIT = 20;
 /** Graph's largest page for directory objects. */
 export const MAX_PAGE = 999;
+/** Prefix of a relative URL that `GraphApi` reads from the beta endpoint. */
+export const BETA = '/beta';
 
 export interface GraphResponse<T = unknown> {
   status: number;
@@ -126,7 +128,11 @@ export class GraphApi {
   private async send(req: HttpRequest, headers?: Record<string, string>): Promise<GraphResponse> {
     const { ResponseType } = await import('@microsoft/microsoft-graph-client');
     const client = await this.getClient();
-    let call = client.api(req.url).responseType(ResponseType.RAW);
+    // A path under `/beta/` goes to the beta endpoint (reads only: `$batch` items share the
+    // envelope's version); everything else to v1.0.
+    const beta = req.url.startsWith(`${BETA}/`);
+    let call = client.api(beta ? req.url.slice(BETA.length) : req.url).responseType(ResponseType.RAW);
+    if (beta) call = call.version('beta');
     if (headers) call = call.headers(headers);
     this.opts.log.debug(`→ ${req.method} ${req.url}`, req.body);
     let res: Response;
@@ -222,6 +228,15 @@ export class GraphApi {
     });
   }
 
+  /**
+   * Like getMany, but never throws for an item's status: each answer comes back as it is, so
+   * the caller can name the input an unreadable item stands for instead of its encoded URL.
+   */
+  async getManySettled<T>(urls: string[]): Promise<Array<GraphResponse<T>>> {
+    const results = await this.batch(urls.map((url) => ({ method: 'GET' as const, url })));
+    return results.map((r) => ({ status: r.status, body: r.body as T }));
+  }
+
   /** The write gate: journals the request (and backup), sends it, journals the result. */
   async write(req: HttpRequest, backup?: unknown): Promise<GraphResponse> {
     if (this.opts.readOnly) throw new WriteInReadOnlyMode(`refused ${req.method} ${req.url} in read-only mode`);
@@ -270,6 +285,8 @@ export class GraphApi {
   }
 
   private async batch(requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
+    // A $batch envelope is v1.0: its items cannot address the beta endpoint.
+    if (requests.some((r) => r.url.startsWith(`${BETA}/`))) throw new Error('a beta URL cannot be sent in a v1.0 $batch');
     const chunks: number[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) {
       chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, j) => i + j));

@@ -1,6 +1,35 @@
 /**
- * What the caller needs, per mode (graph-api.md §§1–9). Each need names the least-privileged
- * permission first; any of `satisfiedBy` also does. Audit needs only read permissions.
+ * What the caller needs, per mode, from each endpoint's permission table on Microsoft Learn
+ * (least privileged first). The README's "Permissions" section lists exactly these sets and
+ * test/e2e/least-privilege.test.ts checks that it does, so README, checks and tests cannot drift.
+ *
+ * Per call (Learn page → least privileged, delegated work/school and application alike unless noted):
+ * - GET /servicePrincipals(appId=…), ?$filter (serviceprincipal-get, serviceprincipal-list) → Application.Read.All
+ * - GET /applications(appId=…) (application-get) → Application.Read.All
+ * - GET /servicePrincipals/{id}/appRoleAssignments (serviceprincipal-list-approleassignments) → Application.Read.All
+ * - GET /servicePrincipals/{id}/appRoleAssignedTo (serviceprincipal-list-approleassignedto) → Application.Read.All
+ * - GET /oauth2PermissionGrants and /servicePrincipals/{id}/oauth2PermissionGrants (oauth2permissiongrant-list,
+ *   serviceprincipal-list-oauth2permissiongrants) → Directory.Read.All; nothing smaller is listed, so the
+ *   delegated-consent check is optional (see OPTIONAL_PERMISSIONS)
+ * - GET /groups/{id}/appRoleAssignments (group-list-approleassignments) → Directory.Read.All: not used, the
+ *   group's assignment is read from the service principal's appRoleAssignedTo instead
+ * - GET /groups, /groups/{id}, /members, /owners (group-list, group-get, group-list-members, group-list-owners) → GroupMember.Read.All
+ * - GET /users/{id} (user-get) → User.Read.All for other users' accountEnabled/userType; /me → User.Read (User.Read.All is higher)
+ * - GET /me/transitiveMemberOf/microsoft.graph.directoryRole (user-list-transitivememberof) → User.Read, but role
+ *   properties come back null ("limited information") without RoleManagement.Read.Directory (directoryrole-list)
+ * - GET /subscribedSkus (subscribedsku-list) → LicenseAssignment.Read.All
+ * - GET …/privilegedAccess/group/eligibilitySchedules (privilegedaccessgroup-list-eligibilityschedules) → PrivilegedEligibilitySchedule.Read.AzureADGroup
+ * - GET …/privilegedAccess/group/assignmentScheduleInstances (privilegedaccessgroup-list-assignmentscheduleinstances) → PrivilegedAssignmentSchedule.Read.AzureADGroup
+ * - GET /policies/roleManagementPolicyAssignments (policyroot-list-rolemanagementpolicyassignments, group scope) → RoleManagementPolicy.Read.AzureADGroup
+ * - PATCH /servicePrincipals/{id} (serviceprincipal-update) → D Application.ReadWrite.All; A Application.ReadWrite.OwnedBy
+ * - POST /servicePrincipals/{id}/appRoleAssignedTo (serviceprincipal-post-approleassignedto) → AppRoleAssignment.ReadWrite.All and Application.Read.All
+ * - DELETE /groups/{id}/members/{id}/$ref (group-delete-members) → GroupMember.ReadWrite.All (role-assignable group: also RoleManagement.ReadWrite.Directory)
+ * - POST …/eligibilityScheduleRequests (privilegedaccessgroup-post-eligibilityschedulerequests) → PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup
+ * - PATCH /policies/roleManagementPolicies/{id}/rules/{id} (unifiedrolemanagementpolicyrule-update, group scope) → RoleManagementPolicy.ReadWrite.AzureADGroup
+ * - activate: …/eligibilityScheduleInstances/filterByCurrentUser → PrivilegedEligibilitySchedule.Read.AzureADGroup;
+ *   POST …/assignmentScheduleRequests (privilegedaccessgroup-post-assignmentschedulerequests) → PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup
+ * - verify-user: …/eligibilityScheduleInstances and …/assignmentScheduleInstances (privilegedaccessgroup-list-*) → the two
+ *   *.Read.AzureADGroup permissions; signInActivity on /users/{id} → AuditLog.Read.All (optional: "unavailable" without it)
  */
 export interface PermissionNeed {
   permission: string;
@@ -14,6 +43,43 @@ const need = (permission: string, why: string, ...higher: string[]): PermissionN
   why,
 });
 
+/**
+ * The README's permission sets, one list per row of its table. Tests sign tokens holding exactly
+ * these, and a test checks the README lists exactly these.
+ */
+export const PERMISSION_SETS = {
+  /** "audit and run": every read a run makes. */
+  auditAndRun: [
+    'Application.Read.All',
+    'GroupMember.Read.All',
+    'User.Read.All',
+    'LicenseAssignment.Read.All',
+    'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+    'PrivilegedAssignmentSchedule.Read.AzureADGroup',
+    'RoleManagementPolicy.Read.AzureADGroup',
+  ],
+  /** "run, in addition": the writes (app-only may hold Application.ReadWrite.OwnedBy instead of Application.ReadWrite.All). */
+  runInAddition: ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'GroupMember.ReadWrite.All', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'],
+  /** "run with policy flags". */
+  policyFlags: ['RoleManagementPolicy.ReadWrite.AzureADGroup'],
+  /** "run on a role-assignable group". */
+  roleAssignableGroup: ['RoleManagement.ReadWrite.Directory'],
+  /** "activate" (delegated only). */
+  activate: ['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'],
+  /** "verify-user": reads only. */
+  verifyUser: ['User.Read.All', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.Read.AzureADGroup'],
+  /** "optional": checks that are skipped with a warning without them. */
+  optional: ['Directory.Read.All', 'RoleManagement.Read.Directory'],
+} as const;
+
+/** Permissions that only make a check possible; without them the check says "not verified". */
+export const OPTIONAL_PERMISSIONS = {
+  /** Reading oauth2PermissionGrants (admin consent for delegated permissions): no smaller permission is documented. */
+  consent: ['Directory.Read.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** Reading directory role properties (roleTemplateId) in /me/transitiveMemberOf. */
+  roles: ['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+} as const;
+
 export interface NeedsInput {
   mode: 'run' | 'audit';
   /** App-only tokens can use Application.ReadWrite.OwnedBy when the app owns the Keycloak SP. */
@@ -26,8 +92,7 @@ export interface NeedsInput {
 /** The Graph permissions (scp or roles) the chosen mode needs. */
 export function requiredPermissions(input: NeedsInput): PermissionNeed[] {
   const needs: PermissionNeed[] = [
-    need('Application.Read.All', 'read the Keycloak app, its service principal and consent', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
-    need('DelegatedPermissionGrant.Read.All', 'check admin consent for delegated permissions', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
+    need('Application.Read.All', 'read the Keycloak app, its service principal, its assignments and its application permissions', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
     need('GroupMember.Read.All', 'read the admin group, its members and owners', 'Group.Read.All', 'GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
     need('User.Read.All', 'resolve the users to make eligible', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
     need('LicenseAssignment.Read.All', 'check the tenant licence (Entra ID P2 or ID Governance)', 'Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
@@ -37,8 +102,8 @@ export function requiredPermissions(input: NeedsInput): PermissionNeed[] {
   ];
   if (input.mode === 'audit') return needs;
   const spWrite = input.appOnly
-    ? need('Application.ReadWrite.OwnedBy', 'set "Assignment required" on the service principal', 'Application.ReadWrite.All')
-    : need('Application.ReadWrite.All', 'set "Assignment required" on the service principal');
+    ? need('Application.ReadWrite.OwnedBy', 'set "Assignment required" on the service principal', 'Application.ReadWrite.All', 'Directory.ReadWrite.All')
+    : need('Application.ReadWrite.All', 'set "Assignment required" on the service principal', 'Directory.ReadWrite.All');
   needs.push(
     spWrite,
     need('AppRoleAssignment.ReadWrite.All', 'assign the group to the app'),
@@ -80,8 +145,13 @@ export interface RoleNeed {
   why: string;
 }
 
-/** Directory roles a signed-in (delegated) caller needs to write; Global Administrator covers all. */
-export function requiredRoles(input: Omit<NeedsInput, 'appOnly'>): RoleNeed[] {
+/**
+ * Directory roles a signed-in (delegated) caller needs to write; Global Administrator covers all.
+ * An owner of a group that is not role-assignable may manage its members and its PIM
+ * assignments without a role (Learn "Remove member" and the PIM for Groups request pages:
+ * "owner or member of the group"), so no role is needed for that part.
+ */
+export function requiredRoles(input: Omit<NeedsInput, 'appOnly'> & { callerOwnsGroup?: boolean }): RoleNeed[] {
   if (input.mode === 'audit') return [];
   const needs: RoleNeed[] = [
     {
@@ -89,14 +159,16 @@ export function requiredRoles(input: Omit<NeedsInput, 'appOnly'>): RoleNeed[] {
       names: 'Cloud Application Administrator or Application Administrator',
       why: 'set "Assignment required" and assign the group to the app',
     },
-    input.roleAssignableGroup
-      ? { anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin], names: 'Privileged Role Administrator', why: 'manage members and PIM of a role-assignable group' }
-      : {
-          anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin, ROLE.groupsAdmin, ROLE.identityGovernanceAdmin, ROLE.userAdmin, ROLE.directoryWriters],
-          names: 'Groups Administrator, Identity Governance Administrator, User Administrator or Directory Writers',
-          why: 'remove members and create eligible assignments',
-        },
   ];
+  if (input.roleAssignableGroup) {
+    needs.push({ anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin], names: 'Privileged Role Administrator', why: 'manage members and PIM of a role-assignable group' });
+  } else if (!input.callerOwnsGroup) {
+    needs.push({
+      anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin, ROLE.groupsAdmin, ROLE.identityGovernanceAdmin, ROLE.userAdmin, ROLE.directoryWriters],
+      names: 'Groups Administrator, Identity Governance Administrator, User Administrator or Directory Writers',
+      why: 'remove members and create eligible assignments',
+    });
+  }
   if (input.policyChanges) {
     needs.push({ anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin], names: 'Privileged Role Administrator', why: 'change the PIM activation policy' });
   }

@@ -4,10 +4,12 @@
  * it again (sync mode FORCE), how long sessions outlive an activation, and who holds the group
  * now. No I/O: the step reads, these functions judge.
  */
+import { isMemberAccess } from '../graph/enums.js';
 import { humanDuration } from '../plan/duration.js';
 import type { Action, Finding, Severity } from '../plan/types.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
+import type { GroupClaimFormat } from '../steps/group-claim.js';
 
 /** The SAML attribute Entra puts group object ids in. */
 export const SAML_GROUPS_ATTRIBUTE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups';
@@ -279,8 +281,14 @@ export interface MappingExpectation {
     value: string;
     /** The Entra group's display name, to recognise a mapper keyed on it. */
     displayName?: string;
-    /** `group`: the object id of the Entra group; `app-role`: an app role value. */
+    /** `group`: a value of the Entra group (see valueKind); `app-role`: an app role value. */
     source: 'group' | 'app-role';
+    /** The Entra group's object id, to recognise a mapper keyed on it when the app emits names. */
+    groupId?: string;
+    /** What the app emits for the group: its object id (also when unknown) or its display name (cloud_displayname). */
+    valueKind?: 'object-id' | 'display-name';
+    /** The app registration settings the format comes from, for messages; undefined when not read. */
+    format?: string;
   };
   /** The provider's own syncMode (for INHERIT). */
   idpSyncMode?: string;
@@ -288,17 +296,61 @@ export interface MappingExpectation {
   tenantId?: string;
 }
 
-/** The claim (OIDC) or attribute (SAML) carrying the group object id or app role value. */
+/**
+ * The claim (OIDC) or attribute (SAML) carrying the group or app role value. In group mode the
+ * app's claim format decides: the object id by default, the display name with cloud_displayname,
+ * the roles claim with emit_as_roles. Without a format (app registration not read) object ids are
+ * assumed. Undefined when there is nothing a mapper could match.
+ */
 export function expectedClaim(
   protocol: Protocol,
-  o: { appRoleMode: boolean; groupId?: string; groupName?: string; appRoleValue?: string },
+  o: { appRoleMode: boolean; groupId?: string; groupName?: string; appRoleValue?: string; groupClaim?: GroupClaimFormat },
 ): MappingExpectation['claim'] {
   if (o.appRoleMode) {
     if (!o.appRoleValue) return undefined;
     return { key: protocol === 'oidc' ? 'roles' : SAML_ROLE_ATTRIBUTE, value: o.appRoleValue, source: 'app-role' };
   }
   if (!o.groupId) return undefined;
-  return { key: protocol === 'oidc' ? 'groups' : SAML_GROUPS_ATTRIBUTE, value: o.groupId, displayName: o.groupName, source: 'group' };
+  const f = o.groupClaim;
+  const inRoles = f?.claim === 'roles';
+  const key = protocol === 'oidc' ? (inRoles ? 'roles' : 'groups') : inRoles ? SAML_ROLE_ATTRIBUTE : SAML_GROUPS_ATTRIBUTE;
+  const base = { key, displayName: o.groupName, source: 'group' as const, groupId: o.groupId, ...(f ? { format: f.source } : {}) };
+  if (!f || f.valueKind === 'object-id') return { ...base, value: o.groupId, valueKind: 'object-id' };
+  if (f.valueKind === 'display-name' && o.groupName) return { ...base, value: o.groupName, valueKind: 'display-name' };
+  return undefined;
+}
+
+/**
+ * Fails closed when the app's format leaves nothing that identifies the group (a cloud-only group
+ * under a sAMAccountName format, no groups claim, or on-premises names this tool does not read):
+ * no mapper can then be right.
+ */
+export function groupValueMissing(protocol: Protocol, group: { displayName?: string | null; id: string }, f: GroupClaimFormat): Finding | undefined {
+  if (f.valueKind !== 'absent' && f.valueKind !== 'on-premises-name') return undefined;
+  const why = !f.emitted ? 'the app emits no groups claim' : f.valueKind === 'absent' ? 'the group is left out of the claim' : `on-premises names (${f.onPremisesFormat}) are not read by this tool`;
+  return finding(
+    'error',
+    'KC_CLAIM_NO_GROUP_VALUE',
+    `the ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${group.displayName ?? group.id} that a mapper could match (${why}; ${f.source}), so no mapper can grant it`,
+    'fix the groups claim of the app registration (see the prerequisites step), or use --app-role',
+  );
+}
+
+/** What the expected value is, for messages: `object id of Entra group X`. */
+function meaning(c: NonNullable<MappingExpectation['claim']>): string {
+  if (c.source === 'app-role') return 'the app role value';
+  const group = `Entra group${c.displayName && c.valueKind !== 'display-name' ? ` ${c.displayName}` : ''}`;
+  return c.valueKind === 'display-name' ? `the display name of the ${group}, which the app emits (cloud_displayname)` : `the object id of the ${group}`;
+}
+
+/** Why a mapper matching the group's display name is a risk, and what is safer. */
+function nameNotUnique(label: string, c: NonNullable<MappingExpectation['claim']>, target: string): Finding {
+  return finding(
+    'warning',
+    'KC_MAPPER_GROUP_NAME_NOT_UNIQUE',
+    `${label} matches ${c.key}=${c.value}, a group display name; this works because the app emits display names (cloud_displayname), but names are not unique: any other group assigned to the app that is named or renamed "${c.value}" also grants ${target}`,
+    `prefer object ids: remove cloud_displayname from the app's groups claim (Token configuration), then run with --fix-keycloak to match ${c.groupId ?? 'the object id'}; or use --app-role`,
+  );
 }
 
 /** The sync mode in force; INVALID when Keycloak would not recognise the configured value. */
@@ -390,6 +442,8 @@ export interface MapperIssue {
   severity: Severity;
   message: string;
   fixable: boolean;
+  /** Advice for an issue --fix-keycloak leaves alone. */
+  fix?: string;
 }
 
 /** Everything wrong with one mapper, judged against the expectation. Empty: the mapper is right. */
@@ -417,15 +471,34 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
     const want = exp.claim;
     const onKey = conditions.filter((c) => c.key === want.key);
     const matching = onKey.filter((c) => (regex ? fullMatch(c.value, want.value) === true : c.value === want.value));
-    const what = want.source === 'group' ? `the object id of the Entra group${want.displayName ? ` ${want.displayName}` : ''}` : 'the app role value';
+    const what = meaning(want);
+    const names = want.valueKind === 'display-name';
+    const sends = want.format ? `the app emits ${names ? 'group display names' : 'group object ids'} in the ${want.key} claim (${want.format})` : `Entra sends group object ids in the ${want.key} claim`;
+    const same = (a: string, b: string | undefined) => b !== undefined && a.toLowerCase() === b.toLowerCase();
     if (matching.length === 0) {
-      const byName = want.source === 'group' && want.displayName && onKey.some((c) => c.value.toLowerCase() === want.displayName!.toLowerCase());
+      const byName = want.source === 'group' && !names && want.displayName && onKey.some((c) => same(c.value, want.displayName));
+      const byId = want.source === 'group' && names && onKey.some((c) => same(c.value, want.groupId));
+      const otherKey = want.source === 'group' && onKey.length === 0 && conditions.find((c) => same(c.value, want.groupId) || same(c.value, want.displayName));
       if (byName) {
         issues.push({
           code: 'KC_MAPPER_GROUP_NAME',
           severity: 'error',
           fixable: true,
-          message: `${label} matches ${want.key}=${want.displayName}, the group's display name; Entra sends group object ids in the ${want.key} claim, so it never matches: the value must be ${want.value}`,
+          message: `${label} matches ${want.key}=${want.displayName}, the group's display name; ${sends}, so it never matches: the value must be ${want.value}`,
+        });
+      } else if (byId) {
+        issues.push({
+          code: 'KC_MAPPER_GROUP_ID',
+          severity: 'error',
+          fixable: true,
+          message: `${label} matches ${want.key}=${want.groupId}, the group's object id; ${sends}, so it never matches: the value must be ${want.value}`,
+        });
+      } else if (otherKey) {
+        issues.push({
+          code: 'KC_MAPPER_CLAIM_NAME',
+          severity: 'error',
+          fixable: true,
+          message: `${label} requires ${otherKey.key}=${otherKey.value}, but ${sends}, so it never matches: it must require ${want.key}=${want.value}`,
         });
       } else {
         issues.push({
@@ -442,6 +515,9 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
         fixable: true,
         message: `${label} treats its values as regular expressions and ${matching.map((c) => c.value).join(', ')} also matches values other than ${want.value}`,
       });
+    } else if (names) {
+      const w = nameNotUnique(label, want, exp.target.value);
+      issues.push({ code: w.code, severity: 'warning', fixable: false, message: w.message, fix: w.fix });
     }
     const extra = conditions.filter((c) => !matching.includes(c) && !(c.key === 'tid' && exp.tenantId && c.value.toLowerCase() === exp.tenantId.toLowerCase()));
     if (matching.length && extra.length) {
@@ -480,9 +556,8 @@ function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
   const parsed = conditionsOf(m, kind);
   if ('error' in parsed) return false;
   const want = exp.claim;
-  return parsed.conditions.some(
-    (c) => c.key === want.key && (c.value === want.value || (want.displayName !== undefined && c.value.toLowerCase() === want.displayName.toLowerCase()) || (parsed.regex && fullMatch(c.value, want.value) === true)),
-  );
+  const known = [want.value, want.displayName, want.groupId].filter((v): v is string => v !== undefined).map((v) => v.toLowerCase());
+  return parsed.conditions.some((c) => (c.key === want.key || want.source === 'group') && (known.includes(c.value.toLowerCase()) || (c.key === want.key && parsed.regex && fullMatch(c.value, want.value) === true)));
 }
 
 /** The full representation of the right mapper: a repair of `existing` (keeping its id, name and other conditions) or a new one. */
@@ -497,8 +572,8 @@ export function desiredMapper(exp: MappingExpectation & { claim: NonNullable<Map
       const parsed = conditionsOf(existing, kind);
       // Conditions on other claims (e.g. tid) are the owner's choice and stay; the condition
       // meant for the group is rewritten, including one on the wrong claim with the group's value.
-      const aimed = (c: Condition) =>
-        c.key === exp.claim.key || c.value.toLowerCase() === exp.claim.value.toLowerCase() || (exp.claim.displayName !== undefined && c.value.toLowerCase() === exp.claim.displayName.toLowerCase());
+      const known = [exp.claim.value, exp.claim.displayName, exp.claim.groupId].filter((v): v is string => v !== undefined).map((v) => v.toLowerCase());
+      const aimed = (c: Condition) => c.key === exp.claim.key || known.includes(c.value.toLowerCase());
       if (!('error' in parsed)) keep = parsed.conditions.filter((c) => !aimed(c));
     }
     config[kind.listKey!] = JSON.stringify([{ key: exp.claim.key, value: exp.claim.value }, ...keep]);
@@ -587,12 +662,13 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
   const describe = claim ? `${claim.key}=${claim.value} → ${exp.target.value}, sync mode FORCE` : '';
   if (!primary) {
     const message = claim
-      ? `no mapper on identity provider ${exp.alias} puts users with ${claim.key}=${claim.value} (${claim.source === 'group' ? `object id of Entra group ${claim.displayName ?? ''}`.trim() : 'app role value'}) into ${exp.target.value}`
+      ? `no mapper on identity provider ${exp.alias} puts users with ${claim.key}=${claim.value} (${meaning(claim)}) into ${exp.target.value}`
       : `no mapper on identity provider ${exp.alias} assigns ${exp.target.value}`;
     if (claim && input.fix && input.targetExists) {
       const rep = desiredMapper({ ...exp, claim }, undefined, mappers.map((m) => m.name));
       findings.push(finding('info', 'KC_MAPPER_MISSING', `${message}; --fix-keycloak creates it`));
       actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, request: createMapperRequest(realm, exp.alias, rep) });
+      if (claim.valueKind === 'display-name') findings.push(nameNotUnique(`the new mapper "${rep.name}"`, claim, exp.target.value));
     } else {
       findings.push(
         finding(
@@ -608,7 +684,7 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
 
   const fixable = primary.issues.filter((i) => i.fixable);
   const rest = primary.issues.filter((i) => !i.fixable);
-  for (const i of rest) findings.push(finding(i.severity, i.code, i.message, 'adjust the mapper in the admin console if this is not intended'));
+  for (const i of rest) findings.push(finding(i.severity, i.code, i.message, i.fix ?? 'adjust the mapper in the admin console if this is not intended'));
   if (fixable.length === 0) {
     actions.push({ kind: 'noop', summary: `mapper "${primary.mapper.name}" on ${exp.alias} maps ${describe || exp.target.value}` });
     return { findings, actions };
@@ -623,6 +699,9 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       request: updateMapperRequest(realm, exp.alias, primary.mapper.id, rep),
       backup: primary.mapper,
     });
+    if (claim.valueKind === 'display-name' && !rest.some((i) => i.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE')) {
+      findings.push(nameNotUnique(`mapper "${rep.name}" (once updated)`, claim, exp.target.value));
+    }
   } else {
     const how = claim ? `run again with --fix-keycloak to update mapper "${primary.mapper.name}" (${describe}), or correct it in the admin console` : `correct mapper "${primary.mapper.name}" in the admin console`;
     for (const i of fixable) findings.push(finding('error', i.code, i.message, how));
@@ -870,7 +949,7 @@ export function activePrincipals(
   const t = now.getTime();
   return new Set(
     instances
-      .filter((i) => (i.accessId ?? 'member') === 'member')
+      .filter(isMemberAccess)
       .filter((i) => !groupId || !i.groupId || i.groupId.toLowerCase() === groupId.toLowerCase())
       .filter((i) => !i.startDateTime || Date.parse(i.startDateTime) <= t)
       .filter((i) => !i.endDateTime || Date.parse(i.endDateTime) > t)

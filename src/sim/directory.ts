@@ -46,6 +46,10 @@ export const USER_DEFAULT_PROPERTIES = [
   'id',
 ];
 
+/**
+ * A group with the default property set of Learn "List groups" (group-list) example 1 and
+ * "Get group" (group-get): same names, JSON types and nulls for properties the sim does not model.
+ */
 export function groupEntity(g: SeedGroup): Obj {
   return {
     id: g.id,
@@ -54,6 +58,7 @@ export function groupEntity(g: SeedGroup): Obj {
     createdDateTime: g.createdDateTime ?? null,
     description: g.description ?? null,
     displayName: g.displayName,
+    expirationDateTime: null,
     groupTypes: [...g.groupTypes],
     isAssignableToRole: g.isAssignableToRole,
     mail: g.mail ?? null,
@@ -61,22 +66,48 @@ export function groupEntity(g: SeedGroup): Obj {
     mailNickname: g.mailNickname ?? g.displayName.replace(/[^A-Za-z0-9-]/g, ''),
     membershipRule: g.membershipRule ?? null,
     membershipRuleProcessingState: g.membershipRuleProcessingState ?? null,
+    onPremisesLastSyncDateTime: null,
+    onPremisesSecurityIdentifier: null,
     onPremisesSyncEnabled: g.onPremisesSyncEnabled ?? null,
+    preferredDataLocation: null,
+    preferredLanguage: null,
     proxyAddresses: [],
+    // The example shows renewedDateTime equal to createdDateTime for a group never renewed.
+    renewedDateTime: g.createdDateTime ?? null,
+    resourceBehaviorOptions: [],
+    resourceProvisioningOptions: [],
     securityEnabled: g.securityEnabled,
+    theme: null,
     visibility: null,
+    onPremisesProvisioningErrors: [],
   };
 }
 
+/**
+ * A service principal with the properties of Learn "Get servicePrincipal" (serviceprincipal-get)
+ * example 1; those the sim does not model are null or empty, as the example writes them.
+ */
 export function servicePrincipalEntity(sp: SeedServicePrincipal): Obj {
   const { owners: _owners, ...rest } = structuredClone(sp);
   return {
     deletedDateTime: null,
+    addIns: [],
     alternativeNames: [],
     appDisplayName: sp.appDisplayName ?? sp.displayName,
     appOwnerOrganizationId: sp.appOwnerOrganizationId ?? null,
+    disabledByMicrosoftStatus: null,
+    endpoints: [],
+    homepage: null,
+    info: { termsOfServiceUrl: null, supportUrl: null, privacyStatementUrl: null, marketingUrl: null, logoUrl: null },
+    logoutUrl: null,
     notes: null,
     passwordCredentials: [],
+    publisherName: null,
+    replyUrls: [],
+    resourceSpecificApplicationPermissions: [],
+    signInAudience: 'AzureADMyOrg',
+    tokenEncryptionKeyId: null,
+    verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
     ...rest,
   };
 }
@@ -101,10 +132,12 @@ export const GROUP_PROPERTIES = Object.keys(
   groupEntity({ id: '', displayName: '', securityEnabled: true, mailEnabled: false, groupTypes: [], isAssignableToRole: false, members: [], owners: [] }),
 );
 export const SERVICE_PRINCIPAL_PROPERTIES = [
-  'id', 'deletedDateTime', 'accountEnabled', 'alternativeNames', 'appDisplayName', 'appId', 'appOwnerOrganizationId',
-  'appRoleAssignmentRequired', 'appRoles', 'displayName', 'keyCredentials', 'notes', 'oauth2PermissionScopes',
-  'passwordCredentials', 'preferredSingleSignOnMode', 'preferredTokenSigningKeyThumbprint', 'samlSingleSignOnSettings',
-  'servicePrincipalNames', 'servicePrincipalType', 'tags',
+  'id', 'deletedDateTime', 'accountEnabled', 'addIns', 'alternativeNames', 'appDisplayName', 'appId', 'appOwnerOrganizationId',
+  'appRoleAssignmentRequired', 'appRoles', 'disabledByMicrosoftStatus', 'displayName', 'endpoints', 'homepage', 'info',
+  'keyCredentials', 'logoutUrl', 'notes', 'oauth2PermissionScopes', 'passwordCredentials', 'preferredSingleSignOnMode',
+  'preferredTokenSigningKeyThumbprint', 'publisherName', 'replyUrls', 'resourceSpecificApplicationPermissions',
+  'samlSingleSignOnSettings', 'servicePrincipalNames', 'servicePrincipalType', 'signInAudience', 'tags',
+  'tokenEncryptionKeyId', 'verifiedPublisher',
 ];
 export const APPLICATION_PROPERTIES = [
   'id', 'deletedDateTime', 'appId', 'displayName', 'signInAudience', 'identifierUris', 'web', 'groupMembershipClaims',
@@ -135,9 +168,18 @@ export function isAdvancedQuery(ctx: RouteContext): boolean {
   );
 }
 
-/** `@odata.context` for a collection or entity. */
+/**
+ * `@odata.context` for a collection or entity. With `$select` the documented examples name the
+ * selected properties in the context, e.g. `#groups(id,displayName)` (Learn "List groups",
+ * example 2) and `#servicePrincipals(id,appId,…)/$entity` (Learn "Get servicePrincipal", example 2).
+ */
 export function contextUrl(ctx: RouteContext, fragment: string): string {
-  return `${ctx.origin}/${ctx.version}/$metadata#${fragment}`;
+  const select = ctx.query.get('$select')?.split(',').map((p) => p.trim()).filter(Boolean).join(',');
+  let f = fragment;
+  if (select && !fragment.includes('(')) {
+    f = fragment.endsWith('/$entity') ? `${fragment.slice(0, -'/$entity'.length)}(${select})/$entity` : `${fragment}(${select})`;
+  }
+  return `${ctx.origin}/${ctx.version}/$metadata#${f}`;
 }
 
 /**

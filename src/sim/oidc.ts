@@ -452,7 +452,11 @@ export class SimOidcProvider {
 
     const roles = this.rolesOf(user, sp);
     if (roles.length) claims.roles = roles;
-    Object.assign(claims, this.groupsClaim(user, sp));
+    const groups = this.groupsClaim(user, sp);
+    // Learn "Configure optional claims" (optional-claims), groups optional claims: with
+    // emit_as_roles the group values go to the role claim and assigned app roles are left out.
+    if (groups.asRoles) delete claims.roles;
+    Object.assign(claims, groups.claims);
     return claims;
   }
 
@@ -469,9 +473,23 @@ export class SimOidcProvider {
    * groups assigned to the app. Memberships are transitive and include active PIM assignments.
    * With the `cloud_displayname` optional claim, ApplicationGroup emits the display names of
    * cloud-only groups instead of their ids, as Entra does — which a mapper on the object id
-   * then never matches.
+   * then never matches. With a sAMAccountName format (sam_account_name, dns_domain_… or
+   * netbios_domain_…) cloud-only groups, which have no such attribute, are left out, and
+   * emit_as_roles puts the values in `roles` instead of `groups` (Learn "Configure group claims
+   * for applications by using Microsoft Entra ID" (how-to-connect-fed-group-claims)).
    */
-  private groupsClaim(user: SeedUser, sp: SeedServicePrincipal): Record<string, unknown> {
+  private groupsClaim(user: SeedUser, sp: SeedServicePrincipal): { claims: Record<string, unknown>; asRoles: boolean } {
+    const app = this.state.applicationByAppId(sp.appId);
+    const props = app?.optionalClaims?.idToken.find((c) => c.name === 'groups')?.additionalProperties ?? [];
+    const claims = this.groupValues(user, sp, props);
+    // Without a groups claim (None, DirectoryRole) emit_as_roles has nothing to move (unconfirmed).
+    if (!claims) return { claims: {}, asRoles: false };
+    if (!props.includes('emit_as_roles')) return { claims, asRoles: false };
+    return { claims: Array.isArray(claims.groups) ? { roles: claims.groups } : claims, asRoles: true };
+  }
+
+  /** The groups claim, or undefined when groupMembershipClaims asks for none. */
+  private groupValues(user: SeedUser, sp: SeedServicePrincipal, props: string[]): Record<string, unknown> | undefined {
     const app = this.state.applicationByAppId(sp.appId);
     const kinds = (app?.groupMembershipClaims ?? 'None').split(',').map((s) => s.trim().toLowerCase());
     const all = this.state.transitiveGroupsOf(user.id);
@@ -484,18 +502,25 @@ export class SimOidcProvider {
       const assigned = new Set([...this.state.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase()).map((a) => a.principalId.toLowerCase()));
       groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
       applicationGroups = true;
-    } else return {};
+    } else return undefined;
     if (groups.length > JWT_GROUP_LIMIT) {
       return {
         _claim_names: { groups: 'src1' },
         _claim_sources: { src1: { endpoint: `${GRAPH_RESOURCE}/v1.0/users/${user.id}/getMemberObjects` } },
       };
     }
-    const optional = app?.optionalClaims?.idToken.find((c) => c.name === 'groups');
-    const names = applicationGroups && optional?.additionalProperties.includes('cloud_displayname');
+    const names = applicationGroups && props.includes('cloud_displayname');
+    const onPremisesNames = props.some((p) => ['sam_account_name', 'dns_domain_and_sam_account_name', 'netbios_domain_and_sam_account_name'].includes(p));
+    // The seed holds no on-premises names, so with such a format every group is left out but
+    // the display names cloud_displayname adds for cloud-only groups.
+    const values = groups.flatMap((g) => {
+      const cloudOnly = g.onPremisesSyncEnabled !== true;
+      if (names && cloudOnly) return [g.displayName];
+      return onPremisesNames ? [] : [g.id];
+    });
     // No groups: the claim is left out rather than sent empty (unconfirmed for Entra).
-    if (groups.length === 0) return {};
-    return { groups: groups.map((g) => (names && g.onPremisesSyncEnabled !== true ? g.displayName : g.id)) };
+    if (values.length === 0) return {};
+    return { groups: values };
   }
 
   private async signIdToken(claims: IdTokenClaims, authTime: number): Promise<string> {

@@ -191,6 +191,9 @@ function createdBy(auth: AuthInfo): Obj {
     : { application: { id: auth.appid, displayName: null }, device: null, user: null };
 }
 
+// Learn "Create eligibilityScheduleRequest" (privilegedaccessgroup-post-eligibilityschedulerequests):
+// the 201 example answers `"status": "Provisioned"` and `"action": "adminAssign"` (lower camel,
+// although the request was sent as `AdminAssign`).
 function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, extra: Obj): Obj {
   const now = state.clock.now().toISOString();
   return {
@@ -214,8 +217,13 @@ function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, e
   };
 }
 
-function newScheduleId(req: ParsedRequest): string {
-  return `${req.groupId}_${req.accessId}_${newGuid()}`;
+/**
+ * Learn "Create eligibilityScheduleRequest" and "Create assignmentScheduleRequest"
+ * (privilegedaccessgroup-post-*schedulerequests): every example answers with
+ * `targetScheduleId` = `{groupId}_{accessId}_{request id}`, adminExtend included (a new id).
+ */
+function newScheduleId(req: ParsedRequest, requestId: string): string {
+  return `${req.groupId}_${req.accessId}_${requestId}`;
 }
 
 function notExpired(state: TenantState, s: SeedSchedule): boolean {
@@ -299,13 +307,17 @@ function finishRequest(
   const map = kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules;
   let scheduleId: string;
   if (existing) {
-    // Update/extend/renew keep the schedule id and replace its window (unconfirmed: Graph may re-issue it).
+    // Update/extend/renew replace the window; the documented adminExtend example answers with
+    // a targetScheduleId named after the new request, so the schedule moves to that id.
     existing.startDateTime = new Date(w.start).toISOString();
     existing.endDateTime = w.end === null ? null : new Date(w.end).toISOString();
     existing.modifiedDateTime = now;
+    map.delete(existing.id);
+    existing.id = newScheduleId(req, entity.id as string);
+    map.set(existing.id, existing);
     scheduleId = existing.id;
   } else {
-    scheduleId = newScheduleId(req);
+    scheduleId = newScheduleId(req, entity.id as string);
     map.set(scheduleId, {
       id: scheduleId,
       groupId: req.groupId,
@@ -320,6 +332,8 @@ function finishRequest(
     });
     const lag = state.behaviour.consistency?.notFoundAfterCreate ?? 0;
     if (kind === 'eligibility' && lag > 0) state.pendingNotFound.set(scheduleId, lag);
+    const lagMs = state.behaviour.consistency?.scheduleLagMs ?? 0;
+    if (kind === 'eligibility' && lagMs > 0) state.scheduleReadyAt.set(scheduleId, state.clock.nowMs() + lagMs);
   }
   entity.targetScheduleId = scheduleId;
   log.push(entity);
@@ -463,6 +477,19 @@ function scheduleInfoOf(s: SeedSchedule): Obj {
   };
 }
 
+/**
+ * Enum values as the documented example responses write them, capitalised, although the resource
+ * pages list them in lower camel: Learn "List assignmentScheduleInstances"
+ * (privilegedaccessgroup-list-assignmentscheduleinstances) and "List assignmentSchedules" show
+ * `"assignmentType": "Assigned"`, `"memberType": "Direct"`; "List eligibilitySchedules" and "List
+ * eligibilityScheduleInstances" show `"memberType": "Direct"`. `Activated` follows the same casing
+ * (no group example shows it; see ASSUMPTIONS.md).
+ */
+const MEMBER_TYPE_DIRECT = 'Direct';
+function assignmentTypeOf(s: SeedSchedule): string {
+  return (s.assignmentType ?? 'assigned') === 'activated' ? 'Activated' : 'Assigned';
+}
+
 /** `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`. */
 export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   return {
@@ -475,8 +502,8 @@ export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
     accessId: s.accessId,
     principalId: s.principalId,
     groupId: s.groupId,
-    memberType: 'direct',
-    ...(kind === 'assignment' ? { assignmentType: s.assignmentType ?? 'assigned' } : {}),
+    memberType: MEMBER_TYPE_DIRECT,
+    ...(kind === 'assignment' ? { assignmentType: assignmentTypeOf(s) } : {}),
   };
 }
 
@@ -489,10 +516,10 @@ export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
     accessId: s.accessId,
     principalId: s.principalId,
     groupId: s.groupId,
-    memberType: 'direct',
+    memberType: MEMBER_TYPE_DIRECT,
   };
   if (kind === 'eligibility') return { ...base, eligibilityScheduleId: s.id };
-  return { ...base, assignmentScheduleId: s.id, assignmentType: s.assignmentType ?? 'assigned' };
+  return { ...base, assignmentScheduleId: s.id, assignmentType: assignmentTypeOf(s) };
 }
 
 /** Schedules that are current or future (expired ones are gone from the lists). */

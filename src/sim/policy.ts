@@ -13,9 +13,12 @@ export const RULE_TYPES = {
 type Caller = 'Admin' | 'EndUser';
 type Level = 'Eligibility' | 'Assignment';
 
+/**
+ * A rule target as the documented answers write it (Learn "List roleManagementPolicyAssignments",
+ * policyroot-list-rolemanagementpolicyassignments, example 4): no `@odata.type`, operations `["All"]`.
+ */
 function target(caller: Caller, level: Level): Record<string, unknown> {
   return {
-    '@odata.type': 'microsoft.graph.unifiedRoleManagementPolicyRuleTarget',
     caller,
     operations: ['All'],
     level,
@@ -24,13 +27,29 @@ function target(caller: Caller, level: Level): Record<string, unknown> {
   };
 }
 
+function notifications(suffix: string, caller: Caller, level: Level): PolicyRule[] {
+  return ['Admin', 'Requestor', 'Approver'].map((recipientType) => ({
+    '@odata.type': RULE_TYPES.notification,
+    id: `Notification_${recipientType}_${suffix}`,
+    notificationType: 'Email',
+    recipientType,
+    notificationLevel: 'All',
+    isDefaultRecipientsEnabled: true,
+    notificationRecipients: [],
+    target: target(caller, level),
+  }));
+}
+
 /**
- * The 17 rules every PIM-for-Groups policy starts with (graph-api.md §9).
- * The enablement defaults are not documented in the reference; the sim picks
- * "justification on activation and on active admin assignment, no MFA" (unconfirmed).
+ * The 17 rules of a PIM-for-Groups policy, in the order, with the values and the JSON types of
+ * the documented group example (Learn "List roleManagementPolicyAssignments", example 4:
+ * `scopeType eq 'Group'` with `$expand=policy($expand=rules)`): eligibility expires after at
+ * most P365D, active admin assignments after P180D, activation after PT8H; justification on
+ * active admin assignment and on activation; no approval; authentication context off with
+ * `claimValue: null`; every notification Email/All to the default recipients.
  */
 export function defaultGroupPolicyRules(): PolicyRule[] {
-  const rules: PolicyRule[] = [
+  return [
     {
       '@odata.type': RULE_TYPES.expiration,
       id: 'Expiration_Admin_Eligibility',
@@ -44,6 +63,7 @@ export function defaultGroupPolicyRules(): PolicyRule[] {
       enabledRules: [],
       target: target('Admin', 'Eligibility'),
     },
+    ...notifications('Admin_Eligibility', 'Admin', 'Eligibility'),
     {
       '@odata.type': RULE_TYPES.expiration,
       id: 'Expiration_Admin_Assignment',
@@ -57,6 +77,7 @@ export function defaultGroupPolicyRules(): PolicyRule[] {
       enabledRules: ['Justification'],
       target: target('Admin', 'Assignment'),
     },
+    ...notifications('Admin_Assignment', 'Admin', 'Assignment'),
     {
       '@odata.type': RULE_TYPES.expiration,
       id: 'Expiration_EndUser_Assignment',
@@ -73,6 +94,7 @@ export function defaultGroupPolicyRules(): PolicyRule[] {
     {
       '@odata.type': RULE_TYPES.approval,
       id: 'Approval_EndUser_Assignment',
+      target: target('EndUser', 'Assignment'),
       setting: {
         isApprovalRequired: false,
         isApprovalRequiredForExtension: false,
@@ -83,42 +105,22 @@ export function defaultGroupPolicyRules(): PolicyRule[] {
             approvalStageTimeOutInDays: 1,
             isApproverJustificationRequired: true,
             escalationTimeInMinutes: 0,
-            primaryApprovers: [],
             isEscalationEnabled: false,
+            primaryApprovers: [],
             escalationApprovers: [],
           },
         ],
       },
-      target: target('EndUser', 'Assignment'),
     },
     {
       '@odata.type': RULE_TYPES.authenticationContext,
       id: 'AuthenticationContext_EndUser_Assignment',
       isEnabled: false,
-      claimValue: '',
+      claimValue: null,
       target: target('EndUser', 'Assignment'),
     },
+    ...notifications('EndUser_Assignment', 'EndUser', 'Assignment'),
   ];
-  const scopes: [string, Caller, Level][] = [
-    ['Admin_Eligibility', 'Admin', 'Eligibility'],
-    ['Admin_Assignment', 'Admin', 'Assignment'],
-    ['EndUser_Assignment', 'EndUser', 'Assignment'],
-  ];
-  for (const [suffix, caller, level] of scopes) {
-    for (const recipientType of ['Admin', 'Requestor', 'Approver']) {
-      rules.push({
-        '@odata.type': RULE_TYPES.notification,
-        id: `Notification_${recipientType}_${suffix}`,
-        notificationType: 'Email',
-        recipientType,
-        notificationLevel: 'All',
-        isDefaultRecipientsEnabled: true,
-        notificationRecipients: [],
-        target: target(caller, level),
-      });
-    }
-  }
-  return rules;
 }
 
 function invalidRule(message: string): GraphError {
@@ -146,7 +148,9 @@ export function validateRuleUpdate(existing: PolicyRule, body: unknown): PolicyR
   if (b.id !== existing.id) throw invalidRule(`The rule id '${String(b.id)}' does not match '${existing.id}'.`);
   if (b.target === null || typeof b.target !== 'object') throw invalidRule("The rule must specify 'target'.");
 
-  const next: PolicyRule = { ...structuredClone(b), '@odata.type': existing['@odata.type'], id: existing.id, target: structuredClone(b.target) as Record<string, unknown> };
+  // The update example sends the target with its `@odata.type`; answers write targets without it.
+  const { '@odata.type': _targetType, ...storedTarget } = structuredClone(b.target) as Record<string, unknown>;
+  const next: PolicyRule = { ...structuredClone(b), '@odata.type': existing['@odata.type'], id: existing.id, target: storedTarget };
 
   switch (existing['@odata.type']) {
     case RULE_TYPES.expiration: {

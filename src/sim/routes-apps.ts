@@ -56,14 +56,19 @@ function visibleAssignments(state: TenantState, list: SeedAppRoleAssignment[]): 
   });
 }
 
-function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[]): Obj {
+/**
+ * `fragment` names the navigation the list was read through, as the documented contexts do:
+ * `servicePrincipals('{id}')/appRoleAssignedTo` (Learn "List appRoleAssignedTo"),
+ * `groups('{id}')/appRoleAssignments` (Learn "List appRoleAssignments granted to a group").
+ */
+function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[], fragment: string): Obj {
   if (ctx.query.has('$filter')) {
     // The reference says to filter these lists client-side; the sim refuses server-side filters.
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
   const props = Object.keys(appRoleAssignmentEntity(ctx.state, { id: '', appRoleId: '', principalId: '', resourceId: '', createdDateTime: '' }));
   const select = parseSelect(ctx.query, props, 'microsoft.graph.appRoleAssignment');
-  return directoryCollection(ctx, 'appRoleAssignments', visibleAssignments(ctx.state, list), byId, (a) =>
+  return directoryCollection(ctx, fragment, visibleAssignments(ctx.state, list), byId, (a) =>
     applySelect(appRoleAssignmentEntity(ctx.state, a), select),
   );
 }
@@ -212,13 +217,15 @@ export function registerAppRoutes(router: Router): void {
     ctx.authorize('appRoleAssignments.read');
     const sp = resolveServicePrincipal(ctx);
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.principalId === sp.id);
-    return { status: 200, body: assignmentCollection(ctx, list) };
+    // Learn "List appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments):
+    // unlike the other two lists, its example context is the plain entity set.
+    return { status: 200, body: assignmentCollection(ctx, list, 'appRoleAssignments') };
   });
   const assignedTo = (ctx: RouteContext) => {
-    ctx.authorize('appRoleAssignments.read');
+    ctx.authorize('appRoleAssignedTo.read');
     const sp = resolveServicePrincipal(ctx);
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.resourceId === sp.id);
-    return { status: 200, body: assignmentCollection(ctx, list) };
+    return { status: 200, body: assignmentCollection(ctx, list, `servicePrincipals('${sp.id}')/appRoleAssignedTo`) };
   };
   router.get("/servicePrincipals(appId='{appId}')/appRoleAssignedTo", assignedTo);
   router.get('/servicePrincipals/{id}/appRoleAssignedTo', assignedTo);
@@ -239,6 +246,6 @@ export function registerAppRoutes(router: Router): void {
     const g = ctx.state.findGroup(ctx.params.id);
     if (!g) throw notFound(ctx.params.id);
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.principalId === g.id);
-    return { status: 200, body: assignmentCollection(ctx, list) };
+    return { status: 200, body: assignmentCollection(ctx, list, `groups('${g.id}')/appRoleAssignments`) };
   });
 }

@@ -15,7 +15,7 @@ import {
 } from './directory.js';
 import { GraphError, badRequest, notFound } from './errors.js';
 import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
-import { requireDelegated } from './permissions.js';
+import { permits, requireDelegated } from './permissions.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedGroup } from './seed.js';
 import { indexOfId, type DirectoryObjectRef, type TenantState } from './state.js';
@@ -52,6 +52,9 @@ function assertMembershipEditable(g: SeedGroup): void {
     );
   }
   if (g.mailEnabled && !g.groupTypes.includes('Unified')) {
+    // Learn "Working with groups in Microsoft Graph" (groups-overview): mail-enabled security
+    // groups and distribution lists are read-only through Graph (managed in Exchange). The 400
+    // wording is community-reported (ASSUMPTIONS.md).
     throw badRequest('Cannot Update a mail-enabled security groups and or distribution list.');
   }
 }
@@ -61,8 +64,14 @@ function memberRefs(ctx: RouteContext, g: SeedGroup, accessId: 'member' | 'owner
   for (const id of ctx.state.effectiveMembers(g.id, accessId)) {
     const ref = ctx.state.findObject(id);
     if (!ref) continue;
-    // Documented v1.0 known issue: service principal members are missing from /members; beta lists them.
+    // Learn "List group members" (group-list-members), Important note, and "Known issues in
+    // Microsoft Graph" ("GET /groups/{id}/members doesn't return service principals in v1.0"):
+    // v1.0 leaves service-principal members out; the documented workaround is the beta endpoint
+    // (or `$expand=members`, not simulated).
     if (ctx.version === 'v1.0' && accessId === 'member' && ref.kind === 'servicePrincipal') continue;
+    // Learn "List owners" (group-list-owners): "service principals are not listed as group owners"
+    // on v1.0 (staged rollout); beta lists them.
+    if (ctx.version === 'v1.0' && accessId === 'owner' && ref.kind === 'servicePrincipal') continue;
     refs.push(ref);
   }
   return refs;
@@ -80,8 +89,17 @@ function meUser(ctx: RouteContext) {
   return me;
 }
 
+/**
+ * A directory role as a directoryObject collection shows it to a caller that may not read roles:
+ * Learn include "limited-info" (on "List a user's memberships"): only @odata.type and id, the
+ * other properties null.
+ */
+function limitedDirectoryRole(id: string): Obj {
+  return { '@odata.type': '#microsoft.graph.directoryRole', id, ...Object.fromEntries(DIRECTORY_ROLE_PROPERTIES.filter((p) => p !== 'id').map((p) => [p, null])) };
+}
+
 function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | 'group'): Obj {
-  ctx.authorize('me.read');
+  ctx.authorize('me.transitiveMemberOf');
   const me = meUser(ctx);
   // Query options on transitiveMemberOf are advanced queries; the bare cast is accepted.
   if ((ctx.query.has('$filter') || ctx.query.has('$search') || ctx.query.has('$orderby')) && !isAdvancedQuery(ctx)) {
@@ -96,7 +114,8 @@ function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | '
     for (const g of ctx.state.transitiveGroupsOf(me.id)) items.push(directoryObjectEntity(ctx.state, { kind: 'group', id: g.id, displayName: g.displayName }, undefined));
   }
   if (cast !== 'group') {
-    for (const r of ctx.state.directoryRolesOf(me.id)) items.push(directoryRoleEntity(r));
+    const readRoles = permits(ctx.state, ctx.auth, 'directoryRoles.read');
+    for (const r of ctx.state.directoryRolesOf(me.id)) items.push(readRoles ? directoryRoleEntity(r) : limitedDirectoryRole(r.id));
   }
   const filter = parseFilterFor(ctx.query, { resource: 'DirectoryObject', properties: ['displayName', 'roleTemplateId', 'id'] }, true);
   const filtered = filter ? items.filter((i) => evalFilter(filter, i)) : items;
@@ -123,13 +142,25 @@ export function registerDirectoryRoutes(router: Router): void {
     const items = [...ctx.state.users.values()].map(userEntity).filter((u) => !filter || evalFilter(filter, u));
     return { status: 200, body: directoryCollection(ctx, 'users', items, byId, (u) => applySelect(u, select ?? USER_DEFAULT_PROPERTIES)) };
   });
-  router.get('/users/{id}', (ctx) => {
+  const getUser = (ctx: RouteContext, key: string) => {
     ctx.authorize('users.read');
-    const u = ctx.state.findUser(ctx.params.id);
-    if (!u) throw notFound(ctx.params.id);
+    const u = ctx.state.findUser(key);
+    if (!u) throw notFound(key);
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
+  };
+  router.get('/users/{id}', (ctx) => {
+    // Learn "Get user" (user-get): `/users/$x@y.com` fails with 400 Bad Request, because OData
+    // reserves a leading `$` for system query options; the path arrives decoded, so `%24` fails
+    // alike. Error code and message are not documented (ASSUMPTIONS.md).
+    if (ctx.params.id.startsWith('$')) {
+      throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${ctx.params.id}'.`);
+    }
+    return getUser(ctx, ctx.params.id);
   });
+  // Learn "Get user": the key form `/users('$x@y.com')` works for such UPNs; the key is an OData
+  // string literal, so a doubled `''` stands for one quote.
+  router.get("/users('{key}')", (ctx) => getUser(ctx, ctx.params.key.replace(/''/g, "'")));
 
   router.get('/groups', (ctx) => {
     ctx.authorize('groups.read');

@@ -76,21 +76,24 @@ function registerScheduleReads(router: Router, kind: Kind): void {
   const requests = `${kind}ScheduleRequests`;
   const requestLog = (ctx: RouteContext) => (kind === 'eligibility' ? ctx.state.eligibilityScheduleRequests : ctx.state.assignmentScheduleRequests);
 
-  const mine = (ctx: RouteContext, items: Obj[]) => {
+  // Learn "privilegedAccessGroupEligibilityScheduleInstance: filterByCurrentUser" (and the
+  // assignment one): each item of the function's answer carries its `@odata.type`.
+  const odataType = (entitySet: string) => `#microsoft.graph.privilegedAccessGroup${entitySet[0].toUpperCase()}${entitySet.slice(1, -1)}`;
+  const mine = (ctx: RouteContext, items: Obj[], entitySet: string) => {
     if (ctx.auth.kind !== 'delegated') {
       throw new GraphError(400, 'BadRequest', 'filterByCurrentUser is only valid with delegated authentication flow.');
     }
-    return items.filter((i) => i.principalId === ctx.auth.oid);
+    return items.filter((i) => i.principalId === ctx.auth.oid).map((i) => ({ '@odata.type': odataType(entitySet), ...i }));
   };
 
   router.get(`${BASE}/${schedules}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)));
+    const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)), schedules);
     return { status: 200, body: collection(ctx, schedules, items, { scoped: false }) };
   });
   router.get(`${BASE}/${instances}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)));
+    const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)), instances);
     return { status: 200, body: collection(ctx, instances, items, { scoped: false }) };
   });
   router.get(`${BASE}/${schedules}`, (ctx) => {
@@ -107,6 +110,12 @@ function registerScheduleReads(router: Router, kind: Kind): void {
       if (pending === 1) ctx.state.pendingNotFound.delete(id);
       else ctx.state.pendingNotFound.set(id, pending - 1);
       throw notFound(id);
+    }
+    const readyAt = ctx.state.scheduleReadyAt.get(id);
+    if (readyAt !== undefined) {
+      // PIM's schedule lag: the 201 names targetScheduleId, yet the schedule 404s for a while.
+      if (ctx.state.clock.nowMs() < readyAt) throw notFound(id);
+      ctx.state.scheduleReadyAt.delete(id);
     }
     const s = currentSchedules(ctx.state, kind).find((x) => x.id === id);
     if (!s) throw notFound(id);

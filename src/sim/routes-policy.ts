@@ -81,7 +81,9 @@ export function registerPolicyRoutes(router: Router): void {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'assignment');
     const value = scopedPolicies(ctx).map((p) => ({ ...assignmentEntity(p), ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}) }));
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicyAssignments'), value } };
+    // Learn "List roleManagementPolicyAssignments", examples 2 and 4: the nested expand is named in the context.
+    const fragment = exp.rules ? 'policies/roleManagementPolicyAssignments(policy(rules()))' : 'policies/roleManagementPolicyAssignments';
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, fragment), value } };
   });
   router.get('/policies/roleManagementPolicyAssignments/{id}', (ctx) => {
     ctx.authorize('policies.read');

@@ -232,6 +232,12 @@ export interface ConsistencySettings {
    * assignment is missing from list reads N times (models Entra replication lag).
    */
   notFoundAfterCreate?: number;
+  /**
+   * A new eligibility schedule answers 404 on `GET …/eligibilitySchedules/{id}` until this much
+   * simulated time has passed since its request (PIM's schedule lag: graph-api.md §12; terraform
+   * waits up to 5 minutes). Lists show it at once (unconfirmed: see ASSUMPTIONS.md).
+   */
+  scheduleLagMs?: number;
 }
 
 export interface SeedBehaviour {

@@ -64,6 +64,8 @@ export class TenantState {
   readonly deletedObjects: DeletedObject[] = [];
   /** Eligibility schedule id → direct GETs still answering 404. */
   readonly pendingNotFound = new Map<string, number>();
+  /** Eligibility schedule id → simulated time (ms) from which its direct GET answers 200. */
+  readonly scheduleReadyAt = new Map<string, number>();
   /** App role assignment id → list reads that still omit it. */
   readonly pendingListMisses = new Map<string, number>();
 

@@ -1,26 +1,43 @@
 import type { RunContext } from '../context.js';
-import { errorText, MAX_PAGE, withQuery } from '../graph/graph-api.js';
+import { BETA, errorText, MAX_PAGE, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { isActivated } from '../graph/enums.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, needFact, who } from './common.js';
 import type { DirectoryMember, PimInstance } from './facts.js';
 
-const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
+const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';
+const SERVICE_PRINCIPAL = '#microsoft.graph.servicePrincipal';
 
 /**
  * Pure: the members that hold the group standing. A member whose membership comes from an
  * activated PIM assignment is just-in-time already and stays.
  */
 export function standingMembers(members: DirectoryMember[], active: PimInstance[]): { standing: DirectoryMember[]; jit: DirectoryMember[] } {
-  const activated = new Set(active.filter((a) => a.assignmentType === 'activated').map((a) => a.principalId));
+  const activated = new Set(active.filter(isActivated).map((a) => a.principalId));
   const standing: DirectoryMember[] = [];
   const jit: DirectoryMember[] = [];
   for (const m of members) (activated.has(m.id) ? jit : standing).push(m);
   return { standing, jit };
 }
 
+/**
+ * Every direct member of a group, service principals included.
+ *
+ * v1.0 `GET /groups/{id}/members` leaves service principals out: a documented known issue (Learn
+ * "List group members", group-list-members, and "Known issues in Microsoft Graph": "GET
+ * /groups/{id}/members doesn't return service principals in v1.0"). Of the two documented
+ * workarounds this uses the beta endpoint of the same API: `/groups/{id}?$expand=members` returns
+ * at most 20 expanded directory objects with no next link (Learn "Use query parameters"), so it
+ * cannot list a large group completely. A standing service principal would otherwise stay
+ * invisible and audit would call the group compliant.
+ */
+export function listGroupMembers<T>(graph: Pick<GraphApi, 'list'>, groupId: string, select: string): Promise<T[]> {
+  return graph.list<T>(withQuery(`${BETA}/groups/${groupId}/members`, { $select: select, $top: MAX_PAGE }));
+}
+
 /** Lists the group's direct members once per run (pim-eligibility and admin-group share it). */
 export async function loadMembers(ctx: RunContext, groupId: string): Promise<DirectoryMember[]> {
-  ctx.facts.members ??= await ctx.graph.list<DirectoryMember>(withQuery(`/groups/${groupId}/members`, { $select: MEMBER_SELECT, $top: MAX_PAGE }));
+  ctx.facts.members ??= await listGroupMembers<DirectoryMember>(ctx.graph, groupId, MEMBER_SELECT);
   return ctx.facts.members;
 }
 
@@ -47,6 +64,17 @@ export const adminGroupStep: Step<RunContext> = {
       return { findings, actions: [{ kind: 'noop', summary: `${group.displayName} has no standing members` }] };
     }
     findings.push(finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`));
+    const apps = standing.filter((m) => m['@odata.type'] === SERVICE_PRINCIPAL);
+    if (apps.length) {
+      findings.push(
+        finding(
+          'warning',
+          'MEMBERS_SERVICE_PRINCIPAL',
+          `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
+          'they are removed with the other standing members (journaled first; `restore` puts them back)',
+        ),
+      );
+    }
     const callerId = ctx.facts.caller?.kind === 'user' ? ctx.facts.caller.id : undefined;
     if (callerId && standing.some((m) => m.id === callerId)) {
       findings.push(finding('warning', 'CALLER_IS_MEMBER', `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`, 'make yourself eligible with --eligible if you need admin rights later'));

@@ -51,8 +51,11 @@ export const appAssignmentStep: Step<RunContext> = {
     const choice = chooseAppRole(sp.appRoles ?? [], ctx.options.appRole);
     if (choice.finding) return { findings: [choice.finding], actions: [] };
     if (choice.role) ctx.facts.appRole = choice.role;
-    const existing = await ctx.graph.list<MG.AppRoleAssignment>(`/groups/${group.id}/appRoleAssignments`);
-    const toApp = existing.filter((a) => a.resourceId === sp.id);
+    // Read from the app's side: GET /servicePrincipals/{id}/appRoleAssignedTo needs Application.Read.All
+    // (Learn serviceprincipal-list-approleassignedto), while the group's own appRoleAssignments needs
+    // Directory.Read.All (group-list-approleassignments). Filtered here, not with $filter, on principalId.
+    const assignedTo = await ctx.graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignedTo`);
+    const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
     if (toApp.some((a) => a.appRoleId === choice.roleId)) {
       return { findings: [], actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }] };
     }

@@ -1,4 +1,5 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
+import type { GroupClaimFormat } from './group-claim.js';
 
 /** A directory object as listed in group members/owners. */
 export interface DirectoryMember {
@@ -50,6 +51,11 @@ export interface Facts {
   application?: MG.Application | null;
   /** `oidc`, `saml` or `unknown`, from the SP's preferredSingleSignOnMode and the registration. */
   ssoMode?: 'oidc' | 'saml' | 'unknown';
+  /**
+   * How the app emits the group, per protocol Keycloak may broker with (OIDC reads the ID token,
+   * SAML the assertion). Undefined when the app registration is not in this tenant.
+   */
+  groupClaim?: Record<'oidc' | 'saml', GroupClaimFormat>;
   group?: MG.Group & { id: string; displayName: string };
   /** The app role the group is assigned to (undefined = default access). */
   appRole?: MG.AppRole & { id: string };
@@ -69,6 +75,8 @@ export interface Facts {
   eligibleAfterRun?: number;
   /** Direct members of the group, listed once. */
   members?: DirectoryMember[];
+  /** Object ids of the admin group's owners (an owner may manage its members and PIM without a role). */
+  groupOwnerIds?: string[];
   /** Caller identity for reports. */
   caller?: { kind: 'user' | 'app'; id?: string; name?: string };
 }

@@ -4,6 +4,7 @@ import {
   activePrincipals,
   checkIdentityProvider,
   expectedClaim,
+  groupValueMissing,
   normaliseGroupPath,
   otherProviderGrants,
   planMapper,
@@ -168,13 +169,18 @@ async function checkProvider(
     const mapperTypes = await api.listMapperTypes(realm, idp.alias);
     const facts = ctx.facts;
     const appRoleMode = Boolean(ctx.options.appRole);
+    const groupClaim = facts.groupClaim?.[protocol];
     const claim = expectedClaim(protocol, {
       appRoleMode,
       groupId: facts.group?.id,
       groupName: facts.group?.displayName,
       appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
+      groupClaim,
     });
-    if (!claim) {
+    const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
+    if (noValue) {
+      findings.push(noValue);
+    } else if (!claim) {
       findings.push(
         finding('warning', 'KC_FACTS_MISSING', `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`),
       );

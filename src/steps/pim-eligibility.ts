@@ -1,5 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RunContext } from '../context.js';
 import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
+import { enumIn, enumIs } from '../graph/enums.js';
 import { formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types.js';
 import { finding, needFact, PIM_GROUP } from './common.js';
@@ -28,7 +30,7 @@ export interface Window {
 const DAY = 86_400_000;
 
 /** Statuses of a 201 that mean the request did not take effect. */
-const FAILED_STATUSES = new Set(['Failed', 'Denied', 'Canceled', 'Revoked']);
+const FAILED_STATUSES = ['Failed', 'Denied', 'Canceled', 'Revoked'];
 
 /**
  * The eligibility window: from --start (default now) to --end, or start + --duration, or
@@ -92,7 +94,7 @@ export type EligibilityDecision =
 /** Pure: create for users without an eligibility, extend shorter ones, keep covering ones. */
 export function diffEligibility(users: EligibleUser[], schedules: PimSchedule[], w: Window): EligibilityDecision[] {
   return users.map((user) => {
-    const existing = schedules.filter((s) => s.principalId === user.id && s.accessId === 'member');
+    const existing = schedules.filter((s) => s.principalId === user.id && enumIs(s.accessId, 'member'));
     if (existing.length === 0) return { user, kind: 'create' };
     const ends = existing.map(scheduleEnd);
     if (ends.some((e) => e === null)) return { user, kind: 'noop', currentEnd: null };
@@ -120,6 +122,64 @@ function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'ad
   };
 }
 
+/**
+ * How long to wait for a new eligibility schedule to become readable. PIM can answer 404 on
+ * `GET …/eligibilitySchedules/{targetScheduleId}` for minutes after the 201 (graph-api.md §12);
+ * terraform-provider-azuread polls the same read for up to 5 minutes, and so do we.
+ */
+export const SCHEDULE_WAIT_MS = 5 * 60_000;
+/** Poll intervals: quick at first (most schedules appear within seconds), then every 15 s. */
+const POLL_MS = [500, 1000, 2000, 4000, 8000, 15_000];
+/** A progress line at most this often while waiting. */
+const PROGRESS_EVERY_MS = 30_000;
+
+export interface ScheduleWait {
+  /** Schedule id → what it is for (a user's UPN), for messages. */
+  pending: Map<string, string>;
+  /** True once the schedule answers 200; false while it answers 404; throws otherwise. */
+  readable(id: string): Promise<boolean>;
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+  progress(line: string): void;
+  timeoutMs?: number;
+}
+
+/**
+ * Waits until every new schedule is readable, polling them together so the wait is the longest
+ * lag, not the sum. Throws a message that says what was accepted and how to resume when PIM has
+ * not caught up within the timeout.
+ */
+export async function waitForSchedules(w: ScheduleWait): Promise<void> {
+  const timeoutMs = w.timeoutMs ?? SCHEDULE_WAIT_MS;
+  const started = w.nowMs();
+  const pending = new Map(w.pending);
+  let lastProgress: number | undefined;
+  // Time slept counts too, so a clock that does not move (a frozen test clock) still times out.
+  let slept = 0;
+  for (let attempt = 0; ; attempt++) {
+    for (const id of [...pending.keys()]) {
+      if (await w.readable(id)) pending.delete(id);
+    }
+    if (pending.size === 0) return;
+    const waited = Math.max(w.nowMs() - started, slept);
+    if (waited >= timeoutMs) {
+      throw new Error(
+        `PIM accepted the eligibility request(s) but after ${humanDuration(waited)} still answers 404 for the new schedule(s) of ${[...pending.values()].join(', ')}; ` +
+          'nothing after this step was changed. Run the same command again later: it finds the eligibility that exists and continues',
+      );
+    }
+    if (lastProgress === undefined || waited - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = waited;
+      w.progress(
+        `waiting for PIM to make ${pending.size} new eligibility schedule(s) readable (${[...pending.values()].join(', ')}): ${humanDuration(waited)} so far, up to ${humanDuration(timeoutMs)}`,
+      );
+    }
+    const pause = Math.min(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], Math.max(0, timeoutMs - waited));
+    await w.sleep(pause);
+    slept += pause;
+  }
+}
+
 /** Reads the group's PIM state into facts: schedules, active assignments, onboarded or not. */
 async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedule[]> {
   const filter = { $filter: `groupId eq ${odataString(groupId)}` };
@@ -128,9 +188,9 @@ async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedu
     ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
   ]);
   const now = ctx.now().getTime();
-  ctx.facts.activeAssignments = active.filter((a) => a.accessId === 'member');
+  ctx.facts.activeAssignments = active.filter((a) => enumIs(a.accessId, 'member'));
   ctx.facts.eligibilities = schedules
-    .filter((s) => s.accessId === 'member')
+    .filter((s) => enumIs(s.accessId, 'member'))
     .filter((s) => {
       const end = scheduleEnd(s);
       return end === null || end.getTime() > now;
@@ -217,6 +277,7 @@ export const pimEligibilityStep: Step<RunContext> = {
     return { findings, actions };
   },
   async apply(plan, ctx) {
+    const created = new Map<string, string>();
     for (const action of plan.actions) {
       if (!action.request) continue;
       let request = action.request;
@@ -228,15 +289,24 @@ export const pimEligibilityStep: Step<RunContext> = {
         res = await ctx.graph.write(request);
       }
       const body = res.body as { status?: string; targetScheduleId?: string } | undefined;
-      const ok = res.status < 300 && !FAILED_STATUSES.has(body?.status ?? '');
+      const ok = res.status < 300 && !enumIn(body?.status, FAILED_STATUSES);
       action.result = { ok, status: res.status, message: body?.status, sent: request !== action.request ? request : undefined };
       if (res.status >= 300) throw ctx.graph.error(request, res);
       if (!ok) throw new Error(`${action.summary}: PIM answered ${res.status} but the request status is ${body?.status}`);
-      if (body?.targetScheduleId) {
-        // A new schedule can 404 for a moment (eventual consistency); wait until it is readable
-        // so the next step (and a re-run) sees it.
-        await ctx.graph.get(`${PIM_GROUP}/eligibilitySchedules/${body.targetScheduleId}`, { notFoundRetries: 6 });
-      }
+      if (body?.targetScheduleId) created.set(body.targetScheduleId, String((request.body as { principalId?: string }).principalId ?? ''));
     }
+    if (created.size === 0) return;
+    // Every request is sent first, then the new schedules are awaited together: the next steps
+    // (policy, member removal) run only once each eligibility is readable, as a re-run will see it.
+    const names = new Map<string, string>();
+    for (const m of ctx.facts.members ?? []) if (m.userPrincipalName) names.set(m.id, m.userPrincipalName);
+    for (const u of ctx.facts.eligibleUsers ?? []) names.set(u.id, u.userPrincipalName);
+    await waitForSchedules({
+      pending: new Map([...created].map(([id, principal]) => [id, names.get(principal) ?? principal])),
+      readable: async (id) => (await ctx.graph.find(`${PIM_GROUP}/eligibilitySchedules/${encodeURIComponent(id)}`)) !== null,
+      nowMs: () => ctx.now().getTime(),
+      sleep: ctx.sleep ?? ((ms) => delay(ms)),
+      progress: (line) => ctx.log.info(line),
+    });
   },
 };

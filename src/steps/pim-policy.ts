@@ -3,6 +3,8 @@ import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, needFact } from './common.js';
+import { userPath } from '../graph/user-path.js';
+import { GraphRequestError } from '../errors.js';
 import type { PolicyRule } from './facts.js';
 
 const RULE_TYPE = {
@@ -161,7 +163,15 @@ async function resolveApprovers(ctx: RunContext, findings: Finding[]): Promise<A
       else if (group) out.push({ kind: 'group', id: group.id, label: `group ${group.displayName ?? input}` });
       else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group with that object id`));
     } else if (input.includes('@')) {
-      const user = await ctx.graph.find<{ id: string; userPrincipalName?: string }>(withQuery(`/users/${encodeURIComponent(input)}`, { $select: 'id,userPrincipalName' }));
+      let user: { id: string; userPrincipalName?: string } | null;
+      try {
+        user = await ctx.graph.find<{ id: string; userPrincipalName?: string }>(withQuery(userPath(input), { $select: 'id,userPrincipalName' }));
+      } catch (err) {
+        // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
+        if (!(err instanceof GraphRequestError) || err.status === 403 || err.status === 401) throw err;
+        findings.push(finding('error', 'APPROVER_UNREADABLE', `--approver ${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')})`));
+        continue;
+      }
       if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
       else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no such user`));
     } else {

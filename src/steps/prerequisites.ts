@@ -1,13 +1,15 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
-import { odataString, withQuery } from '../graph/graph-api.js';
+import { errorText, odataString, withQuery } from '../graph/graph-api.js';
 import { decodeJwtClaims, type AuthMethod } from '../graph/credential.js';
 import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, who } from './common.js';
+import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
+import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
 
 const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
@@ -51,11 +53,13 @@ interface ResourceSp {
 export function analyseConsent(
   required: MG.RequiredResourceAccess[],
   resources: Map<string, ResourceSp | null>,
-  grants: MG.OAuth2PermissionGrant[],
+  grants: MG.OAuth2PermissionGrant[] | undefined,
   appRoleAssignments: MG.AppRoleAssignment[],
-): { missing: string[]; unresolved: string[] } {
+): { missing: string[]; unresolved: string[]; unverified: string[] } {
   const missing: string[] = [];
   const unresolved: string[] = [];
+  // Delegated scopes whose grants could not be read (undefined grants): neither granted nor missing.
+  const unverified: string[] = [];
   for (const rra of required) {
     const res = resources.get(rra.resourceAppId ?? '');
     if (!res) {
@@ -63,14 +67,16 @@ export function analyseConsent(
       continue;
     }
     const granted = new Set(
-      grants
+      (grants ?? [])
         .filter((g) => g.consentType === 'AllPrincipals' && g.resourceId === res.id)
         .flatMap((g) => (g.scope ?? '').split(' ').filter(Boolean)),
     );
     for (const ra of rra.resourceAccess ?? []) {
       if (ra.type === 'Scope') {
         const value = res.oauth2PermissionScopes?.find((s) => s.id === ra.id)?.value ?? ra.id ?? '?';
-        if (!granted.has(value)) missing.push(`${value} (delegated, ${res.displayName ?? res.appId})`);
+        const label = `${value} (delegated, ${res.displayName ?? res.appId})`;
+        if (grants === undefined) unverified.push(label);
+        else if (!granted.has(value)) missing.push(label);
       } else {
         const value = res.appRoles?.find((r) => r.id === ra.id)?.value ?? ra.id ?? '?';
         const ok = appRoleAssignments.some((a) => a.resourceId === res.id && a.appRoleId === ra.id);
@@ -78,7 +84,7 @@ export function analyseConsent(
       }
     }
   }
-  return { missing, unresolved };
+  return { missing, unresolved, unverified };
 }
 
 /** Finds an enabled subscription that carries P2 or ID Governance. */
@@ -102,18 +108,35 @@ export function analyseLicence(skus: MG.SubscribedSku[]): Finding {
   );
 }
 
-/** Checks that the token will carry what the Keycloak mapper matches. */
-export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean): Finding[] {
+const TOKEN_LABEL: Record<ClaimToken, string> = { idToken: 'ID token', saml2Token: 'SAML assertion' };
+
+/**
+ * Checks that the token Keycloak reads will carry what its mapper matches, in the format the app
+ * really emits (see group-claim.ts): object ids, display names (cloud_displayname) or nothing.
+ */
+export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean, group?: ClaimGroup): Finding[] {
+  const token = tokenFor(ssoMode === 'saml' ? 'saml' : 'oidc');
   if (appRoleMode) {
-    return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token'}`)];
+    const where = ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token';
+    if (app && appRolesDisplaced(app, token)) {
+      // Learn "Configure optional claims": with emit_as_roles, assigned app roles are not in the role claim.
+      return [
+        finding(
+          'error',
+          'CLAIM_ROLES_DISPLACED',
+          `claims: the groups claim is configured with emit_as_roles (optionalClaims.${token}), so Entra puts group values in the ${where} and leaves the app roles out: the app role never reaches Keycloak`,
+          'remove emit_as_roles from the groups optional claim (Token configuration), or map the group instead of an app role (no --app-role)',
+        ),
+      ];
+    }
+    return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${where}`)];
   }
   if (!app) {
     return [finding('warning', 'CLAIM_UNKNOWN', 'claims: the app registration is not in this tenant, so the groups claim cannot be checked', 'confirm the groups claim is emitted in the ID token (or SAML assertion)')];
   }
   const gmc = app.groupMembershipClaims ?? 'None';
-  const optional = [...(app.optionalClaims?.idToken ?? []), ...(app.optionalClaims?.saml2Token ?? [])];
-  const hasOptional = optional.some((c) => c.name === 'groups');
-  if (gmc === 'None' || gmc === 'DirectoryRole') {
+  const format = groupClaimFormat(app, token, group);
+  if (!format.emitted) {
     return [
       finding(
         'error',
@@ -123,21 +146,43 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
       ),
     ];
   }
-  const out: Finding[] = [finding('info', 'CLAIM_GROUPS', `claims: groups claim emitted (groupMembershipClaims ${gmc}${hasOptional ? ', optional claim groups' : ''})`)];
-  // With cloud_displayname, Entra puts cloud-only groups' display names in the claim instead
-  // of object ids, so a mapper keyed on the object id (the only stable key) never matches.
-  const displayNames = optional.some((c) => c.name === 'groups' && (c.additionalProperties ?? []).includes('cloud_displayname'));
-  if (displayNames) {
+  const name = group ? `group ${group.displayName ?? group.id}` : 'group';
+  const inClaim = `the ${format.claim} claim of the ${TOKEN_LABEL[token]}${format.claim === 'roles' ? ' (emit_as_roles)' : ''}`;
+  const out: Finding[] = [];
+  if (format.valueKind === 'absent') {
     out.push(
       finding(
         'error',
+        'CLAIM_GROUP_NOT_EMITTED',
+        `claims: the groups claim carries on-premises names (${format.onPremisesFormat}), which only groups synced from Active Directory have; Entra leaves the cloud-only ${name} out of the claim, so Keycloak can never see it (${format.source})`,
+        'remove the sAMAccountName option from the groups optional claim, or add cloud_displayname with groupMembershipClaims ApplicationGroup, or use --app-role',
+      ),
+    );
+  } else if (format.valueKind === 'display-name') {
+    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ${format.value ? `"${format.value}"` : 'the display name'}`));
+    out.push(
+      finding(
+        'warning',
         'CLAIM_GROUP_DISPLAY_NAMES',
-        'claims: the groups claim is configured with cloud_displayname, so it carries group display names, not object ids; the Keycloak mapper on the object id would never match',
-        'remove cloud_displayname from the groups optional claim (Token configuration), or use --app-role',
+        `claims: group display names are not unique: any other group assigned to the app that is named (or renamed) ${format.value ? `"${format.value}"` : 'like the admin group'} also reaches Keycloak as the admin group`,
+        'prefer object ids: remove cloud_displayname from the groups optional claim (Token configuration), then run with --fix-keycloak to match the object id; or use --app-role',
+      ),
+    );
+  } else {
+    const what = format.valueKind === 'object-id' ? 'group object ids' : `on-premises names (${format.onPremisesFormat})`;
+    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries ${what} (${format.source})${format.value ? `; Keycloak must match ${format.value}` : ''}`));
+  }
+  if (format.displayNameIgnored) {
+    out.push(
+      finding(
+        'warning',
+        'CLAIM_DISPLAY_NAME_IGNORED',
+        `claims: cloud_displayname is set, but Entra emits display names only when groupMembershipClaims is ApplicationGroup (it is ${gmc}), so the claim carries object ids`,
+        'match the object id in Keycloak, or set groupMembershipClaims to ApplicationGroup if names are intended',
       ),
     );
   }
-  if (gmc === 'All' || gmc.includes('SecurityGroup')) {
+  if (!format.applicationGroupsOnly) {
     out.push(
       finding(
         'warning',
@@ -163,7 +208,21 @@ export function analyseGroup(group: MG.Group): Finding[] {
   if (group.isAssignableToRole) {
     out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
   }
-  if (group.securityEnabled === false && !(group.groupTypes ?? []).includes('Unified')) {
+  const unified = (group.groupTypes ?? []).includes('Unified');
+  if (group.mailEnabled && !unified) {
+    // Graph cannot change their membership (400 "Cannot Update a mail-enabled security groups and
+    // or distribution list."), so a run would onboard the group to PIM (irreversible) and then
+    // fail at removing the standing members: refuse before anything is written.
+    const kind = group.securityEnabled ? 'a mail-enabled security group' : 'a distribution list';
+    out.push(
+      finding(
+        'error',
+        'GROUP_MAIL_ENABLED',
+        `${name} is ${kind}: its membership is managed in Exchange and Microsoft Graph cannot add or remove its members, so PIM for Groups cannot govern it`,
+        'use a security group that is not mail-enabled (or a Microsoft 365 group)',
+      ),
+    );
+  } else if (group.securityEnabled === false && !unified) {
     out.push(finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'));
   }
   return out;
@@ -208,23 +267,49 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
   }
   const { graph } = ctx;
   const resourceIds = [...new Set(required.map((r) => r.resourceAppId ?? ''))];
+  const wantsDelegated = required.some((r) => (r.resourceAccess ?? []).some((a) => a.type === 'Scope'));
   const [resourceSps, grants, assignments] = await Promise.all([
     graph.getMany<ResourceSp>(resourceIds.map((id) => withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }))),
-    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
-    graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` })),
+    wantsDelegated ? readGrants(ctx, sp) : Promise.resolve([]),
     graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignments`),
   ]);
   const resources = new Map(resourceIds.map((id, i) => [id, resourceSps[i]]));
-  const { missing, unresolved } = analyseConsent(required, resources, grants, assignments);
+  const { missing, unresolved, unverified } = analyseConsent(required, resources, grants, assignments);
   if (missing.length) {
     findings.push(
       finding('error', 'CONSENT_MISSING', `admin consent missing for: ${missing.join(', ')}`, `grant tenant-wide admin consent: Entra admin center > Enterprise applications > ${sp.displayName} > Permissions > Grant admin consent`),
     );
-  } else {
+  }
+  if (unverified.length) {
+    findings.push(
+      finding(
+        'warning',
+        'CONSENT_UNVERIFIED',
+        `admin consent not verified for: ${unverified.join(', ')}; reading delegated permission grants needs Directory.Read.All (Graph answered 403)`,
+        `check Enterprise applications > ${sp.displayName} > Permissions in the Entra admin center, or grant Directory.Read.All (optional) to let this tool check it`,
+      ),
+    );
+  }
+  if (!missing.length && !unverified.length) {
     findings.push(finding('info', 'CONSENT_OK', 'admin consent: every requested permission is granted tenant-wide'));
   }
   if (unresolved.length) {
     findings.push(finding('warning', 'CONSENT_RESOURCE_UNKNOWN', `admin consent: resource app(s) ${unresolved.join(', ')} not found in this tenant`));
+  }
+}
+
+/**
+ * Delegated grants of the app, or undefined when the token may not read them: every documented
+ * way (List oauth2PermissionGrants, and the service principal's oauth2PermissionGrants) needs
+ * Directory.Read.All, which least-privilege callers do not hold; the check then degrades to a warning.
+ */
+async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionGrant[] | undefined> {
+  try {
+    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
+    return await ctx.graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` }));
+  } catch (err) {
+    if (err instanceof GraphRequestError && err.status === 403) return undefined;
+    throw err;
   }
 }
 
@@ -270,24 +355,51 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
   }
   const me = await ctx.graph.find<{ id: string; userPrincipalName?: string; displayName?: string }>(withQuery('/me', { $select: 'id,displayName,userPrincipalName' }));
   facts.caller = { kind: 'user', id: me?.id, name: me?.userPrincipalName ?? me?.displayName ?? String(claims.upn ?? '') };
-  const roleNeeds = requiredRoles(input);
+  const ownsGroup = Boolean(me?.id && facts.groupOwnerIds?.some((id) => id.toLowerCase() === me.id.toLowerCase()));
+  if (ownsGroup && group && !group.isAssignableToRole) {
+    findings.push(finding('info', 'CALLER_OWNS_GROUP', `${facts.caller.name} owns ${group.displayName}, so may manage its members and PIM assignments without a directory role`));
+  }
+  const roleNeeds = requiredRoles({ ...input, callerOwnsGroup: ownsGroup });
   if (roleNeeds.length === 0) return;
-  // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
-  const roles = await ctx.graph.list<{ roleTemplateId?: string; displayName?: string }>(
-    withQuery('/me/transitiveMemberOf/microsoft.graph.directoryRole', { $select: 'id,displayName,roleTemplateId', $count: 'true' }),
-    { headers: { ConsistencyLevel: 'eventual' } },
-  );
-  const held = new Set(roles.map((r) => r.roleTemplateId));
+  const roles = await readActiveRoles(ctx);
+  const held = new Set((roles ?? []).map((r) => r.roleTemplateId).filter(Boolean));
   const lacking = roleNeeds.filter((n) => !n.anyOf.some((id) => held.has(id)));
-  if (lacking.length) {
+  if (lacking.length === 0) return;
+  // Without RoleManagement.Read.Directory (or Directory.Read.All) Graph returns the roles with
+  // limited information: id and @odata.type only, roleTemplateId null. Nulls prove nothing, so
+  // the check says so and leaves the verdict to Graph's own 403 on the write.
+  if (!roles || roles.some((r) => !r.roleTemplateId)) {
     findings.push(
       finding(
-        'error',
-        'CALLER_ROLE_MISSING',
-        `${facts.caller.name} holds no active ${lacking.map((l) => `${l.names} (to ${l.why})`).join('; nor ')}`,
-        'activate or assign the named Entra role(s) (eligible roles must be activated in PIM first), then run again',
+        'warning',
+        'CALLER_ROLES_UNVERIFIED',
+        `could not verify ${facts.caller.name}'s directory roles: the token cannot read role details (that needs RoleManagement.Read.Directory or Directory.Read.All); a write the roles do not allow will fail with Graph's 403`,
+        `make sure ${lacking.map((l) => l.names).join('; and ')} is active (eligible roles must be activated in PIM first), or grant RoleManagement.Read.Directory (optional) to let this tool check it`,
       ),
     );
+    return;
+  }
+  findings.push(
+    finding(
+      'error',
+      'CALLER_ROLE_MISSING',
+      `${facts.caller.name} holds no active ${lacking.map((l) => `${l.names} (to ${l.why})`).join('; nor ')}`,
+      'activate or assign the named Entra role(s) (eligible roles must be activated in PIM first), then run again',
+    ),
+  );
+}
+
+/** The signed-in user's active directory roles, or undefined when Graph refuses to list them. */
+async function readActiveRoles(ctx: RunContext): Promise<Array<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }> | undefined> {
+  try {
+    // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
+    return await ctx.graph.list<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }>(
+      withQuery('/me/transitiveMemberOf/microsoft.graph.directoryRole', { $select: 'id,displayName,roleTemplateId', $count: 'true' }),
+      { headers: { ConsistencyLevel: 'eventual' } },
+    );
+  } catch (err) {
+    if (err instanceof GraphRequestError && err.status === 403) return undefined;
+    throw err;
   }
 }
 
@@ -325,6 +437,7 @@ async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts
   const owners = await graph.list<{ id: string; displayName?: string; userPrincipalName?: string }>(
     withQuery(`/groups/${group.id}/owners`, { $select: 'id,displayName,userPrincipalName', $top: 999 }),
   );
+  ctx.facts.groupOwnerIds = owners.map((o) => o.id);
   if (owners.length) {
     findings.push(
       finding(
@@ -343,14 +456,27 @@ async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promi
   if (inputs.length === 0) return [];
   type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
   // One $batch round trip per 20 users instead of one request each.
-  const users = await ctx.graph.getMany<U>(inputs.map((i) => withQuery(`/users/${encodeURIComponent(i)}`, { $select: USER_SELECT })));
+  const answers = await ctx.graph.getManySettled<U>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
   const out: EligibleUser[] = [];
-  users.forEach((u, i) => {
+  answers.forEach((answer, i) => {
     const input = inputs[i];
-    if (!u) {
+    if (answer.status === 404) {
       findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
       return;
     }
+    if (answer.status < 200 || answer.status >= 300) {
+      // Named as typed, not by the encoded URL the lookup used.
+      findings.push(
+        finding(
+          'error',
+          'USER_UNREADABLE',
+          `--eligible ${input}: Graph could not read this user (${errorText(answer)})`,
+          answer.status === 403 ? 'grant the permission named under "caller", then run again' : 'check the value: a user principal name or object id of a member user',
+        ),
+      );
+      return;
+    }
+    const u = answer.body;
     if (u.accountEnabled === false) {
       findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
       return;
@@ -409,7 +535,9 @@ export const prerequisitesStep: Step<RunContext> = {
       facts.ssoMode = sso.mode;
       findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));
       await guard('admin consent', () => checkConsent(ctx, sp, app, findings));
-      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole)));
+      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole), group));
+      // Both protocols: the keycloak step judges the mapper by the provider it finds, whatever the SP says.
+      if (app) facts.groupClaim = { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) };
     }
 
     facts.eligibleUsers = (await guard('eligible users', () => resolveEligibleUsers(ctx, findings))) ?? undefined;

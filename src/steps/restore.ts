@@ -1,8 +1,9 @@
 import type { RunContext } from '../context.js';
-import { errorText, MAX_PAGE, withQuery } from '../graph/graph-api.js';
+import { errorText } from '../graph/graph-api.js';
 import type { RemovedMember } from '../journal.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import { finding, who } from './common.js';
+import { listGroupMembers } from './admin-group.js';
 
 /** Duplicate member answer (treated as success: the member is back). */
 const ALREADY_MEMBER = /already exist/i;
@@ -21,7 +22,8 @@ export function restoreStep(removed: RemovedMember[], graphBase: string): Step<R
       const actions: Action[] = [];
       const findings = [finding('info', 'RESTORE_FROM_JOURNAL', `the journal records ${removed.length} removal(s) in ${byGroup.size} group(s)`)];
       for (const [groupId, members] of byGroup) {
-        const current = await ctx.graph.list<{ id: string }>(withQuery(`/groups/${groupId}/members`, { $select: 'id', $top: MAX_PAGE }));
+        // Service principals too: v1.0 would not list them, and one put back would look absent.
+        const current = await listGroupMembers<{ id: string }>(ctx.graph, groupId, 'id');
         const present = new Set(current.map((m) => m.id));
         for (const r of members) {
           const label = `${who(r.member)} to ${r.groupName ?? groupId}`;

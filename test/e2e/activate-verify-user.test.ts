@@ -54,7 +54,7 @@ describe('verify-user (Entra only)', () => {
     expect(res.code, res.stderr).toBe(0);
     const doc = JSON.parse(res.stdout);
     expect(doc).toMatchObject({ command: 'verify-user', verdict: { kind: 'active' }, matches: true, keycloak: null, entra: { member: true } });
-    expect(doc.entra.active[0]).toMatchObject({ assignmentType: 'activated', principalId: CONTOSO.users.alice });
+    expect(doc.entra.active[0]).toMatchObject({ assignmentType: 'Activated', principalId: CONTOSO.users.alice });
     // Last sign-in needs AuditLog.Read.All; the simulation does not serve it.
     expect(doc.entra.lastSignIn.unavailable).toMatch(/AuditLog\.Read\.All/);
 

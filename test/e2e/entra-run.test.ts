@@ -77,7 +77,7 @@ describe('run and audit against the simulated tenant', () => {
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
     expect(res.code, res.stderr).toBe(0);
     expect(sim.snapshot().groups.find((g) => g.id === G)?.members).toEqual([]);
-    const pages = sim.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/v1.0/groups/${G}/members`) && !r.batchItem);
+    const pages = sim.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/beta/groups/${G}/members`) && !r.batchItem);
     // 2,102 members at 999 a page: three pages for the plan.
     expect(pages).toHaveLength(3);
     const envelopes = sim.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/$batch');

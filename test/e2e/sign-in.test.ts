@@ -37,12 +37,6 @@ function userCodeOf(child: ChildProcess): Promise<{ code: string; line: string }
   });
 }
 
-/**
- * The two reads issue 11 item 2 moves to smaller permissions (consent grants need Directory.Read.All,
- * the group's app assignments are read from the service principal instead). Until that lands on
- * this branch they answer 403 to a least-privilege token; no other read may fail.
- */
-const LEAST_PRIVILEGE_READS = /GET \/oauth2PermissionGrants|GET \/groups\/[^/]+\/appRoleAssignments/;
 const errorsOf = (stdout: string) => json(stdout).steps.flatMap((s) => s.findings).filter((f) => f.severity === 'error');
 
 const deviceCodeRequests = (sim: SimulatedTenant) => sim.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/devicecode'));
@@ -63,9 +57,8 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     const sim = await startSim();
     const { res, code, line, approval } = await withDeviceCode(sim, ['audit', ...args(sim, ['--auth', 'device-code', '--json'])], CONTOSO.users.admin);
     expect(approval).toEqual({ ok: true });
-    const errors = errorsOf(res.stdout);
-    expect(errors.filter((f) => !LEAST_PRIVILEGE_READS.test(f.message))).toEqual([]);
-    expect(res.code, res.stderr).toBe(errors.length ? 1 : 2);
+    expect(errorsOf(res.stdout)).toEqual([]);
+    expect(res.code, res.stderr).toBe(2);
     expect(line).toContain('https://microsoft.com/devicelogin');
     expect(res.stdout).not.toContain(code);
 
@@ -99,14 +92,7 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     expect(scopes).toEqual(expect.arrayContaining([`${GRAPH}/PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup`, `${GRAPH}/RoleManagementPolicy.ReadWrite.AzureADGroup`, `${GRAPH}/GroupMember.ReadWrite.All`]));
     expect(scopes.some((s) => s.endsWith('/.default') || s.endsWith('/RoleManagement.ReadWrite.Directory'))).toBe(false);
     expect(deviceCodeRequests(sim)).toHaveLength(1);
-    const errors = errorsOf(res.stdout);
-    if (errors.length) {
-      // Before issue 11 item 2 lands: only its two reads fail, and nothing is written.
-      expect(errors.filter((f) => !LEAST_PRIVILEGE_READS.test(f.message))).toEqual([]);
-      expect(res.code).toBe(1);
-      expect(sim.writes()).toHaveLength(0);
-      return;
-    }
+    expect(errorsOf(res.stdout)).toEqual([]);
     expect(res.code, res.stderr).toBe(0);
     expect(sim.state.policyFor(CONTOSO.groups.tenantAdmin, 'member').rules.find((r) => r.id === 'Expiration_EndUser_Assignment')).toMatchObject({ maximumDuration: 'PT4H' });
     const audit = await withDeviceCode(sim, ['audit', ...args(sim, ['--auth', 'device-code', '--json', '--activation-max', 'PT4H'])], CONTOSO.users.admin);
@@ -267,9 +253,8 @@ describe('--client-id', () => {
     sim.oidc.deviceCodes.grantConsent(own, delegatedScopes({ command: 'audit', policyChanges: false }));
     const { res, approval } = await withDeviceCode(sim, ['audit', ...args(sim, ['--auth', 'device-code', '--client-id', own, '--json'])], CONTOSO.users.admin);
     expect(approval).toEqual({ ok: true });
-    const errors = errorsOf(res.stdout);
-    expect(errors.filter((f) => !LEAST_PRIVILEGE_READS.test(f.message))).toEqual([]);
-    expect(res.code, res.stderr).toBe(errors.length ? 1 : 2);
+    expect(errorsOf(res.stdout)).toEqual([]);
+    expect(res.code, res.stderr).toBe(2);
     expect(sim.oidc.deviceCodes.issued[0]).toMatchObject({ clientId: own, userId: CONTOSO.users.admin });
     expect((deviceCodeRequests(sim)[0].body as Record<string, string>).client_id).toBe(own);
   });

@@ -42,6 +42,12 @@ export class FakeGraph {
   async getMany<T>(urls: string[]): Promise<Array<T | null>> {
     return urls.map((u) => (this.lookup(u) as T | undefined) ?? null);
   }
+  async getManySettled<T>(urls: string[]): Promise<Array<GraphResponse<T>>> {
+    return urls.map((u) => {
+      const v = this.lookup(u) as T | undefined;
+      return v === undefined ? { status: 404, body: undefined as T } : { status: 200, body: v };
+    });
+  }
   async write(req: HttpRequest): Promise<GraphResponse> {
     this.writes.push(req);
     return { status: 204, body: undefined };

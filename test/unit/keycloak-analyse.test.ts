@@ -7,6 +7,7 @@ import {
   entraObjectId,
   evaluateMapper,
   expectedClaim,
+  groupValueMissing,
   normaliseGroupPath,
   parseConditions,
   planMapper,
@@ -21,6 +22,7 @@ import {
   type ResidualInput,
 } from '../../src/keycloak/analyse.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
+import { groupClaimFormat } from '../../src/steps/group-claim.js';
 
 const TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const OTHER = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
@@ -303,6 +305,96 @@ describe('desiredMapper', () => {
         syncMode: 'FORCE',
       },
     });
+  });
+});
+
+describe('the app\'s groups claim format', () => {
+  const group = { id: GID, displayName: 'tenant-admin' };
+  const format = (props: string[], token: 'idToken' | 'saml2Token' = 'idToken', gmc = 'ApplicationGroup') =>
+    groupClaimFormat({ groupMembershipClaims: gmc, optionalClaims: { [token]: [{ name: 'groups', additionalProperties: props }] } }, token, group);
+  const claimFor = (props: string[], protocol: 'oidc' | 'saml' = 'oidc', gmc?: string) =>
+    expectedClaim(protocol, { appRoleMode: false, groupId: GID, groupName: 'tenant-admin', groupClaim: format(props, protocol === 'saml' ? 'saml2Token' : 'idToken', gmc) });
+  const namesExp: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: claimFor(['cloud_displayname']) };
+  const byName = (name = 'tenant-admin', extra: Record<string, string> = {}) => mapper({ claims: JSON.stringify([{ key: 'groups', value: name }]), ...extra });
+  const base = { realm: 'acme', targetExists: true, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+
+  it('expects the value and claim the app emits', () => {
+    expect(claimFor([])).toMatchObject({ key: 'groups', value: GID, valueKind: 'object-id', groupId: GID });
+    expect(claimFor(['cloud_displayname'])).toMatchObject({ key: 'groups', value: 'tenant-admin', valueKind: 'display-name', groupId: GID });
+    expect(claimFor(['cloud_displayname'], 'oidc', 'SecurityGroup')).toMatchObject({ value: GID, valueKind: 'object-id' });
+    expect(claimFor(['cloud_displayname'], 'saml')).toMatchObject({ key: SAML_GROUPS_ATTRIBUTE, value: 'tenant-admin' });
+    expect(claimFor(['emit_as_roles'])).toMatchObject({ key: 'roles', value: GID });
+    expect(claimFor(['emit_as_roles'], 'saml')).toMatchObject({ key: SAML_ROLE_ATTRIBUTE, value: GID });
+    // A cloud-only group is left out with an on-premises format: nothing a mapper could match.
+    expect(claimFor(['sam_account_name'])).toBeUndefined();
+  });
+
+  it('accepts a mapper on the display name when the app emits names, with a warning that says why', () => {
+    const issues = evaluateMapper(byName(), namesExp);
+    expect(issues).toEqual([expect.objectContaining({ code: 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE', severity: 'warning', fixable: false })]);
+    expect(issues[0].message).toMatch(/works because the app emits display names.*not unique.*renamed "tenant-admin" also grants \/tenant-admin/);
+    expect(issues[0].fix).toContain(`--fix-keycloak to match ${GID}`);
+    // Keycloak compares values exactly: another casing never matches.
+    expect(codes(evaluateMapper(byName('Tenant-Admin'), namesExp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+  });
+
+  it('flags a mapper on the object id when the app emits names: it never matches', () => {
+    const [issue] = evaluateMapper(mapper({}), namesExp);
+    expect(issue).toMatchObject({ code: 'KC_MAPPER_GROUP_ID', severity: 'error', fixable: true });
+    expect(issue.message).toContain('the app emits group display names in the groups claim (groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [cloud_displayname])');
+  });
+
+  it('still refuses a name mapper when the app emits object ids, saying where that comes from', () => {
+    const idExp: MappingExpectation = { ...exp, claim: claimFor([]) };
+    const [issue] = evaluateMapper(byName(), idExp);
+    expect(issue).toMatchObject({ code: 'KC_MAPPER_GROUP_NAME', severity: 'error' });
+    expect(issue.message).toContain('the app emits group object ids in the groups claim (groupMembershipClaims ApplicationGroup)');
+  });
+
+  it('flags a mapper on the groups claim when the app emits the group in roles (emit_as_roles)', () => {
+    const rolesExp: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: claimFor(['emit_as_roles']) };
+    expect(codes(evaluateMapper(mapper({}), rolesExp))).toEqual(['KC_MAPPER_CLAIM_NAME']);
+    expect(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'roles', value: GID }]) }), rolesExp)).toEqual([]);
+  });
+
+  it('--fix-keycloak leaves a working name mapper alone when the app emits names', () => {
+    const p = planMapper({ ...base, exp: namesExp, fix: true, mappers: [byName()] });
+    expect(p.actions).toEqual([{ kind: 'noop', summary: expect.stringContaining('groups=tenant-admin') }]);
+    expect(p.findings.map((f) => [f.severity, f.code])).toEqual([['warning', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']]);
+  });
+
+  it('--fix-keycloak creates a name mapper, or rewrites an object-id one to the name, when the app emits names', () => {
+    const created = planMapper({ ...base, exp: namesExp, fix: true, mappers: [] });
+    expect(created.actions).toEqual([
+      expect.objectContaining({ kind: 'create', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }) }) }) }),
+    ]);
+    expect(created.findings.map((f) => [f.severity, f.code])).toEqual([
+      ['info', 'KC_MAPPER_MISSING'],
+      ['warning', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE'],
+    ]);
+    expect(created.findings[0].message).toContain('the display name of the Entra group, which the app emits (cloud_displayname)');
+    const updated = planMapper({ ...base, exp: namesExp, fix: true, mappers: [mapper({ claims: JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid', value: TID }]) })] });
+    expect(updated.actions).toEqual([
+      expect.objectContaining({ kind: 'update', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }, { key: 'tid', value: TID }]) }) }) }) }),
+    ]);
+    expect(updated.findings.map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_ID', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
+  });
+
+  it('fails closed when the format leaves nothing that identifies the group', () => {
+    expect(groupValueMissing('oidc', group, format(['sam_account_name']))).toMatchObject({
+      severity: 'error',
+      code: 'KC_CLAIM_NO_GROUP_VALUE',
+      message: expect.stringContaining('the group is left out of the claim; groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [sam_account_name]'),
+    });
+    expect(groupValueMissing('oidc', group, groupClaimFormat({ groupMembershipClaims: 'None' }, 'idToken', group))?.message).toContain('the app emits no groups claim');
+    expect(groupValueMissing('oidc', group, format([]))).toBeUndefined();
+    expect(groupValueMissing('oidc', group, format(['cloud_displayname']))).toBeUndefined();
+  });
+
+  it('--fix-keycloak moves the condition to the roles claim with emit_as_roles', () => {
+    const rolesExp: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: claimFor(['emit_as_roles']) };
+    const p = planMapper({ ...base, exp: rolesExp, fix: true, mappers: [mapper({})] });
+    expect(p.actions[0]).toMatchObject({ kind: 'update', request: { body: { config: { claims: JSON.stringify([{ key: 'roles', value: GID }]) } } } });
   });
 });
 

@@ -1,14 +1,15 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { delegatedScopes, missingScopeFix, scopeUris } from '../../src/graph/delegated-scopes.js';
-import { requiredPermissions } from '../../src/graph/permissions.js';
+import { PERMISSION_SETS, requiredPermissions } from '../../src/graph/permissions.js';
 import { CONTOSO, SimulatedTenant, contosoSeed } from '../../src/sim/index.js';
 import { AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID } from '../../src/sim/device-code.js';
 import { ensureTestTls } from '../support/tls.js';
 
 describe('delegated scopes per command', () => {
-  it('audit asks for the read needs of requiredPermissions and nothing that writes', () => {
+  it('audit asks for the read needs of requiredPermissions (the README\'s "audit and run" row) and nothing that writes', () => {
     const audit = delegatedScopes({ command: 'audit', policyChanges: false });
+    expect([...audit].sort()).toEqual([...PERMISSION_SETS.auditAndRun].sort());
     expect(audit.sort()).toEqual(requiredPermissions({ mode: 'audit', appOnly: false, roleAssignableGroup: false, policyChanges: false }).map((n) => n.permission).sort());
     expect(audit.filter((s) => /ReadWrite/.test(s))).toEqual([]);
     expect(delegatedScopes({ command: "audit", policyChanges: true }).sort()).toEqual(audit);
@@ -16,6 +17,7 @@ describe('delegated scopes per command', () => {
 
   it('run asks for the reads and the writes, policy write only with policy flags, RoleManagement only for a role-assignable group', () => {
     const run = delegatedScopes({ command: 'run', policyChanges: false });
+    expect([...run].sort()).toEqual([...PERMISSION_SETS.auditAndRun, ...PERMISSION_SETS.runInAddition].sort());
     expect(run.sort()).toEqual([...new Set(requiredPermissions({ mode: 'run', appOnly: false, roleAssignableGroup: false, policyChanges: false }).map((n) => n.permission))].sort());
     expect(run).toContain('PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup');
     expect(run).toContain('Application.Read.All');
@@ -28,7 +30,9 @@ describe('delegated scopes per command', () => {
 
   it('activate, verify-user and restore ask for their own', () => {
     expect(delegatedScopes({ command: 'activate' })).toEqual(['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', 'RoleManagementPolicy.Read.AzureADGroup']);
-    expect(delegatedScopes({ command: 'verify-user' }).filter((s) => /ReadWrite/.test(s))).toEqual([]);
+    expect(delegatedScopes({ command: 'verify-user' })).toEqual([...PERMISSION_SETS.verifyUser]);
+    expect(delegatedScopes({ command: 'verify-user', byAppName: true })).toEqual([...PERMISSION_SETS.verifyUser, 'Application.Read.All']);
+    expect(delegatedScopes({ command: 'activate' }).slice(0, PERMISSION_SETS.activate.length)).toEqual([...PERMISSION_SETS.activate]);
     expect(delegatedScopes({ command: 'restore', dryRun: true })).toEqual(['GroupMember.Read.All']);
     expect(delegatedScopes({ command: 'restore', dryRun: false })).toEqual(['GroupMember.ReadWrite.All']);
   });

@@ -126,3 +126,36 @@ describe('OAuth endpoints', () => {
     expect(keys.keys[0].kty).toBe('RSA');
   });
 });
+
+describe('permission checks follow the Learn permission tables', () => {
+  const app = (roles: string[]) => sim.issueToken({ roles, appid: CONTOSO.automation.clientId });
+  const status = async (path: string, roles: string[]) => (await call('GET', path, undefined, await app(roles))).status;
+
+  it('the group\'s appRoleAssignments need Directory.Read.All (or AppRoleAssignment.ReadWrite.All), not Group.Read.All', async () => {
+    const path = `/v1.0/groups/${CONTOSO.groups.userPf}/appRoleAssignments`;
+    expect(await status(path, ['Group.Read.All', 'GroupMember.Read.All', 'Application.Read.All'])).toBe(403);
+    expect(await status(path, ['Directory.Read.All'])).toBe(200);
+    expect(await status(path, ['AppRoleAssignment.ReadWrite.All'])).toBe(200);
+  });
+
+  it('the service principal\'s appRoleAssignedTo needs only Application.Read.All', async () => {
+    expect(await status(`/v1.0/servicePrincipals/${CONTOSO.keycloakSpId}/appRoleAssignedTo`, ['Application.Read.All'])).toBe(200);
+    expect(await status(`/v1.0/servicePrincipals/${CONTOSO.keycloakSpId}/appRoleAssignedTo`, ['GroupMember.Read.All'])).toBe(403);
+  });
+
+  it('delegated grants need Directory.Read.All by either path; Application.Read.All is not enough', async () => {
+    const filtered = `/v1.0/oauth2PermissionGrants?$filter=${encodeURIComponent(`clientId eq '${CONTOSO.keycloakSpId}'`)}`;
+    expect(await status(filtered, ['Application.Read.All'])).toBe(403);
+    expect(await status(`/v1.0/servicePrincipals/${CONTOSO.keycloakSpId}/oauth2PermissionGrants`, ['Application.Read.All'])).toBe(403);
+    expect(await status(filtered, ['Directory.Read.All'])).toBe(200);
+  });
+
+  it('PIM for Groups schedules need the PrivilegedEligibilitySchedule/PrivilegedAssignmentSchedule permissions, not PrivilegedAccess.*', async () => {
+    const filter = `?$filter=${encodeURIComponent(`groupId eq '${CONTOSO.groups.tenantAdmin}'`)}`;
+    const base = '/v1.0/identityGovernance/privilegedAccess/group';
+    expect(await status(`${base}/eligibilitySchedules${filter}`, ['PrivilegedAccess.ReadWrite.AzureADGroup'])).toBe(403);
+    expect(await status(`${base}/eligibilitySchedules${filter}`, ['PrivilegedEligibilitySchedule.Read.AzureADGroup'])).toBe(200);
+    expect(await status(`${base}/assignmentScheduleInstances${filter}`, ['PrivilegedAccess.ReadWrite.AzureADGroup'])).toBe(403);
+    expect(await status(`${base}/assignmentScheduleInstances${filter}`, ['PrivilegedAssignmentSchedule.Read.AzureADGroup'])).toBe(200);
+  });
+});

@@ -258,6 +258,27 @@ describe('groups and roles reflect PIM at the moment of sign-in', () => {
     expect((await signIn(CONTOSO.upns.carol)).groups).toBeUndefined();
   });
 
+  it('groups: emit_as_roles moves the values to roles and leaves app roles out; sAMAccountName formats leave cloud-only groups out', async () => {
+    assignGroupToApp(CONTOSO.keycloakRoles.tenantAdmin);
+    const app = sim.state.applications.get(CONTOSO.keycloakAppObjectId)!;
+    const groupsOptional = (additionalProperties: string[]) => {
+      app.optionalClaims!.idToken = [{ name: 'groups', source: null, essential: false, additionalProperties }];
+    };
+    groupsOptional(['emit_as_roles']);
+    const asRoles = await signIn(CONTOSO.upns.carol);
+    expect(asRoles.groups).toBeUndefined();
+    expect(asRoles.roles).toEqual(expect.arrayContaining([G, CONTOSO.groups.userPf]));
+    expect(asRoles.roles).not.toContain('tenant-admin');
+    groupsOptional(['cloud_displayname', 'emit_as_roles']);
+    expect((await signIn(CONTOSO.upns.carol)).roles).toEqual(expect.arrayContaining(['tenant-admin', 'user:pf']));
+    groupsOptional(['sam_account_name']);
+    const onPremises = await signIn(CONTOSO.upns.carol);
+    expect(onPremises.groups).toBeUndefined();
+    expect(onPremises.roles).toEqual(expect.arrayContaining(['tenant-admin', 'user']));
+    groupsOptional(['sam_account_name', 'cloud_displayname']);
+    expect((await signIn(CONTOSO.upns.carol)).groups).toEqual(expect.arrayContaining(['tenant-admin', 'user:pf']));
+  });
+
   it('roles: app role values through the group, only while the activation lasts', async () => {
     assignGroupToApp(CONTOSO.keycloakRoles.tenantAdmin);
     await makeEligible(U.alice);

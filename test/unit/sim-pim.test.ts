@@ -99,7 +99,7 @@ describe('PIM for Groups eligibility', () => {
     expect((await call('GET', `/v1.0/policies/roleManagementPolicies/${after.policyId}/rules`)).status).toBe(200);
 
     const schedule = await call('GET', `${PIM}/eligibilitySchedules/${res.body!.targetScheduleId}`);
-    expect(schedule.body).toMatchObject({ principalId: U.alice, memberType: 'direct', status: 'Provisioned', scheduleInfo: { expiration: { type: 'afterDateTime' } } });
+    expect(schedule.body).toMatchObject({ principalId: U.alice, memberType: 'Direct', status: 'Provisioned', scheduleInfo: { expiration: { type: 'afterDateTime' } } });
     const instances = await call('GET', `${PIM}/eligibilityScheduleInstances?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}' and principalId eq '${U.alice}'`)}`);
     expect(instances.body!.value).toHaveLength(1);
     // Eligible is not a member.
@@ -115,8 +115,12 @@ describe('PIM for Groups eligibility', () => {
     expect(dup.body!.error).toMatchObject({ code: 'RoleAssignmentExists', message: 'The Role assignment already exists.' });
     const update = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P90D' }, { action: 'adminUpdate' }));
     expect(update.status).toBe(201);
-    expect(update.body!.targetScheduleId).toBe(first.body!.targetScheduleId);
-    const end = Date.parse(sim.state.eligibilitySchedules.get(first.body!.targetScheduleId)!.endDateTime!);
+    // Learn "Create eligibilityScheduleRequest" (adminExtend example): the answer names a new
+    // schedule after the request; the old id is gone and only one schedule remains.
+    expect(update.body!.targetScheduleId).toBe(`${G.tenantAdmin}_member_${update.body!.id}`);
+    expect(sim.state.eligibilitySchedules.has(first.body!.targetScheduleId)).toBe(false);
+    expect(sim.state.eligibilitySchedules.size).toBe(1);
+    const end = Date.parse(sim.state.eligibilitySchedules.get(update.body!.targetScheduleId)!.endDateTime!);
     expect(end - sim.clock.nowMs()).toBeGreaterThan(89 * DAY);
     const remove = await call('POST', `${PIM}/eligibilityScheduleRequests`, { accessId: 'member', principalId: U.bob, groupId: G.tenantAdmin, action: 'adminRemove' });
     expect(remove.body!.status).toBe('Revoked');
@@ -203,7 +207,7 @@ describe('PIM for Groups active assignments and activation', () => {
     const instances = (await call('GET', `${PIM}/assignmentScheduleInstances${filter}`)).body!.value as Record<string, unknown>[];
     const members = instances.filter((i) => i.accessId === 'member');
     expect(members.map((i) => i.principalId).sort()).toEqual([U.carol, U.dave].sort());
-    expect(members[0]).toMatchObject({ assignmentType: 'assigned', memberType: 'direct', endDateTime: null });
+    expect(members[0]).toMatchObject({ assignmentType: 'Assigned', memberType: 'Direct', endDateTime: null });
     expect(instances.some((i) => i.accessId === 'owner' && i.principalId === U.erin)).toBe(true);
     await call('DELETE', `/v1.0/groups/${G.tenantAdmin}/members/${U.carol}/$ref`);
     const after = (await call('GET', `${PIM}/assignmentScheduleInstances${filter}`)).body!.value as Record<string, unknown>[];
@@ -219,7 +223,7 @@ describe('PIM for Groups active assignments and activation', () => {
     const members = await call('GET', `/v1.0/groups/${G.tenantAdmin}/members?$select=id`, undefined, alice);
     expect(members.body!.value.map((m: { id: string }) => m.id)).toContain(U.alice);
     const active = await call('GET', `${PIM}/assignmentScheduleInstances?$filter=${encodeURIComponent(`principalId eq '${U.alice}'`)}`);
-    expect(active.body!.value).toEqual([expect.objectContaining({ assignmentType: 'activated', groupId: G.tenantAdmin })]);
+    expect(active.body!.value).toEqual([expect.objectContaining({ assignmentType: 'Activated', groupId: G.tenantAdmin })]);
     expect((await call('POST', `${PIM}/assignmentScheduleRequests`, activation(), alice)).body!.error.code).toBe('RoleAssignmentExists');
     sim.advanceClock(2 * 3_600_000 + 1000);
     expect(sim.state.isMember(G.tenantAdmin, U.alice)).toBe(false);

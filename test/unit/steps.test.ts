@@ -89,14 +89,16 @@ describe('chooseAppRole', () => {
 
 describe('app-assignment', () => {
   it('plans the POST and is a no-op when the assignment exists', async () => {
-    const graph = new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [] });
+    // Another group's assignment to the same app must not count for this group.
+    const other = { principalId: 'other-group', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const graph = new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other] });
     const ctx = fakeContext(graph);
     ctx.facts.servicePrincipal = { ...SP };
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     const plan = await appAssignmentStep.plan(ctx);
     expect(plan.actions[0].request).toEqual({ method: 'POST', url: '/servicePrincipals/sp-1/appRoleAssignedTo', body: { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID } });
 
-    const again = fakeContext(new FakeGraph({ [`/groups/${G}/appRoleAssignments`]: [{ resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
+    const again = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other, { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
     again.facts = { ...ctx.facts };
     expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
   });
@@ -213,7 +215,7 @@ describe('admin-group', () => {
     expect(r.jit.map((m) => m.id)).toEqual(['u-dave']);
   });
   it('plans one DELETE …/$ref per standing member, with the member as backup', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleAfterRun = 2;
     const plan = await adminGroupStep.plan(ctx);
@@ -223,12 +225,12 @@ describe('admin-group', () => {
     expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
   });
   it('guards against lockout when nobody will be eligible', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }));
+    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleAfterRun = 0;
     const plan = await adminGroupStep.plan(ctx);
     expect(plan.findings.find((f) => f.severity === 'error')?.code).toBe('LOCKOUT_GUARD');
-    const allowed = fakeContext(new FakeGraph({ [`/groups/${G}/members*`]: members }), { allowEmpty: true });
+    const allowed = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }), { allowEmpty: true });
     allowed.facts = { group: ctx.facts.group, eligibleAfterRun: 0 };
     expect((await adminGroupStep.plan(allowed)).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
   });

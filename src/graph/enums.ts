@@ -1,0 +1,31 @@
+/**
+ * Graph enum values, compared the way Graph itself treats them: case-insensitively.
+ *
+ * Why: the PIM for Groups resource pages list lower-camel members (`activated`, `direct`),
+ * while every documented example response writes them capitalised (`"assignmentType":
+ * "Assigned"`, `"memberType": "Direct"`, `"status": "Provisioned"`; Learn "List
+ * assignmentScheduleInstances", "List eligibilitySchedules", "Create eligibilityScheduleRequest"),
+ * and requests accept `AdminAssign` as well as `adminAssign`. A case-sensitive comparison took an
+ * activated admin for a standing member. Every enum the tool reads from Graph (assignmentType,
+ * memberType, status, accessId, action) is compared here and nowhere else.
+ */
+
+/** True when a Graph enum value equals `expected`, ignoring case; absent values never match. */
+export function enumIs(value: unknown, expected: string): boolean {
+  return typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
+}
+
+/** True when a Graph enum value is one of `expected`, ignoring case. */
+export function enumIn(value: unknown, expected: readonly string[]): boolean {
+  return expected.some((e) => enumIs(value, e));
+}
+
+/** Member access (not owner); an absent accessId (a `$select` that left it out) counts as member. */
+export function isMemberAccess(o: { accessId?: string | null }): boolean {
+  return o.accessId === undefined || o.accessId === null || enumIs(o.accessId, 'member');
+}
+
+/** An active PIM assignment that comes from a self-activation (not an admin's assignment). */
+export function isActivated(o: { assignmentType?: string | null }): boolean {
+  return enumIs(o.assignmentType, 'activated');
+}
