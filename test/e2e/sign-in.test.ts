@@ -156,6 +156,19 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     expect(sim.state.isMember(CONTOSO.groups.tenantAdmin, CONTOSO.users.alice)).toBe(true);
   });
 
+  it('verify-user asks for the "verify-user" reads only (Application.Read.All only with --app-name)', async () => {
+    const sim = await simWithEligibleAlice();
+    sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, delegatedScopes({ command: 'verify-user', byAppName: true }));
+    const base = ['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--skip-keycloak', '--auth', 'device-code', '--json'];
+    const byId = await withDeviceCode(sim, [...base, '--app-id', CONTOSO.keycloakAppId], CONTOSO.users.admin);
+    expect(byId.res.code, byId.res.stderr).toBe(0);
+    const byName = await withDeviceCode(sim, [...base, '--app-name', 'Keycloak (Spark)'], CONTOSO.users.admin);
+    const [first, second] = deviceCodeRequests(sim).map((r) => scopesOf(r).filter((x) => x.startsWith(GRAPH)).sort());
+    expect(first).toEqual(delegatedScopes({ command: 'verify-user' }).map((x) => `${GRAPH}/${x}`).sort());
+    expect(second).toEqual([...first, `${GRAPH}/Application.Read.All`].sort());
+    expect(byName.res.code, byName.res.stderr).toBe(0);
+  });
+
   it('a user who cannot consent to admin-only scopes is declined, and the CLI stops without writing', async () => {
     const sim = await startSim();
     sim.oidc.deviceCodes.interval = 1;
