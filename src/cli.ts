@@ -32,6 +32,7 @@ function addRunOptions(cmd: Command): Command {
     .addOption(
       opt('--auth <method>', 'sign-in: browser, device-code, client-secret, client-certificate, azure-cli, managed-identity, workload-identity, access-token', 'ENTRA_PIM_AUTH'),
     )
+    .addOption(opt('--client-id <guid>', 'app (client) id to sign in to (default for browser/device-code: Microsoft Graph Command Line Tools)', 'AZURE_CLIENT_ID'))
     .addOption(opt('--app-id <guid>', 'application (client) id of the Keycloak app in Entra', 'ENTRA_PIM_APP_ID'))
     .addOption(opt('--app-name <name>', 'display name of the Keycloak enterprise app (instead of --app-id)', 'ENTRA_PIM_APP_NAME'))
     .addOption(opt('--group <name|id>', 'the admin group (display name or object id; default: tenant-admin)', 'ENTRA_PIM_GROUP'))
@@ -162,6 +163,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
       .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
       .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
       .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
+      .addOption(new Option('--client-id <guid>', 'app (client) id to sign in to (as for run)').env('AZURE_CLIENT_ID'))
       .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
       .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json'))
       .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))
@@ -213,7 +215,8 @@ Exit codes: 0 done or nothing to restore, 1 error, 2 preview found members to ad
       .addOption(new Option('--tenant-id <guid>', 'directory (tenant) id').env('AZURE_TENANT_ID'))
       .addOption(new Option('--cloud <name>', 'national cloud: global, usgov, usgov-dod, china').env('ENTRA_PIM_CLOUD'))
       .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
-      .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'));
+      .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
+      .addOption(new Option('--client-id <guid>', 'app (client) id to sign in to (as for run)').env('AZURE_CLIENT_ID'));
   const commonOutput = (cmd: Command) =>
     cmd
       .addOption(new Option('--json', 'print one JSON document on stdout'))

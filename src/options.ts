@@ -16,6 +16,8 @@ export interface RawOptions {
   cloud?: string;
   graphEndpoint?: string;
   auth?: string;
+  /** `--client-id` / AZURE_CLIENT_ID: the app to sign in to (not a secret). */
+  clientId?: string;
   appId?: string;
   appName?: string;
   group?: string;
@@ -60,6 +62,8 @@ export interface SessionOptions {
   graphBase: string;
   authorityHost: string;
   auth?: AuthMethod;
+  /** The app (client) id to sign in to; browser and device-code default to Graph Command Line Tools. */
+  clientId?: string;
   json: boolean;
   journal?: string;
   /** `--report FILE`: a Markdown (.md) or JSON (.json) report for change records. */
@@ -128,6 +132,10 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
   if (raw.auth !== undefined && !(AUTH_METHODS as readonly string[]).includes(raw.auth)) {
     throw new UsageError(`--auth ${raw.auth}: unknown sign-in method; allowed: ${AUTH_METHODS.join(', ')}`);
   }
+  const clientId = raw.clientId?.trim();
+  if (raw.clientId !== undefined && !isGuid(clientId ?? '')) {
+    throw new UsageError(`--client-id ${raw.clientId}: not a GUID; give the application (client) id of the app to sign in to (also read from AZURE_CLIENT_ID)`);
+  }
   if (raw.journal !== undefined) {
     const dir = path.dirname(path.resolve(raw.journal));
     if (!existsSync(dir)) throw new UsageError(`--journal ${raw.journal}: folder ${dir} does not exist`);
@@ -144,6 +152,7 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
     graphBase,
     authorityHost,
     auth: raw.auth as AuthMethod | undefined,
+    clientId,
     json: Boolean(raw.json),
     journal: raw.journal,
     report: raw.report,

@@ -5,6 +5,9 @@ import { MemoryJournal } from '../journal.js';
 import { DurationError, formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { RawOptions } from '../options.js';
 import { isGuid } from '../steps/common.js';
+import type { AuthMethod } from '../graph/credential.js';
+import { missingScopeFix } from '../graph/delegated-scopes.js';
+import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
 import { connectGraph, openSession, type CommandIo, type Session } from './session.js';
 import type { PimInstance } from './verify-user.js';
 
@@ -39,6 +42,12 @@ interface Me {
 type Rule = Record<string, unknown> & { id: string };
 
 const PIM = '/identityGovernance/privilegedAccess/group';
+
+/** What activate cannot do without (the policy read is optional: PIM enforces the policy anyway). */
+const ACTIVATE_NEEDS: PermissionNeed[] = [
+  { permission: 'PrivilegedEligibilitySchedule.Read.AzureADGroup', satisfiedBy: ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'], why: 'find the groups you are eligible for' },
+  { permission: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', satisfiedBy: ['PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'], why: 'activate' },
+];
 const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
 
 /** The claims of the Graph token this command uses (decoded only to explain refusals; Graph verifies it). */
@@ -146,9 +155,15 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     );
   }
 
-  const scheduleInfo: Record<string, unknown> = { startDateTime: new Date().toISOString() };
-  // Without a duration (policy unreadable, none given) PIM applies the policy's maximum.
-  if (duration) scheduleInfo.expiration = { type: 'afterDuration', duration };
+  if (!duration) {
+    // PIM needs scheduleInfo.expiration (Learn "Create assignmentScheduleRequest": scheduleInfo is
+    // required); with the policy unreadable its maximum is unknown, so the user names the length.
+    throw new UsageError(
+      `the activation policy of ${group.displayName} is not readable with this sign-in (RoleManagementPolicy.Read.AzureADGroup), so its maximum is unknown: pass --duration, e.g. --duration PT1H; nothing was sent`,
+    );
+  }
+  const startDateTime = new Date().toISOString();
+  const scheduleInfo = { startDateTime, expiration: { type: 'afterDuration', duration } };
   const body: Record<string, unknown> = { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfActivate', scheduleInfo };
   if (justification) body.justification = justification;
   const res = await graph.write({ method: 'POST', url: `${PIM}/assignmentScheduleRequests`, body });
@@ -166,8 +181,8 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     throw new UsageError(explainRefusal(code, message, { duration, max: maxText, group: group.displayName, acr: acrValue }));
   }
   const status = String(answer.status ?? '');
-  const info = answer.scheduleInfo as { startDateTime?: string; expiration?: { endDateTime?: string | null } } | undefined;
-  const end = info?.expiration?.endDateTime ?? null;
+  const info = answer.scheduleInfo as ScheduleInfo | undefined;
+  const end = activationEnd(info, { startDateTime, duration });
   const requestId = typeof answer.id === 'string' ? answer.id : undefined;
   if (enumIn(status, ['PendingApproval', 'PendingAdminDecision'])) {
     return {
@@ -181,8 +196,30 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
   if (enumIn(status, ['Failed', 'Denied', 'Canceled', 'Revoked'])) {
     throw new UsageError(`PIM did not activate ${group.displayName}: the request ${requestId ?? ''} ended with status ${status}`);
   }
-  const length = duration ? ` (${humanDuration(parseDuration(duration))})` : '';
+  const length = ` (${humanDuration(parseDuration(duration))})`;
   return { outcome: 'active', message: `${group.displayName} is active for ${me.userPrincipalName} until ${end ?? 'the policy maximum'}${length}. ${KEYCLOAK_NOTE}`, requestId, startDateTime: info?.startDateTime, endDateTime: end };
+}
+
+interface ScheduleInfo {
+  startDateTime?: string | null;
+  expiration?: { type?: string; endDateTime?: string | null; duration?: string | null };
+}
+
+/**
+ * When the activation ends. The 201 for `afterDuration` echoes `{type, duration}` and no
+ * `endDateTime` (Learn "Create assignmentScheduleRequest", example 2), so the end is the start
+ * plus the duration: the answer's own values first, else what was sent.
+ */
+export function activationEnd(info: ScheduleInfo | undefined, sent: { startDateTime: string; duration: string }): string | null {
+  if (info?.expiration?.endDateTime) return info.expiration.endDateTime;
+  const start = Date.parse(info?.startDateTime ?? sent.startDateTime);
+  let ms: number;
+  try {
+    ms = parseDuration(info?.expiration?.duration ?? sent.duration);
+  } catch {
+    return null;
+  }
+  return Number.isNaN(start) ? null : new Date(start + ms).toISOString();
 }
 
 /** The user's own activation of the group that is in effect now (not a standing membership). */
@@ -226,10 +263,16 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   }
   const session = await openSession(raw, io);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
-  const graph = await connectGraph(session, tenantId, false, new MemoryJournal());
+  const graph = await connectGraph(session, tenantId, false, new MemoryJournal(), { command: 'activate' });
   const claims = tokenClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
     throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
+  }
+  if (typeof claims.scp === 'string') {
+    const missing = missingPermissions(ACTIVATE_NEEDS, claims.scp.split(' ').filter(Boolean)).map((n) => n.permission);
+    if (missing.length) {
+      throw new UsageError(`the sign-in's token lacks the delegated scope(s) ${missing.join(', ')} that activate needs; nothing was sent. Fix: ${missingScopeFix(graph.signIn.method as AuthMethod | undefined, missing, graph.signIn.clientId)}`);
+    }
   }
   const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
   const me: Me = { id: who.id, userPrincipalName: who.userPrincipalName, displayName: who.displayName };

@@ -10,6 +10,11 @@ import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
 
+/** Whether any activation-policy flag was given (its write scope is asked for only then). */
+function policyFlagsGiven(raw: RawOptions): boolean {
+  return raw.activationMax !== undefined || raw.requireJustification !== undefined || raw.requireMfa !== undefined || raw.requireApproval !== undefined;
+}
+
 /**
  * `run` and `audit`: resolve inputs, plan every step, then (run only) confirm and apply. In
  * scripts every input is validated before the first request; on a terminal the wizard asks,
@@ -32,7 +37,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   const tenantId = options?.tenantId ?? raw.tenantId?.trim() ?? '';
   if (!isGuid(tenantId)) resolve(); // throws the usual one-line error naming --tenant-id
   const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);
-  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal);
+  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, { command: effectiveMode, policyChanges: policyFlagsGiven(raw) });
   if (!options) {
     const { askRunInputs } = await import('../wizard.js');
     await askRunInputs(raw, { mode: effectiveMode, graph, prompt, log: session.log, now: session.now, env });

@@ -1,7 +1,8 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode, StopError } from '../errors.js';
 import { createTokenSource, defaultAuthMethod } from '../graph/credential.js';
-import { graphScope } from '../graph/clouds.js';
+import { CLOUDS, graphScope } from '../graph/clouds.js';
+import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
@@ -60,17 +61,35 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
   return { journal: file, file };
 }
 
-/** Signs in (lazily loading @azure/identity when needed) and builds the Graph module. */
-export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal): Promise<GraphApi> {
+/**
+ * Signs in (lazily loading @azure/identity when needed) and builds the Graph module. `need`
+ * says what the command does: a public-client sign-in asks for exactly those delegated scopes.
+ */
+export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal, need: ScopeRequest): Promise<GraphApi> {
   const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive);
+  // Scope URIs name the cloud's Graph host: a --graph-endpoint override (a proxy) still forwards
+  // to Graph, whose tokens Entra issues for that host.
+  const scopeHost = CLOUDS[session.options.cloud].graph;
   const tokens = await createTokenSource({
     method,
     tenantId,
     authorityHost: session.options.authorityHost,
     scope: graphScope(session.options.graphBase),
+    scopes: scopeUris(scopeHost, delegatedScopes(need)),
+    clientId: session.options.clientId,
     env: session.io.env,
     log: session.log,
+    prompt: (line) => session.io.stderr(`${line}\n`),
   });
+  if (tokens.scopes) {
+    // A public client signs in now, before the first Graph call: the user answers one prompt,
+    // and a declined or unconsented sign-in stops here with its reason, not as a retried request.
+    try {
+      await tokens.getToken(false);
+    } catch (err) {
+      throw new StopError(signInFailure(method, tokens.clientId, err), ExitCode.error);
+    }
+  }
   const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
   return new GraphApi({
     baseUrl: session.options.graphBase,
@@ -78,8 +97,20 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     log: session.log,
     journal,
     readOnly,
+    scopeHost,
     resilience: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
   });
+}
+
+/** One line for a public-client sign-in that did not complete, with the usual fix. */
+function signInFailure(method: string, clientId: string | undefined, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const reason = /authorization_declined|65004|90094|65001|consent/i.test(text)
+    ? 'the sign-in was declined or lacks consent for the scopes this command asks for; an admin consents to them once for the app (README, "Sign-in")'
+    : /expired_token|70019/i.test(text)
+      ? 'the code expired before the sign-in was completed; run again and enter the code within 15 minutes'
+      : text.split('\n')[0];
+  return `sign-in with --auth ${method} to app ${clientId ?? '(default)'} did not complete: ${reason}`;
 }
 
 /** Spinner hooks for the runner, plus the one confirmation before writes. */

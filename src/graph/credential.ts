@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { registerSecret } from '../ui/redact.js';
 import { isKnownAuthority } from './clouds.js';
+import { GRAPH_CLI_CLIENT_ID, PUBLIC_CLIENT_METHODS } from './delegated-scopes.js';
 import type { TokenSource } from './resilience.js';
 
 export const AUTH_METHODS = [
@@ -32,9 +33,33 @@ export interface CredentialOptions {
   method: AuthMethod;
   tenantId: string;
   authorityHost: string;
+  /** The resource's `/.default` scope: what confidential clients, managed identities and the Azure CLI ask for. */
   scope: string;
+  /**
+   * Explicit scope URIs for the public clients (browser, device-code), e.g.
+   * `https://graph.microsoft.com/User.Read`: a public client never asks for `.default`.
+   */
+  scopes?: string[];
+  /** `--client-id` (or AZURE_CLIENT_ID): the app to sign in to; public clients default to Graph Command Line Tools. */
+  clientId?: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Writes a sign-in instruction (the device code) to stderr at once, whatever the log level. */
+  prompt?: (line: string) => void;
+}
+
+/** A token source that knows how it signs in and, for public clients, can ask for more scopes. */
+export interface SignInTokenSource extends TokenSource {
+  method: AuthMethod;
+  /** The client id signed in to, when the tool chose or was given one. */
+  clientId?: string;
+  /** Explicit scope URIs asked for so far (public clients only). */
+  scopes?: readonly string[];
+  /**
+   * Public clients: adds scope URIs and fetches a token for the wider set (incremental consent:
+   * silent when already consented, else the sign-in prompt again). Returns false for other methods.
+   */
+  requestScopes(extra: readonly string[]): Promise<boolean>;
 }
 
 function need(env: NodeJS.ProcessEnv, name: string, method: AuthMethod): string {
@@ -44,14 +69,15 @@ function need(env: NodeJS.ProcessEnv, name: string, method: AuthMethod): string 
 }
 
 /** Checks, before any network call, that the chosen method has what it needs. */
-export function validateAuthEnvironment(method: AuthMethod, env: NodeJS.ProcessEnv): void {
+export function validateAuthEnvironment(method: AuthMethod, env: NodeJS.ProcessEnv, clientId?: string): void {
+  const needClientId = () => clientId ?? need(env, 'AZURE_CLIENT_ID', method);
   switch (method) {
     case 'client-secret':
-      need(env, 'AZURE_CLIENT_ID', method);
+      needClientId();
       registerSecret(need(env, 'AZURE_CLIENT_SECRET', method));
       break;
     case 'client-certificate': {
-      need(env, 'AZURE_CLIENT_ID', method);
+      needClientId();
       const p = need(env, 'AZURE_CLIENT_CERTIFICATE_PATH', method);
       try {
         readFileSync(p);
@@ -62,7 +88,7 @@ export function validateAuthEnvironment(method: AuthMethod, env: NodeJS.ProcessE
       break;
     }
     case 'workload-identity':
-      need(env, 'AZURE_CLIENT_ID', method);
+      needClientId();
       need(env, 'AZURE_FEDERATED_TOKEN_FILE', method);
       break;
     case 'access-token':
@@ -76,22 +102,62 @@ export function validateAuthEnvironment(method: AuthMethod, env: NodeJS.ProcessE
   }
 }
 
+/** True for the sign-ins where the user signs in to a public client that asks for explicit scopes. */
+export function isPublicClientMethod(method: AuthMethod): boolean {
+  return PUBLIC_CLIENT_METHODS.includes(method);
+}
+
 /** Builds a token source; @azure/identity is imported only by it, at the first token it is asked for. */
-export async function createTokenSource(opts: CredentialOptions): Promise<TokenSource> {
+export async function createTokenSource(opts: CredentialOptions): Promise<SignInTokenSource> {
   const { method, env } = opts;
-  validateAuthEnvironment(method, env);
-  if (method === 'access-token') return accessTokenSource(env);
+  validateAuthEnvironment(method, env, opts.clientId);
+  const clientId = opts.clientId ?? env.AZURE_CLIENT_ID;
+  if (method === 'access-token') return { ...accessTokenSource(env), method, requestScopes: async () => false };
+  const publicClient = isPublicClientMethod(method) && (opts.scopes?.length ?? 0) > 0;
+  let scopes = publicClient ? [...opts.scopes!] : [];
   // @azure/identity takes about as long to load as Node takes to start, so it is imported at the
   // first token, not here: on a terminal the wizard's first question comes before that, and the
   // wizard loads the package in the background while the user reads and types.
   let credential: Promise<import('@azure/identity').TokenCredential> | undefined;
-  return {
-    async getToken() {
-      credential ??= createCredential(opts);
-      const token = await (await credential).getToken(opts.scope);
+  // Steps read Graph in parallel; their first token requests must share one sign-in (one device
+  // code, one browser window), since @azure/identity starts an interactive flow per call.
+  let inflight: Promise<string> | undefined;
+  // A sign-in the user declined (or let expire) stays failed: the next Graph call must not open
+  // another device code or browser window that nobody answers.
+  let refused: unknown;
+  const fetchToken = (): Promise<string> => {
+    if (refused !== undefined) return Promise.reject(refused);
+    inflight ??= (async () => {
+      credential ??= createCredential({ ...opts, clientId: publicClient ? (clientId ?? GRAPH_CLI_CLIENT_ID) : clientId });
+      const token = await (await credential).getToken(publicClient ? scopes : opts.scope);
       if (!token) throw new Error(`sign-in with --auth ${method} returned no token`);
       registerSecret(token.token);
       return token.token;
+    })()
+      .catch((err: unknown) => {
+        if (publicClient) refused = err;
+        throw err;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+  return {
+    method,
+    clientId: publicClient ? (clientId ?? GRAPH_CLI_CLIENT_ID) : clientId,
+    get scopes() {
+      return publicClient ? scopes : undefined;
+    },
+    getToken: fetchToken,
+    async requestScopes(extra) {
+      if (!publicClient) return false;
+      const wider = [...new Set([...scopes, ...extra])];
+      if (wider.length === scopes.length) return true;
+      await inflight?.catch(() => undefined);
+      scopes = wider;
+      await fetchToken();
+      return true;
     },
   };
 }
@@ -105,7 +171,7 @@ async function createCredential(opts: CredentialOptions): Promise<import('@azure
     // (a proxy, the simulated tenant) has to opt out of that lookup.
     disableInstanceDiscovery: !isKnownAuthority(opts.authorityHost),
   };
-  const clientId = env.AZURE_CLIENT_ID;
+  const clientId = opts.clientId ?? env.AZURE_CLIENT_ID;
   switch (method) {
     case 'client-secret':
       return new identity.ClientSecretCredential(opts.tenantId, clientId!, env.AZURE_CLIENT_SECRET!, common);
@@ -123,7 +189,8 @@ async function createCredential(opts: CredentialOptions): Promise<import('@azure
         ...common,
         tenantId: opts.tenantId,
         clientId,
-        userPromptCallback: (info) => opts.log.info(info.message),
+        // The user must see the code now, whatever the log level: the sign-in waits for it.
+        userPromptCallback: (info) => (opts.prompt ?? opts.log.info)(info.message),
       });
     case 'azure-cli':
       return new identity.AzureCliCredential({ tenantId: opts.tenantId });

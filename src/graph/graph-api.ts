@@ -3,6 +3,8 @@ import { GraphRequestError } from '../errors.js';
 import type { HttpRequest } from '../plan/types.js';
 import type { Journal } from '../journal.js';
 import type { Logger } from '../ui/log.js';
+import type { SignInTokenSource } from './credential.js';
+import { scopeUris } from './delegated-scopes.js';
 import { backoffMs, DEFAULT_RESILIENCE, ResilienceMiddleware, retryAfterMs, type ResilienceOptions, type TokenSource } from './resilience.js';
 
 /** Graph's documented cap on requests in one `$batch`. */
@@ -26,6 +28,8 @@ export interface GraphApiOptions {
   /** Audit mode: the write gate refuses every write. */
   readOnly: boolean;
   resilience?: Partial<Omit<ResilienceOptions, 'log'>>;
+  /** Host of explicit delegated scope URIs (the cloud's Graph host); default: baseUrl. */
+  scopeHost?: string;
 }
 
 interface ODataError {
@@ -72,6 +76,23 @@ export class GraphApi {
   /** The current bearer token (for reading its claims: scp, roles, tid). */
   token(): Promise<string> {
     return this.opts.tokens.getToken(false);
+  }
+
+  /** How this session signed in (method and client id), when the token source says. */
+  get signIn(): { method?: string; clientId?: string } {
+    const t = this.opts.tokens as Partial<SignInTokenSource>;
+    return { method: t.method, clientId: t.clientId };
+  }
+
+  /**
+   * Asks a public-client sign-in for more delegated scopes (bare names such as
+   * `RoleManagement.ReadWrite.Directory`) before the token is read: incremental consent, silent
+   * when already consented. A no-op (false) for every other sign-in.
+   */
+  async requestScopes(names: readonly string[]): Promise<boolean> {
+    const t = this.opts.tokens as Partial<SignInTokenSource>;
+    if (!t.requestScopes || !t.scopes) return false;
+    return t.requestScopes(scopeUris(this.opts.scopeHost ?? this.base, names));
   }
 
   /** HTTP attempts made so far, retries included. */

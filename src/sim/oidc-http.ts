@@ -6,7 +6,7 @@ import type { TenantState } from './state.js';
 import type { TokenService } from './tokens.js';
 
 /** Form fields never kept in the request record. */
-const MASKED = ['client_secret', 'client_assertion', 'password', 'refresh_token', 'code', 'code_verifier'];
+const MASKED = ['client_secret', 'client_assertion', 'password', 'refresh_token', 'code', 'code_verifier', 'device_code'];
 
 export interface OidcHttpOptions {
   state: TenantState;

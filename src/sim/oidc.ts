@@ -3,6 +3,7 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'j
 import { issueAccessToken } from './auth.js';
 import { newGuid } from './ids.js';
 import { clientCredentials, oauthError, refuseClientSecret, type OAuthRequest } from './oauth.js';
+import { PublicClientGrants } from './device-code.js';
 import type { SimResponse } from './router.js';
 import type { SeedGroup, SeedServicePrincipal, SeedUser } from './seed.js';
 import type { TenantState } from './state.js';
@@ -108,11 +109,30 @@ export class SimOidcProvider {
   private session?: Session;
   private readonly codes = new Map<string, PendingCode>();
   private key?: Promise<SigningKey>;
+  /** Public-client sign-in (device code, refresh tokens): a test approves device codes here. */
+  readonly deviceCodes: PublicClientGrants;
 
   constructor(
     private readonly state: TenantState,
     private readonly tokens: TokenService,
-  ) {}
+  ) {
+    this.deviceCodes = new PublicClientGrants(state, tokens, async (user, clientId, issuer, scopes, auth) => {
+      const claims: IdTokenClaims = {
+        aud: clientId,
+        iss: issuer,
+        sub: createHash('sha256').update(`${this.state.tenantId}:${clientId}:${user.id}`).digest('base64url').slice(0, 43),
+        oid: user.id,
+        tid: this.state.tenantId,
+        ver: '2.0',
+      };
+      if (scopes.includes('profile')) {
+        claims.name = user.displayName;
+        claims.preferred_username = user.userPrincipalName;
+      }
+      claims.amr = auth.amr;
+      return this.signIdToken(claims, Math.floor(Date.now() / 1000));
+    });
+  }
 
   /**
    * The browser's Entra session: later authorize requests without `login_hint` sign in as this
@@ -178,12 +198,13 @@ export class SimOidcProvider {
   /** Handles the OIDC endpoints; undefined for paths (or grants) it does not own. */
   async handle(req: OAuthRequest): Promise<SimResponse | undefined> {
     if (req.path.toLowerCase() === '/oidc/userinfo') return this.userinfo(req);
-    const m = /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(req.path);
+    const m = /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/devicecode|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(req.path);
     if (!m) return undefined;
     const [, tenant, endpoint] = m;
     const ep = endpoint.toLowerCase();
     const form = formOf(req);
-    if (ep.endsWith('token') && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code')) return undefined;
+    const publicGrant = ep.endsWith('token') && req.method === 'POST' && ['device_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'].includes(form.get('grant_type') ?? '');
+    if (ep.endsWith('token') && !publicGrant && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code')) return undefined;
     const known = tenant.toLowerCase() === this.state.tenantId.toLowerCase() || tenant.toLowerCase() === this.state.defaultDomain.toLowerCase();
     if (!known) {
       const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
@@ -195,6 +216,11 @@ export class SimOidcProvider {
       if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
       return { status: 200, body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] } };
     }
+    if (ep.endsWith('devicecode')) {
+      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 90056, 'The device authorization endpoint only accepts POST.');
+      return this.deviceCodes.deviceAuthorization(form, req.origin);
+    }
+    if (publicGrant) return (await this.deviceCodes.token(form, req.origin, issuer))!;
     if (ep.endsWith('authorize')) return this.authorize(req.method === 'POST' ? form : (req.query ?? new URLSearchParams()), req);
     if (ep.endsWith('logout')) return this.logout(req.query ?? form);
     return this.redeem(form, req, issuer);

@@ -140,8 +140,13 @@ function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: n
   throw invalidRequest(`The expiration type '${String(exp.type)}' is not valid.`);
 }
 
-function normalisedScheduleInfo(info: Obj | null, w: Window): Obj {
+function normalisedScheduleInfo(info: Obj | null, w: Window, kind: 'eligibility' | 'assignment' = 'eligibility'): Obj {
   const exp = (info?.expiration as Obj | undefined) ?? {};
+  if (kind === 'assignment' && exp.type === 'afterDuration' && w.end !== null) {
+    // Learn "Create assignmentScheduleRequest" (privilegedaccessgroup-post-assignmentschedulerequests),
+    // examples 1 and 2: the 201 for afterDuration echoes {type, duration} and carries no endDateTime.
+    return { startDateTime: new Date(w.start).toISOString(), expiration: { type: 'afterDuration', duration: exp.duration as string } };
+  }
   return {
     startDateTime: new Date(w.start).toISOString(),
     recurrence: null,
@@ -285,7 +290,7 @@ function finishRequest(
   kind: 'eligibility' | 'assignment',
   assignmentType?: 'assigned' | 'activated',
 ): RequestOutcome {
-  const scheduleInfo = normalisedScheduleInfo(req.scheduleInfo, w);
+  const scheduleInfo = normalisedScheduleInfo(req.scheduleInfo, w, kind);
   if (req.isValidationOnly) {
     // Validation-only requests change nothing, so they do not onboard the group either (unconfirmed).
     return { body: requestEntity(state, req, auth, { scheduleInfo }) };
@@ -424,7 +429,7 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
       status: 'PendingApproval',
       approvalId: newGuid(),
       completedDateTime: null,
-      scheduleInfo: normalisedScheduleInfo(req.scheduleInfo, w),
+      scheduleInfo: normalisedScheduleInfo(req.scheduleInfo, w, 'assignment'),
     });
     state.assignmentScheduleRequests.push(entity);
     return { body: entity };

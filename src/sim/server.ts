@@ -75,7 +75,7 @@ function parseBody(raw: string, contentType: string | undefined): { parsed: unkn
   if (contentType?.includes('application/x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(raw));
     const recorded = { ...form };
-    for (const k of ['client_secret', 'client_assertion', 'password', 'refresh_token']) if (k in recorded) recorded[k] = '***';
+    for (const k of ['client_secret', 'client_assertion', 'password', 'refresh_token', 'device_code']) if (k in recorded) recorded[k] = '***';
     return { parsed: form, recorded, invalidJson: false };
   }
   try {

@@ -1,7 +1,8 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
 import { errorText, odataString, withQuery } from '../graph/graph-api.js';
-import { decodeJwtClaims } from '../graph/credential.js';
+import { decodeJwtClaims, type AuthMethod } from '../graph/credential.js';
+import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, isGuid, who } from './common.js';
@@ -313,6 +314,8 @@ async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionG
 }
 
 async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): Promise<void> {
+  // A public-client sign-in asks now for what only the group (role-assignable) or the wizard (policy) told.
+  await ctx.graph.requestScopes?.(delegatedScopes({ command: ctx.options.mode, policyChanges: hasPolicyChanges(ctx), roleAssignableGroup: Boolean(facts.group?.isAssignableToRole) }));
   const token = await ctx.graph.token();
   const claims = decodeJwtClaims(token);
   const appOnly = claims.scp === undefined && Array.isArray(claims.roles);
@@ -335,7 +338,9 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
           'error',
           'CALLER_PERMISSION_MISSING',
           `the ${appOnly ? 'application' : 'delegated'} token lacks ${missing.map((m) => `${m.permission} (to ${m.why})`).join(', ')} for ${ctx.options.mode}`,
-          `grant ${missing.map((m) => m.permission).join(', ')} ${appOnly ? 'as application permissions with admin consent' : 'as delegated permissions'} to the identity running this tool`,
+          appOnly
+            ? `grant ${missing.map((m) => m.permission).join(', ')} as application permissions with admin consent to the identity running this tool`
+            : missingScopeFix(ctx.graph.signIn?.method as AuthMethod | undefined, missing.map((m) => m.permission), ctx.graph.signIn?.clientId),
         ),
       );
     } else {
