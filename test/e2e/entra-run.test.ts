@@ -152,7 +152,8 @@ describe('run and audit against the simulated tenant', () => {
       servicePlans: s.servicePlans.filter((p) => p.servicePlanId !== CONTOSO.servicePlans.aadPremiumP2),
     }));
     const sim = await startSim(seed);
-    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
+    // Reading delegated grants needs the optional Directory.Read.All (README, Permissions).
+    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim, [...CONTOSO.automation.roles, 'Directory.Read.All']));
     expect(res.code).toBe(1);
     const codes = json(res.stdout).steps[0].findings.filter((f) => f.severity === 'error').map((f) => f.code);
     expect(codes).toEqual(expect.arrayContaining(['CONSENT_MISSING', 'LICENCE_MISSING']));

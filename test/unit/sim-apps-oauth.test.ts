@@ -12,7 +12,8 @@ const call = (method: string, path: string, body?: unknown, bearer = token) => c
 
 beforeAll(async () => {
   sim = await SimulatedTenant.start({ seed: contosoSeed(), tls: await ensureTestTls(), consistency: { notFoundAfterCreate: 2 } });
-  token = await sim.issueToken({ roles: CONTOSO.automation.roles, appid: CONTOSO.automation.clientId });
+  // Listing delegated grants needs Directory.Read.All (the README's optional set).
+  token = await sim.issueToken({ roles: [...CONTOSO.automation.roles, 'Directory.Read.All'], appid: CONTOSO.automation.clientId });
 });
 
 afterAll(async () => {

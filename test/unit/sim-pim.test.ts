@@ -14,7 +14,12 @@ let token: string;
 
 async function start(seed: TenantSeed = contosoSeed(), consistency?: { notFoundAfterCreate?: number }) {
   sim = await SimulatedTenant.start({ seed, tls, consistency });
-  token = await sim.issueToken({ roles: CONTOSO.automation.roles, appid: CONTOSO.automation.clientId });
+  // The simulation's own tests also exercise admin active assignments and group resources, which the
+  // tool never calls: the token holds those permissions on top of the automation app's.
+  token = await sim.issueToken({
+    roles: [...CONTOSO.automation.roles, 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', 'PrivilegedAccess.Read.AzureADGroup'],
+    appid: CONTOSO.automation.clientId,
+  });
 }
 
 const call = (method: string, path: string, body?: unknown, bearer = token) => callSim(sim.url, bearer, method, path, body);

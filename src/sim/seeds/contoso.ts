@@ -85,32 +85,34 @@ const GRAPH_SCOPES: Record<string, string> = {
   'RoleManagementPolicy.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:RoleManagementPolicy.ReadWrite.AzureADGroup'),
 };
 
-/** Everything the tool needs to read and write (graph-api.md §1–9). */
+/**
+ * The automation app holds exactly what the README's Permissions table asks of an app-only run:
+ * "audit and run", "run, in addition", "run with policy flags" and "run on a role-assignable
+ * group" (test/unit/test-tokens.test.ts keeps this equal to PERMISSION_SETS). Nothing optional:
+ * no Directory.Read.All, so the default test token is a least-privilege one.
+ */
 const AUTOMATION_ROLES = [
   'Application.Read.All',
-  'Application.ReadWrite.All',
-  'AppRoleAssignment.ReadWrite.All',
-  'Directory.Read.All',
-  'Group.Read.All',
-  'GroupMember.ReadWrite.All',
-  'User.Read.All',
-  'Organization.Read.All',
-  'LicenseAssignment.Read.All',
-  'RoleManagement.ReadWrite.Directory',
-  'PrivilegedAccess.Read.AzureADGroup',
-  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
-  'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup',
-  'RoleManagementPolicy.ReadWrite.AzureADGroup',
-];
-
-/** Read-only counterpart (for dry runs and 403 tests). */
-const READER_ROLES = [
-  'Application.Read.All',
-  'Directory.Read.All',
   'GroupMember.Read.All',
   'User.Read.All',
   'LicenseAssignment.Read.All',
-  'PrivilegedAccess.Read.AzureADGroup',
+  'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+  'PrivilegedAssignmentSchedule.Read.AzureADGroup',
+  'RoleManagementPolicy.Read.AzureADGroup',
+  'Application.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+  'GroupMember.ReadWrite.All',
+  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
+  'RoleManagementPolicy.ReadWrite.AzureADGroup',
+  'RoleManagement.ReadWrite.Directory',
+];
+
+/** Read-only counterpart (for dry runs and 403 tests): exactly the README's "audit and run" row. */
+const READER_ROLES = [
+  'Application.Read.All',
+  'GroupMember.Read.All',
+  'User.Read.All',
+  'LicenseAssignment.Read.All',
   'PrivilegedEligibilitySchedule.Read.AzureADGroup',
   'PrivilegedAssignmentSchedule.Read.AzureADGroup',
   'RoleManagementPolicy.Read.AzureADGroup',
