@@ -219,7 +219,7 @@ function cliArgs(simUrl, eligible, extra) {
 /** Top-level HTTP requests the CLI sent to Graph (a `$batch` envelope counts once; OAuth excluded). */
 const graphRequests = (s) => s.requests.filter((r) => !r.batchItem && /^\/(v1\.0|beta)\//.test(r.path));
 const isEnvelope = (r) => r.method === 'POST' && /^\/v1\.0\/\$batch$/.test(r.path);
-const isMemberPage = (r) => r.method === 'GET' && /^\/v1\.0\/groups\/[^/]+\/members(\?|$)/.test(r.path);
+const isMemberPage = (r) => r.method === 'GET' && /^\/(v1\.0|beta)\/groups\/[^/]+\/members(\?|$)/.test(r.path);
 
 // ---------------------------------------------------------------------------
 // 1. Start-up: --help and --version against `node -e 0`

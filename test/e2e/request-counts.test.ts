@@ -49,7 +49,7 @@ const isMemberPage = (r: RecordedRequest) => r.method === 'GET' && r.path.starts
 /**
  * Requests an audit sends whatever the sizes: the enterprise app, its registration, the
  * consent grants, the consent's resource apps (one $batch), the app's role assignments, the
- * group by name, its owners, the licences, the group's app role assignments, its eligibility
+ * group by name, its owners, the licences, the app's appRoleAssignedTo, the group's eligibility
  * schedules, its assignment instances and its member policy.
  */
 const AUDIT_FIXED_READS = 12;
