@@ -8,10 +8,10 @@ import { parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './plan/duration.js';
 import { isGuid } from './steps/common.js';
 import { loadMemberPolicy } from './steps/pim-policy.js';
-import type { PolicyRule } from './steps/facts.js';
 import { colorEnabled } from './ui/color.js';
 import type { Choice, Prompter } from './ui/prompt.js';
 import type { Logger } from './ui/log.js';
+import { enumIs, enumListHas } from './graph/enums.js';
 
 const SEARCH_TOP = 25;
 
@@ -23,7 +23,7 @@ interface SpHit {
   appRoles?: MG.AppRole[];
 }
 
-const ssoLabel = (sp: SpHit) => (sp.preferredSingleSignOnMode === 'saml' ? 'SAML' : sp.preferredSingleSignOnMode === 'oidc' ? 'OIDC' : 'OIDC/other');
+const ssoLabel = (sp: SpHit) => (enumIs(sp.preferredSingleSignOnMode, 'saml') ? 'SAML' : enumIs(sp.preferredSingleSignOnMode, 'oidc') ? 'OIDC' : 'OIDC/other');
 
 /** Asks for the tenant and the sign-in method when neither flag nor environment gave them. */
 export async function askSignIn(raw: RawOptions, terminal: Prompter, env: NodeJS.ProcessEnv): Promise<void> {
@@ -77,7 +77,7 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
   // The app role: one of the app's enabled user roles, or default access when it has none.
   if (raw.appRole === undefined) {
     sp ??= (await graph.find<SpHit>(withQuery(`/servicePrincipals(appId=${odataString(raw.appId ?? '')})`, { $select: 'id,appId,displayName,appRoles' }))) ?? undefined;
-    const roles = (sp?.appRoles ?? []).filter((r) => r.value && r.isEnabled !== false && (r.allowedMemberTypes ?? []).includes('User'));
+    const roles = (sp?.appRoles ?? []).filter((r) => r.value && r.isEnabled !== false && enumListHas(r.allowedMemberTypes, 'User'));
     if (roles.length) {
       raw.appRole = await prompt.select(
         'Assign the group with which app role?',

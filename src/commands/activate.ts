@@ -1,6 +1,6 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { errorCode, withQuery, type GraphApi } from '../graph/graph-api.js';
-import { enumIn, isActivated, isMemberAccess } from '../graph/enums.js';
+import { enumIn, enumListHas, isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
 import { DurationError, formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { RawOptions } from '../options.js';
@@ -137,11 +137,11 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
   }
   const enabled = (rule(rules, 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? [];
   const justification = raw.justification?.trim();
-  if (enabled.includes('Justification') && !justification) {
+  if (enumListHas(enabled, 'Justification') && !justification) {
     throw new UsageError(`the activation policy of ${group.displayName} requires a justification: pass --justification "why you need admin rights"; nothing was sent`);
   }
   const amr = Array.isArray(claims.amr) ? (claims.amr as string[]) : [];
-  if (enabled.includes('MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
+  if (enumListHas(enabled, 'MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
     throw new UsageError(
       `the activation policy of ${group.displayName} requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA (for example --auth browser and complete the MFA prompt); nothing was sent`,
     );

@@ -29,3 +29,17 @@ export function isMemberAccess(o: { accessId?: string | null }): boolean {
 export function isActivated(o: { assignmentType?: string | null }): boolean {
   return enumIs(o.assignmentType, 'activated');
 }
+
+/** True when a list of Graph enum values (groupTypes, allowedMemberTypes, enabledRules) holds `expected`, ignoring case. */
+export function enumListHas(values: readonly unknown[] | null | undefined, expected: string): boolean {
+  return (values ?? []).some((v) => enumIs(v, expected));
+}
+
+/**
+ * A Graph enum value in the casing this tool writes (one of `known`), or the value as Graph sent it
+ * when it is none of them; so a set built from Graph's answer and our own values holds no
+ * near-duplicates such as `justification` and `Justification`.
+ */
+export function canonicalEnum(value: string, known: readonly string[]): string {
+  return known.find((k) => enumIs(value, k)) ?? value;
+}

@@ -3,6 +3,7 @@ import type { RunContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { DEFAULT_ACCESS_ROLE_ID, finding, needFact } from './common.js';
+import { enumListHas } from '../graph/enums.js';
 
 type AppRole = MG.AppRole & { id: string };
 
@@ -17,7 +18,7 @@ export function chooseAppRole(
   appRoles: MG.AppRole[],
   wanted: string | undefined,
 ): { role?: AppRole; roleId?: string; label?: string; finding?: Finding } {
-  const userRoles = appRoles.filter((r) => (r.allowedMemberTypes ?? []).includes('User'));
+  const userRoles = appRoles.filter((r) => enumListHas(r.allowedMemberTypes, 'User'));
   const listing = userRoles.map((r) => r.value ?? r.displayName).filter(Boolean).join(', ') || 'none';
   if (wanted !== undefined) {
     const role = appRoles.find((r) => r.value === wanted) as AppRole | undefined;
@@ -25,7 +26,7 @@ export function chooseAppRole(
       return { finding: finding('error', 'APP_ROLE_NOT_FOUND', `--app-role ${wanted}: the app declares no such role (roles for users: ${listing})`, 'create the app role in the app registration, or pass one of the listed values') };
     }
     if (role.isEnabled === false) return { finding: finding('error', 'APP_ROLE_DISABLED', `--app-role ${wanted}: the role is disabled`, 'enable it in the app registration') };
-    if (!(role.allowedMemberTypes ?? []).includes('User')) {
+    if (!enumListHas(role.allowedMemberTypes, 'User')) {
       return { finding: finding('error', 'APP_ROLE_NOT_FOR_USERS', `--app-role ${wanted}: the role allows ${(role.allowedMemberTypes ?? []).join(', ')}, not users and groups`, 'set "Allowed member types" to include Users/Groups') };
     }
     return { role, roleId: role.id, label: `app role ${wanted}` };
@@ -36,7 +37,7 @@ export function chooseAppRole(
   if (declared.length) {
     return { finding: finding('error', 'DEFAULT_ACCESS_NOT_ALLOWED', `the app declares app roles (${declared.map((r) => r.value).join(', ')}), so default access cannot be assigned`, 'pass --app-role with the role that grants admin rights') };
   }
-  const builtInUser = appRoles.find((r) => r.displayName === 'User' && (r.allowedMemberTypes ?? []).includes('User') && r.isEnabled !== false);
+  const builtInUser = appRoles.find((r) => r.displayName === 'User' && enumListHas(r.allowedMemberTypes, 'User') && r.isEnabled !== false);
   if (builtInUser?.id) return { roleId: builtInUser.id, label: 'the built-in User role' };
   return { roleId: DEFAULT_ACCESS_ROLE_ID, label: 'default access' };
 }

@@ -79,7 +79,7 @@ export function checkWindow(w: Window, rule: PolicyRule | undefined, now: Date):
 
 function scheduleEnd(s: PimSchedule): Date | null {
   const exp = s.scheduleInfo?.expiration;
-  if (!exp || exp.type === 'noExpiration') return null;
+  if (!exp || enumIs(exp.type, 'noExpiration')) return null;
   if (exp.endDateTime) return new Date(exp.endDateTime);
   const start = s.scheduleInfo?.startDateTime;
   if (exp.duration && start) return new Date(new Date(start).getTime() + parseDuration(exp.duration));

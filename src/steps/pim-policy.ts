@@ -6,12 +6,16 @@ import { finding, isGuid, needFact } from './common.js';
 import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { PolicyRule } from './facts.js';
+import { canonicalEnum } from '../graph/enums.js';
 
 const RULE_TYPE = {
   expiration: '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
   enablement: '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
   approval: '#microsoft.graph.unifiedRoleManagementPolicyApprovalRule',
 };
+
+/** The enablement rules PIM knows (graph-api.md §9), in the casing the examples write. */
+const ENABLEMENT_RULES = ['MultiFactorAuthentication', 'Justification', 'Ticketing'] as const;
 
 /** The default activation maximum of a PIM for Groups policy (graph-api.md §9). */
 export const DEFAULT_ACTIVATION_MAX = 'PT8H';
@@ -82,7 +86,8 @@ export function diffPolicyRules(current: PolicyRule[], desired: PolicySettings, 
   }
   const enablement = ruleOf(current, 'Enablement_EndUser_Assignment');
   if (desired.requireJustification !== undefined || desired.requireMfa !== undefined) {
-    const have = new Set((enablement?.enabledRules as string[] | undefined) ?? []);
+    // Graph's casing of the names may differ from ours; canonical names keep the set free of near-duplicates.
+    const have = new Set(((enablement?.enabledRules as string[] | undefined) ?? []).map((r) => canonicalEnum(r, ENABLEMENT_RULES)));
     const want = new Set(have);
     const toggle = (name: string, on: boolean | undefined) => {
       if (on === true) want.add(name);

@@ -10,6 +10,7 @@ import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
 import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
+import { enumIs, enumListHas } from '../graph/enums.js';
 
 const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
@@ -27,11 +28,11 @@ type Sp = MG.ServicePrincipal & { id: string; appId: string };
 /** Decides OIDC vs SAML from the SP's preferred mode and the registration. */
 export function detectSsoMode(sp: MG.ServicePrincipal, app: MG.Application | null | undefined): { mode: 'oidc' | 'saml' | 'unknown'; detail: string } {
   const redirects = app?.web?.redirectUris ?? [];
-  if (sp.preferredSingleSignOnMode === 'saml') {
+  if (enumIs(sp.preferredSingleSignOnMode, 'saml')) {
     const entity = app?.identifierUris?.[0];
     return { mode: 'saml', detail: `SAML (entity id ${entity ?? 'unknown'}; reply URL ${redirects[0] ?? 'unknown'})` };
   }
-  if (sp.preferredSingleSignOnMode === 'oidc' || redirects.length > 0) {
+  if (enumIs(sp.preferredSingleSignOnMode, 'oidc') || redirects.length > 0) {
     const broker = redirects.find((u) => /\/broker\/[^/]+\/endpoint/.test(u));
     return { mode: 'oidc', detail: `OpenID Connect (redirect URI ${broker ?? redirects[0] ?? 'none'})` };
   }
@@ -68,11 +69,11 @@ export function analyseConsent(
     }
     const granted = new Set(
       (grants ?? [])
-        .filter((g) => g.consentType === 'AllPrincipals' && g.resourceId === res.id)
+        .filter((g) => enumIs(g.consentType, 'AllPrincipals') && g.resourceId === res.id)
         .flatMap((g) => (g.scope ?? '').split(' ').filter(Boolean)),
     );
     for (const ra of rra.resourceAccess ?? []) {
-      if (ra.type === 'Scope') {
+      if (enumIs(ra.type, 'Scope')) {
         const value = res.oauth2PermissionScopes?.find((s) => s.id === ra.id)?.value ?? ra.id ?? '?';
         const label = `${value} (delegated, ${res.displayName ?? res.appId})`;
         if (grants === undefined) unverified.push(label);
@@ -90,13 +91,13 @@ export function analyseConsent(
 /** Finds an enabled subscription that carries P2 or ID Governance. */
 export function analyseLicence(skus: MG.SubscribedSku[]): Finding {
   const carrying = skus.filter((s) =>
-    (s.servicePlans ?? []).some((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? ''] && p.provisioningStatus === 'Success'),
+    (s.servicePlans ?? []).some((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? ''] && enumIs(p.provisioningStatus, 'Success')),
   );
   const plan = (s: MG.SubscribedSku) =>
     (s.servicePlans ?? []).map((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? '']).find(Boolean);
-  const enabled = carrying.find((s) => s.capabilityStatus === 'Enabled');
+  const enabled = carrying.find((s) => enumIs(s.capabilityStatus, 'Enabled'));
   if (enabled) return finding('info', 'LICENCE_OK', `licence: ${enabled.skuPartNumber} carries ${plan(enabled)}`);
-  const grace = carrying.find((s) => s.capabilityStatus === 'Warning');
+  const grace = carrying.find((s) => enumIs(s.capabilityStatus, 'Warning'));
   if (grace) {
     return finding('warning', 'LICENCE_GRACE', `licence: ${grace.skuPartNumber} carries ${plan(grace)} but is in its grace period (Warning)`, 'renew the subscription before it is suspended, or PIM stops working');
   }
@@ -199,7 +200,7 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
 export function analyseGroup(group: MG.Group): Finding[] {
   const out: Finding[] = [];
   const name = `group ${group.displayName} (${group.id})`;
-  if ((group.groupTypes ?? []).includes('DynamicMembership')) {
+  if (enumListHas(group.groupTypes, 'DynamicMembership')) {
     out.push(finding('error', 'GROUP_DYNAMIC', `${name} has dynamic membership (${group.membershipRule ?? 'rule'}): PIM cannot govern it and its members cannot be removed`, 'use an assigned-membership security group'));
   }
   if (group.onPremisesSyncEnabled) {
@@ -208,7 +209,7 @@ export function analyseGroup(group: MG.Group): Finding[] {
   if (group.isAssignableToRole) {
     out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
   }
-  const unified = (group.groupTypes ?? []).includes('Unified');
+  const unified = enumListHas(group.groupTypes, 'Unified');
   if (group.mailEnabled && !unified) {
     // Graph cannot change their membership (400 "Cannot Update a mail-enabled security groups and
     // or distribution list."), so a run would onboard the group to PIM (irreversible) and then
@@ -267,7 +268,7 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
   }
   const { graph } = ctx;
   const resourceIds = [...new Set(required.map((r) => r.resourceAppId ?? ''))];
-  const wantsDelegated = required.some((r) => (r.resourceAccess ?? []).some((a) => a.type === 'Scope'));
+  const wantsDelegated = required.some((r) => (r.resourceAccess ?? []).some((a) => enumIs(a.type, 'Scope')));
   const [resourceSps, grants, assignments] = await Promise.all([
     graph.getMany<ResourceSp>(resourceIds.map((id) => withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }))),
     wantsDelegated ? readGrants(ctx, sp) : Promise.resolve([]),
@@ -481,7 +482,7 @@ async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promi
       findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
       return;
     }
-    if (u.userType === 'Guest') {
+    if (enumIs(u.userType, 'Guest')) {
       findings.push(finding('warning', 'USER_GUEST', `--eligible ${input}: ${who(u)} is a guest; a guest with admin rights in a tier-0 system is unusual`, 'make sure this is intended'));
     }
     out.push({ input, id: u.id, userPrincipalName: u.userPrincipalName ?? u.id, displayName: u.displayName ?? u.userPrincipalName ?? u.id });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { callSim, closeSimsAfterEach, startSim, tokenEnv, simWithEligibleAlice } from '../support/sim.js';
+import { closeSimsAfterEach, tokenEnv, simWithEligibleAlice, selfActivateAlice } from '../support/sim.js';
 
 /**
  * `verify-user` against the simulated tenant, Entra side only (`--skip-keycloak`); the Keycloak
@@ -9,9 +9,6 @@ import { callSim, closeSimsAfterEach, startSim, tokenEnv, simWithEligibleAlice }
  */
 
 closeSimsAfterEach();
-
-const G = CONTOSO.groups.tenantAdmin;
-const PIM = '/identityGovernance/privilegedAccess/group';
 
 async function verify(sim: SimulatedTenant, user: string, extra: string[] = []) {
   const before = sim.writes().length;
@@ -40,15 +37,7 @@ describe('verify-user (Entra only)', () => {
 
   it('after a self-activation: active (Keycloak not checked), and --json carries the verdict', async () => {
     const sim = await simWithEligibleAlice();
-    const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
-    const act = await callSim(sim.url, token, 'POST', `/v1.0${PIM}/assignmentScheduleRequests`, {
-      accessId: 'member',
-      principalId: CONTOSO.users.alice,
-      groupId: G,
-      action: 'selfActivate',
-      justification: 'x',
-      scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDuration', duration: 'PT1H' } },
-    });
+    const act = await selfActivateAlice(sim);
     expect(act.status).toBe(201);
     const res = await verify(sim, CONTOSO.users.alice, ['--expect', 'admin', '--json']);
     expect(res.code, res.stderr).toBe(0);

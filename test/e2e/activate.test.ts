@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { callSim, closeSimsAfterEach, startSim, simWithEligibleAlice } from '../support/sim.js';
+import { closeSimsAfterEach, simWithEligibleAlice } from '../support/sim.js';
 
 /** `activate`: PIM self-activation by the signed-in user, against the simulated tenant. */
 
@@ -9,7 +9,6 @@ closeSimsAfterEach();
 
 const G = CONTOSO.groups.tenantAdmin;
 const ALICE = CONTOSO.users.alice;
-const PIM = '/identityGovernance/privilegedAccess/group';
 /** What an eligible user's sign-in carries: read her eligibilities and the policy, activate. */
 const USER_SCOPES = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
 

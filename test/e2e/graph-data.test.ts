@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
 import { runCli, startCli } from '../support/cli.js';
-import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
+import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv, selfActivateAlice } from '../support/sim.js';
 
 /**
  * Issue 11 items 4–8: the tool reads Graph's data as Microsoft documents it (enum casing,
@@ -17,15 +17,7 @@ const members = (sim: { snapshot(): { groups: Array<{ id: string; members: strin
 describe('enum casing (issue 11 item 4)', () => {
   it('keeps a member whose PIM activation Graph reports as "Activated"', async () => {
     const sim = await simWithEligibleAlice();
-    const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
-    const act = await callSim(sim.url, token, 'POST', `/v1.0${PIM}/assignmentScheduleRequests`, {
-      accessId: 'member',
-      principalId: CONTOSO.users.alice,
-      groupId: G,
-      action: 'selfActivate',
-      justification: 'x',
-      scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDuration', duration: 'PT1H' } },
-    });
+    const act = await selfActivateAlice(sim);
     expect(act.status).toBe(201);
     // The simulation answers as the documented examples do: capitalised.
     const admin = await tokenEnv(sim);

@@ -94,3 +94,16 @@ export async function simWithEligibleAlice(): Promise<SimulatedTenant> {
   if (res.status !== 201) throw new Error(`could not make Alice eligible: ${res.status}`);
   return sim;
 }
+
+/** Alice activates her eligibility for one hour, as she would with her own delegated token; returns the 201. */
+export async function selfActivateAlice(sim: SimulatedTenant): Promise<{ status: number; body: Record<string, any> | undefined }> {
+  const token = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: CONTOSO.users.alice });
+  return callSim(sim.url, token, 'POST', '/v1.0/identityGovernance/privilegedAccess/group/assignmentScheduleRequests', {
+    accessId: 'member',
+    principalId: CONTOSO.users.alice,
+    groupId: G,
+    action: 'selfActivate',
+    justification: 'x',
+    scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDuration', duration: 'PT1H' } },
+  });
+}

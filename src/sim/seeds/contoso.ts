@@ -85,28 +85,6 @@ const GRAPH_SCOPES: Record<string, string> = {
   'RoleManagementPolicy.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:RoleManagementPolicy.ReadWrite.AzureADGroup'),
 };
 
-/**
- * The automation app holds exactly what the README's Permissions table asks of an app-only run:
- * "audit and run", "run, in addition", "run with policy flags" and "run on a role-assignable
- * group" (test/unit/test-tokens.test.ts keeps this equal to PERMISSION_SETS). Nothing optional:
- * no Directory.Read.All, so the default test token is a least-privilege one.
- */
-const AUTOMATION_ROLES = [
-  'Application.Read.All',
-  'GroupMember.Read.All',
-  'User.Read.All',
-  'LicenseAssignment.Read.All',
-  'PrivilegedEligibilitySchedule.Read.AzureADGroup',
-  'PrivilegedAssignmentSchedule.Read.AzureADGroup',
-  'RoleManagementPolicy.Read.AzureADGroup',
-  'Application.ReadWrite.All',
-  'AppRoleAssignment.ReadWrite.All',
-  'GroupMember.ReadWrite.All',
-  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
-  'RoleManagementPolicy.ReadWrite.AzureADGroup',
-  'RoleManagement.ReadWrite.Directory',
-];
-
 /** Read-only counterpart (for dry runs and 403 tests): exactly the README's "audit and run" row. */
 const READER_ROLES = [
   'Application.Read.All',
@@ -116,6 +94,22 @@ const READER_ROLES = [
   'PrivilegedEligibilitySchedule.Read.AzureADGroup',
   'PrivilegedAssignmentSchedule.Read.AzureADGroup',
   'RoleManagementPolicy.Read.AzureADGroup',
+];
+
+/**
+ * The automation app holds exactly what the README's Permissions table asks of an app-only run:
+ * "audit and run", "run, in addition", "run with policy flags" and "run on a role-assignable
+ * group" (test/unit/test-tokens.test.ts keeps this equal to PERMISSION_SETS). Nothing optional:
+ * no Directory.Read.All, so the default test token is a least-privilege one.
+ */
+const AUTOMATION_ROLES = [
+  ...READER_ROLES,
+  'Application.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+  'GroupMember.ReadWrite.All',
+  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
+  'RoleManagementPolicy.ReadWrite.AzureADGroup',
+  'RoleManagement.ReadWrite.Directory',
 ];
 
 /** Fixed ids of the Contoso tenant, for tests. */
