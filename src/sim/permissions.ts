@@ -129,9 +129,12 @@ export const PERMISSIONS = {
   // Learn "Remove member" (group-delete-members) and "Add members" (group-post-members), D and A:
   // GroupMember.ReadWrite.All | Directory.ReadWrite.All, Group.ReadWrite.All; role-assignable groups also need
   // RoleManagement.ReadWrite.Directory (and Privileged Role Administrator for delegated callers).
+  // Delegated roles, same pages: group owners, Directory Writers, Groups Administrator, Identity
+  // Governance Administrator, User Administrator (Exchange/SharePoint/Teams/Yammer/Intune
+  // administrators only for some group kinds, not modelled); Privileged Role Administrator covers it too.
   'groups.members.write': {
     allOf: [['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All']],
-    delegatedRoles: [R.groupsAdministrator, R.userAdministrator, R.directoryWriters, R.privilegedRoleAdministrator],
+    delegatedRoles: [R.groupsAdministrator, R.identityGovernanceAdministrator, R.userAdministrator, R.directoryWriters, R.privilegedRoleAdministrator],
     ownersMayWrite: true,
     roleAssignable: { allOf: [['RoleManagement.ReadWrite.Directory']], delegatedRoles: [R.privilegedRoleAdministrator] },
   },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PERMISSION_SETS } from '../../src/graph/permissions.js';
+import { PERMISSION_SETS, ROLE } from '../../src/graph/permissions.js';
 import { CONTOSO, contosoSeed, type SimulatedTenant, type TenantSeed } from '../../src/sim/index.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, G, json, simWithEligibleAlice, startSim, tokenEnv, type JsonReport } from '../support/sim.js';
@@ -51,17 +51,19 @@ async function auditRunAudit(sim: SimulatedTenant, env: Record<string, string>):
   return { audit, run };
 }
 
-/** Contoso with `userId` added to the directory roles with the given template ids. */
+/** Contoso with `userId` added to the directory roles with the given template ids (activated in the tenant if absent). */
 function withRoles(userId: string, templateIds: string[]): TenantSeed {
   const seed = contosoSeed();
-  for (const r of seed.directoryRoles) if (templateIds.includes(r.roleTemplateId)) r.members.push(userId);
+  for (const t of templateIds) {
+    let role = seed.directoryRoles.find((r) => r.roleTemplateId === t);
+    if (!role) {
+      role = { id: `00000000-0000-4000-8000-${t.slice(-12)}`, roleTemplateId: t, displayName: `role ${t}`, description: '', members: [] };
+      seed.directoryRoles.push(role);
+    }
+    role.members.push(userId);
+  }
   return seed;
 }
-
-const TEMPLATE = {
-  groupsAdmin: 'fdd7a751-b60b-444a-984c-02652fe8fa1c',
-  cloudAppAdmin: '158c047a-c907-4556-b7ef-446551a6b5f7',
-};
 
 describe('the README lists exactly the permission sets the tool checks and the tests use', () => {
   it('Permissions table rows match PERMISSION_SETS', async () => {
@@ -127,14 +129,36 @@ describe('tokens holding exactly the README sets', () => {
   });
 
   it('delegated Groups Administrator + Cloud Application Administrator: run without policy flags reaches the target state', async () => {
-    const sim = await startSim(withRoles(CONTOSO.users.groupsAdmin, [TEMPLATE.cloudAppAdmin]));
+    const sim = await startSim(withRoles(CONTOSO.users.groupsAdmin, [ROLE.cloudAppAdmin]));
     const { run } = await auditRunAudit(sim, await delegatedEnv(sim, CONTOSO.users.groupsAdmin, RUN_SET));
     expect(codes(run)).not.toContain('CALLER_ROLE_MISSING');
   });
 
+  it('delegated Identity Governance Administrator + Cloud Application Administrator: run reaches the target state (member removal included)', async () => {
+    // Learn "Add members"/"Remove member" list Identity Governance Administrator among the roles that
+    // may change a group's members; the tool accepts it, so the simulation must too.
+    const sim = await startSim(withRoles(CONTOSO.users.dave, [ROLE.identityGovernanceAdmin, ROLE.cloudAppAdmin]));
+    const env = await delegatedEnv(sim, CONTOSO.users.dave, [...RUN_SET, 'RoleManagement.Read.Directory']);
+    const res = await runCli(args(sim, ['--yes', '--json']), env);
+    expect(res.code, `${res.stderr}\n${res.stdout}`).toBe(0);
+    expect(codes(json(res.stdout))).not.toContain('CALLER_ROLE_MISSING');
+    expectTargetState(sim);
+  });
+
+  it('delegated, only the "audit and run" scopes: audit exits 2 with findings, never a 403, and writes nothing', async () => {
+    const sim = await startSim();
+    const res = await runCli(['audit', ...args(sim, ['--json'])], await delegatedEnv(sim, CONTOSO.users.admin, S.auditAndRun));
+    expect(res.code, res.stderr).toBe(2);
+    const audit = json(res.stdout);
+    expect(codes(audit)).not.toContain('PLAN_FAILED');
+    expect(codes(audit)).not.toContain('GRAPH_FORBIDDEN');
+    expect(codes(audit)).not.toContain('CALLER_PERMISSION_MISSING');
+    expect(sim.writes()).toHaveLength(0);
+  });
+
   it('delegated group owner with readable roles: not flagged for the members/eligibility role, and the run succeeds', async () => {
     // Erin owns tenant-admin and holds only Cloud Application Administrator.
-    const sim = await startSim(withRoles(CONTOSO.users.erin, [TEMPLATE.cloudAppAdmin]));
+    const sim = await startSim(withRoles(CONTOSO.users.erin, [ROLE.cloudAppAdmin]));
     const env = await delegatedEnv(sim, CONTOSO.users.erin, [...RUN_SET, 'RoleManagement.Read.Directory']);
     const res = await runCli(args(sim, ['--yes', '--json']), env);
     expect(res.code, `${res.stderr}\n${res.stdout}`).toBe(0);
