@@ -152,7 +152,7 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
   const policyGiven = ctx.mode === 'audit' || raw.activationMax !== undefined || raw.requireJustification !== undefined || raw.requireMfa !== undefined || raw.requireApproval !== undefined;
   if (!policyGiven && rules.length) {
     const exp = rules.find((r) => r.id === 'Expiration_EndUser_Assignment');
-    const enabled = new Set((rules.find((r) => r.id === 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? []);
+    const enabled = (rules.find((r) => r.id === 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? [];
     const current = exp?.maximumDuration ? String(exp.maximumDuration) : 'PT8H';
     const max = await prompt.input('Longest activation (ISO duration, PT30M to PT24H)', {
       flag: '--activation-max',
@@ -167,8 +167,8 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
       },
     });
     raw.activationMax = max.trim().toUpperCase();
-    raw.requireJustification = await prompt.confirm('Require a justification to activate?', { flag: '--require-justification', default: enabled.has('Justification') });
-    raw.requireMfa = await prompt.confirm('Require multi-factor authentication to activate?', { flag: '--require-mfa', default: enabled.has('MultiFactorAuthentication') });
+    raw.requireJustification = await prompt.confirm('Require a justification to activate?', { flag: '--require-justification', default: enumListHas(enabled, 'Justification') });
+    raw.requireMfa = await prompt.confirm('Require multi-factor authentication to activate?', { flag: '--require-mfa', default: enumListHas(enabled, 'MultiFactorAuthentication') });
   }
 
   // Keycloak: connect to prove the mapping, or skip with a warning.

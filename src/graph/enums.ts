@@ -20,9 +20,13 @@ export function enumIn(value: unknown, expected: readonly string[]): boolean {
   return expected.some((e) => enumIs(value, e));
 }
 
-/** Member access (not owner); an absent accessId (a `$select` that left it out) counts as member. */
+/**
+ * Member access (not owner). Every documented PIM instance carries accessId and the tool never
+ * `$select`s it away, so an instance without one is not understood and does not count (fail closed:
+ * it must not explain anyone's admin rights).
+ */
 export function isMemberAccess(o: { accessId?: string | null }): boolean {
-  return o.accessId === undefined || o.accessId === null || enumIs(o.accessId, 'member');
+  return enumIs(o.accessId, 'member');
 }
 
 /** An active PIM assignment that comes from a self-activation (not an admin's assignment). */

@@ -479,7 +479,18 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
       const byName = want.source === 'group' && !names && want.displayName && onKey.some((c) => same(c.value, want.displayName));
       const byId = want.source === 'group' && names && onKey.some((c) => same(c.value, want.groupId));
       const otherKey = want.source === 'group' && onKey.length === 0 && conditions.find((c) => same(c.value, want.groupId) || same(c.value, want.displayName));
-      if (byName) {
+      if (byName && !want.format) {
+        // The app registration was not read (a gallery or multi-tenant app), so whether Entra sends
+        // names (cloud_displayname) or object ids is unknown: the mapper may well be working, and
+        // rewriting it to the object id could lock every admin out. Say so; never rewrite it.
+        issues.push({
+          code: 'KC_MAPPER_GROUP_NAME_UNVERIFIED',
+          severity: 'warning',
+          fixable: false,
+          message: `${label} matches ${want.key}=${want.displayName}, the group's display name; the app registration could not be read, so it is unknown whether Entra sends display names (cloud_displayname) or object ids: the mapper works only with display names, and names are not unique`,
+          fix: `check the groups claim of the app in its home tenant; with object ids the value must be ${want.groupId}`,
+        });
+      } else if (byName) {
         issues.push({
           code: 'KC_MAPPER_GROUP_NAME',
           severity: 'error',

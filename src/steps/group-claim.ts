@@ -16,6 +16,7 @@
  * - `emit_as_roles` moves the group values to the role claim, and app roles then no longer appear.
  */
 import type * as MG from '@microsoft/microsoft-graph-types';
+import { enumIs } from '../graph/enums.js';
 
 /** The token Keycloak reads: the ID token for an OIDC broker (keycloak.md §2), the assertion for SAML. */
 export type ClaimToken = 'idToken' | 'saml2Token';
@@ -79,14 +80,16 @@ export function groupClaimFormat(app: MG.Application, token: ClaimToken, group?:
   const everyGroup = kinds.has('all') || kinds.has('securitygroup');
   const applicationGroupsOnly = !everyGroup && kinds.has('applicationgroup');
   const emitted = everyGroup || applicationGroupsOnly;
-  const entry = (app.optionalClaims?.[token] ?? []).find((c) => c.name === 'groups');
+  const entry = (app.optionalClaims?.[token] ?? []).find((c) => enumIs(c.name, 'groups'));
   const props = (entry?.additionalProperties ?? []).filter((p): p is string => typeof p === 'string');
-  const onPremisesFormat = props.find((p): p is (typeof ON_PREMISES_NAME_PROPERTIES)[number] => (ON_PREMISES_NAME_PROPERTIES as readonly string[]).includes(p));
-  const wantsNames = props.includes('cloud_displayname');
+  // Compared without regard to case, like every other value read from Graph (src/graph/enums.ts).
+  const has = (name: string) => props.some((p) => enumIs(p, name));
+  const onPremisesFormat = ON_PREMISES_NAME_PROPERTIES.filter(has).sort((a, b) => props.findIndex((p) => enumIs(p, a)) - props.findIndex((p) => enumIs(p, b)))[0];
+  const wantsNames = has('cloud_displayname');
   // "works only when groupMembershipClaims is set to ApplicationGroup": with All or SecurityGroup
   // in the set, the option is taken as having no effect (src/sim/ASSUMPTIONS.md).
   const displayNames = wantsNames && applicationGroupsOnly;
-  const claim = props.includes('emit_as_roles') ? 'roles' : 'groups';
+  const claim = has('emit_as_roles') ? 'roles' : 'groups';
   const source = `groupMembershipClaims ${app.groupMembershipClaims ?? 'None'}${props.length ? `, optionalClaims.${token} groups [${props.join(', ')}]` : ''}`;
 
   let valueKind: GroupValueKind;

@@ -7,6 +7,7 @@ import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../../src/keycloak/settings.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { Facts } from '../../src/steps/facts.js';
+import { groupClaimFormat } from '../../src/steps/group-claim.js';
 import { silentLogger } from '../../src/ui/log.js';
 import type { Prompter } from '../../src/ui/prompt.js';
 import { adminToken } from './keycloak-server.js';
@@ -260,6 +261,11 @@ export function makeContext(o: {
     tenantId: TENANT,
     servicePrincipal: { id: 'b1c2d3e4-0000-4000-8000-000000000001', appId: APP_ID, servicePrincipalNames: [APP_ID, SAML_ENTITY_ID] },
     group: { id: GROUP_ID, displayName: GROUP_NAME },
+    // As prerequisites leaves it for a readable registration that emits object ids (groups assigned to the app).
+    groupClaim: {
+      oidc: groupClaimFormat({ groupMembershipClaims: 'ApplicationGroup' }, 'idToken', { id: GROUP_ID, displayName: GROUP_NAME }),
+      saml: groupClaimFormat({ groupMembershipClaims: 'ApplicationGroup' }, 'saml2Token', { id: GROUP_ID, displayName: GROUP_NAME }),
+    },
     activationMax: 'PT8H',
     activeAssignments: [],
     ...o.facts,

@@ -5,6 +5,7 @@ import { chooseAppRole } from '../../src/steps/app-assignment.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { diffEligibility, type PimSchedule } from '../../src/steps/pim-eligibility.js';
 import { canonicalEnum, enumListHas } from '../../src/graph/enums.js';
+import { groupClaimFormat } from '../../src/steps/group-claim.js';
 
 // Issue 11 item 4: Graph's resource pages and its example responses disagree on the casing of
 // enum values, so every enum the tool reads is compared case-insensitively (src/graph/enums.ts).
@@ -56,10 +57,27 @@ describe('every Graph enum the tool reads is compared case-insensitively', () =>
     expect(p.enabledRules).toEqual(['Justification', 'MultiFactorAuthentication']);
   });
 
+  it('groups claim: optional-claim names and properties in another casing mean the same', () => {
+    const app = { groupMembershipClaims: 'applicationGroup', optionalClaims: { idToken: [{ name: 'Groups', additionalProperties: ['Cloud_DisplayName'] }] } };
+    expect(groupClaimFormat(app, 'idToken', { id: 'g1', displayName: 'tenant-admin' })).toMatchObject({ valueKind: 'display-name', value: 'tenant-admin' });
+    const roles = { groupMembershipClaims: 'ApplicationGroup', optionalClaims: { idToken: [{ name: 'groups', additionalProperties: ['EMIT_AS_ROLES'] }] } };
+    expect(groupClaimFormat(roles, 'idToken', { id: 'g1' })).toMatchObject({ claim: 'roles', value: 'g1' });
+  });
+
   it('helpers: list membership and canonical casing', () => {
     expect(enumListHas(['Unified'], 'unified')).toBe(true);
     expect(enumListHas(null, 'unified')).toBe(false);
     expect(canonicalEnum('ticketing', ['Ticketing'])).toBe('Ticketing');
     expect(canonicalEnum('SomethingNew', ['Ticketing'])).toBe('SomethingNew');
+  });
+});
+
+describe('PIM instances the tool does not understand do not count', () => {
+  it('an instance without accessId is not member access (it must not explain anyone\'s admin rights)', async () => {
+    const { isMemberAccess } = await import('../../src/graph/enums.js');
+    expect(isMemberAccess({ accessId: 'Member' })).toBe(true);
+    expect(isMemberAccess({ accessId: 'owner' })).toBe(false);
+    expect(isMemberAccess({})).toBe(false);
+    expect(isMemberAccess({ accessId: null })).toBe(false);
   });
 });

@@ -56,7 +56,8 @@ const exp: MappingExpectation = {
   protocol: 'oidc',
   alias: 'entra',
   target: { kind: 'group', value: '/tenant-admin' },
-  claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group' },
+  // The app registration was read: object ids (groupMembershipClaims ApplicationGroup).
+  claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', valueKind: 'object-id', format: 'groupMembershipClaims ApplicationGroup' },
   idpSyncMode: 'IMPORT',
   tenantId: TID,
 };
@@ -244,6 +245,20 @@ describe('planMapper', () => {
         },
       },
     ]);
+  });
+
+  it('never rewrites a name mapper when the claim format is unknown (app registration not readable): a warning, no action', () => {
+    // Issue 11 item 10: a gallery or multi-tenant app's registration is not in this tenant, so
+    // whether Entra sends names (cloud_displayname) is unknown; a rewrite to the object id could
+    // lock every admin out.
+    const unknown: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', groupId: GID, valueKind: 'object-id' } };
+    const byName = mapper({ claims: JSON.stringify([{ key: 'groups', value: 'Tenant Admins' }]) });
+    expect(evaluateMapper(byName, unknown)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_GROUP_NAME_UNVERIFIED', severity: 'warning', fixable: false })]);
+    const p = planMapper({ ...base, exp: unknown, fix: true, mappers: [byName] });
+    expect(p.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(p.actions.filter((a) => a.kind !== 'noop')).toEqual([]);
+    // The object id is still right when the format is unknown.
+    expect(evaluateMapper(mapper({}), unknown)).toEqual([]);
   });
 
   it('repairs the closest mapper with a PUT of the full representation and the old one as backup', () => {
