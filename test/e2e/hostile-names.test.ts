@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
+import { args, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
 
@@ -91,5 +91,37 @@ describe('names from Graph cannot act on the terminal, forge a line or a Markdow
     const summaries = json(res.stdout).steps.flatMap((s) => s.actions.map((a) => a.summary));
     expect(summaries).toContain(`remove ${DAVE} <${CONTOSO.upns.dave}> from ${GROUP}`);
     expect(summaries.some((s) => s.includes(APP))).toBe(true);
+  });
+
+  it('verify-user (text and --json) and activate: names from Graph stay inert', async () => {
+    const sim = await simWithEligibleAlice();
+    sim.state.groups.get(G)!.displayName = GROUP;
+    sim.state.users.get(CONTOSO.users.carol)!.displayName = CAROL;
+    const env = await tokenEnv(sim, CONTOSO.reader.roles);
+    const verify = (extra: string[]) =>
+      runCli(
+        ['verify-user', CONTOSO.upns.carol, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--group', G, '--skip-keycloak', ...extra],
+        env,
+      );
+    const text = await verify([]);
+    expect(text.code, text.stderr).toBe(0);
+    expectInert(text.stdout, 'verify-user stdout');
+    expect(text.stdout).toContain('(Carol\\u001b]0;pwned\\u0007 Chen)');
+    const doc = await verify(['--json']);
+    expect(doc.code, doc.stderr).toBe(0);
+    expectInert(doc.stdout, 'verify-user --json');
+    expect(JSON.parse(doc.stdout)).toMatchObject({ user: { displayName: CAROL }, group: { displayName: GROUP } });
+
+    const scp = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
+    const token = await sim.issueToken({ scp, oid: CONTOSO.users.alice });
+    // An error that names the group is still one line.
+    const refused = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H'], { ENTRA_PIM_ACCESS_TOKEN: token });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: the activation policy of tenant-admin\\r# Heading\\u0085NEL requires a justification/)]);
+    const act = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'test'], { ENTRA_PIM_ACCESS_TOKEN: token });
+    expect(act.code, act.stderr).toBe(0);
+    expectInert(act.stdout, 'activate stdout');
+    expectInert(act.stderr, 'activate stderr');
+    expect(act.stdout).toContain('tenant-admin\\r# Heading\\u0085NEL is active for');
   });
 });
