@@ -32,7 +32,6 @@ function hostileSeed() {
 }
 
 /** Characters that act on a terminal or a Markdown reader: C0 but LF, DEL, C1, line separators, bidi. */
-// eslint-disable-next-line no-control-regex
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function expectInert(text: string, where: string): void {

@@ -20,11 +20,8 @@ vi.mock('@inquirer/prompts', () => ({
 }));
 
 /** Characters that act on a terminal or a Markdown reader: C0 but LF, DEL, C1, line separators, bidi. */
-// eslint-disable-next-line no-control-regex
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-// eslint-disable-next-line no-control-regex
 const NOT_OURS = /\u001b(?!\[(?:1|2|22|31|32|33|36|39)m)/;
-// eslint-disable-next-line no-control-regex
 const OURS = /\u001b\[(?:1|2|22|31|32|33|36|39)m/g;
 
 const HOSTILE = 'a\u001b]0;pwned\u0007b\u001b[2J\nResult: compliant\r# Heading\u202eevil\u2066x\u2069\u200e\u200f\u061c\u0085\u009b\u007f\t\u2028\u2029z';
