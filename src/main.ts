@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { ExitCode, exitCodeFor } from './errors.js';
 import { redactText } from './ui/redact.js';
+import { safeOutput, safeText } from './ui/safe-text.js';
 import { VERSION } from './version.js';
 
 let stdoutStream = false;
@@ -32,6 +33,13 @@ export function whenStdoutFlushed(done: () => void): void {
   else done();
 }
 
+/** The stack for --debug, its message part on one line like the error line above it. */
+function stackText(err: Error): string {
+  const head = `${err.name}: ${err.message}`;
+  const stack = err.stack ?? head;
+  return stack.startsWith(head) ? safeText(head) + safeOutput(stack.slice(head.length), false) : safeOutput(stack, false);
+}
+
 /**
  * Runs the CLI and returns the exit code; bin/ is the only place that calls process.exit.
  */
@@ -45,10 +53,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { buildProgram } = await import('./cli.js');
   let code: number = ExitCode.ok;
+  // The output boundary: whatever a server put into a string, no escape sequence, carriage
+  // return or bidi control reaches the streams. Colour codes of our own pass only when stderr is
+  // a terminal, the one case where colour can be on (see colorEnabled).
+  const colors = isatty(2);
   const io = {
     env: process.env,
-    stdout: (s: string) => toStdoutStream(s),
-    stderr: (s: string) => void process.stderr.write(s),
+    stdout: (s: string) => toStdoutStream(safeOutput(s, colors)),
+    stderr: (s: string) => void process.stderr.write(safeOutput(s, colors)),
     // isatty, not process.stdin.isTTY: creating the stdin stream alone costs `--help` measurably.
     stdinTTY: isatty(0),
     stderrTTY: isatty(2),
@@ -71,8 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('interrupted: nothing more was sent\n');
       return exit;
     }
-    process.stderr.write(redactText(`error: ${e.message ?? String(err)}`) + '\n');
-    if (debug && err instanceof Error && err.stack) process.stderr.write(redactText(err.stack) + '\n');
+    // One line: an error can quote a server's message or a display name.
+    process.stderr.write(safeText(redactText(`error: ${e.message ?? String(err)}`)) + '\n');
+    if (debug && err instanceof Error && err.stack) process.stderr.write(redactText(stackText(err)) + '\n');
     return exit;
   }
 }

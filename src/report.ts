@@ -4,6 +4,7 @@ import type { RunContext } from './context.js';
 import { reportJson } from './plan/render.js';
 import type { Action, Finding, HttpRequest, RunReport, StepReport } from './plan/types.js';
 import { redact, redactText, registerSecret } from './ui/redact.js';
+import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 
 /** Who ran the tool, as the prerequisites step identified the signed-in identity. */
 export interface ReportCaller {
@@ -131,7 +132,7 @@ function safeReport(report: RunReport): RunReport {
 /** The `--report FILE.json` document: exactly what `--json` prints, plus `meta`. */
 export function reportJsonDocument(report: RunReport, meta: ReportMeta): string {
   const doc = { ...(JSON.parse(reportJson(safeReport(report))) as Record<string, unknown>), meta: redact(meta) };
-  return redactText(JSON.stringify(doc, null, 2)) + '\n';
+  return jsonSafe(redactText(JSON.stringify(doc, null, 2))) + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,15 +141,18 @@ export function reportJsonDocument(report: RunReport, meta: ReportMeta): string 
 /**
  * Escapes free text (display names, messages) so that Markdown shows it literally: a name such
  * as `Carol <carol@contoso.com>` would otherwise become a link, and a `|` would split a table
- * cell. Line breaks become spaces so that a table row stays one line.
+ * cell. Control characters are shown as escapes first (`safeText`): Markdown ends a line at a
+ * bare carriage return too, so a name holding `\r# Heading` would otherwise start a heading, or
+ * a line of its own, in the change record. With no line break left, nothing a name holds can
+ * start a line, so `#`, `>` or `-` in it stay text.
  */
 export function mdText(text: string): string {
-  return text.replace(/\r?\n/g, ' ').replace(/[\\`*_[\]<>|&]/g, (c) => `\\${c}`);
+  return safeText(text).replace(/[\\`*_[\]<>|&]/g, (c) => `\\${c}`);
 }
 
 /** A code span for ids, paths and codes; a `|` still needs its backslash inside a table. */
 function mdCode(text: string): string {
-  const clean = text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const clean = safeText(text).replace(/\|/g, '\\|');
   const ticks = '`'.repeat(Math.max(1, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length + 1)));
   const pad = ticks.length > 1 || clean.startsWith('`') || clean.endsWith('`') ? ' ' : '';
   return `${ticks}${pad}${clean}${pad}${ticks}`;
@@ -245,8 +249,8 @@ function actionResult(a: Action, mode: RunReport['mode']): string {
 }
 
 function requestBlock(req: HttpRequest): string {
-  const lines = [`${req.method} ${req.url}`];
-  if (req.body !== undefined) lines.push('', JSON.stringify(req.body, null, 2));
+  const lines = [`${req.method} ${safeText(req.url)}`];
+  if (req.body !== undefined) lines.push('', jsonSafe(JSON.stringify(req.body, null, 2)));
   return lines.join('\n');
 }
 
@@ -299,7 +303,8 @@ export function reportMarkdown(report: RunReport, meta: ReportMeta): string {
     if (s.actions.length) lines.push(m.mode === 'audit' ? 'Actions (what a run would do):' : 'Actions:', '', ...actionItems(s, r.mode));
     else lines.push('Actions: none.', '');
   });
-  return redactText(lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n');
+  // The last net: whatever field was missed above, no control or bidi character reaches the file.
+  return safeOutput(redactText(lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'), false);
 }
 
 /**

@@ -8,6 +8,7 @@ import { isGuid } from '../steps/common.js';
 import type { AuthMethod } from '../graph/credential.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
+import { jsonSafe, safeText } from '../ui/safe-text.js';
 import { connectGraph, openSession, type CommandIo, type Session } from './session.js';
 import type { PimInstance } from './verify-user.js';
 
@@ -281,7 +282,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
 
   if (session.options.json) {
     io.stdout(
-      `${JSON.stringify(
+      `${jsonSafe(JSON.stringify(
         {
           schemaVersion: 1,
           command: 'activate',
@@ -297,12 +298,12 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
         },
         null,
         2,
-      )}\n`,
+      ))}\n`,
     );
   } else {
     const c = session.colors;
     const paint = result.outcome === 'pending-approval' ? c.yellow : c.green;
-    io.stdout(`${paint(result.message)}\n`);
+    io.stdout(`${paint(safeText(result.message))}\n`);
   }
   return result.outcome === 'pending-approval' ? ExitCode.drift : ExitCode.ok;
 }

@@ -13,6 +13,7 @@ import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import { redactText, registerSecret } from '../ui/redact.js';
+import { safeText } from '../ui/safe-text.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
 import type { RunHooks } from '../plan/runner.js';
@@ -79,7 +80,8 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     clientId: session.options.clientId,
     env: session.io.env,
     log: session.log,
-    prompt: (line) => session.io.stderr(`${line}\n`),
+    // The device-code instruction is Entra's own text.
+    prompt: (line) => session.io.stderr(`${safeText(line)}\n`),
   });
   if (tokens.scopes) {
     // A public client signs in now, before the first Graph call: the user answers one prompt,

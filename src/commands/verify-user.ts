@@ -10,6 +10,7 @@ import { resolveRunOptions, type RawOptions } from '../options.js';
 import { isGuid } from '../steps/common.js';
 import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
+import { jsonSafe, safeLine } from '../ui/safe-text.js';
 import { connectGraph, openSession, type CommandIo } from './session.js';
 
 /**
@@ -281,7 +282,8 @@ function render(c: Colors, entra: EntraFacts, kc: KeycloakFacts | undefined, kcS
   lines.push(`${c.bold('Verdict:')} ${paint(verdictLabel(verdict.kind))} — ${verdict.summary}`);
   for (const r of verdict.reasons) lines.push(`  - ${r}`);
   if (expect) lines.push(matchesExpectation(verdict.kind, expect) ? c.green(`as expected (--expect ${expect})`) : c.red(`not as expected (--expect ${expect})`));
-  return `${lines.join('\n')}\n`;
+  // Names, usernames and mapper names come from Graph and Keycloak: each line stays one line.
+  return `${lines.map((l) => safeLine(l, c.enabled)).join('\n')}\n`;
 }
 
 function verdictLabel(kind: VerdictKind): string {
@@ -334,7 +336,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const matches = expect ? matchesExpectation(verdict.kind, expect) : undefined;
   if (session.options.json) {
     io.stdout(
-      `${JSON.stringify(
+      `${jsonSafe(JSON.stringify(
         {
           schemaVersion: 1,
           command: 'verify-user',
@@ -349,7 +351,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
         },
         null,
         2,
-      )}\n`,
+      ))}\n`,
     );
   } else {
     io.stdout(render(session.colors, entra, kc, options.skipKeycloak, verdict, expect));

@@ -1,5 +1,6 @@
 import type { RunContext } from '../context.js';
 import type { Colors } from '../ui/color.js';
+import { safeLine } from '../ui/safe-text.js';
 
 /**
  * The runbook's "Test the PIM" checklist, filled in with this tenant's app, group and users:
@@ -32,5 +33,6 @@ export function renderChecklist(ctx: RunContext, c: Colors): string {
     `  1. Sign out of Keycloak and sign in again: ${kcGroup} must be gone (the mapper's sync mode FORCE removes it).`,
     '',
   ];
-  return lines.join('\n');
+  // Names come from Graph: each line stays one line whatever they hold.
+  return lines.map((l) => safeLine(l, c.enabled)).join('\n');
 }

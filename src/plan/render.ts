@@ -1,4 +1,5 @@
 import type { Colors } from '../ui/color.js';
+import { jsonSafe, safeLine } from '../ui/safe-text.js';
 import type { Action, Finding, RunReport, StepReport, StepStatus } from './types.js';
 
 const STATUS_GLYPH: Record<StepStatus, string> = {
@@ -47,7 +48,11 @@ function renderAction(c: Colors, a: Action, showRequests: boolean): string[] {
   return lines;
 }
 
-/** Renders one step (used for the plan shown before confirmation, too). */
+/**
+ * Renders one step (used for the plan shown before confirmation, too). Messages and summaries
+ * quote names from Graph and Keycloak, so each line is made safe as a whole: a line break or an
+ * escape sequence in a name cannot start a line of its own.
+ */
 export function renderStep(c: Colors, s: StepReport, opts: { showRequests: boolean; showNoops: boolean }): string[] {
   const lines = [paintStatus(c, s.status, `${STATUS_GLYPH[s.status]} ${s.title}`) + c.dim(` (${s.id}: ${s.status})`)];
   for (const f of s.findings) lines.push(...renderFinding(c, f));
@@ -55,7 +60,7 @@ export function renderStep(c: Colors, s: StepReport, opts: { showRequests: boole
     if (a.kind === 'noop' && !opts.showNoops) continue;
     lines.push(...renderAction(c, a, opts.showRequests));
   }
-  return lines;
+  return lines.map((l) => safeLine(l, c.enabled));
 }
 
 function countChanges(steps: StepReport[]): number {
@@ -86,10 +91,14 @@ export function renderReport(c: Colors, report: RunReport, opts: { showRequests?
       break;
   }
   if (report.journal) lines.push(`Journal: ${report.journal}`);
-  return lines.join('\n') + '\n';
+  return lines.map((l) => safeLine(l, c.enabled)).join('\n') + '\n';
 }
 
-/** The `--json` document: internal fields (backups, targets) are left out. */
+/**
+ * The `--json` document: internal fields (backups, targets) are left out. Values stay exact (a
+ * consumer may match a name); `jsonSafe` only writes the characters that could act on a terminal
+ * showing the document as `\u` escapes.
+ */
 export function reportJson(report: RunReport): string {
   const doc = {
     schemaVersion: report.schemaVersion,
@@ -110,5 +119,5 @@ export function reportJson(report: RunReport): string {
     })),
     ...(report.journal ? { journal: report.journal } : {}),
   };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return jsonSafe(JSON.stringify(doc, null, 2)) + '\n';
 }

@@ -1,6 +1,7 @@
 import { pathOfUrl } from './url.js';
 import { redact, redactText } from './redact.js';
 import type { Colors } from './color.js';
+import { safeLine } from './safe-text.js';
 
 export type Level = 'quiet' | 'normal' | 'verbose' | 'debug';
 
@@ -15,8 +16,9 @@ export interface Logger {
   http(method: string, url: string, status: number | string | undefined, ms: number): void;
 }
 
+/** Each message is one line: a name or server message in it cannot break it or act on the terminal. */
 export function createLogger(level: Level, colors: Colors, write: (s: string) => void = (s) => process.stderr.write(s)): Logger {
-  const out = (s: string) => write(redactText(s) + '\n');
+  const out = (s: string) => write(safeLine(redactText(s), colors.enabled) + '\n');
   return {
     level,
     info: (m) => level !== 'quiet' && out(m),

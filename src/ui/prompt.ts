@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { safeText } from './safe-text.js';
 
 export interface Choice<T> {
   name: string;
@@ -47,7 +48,16 @@ export function nonInteractivePrompter(yes: boolean): Prompter {
   };
 }
 
-/** A prompter that asks on the terminal through @inquirer/prompts (loaded on first question). */
+/** Choice labels quote names from Graph; @inquirer/prompts writes them to the terminal as given. */
+function safeChoices<T>(choices: Choice<T>[]): Choice<T>[] {
+  return choices.map((c) => ({ ...c, name: safeText(c.name), ...(c.description !== undefined ? { description: safeText(c.description) } : {}) }));
+}
+
+/**
+ * A prompter that asks on the terminal through @inquirer/prompts (loaded on first question).
+ * It writes to stderr itself, past the output boundary in main, so questions and choices are
+ * made safe here.
+ */
 export function terminalPrompter(yes: boolean): Prompter {
   const output = process.stderr;
   const ctx = { output };
@@ -56,23 +66,23 @@ export function terminalPrompter(yes: boolean): Prompter {
     async confirm(message, { default: def }) {
       if (yes) return true;
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message, default: def ?? false }, ctx);
+      return confirm({ message: safeText(message), default: def ?? false }, ctx);
     },
     async select(message, choices) {
       const { select } = await import('@inquirer/prompts');
-      return select({ message, choices }, ctx);
+      return select({ message: safeText(message), choices: safeChoices(choices) }, ctx);
     },
     async input(message, { default: def, validate }) {
       const { input } = await import('@inquirer/prompts');
-      return input({ message, default: def, validate }, ctx);
+      return input({ message: safeText(message), default: def === undefined ? undefined : safeText(def), validate }, ctx);
     },
     async checkbox(message, choices) {
       const { checkbox } = await import('@inquirer/prompts');
-      return checkbox({ message, choices, pageSize: 12 }, ctx);
+      return checkbox({ message: safeText(message), choices: safeChoices(choices), pageSize: 12 }, ctx);
     },
     async password(message) {
       const { password } = await import('@inquirer/prompts');
-      return password({ message, mask: '*' }, ctx);
+      return password({ message: safeText(message), mask: '*' }, ctx);
     },
   };
 }

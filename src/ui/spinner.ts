@@ -1,3 +1,5 @@
+import { safeText } from './safe-text.js';
+
 /** A line of progress on stderr: an ora spinner on a terminal, nothing otherwise. */
 export interface Progress {
   start(text: string): void;
@@ -14,11 +16,13 @@ export async function createProgress(enabled: boolean): Promise<Progress> {
   if (!enabled) return silent;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stderr, discardStdin: false });
+  // ora writes to the stream itself, past the output boundary in main.
+  const safe = (text: string | undefined) => (text === undefined ? undefined : safeText(text));
   return {
-    start: (text) => void spinner.start(text),
-    succeed: (text) => void spinner.succeed(text),
-    fail: (text) => void spinner.fail(text),
-    warn: (text) => void spinner.warn(text),
+    start: (text) => void spinner.start(safe(text)),
+    succeed: (text) => void spinner.succeed(safe(text)),
+    fail: (text) => void spinner.fail(safe(text)),
+    warn: (text) => void spinner.warn(safe(text)),
     stop: () => void spinner.stop(),
   };
 }
