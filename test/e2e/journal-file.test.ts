@@ -49,17 +49,19 @@ describe('a journal write cut short (file-size limit)', () => {
     expect(readFileSync(journal, 'utf8')).toBe(earlier);
   });
 
-  it('the limit falls inside the removals: no removal is sent, and the journal ends with a complete record', async () => {
-    // A first run on an identical tenant shows where the removals start in the journal.
+  it('the limit falls inside the last removal record: the batch is not sent, and the journal ends with a complete record', async () => {
+    // A first run on an identical tenant shows where the removals are in the journal. The cut
+    // falls in the last record of the batch: with it torn, the batch used to be sent all the same.
     const measure = await startSim();
     const measured = await journalPath();
     expect((await runCli(args(measure, ['--yes', '--journal', measured]), await tokenEnv(measure))).code).toBe(0);
     const lines = readFileSync(measured, 'utf8').split('\n');
-    const first = lines.findIndex((l) => l.includes('"method":"DELETE"'));
-    const at = Buffer.byteLength(lines.slice(0, first).join('\n') + '\n');
-    const removalBytes = Buffer.byteLength(lines[first] + '\n');
-    // Cut in the middle of the first removal record (the ids differ between tenants, the lengths do not).
-    const cut = at + Math.floor(removalBytes / 2);
+    const removals = lines.flatMap((l, i) => (l.includes('"method":"DELETE"') ? [i] : []));
+    expect(removals).toHaveLength(2);
+    const last = removals[1];
+    const at = Buffer.byteLength(lines.slice(0, last).join('\n') + '\n');
+    // Ids differ between tenants, their lengths do not: the middle of the record is safe.
+    const cut = at + Math.floor(Buffer.byteLength(lines[last] + '\n') / 2);
     const kib = Math.ceil(cut / 1024) + 1;
     const earlier = padding(kib * 1024 - cut);
 
@@ -67,17 +69,19 @@ describe('a journal write cut short (file-size limit)', () => {
     const journal = await journalPath();
     writeFileSync(journal, earlier, { mode: 0o600 });
     const res = await runCliWithFileLimit(kib, args(sim, ['--yes', '--json', '--journal', journal]), await tokenEnv(sim));
+    // The writes before the removals went out; no removal reached Graph.
+    expect(sim.writes().length).toBeGreaterThan(0);
+    expect(sim.writes().filter((w) => w.method === 'DELETE')).toHaveLength(0);
+    expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
     expect(res.code, res.stderr).toBe(1);
     expect(res.stderr).toMatch(/--journal .*: the journal could not be written \(EFBIG\).*the request it was for was not sent/);
-    // The writes before the removals went out and are recorded; no removal reached Graph.
-    expect(sim.writes().length).toBeGreaterThan(0);
-    expect(sim.writes().filter((w) => w.method === 'DELETE' || w.path.endsWith('/$batch'))).toHaveLength(0);
-    expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
+    // No torn line: every line parses, and only the first removal's record is there (unanswered,
+    // so restore treats it as possibly done and skips the member, who is still in the group).
     const text = readFileSync(journal, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     const entries = readJournal(text);
     expect(text.trim().split('\n')).toHaveLength(entries.length);
-    expect(entries.some((e) => e.type === 'before' && e.request.method === 'DELETE')).toBe(false);
+    expect(entries.filter((e) => e.type === 'before' && e.request.method === 'DELETE')).toHaveLength(1);
   });
 });
 
