@@ -49,6 +49,15 @@ function masker(secret: string): (text: string) => string {
       .join('');
 }
 
+let sorted: { size: number; list: string[] } = { size: -1, list: [] };
+
+/** Longest first: a short secret inside a longer one must not break the longer one's mask. */
+function bySize(): string[] {
+  // Secrets are only ever added, so the count tells whether the order is stale.
+  if (sorted.size !== secrets.size) sorted = { size: secrets.size, list: [...secrets].sort((a, b) => b.length - a.length) };
+  return sorted.list;
+}
+
 function maskSecret(text: string, secret: string): string {
   let mask = maskers.get(secret);
   if (!mask) maskers.set(secret, (mask = masker(secret)));
@@ -58,8 +67,7 @@ function maskSecret(text: string, secret: string): string {
 /** Masks registered secret values and bearer/JWT-looking strings in free text. */
 export function redactText(text: string): string {
   let out = text;
-  // Longest first: a short secret inside a longer one must not break the longer one's mask.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = maskSecret(out, s);
+  for (const s of bySize()) out = maskSecret(out, s);
   return out
     .replace(/(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, '$1***')
     .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '***');

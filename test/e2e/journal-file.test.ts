@@ -149,12 +149,17 @@ describe('NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
-  it('audit warns on stderr and still reports', async () => {
+  it('audit and verify-user warn on stderr and still report', async () => {
     const sim = await startSim();
-    const res = await runCli(['audit', ...args(sim, ['--json'])], { ...(await tokenEnv(sim)), NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    const env = { ...(await tokenEnv(sim)), NODE_TLS_REJECT_UNAUTHORIZED: '0' };
+    const res = await runCli(['audit', ...args(sim, ['--json'])], env);
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toMatch(/warning: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*cannot be trusted/);
     expect(json(res.stdout).status).toBe('drift');
+    const verify = await runCli(['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--auth', 'access-token', '--skip-keycloak'], env);
+    expect(verify.stderr).toMatch(/warning: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*cannot be trusted/);
+    expect(verify.stdout).not.toBe('');
+    expect(sim.writes()).toHaveLength(0);
   });
 });
 
@@ -172,13 +177,14 @@ describe('--config size', () => {
 });
 
 describe('a short secret', () => {
-  it('is masked in stdout, stderr and the journal', async () => {
+  it('is masked in stdout, stderr, the journal and the report', async () => {
     const sim = await startSim();
     const journal = await journalPath();
     const env = { ...(await tokenEnv(sim)), KEYCLOAK_PASSWORD: 'Kc9' };
-    const res = await runCli(args(sim, ['--yes', '--debug', '--journal', journal, '--justification', 'ticket Kc9 pasted']), env);
+    const report = await journalPath('report.md');
+    const res = await runCli(args(sim, ['--yes', '--debug', '--journal', journal, '--report', report, '--justification', 'ticket Kc9 pasted']), env);
     expect(res.code, res.stderr.slice(-800)).toBe(0);
-    const everything = res.stdout + res.stderr + readFileSync(journal, 'utf8');
+    const everything = res.stdout + res.stderr + readFileSync(journal, 'utf8') + readFileSync(report, 'utf8');
     expect(everything).toContain('ticket *** pasted');
     expect(everything).not.toMatch(/Kc9/);
   });

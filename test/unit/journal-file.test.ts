@@ -64,6 +64,17 @@ describe('FileJournal: a write cut short', () => {
     expect(readJournal(intact).every((e) => e.type !== 'before' || e.request.url !== removal('b').url)).toBe(true);
   });
 
+  it('an answer that cannot be recorded stops the run: after() throws once, later requests are refused', async () => {
+    const file = await tmp();
+    const j = new FileJournal(file, '--journal', limitedFs(1 << 20, 400));
+    const seq = j.before('graph', removal('a'));
+    const intact = readFileSync(file, 'utf8');
+    expect(() => j.after(seq, { ok: true, status: 204, response: { filler: 'x'.repeat(1000) } })).toThrow(/could not be written \(EFBIG\).*the answer to a request already sent is not recorded/);
+    expect(() => j.before('graph', removal('b'))).toThrow(/could not be written/);
+    j.close('failed');
+    expect(readFileSync(file, 'utf8')).toBe(intact);
+  });
+
   it('a write that takes no bytes is an error, not an endless loop', async () => {
     const file = await tmp();
     const j = new FileJournal(file, '--journal', { write: () => 0, fsync: realFsync });
