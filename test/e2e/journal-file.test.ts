@@ -11,7 +11,11 @@ closeSimsAfterEach();
 
 const members = (sim: SimulatedTenant) => [...(sim.snapshot().groups.find((g) => g.id === G)?.members ?? [])].sort();
 
-/** Runs the built CLI under `ulimit -f` (RLIMIT_FSIZE, in KiB): past it, a write takes what fits, then fails with EFBIG. */
+/**
+ * Runs the built CLI under `ulimit -f` (RLIMIT_FSIZE, in KiB): past it, a write takes what fits,
+ * then fails with EFBIG. Node ignores SIGXFSZ at start-up (node.cc, PlatformInit), so the limit
+ * surfaces as that error, not as a killed process.
+ */
 function runCliWithFileLimit(kib: number, cliArgs: string[], env: Record<string, string>): Promise<CliResult> {
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CI: '1', NO_COLOR: '1', ...env };
   if (process.env.NODE_EXTRA_CA_CERTS) childEnv.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
