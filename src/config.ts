@@ -1,6 +1,40 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+
+/** A config holds a few dozen options: anything larger is a mistake (or a YAML bomb). */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Reads at most CONFIG_MAX_BYTES + 1 bytes, so a huge file (or /dev/zero, whose size says 0) is
+ * refused before the parser sees any of it.
+ */
+function readBounded(file: string): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    throw new UsageError(`--config ${file}: cannot read that file`);
+  }
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > CONFIG_MAX_BYTES) throw new UsageError(`--config ${file}: larger than 1 MiB; a config file holds a few options`);
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--config ${file}: cannot read that file`);
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -10,12 +44,7 @@ const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.to
  * wins over environment variables and defaults. Unknown keys and wrong types are errors.
  */
 export async function applyConfigFile(file: string, cmd: Command): Promise<void> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UsageError(`--config ${file}: cannot read that file`);
-  }
+  const text = readBounded(file);
   let data: unknown;
   try {
     if (/\.json$/i.test(file)) data = JSON.parse(text);

@@ -37,7 +37,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   }
   const removed = removedMembers(entries);
 
-  const { journal, file } = journalFor(session, mode, tenantId, session.options.journal);
+  const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
   const graph = await connectGraph(session, tenantId, mode === 'audit', journal, { command: 'restore', dryRun: mode === 'audit' });
   const options = {
     mode,

@@ -1,5 +1,5 @@
 import type { RunContext, RunOptions } from '../context.js';
-import { ExitCode, StopError } from '../errors.js';
+import { ExitCode, StopError, UsageError } from '../errors.js';
 import { createTokenSource, defaultAuthMethod } from '../graph/credential.js';
 import { CLOUDS, graphScope } from '../graph/clouds.js';
 import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
@@ -54,10 +54,14 @@ export function prompterFor(session: Session, yes: boolean): Prompter {
   return session.interactive ? terminalPrompter(yes) : nonInteractivePrompter(yes);
 }
 
-/** The journal: none for read-only modes (the file appears only with the first write). */
-export function journalFor(session: Session, mode: RunMode, tenantId: string, path?: string): { journal: Journal; file?: FileJournal } {
+/**
+ * The journal: none for read-only modes (the file appears only with the first write). An
+ * existing file that may not serve (a link, someone else's) is refused here, before any request.
+ */
+export function journalFor(session: Session, mode: RunMode, tenantId: string, path?: string, flag = '--journal'): { journal: Journal; file?: FileJournal } {
   if (mode === 'audit') return { journal: new MemoryJournal() };
-  const file = new FileJournal(path ?? defaultJournalPath(session.now));
+  const file = new FileJournal(path ?? defaultJournalPath(session.now), flag);
+  file.check();
   file.note({ type: 'start', time: session.now.toISOString(), tool: 'entra-pim-setup', version: session.io.version, mode, tenantId, argv: session.io.argv });
   return { journal: file, file };
 }
@@ -67,6 +71,7 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
  * says what the command does: a public-client sign-in asks for exactly those delegated scopes.
  */
 export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal, need: ScopeRequest): Promise<GraphApi> {
+  checkTlsVerification(session, readOnly);
   const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive);
   // Scope URIs name the cloud's Graph host: a --graph-endpoint override (a proxy) still forwards
   // to Graph, whose tokens Entra issues for that host.
@@ -102,6 +107,20 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     scopeHost,
     resilience: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
   });
+}
+
+/**
+ * Node turns certificate checks off for every TLS connection (Graph, sign-in, Keycloak) when
+ * NODE_TLS_REJECT_UNAUTHORIZED is exactly "0": anyone on the path could then answer as Graph. A
+ * command that writes refuses before its first request; a read-only one says its result cannot
+ * be trusted. Every command passes here before it sends anything.
+ */
+export function checkTlsVerification(session: Session, readOnly: boolean): void {
+  if (session.io.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return;
+  const why = 'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks: any server on the path could answer as Graph, the sign-in or Keycloak';
+  const fix = 'unset it (a private CA goes in NODE_EXTRA_CA_CERTS, or --keycloak-ca-file for Keycloak)';
+  if (!readOnly) throw new UsageError(`${why}; ${fix}. Nothing was sent`);
+  session.log.warn(`${why}, so this result cannot be trusted; ${fix}`);
 }
 
 /** One line for a public-client sign-in that did not complete, with the usual fix. */
@@ -185,6 +204,9 @@ export async function executeAndReport(session: Session, ctx: RunContext, steps:
     progress.stop();
     file?.close(report?.status ?? 'stopped');
   }
+  // A journal that failed while the last answers or the end were written: the run's own report
+  // already names a failure during a step; this covers the close.
+  if (file?.failure && !report.steps.some((s) => s.findings.some((f) => f.message === file.failure))) session.log.warn(file.failure);
   if (file && !file.written) report.journal = undefined;
   summariseErrors(report, session.log);
   const { options, colors, io } = session;

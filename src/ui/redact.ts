@@ -7,15 +7,67 @@ const SENSITIVE_KEY = /secret|password|passwd|token|assertion|authorization|cred
 const REGISTRY = Symbol.for('entra-pim-setup.secrets');
 const secrets: Set<string> = ((globalThis as { [REGISTRY]?: Set<string> })[REGISTRY] ??= new Set<string>());
 
-/** Registers a secret value so that any later output containing it is masked. */
+/**
+ * Below this length a secret is masked only where it stands as a whole token (not inside a
+ * longer run of letters, digits or `_`). A weak password such as "admin" or "1" is still masked
+ * wherever it appears as itself (`password=admin`, `"admin"`, `tenant-admin`), but the words and
+ * GUIDs that merely contain those letters stay readable: masking every "1" would turn every id
+ * and count into asterisks, and a reader could not tell the secret from the noise anyway.
+ */
+export const SHORT_SECRET = 6;
+
+/**
+ * Registers a secret value, whatever its length, so that any later output containing it is
+ * masked; its URL- and JSON-encoded forms too, as a form body or a JSON document carries it.
+ */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 6) secrets.add(value);
+  if (!value) return;
+  for (const form of [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)]) {
+    if (form) secrets.add(form);
+  }
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const WORD = /[\p{L}\p{N}_]/u;
+const GUID = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i;
+const maskers = new Map<string, (text: string) => string>();
+
+/** Masks one secret: everywhere when long, as a whole token when short (see SHORT_SECRET). */
+function masker(secret: string): (text: string) => string {
+  if ([...secret].length >= SHORT_SECRET) return (text) => text.split(secret).join('***');
+  // The boundary applies only on a side where the secret itself starts or ends with a word
+  // character, as \b would: "!a" is masked in "x!a".
+  const before = WORD.test(secret[0]) ? '(?<![\\p{L}\\p{N}_])' : '';
+  const after = WORD.test(secret[secret.length - 1]) ? '(?![\\p{L}\\p{N}_])' : '';
+  const re = new RegExp(`${before}${escapeRegExp(secret)}${after}`, 'gu');
+  // A GUID is left whole: a short secret equal to one of its hex groups ("1234") would otherwise
+  // break the object ids the journal records for restore, and shows nothing of the secret.
+  return (text) =>
+    text
+      .split(GUID)
+      .map((part, i) => (i % 2 === 1 ? part : part.replace(re, '***')))
+      .join('');
+}
+
+let sorted: { size: number; list: string[] } = { size: -1, list: [] };
+
+/** Longest first: a short secret inside a longer one must not break the longer one's mask. */
+function bySize(): string[] {
+  // Secrets are only ever added, so the count tells whether the order is stale.
+  if (sorted.size !== secrets.size) sorted = { size: secrets.size, list: [...secrets].sort((a, b) => b.length - a.length) };
+  return sorted.list;
+}
+
+function maskSecret(text: string, secret: string): string {
+  let mask = maskers.get(secret);
+  if (!mask) maskers.set(secret, (mask = masker(secret)));
+  return mask(text);
 }
 
 /** Masks registered secret values and bearer/JWT-looking strings in free text. */
 export function redactText(text: string): string {
   let out = text;
-  for (const s of secrets) out = out.split(s).join('***');
+  for (const s of bySize()) out = maskSecret(out, s);
   return out
     .replace(/(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, '$1***')
     .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '***');
