@@ -107,7 +107,13 @@ export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks:
       });
       hooks.stepFinished?.(step, 'apply', report);
       const summary = done.length ? `completed ${done.join(', ')}; ` : '';
-      return { ...base, status: 'failed', error: `${step.id} failed after ${summary}the journal records every request sent; re-running resumes safely` };
+      // A journal that could not be written stops the run before the request it was for: say
+      // that, not that the journal holds every request (its last record may be missing).
+      const journalBroken = (err as { name?: string })?.name === 'JournalError';
+      const after = journalBroken
+        ? 'the journal could not be written, so nothing more was sent; free space (or fix the file) and run the same command again'
+        : 'the journal records every request sent; re-running resumes safely';
+      return { ...base, status: 'failed', error: `${step.id} failed after ${summary}${after}` };
     }
   }
   if (verifyError) return { ...base, status: 'failed', error: `changes applied, but ${verifyError}` };

@@ -48,6 +48,9 @@ describe('a journal write cut short (file-size limit)', () => {
     expect(res.code, res.stderr).toBe(1);
     expect(res.stderr).toMatch(new RegExp(`--journal ${journal.replace(/[/.]/g, '\\$&')}: the journal could not be written \\(EFBIG\\)`));
     expect(json(res.stdout).status).toBe('failed');
+    // The summary must not claim the journal holds every request sent.
+    expect(json(res.stdout).error).toContain('the journal could not be written, so nothing more was sent');
+    expect(json(res.stdout).error).not.toContain('records every request sent');
     expect(sim.writes()).toHaveLength(0);
     expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
     expect(readFileSync(journal, 'utf8')).toBe(earlier);
