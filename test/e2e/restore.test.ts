@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
-import { CONTOSO, contosoSeed, type SimulatedTenant } from '../../src/sim/index.js';
+import { CONTOSO, contosoSeed, withManyMembers, type SimulatedTenant } from '../../src/sim/index.js';
 import { PERMISSION_SETS } from '../../src/graph/permissions.js';
 import { readJournal, removedMembers } from '../../src/journal.js';
 import { runCli } from '../support/cli.js';
+import { KEY, PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
@@ -73,9 +74,28 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     // Each member was read live, by id, on its typed path ($batch items).
     expect(sim.requests.some((r) => r.method === 'GET' && r.path.startsWith(`/v1.0/users/${CONTOSO.users.carol}`))).toBe(true);
 
+    const writes = sim.writes().length;
+    const noYes = await runCli(restoreArgs(sim, journal), await restoreEnv(sim));
+    expect(noYes.code).toBe(1);
+    expect(noYes.stderr).toContain(`restore would add 2 member(s) back to tenant-admin (${G}); pass --yes to confirm`);
+    expect(sim.writes()).toHaveLength(writes);
+
     const res = await runCli(restoreArgs(sim, journal, ['--yes']), await restoreEnv(sim));
     expect(res.code, res.stderr).toBe(0);
     expect(members(sim)).toEqual(original);
+  });
+
+  it('on a terminal it asks first, naming the count and the group, and says when there are more than 10', async () => {
+    const sim = await startSim(withManyMembers(contosoSeed(), G, 12));
+    const journal = await ranJournal(sim);
+    const writes = sim.writes().length;
+    const t = new PtySession(restoreArgs(sim, journal), await restoreEnv(sim));
+    await t.waitFor(new RegExp(`Restore: add 14 member\\(s\\) back to tenant-admin \\(${G}\\) \\(more than 10: check each one above\\)\\?`));
+    expect(t.screen).toContain(`+ add user Carol Chen <${CONTOSO.upns.carol}> (${CONTOSO.users.carol}) to tenant-admin`);
+    t.send('n' + KEY.enter);
+    expect(await t.exited).toBe(1);
+    expect(t.screen).toMatch(/declined: nothing was changed/);
+    expect(sim.writes()).toHaveLength(writes);
   });
 
   it('refuses an id that does not exist', async () => {
