@@ -10,7 +10,7 @@ import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } fr
 
 closeSimsAfterEach();
 
-const members = (sim: SimulatedTenant, group = G) => [...(sim.snapshot().groups.find((g) => g.id === group)?.members ?? [])].sort();
+const members = (sim: SimulatedTenant, group: string = G) => [...(sim.snapshot().groups.find((g) => g.id === group)?.members ?? [])].sort();
 const restoreArgs = (sim: SimulatedTenant, journal: string, extra: string[] = []) => ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, ...extra];
 /** Restore runs with exactly the README's "restore" set. */
 const restoreEnv = (sim: SimulatedTenant) => tokenEnv(sim, PERMISSION_SETS.restore);
