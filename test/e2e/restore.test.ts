@@ -66,6 +66,7 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     // The run recorded its group before its first write.
     const entries = readJournal(await readFile(journal, 'utf8'));
     expect(entries.find((e) => e.type === 'group')).toMatchObject({ groupId: G, displayName: 'tenant-admin' });
+    expect(entries.findIndex((e) => e.type === 'group')).toBeLessThan(entries.findIndex((e) => e.type === 'before'));
 
     const preview = await runCli(restoreArgs(sim, journal, ['--dry-run']), await restoreEnv(sim));
     expect(preview.code, preview.stderr).toBe(2);
