@@ -8,7 +8,8 @@ import { redact } from './ui/redact.js';
 export type JournalEntry =
   | { type: 'start'; time: string; tool: string; version: string; mode: string; tenantId: string; argv: string[] }
   | { type: 'before'; time: string; seq: number; target: 'graph' | 'keycloak'; request: HttpRequest; backup?: unknown }
-  | { type: 'after'; time: string; seq: number; ok: boolean; status?: number; message?: string; response?: unknown }
+  | { type: 'after'; time: string; seq: number; ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }
+  | { type: 'group'; time: string; groupId: string; displayName: string }
   | { type: 'end'; time: string; status: string };
 
 /**
@@ -22,7 +23,7 @@ export interface Journal {
   before(target: 'graph' | 'keycloak', request: HttpRequest, backup?: unknown): number;
   /** Records writes sent together (one `$batch`), flushed to disk once before they go out. */
   beforeMany(target: 'graph' | 'keycloak', items: Array<{ request: HttpRequest; backup?: unknown }>): number[];
-  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void;
+  after(seq: number, result: { ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }): void;
   note(entry: JournalEntry): void;
   close(status: string): void;
 }
@@ -174,7 +175,7 @@ export class FileJournal implements Journal {
     return seqs;
   }
 
-  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
+  after(seq: number, result: { ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }): void {
     // Once the journal failed, the error already stopped the run; a caller recording the other
     // answers of the same batch on its way out must not replace that error with this one.
     if (this.broken) return;
@@ -223,7 +224,7 @@ export class MemoryJournal implements Journal {
   beforeMany(target: 'graph' | 'keycloak', items: Array<{ request: HttpRequest; backup?: unknown }>): number[] {
     return items.map((it) => this.before(target, it.request, it.backup));
   }
-  after(seq: number, result: { ok: boolean; status?: number; message?: string; response?: unknown }): void {
+  after(seq: number, result: { ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }): void {
     this.entries.push(redact({ type: 'after', time: new Date().toISOString(), seq, ...result }));
   }
   note(entry: JournalEntry): void {
@@ -250,34 +251,93 @@ export function readJournal(text: string): JournalEntry[] {
 export interface RemovedMember {
   groupId: string;
   groupName?: string;
-  member: { id: string; displayName?: string | null; userPrincipalName?: string | null; '@odata.type'?: string };
-  /** `sent`: Graph confirmed; `unknown`: the run stopped before the answer was recorded. */
+  member: { id: string; displayName?: string | null; userPrincipalName?: string | null; appId?: string | null; '@odata.type'?: string };
+  /** `removed`: Graph confirmed; `unknown`: no answer was understood, so the removal may have happened. */
   outcome: 'removed' | 'unknown';
+  /** Why the outcome is unknown (shown next to the member). */
+  why?: string;
+  /** The group named by the `group` entry of the run that sent the removal, when it has one. */
+  runGroupId?: string;
+}
+
+/** The admin group a run recorded before its first write (`group` entry). */
+export interface JournalGroup {
+  groupId: string;
+  displayName: string;
 }
 
 const REMOVAL = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/;
 
+type After = Extract<JournalEntry, { type: 'after' }>;
+
 /**
- * Pure: every member removal a journal records, except those Graph answered with an error
- * (nothing was removed then). A removal with no recorded answer may have happened, so it counts.
+ * Pure: what one answer says about a removal. Only a definite Graph refusal (a 4xx/5xx other
+ * than 404) means nothing was removed. Everything else that is not a 2xx is unknown: no answer at
+ * all (killed, connection dropped, `outcome: 'unknown'`, or older journals' "outcome unknown"
+ * message without a status), or a 404, which a retried envelope gets for a member its first,
+ * unanswered attempt already removed.
+ */
+export function removalOutcome(answer: After | undefined): { outcome: 'removed' | 'unknown' | 'failed'; why?: string } {
+  if (!answer) return { outcome: 'unknown', why: 'the journal has no answer for its removal' };
+  if (answer.outcome === 'unknown' || (!answer.ok && !answer.status)) return { outcome: 'unknown', why: 'the answer to its removal was lost' };
+  if (answer.ok) return { outcome: 'removed' };
+  if (answer.status === 404) return { outcome: 'unknown', why: 'its removal was answered 404: an earlier, unanswered attempt may have removed it' };
+  return { outcome: 'failed' };
+}
+
+/** Pure: the journal cut into runs, each from its `start` entry (sequence numbers restart per run). */
+function runsOf(entries: JournalEntry[]): JournalEntry[][] {
+  const runs: JournalEntry[][] = [[]];
+  for (const e of entries) {
+    if (e.type === 'start' && runs[runs.length - 1].length) runs.push([]);
+    runs[runs.length - 1].push(e);
+  }
+  return runs;
+}
+
+/** Pure: the distinct groups the journal's runs recorded as theirs. */
+export function journalGroups(entries: JournalEntry[]): JournalGroup[] {
+  const out = new Map<string, JournalGroup>();
+  for (const e of entries) {
+    if (e.type === 'group' && typeof e.groupId === 'string') out.set(e.groupId.toLowerCase(), { groupId: e.groupId, displayName: e.displayName });
+  }
+  return [...out.values()];
+}
+
+/**
+ * Pure: every member removal a journal records, except those Graph refused (nothing was removed
+ * then). A removal whose answer is missing or was not understood may have happened, so it counts
+ * as `unknown`. A member removed in several runs counts once, confirmed if any run confirmed it.
  */
 export function removedMembers(entries: JournalEntry[]): RemovedMember[] {
-  const answers = new Map<number, Extract<JournalEntry, { type: 'after' }>>();
-  for (const e of entries) if (e.type === 'after') answers.set(e.seq, e);
   const out = new Map<string, RemovedMember>();
-  for (const e of entries) {
-    if (e.type !== 'before' || e.request.method !== 'DELETE') continue;
-    const m = REMOVAL.exec(e.request.url);
-    if (!m) continue;
-    const answer = answers.get(e.seq);
-    if (answer && !answer.ok) continue;
-    const backup = (e.backup ?? {}) as { groupName?: string; member?: RemovedMember['member'] };
-    out.set(`${m[1]}/${m[2]}`, {
-      groupId: m[1],
-      groupName: backup.groupName,
-      member: backup.member ?? { id: m[2] },
-      outcome: answer ? 'removed' : 'unknown',
-    });
+  for (const run of runsOf(entries)) {
+    const answers = new Map<number, After>();
+    let runGroupId: string | undefined;
+    for (const e of run) {
+      if (e.type === 'after') answers.set(e.seq, e);
+      if (e.type === 'group') runGroupId = e.groupId;
+    }
+    for (const e of run) {
+      if (e.type !== 'before' || e.request?.method !== 'DELETE' || typeof e.request.url !== 'string') continue;
+      const m = REMOVAL.exec(e.request.url);
+      if (!m) continue;
+      const { outcome, why } = removalOutcome(answers.get(e.seq));
+      if (outcome === 'failed') continue;
+      const key = `${m[1]}/${m[2]}`.toLowerCase();
+      const seen = out.get(key);
+      if (seen?.outcome === 'removed') continue;
+      const backup = (e.backup ?? {}) as { groupName?: string; member?: RemovedMember['member'] };
+      out.set(key, {
+        groupId: m[1],
+        groupName: backup.groupName,
+        // A record that names another id than the request is no record of this member.
+        member: backup.member && typeof backup.member === 'object' && String(backup.member.id ?? '').toLowerCase() === m[2].toLowerCase() ? backup.member : { id: m[2] },
+        outcome,
+        ...(why ? { why } : {}),
+        ...(runGroupId ? { runGroupId } : {}),
+      });
+    }
   }
   return [...out.values()];
 }

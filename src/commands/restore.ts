@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { RunContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { readJournal, removedMembers } from '../journal.js';
+import { journalGroups, readJournal, removedMembers } from '../journal.js';
 import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
 import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+
+/** Above this many members, the question says so: a journal naming many people deserves a look. */
+const MANY = 10;
 
 export interface RestoreOptions extends RawOptions {
   /** The journal to restore from (required). */
@@ -35,7 +38,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   if (journalTenant && journalTenant !== tenantId) {
     throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);
   }
-  const removed = removedMembers(entries);
+  const source = { removed: removedMembers(entries), groups: journalGroups(entries) };
 
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
   const graph = await connectGraph(session, tenantId, mode === 'audit', journal, { command: 'restore', dryRun: mode === 'audit' });
@@ -54,13 +57,19 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   };
   const ctx: RunContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {}, now: () => new Date() };
   const { hooks, progress } = await runHooks(session, ctx);
-  // Restoring grants standing admin rights back: scripts must say --yes.
-  const confirm = hooks.confirm;
+  // Restoring grants standing admin rights back: it always asks (naming the count and the group),
+  // and scripts must say --yes.
   hooks.confirm = async (plans) => {
+    const adds = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'create'));
+    const into = ctx.facts.group ? `${ctx.facts.group.displayName} (${ctx.facts.group.id})` : 'the admin group';
+    const what = `add ${adds.length} member(s) back to ${into}`;
     if (!ctx.prompt.interactive && !options.yes) {
-      throw new UsageError('restore would add members back to the admin group; pass --yes to confirm (or --dry-run to preview). Nothing was changed');
+      throw new UsageError(`restore would ${what}; pass --yes to confirm (or --dry-run to preview). Nothing was changed`);
     }
-    return confirm(plans);
+    if (options.yes) return true;
+    session.io.stderr(['', 'Planned changes:', ...adds.map((a) => `  + ${a.summary}`), ''].join('\n') + '\n');
+    const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
+    return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   };
-  return executeAndReport(session, ctx, [restoreStep(removed, session.options.graphBase)], hooks, progress, file);
+  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase)], hooks, progress, file);
 }

@@ -52,6 +52,15 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   }
 
   const { hooks, progress } = await runHooks(session, ctx);
+  // The journal names the run's group before its first write: restore puts members back into
+  // that group only, so a line added for another group is refused.
+  const confirm = hooks.confirm;
+  hooks.confirm = async (plans) => {
+    const ok = await confirm(plans);
+    const group = ctx.facts.group;
+    if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
+    return ok;
+  };
   const code = await executeAndReport(session, ctx, STEPS, hooks, progress, file);
   if (code === ExitCode.ok && effectiveMode === 'run' && !session.options.json) io.stdout(renderChecklist(ctx, session.colors));
   return code;

@@ -49,7 +49,8 @@ export function delegatedScopes(req: ScopeRequest): string[] {
       // --app-name is resolved through /servicePrincipals (Application.Read.All).
       return [...PERMISSION_SETS.verifyUser, ...(req.byAppName ? ['Application.Read.All'] : [])];
     case 'restore':
-      return [req.dryRun ? 'GroupMember.Read.All' : 'GroupMember.ReadWrite.All'];
+      // Each member is read live before it is put back (who it is now, not what the journal says).
+      return req.dryRun ? ['GroupMember.Read.All', ...PERMISSION_SETS.restore.slice(1)] : [...PERMISSION_SETS.restore];
   }
 }
 

@@ -273,12 +273,13 @@ export class GraphApi {
         (i, r) => {
           const ok = r.status >= 200 && r.status < 300;
           answered.add(i);
-          this.opts.journal.after(seqs[i], { ok, status: r.status, message: ok ? undefined : errorText(r) });
+          // Status 0: the envelope came back without this item, so Graph may or may not have applied it.
+          this.opts.journal.after(seqs[i], { ok, ...(r.status === 0 ? { outcome: 'unknown' as const } : {}), status: r.status, message: ok ? undefined : errorText(r) });
         },
       );
     } catch (err) {
       seqs.forEach((seq, i) => {
-        if (!answered.has(i)) this.opts.journal.after(seq, { ok: false, message: `outcome unknown: ${err instanceof Error ? err.message : String(err)}` });
+        if (!answered.has(i)) this.opts.journal.after(seq, { ok: false, outcome: 'unknown', message: `outcome unknown: ${err instanceof Error ? err.message : String(err)}` });
       });
       throw err;
     }

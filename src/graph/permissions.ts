@@ -68,6 +68,8 @@ export const PERMISSION_SETS = {
   activate: ['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'],
   /** "verify-user": reads only. */
   verifyUser: ['User.Read.All', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.Read.AzureADGroup'],
+  /** "restore": put members back, after reading each one live (users and service principals by id). */
+  restore: ['GroupMember.ReadWrite.All', 'User.ReadBasic.All', 'Application.Read.All'],
   /** "optional": checks that are skipped with a warning without them. */
   optional: ['Directory.Read.All', 'RoleManagement.Read.Directory'],
 } as const;

@@ -83,12 +83,13 @@ describe('the README lists exactly the permission sets the tool checks and the t
       'run on a role-assignable group': [...S.roleAssignableGroup],
       'activate (signed-in user)': [...S.activate],
       'verify-user': [...S.verifyUser],
+      restore: [...S.restore],
       optional: [...S.optional],
     });
   });
 
   it('no set but "optional" asks for Directory.Read.All', () => {
-    const required = [...S.auditAndRun, ...S.runInAddition, ...S.policyFlags, ...S.roleAssignableGroup, ...S.activate, ...S.verifyUser];
+    const required = [...S.auditAndRun, ...S.runInAddition, ...S.policyFlags, ...S.roleAssignableGroup, ...S.activate, ...S.verifyUser, ...S.restore];
     expect(required).not.toContain('Directory.Read.All');
   });
 });

@@ -33,8 +33,9 @@ describe('delegated scopes per command', () => {
     expect(delegatedScopes({ command: 'verify-user' })).toEqual([...PERMISSION_SETS.verifyUser]);
     expect(delegatedScopes({ command: 'verify-user', byAppName: true })).toEqual([...PERMISSION_SETS.verifyUser, 'Application.Read.All']);
     expect(delegatedScopes({ command: 'activate' }).slice(0, PERMISSION_SETS.activate.length)).toEqual([...PERMISSION_SETS.activate]);
-    expect(delegatedScopes({ command: 'restore', dryRun: true })).toEqual(['GroupMember.Read.All']);
-    expect(delegatedScopes({ command: 'restore', dryRun: false })).toEqual(['GroupMember.ReadWrite.All']);
+    // Each member is read live (users, service principals) before it is put back.
+    expect(delegatedScopes({ command: 'restore', dryRun: true })).toEqual(['GroupMember.Read.All', 'User.ReadBasic.All', 'Application.Read.All']);
+    expect(delegatedScopes({ command: 'restore', dryRun: false })).toEqual(['GroupMember.ReadWrite.All', 'User.ReadBasic.All', 'Application.Read.All']);
   });
 
   it('scope URIs name the Graph host, never .default', () => {
