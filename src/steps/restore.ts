@@ -134,6 +134,9 @@ export function restoreStep(source: RestoreSource, graphBase: string): Step<RunC
       findings.push(finding('info', 'RESTORE_GROUP', `restoring into ${group.displayName} (${group.id}), the group of the journal's run${target.group.fromEntry ? '' : ' (named by its removals: the journal predates run group entries)'}`));
       if (group.isAssignableToRole) {
         findings.push(finding('warning', 'RESTORE_ROLE_ASSIGNABLE', `${group.displayName} is role-assignable: the members put back also hold its directory roles`));
+        // Adding members to a role-assignable group also needs RoleManagement.ReadWrite.Directory
+        // (Learn "Add members"); a signed-in user is asked for it now that the group is known.
+        if (ctx.options.mode !== 'audit') await ctx.graph.requestScopes?.(['RoleManagement.ReadWrite.Directory']);
       }
 
       const mine = removed.filter((r) => r.groupId.toLowerCase() === groupId.toLowerCase());

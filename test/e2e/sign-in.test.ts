@@ -7,7 +7,7 @@ import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { AZURE_CLI_CLIENT_ID, AZURE_CLI_GRAPH_SCOPES, GRAPH_CLI_CLIENT_ID } from '../../src/sim/device-code.js';
 import { delegatedScopes } from '../../src/graph/delegated-scopes.js';
 import { runCli, startCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, journalPath, json, simWithEligibleAlice, startSim } from '../support/sim.js';
+import { args, closeSimsAfterEach, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 /**
  * Delegated sign-in against the simulated tenant: the device-code flow of a public client that
@@ -130,6 +130,35 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     expect(refresh.map((r) => r.status)).toEqual([400]);
     expect(errorsOf(res.stdout).filter((f) => f.code === 'CALLER_PERMISSION_MISSING')).toEqual([]);
     expect(sim.oidc.deviceCodes.issued.at(-1)?.scp).toContain('RoleManagement.ReadWrite.Directory');
+  });
+
+  it('restore into a role-assignable group asks for RoleManagement.ReadWrite.Directory once the group is known, and puts the member back', async () => {
+    const sim = await startSim();
+    const journal = await journalPath();
+    const RA = CONTOSO.groups.roleAssignableAdmins;
+    const emptied = await runCli([...args(sim, ['--yes', '--journal', journal], { '--group': RA })], await tokenEnv(sim));
+    expect(emptied.code, emptied.stderr).toBe(0);
+    expect(sim.state.isMember(RA, CONTOSO.users.dave)).toBe(false);
+
+    sim.oidc.deviceCodes.interval = 1;
+    sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, delegatedScopes({ command: 'restore', dryRun: false }));
+    const restore = startCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'device-code', '--yes'], { AZURE_AUTHORITY_HOST: sim.url });
+    const approvals: unknown[] = [];
+    let seen = '';
+    restore.child.stderr!.on('data', (d: Buffer) => {
+      const before = seen;
+      seen += d.toString();
+      for (const m of seen.matchAll(/enter the code (\S+) to authenticate/g)) {
+        if (!before.includes(m[0])) approvals.push(sim.oidc.deviceCodes.approve(m[1], CONTOSO.users.admin, { consent: 'admin' }));
+      }
+    });
+    const res = await restore.done;
+    expect(res.code, res.stderr).toBe(0);
+    expect(approvals).toEqual([{ ok: true }, { ok: true }]);
+    const [first, second] = deviceCodeRequests(sim);
+    expect(scopesOf(first)).not.toContain(`${GRAPH}/RoleManagement.ReadWrite.Directory`);
+    expect(scopesOf(second)).toContain(`${GRAPH}/RoleManagement.ReadWrite.Directory`);
+    expect(sim.state.isMember(RA, CONTOSO.users.dave)).toBe(true);
   });
 
   it('a scope consented before is in the first token: no second prompt', async () => {
