@@ -8,8 +8,7 @@ import type { KeycloakSettings } from './keycloak/settings.js';
 import { DurationError, parseDuration } from './plan/duration.js';
 import type { RunMode } from './plan/types.js';
 import { registerSecret } from './ui/redact.js';
-import { isGuid } from './steps/common.js';
-import { DEFAULT_EXPIRY_WARNING_MS } from './steps/usable-eligibility.js';
+import { DEFAULT_EXPIRY_WARNING_MS, isGuid } from './steps/common.js';
 
 /** Raw option values as commander hands them over (flags already merged with their env vars). */
 export interface RawOptions {

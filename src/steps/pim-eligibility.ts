@@ -4,12 +4,11 @@ import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
 import { enumIn, enumIs } from '../graph/enums.js';
 import { formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types.js';
-import { finding, needFact, PIM_GROUP } from './common.js';
+import { DEFAULT_EXPIRY_WARNING_MS, finding, needFact, PIM_GROUP } from './common.js';
 import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
 import { loadMemberPolicy } from './pim-policy.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 import {
-  DEFAULT_EXPIRY_WARNING_MS,
   expiryWarning,
   readAccounts,
   scheduleEnd,

@@ -5,9 +5,6 @@ import { humanDuration, parseDuration } from '../plan/duration.js';
 import type { Finding } from '../plan/types.js';
 import { finding, isGuid, PIM_GROUP } from './common.js';
 
-/** `--expiry-warning` default: 30 days. */
-export const DEFAULT_EXPIRY_WARNING_MS = 30 * 86_400_000;
-
 /** A PIM for Groups schedule as listed by eligibilitySchedules. */
 export interface PimSchedule {
   id: string;

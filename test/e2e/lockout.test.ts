@@ -128,23 +128,28 @@ describe('time is a lockout too', () => {
   // No --end: the target window is computed from "now" (the policy's maximum, P365D).
   const noEnd = { '--end': '' };
 
-  it('a daily audit of an unchanged tenant stays compliant; near the end it warns; past the end it errors', async () => {
+  it('a daily audit of an unchanged, compliant tenant stays compliant day after day', async () => {
     const sim = await startSim();
     const run = await runCli(args(sim, ['--yes', '--json'], noEnd), await envAt(sim));
     expect(run.code, run.stderr).toBe(0);
-    // A threshold longer than the eligibility warns at once.
-    const long = await runCli(['audit', ...args(sim, ['--json', '--expiry-warning', 'P400D'], noEnd)], await envAt(sim));
-    expect(long.code, long.stdout).toBe(0);
-    expect(codes(json(long.stdout), 'pim-eligibility')).toContain('ELIGIBLE_EXPIRING');
-
     for (let day = 1; day <= 3; day++) {
       sim.advanceClock(DAY + 3_600_000);
       const audit = await runCli(['audit', ...args(sim, ['--json'], noEnd)], await envAt(sim));
       expect(audit.code, `day ${day}: ${audit.stdout}`).toBe(0);
       const report = json(audit.stdout);
       expect(report.status).toBe('compliant');
+      expect(step(report, 'pim-eligibility').actions.every((a) => a.kind === 'noop')).toBe(true);
       expect(codes(report, 'pim-eligibility')).not.toContain('ELIGIBLE_EXPIRING');
     }
+  });
+
+  it('audit warns when every usable eligibility ends within the threshold, and errors once none is usable', async () => {
+    const sim = await startSim();
+    expect((await runCli(args(sim, ['--yes'], noEnd), await envAt(sim))).code).toBe(0);
+    // A threshold longer than the eligibility warns at once.
+    const long = await runCli(['audit', ...args(sim, ['--json', '--expiry-warning', 'P400D'], noEnd)], await envAt(sim));
+    expect(long.code, long.stdout).toBe(0);
+    expect(codes(json(long.stdout), 'pim-eligibility')).toContain('ELIGIBLE_EXPIRING');
 
     const end = Math.max(...(sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => Date.parse(s.endDateTime!)));
     sim.setNow(new Date(end - 10 * DAY));
