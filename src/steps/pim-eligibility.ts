@@ -291,6 +291,8 @@ export const pimEligibilityStep: Step<RunContext> = {
       const prev = after.get(u.principalId);
       if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime()))) after.set(u.principalId, { name: u.name, end: u.end });
     }
+    // The tenant as it is now, before this run's requests.
+    const before = new Map(after);
     const actions: Action[] = [];
 
     if (users.length === 0 && !ctx.options.renew) {
@@ -306,7 +308,7 @@ export const pimEligibilityStep: Step<RunContext> = {
       const problems = checkWindow(w, rule, now);
       if (problems.length) return { findings: [...findings, ...problems], actions: [] };
       const started = w.start.getTime() <= now.getTime();
-      if (!started) ctx.facts.plannedFutureStart = w.start;
+      if (!started && users.length > 0) ctx.facts.plannedFutureStart = w.start;
 
       const decisions = diffEligibility(users, schedules, w, now);
       if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
@@ -368,8 +370,10 @@ export const pimEligibilityStep: Step<RunContext> = {
     }
 
     ctx.facts.usableAfterRun = after.size;
-    if (after.size === 0) {
-      const why = ctx.facts.plannedFutureStart
+    // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
+    const judged = ctx.options.mode === 'audit' ? before : after;
+    if (judged.size === 0) {
+      const why = ctx.options.mode !== 'audit' && ctx.facts.plannedFutureStart
         ? `the eligibilities this run plans start ${ctx.facts.plannedFutureStart.toISOString()} (--start), and none is usable before then`
         : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
       findings.push(
@@ -381,7 +385,7 @@ export const pimEligibilityStep: Step<RunContext> = {
         ),
       );
     } else {
-      const expiring = expiryWarning([...after.values()], now, thresholdMs);
+      const expiring = expiryWarning([...judged.values()], now, thresholdMs);
       if (expiring) findings.push(expiring);
     }
     return { findings, actions };

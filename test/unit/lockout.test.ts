@@ -168,6 +168,20 @@ describe('pim-eligibility plan counts only usable eligibilities', () => {
     expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
     expect(ctx.facts.usableAfterRun).toBe(1);
   });
+  it('audit reports the tenant as it is: nobody usable now is an error even when --eligible users would be made eligible', async () => {
+    const ctx = fakeContext(new FakeGraph(table([], {})), { end: new Date(iso(100)) });
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleUsers = [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }];
+    const plan = await pimEligibilityStep.plan(ctx);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['create']);
+    expect(plan.findings.find((f) => f.code === 'ELIGIBLE_NONE_USABLE')?.severity).toBe('error');
+    // run judges the tenant as it will be: the planned eligibility starts now.
+    const run = fakeContext(new FakeGraph(table([], {})), { mode: 'run', end: new Date(iso(100)) });
+    run.facts.group = ctx.facts.group;
+    run.facts.eligibleUsers = ctx.facts.eligibleUsers;
+    expect((await pimEligibilityStep.plan(run)).findings.some((f) => f.code === 'ELIGIBLE_NONE_USABLE')).toBe(false);
+    expect(run.facts.usableAfterRun).toBe(1);
+  });
   it('eligibilities planned to start later do not count until then', async () => {
     const ctx = fakeContext(new FakeGraph(table([], {})), { start: new Date(iso(30)), end: new Date(iso(100)) });
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
