@@ -24,7 +24,11 @@ export type { PimSchedule } from './usable-eligibility.js';
 export interface Window {
   start: Date;
   end: Date;
-  /** How much earlier an existing end may be and still count as covering (re-runs of --duration). */
+  /**
+   * How much earlier an existing end may be and still count as covering a fixed `--end`. A window
+   * computed from now (`duration`, `policy`) is covered by any eligibility that has not ended
+   * (see diffEligibility).
+   */
   toleranceMs: number;
   source: 'end' | 'duration' | 'policy';
 }
@@ -33,8 +37,7 @@ const DAY = 86_400_000;
 
 /**
  * The eligibility window: from --start (default now) to --end, or start + --duration, or
- * start + the policy's maximum. A duration-based end moves with "now", so an existing
- * eligibility ending within a day of it still counts as covering the window.
+ * start + the policy's maximum. Only --end gives a fixed end; the others move with "now".
  */
 export function eligibilityWindow(
   opts: { start?: Date; end?: Date; duration?: string },
