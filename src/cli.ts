@@ -52,6 +52,8 @@ function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--approver <user|group>', 'approver: UPN, group name or object id (repeatable)').argParser(collect))
     .addOption(new Option('--allow-empty', 'empty the group even when nobody will be eligible afterwards'))
     .addOption(new Option('--convert-members', 'make each removed standing member eligible (same window as --eligible)'))
+    .addOption(opt('--expiry-warning <iso>', 'warn when every usable eligibility ends within this time, in days or hours (default: P30D)', 'ENTRA_PIM_EXPIRY_WARNING'))
+    .addOption(new Option('--renew', 'extend the eligibilities that end within --expiry-warning, up to --end, --duration or the policy maximum'))
     .addOption(opt('--keycloak-url <url>', 'Keycloak base URL, e.g. https://sso.example.com', 'KEYCLOAK_URL'))
     .addOption(opt('--keycloak-realm <realm>', "the tenant's realm", 'KEYCLOAK_REALM'))
     .addOption(opt('--keycloak-idp-alias <alias>', 'alias of the Entra identity provider (default: detected)', 'KEYCLOAK_IDP_ALIAS'))

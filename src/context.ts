@@ -35,6 +35,10 @@ export interface RunOptions {
   allowEmpty: boolean;
   /** Turn each removed standing member into a time-bound eligible assignment. */
   convertMembers?: boolean;
+  /** `--expiry-warning`: warn when every usable eligibility ends within this many ms (default 30 days). */
+  expiryWarningMs?: number;
+  /** `--renew`: extend the usable eligibilities that end within the expiry threshold. */
+  renew?: boolean;
   yes: boolean;
   interactive: boolean;
   skipKeycloak: boolean;

@@ -8,7 +8,7 @@ import type { KeycloakSettings } from './keycloak/settings.js';
 import { DurationError, parseDuration } from './plan/duration.js';
 import type { RunMode } from './plan/types.js';
 import { registerSecret } from './ui/redact.js';
-import { isGuid } from './steps/common.js';
+import { DEFAULT_EXPIRY_WARNING_MS, isGuid } from './steps/common.js';
 
 /** Raw option values as commander hands them over (flags already merged with their env vars). */
 export interface RawOptions {
@@ -34,6 +34,8 @@ export interface RawOptions {
   approver?: string[];
   allowEmpty?: boolean;
   convertMembers?: boolean;
+  expiryWarning?: string;
+  renew?: boolean;
   skipKeycloak?: boolean;
   fixKeycloak?: boolean;
   keycloakUrl?: string;
@@ -244,6 +246,16 @@ export function resolveRunOptions(raw: RawOptions, ctx: { mode: RunMode; interac
   }
   if (end && end.getTime() <= ctx.now.getTime()) throw new UsageError(`--end ${raw.end}: is in the past`);
 
+  let expiryWarningMs = DEFAULT_EXPIRY_WARNING_MS;
+  if (raw.expiryWarning !== undefined) {
+    try {
+      expiryWarningMs = parseDuration(raw.expiryWarning);
+      if (expiryWarningMs <= 0) throw new DurationError(`${raw.expiryWarning}: must be longer than zero`);
+    } catch (err) {
+      throw new UsageError(`--expiry-warning ${(err as Error).message}`);
+    }
+  }
+
   const policy: PolicySettings = { approvers: splitList(raw.approver) };
   if (raw.activationMax !== undefined) {
     let ms: number;
@@ -279,6 +291,8 @@ export function resolveRunOptions(raw: RawOptions, ctx: { mode: RunMode; interac
     policy,
     allowEmpty: Boolean(raw.allowEmpty),
     convertMembers: Boolean(raw.convertMembers),
+    expiryWarningMs,
+    renew: Boolean(raw.renew),
     yes: Boolean(raw.yes),
     interactive: ctx.interactive,
     skipKeycloak: Boolean(raw.skipKeycloak),

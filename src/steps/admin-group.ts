@@ -4,6 +4,7 @@ import { isActivated } from '../graph/enums.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding, needFact, who } from './common.js';
 import type { DirectoryMember, PimInstance } from './facts.js';
+import { holders, readUsableEligibilities } from './usable-eligibility.js';
 
 const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';
 const SERVICE_PRINCIPAL = '#microsoft.graph.servicePrincipal';
@@ -79,14 +80,19 @@ export const adminGroupStep: Step<RunContext> = {
     if (callerId && standing.some((m) => m.id === callerId)) {
       findings.push(finding('warning', 'CALLER_IS_MEMBER', `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`, 'make yourself eligible with --eligible if you need admin rights later'));
     }
-    const eligibleAfter = ctx.facts.eligibleAfterRun ?? 0;
-    if (eligibleAfter === 0 && !ctx.options.allowEmpty) {
+    const usableAfter = ctx.facts.usableAfterRun ?? 0;
+    if (usableAfter === 0 && !ctx.options.allowEmpty) {
+      const future = ctx.facts.plannedFutureStart;
       findings.push(
         finding(
           'error',
           'LOCKOUT_GUARD',
-          `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment exists or is planned`,
-          'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
+          future
+            ? `removing the ${standing.length} standing member(s) now would leave nobody who can become admin until ${future.toISOString()}, when the planned eligibilities start (--start); the standing members stay and nothing is changed`
+            : `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment usable now (started, not ended, Provisioned, held by an enabled user) exists or is planned`,
+          future
+            ? 'run without --start (eligibility from now), or run again once the eligibilities have started (or --allow-empty if another admin path exists)'
+            : 'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
         ),
       );
     }
@@ -102,6 +108,18 @@ export const adminGroupStep: Step<RunContext> = {
   async apply(plan, ctx) {
     const deletes = plan.actions.filter((a) => a.request);
     if (deletes.length === 0) return;
+    if (!ctx.options.allowEmpty) {
+      // The plan's count is minutes old and came before the eligibility requests were answered:
+      // read schedules and accounts again, right before the first removal.
+      const group = needFact(ctx.facts.group, 'the admin group');
+      const usable = await readUsableEligibilities(ctx, group.id);
+      if (usable.length === 0) {
+        throw new Error(
+          `lockout guard: refused to remove ${deletes.length} standing member(s) of ${group.displayName}: read live just now, no eligible member assignment is usable (started, not ended, Provisioned, held by an enabled user), so nobody could become admin afterwards; nothing was removed. Make someone eligible (--eligible) or pass --allow-empty if another admin path exists`,
+        );
+      }
+      ctx.log.verbose(`lockout guard: ${usable.length} usable eligibility(ies) read live (${holders(usable)})`);
+    }
     const results = await ctx.graph.writeBatch(deletes.map((a) => ({ request: a.request!, backup: a.backup })));
     const failed: string[] = [];
     results.forEach((r, i) => {

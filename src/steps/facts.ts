@@ -1,5 +1,6 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { GroupClaimFormat } from './group-claim.js';
+import type { UsableEligibility } from './usable-eligibility.js';
 
 /** A directory object as listed in group members/owners. */
 export interface DirectoryMember {
@@ -71,8 +72,16 @@ export interface Facts {
   memberPolicyRules?: PolicyRule[];
   /** The activation maximum the policy will have after this run (ISO duration), for Keycloak session checks. */
   activationMax?: string;
-  /** Number of eligibility assignments that will exist for the group after this run. */
-  eligibleAfterRun?: number;
+  /** Eligible member assignments someone can activate now (plan-time read; removal re-reads live). */
+  usableEligibilities?: UsableEligibility[];
+  /**
+   * How many enabled users can activate right after this run as planned: the usable eligibilities
+   * plus those this run creates or extends with a window that has started. A plan-time count only:
+   * admin-group re-reads the live state before the first removal.
+   */
+  usableAfterRun?: number;
+  /** The start of the eligibilities this run plans, when it lies in the future (--start). */
+  plannedFutureStart?: Date;
   /** Direct members of the group, listed once. */
   members?: DirectoryMember[];
   /** Object ids of the admin group's owners (an owner may manage its members and PIM without a role). */

@@ -4,38 +4,40 @@ import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
 import { enumIn, enumIs } from '../graph/enums.js';
 import { formatDuration, humanDuration, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, HttpRequest, Step, StepPlan } from '../plan/types.js';
-import { finding, needFact, PIM_GROUP } from './common.js';
+import { DEFAULT_EXPIRY_WARNING_MS, finding, needFact, PIM_GROUP } from './common.js';
 import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
 import { loadMemberPolicy } from './pim-policy.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
+import {
+  expiryWarning,
+  readAccounts,
+  scheduleEnd,
+  USABLE_STATUSES,
+  usableEligibilities,
+  usableWindow,
+  type PimSchedule,
+  type UsableEligibility,
+} from './usable-eligibility.js';
 
-/** A PIM for Groups schedule as listed by eligibilitySchedules. */
-export interface PimSchedule {
-  id: string;
-  principalId: string;
-  groupId: string;
-  accessId: string;
-  status?: string;
-  scheduleInfo?: { startDateTime?: string | null; expiration?: { type?: string; endDateTime?: string | null; duration?: string | null } };
-}
+export type { PimSchedule } from './usable-eligibility.js';
 
 export interface Window {
   start: Date;
   end: Date;
-  /** How much earlier an existing end may be and still count as covering (re-runs of --duration). */
+  /**
+   * How much earlier an existing end may be and still count as covering a fixed `--end`. A window
+   * computed from now (`duration`, `policy`) is covered by any eligibility that has not ended
+   * (see diffEligibility).
+   */
   toleranceMs: number;
   source: 'end' | 'duration' | 'policy';
 }
 
 const DAY = 86_400_000;
 
-/** Statuses of a 201 that mean the request did not take effect. */
-const FAILED_STATUSES = ['Failed', 'Denied', 'Canceled', 'Revoked'];
-
 /**
  * The eligibility window: from --start (default now) to --end, or start + --duration, or
- * start + the policy's maximum. A duration-based end moves with "now", so an existing
- * eligibility ending within a day of it still counts as covering the window.
+ * start + the policy's maximum. Only --end gives a fixed end; the others move with "now".
  */
 export function eligibilityWindow(
   opts: { start?: Date; end?: Date; duration?: string },
@@ -77,34 +79,52 @@ export function checkWindow(w: Window, rule: PolicyRule | undefined, now: Date):
   return out;
 }
 
-function scheduleEnd(s: PimSchedule): Date | null {
-  const exp = s.scheduleInfo?.expiration;
-  if (!exp || enumIs(exp.type, 'noExpiration')) return null;
-  if (exp.endDateTime) return new Date(exp.endDateTime);
-  const start = s.scheduleInfo?.startDateTime;
-  if (exp.duration && start) return new Date(new Date(start).getTime() + parseDuration(exp.duration));
-  return null;
-}
-
 export type EligibilityDecision =
   | { user: EligibleUser; kind: 'create' }
   | { user: EligibleUser; kind: 'update'; currentEnd: Date }
   | { user: EligibleUser; kind: 'noop'; currentEnd: Date | null };
 
-/** Pure: create for users without an eligibility, extend shorter ones, keep covering ones. */
-export function diffEligibility(users: EligibleUser[], schedules: PimSchedule[], w: Window): EligibilityDecision[] {
+/**
+ * Pure: create for users without an eligibility, extend shorter ones, keep covering ones.
+ *
+ * With `--end` the target is a fixed date and an eligibility ending earlier is extended. Without
+ * it the target end is computed from "now" (`--duration` or the policy maximum) and moves a day
+ * each day, so comparing ends would turn a compliant tenant into drift on the second day: there,
+ * an eligibility that has not ended covers the user, and its approaching end is the expiry
+ * warning's business (and `--renew`'s).
+ */
+export function diffEligibility(users: EligibleUser[], schedules: PimSchedule[], w: Window, now: Date = w.start): EligibilityDecision[] {
   return users.map((user) => {
     const existing = schedules.filter((s) => s.principalId === user.id && enumIs(s.accessId, 'member'));
     if (existing.length === 0) return { user, kind: 'create' };
     const ends = existing.map(scheduleEnd);
     if (ends.some((e) => e === null)) return { user, kind: 'noop', currentEnd: null };
-    const latest = new Date(Math.max(...(ends as Date[]).map((e) => e.getTime())));
-    if (latest.getTime() >= w.end.getTime() - w.toleranceMs) return { user, kind: 'noop', currentEnd: latest };
+    const known = ends.filter((e): e is Date => e instanceof Date);
+    // An answer without a readable end: adminAssign meets RoleAssignmentExists and becomes adminUpdate.
+    if (known.length === 0) return { user, kind: 'create' };
+    const latest = new Date(Math.max(...known.map((e) => e.getTime())));
+    const covers = w.source === 'end' ? latest.getTime() >= w.end.getTime() - w.toleranceMs : latest.getTime() > now.getTime();
+    if (covers) return { user, kind: 'noop', currentEnd: latest };
     return { user, kind: 'update', currentEnd: latest };
   });
 }
 
-function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'adminUpdate', w: Window, justification: string): HttpRequest {
+/**
+ * Pure: the usable eligibilities `--renew` extends: those ending within the threshold and before
+ * the renewal window's end, of users this run does not already extend.
+ */
+export function renewals(usable: UsableEligibility[], w: Window, now: Date, thresholdMs: number, skip: Set<string>): UsableEligibility[] {
+  const limit = now.getTime() + thresholdMs;
+  const seen = new Set<string>();
+  return usable.filter((u) => {
+    if (u.end === null || u.end.getTime() > limit || u.end.getTime() >= w.end.getTime()) return false;
+    if (skip.has(u.principalId) || seen.has(u.principalId)) return false;
+    seen.add(u.principalId);
+    return true;
+  });
+}
+
+function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'adminUpdate' | 'adminExtend', w: Window, justification: string): HttpRequest {
   return {
     method: 'POST',
     url: `${PIM_GROUP}/eligibilityScheduleRequests`,
@@ -180,6 +200,29 @@ export async function waitForSchedules(w: ScheduleWait): Promise<void> {
   }
 }
 
+/**
+ * Pure: whether the answer to an eligibility request shows it took effect. Only a 201 whose body
+ * is the documented request object (Learn "Create eligibilityScheduleRequest": 201 Created, the
+ * request in the body) with a usable `status` and a `targetScheduleId` counts; a 200 (not the
+ * documented status), a body carrying `error`, or any other status (PendingApproval, Granted, …;
+ * see USABLE_STATUSES) does not, so nobody is removed on an eligibility that may not exist.
+ */
+export function requestOutcome(res: { status: number; body: unknown }): { ok: true; status: string; targetScheduleId: string } | { ok: false; status?: string; problem: string } {
+  const body = res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? (res.body as { status?: unknown; targetScheduleId?: unknown; error?: unknown }) : undefined;
+  const status = typeof body?.status === 'string' ? body.status : undefined;
+  if (!body) return { ok: false, problem: `PIM answered ${res.status} without the request object` };
+  if (body.error !== undefined) {
+    const code = (body.error as { code?: unknown })?.code;
+    return { ok: false, status, problem: `PIM answered ${res.status} carrying an error${typeof code === 'string' ? ` (${code})` : ''}` };
+  }
+  if (res.status !== 201) return { ok: false, status, problem: `PIM answered ${res.status}, not the documented 201 Created` };
+  if (!enumIn(status, USABLE_STATUSES)) {
+    return { ok: false, status, problem: `PIM answered 201 but the request status is ${status ?? 'missing'} (only ${USABLE_STATUSES.join(', ')} means the eligibility is in effect)` };
+  }
+  if (typeof body.targetScheduleId !== 'string' || !body.targetScheduleId) return { ok: false, status, problem: 'PIM answered 201 without a targetScheduleId' };
+  return { ok: true, status: status!, targetScheduleId: body.targetScheduleId };
+}
+
 /** Reads the group's PIM state into facts: schedules, active assignments, onboarded or not. */
 async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedule[]> {
   const filter = { $filter: `groupId eq ${odataString(groupId)}` };
@@ -193,7 +236,7 @@ async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedu
     .filter((s) => enumIs(s.accessId, 'member'))
     .filter((s) => {
       const end = scheduleEnd(s);
-      return end === null || end.getTime() > now;
+      return end === null || (end !== undefined && end.getTime() > now);
     })
     .map((s) => ({ id: s.id, principalId: s.principalId, groupId: s.groupId, accessId: 'member', startDateTime: s.scheduleInfo?.startDateTime, endDateTime: scheduleEnd(s)?.toISOString() ?? null }));
   // PIM lists nothing for a group that was never onboarded; after onboarding even standing
@@ -227,52 +270,126 @@ export const pimEligibilityStep: Step<RunContext> = {
     ctx.facts.memberPolicyRules = policy.rules;
     const rule = policy.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
     const now = ctx.now();
-    const current = (ctx.facts.eligibilities ?? []).length;
+    const thresholdMs = ctx.options.expiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS;
 
-    if (users.length === 0) {
-      ctx.facts.eligibleAfterRun = current;
+    // Who can activate now: a usable schedule held by an account read as enabled (read live here;
+    // admin-group reads it again right before the first removal).
+    const candidates = schedules.filter((s) => usableWindow(s, now));
+    const accounts = await readAccounts(ctx, candidates.map((s) => s.principalId));
+    const usable = usableEligibilities(candidates, accounts, now);
+    ctx.facts.usableEligibilities = usable;
+    const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usable.some((u) => u.scheduleId === s.id));
+    if (unusable.length) {
       findings.push(
-        current
-          ? finding('info', 'ELIGIBLE_NONE_GIVEN', `no --eligible users given; ${current} eligible assignment(s) exist`)
-          : finding('warning', 'ELIGIBLE_NONE', 'nobody is eligible for the group, so nobody can become admin through PIM', 'pass --eligible user@domain,…'),
+        finding(
+          'info',
+          'ELIGIBLE_NOT_USABLE',
+          `${unusable.length} eligibility schedule(s) do not count as a way in: not started, ended, not ${USABLE_STATUSES.join('/')}, or held by a disabled account or a non-user (${unusable.map((s) => accounts.get(s.principalId)?.userPrincipalName ?? s.principalId).join(', ')})`,
+        ),
       );
-      return { findings, actions: [{ kind: 'noop', summary: 'no eligible users requested' }] };
+    }
+    // After the run: principal → end of the eligibility it can use at once.
+    const after = new Map<string, { name: string; end: Date | null }>();
+    for (const u of usable) {
+      const prev = after.get(u.principalId);
+      if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime()))) after.set(u.principalId, { name: u.name, end: u.end });
+    }
+    // The tenant as it is now, before this run's requests.
+    const before = new Map(after);
+    const actions: Action[] = [];
+
+    if (users.length === 0 && !ctx.options.renew) {
+      findings.push(
+        usable.length
+          ? finding('info', 'ELIGIBLE_NONE_GIVEN', `no --eligible users given; ${usable.length} eligible assignment(s) usable now (${[...after.values()].map((a) => a.name).join(', ')})`)
+          : finding('info', 'ELIGIBLE_NONE_GIVEN', 'no --eligible users given'),
+      );
+      actions.push({ kind: 'noop', summary: 'no eligible users requested' });
+    } else {
+      const w = eligibilityWindow(ctx.options, now, rule);
+      if ('severity' in w) return { findings: [...findings, w], actions: [] };
+      const problems = checkWindow(w, rule, now);
+      if (problems.length) return { findings: [...findings, ...problems], actions: [] };
+      const started = w.start.getTime() <= now.getTime();
+      if (!started && users.length > 0) ctx.facts.plannedFutureStart = w.start;
+
+      const decisions = diffEligibility(users, schedules, w, now);
+      if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
+        findings.push(finding('info', 'PIM_ONBOARDS', `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`));
+      }
+      const until = w.end.toISOString();
+      for (const d of decisions) {
+        if (d.kind === 'noop') {
+          actions.push({ kind: 'noop', summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}` });
+          continue;
+        }
+        // A request whose window starts later leaves the user unable to activate until then
+        // (an adminUpdate moves the start of the existing eligibility too).
+        if (started) after.set(d.user.id, { name: d.user.userPrincipalName, end: w.end });
+        else after.delete(d.user.id);
+        if (d.kind === 'update') {
+          actions.push({
+            kind: 'update',
+            target: 'graph',
+            summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
+            request: requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification),
+          });
+        } else {
+          actions.push({
+            kind: 'create',
+            target: 'graph',
+            summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
+            request: requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification),
+          });
+        }
+      }
+      const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
+      if (permanent.length) {
+        findings.push(finding('warning', 'ELIGIBLE_PERMANENT', `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`, 'review these assignments in PIM'));
+      }
+
+      if (ctx.options.renew) {
+        // Renewal starts now whatever --start says: a gap would be a lockout of its own.
+        const rw = eligibilityWindow({ end: ctx.options.end, duration: ctx.options.duration }, now, rule);
+        if ('severity' in rw) return { findings: [...findings, rw], actions: [] };
+        const renewProblems = checkWindow(rw, rule, now);
+        if (renewProblems.length) return { findings: [...findings, ...renewProblems], actions: [] };
+        const changing = new Set(decisions.filter((d) => d.kind !== 'noop').map((d) => d.user.id));
+        for (const u of renewals(usable, rw, now, thresholdMs, changing)) {
+          after.set(u.principalId, { name: u.name, end: rw.end });
+          actions.push({
+            kind: 'update',
+            target: 'graph',
+            summary: `renew ${u.name}'s eligibility, ending ${u.end!.toISOString()}, until ${rw.end.toISOString()} (--renew)`,
+            // adminExtend: Learn "Create eligibilityScheduleRequest" — "for administrators to
+            // extend expiring eligible assignments"; its answer may name a new targetScheduleId.
+            request: requestFor(group.id, u.principalId, 'adminExtend', rw, ctx.options.justification),
+          });
+        }
+        if (!actions.some((a) => a.request?.body && (a.request.body as { action?: string }).action === 'adminExtend')) {
+          findings.push(finding('info', 'RENEW_NONE', `--renew: no usable eligibility ends within ${humanDuration(thresholdMs)}`));
+        }
+      }
     }
 
-    const w = eligibilityWindow(ctx.options, now, rule);
-    if ('severity' in w) return { findings: [w], actions: [] };
-    const problems = checkWindow(w, rule, now);
-    if (problems.length) return { findings: problems, actions: [] };
-
-    const decisions = diffEligibility(users, schedules, w);
-    const fresh = decisions.filter((d) => d.kind === 'create').length;
-    ctx.facts.eligibleAfterRun = current + fresh;
-    if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
-      findings.push(finding('info', 'PIM_ONBOARDS', `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`));
-    }
-    const until = w.end.toISOString();
-    const actions: Action[] = decisions.map((d) => {
-      if (d.kind === 'noop') {
-        return { kind: 'noop', summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}` };
-      }
-      if (d.kind === 'update') {
-        return {
-          kind: 'update',
-          target: 'graph',
-          summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
-          request: requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification),
-        };
-      }
-      return {
-        kind: 'create',
-        target: 'graph',
-        summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
-        request: requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification),
-      };
-    });
-    const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
-    if (permanent.length) {
-      findings.push(finding('warning', 'ELIGIBLE_PERMANENT', `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`, 'review these assignments in PIM'));
+    ctx.facts.usableAfterRun = after.size;
+    // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
+    const judged = ctx.options.mode === 'audit' ? before : after;
+    if (judged.size === 0) {
+      const why = ctx.options.mode !== 'audit' && ctx.facts.plannedFutureStart
+        ? `the eligibilities this run plans start ${ctx.facts.plannedFutureStart.toISOString()} (--start), and none is usable before then`
+        : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
+      findings.push(
+        finding(
+          ctx.options.allowEmpty ? 'warning' : 'error',
+          'ELIGIBLE_NONE_USABLE',
+          `nobody can become admin through PIM: ${why}`,
+          'pass --eligible user@domain,… with a window that starts now (or --allow-empty if another admin path exists)',
+        ),
+      );
+    } else {
+      const expiring = expiryWarning([...judged.values()], now, thresholdMs);
+      if (expiring) findings.push(expiring);
     }
     return { findings, actions };
   },
@@ -288,12 +405,13 @@ export const pimEligibilityStep: Step<RunContext> = {
         request = { ...request, body: { ...(request.body as object), action: 'adminUpdate' } };
         res = await ctx.graph.write(request);
       }
-      const body = res.body as { status?: string; targetScheduleId?: string } | undefined;
-      const ok = res.status < 300 && !enumIn(body?.status, FAILED_STATUSES);
-      action.result = { ok, status: res.status, message: body?.status, sent: request !== action.request ? request : undefined };
+      action.result = { ok: false, status: res.status, sent: request !== action.request ? request : undefined };
       if (res.status >= 300) throw ctx.graph.error(request, res);
-      if (!ok) throw new Error(`${action.summary}: PIM answered ${res.status} but the request status is ${body?.status}`);
-      if (body?.targetScheduleId) created.set(body.targetScheduleId, String((request.body as { principalId?: string }).principalId ?? ''));
+      const outcome = requestOutcome(res);
+      action.result.message = outcome.status;
+      if (!outcome.ok) throw new Error(`${action.summary}: ${outcome.problem}; nothing after this step was changed (standing members stay). Check the request in PIM and run again`);
+      action.result.ok = true;
+      created.set(outcome.targetScheduleId, String((request.body as { principalId?: string }).principalId ?? ''));
     }
     if (created.size === 0) return;
     // Every request is sent first, then the new schedules are awaited together: the next steps
@@ -301,6 +419,7 @@ export const pimEligibilityStep: Step<RunContext> = {
     const names = new Map<string, string>();
     for (const m of ctx.facts.members ?? []) if (m.userPrincipalName) names.set(m.id, m.userPrincipalName);
     for (const u of ctx.facts.eligibleUsers ?? []) names.set(u.id, u.userPrincipalName);
+    for (const u of ctx.facts.usableEligibilities ?? []) names.set(u.principalId, u.name);
     await waitForSchedules({
       pending: new Map([...created].map(([id, principal]) => [id, names.get(principal) ?? principal])),
       readable: async (id) => (await ctx.graph.find(`${PIM_GROUP}/eligibilitySchedules/${encodeURIComponent(id)}`)) !== null,

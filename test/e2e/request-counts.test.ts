@@ -93,8 +93,9 @@ describe('Graph requests for large groups', () => {
     expect(pages).toHaveLength(Math.ceil(MEMBERS / MAX_PAGE));
     // What the run sends whatever the group's size: the audit's 12 fixed reads, the 2 eligible
     // users in one $batch, the assignment-required PATCH, the app assignment, and per eligible
-    // user its schedule request and the read-back of the new schedule.
-    const fixed = AUDIT_FIXED_READS + 1 + 1 + 1 + 2 * 2;
+    // user its schedule request and the read-back of the new schedule; then the lockout guard's
+    // live read right before the first removal (the schedules, the accounts in one $batch).
+    const fixed = AUDIT_FIXED_READS + 1 + 1 + 1 + 2 * 2 + 2;
     expect(sent.length).toBeLessThanOrEqual(removals.length + pages.length + fixed);
     expect(sim.maxInFlight).toBeLessThanOrEqual(4);
     // …and the bound is used: envelopes go out in parallel, not one by one.
@@ -106,9 +107,10 @@ describe('Graph requests for large groups', () => {
     const members = 1000;
     const seed = withManyMembers(contosoSeed(), G, members - 2);
     const envelopes = Math.ceil(members / BATCH_LIMIT);
-    // The plan sends 2 envelopes (consent resources, eligible users); throttle the 25th removal.
+    // The plan sends 2 envelopes (consent resources, eligible users) and the lockout guard one
+    // (the eligible accounts, read live before the first removal); throttle the 25th removal.
     const sim = await startSim(seed, [
-      { method: 'POST', path: '/$batch', skip: 2 + 24, times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } },
+      { method: 'POST', path: '/$batch', skip: 3 + 24, times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } },
     ]);
     const res = await runCli(args(sim, ['--yes', '--json', '--journal', await bigJournal()]), await tokenEnv(sim));
     expect(res.code, res.stderr).toBe(0);

@@ -164,7 +164,7 @@ describe('pim-eligibility plan', () => {
       },
     });
     expect(plan.findings.map((f) => f.code)).toContain('PIM_ONBOARDS');
-    expect(ctx.facts.eligibleAfterRun).toBe(1);
+    expect(ctx.facts.usableAfterRun).toBe(1);
   });
   it('refuses a too-long window before anything is planned', async () => {
     const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2028-12-31T00:00:00Z') });
@@ -217,7 +217,7 @@ describe('admin-group', () => {
   it('plans one DELETE …/$ref per standing member, with the member as backup', async () => {
     const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleAfterRun = 2;
+    ctx.facts.usableAfterRun = 2;
     const plan = await adminGroupStep.plan(ctx);
     expect(plan.actions.map((a) => a.request?.url)).toEqual([`/groups/${G}/members/u-carol/$ref`, `/groups/${G}/members/u-dave/$ref`]);
     expect(plan.actions.every((a) => a.request?.method === 'DELETE' && a.request.url.endsWith('/$ref'))).toBe(true);
@@ -227,11 +227,11 @@ describe('admin-group', () => {
   it('guards against lockout when nobody will be eligible', async () => {
     const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleAfterRun = 0;
+    ctx.facts.usableAfterRun = 0;
     const plan = await adminGroupStep.plan(ctx);
     expect(plan.findings.find((f) => f.severity === 'error')?.code).toBe('LOCKOUT_GUARD');
     const allowed = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }), { allowEmpty: true });
-    allowed.facts = { group: ctx.facts.group, eligibleAfterRun: 0 };
+    allowed.facts = { group: ctx.facts.group, usableAfterRun: 0 };
     expect((await adminGroupStep.plan(allowed)).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
   });
 });
