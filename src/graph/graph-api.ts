@@ -237,7 +237,7 @@ export class GraphApi {
     const req: HttpRequest = { method: 'GET', url };
     this.stats.reads++;
     const res = await this.send(req, opts.headers);
-    if (res.status === 404) return null;
+    if (isGraphNotFound(res)) return null;
     if (res.status >= 200 && res.status < 300) return res.body as T;
     this.fail(req, res);
   }
@@ -284,7 +284,7 @@ export class GraphApi {
   async getMany<T>(urls: string[]): Promise<Array<T | null>> {
     const results = await this.batch(urls.map((url) => ({ method: 'GET' as const, url })));
     return results.map((r, i) => {
-      if (r.status === 404) return null;
+      if (isGraphNotFound(r)) return null;
       if (r.status >= 200 && r.status < 300) return r.body as T;
       throw toGraphError({ method: 'GET', url: urls[i] }, r);
     });
@@ -455,6 +455,14 @@ function unwrapClientError(err: unknown): unknown {
 function describeCause(err: unknown): string {
   const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
   return cause?.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * "Not found" only when Graph says so: a 404 with Graph's error object. A 404 page from
+ * something else in the path (a proxy, a wrong endpoint) is a failure, not an absent object.
+ */
+function isGraphNotFound(res: { status: number; body: unknown }): boolean {
+  return res.status === 404 && typeof errorCode(res.body) === 'string';
 }
 
 /** An answer this tool cannot read: an error, never an empty result. */

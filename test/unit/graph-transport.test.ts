@@ -193,6 +193,16 @@ describe('GraphApi.list against a hostile server', () => {
   });
 });
 
+describe('GraphApi.find', () => {
+  it('a 404 is "not found" only with Graph\'s error object; a bare 404 page is an error', async () => {
+    const g = await hostile((req, res) =>
+      req.url!.includes('graph404') ? json(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'x' } }) : (res.writeHead(404, { 'Content-Type': 'text/html' }), res.end('<h1>Not Found</h1>')),
+    );
+    await expect(api(g.url).find('/servicePrincipals/graph404')).resolves.toBeNull();
+    await expect(api(g.url).find('/servicePrincipals/proxy404')).rejects.toThrow(/failed: 404/);
+  });
+});
+
 describe('GraphApi $batch', () => {
   it('fails at once when a throttled item asks to wait longer than the cap, recording its answer', async () => {
     const g = await hostile((_req, res) =>
@@ -243,6 +253,25 @@ describe('GraphApi: failures retrying cannot fix are not retried', () => {
     expect(err.name).toBe('TransportError');
     expect(err.message).toBe("cannot resolve graph.entra-pim-test.invalid (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS");
     expect(graph.attempts).toBe(1);
+  });
+
+  it('a refused connection fails on the first attempt, naming the host', async () => {
+    const closed = https.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(closed.address() as { port: number }).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const graph = api(`https://${host}`);
+    const err = (await graph.list('/groups').catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`${host} refused the connection (ECONNREFUSED): check --graph-endpoint and any proxy`);
+    expect(graph.attempts).toBe(1);
+  });
+
+  it('a whole request answered 429 with Retry-After past the cap fails at once', async () => {
+    const g = await hostile((_req, res) => json(res, 429, { error: { code: 'TooManyRequests', message: 'x' } }, { 'Retry-After': '999999' }));
+    const graph = api(g.url);
+    const err = (await graph.list('/groups').catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe('GET /v1.0/groups: Graph asked to wait 999999 s (Retry-After), longer than the 120 s this tool waits: try again later');
+    expect(g.requests).toHaveLength(1);
   });
 
   it('a token source that refuses fails once, with its own one-line message', async () => {
