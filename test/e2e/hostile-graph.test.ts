@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import https from 'node:https';
+import { readFile } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, type FaultRule, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, G, startSim, tokenEnv } from '../support/sim.js';
+import { args, closeSimsAfterEach, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
 import { ensureTestTls } from '../support/tls.js';
 
 closeSimsAfterEach();
@@ -42,7 +43,7 @@ async function expectRefused(sim: SimulatedTenant, reason: RegExp): Promise<void
   expect(audit.code, audit.stderr).toBe(1);
   expect(JSON.parse(audit.stdout).status).toBe('failed');
   expect(audit.stderr).toMatch(reason);
-  const run = await runCli(args(sim, ['--yes']), env, { timeoutMs: 30_000 });
+  const run = await runCli(args(sim, ['--yes', '--journal', await journalPath()]), env, { timeoutMs: 30_000 });
   expect(run.code, run.stderr).toBe(1);
   expect(run.stderr).toMatch(reason);
   expect(sim.writes()).toEqual([]);
@@ -109,12 +110,16 @@ describe('throttling and failures retrying cannot fix', () => {
       { method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, times: Infinity, respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } } },
     ]);
     const before = members(sim);
-    const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim), { timeoutMs: 30_000 });
+    const journal = await journalPath();
+    const res = await runCli(args(sim, ['--yes', '--json', '--journal', journal]), await tokenEnv(sim), { timeoutMs: 30_000 });
     expect(res.code, res.stderr).toBe(1);
     expect(res.stderr).toMatch(/Graph asked 2 item\(s\) to wait 999999 s \(Retry-After\), longer than the 120 s this tool waits/);
     expect(members(sim)).toEqual(before);
     // One envelope: nothing was sent again.
     expect(sim.requests.filter((r) => r.method === 'DELETE')).toHaveLength(before.length);
+    // Each throttled removal's answer is in the journal: answered 429, not applied.
+    const answers = (await readFile(journal, 'utf8')).split('\n').filter((l) => l.includes('"status":429'));
+    expect(answers).toHaveLength(before.length);
   });
 
   it('an untrusted certificate: one attempt, one line naming the host', async () => {
