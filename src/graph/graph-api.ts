@@ -511,6 +511,7 @@ export function nextLinkProblem(link: unknown, first: URL, seen: ReadonlySet<str
     return 'is not an absolute URL';
   }
   if (url.origin !== first.origin) return `points to another origin (${url.protocol}//${url.host})`;
+  if (url.username || url.password) return 'carries user credentials';
   if (safeDecode(url.pathname).toLowerCase() !== safeDecode(first.pathname).toLowerCase()) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
   if (seen.has(url.href)) return 'repeats a page already read (the server is looping)';
   return undefined;

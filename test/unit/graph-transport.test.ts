@@ -76,6 +76,7 @@ describe('nextLinkProblem', () => {
     ['another path', 'https://graph.microsoft.com/beta/groups/g2/members?$skiptoken=a', /leaves the collection's path/],
     ['another version', 'https://graph.microsoft.com/v1.0/groups/g1/members?$skiptoken=a', /leaves the collection's path/],
     ['a relative link', '/beta/groups/g1/members?$skiptoken=a', /not an absolute URL/],
+    ['user credentials', 'https://user:pw@graph.microsoft.com/beta/groups/g1/members?$skiptoken=a', /carries user credentials/],
     ['not a string', 42, /not a string/],
   ])('refuses %s', (_name, link, reason) => {
     expect(nextLinkProblem(link, first, seen)).toMatch(reason);
