@@ -31,6 +31,19 @@ export class GraphRequestError extends Error {
   }
 }
 
+/**
+ * A Graph request that retrying cannot help: the host does not resolve, its certificate is not
+ * trusted, nothing listens there. One line naming the host and the fix.
+ */
+export class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+/** The credential refused to give a token (wrong secret, no consent, no Azure CLI login): one line with the fix. */
+export class SignInError extends Error {
+  override name = 'SignInError';
+}
+
 /** A Keycloak admin API call failed. */
 export class KeycloakError extends Error {
   override name = 'KeycloakError';

@@ -125,12 +125,14 @@ export function checkTlsVerification(session: Session, readOnly: boolean): void 
 
 /** One line for a public-client sign-in that did not complete, with the usual fix. */
 function signInFailure(method: string, clientId: string | undefined, err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  // The credential's own words (a SignInError keeps them as its cause) carry the AADSTS code.
+  const source = (err as { cause?: unknown } | undefined)?.cause ?? err;
+  const text = source instanceof Error ? source.message : String(source);
   const reason = /authorization_declined|65004|90094|65001|consent/i.test(text)
     ? 'the sign-in was declined or lacks consent for the scopes this command asks for; an admin consents to them once for the app (README, "Sign-in")'
     : /expired_token|70019/i.test(text)
       ? 'the code expired before the sign-in was completed; run again and enter the code within 15 minutes'
-      : text.split('\n')[0];
+      : (err instanceof Error ? err.message : String(err)).split('\n')[0].replace(/^sign-in with --auth \S+ (failed|was refused): /, '');
   return `sign-in with --auth ${method} to app ${clientId ?? '(default)'} did not complete: ${reason}`;
 }
 

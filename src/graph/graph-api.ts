@@ -1,11 +1,21 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { GraphRequestError } from '../errors.js';
+import { GraphRequestError, SignInError, TransportError, UsageError } from '../errors.js';
 import type { HttpRequest } from '../plan/types.js';
 import type { Journal } from '../journal.js';
 import type { Logger } from '../ui/log.js';
 import type { SignInTokenSource } from './credential.js';
 import { scopeUris } from './delegated-scopes.js';
-import { backoffMs, DEFAULT_RESILIENCE, ResilienceMiddleware, retryAfterMs, type ResilienceOptions, type TokenSource } from './resilience.js';
+import { pathOfUrl } from '../ui/url.js';
+import {
+  backoffMs,
+  BearerMiddleware,
+  DEFAULT_RESILIENCE,
+  ResilienceMiddleware,
+  RetryBudgetExceeded,
+  retryAfterMs,
+  type ResilienceOptions,
+  type TokenSource,
+} from './resilience.js';
 
 /** Graph's documented cap on requests in one `$batch`. */
 export const BATCH_LIMIT = 20;
@@ -13,6 +23,13 @@ export const BATCH_LIMIT = 20;
 export const MAX_PAGE = 999;
 /** Prefix of a relative URL that `GraphApi` reads from the beta endpoint. */
 export const BETA = '/beta';
+/**
+ * Most pages one `list()` follows. The largest collections read here are a group's members
+ * (999 a page: a 5,000-member group is 6 pages) and an app's assignments (100 a page by
+ * default): 10,000 pages is a million objects of the latter, past any real admin group or app,
+ * and it bounds the time and memory a server that keeps handing out fresh links can take.
+ */
+export const MAX_PAGES = 10_000;
 
 export interface GraphResponse<T = unknown> {
   status: number;
@@ -30,6 +47,8 @@ export interface GraphApiOptions {
   resilience?: Partial<Omit<ResilienceOptions, 'log'>>;
   /** Host of explicit delegated scope URIs (the cloud's Graph host); default: baseUrl. */
   scopeHost?: string;
+  /** Most pages one list() follows (default MAX_PAGES); tests lower it. */
+  maxPages?: number;
 }
 
 interface ODataError {
@@ -107,21 +126,15 @@ export class GraphApi {
   }
 
   private async buildClient(): Promise<GraphClient> {
-    const { Client, AuthenticationHandler, HTTPMessageHandler } = await import('@microsoft/microsoft-graph-client');
+    const { Client, HTTPMessageHandler } = await import('@microsoft/microsoft-graph-client');
     const resilience = new ResilienceMiddleware({ ...DEFAULT_RESILIENCE, ...this.opts.resilience, log: this.opts.log }, this.opts.tokens);
-    const auth = new AuthenticationHandler({ getAccessToken: () => this.opts.tokens.getToken(false) });
+    // Our own bearer middleware, not the client's AuthenticationHandler: that one matches host
+    // names only, so another port on the Graph host would receive the token.
+    const auth = new BearerMiddleware(this.base, this.opts.tokens);
     resilience.setNext(auth);
     auth.setNext(new HTTPMessageHandler());
     this.resilienceMw = resilience;
-    const host = new URL(this.base).hostname;
-    return Client.initWithMiddleware({
-      middleware: resilience,
-      baseUrl: this.base,
-      defaultVersion: 'v1.0',
-      // The client sends the bearer token only to Microsoft's Graph hosts and to hosts listed
-      // here; a --graph-endpoint override (a national cloud or the simulated tenant) must be named.
-      customHosts: new Set([host]),
-    });
+    return Client.initWithMiddleware({ middleware: resilience, baseUrl: this.base, defaultVersion: 'v1.0' });
   }
 
   /** Sends one request and returns status and parsed body; never throws for HTTP statuses. */
@@ -136,32 +149,58 @@ export class GraphApi {
     if (headers) call = call.headers(headers);
     this.opts.log.debug(`→ ${req.method} ${req.url}`, req.body);
     let res: Response;
-    switch (req.method) {
-      case 'GET':
-        res = await call.get();
-        break;
-      case 'POST':
-        res = await call.post(req.body ?? {});
-        break;
-      case 'PATCH':
-        res = await call.patch(req.body ?? {});
-        break;
-      case 'PUT':
-        res = await call.put(req.body ?? {});
-        break;
-      case 'DELETE':
-        res = await call.delete();
-        break;
+    try {
+      switch (req.method) {
+        case 'GET':
+          res = await call.get();
+          break;
+        case 'POST':
+          res = await call.post(req.body ?? {});
+          break;
+        case 'PATCH':
+          res = await call.patch(req.body ?? {});
+          break;
+        case 'PUT':
+          res = await call.put(req.body ?? {});
+          break;
+        case 'DELETE':
+          res = await call.delete();
+          break;
+      }
+    } catch (err) {
+      throw unwrapClientError(err);
     }
-    const text = await res.text();
+    if (res.status >= 300 && res.status < 400) {
+      // Not followed (the middleware asks fetch for redirect 'manual'): whatever answers at the
+      // other end is not Graph, and an empty list from it would read as "no standing members".
+      const location = res.headers.get('location');
+      let target = 'no Location';
+      if (location) {
+        try {
+          target = new URL(location, res.url || this.base).host;
+        } catch {
+          target = 'an unreadable Location';
+        }
+      }
+      throw unexpected(req, res.status, `a redirect to ${target}; redirects are not followed (check --graph-endpoint and any proxy)`, 'Redirect');
+    }
+    const ok = res.status >= 200 && res.status < 300;
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new TransportError(`Graph ${req.method} ${pathOfUrl(req.url)}: the answer was cut off (${describeCause(err)}); nothing from it was used`);
+    }
     let body: unknown = undefined;
     if (text) {
       try {
         body = JSON.parse(text);
       } catch {
+        if (ok) throw unexpected(req, res.status, `a body that is not JSON (${res.headers.get('content-type') || 'no content type'}, ${text.length} bytes)`);
         body = text;
       }
     }
+    if (ok) checkSuccessBody(req, res.status, body, text ? res.headers.get('content-type') : null);
     this.opts.log.debug(`← ${res.status}`, body);
     return { status: res.status, body };
   }
@@ -198,21 +237,44 @@ export class GraphApi {
     const req: HttpRequest = { method: 'GET', url };
     this.stats.reads++;
     const res = await this.send(req, opts.headers);
-    if (res.status === 404) return null;
+    if (isGraphNotFound(res)) return null;
     if (res.status >= 200 && res.status < 300) return res.body as T;
     this.fail(req, res);
   }
 
-  /** GET a collection, following every absolute `@odata.nextLink` (never building skip tokens). */
+  /**
+   * GET a collection, following every absolute `@odata.nextLink` (never building skip tokens).
+   * Every page must carry a `value` array; every link must stay on the Graph origin and the
+   * first request's path, must not repeat one already read, and at most `maxPages` are read.
+   */
   async list<T>(url: string, opts: { headers?: Record<string, string> } = {}): Promise<T[]> {
     const items: T[] = [];
-    let next: string | undefined = url;
-    while (next) {
-      const page: { value?: T[]; '@odata.nextLink'?: string } = await this.get(next, opts);
-      items.push(...(page.value ?? []));
-      next = page['@odata.nextLink'];
+    const first = this.absoluteUrl(url);
+    // Bounded by maxPages: a server cannot make this grow without the cap stopping it.
+    const seen = new Set<string>([first.href]);
+    const maxPages = this.opts.maxPages ?? MAX_PAGES;
+    let next = url;
+    for (let pages = 1; ; pages++) {
+      const page = await this.get<unknown>(next, opts);
+      const value = (page as { value?: unknown } | undefined)?.value;
+      if (!Array.isArray(value)) throw unexpected({ method: 'GET', url: next }, 200, 'a list page without a "value" array');
+      for (const item of value) items.push(item as T);
+      const link = (page as Record<string, unknown>)['@odata.nextLink'];
+      if (link === undefined) return items;
+      const problem = nextLinkProblem(link, first, seen);
+      if (problem) throw unexpected({ method: 'GET', url: next }, 200, `an @odata.nextLink that ${problem}`, 'BadNextLink');
+      if (pages >= maxPages) {
+        throw unexpected({ method: 'GET', url }, 200, `more than ${maxPages} pages; stopped rather than read without end`, 'TooManyPages');
+      }
+      seen.add(new URL(link as string).href);
+      next = link as string;
     }
-    return items;
+  }
+
+  /** The absolute URL a relative request path goes to (v1.0 unless it starts with /beta). */
+  private absoluteUrl(url: string): URL {
+    if (/^https:\/\//i.test(url)) return new URL(url);
+    return new URL(url.startsWith(`${BETA}/`) ? `${this.base}${url}` : `${this.base}/v1.0${url}`);
   }
 
   /**
@@ -222,7 +284,7 @@ export class GraphApi {
   async getMany<T>(urls: string[]): Promise<Array<T | null>> {
     const results = await this.batch(urls.map((url) => ({ method: 'GET' as const, url })));
     return results.map((r, i) => {
-      if (r.status === 404) return null;
+      if (isGraphNotFound(r)) return null;
       if (r.status >= 200 && r.status < 300) return r.body as T;
       throw toGraphError({ method: 'GET', url: urls[i] }, r);
     });
@@ -318,20 +380,39 @@ export class GraphApi {
       this.stats.batches++;
       const res = await this.send({ method: 'POST', url: '/$batch', body: envelope });
       if (res.status < 200 || res.status >= 300) this.fail({ method: 'POST', url: '/$batch' }, res);
-      const responses = (res.body as { responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }).responses ?? [];
+      const responses = (res.body as { responses?: unknown } | undefined)?.responses;
+      if (!Array.isArray(responses)) throw unexpected({ method: 'POST', url: '/$batch' }, res.status, 'a $batch answer without a "responses" array');
       const retry: number[] = [];
+      const throttled: BatchItemResult[] = [];
       let wait = 0;
-      for (const item of responses) {
-        const i = Number(item.id);
+      for (const raw of responses as Array<{ id?: unknown; status?: unknown; headers?: Record<string, string>; body?: unknown }>) {
+        const i = Number(raw?.id);
+        if (!pending.includes(i) || results[i] || retry.includes(i) || typeof raw.status !== 'number') {
+          throw unexpected({ method: 'POST', url: '/$batch' }, res.status, `an item answer that matches no request sent (id ${String(raw?.id).slice(0, 20)})`);
+        }
+        const item = { id: i, status: raw.status, headers: raw.headers, body: raw.body };
         const transient = item.status === 429 || item.status === 503 || item.status === 504;
         if (transient && attempt < maxAttempts) {
           retry.push(i);
+          throttled.push({ request: requests[i], status: item.status, body: item.body });
           const hinted = retryAfterMs(headerValue(item.headers, 'retry-after'));
           wait = Math.max(wait, hinted ?? backoffMs(attempt - 1, this.opts.resilience?.backoffBaseMs ?? DEFAULT_RESILIENCE.backoffBaseMs));
         } else {
-          results[i] = { request: requests[i], status: item.status, body: item.body };
+          results[i] = { request: requests[i], ...batchItemAnswer(requests[i], item.status, item.body) };
           onItem?.(i, results[i]);
         }
+      }
+      const maxWait = this.opts.resilience?.maxRetryAfterMs ?? DEFAULT_RESILIENCE.maxRetryAfterMs;
+      if (wait > maxWait) {
+        // The same cap as for whole requests: a throttled item answered, so its outcome (not
+        // applied) is recorded before the run stops, instead of waiting for as long as asked.
+        throttled.forEach((r, k) => {
+          results[retry[k]] = r;
+          onItem?.(retry[k], r);
+        });
+        throw new RetryBudgetExceeded(
+          `$batch: Graph asked ${retry.length} item(s) to wait ${Math.round(wait / 1000)} s (Retry-After), longer than the ${Math.round(maxWait / 1000)} s this tool waits; nothing more was sent: try again later`,
+        );
       }
       for (const i of pending) {
         if (!results[i] && !retry.includes(i)) {
@@ -352,6 +433,97 @@ function headerValue(headers: Record<string, string> | undefined, name: string):
   if (!headers) return undefined;
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
   return key ? headers[key] : undefined;
+}
+
+/** Rebuilds our own errors from the Graph client's wrapper (it keeps their name as `code` and their message). */
+function unwrapClientError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  switch (code) {
+    case 'TransportError':
+      return new TransportError(message);
+    case 'SignInError':
+      return new SignInError(message);
+    case 'UsageError':
+      return new UsageError(message);
+    case 'RetryBudgetExceeded':
+      return new RetryBudgetExceeded(message);
+    default:
+      return err;
+  }
+}
+
+function describeCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * "Not found" only when Graph says so: a 404 with Graph's error object. A 404 page from
+ * something else in the path (a proxy, a wrong endpoint) is a failure, not an absent object.
+ */
+function isGraphNotFound(res: { status: number; body: unknown }): boolean {
+  return res.status === 404 && typeof errorCode(res.body) === 'string';
+}
+
+/** An answer this tool cannot read: an error, never an empty result. */
+function unexpected(req: HttpRequest, status: number, what: string, code = 'UnexpectedResponse'): GraphRequestError {
+  return new GraphRequestError(`Graph ${req.method} ${pathOfUrl(req.url)} answered ${status} with ${what}: refused, nothing from it was used`, status, code, req.method, req.url);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A 2xx is only success when it is the JSON the call documents: a JSON object (or no body at
+ * all for a write, e.g. 204), without an `error` member. A GET always documents a body.
+ */
+function checkSuccessBody(req: HttpRequest, status: number, body: unknown, contentType: string | null): void {
+  if (contentType !== null && !/\bjson\b/i.test(contentType)) throw unexpected(req, status, `a ${contentType.split(';')[0]} body where JSON was expected`);
+  if (body === undefined) {
+    if (req.method === 'GET') throw unexpected(req, status, 'an empty body');
+    return;
+  }
+  if (!isObject(body)) throw unexpected(req, status, 'JSON that is not an object');
+  if (body.error !== undefined) throw unexpected(req, status, `an error object (${String((body.error as { code?: unknown })?.code ?? 'no code').slice(0, 60)})`);
+}
+
+/**
+ * The body of a 2xx $batch item, checked like a whole response: a GET item must carry a JSON
+ * object, and no item may carry an `error`. One that does not becomes a failed item (status 0).
+ */
+function batchItemAnswer(req: HttpRequest, status: number, body: unknown): { status: number; body: unknown } {
+  if (status < 200 || status >= 300) return { status, body };
+  const bad = body === undefined ? req.method === 'GET' : !isObject(body) || body.error !== undefined;
+  if (!bad) return { status, body };
+  return { status: 0, body: { error: { code: 'UnexpectedResponse', message: `answered ${status} with a body that is not the JSON this call documents` } } };
+}
+
+/**
+ * Why a `@odata.nextLink` cannot be followed, or undefined when it can: it must be an absolute
+ * URL on the Graph origin (scheme, host, port) with the first request's path (a skip token only
+ * changes the query), and must not repeat a page already read. Pure.
+ */
+export function nextLinkProblem(link: unknown, first: URL, seen: ReadonlySet<string>): string | undefined {
+  if (typeof link !== 'string') return 'is not a string';
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (url.origin !== first.origin) return `points to another origin (${url.protocol}//${url.host})`;
+  if (url.username || url.password) return 'carries user credentials';
+  if (safeDecode(url.pathname).toLowerCase() !== safeDecode(first.pathname).toLowerCase()) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
+  if (seen.has(url.href)) return 'repeats a page already read (the server is looping)';
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** The `error.code` of a Graph error body, if any. */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { TransportError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { pathOfUrl as pathOf } from '../ui/url.js';
 
@@ -103,7 +104,9 @@ export class ResilienceMiddleware implements Middleware {
       const started = performance.now();
       let failure: unknown;
       try {
-        context.options = { ...context.options, headers: copyHeaders(originalHeaders), signal: AbortSignal.timeout(this.opts.timeoutMs) };
+        // redirect 'manual': fetch would otherwise follow a 3xx to wherever it points, and the
+        // caller would read another server's answer as Graph's.
+        context.options = { ...context.options, headers: copyHeaders(originalHeaders), signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: 'manual' };
         context.response = undefined;
         this.requests++;
         await this.next!.execute(context);
@@ -122,6 +125,12 @@ export class ResilienceMiddleware implements Middleware {
         await this.tokens.getToken(true);
         continue;
       }
+      if (failure !== undefined) {
+        // Only a failure that can go away on its own is worth another attempt; a name that does
+        // not resolve, an untrusted certificate or a refused sign-in fails the same way every time.
+        const kind = classifyFailure(failure);
+        if (kind.retry === false) throw kind.error ?? transportError(failure, url);
+      }
       const transient = failure !== undefined || (status !== undefined && RETRYABLE.has(status));
       if (!transient) return;
       if (attempt >= this.opts.maxAttempts) {
@@ -135,7 +144,7 @@ export class ResilienceMiddleware implements Middleware {
       const hinted = retryAfterMs(context.response?.headers.get('retry-after'));
       if (hinted !== undefined && hinted > this.opts.maxRetryAfterMs) {
         throw new RetryBudgetExceeded(
-          `${method} ${pathOf(url)}: Graph asked to wait ${Math.round(hinted / 1000)} s (Retry-After); try again later`,
+          `${method} ${pathOf(url)}: Graph asked to wait ${Math.round(hinted / 1000)} s (Retry-After), longer than the ${Math.round(this.opts.maxRetryAfterMs / 1000)} s this tool waits: try again later`,
         );
       }
       // Drain the body so the connection can be reused before we wait.
@@ -161,4 +170,100 @@ function describeFailure(err: unknown): string {
     return cause?.code ?? err.message;
   }
   return String(err);
+}
+
+/** Network error codes that can succeed on a later attempt: the connection broke or timed out. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  // A temporary DNS failure (the resolver did not answer), unlike ENOTFOUND (no such name).
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+function failureCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  // fetch wraps the socket error: TypeError('fetch failed', { cause }), sometimes twice.
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a failed attempt (a thrown error, not an HTTP status) is worth retrying: timeouts and
+ * broken connections are; anything else (DNS says no such host, an untrusted certificate, a
+ * refused connection, a sign-in error, a bug) fails the same way on every attempt. Pure.
+ */
+export function classifyFailure(err: unknown): { retry: true } | { retry: false; error?: Error } {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return { retry: true };
+  const name = (err as { name?: unknown } | undefined)?.name;
+  // Errors that already carry their one-line message: hand them on unchanged.
+  if (name === 'SignInError' || name === 'UsageError' || name === 'TransportError') return { retry: false, error: err as Error };
+  const code = failureCode(err);
+  if (code && TRANSIENT_CODES.has(code)) return { retry: true };
+  return { retry: false };
+}
+
+/** The one-line error for a failure that retrying cannot fix, naming the host and what to check. */
+export function transportError(err: unknown, url: string): Error {
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    // keep the raw text
+  }
+  const code = failureCode(err);
+  if (code === 'ENOTFOUND') return new TransportError(`cannot resolve ${host} (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS`);
+  if (code === 'ECONNREFUSED') return new TransportError(`${host} refused the connection (ECONNREFUSED): check --graph-endpoint and any proxy`);
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) {
+    return new TransportError(`the TLS certificate of ${host} is not trusted (${code}): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`);
+  }
+  const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new TransportError(`request to ${host} failed: ${code ?? text}`);
+}
+
+/** True when two absolute URLs share scheme, host and port (the browser's same-origin rule). */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin !== 'null' && x.origin === y.origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Attaches the bearer token only to requests for the Graph origin (scheme, host and port), and
+ * strips any Authorization header from everything else. Replaces the client's own handler,
+ * which compares host names only and would hand the token to another port on the same host.
+ */
+export class BearerMiddleware implements Middleware {
+  private next?: Middleware;
+  constructor(
+    private readonly base: string,
+    private readonly tokens: TokenSource,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const headers = new Headers((context.options?.headers ?? {}) as ConstructorParameters<typeof Headers>[0]);
+    headers.delete('authorization');
+    if (sameOrigin(url, this.base)) headers.set('Authorization', `Bearer ${await this.tokens.getToken(false)}`);
+    context.options = { ...context.options, headers };
+    await this.next!.execute(context);
+  }
 }
