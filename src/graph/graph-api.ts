@@ -513,9 +513,21 @@ export function nextLinkProblem(link: unknown, first: URL, seen: ReadonlySet<str
   }
   if (url.origin !== first.origin) return `points to another origin (${url.protocol}//${url.host})`;
   if (url.username || url.password) return 'carries user credentials';
-  if (safeDecode(url.pathname).toLowerCase() !== safeDecode(first.pathname).toLowerCase()) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
+  if (collectionPath(url.pathname) !== collectionPath(first.pathname)) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
   if (seen.has(url.href)) return 'repeats a page already read (the server is looping)';
   return undefined;
+}
+
+/**
+ * A path as compared between pages: decoded and lower-cased, with `/users/{object id}/` read as
+ * `/me/`. Directory services may write the next link of a `/me/…` collection with the signed-in
+ * user's id instead of `me` (src/sim/ASSUMPTIONS.md); that is the same collection, so it must not
+ * stop a list that spans pages.
+ */
+function collectionPath(pathname: string): string {
+  return safeDecode(pathname)
+    .toLowerCase()
+    .replace(/^\/(v1\.0|beta)\/users\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//, '/$1/me/');
 }
 
 function safeDecode(s: string): string {

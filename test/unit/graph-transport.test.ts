@@ -68,6 +68,13 @@ describe('nextLinkProblem', () => {
   it('accepts a link that only changes the query', () => {
     expect(nextLinkProblem('https://graph.microsoft.com/beta/groups/g1/members?$select=id&$top=999&$skiptoken=abc', first, seen)).toBeUndefined();
   });
+  it("accepts the signed-in user's id in place of /me (the same collection), and nothing else in its place", () => {
+    const me = new URL('https://graph.microsoft.com/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true');
+    const seenMe = new Set([me.href]);
+    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toBeUndefined();
+    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/memberOf?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
+    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/groups/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
+  });
   it.each([
     ['a link seen before', first.href, /repeats a page/],
     ['another host', 'https://evil.example/beta/groups/g1/members?$skiptoken=a', /another origin \(https:\/\/evil\.example\)/],
