@@ -189,7 +189,11 @@ export function exitCodeOf(report: RunReport): number {
 /** One line on stderr for a run that stopped on errors, so scripts see why without parsing. */
 export function summariseErrors(report: RunReport, log: Logger): void {
   if (report.status !== 'failed') return;
-  const errors = report.steps.flatMap((s) => s.findings.filter((f) => f.severity === 'error'));
+  // A step that could not plan or apply (Graph answered what the tool does not understand, a
+  // request failed) is what stopped the run: it leads, ahead of the findings of other steps.
+  const stopped = (code: string) => code === 'PLAN_FAILED' || code === 'APPLY_FAILED';
+  const all = report.steps.flatMap((s) => s.findings.filter((f) => f.severity === 'error'));
+  const errors = [...all.filter((f) => stopped(f.code)), ...all.filter((f) => !stopped(f.code))];
   if (errors.length === 0) return;
   log.error(`${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more error(s): see the report)` : ''}`);
 }

@@ -308,7 +308,9 @@ export class GraphApi {
     try {
       res = await this.send(req);
     } catch (err) {
-      this.opts.journal.after(seq, { ok: false, message: err instanceof Error ? err.message : String(err) });
+      // No answer was understood (a dropped connection, a 2xx that is not the documented JSON):
+      // the request may have taken effect, so restore must treat it as possibly done.
+      this.opts.journal.after(seq, { ok: false, outcome: 'unknown', message: err instanceof Error ? err.message : String(err) });
       throw err;
     }
     const ok = res.status >= 200 && res.status < 300;

@@ -81,7 +81,7 @@ describe('lockout guard: counts only what someone can use now', () => {
   it.each<[string, FaultResponse, RegExp]>([
     ['a 201 with status PendingApproval', { status: 201, body: pendingApproval }, /request status is PendingApproval/],
     ['a 201 with status Granted', { status: 201, body: { ...pendingApproval, status: 'Granted' } }, /request status is Granted/],
-    ['a 200 carrying an error object', { status: 200, body: { error: { code: 'UnknownError', message: 'something went wrong' } } }, /answered 200 carrying an error \(UnknownError\)/],
+    ['a 200 carrying an error object', { status: 200, body: { error: { code: 'UnknownError', message: 'something went wrong' } } }, /answered 200 with an error object \(UnknownError\)/],
   ])('an eligibility request answered with %s is not success: the step fails and nobody is removed', async (_name, respond, says) => {
     const sim = await startSim(undefined, [{ method: 'POST', path: `${PIM}/eligibilityScheduleRequests`, times: Infinity, respond }]);
     const journal = await journalPath();
