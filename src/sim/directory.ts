@@ -160,7 +160,10 @@ export function directoryObjectEntity(state: TenantState, ref: DirectoryObjectRe
   };
 }
 
-/** True for `ConsistencyLevel: eventual` plus `$count=true` or `$search` (Entra "advanced queries"). */
+/**
+ * True for `ConsistencyLevel: eventual` plus `$count=true` or `$search`: Learn "Advanced query
+ * capabilities on directory objects" (aad-advanced-queries) names these the advanced query parameters.
+ */
 export function isAdvancedQuery(ctx: RouteContext): boolean {
   return (
     ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' &&
@@ -194,10 +197,13 @@ export function directoryCollection<X>(
   key: (x: X) => string,
   project: (x: X) => Obj,
 ): Obj {
-  const countRequested = ctx.query.get('$count')?.toLowerCase() === 'true';
-  if (countRequested && ctx.headers['consistencylevel']?.toLowerCase() !== 'eventual') {
-    throw badRequest('$count is not currently supported.');
-  }
+  // Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), Error handling:
+  // without `ConsistencyLevel: eventual` the `$count=true` query parameter is silently ignored (no
+  // `@odata.count`); only the `$count` URL segment is an error. Learn "Paging Microsoft Graph data in
+  // your app" (paging): `@odata.count` is present only in the first page.
+  const countRequested =
+    ctx.query.get('$count')?.toLowerCase() === 'true' && ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' && !ctx.query.has('$skiptoken');
+  // $orderby without advanced parameters: ASSUMPTIONS.md (Transport: $orderby).
   if (ctx.query.has('$orderby') && !isAdvancedQuery(ctx)) {
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Sorting not supported for current query.');
   }

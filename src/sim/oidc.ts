@@ -209,15 +209,17 @@ export class SimOidcProvider {
     if (!known) {
       const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
       // Browser-facing endpoints show Entra's error page; the token and keys endpoints answer JSON.
+      // Learn "reference-error-codes": AADSTS90002 InvalidTenantName.
       return ep.endsWith('authorize') || ep.endsWith('logout') ? errorPage(400, 90002, message) : oauthError(400, 'invalid_tenant', 90002, message);
     }
     const issuer = `${req.origin}/${this.state.tenantId}/v2.0`;
     if (ep.includes('keys')) {
-      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+      // Learn "reference-error-codes": AADSTS900561, the endpoint only accepts {valid_verbs} (405: ASSUMPTIONS.md).
+      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
       return { status: 200, body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] } };
     }
     if (ep.endsWith('devicecode')) {
-      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 90056, 'The device authorization endpoint only accepts POST.');
+      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
       return this.deviceCodes.deviceAuthorization(form, req.origin);
     }
     if (publicGrant) return (await this.deviceCodes.token(form, req.origin, issuer))!;
@@ -229,7 +231,7 @@ export class SimOidcProvider {
   // ---- authorize ---------------------------------------------------------------------------
 
   private async authorize(q: URLSearchParams, req: OAuthRequest): Promise<SimResponse> {
-    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 90056, 'The authorization endpoint accepts GET and POST.');
+    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 900561, `The endpoint only accepts GET, POST requests. Received a ${req.method} request.`);
     // Until the client and redirect URI are known to be genuine, Entra shows errors on its own
     // page instead of redirecting (a redirect to an unchecked URI would be an open redirector).
     const clientId = q.get('client_id');

@@ -65,6 +65,28 @@ describe('groups and members', () => {
     expect(tooBig.status).toBe(400);
   });
 
+  it('ignores $count=true without ConsistencyLevel and counts only on the first page (Learn "Advanced query capabilities", "Paging")', async () => {
+    const url = `/v1.0/groups/${CONTOSO.groups.duplicateAdmins2}/members?$select=id&$count=true`;
+    const plain = await call('GET', url);
+    expect(plain.status).toBe(200);
+    expect(plain.body).not.toHaveProperty('@odata.count');
+    expect(plain.body!.value).toHaveLength(100);
+    const advanced = await call('GET', url, { headers: { ConsistencyLevel: 'eventual' } });
+    expect(advanced.body!['@odata.count']).toBe(2500);
+    const second = await call('GET', advanced.body!['@odata.nextLink'] as string, { headers: { ConsistencyLevel: 'eventual' } });
+    expect(second.status).toBe(200);
+    expect(second.body).not.toHaveProperty('@odata.count');
+    expect(second.body!.value).toHaveLength(100);
+  });
+
+  it('answers an advanced-only operator without the advanced parameters with the documented error', async () => {
+    const filter = encodeURIComponent(`endsWith(userPrincipalName,'@contoso.com')`);
+    const res = await call('GET', `/v1.0/users?$filter=${filter}&$select=id`);
+    expect(res.status).toBe(400);
+    expect(res.body!.error.code).toBe('Request_UnsupportedQuery');
+    expect(res.body!.error.message).toMatch(/^Operator 'endsWith' is not supported because the required parameters might be missing\./);
+  });
+
   it('rejects unknown $select properties', async () => {
     const res = await call('GET', `/v1.0/groups/${CONTOSO.groups.tenantAdmin}?$select=id,displayNam`);
     expect(res.status).toBe(400);
