@@ -176,16 +176,22 @@ describe('authentication and permissions', () => {
     const app = await call('GET', '/v1.0/me');
     expect(app.status).toBe(400);
     expect(app.body!.error.message).toBe('/me request is only valid with delegated authentication flow.');
-    const url = '/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId';
+    const bare = '/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId';
     const token = await sim.issueToken({ scp: 'User.Read RoleManagement.Read.Directory', oid: CONTOSO.users.admin });
-    const roles = await call('GET', url, { token });
+    // Learn "List a user's memberships": an OData cast needs ConsistencyLevel: eventual and $count.
+    const refused = await call('GET', bare, { token });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.error.code).toBe('Request_UnsupportedQuery');
+    const url = `${bare}&$count=true`;
+    const advanced = { ConsistencyLevel: 'eventual' };
+    const roles = await call('GET', url, { token, headers: advanced });
     expect(roles.status).toBe(200);
     expect(roles.body!.value).toEqual([
       expect.objectContaining({ displayName: 'Global Administrator', roleTemplateId: '62e90394-69f5-4237-9190-012177145e10' }),
     ]);
     // Learn "List a user's memberships", limited-information note: with User.Read alone the role is
     // listed with @odata.type and id only; its other properties are null.
-    const limited = await call('GET', url, { token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }) });
+    const limited = await call('GET', url, { token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }), headers: advanced });
     expect(limited.status).toBe(200);
     expect(limited.body!.value).toEqual([
       { '@odata.type': '#microsoft.graph.directoryRole', id: CONTOSO.directoryRoles.globalAdministrator, displayName: null, roleTemplateId: null },
