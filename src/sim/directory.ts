@@ -6,7 +6,7 @@ import type { DirectoryObjectRef, TenantState } from './state.js';
 
 type Obj = Record<string, unknown>;
 
-/** All properties the sim serves for a user. */
+/** All properties the sim serves for a user (names and types of the user resource type on Learn). */
 export function userEntity(u: SeedUser): Obj {
   return {
     id: u.id,
@@ -30,7 +30,9 @@ export function userEntity(u: SeedUser): Obj {
 
 /**
  * Graph returns only this default set for users unless `$select` asks for more —
- * notably `accountEnabled` and `userType` are absent without `$select`.
+ * notably `accountEnabled` and `userType` are absent without `$select`. Learn "Get user" (user-get)
+ * and "List users" (user-list): the default properties are businessPhones, displayName, givenName,
+ * id, jobTitle, mail, mobilePhone, officeLocation, preferredLanguage, surname, userPrincipalName.
  */
 export const USER_DEFAULT_PROPERTIES = [
   'businessPhones',
@@ -112,10 +114,16 @@ export function servicePrincipalEntity(sp: SeedServicePrincipal): Obj {
   };
 }
 
+/** An application with the properties of Learn "Get application" (application-get) the tool reads; the rest are not modelled. */
 export function applicationEntity(app: SeedApplication): Obj {
   return { deletedDateTime: null, signInAudience: 'AzureADMyOrg', ...structuredClone(app) };
 }
 
+/**
+ * Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof) and the
+ * JSON batching example's item 1: a directoryRole carries @odata.type, id, deletedDateTime,
+ * description, displayName and roleTemplateId.
+ */
 export function directoryRoleEntity(r: SeedDirectoryRole): Obj {
   return {
     '@odata.type': '#microsoft.graph.directoryRole',
@@ -145,7 +153,10 @@ export const APPLICATION_PROPERTIES = [
 ];
 export const DIRECTORY_ROLE_PROPERTIES = ['id', 'deletedDateTime', 'description', 'displayName', 'roleTemplateId'];
 
-/** A directory object as it appears in a polymorphic collection (members, owners, memberOf). */
+/**
+ * A directory object as it appears in a polymorphic collection (members, owners, memberOf): Learn
+ * "List group members" (group-list-members) examples: each item names its `@odata.type`.
+ */
 export function directoryObjectEntity(state: TenantState, ref: DirectoryObjectRef, select: string[] | undefined): Obj {
   if (ref.kind === 'user') {
     const e = userEntity(state.users.get(ref.id)!);

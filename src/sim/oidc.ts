@@ -18,14 +18,22 @@ import type { TokenService } from './tokens.js';
  * session) or a `login_hint` on the authorize request. Memberships are read from the live
  * tenant state at the moment the token is issued, by the sim clock: an active PIM assignment
  * puts the group in the `groups` claim, an eligibility does not.
+ *
+ * Flow and parameters: Learn "Microsoft identity platform and OAuth 2.0 authorization code flow"
+ * (v2-oauth2-auth-code-flow) and "OpenID Connect on the Microsoft identity platform" (v2-protocols-oidc);
+ * claims: "ID token claims reference" (id-token-claims-reference). Every AADSTS number used here is on
+ * Learn "reference-error-codes"; which one Entra picks for a case, and the error page: ASSUMPTIONS.md.
  */
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 const GRAPH_RESOURCE = 'https://graph.microsoft.com';
-/** Entra authorization codes are short-lived (about ten minutes). */
+/** Learn "OAuth 2.0 authorization code flow": authorization codes are short-lived, about ten minutes. */
 const CODE_LIFETIME_MS = 10 * 60_000;
 const TOKEN_LIFETIME_SEC = 3599;
-/** Entra drops the groups claim of a JWT above 200 groups and sends an overage pointer instead. */
+/**
+ * Learn "Access token claims reference" (access-token-claims-reference), groups overage: above 200
+ * groups a JWT carries `_claim_names`/`_claim_sources` instead of the groups claim.
+ */
 const JWT_GROUP_LIMIT = 200;
 
 /** How the test's simulated user authenticated (what PIM's MFA and authentication-context rules read). */
@@ -550,7 +558,10 @@ export class SimOidcProvider {
 
   // ---- userinfo and logout -----------------------------------------------------------------
 
-  /** `GET /oidc/userinfo` with the access token, as Graph's OIDC userinfo endpoint answers. */
+  /**
+   * `GET /oidc/userinfo` with the access token: Learn "Microsoft identity platform UserInfo endpoint"
+   * (userinfo): claims sub, name, family_name, given_name, email. The 401 body: ASSUMPTIONS.md.
+   */
   private async userinfo(req: OAuthRequest): Promise<SimResponse> {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization'] ?? '');
     const bad = (message: string): SimResponse => ({
@@ -602,7 +613,7 @@ function unknownApp(clientId: string, state: TenantState): SignInRefusal {
   };
 }
 
-/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body. */
+/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body (ASSUMPTIONS.md). */
 function errorPage(status: number, aadsts: number, message: string): SimResponse {
   return {
     status,

@@ -19,8 +19,11 @@ export type ScheduleAction =
   | 'selfExtend'
   | 'selfRenew';
 
+// Learn "privilegedAccessGroupEligibilityScheduleRequest" / "…AssignmentScheduleRequest" resource types:
+// the possible `action` values (eligibility requests use the admin* ones).
 const ACTIONS: ScheduleAction[] = ['adminAssign', 'adminUpdate', 'adminRemove', 'adminExtend', 'adminRenew', 'selfActivate', 'selfDeactivate', 'selfExtend', 'selfRenew'];
 
+/** A malformed request field: ASSUMPTIONS.md (PIM for Groups: malformed requests). */
 function invalidRequest(message: string): GraphError {
   return new GraphError(400, 'InvalidRoleAssignmentRequest', message);
 }
@@ -103,7 +106,11 @@ function parseCommon(state: TenantState, body: unknown, action: ScheduleAction):
   };
 }
 
-/** Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration. */
+/**
+ * Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration
+ * (ASSUMPTIONS.md, PIM for Groups: missing expiration). Learn "expirationPattern resource type":
+ * `type` is noExpiration, afterDateTime or afterDuration (ISO 8601 `duration`).
+ */
 function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: number): Window {
   const now = state.clock.nowMs();
   const startText = info?.startDateTime;
@@ -163,6 +170,11 @@ interface RuleIds {
   enablement: string;
 }
 
+/**
+ * Learn "unifiedRoleManagementPolicyExpirationRule" (isExpirationRequired, maximumDuration) and
+ * "unifiedRoleManagementPolicyEnablementRule" (enabledRules: MultiFactorAuthentication, Justification,
+ * Ticketing) resource types; the failure code and wording: ASSUMPTIONS.md (PIM for Groups: policy rule failures).
+ */
 function checkPolicy(state: TenantState, req: ParsedRequest, w: Window, ids: RuleIds, auth: AuthInfo): void {
   const rules = state.policyFor(req.groupId, req.accessId).rules;
   const failed: string[] = [];
@@ -173,11 +185,12 @@ function checkPolicy(state: TenantState, req: ParsedRequest, w: Window, ids: Rul
   const enabled = enabledRules(rules, ids.enablement);
   if (enabled.includes('Justification') && !req.justification) failed.push('JustificationRule');
   if (enabled.includes('Ticketing') && !req.ticketInfo?.ticketNumber) failed.push('TicketingRule');
-  // App-only callers cannot perform MFA, so the rule is only evaluated for signed-in users.
+  // App-only callers cannot perform MFA, so the rule is only evaluated for signed-in users (ASSUMPTIONS.md).
   if (enabled.includes('MultiFactorAuthentication') && auth.kind === 'delegated' && !auth.amr.includes('mfa')) failed.push('MfaRule');
   if (failed.length) throw policyFailed(failed);
 }
 
+/** Test hook: requests a test marks as failing end in PIM's `Failed` status (a documented request status). */
 function shouldFail(state: TenantState, req: ParsedRequest): boolean {
   const f = state.behaviour.failScheduleRequests;
   if (f === true) return true;
@@ -185,6 +198,7 @@ function shouldFail(state: TenantState, req: ParsedRequest): boolean {
   return f.some((m) => (!m.groupId || m.groupId === req.groupId) && (!m.principalId || m.principalId === req.principalId));
 }
 
+/** Shape: ASSUMPTIONS.md (PIM for Groups: createdBy). */
 function createdBy(auth: AuthInfo): Obj {
   return auth.kind === 'delegated'
     ? { application: null, device: null, user: { id: auth.oid, displayName: null } }
@@ -397,12 +411,14 @@ export function createAssignmentRequest(state: TenantState, auth: AuthInfo, body
 
 function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): RequestOutcome {
   if (auth.kind !== 'delegated' || auth.oid !== req.principalId) {
-    // Unconfirmed wording: activation is only possible for the signed-in user.
+    // Learn "Create assignmentScheduleRequests": self* actions act for the signed-in user, whose id is
+    // the principalId. Code and wording: ASSUMPTIONS.md (PIM for Groups: self-service by another caller).
     throw invalidRequest('Self-service actions require a signed-in user whose id matches principalId.');
   }
   const eligibility = [...state.eligibilitySchedules.values()].find(
     (s) => s.groupId === req.groupId && s.principalId === req.principalId && s.accessId === req.accessId && state.isActiveNow(s),
   );
+  // No eligibility to activate: ASSUMPTIONS.md (PIM for Groups: RoleAssignmentDoesNotExist).
   if (!eligibility) throw assignmentMissing();
   const standing = (req.accessId === 'member' ? req.group.members : req.group.owners).includes(req.principalId);
   if (standing || state.activePimAssignments(req.groupId, req.accessId).some((a) => a.principalId === req.principalId)) {
@@ -413,16 +429,20 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
   const w = parseWindow(state, req.scheduleInfo, limit.maxMs);
   checkPolicy(state, req, w, { expiration: 'Expiration_EndUser_Assignment', enablement: 'Enablement_EndUser_Assignment' }, auth);
   const authContext = findRule(rules, 'AuthenticationContext_EndUser_Assignment');
+  // Learn "unifiedRoleManagementPolicyAuthenticationContextRule": with `isEnabled`, activation needs the
+  // `claimValue` authentication context (token `acrs`). Code and wording: ASSUMPTIONS.md (PIM for Groups).
   if (authContext?.isEnabled === true && !auth.acrs.includes(String(authContext.claimValue))) {
     throw new GraphError(400, 'RoleAssignmentRequestAcrsValidationFailed', 'The authentication context requirement of the policy was not satisfied.');
   }
-  // An activation cannot outlive the eligibility it comes from; PIM truncates it (unconfirmed).
+  // An activation cannot outlive the eligibility it comes from; PIM truncates it (ASSUMPTIONS.md).
   if (eligibility.endDateTime !== null) {
     const eligibleUntil = Date.parse(eligibility.endDateTime);
     if (w.end === null || w.end > eligibleUntil) w.end = eligibleUntil;
   }
   const approval = findRule(rules, 'Approval_EndUser_Assignment');
   const setting = approval?.setting as Obj | undefined;
+  // Learn "unifiedRoleManagementPolicyApprovalRule" (setting.isApprovalRequired) and the request resource
+  // types: such a request waits with `status: PendingApproval` and an `approvalId`.
   if (setting?.isApprovalRequired === true && !req.isValidationOnly) {
     state.onboard(req.groupId);
     const entity = requestEntity(state, req, auth, {
