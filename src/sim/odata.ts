@@ -32,7 +32,7 @@ function tokenize(text: string): Token[] {
     if (/\s/.test(c)) {
       i++;
     } else if (c === "'") {
-      // Learn "Use query parameters" (query-parameters), Encoding query parameters: a single quote
+      // Learn "Use query parameters" (query-parameters), Escaping single quotes: a single quote
       // inside a string literal is escaped by doubling it.
       let v = '';
       i++;

@@ -348,7 +348,7 @@ export class SimOidcProvider {
       return oauthError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
     }
     if (pending.clientId.toLowerCase() !== clientId.toLowerCase()) {
-      // Unconfirmed code: Entra's wording for a code redeemed by another client is not in the reference.
+      // Code and wording for a code redeemed by another client are not on the reference page (ASSUMPTIONS.md).
       return oauthError(400, 'invalid_grant', 70000, 'The provided authorization code was issued to another client.');
     }
     const redirectUri = form.get('redirect_uri') ?? '';
@@ -407,7 +407,7 @@ export class SimOidcProvider {
   /**
    * Graph scopes of the access token: the admin-consented ones (Entra puts every consented
    * scope of the resource in the token) plus any explicitly requested, or `User.Read` when the
-   * request asked only for OpenID scopes (unconfirmed: that is what the portal's default consent gives).
+   * request asked only for OpenID scopes (ASSUMPTIONS.md, Sign-in and tokens: OpenID-only requests).
    */
   private grantedGraphScopes(sp: SeedServicePrincipal, user: SeedUser, requested: string[]): string[] {
     const graphSp = this.state.servicePrincipalByAppId('00000003-0000-0000-c000-000000000000');
@@ -508,7 +508,7 @@ export class SimOidcProvider {
     if (kinds.includes('all')) groups = all;
     else if (kinds.includes('securitygroup')) groups = all.filter((g) => g.securityEnabled);
     else if (kinds.includes('applicationgroup')) {
-      // Unconfirmed: whether nested memberships count for "groups assigned to the application".
+      // Whether nested memberships count for "groups assigned to the application": ASSUMPTIONS.md (Groups claim).
       const assigned = new Set([...this.state.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase()).map((a) => a.principalId.toLowerCase()));
       groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
       applicationGroups = true;
@@ -528,7 +528,7 @@ export class SimOidcProvider {
       if (names && cloudOnly) return [g.displayName];
       return onPremisesNames ? [] : [g.id];
     });
-    // No groups: the claim is left out rather than sent empty (unconfirmed for Entra).
+    // No groups: the claim is left out rather than sent empty (ASSUMPTIONS.md, Groups claim).
     if (values.length === 0) return {};
     return { groups: values };
   }

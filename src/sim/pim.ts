@@ -78,14 +78,15 @@ function parseCommon(state: TenantState, body: unknown, action: ScheduleAction):
   if (!isGuid(b.principalId)) throw invalidRequest('The principalId is not a valid GUID.');
   if (!isGuid(b.groupId)) throw invalidRequest('The groupId is not a valid GUID.');
   const group = state.findGroup(b.groupId);
-  // Codes for an unknown group or principal are not documented (unconfirmed); PIM's own
-  // vocabulary ("subject" for a principal) is used.
+  // Codes for an unknown group or principal are not documented (ASSUMPTIONS.md, PIM for Groups:
+  // GroupNotFound/SubjectNotFound); PIM's own vocabulary ("subject" for a principal) is used.
+  // Learn request resource types: `accessId` is `member` or `owner`.
   if (!group) throw new GraphError(400, 'GroupNotFound', `The group '${b.groupId}' was not found.`);
   const principal = state.findObject(b.principalId);
   if (!principal || principal.kind === 'servicePrincipal') {
     throw new GraphError(400, 'SubjectNotFound', `The subject '${b.principalId}' was not found.`);
   }
-  // PIM for Groups refuses dynamic and on-premises-synced groups; the code is unconfirmed.
+  // PIM for Groups refuses dynamic and on-premises-synced groups (ASSUMPTIONS.md: InvalidGroupType).
   if (group.groupTypes.includes('DynamicMembership') || group.onPremisesSyncEnabled) {
     throw new GraphError(
       400,
@@ -281,10 +282,12 @@ export function createEligibilityRequest(state: TenantState, auth: AuthInfo, bod
     return { body: entity };
   }
   if (action !== 'adminAssign' && action !== 'adminUpdate' && action !== 'adminExtend' && action !== 'adminRenew') {
+    // Learn "privilegedAccessGroupEligibilityScheduleRequest" resource type: only admin* actions apply.
     throw invalidRequest(`The action '${action}' is not supported for eligibility schedule requests.`);
   }
 
   const w = parseWindow(state, req.scheduleInfo);
+  // A window already over: ASSUMPTIONS.md (PIM for Groups: malformed requests).
   if (w.end !== null && w.end <= state.clock.nowMs()) {
     throw invalidRequest('The expiration endDateTime must be in the future.');
   }
@@ -306,7 +309,7 @@ function finishRequest(
 ): RequestOutcome {
   const scheduleInfo = normalisedScheduleInfo(req.scheduleInfo, w, kind);
   if (req.isValidationOnly) {
-    // Validation-only requests change nothing, so they do not onboard the group either (unconfirmed).
+    // Validation-only requests change nothing, so they do not onboard the group either (ASSUMPTIONS.md).
     return { body: requestEntity(state, req, auth, { scheduleInfo }) };
   }
   const log = kind === 'eligibility' ? state.eligibilityScheduleRequests : state.assignmentScheduleRequests;
@@ -322,7 +325,7 @@ function finishRequest(
   let scheduleId: string;
   if (existing) {
     // Update/extend/renew replace the window; the documented adminExtend example answers with
-    // a targetScheduleId named after the new request, so the schedule moves to that id.
+    // a targetScheduleId named after the new request, so the schedule moves to that id (ASSUMPTIONS.md).
     existing.startDateTime = new Date(w.start).toISOString();
     existing.endDateTime = w.end === null ? null : new Date(w.end).toISOString();
     existing.modifiedDateTime = now;
@@ -463,7 +466,8 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
 
 /**
  * Members (and owners) that were in an onboarded group without PIM appear as permanent
- * "assigned" active assignments with null dates; their ids are derived, not stored.
+ * "assigned" active assignments with null dates; their ids are derived, not stored
+ * (ASSUMPTIONS.md, PIM for Groups: standing members).
  */
 export function standingAssignments(state: TenantState): SeedSchedule[] {
   const out: SeedSchedule[] = [];
@@ -489,6 +493,7 @@ export function standingAssignments(state: TenantState): SeedSchedule[] {
   return out;
 }
 
+/** Learn "List eligibilitySchedules", example 1: `scheduleInfo` {startDateTime, recurrence, expiration {type, endDateTime, duration}}. */
 function scheduleInfoOf(s: SeedSchedule): Obj {
   return {
     startDateTime: s.startDateTime,
@@ -510,7 +515,10 @@ function assignmentTypeOf(s: SeedSchedule): string {
   return (s.assignmentType ?? 'assigned') === 'activated' ? 'Activated' : 'Assigned';
 }
 
-/** `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`. */
+/**
+ * `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`: the properties of Learn
+ * "List eligibilitySchedules" / "List assignmentSchedules" example 1, `status: Provisioned` as there.
+ */
 export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   return {
     id: s.id,
@@ -527,7 +535,10 @@ export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
   };
 }
 
-/** `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`. */
+/**
+ * `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`: the properties
+ * of Learn "List eligibilityScheduleInstances" / "List assignmentScheduleInstances" example 1 (ids: ASSUMPTIONS.md).
+ */
 export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   const base: Obj = {
     id: guidFromName(`instance:${s.id}`),

@@ -9,7 +9,7 @@ import type { TenantState } from './state.js';
 type Obj = Record<string, unknown>;
 
 /**
- * Learn "List roleManagementPolicyAssignments" (unifiedrolemanagementpolicyassignment-list), example 4,
+ * Learn "List roleManagementPolicyAssignments" (policyroot-list-rolemanagementpolicyassignments), example 4,
  * and "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update), example 2: a group
  * policy has displayName and description `Group`, `isOrganizationDefault: false`, `scopeType: Group`
  * and `lastModifiedBy` `{displayName, id}`; `rules` only when expanded.
@@ -99,7 +99,16 @@ export function registerPolicyRoutes(router: Router): void {
     const exp = parseExpand(ctx, 'assignment');
     const p = [...ctx.state.policies.values()].find((x) => x.assignmentId === ctx.params.id);
     if (!p) throw notFound(ctx.params.id);
-    return { status: 200, body: { ...assignmentEntity(p), ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}) } };
+    // Learn "Get unifiedRoleManagementPolicyAssignment" (unifiedrolemanagementpolicyassignment-get): the
+    // group example answers under a `roleManagementPolicyAssignments/$entity` context.
+    return {
+      status: 200,
+      body: {
+        '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicyAssignments/$entity'),
+        ...assignmentEntity(p),
+        ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}),
+      },
+    };
   });
   router.get('/policies/roleManagementPolicies', (ctx) => {
     ctx.authorize('policies.read');
