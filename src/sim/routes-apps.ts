@@ -178,6 +178,7 @@ const GRANT_FILTER = { resource: 'OAuth2PermissionGrant', properties: ['id', 'cl
 
 /** Service principals, applications, permission grants and app role assignments. */
 export function registerAppRoutes(router: Router): void {
+  // Learn "List servicePrincipals" (serviceprincipal-list): a servicePrincipals collection, paged as directory objects.
   router.get('/servicePrincipals', (ctx) => {
     ctx.authorize('servicePrincipals.read');
     const filter = parseFilterFor(ctx.query, SP_FILTER, isAdvancedQuery(ctx));
@@ -191,11 +192,13 @@ export function registerAppRoutes(router: Router): void {
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'), ...applySelect(servicePrincipalEntity(sp), select) } };
   };
+  // Learn "Get servicePrincipal" / "Update servicePrincipal": both by id and by the alternate key `(appId='…')`.
   router.get("/servicePrincipals(appId='{appId}')", getSp);
   router.get('/servicePrincipals/{id}', getSp);
   router.patch("/servicePrincipals(appId='{appId}')", patchServicePrincipal);
   router.patch('/servicePrincipals/{id}', patchServicePrincipal);
 
+  // Learn "List applications" (application-list): an applications collection, paged as directory objects.
   router.get('/applications', (ctx) => {
     ctx.authorize('applications.read');
     const filter = parseFilterFor(ctx.query, APP_FILTER, isAdvancedQuery(ctx));
@@ -213,6 +216,7 @@ export function registerAppRoutes(router: Router): void {
     const select = parseSelect(ctx.query, APPLICATION_PROPERTIES, 'microsoft.graph.application');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'applications/$entity'), ...applySelect(applicationEntity(app), select) } };
   };
+  // Learn "Get application" (application-get): by object id or by the alternate key `(appId='…')`.
   router.get("/applications(appId='{appId}')", getApp);
   router.get('/applications/{id}', getApp);
 
@@ -234,6 +238,7 @@ export function registerAppRoutes(router: Router): void {
     return grants(ctx, sp.id);
   });
 
+  // Learn "List appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments).
   router.get('/servicePrincipals/{id}/appRoleAssignments', (ctx) => {
     ctx.authorize('appRoleAssignments.read');
     const sp = resolveServicePrincipal(ctx);
@@ -248,6 +253,8 @@ export function registerAppRoutes(router: Router): void {
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.resourceId === sp.id);
     return { status: 200, body: assignmentCollection(ctx, list, `servicePrincipals('${sp.id}')/appRoleAssignedTo`) };
   };
+  // Learn "List appRoleAssignedTo" (serviceprincipal-list-approleassignedto), "Grant an appRoleAssignment for a
+  // service principal" (serviceprincipal-post-approleassignedto) and "Delete appRoleAssignedTo".
   router.get("/servicePrincipals(appId='{appId}')/appRoleAssignedTo", assignedTo);
   router.get('/servicePrincipals/{id}/appRoleAssignedTo', assignedTo);
   router.post("/servicePrincipals(appId='{appId}')/appRoleAssignedTo", createAppRoleAssignment);

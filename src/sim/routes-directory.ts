@@ -137,6 +137,8 @@ export function registerDirectoryRoutes(router: Router): void {
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(me), select ?? USER_DEFAULT_PROPERTIES) } };
   });
+  // Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof): the whole
+  // list, or cast to directoryRole or group.
   router.get('/me/transitiveMemberOf', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'all') }));
   router.get('/me/transitiveMemberOf/microsoft.graph.directoryRole', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'directoryRole') }));
   router.get('/me/transitiveMemberOf/microsoft.graph.group', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'group') }));
@@ -156,6 +158,7 @@ export function registerDirectoryRoutes(router: Router): void {
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
   };
+  // Learn "Get user" (user-get): by id or userPrincipalName.
   router.get('/users/{id}', (ctx) => {
     // Learn "Get user" (user-get): `/users/$x@y.com` fails with 400 Bad Request, because OData
     // reserves a leading `$` for system query options; the path arrives decoded, so `%24` fails
@@ -177,6 +180,7 @@ export function registerDirectoryRoutes(router: Router): void {
     const items = [...ctx.state.groups.values()].map(groupEntity).filter((g) => !filter || evalFilter(filter, g));
     return { status: 200, body: directoryCollection(ctx, 'groups', items, byId, (g) => applySelect(g, select)) };
   });
+  // Learn "Get group" (group-get).
   router.get('/groups/{id}', (ctx) => {
     ctx.authorize('groups.read');
     const g = requireGroup(ctx.state, ctx.params.id);
@@ -190,12 +194,14 @@ export function registerDirectoryRoutes(router: Router): void {
     const g = requireGroup(ctx.state, ctx.params.id);
     return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'member'), 'directoryObjects') };
   });
+  // Learn "List group owners" (group-list-owners).
   router.get('/groups/{id}/owners', (ctx) => {
     ctx.authorize('groups.read');
     const g = requireGroup(ctx.state, ctx.params.id);
     return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'owner'), 'directoryObjects') };
   });
 
+  // Learn "Add members" (group-post-members): `{"@odata.id": "…/directoryObjects/{id}"}`, 204 No Content.
   router.post('/groups/{id}/members/$ref', (ctx) => {
     const g = ctx.state.findGroup(ctx.params.id);
     ctx.authorize('groups.members.write', { groupId: g?.id });

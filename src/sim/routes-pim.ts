@@ -98,6 +98,8 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     return items.filter((i) => i.principalId === ctx.auth.oid).map((i) => ({ '@odata.type': odataType(entitySet), ...i }));
   };
 
+  // Learn "…EligibilitySchedule: filterByCurrentUser", "…EligibilityScheduleInstance: filterByCurrentUser"
+  // (and the assignment ones): the caller's own schedules or instances; permissions as the lists.
   router.get(`${BASE}/${schedules}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
     const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)), schedules);
@@ -108,6 +110,7 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)), instances);
     return { status: 200, body: collection(ctx, instances, items, { scoped: false }) };
   });
+  // Learn "List eligibilitySchedules" / "List assignmentSchedules": required groupId/principalId filter.
   router.get(`${BASE}/${schedules}`, (ctx) => {
     ctx.authorize(perm);
     const items = currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind));
@@ -137,6 +140,7 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     if (!s) throw notFound(id);
     return { status: 200, body: { '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${schedules}/$entity`), ...project(ctx, scheduleEntity(s, kind)) } };
   });
+  // Learn "List eligibilityScheduleInstances" / "List assignmentScheduleInstances": required groupId/principalId filter.
   router.get(`${BASE}/${instances}`, (ctx) => {
     ctx.authorize(perm);
     const items = currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind));
@@ -165,6 +169,7 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     }
     return { status: 200, body: collection(ctx, requests, requestLog(ctx).map((r) => ({ ...r })), { scoped: true }) };
   });
+  // Learn "Get privilegedAccessGroupEligibilityScheduleRequest" (and the assignment one): the request object.
   router.get(`${BASE}/${requests}/{id}`, (ctx) => {
     ctx.authorize(perm);
     const r = requestLog(ctx).find((x) => x.id === ctx.params.id);
@@ -199,6 +204,7 @@ export function registerPimRoutes(router: Router): void {
       .map((g) => ({ id: g.id, displayName: g.displayName, deletedDateTime: null }));
     return { status: 200, body: collection(ctx, 'resources', items, { scoped: false }) };
   });
+  // Same page family: one onboarded group, 404 for a group that was never onboarded (ASSUMPTIONS.md).
   router.get(`${BASE}/resources/{id}`, (ctx) => {
     ctx.authorize('pim.resources.read');
     const g = ctx.state.onboarded.has(ctx.params.id) ? ctx.state.findGroup(ctx.params.id) : undefined;

@@ -86,6 +86,7 @@ function commitRules(state: TenantState, p: SeedPolicy, rules: PolicyRule[]): vo
 
 /** Role management policies and their assignments for PIM for Groups. */
 export function registerPolicyRoutes(router: Router): void {
+  // Learn "List roleManagementPolicyAssignments" (policyroot-list-rolemanagementpolicyassignments): group scope.
   router.get('/policies/roleManagementPolicyAssignments', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'assignment');
@@ -110,18 +111,21 @@ export function registerPolicyRoutes(router: Router): void {
       },
     };
   });
+  // Learn "List roleManagementPolicies" (policyroot-list-rolemanagementpolicies): group scope, scopeId/scopeType filter.
   router.get('/policies/roleManagementPolicies', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'policy');
     const value = scopedPolicies(ctx).map((p) => policyEntity(p, exp.rules));
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies'), value } };
   });
+  // Learn "Get unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-get): `$entity` context; rules with `$expand=rules`.
   router.get('/policies/roleManagementPolicies/{policyId}', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'policy');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, exp.rules) } };
   });
+  // Learn "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update): body `{rules: [...]}`.
   router.patch('/policies/roleManagementPolicies/{policyId}', (ctx) => {
     ctx.authorize('policies.write', { groupId: ctx.state.policies.get(ctx.params.policyId)?.groupId });
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -149,6 +153,7 @@ export function registerPolicyRoutes(router: Router): void {
       body: { '@odata.context': contextUrl(ctx, `policies/roleManagementPolicies('${p.policyId}')/rules`), value: structuredClone(p.rules) },
     };
   });
+  // Learn "Get unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-get).
   router.get('/policies/roleManagementPolicies/{policyId}/rules/{ruleId}', (ctx) => {
     ctx.authorize('policies.read');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -156,6 +161,7 @@ export function registerPolicyRoutes(router: Router): void {
     if (!rule) throw notFound(ctx.params.ruleId);
     return { status: 200, body: structuredClone(rule) };
   });
+  // Learn "Update unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-update): the whole rule, 204.
   router.patch('/policies/roleManagementPolicies/{policyId}/rules/{ruleId}', (ctx) => {
     ctx.authorize('policies.write', { groupId: ctx.state.policies.get(ctx.params.policyId)?.groupId });
     const p = requirePolicy(ctx.state, ctx.params.policyId);
