@@ -146,7 +146,8 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     const items = currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind));
     return { status: 200, body: collection(ctx, instances, items, { scoped: true }) };
   });
-  // Learn "Get privilegedAccessGroupEligibilityScheduleInstance" (and the assignment one): 200 with the instance.
+  // Learn "Get privilegedAccessGroupEligibilityScheduleInstance" (and the assignment one): 200 with the
+  // instance (the example's `value` wrapper: ASSUMPTIONS.md, PIM for Groups).
   router.get(`${BASE}/${instances}/{id}`, (ctx) => {
     ctx.authorize(perm);
     const item = currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)).find((i) => i.id === ctx.params.id);
