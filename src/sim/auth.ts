@@ -4,13 +4,16 @@ import type { AuthInfo } from './permissions.js';
 import type { TenantState } from './state.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 
-/** Audiences the sim accepts for Graph calls: its own origin, Graph's URL and Graph's appId. */
+/**
+ * Audiences the sim accepts for Graph calls: its own origin, Graph's URL and Graph's appId
+ * (ASSUMPTIONS.md, Sign-in and tokens: accepted audiences and issuer).
+ */
 export function acceptedAudiences(origin: string): string[] {
   const graph = 'https://graph.microsoft.com';
   return [origin, `${origin}/`, graph, `${graph}/`, '00000003-0000-0000-c000-000000000000'];
 }
 
-/** The `iss` of Graph access tokens (v1 tokens, as Graph receives them). */
+/** The `iss` of Graph access tokens (v1 tokens, as Graph receives them; ASSUMPTIONS.md, Sign-in and tokens). */
 export function graphIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
 }
@@ -48,6 +51,11 @@ export async function issueAccessToken(tokens: TokenService, state: TenantState,
   return tokens.sign(payload, state.clock.nowMs(), claims.expiresInSec ?? 3600);
 }
 
+/**
+ * Learn "Resolve Microsoft Graph authorization errors" (resolve-auth-errors): a missing, invalid or
+ * expired token is 401 Unauthorized. Code `InvalidAuthenticationToken`, the WWW-Authenticate header
+ * and the messages: ASSUMPTIONS.md (Sign-in and tokens: 401 answers).
+ */
 function invalidToken(message: string): GraphError {
   return new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': 'Bearer realm="", error="invalid_token"' });
 }
@@ -63,6 +71,8 @@ export async function authenticate(tokens: TokenService, state: TenantState, ori
   if (p.tid !== state.tenantId) throw invalidToken('Access token validation failure. Invalid tenant.');
   const aud = typeof p.aud === 'string' ? p.aud : '';
   if (!acceptedAudiences(origin).includes(aud)) throw invalidToken('Access token validation failure. Invalid audience.');
+  // Learn "Access token claims reference" (access-token-claims-reference): delegated tokens carry
+  // the granted scopes in `scp` (space-separated), app-only tokens the app roles in `roles`.
   const delegated = typeof p.scp === 'string';
   return {
     kind: delegated ? 'delegated' : 'app',

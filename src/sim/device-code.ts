@@ -18,6 +18,10 @@ import type { TokenService } from './tokens.js';
  * device code and gets `authorization_pending` until the user has signed in, then tokens;
  * `authorization_declined`, `bad_verification_code` and `expired_token` end the polling.
  *
+ * AADSTS numbers are those of Learn "reference-error-codes" (70016 AuthorizationPending, 70019
+ * CodeExpired, 900144, 9002313, 50034, 50057, 65001/65002/65004, 90094); where the page names none
+ * for a case: ASSUMPTIONS.md (Sign-in and tokens: device code grant).
+ *
  * There is no sign-in page: a test reads the user code the client prints and calls
  * `sim.oidc.deviceCodes.approve(userCode, user, …)`, which stands for the user entering the
  * code, signing in and (optionally) consenting.

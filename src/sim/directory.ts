@@ -6,7 +6,7 @@ import type { DirectoryObjectRef, TenantState } from './state.js';
 
 type Obj = Record<string, unknown>;
 
-/** All properties the sim serves for a user. */
+/** All properties the sim serves for a user (names and types of the user resource type on Learn). */
 export function userEntity(u: SeedUser): Obj {
   return {
     id: u.id,
@@ -30,7 +30,9 @@ export function userEntity(u: SeedUser): Obj {
 
 /**
  * Graph returns only this default set for users unless `$select` asks for more —
- * notably `accountEnabled` and `userType` are absent without `$select`.
+ * notably `accountEnabled` and `userType` are absent without `$select`. Learn "Get user" (user-get)
+ * and "List users" (user-list): the default properties are businessPhones, displayName, givenName,
+ * id, jobTitle, mail, mobilePhone, officeLocation, preferredLanguage, surname, userPrincipalName.
  */
 export const USER_DEFAULT_PROPERTIES = [
   'businessPhones',
@@ -112,10 +114,16 @@ export function servicePrincipalEntity(sp: SeedServicePrincipal): Obj {
   };
 }
 
+/** An application with the properties of Learn "Get application" (application-get) the tool reads; the rest are not modelled. */
 export function applicationEntity(app: SeedApplication): Obj {
   return { deletedDateTime: null, signInAudience: 'AzureADMyOrg', ...structuredClone(app) };
 }
 
+/**
+ * Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof) and the
+ * JSON batching example's item 1: a directoryRole carries @odata.type, id, deletedDateTime,
+ * description, displayName and roleTemplateId.
+ */
 export function directoryRoleEntity(r: SeedDirectoryRole): Obj {
   return {
     '@odata.type': '#microsoft.graph.directoryRole',
@@ -145,7 +153,10 @@ export const APPLICATION_PROPERTIES = [
 ];
 export const DIRECTORY_ROLE_PROPERTIES = ['id', 'deletedDateTime', 'description', 'displayName', 'roleTemplateId'];
 
-/** A directory object as it appears in a polymorphic collection (members, owners, memberOf). */
+/**
+ * A directory object as it appears in a polymorphic collection (members, owners, memberOf): Learn
+ * "List group members" (group-list-members) examples: each item names its `@odata.type`.
+ */
 export function directoryObjectEntity(state: TenantState, ref: DirectoryObjectRef, select: string[] | undefined): Obj {
   if (ref.kind === 'user') {
     const e = userEntity(state.users.get(ref.id)!);
@@ -160,7 +171,10 @@ export function directoryObjectEntity(state: TenantState, ref: DirectoryObjectRe
   };
 }
 
-/** True for `ConsistencyLevel: eventual` plus `$count=true` or `$search` (Entra "advanced queries"). */
+/**
+ * True for `ConsistencyLevel: eventual` plus `$count=true` or `$search`: Learn "Advanced query
+ * capabilities on directory objects" (aad-advanced-queries) names these the advanced query parameters.
+ */
 export function isAdvancedQuery(ctx: RouteContext): boolean {
   return (
     ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' &&
@@ -194,10 +208,13 @@ export function directoryCollection<X>(
   key: (x: X) => string,
   project: (x: X) => Obj,
 ): Obj {
-  const countRequested = ctx.query.get('$count')?.toLowerCase() === 'true';
-  if (countRequested && ctx.headers['consistencylevel']?.toLowerCase() !== 'eventual') {
-    throw badRequest('$count is not currently supported.');
-  }
+  // Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), Error handling:
+  // without `ConsistencyLevel: eventual` the `$count=true` query parameter is silently ignored (no
+  // `@odata.count`); only the `$count` URL segment is an error. Learn "Paging Microsoft Graph data in
+  // your app" (paging): `@odata.count` is present only in the first page.
+  const countRequested =
+    ctx.query.get('$count')?.toLowerCase() === 'true' && ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' && !ctx.query.has('$skiptoken');
+  // $orderby without advanced parameters: ASSUMPTIONS.md (Transport: $orderby).
   if (ctx.query.has('$orderby') && !isAdvancedQuery(ctx)) {
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Sorting not supported for current query.');
   }

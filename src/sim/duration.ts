@@ -2,7 +2,8 @@
  * ISO 8601 durations as PIM accepts them.
  *
  * PIM rejects year and month units (`P1Y`, `P6M`) because they have no fixed length;
- * `calendar: true` flags those so callers can answer `InvalidRoleAssignmentRequest`.
+ * `calendar: true` flags those so callers can answer `InvalidRoleAssignmentRequest`
+ * (ASSUMPTIONS.md, PIM for Groups: year and month durations).
  */
 export type ParsedDuration = { ok: true; ms: number } | { ok: false; calendar: boolean };
 

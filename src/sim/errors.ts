@@ -11,7 +11,12 @@ export class GraphError extends Error {
   }
 }
 
-/** Graph's error envelope: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
+/**
+ * Graph's error envelope: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`.
+ * Learn "Microsoft Graph error responses" (errors): a single `error` object with `code`, `message`
+ * and an optional `innerError` (`request-id`, `date`); the items of Learn "JSON batching"
+ * (json-batching) add `client-request-id` and write `date` without fractional seconds or zone.
+ */
 export function graphErrorBody(
   code: string,
   message: string,
@@ -32,7 +37,10 @@ export function graphErrorBody(
   };
 }
 
-/** Directory object lookups answer with this wording when an id is unknown. */
+/**
+ * Directory object lookups answer with this wording when an id is unknown. Status from Learn
+ * "Microsoft Graph error responses" (404 Not Found); code and wording: ASSUMPTIONS.md (Transport).
+ */
 export function notFound(id: string): GraphError {
   return new GraphError(
     404,
@@ -46,12 +54,17 @@ export function badRequest(message: string, code = 'Request_BadRequest'): GraphE
   return new GraphError(400, code, message);
 }
 
-/** 403 with Graph's directory wording. */
+/** 403 with Graph's directory wording: code and message of item 3 in Learn "JSON batching" (json-batching). */
 export function forbidden(): GraphError {
   return new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 }
 
-/** Default error code for a bare status code (used by fault rules without a body). */
+/**
+ * Default error code for a bare status code (used by fault rules without a body). 403 as
+ * forbidden(), 404 as notFound(), 401 as auth.ts; Learn "Microsoft Graph throttling guidance"
+ * (throttling) documents 429 with Retry-After but no code. The pairings: ASSUMPTIONS.md
+ * (Transport: fault rules without a body).
+ */
 export function defaultCodeForStatus(status: number): { code: string; message: string } {
   switch (status) {
     case 400:

@@ -15,8 +15,9 @@ export function guidFromName(name: string): string {
 }
 
 /**
- * Graph gives app role assignments and permission grants base64url-looking ids, not GUIDs;
- * reproducing that catches clients that validate ids as GUIDs.
+ * Graph gives app role assignments and permission grants base64url-looking ids, not GUIDs
+ * (Learn "List appRoleAssignedTo" and "List oauth2PermissionGrants" examples); reproducing that
+ * catches clients that validate ids as GUIDs. The ids themselves: ASSUMPTIONS.md (Apps).
  */
 export function newOpaqueId(): string {
   return randomBytes(32).toString('base64url').slice(0, 43);

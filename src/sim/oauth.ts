@@ -7,6 +7,7 @@ import type { TenantState } from './state.js';
 import type { TokenService } from './tokens.js';
 
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+// Learn "OAuth 2.0 client credentials flow" (v2-oauth2-client-creds-grant-flow), Successful response: expires_in 3599.
 const TOKEN_LIFETIME_SEC = 3599;
 
 export interface OAuthRequest {
@@ -22,7 +23,13 @@ export interface OAuthRequest {
   query?: URLSearchParams;
 }
 
-/** Entra's OAuth error envelope (AADSTS code first in `error_description`, which MSAL surfaces). */
+/**
+ * Entra's OAuth error envelope (AADSTS code first in `error_description`, which MSAL surfaces).
+ * Learn "Microsoft Entra authentication and authorization error codes" (reference-error-codes),
+ * sample error response: `error`, `error_description` ("AADSTS…: … Trace ID … Correlation ID …
+ * Timestamp …"), `error_codes`, `timestamp` ("YYYY-MM-DD HH:MM:SSZ"), `trace_id`, `correlation_id`,
+ * `error_uri`. The HTTP status per error is not documented: ASSUMPTIONS.md (Sign-in and tokens).
+ */
 export function oauthError(status: number, error: string, aadsts: number, message: string): SimResponse {
   const traceId = newGuid();
   const correlationId = newGuid();
@@ -42,7 +49,11 @@ export function oauthError(status: number, error: string, aadsts: number, messag
   };
 }
 
-/** The OpenID Connect discovery document MSAL reads (issuer must share the authority's origin). */
+/**
+ * The OpenID Connect discovery document MSAL reads (issuer must share the authority's origin).
+ * Fields as Learn "OpenID Connect on the Microsoft identity platform" (v2-protocols-oidc), Find your
+ * app's OpenID configuration document URI; the endpoints point at the sim instead of login.microsoftonline.com.
+ */
 function openIdConfiguration(origin: string, tenantId: string): Record<string, unknown> {
   const base = `${origin}/${tenantId}`;
   const host = new URL(origin).host;
@@ -92,7 +103,10 @@ function audienceFor(scope: string, origin: string): string | undefined {
   return undefined;
 }
 
-/** Client id and secret from the form, or from HTTP Basic (both are accepted by Entra). */
+/**
+ * Client id and secret from the form, or from HTTP Basic: Learn "OAuth 2.0 client credentials flow"
+ * (v2-oauth2-client-creds-grant-flow), `client_secret` row: the Basic auth pattern of RFC 6749 is also supported.
+ */
 export function clientCredentials(form: URLSearchParams, req: Pick<OAuthRequest, 'headers'>): { clientId: string | null; secret: string | null } {
   let clientId = form.get('client_id');
   let secret = form.get('client_secret');
@@ -107,6 +121,8 @@ export function clientCredentials(form: URLSearchParams, req: Pick<OAuthRequest,
 
 /** Entra's answer to a missing or wrong client secret, or undefined when it matches. */
 export function refuseClientSecret(clientId: string, secret: string | null, expected: string): SimResponse | undefined {
+  // Learn "reference-error-codes": AADSTS7000218 (no client_assertion or client_secret) and
+  // AADSTS7000215 (invalid client secret); `invalid_client` is "Client authentication failed".
   if (!secret) {
     return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   }
@@ -124,12 +140,16 @@ export function refuseClientSecret(clientId: string, secret: string | null, expe
 async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
   const form = new URLSearchParams(req.rawBody);
   const grantType = form.get('grant_type');
+  // Learn "reference-error-codes": unsupported_grant_type, AADSTS70003 UnsupportedGrantType.
+  // (Device code and refresh grants are device-code.ts's; this endpoint serves client credentials.)
   if (grantType !== 'client_credentials') {
     return oauthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
   }
   const { clientId, secret } = clientCredentials(form, req);
+  // Learn "reference-error-codes": AADSTS900144 "The request body must contain the following parameter: '{name}'".
   if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
   const client = req.state.clients.get(clientId);
+  // Learn "reference-error-codes": AADSTS700016 UnauthorizedClient_DoesNotMatchRequest (app not found in the tenant).
   if (!client) {
     return oauthError(
       400,
@@ -142,6 +162,8 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
   if (refused) return refused;
   const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
   const defaultScope = scopes.find((s) => s.endsWith('/.default'));
+  // Learn "OAuth 2.0 client credentials flow": the scope must be the resource's identifier with
+  // `/.default`. The AADSTS code for its absence (1002012) is not on the error-code page: ASSUMPTIONS.md.
   if (!defaultScope) {
     return oauthError(
       400,
@@ -151,6 +173,8 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
     );
   }
   const aud = audienceFor(defaultScope, req.origin);
+  // Learn "reference-error-codes": AADSTS500011 InvalidResourceServicePrincipalNotFound; `invalid_resource`
+  // is the documented error for a resource that does not exist in the tenant.
   if (!aud) {
     const resource = defaultScope.slice(0, -'/.default'.length);
     return oauthError(
@@ -166,6 +190,8 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
     aud,
     expiresInSec: TOKEN_LIFETIME_SEC,
   });
+  // Learn "OAuth 2.0 client credentials flow", Successful response: token_type, expires_in, access_token
+  // (ext_expires_in as Entra adds it; ASSUMPTIONS.md, Sign-in and tokens).
   return {
     status: 200,
     headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
@@ -186,6 +212,8 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
   if (!m) return undefined;
   const [, tenant, endpoint] = m;
+  // Learn "OAuth 2.0 client credentials flow": `tenant` is a GUID or a domain name. Learn
+  // "reference-error-codes": AADSTS90002 InvalidTenantName for a tenant that is not found.
   const known = tenant.toLowerCase() === req.state.tenantId.toLowerCase() || tenant.toLowerCase() === req.state.defaultDomain.toLowerCase();
   if (!known) {
     return oauthError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
@@ -193,13 +221,15 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   const tenantId = req.state.tenantId;
   const ep = endpoint.toLowerCase();
   if (ep.endsWith('openid-configuration')) {
-    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
     return { status: 200, body: openIdConfiguration(req.origin, tenantId) };
   }
   if (ep.includes('keys')) {
-    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
     return { status: 200, body: req.tokens.jwks(`${req.origin}/${tenantId}/v2.0`) };
   }
-  if (req.method !== 'POST') return oauthError(405, 'invalid_request', 90056, 'The token endpoint only accepts POST.');
+  // Learn "reference-error-codes": AADSTS900561 BadResourceRequestInvalidRequest, "The endpoint only
+  // accepts {valid_verbs} requests. Received a {invalid_verb} request." (405 status: ASSUMPTIONS.md).
+  if (req.method !== 'POST') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
   return tokenEndpoint(req);
 }

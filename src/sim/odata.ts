@@ -19,6 +19,7 @@ type Token =
   | { t: 'id'; v: string }
   | { t: 'punc'; v: '(' | ')' | ',' };
 
+/** A `$filter` the parser cannot read; code and wording: ASSUMPTIONS.md (Transport: unreadable $filter). */
 function invalidFilter(detail: string): GraphError {
   return badRequest(`Invalid filter clause: ${detail}`, 'BadRequest');
 }
@@ -31,7 +32,8 @@ function tokenize(text: string): Token[] {
     if (/\s/.test(c)) {
       i++;
     } else if (c === "'") {
-      // OData escapes a quote inside a string literal by doubling it.
+      // Learn "Use query parameters" (query-parameters), Escaping single quotes: a single quote
+      // inside a string literal is escaped by doubling it.
       let v = '';
       i++;
       for (;;) {
@@ -176,6 +178,7 @@ class FilterParser {
 /** Parses an OData `$filter` expression (comparisons, `in`, startswith/endswith/contains, and/or/not). */
 export function parseFilter(text: string): FilterNode {
   if (!text.trim()) throw invalidFilter('empty expression.');
+  // Lambda operators exist in Graph; the sim does not model them (ASSUMPTIONS.md, Transport: lambda filters).
   if (/\/(any|all)\(/i.test(text)) {
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Lambda expressions are not supported by the simulation.');
   }
@@ -196,7 +199,8 @@ function operandValue(op: Operand, obj: unknown): unknown {
 }
 
 function norm(v: unknown): unknown {
-  // Entra compares directory strings case-insensitively (displayName, UPN, mail, GUIDs).
+  // Directory strings compare case-insensitively (displayName, UPN, mail, GUIDs): ASSUMPTIONS.md
+  // (Transport: case-insensitive $filter).
   return typeof v === 'string' ? v.toLowerCase() : v === undefined ? null : v;
 }
 
@@ -292,21 +296,38 @@ export function conjunctiveEqualities(node: FilterNode): Map<string, unknown> {
   return out;
 }
 
-/** Operators Entra only accepts as advanced queries (`ConsistencyLevel: eventual` + `$count=true`). */
-export function usesAdvancedOperators(node: FilterNode): boolean {
+/**
+ * The first operator in `node` that Entra only accepts in advanced queries (`ConsistencyLevel: eventual` + `$count=true`).
+ * Learn "Advanced query capabilities on directory objects" (aad-advanced-queries): `ne`, `not` and
+ * `endsWith` need the advanced query parameters; `in` works by default wherever `eq` does, and so
+ * does `startsWith`. `contains`: ASSUMPTIONS.md (Transport: contains).
+ */
+function advancedOperator(node: FilterNode): string | undefined {
   switch (node.kind) {
     case 'and':
     case 'or':
-      return usesAdvancedOperators(node.left) || usesAdvancedOperators(node.right);
+      return advancedOperator(node.left) ?? advancedOperator(node.right);
     case 'not':
-      return true;
+      return 'not';
     case 'cmp':
-      return node.op === 'ne';
+      return node.op === 'ne' ? 'ne' : undefined;
     case 'func':
-      return node.name !== 'startswith';
+      return node.name === 'startswith' ? undefined : node.name === 'endswith' ? 'endsWith' : node.name;
     case 'in':
-      return false;
+      return undefined;
   }
+}
+
+/**
+ * Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), Error handling:
+ * the documented answer to an advanced-only operator sent without `$count=true` and `ConsistencyLevel`.
+ */
+export function advancedQueryRequired(operator: string): GraphError {
+  return new GraphError(
+    400,
+    'Request_UnsupportedQuery',
+    `Operator '${operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+  );
 }
 
 export interface FilterSpec {
@@ -324,6 +345,8 @@ export function parseFilterFor(query: URLSearchParams, spec: FilterSpec, advance
   const text = query.get('$filter');
   if (text === null) return undefined;
   const node = parseFilter(text);
+  // Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), Error handling:
+  // a property that does not support the filter answers 400 `Request_UnsupportedQuery` with this wording.
   const allowed = new Set(spec.properties.map((p) => p.toLowerCase()));
   for (const p of filterProperties(node)) {
     if (!allowed.has(p.toLowerCase())) {
@@ -334,8 +357,11 @@ export function parseFilterFor(query: URLSearchParams, spec: FilterSpec, advance
       );
     }
   }
-  if (!advanced && usesAdvancedOperators(node)) {
-    throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  // Same page: an operator that needs advanced query parameters, sent without them, answers 400
+  // `Request_UnsupportedQuery` "Operator '…' is not supported because the required parameters might be missing…".
+  if (!advanced) {
+    const op = advancedOperator(node);
+    if (op) throw advancedQueryRequired(op);
   }
   return node;
 }
@@ -345,8 +371,9 @@ export function parseFilterFor(query: URLSearchParams, spec: FilterSpec, advance
 // ---------------------------------------------------------------------------
 
 /**
- * Parses `$select` against the properties the type knows. Unknown names are a 400, as in
- * Graph, which is what makes a typo in a client's `$select` visible in tests.
+ * Parses `$select` against the properties the type knows. Unknown names are a 400, which is what
+ * makes a typo in a client's `$select` visible in tests (code and wording: ASSUMPTIONS.md,
+ * Transport: unknown $select property).
  */
 export function parseSelect(query: URLSearchParams, known: readonly string[], typeName: string): string[] | undefined {
   const text = query.get('$select');
@@ -362,7 +389,11 @@ export function parseSelect(query: URLSearchParams, known: readonly string[], ty
   });
 }
 
-/** Keeps only the selected properties (and OData annotations). */
+/**
+ * Keeps only the selected properties (and OData annotations). Learn "List eligibilitySchedules"
+ * (privilegedaccessgroup-list-eligibilityschedules), example 2, and "List groups" (group-list),
+ * example 2: with `$select` an item carries only the selected properties.
+ */
 export function applySelect<T extends Record<string, unknown>>(obj: T, select: string[] | undefined): Record<string, unknown> {
   if (!select) return obj;
   const out: Record<string, unknown> = {};
@@ -375,7 +406,11 @@ export function applySelect<T extends Record<string, unknown>>(obj: T, select: s
 // $top and paging
 // ---------------------------------------------------------------------------
 
-/** `$top` (1..max) or undefined. */
+/**
+ * `$top` (1..max) or undefined. Learn "List groups" (group-list), "List group members"
+ * (group-list-members), "List servicePrincipals" (serviceprincipal-list): default and maximum page
+ * sizes are 100 and 999. The 400 wording for more: ASSUMPTIONS.md (Transport: $top above 999).
+ */
 export function parseTop(query: URLSearchParams, max = 999): number | undefined {
   const text = query.get('$top');
   if (text === null) return undefined;
@@ -391,7 +426,8 @@ interface SkipToken {
 }
 
 function encodeSkipToken(t: SkipToken): string {
-  // Opaque on purpose: clients must follow @odata.nextLink instead of building tokens.
+  // Opaque on purpose: Learn "Paging Microsoft Graph data in your app" (paging) tells clients not to
+  // extract the `$skiptoken` or use it in another request; they follow @odata.nextLink as is.
   return 'RFNwdAI' + Buffer.from(JSON.stringify(t), 'utf8').toString('base64url');
 }
 
@@ -419,7 +455,10 @@ export interface PageOptions<X> {
 /**
  * Pages a directory-object collection. Graph's `$skiptoken` is a cursor over an internal
  * key, not an offset: deleting already-returned objects between pages does not make the
- * next page skip anything. Items are ordered by `key` and the token records the last key.
+ * next page skip anything. Items are ordered by `key` and the token records the last key
+ * (order and token format: ASSUMPTIONS.md, Transport). Learn "Paging Microsoft Graph data in your
+ * app" (paging): while more results remain the answer carries `@odata.nextLink`, an absolute URL with
+ * a `$skiptoken` and all the other query parameters of the original request; the last page has none.
  */
 export function paginate<X>(items: X[], opts: PageOptions<X>): { value: X[]; nextLink?: string } {
   const top = parseTop(opts.query) ?? opts.defaultPageSize;

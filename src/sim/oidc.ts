@@ -18,14 +18,22 @@ import type { TokenService } from './tokens.js';
  * session) or a `login_hint` on the authorize request. Memberships are read from the live
  * tenant state at the moment the token is issued, by the sim clock: an active PIM assignment
  * puts the group in the `groups` claim, an eligibility does not.
+ *
+ * Flow and parameters: Learn "Microsoft identity platform and OAuth 2.0 authorization code flow"
+ * (v2-oauth2-auth-code-flow) and "OpenID Connect on the Microsoft identity platform" (v2-protocols-oidc);
+ * claims: "ID token claims reference" (id-token-claims-reference). Every AADSTS number used here is on
+ * Learn "reference-error-codes"; which one Entra picks for a case, and the error page: ASSUMPTIONS.md.
  */
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 const GRAPH_RESOURCE = 'https://graph.microsoft.com';
-/** Entra authorization codes are short-lived (about ten minutes). */
+/** Learn "OAuth 2.0 authorization code flow": authorization codes are short-lived, about ten minutes. */
 const CODE_LIFETIME_MS = 10 * 60_000;
 const TOKEN_LIFETIME_SEC = 3599;
-/** Entra drops the groups claim of a JWT above 200 groups and sends an overage pointer instead. */
+/**
+ * Learn "Access token claims reference" (access-token-claims-reference), groups overage: above 200
+ * groups a JWT carries `_claim_names`/`_claim_sources` instead of the groups claim.
+ */
 const JWT_GROUP_LIMIT = 200;
 
 /** How the test's simulated user authenticated (what PIM's MFA and authentication-context rules read). */
@@ -209,15 +217,17 @@ export class SimOidcProvider {
     if (!known) {
       const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
       // Browser-facing endpoints show Entra's error page; the token and keys endpoints answer JSON.
+      // Learn "reference-error-codes": AADSTS90002 InvalidTenantName.
       return ep.endsWith('authorize') || ep.endsWith('logout') ? errorPage(400, 90002, message) : oauthError(400, 'invalid_tenant', 90002, message);
     }
     const issuer = `${req.origin}/${this.state.tenantId}/v2.0`;
     if (ep.includes('keys')) {
-      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 90056, 'Only GET is supported.');
+      // Learn "reference-error-codes": AADSTS900561, the endpoint only accepts {valid_verbs} (405: ASSUMPTIONS.md).
+      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
       return { status: 200, body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] } };
     }
     if (ep.endsWith('devicecode')) {
-      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 90056, 'The device authorization endpoint only accepts POST.');
+      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
       return this.deviceCodes.deviceAuthorization(form, req.origin);
     }
     if (publicGrant) return (await this.deviceCodes.token(form, req.origin, issuer))!;
@@ -229,7 +239,7 @@ export class SimOidcProvider {
   // ---- authorize ---------------------------------------------------------------------------
 
   private async authorize(q: URLSearchParams, req: OAuthRequest): Promise<SimResponse> {
-    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 90056, 'The authorization endpoint accepts GET and POST.');
+    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 900561, `The endpoint only accepts GET, POST requests. Received a ${req.method} request.`);
     // Until the client and redirect URI are known to be genuine, Entra shows errors on its own
     // page instead of redirecting (a redirect to an unchecked URI would be an open redirector).
     const clientId = q.get('client_id');
@@ -338,7 +348,7 @@ export class SimOidcProvider {
       return oauthError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
     }
     if (pending.clientId.toLowerCase() !== clientId.toLowerCase()) {
-      // Unconfirmed code: Entra's wording for a code redeemed by another client is not in the reference.
+      // Code and wording for a code redeemed by another client are not on the reference page (ASSUMPTIONS.md).
       return oauthError(400, 'invalid_grant', 70000, 'The provided authorization code was issued to another client.');
     }
     const redirectUri = form.get('redirect_uri') ?? '';
@@ -397,7 +407,7 @@ export class SimOidcProvider {
   /**
    * Graph scopes of the access token: the admin-consented ones (Entra puts every consented
    * scope of the resource in the token) plus any explicitly requested, or `User.Read` when the
-   * request asked only for OpenID scopes (unconfirmed: that is what the portal's default consent gives).
+   * request asked only for OpenID scopes (ASSUMPTIONS.md, Sign-in and tokens: OpenID-only requests).
    */
   private grantedGraphScopes(sp: SeedServicePrincipal, user: SeedUser, requested: string[]): string[] {
     const graphSp = this.state.servicePrincipalByAppId('00000003-0000-0000-c000-000000000000');
@@ -498,7 +508,7 @@ export class SimOidcProvider {
     if (kinds.includes('all')) groups = all;
     else if (kinds.includes('securitygroup')) groups = all.filter((g) => g.securityEnabled);
     else if (kinds.includes('applicationgroup')) {
-      // Unconfirmed: whether nested memberships count for "groups assigned to the application".
+      // Whether nested memberships count for "groups assigned to the application": ASSUMPTIONS.md (Groups claim).
       const assigned = new Set([...this.state.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase()).map((a) => a.principalId.toLowerCase()));
       groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
       applicationGroups = true;
@@ -518,7 +528,7 @@ export class SimOidcProvider {
       if (names && cloudOnly) return [g.displayName];
       return onPremisesNames ? [] : [g.id];
     });
-    // No groups: the claim is left out rather than sent empty (unconfirmed for Entra).
+    // No groups: the claim is left out rather than sent empty (ASSUMPTIONS.md, Groups claim).
     if (values.length === 0) return {};
     return { groups: values };
   }
@@ -548,7 +558,10 @@ export class SimOidcProvider {
 
   // ---- userinfo and logout -----------------------------------------------------------------
 
-  /** `GET /oidc/userinfo` with the access token, as Graph's OIDC userinfo endpoint answers. */
+  /**
+   * `GET /oidc/userinfo` with the access token: Learn "Microsoft identity platform UserInfo endpoint"
+   * (userinfo): claims sub, name, family_name, given_name, email. The 401 body: ASSUMPTIONS.md.
+   */
   private async userinfo(req: OAuthRequest): Promise<SimResponse> {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization'] ?? '');
     const bad = (message: string): SimResponse => ({
@@ -600,7 +613,7 @@ function unknownApp(clientId: string, state: TenantState): SignInRefusal {
   };
 }
 
-/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body. */
+/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body (ASSUMPTIONS.md). */
 function errorPage(status: number, aadsts: number, message: string): SimResponse {
   return {
     status,

@@ -160,6 +160,17 @@ export const PERMISSIONS = {
     ownersMayWrite: true,
     roleAssignable: { allOf: [], delegatedRoles: [R.privilegedRoleAdministrator] },
   },
+  // Learn "List eligibilityScheduleRequests" (privilegedaccessgroup-list-eligibilityschedulerequests), D and A:
+  // PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup only (the Read permission does not list requests).
+  'pim.eligibilityRequests.list': { allOf: [['PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']] },
+  // Learn "privilegedAccessGroupEligibilityScheduleRequest: cancel" (privilegedaccessgroupeligibilityschedulerequest-cancel),
+  // D and A: PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup only (no .Remove); its RBAC include is the create page's.
+  'pim.eligibility.cancel': {
+    allOf: [['PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']],
+    delegatedRoles: PIM_WRITE_ROLES,
+    ownersMayWrite: true,
+    roleAssignable: { allOf: [], delegatedRoles: [R.privilegedRoleAdministrator] },
+  },
   // Learn "List assignmentScheduleInstances", "List assignmentSchedules" (privilegedaccessgroup-list-assignmentscheduleinstances, …),
   // D and A: PrivilegedAssignmentSchedule.Read.AzureADGroup | PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
   'pim.assignment.read': { allOf: [['PrivilegedAssignmentSchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']] },
@@ -172,6 +183,8 @@ export const PERMISSIONS = {
     roleAssignable: { allOf: [], delegatedRoles: [R.privilegedRoleAdministrator] },
   },
   // Self-activation (selfActivate/selfDeactivate), same page: the scope alone; eligibility is checked by PIM itself.
+  // Also Learn "privilegedAccessGroupAssignmentScheduleRequest: cancel" (…assignmentschedulerequest-cancel): D and A
+  // PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
   'pim.assignment.self': { allOf: [['PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']] },
   // Learn "List roleManagementPolicyAssignments" / "Get unifiedRoleManagementPolicy" (group scope):
   // RoleManagementPolicy.Read.AzureADGroup | RoleManagementPolicy.ReadWrite.AzureADGroup.

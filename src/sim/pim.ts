@@ -19,8 +19,11 @@ export type ScheduleAction =
   | 'selfExtend'
   | 'selfRenew';
 
+// Learn "privilegedAccessGroupEligibilityScheduleRequest" / "…AssignmentScheduleRequest" resource types:
+// the possible `action` values (eligibility requests use the admin* ones).
 const ACTIONS: ScheduleAction[] = ['adminAssign', 'adminUpdate', 'adminRemove', 'adminExtend', 'adminRenew', 'selfActivate', 'selfDeactivate', 'selfExtend', 'selfRenew'];
 
+/** A malformed request field: ASSUMPTIONS.md (PIM for Groups: malformed requests). */
 function invalidRequest(message: string): GraphError {
   return new GraphError(400, 'InvalidRoleAssignmentRequest', message);
 }
@@ -75,14 +78,15 @@ function parseCommon(state: TenantState, body: unknown, action: ScheduleAction):
   if (!isGuid(b.principalId)) throw invalidRequest('The principalId is not a valid GUID.');
   if (!isGuid(b.groupId)) throw invalidRequest('The groupId is not a valid GUID.');
   const group = state.findGroup(b.groupId);
-  // Codes for an unknown group or principal are not documented (unconfirmed); PIM's own
-  // vocabulary ("subject" for a principal) is used.
+  // Codes for an unknown group or principal are not documented (ASSUMPTIONS.md, PIM for Groups:
+  // GroupNotFound/SubjectNotFound); PIM's own vocabulary ("subject" for a principal) is used.
+  // Learn request resource types: `accessId` is `member` or `owner`.
   if (!group) throw new GraphError(400, 'GroupNotFound', `The group '${b.groupId}' was not found.`);
   const principal = state.findObject(b.principalId);
   if (!principal || principal.kind === 'servicePrincipal') {
     throw new GraphError(400, 'SubjectNotFound', `The subject '${b.principalId}' was not found.`);
   }
-  // PIM for Groups refuses dynamic and on-premises-synced groups; the code is unconfirmed.
+  // PIM for Groups refuses dynamic and on-premises-synced groups (ASSUMPTIONS.md: InvalidGroupType).
   if (group.groupTypes.includes('DynamicMembership') || group.onPremisesSyncEnabled) {
     throw new GraphError(
       400,
@@ -103,7 +107,11 @@ function parseCommon(state: TenantState, body: unknown, action: ScheduleAction):
   };
 }
 
-/** Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration. */
+/**
+ * Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration
+ * (ASSUMPTIONS.md, PIM for Groups: missing expiration). Learn "expirationPattern resource type":
+ * `type` is noExpiration, afterDateTime or afterDuration (ISO 8601 `duration`).
+ */
 function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: number): Window {
   const now = state.clock.nowMs();
   const startText = info?.startDateTime;
@@ -163,6 +171,11 @@ interface RuleIds {
   enablement: string;
 }
 
+/**
+ * Learn "unifiedRoleManagementPolicyExpirationRule" (isExpirationRequired, maximumDuration) and
+ * "unifiedRoleManagementPolicyEnablementRule" (enabledRules: MultiFactorAuthentication, Justification,
+ * Ticketing) resource types; the failure code and wording: ASSUMPTIONS.md (PIM for Groups: policy rule failures).
+ */
 function checkPolicy(state: TenantState, req: ParsedRequest, w: Window, ids: RuleIds, auth: AuthInfo): void {
   const rules = state.policyFor(req.groupId, req.accessId).rules;
   const failed: string[] = [];
@@ -173,11 +186,12 @@ function checkPolicy(state: TenantState, req: ParsedRequest, w: Window, ids: Rul
   const enabled = enabledRules(rules, ids.enablement);
   if (enabled.includes('Justification') && !req.justification) failed.push('JustificationRule');
   if (enabled.includes('Ticketing') && !req.ticketInfo?.ticketNumber) failed.push('TicketingRule');
-  // App-only callers cannot perform MFA, so the rule is only evaluated for signed-in users.
+  // App-only callers cannot perform MFA, so the rule is only evaluated for signed-in users (ASSUMPTIONS.md).
   if (enabled.includes('MultiFactorAuthentication') && auth.kind === 'delegated' && !auth.amr.includes('mfa')) failed.push('MfaRule');
   if (failed.length) throw policyFailed(failed);
 }
 
+/** Test hook: requests a test marks as failing end in PIM's `Failed` status (a documented request status). */
 function shouldFail(state: TenantState, req: ParsedRequest): boolean {
   const f = state.behaviour.failScheduleRequests;
   if (f === true) return true;
@@ -185,6 +199,7 @@ function shouldFail(state: TenantState, req: ParsedRequest): boolean {
   return f.some((m) => (!m.groupId || m.groupId === req.groupId) && (!m.principalId || m.principalId === req.principalId));
 }
 
+/** Shape: ASSUMPTIONS.md (PIM for Groups: createdBy). */
 function createdBy(auth: AuthInfo): Obj {
   return auth.kind === 'delegated'
     ? { application: null, device: null, user: { id: auth.oid, displayName: null } }
@@ -267,10 +282,12 @@ export function createEligibilityRequest(state: TenantState, auth: AuthInfo, bod
     return { body: entity };
   }
   if (action !== 'adminAssign' && action !== 'adminUpdate' && action !== 'adminExtend' && action !== 'adminRenew') {
+    // Learn "privilegedAccessGroupEligibilityScheduleRequest" resource type: only admin* actions apply.
     throw invalidRequest(`The action '${action}' is not supported for eligibility schedule requests.`);
   }
 
   const w = parseWindow(state, req.scheduleInfo);
+  // A window already over: ASSUMPTIONS.md (PIM for Groups: malformed requests).
   if (w.end !== null && w.end <= state.clock.nowMs()) {
     throw invalidRequest('The expiration endDateTime must be in the future.');
   }
@@ -292,7 +309,7 @@ function finishRequest(
 ): RequestOutcome {
   const scheduleInfo = normalisedScheduleInfo(req.scheduleInfo, w, kind);
   if (req.isValidationOnly) {
-    // Validation-only requests change nothing, so they do not onboard the group either (unconfirmed).
+    // Validation-only requests change nothing, so they do not onboard the group either (ASSUMPTIONS.md).
     return { body: requestEntity(state, req, auth, { scheduleInfo }) };
   }
   const log = kind === 'eligibility' ? state.eligibilityScheduleRequests : state.assignmentScheduleRequests;
@@ -308,7 +325,7 @@ function finishRequest(
   let scheduleId: string;
   if (existing) {
     // Update/extend/renew replace the window; the documented adminExtend example answers with
-    // a targetScheduleId named after the new request, so the schedule moves to that id.
+    // a targetScheduleId named after the new request, so the schedule moves to that id (ASSUMPTIONS.md).
     existing.startDateTime = new Date(w.start).toISOString();
     existing.endDateTime = w.end === null ? null : new Date(w.end).toISOString();
     existing.modifiedDateTime = now;
@@ -397,12 +414,14 @@ export function createAssignmentRequest(state: TenantState, auth: AuthInfo, body
 
 function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): RequestOutcome {
   if (auth.kind !== 'delegated' || auth.oid !== req.principalId) {
-    // Unconfirmed wording: activation is only possible for the signed-in user.
+    // Learn "Create assignmentScheduleRequests": self* actions act for the signed-in user, whose id is
+    // the principalId. Code and wording: ASSUMPTIONS.md (PIM for Groups: self-service by another caller).
     throw invalidRequest('Self-service actions require a signed-in user whose id matches principalId.');
   }
   const eligibility = [...state.eligibilitySchedules.values()].find(
     (s) => s.groupId === req.groupId && s.principalId === req.principalId && s.accessId === req.accessId && state.isActiveNow(s),
   );
+  // No eligibility to activate: ASSUMPTIONS.md (PIM for Groups: RoleAssignmentDoesNotExist).
   if (!eligibility) throw assignmentMissing();
   const standing = (req.accessId === 'member' ? req.group.members : req.group.owners).includes(req.principalId);
   if (standing || state.activePimAssignments(req.groupId, req.accessId).some((a) => a.principalId === req.principalId)) {
@@ -413,16 +432,20 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
   const w = parseWindow(state, req.scheduleInfo, limit.maxMs);
   checkPolicy(state, req, w, { expiration: 'Expiration_EndUser_Assignment', enablement: 'Enablement_EndUser_Assignment' }, auth);
   const authContext = findRule(rules, 'AuthenticationContext_EndUser_Assignment');
+  // Learn "unifiedRoleManagementPolicyAuthenticationContextRule": with `isEnabled`, activation needs the
+  // `claimValue` authentication context (token `acrs`). Code and wording: ASSUMPTIONS.md (PIM for Groups).
   if (authContext?.isEnabled === true && !auth.acrs.includes(String(authContext.claimValue))) {
     throw new GraphError(400, 'RoleAssignmentRequestAcrsValidationFailed', 'The authentication context requirement of the policy was not satisfied.');
   }
-  // An activation cannot outlive the eligibility it comes from; PIM truncates it (unconfirmed).
+  // An activation cannot outlive the eligibility it comes from; PIM truncates it (ASSUMPTIONS.md).
   if (eligibility.endDateTime !== null) {
     const eligibleUntil = Date.parse(eligibility.endDateTime);
     if (w.end === null || w.end > eligibleUntil) w.end = eligibleUntil;
   }
   const approval = findRule(rules, 'Approval_EndUser_Assignment');
   const setting = approval?.setting as Obj | undefined;
+  // Learn "unifiedRoleManagementPolicyApprovalRule" (setting.isApprovalRequired) and the request resource
+  // types: such a request waits with `status: PendingApproval` and an `approvalId`.
   if (setting?.isApprovalRequired === true && !req.isValidationOnly) {
     state.onboard(req.groupId);
     const entity = requestEntity(state, req, auth, {
@@ -443,7 +466,8 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
 
 /**
  * Members (and owners) that were in an onboarded group without PIM appear as permanent
- * "assigned" active assignments with null dates; their ids are derived, not stored.
+ * "assigned" active assignments with null dates; their ids are derived, not stored
+ * (ASSUMPTIONS.md, PIM for Groups: standing members).
  */
 export function standingAssignments(state: TenantState): SeedSchedule[] {
   const out: SeedSchedule[] = [];
@@ -469,6 +493,7 @@ export function standingAssignments(state: TenantState): SeedSchedule[] {
   return out;
 }
 
+/** Learn "List eligibilitySchedules", example 1: `scheduleInfo` {startDateTime, recurrence, expiration {type, endDateTime, duration}}. */
 function scheduleInfoOf(s: SeedSchedule): Obj {
   return {
     startDateTime: s.startDateTime,
@@ -490,7 +515,10 @@ function assignmentTypeOf(s: SeedSchedule): string {
   return (s.assignmentType ?? 'assigned') === 'activated' ? 'Activated' : 'Assigned';
 }
 
-/** `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`. */
+/**
+ * `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`: the properties of Learn
+ * "List eligibilitySchedules" / "List assignmentSchedules" example 1, `status: Provisioned` as there.
+ */
 export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   return {
     id: s.id,
@@ -507,7 +535,10 @@ export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
   };
 }
 
-/** `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`. */
+/**
+ * `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`: the properties
+ * of Learn "List eligibilityScheduleInstances" / "List assignmentScheduleInstances" example 1 (ids: ASSUMPTIONS.md).
+ */
 export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
   const base: Obj = {
     id: guidFromName(`instance:${s.id}`),

@@ -124,7 +124,7 @@ export function defaultGroupPolicyRules(): PolicyRule[] {
 }
 
 function invalidRule(message: string): GraphError {
-  // Graph's exact code for a malformed rule PATCH is not documented (unconfirmed).
+  // Graph's exact code for a malformed rule PATCH is not documented (ASSUMPTIONS.md, Policies).
   return new GraphError(400, 'InvalidPolicyRule', message);
 }
 
@@ -134,7 +134,9 @@ const MAX_ACTIVATION_MS = 24 * 3_600_000;
 /**
  * Validates a rule update and returns the rule to store.
  * The body must restate the derived `@odata.type`, the rule `id` and its `target`: Graph
- * replaces the whole rule and cannot infer the derived type from the URL.
+ * replaces the whole rule and cannot infer the derived type from the URL (Learn "Update
+ * unifiedRoleManagementPolicyRule", unifiedrolemanagementpolicyrule-update: the examples send all
+ * three). Value checks follow the rule resource types; refusal wording: ASSUMPTIONS.md (Policies).
  */
 export function validateRuleUpdate(existing: PolicyRule, body: unknown): PolicyRule {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidRule('The request body must be a rule object.');
@@ -160,7 +162,7 @@ export function validateRuleUpdate(existing: PolicyRule, body: unknown): PolicyR
         if (!d.ok || d.ms <= 0) {
           throw invalidRule("'maximumDuration' must be a positive ISO 8601 duration in days, hours or minutes when expiration is required.");
         }
-        // The portal and Graph cap activation at 24 hours.
+        // The portal and Graph cap activation at 24 hours (ASSUMPTIONS.md, Policies: PT24H).
         if (existing.id === 'Expiration_EndUser_Assignment' && d.ms > MAX_ACTIVATION_MS) {
           throw invalidRule('The maximum activation duration must not exceed PT24H.');
         }

@@ -82,7 +82,12 @@ export class Router {
     return this.add('DELETE', template, handler);
   }
 
-  /** Finds the handler; throws Graph's 400/405 for unknown segments or methods. */
+  /**
+   * Finds the handler; throws Graph's 400/405 for unknown segments or methods. The 405 code and
+   * message are item 4 of Learn "JSON batching" (json-batching); the 400 for an unknown segment:
+   * ASSUMPTIONS.md (Transport: unknown path segment). Paths match case-insensitively, as Graph's do
+   * (ASSUMPTIONS.md, Transport).
+   */
   resolve(method: string, path: string): { handler: Handler; params: Record<string, string> } {
     let pathMatched = false;
     for (const r of this.routes) {

@@ -24,7 +24,11 @@ function resolveServicePrincipal(ctx: RouteContext): SeedServicePrincipal {
   return sp;
 }
 
-/** Graph shape of an app role assignment (display names are resolved live, as Graph does). */
+/**
+ * Graph shape of an app role assignment (display names are resolved live, as Graph does): the
+ * properties of Learn "List appRoleAssignedTo" (serviceprincipal-list-approleassignedto) example;
+ * `principalType` is `User`, `Group` or `ServicePrincipal` (appRoleAssignment resource type).
+ */
 export function appRoleAssignmentEntity(state: TenantState, a: SeedAppRoleAssignment): Obj {
   const principal = state.findObject(a.principalId);
   const resource = state.findServicePrincipal(a.resourceId);
@@ -44,7 +48,7 @@ export function appRoleAssignmentEntity(state: TenantState, a: SeedAppRoleAssign
 
 /**
  * Newly created assignments stay invisible to list reads for a while (replication lag);
- * each list read that would have shown one uses up one miss.
+ * each list read that would have shown one uses up one miss (ASSUMPTIONS.md, Eventual consistency).
  */
 function visibleAssignments(state: TenantState, list: SeedAppRoleAssignment[]): SeedAppRoleAssignment[] {
   return list.filter((a) => {
@@ -63,7 +67,8 @@ function visibleAssignments(state: TenantState, list: SeedAppRoleAssignment[]): 
  */
 function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[], fragment: string): Obj {
   if (ctx.query.has('$filter')) {
-    // The reference says to filter these lists client-side; the sim refuses server-side filters.
+    // The reference says to filter these lists client-side; the sim refuses server-side filters
+    // (ASSUMPTIONS.md, Transport: `$filter` on appRoleAssignedTo/appRoleAssignments).
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
   const props = Object.keys(appRoleAssignmentEntity(ctx.state, { id: '', appRoleId: '', principalId: '', resourceId: '', createdDateTime: '' }));
@@ -73,6 +78,9 @@ function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[], 
   );
 }
 
+// Learn "Update servicePrincipal" (serviceprincipal-update): the writable properties the tool may send;
+// `preferredSingleSignOnMode` is one of password, saml, notSupported, oidc (servicePrincipal resource type).
+// Refusals of other properties: ASSUMPTIONS.md (Apps: PATCH of a service principal).
 const SP_WRITABLE: Record<string, (v: unknown) => boolean> = {
   appRoleAssignmentRequired: (v) => typeof v === 'boolean',
   accountEnabled: (v) => typeof v === 'boolean',
@@ -103,9 +111,17 @@ function patchServicePrincipal(ctx: RouteContext): { status: number } {
     if (!check(v)) throw badRequest(`Invalid value specified for property '${k}' of resource 'ServicePrincipal'.`);
   }
   for (const [k, v] of Object.entries(changes)) if (!k.startsWith('@odata.')) (sp as unknown as Obj)[k] = structuredClone(v);
+  // Learn "Update servicePrincipal": 204 No Content.
   return { status: 204 };
 }
 
+/**
+ * Learn "Grant an appRoleAssignment for a service principal" (serviceprincipal-post-approleassignedto):
+ * the body names `principalId`, `resourceId` and `appRoleId`; 201 Created with the assignment and a
+ * `…/appRoleAssignedTo/$entity` context. A role must be enabled and allow the principal's member type
+ * (`User` covers users and groups, `Application` service principals: appRole resource type).
+ * Refusal wordings: ASSUMPTIONS.md (Apps).
+ */
 function createAppRoleAssignment(ctx: RouteContext): { status: number; body: Obj } {
   ctx.authorize('appRoleAssignedTo.create');
   const sp = resolveServicePrincipal(ctx);
@@ -151,6 +167,8 @@ function createAppRoleAssignment(ctx: RouteContext): { status: number; body: Obj
   };
 }
 
+// Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), include
+// "filter-directory-objects": these properties support `eq` by default.
 const SP_FILTER = {
   resource: 'ServicePrincipal',
   properties: ['id', 'appId', 'displayName', 'servicePrincipalType', 'accountEnabled', 'preferredSingleSignOnMode', 'appOwnerOrganizationId'],
@@ -160,6 +178,7 @@ const GRANT_FILTER = { resource: 'OAuth2PermissionGrant', properties: ['id', 'cl
 
 /** Service principals, applications, permission grants and app role assignments. */
 export function registerAppRoutes(router: Router): void {
+  // Learn "List servicePrincipals" (serviceprincipal-list): a servicePrincipals collection, paged as directory objects.
   router.get('/servicePrincipals', (ctx) => {
     ctx.authorize('servicePrincipals.read');
     const filter = parseFilterFor(ctx.query, SP_FILTER, isAdvancedQuery(ctx));
@@ -173,11 +192,13 @@ export function registerAppRoutes(router: Router): void {
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'), ...applySelect(servicePrincipalEntity(sp), select) } };
   };
+  // Learn "Get servicePrincipal" / "Update servicePrincipal": both by id and by the alternate key `(appId='…')`.
   router.get("/servicePrincipals(appId='{appId}')", getSp);
   router.get('/servicePrincipals/{id}', getSp);
   router.patch("/servicePrincipals(appId='{appId}')", patchServicePrincipal);
   router.patch('/servicePrincipals/{id}', patchServicePrincipal);
 
+  // Learn "List applications" (application-list): an applications collection, paged as directory objects.
   router.get('/applications', (ctx) => {
     ctx.authorize('applications.read');
     const filter = parseFilterFor(ctx.query, APP_FILTER, isAdvancedQuery(ctx));
@@ -188,15 +209,19 @@ export function registerAppRoutes(router: Router): void {
   const getApp = (ctx: RouteContext) => {
     ctx.authorize('applications.read');
     // Only registrations homed in this tenant exist here; a gallery or multi-tenant app
-    // may have a service principal without one, and then this is a 404.
+    // may have a service principal without one, and then this is a 404 (Learn "Application and
+    // service principal objects in Microsoft Entra ID", app-objects-and-service-principals).
     const app = ctx.params.appId !== undefined ? ctx.state.applicationByAppId(ctx.params.appId) : ctx.state.applications.get(ctx.params.id);
     if (!app) throw notFound(ctx.params.appId ?? ctx.params.id);
     const select = parseSelect(ctx.query, APPLICATION_PROPERTIES, 'microsoft.graph.application');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'applications/$entity'), ...applySelect(applicationEntity(app), select) } };
   };
+  // Learn "Get application" (application-get): by object id or by the alternate key `(appId='…')`.
   router.get("/applications(appId='{appId}')", getApp);
   router.get('/applications/{id}', getApp);
 
+  // Learn "List oauth2PermissionGrants" (oauth2permissiongrant-list) and "List oauth2PermissionGrants
+  // granted to a service principal" (serviceprincipal-list-oauth2permissiongrants): the grant objects as is.
   const grants = (ctx: RouteContext, clientId?: string) => {
     ctx.authorize('oauth2PermissionGrants.read');
     const filter = parseFilterFor(ctx.query, GRANT_FILTER, isAdvancedQuery(ctx));
@@ -213,6 +238,7 @@ export function registerAppRoutes(router: Router): void {
     return grants(ctx, sp.id);
   });
 
+  // Learn "List appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments).
   router.get('/servicePrincipals/{id}/appRoleAssignments', (ctx) => {
     ctx.authorize('appRoleAssignments.read');
     const sp = resolveServicePrincipal(ctx);
@@ -227,6 +253,8 @@ export function registerAppRoutes(router: Router): void {
     const list = [...ctx.state.appRoleAssignments.values()].filter((a) => a.resourceId === sp.id);
     return { status: 200, body: assignmentCollection(ctx, list, `servicePrincipals('${sp.id}')/appRoleAssignedTo`) };
   };
+  // Learn "List appRoleAssignedTo" (serviceprincipal-list-approleassignedto), "Grant an appRoleAssignment for a
+  // service principal" (serviceprincipal-post-approleassignedto) and "Delete appRoleAssignedTo".
   router.get("/servicePrincipals(appId='{appId}')/appRoleAssignedTo", assignedTo);
   router.get('/servicePrincipals/{id}/appRoleAssignedTo', assignedTo);
   router.post("/servicePrincipals(appId='{appId}')/appRoleAssignedTo", createAppRoleAssignment);
@@ -238,6 +266,7 @@ export function registerAppRoutes(router: Router): void {
     if (!a || a.resourceId !== sp.id) throw notFound(ctx.params.assignmentId);
     ctx.state.appRoleAssignments.delete(a.id);
     ctx.state.pendingListMisses.delete(a.id);
+    // Learn "Delete appRoleAssignedTo" (serviceprincipal-delete-approleassignedto): 204 No Content.
     return { status: 204 };
   });
 

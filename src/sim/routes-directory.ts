@@ -23,6 +23,8 @@ import { indexOfId, type DirectoryObjectRef, type TenantState } from './state.js
 type Obj = Record<string, unknown>;
 const byId = (o: Obj): string => String(o.id ?? '');
 
+// Learn "Advanced query capabilities on directory objects" (aad-advanced-queries), include
+// "filter-directory-objects": these user and group properties support `eq` (and so `in`) by default.
 const USER_FILTER = {
   resource: 'User',
   properties: ['id', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'surname', 'accountEnabled', 'userType'],
@@ -39,8 +41,8 @@ function requireGroup(state: TenantState, id: string): SeedGroup {
 }
 
 /**
- * Membership of some groups cannot be edited through Graph at all. The messages for
- * on-premises-synced and mail-enabled groups are Entra's; the dynamic-group wording is unconfirmed.
+ * Membership of some groups cannot be edited through Graph at all. Codes and wording:
+ * ASSUMPTIONS.md (Directory: membership edits refused).
  */
 function assertMembershipEditable(g: SeedGroup): void {
   if (g.groupTypes.includes('DynamicMembership')) {
@@ -101,8 +103,11 @@ function limitedDirectoryRole(id: string): Obj {
 function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | 'group'): Obj {
   ctx.authorize('me.transitiveMemberOf');
   const me = meUser(ctx);
-  // Query options on transitiveMemberOf are advanced queries; the bare cast is accepted.
-  if ((ctx.query.has('$filter') || ctx.query.has('$search') || ctx.query.has('$orderby')) && !isAdvancedQuery(ctx)) {
+  // Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof), Request
+  // headers: ConsistencyLevel and $count are required with $search, $filter, $orderby or an OData cast.
+  // Code and wording of the 400: ASSUMPTIONS.md (Directory: transitiveMemberOf).
+  const needsAdvanced = cast !== 'all' || ctx.query.has('$filter') || ctx.query.has('$search') || ctx.query.has('$orderby');
+  if (needsAdvanced && !isAdvancedQuery(ctx)) {
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
   const select =
@@ -125,16 +130,20 @@ function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | '
 
 /** Users, groups, memberships, /me and subscribedSkus. */
 export function registerDirectoryRoutes(router: Router): void {
+  // Learn "Get user" (user-get): /me needs a signed-in user; without $select the default property set.
   router.get('/me', (ctx) => {
     ctx.authorize('me.read');
     const me = meUser(ctx);
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(me), select ?? USER_DEFAULT_PROPERTIES) } };
   });
+  // Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof): the whole
+  // list, or cast to directoryRole or group.
   router.get('/me/transitiveMemberOf', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'all') }));
   router.get('/me/transitiveMemberOf/microsoft.graph.directoryRole', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'directoryRole') }));
   router.get('/me/transitiveMemberOf/microsoft.graph.group', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'group') }));
 
+  // Learn "List users" (user-list): default property set without $select; $filter per USER_FILTER.
   router.get('/users', (ctx) => {
     ctx.authorize('users.read');
     const filter = parseFilterFor(ctx.query, USER_FILTER, isAdvancedQuery(ctx));
@@ -149,6 +158,7 @@ export function registerDirectoryRoutes(router: Router): void {
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
   };
+  // Learn "Get user" (user-get): by id or userPrincipalName.
   router.get('/users/{id}', (ctx) => {
     // Learn "Get user" (user-get): `/users/$x@y.com` fails with 400 Bad Request, because OData
     // reserves a leading `$` for system query options; the path arrives decoded, so `%24` fails
@@ -162,6 +172,7 @@ export function registerDirectoryRoutes(router: Router): void {
   // string literal, so a doubled `''` stands for one quote.
   router.get("/users('{key}')", (ctx) => getUser(ctx, ctx.params.key.replace(/''/g, "'")));
 
+  // Learn "List groups" (group-list) and "Get group" (group-get): example 1 shapes (directory.ts groupEntity).
   router.get('/groups', (ctx) => {
     ctx.authorize('groups.read');
     const filter = parseFilterFor(ctx.query, GROUP_FILTER, isAdvancedQuery(ctx));
@@ -169,23 +180,28 @@ export function registerDirectoryRoutes(router: Router): void {
     const items = [...ctx.state.groups.values()].map(groupEntity).filter((g) => !filter || evalFilter(filter, g));
     return { status: 200, body: directoryCollection(ctx, 'groups', items, byId, (g) => applySelect(g, select)) };
   });
+  // Learn "Get group" (group-get).
   router.get('/groups/{id}', (ctx) => {
     ctx.authorize('groups.read');
     const g = requireGroup(ctx.state, ctx.params.id);
     const select = parseSelect(ctx.query, GROUP_PROPERTIES, 'microsoft.graph.group');
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'groups/$entity'), ...applySelect(groupEntity(g), select) } };
   });
+  // Learn "List group members" (group-list-members) and "List group owners" (group-list-owners):
+  // directoryObject collections with each item's @odata.type; v1.0 omits service principals (memberRefs).
   router.get('/groups/{id}/members', (ctx) => {
     ctx.authorize('groups.read');
     const g = requireGroup(ctx.state, ctx.params.id);
     return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'member'), 'directoryObjects') };
   });
+  // Learn "List group owners" (group-list-owners).
   router.get('/groups/{id}/owners', (ctx) => {
     ctx.authorize('groups.read');
     const g = requireGroup(ctx.state, ctx.params.id);
     return { status: 200, body: listDirectoryObjects(ctx, memberRefs(ctx, g, 'owner'), 'directoryObjects') };
   });
 
+  // Learn "Add members" (group-post-members): `{"@odata.id": "…/directoryObjects/{id}"}`, 204 No Content.
   router.post('/groups/{id}/members/$ref', (ctx) => {
     const g = ctx.state.findGroup(ctx.params.id);
     ctx.authorize('groups.members.write', { groupId: g?.id });
@@ -195,13 +211,16 @@ export function registerDirectoryRoutes(router: Router): void {
     if (!ref) throw notFound(memberId);
     assertMembershipEditable(g);
     if (g.isAssignableToRole && ref.kind === 'group') {
-      // Unconfirmed wording; Entra does refuse nesting groups into role-assignable groups.
+      // Learn "Use Microsoft Entra groups to manage role assignments" (groups-concept): a group cannot
+      // be added as a member of a role-assignable group. The 400 wording: ASSUMPTIONS.md (Directory).
       throw badRequest('A role-assignable group cannot have groups as members.');
     }
+    // Duplicate member: ASSUMPTIONS.md (Directory: adding a member that is already one).
     if (ctx.state.isMember(g.id, ref.id)) {
       throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
     }
     g.members.push(ref.id);
+    // Learn "Add members" (group-post-members): 204 No Content.
     return { status: 204 };
   });
 
@@ -211,11 +230,12 @@ export function registerDirectoryRoutes(router: Router): void {
     if (!g) throw notFound(ctx.params.id);
     assertMembershipEditable(g);
     const memberId = ctx.params.memberId;
+    // Learn "Remove member" (group-delete-members) documents only the 204; the 404: ASSUMPTIONS.md (Directory).
     if (!ctx.state.isMember(g.id, memberId)) throw notFound(memberId);
     const at = indexOfId(g.members, memberId);
     if (at >= 0) g.members.splice(at, 1);
     // A member that PIM put in the group loses its active assignment too: membership and
-    // assignmentScheduleInstances never disagree.
+    // assignmentScheduleInstances never disagree (ASSUMPTIONS.md, Directory).
     for (const [id, a] of ctx.state.assignmentSchedules) {
       if (a.groupId === g.id && a.accessId === 'member' && a.principalId.toLowerCase() === memberId.toLowerCase()) {
         ctx.state.assignmentSchedules.delete(id);
@@ -225,7 +245,8 @@ export function registerDirectoryRoutes(router: Router): void {
   });
 
   // Without /$ref the URL addresses the member object itself, so DELETE removes it from the
-  // directory (documented foot-gun). Reproduced so tests can prove the tool never sends it.
+  // directory (graph-api.md §6; ASSUMPTIONS.md, Directory). Reproduced so tests can prove the tool
+  // never sends it. Learn "Delete a user" (user-delete): 204 No Content.
   router.delete('/groups/{id}/members/{memberId}', (ctx) => {
     ctx.authorize('directoryObjects.delete');
     const g = requireGroup(ctx.state, ctx.params.id);
@@ -237,6 +258,8 @@ export function registerDirectoryRoutes(router: Router): void {
     return { status: 204 };
   });
 
+  // Learn "List subscribedSkus" (subscribedsku-list): only `$select` is supported; the item shape is the
+  // page's example. `accountId`/`accountName`/`subscriptionIds` and the $filter wording: ASSUMPTIONS.md (Licences).
   router.get('/subscribedSkus', (ctx) => {
     ctx.authorize('subscribedSkus.read');
     if (ctx.query.has('$filter')) {

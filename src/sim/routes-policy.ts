@@ -8,6 +8,12 @@ import type { TenantState } from './state.js';
 
 type Obj = Record<string, unknown>;
 
+/**
+ * Learn "List roleManagementPolicyAssignments" (policyroot-list-rolemanagementpolicyassignments), example 4,
+ * and "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update), example 2: a group
+ * policy has displayName and description `Group`, `isOrganizationDefault: false`, `scopeType: Group`
+ * and `lastModifiedBy` `{displayName, id}`; `rules` only when expanded.
+ */
 function policyEntity(p: SeedPolicy, withRules: boolean): Obj {
   return {
     id: p.policyId,
@@ -22,11 +28,12 @@ function policyEntity(p: SeedPolicy, withRules: boolean): Obj {
   };
 }
 
+/** Learn "List roleManagementPolicyAssignments", example 4: `roleDefinitionId` is `member` or `owner`. */
 function assignmentEntity(p: SeedPolicy): Obj {
   return { id: p.assignmentId, policyId: p.policyId, scopeId: p.groupId, scopeType: 'Group', roleDefinitionId: p.accessId };
 }
 
-/** Understands `policy`, `policy($expand=rules)` and `rules`. */
+/** Understands `policy`, `policy($expand=rules)` and `rules` (others: ASSUMPTIONS.md, Policies: one $expand form). */
 function parseExpand(ctx: RouteContext, allowed: 'assignment' | 'policy'): { policy: boolean; rules: boolean } {
   const text = ctx.query.get('$expand')?.replace(/\s+/g, '');
   if (!text) return { policy: false, rules: false };
@@ -40,8 +47,9 @@ function parseExpand(ctx: RouteContext, allowed: 'assignment' | 'policy'): { pol
 }
 
 /**
- * `scopeId` and `scopeType` must both be pinned (graph-api.md §9); the error code is unconfirmed.
- * Only group policies are modelled, so other scope types list nothing.
+ * `scopeId` and `scopeType` must both be pinned (graph-api.md §9; Learn "List roleManagementPolicyAssignments"
+ * requires them in `$filter`); the error code: ASSUMPTIONS.md (Policies). Only group policies are
+ * modelled, so other scope types list nothing.
  */
 function scopedPolicies(ctx: RouteContext): SeedPolicy[] {
   const filter = parseFilterFor(ctx.query, { resource: 'UnifiedRoleManagementPolicyAssignment', properties: ['scopeId', 'scopeType', 'roleDefinitionId', 'policyId', 'id'] }, true);
@@ -58,6 +66,7 @@ function requirePolicy(state: TenantState, policyId: string): SeedPolicy {
   return p;
 }
 
+/** Dynamic and synced groups are not PIM-capable; code: ASSUMPTIONS.md (PIM for Groups: InvalidGroupType). */
 function assertPimCapable(state: TenantState, p: SeedPolicy): void {
   const g = state.findGroup(p.groupId);
   if (g && (g.groupTypes.includes('DynamicMembership') || g.onPremisesSyncEnabled)) {
@@ -65,7 +74,7 @@ function assertPimCapable(state: TenantState, p: SeedPolicy): void {
   }
 }
 
-/** Writes rules, then onboards the group — which moves the policy to a new id. */
+/** Writes rules, then onboards the group — which moves the policy to a new id (ASSUMPTIONS.md, Policies). */
 function commitRules(state: TenantState, p: SeedPolicy, rules: PolicyRule[]): void {
   for (const rule of rules) {
     const idx = p.rules.findIndex((r) => r.id === rule.id);
@@ -77,6 +86,7 @@ function commitRules(state: TenantState, p: SeedPolicy, rules: PolicyRule[]): vo
 
 /** Role management policies and their assignments for PIM for Groups. */
 export function registerPolicyRoutes(router: Router): void {
+  // Learn "List roleManagementPolicyAssignments" (policyroot-list-rolemanagementpolicyassignments): group scope.
   router.get('/policies/roleManagementPolicyAssignments', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'assignment');
@@ -90,20 +100,32 @@ export function registerPolicyRoutes(router: Router): void {
     const exp = parseExpand(ctx, 'assignment');
     const p = [...ctx.state.policies.values()].find((x) => x.assignmentId === ctx.params.id);
     if (!p) throw notFound(ctx.params.id);
-    return { status: 200, body: { ...assignmentEntity(p), ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}) } };
+    // Learn "Get unifiedRoleManagementPolicyAssignment" (unifiedrolemanagementpolicyassignment-get): the
+    // group example answers under a `roleManagementPolicyAssignments/$entity` context.
+    return {
+      status: 200,
+      body: {
+        '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicyAssignments/$entity'),
+        ...assignmentEntity(p),
+        ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}),
+      },
+    };
   });
+  // Learn "List roleManagementPolicies" (policyroot-list-rolemanagementpolicies): group scope, scopeId/scopeType filter.
   router.get('/policies/roleManagementPolicies', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'policy');
     const value = scopedPolicies(ctx).map((p) => policyEntity(p, exp.rules));
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies'), value } };
   });
+  // Learn "Get unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-get): `$entity` context; rules with `$expand=rules`.
   router.get('/policies/roleManagementPolicies/{policyId}', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'policy');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
     return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, exp.rules) } };
   });
+  // Learn "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update): body `{rules: [...]}`.
   router.patch('/policies/roleManagementPolicies/{policyId}', (ctx) => {
     ctx.authorize('policies.write', { groupId: ctx.state.policies.get(ctx.params.policyId)?.groupId });
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -117,8 +139,12 @@ export function registerPolicyRoutes(router: Router): void {
       return validateRuleUpdate(existing, r);
     });
     commitRules(ctx.state, p, next);
-    return { status: 200, body: policyEntity(p, true) };
+    // Learn "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update), example 2: 200 OK
+    // with the policy under a `roleManagementPolicies/$entity` context and without its rules.
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, false) } };
   });
+  // Learn "List rules (for a unifiedRoleManagementPolicy)" (unifiedrolemanagementpolicy-list-rules) and
+  // "Get unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-get): the rule objects as stored.
   router.get('/policies/roleManagementPolicies/{policyId}/rules', (ctx) => {
     ctx.authorize('policies.read');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -127,6 +153,7 @@ export function registerPolicyRoutes(router: Router): void {
       body: { '@odata.context': contextUrl(ctx, `policies/roleManagementPolicies('${p.policyId}')/rules`), value: structuredClone(p.rules) },
     };
   });
+  // Learn "Get unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-get).
   router.get('/policies/roleManagementPolicies/{policyId}/rules/{ruleId}', (ctx) => {
     ctx.authorize('policies.read');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -134,6 +161,7 @@ export function registerPolicyRoutes(router: Router): void {
     if (!rule) throw notFound(ctx.params.ruleId);
     return { status: 200, body: structuredClone(rule) };
   });
+  // Learn "Update unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-update): the whole rule, 204.
   router.patch('/policies/roleManagementPolicies/{policyId}/rules/{ruleId}', (ctx) => {
     ctx.authorize('policies.write', { groupId: ctx.state.policies.get(ctx.params.policyId)?.groupId });
     const p = requirePolicy(ctx.state, ctx.params.policyId);
@@ -141,6 +169,7 @@ export function registerPolicyRoutes(router: Router): void {
     if (!existing) throw notFound(ctx.params.ruleId);
     assertPimCapable(ctx.state, p);
     commitRules(ctx.state, p, [validateRuleUpdate(existing, ctx.body)]);
+    // Learn "Update unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-update): 204 No Content.
     return { status: 204 };
   });
 }

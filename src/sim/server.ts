@@ -40,7 +40,9 @@ export interface ServerOptions {
   pageSize: number;
 }
 
+// Learn "JSON batching" (json-batching), Batch size limitations: at most 20 requests per batch.
 const MAX_BATCH = 20;
+// Learn "JSON batching": the Content-Type Graph writes on JSON answers (the batch example's items carry it).
 const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 interface GraphCall {
@@ -191,6 +193,8 @@ export class SimServer {
       const version = versionMatch[1].toLowerCase() === 'beta' ? 'beta' : 'v1.0';
       const call: GraphCall = { method, path: versionMatch[2] ?? '/', query: url.searchParams, headers, body: body.parsed, version };
       if (body.invalidJson) {
+        // Status only from Learn "Microsoft Graph error responses" (errors): 400 for a malformed
+        // request; code and wording are ASSUMPTIONS.md (Transport: unreadable JSON body).
         outcome = {
           kind: 'respond',
           response: this.errorResponse(
@@ -202,6 +206,7 @@ export class SimServer {
         outcome = await this.graphRequest(call, clientRequestId);
       }
     } else {
+      // Neither Graph nor a sign-in endpoint: ASSUMPTIONS.md (Transport: neither Graph nor sign-in).
       const oauth = await handleOAuth({ method, path, rawBody: raw, headers, state: this.opts.state, tokens: this.opts.tokens, origin: this.origin, query: url.searchParams });
       outcome = {
         kind: 'respond',
@@ -229,11 +234,13 @@ export class SimServer {
     if (resBody !== undefined && !Object.keys(out).some((k) => k.toLowerCase() === 'content-type')) {
       out['Content-Type'] = versionMatch ? GRAPH_JSON : 'application/json; charset=utf-8';
     }
+    // Learn "JSON batching": the example's Graph answers carry `OData-Version: 4.0`.
     if (versionMatch) out['OData-Version'] = '4.0';
     res.writeHead(status, out);
     res.end(resBody === undefined ? undefined : typeof resBody === 'string' ? resBody : JSON.stringify(resBody));
   }
 
+  /** A test-injected answer; codes for a bare status are ASSUMPTIONS.md (Transport: fault rules without a body). */
   private faultOutcome(fault: FaultResponse, clientRequestId: string): Outcome {
     if ('drop' in fault) return { kind: 'drop' };
     if ('hang' in fault) return { kind: 'hang' };
@@ -255,6 +262,8 @@ export class SimServer {
 
   private async graphRequest(call: GraphCall, clientRequestId: string): Promise<Outcome> {
     let auth: AuthInfo;
+    // Learn "Resolve Microsoft Graph authorization errors" (resolve-auth-errors): a missing,
+    // invalid or expired access token is a 401, checked before anything else (including $batch).
     try {
       auth = await authenticate(this.opts.tokens, this.opts.state, this.origin, call.headers['authorization']);
     } catch (e) {
@@ -262,6 +271,8 @@ export class SimServer {
       throw e;
     }
     if (call.path === '/$batch') {
+      // Learn "JSON batching": the batch is sent with POST. The 405 code and wording for other
+      // methods are those of the page's example item 4 (ASSUMPTIONS.md, Transport: 405).
       if (call.method !== 'POST') {
         return { kind: 'respond', response: this.errorResponse(new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'), clientRequestId) };
       }
@@ -296,9 +307,11 @@ export class SimServer {
   }
 
   /**
-   * JSON batching: at most 20 items, each routed, authorised, fault-injected and recorded on
-   * its own; the envelope is 200 whatever the items did. Items run in order. A drop/hang
-   * fault on an item applies to the whole HTTP exchange, since an item cannot hang alone.
+   * JSON batching: each item routed, authorised, fault-injected and recorded on its own. A
+   * drop/hang fault on an item applies to the whole HTTP exchange, since an item cannot hang alone.
+   * Learn "JSON batching" (json-batching), Processing the JSON batch response: a malformed batch is
+   * a 400 for the whole envelope; a parseable one is 200 whatever its items did, each item
+   * carrying its own `status`. Order of execution and wording: ASSUMPTIONS.md (Batch).
    */
   private async batch(call: GraphCall, auth: AuthInfo, clientRequestId: string): Promise<Outcome> {
     const fail = (message: string): Outcome => ({
@@ -310,17 +323,20 @@ export class SimServer {
     const items = b.requests as Record<string, unknown>[];
     if (items.length === 0) return fail('Invalid batch payload format: the batch contains no requests.');
     if (items.length > MAX_BATCH) return fail(`The batch request exceeds the limit of ${MAX_BATCH} requests.`);
+    // Learn "JSON batching", request properties: `id`, `method` and `url` are required; `id` is
+    // not case-sensitive and must be unique in the batch, otherwise the batch fails with 400.
     const ids = new Set<string>();
     for (const item of items) {
       if (!item || typeof item !== 'object' || typeof item.id !== 'string' || item.id === '' || typeof item.url !== 'string' || typeof item.method !== 'string') {
         return fail("Invalid batch payload format: every request needs 'id', 'method' and 'url'.");
       }
-      if (ids.has(item.id)) return fail(`Duplicate request id '${item.id}' in batch.`);
+      const key = item.id.toLowerCase();
+      if (ids.has(key)) return fail(`Duplicate request id '${item.id}' in batch.`);
       const deps = item.dependsOn;
-      if (deps !== undefined && (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string' || !ids.has(d)))) {
+      if (deps !== undefined && (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string' || !ids.has(d.toLowerCase())))) {
         return fail(`Request '${item.id}' depends on an unknown or later request.`);
       }
-      ids.add(item.id);
+      ids.add(key);
     }
 
     const statuses = new Map<string, number>();
@@ -339,10 +355,13 @@ export class SimServer {
 
       let response: SimResponse;
       const deps = (item.dependsOn as string[] | undefined) ?? [];
-      const failedDep = deps.find((d) => (statuses.get(d) ?? 0) >= 400 || (statuses.get(d) ?? 0) === 0);
+      const failedDep = deps.find((d) => (statuses.get(d.toLowerCase()) ?? 0) >= 400 || (statuses.get(d.toLowerCase()) ?? 0) === 0);
+      // Learn "JSON batching", Sequencing requests with the dependsOn property: a request whose
+      // dependency failed fails with 424 Failed Dependency (code, wording: ASSUMPTIONS.md, Batch).
       if (failedDep !== undefined) {
         response = this.errorResponse(new GraphError(424, 'FailedDependency', `Request '${id}' depends on request '${failedDep}', which failed.`), clientRequestId);
       } else if (/^https?:/i.test(rawUrl)) {
+        // Learn "JSON batching": `url` is the relative resource URL (`/users`, not the absolute one).
         response = this.errorResponse(new GraphError(400, 'BadRequest', 'Batch request URLs must be relative.'), clientRequestId);
       } else {
         const fault = this.opts.faults.match(method, path + search);
@@ -351,6 +370,7 @@ export class SimServer {
           const f = this.faultOutcome(fault, clientRequestId) as { kind: 'respond'; response: SimResponse };
           response = f.response;
         } else if (item.body !== undefined && !itemHeaders['content-type']) {
+          // Learn "JSON batching": when a body is supplied, `headers` must hold a Content-Type.
           response = this.errorResponse(new GraphError(400, 'BadRequest', 'A Content-Type header is required for batch requests that have a body.'), clientRequestId);
         } else if (path === '/$batch') {
           response = this.errorResponse(new GraphError(400, 'BadRequest', 'Nested batch requests are not supported.'), clientRequestId);
@@ -363,7 +383,9 @@ export class SimServer {
         }
       }
       record.status = response.status;
-      statuses.set(id, response.status);
+      statuses.set(id.toLowerCase(), response.status);
+      // Learn "JSON batching": each item answers `id`, `status` and the server's `headers` (with
+      // Content-Type where there is a body) in place of `method` and `url`.
       const headers: Record<string, string> = { ...(response.headers ?? {}) };
       if (response.body !== undefined) headers['Content-Type'] ??= GRAPH_JSON;
       const out: Record<string, unknown> = { id, status: response.status, headers };

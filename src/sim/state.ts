@@ -241,7 +241,11 @@ export class TenantState {
   // PIM policies and onboarding
   // -------------------------------------------------------------------------
 
-  /** The member/owner policy of a group (created with default rules on first use). */
+  /**
+   * The member/owner policy of a group (created with default rules on first use: ASSUMPTIONS.md,
+   * Policies). Id forms `Group_{groupId}_{guid}` and `{policyId}_{member|owner}` as in Learn "List
+   * roleManagementPolicyAssignments" (policyroot-list-rolemanagementpolicyassignments), example 4.
+   */
   policyFor(groupId: string, accessId: AccessId): SeedPolicy {
     for (const p of this.policies.values()) if (p.groupId === groupId && p.accessId === accessId) return p;
     const policyId = `Group_${groupId}_${guidFromName(`policy:${groupId}:${accessId}`)}`;
@@ -261,6 +265,7 @@ export class TenantState {
    * Onboards a group to PIM for Groups. Graph has no explicit call for this; the first
    * schedule request or policy write does it, and it re-issues the group's policy and
    * policy-assignment ids (the old ones stop resolving). Returns false when already onboarded.
+   * ASSUMPTIONS.md (Policies: onboarding moves both policies to new ids).
    */
   onboard(groupId: string): boolean {
     if (this.onboarded.has(groupId)) return false;
@@ -296,7 +301,8 @@ export class TenantState {
 }
 
 /**
- * Where `id` is in a list of object ids, compared as Graph does (case-insensitively), or -1.
+ * Where `id` is in a list of object ids, compared as Graph does (case-insensitively: ASSUMPTIONS.md,
+ * Transport), or -1.
  * Without copying the list or lower-casing every entry: emptying a group of 5,000 members in
  * the benchmark runs this once per removal, in the process that measures the CLI.
  */

@@ -55,7 +55,8 @@ export class TokenService {
   async sign(payload: Record<string, unknown>, nowMs: number, expiresInSec: number): Promise<string> {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + Math.trunc(expiresInSec);
-    // Entra backdates nbf by five minutes to tolerate clock skew.
+    // Entra backdates nbf by five minutes to tolerate clock skew (ASSUMPTIONS.md, Sign-in and tokens).
+    // Claims iat/nbf/exp/uti/ver and the RS256 header with kid and x5t: Learn "Access token claims reference".
     const nbf = Math.min(iat, exp) - 300;
     return new SignJWT({ ...payload, uti: newGuid().replace(/-/g, '').slice(0, 22), ver: '1.0' })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.kid, x5t: this.kid })
@@ -65,7 +66,7 @@ export class TokenService {
       .sign(this.privateKey);
   }
 
-  /** Verifies signature and lifetime against the sim clock. */
+  /** Verifies signature and lifetime against the sim clock; the messages are community wording (ASSUMPTIONS.md). */
   async verify(token: string, now: Date): Promise<VerifyResult> {
     try {
       const { payload } = await jwtVerify(token, this.publicKey, { algorithms: ['RS256'], currentDate: now, clockTolerance: 0 });

@@ -119,6 +119,14 @@ describe('OAuth endpoints', () => {
     expect(body.error_description.startsWith('AADSTS7000215: Invalid client secret provided.')).toBe(true);
   });
 
+  it('answers a GET on the token endpoint with AADSTS900561 (Learn "reference-error-codes")', async () => {
+    const res = await fetch(`${sim.url}/${CONTOSO.tenantId}/oauth2/v2.0/token`);
+    expect(res.status).toBe(405);
+    const body = (await res.json()) as { error: string; error_codes: number[]; error_description: string };
+    expect(body.error_codes).toEqual([900561]);
+    expect(body.error_description.startsWith('AADSTS900561: The endpoint only accepts POST requests. Received a GET request.')).toBe(true);
+  });
+
   it('serves a discovery document whose endpoints point at the sim', async () => {
     const res = await fetch(`${sim.url}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`);
     const doc = (await res.json()) as Record<string, string>;

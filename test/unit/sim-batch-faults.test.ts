@@ -82,6 +82,29 @@ describe('$batch', () => {
     expect(memberIds()).toContain(m1);
   });
 
+  it('treats request ids as case-insensitive: "A" and "a" are duplicates, dependsOn "A" names "a" (Learn "JSON batching")', async () => {
+    const [m1, m2] = memberIds();
+    const before = sim.writes().length;
+    const dup = await call('POST', '/v1.0/$batch', {
+      requests: [
+        { id: 'A', method: 'DELETE', url: `/groups/${big}/members/${m1}/$ref` },
+        { id: 'a', method: 'DELETE', url: `/groups/${big}/members/${m2}/$ref` },
+      ],
+    });
+    expect(dup.status).toBe(400);
+    expect(sim.writes().length).toBe(before);
+    const dep = await call('POST', '/v1.0/$batch', {
+      requests: [
+        { id: 'first', method: 'DELETE', url: `/groups/${big}/members/${CONTOSO.users.admin}/$ref` },
+        { id: 'second', method: 'DELETE', url: `/groups/${big}/members/${m1}/$ref`, dependsOn: ['FIRST'] },
+      ],
+    });
+    expect(dep.status).toBe(200);
+    const statuses = Object.fromEntries(dep.body!.responses.map((r: { id: string; status: number }) => [r.id, r.status]));
+    expect(statuses).toEqual({ first: 404, second: 424 });
+    expect(memberIds()).toContain(m1);
+  });
+
   it('routes GETs inside a batch through permission checks', async () => {
     const weak = await sim.issueToken({ roles: ['User.Read.All'] });
     const res = await fetch(`${sim.url}/v1.0/$batch`, {

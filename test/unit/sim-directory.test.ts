@@ -65,6 +65,28 @@ describe('groups and members', () => {
     expect(tooBig.status).toBe(400);
   });
 
+  it('ignores $count=true without ConsistencyLevel and counts only on the first page (Learn "Advanced query capabilities", "Paging")', async () => {
+    const url = `/v1.0/groups/${CONTOSO.groups.duplicateAdmins2}/members?$select=id&$count=true`;
+    const plain = await call('GET', url);
+    expect(plain.status).toBe(200);
+    expect(plain.body).not.toHaveProperty('@odata.count');
+    expect(plain.body!.value).toHaveLength(100);
+    const advanced = await call('GET', url, { headers: { ConsistencyLevel: 'eventual' } });
+    expect(advanced.body!['@odata.count']).toBe(2500);
+    const second = await call('GET', advanced.body!['@odata.nextLink'] as string, { headers: { ConsistencyLevel: 'eventual' } });
+    expect(second.status).toBe(200);
+    expect(second.body).not.toHaveProperty('@odata.count');
+    expect(second.body!.value).toHaveLength(100);
+  });
+
+  it('answers an advanced-only operator without the advanced parameters with the documented error', async () => {
+    const filter = encodeURIComponent(`endsWith(userPrincipalName,'@contoso.com')`);
+    const res = await call('GET', `/v1.0/users?$filter=${filter}&$select=id`);
+    expect(res.status).toBe(400);
+    expect(res.body!.error.code).toBe('Request_UnsupportedQuery');
+    expect(res.body!.error.message).toMatch(/^Operator 'endsWith' is not supported because the required parameters might be missing\./);
+  });
+
   it('rejects unknown $select properties', async () => {
     const res = await call('GET', `/v1.0/groups/${CONTOSO.groups.tenantAdmin}?$select=id,displayNam`);
     expect(res.status).toBe(400);
@@ -154,16 +176,22 @@ describe('authentication and permissions', () => {
     const app = await call('GET', '/v1.0/me');
     expect(app.status).toBe(400);
     expect(app.body!.error.message).toBe('/me request is only valid with delegated authentication flow.');
-    const url = '/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId';
+    const bare = '/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId';
     const token = await sim.issueToken({ scp: 'User.Read RoleManagement.Read.Directory', oid: CONTOSO.users.admin });
-    const roles = await call('GET', url, { token });
+    // Learn "List a user's memberships": an OData cast needs ConsistencyLevel: eventual and $count.
+    const refused = await call('GET', bare, { token });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.error.code).toBe('Request_UnsupportedQuery');
+    const url = `${bare}&$count=true`;
+    const advanced = { ConsistencyLevel: 'eventual' };
+    const roles = await call('GET', url, { token, headers: advanced });
     expect(roles.status).toBe(200);
     expect(roles.body!.value).toEqual([
       expect.objectContaining({ displayName: 'Global Administrator', roleTemplateId: '62e90394-69f5-4237-9190-012177145e10' }),
     ]);
     // Learn "List a user's memberships", limited-information note: with User.Read alone the role is
     // listed with @odata.type and id only; its other properties are null.
-    const limited = await call('GET', url, { token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }) });
+    const limited = await call('GET', url, { token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }), headers: advanced });
     expect(limited.status).toBe(200);
     expect(limited.body!.value).toEqual([
       { '@odata.type': '#microsoft.graph.directoryRole', id: CONTOSO.directoryRoles.globalAdministrator, displayName: null, roleTemplateId: null },

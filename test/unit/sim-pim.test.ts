@@ -172,6 +172,34 @@ describe('PIM for Groups eligibility', () => {
     expect((await call('GET', url)).body!.error).toBeUndefined();
   });
 
+  it('lists eligibility requests only with PrivilegedEligibilitySchedule.ReadWrite; delegated without a filter lists the caller\'s own (Learn "List eligibilityScheduleRequests")', async () => {
+    await start();
+    expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }))).status).toBe(201);
+    expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }))).status).toBe(201);
+    const byGroup = `${PIM}/eligibilityScheduleRequests?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}'`)}`;
+    const readOnly = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.Read.AzureADGroup'] });
+    expect((await call('GET', byGroup, undefined, readOnly)).status).toBe(403);
+    const readWrite = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'] });
+    expect((await call('GET', byGroup, undefined, readWrite)).body!.value).toHaveLength(2);
+    expect((await call('GET', `${PIM}/eligibilityScheduleRequests`, undefined, readWrite)).status).toBe(400);
+    const alice = await sim.issueToken({ scp: 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup', oid: U.alice });
+    const own = await call('GET', `${PIM}/eligibilityScheduleRequests`, undefined, alice);
+    expect(own.status).toBe(200);
+    expect(own.body!.value.map((r: { principalId: string }) => r.principalId)).toEqual([U.alice]);
+  });
+
+  it('cancels eligibility requests only with PrivilegedEligibilitySchedule.ReadWrite, not .Remove (Learn "cancel" permission table)', async () => {
+    await start();
+    const created = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }));
+    expect(created.status).toBe(201);
+    const url = `${PIM}/eligibilityScheduleRequests/${created.body!.id}/cancel`;
+    const removeOnly = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.Remove.AzureADGroup'] });
+    expect((await call('POST', url, undefined, removeOnly)).status).toBe(403);
+    const readWrite = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'] });
+    // Provisioned at once, so not cancellable: past the permission check, PIM's own 400.
+    expect((await call('POST', url, undefined, readWrite)).status).toBe(400);
+  });
+
   it('checks the delegated caller directory role (role-assignable groups need PRA)', async () => {
     await start();
     const scp = 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup';

@@ -55,6 +55,24 @@ describe('role management policies', () => {
     expect(rules.filter((r) => r.id.startsWith('Notification_'))).toHaveLength(9);
   });
 
+  it('answers GET of one policy assignment under the $entity context (Learn "Get unifiedRoleManagementPolicyAssignment")', async () => {
+    const { id, policyId } = await policy(G.userPf);
+    const res = await call('GET', `/v1.0/policies/roleManagementPolicyAssignments/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body!['@odata.context']).toMatch(/\/\$metadata#policies\/roleManagementPolicyAssignments\/\$entity$/);
+    expect(res.body).toMatchObject({ id, policyId, scopeId: G.userPf, scopeType: 'Group', roleDefinitionId: 'member' });
+  });
+
+  it('answers a whole-policy PATCH with 200, the $entity context and no rules (Learn "Update unifiedRoleManagementPolicy", example 2)', async () => {
+    const { policyId, policy: p } = await policy(G.userPf);
+    const rule = p.rules.find((r) => r.id === 'Expiration_Admin_Eligibility')!;
+    const res = await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policyId}`, { rules: [rule] });
+    expect(res.status).toBe(200);
+    expect(res.body!['@odata.context']).toMatch(/\/\$metadata#policies\/roleManagementPolicies\/\$entity$/);
+    expect(res.body).toMatchObject({ displayName: 'Group', description: 'Group', isOrganizationDefault: false, scopeId: G.userPf, scopeType: 'Group' });
+    expect(res.body).not.toHaveProperty('rules');
+  });
+
   it('rejects rule PATCHes without @odata.type, id or target, and out-of-range values', async () => {
     const { policyId, policy: p } = await policy(G.tenantAdmin);
     const rule = p.rules.find((r) => r.id === 'Expiration_EndUser_Assignment')!;
