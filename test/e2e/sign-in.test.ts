@@ -52,6 +52,20 @@ async function withDeviceCode(sim: SimulatedTenant, cli: string[], user: string,
   return { res, code, line, approval };
 }
 
+/** Approves, as `user` with admin consent, every device code the CLI prints (incremental consent asks again). */
+function approveEveryCode(sim: SimulatedTenant, child: ChildProcess, user: string): unknown[] {
+  const approvals: unknown[] = [];
+  let seen = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    const before = seen;
+    seen += d.toString();
+    for (const m of seen.matchAll(/enter the code (\S+) to authenticate/g)) {
+      if (!before.includes(m[0])) approvals.push(sim.oidc.deviceCodes.approve(m[1], user, { consent: 'admin' }));
+    }
+  });
+  return approvals;
+}
+
 describe('device-code sign-in (public client, explicit scopes)', () => {
   it('audit: Graph Command Line Tools, explicit read scopes on the Graph host, the code on stderr at once, PIM reads succeed', async () => {
     const sim = await startSim();
@@ -112,15 +126,7 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     const runScopes = delegatedScopes({ command: 'run', policyChanges: false });
     sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, runScopes);
     const run = startCli(['run', ...args(sim, ['--auth', 'device-code', '--json', '--yes'], { '--group': CONTOSO.groups.roleAssignableAdmins })], { AZURE_AUTHORITY_HOST: sim.url });
-    const approvals: unknown[] = [];
-    let seen = '';
-    run.child.stderr!.on('data', (d: Buffer) => {
-      const before = seen;
-      seen += d.toString();
-      for (const m of seen.matchAll(/enter the code (\S+) to authenticate/g)) {
-        if (!before.includes(m[0])) approvals.push(sim.oidc.deviceCodes.approve(m[1], CONTOSO.users.admin, { consent: 'admin' }));
-      }
-    });
+    const approvals = approveEveryCode(sim, run.child, CONTOSO.users.admin);
     const res = await run.done;
     expect(approvals).toEqual([{ ok: true }, { ok: true }]);
     const [first, second] = deviceCodeRequests(sim);
@@ -144,15 +150,7 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
     sim.oidc.deviceCodes.interval = 1;
     sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, delegatedScopes({ command: 'restore', dryRun: false }));
     const restore = startCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'device-code', '--yes'], { AZURE_AUTHORITY_HOST: sim.url });
-    const approvals: unknown[] = [];
-    let seen = '';
-    restore.child.stderr!.on('data', (d: Buffer) => {
-      const before = seen;
-      seen += d.toString();
-      for (const m of seen.matchAll(/enter the code (\S+) to authenticate/g)) {
-        if (!before.includes(m[0])) approvals.push(sim.oidc.deviceCodes.approve(m[1], CONTOSO.users.admin, { consent: 'admin' }));
-      }
-    });
+    const approvals = approveEveryCode(sim, restore.child, CONTOSO.users.admin);
     const res = await restore.done;
     expect(res.code, res.stderr).toBe(0);
     expect(approvals).toEqual([{ ok: true }, { ok: true }]);
