@@ -56,11 +56,13 @@ export async function main(argv: string[]): Promise<number> {
   // The output boundary: whatever a server put into a string, no escape sequence, carriage
   // return or bidi control reaches the streams. Colour codes of our own pass only when stderr is
   // a terminal, the one case where colour can be on (see colorEnabled).
+  // Secrets are masked here too, so no command's own output path (a checklist, a summary line)
+  // can print one; masking comes first, before escaping could change the secret's spelling.
   const colors = isatty(2);
   const io = {
     env: process.env,
-    stdout: (s: string) => toStdoutStream(safeOutput(s, colors)),
-    stderr: (s: string) => void process.stderr.write(safeOutput(s, colors)),
+    stdout: (s: string) => toStdoutStream(safeOutput(redactText(s), colors)),
+    stderr: (s: string) => void process.stderr.write(safeOutput(redactText(s), colors)),
     // isatty, not process.stdin.isTTY: creating the stdin stream alone costs `--help` measurably.
     stdinTTY: isatty(0),
     stderrTTY: isatty(2),

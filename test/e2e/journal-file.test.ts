@@ -184,6 +184,16 @@ describe('--config size', () => {
 });
 
 describe('a short secret', () => {
+  it('is masked on every output path, the printed checklist included, when it is a word the output contains', async () => {
+    // A weak password that is also part of the group's name: every standalone occurrence goes.
+    const sim = await startSim();
+    const env = { ...(await tokenEnv(sim)), KEYCLOAK_PASSWORD: 'admin' };
+    const res = await runCli(args(sim, ['--yes', '--journal', await journalPath()]), env);
+    expect(res.code, res.stderr.slice(-800)).toBe(0);
+    expect(res.stdout).toContain('tenant-***');
+    expect(res.stdout + res.stderr).not.toMatch(/(?<![A-Za-z0-9_])admin(?![A-Za-z0-9_])/);
+  });
+
   it('is masked in stdout, stderr, the journal and the report', async () => {
     const sim = await startSim();
     const journal = await journalPath();
