@@ -6,6 +6,7 @@ import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
+import { safeLine } from '../ui/safe-text.js';
 import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
@@ -67,7 +68,8 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
       throw new UsageError(`restore would ${what}; pass --yes to confirm (or --dry-run to preview). Nothing was changed`);
     }
     if (options.yes) return true;
-    session.io.stderr(['', 'Planned changes:', ...adds.map((a) => `  + ${a.summary}`), ''].join('\n') + '\n');
+    // Each summary holds live display names: made safe line by line, so a name cannot add a line of its own to this list.
+    session.io.stderr(['', 'Planned changes:', ...adds.map((a) => `  + ${safeLine(a.summary, false)}`), ''].join('\n') + '\n');
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   };

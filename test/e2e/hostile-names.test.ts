@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
+import { KEY, PtySession } from '../support/pty.js';
+import { PERMISSION_SETS } from '../../src/graph/permissions.js';
 import { args, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
@@ -79,6 +81,21 @@ describe('names from Graph cannot act on the terminal, forge a line or a Markdow
     expect(entries.at(-1)?.type).toBe('end');
     // The journal keeps the exact names (restore needs them): they were only escaped as JSON.
     expect(lines.join('\n')).toContain(JSON.stringify(DAVE).slice(1, -1));
+  });
+
+  it('restore on a terminal: the list read before confirming shows each live name on its own line, never a forged one', async () => {
+    const sim = await startSim(hostileSeed());
+    const journal = await journalPath();
+    const run = await runCli(args(sim, ['--yes', '--journal', journal], { '--group': G }), await tokenEnv(sim));
+    expect(run.code, run.stderr).toBe(0);
+    const writes = sim.writes().length;
+    const t = new PtySession(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], await tokenEnv(sim, PERMISSION_SETS.restore));
+    await t.waitFor(/Restore: add 2 member\(s\)/);
+    expect(t.screen).toContain('Dave\\u001b[2J\\u001b[H Diaz\\nResult: compliant');
+    expect(t.screen).not.toMatch(/^\s*Result: compliant/m);
+    t.send('n' + KEY.enter);
+    expect(await t.exited).toBe(1);
+    expect(sim.writes()).toHaveLength(writes);
   });
 
   it('--json: the document prints inert, and parses back to the exact names the server sent', async () => {
