@@ -357,16 +357,49 @@ export class GraphApi {
       chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, j) => i + j));
     }
     const results: BatchItemResult[] = new Array(requests.length);
-    // Envelopes run concurrently; the middleware's semaphore keeps at most N in flight, so a
-    // throttled envelope only delays its own items.
-    await Promise.all(chunks.map((idx) => this.sendEnvelope(requests, idx, results, onItem)));
+    // As many workers as requests may be in flight, each taking the next envelope only while no
+    // envelope has failed: after a failure (a Retry-After over the cap, an answer not understood,
+    // a journal that cannot be written) nothing more is sent, and the envelopes already in flight
+    // still record their answers. A throttled envelope waits in its own worker.
+    const workers = Math.min(this.opts.resilience?.maxConcurrency ?? DEFAULT_RESILIENCE.maxConcurrency, chunks.length);
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    const stopped = () => failure !== undefined;
+    const worker = async () => {
+      while (!stopped() && next < chunks.length) {
+        const idx = chunks[next++];
+        try {
+          await this.sendEnvelope(requests, idx, results, onItem, stopped);
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure) throw failure.err;
     return results;
   }
 
-  private async sendEnvelope(requests: HttpRequest[], indexes: number[], results: BatchItemResult[], onItem?: (index: number, result: BatchItemResult) => void): Promise<void> {
+  private async sendEnvelope(
+    requests: HttpRequest[],
+    indexes: number[],
+    results: BatchItemResult[],
+    onItem: ((index: number, result: BatchItemResult) => void) | undefined,
+    stopped: () => boolean,
+  ): Promise<void> {
     const maxAttempts = this.opts.resilience?.maxAttempts ?? DEFAULT_RESILIENCE.maxAttempts;
     let pending = indexes;
+    let throttledBefore: BatchItemResult[] = [];
     for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > 1 && stopped()) {
+        // Another envelope failed while these items waited to be retried: they were answered 429
+        // (not applied) and are not sent again.
+        throttledBefore.forEach((r, k) => {
+          results[pending[k]] = r;
+          onItem?.(pending[k], r);
+        });
+        return;
+      }
       const envelope = {
         requests: pending.map((i) => {
           const r = requests[i];
@@ -423,6 +456,7 @@ export class GraphApi {
         }
       }
       pending = retry;
+      throttledBefore = throttled;
       if (pending.length) {
         this.opts.log.verbose(`$batch: ${pending.length} item(s) throttled; retrying in ${Math.round(wait)} ms`);
         await delay(wait);

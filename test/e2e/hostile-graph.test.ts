@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import { readFile } from 'node:fs/promises';
-import { CONTOSO, contosoSeed, type FaultRule, type SimulatedTenant } from '../../src/sim/index.js';
+import { CONTOSO, contosoSeed, withManyMembers, type FaultRule, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
 import { ensureTestTls } from '../support/tls.js';
@@ -120,6 +120,29 @@ describe('throttling and failures retrying cannot fix', () => {
     // Each throttled removal's answer is in the journal: answered 429, not applied.
     const answers = (await readFile(journal, 'utf8')).split('\n').filter((l) => l.includes('"status":429'));
     expect(answers).toHaveLength(before.length);
+  });
+
+  it('with many envelopes, one item over the Retry-After cap stops every envelope not yet sent, and the journal matches what Graph did', async () => {
+    // 402 members: 21 envelopes, at most 4 in flight. One item is throttled for days.
+    const sim = await startSim(withManyMembers(contosoSeed(), G, 400), [
+      { method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, times: 1, respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } } },
+    ]);
+    const before = members(sim);
+    const journal = await journalPath();
+    const res = await runCli(args(sim, ['--yes', '--json', '--journal', journal]), await tokenEnv(sim), { timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/longer than the 120 s this tool waits/);
+    // Only the envelopes in flight when the throttled one came back were sent: none after it.
+    const envelopes = sim.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/$batch' && !r.batchItem);
+    const removalEnvelopes = envelopes.filter((r) => (r.body as { requests: Array<{ method: string }> }).requests.some((i) => i.method === 'DELETE'));
+    expect(removalEnvelopes.length).toBeLessThanOrEqual(4);
+    const removed = before.filter((m) => !members(sim).includes(m));
+    expect(removed.length).toBeLessThanOrEqual(4 * 20 - 1);
+    // Every member Graph removed is journaled as removed; nothing is journaled as removed that was not.
+    const answers = (await readFile(journal, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; seq?: number; status?: number; request?: { url: string } });
+    const urls = new Map(answers.filter((e) => e.type === 'before' && e.request!.url.endsWith('/$ref')).map((e) => [e.seq, e.request!.url]));
+    const done = answers.filter((e) => e.type === 'after' && e.status === 204 && urls.has(e.seq)).map((e) => urls.get(e.seq)!.split('/')[4]);
+    expect(done.sort()).toEqual(removed.sort());
   });
 
   it('an untrusted certificate: one attempt, one line naming the host', async () => {
