@@ -166,6 +166,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
       .addOption(new Option('--graph-endpoint <url>', 'override the Microsoft Graph base URL (https only)').env('ENTRA_PIM_GRAPH_ENDPOINT'))
       .addOption(new Option('--auth <method>', 'sign-in method (as for run)').env('ENTRA_PIM_AUTH'))
       .addOption(new Option('--client-id <guid>', 'app (client) id to sign in to (as for run)').env('AZURE_CLIENT_ID'))
+      .addOption(new Option('--group <id>', "object id of the group to restore into: must be the journal's run's; required for a role-assignable group or a journal that does not record its group"))
       .addOption(new Option('--restore-journal <file>', "journal of restore's own writes (default: a new timestamped file here)"))
       .addOption(new Option('--report <file>', 'also write a report for change records: FILE.md (Markdown) or FILE.json'))
       .addOption(new Option('--dry-run', 'preview: show who would be added back, send nothing'))

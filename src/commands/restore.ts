@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { RunContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { journalGroups, readJournal, removedMembers } from '../journal.js';
@@ -17,6 +17,8 @@ export interface RestoreOptions extends RawOptions {
   from?: string;
   /** Where restore journals its own writes. */
   restoreJournal?: string;
+  /** The object id of the group to restore into, named outside the journal (must match the journal's run). */
+  group?: string;
 }
 
 /** `restore --journal FILE`: puts back every member that journal says was removed. */
@@ -24,12 +26,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const mode: RunMode = raw.dryRun ? 'audit' : 'run';
   const session = await openSession({ ...raw, journal: raw.restoreJournal }, io);
   if (!raw.from) throw new UsageError('--journal FILE is required: the journal of the run to undo');
-  let text: string;
-  try {
-    text = readFileSync(raw.from, 'utf8');
-  } catch {
-    throw new UsageError(`--journal ${raw.from}: cannot read that file`);
-  }
+  const text = readJournalFile(raw.from);
   const entries = readJournal(text);
   const start = entries.find((e) => e.type === 'start');
   if (!start && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
@@ -39,6 +36,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   if (journalTenant && journalTenant !== tenantId) {
     throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);
   }
+  if (raw.group !== undefined && !isGuid(raw.group)) throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
   const source = { removed: removedMembers(entries), groups: journalGroups(entries) };
 
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
@@ -73,5 +71,30 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   };
-  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase)], hooks, progress, file);
+  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase, raw.group)], hooks, progress, file);
+}
+
+/** The largest journal restore reads: far above a run that empties 5,000 members (about 5 MiB). */
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads the journal to restore from: a regular file, not through a symbolic link (which could
+ * point restore at another file than the one named), and of a sane size.
+ */
+function readJournalFile(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--journal ${path}: ${code === 'ELOOP' ? 'a symbolic link; give the journal file itself' : 'cannot read that file'}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`--journal ${path}: not a regular file`);
+    if (st.size > MAX_JOURNAL_BYTES) throw new UsageError(`--journal ${path}: larger than ${MAX_JOURNAL_BYTES / 1024 / 1024} MiB, not a journal of this tool`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -96,7 +96,7 @@ function examples(items: string[]): string {
  * POST …/members/$ref per member who is not a member now; members already back are no-ops, so
  * a re-run changes nothing.
  */
-export function restoreStep(source: RestoreSource, graphBase: string): Step<RunContext> {
+export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RunContext> {
   return {
     id: 'admin-group',
     title: 'Restore removed members',
@@ -128,6 +128,17 @@ export function restoreStep(source: RestoreSource, graphBase: string): Step<RunC
         return { findings, actions: [] };
       }
       ctx.facts.group = group;
+      // The journal is only a file: a forged one could name any group. Where the harm would be
+      // greatest (a role-assignable group, whose members hold directory roles) or the journal does
+      // not record its run's group at all, the admin must name the group outside the journal.
+      const confirmed = confirmedGroup !== undefined && confirmedGroup.toLowerCase() === group.id.toLowerCase();
+      if (confirmedGroup !== undefined && !confirmed) {
+        findings.push(finding('error', 'RESTORE_GROUP_MISMATCH', `--group ${confirmedGroup}: the journal's run was on ${group.displayName} (${group.id}), not that group: refused`, 'check that this is the journal of the run you mean to undo'));
+      } else if (!confirmed && group.isAssignableToRole) {
+        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal's group ${group.displayName} (${group.id}) is role-assignable: its members hold directory roles, so restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
+      } else if (!confirmed && !target.group.fromEntry) {
+        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal does not record its run's group (it predates run group entries); its removals name ${group.displayName} (${group.id}): restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
+      }
       if (target.group.recordedName !== undefined && target.group.recordedName !== group.displayName) {
         findings.push(finding('error', 'RESTORE_GROUP_CHANGED', `the journal's group ${groupId} is now named "${group.displayName}", the journal says "${target.group.recordedName}": refused`, forged));
       }

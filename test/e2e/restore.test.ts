@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, symlink } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, withManyMembers, type SimulatedTenant } from '../../src/sim/index.js';
 import { PERMISSION_SETS } from '../../src/graph/permissions.js';
 import { readJournal, removedMembers } from '../../src/journal.js';
@@ -150,6 +150,55 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     const { findings } = await expectRefused(sim, journal);
     expect(findings.find((f) => f.code === 'RESTORE_OTHER_GROUP')?.message).toContain(CONTOSO.upns.carol);
     expect(members(sim, roleGroup)).toEqual(before);
+  });
+
+  it('a whole journal written by hand for a role-assignable group is refused unless --group names that group', async () => {
+    // Every line forged, and consistent: a start, the run's group, one removal with a true identity.
+    const sim = await startSim();
+    const roleGroup = CONTOSO.groups.roleAssignableAdmins;
+    const roleName = sim.snapshot().groups.find((g) => g.id === roleGroup)!.displayName;
+    const journal = await journalPath();
+    const now = new Date().toISOString();
+    await appendFile(
+      journal,
+      [
+        JSON.stringify({ type: 'start', time: now, tenantId: CONTOSO.tenantId, mode: 'run' }),
+        JSON.stringify({ type: 'group', time: now, groupId: roleGroup, displayName: roleName }),
+      ].join('\n') + '\n' + forgedRemoval(1, roleGroup, roleName, carolRecord()),
+    );
+    const { findings } = await expectRefused(sim, journal);
+    expect(findings.find((f) => f.code === 'RESTORE_GROUP_UNCONFIRMED')?.message).toContain('role-assignable');
+    expect(members(sim, roleGroup)).not.toContain(CONTOSO.users.carol);
+    // Naming another group outside the journal is refused too.
+    const other = await runCli(restoreArgs(sim, journal, ['--yes', '--json', '--group', G]), await restoreEnv(sim));
+    expect(other.code).toBe(1);
+    expect(json(other.stdout).steps.flatMap((s) => s.findings).map((f) => f.code)).toContain('RESTORE_GROUP_MISMATCH');
+    expect(members(sim, roleGroup)).not.toContain(CONTOSO.users.carol);
+  });
+
+  it('a journal that does not record its run\'s group restores only with --group naming it', async () => {
+    const sim = await startSim();
+    const original = members(sim);
+    const journal = await ranJournal(sim);
+    const lines = (await readFile(journal, 'utf8')).split('\n').filter((l) => l && !l.includes('"type":"group"'));
+    const older = await journalPath('older.jsonl');
+    await appendFile(older, lines.join('\n') + '\n');
+    const { findings } = await expectRefused(sim, older);
+    expect(findings.find((f) => f.code === 'RESTORE_GROUP_UNCONFIRMED')?.message).toContain(`restore writes to it only when --group names it`);
+    const res = await runCli(restoreArgs(sim, older, ['--yes', '--group', G]), await restoreEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    expect(members(sim)).toEqual(original);
+  });
+
+  it('reads the journal itself, never through a symbolic link', async () => {
+    const sim = await startSim();
+    const journal = await ranJournal(sim);
+    const link = `${journal}.link`;
+    await symlink(journal, link);
+    const res = await runCli(restoreArgs(sim, link, ['--yes']), await restoreEnv(sim));
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n').pop()).toBe(`error: --journal ${link}: a symbolic link; give the journal file itself`);
+    expect(members(sim)).toEqual([]);
   });
 
   it('refuses a journal whose runs name another group in their group entry', async () => {

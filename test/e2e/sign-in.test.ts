@@ -149,7 +149,7 @@ describe('device-code sign-in (public client, explicit scopes)', () => {
 
     sim.oidc.deviceCodes.interval = 1;
     sim.oidc.deviceCodes.grantConsent(GRAPH_CLI_CLIENT_ID, delegatedScopes({ command: 'restore', dryRun: false }));
-    const restore = startCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'device-code', '--yes'], { AZURE_AUTHORITY_HOST: sim.url });
+    const restore = startCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'device-code', '--yes', '--group', RA], { AZURE_AUTHORITY_HOST: sim.url });
     const approvals = approveEveryCode(sim, restore.child, CONTOSO.users.admin);
     const res = await restore.done;
     expect(res.code, res.stderr).toBe(0);
