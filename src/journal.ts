@@ -271,8 +271,8 @@ const REMOVAL = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/;
 type After = Extract<JournalEntry, { type: 'after' }>;
 
 /**
- * Pure: what one answer says about a removal. Only a definite Graph refusal (a 4xx/5xx other
- * than 404) means nothing was removed. Everything else that is not a 2xx is unknown: no answer at
+ * Pure: what one answer says about a removal. Only a definite Graph refusal (a 4xx other than
+ * 404) means nothing was removed. Everything else that is not a 2xx is unknown: no answer at
  * all (killed, connection dropped, `outcome: 'unknown'`, or older journals' "outcome unknown"
  * message without a status), or a 404, which a retried envelope gets for a member its first,
  * unanswered attempt already removed.
@@ -282,6 +282,9 @@ export function removalOutcome(answer: After | undefined): { outcome: 'removed' 
   if (answer.outcome === 'unknown' || (!answer.ok && !answer.status)) return { outcome: 'unknown', why: 'the answer to its removal was lost' };
   if (answer.ok) return { outcome: 'removed' };
   if (answer.status === 404) return { outcome: 'unknown', why: 'its removal was answered 404: an earlier, unanswered attempt may have removed it' };
+  // A gateway or server error (5xx, also after the retries ran out) does not prove the removal
+  // did not happen behind it; only a 4xx is Graph refusing it.
+  if (answer.status !== undefined && answer.status >= 500) return { outcome: 'unknown', why: `its removal was answered ${answer.status}: it may have happened behind the error` };
   return { outcome: 'failed' };
 }
 

@@ -30,6 +30,8 @@ describe('removalOutcome: only a definite refusal means nothing was removed', ()
     ['404: a retried request found it gone', answer(1, { status: 404 }), 'unknown'],
     ['403', answer(1, { status: 403 }), 'failed'],
     ['429 after the retry budget', answer(1, { status: 429 }), 'failed'],
+    ['503 after the retries: may have happened behind the gateway', answer(1, { status: 503 }), 'unknown'],
+    ['500', answer(1, { status: 500 }), 'unknown'],
   ] as const)('%s', (_name, a, expected) => {
     expect(removalOutcome(a).outcome).toBe(expected);
   });
