@@ -549,21 +549,21 @@ export function nextLinkProblem(link: unknown, first: URL, seen: ReadonlySet<str
   }
   if (url.origin !== first.origin) return `points to another origin (${url.protocol}//${url.host})`;
   if (url.username || url.password) return 'carries user credentials';
-  if (collectionPath(url.pathname) !== collectionPath(first.pathname)) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
+  if (collectionPath(url.pathname, first.pathname) !== collectionPath(first.pathname, first.pathname)) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
   if (seen.has(url.href)) return 'repeats a page already read (the server is looping)';
   return undefined;
 }
 
 /**
- * A path as compared between pages: decoded and lower-cased, with `/users/{object id}/` read as
- * `/me/`. Directory services may write the next link of a `/me/…` collection with the signed-in
- * user's id instead of `me` (src/sim/ASSUMPTIONS.md); that is the same collection, so it must not
- * stop a list that spans pages.
+ * A path as compared between pages: decoded and lower-cased. For a `/me/…` collection,
+ * `/users/{object id}/` reads as `/me/`: directory services may write its next link with the
+ * signed-in user's id instead of `me` (src/sim/ASSUMPTIONS.md), the same collection. Any other
+ * collection must keep its path exactly.
  */
-function collectionPath(pathname: string): string {
-  return safeDecode(pathname)
-    .toLowerCase()
-    .replace(/^\/(v1\.0|beta)\/users\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//, '/$1/me/');
+function collectionPath(pathname: string, firstPathname: string): string {
+  const path = safeDecode(pathname).toLowerCase();
+  if (!/^\/(v1\.0|beta)\/me\//i.test(safeDecode(firstPathname))) return path;
+  return path.replace(/^\/(v1\.0|beta)\/users\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//, '/$1/me/');
 }
 
 function safeDecode(s: string): string {

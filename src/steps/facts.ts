@@ -63,8 +63,6 @@ export interface Facts {
   eligibleUsers?: EligibleUser[];
   /** Whether the group is already onboarded to PIM for Groups. */
   onboarded?: boolean;
-  /** Current eligibility schedule instances for the group (member access). */
-  eligibilities?: PimInstance[];
   /** Current active assignment instances for the group (member access). */
   activeAssignments?: PimInstance[];
   /** Member policy rules as read now (ids change after onboarding: re-read before writing). */

@@ -10,11 +10,9 @@ import { loadMemberPolicy } from './pim-policy.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 import {
   expiryWarning,
-  readAccounts,
   scheduleEnd,
   USABLE_STATUSES,
-  usableEligibilities,
-  usableWindow,
+  usableOf,
   type PimSchedule,
   type UsableEligibility,
 } from './usable-eligibility.js';
@@ -230,15 +228,7 @@ async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedu
     ctx.graph.list<PimSchedule>(withQuery(`${PIM_GROUP}/eligibilitySchedules`, filter)),
     ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
   ]);
-  const now = ctx.now().getTime();
   ctx.facts.activeAssignments = active.filter((a) => enumIs(a.accessId, 'member'));
-  ctx.facts.eligibilities = schedules
-    .filter((s) => enumIs(s.accessId, 'member'))
-    .filter((s) => {
-      const end = scheduleEnd(s);
-      return end === null || (end !== undefined && end.getTime() > now);
-    })
-    .map((s) => ({ id: s.id, principalId: s.principalId, groupId: s.groupId, accessId: 'member', startDateTime: s.scheduleInfo?.startDateTime, endDateTime: scheduleEnd(s)?.toISOString() ?? null }));
   // PIM lists nothing for a group that was never onboarded; after onboarding even standing
   // members show up as "assigned" instances.
   ctx.facts.onboarded = schedules.length > 0 || active.length > 0;
@@ -274,9 +264,7 @@ export const pimEligibilityStep: Step<RunContext> = {
 
     // Who can activate now: a usable schedule held by an account read as enabled (read live here;
     // admin-group reads it again right before the first removal).
-    const candidates = schedules.filter((s) => usableWindow(s, now));
-    const accounts = await readAccounts(ctx, candidates.map((s) => s.principalId));
-    const usable = usableEligibilities(candidates, accounts, now);
+    const { usable, accounts } = await usableOf(ctx, schedules, group.id);
     ctx.facts.usableEligibilities = usable;
     const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usable.some((u) => u.scheduleId === s.id));
     if (unusable.length) {

@@ -100,9 +100,12 @@ export function usableWindow(s: PimSchedule, now: Date): { start: Date; end: Dat
  * as enabled. A principal that is not a readable user (a group, a deleted or disabled account, an
  * answer without `accountEnabled`) does not count.
  */
-export function usableEligibilities(schedules: PimSchedule[], accounts: Map<string, PrincipalAccount>, now: Date): UsableEligibility[] {
+export function usableEligibilities(schedules: PimSchedule[], accounts: Map<string, PrincipalAccount>, now: Date, groupId: string): UsableEligibility[] {
   const out: UsableEligibility[] = [];
   for (const s of schedules) {
+    // The list was asked for this group ($filter); a schedule of another group in the answer
+    // (a paging link whose filter changed, a server that ignores the filter) is no way into this one.
+    if (typeof s.groupId !== 'string' || s.groupId.toLowerCase() !== groupId.toLowerCase()) continue;
     const w = usableWindow(s, now);
     if (!w) continue;
     const account = accounts.get(s.principalId);
@@ -151,13 +154,17 @@ export async function readAccounts(ctx: RunContext, principalIds: string[]): Pro
   return out;
 }
 
-/** Live: the eligibilities of the group someone can activate now (schedules and accounts read now). */
-export async function readUsableEligibilities(ctx: RunContext, groupId: string): Promise<UsableEligibility[]> {
-  const schedules = await readEligibilitySchedules(ctx, groupId);
+/** The usable eligibilities among `schedules` (the group's, as just read), with their holders' accounts read live. */
+export async function usableOf(ctx: RunContext, schedules: PimSchedule[], groupId: string): Promise<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }> {
   const now = ctx.now();
   const candidates = schedules.filter((s) => usableWindow(s, now));
   const accounts = await readAccounts(ctx, candidates.map((s) => s.principalId));
-  return usableEligibilities(candidates, accounts, now);
+  return { usable: usableEligibilities(candidates, accounts, now, groupId), accounts };
+}
+
+/** Live: the eligibilities of the group someone can activate now (schedules and accounts read now). */
+export async function readUsableEligibilities(ctx: RunContext, groupId: string): Promise<UsableEligibility[]> {
+  return (await usableOf(ctx, await readEligibilitySchedules(ctx, groupId), groupId)).usable;
 }
 
 /** For messages: who holds the usable eligibilities. */

@@ -74,6 +74,9 @@ describe('nextLinkProblem', () => {
     expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toBeUndefined();
     expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/memberOf?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
     expect(nextLinkProblem('https://graph.microsoft.com/v1.0/groups/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
+    // Another user's collection is not the first user's.
+    const a = new URL('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-00000000000a/memberOf');
+    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-00000000000b/memberOf?$skiptoken=x', a, new Set([a.href]))).toMatch(/leaves the collection's path/);
   });
   it.each([
     ['a link seen before', first.href, /repeats a page/],

@@ -54,8 +54,13 @@ describe('usable now', () => {
   });
   it('counts only principals read as enabled user accounts', () => {
     const schedules = [sched(ALICE), sched(BOB), sched('not-read')];
-    expect(usableEligibilities(schedules, new Map([account(ALICE, true), account(BOB, false)]), NOW).map((u) => u.principalId)).toEqual([ALICE]);
-    expect(usableEligibilities(schedules, new Map([account(ALICE, null), account(BOB, undefined)]), NOW)).toEqual([]);
+    expect(usableEligibilities(schedules, new Map([account(ALICE, true), account(BOB, false)]), NOW, G).map((u) => u.principalId)).toEqual([ALICE]);
+    expect(usableEligibilities(schedules, new Map([account(ALICE, null), account(BOB, undefined)]), NOW, G)).toEqual([]);
+  });
+  it("counts only the group's own schedules, whatever else the answer holds", () => {
+    const other = { ...sched(ALICE), groupId: '99999999-9999-4999-8999-999999999999' };
+    expect(usableEligibilities([other], new Map([account(ALICE, true)]), NOW, G)).toEqual([]);
+    expect(usableEligibilities([sched(ALICE)], new Map([account(ALICE, true)]), NOW, G.toUpperCase())).toHaveLength(1);
   });
 });
 
