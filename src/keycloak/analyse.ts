@@ -972,8 +972,8 @@ export function activePrincipals(
 
 /**
  * Whether `path` is the group `root` or one of its subgroups. Members of a subgroup hold the
- * parent's role mappings (GroupAdapter.hasRole falls back to KeycloakModelUtils.hasRoleFromGroup
- * on the parent), so for admin rights a subgroup counts as the group itself.
+ * parent's role mappings (a user's hasRole asks RoleUtils.hasRoleFromGroup with checkParentGroup,
+ * which walks up the parents), so for admin rights a subgroup counts as the group itself.
  */
 export function isWithinGroup(path: string | undefined, root: string): boolean {
   if (path === undefined || path.trim() === '') return false;
@@ -986,7 +986,8 @@ export function isWithinGroup(path: string | undefined, root: string): boolean {
  * Ids of the roles that contain `targetId` directly or through nested composites, the target
  * included. `children` maps a composite role's id to the ids of its direct composites (as
  * `GET /roles-by-id/{id}/composites` lists them); Keycloak expands them transitively when it
- * checks a role (RoleUtils.hasRole / KeycloakModelUtils.searchFor), so a holder of any of these
+ * checks a role (RoleUtils.hasRole asks each mapped role's hasRole, which searches its composites
+ * recursively), so a holder of any of these
  * roles holds the target. Cycles are allowed.
  */
 export function rolesContaining(targetId: string, children: Map<string, string[]>): Set<string> {
