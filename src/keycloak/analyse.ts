@@ -967,3 +967,192 @@ export function activePrincipals(
       .map((i) => i.principalId.toLowerCase()),
   );
 }
+
+// ---- indirect grants: subgroups, composite roles, default roles --------------------------
+
+/**
+ * Whether `path` is the group `root` or one of its subgroups. Members of a subgroup hold the
+ * parent's role mappings (a user's hasRole asks RoleUtils.hasRoleFromGroup with checkParentGroup,
+ * which walks up the parents), so for admin rights a subgroup counts as the group itself.
+ */
+export function isWithinGroup(path: string | undefined, root: string): boolean {
+  if (path === undefined || path.trim() === '') return false;
+  const p = normaliseGroupPath(path);
+  const r = normaliseGroupPath(root);
+  return p === r || p.startsWith(`${r}/`);
+}
+
+/**
+ * Ids of the roles that contain `targetId` directly or through nested composites, the target
+ * included. `children` maps a composite role's id to the ids of its direct composites (as
+ * `GET /roles-by-id/{id}/composites` lists them); Keycloak expands them transitively when it
+ * checks a role (RoleUtils.hasRole asks each mapped role's hasRole, which searches its composites
+ * recursively), so a holder of any of these
+ * roles holds the target. Cycles are allowed.
+ */
+export function rolesContaining(targetId: string, children: Map<string, string[]>): Set<string> {
+  const parents = new Map<string, string[]>();
+  for (const [parent, kids] of children) for (const k of kids) parents.set(k, [...(parents.get(k) ?? []), parent]);
+  const out = new Set<string>([targetId]);
+  const queue = [targetId];
+  while (queue.length) {
+    for (const p of parents.get(queue.shift()!) ?? []) {
+      if (out.has(p)) continue;
+      out.add(p);
+      queue.push(p);
+    }
+  }
+  return out;
+}
+
+/** A role as a mapper or the admin console names it: realm role `name`, client role `clientId.name`. */
+export interface RoleRef {
+  id: string;
+  /** `name` for a realm role, `clientId.name` for a client role. */
+  ref: string;
+  clientRole: boolean;
+}
+
+/** Everything in the realm that carries the admin rights of the target. */
+export interface AdminScope {
+  target: MappingExpectation['target'];
+  /** Role mode: the roles (other than the target) that contain it, by mapper reference. */
+  roles: Map<string, RoleRef>;
+  /**
+   * Groups whose members hold the admin rights, each with its subgroups: the target group (group
+   * mode), or the groups holding the target role or a role containing it (role mode), by path,
+   * with why.
+   */
+  groups: Map<string, string>;
+}
+
+/** The scope of a group target: the group and its subgroups, nothing else. */
+export function groupScope(path: string): AdminScope {
+  const p = normaliseGroupPath(path);
+  return { target: { kind: 'group', value: p }, roles: new Map(), groups: new Map([[p, `it is ${p}`]]) };
+}
+
+/** Why a mapper target is a way to the admin rights other than the target itself, or undefined. */
+function indirectReason(kind: 'group' | 'role', value: string | undefined, scope: AdminScope): string | undefined {
+  if (!value) return undefined;
+  const t = scope.target;
+  if (kind === 'group') {
+    if (t.kind === 'group' && normaliseGroupPath(value) === t.value) return undefined;
+    for (const [root, why] of scope.groups) {
+      if (!isWithinGroup(value, root)) continue;
+      if (t.kind === 'group') return `${normaliseGroupPath(value)} is a subgroup of ${t.value}, and members of a subgroup hold its roles`;
+      return normaliseGroupPath(value) === root ? `group ${root} ${why}` : `${normaliseGroupPath(value)} is a subgroup of ${root}, which ${why}`;
+    }
+    return undefined;
+  }
+  if (t.kind === 'role' && value === t.value) return undefined;
+  const r = scope.roles.get(value);
+  return r ? `role ${value} contains ${t.value} (composite role)` : undefined;
+}
+
+/**
+ * Judges the mappers of one provider that grant the admin rights other than by assigning the
+ * target itself: to a subgroup of the target group, to a composite role containing the target
+ * role, or to a group holding such a role. A hardcoded mapper gives them to everyone who signs in
+ * through the provider; a claim mapper is acceptable only when it passes the same check as the
+ * PIM mapper (the PIM group's claim value, FORCE), against `exp`, the expectation in this
+ * provider's protocol. Mappers assigning exactly the target are left to planMapper and
+ * otherProviderGrants.
+ */
+export function indirectGrantFindings(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Finding[] {
+  const out: Finding[] = [];
+  const rights = `the admin rights of ${scope.target.value}`;
+  for (const m of mappers) {
+    const kind = kindOf(m);
+    const targetKind = kind?.target ?? HARDCODED[m.identityProviderMapper] ?? (m.config?.group ? 'group' : m.config?.role ? 'role' : undefined);
+    if (!targetKind) continue;
+    const value = m.config?.[targetKind];
+    const why = indirectReason(targetKind, value, scope);
+    if (!why) continue;
+    const label = `mapper "${m.name}" on ${alias}`;
+    if (HARDCODED[m.identityProviderMapper]) {
+      out.push(
+        finding(
+          'error',
+          'KC_MAPPER_INDIRECT_HARDCODED',
+          `${label} is a hardcoded ${targetKind} mapper to ${value}: ${why}, so everyone who signs in through ${alias} gets ${rights}, PIM or not`,
+          `delete mapper "${m.name}"`,
+        ),
+      );
+      continue;
+    }
+    if (!kind) {
+      out.push(
+        finding(
+          'error',
+          'KC_MAPPER_INDIRECT',
+          `${label} (type ${m.identityProviderMapper}) assigns ${value}: ${why}; this tool does not know the mapper type, so it cannot tell whether it requires the PIM group`,
+          `delete mapper "${m.name}" or point it elsewhere`,
+        ),
+      );
+      continue;
+    }
+    if (!exp || exp.protocol !== kind.protocol || !exp.claim) {
+      out.push(
+        finding(
+          'error',
+          'KC_MAPPER_INDIRECT',
+          `${label} assigns ${value}: ${why}; ${exp?.claim ? `it is a ${kind.protocol.toUpperCase()} mapper on a ${exp.protocol.toUpperCase()} provider` : 'the PIM group claim is not known, so it cannot be shown to require the PIM group'}`,
+          `delete mapper "${m.name}" or point it elsewhere`,
+        ),
+      );
+      continue;
+    }
+    const issues = evaluateMapper(m, { ...exp, target: { kind: targetKind, value: targetKind === 'group' ? normaliseGroupPath(value) : value! } });
+    const errs = issues.filter((i) => i.severity === 'error');
+    if (errs.length === 0) {
+      out.push(finding('info', 'KC_MAPPER_INDIRECT_PIM', `${label} assigns ${value} (${why}) only to users whose ${exp.claim.key} holds ${exp.claim.value}: it grants ${rights} through PIM too`));
+      continue;
+    }
+    out.push(
+      finding(
+        'error',
+        'KC_MAPPER_INDIRECT',
+        `${label} assigns ${value}: ${why}, so it grants ${rights} outside PIM: ${errs.map((i) => i.message).join('; ')}`,
+        `delete mapper "${m.name}", or make it require ${exp.claim.key}=${exp.claim.value} with sync mode FORCE like the PIM mapper`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Default groups that give every new user the admin rights: the target group, a subgroup, or (role mode) a group holding the role. */
+export function defaultGroupFindings(defaults: Array<{ path?: string; name?: string }>, scope: AdminScope, realm: string): Finding[] {
+  const out: Finding[] = [];
+  for (const g of defaults) {
+    const path = normaliseGroupPath(g.path ?? g.name);
+    const exact = scope.target.kind === 'group' && path === scope.target.value;
+    const why = exact ? undefined : indirectReason('group', path, scope);
+    if (!exact && !why) continue;
+    out.push(
+      finding(
+        'error',
+        'KC_GROUP_DEFAULT',
+        exact
+          ? `${path} is a default group of realm ${realm}: every new user, local or brokered, joins it without PIM`
+          : `${path} is a default group of realm ${realm} and ${why}: every new user, local or brokered, gets the admin rights of ${scope.target.value} without PIM`,
+        `remove ${path} from Realm settings → User registration → Default groups`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The realm's default role (`default-roles-<realm>`, held by every user) containing the target role: everyone is admin. */
+export function defaultRoleFindings(defaultRole: { id?: string; name?: string } | undefined, closure: Set<string>, target: string, realm: string): Finding[] {
+  if (!defaultRole?.id || !closure.has(defaultRole.id)) return [];
+  const name = defaultRole.name ?? `default-roles-${realm}`;
+  return [
+    finding(
+      'error',
+      'KC_ROLE_DEFAULT',
+      `the default role ${name} of realm ${realm} is or contains ${target} (directly or through composite roles): every user of the realm holds it, so everyone has the admin rights without PIM`,
+      `remove ${target} (or the composite role containing it) from Realm settings → User registration → Default roles`,
+    ),
+  ];
+}

@@ -241,6 +241,55 @@ export class KeycloakApi {
     return this.listAll(info, (kc, page, o) => kc.clients.findUsersWithRole({ realm, id: clientUuid, roleName: name, briefRepresentation: false, ...page }, o)) as Promise<KcUser[]>;
   }
 
+  /** Every realm role with its `composite` flag (paged). Listing needs view-realm (RolePermissions.canList). */
+  listRealmRoles(realm: string): Promise<KcRole[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/roles`, what: `list the realm roles of realm ${realm}`, role: 'view-realm' };
+    return this.listAll(info, (kc, page, o) => kc.roles.find({ realm, briefRepresentation: false, ...page }, o)) as Promise<KcRole[]>;
+  }
+
+  /** Every client of the realm (paged); only id and clientId are read. */
+  listClients(realm: string): Promise<KcClient[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients`, what: `list the clients of realm ${realm}`, role: 'view-clients' };
+    return this.listAll(info, (kc, page, o) => kc.clients.find({ realm, ...page }, o)) as Promise<KcClient[]>;
+  }
+
+  /** The roles of one client with their `composite` flag (paged). */
+  listClientRoles(realm: string, clientUuid: string): Promise<KcRole[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients/${seg(clientUuid)}/roles`, what: 'list the roles of a client', role: 'view-clients' };
+    return this.listAll(info, (kc, page, o) => kc.clients.listRoles({ realm, id: clientUuid, briefRepresentation: false, ...page } as { realm: string; id: string }, o)) as Promise<KcRole[]>;
+  }
+
+  /**
+   * The direct composites of a role. RoleByIdResource.getRoleComposites checks view on the role's
+   * container: view-realm for a realm role, view-clients for a client role.
+   */
+  async listRoleComposites(realm: string, role: KcRole): Promise<KcRole[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/roles-by-id/${seg(role.id)}/composites`, what: `list the composites of role ${role.name}`, role: role.clientRole ? 'view-clients' : 'view-realm' };
+    return ((await this.call(info, (kc, o) => kc.roles.getCompositeRoles({ realm, id: role.id }, o))) ?? []) as KcRole[];
+  }
+
+  /** Groups holding a realm role directly (RoleContainerResource.getGroupsInRole; the admin client has no method for it). */
+  listRealmRoleGroups(realm: string, name: string): Promise<KcGroup[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/roles/${seg(name)}/groups`, what: `list the groups with realm role ${name}`, role: 'view-realm' };
+    return this.listAll(info, (kc, page, o) => {
+      const req = kc.roles.makeRequest<{ realm: string; name: string; first: number; max: number; briefRepresentation: boolean }, KcGroup[]>({ method: 'GET', path: '/roles/{name}/groups', urlParamKeys: ['name'] });
+      return req({ realm, name, briefRepresentation: true, ...page }, o);
+    }) as Promise<KcGroup[]>;
+  }
+
+  /** Groups holding a client role directly. */
+  listClientRoleGroups(realm: string, clientUuid: string, name: string): Promise<KcGroup[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/clients/${seg(clientUuid)}/roles/${seg(name)}/groups`, what: `list the groups with client role ${name}`, role: 'view-clients' };
+    return this.listAll(info, (kc, page, o) => {
+      const req = kc.clients.makeRequest<{ realm: string; id: string; roleName: string; first: number; max: number; briefRepresentation: boolean }, KcGroup[]>({
+        method: 'GET',
+        path: '/{id}/roles/{roleName}/groups',
+        urlParamKeys: ['id', 'roleName'],
+      });
+      return req({ realm, id: clientUuid, roleName: name, briefRepresentation: true, ...page }, o);
+    }) as Promise<KcGroup[]>;
+  }
+
   // ---- writes ------------------------------------------------------------------------------
 
   /**

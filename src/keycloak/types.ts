@@ -20,6 +20,8 @@ export interface RealmInfo {
   offlineSessionMaxLifespanEnabled?: boolean;
   offlineSessionMaxLifespan?: number;
   accessTokenLifespan?: number;
+  /** The role every user of the realm holds (`default-roles-<realm>`, a composite). */
+  defaultRole?: { id?: string; name?: string };
 }
 
 export interface IdentityProvider {
@@ -70,6 +72,7 @@ export interface KcRole {
   name: string;
   clientRole?: boolean;
   containerId?: string;
+  composite?: boolean;
 }
 
 export interface KcClient {

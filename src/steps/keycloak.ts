@@ -3,23 +3,31 @@ import { KeycloakError } from '../errors.js';
 import {
   activePrincipals,
   checkIdentityProvider,
+  defaultGroupFindings,
+  defaultRoleFindings,
   expectedClaim,
+  groupScope,
   groupValueMissing,
+  indirectGrantFindings,
   normaliseGroupPath,
   otherProviderGrants,
   planMapper,
   protocolOf,
   residualFindings,
+  rolesContaining,
   selectIdentityProvider,
   sessionFindings,
+  type AdminScope,
   type EntraApp,
   type Holder,
   type MappingExpectation,
+  type Protocol,
+  type RoleRef,
 } from '../keycloak/analyse.js';
 import { KeycloakForbiddenError } from '../keycloak/errors.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
-import type { IdentityProvider, IdpMapper, KcGroup, KcUser, RealmInfo } from '../keycloak/types.js';
+import type { IdentityProvider, IdpMapper, KcGroup, KcRole, KcUser, RealmInfo } from '../keycloak/types.js';
 import { DurationError, parseDuration } from '../plan/duration.js';
 import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
 import { finding } from './common.js';
@@ -84,6 +92,8 @@ interface TargetState {
   exists: boolean;
   /** Fetches who holds the target now; undefined when it cannot be listed. */
   holders?: () => Promise<KcUser[]>;
+  /** Role mode: the target role as read, with its client's uuid for a client role. */
+  role?: KcRole & { clientUuid?: string };
 }
 
 async function resolveGroup(api: KeycloakApi, realm: string, path: string, findings: Finding[]): Promise<TargetState> {
@@ -113,14 +123,93 @@ async function resolveRole(api: KeycloakApi, realm: string, role: string, findin
       const name = role.slice(dot + 1);
       const found = await read(findings, 'warning', () => api.getClientRole(realm, client.id, name));
       if (isDenied(found)) return { exists: true };
-      if (found) return { exists: true, holders: () => api.listClientRoleUsers(realm, client.id, name) };
+      if (found) return { exists: true, holders: () => api.listClientRoleUsers(realm, client.id, name), role: { ...found, clientRole: true, clientUuid: client.id } };
     }
   }
   const realmRole = await read(findings, 'warning', () => api.getRealmRole(realm, role));
   if (isDenied(realmRole)) return { exists: true };
-  if (realmRole) return { exists: true, holders: () => api.listRealmRoleUsers(realm, role) };
+  if (realmRole) return { exists: true, holders: () => api.listRealmRoleUsers(realm, role), role: { ...realmRole, clientRole: false } };
   findings.push(finding('error', 'KC_ROLE_MISSING', `realm ${realm} has no realm role ${role} and no client role of that name`, 'create the role, or pass --keycloak-role as realmRole or clientId.roleName'));
   return { exists: false };
+}
+
+/** A role of the realm with what is needed to list its holders. */
+type RoleNode = RoleRef & { name: string; composite?: boolean; clientUuid?: string };
+
+/**
+ * Role mode: every role containing the target through composites, and the groups holding any
+ * of them. Keycloak grants a role through the realm's default role (held by every user), group
+ * role mappings (inherited by subgroups) and composites, while `GET /roles/{name}/users` lists
+ * only direct holders. Returns the scope for the mapper and default-group checks and the holder
+ * listing over the whole closure; without the read permissions it says what was not checked.
+ */
+async function roleScope(
+  api: KeycloakApi,
+  realm: string,
+  realmInfo: RealmInfo,
+  target: MappingExpectation['target'],
+  state: TargetState,
+  findings: Finding[],
+): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]> }> {
+  const scope: AdminScope = { target, roles: new Map(), groups: new Map() };
+  const role = state.role;
+  if (!role) return { scope, holders: state.holders };
+  const realmRoles = await read(findings, 'warning', () => api.listRealmRoles(realm));
+  if (isDenied(realmRoles)) return { scope, holders: state.holders };
+  const nodes = new Map<string, RoleNode>();
+  for (const r of realmRoles) nodes.set(r.id, { id: r.id, ref: r.name, name: r.name, clientRole: false, composite: r.composite });
+  const clients = await read(findings, 'warning', () => api.listClients(realm));
+  const clientRoles = isDenied(clients)
+    ? clients
+    : await read(findings, 'warning', async () => (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat());
+  if (isDenied(clientRoles)) {
+    findings.push(
+      finding(
+        'warning',
+        'KC_ROLE_CLOSURE_INCOMPLETE',
+        `client roles of realm ${realm} could not be read, so a composite client role containing ${target.value} (and its holders) is not checked`,
+        'grant the view-clients role of realm-management to the account',
+      ),
+    );
+  } else {
+    for (const { r, c } of clientRoles) nodes.set(r.id, { id: r.id, ref: `${c.clientId}.${r.name}`, name: r.name, clientRole: true, composite: r.composite, clientUuid: c.id });
+  }
+  const composites = [...nodes.values()].filter((n) => n.composite);
+  const children = new Map<string, string[]>();
+  const listed = await read(findings, 'warning', () =>
+    mapLimited(composites, 4, async (n) => children.set(n.id, (await api.listRoleComposites(realm, { id: n.id, name: n.ref, clientRole: n.clientRole })).map((k) => k.id))),
+  );
+  if (isDenied(listed)) return { scope, holders: state.holders };
+  const closure = rolesContaining(role.id, children);
+  const defaultRole = realmInfo.defaultRole ?? realmRoles.find((r) => r.name === `default-roles-${realm.toLowerCase()}`);
+  findings.push(...defaultRoleFindings(defaultRole, closure, target.value, realm));
+  const granting = [...closure].map((id) => nodes.get(id) ?? { id, ref: target.value, name: role.name, clientRole: Boolean(role.clientRole), clientUuid: role.clientUuid }).filter((n) => n.id !== defaultRole?.id);
+  for (const n of granting) if (n.id !== role.id) scope.roles.set(n.ref, n);
+
+  const groups = await read(findings, 'warning', async () => {
+    const out: Array<{ group: KcGroup; role: RoleNode }> = [];
+    for (const n of granting) {
+      const held = n.clientRole && n.clientUuid ? await api.listClientRoleGroups(realm, n.clientUuid, n.name) : await api.listRealmRoleGroups(realm, n.name);
+      out.push(...held.map((group) => ({ group, role: n })));
+    }
+    return out;
+  });
+  const roleGroups = isDenied(groups) ? [] : groups;
+  for (const { group, role: n } of roleGroups) {
+    scope.groups.set(normaliseGroupPath(group.path), n.id === role.id ? `holds ${target.value}` : `holds role ${n.ref}, which contains ${target.value}`);
+  }
+  const holders = async (): Promise<KcUser[]> => {
+    const byId = new Map<string, KcUser>();
+    for (const n of granting) {
+      const users = n.clientRole && n.clientUuid ? await api.listClientRoleUsers(realm, n.clientUuid, n.name) : await api.listRealmRoleUsers(realm, n.name);
+      for (const u of users) if (!byId.has(u.id)) byId.set(u.id, n.id === role.id ? u : { ...u, viaGroup: `role ${n.ref}` });
+    }
+    for (const { group } of roleGroups) {
+      for (const u of await groupHolders(api, realm, group)) if (!byId.has(u.id)) byId.set(u.id, { ...u, viaGroup: u.viaGroup ?? `group ${group.path}` });
+    }
+    return [...byId.values()];
+  };
+  return { scope, holders };
 }
 
 function entraApp(ctx: RunContext): EntraApp {
@@ -146,6 +235,7 @@ async function checkProvider(
   settings: KeycloakSettings,
   target: MappingExpectation['target'],
   targetState: TargetState,
+  scope: AdminScope,
   findings: Finding[],
   actions: Action[],
 ): Promise<{ idp: IdentityProvider; mappers: IdpMapper[] } | undefined> {
@@ -163,20 +253,16 @@ async function checkProvider(
   findings.push(...checkIdentityProvider(idp, app));
 
   const protocol = protocolOf(idp.providerId);
+  const facts = ctx.facts;
+  const appRoleMode = Boolean(ctx.options.appRole);
+  const claimFor = (p: Protocol) =>
+    expectedClaim(p, { appRoleMode, groupId: facts.group?.id, groupName: facts.group?.displayName, appRoleValue: facts.appRole?.value ?? ctx.options.appRole, groupClaim: facts.groupClaim?.[p] });
   let mappers: IdpMapper[] = [];
   if (protocol) {
     mappers = await api.listMappers(realm, idp.alias);
     const mapperTypes = await api.listMapperTypes(realm, idp.alias);
-    const facts = ctx.facts;
-    const appRoleMode = Boolean(ctx.options.appRole);
     const groupClaim = facts.groupClaim?.[protocol];
-    const claim = expectedClaim(protocol, {
-      appRoleMode,
-      groupId: facts.group?.id,
-      groupName: facts.group?.displayName,
-      appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
-      groupClaim,
-    });
+    const claim = claimFor(protocol);
     const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
     if (noValue) {
       findings.push(noValue);
@@ -189,10 +275,17 @@ async function checkProvider(
     const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
+    findings.push(...indirectGrantFindings(idp.alias, mappers, scope, exp));
+  } else {
+    findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
   }
   for (const other of idps) {
     if (other.alias === idp.alias) continue;
-    findings.push(...otherProviderGrants(other.alias, await api.listMappers(realm, other.alias), target));
+    const otherMappers = await api.listMappers(realm, other.alias);
+    findings.push(...otherProviderGrants(other.alias, otherMappers, target));
+    const p = protocolOf(other.providerId);
+    const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claimFor(p), idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
+    findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
   return { idp, mappers };
 }
@@ -212,19 +305,13 @@ async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: Keyclo
   }
   const activation = activationSeconds(ctx, findings);
   findings.push(...sessionFindings(realmInfo, activation.seconds, { realm, target: target.value, activation: activation.text }));
-  if (target.kind === 'group') {
-    const defaults = await read(findings, 'warning', () => api.getDefaultGroups(realm));
-    if (!isDenied(defaults) && defaults.some((g) => normaliseGroupPath(g.path) === target.value)) {
-      findings.push(
-        finding(
-          'error',
-          'KC_GROUP_DEFAULT',
-          `${target.value} is a default group of realm ${realm}: every new user, local or brokered, joins it without PIM`,
-          'remove it from Realm settings → User registration → Default groups',
-        ),
-      );
-    }
-  }
+}
+
+/** Default groups carrying the admin rights: the target group, a subgroup of it, or a group holding the target role. */
+async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminScope, findings: Finding[]): Promise<void> {
+  if (scope.groups.size === 0) return;
+  const defaults = await read(findings, 'warning', () => api.getDefaultGroups(realm));
+  if (!isDenied(defaults)) findings.push(...defaultGroupFindings(defaults, scope, realm));
 }
 
 /**
@@ -269,11 +356,13 @@ export const keycloakStep: Step<RunContext> = {
     const target: MappingExpectation['target'] = settings.role ? { kind: 'role', value: settings.role } : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
     const targetState = target.kind === 'group' ? await resolveGroup(api, realm, target.value, findings) : await resolveRole(api, realm, target.value, findings);
 
-    const provider = await checkProvider(api, ctx, settings, target, targetState, findings, actions);
+    const reach = target.kind === 'group' ? { scope: groupScope(target.value), holders: targetState.holders } : await roleScope(api, realm, realmInfo, target, targetState, findings);
+    const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
     await checkSessions(api, ctx, settings, realmInfo, target, findings);
+    await checkDefaultGroups(api, realm, reach.scope, findings);
 
-    if (provider && targetState.holders) {
-      const holders = targetState.holders;
+    if (provider && reach.holders) {
+      const holders = reach.holders;
       const listed = await read(findings, 'warning', async () => {
         const users = await holders();
         return mapLimited(users, 8, async (user): Promise<Holder> => ({ user, links: await api.listFederatedIdentities(realm, user.id) }));
