@@ -50,7 +50,7 @@ function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--require-approval', 'activation requires approval (needs --approver)'))
     .addOption(new Option('--no-require-approval', 'activation needs no approval'))
     .addOption(new Option('--approver <user|group>', 'approver: UPN, group name or object id (repeatable)').argParser(collect))
-    .addOption(new Option('--allow-empty', 'empty the group even when nobody will be eligible afterwards'))
+    .addOption(new Option('--allow-empty', 'remove the standing members even when nobody can activate the group now (the lockout guard is off)'))
     .addOption(new Option('--convert-members', 'make each removed standing member eligible (same window as --eligible)'))
     .addOption(opt('--expiry-warning <iso>', 'warn when every usable eligibility ends within this time, in days or hours (default: P30D)', 'ENTRA_PIM_EXPIRY_WARNING'))
     .addOption(new Option('--renew', 'extend the eligibilities that end within --expiry-warning, up to --end, --duration or the policy maximum'))

@@ -49,10 +49,13 @@ const NODE_FS: JournalFs = {
  * Pure: why an existing file may not serve as a journal, or undefined when it may. A link could
  * send the records elsewhere, and a file someone else owns could be read (or rewritten) by them.
  */
-export function journalFileProblem(st: { isFile(): boolean; isSymbolicLink(): boolean; uid: number }, uid: number | undefined): string | undefined {
+export function journalFileProblem(st: { isFile(): boolean; isSymbolicLink(): boolean; uid: number; nlink?: number }, uid: number | undefined): string | undefined {
   if (st.isSymbolicLink()) return 'is a symbolic link; give the path of a regular file (or of a new one)';
   if (!st.isFile()) return 'is not a regular file';
   if (uid !== undefined && st.uid !== uid) return `is owned by another user (uid ${st.uid}); give a file you own (or a new one)`;
+  // A second name for the file (a hard link) is the symbolic link's trick without the link:
+  // the records would also land wherever that other name is.
+  if (st.nlink !== undefined && st.nlink > 1) return `has ${st.nlink} names (hard links); give a file of its own (or a new one)`;
   return undefined;
 }
 

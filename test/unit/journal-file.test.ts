@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,5 +149,17 @@ describe('FileJournal: what it opens', () => {
     expect(journalFileProblem(st({ uid: 0 }), 1000)).toMatch(/owned by another user \(uid 0\)/);
     expect(journalFileProblem(st({ link: true, file: false }), 1000)).toMatch(/symbolic link/);
     expect(journalFileProblem(st({ file: false }), 1000)).toMatch(/not a regular file/);
+    expect(journalFileProblem({ ...st({}), nlink: 2 }, 1000)).toMatch(/has 2 names \(hard links\)/);
+  });
+
+  it('a hard-linked journal is refused before anything is written through it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'epim-hl-'));
+    const file = path.join(dir, 'journal.jsonl');
+    const other = path.join(dir, 'elsewhere.jsonl');
+    writeFileSync(other, '', { mode: 0o600 });
+    linkSync(other, file);
+    const journal = new FileJournal(file);
+    expect(() => journal.check()).toThrow(/has 2 names \(hard links\)/);
+    expect(readFileSync(other, 'utf8')).toBe('');
   });
 });
