@@ -6,7 +6,8 @@ import {
   expectedClaim,
   groupValueMissing,
   normaliseGroupPath,
-  otherProviderGrants,
+  judgeOtherProvider,
+  otherClaimValues,
   planMapper,
   protocolOf,
   residualFindings,
@@ -15,6 +16,7 @@ import {
   type EntraApp,
   type Holder,
   type MappingExpectation,
+  type Protocol,
 } from '../keycloak/analyse.js';
 import { KeycloakForbiddenError } from '../keycloak/errors.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
@@ -140,6 +142,21 @@ function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: num
   }
 }
 
+/** The claim a mapper on a provider of `protocol` must require, with what else that claim can carry. */
+function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['claim'] {
+  const facts = ctx.facts;
+  const groupClaim = facts.groupClaim?.[protocol];
+  const claim = expectedClaim(protocol, {
+    appRoleMode: Boolean(ctx.options.appRole),
+    groupId: facts.group?.id,
+    groupName: facts.group?.displayName,
+    appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
+    groupClaim,
+  });
+  if (!claim) return undefined;
+  return { ...claim, others: otherClaimValues(claim, { groupClaim, appGroups: facts.appGroups, appRoles: facts.servicePrincipal?.appRoles ?? undefined }) };
+}
+
 async function checkProvider(
   api: KeycloakApi,
   ctx: RunContext,
@@ -170,13 +187,7 @@ async function checkProvider(
     const facts = ctx.facts;
     const appRoleMode = Boolean(ctx.options.appRole);
     const groupClaim = facts.groupClaim?.[protocol];
-    const claim = expectedClaim(protocol, {
-      appRoleMode,
-      groupId: facts.group?.id,
-      groupName: facts.group?.displayName,
-      appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
-      groupClaim,
-    });
+    const claim = claimFor(ctx, protocol);
     const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
     if (noValue) {
       findings.push(noValue);
@@ -190,9 +201,10 @@ async function checkProvider(
     findings.push(...planned.findings);
     actions.push(...planned.actions);
   }
+  const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
   for (const other of idps) {
     if (other.alias === idp.alias) continue;
-    findings.push(...otherProviderGrants(other.alias, await api.listMappers(realm, other.alias), target));
+    findings.push(...judgeOtherProvider({ idp: other, mappers: await api.listMappers(realm, other.alias), target, app, claims }));
   }
   return { idp, mappers };
 }
