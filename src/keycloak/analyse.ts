@@ -289,6 +289,8 @@ export interface MappingExpectation {
     valueKind?: 'object-id' | 'display-name';
     /** The app registration settings the format comes from, for messages; undefined when not read. */
     format?: string;
+    /** What else the claim can carry, against which a regex condition must not match; undefined: unknown. */
+    others?: OtherClaimValues;
   };
   /** The provider's own syncMode (for INHERIT). */
   idpSyncMode?: string;
@@ -398,19 +400,274 @@ export function parseConditions(json: string | undefined): { conditions: Conditi
   return { conditions };
 }
 
-/** Java's `Pattern.matches` is a full match; emulated with an anchored JS regex (same syntax for these cases). */
-function fullMatch(pattern: string, value: string): boolean | undefined {
+/** A Java regular expression translated to JavaScript, or why it cannot be faithfully. */
+export type JavaRegex = { re: RegExp; caseInsensitive: boolean; literal?: string } | { error: string };
+
+const HEX = /^[0-9a-fA-F]$/;
+
+/**
+ * Translates the subset of Java regex syntax whose meaning JavaScript's RegExp (without the `u`
+ * flag) shares, anchored for a whole-string match: Keycloak compares claim values with Java's
+ * `String.matches` (RegexUtils.valueMatchesRegex, used by AdvancedClaimToGroupMapper and
+ * AdvancedAttributeToGroupMapper), which must match the entire value. A leading `(?i)` becomes the
+ * `i` flag. Anything else Java reads differently (other inline flags, possessive quantifiers,
+ * atomic groups, class unions and intersections, `\p{…}`, `\Q…\E` inside classes, back
+ * references, `\s`, `\b`, a `{` that is not a quantifier …) is refused: the caller must then fail
+ * closed. `literal` is set when the pattern matches one string only (up to case with `(?i)`).
+ */
+export function translateJavaRegex(pattern: string): JavaRegex {
+  let src = pattern;
+  let caseInsensitive = false;
+  if (src.startsWith('(?i)')) {
+    caseInsensitive = true;
+    src = src.slice(4);
+  }
+  let out = '';
+  let literal: string | undefined = '';
+  const notLiteral = () => {
+    literal = undefined;
+  };
+  const refuse = (what: string): JavaRegex => ({ error: `${what} (Java and JavaScript read it differently, or this tool does not translate it)` });
+  let inClass = false;
+  let classStart = -1;
+  // Whether the previous token can take a quantifier, and whether a quantifier was just written.
+  let atom = false;
+  let quantified = false;
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (ch === '\\') {
+      const next = src[i + 1];
+      if (next === undefined) return refuse('a trailing backslash');
+      if (next === 'Q') {
+        if (inClass) return refuse('\\Q inside a character class');
+        const end = src.indexOf('\\E', i + 2);
+        const quoted = end < 0 ? src.slice(i + 2) : src.slice(i + 2, end);
+        if (quoted.length === 0) {
+          i = end < 0 ? src.length : end + 1;
+          continue;
+        }
+        // Escaped one by one, not grouped: a quantifier after \E repeats the last character only.
+        out += quoted.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+        if (literal !== undefined) literal += quoted;
+        i = end < 0 ? src.length : end + 1;
+        atom = true;
+        quantified = false;
+        continue;
+      }
+      if ('dDwW'.includes(next)) {
+        out += `\\${next}`;
+        notLiteral();
+        i++;
+        atom = !inClass;
+        quantified = false;
+        continue;
+      }
+      const simple: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f' };
+      if (simple[next] !== undefined) {
+        out += `\\${next}`;
+        if (literal !== undefined) literal += simple[next];
+        i++;
+        atom = !inClass;
+        quantified = false;
+        continue;
+      }
+      if (next === 'x' || next === 'u') {
+        const len = next === 'x' ? 2 : 4;
+        const digits = src.slice(i + 2, i + 2 + len);
+        if (digits.length !== len || ![...digits].every((d) => HEX.test(d))) return refuse(`\\${next} not followed by ${len} hex digits`);
+        out += `\\${next}${digits}`;
+        if (literal !== undefined) literal += String.fromCharCode(parseInt(digits, 16));
+        i += 1 + len;
+        atom = !inClass;
+        quantified = false;
+        continue;
+      }
+      if (/[A-Za-z0-9]/.test(next)) return refuse(`the escape \\${next}`);
+      // An escaped non-alphanumeric character is that character in both.
+      out += `\\${next}`;
+      if (literal !== undefined) literal += next;
+      i++;
+      atom = !inClass;
+      quantified = false;
+      continue;
+    }
+    if (inClass) {
+      if (ch === '[') return refuse('a "[" inside a character class (a union in Java)');
+      if (ch === '&' && src[i + 1] === '&') return refuse('"&&" inside a character class (an intersection in Java)');
+      if (ch === ']') {
+        if (i === classStart) return refuse('an empty or "]"-first character class');
+        inClass = false;
+        out += ']';
+        atom = true;
+        quantified = false;
+        continue;
+      }
+      out += ch;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      notLiteral();
+      out += '[';
+      if (src[i + 1] === '^') {
+        out += '^';
+        i++;
+      }
+      classStart = i + 1;
+      continue;
+    }
+    if (ch === '(') {
+      notLiteral();
+      if (src[i + 1] === '?') {
+        const kind = src.slice(i + 2, i + 3);
+        if (kind !== ':' && kind !== '=' && kind !== '!') return refuse(`the group "(?${kind}"`);
+        out += `(?${kind}`;
+        i += 2;
+      } else {
+        out += '(';
+      }
+      depth++;
+      atom = false;
+      quantified = false;
+      continue;
+    }
+    if (ch === ')') {
+      if (depth === 0) return refuse('an unbalanced ")"');
+      depth--;
+      out += ')';
+      atom = true;
+      quantified = false;
+      continue;
+    }
+    if (ch === '*' || ch === '+' || ch === '?' || ch === '{') {
+      let q = ch;
+      if (ch === '{') {
+        const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i));
+        if (!m) return refuse('a "{" that is not a quantifier');
+        q = m[0];
+      }
+      if (quantified) {
+        // `x*?` is lazy in both; `x*+` is possessive in Java only.
+        if (ch === '?') {
+          out += '?';
+          quantified = false;
+          atom = false;
+          continue;
+        }
+        return refuse(ch === '+' ? 'a possessive quantifier' : 'a repeated quantifier');
+      }
+      if (!atom) return refuse(`a quantifier "${q}" with nothing to repeat`);
+      out += q;
+      i += q.length - 1;
+      notLiteral();
+      quantified = true;
+      atom = false;
+      continue;
+    }
+    if (ch === '|' || ch === '.') {
+      notLiteral();
+      out += ch;
+      atom = ch === '.';
+      quantified = false;
+      continue;
+    }
+    if (ch === '^' || ch === '$') {
+      // Anchors change nothing in a whole-string match; in a literal they may only stand at the ends.
+      if ((ch === '^' && i !== 0) || (ch === '$' && i !== src.length - 1)) notLiteral();
+      out += ch;
+      atom = false;
+      quantified = false;
+      continue;
+    }
+    out += ch;
+    if (literal !== undefined) literal += ch;
+    atom = true;
+    quantified = false;
+  }
+  if (inClass) return refuse('an unclosed character class');
+  if (depth !== 0) return refuse('an unclosed group');
   try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    return undefined;
+    return { re: new RegExp(`^(?:${out})$`, caseInsensitive ? 'i' : ''), caseInsensitive, ...(literal !== undefined ? { literal } : {}) };
+  } catch (err) {
+    return refuse(`a pattern JavaScript cannot compile (${(err as Error).message})`);
   }
 }
 
-/** A regex value that also matches something other than the expected value grants the group too widely. */
-function regexTooBroad(pattern: string, expected: string): boolean {
-  const probes = ['', 'x', `${expected}x`, `x${expected}`, '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'admin', 'Admins'];
-  return probes.some((p) => p !== expected && fullMatch(pattern, p) === true);
+/** Values whose matching JavaScript and Java could disagree on: line terminators (`.`), surrogate pairs (code points vs units). */
+const UNSAFE_VALUE = /[\n\r\u0085\u2028\u2029\ud800-\udfff]/;
+
+/** Java's `String.matches(regex)` for a translated pattern; undefined when the two could disagree on `value`. */
+function javaMatches(j: Extract<JavaRegex, { re: RegExp }>, value: string): boolean | undefined {
+  if (UNSAFE_VALUE.test(value)) return undefined;
+  // Java's (?i) folds ASCII letters only; JavaScript's `i` folds other letters too.
+  if (j.caseInsensitive && /[^\x00-\x7f]/.test(value)) return undefined;
+  return j.re.test(value);
+}
+
+/** Java's whole-string match of `pattern` against `value`; undefined when it cannot be evaluated faithfully. */
+function fullMatch(pattern: string, value: string): boolean | undefined {
+  const j = translateJavaRegex(pattern);
+  return 'error' in j ? undefined : javaMatches(j, value);
+}
+
+/** What the claim can carry besides the expected value: a list, or why it is unknown. */
+export type OtherClaimValues = { values: string[]; what: string } | { unknown: string };
+
+/** How one regex condition on the expected claim behaves. */
+export type RegexVerdict =
+  /** `literal`: matches one value only; `assigned`: matches none of the other values the claim can carry today. */
+  | { verdict: 'exact'; proof?: 'literal' | 'assigned' }
+  | { verdict: 'no-match' }
+  | { verdict: 'too-broad'; also: string; what: string }
+  | { verdict: 'unprovable'; why: string }
+  | { verdict: 'cannot-evaluate'; why: string };
+
+/**
+ * Judges a regex condition as Keycloak applies it (Java `String.matches` on each value of the
+ * claim; any value matching satisfies the condition): exact when it matches the expected value and
+ * none of the other values the token can carry. A plain literal of an object id (also under
+ * `(?i)`: another group's id is never a case variant of it) needs no list of the others.
+ */
+export function judgeRegexCondition(pattern: string, want: string, others: OtherClaimValues | undefined): RegexVerdict {
+  const j = translateJavaRegex(pattern);
+  if ('error' in j) return { verdict: 'cannot-evaluate', why: j.error };
+  const hit = javaMatches(j, want);
+  if (hit === undefined) return { verdict: 'cannot-evaluate', why: `the expected value ${want} holds characters Java and JavaScript match differently` };
+  if (!hit) return { verdict: 'no-match' };
+  if (j.literal !== undefined && (!j.caseInsensitive || GUID.test(want))) return { verdict: 'exact', proof: 'literal' };
+  if (!others || 'unknown' in others) return { verdict: 'unprovable', why: others && 'unknown' in others ? others.unknown : 'the other values the token can carry are unknown' };
+  for (const o of others.values) {
+    const m = javaMatches(j, o);
+    if (m === undefined) return { verdict: 'cannot-evaluate', why: `${o} holds characters Java and JavaScript match differently` };
+    if (m) return { verdict: 'too-broad', also: o, what: others.what };
+  }
+  return { verdict: 'exact', proof: 'assigned' };
+}
+
+/**
+ * The values the expected claim can carry besides the expected one. Group values: with
+ * groupMembershipClaims ApplicationGroup only the groups assigned to the app (Learn
+ * "Configure group claims for applications"), so their ids (and, with cloud_displayname, names);
+ * every group of the user otherwise, which this tool cannot list. App roles: the app's role values.
+ */
+export function otherClaimValues(
+  claim: NonNullable<MappingExpectation['claim']>,
+  o: { groupClaim?: GroupClaimFormat; appGroups?: Array<{ id: string; displayName?: string | null }>; appRoles?: Array<{ value?: string | null }> },
+): OtherClaimValues {
+  const f = o.groupClaim;
+  if (claim.source === 'app-role') {
+    if (f?.emitted && f.claim === 'roles') return { unknown: `the app puts group values in the roles claim (emit_as_roles, ${f.source})` };
+    if (!o.appRoles) return { unknown: 'the app roles of the app were not read' };
+    return { values: o.appRoles.map((r) => r.value).filter((v): v is string => !!v && v !== claim.value), what: 'another app role value of the app' };
+  }
+  if (!f) return { unknown: 'the app registration was not read, so it is unknown which groups the token carries' };
+  if (!f.applicationGroupsOnly) return { unknown: `the app emits every group of the user (${f.source}), not only the groups assigned to it` };
+  if (!o.appGroups) return { unknown: 'the groups assigned to the app were not read' };
+  const others = o.appGroups.filter((g) => g.id.toLowerCase() !== (claim.groupId ?? claim.value).toLowerCase());
+  if (claim.valueKind !== 'display-name') return { values: others.map((g) => g.id), what: 'the object id of another group assigned to the app' };
+  if (others.some((g) => !g.displayName)) return { unknown: 'a group assigned to the app has no display name in what was read' };
+  return { values: others.flatMap((g) => [g.displayName!, g.id]), what: 'the name or id of another group assigned to the app' };
 }
 
 function kindOf(m: IdpMapper): MapperKind | undefined {
@@ -470,12 +727,22 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
     const { conditions, regex } = parsed;
     const want = exp.claim;
     const onKey = conditions.filter((c) => c.key === want.key);
-    const matching = onKey.filter((c) => (regex ? fullMatch(c.value, want.value) === true : c.value === want.value));
+    const judged = onKey.map((c) => ({ c, v: regex ? judgeRegexCondition(c.value, want.value, want.others) : ({ verdict: c.value === want.value ? 'exact' : 'no-match' } as RegexVerdict) }));
+    const unreadable = judged.filter((j) => j.v.verdict === 'cannot-evaluate');
+    const matching = judged.filter((j) => j.v.verdict !== 'no-match' && j.v.verdict !== 'cannot-evaluate').map((j) => j.c);
     const what = meaning(want);
     const names = want.valueKind === 'display-name';
     const sends = want.format ? `the app emits ${names ? 'group display names' : 'group object ids'} in the ${want.key} claim (${want.format})` : `Entra sends group object ids in the ${want.key} claim`;
     const same = (a: string, b: string | undefined) => b !== undefined && a.toLowerCase() === b.toLowerCase();
-    if (matching.length === 0) {
+    if (unreadable.length) {
+      // Fail closed: a Java pattern this tool cannot read the way Keycloak does is never called safe.
+      issues.push({
+        code: 'KC_MAPPER_REGEX_UNSUPPORTED',
+        severity: 'error',
+        fixable: true,
+        message: `${label} treats its values as Java regular expressions and ${unreadable.map((j) => `${j.c.value} cannot be evaluated: ${(j.v as { why: string }).why}`).join('; ')}; it must require exactly ${want.key}=${want.value}`,
+      });
+    } else if (matching.length === 0) {
       const byName = want.source === 'group' && !names && want.displayName && onKey.some((c) => same(c.value, want.displayName));
       const byId = want.source === 'group' && names && onKey.some((c) => same(c.value, want.groupId));
       const otherKey = want.source === 'group' && onKey.length === 0 && conditions.find((c) => same(c.value, want.groupId) || same(c.value, want.displayName));
@@ -519,13 +786,32 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
           message: `${label} requires ${showConditions(conditions)}${regex ? ' (as regular expressions)' : ''}; it must require ${want.key}=${want.value} (${what})`,
         });
       }
-    } else if (regex && matching.some((c) => regexTooBroad(c.value, want.value))) {
+    } else if (!judged.some((j) => j.v.verdict === 'exact')) {
+      // Every condition must hold (AdvancedClaimToGroupMapper.applies), so one exact condition
+      // suffices; without one, each matching pattern admits another value Java's String.matches accepts.
+      const why = judged
+        .filter((j) => j.v.verdict === 'too-broad' || j.v.verdict === 'unprovable')
+        .map((j) => (j.v.verdict === 'too-broad' ? `${j.c.value} also matches ${j.v.also} (${j.v.what}), whose members get ${exp.target.value} without PIM` : `${j.c.value} cannot be shown to match nothing but ${want.value}: ${(j.v as { why: string }).why}`));
       issues.push({
         code: 'KC_MAPPER_REGEX',
         severity: 'error',
         fixable: true,
-        message: `${label} treats its values as regular expressions and ${matching.map((c) => c.value).join(', ')} also matches values other than ${want.value}`,
+        message: `${label} treats its values as Java regular expressions (whole-value String.matches) and ${why.join('; ')}`,
       });
+    } else if (regex && !judged.some((j) => j.v.verdict === 'exact' && j.v.proof !== 'assigned')) {
+      // Safe against the groups assigned to the app today; a group assigned later that the
+      // pattern matches would grant the target without PIM.
+      issues.push({
+        code: 'KC_MAPPER_REGEX_FRAGILE',
+        severity: 'warning',
+        fixable: false,
+        message: `${label} treats its values as Java regular expressions; ${matching.map((c) => c.value).join(', ')} matches ${want.value} and none of the other values the claim can carry today, but it matches more than that value: a group or role added to the app later that it matches would grant ${exp.target.value} too`,
+        fix: `turn off "Regex Claim Values" and require exactly ${want.key}=${want.value}`,
+      });
+      if (names) {
+        const w = nameNotUnique(label, want, exp.target.value);
+        issues.push({ code: w.code, severity: 'warning', fixable: false, message: w.message, fix: w.fix });
+      }
     } else if (names) {
       const w = nameNotUnique(label, want, exp.target.value);
       issues.push({ code: w.code, severity: 'warning', fixable: false, message: w.message, fix: w.fix });
@@ -549,16 +835,37 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
       message: `${label} has sync mode IMPORT (${sync.why}): Keycloak applies it only at a user's first login, so ${exp.target.value} stays after the PIM activation ends`,
     });
   } else if (sync.mode === 'LEGACY') {
-    issues.push({
-      code: 'KC_MAPPER_SYNC_LEGACY',
-      severity: 'error',
-      fixable: true,
-      message: `${label} has sync mode LEGACY (${sync.why}): not guaranteed to take ${exp.target.value} away on later logins (Claim to Role never grants again under it); only FORCE re-evaluates it at every Entra login`,
-    });
+    issues.push(legacySyncIssue(kind, label, sync.why, exp.target.value, m.name));
   } else if (sync.mode === 'INVALID') {
     issues.push({ code: 'KC_MAPPER_SYNC_INVALID', severity: 'error', fixable: true, message: `${label}: ${sync.why}` });
   }
   return issues;
+}
+
+/**
+ * Mapper types whose LEGACY mode only removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy
+ * deletes the role when the claim is missing and never grants it on a later login. Every other
+ * mapper judged here keeps AbstractIdentityProviderMapper.updateBrokeredUserLegacy, which calls
+ * updateBrokeredUser: LEGACY acts as FORCE (keycloak.md §7, proven by the JIT drill).
+ */
+const LEGACY_REMOVE_ONLY = new Set(['oidc-role-idp-mapper', 'oidc-advanced-role-idp-mapper']);
+
+function legacySyncIssue(kind: MapperKind, label: string, why: string, target: string, name: string): MapperIssue {
+  if (LEGACY_REMOVE_ONLY.has(kind.type)) {
+    return {
+      code: 'KC_MAPPER_SYNC_LEGACY',
+      severity: 'error',
+      fixable: true,
+      message: `${label} has sync mode LEGACY (${why}): a ${kind.label} mapper under LEGACY only removes ${target} at later logins and never grants it again, so a user's second activation brings no admin rights; only FORCE grants and removes it at every Entra login`,
+    };
+  }
+  return {
+    code: 'KC_MAPPER_SYNC_LEGACY',
+    severity: 'warning',
+    fixable: false,
+    message: `${label} has sync mode LEGACY (${why}); Keycloak 26 applies LEGACY like FORCE to a ${kind.label} mapper (grants and removes ${target} at every Entra login), but that rests on a legacy default: set FORCE explicitly`,
+    fix: `set "Sync mode override" of mapper "${name}" to Force`,
+  };
 }
 
 function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
@@ -735,6 +1042,68 @@ export function otherProviderGrants(alias: string, mappers: IdpMapper[], target:
       `delete the mapper or point it at another ${target.kind}`,
     ),
   );
+}
+
+/** What judgeOtherProvider needs: a provider other than the chosen one, and the expectation per protocol. */
+export interface OtherProviderInput {
+  idp: IdentityProvider;
+  mappers: IdpMapper[];
+  target: MappingExpectation['target'];
+  app: EntraApp;
+  /** The expected claim per protocol (undefined when the Entra facts are missing). */
+  claims: Partial<Record<Protocol, MappingExpectation['claim']>>;
+}
+
+/**
+ * Why a provider cannot vouch for the PIM group: its tokens do not provably come from this
+ * tenant, or (SAML) nobody checks their signature, so anyone can send the group's id (keycloak.md §7).
+ */
+export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): string | undefined {
+  const protocol = protocolOf(idp.providerId);
+  if (!protocol) return `it is of type ${idp.providerId}`;
+  // A disabled provider signs nobody in; it is judged as if enabled, for the day it is.
+  const problems = checkIdentityProvider(idp, app).filter((f) => f.code !== 'KC_IDP_DISABLED' && (f.severity === 'error' || f.code === 'KC_IDP_TENANT_UNVERIFIED'));
+  if (problems.length) return problems.map((f) => f.message).join('; ');
+  if (!app.tenantId || !looksLikeEntra(idp)) return 'it does not point at this Entra tenant';
+  const c = idp.config ?? {};
+  if (protocol === 'saml' && !(c.validateSignature === 'true' && (c.signingCertificate || (c.useMetadataDescriptorUrl === 'true' && c.metadataDescriptorUrl)))) {
+    return 'it does not validate SAML signatures with a certificate, so anyone can post an assertion carrying the group';
+  }
+  return undefined;
+}
+
+/**
+ * Judges the mappers of another provider that grant the target. A second Entra provider of this
+ * tenant (OIDC and SAML side by side) may grant it too, when its mapper requires the PIM group in
+ * its own protocol: such a mapper is judged like the chosen provider's (sync mode included).
+ * Every other grant is a way in without PIM.
+ */
+export function judgeOtherProvider(input: OtherProviderInput): Finding[] {
+  const { idp, target } = input;
+  const protocol = protocolOf(idp.providerId);
+  const untrusted = untrustedEntraProvider(idp, input.app);
+  const claim = protocol ? input.claims[protocol] : undefined;
+  const out: Finding[] = [];
+  for (const m of input.mappers) {
+    const bypass = otherProviderGrants(idp.alias, [m], target);
+    if (bypass.length === 0) continue;
+    const kind = kindOf(m);
+    if (untrusted || !protocol || !claim || !kind || kind.protocol !== protocol || kind.target !== target.kind) {
+      const why = untrusted ? `identity provider ${idp.alias} cannot vouch for the PIM group: ${untrusted}` : !claim ? 'the Entra group (or app role) is unknown, so its condition cannot be checked' : 'it is not a claim mapper for this protocol and target';
+      out.push(...bypass.map((f) => ({ ...f, message: `${f.message} (${why})` })));
+      continue;
+    }
+    const exp: MappingExpectation = { protocol, alias: idp.alias, target, claim, idpSyncMode: idp.config?.syncMode, tenantId: input.app.tenantId };
+    const issues = evaluateMapper(m, exp);
+    const conditionErrors = issues.filter((i) => i.severity === 'error' && !i.code.startsWith('KC_MAPPER_SYNC_'));
+    if (conditionErrors.length) {
+      out.push(...bypass.map((f) => ({ ...f, message: `${f.message}: it does not require the PIM group (${conditionErrors.map((i) => i.message).join('; ')})` })));
+      continue;
+    }
+    const fix = `correct mapper "${m.name}" on ${idp.alias} in the admin console (--fix-keycloak repairs only the chosen provider's mapper)`;
+    for (const i of issues) out.push(finding(i.severity, i.code, i.message, i.fix ?? fix));
+  }
+  return out;
 }
 
 // ---- sessions ------------------------------------------------------------------------------

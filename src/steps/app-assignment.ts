@@ -56,6 +56,10 @@ export const appAssignmentStep: Step<RunContext> = {
     // (Learn serviceprincipal-list-approleassignedto), while the group's own appRoleAssignments needs
     // Directory.Read.All (group-list-approleassignments). Filtered here, not with $filter, on principalId.
     const assignedTo = await ctx.graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignedTo`);
+    // The keycloak step judges regex mappers against the other groups the token can carry.
+    ctx.facts.appGroups = assignedTo
+      .filter((a) => a.principalType === 'Group' && a.principalId)
+      .map((a) => ({ id: a.principalId!, displayName: a.principalDisplayName }));
     const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
     if (toApp.some((a) => a.appRoleId === choice.roleId)) {
       return { findings: [], actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }] };

@@ -58,6 +58,12 @@ export interface Facts {
    */
   groupClaim?: Record<'oidc' | 'saml', GroupClaimFormat>;
   group?: MG.Group & { id: string; displayName: string };
+  /**
+   * Groups assigned to the enterprise app (appRoleAssignedTo, principalType Group), this group
+   * included once assigned: with groupMembershipClaims ApplicationGroup, the only groups the token
+   * can carry. Undefined when not read.
+   */
+  appGroups?: Array<{ id: string; displayName?: string | null }>;
   /** The app role the group is assigned to (undefined = default access). */
   appRole?: MG.AppRole & { id: string };
   eligibleUsers?: EligibleUser[];

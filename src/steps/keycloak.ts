@@ -10,7 +10,9 @@ import {
   groupValueMissing,
   indirectGrantFindings,
   normaliseGroupPath,
-  otherProviderGrants,
+  judgeOtherProvider,
+  untrustedEntraProvider,
+  otherClaimValues,
   planMapper,
   protocolOf,
   residualFindings,
@@ -229,6 +231,21 @@ function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: num
   }
 }
 
+/** The claim a mapper on a provider of `protocol` must require, with what else that claim can carry. */
+function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['claim'] {
+  const facts = ctx.facts;
+  const groupClaim = facts.groupClaim?.[protocol];
+  const claim = expectedClaim(protocol, {
+    appRoleMode: Boolean(ctx.options.appRole),
+    groupId: facts.group?.id,
+    groupName: facts.group?.displayName,
+    appRoleValue: facts.appRole?.value ?? ctx.options.appRole,
+    groupClaim,
+  });
+  if (!claim) return undefined;
+  return { ...claim, others: otherClaimValues(claim, { groupClaim, appGroups: facts.appGroups, appRoles: facts.servicePrincipal?.appRoles ?? undefined }) };
+}
+
 async function checkProvider(
   api: KeycloakApi,
   ctx: RunContext,
@@ -255,14 +272,12 @@ async function checkProvider(
   const protocol = protocolOf(idp.providerId);
   const facts = ctx.facts;
   const appRoleMode = Boolean(ctx.options.appRole);
-  const claimFor = (p: Protocol) =>
-    expectedClaim(p, { appRoleMode, groupId: facts.group?.id, groupName: facts.group?.displayName, appRoleValue: facts.appRole?.value ?? ctx.options.appRole, groupClaim: facts.groupClaim?.[p] });
   let mappers: IdpMapper[] = [];
   if (protocol) {
     mappers = await api.listMappers(realm, idp.alias);
     const mapperTypes = await api.listMapperTypes(realm, idp.alias);
     const groupClaim = facts.groupClaim?.[protocol];
-    const claim = claimFor(protocol);
+    const claim = claimFor(ctx, protocol);
     const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
     if (noValue) {
       findings.push(noValue);
@@ -279,12 +294,15 @@ async function checkProvider(
   } else {
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
   }
+  const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
   for (const other of idps) {
     if (other.alias === idp.alias) continue;
     const otherMappers = await api.listMappers(realm, other.alias);
-    findings.push(...otherProviderGrants(other.alias, otherMappers, target));
-    const p = protocolOf(other.providerId);
-    const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claimFor(p), idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
+    findings.push(...judgeOtherProvider({ idp: other, mappers: otherMappers, target, app, claims }));
+    // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
+    // may carry a PIM-correct mapper to a subgroup or composite; on any other, such a grant is a way in.
+    const p = untrustedEntraProvider(other, app) ? undefined : protocolOf(other.providerId);
+    const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
   return { idp, mappers };

@@ -68,6 +68,32 @@ describe.each<DrillMode>(['groups', 'roles'])('the PIM drill through a real Keyc
     expect(step.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
+  it('LEGACY (no syncMode, as the REST API and Terraform store it) acts as FORCE over two activations; the audit only warns', async () => {
+    const sim = await startSim();
+    const realm = await setUp(sim, mode, 'LEGACY');
+    const [stored] = await realm.kc.identityProviders.findMappers({ realm: realm.realm, alias: 'entra' });
+    expect(stored.config.syncMode).toBeUndefined();
+    expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
+    // 1st activation: granted at the next sign-in, taken away at the first sign-in after it ends.
+    await activateWithCli(sim, ALICE, ACTIVATION);
+    expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    endActivations(sim);
+    expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
+    // 2nd activation: granted again (a remove-only LEGACY mapper would not), and taken away again.
+    // `activate` starts at the local time, which the sim clock has passed by ACTIVATION_MS + 1 min:
+    // a longer activation is still running on the sim clock.
+    await activateWithCli(sim, ALICE, 'PT4H');
+    expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    sim.advanceClock(4 * ACTIVATION_MS);
+    expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
+
+    const { code, step, stderr, report } = await audit(sim, mode, realm.realm);
+    expect(code, stderr + JSON.stringify(report.steps.map((s) => [s.id, s.status]))).toBe(0);
+    const mapperFindings = step.findings.filter((f) => f.code.startsWith('KC_MAPPER'));
+    expect(mapperFindings.map((f) => [f.code, f.severity])).toEqual([['KC_MAPPER_SYNC_LEGACY', 'warning']]);
+    expect(step.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
   it('IMPORT: /tenant-admin outlives the activation, and the audit flags exactly this mapper', async () => {
     const sim = await startSim();
     const realm = await setUp(sim, mode, 'IMPORT');

@@ -89,7 +89,7 @@ describe('keycloak step: OIDC provider', () => {
     expect(plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_IMPORT')?.message).toContain('has sync mode IMPORT (INHERIT from the provider, which is on IMPORT)');
   });
 
-  it('treats a mapper without syncMode as LEGACY, an error', async () => {
+  it('treats a group mapper without syncMode as LEGACY, which acts as FORCE: a warning to set FORCE, nothing to change', async () => {
     const mapper = goodOidcMapper();
     delete mapper.config.syncMode;
     const { s, plan } = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: { ...entraOidc(), syncMode: 'FORCE' } }], mappers: [mapper] });
@@ -97,8 +97,26 @@ describe('keycloak step: OIDC provider', () => {
     const stored = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(stored[0].config.syncMode).toBeUndefined();
     const f = plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_LEGACY');
-    expect(f?.severity).toBe('error');
+    expect(f?.severity).toBe('warning');
     expect(f?.message).toContain('no syncMode set');
+    expect(errors(plan)).toEqual([]);
+    expect(changes(plan)).toEqual([]);
+  });
+
+  it('keeps LEGACY an error for a Claim to Role mapper: it never grants the role again', async () => {
+    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [] });
+    await s.kc.roles.create({ realm: s.realm, name: 'tenant-admin' });
+    await s.kc.identityProviders.createMapper({
+      realm: s.realm,
+      alias: 'entra',
+      identityProviderMapper: { name: 'admin-role', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { claim: 'groups', 'claim.value': GROUP_ID, role: 'tenant-admin' } },
+    });
+    const settings = adminSettings(s.realm, { role: 'tenant-admin' });
+    const { api } = await connectApi(settings, { readOnly: true });
+    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const f = plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_LEGACY');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('never grants it again');
   });
 
   it('flags an empty claim list: it would put everyone into the group', async () => {

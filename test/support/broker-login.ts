@@ -236,7 +236,8 @@ export async function groupPaths(kc: KcAdminClient, realm: string, userId: strin
 
 /** `groups`: the mapper matches the group's object id; `roles`: the app role value. */
 export type DrillMode = 'groups' | 'roles';
-export type DrillSync = 'FORCE' | 'IMPORT';
+/** `LEGACY`: no syncMode key on the mapper, as the REST API and Terraform store it. */
+export type DrillSync = 'FORCE' | 'IMPORT' | 'LEGACY';
 export const DRILL_MAPPER_NAME = 'tenant-admin-from-entra';
 
 /** The mapper the keycloak step verifies: Advanced Claim to Group on the group's object id, or on the app role value. */
@@ -246,7 +247,7 @@ export function drillMapper(mode: DrillMode, syncMode: DrillSync): (alias: strin
     name: DRILL_MAPPER_NAME,
     identityProviderAlias: alias,
     identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-    config: { syncMode, claims: JSON.stringify([claim]), 'are.claim.values.regex': 'false', group: '/tenant-admin' },
+    config: { ...(syncMode === 'LEGACY' ? {} : { syncMode }), claims: JSON.stringify([claim]), 'are.claim.values.regex': 'false', group: '/tenant-admin' },
   });
 }
 

@@ -200,7 +200,8 @@ describe('evaluateMapper', () => {
 
   it('reports IMPORT, LEGACY and unknown sync modes', () => {
     expect(codes(evaluateMapper(mapper({ syncMode: 'IMPORT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
-    expect(codes(evaluateMapper(mapper({ syncMode: '' }), exp))).toEqual(['KC_MAPPER_SYNC_LEGACY']);
+    // LEGACY is FORCE for a group mapper (keycloak.md §7): a warning to set FORCE, nothing to rewrite.
+    expect(evaluateMapper(mapper({ syncMode: '' }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning', fixable: false })]);
     expect(codes(evaluateMapper(mapper({ syncMode: 'INHERIT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
     expect(codes(evaluateMapper(mapper({ syncMode: 'force' }), exp))).toEqual(['KC_MAPPER_SYNC_INVALID']);
   });

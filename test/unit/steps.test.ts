@@ -102,6 +102,16 @@ describe('app-assignment', () => {
     again.facts = { ...ctx.facts };
     expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
   });
+
+  it('leaves the groups assigned to the app for the keycloak step (a regex mapper must match none of the others)', async () => {
+    const users = { principalId: 'users-group', principalType: 'Group', principalDisplayName: 'users:pf', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const person = { principalId: 'u-alice', principalType: 'User', principalDisplayName: 'Alice', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, person] }));
+    ctx.facts.servicePrincipal = { ...SP };
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    await appAssignmentStep.plan(ctx);
+    expect(ctx.facts.appGroups).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
+  });
 });
 
 describe('eligibility window', () => {
