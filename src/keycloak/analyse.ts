@@ -1197,6 +1197,12 @@ export interface ResidualInput {
   /** Eligible users by lower-cased UPN, to recognise a link by its user name. */
   eligibleByUpn: Map<string, string>;
   target: string;
+  /**
+   * Other Entra providers of this tenant that can vouch for the PIM group (untrustedEntraProvider
+   * finds nothing): judgeOtherProvider accepts their PIM mappers, so a holder linked to one is
+   * governed by PIM like one linked to `alias`.
+   */
+  trustedAliases?: string[];
 }
 
 /** User attributes that an attribute-importer mapper on the provider fills with the Entra object id. */
@@ -1257,7 +1263,7 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   const unknown: Holder[] = [];
   const activeOk: Holder[] = [];
   for (const h of enabled) {
-    const link = h.links.find((l) => l.identityProvider === input.alias);
+    const link = h.links.find((l) => l.identityProvider === input.alias) ?? h.links.find((l) => input.trustedAliases?.includes(l.identityProvider));
     if (!link) {
       (h.links.length ? otherIdp : local).push(h);
       continue;

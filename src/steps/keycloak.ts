@@ -281,7 +281,7 @@ async function checkProvider(
   scope: AdminScope,
   findings: Finding[],
   actions: Action[],
-): Promise<{ idp: IdentityProvider; mappers: IdpMapper[] } | undefined> {
+): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trusted: string[] } | undefined> {
   const realm = settings.realm;
   const idps = await read(findings, 'error', () => api.listIdentityProviders(realm));
   if (isDenied(idps)) return undefined;
@@ -321,6 +321,7 @@ async function checkProvider(
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
   }
   const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
+  const trusted: string[] = [];
   for (const other of idps) {
     if (other.alias === idp.alias) continue;
     const otherMappers = await api.listMappers(realm, other.alias);
@@ -328,10 +329,11 @@ async function checkProvider(
     // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
     // may carry a PIM-correct mapper to a subgroup or composite; on any other, such a grant is a way in.
     const p = untrustedEntraProvider(other, app) ? undefined : protocolOf(other.providerId);
+    if (p) trusted.push(other.alias);
     const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
-  return { idp, mappers };
+  return { idp, mappers, trusted };
 }
 
 async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: KeycloakSettings, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<void> {
@@ -422,6 +424,7 @@ export const keycloakStep: Step<RunContext> = {
             active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
             eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
             target: target.value,
+            trustedAliases: provider.trusted,
           }),
         );
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesExpectation, verdictOf, type EntraFacts, type KeycloakFacts } from '../../src/commands/verify-user.js';
-import { grantingMappers, groupScope, userGrants, type AdminScope } from '../../src/keycloak/analyse.js';
+import { grantingMappers, groupScope, residualFindings, userGrants, type AdminScope } from '../../src/keycloak/analyse.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 
 /**
@@ -213,5 +213,24 @@ describe('verdictOf with the audit scope', () => {
     const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), groups: ['/users'], roles: [{ id: 'r-harmless', ref: 'harmless', clientRole: false }] }));
     expect(v.kind).toBe('eligible-not-active');
     expect(matchesExpectation(v.kind, 'user')).toBe(true);
+  });
+});
+
+describe('residualFindings: a holder linked to a second trusted Entra provider (issue 13 item 7)', () => {
+  const OID = '0b5c6d7e-8f90-4a1b-8c2d-3e4f5a6b7c8d';
+  const holder = { user: { id: 'k1', username: 'alice' }, links: [{ identityProvider: 'entra-saml', userId: OID, userName: UPN }] };
+  const input = { alias: 'entra', protocol: 'oidc' as const, idpConfig: {}, mappers: [], eligibleByUpn: new Map<string, string>(), target: '/tenant-admin' };
+
+  it('is governed by PIM like a holder linked to the chosen provider', () => {
+    const active = residualFindings([holder], { ...input, active: new Set([OID]), trustedAliases: ['entra-saml'] });
+    expect(active.map((f) => f.code)).toEqual(['KC_MEMBERS']);
+    expect(active[0].message).toContain('1 with an active PIM assignment');
+    const inactive = residualFindings([holder], { ...input, active: new Set(), trustedAliases: ['entra-saml'] });
+    expect(inactive.map((f) => [f.severity, f.code])).toEqual([['warning', 'KC_MEMBER_NOT_ACTIVE'], ['info', 'KC_MEMBERS']]);
+  });
+
+  it('a provider the audit does not trust stays a way around PIM (the twin)', () => {
+    const f = residualFindings([holder], { ...input, active: new Set([OID]) });
+    expect(f.map((x) => x.code)).toEqual(['KC_MEMBER_OTHER_IDP', 'KC_MEMBERS']);
   });
 });
