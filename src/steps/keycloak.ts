@@ -9,6 +9,7 @@ import {
   groupScope,
   groupValueMissing,
   indirectGrantFindings,
+  localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
   untrustedEntraProvider,
@@ -383,7 +384,16 @@ export const keycloakStep: Step<RunContext> = {
       const holders = reach.holders;
       const listed = await read(findings, 'warning', async () => {
         const users = await holders();
-        return mapLimited(users, 8, async (user): Promise<Holder> => ({ user, links: await api.listFederatedIdentities(realm, user.id) }));
+        const alias = provider.idp.alias;
+        return mapLimited(users, 8, async (user): Promise<Holder> => {
+          const links = await api.listFederatedIdentities(realm, user.id);
+          // Only an enabled holder linked to the provider needs its credentials read: a password
+          // lets it sign in without the provider, past the mapper (localCredentialFindings).
+          if (user.enabled === false || !links.some((l) => l.identityProvider === alias)) return { user, links };
+          const credentials = await api.listCredentials(realm, user.id);
+          const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
+          return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
+        });
       });
       if (!isDenied(listed)) {
         const f = ctx.facts;
@@ -397,6 +407,7 @@ export const keycloakStep: Step<RunContext> = {
             eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
             target: target.value,
           }),
+          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value }),
         );
       }
     }
