@@ -181,6 +181,8 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
       : [
           ['idpEntityId', c.idpEntityId],
           ['singleSignOnServiceUrl', c.singleSignOnServiceUrl],
+          // The metadata the signing keys come from must be this tenant's too, or its keys sign nothing Entra sent.
+          ['metadataDescriptorUrl', javaTrue(c.useMetadataDescriptorUrl) ? c.metadataDescriptorUrl : undefined],
         ];
   out.push(...checkTenantUrls(name, fields, app.tenantId));
   if (protocol === 'saml') out.push(...samlSignatureFindings(idp, app));
@@ -192,8 +194,11 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
   return out;
 }
 
-/** Java's `Boolean.valueOf(String)`: true only for "true", in any case (how Keycloak reads its config flags). */
-const javaTrue = (v: string | undefined) => (v ?? '').trim().toLowerCase() === 'true';
+/**
+ * Java's `Boolean.valueOf(String)` / `Boolean.parseBoolean`, as Keycloak reads its config flags:
+ * true only for "true" in any case, and nothing trimmed (" true" is false to Keycloak).
+ */
+export const javaTrue = (v: string | undefined) => (v ?? '').toLowerCase() === 'true';
 
 /**
  * A SAML provider must check the signature of what is posted to its broker endpoint against a
@@ -734,7 +739,8 @@ function conditionsOf(m: IdpMapper, kind: MapperKind): { conditions: Condition[]
   }
   const parsed = parseConditions(c[kind.listKey!]);
   if ('error' in parsed) return parsed;
-  return { conditions: parsed.conditions, regex: c[kind.regexKey!] === 'true' };
+  // Keycloak reads the flag with Boolean.parseBoolean: "True" turns regular expressions on too.
+  return { conditions: parsed.conditions, regex: javaTrue(c[kind.regexKey!]) };
 }
 
 const showConditions = (cs: Condition[]) => cs.map((c) => `${c.key}=${c.value}`).join(' and ');
@@ -1132,10 +1138,7 @@ export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): st
   const problems = checkIdentityProvider(idp, app).filter((f) => f.code !== 'KC_IDP_DISABLED' && (f.severity === 'error' || f.code === 'KC_IDP_TENANT_UNVERIFIED'));
   if (problems.length) return problems.map((f) => f.message).join('; ');
   if (!app.tenantId || !looksLikeEntra(idp)) return 'it does not point at this Entra tenant';
-  const c = idp.config ?? {};
-  if (protocol === 'saml' && !(c.validateSignature === 'true' && (c.signingCertificate || (c.useMetadataDescriptorUrl === 'true' && c.metadataDescriptorUrl)))) {
-    return 'it does not validate SAML signatures with a certificate, so anyone can post an assertion carrying the group';
-  }
+  // SAML signature validation is part of checkIdentityProvider's errors (samlSignatureFindings).
   return undefined;
 }
 

@@ -548,6 +548,23 @@ describe('SAML signature validation (issue 13 item 1)', () => {
     expect(samlSignatureFindings(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml' }), app)).toEqual([]);
   });
 
+  it('reads the flag exactly as Java does: " true" (with a space) is false to Keycloak', () => {
+    expect(codes(samlSignatureFindings(saml({ validateSignature: ' true', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+    expect(codes(samlSignatureFindings(saml({ validateSignature: 'true ', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+  });
+
+  it("the metadata the keys come from must be this tenant's", () => {
+    const other = 'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/federationmetadata/2007-06/federationmetadata.xml';
+    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: other }), app))).toContain('KC_IDP_TENANT_MISMATCH');
+    const mine = `https://login.microsoftonline.com/${TID}/federationmetadata/2007-06/federationmetadata.xml?appid=${APP}`;
+    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: mine }), app))).toEqual([]);
+  });
+
+  it('a regex flag of "True" turns regular expressions on, as Boolean.parseBoolean reads it', () => {
+    const m = mapper({ 'are.claim.values.regex': 'True', claims: JSON.stringify([{ key: 'groups', value: `${GID}|.*` }]) });
+    expect(codes(evaluateMapper(m, { ...exp, idpSyncMode: 'FORCE' }))).toContain('KC_MAPPER_REGEX');
+  });
+
   it('does not judge OIDC providers', () => {
     expect(codes(checkIdentityProvider(oidc(), app))).toEqual([]);
   });
