@@ -1104,7 +1104,9 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
 export function otherProviderGrants(alias: string, mappers: IdpMapper[], target: MappingExpectation['target']): Finding[] {
   const grants = mappers.filter((m) => {
     const k = kindOf(m);
-    const kind = k?.target ?? HARDCODED[m.identityProviderMapper];
+    // A mapper type this tool does not know (a custom one, "External Role to Role") that names the
+    // target in its config counts as a grant: nothing shows that it requires the PIM group.
+    const kind = k?.target ?? HARDCODED[m.identityProviderMapper] ?? target.kind;
     return kind === target.kind && targetOf(m, target.kind) === target.value;
   });
   return grants.map((m) =>
@@ -1115,6 +1117,24 @@ export function otherProviderGrants(alias: string, mappers: IdpMapper[], target:
       `delete the mapper or point it at another ${target.kind}`,
     ),
   );
+}
+
+/**
+ * On the chosen provider: mappers of a type this tool does not know that assign exactly the
+ * target. planMapper judges only the claim and attribute mappers it understands, so such a mapper
+ * would otherwise pass unseen; it cannot be shown to require the PIM group, so it is a way in.
+ */
+export function unknownTypeGrants(alias: string, mappers: IdpMapper[], target: MappingExpectation['target']): Finding[] {
+  return mappers
+    .filter((m) => !kindOf(m) && !HARDCODED[m.identityProviderMapper] && targetOf(m, target.kind) === target.value)
+    .map((m) =>
+      finding(
+        'error',
+        'KC_MAPPER_UNKNOWN_TYPE',
+        `mapper "${m.name}" on ${alias} (type ${m.identityProviderMapper}) assigns ${target.value}; this tool does not know how that mapper type decides, so it cannot show that it requires the PIM group`,
+        `delete mapper "${m.name}", or replace it with an Advanced Claim to ${target.kind === 'group' ? 'Group' : 'Role'} mapper (--fix-keycloak creates one)`,
+      ),
+    );
 }
 
 /** What judgeOtherProvider needs: a provider other than the chosen one, and the expectation per protocol. */

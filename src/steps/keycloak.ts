@@ -12,6 +12,7 @@ import {
   localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
+  unknownTypeGrants,
   untrustedEntraProvider,
   otherClaimValues,
   planMapper,
@@ -291,6 +292,7 @@ async function checkProvider(
     const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
+    findings.push(...unknownTypeGrants(idp.alias, mappers, target));
     findings.push(...indirectGrantFindings(idp.alias, mappers, scope, exp));
   } else {
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));

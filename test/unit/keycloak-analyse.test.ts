@@ -23,6 +23,8 @@ import {
   tenantSegmentOf,
   type MappingExpectation,
   type ResidualInput,
+  unknownTypeGrants,
+  otherProviderGrants,
 } from '../../src/keycloak/analyse.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
 import { groupClaimFormat } from '../../src/steps/group-claim.js';
@@ -637,5 +639,22 @@ describe('linked holders with local credentials (issue 13 item 5)', () => {
     const f = judge([holder('odd', ['secret-question'])]);
     expect(f.map((x) => [x.severity, x.code])).toEqual([['warning', 'KC_MEMBER_CREDENTIAL_UNKNOWN']]);
     expect(f[0].message).toContain('secret-question');
+  });
+});
+
+describe('mapper types this tool does not know (review of issue 13)', () => {
+  const custom = (type: string, config: Record<string, string>): IdpMapper => ({ id: `id-${type}`, name: `custom ${type}`, identityProviderAlias: 'entra', identityProviderMapper: type, config });
+
+  it('on the chosen provider, one that assigns exactly the target group is a way in', () => {
+    const f = unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/tenant-admin' })], { kind: 'group', value: '/tenant-admin' });
+    expect(f).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_UNKNOWN_TYPE' })]);
+    // The known types are planMapper's business, not this check's.
+    expect(unknownTypeGrants('entra', [mapper({})], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
+    expect(unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/other' })], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
+  });
+
+  it('on another provider, "External Role to Role" to the target role is reported as a grant', () => {
+    const f = otherProviderGrants('other', [custom('keycloak-oidc-role-to-role-idp-mapper', { 'external.role': 'x', role: 'admin' })], { kind: 'role', value: 'admin' });
+    expect(f.map((x) => x.code)).toEqual(['KC_MAPPER_OTHER_IDP']);
   });
 });
