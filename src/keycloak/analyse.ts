@@ -1291,6 +1291,11 @@ export interface ResidualInput {
   /** Eligible users by lower-cased UPN, to recognise a link by its user name. */
   eligibleByUpn: Map<string, string>;
   target: string;
+  /**
+   * Other providers that are Entra providers of this tenant (a second one, OIDC beside SAML): a
+   * holder's link to one of them is no way around PIM. Every other link is; unknown means none.
+   */
+  trustedAliases?: ReadonlySet<string>;
 }
 
 /** User attributes that an attribute-importer mapper on the provider fills with the Entra object id. */
@@ -1369,6 +1374,22 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
         'KC_MEMBER_LOCAL',
         `${local.length} holder(s) of ${input.target} are local Keycloak accounts not linked to ${input.alias}, so they have admin rights without PIM: ${listNames(local)}`,
         `remove them from ${input.target} (keep a break-glass account only if it is documented and monitored)`,
+      ),
+    );
+  }
+  // A holder linked to Entra and also to another provider can sign in through that one: Entra's
+  // FORCE mapper never runs then, and the admin rights stay after the activation ends.
+  const alsoOther = enabled.filter(
+    (h) => h.links.some((l) => l.identityProvider === input.alias) && h.links.some((l) => l.identityProvider !== input.alias && !input.trustedAliases?.has(l.identityProvider)),
+  );
+  if (alsoOther.length) {
+    const others = [...new Set(alsoOther.flatMap((h) => h.links.map((l) => l.identityProvider).filter((a) => a !== input.alias && !input.trustedAliases?.has(a))))];
+    out.push(
+      finding(
+        'error',
+        'KC_MEMBER_ALSO_OTHER_IDP',
+        `${alsoOther.length} holder(s) of ${input.target} are linked to ${input.alias} and also to ${others.join(', ')}, through which they can sign in without Entra, so the mapper never takes the rights away: ${listNames(alsoOther)}`,
+        `remove the other link (Users → Identity provider links) or take them out of ${input.target}`,
       ),
     );
   }

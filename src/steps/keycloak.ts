@@ -257,7 +257,7 @@ async function checkProvider(
   scope: AdminScope,
   findings: Finding[],
   actions: Action[],
-): Promise<{ idp: IdentityProvider; mappers: IdpMapper[] } | undefined> {
+): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined> {
   const realm = settings.realm;
   const idps = await read(findings, 'error', () => api.listIdentityProviders(realm));
   if (isDenied(idps)) return undefined;
@@ -308,7 +308,8 @@ async function checkProvider(
     const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
-  return { idp, mappers };
+  const trustedAliases = new Set(idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app)).map((o) => o.alias));
+  return { idp, mappers, trustedAliases };
 }
 
 async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: KeycloakSettings, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<void> {
@@ -408,6 +409,7 @@ export const keycloakStep: Step<RunContext> = {
             active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
             eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
             target: target.value,
+            trustedAliases: provider.trustedAliases,
           }),
           ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value }),
         );

@@ -494,6 +494,15 @@ describe('residual access', () => {
     expect(f[4].message).toBe('/tenant-admin has 6 holder(s), 1 disabled: 1 with an active PIM assignment');
   });
 
+  it('a holder linked to Entra and also to another provider can sign in past the mapper; a second trusted Entra provider is fine', () => {
+    const both = { user: user('both'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'github', userId: '7' }] };
+    const f = residualFindings([both], input({ active: undefined }));
+    expect(f.find((x) => x.code === 'KC_MEMBER_ALSO_OTHER_IDP')).toMatchObject({ severity: 'error', message: expect.stringContaining('github') });
+    const twin = { user: user('twin'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'entra-saml', userId: GID }] };
+    expect(codes(residualFindings([twin], input({ active: undefined, trustedAliases: new Set(['entra-saml']) })))).not.toContain('KC_MEMBER_ALSO_OTHER_IDP');
+    expect(codes(residualFindings([twin], input({ active: undefined })))).toContain('KC_MEMBER_ALSO_OTHER_IDP');
+  });
+
   it('does not compare when the active assignments are unknown', () => {
     const f = residualFindings([{ user: user('late'), links: [{ identityProvider: 'entra', userId: GID }] }], input({ active: undefined }));
     expect(codes(f)).toEqual(['KC_MEMBERS']);
