@@ -9,7 +9,7 @@ import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { KeycloakSettings } from './settings.js';
 import type { RoleRef } from './analyse.js';
-import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
+import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcCredential, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
 type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');
 type NetworkErrorClass = AdminClientModule['NetworkError'];
@@ -190,6 +190,25 @@ export class KeycloakApi {
   async listFederatedIdentities(realm: string, userId: string): Promise<FederatedIdentity[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/federated-identity`, what: 'read the identity-provider links of a user', role: 'view-users' };
     return ((await this.call(info, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
+  }
+
+  /**
+   * The credentials stored for a user in Keycloak (type and label; the server blanks the secret
+   * data). `view-users` suffices: UserResource.credentials() requires only users().requireView.
+   */
+  async listCredentials(realm: string, userId: string): Promise<KcCredential[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/credentials`, what: 'read the credentials of a user', role: 'view-users' };
+    const found = (await this.call(info, (kc, o) => kc.users.getCredentials({ realm, id: userId }, o))) ?? [];
+    return found.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: c.type ?? '', ...(c.userLabel ? { userLabel: c.userLabel } : {}) }));
+  }
+
+  /**
+   * Credential types the user's storage provider (LDAP, Kerberos) checks for a federated user;
+   * empty for users stored in Keycloak. Also `view-users` (UserResource.getConfiguredUserStorageCredentialTypes).
+   */
+  async listUserStorageCredentialTypes(realm: string, userId: string): Promise<string[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/configured-user-storage-credential-types`, what: 'read the user-storage credential types of a user', role: 'view-users' };
+    return ((await this.call(info, (kc, o) => kc.users.getUserStorageCredentialTypes({ realm, id: userId }, o))) ?? []) as string[];
   }
 
   /** The user whose username is exactly `username` (Keycloak keeps usernames lower-cased), or null. */

@@ -9,8 +9,10 @@ import {
   groupScope,
   groupValueMissing,
   indirectGrantFindings,
+  localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
+  unknownTypeGrants,
   untrustedEntraProvider,
   otherClaimValues,
   planMapper,
@@ -281,7 +283,7 @@ async function checkProvider(
   scope: AdminScope,
   findings: Finding[],
   actions: Action[],
-): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trusted: string[] } | undefined> {
+): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined> {
   const realm = settings.realm;
   const idps = await read(findings, 'error', () => api.listIdentityProviders(realm));
   if (isDenied(idps)) return undefined;
@@ -316,12 +318,12 @@ async function checkProvider(
     const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
+    findings.push(...unknownTypeGrants(idp.alias, mappers, target));
     findings.push(...indirectGrantFindings(idp.alias, mappers, scope, exp));
   } else {
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
   }
   const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
-  const trusted: string[] = [];
   for (const other of idps) {
     if (other.alias === idp.alias) continue;
     const otherMappers = await api.listMappers(realm, other.alias);
@@ -329,11 +331,11 @@ async function checkProvider(
     // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
     // may carry a PIM-correct mapper to a subgroup or composite; on any other, such a grant is a way in.
     const p = untrustedEntraProvider(other, app) ? undefined : protocolOf(other.providerId);
-    if (p) trusted.push(other.alias);
     const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
-  return { idp, mappers, trusted };
+  const trustedAliases = new Set(idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app)).map((o) => o.alias));
+  return { idp, mappers, trustedAliases };
 }
 
 async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: KeycloakSettings, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<void> {
@@ -411,7 +413,16 @@ export const keycloakStep: Step<RunContext> = {
       const holders = reach.holders;
       const listed = await read(findings, 'warning', async () => {
         const users = await holders();
-        return mapLimited(users, 8, async (user): Promise<Holder> => ({ user, links: await api.listFederatedIdentities(realm, user.id) }));
+        const alias = provider.idp.alias;
+        return mapLimited(users, 8, async (user): Promise<Holder> => {
+          const links = await api.listFederatedIdentities(realm, user.id);
+          // Only an enabled holder linked to the provider needs its credentials read: a password
+          // lets it sign in without the provider, past the mapper (localCredentialFindings).
+          if (user.enabled === false || !links.some((l) => l.identityProvider === alias || provider.trustedAliases.has(l.identityProvider))) return { user, links };
+          const credentials = await api.listCredentials(realm, user.id);
+          const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
+          return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
+        });
       });
       if (!isDenied(listed)) {
         const f = ctx.facts;
@@ -424,8 +435,9 @@ export const keycloakStep: Step<RunContext> = {
             active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
             eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
             target: target.value,
-            trustedAliases: provider.trusted,
+            trustedAliases: provider.trustedAliases,
           }),
+          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value, trustedAliases: provider.trustedAliases }),
         );
       }
     }

@@ -222,10 +222,10 @@ describe('residualFindings: a holder linked to a second trusted Entra provider (
   const input = { alias: 'entra', protocol: 'oidc' as const, idpConfig: {}, mappers: [], eligibleByUpn: new Map<string, string>(), target: '/tenant-admin' };
 
   it('is governed by PIM like a holder linked to the chosen provider', () => {
-    const active = residualFindings([holder], { ...input, active: new Set([OID]), trustedAliases: ['entra-saml'] });
+    const active = residualFindings([holder], { ...input, active: new Set([OID]), trustedAliases: new Set(['entra-saml']) });
     expect(active.map((f) => f.code)).toEqual(['KC_MEMBERS']);
     expect(active[0].message).toContain('1 with an active PIM assignment');
-    const inactive = residualFindings([holder], { ...input, active: new Set(), trustedAliases: ['entra-saml'] });
+    const inactive = residualFindings([holder], { ...input, active: new Set(), trustedAliases: new Set(['entra-saml']) });
     expect(inactive.map((f) => [f.severity, f.code])).toEqual([['warning', 'KC_MEMBER_NOT_ACTIVE'], ['info', 'KC_MEMBERS']]);
   });
 
