@@ -2,10 +2,10 @@ import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
-import { grantingMappers, normaliseGroupPath, selectIdentityProvider, untrustedEntraProvider, userGrants, type GrantingMapper, type UserGrant } from '../keycloak/analyse.js';
+import { grantingMappers, localCredentialFindings, normaliseGroupPath, selectIdentityProvider, untrustedEntraProvider, userGrants, type GrantingMapper, type UserGrant } from '../keycloak/analyse.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
-import type { FederatedIdentity, IdentityProvider } from '../keycloak/types.js';
+import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
 import type { Finding } from '../plan/types.js';
 import { adminReach } from '../steps/keycloak.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
@@ -87,6 +87,11 @@ export interface KeycloakFacts {
   mappers: Array<Pick<GrantingMapper, 'name' | 'mode'> & Partial<GrantingMapper>>;
   /** What could not be read, so that holding nothing is not shown. */
   incomplete?: string[];
+  /**
+   * The audit's findings on the user's own credentials (localCredentialFindings): a password or
+   * passkey signs a linked holder in without Entra, so the mapper never takes the rights away.
+   */
+  credentials?: Array<Pick<Finding, 'severity' | 'code' | 'message' | 'fix'>>;
 }
 
 const PIM = '/identityGovernance/privilegedAccess/group';
@@ -179,7 +184,7 @@ export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra:
   else idp = selected.idp;
   if (idp) {
     facts.alias = idp.alias;
-    // As the audit's judgeOtherProvider: a second Entra provider that can vouch for the PIM group may grant it too.
+    // As the audit's checkProvider: a second Entra provider that can vouch for the PIM group may grant it too.
     const trusted = idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app));
     facts.trustedAliases = trusted.map((o) => o.alias);
     for (const p of [idp, ...trusted]) facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope));
@@ -187,19 +192,34 @@ export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra:
 
   // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
   const names = [...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase()))];
+  let found: KcUser | undefined;
   for (const name of names) {
     const u = await api.findUserByUsername(realm, name);
     if (u) {
+      found = u;
       facts.user = { id: u.id, username: u.username };
       break;
     }
   }
-  if (!facts.user) return facts;
+  if (!found || !facts.user) return facts;
   facts.links = await api.listFederatedIdentities(realm, facts.user.id);
   facts.groups = (await api.listUserGroups(realm, facts.user.id)).map((g) => normaliseGroupPath(g.path)).sort();
   const roles = target.kind === 'role' ? await api.listUserRoleMappings(realm, facts.user.id) : [];
   facts.grants = userGrants({ groups: facts.groups, roles }, reach.scope, { targetRoleId: reach.targetRoleId, defaultRole: reach.defaultRole });
   facts.holdsTarget = facts.grants.length > 0;
+  const trusted = new Set(facts.trustedAliases ?? []);
+  if (facts.alias && facts.holdsTarget && found.enabled !== false && facts.links.some((l) => l.identityProvider === facts.alias || trusted.has(l.identityProvider))) {
+    // Read and judged as the audit reads and judges a linked holder's credentials.
+    const credentials = await api.listCredentials(realm, found.id);
+    const storageCredentialTypes = found.federationLink ? await api.listUserStorageCredentialTypes(realm, found.id) : undefined;
+    const holder = { user: found, links: facts.links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
+    facts.credentials = localCredentialFindings([holder], { alias: facts.alias, target: target.value, trustedAliases: trusted }).map((f) => ({
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      ...(f.fix ? { fix: f.fix } : {}),
+    }));
+  }
   return facts;
 }
 
@@ -275,12 +295,16 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
   const add = (r: string | undefined) => {
     if (r && !reasons.includes(r)) reasons.push(r);
   };
+  const credentialReasons = () => {
+    for (const f of kc.credentials ?? []) add(`${f.message}${f.fix ? `; ${f.fix}` : ''}`);
+  };
 
   if (active) {
     if (kc.holdsTarget) {
       if (standing) add('a standing member bypasses PIM: make them eligible and remove them (entra-pim-setup run)');
       if (kc.user && !link) add(`Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away`);
       else for (const g of grants) add(lingering(g, assigning(g), t, aliases));
+      if (link) credentialReasons();
       return { kind: 'active-mapped', summary: `${entraLine}, and holds ${t} in Keycloak`, reasons };
     }
     if (kc.idpProblem) add(kc.idpProblem);
@@ -306,6 +330,7 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       );
       for (const g of grants) add(`${g.why}`);
     } else {
+      credentialReasons();
       const stays = grants.map((g) => lingering(g, assigning(g), t, aliases)).filter((r): r is string => r !== undefined);
       for (const r of stays) add(r);
       const removed = grants.filter((g) => lingering(g, assigning(g), t, aliases) === undefined);

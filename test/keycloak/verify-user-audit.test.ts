@@ -33,8 +33,17 @@ function entraFacts(active: boolean): EntraFacts {
 }
 
 /** Alice as a brokered sign-in leaves her: username = UPN, linked to `alias` with her object id as subject. */
-async function seedAlice(s: Seeded, o: { groups?: string[]; alias?: string } = {}): Promise<string> {
-  const { id } = await s.kc.users.create({ realm: s.realm, username: UPN, email: UPN, emailVerified: true, firstName: 'Alice', lastName: 'Adams', enabled: true });
+async function seedAlice(s: Seeded, o: { groups?: string[]; alias?: string; password?: string } = {}): Promise<string> {
+  const { id } = await s.kc.users.create({
+    realm: s.realm,
+    username: UPN,
+    email: UPN,
+    emailVerified: true,
+    firstName: 'Alice',
+    lastName: 'Adams',
+    enabled: true,
+    ...(o.password ? { credentials: [{ type: 'password', value: o.password, temporary: false }] } : {}),
+  });
   for (const path of o.groups ?? []) await s.kc.users.addToGroup({ realm: s.realm, id, groupId: s.groupIds.get(path)! });
   const alias = o.alias ?? 'entra';
   await s.kc.users.addToFederatedIdentity({ realm: s.realm, id, federatedIdentityId: alias, federatedIdentity: { identityProvider: alias, userId: OID, userName: UPN } });
@@ -72,6 +81,21 @@ describe('verify-user agrees with the audit: subgroups of the target (item 3)', 
     expect(errors(plan).find((f) => f.code === 'KC_MAPPER_INDIRECT')?.message).toContain('sync mode IMPORT');
     expect(verdict.kind).toBe('not-active-but-mapped');
     expect(verdict.reasons[0]).toMatch(/^mapper ops has sync mode IMPORT: Keycloak never takes \/tenant-admin\/ops away/);
+  });
+
+  it('a linked member of /tenant-admin with a local password: the audit reports it, verify-user names it', async () => {
+    const s = await seedRealm({ idps: entra, mappers: [goodOidcMapper()] });
+    await seedAlice(s, { groups: ['/tenant-admin'], password: 'alice-local-password-1' });
+    const { plan, verdict } = await judge(s);
+    expect(errors(plan).find((f) => f.code === 'KC_MEMBER_LOCAL_PASSWORD')?.message).toContain(UPN);
+    expect(verdict.kind).toBe('not-active-but-mapped');
+    expect(verdict.reasons[0]).toContain('also have a password in Keycloak or its user storage, so they can sign in without Entra');
+    // The twin without a password: only the session keeps it.
+    const twin = await seedRealm({ idps: entra, mappers: [goodOidcMapper()] });
+    await seedAlice(twin, { groups: ['/tenant-admin'] });
+    const ok = await judge(twin);
+    expect(codes(ok.plan.findings)).not.toContain('KC_MEMBER_LOCAL_PASSWORD');
+    expect(ok.verdict.reasons).toEqual([expect.stringContaining('Keycloak removes /tenant-admin at the next sign-in through Entra (sync mode FORCE)')]);
   });
 
   it('the twin: a member of /users only holds nothing, for both', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesExpectation, verdictOf, type EntraFacts, type KeycloakFacts } from '../../src/commands/verify-user.js';
-import { grantingMappers, groupScope, residualFindings, userGrants, type AdminScope } from '../../src/keycloak/analyse.js';
+import { grantingMappers, groupScope, localCredentialFindings, residualFindings, userGrants, type AdminScope } from '../../src/keycloak/analyse.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 
 /**
@@ -202,6 +202,19 @@ describe('verdictOf with the audit scope', () => {
     expect(v.reasons[1]).toContain('member of /tenant-admin/ops');
   });
 
+  it('a linked holder with a local password: named (the audit\'s localCredentialFindings), whatever the mapper does', () => {
+    const facts = kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin'] });
+    const holder = { user: { id: 'k-alice', username: UPN }, links: facts.links, credentials: [{ type: 'password' }] };
+    facts.credentials = localCredentialFindings([holder], { alias: 'entra', target: '/tenant-admin' });
+    const v = verdictOf(entra('eligible'), facts);
+    expect(v.kind).toBe('not-active-but-mapped');
+    expect(v.reasons[0]).toContain('also have a password in Keycloak or its user storage, so they can sign in without Entra');
+    expect(v.reasons[1]).toContain('Keycloak removes /tenant-admin at the next sign-in through Entra (sync mode FORCE)');
+    const active = verdictOf(entra('active'), facts);
+    expect(active.kind).toBe('active-mapped');
+    expect(active.reasons.join('\n')).toContain('also have a password');
+  });
+
   it('fails closed: nothing seen, but the closure could not be read', () => {
     const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), incomplete: ['client roles of realm r could not be read'] }));
     expect(v.kind).toBe('unverified');
@@ -227,6 +240,13 @@ describe('residualFindings: a holder linked to a second trusted Entra provider (
     expect(active[0].message).toContain('1 with an active PIM assignment');
     const inactive = residualFindings([holder], { ...input, active: new Set(), trustedAliases: new Set(['entra-saml']) });
     expect(inactive.map((f) => [f.severity, f.code])).toEqual([['warning', 'KC_MEMBER_NOT_ACTIVE'], ['info', 'KC_MEMBERS']]);
+  });
+
+  it('its local password is reported, and a further untrusted link is a way around Entra', () => {
+    const withPassword = { ...holder, credentials: [{ type: 'password' }] };
+    expect(localCredentialFindings([withPassword], { alias: 'entra', target: '/tenant-admin', trustedAliases: new Set(['entra-saml']) }).map((f) => f.code)).toEqual(['KC_MEMBER_LOCAL_PASSWORD']);
+    const alsoGithub = { ...holder, links: [...holder.links, { identityProvider: 'github', userId: 'gh-1' }] };
+    expect(residualFindings([alsoGithub], { ...input, active: new Set([OID]), trustedAliases: new Set(['entra-saml']) }).map((f) => f.code)).toEqual(['KC_MEMBER_ALSO_OTHER_IDP', 'KC_MEMBERS']);
   });
 
   it('a provider the audit does not trust stays a way around PIM (the twin)', () => {
