@@ -209,10 +209,10 @@ describe('verify-user agrees with the audit: LEGACY per mapper type (item 6)', (
 });
 
 describe('verify-user agrees with the audit: a second trusted Entra provider (item 7)', () => {
-  const SIGNING_CERT = 'MIIDVzCCAj+gAwIBAgIUd1IY/GS3rKsTdUk3pTBkmTfcmgMwDQYJKoZIhvcNAQELBQAwOzE5MDcGA1UEAwwwTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUgKHRlc3QpMB4XDTI2MTEzMDExNTg1NVoXDTM2MTEyNzExNTg1NVowOzE5MDcGA1UEAwwwTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUgKHRlc3QpMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAn/AHKKTgRGFBOPwuya4DrQTlism6XadjMn448eSNzgEbUqCfCCT/ROP1d74O7h40Gaf3er7qbAN8n8F9vQ5jcYxNohXiADvMegBACAFhoIa40Yw8R4GskyU9Sdaz44VeSBf5nz1HIJUAqsZGlN47blNUnoePrEPnx7GWRH/MtdW7ZvW9UrKAwETzWztxGto85AS6PsQ/pudACkgzyfRuCZibgm8XE8ivBYlSRDbpBBzxEjytx/GEi6SYx7BNwPUEuv/t5+eWtqMrcb5Tn0qVWUc4cp/oXVKvZMRfbrAUnrCzX1nIbL9uxttsEx95cAYdxf4eAy1qLpuygtCSATkPHwIDAQABo1MwUTAdBgNVHQ4EFgQUwDD1sH4TftrFScd2QUJ9TK8YZm8wHwYDVR0jBBgwFoAUwDD1sH4TftrFScd2QUJ9TK8YZm8wDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAKlMfz0kcUEOkosxIsWnf6Ayk7ixHIl2XAR7T1FRhMLCNjBjYiPgRb2um5XKNzRE+BwObfiI0cjK9dYIKeQRu+dwVFimvEHRWfZuVVovkR98xKWWc7U+EZOjCIeNy58FncfiM8SiKmxddAKKygdm/QV8Djz1IMpim/0fn1q/yCrYbjVJpkQT31fGaGw7JfzpIgrHloRl+2UoRIXdYxv8jzcxaUQUs0r9+O3xkYoSy2ndky35GnG9Y8r8ycahFcpK6yxuDcR2U6i6UlV4c3F0TsuN1ACKua8VfgCF8TgI8M5EwS1ZWoX14lFDmtL0I0JCCa3Si/+nz/p9+9njJ4r05rQ==';
   const idps = [
     { alias: 'entra', providerId: 'oidc', config: entraOidc() },
-    { alias: 'entra-saml', providerId: 'saml', config: { ...entraSaml(), validateSignature: 'true', signingCertificate: SIGNING_CERT } },
+    // The seeded SAML provider validates signatures with a certificate: the audit trusts it.
+    { alias: 'entra-saml', providerId: 'saml', config: entraSaml() },
   ];
 
   it('Alice linked only to the SAML provider, active: the audit counts her as governed by PIM, verify-user as active and mapped', async () => {
@@ -236,7 +236,8 @@ describe('verify-user agrees with the audit: a second trusted Entra provider (it
   });
 
   it('the twin: a SAML provider without signature validation is no trusted door, for both', async () => {
-    const open = [idps[0], { ...idps[1], config: { ...entraSaml() } }];
+    const { signingCertificate: _cert, ...unsigned } = entraSaml();
+    const open = [idps[0], { ...idps[1], config: { ...unsigned, validateSignature: 'false' } }];
     const s = await seedRealm({ idps: open, mappers: [goodOidcMapper(), goodSamlMapper()] });
     await seedAlice(s, { groups: ['/tenant-admin'], alias: 'entra-saml' });
     const { plan, verdict } = await judge(s, { idpAlias: 'entra', active: true });
