@@ -1337,6 +1337,9 @@ export function entraObjectId(user: KcUser, link: FederatedIdentity, input: Pick
   return {};
 }
 
+/** Whether a link is to the chosen Entra provider or to a trusted second one (PIM governs both). */
+const entraLink = (l: FederatedIdentity, input: Pick<ResidualInput, 'alias' | 'trustedAliases'>) => l.identityProvider === input.alias || Boolean(input.trustedAliases?.has(l.identityProvider));
+
 const listNames = (hs: Holder[]) => {
   const names = hs.map((h) => (h.user.viaGroup ? `${h.user.username} (via ${h.user.viaGroup})` : h.user.username));
   return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
@@ -1356,7 +1359,7 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   const unknown: Holder[] = [];
   const activeOk: Holder[] = [];
   for (const h of enabled) {
-    const link = h.links.find((l) => l.identityProvider === input.alias);
+    const link = h.links.find((l) => l.identityProvider === input.alias) ?? h.links.find((l) => input.trustedAliases?.has(l.identityProvider));
     if (!link) {
       (h.links.length ? otherIdp : local).push(h);
       continue;
@@ -1380,7 +1383,7 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   // A holder linked to Entra and also to another provider can sign in through that one: Entra's
   // FORCE mapper never runs then, and the admin rights stay after the activation ends.
   const alsoOther = enabled.filter(
-    (h) => h.links.some((l) => l.identityProvider === input.alias) && h.links.some((l) => l.identityProvider !== input.alias && !input.trustedAliases?.has(l.identityProvider)),
+    (h) => h.links.some((l) => entraLink(l, input)) && h.links.some((l) => !entraLink(l, input)),
   );
   if (alsoOther.length) {
     const others = [...new Set(alsoOther.flatMap((h) => h.links.map((l) => l.identityProvider).filter((a) => a !== input.alias && !input.trustedAliases?.has(a))))];
@@ -1457,14 +1460,14 @@ const SECOND_FACTOR = new Set(['otp', 'totp', 'hotp', 'webauthn', 'recovery-auth
  * Holders without a link are already reported by residualFindings. Fails closed: a credential
  * type this tool does not know, or credentials it could not read, is a warning.
  */
-export function localCredentialFindings(holders: Holder[], input: Pick<ResidualInput, 'alias' | 'target'>): Finding[] {
+export function localCredentialFindings(holders: Holder[], input: Pick<ResidualInput, 'alias' | 'target' | 'trustedAliases'>): Finding[] {
   const password: Holder[] = [];
   const passkey: Holder[] = [];
   const unknown: Holder[] = [];
   const unread: Holder[] = [];
   const unknownTypes = new Set<string>();
   for (const h of holders) {
-    if (h.user.enabled === false || !h.links.some((l) => l.identityProvider === input.alias)) continue;
+    if (h.user.enabled === false || !h.links.some((l) => entraLink(l, input))) continue;
     if (h.credentials === undefined || (h.user.federationLink && h.storageCredentialTypes === undefined)) {
       unread.push(h);
       continue;
@@ -1727,4 +1730,87 @@ export function defaultRoleFindings(defaultRole: { id?: string; name?: string } 
       `remove ${target} (or the composite role containing it) from Realm settings → User registration → Default roles`,
     ),
   ];
+}
+
+// ---- one user's admin rights (verify-user) ------------------------------------------------
+
+/** One way a user holds the admin rights: a group membership, a role mapping, or the realm's default role. */
+export interface UserGrant {
+  kind: 'group' | 'role' | 'default-role';
+  /** The user's own group (path) or role (`name`, `clientId.name`) that carries the rights. */
+  value: string;
+  /** Why it carries them, in words. */
+  why: string;
+}
+
+/**
+ * The ways one user holds the admin rights, judged with the audit's scope: each direct group of
+ * the user that is within a scope group (the target group, or a group holding a role of the
+ * closure, each with its subgroups: isWithinGroup), each direct role mapping that is the target
+ * role or a composite containing it, and the default role when it contains the target. These are
+ * exactly the users residualFindings and defaultRoleFindings count.
+ */
+export function userGrants(user: { groups: string[]; roles: RoleRef[] }, scope: AdminScope, o: { targetRoleId?: string; defaultRole?: string } = {}): UserGrant[] {
+  const t = scope.target;
+  const out: UserGrant[] = [];
+  for (const g of user.groups) {
+    const path = normaliseGroupPath(g);
+    for (const [root, why] of scope.groups) {
+      if (!isWithinGroup(path, root)) continue;
+      const text =
+        t.kind === 'group'
+          ? path === t.value
+            ? `member of ${t.value}`
+            : `member of ${path}, a subgroup of ${t.value} (members of a subgroup hold its roles)`
+          : path === root
+            ? `member of group ${root}, which ${why}`
+            : `member of ${path}, a subgroup of ${root}, which ${why}`;
+      out.push({ kind: 'group', value: path, why: text });
+      break;
+    }
+  }
+  if (t.kind === 'role') {
+    const composites = new Set([...scope.roles.values()].map((r) => r.id));
+    for (const r of user.roles) {
+      if (o.targetRoleId !== undefined && r.id === o.targetRoleId) out.push({ kind: 'role', value: r.ref, why: `holds ${t.value} directly` });
+      else if (composites.has(r.id)) out.push({ kind: 'role', value: r.ref, why: `holds role ${r.ref}, which contains ${t.value} (composite role)` });
+    }
+    if (o.defaultRole) out.push({ kind: 'default-role', value: o.defaultRole, why: `every user holds the default role ${o.defaultRole}, which is or contains ${t.value}` });
+  }
+  return out;
+}
+
+/** A mapper that assigns a group or role carrying the admin rights, with how Keycloak applies it. */
+export interface GrantingMapper {
+  alias: string;
+  name: string;
+  /** What it assigns: a group path (normalised) or a role. */
+  kind: 'group' | 'role';
+  value: string;
+  /** Assigns it to everyone who signs in through the provider. */
+  hardcoded: boolean;
+  mode: EffectiveSyncMode;
+  /** LEGACY on an OIDC Claim-to-Role mapper: removes at later logins, never grants again. */
+  legacyRemoveOnly: boolean;
+}
+
+/**
+ * The mappers of one provider that assign the target or anything carrying its rights (a subgroup,
+ * a group holding a role of the closure, a composite containing the role), as the audit's
+ * planMapper and indirectGrantFindings see them, with their effective sync mode.
+ */
+export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope): GrantingMapper[] {
+  const out: GrantingMapper[] = [];
+  for (const m of mappers) {
+    const hardcoded = HARDCODED[m.identityProviderMapper];
+    const kind = kindOf(m)?.target ?? hardcoded;
+    if (!kind) continue;
+    const value = targetOf(m, kind);
+    if (!value) continue;
+    const exact = scope.target.kind === kind && value === scope.target.value;
+    if (!exact && !indirectReason(kind, value, scope)) continue;
+    const mode = effectiveSyncMode(m.config?.syncMode, idpSyncMode).mode;
+    out.push({ alias, name: m.name, kind, value, hardcoded: Boolean(hardcoded), mode, legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper) });
+  }
+  return out;
 }

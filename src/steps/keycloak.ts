@@ -154,7 +154,7 @@ async function roleScope(
   target: MappingExpectation['target'],
   state: TargetState,
   findings: Finding[],
-): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]> }> {
+): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]>; defaultRole?: string }> {
   const scope: AdminScope = { target, roles: new Map(), groups: new Map() };
   const role = state.role;
   if (!role) return { scope, holders: state.holders };
@@ -213,7 +213,33 @@ async function roleScope(
     }
     return [...byId.values()];
   };
-  return { scope, holders };
+  return { scope, holders, ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}) };
+}
+
+/** What carries the admin rights in a realm, as the audit judges it, for one user's verdict (verify-user). */
+export interface AdminReach {
+  /** Whether the target group or role exists (or could not be read). */
+  exists: boolean;
+  scope: AdminScope;
+  /** Role mode: the target role's id, to recognise a user's direct mapping of it. */
+  targetRoleId?: string;
+  /** The realm's default role, when it is or contains the target role: every user holds it. */
+  defaultRole?: string;
+}
+
+/**
+ * The audit's view of what grants the target: the group and its subgroups, or the role's
+ * composite closure with the groups holding it and the realm's default role. What could not be
+ * read is recorded in `findings`, as the audit records it.
+ */
+export async function adminReach(api: KeycloakApi, realm: string, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<AdminReach> {
+  if (target.kind === 'group') {
+    const state = await resolveGroup(api, realm, target.value, findings);
+    return { exists: state.exists, scope: groupScope(target.value) };
+  }
+  const state = await resolveRole(api, realm, target.value, findings);
+  const reach = await roleScope(api, realm, realmInfo, target, state, findings);
+  return { exists: state.exists, scope: reach.scope, ...(state.role ? { targetRoleId: state.role.id } : {}), ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}) };
 }
 
 function entraApp(ctx: RunContext): EntraApp {
@@ -392,7 +418,7 @@ export const keycloakStep: Step<RunContext> = {
           const links = await api.listFederatedIdentities(realm, user.id);
           // Only an enabled holder linked to the provider needs its credentials read: a password
           // lets it sign in without the provider, past the mapper (localCredentialFindings).
-          if (user.enabled === false || !links.some((l) => l.identityProvider === alias)) return { user, links };
+          if (user.enabled === false || !links.some((l) => l.identityProvider === alias || provider.trustedAliases.has(l.identityProvider))) return { user, links };
           const credentials = await api.listCredentials(realm, user.id);
           const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
           return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
@@ -411,7 +437,7 @@ export const keycloakStep: Step<RunContext> = {
             target: target.value,
             trustedAliases: provider.trustedAliases,
           }),
-          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value }),
+          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value, trustedAliases: provider.trustedAliases }),
         );
       }
     }
