@@ -2,10 +2,12 @@ import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
-import { effectiveSyncMode, normaliseGroupPath, selectIdentityProvider, type EffectiveSyncMode } from '../keycloak/analyse.js';
+import { grantingMappers, localCredentialFindings, normaliseGroupPath, selectIdentityProvider, untrustedEntraProvider, userGrants, type GrantingMapper, type UserGrant } from '../keycloak/analyse.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
-import type { FederatedIdentity, IdentityProvider } from '../keycloak/types.js';
+import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
+import type { Finding } from '../plan/types.js';
+import { adminReach } from '../steps/keycloak.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import { isGuid } from '../steps/common.js';
 import { userPath } from '../graph/user-path.js';
@@ -34,7 +36,9 @@ export type VerdictKind =
   | 'active-mapped'
   | 'active-not-mapped'
   /** Holds the Keycloak admin group without an active assignment in Entra: PIM does not govern it. */
-  | 'not-active-but-mapped';
+  | 'not-active-but-mapped'
+  /** Not active in Entra, and Keycloak could not be read far enough to show that the user holds no admin rights. */
+  | 'unverified';
 
 export interface Verdict {
   kind: VerdictKind;
@@ -54,7 +58,7 @@ export interface PimInstance {
   group?: { id: string; displayName?: string } | null;
 }
 
-interface EntraFacts {
+export interface EntraFacts {
   user: { id: string; userPrincipalName: string; displayName?: string; mail?: string | null; accountEnabled?: boolean };
   group: { id: string; displayName: string };
   eligible: PimInstance[];
@@ -64,19 +68,30 @@ interface EntraFacts {
   lastSignIn: { at?: string; unavailable?: string };
 }
 
-interface KeycloakFacts {
+export interface KeycloakFacts {
   url: string;
   realm: string;
   target: { kind: 'group' | 'role'; value: string };
   alias?: string;
+  /** Other Entra providers of this tenant that the audit trusts (their mappers are judged like the chosen one's). */
+  trustedAliases?: string[];
   /** Why the identity provider could not be chosen. */
   idpProblem?: string;
   user?: { id: string; username: string };
   links: FederatedIdentity[];
   groups: string[];
   holdsTarget: boolean;
-  /** Mappers of the provider that grant the target, with their effective sync mode. */
-  mappers: Array<{ name: string; mode: EffectiveSyncMode }>;
+  /** How the user holds the admin rights, as the audit counts holders (empty: not at all). */
+  grants?: UserGrant[];
+  /** Mappers of the chosen and trusted providers that assign the target or what carries its rights. */
+  mappers: Array<Pick<GrantingMapper, 'name' | 'mode'> & Partial<GrantingMapper>>;
+  /** What could not be read, so that holding nothing is not shown. */
+  incomplete?: string[];
+  /**
+   * The audit's findings on the user's own credentials (localCredentialFindings): a password or
+   * passkey signs a linked holder in without Entra, so the mapper never takes the rights away.
+   */
+  credentials?: Array<Pick<Finding, 'severity' | 'code' | 'message' | 'fix'>>;
 }
 
 const PIM = '/identityGovernance/privilegedAccess/group';
@@ -139,23 +154,28 @@ async function readEntra(graph: GraphApi, who: string, group: string): Promise<E
   return { user, group: g, eligible, active, member: members.some((m) => m.id.toLowerCase() === user.id.toLowerCase()), lastSignIn: signIn };
 }
 
-/** Direct holders of a realm role or `clientId.role` (as the keycloak step resolves them). */
-async function roleHolderIds(api: KeycloakApi, realm: string, role: string): Promise<Set<string>> {
-  const dot = role.lastIndexOf('.');
-  if (dot > 0) {
-    const client = await api.findClient(realm, role.slice(0, dot));
-    if (client && (await api.getClientRole(realm, client.id, role.slice(dot + 1)))) {
-      return new Set((await api.listClientRoleUsers(realm, client.id, role.slice(dot + 1))).map((u) => u.id));
-    }
-  }
-  if (!(await api.getRealmRole(realm, role))) return new Set();
-  return new Set((await api.listRealmRoleUsers(realm, role)).map((u) => u.id));
-}
+/** Reads that leave the audit's scope incomplete: without them a user may hold the rights unseen. */
+const INCOMPLETE = new Set(['KC_MISSING_ROLE', 'KC_ROLE_CLOSURE_INCOMPLETE']);
 
-async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: EntraFacts, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
+/**
+ * Reads the Keycloak side of one user with the audit's own notion of what grants the admin
+ * rights (adminReach: subgroups of the target, the role's composite closure, groups holding it,
+ * the default role) and of which providers may grant it (the chosen one, and other Entra
+ * providers of this tenant the audit trusts).
+ */
+export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: Pick<EntraFacts, 'user'>, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
   const realm = s.realm;
   const target: KeycloakFacts['target'] = s.role ? { kind: 'role', value: s.role } : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
-  const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, mappers: [] };
+  const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, grants: [], mappers: [], incomplete: [] };
+
+  const realmInfo = await api.getRealm(realm);
+  if (!realmInfo) {
+    facts.incomplete!.push(`Keycloak at ${s.url} has no realm ${realm}`);
+    return facts;
+  }
+  const scopeFindings: Finding[] = [];
+  const reach = await adminReach(api, realm, realmInfo, target, scopeFindings);
+  facts.incomplete = scopeFindings.filter((f) => INCOMPLETE.has(f.code)).map((f) => f.message);
 
   const idps = await api.listIdentityProviders(realm);
   const selected = selectIdentityProvider(idps, s.idpAlias, app, realm);
@@ -164,28 +184,42 @@ async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: EntraF
   else idp = selected.idp;
   if (idp) {
     facts.alias = idp.alias;
-    for (const m of await api.listMappers(realm, idp.alias)) {
-      const grants = target.kind === 'group' ? m.config?.group !== undefined && normaliseGroupPath(m.config.group) === target.value : m.config?.role === target.value;
-      if (grants) facts.mappers.push({ name: m.name, mode: effectiveSyncMode(m.config?.syncMode, idp.config?.syncMode).mode });
-    }
+    // As the audit's checkProvider: a second Entra provider that can vouch for the PIM group may grant it too.
+    const trusted = idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app));
+    facts.trustedAliases = trusted.map((o) => o.alias);
+    for (const p of [idp, ...trusted]) facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope));
   }
 
   // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
   const names = [...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase()))];
+  let found: KcUser | undefined;
   for (const name of names) {
     const u = await api.findUserByUsername(realm, name);
     if (u) {
+      found = u;
       facts.user = { id: u.id, username: u.username };
       break;
     }
   }
-  if (!facts.user) return facts;
+  if (!found || !facts.user) return facts;
   facts.links = await api.listFederatedIdentities(realm, facts.user.id);
   facts.groups = (await api.listUserGroups(realm, facts.user.id)).map((g) => normaliseGroupPath(g.path)).sort();
-  facts.holdsTarget =
-    target.kind === 'group'
-      ? facts.groups.some((p) => p === target.value || p.startsWith(`${target.value}/`))
-      : (await roleHolderIds(api, realm, target.value)).has(facts.user.id);
+  const roles = target.kind === 'role' ? await api.listUserRoleMappings(realm, facts.user.id) : [];
+  facts.grants = userGrants({ groups: facts.groups, roles }, reach.scope, { targetRoleId: reach.targetRoleId, defaultRole: reach.defaultRole });
+  facts.holdsTarget = facts.grants.length > 0;
+  const trusted = new Set(facts.trustedAliases ?? []);
+  if (facts.alias && facts.holdsTarget && found.enabled !== false && facts.links.some((l) => l.identityProvider === facts.alias || trusted.has(l.identityProvider))) {
+    // Read and judged as the audit reads and judges a linked holder's credentials.
+    const credentials = await api.listCredentials(realm, found.id);
+    const storageCredentialTypes = found.federationLink ? await api.listUserStorageCredentialTypes(realm, found.id) : undefined;
+    const holder = { user: found, links: facts.links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
+    facts.credentials = localCredentialFindings([holder], { alias: facts.alias, target: target.value, trustedAliases: trusted }).map((f) => ({
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      ...(f.fix ? { fix: f.fix } : {}),
+    }));
+  }
   return facts;
 }
 
@@ -196,6 +230,32 @@ function activeText1(a: PimInstance): string {
   if (isActivated(a)) return `activated ${until(a)}`;
   if (!a.endDateTime) return 'standing member (permanent, not through PIM)';
   return `assigned by an admin ${until(a)}`;
+}
+
+const SYNC_NOTE: Record<string, string> = {
+  FORCE: 'sync mode FORCE',
+  LEGACY: 'sync mode LEGACY, which Keycloak 26 applies like FORCE to this mapper; set FORCE explicitly',
+};
+
+/**
+ * Why one grant of the admin rights outlives the activation, or undefined when Keycloak takes it
+ * away at the user's next sign-in through Entra. `ms` are the mappers of the providers the user
+ * is linked to that assign exactly what carries the grant.
+ */
+function lingering(g: UserGrant, ms: GrantingMapper[], t: string, aliases: string): string | undefined {
+  const thing = g.kind === 'group' ? g.value : `role ${g.value}`;
+  const remove = g.kind === 'group' ? `remove the user from ${g.value}` : `take role ${g.value} away from the user`;
+  if (g.kind === 'default-role') return `${g.why}: PIM never governs it and no sign-in takes it away; remove ${t} (or the composite containing it) from the realm's default roles`;
+  const hardcoded = ms.filter((m) => m.hardcoded);
+  if (hardcoded.length) return `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who signs in, PIM or not; delete it`;
+  // A mapper removes what it assigns when the claim is missing under FORCE, and under LEGACY too
+  // (group and SAML mappers apply LEGACY like FORCE; an OIDC Claim-to-Role mapper's LEGACY only
+  // removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy); IMPORT never runs again.
+  if (ms.some((m) => m.mode === 'FORCE' || m.mode === 'LEGACY')) return undefined;
+  const imports = ms.filter((m) => m.mode === 'IMPORT');
+  if (imports.length) return `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${g.value} away (${g.why}); set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`;
+  if (ms.length) return `${g.why}: mapper ${ms.map((m) => m.name).join(', ')} has a sync mode Keycloak does not know, so nothing takes ${thing} away; set FORCE`;
+  return `${g.why}: no mapper of ${aliases} assigns ${thing}, so it was given in Keycloak and PIM never takes it away; ${remove}`;
 }
 
 /** The verdict from what Entra and Keycloak say (pure, for unit tests). */
@@ -217,28 +277,79 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
     return { kind: active ? 'active' : entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak was not checked`, reasons: [] };
   }
   const t = kc.target.value;
-  const link = kc.alias ? kc.links.find((l) => l.identityProvider === kc.alias) : undefined;
   const alias = kc.alias ?? '(the Entra provider)';
-  const imports = kc.mappers.filter((m) => m.mode === 'IMPORT');
+  const providers = kc.alias ? [kc.alias, ...(kc.trustedAliases ?? [])] : [];
+  const linkedTo = providers.filter((a) => kc.links.some((l) => l.identityProvider === a));
+  const link = linkedTo.length > 0;
+  const aliases = linkedTo.length ? linkedTo.join(', ') : alias;
+  const grants = kc.grants ?? (kc.holdsTarget ? [{ kind: 'group' as const, value: t, why: `member of ${t}` }] : []);
+  const mappers = kc.mappers.map((m) => ({ alias: kc.alias ?? '', kind: kc.target.kind, value: t, hardcoded: false, legacyRemoveOnly: false, ...m }));
+  const assigning = (g: UserGrant) => mappers.filter((m) => linkedTo.includes(m.alias) && m.kind === g.kind && m.value === g.value);
+  // Mappers that grant on a sign-in with the PIM claim; under LEGACY an OIDC Claim-to-Role mapper grants only at a user's first login.
+  const claimMappers = mappers.filter((m) => !m.hardcoded);
+  const removeOnly = claimMappers.filter((m) => m.legacyRemoveOnly);
+  const legacyNote = removeOnly.length
+    ? `mapper ${removeOnly.map((m) => m.name).join(', ')} is a Claim to Role mapper with sync mode LEGACY: Keycloak grants its role at a user's first login only, and at later logins only takes it away, so a later activation brings no admin rights; set FORCE (entra-pim-setup --fix-keycloak)`
+    : undefined;
   const reasons: string[] = [];
+  const add = (r: string | undefined) => {
+    if (r && !reasons.includes(r)) reasons.push(r);
+  };
+  const credentialReasons = () => {
+    for (const f of kc.credentials ?? []) add(`${f.message}${f.fix ? `; ${f.fix}` : ''}`);
+  };
 
   if (active) {
-    if (kc.holdsTarget) return { kind: 'active-mapped', summary: `${entraLine}, and holds ${t} in Keycloak`, reasons: standing ? ['a standing member bypasses PIM: make them eligible and remove them (entra-pim-setup run)'] : [] };
-    if (kc.idpProblem) reasons.push(kc.idpProblem);
-    if (!kc.user) reasons.push(`Keycloak has no user ${who.toLowerCase()}: ${who} has not signed in to Keycloak through Entra yet`);
-    else if (!link && kc.alias) reasons.push(`Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`);
-    else if (kc.alias && kc.mappers.length === 0) reasons.push(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
+    if (kc.holdsTarget) {
+      if (standing) add('a standing member bypasses PIM: make them eligible and remove them (entra-pim-setup run)');
+      if (kc.user && !link) add(`Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away`);
+      else for (const g of grants) add(lingering(g, assigning(g), t, aliases));
+      if (link) credentialReasons();
+      return { kind: 'active-mapped', summary: `${entraLine}, and holds ${t} in Keycloak`, reasons };
+    }
+    if (kc.idpProblem) add(kc.idpProblem);
+    for (const i of kc.incomplete ?? []) add(`${i}; a way the user holds ${t} may not have been seen`);
+    if (!kc.user) add(`Keycloak has no user ${who.toLowerCase()}: ${who} has not signed in to Keycloak through Entra yet`);
+    else if (!link && kc.alias) add(`Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`);
+    else if (kc.alias && claimMappers.length === 0) add(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
     else {
-      if (imports.length) reasons.push(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`);
-      reasons.push(`Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`);
+      const imports = claimMappers.filter((m) => m.mode === 'IMPORT');
+      if (imports.length) add(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`);
+      add(legacyNote);
+      add(`Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`);
     }
     return { kind: 'active-not-mapped', summary: `${entraLine}, but does not hold ${t} in Keycloak`, reasons };
   }
   if (kc.holdsTarget) {
-    if (kc.user && !link) reasons.push(`Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away; remove it`);
-    else if (imports.length) reasons.push(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${t} away; set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`);
-    else reasons.push(`the user's last sign-in through ${alias} was during an activation; Keycloak removes ${t} at the next sign-in through Entra (sync mode FORCE), and sessions keep it until then: sign the user out (Users → Sessions)`);
+    if (kc.user && !link) {
+      const others = kc.links.map((l) => l.identityProvider);
+      add(
+        others.length
+          ? `Keycloak user ${kc.user.username} signs in through ${others.join(', ')}, not ${alias}: ${t} reaches it without PIM, and PIM never takes it away; remove it`
+          : `Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away; remove it`,
+      );
+      for (const g of grants) add(`${g.why}`);
+    } else {
+      credentialReasons();
+      const stays = grants.map((g) => lingering(g, assigning(g), t, aliases)).filter((r): r is string => r !== undefined);
+      for (const r of stays) add(r);
+      const removed = grants.filter((g) => lingering(g, assigning(g), t, aliases) === undefined);
+      for (const g of removed) {
+        const modes = [...new Set(assigning(g).filter((m) => m.mode === 'FORCE' || m.mode === 'LEGACY').map((m) => (m.legacyRemoveOnly ? 'LEGACY, which for this Claim to Role mapper removes it' : SYNC_NOTE[m.mode])))];
+        add(
+          `the user's last sign-in through ${aliases} was during an activation; Keycloak removes ${g.value} at the next sign-in through Entra (${modes.join('; ')}), and sessions keep it until then: sign the user out (Users → Sessions)`,
+        );
+      }
+      if (removeOnly.some((m) => grants.some((g) => assigning(g).includes(m)))) add(legacyNote);
+    }
     return { kind: 'not-active-but-mapped', summary: `${entraLine}, yet holds ${t} in Keycloak`, reasons };
+  }
+  if (kc.incomplete?.length) {
+    return {
+      kind: 'unverified',
+      summary: `${entraLine}; Keycloak could not be read far enough to show that ${kc.user ? kc.user.username : 'the user'} holds no ${t}`,
+      reasons: kc.incomplete.map((i) => `${i}; grant the account the roles the audit names (see the README's Keycloak section)`),
+    };
   }
   return { kind: entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak gives ${kc.user ? kc.user.username : 'no user'} no ${t}`, reasons };
 }
@@ -271,13 +382,15 @@ function render(c: Colors, entra: EntraFacts, kc: KeycloakFacts | undefined, kcS
       const links = kc.links.map((l) => `${l.identityProvider} as ${l.userName ?? l.userId}`);
       lines.push(`  linked to:    ${links.length ? links.join(', ') : 'no identity provider (a local account)'}`);
       lines.push(`  groups:       ${kc.groups.length ? kc.groups.join(', ') : 'none'}`);
-      if (kc.target.kind === 'role') lines.push(`  role ${kc.target.value}: ${kc.holdsTarget ? 'yes' : 'no'}`);
+      lines.push(`  holds ${kc.target.value}: ${kc.grants?.length ? kc.grants.map((g) => g.why).join('; ') : kc.holdsTarget ? 'yes' : 'no'}`);
     }
-    if (kc.alias) lines.push(`  mappers to ${kc.target.value}: ${kc.mappers.length ? kc.mappers.map((m) => `${m.name} (${m.mode})`).join(', ') : 'none'}`);
+    for (const i of kc.incomplete ?? []) lines.push(`  not read:     ${i}`);
+    const mapperText = (m: KeycloakFacts['mappers'][number]) => `${m.name}${m.alias && m.alias !== kc.alias ? ` on ${m.alias}` : ''}${m.value && m.value !== kc.target.value ? ` → ${m.value}` : ''} (${m.hardcoded ? 'hardcoded, ' : ''}${m.mode})`;
+    if (kc.alias) lines.push(`  mappers to ${kc.target.value}: ${kc.mappers.length ? kc.mappers.map(mapperText).join(', ') : 'none'}`);
   } else {
     lines.push(`Keycloak: not checked${kcSkipped ? ' (--skip-keycloak)' : ' (pass --keycloak-url, --keycloak-realm and credentials to check it)'}`);
   }
-  const paint = verdict.kind === 'active-mapped' || verdict.kind === 'active' ? c.green : verdict.kind === 'not-active-but-mapped' || verdict.kind === 'active-not-mapped' ? c.red : c.cyan;
+  const paint = verdict.kind === 'active-mapped' || verdict.kind === 'active' ? c.green : verdict.kind === 'not-active-but-mapped' || verdict.kind === 'active-not-mapped' || verdict.kind === 'unverified' ? c.red : c.cyan;
   lines.push('');
   lines.push(`${c.bold('Verdict:')} ${paint(verdictLabel(verdict.kind))} — ${verdict.summary}`);
   for (const r of verdict.reasons) lines.push(`  - ${r}`);
@@ -300,6 +413,8 @@ function verdictLabel(kind: VerdictKind): string {
       return 'active but not mapped';
     case 'not-active-but-mapped':
       return 'not active, but still mapped';
+    case 'unverified':
+      return 'cannot tell (Keycloak not fully readable)';
   }
 }
 

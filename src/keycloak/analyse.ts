@@ -8,7 +8,7 @@ import { isMemberAccess } from '../graph/enums.js';
 import { humanDuration } from '../plan/duration.js';
 import type { Action, Finding, Severity } from '../plan/types.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
-import type { FederatedIdentity, IdentityProvider, IdpMapper, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
+import type { FederatedIdentity, IdentityProvider, IdpMapper, KcCredential, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
 import type { GroupClaimFormat } from '../steps/group-claim.js';
 
 /** The SAML attribute Entra puts group object ids in. */
@@ -181,14 +181,65 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
       : [
           ['idpEntityId', c.idpEntityId],
           ['singleSignOnServiceUrl', c.singleSignOnServiceUrl],
+          // The metadata the signing keys come from must be this tenant's too, or its keys sign nothing Entra sent.
+          ['metadataDescriptorUrl', javaTrue(c.useMetadataDescriptorUrl) ? c.metadataDescriptorUrl : undefined],
         ];
   out.push(...checkTenantUrls(name, fields, app.tenantId));
+  if (protocol === 'saml') out.push(...samlSignatureFindings(idp, app));
   if (protocol === 'oidc' && !c.issuer) {
     out.push(
       finding('warning', 'KC_IDP_ISSUER_MISSING', `${name} has no issuer, so Keycloak does not check which tenant issued the ID token`, `set Issuer to https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0`),
     );
   }
   return out;
+}
+
+/**
+ * Java's `Boolean.valueOf(String)` / `Boolean.parseBoolean`, as Keycloak reads its config flags:
+ * true only for "true" in any case, and nothing trimmed (" true" is false to Keycloak).
+ */
+export const javaTrue = (v: string | undefined) => (v ?? '').toLowerCase() === 'true';
+
+/**
+ * A SAML provider must check the signature of what is posted to its broker endpoint against a
+ * key it trusts. Keycloak verifies signatures only when `validateSignature` is true
+ * (SAMLEndpoint: `config.isValidateSignature()`), which the REST API, Terraform and the admin
+ * console store as absent or "false" unless the settings were imported from metadata; without
+ * it an unsigned, forged SAMLResponse carrying the group's value signs anyone in with the group.
+ * `wantAssertionsSigned` only demands that a signature element be present. The keys come from
+ * `signingCertificate` (comma-separated) or, with `useMetadataDescriptorUrl`, from the metadata
+ * at `metadataDescriptorUrl`; with neither there is no key to check a signature with.
+ */
+export function samlSignatureFindings(idp: IdentityProvider, app: EntraApp = {}): Finding[] {
+  const c = idp.config ?? {};
+  const name = `identity provider ${idp.alias}`;
+  const metadataUrl = `https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/federationmetadata/2007-06/federationmetadata.xml?appid=${app.appId ?? '<app id>'}`;
+  const howToFix = `turn on "Validate signatures" and either paste the app's SAML signing certificate from Entra (Single sign-on → SAML Certificates) into "Validating X509 certificates", or turn on "Use metadata descriptor URL" with ${metadataUrl}`;
+  if (!javaTrue(c.validateSignature)) {
+    const shown = c.validateSignature === undefined ? 'not set' : `"${c.validateSignature}"`;
+    const assertions = javaTrue(c.wantAssertionsSigned) ? '; wantAssertionsSigned only requires a signature element to be present, not that it verifies' : '';
+    return [
+      finding(
+        'error',
+        'KC_IDP_SAML_UNSIGNED',
+        `${name} does not validate SAML signatures (validateSignature ${shown})${assertions}: Keycloak accepts an unsigned or forged SAMLResponse posted to its broker endpoint, so anyone can claim the Entra group and get the admin rights without PIM`,
+        howToFix,
+      ),
+    ];
+  }
+  const certs = (c.signingCertificate ?? '').split(',').filter((s) => s.trim() !== '');
+  const metadata = javaTrue(c.useMetadataDescriptorUrl) && (c.metadataDescriptorUrl ?? '').trim() !== '';
+  if (certs.length === 0 && !metadata) {
+    return [
+      finding(
+        'error',
+        'KC_IDP_SAML_NO_KEY',
+        `${name} validates SAML signatures but has no key to check them with (no signingCertificate, no metadata descriptor URL): no signature from Entra can be verified`,
+        howToFix,
+      ),
+    ];
+  }
+  return [];
 }
 
 function checkTenantUrls(name: string, fields: Array<[string, string | undefined]>, tenantId: string | undefined): Finding[] {
@@ -688,7 +739,8 @@ function conditionsOf(m: IdpMapper, kind: MapperKind): { conditions: Condition[]
   }
   const parsed = parseConditions(c[kind.listKey!]);
   if ('error' in parsed) return parsed;
-  return { conditions: parsed.conditions, regex: c[kind.regexKey!] === 'true' };
+  // Keycloak reads the flag with Boolean.parseBoolean: "True" turns regular expressions on too.
+  return { conditions: parsed.conditions, regex: javaTrue(c[kind.regexKey!]) };
 }
 
 const showConditions = (cs: Condition[]) => cs.map((c) => `${c.key}=${c.value}`).join(' and ');
@@ -878,23 +930,18 @@ function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
   return parsed.conditions.some((c) => (c.key === want.key || want.source === 'group') && (known.includes(c.value.toLowerCase()) || (c.key === want.key && parsed.regex && fullMatch(c.value, want.value) === true)));
 }
 
-/** The full representation of the right mapper: a repair of `existing` (keeping its id, name and other conditions) or a new one. */
+/** The full representation of the right mapper: a repair of `existing` (keeping its id and name; its conditions become exactly the expected one) or a new one. */
 export function desiredMapper(exp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> }, existing: IdpMapper | undefined, takenNames: string[]): IdpMapper {
   const existingKind = existing ? kindOf(existing) : undefined;
   const kind =
     existingKind && existingKind.protocol === exp.protocol && existingKind.target === exp.target.kind ? existingKind : MAPPER_KINDS.find((k) => k.type === desiredMapperType(exp.protocol, exp.target.kind))!;
   const config: KeycloakConfig = existing && existingKind === kind ? { ...existing.config } : {};
   if (kind.style === 'list') {
-    let keep: Condition[] = [];
-    if (existing && existingKind === kind) {
-      const parsed = conditionsOf(existing, kind);
-      // Conditions on other claims (e.g. tid) are the owner's choice and stay; the condition
-      // meant for the group is rewritten, including one on the wrong claim with the group's value.
-      const known = [exp.claim.value, exp.claim.displayName, exp.claim.groupId].filter((v): v is string => v !== undefined).map((v) => v.toLowerCase());
-      const aimed = (c: Condition) => c.key === exp.claim.key || known.includes(c.value.toLowerCase());
-      if (!('error' in parsed)) keep = parsed.conditions.filter((c) => !aimed(c));
-    }
-    config[kind.listKey!] = JSON.stringify([{ key: exp.claim.key, value: exp.claim.value }, ...keep]);
+    // Exactly the expected condition: a condition kept from the old mapper (someone's email, a
+    // department) would let only the people who also meet it become admins, and Keycloak grants
+    // only when every listed condition matches (AdvancedClaimToGroupMapper.applies). The old
+    // conditions stay in the backup and are named in the plan (replacedConditions).
+    config[kind.listKey!] = JSON.stringify([{ key: exp.claim.key, value: exp.claim.value }]);
     config[kind.regexKey!] = 'false';
   } else {
     config[kind.claimKey!] = exp.claim.key;
@@ -913,6 +960,22 @@ export function desiredMapper(exp: MappingExpectation & { claim: NonNullable<Map
     identityProviderMapper: kind.type,
     config,
   };
+}
+
+/**
+ * Conditions of `old` on something other than the group that the repaired `rep` no longer has,
+ * for the plan. The old condition meant for the group (on the expected claim, or with one of the
+ * group's values) is not listed: its own finding already says why it is rewritten.
+ */
+export function replacedConditions(old: IdpMapper, rep: IdpMapper, claim: NonNullable<MappingExpectation['claim']>): Condition[] {
+  const kind = kindOf(old);
+  if (!kind || kind.style !== 'list' || rep.identityProviderMapper !== old.identityProviderMapper) return [];
+  const before = conditionsOf(old, kind);
+  const after = conditionsOf(rep, kind);
+  if ('error' in before || 'error' in after) return [];
+  const known = [claim.value, claim.displayName, claim.groupId].filter((v): v is string => v !== undefined).map((v) => v.toLowerCase());
+  const aimed = (c: Condition) => c.key === claim.key || known.includes(c.value.toLowerCase());
+  return before.conditions.filter((c) => !aimed(c) && !after.conditions.some((a) => a.key === c.key && a.value === c.value));
 }
 
 /** What planMapper judges: the provider's mappers against the expectation. */
@@ -1010,6 +1073,16 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
   if (claim && input.fix && input.targetExists && primary.mapper.id) {
     const rep = desiredMapper({ ...exp, claim }, primary.mapper, mappers.map((m) => m.name));
     for (const i of fixable) findings.push(finding('info', i.code, `${i.message}; --fix-keycloak updates the mapper`));
+    const dropped = replacedConditions(primary.mapper, rep, claim);
+    if (dropped.length) {
+      findings.push(
+        finding(
+          'info',
+          'KC_MAPPER_CONDITIONS_REPLACED',
+          `--fix-keycloak sets mapper "${rep.name}" to require only ${claim.key}=${claim.value} and drops ${showConditions(dropped)} (kept in the backup): with them only users who also meet them could get ${exp.target.value}`,
+        ),
+      );
+    }
     actions.push({
       kind: 'update',
       target: 'keycloak',
@@ -1031,7 +1104,9 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
 export function otherProviderGrants(alias: string, mappers: IdpMapper[], target: MappingExpectation['target']): Finding[] {
   const grants = mappers.filter((m) => {
     const k = kindOf(m);
-    const kind = k?.target ?? HARDCODED[m.identityProviderMapper];
+    // A mapper type this tool does not know (a custom one, "External Role to Role") that names the
+    // target in its config counts as a grant: nothing shows that it requires the PIM group.
+    const kind = k?.target ?? HARDCODED[m.identityProviderMapper] ?? target.kind;
     return kind === target.kind && targetOf(m, target.kind) === target.value;
   });
   return grants.map((m) =>
@@ -1042,6 +1117,24 @@ export function otherProviderGrants(alias: string, mappers: IdpMapper[], target:
       `delete the mapper or point it at another ${target.kind}`,
     ),
   );
+}
+
+/**
+ * On the chosen provider: mappers of a type this tool does not know that assign exactly the
+ * target. planMapper judges only the claim and attribute mappers it understands, so such a mapper
+ * would otherwise pass unseen; it cannot be shown to require the PIM group, so it is a way in.
+ */
+export function unknownTypeGrants(alias: string, mappers: IdpMapper[], target: MappingExpectation['target']): Finding[] {
+  return mappers
+    .filter((m) => !kindOf(m) && !HARDCODED[m.identityProviderMapper] && targetOf(m, target.kind) === target.value)
+    .map((m) =>
+      finding(
+        'error',
+        'KC_MAPPER_UNKNOWN_TYPE',
+        `mapper "${m.name}" on ${alias} (type ${m.identityProviderMapper}) assigns ${target.value}; this tool does not know how that mapper type decides, so it cannot show that it requires the PIM group`,
+        `delete mapper "${m.name}", or replace it with an Advanced Claim to ${target.kind === 'group' ? 'Group' : 'Role'} mapper (--fix-keycloak creates one)`,
+      ),
+    );
 }
 
 /** What judgeOtherProvider needs: a provider other than the chosen one, and the expectation per protocol. */
@@ -1065,10 +1158,7 @@ export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): st
   const problems = checkIdentityProvider(idp, app).filter((f) => f.code !== 'KC_IDP_DISABLED' && (f.severity === 'error' || f.code === 'KC_IDP_TENANT_UNVERIFIED'));
   if (problems.length) return problems.map((f) => f.message).join('; ');
   if (!app.tenantId || !looksLikeEntra(idp)) return 'it does not point at this Entra tenant';
-  const c = idp.config ?? {};
-  if (protocol === 'saml' && !(c.validateSignature === 'true' && (c.signingCertificate || (c.useMetadataDescriptorUrl === 'true' && c.metadataDescriptorUrl)))) {
-    return 'it does not validate SAML signatures with a certificate, so anyone can post an assertion carrying the group';
-  }
+  // SAML signature validation is part of checkIdentityProvider's errors (samlSignatureFindings).
   return undefined;
 }
 
@@ -1183,6 +1273,10 @@ export function sessionFindings(realm: RealmInfo, activationSeconds: number, o: 
 export interface Holder {
   user: KcUser;
   links: FederatedIdentity[];
+  /** Credentials stored in Keycloak; undefined when not read. */
+  credentials?: KcCredential[];
+  /** Credential types the user's storage provider (LDAP, Kerberos) checks; undefined when not read or not federated. */
+  storageCredentialTypes?: string[];
 }
 
 /** What residualFindings needs besides the holders. */
@@ -1197,6 +1291,11 @@ export interface ResidualInput {
   /** Eligible users by lower-cased UPN, to recognise a link by its user name. */
   eligibleByUpn: Map<string, string>;
   target: string;
+  /**
+   * Other providers that are Entra providers of this tenant (a second one, OIDC beside SAML): a
+   * holder's link to one of them is no way around PIM. Every other link is; unknown means none.
+   */
+  trustedAliases?: ReadonlySet<string>;
 }
 
 /** User attributes that an attribute-importer mapper on the provider fills with the Entra object id. */
@@ -1238,6 +1337,9 @@ export function entraObjectId(user: KcUser, link: FederatedIdentity, input: Pick
   return {};
 }
 
+/** Whether a link is to the chosen Entra provider or to a trusted second one (PIM governs both). */
+const entraLink = (l: FederatedIdentity, input: Pick<ResidualInput, 'alias' | 'trustedAliases'>) => l.identityProvider === input.alias || Boolean(input.trustedAliases?.has(l.identityProvider));
+
 const listNames = (hs: Holder[]) => {
   const names = hs.map((h) => (h.user.viaGroup ? `${h.user.username} (via ${h.user.viaGroup})` : h.user.username));
   return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
@@ -1257,7 +1359,7 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   const unknown: Holder[] = [];
   const activeOk: Holder[] = [];
   for (const h of enabled) {
-    const link = h.links.find((l) => l.identityProvider === input.alias);
+    const link = h.links.find((l) => l.identityProvider === input.alias) ?? h.links.find((l) => input.trustedAliases?.has(l.identityProvider));
     if (!link) {
       (h.links.length ? otherIdp : local).push(h);
       continue;
@@ -1275,6 +1377,22 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
         'KC_MEMBER_LOCAL',
         `${local.length} holder(s) of ${input.target} are local Keycloak accounts not linked to ${input.alias}, so they have admin rights without PIM: ${listNames(local)}`,
         `remove them from ${input.target} (keep a break-glass account only if it is documented and monitored)`,
+      ),
+    );
+  }
+  // A holder linked to Entra and also to another provider can sign in through that one: Entra's
+  // FORCE mapper never runs then, and the admin rights stay after the activation ends.
+  const alsoOther = enabled.filter(
+    (h) => h.links.some((l) => entraLink(l, input)) && h.links.some((l) => !entraLink(l, input)),
+  );
+  if (alsoOther.length) {
+    const others = [...new Set(alsoOther.flatMap((h) => h.links.map((l) => l.identityProvider).filter((a) => a !== input.alias && !input.trustedAliases?.has(a))))];
+    out.push(
+      finding(
+        'error',
+        'KC_MEMBER_ALSO_OTHER_IDP',
+        `${alsoOther.length} holder(s) of ${input.target} are linked to ${input.alias} and also to ${others.join(', ')}, through which they can sign in without Entra, so the mapper never takes the rights away: ${listNames(alsoOther)}`,
+        `remove the other link (Users → Identity provider links) or take them out of ${input.target}`,
       ),
     );
   }
@@ -1317,6 +1435,94 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       `${input.target} has ${holders.length} holder(s)${disabled ? `, ${disabled} disabled` : ''}: ${activeOk.length} with an active PIM assignment${notCompared}`,
     ),
   );
+  return out;
+}
+
+/**
+ * Credential types that sign a user in on their own: a password (Keycloak's or the user
+ * storage's, checked by the default browser flow's Username Password Form and by the password
+ * grant) and Kerberos (SPNEGO, from a user storage).
+ */
+const FIRST_FACTOR = new Set(['password', 'kerberos']);
+/** A passkey signs in on its own wherever the realm's flows accept passkeys (not in the default flows). */
+const PASSKEY = 'webauthn-passwordless';
+/**
+ * Second factors: the default flows ask for them only after a password (OTP Form, WebAuthn
+ * Authenticator and Recovery Codes run as conditional steps after the Username Password Form),
+ * so without a first factor they open no way in.
+ */
+const SECOND_FACTOR = new Set(['otp', 'totp', 'hotp', 'webauthn', 'recovery-authn-codes']);
+
+/**
+ * Holders linked to the Entra provider who can also sign in without it. Mappers run only at a
+ * sign-in through the provider, so a holder who signs in with a local password (or the password
+ * grant) never meets the FORCE mapper and keeps the target after the PIM activation ends.
+ * Holders without a link are already reported by residualFindings. Fails closed: a credential
+ * type this tool does not know, or credentials it could not read, is a warning.
+ */
+export function localCredentialFindings(holders: Holder[], input: Pick<ResidualInput, 'alias' | 'target' | 'trustedAliases'>): Finding[] {
+  const password: Holder[] = [];
+  const passkey: Holder[] = [];
+  const unknown: Holder[] = [];
+  const unread: Holder[] = [];
+  const unknownTypes = new Set<string>();
+  for (const h of holders) {
+    if (h.user.enabled === false || !h.links.some((l) => entraLink(l, input))) continue;
+    if (h.credentials === undefined || (h.user.federationLink && h.storageCredentialTypes === undefined)) {
+      unread.push(h);
+      continue;
+    }
+    const types = [...h.credentials.map((c) => c.type), ...(h.storageCredentialTypes ?? [])].map((t) => t.toLowerCase());
+    if (types.some((t) => FIRST_FACTOR.has(t))) password.push(h);
+    else if (types.includes(PASSKEY)) passkey.push(h);
+    const odd = types.filter((t) => !FIRST_FACTOR.has(t) && t !== PASSKEY && !SECOND_FACTOR.has(t));
+    if (odd.length && !password.includes(h)) {
+      unknown.push(h);
+      for (const t of odd) unknownTypes.add(t);
+    }
+  }
+  const out: Finding[] = [];
+  const why = `the mapper runs only at a sign-in through ${input.alias}, so they keep ${input.target} after their PIM activation ends`;
+  if (password.length) {
+    out.push(
+      finding(
+        'error',
+        'KC_MEMBER_LOCAL_PASSWORD',
+        `${password.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a password in Keycloak or its user storage, so they can sign in without Entra (login form or password grant); ${why}: ${listNames(password)}`,
+        `delete their Keycloak password (Users → user → Credentials → Delete), or for a user-storage account stop it from being a holder; admins must sign in only through ${input.alias}`,
+      ),
+    );
+  }
+  if (passkey.length) {
+    out.push(
+      finding(
+        'warning',
+        'KC_MEMBER_LOCAL_PASSKEY',
+        `${passkey.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a passkey (webauthn-passwordless), which signs them in without Entra wherever the realm's flows accept passkeys; ${why}: ${listNames(passkey)}`,
+        'delete the passkey (Users → user → Credentials), or make sure no flow of the realm accepts passkeys',
+      ),
+    );
+  }
+  if (unknown.length) {
+    out.push(
+      finding(
+        'warning',
+        'KC_MEMBER_CREDENTIAL_UNKNOWN',
+        `${unknown.length} holder(s) of ${input.target} linked to ${input.alias} have credentials of a type this tool does not judge (${[...unknownTypes].join(', ')}); if a flow of the realm accepts it alone, they sign in without Entra: ${listNames(unknown)}`,
+        'check the realm\'s authentication flows, or delete those credentials',
+      ),
+    );
+  }
+  if (unread.length) {
+    out.push(
+      finding(
+        'warning',
+        'KC_MEMBER_CREDENTIALS_UNREAD',
+        `cannot tell whether ${unread.length} holder(s) of ${input.target} linked to ${input.alias} can also sign in with a password: their credentials were not read: ${listNames(unread)}`,
+        'grant the view-users role of realm-management to the account',
+      ),
+    );
+  }
   return out;
 }
 
@@ -1524,4 +1730,87 @@ export function defaultRoleFindings(defaultRole: { id?: string; name?: string } 
       `remove ${target} (or the composite role containing it) from Realm settings → User registration → Default roles`,
     ),
   ];
+}
+
+// ---- one user's admin rights (verify-user) ------------------------------------------------
+
+/** One way a user holds the admin rights: a group membership, a role mapping, or the realm's default role. */
+export interface UserGrant {
+  kind: 'group' | 'role' | 'default-role';
+  /** The user's own group (path) or role (`name`, `clientId.name`) that carries the rights. */
+  value: string;
+  /** Why it carries them, in words. */
+  why: string;
+}
+
+/**
+ * The ways one user holds the admin rights, judged with the audit's scope: each direct group of
+ * the user that is within a scope group (the target group, or a group holding a role of the
+ * closure, each with its subgroups: isWithinGroup), each direct role mapping that is the target
+ * role or a composite containing it, and the default role when it contains the target. These are
+ * exactly the users residualFindings and defaultRoleFindings count.
+ */
+export function userGrants(user: { groups: string[]; roles: RoleRef[] }, scope: AdminScope, o: { targetRoleId?: string; defaultRole?: string } = {}): UserGrant[] {
+  const t = scope.target;
+  const out: UserGrant[] = [];
+  for (const g of user.groups) {
+    const path = normaliseGroupPath(g);
+    for (const [root, why] of scope.groups) {
+      if (!isWithinGroup(path, root)) continue;
+      const text =
+        t.kind === 'group'
+          ? path === t.value
+            ? `member of ${t.value}`
+            : `member of ${path}, a subgroup of ${t.value} (members of a subgroup hold its roles)`
+          : path === root
+            ? `member of group ${root}, which ${why}`
+            : `member of ${path}, a subgroup of ${root}, which ${why}`;
+      out.push({ kind: 'group', value: path, why: text });
+      break;
+    }
+  }
+  if (t.kind === 'role') {
+    const composites = new Set([...scope.roles.values()].map((r) => r.id));
+    for (const r of user.roles) {
+      if (o.targetRoleId !== undefined && r.id === o.targetRoleId) out.push({ kind: 'role', value: r.ref, why: `holds ${t.value} directly` });
+      else if (composites.has(r.id)) out.push({ kind: 'role', value: r.ref, why: `holds role ${r.ref}, which contains ${t.value} (composite role)` });
+    }
+    if (o.defaultRole) out.push({ kind: 'default-role', value: o.defaultRole, why: `every user holds the default role ${o.defaultRole}, which is or contains ${t.value}` });
+  }
+  return out;
+}
+
+/** A mapper that assigns a group or role carrying the admin rights, with how Keycloak applies it. */
+export interface GrantingMapper {
+  alias: string;
+  name: string;
+  /** What it assigns: a group path (normalised) or a role. */
+  kind: 'group' | 'role';
+  value: string;
+  /** Assigns it to everyone who signs in through the provider. */
+  hardcoded: boolean;
+  mode: EffectiveSyncMode;
+  /** LEGACY on an OIDC Claim-to-Role mapper: removes at later logins, never grants again. */
+  legacyRemoveOnly: boolean;
+}
+
+/**
+ * The mappers of one provider that assign the target or anything carrying its rights (a subgroup,
+ * a group holding a role of the closure, a composite containing the role), as the audit's
+ * planMapper and indirectGrantFindings see them, with their effective sync mode.
+ */
+export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope): GrantingMapper[] {
+  const out: GrantingMapper[] = [];
+  for (const m of mappers) {
+    const hardcoded = HARDCODED[m.identityProviderMapper];
+    const kind = kindOf(m)?.target ?? hardcoded;
+    if (!kind) continue;
+    const value = targetOf(m, kind);
+    if (!value) continue;
+    const exact = scope.target.kind === kind && value === scope.target.value;
+    if (!exact && !indirectReason(kind, value, scope)) continue;
+    const mode = effectiveSyncMode(m.config?.syncMode, idpSyncMode).mode;
+    out.push({ alias, name: m.name, kind, value, hardcoded: Boolean(hardcoded), mode, legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper) });
+  }
+  return out;
 }

@@ -8,7 +8,8 @@ import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
 import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { KeycloakSettings } from './settings.js';
-import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
+import type { RoleRef } from './analyse.js';
+import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcCredential, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
 type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');
 type NetworkErrorClass = AdminClientModule['NetworkError'];
@@ -191,6 +192,25 @@ export class KeycloakApi {
     return ((await this.call(info, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
   }
 
+  /**
+   * The credentials stored for a user in Keycloak (type and label; the server blanks the secret
+   * data). `view-users` suffices: UserResource.credentials() requires only users().requireView.
+   */
+  async listCredentials(realm: string, userId: string): Promise<KcCredential[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/credentials`, what: 'read the credentials of a user', role: 'view-users' };
+    const found = (await this.call(info, (kc, o) => kc.users.getCredentials({ realm, id: userId }, o))) ?? [];
+    return found.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: c.type ?? '', ...(c.userLabel ? { userLabel: c.userLabel } : {}) }));
+  }
+
+  /**
+   * Credential types the user's storage provider (LDAP, Kerberos) checks for a federated user;
+   * empty for users stored in Keycloak. Also `view-users` (UserResource.getConfiguredUserStorageCredentialTypes).
+   */
+  async listUserStorageCredentialTypes(realm: string, userId: string): Promise<string[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/configured-user-storage-credential-types`, what: 'read the user-storage credential types of a user', role: 'view-users' };
+    return ((await this.call(info, (kc, o) => kc.users.getUserStorageCredentialTypes({ realm, id: userId }, o))) ?? []) as string[];
+  }
+
   /** The user whose username is exactly `username` (Keycloak keeps usernames lower-cased), or null. */
   async findUserByUsername(realm: string, username: string): Promise<KcUser | null> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users`, what: `look up user ${username}`, role: 'view-users' };
@@ -202,6 +222,21 @@ export class KeycloakApi {
   listUserGroups(realm: string, userId: string): Promise<KcGroup[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/groups`, what: 'list the groups of a user', role: 'view-users' };
     return this.listAll(info, (kc, page, o) => kc.users.listGroups({ realm, id: userId, briefRepresentation: true, ...page }, o)) as Promise<KcGroup[]>;
+  }
+
+  /**
+   * The roles mapped to a user directly (realm roles, and client roles as `clientId.name`); roles
+   * reached through groups and composites are not in it. `view-users` suffices
+   * (RoleMapperResource.getRoleMappings checks the user's view permission).
+   */
+  async listUserRoleMappings(realm: string, userId: string): Promise<RoleRef[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/role-mappings`, what: 'list the role mappings of a user', role: 'view-users' };
+    const m = await this.call(info, (kc, o) => kc.users.listRoleMappings({ realm, id: userId }, o));
+    const out: RoleRef[] = (m?.realmMappings ?? []).filter((r) => r.id && r.name).map((r) => ({ id: r.id!, ref: r.name!, clientRole: false }));
+    for (const [clientId, c] of Object.entries((m?.clientMappings ?? {}) as Record<string, { client?: string; mappings?: Array<{ id?: string; name?: string }> }>)) {
+      for (const r of c.mappings ?? []) if (r.id && r.name) out.push({ id: r.id, ref: `${c.client ?? clientId}.${r.name}`, clientRole: true });
+    }
+    return out;
   }
 
   /** Groups every new user joins. */

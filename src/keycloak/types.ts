@@ -57,6 +57,8 @@ export interface KcUser {
   email?: string;
   enabled?: boolean;
   attributes?: Record<string, string[]>;
+  /** Id of the user storage (LDAP, Kerberos) the user comes from; absent for users stored in Keycloak. */
+  federationLink?: string;
   /** Set by this tool when the membership comes from a subgroup. */
   viaGroup?: string;
 }
@@ -78,4 +80,11 @@ export interface KcRole {
 export interface KcClient {
   id: string;
   clientId: string;
+}
+
+/** `GET …/users/{id}/credentials` (secrets are never returned): a credential stored in Keycloak. */
+export interface KcCredential {
+  id?: string;
+  type: string;
+  userLabel?: string;
 }

@@ -9,8 +9,10 @@ import {
   groupScope,
   groupValueMissing,
   indirectGrantFindings,
+  localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
+  unknownTypeGrants,
   untrustedEntraProvider,
   otherClaimValues,
   planMapper,
@@ -152,7 +154,7 @@ async function roleScope(
   target: MappingExpectation['target'],
   state: TargetState,
   findings: Finding[],
-): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]> }> {
+): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]>; defaultRole?: string }> {
   const scope: AdminScope = { target, roles: new Map(), groups: new Map() };
   const role = state.role;
   if (!role) return { scope, holders: state.holders };
@@ -211,7 +213,33 @@ async function roleScope(
     }
     return [...byId.values()];
   };
-  return { scope, holders };
+  return { scope, holders, ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}) };
+}
+
+/** What carries the admin rights in a realm, as the audit judges it, for one user's verdict (verify-user). */
+export interface AdminReach {
+  /** Whether the target group or role exists (or could not be read). */
+  exists: boolean;
+  scope: AdminScope;
+  /** Role mode: the target role's id, to recognise a user's direct mapping of it. */
+  targetRoleId?: string;
+  /** The realm's default role, when it is or contains the target role: every user holds it. */
+  defaultRole?: string;
+}
+
+/**
+ * The audit's view of what grants the target: the group and its subgroups, or the role's
+ * composite closure with the groups holding it and the realm's default role. What could not be
+ * read is recorded in `findings`, as the audit records it.
+ */
+export async function adminReach(api: KeycloakApi, realm: string, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<AdminReach> {
+  if (target.kind === 'group') {
+    const state = await resolveGroup(api, realm, target.value, findings);
+    return { exists: state.exists, scope: groupScope(target.value) };
+  }
+  const state = await resolveRole(api, realm, target.value, findings);
+  const reach = await roleScope(api, realm, realmInfo, target, state, findings);
+  return { exists: state.exists, scope: reach.scope, ...(state.role ? { targetRoleId: state.role.id } : {}), ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}) };
 }
 
 function entraApp(ctx: RunContext): EntraApp {
@@ -255,7 +283,7 @@ async function checkProvider(
   scope: AdminScope,
   findings: Finding[],
   actions: Action[],
-): Promise<{ idp: IdentityProvider; mappers: IdpMapper[] } | undefined> {
+): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined> {
   const realm = settings.realm;
   const idps = await read(findings, 'error', () => api.listIdentityProviders(realm));
   if (isDenied(idps)) return undefined;
@@ -290,6 +318,7 @@ async function checkProvider(
     const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
+    findings.push(...unknownTypeGrants(idp.alias, mappers, target));
     findings.push(...indirectGrantFindings(idp.alias, mappers, scope, exp));
   } else {
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
@@ -305,7 +334,8 @@ async function checkProvider(
     const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
-  return { idp, mappers };
+  const trustedAliases = new Set(idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app)).map((o) => o.alias));
+  return { idp, mappers, trustedAliases };
 }
 
 async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: KeycloakSettings, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<void> {
@@ -383,7 +413,16 @@ export const keycloakStep: Step<RunContext> = {
       const holders = reach.holders;
       const listed = await read(findings, 'warning', async () => {
         const users = await holders();
-        return mapLimited(users, 8, async (user): Promise<Holder> => ({ user, links: await api.listFederatedIdentities(realm, user.id) }));
+        const alias = provider.idp.alias;
+        return mapLimited(users, 8, async (user): Promise<Holder> => {
+          const links = await api.listFederatedIdentities(realm, user.id);
+          // Only an enabled holder linked to the provider needs its credentials read: a password
+          // lets it sign in without the provider, past the mapper (localCredentialFindings).
+          if (user.enabled === false || !links.some((l) => l.identityProvider === alias || provider.trustedAliases.has(l.identityProvider))) return { user, links };
+          const credentials = await api.listCredentials(realm, user.id);
+          const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
+          return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
+        });
       });
       if (!isDenied(listed)) {
         const f = ctx.facts;
@@ -396,7 +435,9 @@ export const keycloakStep: Step<RunContext> = {
             active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
             eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
             target: target.value,
+            trustedAliases: provider.trustedAliases,
           }),
+          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value, trustedAliases: provider.trustedAliases }),
         );
       }
     }

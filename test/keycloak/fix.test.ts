@@ -49,7 +49,7 @@ describe('keycloak step: --fix-keycloak', () => {
     expect(changes(again)).toEqual([]);
   });
 
-  it('repairs a wrong mapper in place (display name, IMPORT), keeping its id, name and other conditions', async () => {
+  it('repairs a wrong mapper in place (display name, IMPORT), keeping its id and name; its conditions become exactly the expected one', async () => {
     const wrong = goodOidcMapper('entra', {
       syncMode: 'IMPORT',
       claims: JSON.stringify([
@@ -65,23 +65,47 @@ describe('keycloak step: --fix-keycloak', () => {
 
     const plan = await keycloakStep.plan(ctx);
     expect(errors(plan)).toEqual([]);
-    expect(plan.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT']));
+    expect(plan.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT', 'KC_MAPPER_CONDITIONS_REPLACED']));
     const [update] = changes(plan);
     expect(update.kind).toBe('update');
     expect(update.request).toMatchObject({ method: 'PUT', url: `/admin/realms/${s.realm}/identity-provider/instances/entra/mappers/${before.id}` });
     expect(update.request!.body).toMatchObject({ id: before.id, name: before.name, config: { syncMode: 'FORCE' } });
-    expect(JSON.parse((update.request!.body as { config: { claims: string } }).config.claims)).toEqual([
-      { key: 'groups', value: GROUP_ID },
-      { key: 'tid', value: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
-    ]);
-    // The mapper as it was is journaled before the PUT replaces it.
-    expect(update.backup).toMatchObject({ id: before.id, config: { syncMode: 'IMPORT' } });
+    expect(JSON.parse((update.request!.body as { config: { claims: string } }).config.claims)).toEqual([{ key: 'groups', value: GROUP_ID }]);
+    // The mapper as it was (tid condition included) is journaled before the PUT replaces it.
+    expect(update.backup).toMatchObject({ id: before.id, config: { syncMode: 'IMPORT', claims: before.config!.claims } });
 
     await keycloakStep.apply(plan, ctx);
     expect(update.result).toMatchObject({ ok: true, status: 204 });
     const [after] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(after).toEqual(update.request!.body);
 
+    const again = await keycloakStep.plan(ctx);
+    expect(errors(again)).toEqual([]);
+    expect(changes(again)).toEqual([]);
+  });
+
+  it('replaces a mapper whose only condition was one person\'s email with exactly the group condition (issue 13 item 9)', async () => {
+    const emailOnly = goodOidcMapper('entra', { claims: JSON.stringify([{ key: 'email', value: 'alice@contoso.example' }]) });
+    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [emailOnly] });
+    const [before] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
+    const settings = adminSettings(s.realm);
+    const { api, journal } = await connectApi(settings);
+    const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
+
+    const plan = await keycloakStep.plan(ctx);
+    expect(errors(plan)).toEqual([]);
+    expect(plan.findings.find((f) => f.code === 'KC_MAPPER_CONDITIONS_REPLACED')?.message).toContain('drops email=alice@contoso.example');
+    const [update] = changes(plan);
+    expect(update).toMatchObject({ kind: 'update', backup: before });
+    expect(journal.entries).toEqual([]);
+    await keycloakStep.apply(plan, ctx);
+    expect(journal.entries[0]).toMatchObject({ type: 'before', backup: before });
+
+    // What Keycloak stores now: exactly the expected claim, nothing of the email left.
+    const [after] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
+    expect(after.id).toBe(before.id);
+    expect(JSON.parse(after.config!.claims)).toEqual([{ key: 'groups', value: GROUP_ID }]);
+    expect(after.config).toMatchObject({ 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' });
     const again = await keycloakStep.plan(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);

@@ -73,6 +73,14 @@ export const entraOidc = (tenant = TENANT) => ({
   syncMode: 'IMPORT',
 });
 
+/**
+ * A self-signed RSA certificate (base64 DER, as the admin console's "Validating X509 certificates"
+ * field holds it) standing in for the Entra app's SAML signing certificate; valid until 2126.
+ */
+export const SAML_SIGNING_CERT =
+  'MIIDSzCCAjOgAwIBAgIUFPJf2Pp8a3hCItt+XJqywkKzHSkwDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwIBcNMjYxMTMwMTE1NTQ1WhgPMjEyNjExMDYxMTU1NDVaMDQxMjAwBgNVBAMMKU1pY3Jvc29mdCBBenVyZSBGZWRlcmF0ZWQgU1NPIENlcnRpZmljYXRlMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEApWor0LBVsCVy87eMRCYSLjN2vYmT4O6kOYjNhxG+FdJjODAXzKflFy1+0DIg39nJyDql1lFvd4AjaYFdkIui2E9wLDPouQkBXOIilE9PHOp4ZqBzBCejywTj5GJWO3BnhFMz21IStIQ5abqsJDHccQ0S6m7OPoNcsslc0JWjEvkuF4wxK35NwJraxLyveCDWUqInOmzh7CgpeEFfYTxfDU9Jrnz2+V+ddsEf0wyMFd6KSDcAhOnxJVOj0oPOQ0A4fpbcB7OVOkaREGdtxZnyWSggZZNtVhg3Bi+LRA8WLqgEk1q7ddTivQ9F6uUTeF4xuyND7JomEx9N0bWIz1AhyQIDAQABo1MwUTAdBgNVHQ4EFgQUpajkzkO8nfyL4YjYlBi4/h3O0vMwHwYDVR0jBBgwFoAUpajkzkO8nfyL4YjYlBi4/h3O0vMwDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAV/HUWdIOHQB6w3dmENlXmM83hBTjSMLZ2m9d07zVXWKMcCkT3YFqVl3aZoFA9d0u8RsKBjS348s84lxfkw2bzBjDo1g67ejTniRXSoO/C/AebQ1ruN9d2l94xFaB/l4isP1m+IcoxmUyI1gPkww6CZoISdFS9EVqibJ/Bei5EssTyZEWtLq1Kl/P9jAtEBjao2OZxMCkVyEdxxUxgZpvhrHygCEc1b0kkCUiFugQ31QpTmgEnr6B7/ghxxZFN3TCPb3WQcNEqz4skVhvD4d/Vp7ij8D09fdOnONbCAh6p+VCPSSvAgFA1UqCd4WGFhnWEmOGod6Gbj4Wfyvm5Vqa1Q==';
+
+/** A SAML provider for Entra as a careful admin stores it: signatures validated against the signing certificate. */
 export const entraSaml = (tenant = TENANT) => ({
   singleSignOnServiceUrl: `https://login.microsoftonline.com/${tenant}/saml2`,
   idpEntityId: `https://sts.windows.net/${tenant}/`,
@@ -80,6 +88,8 @@ export const entraSaml = (tenant = TENANT) => ({
   nameIDPolicyFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   principalType: 'SUBJECT',
   postBindingResponse: 'true',
+  validateSignature: 'true',
+  signingCertificate: SAML_SIGNING_CERT,
   syncMode: 'IMPORT',
 });
 

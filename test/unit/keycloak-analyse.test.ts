@@ -8,10 +8,13 @@ import {
   evaluateMapper,
   expectedClaim,
   groupValueMissing,
+  localCredentialFindings,
   normaliseGroupPath,
   parseConditions,
   planMapper,
+  replacedConditions,
   residualFindings,
+  samlSignatureFindings,
   SAML_GROUPS_ATTRIBUTE,
   SAML_OBJECT_ID_ATTRIBUTE,
   SAML_ROLE_ATTRIBUTE,
@@ -20,6 +23,8 @@ import {
   tenantSegmentOf,
   type MappingExpectation,
   type ResidualInput,
+  unknownTypeGrants,
+  otherProviderGrants,
 } from '../../src/keycloak/analyse.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
 import { groupClaimFormat } from '../../src/steps/group-claim.js';
@@ -138,7 +143,13 @@ describe('identity provider', () => {
     const saml = (t: string): IdentityProvider => ({
       alias: 's',
       providerId: 'saml',
-      config: { idpEntityId: `https://sts.windows.net/${t}/`, singleSignOnServiceUrl: `https://login.microsoftonline.com/${t}/saml2`, entityId: 'https://sso.example/realms/t' },
+      config: {
+        idpEntityId: `https://sts.windows.net/${t}/`,
+        singleSignOnServiceUrl: `https://login.microsoftonline.com/${t}/saml2`,
+        entityId: 'https://sso.example/realms/t',
+        validateSignature: 'true',
+        signingCertificate: 'MIIC8DCCAdigAwIBAgIQ',
+      },
     });
     expect(checkIdentityProvider(saml(TID), app)).toEqual([]);
     expect(checkIdentityProvider(saml(OTHER), app)[0].message).toMatch(/idpEntityId.*singleSignOnServiceUrl/);
@@ -296,7 +307,7 @@ describe('planMapper', () => {
 });
 
 describe('desiredMapper', () => {
-  it('keeps other conditions and drops the misplaced group condition', () => {
+  it('sets exactly the expected condition: the misplaced group condition and every other one go', () => {
     const samlExp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> } = {
       ...exp,
       protocol: 'saml',
@@ -315,7 +326,7 @@ describe('desiredMapper', () => {
       identityProviderAlias: 'entra',
       identityProviderMapper: 'saml-advanced-group-idp-mapper',
       config: {
-        attributes: JSON.stringify([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }, { key: 'tenant', value: TID }]),
+        attributes: JSON.stringify([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }]),
         'are.attribute.values.regex': 'false',
         group: '/tenant-admin',
         syncMode: 'FORCE',
@@ -391,9 +402,9 @@ describe('the app\'s groups claim format', () => {
     expect(created.findings[0].message).toContain('the display name of the Entra group, which the app emits (cloud_displayname)');
     const updated = planMapper({ ...base, exp: namesExp, fix: true, mappers: [mapper({ claims: JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid', value: TID }]) })] });
     expect(updated.actions).toEqual([
-      expect.objectContaining({ kind: 'update', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }, { key: 'tid', value: TID }]) }) }) }) }),
+      expect.objectContaining({ kind: 'update', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }) }) }) }),
     ]);
-    expect(updated.findings.map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_ID', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
+    expect(updated.findings.map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_ID', 'KC_MAPPER_CONDITIONS_REPLACED', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
   });
 
   it('fails closed when the format leaves nothing that identifies the group', () => {
@@ -483,6 +494,15 @@ describe('residual access', () => {
     expect(f[4].message).toBe('/tenant-admin has 6 holder(s), 1 disabled: 1 with an active PIM assignment');
   });
 
+  it('a holder linked to Entra and also to another provider can sign in past the mapper; a second trusted Entra provider is fine', () => {
+    const both = { user: user('both'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'github', userId: '7' }] };
+    const f = residualFindings([both], input({ active: undefined }));
+    expect(f.find((x) => x.code === 'KC_MEMBER_ALSO_OTHER_IDP')).toMatchObject({ severity: 'error', message: expect.stringContaining('github') });
+    const twin = { user: user('twin'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'entra-saml', userId: GID }] };
+    expect(codes(residualFindings([twin], input({ active: undefined, trustedAliases: new Set(['entra-saml']) })))).not.toContain('KC_MEMBER_ALSO_OTHER_IDP');
+    expect(codes(residualFindings([twin], input({ active: undefined })))).toContain('KC_MEMBER_ALSO_OTHER_IDP');
+  });
+
   it('does not compare when the active assignments are unknown', () => {
     const f = residualFindings([{ user: user('late'), links: [{ identityProvider: 'entra', userId: GID }] }], input({ active: undefined }));
     expect(codes(f)).toEqual(['KC_MEMBERS']);
@@ -503,5 +523,147 @@ describe('residual access', () => {
       now,
     );
     expect([...set]).toEqual(['a', 'e']);
+  });
+});
+
+describe('SAML signature validation (issue 13 item 1)', () => {
+  const saml = (config: Record<string, string>): IdentityProvider => ({
+    alias: 'entra-saml',
+    providerId: 'saml',
+    config: { idpEntityId: `https://sts.windows.net/${TID}/`, singleSignOnServiceUrl: `https://login.microsoftonline.com/${TID}/saml2`, entityId: 'https://sso.example/realms/t', ...config },
+  });
+  const cert = 'MIIC8DCCAdigAwIBAgIQ';
+
+  it('is an error when signatures are not validated, whatever else is set', () => {
+    for (const config of <Array<Record<string, string>>>[{}, { validateSignature: 'false' }, { validateSignature: 'false', signingCertificate: cert }, { validateSignature: 'false', wantAssertionsSigned: 'true' }, { validateSignature: 'yes' }]) {
+      const f = samlSignatureFindings(saml(config), app);
+      expect(codes(f)).toEqual(['KC_IDP_SAML_UNSIGNED']);
+      expect(f[0]).toMatchObject({ severity: 'error' });
+      expect(f[0].fix).toContain(`https://login.microsoftonline.com/${TID}/federationmetadata/2007-06/federationmetadata.xml?appid=${APP}`);
+    }
+    expect(samlSignatureFindings(saml({}), app)[0].message).toContain('validateSignature not set');
+    expect(samlSignatureFindings(saml({ wantAssertionsSigned: 'true' }), app)[0].message).toContain('wantAssertionsSigned only requires a signature element');
+    // checkIdentityProvider carries it for the chosen provider.
+    expect(codes(checkIdentityProvider(saml({}), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+  });
+
+  it('is an error when signatures are validated against no key', () => {
+    for (const config of <Array<Record<string, string>>>[{ validateSignature: 'true' }, { validateSignature: 'true', signingCertificate: ' , ' }, { validateSignature: 'true', useMetadataDescriptorUrl: 'true' }, { validateSignature: 'true', metadataDescriptorUrl: 'https://x/md' }]) {
+      expect(codes(samlSignatureFindings(saml(config), app))).toEqual(['KC_IDP_SAML_NO_KEY']);
+    }
+  });
+
+  it('accepts validation with a signing certificate or a metadata URL (the flag read as Java does, any case)', () => {
+    expect(samlSignatureFindings(saml({ validateSignature: 'true', signingCertificate: cert }), app)).toEqual([]);
+    expect(samlSignatureFindings(saml({ validateSignature: 'TRUE', signingCertificate: `${cert},${cert}` }), app)).toEqual([]);
+    expect(samlSignatureFindings(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml' }), app)).toEqual([]);
+  });
+
+  it('reads the flag exactly as Java does: " true" (with a space) is false to Keycloak', () => {
+    expect(codes(samlSignatureFindings(saml({ validateSignature: ' true', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+    expect(codes(samlSignatureFindings(saml({ validateSignature: 'true ', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+  });
+
+  it("the metadata the keys come from must be this tenant's", () => {
+    const other = 'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/federationmetadata/2007-06/federationmetadata.xml';
+    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: other }), app))).toContain('KC_IDP_TENANT_MISMATCH');
+    const mine = `https://login.microsoftonline.com/${TID}/federationmetadata/2007-06/federationmetadata.xml?appid=${APP}`;
+    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: mine }), app))).toEqual([]);
+  });
+
+  it('a regex flag of "True" turns regular expressions on, as Boolean.parseBoolean reads it', () => {
+    const m = mapper({ 'are.claim.values.regex': 'True', claims: JSON.stringify([{ key: 'groups', value: `${GID}|.*` }]) });
+    expect(codes(evaluateMapper(m, { ...exp, idpSyncMode: 'FORCE' }))).toContain('KC_MAPPER_REGEX');
+  });
+
+  it('does not judge OIDC providers', () => {
+    expect(codes(checkIdentityProvider(oidc(), app))).toEqual([]);
+  });
+});
+
+describe('--fix-keycloak sets exactly the expected conditions (issue 13 item 9)', () => {
+  const base = { realm: 'acme', exp, targetExists: true, fix: true, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+  const claimsOf = (body: unknown) => JSON.parse((body as IdpMapper).config.claims!);
+
+  it('replaces a lone email condition with the group condition instead of appending to it', () => {
+    const emailOnly = mapper({ claims: JSON.stringify([{ key: 'email', value: 'alice@contoso.com' }]) });
+    const planned = planMapper({ ...base, mappers: [emailOnly] });
+    const [update] = planned.actions;
+    expect(update).toMatchObject({ kind: 'update', backup: emailOnly });
+    expect(claimsOf(update.request!.body)).toEqual([{ key: 'groups', value: GID }]);
+    const replaced = planned.findings.find((f) => f.code === 'KC_MAPPER_CONDITIONS_REPLACED');
+    expect(replaced).toMatchObject({ severity: 'info' });
+    expect(replaced!.message).toContain('drops email=alice@contoso.com');
+  });
+
+  it('drops every other condition, a tid pin included, when the mapper is rewritten', () => {
+    const m = mapper({ syncMode: 'IMPORT', claims: JSON.stringify([{ key: 'groups', value: 'Tenant Admins' }, { key: 'tid', value: TID }, { key: 'department', value: 'IT' }]) });
+    const [update] = planMapper({ ...base, mappers: [m] }).actions;
+    expect(claimsOf(update.request!.body)).toEqual([{ key: 'groups', value: GID }]);
+    expect((update.request!.body as IdpMapper).config['are.claim.values.regex']).toBe('false');
+    // The group's own condition (its display name here) is reported by KC_MAPPER_GROUP_NAME, not as dropped.
+    expect(replacedConditions(m, update.request!.body as IdpMapper, exp.claim!)).toEqual([
+      { key: 'tid', value: TID },
+      { key: 'department', value: 'IT' },
+    ]);
+  });
+
+  it('names nothing as replaced when the conditions were already exactly right', () => {
+    const m = mapper({ syncMode: 'IMPORT' });
+    const planned = planMapper({ ...base, mappers: [m] });
+    expect(claimsOf(planned.actions[0].request!.body)).toEqual([{ key: 'groups', value: GID }]);
+    expect(codes(planned.findings)).toEqual(['KC_MAPPER_SYNC_IMPORT']);
+  });
+});
+
+describe('linked holders with local credentials (issue 13 item 5)', () => {
+  const link = [{ identityProvider: 'entra', userId: GID }];
+  const holder = (username: string, types: string[] | undefined, extra: Partial<{ enabled: boolean; federationLink: string; storage: string[]; links: typeof link }> = {}) => ({
+    user: { id: username, username, enabled: extra.enabled, federationLink: extra.federationLink },
+    links: extra.links ?? link,
+    credentials: types?.map((type) => ({ type })),
+    ...(extra.storage ? { storageCredentialTypes: extra.storage } : {}),
+  });
+  const judge = (hs: ReturnType<typeof holder>[]) => localCredentialFindings(hs, { alias: 'entra', target: '/tenant-admin' });
+
+  it('is an error for a linked holder with a password (also with OTP), naming them', () => {
+    const f = judge([holder('pw', ['password']), holder('pw-otp', ['password', 'otp']), holder('clean', [])]);
+    expect(f.map((x) => [x.severity, x.code])).toEqual([['error', 'KC_MEMBER_LOCAL_PASSWORD']]);
+    expect(f[0].message).toContain('2 holder(s)');
+    expect(f[0].message).toMatch(/: pw, pw-otp$/);
+  });
+
+  it('ignores second factors alone, disabled holders and holders not linked to the provider', () => {
+    expect(judge([holder('otp', ['otp']), holder('wa', ['webauthn', 'recovery-authn-codes']), holder('off', ['password'], { enabled: false }), holder('local', ['password'], { links: [] })])).toEqual([]);
+  });
+
+  it('counts the password of a user storage (LDAP) and fails closed when it was not read', () => {
+    expect(codes(judge([holder('ldap', [], { federationLink: 'ldap-1', storage: ['password'] })]))).toEqual(['KC_MEMBER_LOCAL_PASSWORD']);
+    expect(codes(judge([holder('ldap', [], { federationLink: 'ldap-1' })]))).toEqual(['KC_MEMBER_CREDENTIALS_UNREAD']);
+    expect(codes(judge([holder('unread', undefined)]))).toEqual(['KC_MEMBER_CREDENTIALS_UNREAD']);
+  });
+
+  it('warns about passkeys and credential types it does not know', () => {
+    expect(judge([holder('pk', ['webauthn-passwordless'])]).map((x) => [x.severity, x.code])).toEqual([['warning', 'KC_MEMBER_LOCAL_PASSKEY']]);
+    const f = judge([holder('odd', ['secret-question'])]);
+    expect(f.map((x) => [x.severity, x.code])).toEqual([['warning', 'KC_MEMBER_CREDENTIAL_UNKNOWN']]);
+    expect(f[0].message).toContain('secret-question');
+  });
+});
+
+describe('mapper types this tool does not know (review of issue 13)', () => {
+  const custom = (type: string, config: Record<string, string>): IdpMapper => ({ id: `id-${type}`, name: `custom ${type}`, identityProviderAlias: 'entra', identityProviderMapper: type, config });
+
+  it('on the chosen provider, one that assigns exactly the target group is a way in', () => {
+    const f = unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/tenant-admin' })], { kind: 'group', value: '/tenant-admin' });
+    expect(f).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_UNKNOWN_TYPE' })]);
+    // The known types are planMapper's business, not this check's.
+    expect(unknownTypeGrants('entra', [mapper({})], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
+    expect(unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/other' })], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
+  });
+
+  it('on another provider, "External Role to Role" to the target role is reported as a grant', () => {
+    const f = otherProviderGrants('other', [custom('keycloak-oidc-role-to-role-idp-mapper', { 'external.role': 'x', role: 'admin' })], { kind: 'role', value: 'admin' });
+    expect(f.map((x) => x.code)).toEqual(['KC_MAPPER_OTHER_IDP']);
   });
 });
