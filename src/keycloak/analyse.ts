@@ -988,6 +988,12 @@ export interface MapperPlanInput {
   /** Whether the target group or role exists: a mapper to nothing is not worth creating. */
   targetExists: boolean;
   fix: boolean;
+  /**
+   * Mappers that already grant the target's rights through PIM another way (to a subgroup, or in
+   * role mode to a group holding the role), as judgeIndirectGrants found them: with no mapper on
+   * the target itself, they satisfy the expectation, and nothing is created beside them.
+   */
+  viaPim?: IdpMapper[];
 }
 
 /**
@@ -1029,6 +1035,13 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
     for (const i of errors(e)) {
       findings.push(finding('error', i.code, i.message, `delete mapper "${e.mapper.name}" or correct it: only the PIM mapper should grant ${exp.target.value}`));
     }
+  }
+
+  if (onTarget.length === 0 && input.viaPim?.length) {
+    const names = input.viaPim.map((m) => `"${m.name}"`).join(', ');
+    findings.push(finding('info', 'KC_MAPPER_VIA_PIM', `no mapper on ${exp.alias} assigns ${exp.target.value} itself; mapper(s) ${names} grant its rights only through the PIM group (see KC_MAPPER_INDIRECT_PIM)`));
+    actions.push({ kind: 'noop', summary: `mapper(s) ${names} on ${exp.alias} grant ${exp.target.value}'s rights through PIM` });
+    return { findings, actions };
   }
 
   const wantType = desiredMapperType(exp.protocol, exp.target.kind);
@@ -1634,8 +1647,8 @@ function indirectReason(kind: 'group' | 'role', value: string | undefined, scope
  * provider's protocol. Mappers assigning exactly the target are left to planMapper and
  * otherProviderGrants.
  */
-export function indirectGrantFindings(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Finding[] {
-  const out: Finding[] = [];
+export function judgeIndirectGrants(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Array<{ mapper: IdpMapper; finding: Finding }> {
+  const out: Array<{ mapper: IdpMapper; finding: Finding }> = [];
   const rights = `the admin rights of ${scope.target.value}`;
   for (const m of mappers) {
     const kind = kindOf(m);
@@ -1646,54 +1659,63 @@ export function indirectGrantFindings(alias: string, mappers: IdpMapper[], scope
     if (!why) continue;
     const label = `mapper "${m.name}" on ${alias}`;
     if (HARDCODED[m.identityProviderMapper]) {
-      out.push(
-        finding(
+      out.push({
+        mapper: m,
+        finding: finding(
           'error',
           'KC_MAPPER_INDIRECT_HARDCODED',
           `${label} is a hardcoded ${targetKind} mapper to ${value}: ${why}, so everyone who signs in through ${alias} gets ${rights}, PIM or not`,
           `delete mapper "${m.name}"`,
         ),
-      );
+      });
       continue;
     }
     if (!kind) {
-      out.push(
-        finding(
+      out.push({
+        mapper: m,
+        finding: finding(
           'error',
           'KC_MAPPER_INDIRECT',
           `${label} (type ${m.identityProviderMapper}) assigns ${value}: ${why}; this tool does not know the mapper type, so it cannot tell whether it requires the PIM group`,
           `delete mapper "${m.name}" or point it elsewhere`,
         ),
-      );
+      });
       continue;
     }
     if (!exp || exp.protocol !== kind.protocol || !exp.claim) {
-      out.push(
-        finding(
+      out.push({
+        mapper: m,
+        finding: finding(
           'error',
           'KC_MAPPER_INDIRECT',
           `${label} assigns ${value}: ${why}; ${exp?.claim ? `it is a ${kind.protocol.toUpperCase()} mapper on a ${exp.protocol.toUpperCase()} provider` : 'the PIM group claim is not known, so it cannot be shown to require the PIM group'}`,
           `delete mapper "${m.name}" or point it elsewhere`,
         ),
-      );
+      });
       continue;
     }
     const issues = evaluateMapper(m, { ...exp, target: { kind: targetKind, value: targetKind === 'group' ? normaliseGroupPath(value) : value! } });
     const errs = issues.filter((i) => i.severity === 'error');
     if (errs.length === 0) {
-      out.push(finding('info', 'KC_MAPPER_INDIRECT_PIM', `${label} assigns ${value} (${why}) only to users whose ${exp.claim.key} holds ${exp.claim.value}: it grants ${rights} through PIM too`));
+      out.push({ mapper: m, finding: finding('info', 'KC_MAPPER_INDIRECT_PIM', `${label} assigns ${value} (${why}) only to users whose ${exp.claim.key} holds ${exp.claim.value}: it grants ${rights} through PIM too`) });
       continue;
     }
-    out.push(
-      finding(
+    out.push({
+      mapper: m,
+      finding: finding(
         'error',
         'KC_MAPPER_INDIRECT',
         `${label} assigns ${value}: ${why}, so it grants ${rights} outside PIM: ${errs.map((i) => i.message).join('; ')}`,
         `delete mapper "${m.name}", or make it require ${exp.claim.key}=${exp.claim.value} with sync mode FORCE like the PIM mapper`,
       ),
-    );
+    });
   }
   return out;
+}
+
+/** The findings of judgeIndirectGrants. */
+export function indirectGrantFindings(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Finding[] {
+  return judgeIndirectGrants(alias, mappers, scope, exp).map((j) => j.finding);
 }
 
 /** Default groups that give every new user the admin rights: the target group, a subgroup, or (role mode) a group holding the role. */

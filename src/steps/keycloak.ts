@@ -9,6 +9,7 @@ import {
   groupScope,
   groupValueMissing,
   indirectGrantFindings,
+  judgeIndirectGrants,
   localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
@@ -315,11 +316,13 @@ async function checkProvider(
       );
     }
     const exp: MappingExpectation = { protocol, alias: idp.alias, target, claim, idpSyncMode: idp.config?.syncMode, tenantId: app.tenantId };
-    const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak });
+    const indirect = judgeIndirectGrants(idp.alias, mappers, scope, exp);
+    const viaPim = indirect.filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
+    const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak, viaPim });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
     findings.push(...unknownTypeGrants(idp.alias, mappers, target));
-    findings.push(...indirectGrantFindings(idp.alias, mappers, scope, exp));
+    findings.push(...indirect.map((j) => j.finding));
   } else {
     findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
   }

@@ -276,13 +276,14 @@ export const pimEligibilityStep: Step<RunContext> = {
         ),
       );
     }
-    // After the run: principal → end of the eligibility it can use at once.
+    // Who can activate after the run, and until when: the lockout guard and the expiry warning
+    // judge this, not the number of requests sent.
     const after = new Map<string, { name: string; end: Date | null }>();
     for (const u of usable) {
       const prev = after.get(u.principalId);
       if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime()))) after.set(u.principalId, { name: u.name, end: u.end });
     }
-    // The tenant as it is now, before this run's requests.
+    // Kept apart from `after`: an audit must report the tenant as it is, not as a run would leave it.
     const before = new Map(after);
     const actions: Action[] = [];
 

@@ -164,7 +164,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       refuse('RESTORE_BAD_ID', badIds, 'journal entr(ies) name something that is not an object id', forged);
       refuse('RESTORE_NO_RECORD', noRecord, 'journal entr(ies) carry no record of who the member was (type, UPN or appId, display name), so who it is cannot be verified', forged);
 
-      // Who each id really is, now: read live in $batches of 20.
+      // Who each id really is now, not what the journal says: a hand-edited journal could name
+      // anyone, so identity is read live ($batches of 20) and compared with the record.
       const answers = await ctx.graph.getManySettled<LiveObject>(checkable.map(({ r, kind }) => `/${MEMBER_KINDS[kind].path}/${r.member.id}?$select=${MEMBER_KINDS[kind].select}`));
       // Service principals too: v1.0 would not list them, and one put back would look absent.
       const current = await listGroupMembers<{ id: string }>(ctx.graph, groupId, 'id');

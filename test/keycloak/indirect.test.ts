@@ -3,7 +3,7 @@ import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraOidc, GROUP_ID, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
+import { adminSettings, connectApi, entraOidc, GROUP_ID, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
 
 /**
  * Issue 13 items 3 and 4: ways to the admin rights other than the target itself. Members of a
@@ -68,28 +68,8 @@ const roleMapper = (role = ROLE, value = GROUP_ID, type = 'oidc-role-idp-mapper'
     ? { name: `everyone-${role}`, identityProviderAlias: 'entra', identityProviderMapper: type, config: { syncMode: 'INHERIT', role } }
     : { name: `pim-${role}`, identityProviderAlias: 'entra', identityProviderMapper: type, config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': value, role } };
 
-/**
- * A realm in role mode: the admin realm role, a realm composite `super` containing it, and a
- * client `app` whose role `owner` contains `super` (a composite across containers, two levels).
- */
-async function roleRealm(mappers: IdpMapper[] = [roleMapper()]): Promise<Seeded & { role: (name: string) => Promise<{ id: string; name: string }>; owner: { id: string; name: string }; app: string }> {
-  const s = await seedRealm({ idps: entra, groups: ['/admins', '/admins/night', '/users'], mappers });
-  const { realm, kc } = s;
-  await kc.roles.create({ realm, name: ROLE });
-  await kc.roles.create({ realm, name: 'super' });
-  await kc.roles.create({ realm, name: 'harmless' });
-  const role = async (name: string) => {
-    const r = await kc.roles.findOneByName({ realm, name });
-    return { id: r!.id!, name: r!.name! };
-  };
-  await kc.roles.createComposite({ realm, roleId: (await role('super')).id }, [await role(ROLE)]);
-  const { id: app } = await kc.clients.create({ realm, clientId: 'app', publicClient: true });
-  await kc.clients.createRole({ realm, id: app, name: 'owner' });
-  const ownerRep = await kc.clients.findRole({ realm, id: app, roleName: 'owner' });
-  const owner = { id: ownerRep!.id!, name: ownerRep!.name! };
-  await kc.roles.createComposite({ realm, roleId: owner.id }, [await role('super')]);
-  return { ...s, role, owner, app };
-}
+/** A realm in role mode (see seedRoleClosureRealm). */
+const roleRealm = (mappers: IdpMapper[] = [roleMapper()]) => seedRoleClosureRealm({ role: ROLE, mappers, idps: entra });
 
 describe('keycloak step: the composite closure of the admin role (issue 13 item 4)', () => {
   it('the compliant twin: composites exist but nobody holds them, the default role holds a harmless role', async () => {

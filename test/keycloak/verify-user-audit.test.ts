@@ -4,7 +4,7 @@ import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { Finding, StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, APP_ID, connectApi, entraOidc, entraSaml, GROUP_ID, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedUser, TENANT, type Seeded } from '../support/keycloak-seed.js';
+import { adminSettings, APP_ID, connectApi, entraOidc, entraSaml, GROUP_ID, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, TENANT, type Seeded } from '../support/keycloak-seed.js';
 
 /**
  * Issue 13: verify-user gives the same verdict as the audit on the realms of items 3, 4, 6 and 7.
@@ -110,23 +110,9 @@ describe('verify-user agrees with the audit: subgroups of the target (item 3)', 
 
 const roleMapper = (role = ROLE, syncMode = 'FORCE'): IdpMapper => ({ name: `pim-${role}`, identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode, claim: 'groups', 'claim.value': GROUP_ID, role } });
 
-/** Role mode, as in indirect.test.ts: `super` contains the role, client role `app.owner` contains `super`, `/admins` may hold it. */
-async function roleRealm(mappers: IdpMapper[] = [roleMapper()], idpConfig: Record<string, string> = entraOidc()) {
-  const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: idpConfig }], groups: ['/admins', '/admins/night', '/users'], mappers });
-  const { realm, kc } = s;
-  for (const name of [ROLE, 'super', 'harmless']) await kc.roles.create({ realm, name });
-  const role = async (name: string) => {
-    const r = await kc.roles.findOneByName({ realm, name });
-    return { id: r!.id!, name: r!.name! };
-  };
-  await kc.roles.createComposite({ realm, roleId: (await role('super')).id }, [await role(ROLE)]);
-  const { id: app } = await kc.clients.create({ realm, clientId: 'app', publicClient: true });
-  await kc.clients.createRole({ realm, id: app, name: 'owner' });
-  const ownerRep = await kc.clients.findRole({ realm, id: app, roleName: 'owner' });
-  const owner = { id: ownerRep!.id!, name: ownerRep!.name! };
-  await kc.roles.createComposite({ realm, roleId: owner.id }, [await role('super')]);
-  return { ...s, role, owner, app };
-}
+/** Role mode (see seedRoleClosureRealm), with the given provider configuration. */
+const roleRealm = (mappers: IdpMapper[] = [roleMapper()], idpConfig: Record<string, string> = entraOidc()) =>
+  seedRoleClosureRealm({ role: ROLE, mappers, idps: [{ alias: 'entra', providerId: 'oidc', config: idpConfig }] });
 
 describe('verify-user agrees with the audit: the composite closure of the admin role (item 4)', () => {
   it('a linked user holding a composite client role containing the role', async () => {

@@ -241,6 +241,34 @@ const refusingPrompter: Prompter = {
   },
 };
 
+/** A realm role or client role as the admin client returns it, reduced to what role mappings need. */
+export interface RoleRep {
+  id: string;
+  name: string;
+}
+
+/**
+ * A realm for role mode: the admin realm role `role`, a realm composite `super` containing it, a
+ * client `app` whose role `owner` contains `super` (a composite across containers, two levels), a
+ * `harmless` role, and the groups /admins, /admins/night and /users.
+ */
+export async function seedRoleClosureRealm(o: { role: string; mappers: IdpMapper[]; idps: NonNullable<SeedOptions['idps']> }): Promise<Seeded & { role: (name: string) => Promise<RoleRep>; owner: RoleRep; app: string }> {
+  const s = await seedRealm({ idps: o.idps, groups: ['/admins', '/admins/night', '/users'], mappers: o.mappers });
+  const { realm, kc } = s;
+  for (const name of [o.role, 'super', 'harmless']) await kc.roles.create({ realm, name });
+  const role = async (name: string): Promise<RoleRep> => {
+    const r = await kc.roles.findOneByName({ realm, name });
+    return { id: r!.id!, name: r!.name! };
+  };
+  await kc.roles.createComposite({ realm, roleId: (await role('super')).id }, [await role(o.role)]);
+  const { id: app } = await kc.clients.create({ realm, clientId: 'app', publicClient: true });
+  await kc.clients.createRole({ realm, id: app, name: 'owner' });
+  const ownerRep = await kc.clients.findRole({ realm, id: app, roleName: 'owner' });
+  const owner = { id: ownerRep!.id!, name: ownerRep!.name! };
+  await kc.roles.createComposite({ realm, roleId: owner.id }, [await role('super')]);
+  return { ...s, role, owner, app };
+}
+
 /** A RunContext as the runner builds it, by hand: Entra facts as the earlier steps would leave them. */
 export function makeContext(o: {
   settings?: KeycloakSettings;

@@ -5,6 +5,8 @@ import {
   groupScope,
   indirectGrantFindings,
   isWithinGroup,
+  judgeIndirectGrants,
+  planMapper,
   rolesContaining,
   type AdminScope,
   type MappingExpectation,
@@ -141,5 +143,28 @@ describe('the composite closure of the admin role', () => {
 
   it('a default group holding the role (or under one that does) is an error', () => {
     expect(codes(defaultGroupFindings([{ path: '/admins/sub' }, { path: '/users' }], roleScope, 'acme'))).toEqual(['KC_GROUP_DEFAULT']);
+  });
+});
+
+describe('role mode: a PIM mapper to a group holding the role satisfies the expectation (review of issue 13)', () => {
+  const roleExp: MappingExpectation = { ...exp, target: { kind: 'role', value: 'admin' }, idpSyncMode: 'FORCE' };
+  const scope: AdminScope = { target: { kind: 'role', value: 'admin' }, roles: new Map(), groups: new Map([['/admins', 'holds role admin']]) };
+  const types = { 'oidc-advanced-role-idp-mapper': { id: 'oidc-advanced-role-idp-mapper' } };
+
+  it('is not reported missing, and --fix-keycloak creates no second, direct mapper', () => {
+    const m = groupMapper('/admins', {}, 'pim-admins');
+    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp).filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
+    expect(viaPim.map((x) => x.name)).toEqual(['pim-admins']);
+    const p = planMapper({ realm: 'acme', exp: roleExp, mappers: [m], mapperTypes: types, targetExists: true, fix: true, viaPim });
+    expect(codes(p.findings)).toEqual(['KC_MAPPER_VIA_PIM']);
+    expect(p.actions.map((a) => a.kind)).toEqual(['noop']);
+  });
+
+  it('a group mapper that does not require the PIM group does not count', () => {
+    const m = groupMapper('/admins', { claims: claims('someone-else') }, 'loose');
+    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp).filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
+    expect(viaPim).toEqual([]);
+    const p = planMapper({ realm: 'acme', exp: roleExp, mappers: [m], mapperTypes: types, targetExists: true, fix: false, viaPim });
+    expect(codes(p.findings)).toContain('KC_MAPPER_MISSING');
   });
 });
