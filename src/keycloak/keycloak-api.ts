@@ -261,7 +261,12 @@ export class KeycloakApi {
   async findClient(realm: string, clientId: string): Promise<KcClient | null> {
     const info = { method: 'GET', path: `${realmPath(realm)}/clients`, what: `look up client ${clientId}`, role: 'view-clients' };
     const found = (await this.call(info, (kc, o) => kc.clients.find({ realm, clientId, search: false }, o))) as KcClient[] | null;
-    return found?.find((c) => c.clientId === clientId) ?? null;
+    const client = found?.find((c) => c.clientId === clientId);
+    if (client) return client;
+    // Not found, or hidden from a caller without view-clients (see listClients): only a complete
+    // list tells the two apart.
+    await this.listClients(realm);
+    return null;
   }
 
   /** A client role, or null. */
@@ -282,10 +287,22 @@ export class KeycloakApi {
     return this.listAll(info, (kc, page, o) => kc.roles.find({ realm, briefRepresentation: false, ...page }, o)) as Promise<KcRole[]>;
   }
 
-  /** Every client of the realm (paged); only id and clientId are read. */
-  listClients(realm: string): Promise<KcClient[]> {
+  /**
+   * Every client of the realm (paged); only id and clientId are read. A caller without
+   * view-clients gets 403 from Keycloak 26.5, but 200 with only the clients it may view (none)
+   * from 26.0 (GET /clients, ClientsResource.getClients, seen on both servers): a list that lacks
+   * the realm's own management client was filtered, and is refused like the 403.
+   */
+  async listClients(realm: string): Promise<KcClient[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/clients`, what: `list the clients of realm ${realm}`, role: 'view-clients' };
-    return this.listAll(info, (kc, page, o) => kc.clients.find({ realm, ...page }, o)) as Promise<KcClient[]>;
+    const clients = (await this.listAll(info, (kc, page, o) => kc.clients.find({ realm, ...page }, o))) as KcClient[];
+    if (!clientListComplete(realm, clients)) {
+      throw new KeycloakForbiddenError(
+        `Keycloak listed the clients of realm ${realm} without its ${managementClientId(realm)} client, so it hid the clients ${this.principal} may not view: it needs the realm-management role view-clients in realm ${this.settings.realm}`,
+        'view-clients',
+      );
+    }
+    return clients;
   }
 
   /** The roles of one client with their `composite` flag (paged). */
@@ -556,6 +573,20 @@ export class KeycloakApi {
     const base = this.base.toString().replace(/\/+$/, '');
     this.opts.log.http(method, `${base}${path}`, status, Date.now() - started);
   }
+}
+
+/**
+ * The client holding a realm's admin roles: `realm-management`, or `master-realm` in the master
+ * realm (where each realm's admin roles sit on `<realm>-realm`). Every realm has it.
+ */
+export function managementClientId(realm: string): string {
+  return realm === 'master' ? 'master-realm' : 'realm-management';
+}
+
+/** False when a client listing lacks the realm's management client: the server filtered it. */
+export function clientListComplete(realm: string, clients: ReadonlyArray<{ clientId: string }>): boolean {
+  const id = managementClientId(realm);
+  return clients.some((c) => c.clientId === id);
 }
 
 function realmPath(realm: string): string {

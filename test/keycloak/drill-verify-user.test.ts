@@ -73,6 +73,21 @@ describe('verify-user with a real Keycloak', () => {
     v = await verify(sim, realm, ALICE, 'user');
     expect(v.code).toBe(0);
     expect(v.doc.verdict.kind).toBe('eligible-not-active');
+
+    // Second cycle, same verdicts: activated again (PT4H: `activate` starts at the local time,
+    // which the sim clock has passed), admin again after the next sign-in, user again after it ends.
+    await activateWithCli(sim, ALICE, 'PT4H');
+    v = await verify(sim, realm, ALICE, 'admin');
+    expect([v.code, v.doc.verdict.kind]).toEqual([2, 'active-not-mapped']);
+    await realm.signIn(ALICE);
+    v = await verify(sim, realm, ALICE, 'admin');
+    expect([v.code, v.doc.verdict.kind]).toEqual([0, 'active-mapped']);
+    sim.advanceClock(4 * 3600_000);
+    v = await verify(sim, realm, ALICE, 'user');
+    expect([v.code, v.doc.verdict.kind]).toEqual([2, 'not-active-but-mapped']);
+    await realm.signIn(ALICE);
+    v = await verify(sim, realm, ALICE, 'user');
+    expect([v.code, v.doc.verdict.kind]).toEqual([0, 'eligible-not-active']);
   });
 
   it('names the IMPORT mapper when the group outlives the activation, and a local admin as not governed by PIM', async () => {

@@ -50,7 +50,7 @@ async function audit(sim: SimulatedTenant, mode: DrillMode, realm: string) {
 }
 
 describe.each<DrillMode>(['groups', 'roles'])('the PIM drill through a real Keycloak (%s claim)', (mode) => {
-  it('FORCE: /tenant-admin comes with the activation and goes when it ends; the audit is clean', async () => {
+  it('FORCE: /tenant-admin comes with each activation and goes when it ends, over two activations; the audit is clean', async () => {
     const sim = await startSim();
     const realm = await setUp(sim, mode, 'FORCE');
     // 1. Eligible but not active: the default group only.
@@ -60,6 +60,14 @@ describe.each<DrillMode>(['groups', 'roles'])('the PIM drill through a real Keyc
     expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
     // 3. The activation ends: the next sign-in takes /tenant-admin away.
     endActivations(sim);
+    expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
+    // 4. Activated again: the mapper grants it again to the user it took it from…
+    // (`activate` starts at the local time, which the sim clock has passed by ACTIVATION_MS + 1 min:
+    // a longer activation is still running on the sim clock.)
+    await activateWithCli(sim, ALICE, 'PT4H');
+    expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    // 5. …and takes it away again when the second activation ends.
+    sim.advanceClock(4 * ACTIVATION_MS);
     expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
 
     const { code, step, stderr, report } = await audit(sim, mode, realm.realm);
@@ -94,7 +102,7 @@ describe.each<DrillMode>(['groups', 'roles'])('the PIM drill through a real Keyc
     expect(step.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
-  it('IMPORT: /tenant-admin outlives the activation, and the audit flags exactly this mapper', async () => {
+  it('IMPORT: over two activations /tenant-admin follows the first sign-in, not the activations; the audit flags exactly this mapper', async () => {
     const sim = await startSim();
     const realm = await setUp(sim, mode, 'IMPORT');
     // IMPORT applies the mapper only when Keycloak creates the user. Alice's first sign-in is
@@ -108,6 +116,16 @@ describe.each<DrillMode>(['groups', 'roles'])('the PIM drill through a real Keyc
     // …and Alice keeps it after the activation ended.
     endActivations(sim);
     expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    // Second cycle: the activations change nothing either way. Alice, who never lost it, still
+    // holds it after her second activation ends; Bob, activated a second time, still does not
+    // get it. (PT4H: `activate` starts at the local time, which the sim clock has passed.)
+    await activateWithCli(sim, ALICE, 'PT4H');
+    await activateWithCli(sim, BOB, 'PT4H');
+    expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    expect(await realm.signIn(BOB)).toEqual(['/user:pf']);
+    sim.advanceClock(4 * ACTIVATION_MS);
+    expect(await realm.signIn(ALICE)).toEqual(['/tenant-admin', '/user:pf']);
+    expect(await realm.signIn(BOB)).toEqual(['/user:pf']);
 
     const { code, step } = await audit(sim, mode, realm.realm);
     expect(code).toBe(2);

@@ -74,12 +74,19 @@ describe('a forged, unsigned SAMLResponse against a real Keycloak (issue 13 item
     const { api } = await connectApi(settings, { readOnly: true });
     const plan = await keycloakStep.plan(makeContext({ settings, api }));
     expect(plan.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    await s.kc.realms.update({ realm: s.realm }, { eventsEnabled: true, enabledEventTypes: ['IDENTITY_PROVIDER_RESPONSE_ERROR'] });
 
     const refused = await forge(s, config).then(
       () => undefined,
       (e: unknown) => (e as Error).message,
     );
-    expect(refused).toMatch(/forged SAML sign-in stopped at .*\/broker\/entra-saml\/endpoint \(HTTP 400\): .*Invalid signature in response from identity provider/);
+    // SAMLEndpoint.Binding.handleLoginResponse refuses a failed signature check with the event
+    // error invalid_signature; its page says "Invalid requester" in Keycloak 26.0
+    // (invalidRequesterMessage), "Invalid signature…" in 26.5.6 and 26.7.3.
+    const page = inject('keycloak').version.startsWith('26.0.') ? 'Invalid requester' : 'Invalid signature in response from identity provider';
+    expect(refused).toMatch(new RegExp(`forged SAML sign-in stopped at .*/broker/entra-saml/endpoint \\(HTTP 400\\): .*${page}`));
+    const events = await s.kc.realms.findEvents({ realm: s.realm, type: 'IDENTITY_PROVIDER_RESPONSE_ERROR' });
+    expect(events.map((e) => e.error)).toEqual(['invalid_signature']);
     expect(await s.kc.users.find({ realm: s.realm, username: 'mallory-forged', exact: true })).toEqual([]);
   });
 });
