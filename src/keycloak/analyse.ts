@@ -452,7 +452,7 @@ export function parseConditions(json: string | undefined): { conditions: Conditi
 }
 
 /** A Java regular expression translated to JavaScript, or why it cannot be faithfully. */
-export type JavaRegex = { re: RegExp; caseInsensitive: boolean; literal?: string } | { error: string };
+export type JavaRegex = { re: RegExp; caseInsensitive: boolean; literal?: string; asciiPattern: boolean } | { error: string };
 
 const HEX = /^[0-9a-fA-F]$/;
 
@@ -639,7 +639,10 @@ export function translateJavaRegex(pattern: string): JavaRegex {
   if (inClass) return refuse('an unclosed character class');
   if (depth !== 0) return refuse('an unclosed group');
   try {
-    return { re: new RegExp(`^(?:${out})$`, caseInsensitive ? 'i' : ''), caseInsensitive, ...(literal !== undefined ? { literal } : {}) };
+    // Every character the pattern names is ASCII (written or escaped): case folding then touches
+    // ASCII letters only, in Java's (?i) and in JavaScript's `i` alike (javaMatches).
+    const asciiPattern = /^[\x00-\x7f]*$/.test(pattern) && ![...pattern.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))/g)].some((m) => parseInt(m[1] ?? m[2], 16) > 0x7f);
+    return { re: new RegExp(`^(?:${out})$`, caseInsensitive ? 'i' : ''), caseInsensitive, asciiPattern, ...(literal !== undefined ? { literal } : {}) };
   } catch (err) {
     return refuse(`a pattern JavaScript cannot compile (${(err as Error).message})`);
   }
@@ -651,8 +654,11 @@ const UNSAFE_VALUE = /[\n\r\u0085\u2028\u2029\ud800-\udfff]/;
 /** Java's `String.matches(regex)` for a translated pattern; undefined when the two could disagree on `value`. */
 function javaMatches(j: Extract<JavaRegex, { re: RegExp }>, value: string): boolean | undefined {
   if (UNSAFE_VALUE.test(value)) return undefined;
-  // Java's (?i) folds ASCII letters only; JavaScript's `i` folds other letters too.
-  if (j.caseInsensitive && /[^\x00-\x7f]/.test(value)) return undefined;
+  // Java's (?i) folds ASCII letters only; JavaScript's `i` folds other letters too. The two can
+  // differ only where the pattern names a non-ASCII character: a non-ASCII value character can
+  // then fold onto it in JavaScript and not in Java. (Without the u flag JavaScript never folds a
+  // non-ASCII character onto an ASCII one, so an ASCII-only pattern reads every value alike.)
+  if (j.caseInsensitive && !j.asciiPattern && /[^\x00-\x7f]/.test(value)) return undefined;
   return j.re.test(value);
 }
 

@@ -158,6 +158,15 @@ describe('regex conditions against the values the token can carry', () => {
     expect(judgeRegexCondition('(?i)ADMIN', 'admin', { values: ['Admin'], what: 'another app role value' })).toMatchObject({ verdict: 'too-broad', also: 'Admin' });
     expect(judgeRegexCondition('(?i)é', 'É', { values: [], what: '' })).toMatchObject({ verdict: 'cannot-evaluate' });
   });
+
+  it('(?i) with an ASCII-only pattern reads non-ASCII values as Java does (ASCII folding only), instead of refusing them', () => {
+    // Display-name mode: another assigned group is named "Tenant Ädmins"; the pattern names only ASCII.
+    const others = { values: ['Tenant Ädmins', 'tenant admins (ö)'], what: 'the name of another group assigned to the app' };
+    expect(judgeRegexCondition('(?i)tenant admins', 'Tenant Admins', others)).toEqual({ verdict: 'exact', proof: 'assigned' });
+    expect(judgeRegexCondition('(?i)tenant .dmins', 'Tenant Admins', others)).toMatchObject({ verdict: 'too-broad', also: 'Tenant Ädmins' });
+    // A pattern that names a non-ASCII letter still cannot be evaluated on a non-ASCII value.
+    expect(judgeRegexCondition('(?i)tenant \\u00c4dmins|tenant admins', 'Tenant Admins', others)).toMatchObject({ verdict: 'cannot-evaluate' });
+  });
 });
 
 describe('the other values the claim can carry', () => {
