@@ -55,6 +55,8 @@ interface CallInfo {
   notFound?: boolean;
   /** Status Keycloak answers on success (the client does not expose it), default 200. */
   okStatus?: number;
+  /** The documented answer is a JSON array (a list) or object: anything else is not understood. */
+  shape?: 'list' | 'object';
 }
 
 /**
@@ -158,13 +160,13 @@ export class KeycloakApi {
   /** The provider's mappers. */
   async listMappers(realm: string, alias: string): Promise<IdpMapper[]> {
     const info = { method: 'GET', path: `${idpPath(realm, alias)}/mappers`, what: `list the mappers of identity provider ${alias}`, role: 'view-identity-providers' };
-    return ((await this.call(info, (kc, o) => kc.identityProviders.findMappers({ realm, alias }, o))) ?? []) as IdpMapper[];
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.identityProviders.findMappers({ realm, alias }, o))) ?? []) as IdpMapper[];
   }
 
   /** The mapper types this provider accepts, by id. */
   async listMapperTypes(realm: string, alias: string): Promise<MapperTypes> {
     const info = { method: 'GET', path: `${idpPath(realm, alias)}/mapper-types`, what: `list the mapper types of identity provider ${alias}`, role: 'view-identity-providers' };
-    return ((await this.call(info, (kc, o) => kc.identityProviders.findMapperTypes({ realm, alias }, o))) ?? {}) as MapperTypes;
+    return ((await this.call({ ...info, shape: 'object' }, (kc, o) => kc.identityProviders.findMapperTypes({ realm, alias }, o))) ?? {}) as MapperTypes;
   }
 
   /** The group at `path` (`/parent/child`), or null when no group has that path. */
@@ -189,7 +191,7 @@ export class KeycloakApi {
   /** A user's identity-provider links; `userId` is the upstream subject. */
   async listFederatedIdentities(realm: string, userId: string): Promise<FederatedIdentity[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/federated-identity`, what: 'read the identity-provider links of a user', role: 'view-users' };
-    return ((await this.call(info, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.users.listFederatedIdentities({ realm, id: userId }, o))) ?? []) as FederatedIdentity[];
   }
 
   /**
@@ -198,7 +200,7 @@ export class KeycloakApi {
    */
   async listCredentials(realm: string, userId: string): Promise<KcCredential[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/credentials`, what: 'read the credentials of a user', role: 'view-users' };
-    const found = (await this.call(info, (kc, o) => kc.users.getCredentials({ realm, id: userId }, o))) ?? [];
+    const found = (await this.call({ ...info, shape: 'list' }, (kc, o) => kc.users.getCredentials({ realm, id: userId }, o))) ?? [];
     return found.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: c.type ?? '', ...(c.userLabel ? { userLabel: c.userLabel } : {}) }));
   }
 
@@ -208,13 +210,13 @@ export class KeycloakApi {
    */
   async listUserStorageCredentialTypes(realm: string, userId: string): Promise<string[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/configured-user-storage-credential-types`, what: 'read the user-storage credential types of a user', role: 'view-users' };
-    return ((await this.call(info, (kc, o) => kc.users.getUserStorageCredentialTypes({ realm, id: userId }, o))) ?? []) as string[];
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.users.getUserStorageCredentialTypes({ realm, id: userId }, o))) ?? []) as string[];
   }
 
   /** The user whose username is exactly `username` (Keycloak keeps usernames lower-cased), or null. */
   async findUserByUsername(realm: string, username: string): Promise<KcUser | null> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users`, what: `look up user ${username}`, role: 'view-users' };
-    const found = (await this.call(info, (kc, o) => kc.users.find({ realm, username, exact: true, briefRepresentation: true }, o))) as KcUser[] | null;
+    const found = (await this.call({ ...info, shape: 'list' }, (kc, o) => kc.users.find({ realm, username, exact: true, briefRepresentation: true }, o))) as KcUser[] | null;
     return found?.find((u) => u.username.toLowerCase() === username.toLowerCase()) ?? null;
   }
 
@@ -231,7 +233,7 @@ export class KeycloakApi {
    */
   async listUserRoleMappings(realm: string, userId: string): Promise<RoleRef[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/users/${seg(userId)}/role-mappings`, what: 'list the role mappings of a user', role: 'view-users' };
-    const m = await this.call(info, (kc, o) => kc.users.listRoleMappings({ realm, id: userId }, o));
+    const m = await this.call({ ...info, shape: 'object' }, (kc, o) => kc.users.listRoleMappings({ realm, id: userId }, o));
     const out: RoleRef[] = (m?.realmMappings ?? []).filter((r) => r.id && r.name).map((r) => ({ id: r.id!, ref: r.name!, clientRole: false }));
     for (const [clientId, c] of Object.entries((m?.clientMappings ?? {}) as Record<string, { client?: string; mappings?: Array<{ id?: string; name?: string }> }>)) {
       for (const r of c.mappings ?? []) if (r.id && r.name) out.push({ id: r.id, ref: `${c.client ?? clientId}.${r.name}`, clientRole: true });
@@ -242,7 +244,7 @@ export class KeycloakApi {
   /** Groups every new user joins. */
   async getDefaultGroups(realm: string): Promise<KcGroup[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/default-groups`, what: `read the default groups of realm ${realm}`, role: 'view-realm' };
-    return ((await this.call(info, (kc, o) => kc.realms.getDefaultGroups({ realm }, o))) ?? []) as KcGroup[];
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.realms.getDefaultGroups({ realm }, o))) ?? []) as KcGroup[];
   }
 
   /** A realm role, or null. */
@@ -260,7 +262,7 @@ export class KeycloakApi {
   /** The client with exactly this clientId, or null. */
   async findClient(realm: string, clientId: string): Promise<KcClient | null> {
     const info = { method: 'GET', path: `${realmPath(realm)}/clients`, what: `look up client ${clientId}`, role: 'view-clients' };
-    const found = (await this.call(info, (kc, o) => kc.clients.find({ realm, clientId, search: false }, o))) as KcClient[] | null;
+    const found = (await this.call({ ...info, shape: 'list' }, (kc, o) => kc.clients.find({ realm, clientId, search: false }, o))) as KcClient[] | null;
     const client = found?.find((c) => c.clientId === clientId);
     if (client) return client;
     // Not found, or hidden from a caller without view-clients (see listClients): only a complete
@@ -317,7 +319,7 @@ export class KeycloakApi {
    */
   async listRoleComposites(realm: string, role: KcRole): Promise<KcRole[]> {
     const info = { method: 'GET', path: `${realmPath(realm)}/roles-by-id/${seg(role.id)}/composites`, what: `list the composites of role ${role.name}`, role: role.clientRole ? 'view-clients' : 'view-realm' };
-    return ((await this.call(info, (kc, o) => kc.roles.getCompositeRoles({ realm, id: role.id }, o))) ?? []) as KcRole[];
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.roles.getCompositeRoles({ realm, id: role.id }, o))) ?? []) as KcRole[];
   }
 
   /** Groups holding a realm role directly (RoleContainerResource.getGroupsInRole; the admin client has no method for it). */
@@ -397,7 +399,9 @@ export class KeycloakApi {
       const mod = await import('@keycloak/keycloak-admin-client');
       if (this.caCerts) this.trust = await PrivateCaTrust.create(this.base.origin, this.caCerts);
       this.networkError = mod.NetworkError;
-      const kc = new mod.default({ baseUrl: this.settings.url, realmName: this.settings.authRealm, timeout: this.timeoutMs });
+      // No redirect is followed: a 3xx is an answer this tool does not understand (an error), never
+      // the way to another server's "[]".
+      const kc = new mod.default({ baseUrl: this.settings.url, realmName: this.settings.authRealm, timeout: this.timeoutMs, requestOptions: { redirect: 'manual' } });
       kc.registerTokenProvider({ getAccessToken: () => this.accessToken() });
       return kc;
     })();
@@ -420,7 +424,7 @@ export class KeycloakApi {
   ): Promise<unknown[]> {
     const out: unknown[] = [];
     for (let first = 0; ; first += PAGE) {
-      const page = (await this.call(info, (kc, o) => fn(kc, { first, max: PAGE }, o))) ?? [];
+      const page = (await this.call({ ...info, shape: 'list' }, (kc, o) => fn(kc, { first, max: PAGE }, o))) ?? [];
       out.push(...page);
       if (page.length < PAGE) return out;
     }
@@ -464,9 +468,14 @@ export class KeycloakApi {
       this.logHttp(info.method, info.path, info.okStatus ?? 200, started);
       if (info.okStatus === undefined) {
         this.stats.reads++;
-        // The client hands back the body text when it is not JSON: some other server answered.
-        if (typeof out === 'string' && out.length > 0) {
-          throw new KeycloakError(`Keycloak answered ${info.what} with something that is not JSON (HTTP 200); is ${this.settings.url} the Keycloak base URL?`, 200);
+        // The client hands back the body text when it is not JSON (some other server answered),
+        // and nothing for an empty body: neither may read as "nothing there".
+        if (typeof out === 'string' || out === null || out === undefined) {
+          throw new KeycloakError(`Keycloak answered ${info.what} with ${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ${this.settings.url} the Keycloak base URL?`, 200);
+        }
+        const list = Array.isArray(out);
+        if ((info.shape === 'list' && !list) || (info.shape === 'object' && (list || typeof out !== 'object'))) {
+          throw new KeycloakError(`Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): not understood, nothing concluded from it`, 200);
         }
       }
       return out;
