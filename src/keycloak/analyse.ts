@@ -1555,7 +1555,8 @@ export function activePrincipals(
   return new Set(
     instances
       .filter(isMemberAccess)
-      .filter((i) => !groupId || !i.groupId || i.groupId.toLowerCase() === groupId.toLowerCase())
+      // An instance without the group it belongs to is not understood: it explains nobody's rights.
+      .filter((i) => !groupId || (typeof i.groupId === 'string' && i.groupId.toLowerCase() === groupId.toLowerCase()))
       .filter((i) => !i.startDateTime || Date.parse(i.startDateTime) <= t)
       .filter((i) => !i.endDateTime || Date.parse(i.endDateTime) > t)
       .map((i) => i.principalId.toLowerCase()),

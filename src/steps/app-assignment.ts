@@ -3,7 +3,7 @@ import type { RunContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
 import type { Finding, Step, StepPlan } from '../plan/types.js';
 import { DEFAULT_ACCESS_ROLE_ID, finding, needFact } from './common.js';
-import { enumListHas } from '../graph/enums.js';
+import { enumIn, enumIs, enumListHas } from '../graph/enums.js';
 
 type AppRole = MG.AppRole & { id: string };
 
@@ -57,9 +57,12 @@ export const appAssignmentStep: Step<RunContext> = {
     // Directory.Read.All (group-list-approleassignments). Filtered here, not with $filter, on principalId.
     const assignedTo = await ctx.graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignedTo`);
     // The keycloak step judges regex mappers against the other groups the token can carry.
-    ctx.facts.appGroups = assignedTo
-      .filter((a) => a.principalType === 'Group' && a.principalId)
-      .map((a) => ({ id: a.principalId!, displayName: a.principalDisplayName }));
+    // An entry whose principal is not understood leaves the list unknown (the regex check then
+    // accepts only a plain literal of the id), rather than a list that may miss a group.
+    const understood = assignedTo.every((a) => a.principalId && enumIn(a.principalType, ['User', 'Group', 'ServicePrincipal']));
+    ctx.facts.appGroups = understood
+      ? assignedTo.filter((a) => enumIs(a.principalType, 'Group')).map((a) => ({ id: a.principalId!, displayName: a.principalDisplayName }))
+      : undefined;
     const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
     if (toApp.some((a) => a.appRoleId === choice.roleId)) {
       return { findings: [], actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }] };

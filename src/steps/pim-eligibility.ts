@@ -228,7 +228,17 @@ async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedu
     ctx.graph.list<PimSchedule>(withQuery(`${PIM_GROUP}/eligibilitySchedules`, filter)),
     ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
   ]);
-  ctx.facts.activeAssignments = active.filter((a) => enumIs(a.accessId, 'member'));
+  // Only this group's member instances active now make a member just-in-time (admin-group keeps
+  // them): one of another group, or one that has ended, must not shield a standing member.
+  const nowMs = ctx.now().getTime();
+  ctx.facts.activeAssignments = active.filter(
+    (a) =>
+      enumIs(a.accessId, 'member') &&
+      typeof a.groupId === 'string' &&
+      a.groupId.toLowerCase() === groupId.toLowerCase() &&
+      (!a.startDateTime || Date.parse(a.startDateTime) <= nowMs) &&
+      (!a.endDateTime || Date.parse(a.endDateTime) > nowMs),
+  );
   // PIM lists nothing for a group that was never onboarded; after onboarding even standing
   // members show up as "assigned" instances.
   ctx.facts.onboarded = schedules.length > 0 || active.length > 0;

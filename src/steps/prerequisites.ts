@@ -478,6 +478,11 @@ async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promi
       return;
     }
     const u = answer.body;
+    // A user answer without its object id is not understood: nothing is requested for it.
+    if (!u || typeof u.id !== 'string' || !isGuid(u.id)) {
+      findings.push(finding('error', 'USER_UNREADABLE', `--eligible ${input}: Graph answered without the user's object id; refused`, 'check the value, then run again'));
+      return;
+    }
     if (u.accountEnabled === false) {
       findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
       return;

@@ -134,8 +134,10 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       const confirmed = confirmedGroup !== undefined && confirmedGroup.toLowerCase() === group.id.toLowerCase();
       if (confirmedGroup !== undefined && !confirmed) {
         findings.push(finding('error', 'RESTORE_GROUP_MISMATCH', `--group ${confirmedGroup}: the journal's run was on ${group.displayName} (${group.id}), not that group: refused`, 'check that this is the journal of the run you mean to undo'));
-      } else if (!confirmed && group.isAssignableToRole) {
-        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal's group ${group.displayName} (${group.id}) is role-assignable: its members hold directory roles, so restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
+      } else if (!confirmed && group.isAssignableToRole !== false) {
+        // An answer without isAssignableToRole is read as role-assignable: the stricter case.
+        const kind = group.isAssignableToRole ? 'is role-assignable' : 'may be role-assignable (Graph did not say)';
+        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal's group ${group.displayName} (${group.id}) ${kind}: its members hold directory roles, so restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
       } else if (!confirmed && !target.group.fromEntry) {
         findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal does not record its run's group (it predates run group entries); its removals name ${group.displayName} (${group.id}): restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
       }

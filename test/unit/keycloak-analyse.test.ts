@@ -509,6 +509,10 @@ describe('residual access', () => {
     expect(f[0].message).toContain('not compared');
   });
 
+  it('an instance that does not say which group it belongs to explains nobody', () => {
+    expect([...activePrincipals([{ principalId: 'x', accessId: 'member' }], GID, new Date())]).toEqual([]);
+  });
+
   it('counts only member assignments of the group that are active now', () => {
     const now = new Date('2026-01-01T12:00:00Z');
     const set = activePrincipals(

@@ -114,6 +114,43 @@ describe('app-assignment', () => {
   });
 });
 
+describe('answers the steps do not understand (fail closed)', () => {
+  it('app-assignment: an entry with an unknown principal type leaves the other groups unknown, never a list that may miss one', async () => {
+    const odd = { principalId: 'x', principalType: 'Something', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const users = { principalId: 'users-group', principalType: 'group', principalDisplayName: 'users:pf', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, odd] }));
+    ctx.facts.servicePrincipal = { ...SP };
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    await appAssignmentStep.plan(ctx);
+    expect(ctx.facts.appGroups).toBeUndefined();
+    // The casing of principalType does not matter.
+    const ok = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users] }));
+    ok.facts = { ...ctx.facts, appGroups: undefined };
+    await appAssignmentStep.plan(ok);
+    expect(ok.facts.appGroups).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
+  });
+
+  it("pim-eligibility: only this group's member instances active now shield a member from removal", async () => {
+    const inst = (principalId: string, over: Record<string, unknown>) => ({ id: `i-${principalId}`, principalId, groupId: G, accessId: 'member', assignmentType: 'Activated', memberType: 'Direct', ...over });
+    const active = [
+      inst('u-ok', {}),
+      inst('u-other-group', { groupId: '99999999-9999-4999-8999-999999999999' }),
+      inst('u-no-group', { groupId: undefined }),
+      inst('u-ended', { endDateTime: '2020-01-01T00:00:00Z' }),
+    ];
+    const graph = new FakeGraph({
+      [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
+      [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: active,
+      '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } }],
+    });
+    const ctx = fakeContext(graph);
+    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
+    ctx.facts.eligibleUsers = [];
+    await pimEligibilityStep.plan(ctx);
+    expect(ctx.facts.activeAssignments?.map((a) => a.principalId)).toEqual(['u-ok']);
+  });
+});
+
 describe('eligibility window', () => {
   const now = new Date('2026-12-01T10:00:00Z');
   it('defaults to now + the policy maximum', () => {
