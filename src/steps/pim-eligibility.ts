@@ -276,7 +276,8 @@ export const pimEligibilityStep: Step<RunContext> = {
     // admin-group reads it again right before the first removal).
     const { usable, accounts } = await usableOf(ctx, schedules, group.id);
     ctx.facts.usableEligibilities = usable;
-    const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usable.some((u) => u.scheduleId === s.id));
+    const usableIds = new Set(usable.map((u) => u.scheduleId));
+    const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usableIds.has(s.id));
     if (unusable.length) {
       findings.push(
         finding(
