@@ -131,6 +131,18 @@ describe('GET /groups/{id}/members (group-list-members)', () => {
     expect(res.body!.value.map((m: { id: string }) => m.id)).not.toContain(CONTOSO.automation.spId);
   });
 
+  it('lists the service-principal member on beta, with its @odata.type (the documented way to find it), with GroupMember.Read.All', async () => {
+    const seed = contosoSeed();
+    seed.groups.find((g) => g.id === G)!.members.push(CONTOSO.automation.spId);
+    const s = await sim(seed);
+    const token = await appToken(s, 'GroupMember.Read.All');
+    const res = await fetch(`${s.url}/beta/groups/${G}/members?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType&$top=999`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { value: Array<{ '@odata.type': string; id: string }> };
+    expect(body.value.find((m) => m.id === CONTOSO.automation.spId)).toMatchObject({ '@odata.type': '#microsoft.graph.servicePrincipal' });
+    expect(body.value.filter((m) => m['@odata.type'] === '#microsoft.graph.user').length).toBeGreaterThan(0);
+  });
+
   it('the tool reads the documented member list: users are standing members and convertible', () => {
     const documented: DirectoryMember[] = [
       { '@odata.type': '#microsoft.graph.user', id: '3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b', displayName: 'Ada Admin', userPrincipalName: 'ada@contoso.example', mail: null, accountEnabled: true, userType: 'Member' },
