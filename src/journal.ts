@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { HttpRequest } from './plan/types.js';
@@ -91,11 +91,39 @@ export class FileJournal implements Journal {
     try {
       st = lstatSync(this.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new UsageError(`${this.flag} ${this.path}: cannot check that file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return this.checkFolder();
+      if (code === 'ENOTDIR') throw new UsageError(`${this.flag} ${this.path}: ${path.dirname(this.path)} is not a folder; give a file in a folder you can write to`);
+      throw new UsageError(`${this.flag} ${this.path}: cannot check that file (${code ?? String(err)})`);
     }
     const problem = journalFileProblem(st, process.getuid?.());
     if (problem) throw new UsageError(`${this.flag} ${this.path}: ${problem}`);
+    // Opened for appending as the first write will open it (no O_CREAT: it exists, and nothing is
+    // written), so a file that refuses writes is found before the first request, not after every
+    // plan has run.
+    try {
+      closeSync(openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK));
+    } catch (err) {
+      throw new UsageError(`${this.flag} ${this.path}: cannot write to that file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a file you can write to (or a new one)`);
+    }
+  }
+
+  /**
+   * The journal does not exist yet and is created at the first write: its folder must take a new
+   * file. Checked without creating it, since a run that changes nothing leaves no journal.
+   */
+  private checkFolder(): void {
+    const dir = path.dirname(path.resolve(this.path));
+    try {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+      // W_OK on the folder is what creating an entry in it needs (and X_OK to reach it); a
+      // read-only file system answers EROFS here even for root.
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `does not take new files (${code ?? String(err)})`;
+      throw new UsageError(`${this.flag} ${this.path}: folder ${dir} ${why}; give a file in a folder you can write to`);
+    }
   }
 
   private open(): number {

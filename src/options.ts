@@ -79,25 +79,41 @@ export const DEFAULT_JUSTIFICATION = 'entra-pim-setup: just-in-time admin access
 const MAX_ACTIVATION_MS = 24 * 3600_000;
 const MIN_ACTIVATION_MS = 30 * 60_000;
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
- * Parses --start/--end: a date (`2027-03-31`) or a date-time. A bare date means the start of
- * that day for --start and its end for --end (UTC); a time without zone is UTC.
+ * Parses --start/--end: a date (`2027-03-31`) or an ISO 8601 date-time, with `Z`, an offset
+ * (`+02:00`, `+0200`, `+02`) or no zone. A bare date means the start of that day for --start
+ * and its end for --end (UTC); a time without zone is UTC.
+ *
+ * Each field is checked on its own, as typed: the calendar date in the text is not the UTC date
+ * when an offset crosses midnight (`2027-03-31T01:00:00+02:00` is 30 March, 23:00 UTC).
  */
 export function parseDate(flag: string, value: string, endOfDay: boolean): Date {
   const m = ISO_DATE.exec(value.trim());
   if (!m) throw new UsageError(`${flag} ${value}: not a date; use YYYY-MM-DD or an ISO 8601 date-time such as 2027-03-31T18:00:00Z`);
-  const [, y, mo, d, h, mi, s, zone] = m;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31) throw new UsageError(`${flag} ${value}: no such date`);
-  let iso: string;
-  if (h === undefined) iso = `${y}-${mo}-${d}T${endOfDay ? '23:59:59' : '00:00:00'}Z`;
-  else iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${zone ?? 'Z'}`;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime()) || date.getUTCDate() !== day) throw new UsageError(`${flag} ${value}: no such date`);
-  return date;
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  // Date.UTC rolls 30 February over into March: a date that does not survive the round trip does not exist.
+  if (month < 1 || month > 12 || day < 1 || calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+    throw new UsageError(`${flag} ${value}: no such date`);
+  }
+  if (h === undefined) return new Date(calendar.getTime() + (endOfDay ? 86_399_000 : 0));
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s ?? '0');
+  if (hour > 23 || minute > 59 || second > 59) throw new UsageError(`${flag} ${value}: no such time of day; hours run 00-23, minutes and seconds 00-59`);
+  let offsetMin = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const [, sign, oh, om] = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    if (Number(oh) > 23 || Number(om ?? '0') > 59) throw new UsageError(`${flag} ${value}: no such UTC offset; give Z or +hh:mm / -hh:mm with hh up to 23`);
+    offsetMin = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om ?? '0'));
+  }
+  const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000);
 }
 
 function splitList(values: string[] | undefined): string[] {
@@ -163,6 +179,34 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
   };
 }
 
+/** Whether a host name is this machine's loopback: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  // URL normalises IPv4 forms (127.1, 0x7f.0.0.1) to dotted quads, so the first octet decides.
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Pure: why a Keycloak URL may not be used, or undefined. The admin password or client secret
+ * is sent to it, so plain http is allowed only to loopback, where nothing on the network can
+ * read it (a local test server); any other host needs https.
+ */
+export function keycloakUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return 'not a URL; give https://host[:port] (include the scheme)';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol !== 'http:') return 'the scheme must be https:// (http:// only for a server on this machine: localhost, 127.0.0.1, ::1)';
+  if (!isLoopbackHost(url.hostname)) {
+    return `plain http:// is allowed only to this machine (localhost, 127.0.0.0/8, ::1): the Keycloak password or client secret would cross the network unencrypted; use https://${url.host}`;
+  }
+  return undefined;
+}
+
 function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSettings | undefined {
   // Keycloak flags are validated even with --skip-keycloak: a typo should not wait for the next run.
   if (!raw.keycloakUrl) {
@@ -170,15 +214,9 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
     if (!raw.skipKeycloak && given.length) throw new UsageError(`--keycloak-url is required when other --keycloak-* options are given`);
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(raw.keycloakUrl);
-  } catch {
-    throw new UsageError(`--keycloak-url ${raw.keycloakUrl}: not a URL; give http(s)://host[:port] (include the scheme)`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`--keycloak-url ${raw.keycloakUrl}: the scheme must be https:// (or http:// for a local server)`);
-  }
+  const problem = keycloakUrlProblem(raw.keycloakUrl);
+  if (problem) throw new UsageError(`--keycloak-url ${raw.keycloakUrl}: ${problem}`);
+  const url = new URL(raw.keycloakUrl);
   if (!raw.keycloakRealm) throw new UsageError('--keycloak-realm is required with --keycloak-url (the tenant\'s realm)');
   const group = raw.keycloakGroup ?? '/tenant-admin';
   if (!group.startsWith('/')) throw new UsageError(`--keycloak-group ${group}: give a group path starting with /, e.g. /tenant-admin`);

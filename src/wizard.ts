@@ -4,10 +4,12 @@ import { styleText } from 'node:util';
 import { InterruptedError, UsageError } from './errors.js';
 import { AUTH_METHODS, defaultAuthMethod, type AuthMethod } from './graph/credential.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
-import { parseDate, type RawOptions } from './options.js';
+import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './plan/duration.js';
 import { isGuid } from './steps/common.js';
 import { loadMemberPolicy } from './steps/pim-policy.js';
+import { defaultEligibilityMs } from './steps/pim-eligibility.js';
+import { humanDate, lastEndDate } from './ui/dates.js';
 import { colorEnabled } from './ui/color.js';
 import type { Choice, Prompter } from './ui/prompt.js';
 import type { Logger } from './ui/log.js';
@@ -131,7 +133,9 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
       if (s.trim() !== 'now') raw.start = s.trim();
     }
     const start = raw.start ? parseDate('--start', raw.start, false) : ctx.now;
-    const defaultEnd = new Date(start.getTime() + (maxMs ?? 90 * 86_400_000) - 86_400_000).toISOString().slice(0, 10);
+    // The same default window as a script gets (see DEFAULT_ELIGIBILITY_MS), as the last whole
+    // day inside it: a bare date ends at 23:59:59 UTC.
+    const defaultEnd = lastEndDate(start, defaultEligibilityMs(maxRule).ms).toISOString().slice(0, 10);
     raw.end = (
       await prompt.input(`Eligible until (YYYY-MM-DD${maxMs ? `; the group policy allows at most ${humanDuration(maxMs)}` : ''})`, {
         flag: '--end',
@@ -141,7 +145,7 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
           if (ok !== true) return ok;
           const end = parseDate('--end', v, true);
           if (end.getTime() <= Math.max(start.getTime(), ctx.now.getTime())) return 'must be in the future and after the start';
-          if (maxMs && end.getTime() - start.getTime() > maxMs) return `at most ${humanDuration(maxMs)} after the start (${new Date(start.getTime() + maxMs).toISOString().slice(0, 10)})`;
+          if (maxMs && end.getTime() - start.getTime() > maxMs) return `at most ${humanDuration(maxMs)} after the start: the last date accepted is ${humanDate(lastEndDate(start, maxMs))}`;
           return true;
         },
       })
@@ -179,7 +183,7 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
       log.warn('Keycloak not checked: nothing proves that the Entra group reaches /tenant-admin, or that it is taken away');
       return;
     }
-    raw.keycloakUrl = (await prompt.input('Keycloak URL', { flag: '--keycloak-url', validate: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? true : 'http(s)://host[:port]') })).trim();
+    raw.keycloakUrl = (await prompt.input('Keycloak URL', { flag: '--keycloak-url', validate: (v) => keycloakUrlProblem(v) ?? true })).trim();
     raw.keycloakRealm ??= (await prompt.input("Tenant's realm", { flag: '--keycloak-realm' })).trim();
     const kind = await prompt.select('Sign in to Keycloak as', [
       { name: 'a service account (client id and secret)', value: 'client' as const },
@@ -257,8 +261,8 @@ function startUpPrompter(prompt: Prompter, raw: RawOptions, env: NodeJS.ProcessE
   const color = colorEnabled({ noColor: raw.color === false, isTTY: true, env });
   const needs = {
     identity: (raw.auth ?? defaultAuthMethod(env, true)) !== 'access-token',
-    // Spinners run only on a coloured terminal without --json (see createProgress).
-    spinner: color && !raw.json,
+    // Spinners run on a terminal without --json, coloured or not (see createProgress).
+    spinner: !raw.json,
   };
   const load = () => loadSdksInBackground(needs);
   const after = <T>(question: Promise<T>): Promise<T> => {

@@ -138,7 +138,7 @@ function signInFailure(method: string, clientId: string | undefined, err: unknow
 
 /** Spinner hooks for the runner, plus the one confirmation before writes. */
 export async function runHooks(session: Session, ctx: RunContext): Promise<{ hooks: RunHooks; progress: Progress }> {
-  const progress = await createProgress(session.interactive && !session.options.json && session.colors.enabled);
+  const progress = await createProgress(session.interactive && !session.options.json, session.colors.enabled);
   const verb = { plan: ctx.options.mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
   const hooks: RunHooks = {
     stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),

@@ -28,14 +28,30 @@ export interface Window {
    * (see diffEligibility).
    */
   toleranceMs: number;
-  source: 'end' | 'duration' | 'policy';
+  source: 'end' | 'duration' | 'policy' | 'default';
 }
 
 const DAY = 86_400_000;
 
 /**
+ * The window given when neither --end nor --duration is: 90 days, or the policy's maximum when
+ * that is shorter. The same for the wizard's suggestion and for scripts. Not the policy's maximum
+ * (often a year, or none at all): for a tier-0 admin group a standing right to activate should
+ * lapse within a quarter unless someone renews it on purpose (--renew, or a new --end), and a
+ * forgotten eligibility then ends on its own.
+ */
+export const DEFAULT_ELIGIBILITY_MS = 90 * DAY;
+
+/** The default window length under a policy rule: DEFAULT_ELIGIBILITY_MS or the rule's shorter maximum. */
+export function defaultEligibilityMs(rule: PolicyRule | undefined): { ms: number; source: 'policy' | 'default' } {
+  const max = rule?.isExpirationRequired && rule.maximumDuration ? parseDuration(String(rule.maximumDuration)) : undefined;
+  return max !== undefined && max < DEFAULT_ELIGIBILITY_MS ? { ms: max, source: 'policy' } : { ms: DEFAULT_ELIGIBILITY_MS, source: 'default' };
+}
+
+/**
  * The eligibility window: from --start (default now) to --end, or start + --duration, or
- * start + the policy's maximum. Only --end gives a fixed end; the others move with "now".
+ * start + the default (see DEFAULT_ELIGIBILITY_MS). Only --end gives a fixed end; the others
+ * move with "now".
  */
 export function eligibilityWindow(
   opts: { start?: Date; end?: Date; duration?: string },
@@ -45,10 +61,8 @@ export function eligibilityWindow(
   const start = opts.start ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
   if (opts.end) return { start, end: opts.end, toleranceMs: 1000, source: 'end' };
   if (opts.duration) return { start, end: new Date(start.getTime() + parseDuration(opts.duration)), toleranceMs: DAY, source: 'duration' };
-  if (rule?.isExpirationRequired && rule.maximumDuration) {
-    return { start, end: new Date(start.getTime() + parseDuration(String(rule.maximumDuration))), toleranceMs: DAY, source: 'policy' };
-  }
-  return finding('error', 'ELIGIBILITY_END_MISSING', 'the group policy allows permanent eligibility, but this tool only creates time-bound ones', 'pass --end DATE or --duration P90D');
+  const def = defaultEligibilityMs(rule);
+  return { start, end: new Date(start.getTime() + def.ms), toleranceMs: DAY, source: def.source };
 }
 
 /** Checks the window against the live Expiration_Admin_Eligibility rule before anything is sent. */
