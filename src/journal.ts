@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { HttpRequest } from './plan/types.js';
@@ -109,20 +109,33 @@ export class FileJournal implements Journal {
   }
 
   /**
-   * The journal does not exist yet and is created at the first write: its folder must take a new
-   * file. Checked without creating it, since a run that changes nothing leaves no journal.
+   * The journal does not exist yet and is created at the first write: a file is created there now
+   * the way the journal will be, and removed at once, since a run that changes nothing leaves no
+   * journal. Permission bits alone do not tell (root passes them; /proc, a read-only mount or an
+   * ACL refuse all the same), a real create does.
    */
   private checkFolder(): void {
     const dir = path.dirname(path.resolve(this.path));
+    const refuse = (why: string) => new UsageError(`${this.flag} ${this.path}: folder ${dir} ${why}; give a file in a folder you can write to`);
     try {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
-      // W_OK on the folder is what creating an entry in it needs (and X_OK to reach it); a
-      // read-only file system answers EROFS here even for root.
-      accessSync(dir, constants.W_OK | constants.X_OK);
+      if (!statSync(dir).isDirectory()) throw refuse('is not a folder');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `does not take new files (${code ?? String(err)})`;
-      throw new UsageError(`${this.flag} ${this.path}: folder ${dir} ${why}; give a file in a folder you can write to`);
+      if (err instanceof UsageError) throw err;
+      throw refuse((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    let fd: number;
+    try {
+      fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    } catch (err) {
+      // Created by someone else in between: the open at the first write checks that file.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      throw refuse(`does not take new files (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    closeSync(fd);
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // An empty journal left behind is harmless: the first write appends to it.
     }
   }
 

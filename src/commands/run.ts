@@ -2,10 +2,10 @@ import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { AuthMethod } from '../graph/credential.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
-import type { RunMode } from '../plan/types.js';
+import type { RunMode, RunReport } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { STEPS } from '../steps/index.js';
-import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+import { connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
 import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
@@ -61,8 +61,8 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
     return ok;
   };
-  const code = await executeAndReport(session, ctx, STEPS, hooks, progress, file);
-  if (code === ExitCode.ok && effectiveMode === 'run' && !session.options.json) io.stdout(renderChecklist(ctx, session.colors));
-  return code;
+  // The checklist comes above the `Result:` line, which stays last.
+  const checklist = (report: RunReport) => (exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run' ? renderChecklist(ctx, session.colors) : undefined);
+  return executeAndReport(session, ctx, STEPS, hooks, progress, file, checklist);
 }
 

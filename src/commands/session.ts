@@ -13,7 +13,7 @@ import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import { redactText, registerSecret } from '../ui/redact.js';
-import { safeText } from '../ui/safe-text.js';
+import { safeLine, safeText } from '../ui/safe-text.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
 import type { RunHooks } from '../plan/runner.js';
@@ -166,11 +166,33 @@ async function confirmPlan(plans: StepReport[], ctx: RunContext, session: Sessio
     return true;
   }
   if (ctx.options.yes) return true;
-  const c = session.colors;
-  const lines = ['', c.bold('Planned changes:')];
-  for (const p of plans.filter((s) => s.status === 'would-change')) lines.push(...renderStep(c, p, { showRequests: false, showNoops: false }));
-  session.io.stderr(lines.join('\n') + '\n\n');
+  session.io.stderr(confirmationText(plans, session.colors) + '\n\n');
   return ctx.prompt.confirm(removals.length ? `Apply these changes, removing ${removals.length} member(s)?` : 'Apply these changes?', { flag: '--yes', default: false });
+}
+
+/**
+ * Pure: what the confirmation shows. Every error and warning of every step comes first, those of
+ * steps that change nothing too (a group owner who can bypass PIM is a reason to say no), then
+ * the changes: the decision is made with both in view, not after the changes were applied.
+ */
+export function confirmationText(plans: StepReport[], c: Colors): string {
+  const lines: string[] = [];
+  const notes = plans.flatMap((p) => p.findings.filter((f) => f.severity !== 'info').map((f) => ({ step: p, f })));
+  if (notes.length) {
+    lines.push('', c.bold('Before you confirm:'));
+    for (const { step, f } of notes) {
+      const mark = f.severity === 'error' ? c.red('✖ error') : c.yellow('! warning');
+      lines.push(safeLine(`  ${mark} ${f.message} ${c.dim(`[${step.id}: ${f.code}]`)}`, c.enabled));
+      if (f.fix) lines.push(safeLine(c.dim(`      fix: ${f.fix}`), c.enabled));
+    }
+  }
+  lines.push('', c.bold('Planned changes:'));
+  for (const p of plans.filter((s) => s.status === 'would-change')) {
+    // Errors and warnings are listed above; a changing step keeps its notes (e.g. that the first
+    // eligibility brings the group under PIM, irreversibly) next to its changes.
+    lines.push(...renderStep(c, { ...p, findings: p.findings.filter((f) => f.severity === 'info') }, { showRequests: false, showNoops: false }));
+  }
+  return lines.join('\n');
 }
 
 /** Exit code of a finished report. */
@@ -202,7 +224,16 @@ export function summariseErrors(report: RunReport, log: Logger): void {
  * Runs the steps with spinners, closes the journal, prints the report (text or --json) on
  * stdout and returns the exit code: the common tail of every command that plans and applies.
  */
-export async function executeAndReport(session: Session, ctx: RunContext, steps: Step<RunContext>[], hooks: RunHooks, progress: Progress, file?: FileJournal): Promise<number> {
+export async function executeAndReport(
+  session: Session,
+  ctx: RunContext,
+  steps: Step<RunContext>[],
+  hooks: RunHooks,
+  progress: Progress,
+  file?: FileJournal,
+  /** Text shown above the journal, time and `Result:` lines of a text report (the run's checklist). */
+  epilogue?: (report: RunReport) => string | undefined,
+): Promise<number> {
   let report: RunReport | undefined;
   try {
     report = await execute(steps, ctx, hooks);
@@ -217,7 +248,8 @@ export async function executeAndReport(session: Session, ctx: RunContext, steps:
   summariseErrors(report, session.log);
   const { options, colors, io } = session;
   // Bodies echo what the user typed (e.g. a justification): mask any registered secret in them.
-  io.stdout(redactText(options.json ? reportJson(report) : renderReport(colors, report, { showRequests: options.level !== 'normal' })));
+  const text = () => renderReport(colors, report, { showRequests: options.level !== 'normal', elapsedMs: Math.max(0, Date.now() - session.now.getTime()), epilogue: epilogue?.(report) });
+  io.stdout(redactText(options.json ? reportJson(report) : text()));
   const exitCode = exitCodeOf(report);
   if (options.report) {
     // After stdout, so a report that cannot be written still leaves the printed result; the

@@ -1,4 +1,5 @@
 import type { Colors } from '../ui/color.js';
+import { humanDatesIn } from '../ui/dates.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';
 import type { Action, Finding, RunReport, StepReport, StepStatus } from './types.js';
 
@@ -67,31 +68,78 @@ function countChanges(steps: StepReport[]): number {
   return steps.reduce((n, s) => n + s.actions.filter((a) => a.kind !== 'noop').length, 0);
 }
 
-/** The human report printed on stdout at the end of a run or audit. */
-export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean } = {}): string {
+/** `4.2 s`, `1 min 5 s`: how long the command took, for the last lines of the report. */
+export function elapsedText(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/**
+ * The steps of a run, short: a step that changed (or failed) in full, with the dates in words; a
+ * step that changed nothing shows only its warnings and errors; the rest is one line each for
+ * the steps already as required and those skipped. --verbose shows every step as an audit does.
+ */
+function renderRunSteps(c: Colors, report: RunReport): string[] {
+  const lines: string[] = [];
+  const unchanged: string[] = [];
+  const skipped: string[] = [];
+  for (const s of report.steps) {
+    const changes = s.actions.some((a) => a.kind !== 'noop');
+    const notes = s.findings.filter((f) => f.severity !== 'info');
+    if (!changes && notes.length === 0 && s.status !== 'failed') {
+      (s.status === 'skipped' ? skipped : unchanged).push(s.id);
+      continue;
+    }
+    const shown = changes || s.status === 'failed' ? s : { ...s, findings: notes };
+    lines.push(...renderStep(c, shown, { showRequests: false, showNoops: false }).map(humanDatesIn), '');
+  }
+  if (unchanged.length) lines.push(c.green(`✔ already as required: ${unchanged.join(', ')}`));
+  if (skipped.length) lines.push(c.dim(`- skipped: ${skipped.join(', ')}`));
+  if (unchanged.length || skipped.length) lines.push('');
+  return lines;
+}
+
+/**
+ * The human report printed on stdout at the end of a run or audit: the steps, then `epilogue`
+ * (the run's checklist), the journal, the time taken, and the `Result:` line last, where a reader
+ * (and `tail -1`) finds it. The JSON document keeps every step and ISO dates.
+ */
+export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean; elapsedMs?: number; epilogue?: string } = {}): string {
   const audit = report.mode === 'audit';
   const lines = [c.bold(`entra-pim-setup ${audit ? 'audit (read-only)' : 'run'} — tenant ${report.tenantId}`), ''];
-  for (const s of report.steps) {
-    lines.push(...renderStep(c, s, { showRequests: audit || Boolean(opts.showRequests), showNoops: true }), '');
+  if (audit || opts.showRequests) {
+    for (const s of report.steps) {
+      lines.push(...renderStep(c, s, { showRequests: audit || Boolean(opts.showRequests), showNoops: true }), '');
+    }
+  } else {
+    lines.push(...renderRunSteps(c, report));
   }
   const changes = countChanges(report.steps);
   const errors = report.steps.reduce((n, s) => n + s.findings.filter((f) => f.severity === 'error').length, 0);
+  let result = '';
   switch (report.status) {
     case 'compliant':
-      lines.push(c.green('Result: compliant — nothing to change.'));
+      result = c.green('Result: compliant — nothing to change.');
       break;
     case 'drift':
-      lines.push(c.yellow(`Result: drift — ${changes} change(s) would be made${errors ? `, ${errors} error(s) to fix` : ''}. Nothing was sent: this was an audit.`));
+      result = c.yellow(`Result: drift — ${changes} change(s) would be made${errors ? `, ${errors} error(s) to fix` : ''}. Nothing was sent: this was an audit.`);
       break;
     case 'changed':
-      lines.push(c.green(`Result: changed — ${changes} change(s) applied.`));
+      result = c.green(`Result: changed — ${changes} change(s) applied.`);
       break;
     case 'failed':
-      lines.push(c.red(`Result: failed — ${report.error ?? `${errors} error(s)`}`));
+      result = c.red(`Result: failed — ${report.error ?? `${errors} error(s)`}`);
       break;
   }
-  if (report.journal) lines.push(`Journal: ${report.journal}`);
-  return lines.map((l) => safeLine(l, c.enabled)).join('\n') + '\n';
+  const out = lines.map((l) => safeLine(l, c.enabled));
+  // The checklist is made safe line by line by its renderer, and keeps its own line breaks.
+  if (opts.epilogue) out.push(opts.epilogue.replace(/^\n+|\n+$/g, ''), '');
+  const tail: string[] = [];
+  if (report.journal) tail.push(`Journal: ${report.journal}`);
+  if (opts.elapsedMs !== undefined) tail.push(c.dim(`Took ${elapsedText(opts.elapsedMs)}.`));
+  tail.push(result);
+  return [...out, ...tail.map((l) => safeLine(l, c.enabled))].join('\n') + '\n';
 }
 
 /**

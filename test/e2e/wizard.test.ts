@@ -113,13 +113,24 @@ describe('colour and spinners in a terminal', () => {
     expect(t.raw).toMatch(SPINNER);
   });
 
+  // NO_COLOR asks for no colour, not for less information: the step progress stays, plain.
   it.each([
     ['NO_COLOR', { NO_COLOR: '1' }, []],
     ['--no-color', {}, ['--no-color']],
-    ['--json', {}, ['--json']],
-  ])('%s: no colour and no spinner, even on a terminal', async (_name, env, extra) => {
+  ])('%s: no colour, but the step progress stays, with plain glyphs', async (_name, env, extra) => {
     const sim = await startSim();
     const t = new PtySession([...flags(sim), ...extra], { ...(await tokenEnv(sim)), ...env });
+    expect(await t.exited).toBe(2);
+    expect(t.raw).not.toMatch(COLOUR);
+    expect(t.raw).toMatch(SPINNER);
+    // Each step ends on a line of its own with a plain glyph, on the terminal (stderr).
+    expect(t.screen).toMatch(/[✔!] Prerequisites: (ok|warning)$/m);
+    expect(t.screen).toMatch(/! Keycloak[^\n]*: (warning|skipped)$/m);
+  });
+
+  it('--json: no colour and no spinner, even on a terminal', async () => {
+    const sim = await startSim();
+    const t = new PtySession([...flags(sim), '--json'], await tokenEnv(sim));
     expect(await t.exited).toBe(2);
     expect(t.raw).not.toMatch(COLOUR);
     expect(t.raw).not.toMatch(SPINNER);
