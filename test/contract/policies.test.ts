@@ -153,7 +153,10 @@ describe('GET roleManagementPolicyAssignments with the policy and its rules (pol
     expect(loaded.policyId).toBe(policyId);
 
     const now = new Date('2026-12-01T10:00:00Z');
-    const w = eligibilityWindow({}, now, loaded.rules.find((r) => r.id === 'Expiration_Admin_Eligibility'));
+    // The documented maximum (P365D) is read; the default window is the shorter 90 days.
+    const rule = loaded.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
+    expect(rule).toMatchObject({ isExpirationRequired: true, maximumDuration: 'P365D' });
+    const w = eligibilityWindow({ duration: String(rule?.maximumDuration) }, now, rule);
     expect('end' in w && w.end.toISOString()).toBe('2027-12-01T10:00:00.000Z');
 
     // A PATCH built from the documented rules restates the derived @odata.type, id and target.

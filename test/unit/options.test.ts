@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isInteractive, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
+import { isInteractive, keycloakUrlProblem, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
 import { ExitCode, InterruptedError, StopError, UsageError, exitCodeFor } from '../../src/errors.js';
 import { backoffMs, retryAfterMs } from '../../src/graph/resilience.js';
 import { redact, redactText, registerSecret } from '../../src/ui/redact.js';
@@ -74,6 +74,40 @@ describe('resolveSession', () => {
 
 describe('parseDate', () => {
   it('keeps an explicit zone', () => expect(parseDate('--end', '2027-01-01T10:00:00+02:00', true).toISOString()).toBe('2027-01-01T08:00:00.000Z'));
+  it.each([
+    ['2027-03-31T01:00:00+02:00', '2027-03-30T23:00:00.000Z'],
+    ['2027-03-31T23:30:00-05:00', '2027-04-01T04:30:00.000Z'],
+    ['2027-01-01T00:30:00+0100', '2026-12-31T23:30:00.000Z'],
+    ['2027-03-01T01:00:00+02', '2027-02-28T23:00:00.000Z'],
+    ['2028-02-29T12:00:00Z', '2028-02-29T12:00:00.000Z'],
+    ['2027-03-31T18:00:00.250z', '2027-03-31T18:00:00.250Z'],
+    ['2027-03-31T18:00', '2027-03-31T18:00:00.000Z'],
+    ['2027-03-31', '2027-03-31T23:59:59.000Z'],
+  ])('accepts %s (offsets may cross UTC midnight)', (value, iso) => expect(parseDate('--end', value, true).toISOString()).toBe(iso));
+  it('a bare --start is the start of the day', () => expect(parseDate('--start', '2027-03-31', false).toISOString()).toBe('2027-03-31T00:00:00.000Z'));
+  it.each([
+    ['2027-02-29T10:00:00Z', /--end 2027-02-29T10:00:00Z: no such date/],
+    ['2027-13-01', /no such date/],
+    ['2027-04-31T01:00:00+02:00', /no such date/],
+    ['2027-03-31T24:00:00Z', /no such time of day/],
+    ['2027-03-31T10:60:00Z', /no such time of day/],
+    ['2027-03-31T10:00:00+24:00', /no such UTC offset/],
+    ['2027-03-31T10:00:00+02:60', /no such UTC offset/],
+    ['31/03/2027', /--end 31\/03\/2027: not a date/],
+  ])('refuses %s naming the flag', (value, says) => expect(() => parseDate('--end', value, true)).toThrow(says));
+});
+
+describe('keycloakUrlProblem', () => {
+  it.each(['https://sso.example.com', 'http://127.0.0.1:8080', 'http://127.8.9.10', 'http://localhost:8080', 'http://LOCALHOST', 'http://[::1]:8080'])('accepts %s', (url) => expect(keycloakUrlProblem(url)).toBeUndefined());
+  it.each([
+    ['http://sso.example.com', /plain http:\/\/ is allowed only to this machine/],
+    ['http://10.0.0.5:8080', /only to this machine/],
+    ['http://128.0.0.1', /only to this machine/],
+    ['http://localhost.example.com', /only to this machine/],
+    ['http://[::2]', /only to this machine/],
+    ['ftp://sso.example.com', /the scheme must be https:\/\//],
+    ['sso.example.com', /not a URL/],
+  ])('refuses %s', (url, says) => expect(keycloakUrlProblem(url)).toMatch(says));
 });
 
 describe('interactivity and colour', () => {

@@ -153,9 +153,17 @@ describe('answers the steps do not understand (fail closed)', () => {
 
 describe('eligibility window', () => {
   const now = new Date('2026-12-01T10:00:00Z');
-  it('defaults to now + the policy maximum', () => {
+  it('defaults to now + 90 days when the policy allows longer (P365D)', () => {
     const w = eligibilityWindow({}, now, eligibilityRule);
-    expect('start' in w && w.end.toISOString()).toBe('2027-12-01T10:00:00.000Z');
+    expect('start' in w && w.end.toISOString()).toBe('2027-03-01T10:00:00.000Z');
+  });
+  it('defaults to the policy maximum when it is shorter than 90 days', () => {
+    const w = eligibilityWindow({}, now, { ...eligibilityRule, maximumDuration: 'P30D' });
+    expect('start' in w && w.end.toISOString()).toBe('2026-12-31T10:00:00.000Z');
+  });
+  it('defaults to 90 days when the policy allows permanent eligibility (still time-bound)', () => {
+    const w = eligibilityWindow({}, now, { ...eligibilityRule, isExpirationRequired: false });
+    expect('start' in w && w.end.toISOString()).toBe('2027-03-01T10:00:00.000Z');
   });
   it('uses --duration', () => {
     const w = eligibilityWindow({ duration: 'P90D' }, now, eligibilityRule);
