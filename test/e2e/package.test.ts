@@ -97,7 +97,8 @@ describe('the npm package', () => {
       localHelp.set(args.join(' '), r.stdout);
     }
     const dest = await tempDir('epim-pack-');
-    const r = await exec('npm', ['pack', '--json', '--pack-destination', dest], ROOT);
+    // --ignore-scripts: `prepare` would rebuild dist/ (see above) under the tests that run it.
+    const r = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], ROOT);
     packed = packJson(r);
     tarball = path.join(dest, packed.filename);
     timings.push(`npm pack ${r.ms} ms`);
@@ -111,7 +112,7 @@ describe('the npm package', () => {
   });
 
   it('ships bin/ and dist/ only (plus package.json and README)', async () => {
-    const dry = packJson(await exec('npm', ['pack', '--dry-run', '--json'], ROOT));
+    const dry = packJson(await exec('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT));
     expect(dry.filename).toBe(`${pkg.name}-${pkg.version}.tgz`);
     const files = dry.files.map((f) => f.path).sort();
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/entra-pim-setup.cjs', 'dist/main.cjs']));
