@@ -7,6 +7,8 @@ import { DEMO_CERT, DEMO_KEY } from '../sim/demo/demo-cert.js';
 import { DemoKeycloak } from '../sim/demo/keycloak-admin.js';
 import { CONTOSO, contosoSeed, SimulatedTenant } from '../sim/index.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
+import { lastEndDate } from '../ui/dates.js';
+import { DEFAULT_ELIGIBILITY_MS } from '../steps/pim-eligibility.js';
 import { runCommand } from './run.js';
 import type { CommandIo } from './session.js';
 
@@ -38,7 +40,8 @@ interface DemoInput {
 
 /** Everything `run` and `audit` are given in the demo: one list, so what is pre-filled is visible at a glance. */
 function demoInputs(sim: SimulatedTenant, kc: DemoKeycloak, journal: string, now: Date): DemoInput[] {
-  const end = new Date(now.getTime() + 90 * 86_400_000).toISOString().slice(0, 10);
+  // The wizard's default: the last whole day of the default window.
+  const end = lastEndDate(now, DEFAULT_ELIGIBILITY_MS).toISOString().slice(0, 10);
   const app = sim.snapshot().servicePrincipals.find((sp) => sp.id === CONTOSO.keycloakSpId)?.displayName ?? 'Keycloak';
   return [
     // The simulation itself: never asked.
