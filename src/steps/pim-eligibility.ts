@@ -100,7 +100,7 @@ export type EligibilityDecision =
  * Pure: create for users without an eligibility, extend shorter ones, keep covering ones.
  *
  * With `--end` the target is a fixed date and an eligibility ending earlier is extended. Without
- * it the target end is computed from "now" (`--duration` or the policy maximum) and moves a day
+ * it the target end is computed from "now" (`--duration` or the default window) and moves a day
  * each day, so comparing ends would turn a compliant tenant into drift on the second day: there,
  * an eligibility that has not ended covers the user, and its approaching end is the expiry
  * warning's business (and `--renew`'s).
