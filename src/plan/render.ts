@@ -67,16 +67,26 @@ function countChanges(steps: StepReport[]): number {
   return steps.reduce((n, s) => n + s.actions.filter((a) => a.kind !== 'noop').length, 0);
 }
 
+/** A command's own words for the report: its title, and its result line (undefined: the usual one). */
+export interface ReportWords {
+  title?: string;
+  result?: (status: RunReport['status'], changes: number, errors: number) => string | undefined;
+}
+
 /** The human report printed on stdout at the end of a run or audit. */
-export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean } = {}): string {
+export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean; words?: ReportWords } = {}): string {
   const audit = report.mode === 'audit';
-  const lines = [c.bold(`entra-pim-setup ${audit ? 'audit (read-only)' : 'run'} — tenant ${report.tenantId}`), ''];
+  const title = opts.words?.title ?? `entra-pim-setup ${audit ? 'audit (read-only)' : 'run'}`;
+  const lines = [c.bold(`${title} — tenant ${report.tenantId}`), ''];
   for (const s of report.steps) {
     lines.push(...renderStep(c, s, { showRequests: audit || Boolean(opts.showRequests), showNoops: true }), '');
   }
   const changes = countChanges(report.steps);
   const errors = report.steps.reduce((n, s) => n + s.findings.filter((f) => f.severity === 'error').length, 0);
-  switch (report.status) {
+  const own = opts.words?.result?.(report.status, changes, errors);
+  const paint = report.status === 'drift' ? c.yellow : report.status === 'failed' ? c.red : c.green;
+  if (own !== undefined) lines.push(paint(own));
+  else switch (report.status) {
     case 'compliant':
       lines.push(c.green('Result: compliant — nothing to change.'));
       break;
