@@ -28,7 +28,7 @@ describe('a mistyped command is never run', () => {
     [['restor', '--journal', 'run.jsonl'], "unknown command 'restor'; did you mean 'restore'?"],
     [['version'], "unknown command 'version'; did you mean '--version'?"],
     [['help', 'nope'], `unknown command 'nope'; commands: ${COMMANDS.join(', ')}`],
-    [['help', 'adit'], "unknown command 'adit'; did you mean 'audit'?"],
+    [['help', 'aduit'], "unknown command 'aduit'; did you mean 'audit'?"],
   ])('%j: one line with the suggestion, exit 1', async (argv, message) => {
     const res = await runCli(argv);
     expect(res.code).toBe(1);
@@ -116,6 +116,23 @@ describe('--json: one document on stdout, failures included', () => {
       expect(res.code, `${argv[0]}: ${res.stderr}`).toBe(1);
       expect(failure(res.stdout), argv[0]).toMatchObject({ schemaVersion: 1, status: 'failed', error: { code: 'NETWORK', message: expect.stringContaining('127.0.0.1') } });
     }
+  });
+
+  it('a removal in a script without --yes: code NEEDS_YES, nothing written', async () => {
+    const sim = await startSim();
+    const res = await runCli(args(sim, ['--json']), await tokenEnv(sim));
+    expect(res.code).toBe(1);
+    expect(failure(res.stdout).error).toMatchObject({ code: 'NEEDS_YES', message: expect.stringContaining('pass --yes to confirm') });
+    expect(sim.writes()).toHaveLength(0);
+  });
+
+  it('a refused sign-in (wrong client secret): code SIGN_IN', async () => {
+    const sim = await startSim();
+    const env = { AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_SECRET: 'not-the-secret', AZURE_AUTHORITY_HOST: sim.url };
+    const res = await runCli(['audit', ...args(sim, ['--json', '--auth', 'client-secret'])], env);
+    expect(res.code).toBe(1);
+    expect(failure(res.stdout).error.code).toBe('SIGN_IN');
+    expect(res.stdout).not.toContain('not-the-secret');
   });
 
   it('a --config file that asks for json gets the document too', async () => {
@@ -226,6 +243,12 @@ describe('--quiet', () => {
     expect(quiet.stderr).toBe('');
     const loud = await runCli(['demo', '--json'], { NODE_EXTRA_CA_CERTS: undefined });
     expect(loud.stderr).toMatch(/SIMULATION — run[\s\S]*Result: changed/);
+
+    // Warnings stay: a read-only run with TLS checks off says its result cannot be trusted.
+    const sim = await startSim();
+    const warned = await runCli(['audit', ...args(sim, ['--quiet'])], { ...(await tokenEnv(sim)), NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    expect(warned.code).toBe(2);
+    expect(warned.stderr).toMatch(/^warning: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks/m);
 
     const failed = await runCli(['audit', '--quiet', '--cloud', 'mars']);
     expect(failed.code).toBe(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { suggestCommand } from '../../src/cli.js';
 import { COMMAND_OPTIONS, optionDef, OPTIONS } from '../../src/cli-options.js';
 import { journalTarget } from '../../src/commands/restore.js';
-import { errorCodeFor, GraphRequestError, KeycloakError, SignInError, StopError, TransportError, UsageError } from '../../src/errors.js';
+import { errorCodeFor, GraphRequestError, InterruptedError, KeycloakError, SignInError, StopError, TransportError, UsageError } from '../../src/errors.js';
 
 const NAMES = ['run', 'audit', 'restore', 'demo', 'verify-user', 'activate', 'completion', 'help'];
 
@@ -31,6 +31,10 @@ describe('errorCodeFor: the stable code of the --json failure document', () => {
     [new KeycloakError('x', 500), 'KEYCLOAK'],
     [new StopError('x', 1, 'SIGN_IN'), 'SIGN_IN'],
     [new StopError('x'), 'STOPPED'],
+    [Object.assign(new Error('x'), { name: 'JournalError' }), 'JOURNAL'],
+    [new InterruptedError('x'), 'INTERRUPTED'],
+    [Object.assign(new Error('x'), { name: 'ExitPromptError' }), 'INTERRUPTED'],
+    [new StopError('declined', 1, 'DECLINED'), 'DECLINED'],
     [new Error('x'), 'INTERNAL'],
   ])('%s → %s', (err, code) => expect(errorCodeFor(err)).toBe(code));
 });
