@@ -183,7 +183,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
   };
 
   // Each command's options are added only when commander dispatches to that command: `--help`
-  // then builds none of the ~200 options, which is a measurable share of its start-up time.
+  // then builds none of the ~180 options, which is a measurable share of its start-up time.
   const deferred = new Set<Command>();
   const complete = (cmd: Command) => {
     if (deferred.delete(cmd)) addOptions(cmd);

@@ -183,6 +183,13 @@ describe('help fits each command', () => {
     if (command === 'activate' || command === 'demo') expect(text).not.toContain('KEYCLOAK_PASSWORD');
   });
 
+  it("audit accepts run's unlisted write flags, so the same command line works for both, and writes nothing", async () => {
+    const sim = await startSim();
+    const res = await runCli(['audit', ...args(sim, ['--yes', '--dry-run', '--journal', await journalPath()])], await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(2);
+    expect(sim.writes()).toHaveLength(0);
+  });
+
   it('ENTRA_PIM_ELIGIBLE, shown in help, is read', async () => {
     const sim = await startSim();
     const res = await runCli(args(sim, [], { '--eligible': '' }), { ...(await tokenEnv(sim)), ENTRA_PIM_ELIGIBLE: 'nobody@contoso.example' });
