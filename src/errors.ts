@@ -61,6 +61,8 @@ export class StopError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.error,
+    /** The stable `error.code` of the --json failure document. */
+    readonly code: string = 'STOPPED',
   ) {
     super(message);
   }
@@ -75,4 +77,35 @@ export function exitCodeFor(err: unknown): number {
   if (e.name === 'InterruptedError' || e.name === 'ExitPromptError') return ExitCode.interrupted;
   if (e.name === 'StopError' && typeof e.exitCode === 'number') return e.exitCode;
   return ExitCode.error;
+}
+
+/**
+ * The stable `error.code` of the `--json` failure document. By name, like exitCodeFor: USAGE
+ * (a flag, value, variable, file or command), SIGN_IN, NETWORK (no answer), GRAPH (an answer
+ * refused or not understood), KEYCLOAK, JOURNAL, INTERRUPTED, or a StopError's own code.
+ */
+export function errorCodeFor(err: unknown): string {
+  const e = err && typeof err === 'object' ? (err as { name?: unknown; code?: unknown; status?: unknown }) : {};
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) return 'USAGE';
+  switch (e.name) {
+    case 'UsageError':
+      return 'USAGE';
+    case 'SignInError':
+      return 'SIGN_IN';
+    case 'TransportError':
+      return 'NETWORK';
+    case 'GraphRequestError':
+      return e.status === undefined ? 'NETWORK' : 'GRAPH';
+    case 'KeycloakError':
+      return 'KEYCLOAK';
+    case 'JournalError':
+      return 'JOURNAL';
+    case 'InterruptedError':
+    case 'ExitPromptError':
+      return 'INTERRUPTED';
+    case 'StopError':
+      return typeof e.code === 'string' ? e.code : 'STOPPED';
+    default:
+      return 'INTERNAL';
+  }
 }

@@ -6,7 +6,7 @@ import { redact } from './ui/redact.js';
 
 /** One line of the journal (JSON Lines). */
 export type JournalEntry =
-  | { type: 'start'; time: string; tool: string; version: string; mode: string; tenantId: string; argv: string[] }
+  | { type: 'start'; time: string; tool: string; version: string; mode: string; tenantId: string; cloud?: string; graphEndpoint?: string; argv: string[] }
   | { type: 'before'; time: string; seq: number; target: 'graph' | 'keycloak'; request: HttpRequest; backup?: unknown }
   | { type: 'after'; time: string; seq: number; ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }
   | { type: 'group'; time: string; groupId: string; displayName: string }

@@ -1,8 +1,8 @@
 import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { ExitCode, exitCodeFor } from './errors.js';
+import { ExitCode, errorCodeFor, exitCodeFor } from './errors.js';
 import { redactText } from './ui/redact.js';
-import { safeOutput, safeText } from './ui/safe-text.js';
+import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 import { VERSION } from './version.js';
 
 let stdoutStream = false;
@@ -31,6 +31,16 @@ function writeStdoutDirect(text: string): void {
 export function whenStdoutFlushed(done: () => void): void {
   if (stdoutStream) process.stdout.write('', done);
   else done();
+}
+
+/**
+ * The one `--json` document of a command that failed before it had a result (a usage error, a
+ * sign-in or network failure): a script that parses stdout always gets a document.
+ */
+export function failureDocument(err: unknown): string {
+  const message = String((err as { message?: unknown } | undefined)?.message ?? err).replace(/^error: /, '').trim();
+  const doc = { schemaVersion: 1, status: 'failed', error: { code: errorCodeFor(err), message: safeText(redactText(message)) } };
+  return jsonSafe(JSON.stringify(doc, null, 2)) + '\n';
 }
 
 /** The stack for --debug, its message part on one line like the error line above it. */
@@ -70,7 +80,14 @@ export async function main(argv: string[]): Promise<number> {
     version: VERSION,
   };
   const debug = argv.includes('--debug');
-  const program = buildProgram(io, (c) => (code = c), writeStdoutDirect);
+  // Flags after `--` are not flags; a --config file's `json: true` is reported by the command.
+  const end = args.indexOf('--');
+  let json = (end < 0 ? args : args.slice(0, end)).includes('--json');
+  const program = buildProgram(io, (c) => (code = c), writeStdoutDirect, () => (json = true));
+  // Under --json, an error with nothing on stdout yet still leaves one document there.
+  const failed = (err: unknown) => {
+    if (json && !stdoutStream) toStdoutStream(failureDocument(err));
+  };
   try {
     await program.parseAsync(argv);
     return code;
@@ -78,9 +95,12 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as { code?: string; exitCode?: number; message?: string; name?: string };
     // commander already printed help/version/usage errors.
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      return e.exitCode === 0 ? ExitCode.ok : ExitCode.error;
+      if (e.exitCode === 0) return ExitCode.ok;
+      failed(err);
+      return ExitCode.error;
     }
     const exit = exitCodeFor(err);
+    failed(err);
     if (exit === ExitCode.interrupted) {
       process.stderr.write('interrupted: nothing more was sent\n');
       return exit;

@@ -53,6 +53,8 @@ export interface RawOptions {
   json?: boolean;
   journal?: string;
   report?: string;
+  /** `--quiet`: only the result; no progress or log lines (warnings and errors still). */
+  quiet?: boolean;
   verbose?: boolean;
   debug?: boolean;
   color?: boolean;
@@ -70,7 +72,7 @@ export interface SessionOptions {
   journal?: string;
   /** `--report FILE`: a Markdown (.md) or JSON (.json) report for change records. */
   report?: string;
-  level: 'normal' | 'verbose' | 'debug';
+  level: 'quiet' | 'normal' | 'verbose' | 'debug';
   noColor: boolean;
 }
 
@@ -174,7 +176,7 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
     json: Boolean(raw.json),
     journal: raw.journal,
     report: raw.report,
-    level: raw.debug ? 'debug' : raw.verbose ? 'verbose' : 'normal',
+    level: raw.debug ? 'debug' : raw.verbose ? 'verbose' : raw.quiet ? 'quiet' : 'normal',
     noColor: raw.color === false,
   };
 }

@@ -130,18 +130,22 @@ export async function demoCommand(raw: DemoOptions, io: CommandIo): Promise<numb
     const env = demoEnv(io.env, { accessToken, keycloakSecret: kc.clientSecret });
 
     const inputs = demoInputs(sim, kc, path.join(dir, 'journal.jsonl'), new Date());
-    const given: RawOptions = { nonInteractive, verbose: raw.verbose, debug: raw.debug, color: raw.color };
+    const given: RawOptions = { nonInteractive, quiet: raw.quiet, verbose: raw.verbose, debug: raw.debug, color: raw.color };
     const left = interactive ? inputs.filter((i) => i.asked) : [];
     for (const input of inputs) if (!left.includes(input)) Object.assign(given, { [input.key]: input.value });
 
-    io.stderr(startBanner(colors, sim, kc, left.flatMap((i) => (i.hint ? [i.hint] : []))));
-    const say = (line: string) => (json ? io.stderr : io.stdout)(`${colors.yellow(colors.bold(line))}\n`);
+    if (!raw.quiet) io.stderr(startBanner(colors, sim, kc, left.flatMap((i) => (i.hint ? [i.hint] : []))));
+    // Under --json what is not the audit's document goes to stderr, and --quiet drops it there.
+    const aside = json ? (raw.quiet ? () => {} : io.stderr) : io.stdout;
+    const say = (line: string) => aside(`${colors.yellow(colors.bold(line))}\n`);
 
     // The run: under --json its report goes to stderr as text, so stdout holds one document.
     say('SIMULATION — run: configuring the simulated tenant Contoso and the simulated Keycloak');
-    const runIo: CommandIo = { ...io, env, stdout: json ? io.stderr : io.stdout };
+    const runIo: CommandIo = { ...io, env, stdout: aside };
     // The wizard writes its answers into these options, so the audit checks what the run set up.
-    const runRaw: RawOptions = { ...given, yes: raw.yes, json: false };
+    // The demo changes only the simulation: when it cannot ask (no terminal, CI, --json in a
+    // pipe), it goes ahead as with --yes instead of stopping at the first confirmation.
+    const runRaw: RawOptions = { ...given, yes: raw.yes || !interactive, json: false };
     await trust.run(() => runCommand('run', runRaw, runIo));
 
     say('\nSIMULATION — audit after the run: read-only, exit 0 when compliant');
@@ -153,6 +157,6 @@ export async function demoCommand(raw: DemoOptions, io: CommandIo): Promise<numb
     await Promise.all([sim.close(), kc?.close()]);
     const kept = raw.keep ? dir : undefined;
     if (dir && !raw.keep) await rm(dir, { recursive: true, force: true });
-    io.stderr(endBanner(colors, code, kept));
+    if (!raw.quiet || kept) io.stderr(endBanner(colors, code, kept));
   }
 }

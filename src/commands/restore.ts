@@ -7,6 +7,8 @@ import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
+import { CLOUDS } from '../graph/clouds.js';
+import type { ReportWords } from '../plan/render.js';
 import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
@@ -19,23 +21,80 @@ export interface RestoreOptions extends RawOptions {
   restoreJournal?: string;
   /** The object id of the group to restore into, named outside the journal (must match the journal's run). */
   group?: string;
+  /** Where --tenant-id, --cloud and --graph-endpoint came from (commander's value sources). */
+  sources?: Record<string, string | undefined>;
+}
+
+/** The sign-in values restore takes from the journal, with the flag and variable that set each. */
+const FROM_JOURNAL = [
+  { key: 'tenantId', flag: '--tenant-id', env: 'AZURE_TENANT_ID', what: 'tenant' },
+  { key: 'cloud', flag: '--cloud', env: 'ENTRA_PIM_CLOUD', what: 'cloud' },
+  { key: 'graphEndpoint', flag: '--graph-endpoint', env: 'ENTRA_PIM_GRAPH_ENDPOINT', what: 'Graph endpoint' },
+] as const;
+
+type JournalKey = (typeof FROM_JOURNAL)[number]['key'];
+
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+};
+const same = (key: JournalKey, a: string, b: string) => (key === 'graphEndpoint' ? originOf(a) === originOf(b) : a.toLowerCase() === b.toLowerCase());
+
+/**
+ * The tenant, cloud and Graph endpoint of the journal's run: restore signs in and writes where
+ * the run did. A value given otherwise (flag, config, environment) must agree, or restore stops
+ * naming where it came from. A journal is only a file, so a Graph endpoint it names that is not
+ * a national cloud's own (or loopback) gets the token only when --graph-endpoint names it too.
+ */
+export function journalTarget(raw: RestoreOptions, starts: Array<{ tenantId?: string; cloud?: string; graphEndpoint?: string }>): Pick<RawOptions, JournalKey> {
+  const out: Pick<RawOptions, JournalKey> = { tenantId: raw.tenantId, cloud: raw.cloud, graphEndpoint: raw.graphEndpoint };
+  for (const { key, flag, env, what } of FROM_JOURNAL) {
+    const norm = (v: string) => (key === 'graphEndpoint' ? originOf(v) : key === 'tenantId' ? v.toLowerCase() : v);
+    const recorded = [...new Set(starts.map((s) => s[key]).filter((v): v is string => typeof v === 'string' && v !== '').map(norm))];
+    if (recorded.length > 1) throw new UsageError(`--journal ${raw.from}: its runs name more than one ${what} (${recorded.join(', ')}); restore works on the journal of one run`);
+    const [value] = recorded;
+    if (value === undefined) continue;
+    const given = raw[key];
+    const source = raw.sources?.[key];
+    if (given !== undefined && source !== 'default' && !same(key, given, value)) {
+      const name = source === 'env' ? env : source === 'config' ? `"${flag.slice(2)}" in --config` : flag;
+      throw new UsageError(`${name} ${given}: the journal's run was on ${what} ${value}; leave ${source === 'env' ? 'it unset' : 'it out'} (restore takes it from the journal) or give the journal of that run`);
+    }
+    if (key === 'graphEndpoint' && !(given !== undefined && source === 'cli') && !trustedGraph(value)) {
+      throw new UsageError(`the journal's run used the Graph endpoint ${value}: restore sends your token there only when --graph-endpoint names it (pass --graph-endpoint ${value} if this is the run to undo)`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** A national cloud's own Graph host, or this machine. */
+function trustedGraph(url: string): boolean {
+  const origin = originOf(url);
+  if (Object.values(CLOUDS).some((c) => c.graph === origin)) return true;
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+  } catch {
+    return false;
+  }
 }
 
 /** `restore --journal FILE`: puts back every member that journal says was removed. */
 export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promise<number> {
   const mode: RunMode = raw.dryRun ? 'audit' : 'run';
-  const session = await openSession({ ...raw, journal: raw.restoreJournal }, io);
   if (!raw.from) throw new UsageError('--journal FILE is required: the journal of the run to undo');
   const text = readJournalFile(raw.from);
   const entries = readJournal(text);
-  const start = entries.find((e) => e.type === 'start');
-  if (!start && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
-  const journalTenant = start?.type === 'start' ? start.tenantId : undefined;
-  const tenantId = raw.tenantId ?? journalTenant;
+  const starts = entries.flatMap((e) => (e.type === 'start' ? [e] : []));
+  if (starts.length === 0 && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
+  const target = journalTarget(raw, starts);
+  const session = await openSession({ ...raw, ...target, journal: raw.restoreJournal }, io);
+  const tenantId = target.tenantId?.trim();
   if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
-  if (journalTenant && journalTenant !== tenantId) {
-    throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);
-  }
   if (raw.group !== undefined && !isGuid(raw.group)) throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
   const source = { removed: removedMembers(entries), groups: journalGroups(entries) };
 
@@ -71,7 +130,28 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   };
-  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase, raw.group)], hooks, progress, file);
+  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase, raw.group)], hooks, progress, file, undefined, restoreWords(mode));
+}
+
+/** What restore's report calls itself and its result: not an audit, and no "drift". */
+function restoreWords(mode: RunMode): ReportWords {
+  const preview = mode === 'audit';
+  return {
+    title: preview ? 'entra-pim-setup restore preview (read-only)' : 'entra-pim-setup restore',
+    result: (status, changes, errors) => {
+      const toFix = errors ? `, ${errors} error(s) to fix` : '';
+      switch (status) {
+        case 'compliant':
+          return 'Result: nothing to restore — no member the journal names is missing.';
+        case 'drift':
+          return `Result: ${changes ? `to restore — ${changes} member(s) would be added back` : 'nothing would be added back'}${toFix}. Nothing was sent: this was a preview.`;
+        case 'changed':
+          return `Result: restored — ${changes} member(s) added back.`;
+        default:
+          return undefined;
+      }
+    },
+  };
 }
 
 /** The largest journal restore reads: far above a run that empties 5,000 members (about 5 MiB). */

@@ -6,7 +6,7 @@ import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegate
 import { GraphApi } from '../graph/graph-api.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
-import { renderReport, renderStep, reportJson } from '../plan/render.js';
+import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
 import { execute } from '../plan/runner.js';
 import { reportMeta, writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
@@ -62,7 +62,9 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
   if (mode === 'audit') return { journal: new MemoryJournal() };
   const file = new FileJournal(path ?? defaultJournalPath(session.now), flag);
   file.check();
-  file.note({ type: 'start', time: session.now.toISOString(), tool: 'entra-pim-setup', version: session.io.version, mode, tenantId, argv: session.io.argv });
+  // The cloud and Graph endpoint go with the tenant: restore signs in and writes where the run did.
+  const { cloud, graphBase: graphEndpoint } = session.options;
+  file.note({ type: 'start', time: session.now.toISOString(), tool: 'entra-pim-setup', version: session.io.version, mode, tenantId, cloud, graphEndpoint, argv: session.io.argv });
   return { journal: file, file };
 }
 
@@ -94,7 +96,7 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
     try {
       await tokens.getToken(false);
     } catch (err) {
-      throw new StopError(signInFailure(method, tokens.clientId, err), ExitCode.error);
+      throw new StopError(signInFailure(method, tokens.clientId, err), ExitCode.error, 'SIGN_IN');
     }
   }
   const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
@@ -138,7 +140,7 @@ function signInFailure(method: string, clientId: string | undefined, err: unknow
 
 /** Spinner hooks for the runner, plus the one confirmation before writes. */
 export async function runHooks(session: Session, ctx: RunContext): Promise<{ hooks: RunHooks; progress: Progress }> {
-  const progress = await createProgress(session.interactive && !session.options.json, session.colors.enabled);
+  const progress = await createProgress(session.interactive && !session.options.json && session.options.level !== 'quiet', session.colors.enabled);
   const verb = { plan: ctx.options.mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
   const hooks: RunHooks = {
     stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),
@@ -161,7 +163,7 @@ async function confirmPlan(plans: StepReport[], ctx: RunContext, session: Sessio
   const removals = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'delete'));
   if (!ctx.prompt.interactive) {
     if (removals.length && !ctx.options.yes) {
-      throw new StopError(`this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`, ExitCode.error);
+      throw new StopError(`this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`, ExitCode.error, 'NEEDS_YES');
     }
     return true;
   }
@@ -233,6 +235,8 @@ export async function executeAndReport(
   file?: FileJournal,
   /** Text shown above the journal, time and `Result:` lines of a text report (the run's checklist). */
   epilogue?: (report: RunReport) => string | undefined,
+  /** A command's own title and result line (restore). */
+  words?: ReportWords,
 ): Promise<number> {
   let report: RunReport | undefined;
   try {
@@ -248,7 +252,13 @@ export async function executeAndReport(
   summariseErrors(report, session.log);
   const { options, colors, io } = session;
   // Bodies echo what the user typed (e.g. a justification): mask any registered secret in them.
-  const text = () => renderReport(colors, report, { showRequests: options.level !== 'normal', elapsedMs: Math.max(0, Date.now() - session.now.getTime()), epilogue: epilogue?.(report) });
+  const text = () =>
+    renderReport(colors, report, {
+      showRequests: options.level === 'verbose' || options.level === 'debug',
+      elapsedMs: Math.max(0, Date.now() - session.now.getTime()),
+      epilogue: epilogue?.(report),
+      words,
+    });
   io.stdout(redactText(options.json ? reportJson(report) : text()));
   const exitCode = exitCodeOf(report);
   if (options.report) {

@@ -100,14 +100,21 @@ function renderRunSteps(c: Colors, report: RunReport): string[] {
   return lines;
 }
 
+/** A command's own words for the report: its title, and its result line (undefined: the usual one). */
+export interface ReportWords {
+  title?: string;
+  result?: (status: RunReport['status'], changes: number, errors: number) => string | undefined;
+}
+
 /**
  * The human report printed on stdout at the end of a run or audit: the steps, then `epilogue`
  * (the run's checklist), the journal, the time taken, and the `Result:` line last, where a reader
  * (and `tail -1`) finds it. The JSON document keeps every step and ISO dates.
  */
-export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean; elapsedMs?: number; epilogue?: string } = {}): string {
+export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean; elapsedMs?: number; epilogue?: string; words?: ReportWords } = {}): string {
   const audit = report.mode === 'audit';
-  const lines = [c.bold(`entra-pim-setup ${audit ? 'audit (read-only)' : 'run'} — tenant ${report.tenantId}`), ''];
+  const title = opts.words?.title ?? `entra-pim-setup ${audit ? 'audit (read-only)' : 'run'}`;
+  const lines = [c.bold(`${title} — tenant ${report.tenantId}`), ''];
   if (audit || opts.showRequests) {
     for (const s of report.steps) {
       lines.push(...renderStep(c, s, { showRequests: audit || Boolean(opts.showRequests), showNoops: true }), '');
@@ -118,7 +125,10 @@ export function renderReport(c: Colors, report: RunReport, opts: { showRequests?
   const changes = countChanges(report.steps);
   const errors = report.steps.reduce((n, s) => n + s.findings.filter((f) => f.severity === 'error').length, 0);
   let result = '';
-  switch (report.status) {
+  const own = opts.words?.result?.(report.status, changes, errors);
+  const paint = report.status === 'drift' ? c.yellow : report.status === 'failed' ? c.red : c.green;
+  if (own !== undefined) result = paint(own);
+  else switch (report.status) {
     case 'compliant':
       result = c.green('Result: compliant — nothing to change.');
       break;

@@ -83,7 +83,7 @@ export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks:
   }
 
   if (!(await hooks.confirm(reports))) {
-    throw new StopError('declined: nothing was changed', ExitCode.error);
+    throw new StopError('declined: nothing was changed', ExitCode.error, 'DECLINED');
   }
 
   const done: string[] = [];
