@@ -1821,14 +1821,23 @@ export interface GrantingMapper {
   mode: EffectiveSyncMode;
   /** LEGACY on an OIDC Claim-to-Role mapper: removes at later logins, never grants again. */
   legacyRemoveOnly: boolean;
+  /**
+   * Set when the mapper does not require the PIM group (no condition, or conditions on something
+   * else): it grants at every sign-in whether or not PIM is active. Judged only when an
+   * expectation is passed to grantingMappers.
+   */
+  withoutPim?: string;
 }
+
+/** Condition problems that leave a mapper granting without the PIM group (as opposed to never matching). */
+const NO_PIM_CONDITION = new Set(['KC_MAPPER_CLAIMS_EMPTY', 'KC_MAPPER_CLAIM_MISMATCH']);
 
 /**
  * The mappers of one provider that assign the target or anything carrying its rights (a subgroup,
  * a group holding a role of the closure, a composite containing the role), as the audit's
  * planMapper and indirectGrantFindings see them, with their effective sync mode.
  */
-export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope): GrantingMapper[] {
+export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope, exp?: MappingExpectation): GrantingMapper[] {
   const out: GrantingMapper[] = [];
   for (const m of mappers) {
     const hardcoded = HARDCODED[m.identityProviderMapper];
@@ -1839,7 +1848,19 @@ export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode
     const exact = scope.target.kind === kind && value === scope.target.value;
     if (!exact && !indirectReason(kind, value, scope)) continue;
     const mode = effectiveSyncMode(m.config?.syncMode, idpSyncMode).mode;
-    out.push({ alias, name: m.name, kind, value, hardcoded: Boolean(hardcoded), mode, legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper) });
+    // The audit's evaluateMapper on this mapper and its own target (KC_MAPPER_CLAIM_MISMATCH /
+    // KC_MAPPER_CLAIMS_EMPTY there, KC_MAPPER_INDIRECT for a subgroup or composite).
+    const missing = !hardcoded && exp?.claim && kindOf(m)?.protocol === exp.protocol ? evaluateMapper(m, { ...exp, target: { kind, value } }).find((i) => NO_PIM_CONDITION.has(i.code)) : undefined;
+    out.push({
+      alias,
+      name: m.name,
+      kind,
+      value,
+      hardcoded: Boolean(hardcoded),
+      mode,
+      legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper),
+      ...(missing ? { withoutPim: missing.message } : {}),
+    });
   }
   return out;
 }
