@@ -24,6 +24,7 @@ import {
   protocolOf,
   residualFindings,
   rolesContaining,
+  samlCertificateFindings,
   selectIdentityProvider,
   sessionFindings,
   type AdminScope,
@@ -301,6 +302,7 @@ async function checkProvider(
   const idp = selected.idp;
   findings.push(finding('info', 'KC_IDP', `identity provider ${idp.alias} (${idp.providerId}): ${selected.how}`));
   findings.push(...checkIdentityProvider(idp, app));
+  findings.push(...samlCertificateFindings(idp, ctx.facts.servicePrincipal));
 
   const protocol = protocolOf(idp.providerId);
   const facts = ctx.facts;
