@@ -81,6 +81,33 @@ describe('keycloak step: LDAP user storage mappers', () => {
     expect(byCode(plan, 'KC_LDAP_HARDCODED_GROUP')).toMatchObject([{ severity: 'warning' }]);
   });
 
+  it('an LDAP group mapper whose groups path is the admin group is a warning; under /ldap-groups it is not', async () => {
+    const build = async (path: string) => {
+      const s = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/ldap-groups'], mappers: [goodOidcMapper()] });
+      // The settings the admin console's "group-ldap-mapper" form stores.
+      await addLdapMapper(s, await addLdap(s), 'group-ldap-mapper', {
+        'groups.dn': ['ou=groups,dc=example,dc=test'],
+        'group.name.ldap.attribute': ['cn'],
+        'group.object.classes': ['groupOfNames'],
+        'preserve.group.inheritance': ['true'],
+        'ignore.missing.groups': ['false'],
+        'membership.ldap.attribute': ['member'],
+        'membership.attribute.type': ['DN'],
+        'membership.user.ldap.attribute': ['uid'],
+        mode: ['READ_ONLY'],
+        'user.roles.retrieve.strategy': ['LOAD_GROUPS_BY_MEMBER_ATTRIBUTE'],
+        'memberof.ldap.attribute': ['memberOf'],
+        'drop.non.existing.groups.during.sync': ['false'],
+        'groups.path': [path],
+      });
+      return s;
+    };
+    const plan = await audit(await build('/tenant-admin'));
+    expect(byCode(plan, 'KC_LDAP_GROUP_MAPPER')).toMatchObject([{ severity: 'warning' }]);
+    expect(errors(plan)).toEqual([]);
+    expect(byCode(await audit(await build('/ldap-groups')), 'KC_LDAP_GROUP_MAPPER')).toEqual([]);
+  });
+
   it('role mode: a hardcoded LDAP role mapper to a composite containing the admin role is an error', async () => {
     const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
     const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
