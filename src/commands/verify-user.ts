@@ -2,7 +2,19 @@ import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
-import { grantingMappers, localCredentialFindings, normaliseGroupPath, selectIdentityProvider, untrustedEntraProvider, userGrants, type GrantingMapper, type UserGrant } from '../keycloak/analyse.js';
+import {
+  expectedClaim,
+  grantingMappers,
+  localCredentialFindings,
+  normaliseGroupPath,
+  protocolOf,
+  selectIdentityProvider,
+  untrustedEntraProvider,
+  userGrants,
+  type GrantingMapper,
+  type MappingExpectation,
+  type UserGrant,
+} from '../keycloak/analyse.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
@@ -163,7 +175,7 @@ const INCOMPLETE = new Set(['KC_MISSING_ROLE', 'KC_ROLE_CLOSURE_INCOMPLETE']);
  * the default role) and of which providers may grant it (the chosen one, and other Entra
  * providers of this tenant the audit trusts).
  */
-export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: Pick<EntraFacts, 'user'>, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
+export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: Pick<EntraFacts, 'user'> & Partial<Pick<EntraFacts, 'group'>>, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
   const realm = s.realm;
   const target: KeycloakFacts['target'] = s.role ? { kind: 'role', value: s.role } : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
   const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, grants: [], mappers: [], incomplete: [] };
@@ -187,7 +199,15 @@ export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra:
     // As the audit's checkProvider: a second Entra provider that can vouch for the PIM group may grant it too.
     const trusted = idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app));
     facts.trustedAliases = trusted.map((o) => o.alias);
-    for (const p of [idp, ...trusted]) facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope));
+    for (const p of [idp, ...trusted]) {
+      // The expectation the audit judges this provider's mappers against (object ids: verify-user
+      // does not read the app's claim format, and a mapper on the display name is then not called
+      // wrong), so that a mapper granting without the PIM group is named as the audit names it.
+      const protocol = protocolOf(p.providerId);
+      const claim = protocol && entra.group ? expectedClaim(protocol, { appRoleMode: false, groupId: entra.group.id, groupName: entra.group.displayName }) : undefined;
+      const exp: MappingExpectation | undefined = protocol ? { protocol, alias: p.alias, target, claim, idpSyncMode: p.config?.syncMode, tenantId: app.tenantId } : undefined;
+      facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope, exp));
+    }
   }
 
   // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
@@ -248,6 +268,10 @@ function lingering(g: UserGrant, ms: GrantingMapper[], t: string, aliases: strin
   if (g.kind === 'default-role') return `${g.why}: PIM never governs it and no sign-in takes it away; remove ${t} (or the composite containing it) from the realm's default roles`;
   const hardcoded = ms.filter((m) => m.hardcoded);
   if (hardcoded.length) return `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who signs in, PIM or not; delete it`;
+  // A mapper without the PIM group's condition grants at every sign-in, PIM or not, FORCE or not:
+  // the audit's KC_MAPPER_CLAIM_MISMATCH / KC_MAPPER_CLAIMS_EMPTY / KC_MAPPER_INDIRECT.
+  const noPim = ms.filter((m) => m.withoutPim && m.mode !== 'IMPORT');
+  if (noPim.length) return `${g.why}: ${noPim.map((m) => m.withoutPim).join('; ')}; so it gives ${thing} at every sign-in through Entra whether or not PIM is active: make it require the PIM group (entra-pim-setup --fix-keycloak)`;
   // A mapper removes what it assigns when the claim is missing under FORCE, and under LEGACY too
   // (group and SAML mappers apply LEGACY like FORCE; an OIDC Claim-to-Role mapper's LEGACY only
   // removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy); IMPORT never runs again.

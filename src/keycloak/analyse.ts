@@ -4,11 +4,12 @@
  * it again (sync mode FORCE), how long sessions outlive an activation, and who holds the group
  * now. No I/O: the step reads, these functions judge.
  */
+import { createHash } from 'node:crypto';
 import { isMemberAccess } from '../graph/enums.js';
 import { humanDuration } from '../plan/duration.js';
 import type { Action, Finding, Severity } from '../plan/types.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
-import type { FederatedIdentity, IdentityProvider, IdpMapper, KcCredential, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
+import type { FederatedIdentity, IdentityProvider, IdpMapper, KcComponent, KcCredential, KcMapperOwner, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
 import type { GroupClaimFormat } from '../steps/group-claim.js';
 
 /** The SAML attribute Entra puts group object ids in. */
@@ -1821,14 +1822,23 @@ export interface GrantingMapper {
   mode: EffectiveSyncMode;
   /** LEGACY on an OIDC Claim-to-Role mapper: removes at later logins, never grants again. */
   legacyRemoveOnly: boolean;
+  /**
+   * Set when the mapper does not require the PIM group (no condition, or conditions on something
+   * else): it grants at every sign-in whether or not PIM is active. Judged only when an
+   * expectation is passed to grantingMappers.
+   */
+  withoutPim?: string;
 }
+
+/** Condition problems that leave a mapper granting without the PIM group (as opposed to never matching). */
+const NO_PIM_CONDITION = new Set(['KC_MAPPER_CLAIMS_EMPTY', 'KC_MAPPER_CLAIM_MISMATCH']);
 
 /**
  * The mappers of one provider that assign the target or anything carrying its rights (a subgroup,
  * a group holding a role of the closure, a composite containing the role), as the audit's
  * planMapper and indirectGrantFindings see them, with their effective sync mode.
  */
-export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope): GrantingMapper[] {
+export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope, exp?: MappingExpectation): GrantingMapper[] {
   const out: GrantingMapper[] = [];
   for (const m of mappers) {
     const hardcoded = HARDCODED[m.identityProviderMapper];
@@ -1839,7 +1849,313 @@ export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode
     const exact = scope.target.kind === kind && value === scope.target.value;
     if (!exact && !indirectReason(kind, value, scope)) continue;
     const mode = effectiveSyncMode(m.config?.syncMode, idpSyncMode).mode;
-    out.push({ alias, name: m.name, kind, value, hardcoded: Boolean(hardcoded), mode, legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper) });
+    // The audit's evaluateMapper on this mapper and its own target (KC_MAPPER_CLAIM_MISMATCH /
+    // KC_MAPPER_CLAIMS_EMPTY there, KC_MAPPER_INDIRECT for a subgroup or composite).
+    const missing = !hardcoded && exp?.claim && kindOf(m)?.protocol === exp.protocol ? evaluateMapper(m, { ...exp, target: { kind, value } }).find((i) => NO_PIM_CONDITION.has(i.code)) : undefined;
+    out.push({
+      alias,
+      name: m.name,
+      kind,
+      value,
+      hardcoded: Boolean(hardcoded),
+      mode,
+      legacyRemoveOnly: mode === 'LEGACY' && LEGACY_REMOVE_ONLY.has(m.identityProviderMapper),
+      ...(missing ? { withoutPim: missing.message } : {}),
+    });
+  }
+  return out;
+}
+
+// ---- grants outside identity-provider mappers (LDAP user storage, protocol mappers) -------
+
+/** Component provider type of an LDAP (or other) user storage provider. */
+export const USER_STORAGE_TYPE = 'org.keycloak.storage.UserStorageProvider';
+/** Component provider type of the mappers under an LDAP provider. */
+export const LDAP_MAPPER_TYPE = 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper';
+
+const first = (c: KcComponent, key: string): string | undefined => c.config?.[key]?.[0];
+
+/**
+ * Whether a user storage provider is in force: CacheableStorageProviderModel.isEnabled reads a
+ * missing `enabled` as true and anything else with Boolean.valueOf (case-insensitive "true").
+ */
+function storageEnabled(provider: KcComponent | undefined): boolean {
+  const v = provider ? first(provider, 'enabled') : undefined;
+  return v === undefined || javaTrue(v);
+}
+
+/** Whether `path` is `root` or one of its ancestors (`/` is everyone's ancestor). */
+function isAncestorOrSelf(path: string, root: string): boolean {
+  const p = normaliseGroupPath(path);
+  return p === '/' || isWithinGroup(root, p);
+}
+
+/** What a role reference grants within the scope (role mode): the target or a composite containing it. */
+function roleReason(role: string | undefined, scope: AdminScope): string | undefined {
+  if (!role || scope.target.kind !== 'role') return undefined;
+  if (role === scope.target.value) return `it is ${role}`;
+  return scope.roles.has(role) ? `role ${role} contains ${scope.target.value} (composite role)` : undefined;
+}
+
+/** Why a group path carries the admin rights (the target, a subgroup, a group holding a role of the closure), or undefined. */
+function groupReason(path: string | undefined, scope: AdminScope): string | undefined {
+  if (!path || !path.trim()) return undefined;
+  if (scope.target.kind === 'group' && normaliseGroupPath(path) === scope.target.value) return `it is ${scope.target.value}`;
+  return indirectReason('group', path, scope);
+}
+
+/**
+ * Judges the mappers of the realm's LDAP user storage providers. A hardcoded LDAP group or role
+ * mapper gives its group or role to every user of that LDAP provider: HardcodedLDAPGroupStorageMapper
+ * and HardcodedLDAPRoleStorageMapper add it in the user proxy (getGroupsStream, hasRole) on every
+ * read, nothing is stored, so no group-member listing shows these users, an IdP mapper cannot take
+ * it away (leaveGroup throws "hardcoded by LDAP mapper") and they sign in with their LDAP
+ * password, never through Entra: a way to the admin rights without PIM (error). A group-ldap-mapper
+ * whose `groups.path` (default `/`) is at or under a group carrying the rights, or above it (an
+ * LDAP group of the right name lands on it), and a role-ldap-mapper mapping LDAP groups to the
+ * realm roles (`use.realm.roles.mapping`, default true) or to the client of a role of the
+ * closure, grant the rights to whoever LDAP says: a warning, since it depends on LDAP content.
+ * A disabled provider only lowers an error to a warning: UserStorageManager.validateFederatedUser
+ * hands out its users as disabled, read-only users (no sign-in, no mapper proxy), but anyone who
+ * may manage the realm can enable it again.
+ */
+export function ldapGrantFindings(providers: KcComponent[], mappers: KcComponent[], scope: AdminScope, o: { targetIsClientRole?: boolean } = {}): Finding[] {
+  const out: Finding[] = [];
+  const rights = `the admin rights of ${scope.target.value}`;
+  for (const m of mappers) {
+    const provider = providers.find((p) => p.id === m.parentId);
+    const enabled = storageEnabled(provider);
+    const where = `LDAP mapper "${m.name ?? m.id}" of user storage ${provider?.name ?? m.parentId ?? '(unknown)'}${enabled ? '' : ' (disabled)'}`;
+    const disabledNote = enabled ? '' : '; the provider is disabled (its users cannot sign in now), but enabling it again grants this at once';
+    const fix = `delete the mapper "${m.name ?? m.id}" (User federation → ${provider?.name ?? 'the LDAP provider'} → Mappers)`;
+    const type = m.providerId;
+    if (type === 'hardcoded-ldap-group-mapper' || type === 'hardcoded-ldap-role-mapper') {
+      const group = type === 'hardcoded-ldap-group-mapper';
+      const value = first(m, group ? 'group' : 'role');
+      const why = group ? groupReason(value, scope) : roleReason(value, scope);
+      if (!why) continue;
+      out.push(
+        finding(
+          enabled ? 'error' : 'warning',
+          group ? 'KC_LDAP_HARDCODED_GROUP' : 'KC_LDAP_HARDCODED_ROLE',
+          `${where} gives every LDAP user the ${group ? 'group' : 'role'} ${value} (${why}): they hold ${rights} without PIM, sign in with their LDAP password, and no group-member listing or identity-provider mapper sees or removes it${disabledNote}`,
+          fix,
+        ),
+      );
+      continue;
+    }
+    if (type === 'group-ldap-mapper') {
+      const path = normaliseGroupPath(first(m, 'groups.path') || '/');
+      for (const [root] of scope.groups) {
+        const under = isWithinGroup(path, root);
+        if (!under && !isAncestorOrSelf(path, root)) continue;
+        out.push(
+          finding(
+            'warning',
+            'KC_LDAP_GROUP_MAPPER',
+            under
+              ? `${where} puts the LDAP groups it maps under ${path}, within ${root}: every member of such an LDAP group holds ${rights}, decided in LDAP, not by PIM${disabledNote}`
+              : `${where} maps LDAP groups under ${path}, above ${root}: an LDAP group named like ${root.slice(path === '/' ? 1 : path.length + 1)} lands on ${root}, so its members would hold ${rights}, decided in LDAP, not by PIM${disabledNote}`,
+            `check the LDAP groups it maps, or set its "LDAP groups path" outside ${root}`,
+          ),
+        );
+        break;
+      }
+      continue;
+    }
+    if (type === 'role-ldap-mapper' && scope.target.kind === 'role') {
+      const realmMapping = first(m, 'use.realm.roles.mapping') === undefined || javaTrue(first(m, 'use.realm.roles.mapping'));
+      const client = first(m, 'client.id');
+      const closure = [{ ref: scope.target.value, clientRole: Boolean(o.targetIsClientRole) }, ...[...scope.roles.values()].map((r) => ({ ref: r.ref, clientRole: r.clientRole }))];
+      const hit = realmMapping ? closure.find((r) => !r.clientRole) : client ? closure.find((r) => r.clientRole && r.ref.startsWith(`${client}.`)) : undefined;
+      if (!hit) continue;
+      out.push(
+        finding(
+          'warning',
+          'KC_LDAP_ROLE_MAPPER',
+          `${where} maps LDAP groups to ${realmMapping ? 'realm roles' : `roles of client ${client}`} by name: an LDAP group named like ${hit.clientRole ? hit.ref.slice(client!.length + 1) : hit.ref} would give its members ${hit.ref}${hit.ref === scope.target.value ? '' : `, which contains ${scope.target.value}`}, decided in LDAP, not by PIM${disabledNote}`,
+          `check the LDAP groups it maps, or point it at a client without admin roles`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+const GROUP_MEMBERSHIP_CLAIM: Record<string, string> = { 'oidc-group-membership-mapper': 'claim.name', 'saml-group-membership-mapper': 'attribute.name' };
+const HARDCODED_CLAIM: Record<string, [string, string]> = {
+  'oidc-hardcoded-claim-mapper': ['claim.name', 'claim.value'],
+  'saml-hardcode-attribute-mapper': ['attribute.name', 'attribute.value'],
+};
+const HARDCODED_TOKEN_ROLE = new Set(['oidc-hardcoded-role-mapper', 'saml-hardcode-role-mapper']);
+
+/** The values a hardcoded claim carries: a JSON list's strings, or the text itself. */
+function claimValues(v: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (Array.isArray(parsed)) return parsed.filter((x): x is string => typeof x === 'string');
+    if (typeof parsed === 'string') return [parsed];
+  } catch {
+    // not JSON: the plain text is the value
+  }
+  return [v];
+}
+
+/**
+ * Judges the protocol mappers of clients and client scopes: they write tokens, not memberships.
+ * A hardcoded role mapper (`oidc-hardcoded-role-mapper`, `saml-hardcode-role-mapper`: config
+ * `role`) puts a role into every token of the clients it applies to, held or not
+ * (HardcodedRole.transformAccessToken): in role mode a role of the closure there is admin in
+ * every token, without PIM (error). A hardcoded claim or attribute whose name is the group claim
+ * (`groups`, or the name a group membership mapper of the realm writes) carrying a group that
+ * holds the rights (its path or name) makes every token look like the admin group's: a warning,
+ * since it matters only to applications reading that claim.
+ */
+export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScope): Finding[] {
+  const out: Finding[] = [];
+  const rights = `the admin rights of ${scope.target.value}`;
+  const claimNames = new Set(['groups']);
+  for (const ow of owners) for (const pm of ow.protocolMappers ?? []) {
+    const key = GROUP_MEMBERSHIP_CLAIM[pm.protocolMapper];
+    const name = key ? pm.config?.[key]?.trim() : undefined;
+    if (name) claimNames.add(name);
+  }
+  for (const ow of owners) {
+    for (const pm of ow.protocolMappers ?? []) {
+      const where = `protocol mapper "${pm.name ?? pm.id}" of ${ow.kind} ${ow.name}`;
+      const fix = `delete the protocol mapper "${pm.name ?? pm.id}" (${ow.kind === 'client' ? 'Clients' : 'Client scopes'} → ${ow.name} → ${ow.kind === 'client' ? 'Client scopes → dedicated scope' : 'Mappers'})`;
+      if (HARDCODED_TOKEN_ROLE.has(pm.protocolMapper)) {
+        const why = roleReason(pm.config?.role, scope);
+        if (!why) continue;
+        out.push(
+          finding(
+            'error',
+            'KC_TOKEN_HARDCODED_ROLE',
+            `${where} writes role ${pm.config?.role} (${why}) into every token ${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application reading the token's roles grants ${rights} without PIM`,
+            fix,
+          ),
+        );
+        continue;
+      }
+      const keys = HARDCODED_CLAIM[pm.protocolMapper];
+      if (!keys) continue;
+      const name = pm.config?.[keys[0]]?.trim();
+      const raw = pm.config?.[keys[1]];
+      if (!name || !claimNames.has(name) || !raw) continue;
+      const hit = claimValues(raw)
+        .map((v) => v.trim())
+        .find((v) => [...scope.groups.keys()].some((root) => isWithinGroup(v, root) || v === root.split('/').pop()));
+      if (!hit) continue;
+      out.push(
+        finding(
+          'warning',
+          'KC_TOKEN_HARDCODED_GROUP',
+          `${where} writes ${hit} into the group claim ${name} of every token ${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application reading ${name} sees a member of a group carrying ${rights}, without PIM`,
+          fix,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+// ---- SAML: the pasted signing certificate against the app's own ---------------------------
+
+/** What Entra says about the app's SAML signing keys (servicePrincipal keyCredentials, preferredTokenSigningKeyThumbprint). */
+export interface EntraSamlSigning {
+  /** `saml` for an app set up for SAML single sign-on. */
+  preferredSingleSignOnMode?: string | null;
+  /** SHA-1 thumbprint (hex) of the certificate Entra signs SAML responses with. */
+  preferredTokenSigningKeyThumbprint?: string | null;
+  keyCredentials?: Array<{ keyId?: string | null; type?: string | null; usage?: string | null; customKeyIdentifier?: string | null; key?: string | null; endDateTime?: string | null }> | null;
+}
+
+const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+
+/** The SHA-1 thumbprint (upper-case hex) of a base64 DER certificate, PEM armour tolerated; undefined when it is not base64. */
+export function certificateThumbprint(cert: string): string | undefined {
+  const b64 = cert.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  if (!b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) return undefined;
+  return hex(createHash('sha1').update(Buffer.from(b64, 'base64')).digest());
+}
+
+/**
+ * The thumbprint of one of the app's key credentials: the SHA-1 of `key` (the certificate, which
+ * Graph returns only on `$select=keyCredentials` of a single object), else `customKeyIdentifier`,
+ * which Learn (keyCredential resource) says defaults to the certificate's thumbprint (Binary:
+ * base64 of its 20 bytes; a 40-digit hex text is taken as is).
+ */
+function keyThumbprint(k: NonNullable<EntraSamlSigning['keyCredentials']>[number]): string | undefined {
+  if (k.key) return certificateThumbprint(k.key);
+  const id = k.customKeyIdentifier?.trim();
+  if (!id) return undefined;
+  if (/^[0-9a-f]{40}$/i.test(id)) return id.toUpperCase();
+  const bytes = Buffer.from(id, 'base64');
+  return bytes.length === 20 ? hex(bytes) : undefined;
+}
+
+/**
+ * Compares the certificates pasted into a SAML provider (`signingCertificate`, comma-separated;
+ * SAMLIdentityProvider checks a signature against each) with the app's SAML signing certificate in
+ * Entra. Entra signs with the certificate `preferredTokenSigningKeyThumbprint` names: when no
+ * pasted certificate has that thumbprint Keycloak rejects Entra's real responses (error); a pasted
+ * certificate that is none of the app's keys is trusted anyway, so whoever holds its private key
+ * can sign assertions with any group (error); one of the app's other (inactive) keys is a warning.
+ * Not judged when the keys come from the metadata URL, or signatures are not validated
+ * (samlSignatureFindings reports that). Without Entra's side the comparison is reported as not done.
+ */
+export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSigning | undefined): Finding[] {
+  const c = idp.config ?? {};
+  if (protocolOf(idp.providerId) !== 'saml' || !javaTrue(c.validateSignature) || javaTrue(c.useMetadataDescriptorUrl)) return [];
+  const pasted = (c.signingCertificate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (pasted.length === 0) return [];
+  const name = `identity provider ${idp.alias}`;
+  const fix = `paste the app's active SAML signing certificate from Entra (Enterprise applications → the app → Single sign-on → SAML Certificates → Certificate (Base64)) into "Validating X509 certificates" of ${idp.alias}, and nothing else`;
+  const preferred = sp?.preferredTokenSigningKeyThumbprint?.replace(/[^0-9a-f]/gi, '').toUpperCase();
+  if (!preferred) {
+    // Read but empty is a fact about the app (warning); not read at all is reported where the read failed.
+    const read = sp !== undefined && sp.preferredTokenSigningKeyThumbprint !== undefined;
+    const why = read ? 'Entra names no preferred signing certificate for the app (preferredTokenSigningKeyThumbprint)' : "the enterprise app's signing keys were not read";
+    return [finding(read ? 'warning' : 'info', 'KC_IDP_SAML_CERT_UNCHECKED', `${name}: whether its signing certificate is the app's own SAML signing certificate in Entra was not checked (${why})`, fix)];
+  }
+  const appKeys = new Map<string, string>();
+  for (const k of sp?.keyCredentials ?? []) {
+    const t = keyThumbprint(k);
+    if (t && k.type !== 'Symmetric') appKeys.set(t, k.usage ?? '');
+  }
+  const prints = pasted.map((p) => ({ p, t: certificateThumbprint(p) }));
+  const out: Finding[] = [];
+  const unreadable = prints.filter((x) => !x.t);
+  const foreign = prints.filter((x) => x.t && x.t !== preferred && !appKeys.has(x.t));
+  const inactive = prints.filter((x) => x.t && x.t !== preferred && appKeys.has(x.t));
+  if (!prints.some((x) => x.t === preferred)) {
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_SAML_CERT_MISMATCH',
+        `${name} does not trust the certificate Entra signs this app's SAML responses with (thumbprint ${preferred}); it trusts ${prints.map((x) => x.t ?? 'an unreadable certificate').join(', ')}${inactive.length ? ' (an inactive key of the app)' : ''}: Keycloak rejects Entra's real sign-ins`,
+        fix,
+      ),
+    );
+  } else if (inactive.length) {
+    out.push(
+      finding(
+        'warning',
+        'KC_IDP_SAML_CERT_INACTIVE',
+        `${name} also trusts ${inactive.map((x) => x.t).join(', ')}, a signing key of the app that Entra does not sign with now (the active one is ${preferred})`,
+        `remove the inactive certificate from "Validating X509 certificates" of ${idp.alias} once it is not needed for a rollover`,
+      ),
+    );
+  }
+  if (foreign.length || unreadable.length) {
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_SAML_CERT_FOREIGN',
+        `${name} trusts ${[...foreign.map((x) => `certificate ${x.t}`), ...unreadable.map(() => 'a certificate this tool cannot read')].join(', ')}, which is not a signing key of this app in Entra: whoever holds its private key can sign a SAMLResponse with any group and become admin without PIM`,
+        fix,
+      ),
+    );
   }
   return out;
 }

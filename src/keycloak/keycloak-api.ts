@@ -9,7 +9,7 @@ import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { KeycloakSettings } from './settings.js';
 import type { RoleRef } from './analyse.js';
-import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcCredential, KcGroup, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
+import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcComponent, KcCredential, KcGroup, KcMapperOwner, KcProtocolMapper, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
 type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');
 type NetworkErrorClass = AdminClientModule['NetworkError'];
@@ -342,6 +342,33 @@ export class KeycloakApi {
       });
       return req({ realm, id: clientUuid, roleName: name, briefRepresentation: true, ...page }, o);
     }) as Promise<KcGroup[]>;
+  }
+
+  /**
+   * The realm's components of one provider type under `parent` (the realm when omitted: the
+   * server then lists only components whose parent is the realm itself, so an LDAP provider's
+   * mappers need the provider's id as parent). ComponentResource.getComponents requires
+   * view-realm; the list is not paged.
+   */
+  async listComponents(realm: string, type: string, parent?: string): Promise<KcComponent[]> {
+    const info = { method: 'GET', path: `${realmPath(realm)}/components?type=${type}${parent ? `&parent=${parent}` : ''}`, what: `list the ${type.split('.').pop()} components of realm ${realm}`, role: 'view-realm' };
+    return ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.components.find({ realm, type, ...(parent ? { parent } : {}) }, o))) ?? []) as KcComponent[];
+  }
+
+  /**
+   * Every client and client scope with its protocol mappers (both representations carry
+   * `protocolMappers`, so no request per client is needed). Clients first: listClients refuses a
+   * list filtered for lack of view-clients, and only with view-clients does
+   * ClientScopesResource.getClientScopes list the scopes (without it, it answers an empty list).
+   */
+  async listProtocolMapperOwners(realm: string): Promise<KcMapperOwner[]> {
+    const clients = (await this.listClients(realm)) as Array<KcClient & { protocolMappers?: KcProtocolMapper[] }>;
+    const info = { method: 'GET', path: `${realmPath(realm)}/client-scopes`, what: `list the client scopes of realm ${realm}`, role: 'view-clients' };
+    const scopes = ((await this.call({ ...info, shape: 'list' }, (kc, o) => kc.clientScopes.find({ realm }, o))) ?? []) as Array<{ id?: string; name?: string; protocolMappers?: KcProtocolMapper[] }>;
+    return [
+      ...clients.map((c): KcMapperOwner => ({ id: c.id, name: c.clientId, kind: 'client', protocolMappers: c.protocolMappers ?? [] })),
+      ...scopes.map((s): KcMapperOwner => ({ id: s.id ?? '', name: s.name ?? s.id ?? '', kind: 'client scope', protocolMappers: s.protocolMappers ?? [] })),
+    ];
   }
 
   // ---- writes ------------------------------------------------------------------------------

@@ -88,3 +88,35 @@ export interface KcCredential {
   type: string;
   userLabel?: string;
 }
+
+/**
+ * `GET …/components`: a component (user storage provider, LDAP mapper, …). Unlike the other
+ * config maps, a component's config holds lists of strings (a MultivaluedHashMap on the server).
+ */
+export interface KcComponent {
+  id?: string;
+  name?: string;
+  providerId?: string;
+  providerType?: string;
+  parentId?: string;
+  subType?: string;
+  config?: Record<string, string[] | undefined>;
+}
+
+/** A protocol mapper of a client or client scope (`protocolMappers` in their representations). */
+export interface KcProtocolMapper {
+  id?: string;
+  name?: string;
+  protocol?: string;
+  protocolMapper: string;
+  config?: KeycloakConfig;
+}
+
+/** A client or client scope with its protocol mappers, as `GET …/clients` and `GET …/client-scopes` return them. */
+export interface KcMapperOwner {
+  id: string;
+  /** clientId of a client, name of a client scope. */
+  name: string;
+  kind: 'client' | 'client scope';
+  protocolMappers?: KcProtocolMapper[];
+}

@@ -89,8 +89,11 @@ export function groupEntity(g: SeedGroup): Obj {
  * A service principal with the properties of Learn "Get servicePrincipal" (serviceprincipal-get)
  * example 1; those the sim does not model are null or empty, as the example writes them.
  */
-export function servicePrincipalEntity(sp: SeedServicePrincipal): Obj {
+export function servicePrincipalEntity(sp: SeedServicePrincipal, o: { keys?: boolean } = {}): Obj {
   const { owners: _owners, ...rest } = structuredClone(sp);
+  // Learn "keyCredential resource type": `key` is returned only on $select=keyCredentials of a
+  // single object, otherwise always null.
+  if (!o.keys) rest.keyCredentials = rest.keyCredentials.map((k) => ({ ...k, key: null }));
   return {
     deletedDateTime: null,
     addIns: [],

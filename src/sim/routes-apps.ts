@@ -183,14 +183,15 @@ export function registerAppRoutes(router: Router): void {
     ctx.authorize('servicePrincipals.read');
     const filter = parseFilterFor(ctx.query, SP_FILTER, isAdvancedQuery(ctx));
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
-    const items = [...ctx.state.servicePrincipals.values()].map(servicePrincipalEntity).filter((sp) => !filter || evalFilter(filter, sp));
+    const items = [...ctx.state.servicePrincipals.values()].map((sp) => servicePrincipalEntity(sp)).filter((sp) => !filter || evalFilter(filter, sp));
     return { status: 200, body: directoryCollection(ctx, 'servicePrincipals', items, (o) => String(o.id), (o) => applySelect(o, select)) };
   });
   const getSp = (ctx: RouteContext) => {
     ctx.authorize('servicePrincipals.read');
     const sp = resolveServicePrincipal(ctx);
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'), ...applySelect(servicePrincipalEntity(sp), select) } };
+    const keys = Boolean(select?.includes('keyCredentials'));
+    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'), ...applySelect(servicePrincipalEntity(sp, { keys }), select) } };
   };
   // Learn "Get servicePrincipal" / "Update servicePrincipal": both by id and by the alternate key `(appId='…')`.
   router.get("/servicePrincipals(appId='{appId}')", getSp);

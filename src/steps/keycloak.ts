@@ -13,6 +13,10 @@ import {
   localCredentialFindings,
   normaliseGroupPath,
   judgeOtherProvider,
+  LDAP_MAPPER_TYPE,
+  ldapGrantFindings,
+  protocolMapperFindings,
+  USER_STORAGE_TYPE,
   unknownTypeGrants,
   untrustedEntraProvider,
   otherClaimValues,
@@ -20,6 +24,7 @@ import {
   protocolOf,
   residualFindings,
   rolesContaining,
+  samlCertificateFindings,
   selectIdentityProvider,
   sessionFindings,
   type AdminScope,
@@ -297,6 +302,7 @@ async function checkProvider(
   const idp = selected.idp;
   findings.push(finding('info', 'KC_IDP', `identity provider ${idp.alias} (${idp.providerId}): ${selected.how}`));
   findings.push(...checkIdentityProvider(idp, app));
+  findings.push(...samlCertificateFindings(idp, ctx.facts.servicePrincipal));
 
   const protocol = protocolOf(idp.providerId);
   const facts = ctx.facts;
@@ -366,6 +372,39 @@ async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminS
 }
 
 /**
+ * Ways to the admin rights that no identity-provider mapper governs: mappers of LDAP user
+ * storage (hardcoded groups and roles, LDAP groups or roles landing on the target) and protocol
+ * mappers of clients and client scopes that write the admin role or group into every token.
+ * Components need view-realm (part of the audit's roles); clients and client scopes need
+ * view-clients, which a group-mode audit does not require: without it the token check is
+ * reported as not done (info; in role mode, where view-clients is required, a warning).
+ */
+async function checkOtherGrants(api: KeycloakApi, realm: string, scope: AdminScope, state: TargetState, findings: Finding[]): Promise<void> {
+  const ldap = await read(findings, 'warning', async () => {
+    const providers = await api.listComponents(realm, USER_STORAGE_TYPE);
+    const mappers = (await mapLimited(providers.filter((p) => p.providerId === 'ldap' && p.id), 4, (p) => api.listComponents(realm, LDAP_MAPPER_TYPE, p.id))).flat();
+    return { providers, mappers };
+  });
+  if (!isDenied(ldap)) findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
+  let owners;
+  try {
+    owners = await api.listProtocolMapperOwners(realm);
+  } catch (err) {
+    if (!(err instanceof KeycloakForbiddenError)) throw err;
+    findings.push(
+      finding(
+        scope.target.kind === 'role' ? 'warning' : 'info',
+        'KC_TOKEN_MAPPERS_UNCHECKED',
+        `the protocol mappers of realm ${realm}'s clients and client scopes were not read (${err.message}), so a hardcoded admin role or group written into every token is not checked`,
+        'grant the view-clients role of realm-management to the account to check them',
+      ),
+    );
+    return;
+  }
+  findings.push(...protocolMapperFindings(owners, scope));
+}
+
+/**
  * The `keycloak` step proves the last hop: the Entra PIM group (or app role) reaches the Keycloak
  * group that grants admin rights, through a mapper with sync mode FORCE, so Keycloak also takes
  * it away at the first Entra login after the activation ends. It also reports what outlives an
@@ -411,6 +450,7 @@ export const keycloakStep: Step<RunContext> = {
     const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
     await checkSessions(api, ctx, settings, realmInfo, target, findings);
     await checkDefaultGroups(api, realm, reach.scope, findings);
+    await checkOtherGrants(api, realm, reach.scope, targetState, findings);
 
     if (provider && reach.holders) {
       const holders = reach.holders;

@@ -12,7 +12,10 @@ import type { EligibleUser, Facts } from './facts.js';
 import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
 import { enumIs, enumListHas } from '../graph/enums.js';
 
-const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
+// keyCredentials and preferredTokenSigningKeyThumbprint: the app's SAML signing keys, which the
+// keycloak step compares with a SAML provider's pasted certificate. In the same request (no extra
+// read for OIDC apps); Application.Read.All reads them (Learn "Get servicePrincipal").
+const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
 const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
 const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';

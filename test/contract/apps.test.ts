@@ -3,6 +3,7 @@
  * oauth2PermissionGrants. Facts restate the documented example responses
  * (microsoft-graph-docs-contrib, api-reference/v1.0/api/<page>.md), cited per block.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appAssignmentStep } from '../../src/steps/app-assignment.js';
 import { analyseConsent } from '../../src/steps/prerequisites.js';
@@ -39,7 +40,7 @@ const SP_FACTS: Facts = {
   servicePrincipalType: 'string|null',
   tags: 'array',
 };
-const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId';
+const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
 
 describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)', () => {
   it("answers by appId with the documented shape, with Application.Read.All (least privileged)", async () => {
@@ -50,6 +51,33 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     expect(String(res.body!['@odata.context'])).toMatch(new RegExp(`/\\$metadata#servicePrincipals\\(${SP_SELECT}\\)/\\$entity$`));
     expect(checkFacts(res.body, SP_FACTS)).toEqual([]);
     expect(Object.keys(res.body!).filter((k) => !k.startsWith('@')).sort()).toEqual(SP_SELECT.split(',').sort());
+  });
+
+  // Learn "servicePrincipal resource type": keyCredentials (keyCredential collection) and
+  // preferredTokenSigningKeyThumbprint (String; on SAML apps, which certificate signs the SAML
+  // responses). Learn "keyCredential resource type": customKeyIdentifier Binary (base64; defaults
+  // to the certificate's thumbprint), type e.g. AsymmetricX509Cert, usage e.g. Verify, and `key`
+  // (the base64 certificate) returned only on $select=keyCredentials of a single object, else null.
+  it("a SAML app's signing keys: a Sign and a Verify certificate, the preferred thumbprint, key only on a single object's $select", async () => {
+    const s = await sim();
+    const token = await appToken(s, 'Application.Read.All');
+    const res = await call(s, token, 'GET', `/servicePrincipals(appId='${CONTOSO.keycloakSamlAppId}')?$select=${SP_SELECT}`);
+    expect(res.status).toBe(200);
+    const KEY_FACTS: Facts = { keyId: 'string', type: 'string', usage: oneOf('Sign', 'Verify'), customKeyIdentifier: 'string|null', key: 'string|null', startDateTime: 'string', endDateTime: 'string', displayName: 'string|null' };
+    expect(checkFacts(res.body, { ...SP_FACTS, preferredSingleSignOnMode: oneOf('saml'), keyCredentials: arrayOf(shape(KEY_FACTS)), preferredTokenSigningKeyThumbprint: 'string' })).toEqual([]);
+    const keys = res.body!.keyCredentials as Array<{ usage: string; type: string; customKeyIdentifier: string; key: string }>;
+    expect(keys.map((k) => [k.type, k.usage]).sort()).toEqual([['AsymmetricX509Cert', 'Sign'], ['AsymmetricX509Cert', 'Verify']]);
+    const preferred = String(res.body!.preferredTokenSigningKeyThumbprint);
+    expect(preferred).toMatch(/^[0-9A-F]{40}$/);
+    for (const k of keys) {
+      expect(Buffer.from(k.customKeyIdentifier, 'base64').toString('hex').toUpperCase()).toBe(preferred);
+      expect(createHash('sha1').update(Buffer.from(k.key, 'base64')).digest('hex').toUpperCase()).toBe(preferred);
+    }
+    const list = await call(s, token, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak SAML'")}&$select=id,keyCredentials`);
+    expect(list.body!.value[0].keyCredentials.map((k: { key: unknown }) => k.key)).toEqual([null, null]);
+    // The OIDC app has none: the same select costs it nothing.
+    const oidc = await call(s, token, 'GET', `/servicePrincipals(appId='${CONTOSO.keycloakAppId}')?$select=${SP_SELECT}`);
+    expect(oidc.body).toMatchObject({ keyCredentials: [], preferredTokenSigningKeyThumbprint: null });
   });
 
   it('answers without $select with every property of example 1', async () => {

@@ -232,3 +232,26 @@ describe('verify-user agrees with the audit: a second trusted Entra provider (it
     expect(verdict.reasons.join('\n')).toContain('is not linked to entra');
   });
 });
+
+describe('verify-user agrees with the audit: a FORCE mapper without the PIM group condition', () => {
+  it("a FORCE mapper on someone's email: an error in the audit, and verify-user says the grant does not depend on PIM", async () => {
+    const byEmail = goodOidcMapper('entra', { claims: JSON.stringify([{ key: 'email', value: UPN }]) });
+    const s = await seedRealm({ idps: entra, mappers: [byEmail] });
+    await seedAlice(s, { groups: ['/tenant-admin'] });
+    const { plan, verdict } = await judge(s);
+    expect(codes(errors(plan))).toContain('KC_MAPPER_CLAIM_MISMATCH');
+    expect(verdict.kind).toBe('not-active-but-mapped');
+    expect(verdict.reasons.join('\n')).toContain(`requires email=${UPN}`);
+    expect(verdict.reasons.join('\n')).toContain('whether or not PIM is active');
+    expect(verdict.reasons.join('\n')).not.toContain('removes /tenant-admin at the next sign-in');
+  });
+
+  it('the twin: the PIM mapper with FORCE; both expect the group removed at the next sign-in', async () => {
+    const s = await seedRealm({ idps: entra, mappers: [goodOidcMapper()] });
+    await seedAlice(s, { groups: ['/tenant-admin'] });
+    const { plan, verdict } = await judge(s);
+    expect(errors(plan)).toEqual([]);
+    expect(verdict.reasons.join('\n')).not.toContain('whether or not PIM is active');
+    expect(verdict.reasons.join('\n')).toContain('removes /tenant-admin at the next sign-in');
+  });
+});

@@ -254,3 +254,44 @@ describe('residualFindings: a holder linked to a second trusted Entra provider (
     expect(f.map((x) => x.code)).toEqual(['KC_MEMBER_OTHER_IDP', 'KC_MEMBERS']);
   });
 });
+
+describe('verify-user names a granting mapper that does not require the PIM group (as the audit does)', () => {
+  const exp = { protocol: 'oidc' as const, alias: 'entra', target: { kind: 'group' as const, value: '/tenant-admin' }, claim: { key: 'groups', value: GID, source: 'group' as const, groupId: GID, valueKind: 'object-id' as const } };
+  const byEmail: IdpMapper = { ...groupMapper('/tenant-admin'), name: 'by-email', config: { ...groupMapper('/tenant-admin').config, claims: JSON.stringify([{ key: 'email', value: UPN }]) } };
+  const noCondition: IdpMapper = { ...groupMapper('/tenant-admin'), name: 'no-condition', config: { ...groupMapper('/tenant-admin').config, claims: '[]' } };
+  const facts = (ms: IdpMapper[], groups = ['/tenant-admin']): KeycloakFacts => ({ ...kcFacts({ scope: groupScope('/tenant-admin'), groups }), mappers: grantingMappers('entra', ms, undefined, groupScope('/tenant-admin'), exp) });
+
+  it('grantingMappers marks a FORCE mapper on another claim or with no condition; the PIM mapper is not marked', () => {
+    const ms = grantingMappers('entra', [groupMapper('/tenant-admin'), byEmail, noCondition], undefined, groupScope('/tenant-admin'), exp);
+    expect(ms.map((m) => [m.name, Boolean(m.withoutPim)])).toEqual([
+      ['pim', false],
+      ['by-email', true],
+      ['no-condition', true],
+    ]);
+    expect(ms[1].withoutPim).toContain(`requires email=${UPN}`);
+    // Without an expectation nothing is judged (as before).
+    expect(grantingMappers('entra', [byEmail], undefined, groupScope('/tenant-admin')).every((m) => m.withoutPim === undefined)).toBe(true);
+  });
+
+  it('not active: the grant stays, and the verdict says the mapper lacks the PIM condition instead of "removed at next sign-in"', () => {
+    const v = verdictOf(entra('eligible'), facts([byEmail]));
+    expect(v.kind).toBe('not-active-but-mapped');
+    expect(text(v)).toContain(`requires email=${UPN}`);
+    expect(text(v)).toContain('whether or not PIM is active');
+    expect(text(v)).not.toContain('removes /tenant-admin at the next sign-in');
+  });
+
+  it('active: admin, with the reason that PIM does not govern it; a correct mapper gives no such reason', () => {
+    const v = verdictOf(entra('active'), facts([noCondition]));
+    expect(v.kind).toBe('active-mapped');
+    expect(text(v)).toContain('has no claim condition');
+    expect(text(v)).toContain('whether or not PIM is active');
+    expect(text(verdictOf(entra('active'), facts([groupMapper('/tenant-admin')])))).not.toContain('whether or not PIM is active');
+  });
+
+  it('a subgroup mapper on another claim is named too', () => {
+    const ops: IdpMapper = { ...byEmail, name: 'ops-by-email', config: { ...byEmail.config, group: '/tenant-admin/ops' } };
+    const v = verdictOf(entra('eligible'), facts([groupMapper('/tenant-admin'), ops], ['/tenant-admin/ops']));
+    expect(text(v)).toContain('whether or not PIM is active');
+  });
+});

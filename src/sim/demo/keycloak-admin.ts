@@ -260,6 +260,15 @@ export class DemoKeycloak {
       need('view-realm');
       return this.get(c, () => []);
     }
+    if (r0 === 'components' && r1 === undefined) {
+      // No user storage (LDAP) in the demo realm.
+      need('view-realm');
+      return this.get(c, () => []);
+    }
+    if (r0 === 'clients' && r1 === undefined) {
+      // Keycloak 26.5 answers 403 to a caller without view-clients, which the demo account lacks.
+      throw new HttpError(403, { error: 'HTTP 403 Forbidden' });
+    }
     if (r0 === 'group-by-path' && r1 !== undefined) {
       need('view-users');
       // The admin client sends the whole path as one segment (`%2Ftenant-admin`); nested ones may also arrive split.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { guidFromName } from '../ids.js';
 import type {
   SeedAppRole,
@@ -350,6 +351,14 @@ export function contosoSeed(): TenantSeed {
     { ...appRole(CONTOSO.keycloakSamlRoles.user, null, 'User', 'User'), origin: 'Application' },
     { ...appRole(CONTOSO.keycloakSamlRoles.msiamAccess, null, 'msiam_access', 'msiam_access'), isEnabled: true },
   ];
+  // The SAML app's token signing certificate, as Entra keeps it (Learn "servicePrincipal resource
+  // type" / "keyCredential resource type"): a Sign and a Verify keyCredential of type
+  // AsymmetricX509Cert; customKeyIdentifier (Binary, base64) defaults to the certificate's SHA-1
+  // thumbprint; `key` is the base64 DER certificate (served only on $select=keyCredentials of a
+  // single servicePrincipal); preferredTokenSigningKeyThumbprint names the certificate Entra signs
+  // SAML responses with, as the upper-case hex thumbprint. A self-signed test certificate.
+  const signingCert = SAML_SIGNING_CERT;
+  const signingThumbprint = createHash('sha1').update(Buffer.from(signingCert, 'base64')).digest();
   const signingCertStart = '2024-03-04T09:20:00Z';
   const signingCertEnd = '2027-03-04T09:20:00Z';
 
@@ -502,8 +511,8 @@ export function contosoSeed(): TenantSeed {
             usage: 'Sign',
             startDateTime: signingCertStart,
             endDateTime: signingCertEnd,
-            customKeyIdentifier: '5A1B2C3D4E5F60718293A4B5C6D7E8F901234567',
-            key: null,
+            customKeyIdentifier: signingThumbprint.toString('base64'),
+            key: signingCert,
           },
           {
             keyId: guidFromName('contoso:saml-verify'),
@@ -512,11 +521,11 @@ export function contosoSeed(): TenantSeed {
             usage: 'Verify',
             startDateTime: signingCertStart,
             endDateTime: signingCertEnd,
-            customKeyIdentifier: '5A1B2C3D4E5F60718293A4B5C6D7E8F901234567',
-            key: null,
+            customKeyIdentifier: signingThumbprint.toString('base64'),
+            key: signingCert,
           },
         ],
-        preferredTokenSigningKeyThumbprint: '5A1B2C3D4E5F60718293A4B5C6D7E8F901234567',
+        preferredTokenSigningKeyThumbprint: signingThumbprint.toString('hex').toUpperCase(),
       }),
       appServicePrincipal(CONTOSO.fabrikamSpId, CONTOSO.fabrikamAppId, 'Fabrikam Portal', [], {
         appOwnerOrganizationId: guidFromName('fabrikam-tenant'),
@@ -636,3 +645,7 @@ export function withManyMembers(seed: TenantSeed, groupId: string, n: number): T
   }
   return out;
 }
+
+/** The Contoso SAML app's token signing certificate (base64 DER, self-signed for the simulation). */
+export const SAML_SIGNING_CERT =
+  'MIIDSTCCAjGgAwIBAgIUVF7xuOhsdKbQZpDlyYueZZnzyjEwDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwHhcNMjYxMTMwMTMyNTU3WhcNMzYxMTI3MTMyNTU3WjA0MTIwMAYDVQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAK1bb8pRNvILWW+eENrvfIuy+85zQA/uPhFeodKCoylLR0U0Q+uj7fvQKZ+ZCpBDwEwHVxTxb0NrJQd8LazzhInKGfxqM7eLze1q8CM+z085MyY49SW153CdRVxu/fYM/F7GVg12hpkzF45y594cX3j/YypYefH1O7p6P8tgQEEm2iJoMHB12/Qi54y5yf7jegQgz8nU+eps0iuUvuUQgNahGELTPmMkFNKOfcibMUCoKQ5ABdOubzH7VV/X8obN88nkUpmzeNbt/6r+MIcnj7g6JE/Ebq2QoztELNpTScmpDJaIlb6xw2qtPg/j1vnwej/rgXDgT4+xYaAnGfSLiDECAwEAAaNTMFEwHQYDVR0OBBYEFJwvJ6Duo1E3g4X9x3vtTEiewblBMB8GA1UdIwQYMBaAFJwvJ6Duo1E3g4X9x3vtTEiewblBMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBAGHxRbxyDadBKNDygeby5RjlYMvg7mxjo/8HhjthqdAmha7C4phtq0Y8fi6kv+6bXawTY9IWhsyZxC1I0omAfQ2tYGRFfqg1c7wZZSqkv4ILdo53O2mY/ABz7n5Hv17Y+I5wV7aqzKya+iz8GH/2f8twZ9OGTSqwviUtU5cG1cfNAUr3pbUYw1qpIvg50vJxs3qfpscPMupVkI9lmuVi2LIpMjYYATJGxWQfGsuU2MT1odKQLl3Vma+oLQAX7ZL9vQ9OUfyQtQUOliK6lBqou92J26q5AoeEprBUXWWYnFFmhSxqmo3ZYXBEG55A4JHWbr2eLq+iQmsd7/5Ju4z4lLg=';
