@@ -7,7 +7,8 @@ import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
-import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+import { tenantInputProblem } from '../graph/tenant.js';
+import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
 const MANY = 10;
@@ -24,16 +25,21 @@ export interface RestoreOptions extends RawOptions {
 /** `restore --journal FILE`: puts back every member that journal says was removed. */
 export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promise<number> {
   const mode: RunMode = raw.dryRun ? 'audit' : 'run';
-  const session = await openSession({ ...raw, journal: raw.restoreJournal }, io);
+  // The tenant may come from the journal, which is read (and checked) below.
+  const session = await openSession({ ...raw, journal: raw.restoreJournal }, io, { tenantGiven: true });
   if (!raw.from) throw new UsageError('--journal FILE is required: the journal of the run to undo');
   const text = readJournalFile(raw.from);
   const entries = readJournal(text);
   const start = entries.find((e) => e.type === 'start');
   if (!start && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
   const journalTenant = start?.type === 'start' ? start.tenantId : undefined;
-  const tenantId = raw.tenantId ?? journalTenant;
-  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
-  if (journalTenant && journalTenant !== tenantId) {
+  const given = raw.tenantId?.trim();
+  const tenantProblem = given ? tenantInputProblem(given) : undefined;
+  if (tenantProblem) throw new UsageError(tenantProblem);
+  // A verified domain is compared with the journal's tenant as the GUID it resolves to.
+  const tenantId = given ? await resolveTenant(session, given) : journalTenant;
+  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  if (journalTenant && journalTenant.toLowerCase() !== tenantId.toLowerCase()) {
     throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);
   }
   if (raw.group !== undefined && !isGuid(raw.group)) throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
