@@ -107,6 +107,15 @@ describe('browser sign-in that cannot open a browser is refused at once', () => 
     expect(t.screen).toMatch(/no display to open a browser on \(DISPLAY and WAYLAND_DISPLAY are unset\); use --auth device-code/);
     expect(sim.requests).toHaveLength(0);
   });
+
+  it('a terminal without a display and no --auth: the device code is the default, printed at once', async () => {
+    const sim = await simWithEligibleAlice();
+    sim.oidc.deviceCodes.interval = 1;
+    const t = new PtySession(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], { AZURE_AUTHORITY_HOST: sim.url, NO_COLOR: '1', ENTRA_PIM_SIGN_IN_TIMEOUT_MS: '2000' });
+    await t.waitFor(/enter the code \S+ to authenticate/);
+    expect(await t.exited).toBe(1);
+    expect(t.screen).toMatch(/sign-in with --auth device-code .*did not complete: no token within 2 s/);
+  });
 });
 
 /** Resolves with the device-code line once the CLI has printed it on stderr. */
