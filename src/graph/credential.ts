@@ -295,7 +295,7 @@ export async function createTokenSource(opts: CredentialOptions): Promise<SignIn
       return token.token;
     })()
       .catch((raw: unknown) => {
-        const err = signInError(method, raw);
+        const err = signInError(method, raw, opts.authorityHost);
         if (publicClient) refused = err;
         throw err;
       })
@@ -339,7 +339,7 @@ const AADSTS_FIX: Record<string, string> = {
  * run to several lines with trace ids and troubleshooting links. Never retried: the same
  * secret, consent or missing Azure CLI gives the same answer on every attempt.
  */
-export function signInError(method: AuthMethod, err: unknown): Error {
+export function signInError(method: AuthMethod, err: unknown, authorityHost?: string): Error {
   const name = (err as { name?: unknown } | undefined)?.name;
   if (name === 'SignInError' || name === 'UsageError' || name === 'InterruptedError' || name === 'ExitPromptError') return err as Error;
   const text = err instanceof Error ? err.message : String(err);
@@ -348,6 +348,12 @@ export function signInError(method: AuthMethod, err: unknown): Error {
       return new SignInError('--auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth', { cause: err });
     }
     if (/az login/i.test(text)) return new SignInError('--auth azure-cli: the Azure CLI is not signed in; run az login (with --tenant), or choose another --auth', { cause: err });
+  }
+  // MSAL names no host when the sign-in endpoints cannot be reached (no network, a wrong
+  // AZURE_AUTHORITY_HOST): the line names the host it was given.
+  const unreachable = /^(endpoints_resolution_error|network_error)\b/.exec(text);
+  if (unreachable && authorityHost && method !== 'azure-cli' && method !== 'managed-identity') {
+    return new SignInError(`sign-in with --auth ${method} failed: cannot reach the sign-in host ${new URL(authorityHost).host} (${unreachable[1]}); check the network${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST / --cloud'}`, { cause: err });
   }
   const aadsts = /AADSTS(\d+):\s*([^.\r\n]*)/.exec(text);
   if (aadsts) {

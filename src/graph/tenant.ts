@@ -49,8 +49,8 @@ export async function resolveTenantId(value: string, opts: { authorityHost: stri
     // wherever a redirect points.
     res = await fetch(url, { headers: { Accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
   } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? 'no answer' : (e.cause?.code ?? (err instanceof Error ? err.message : String(err)));
+    const e = err as { name?: string; cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' ? 'no answer' : (e.cause?.code ?? e.cause?.message ?? (err instanceof Error ? err.message : String(err)));
     opts.log.http('GET', url, why, Math.round(performance.now() - started));
     throw new SignInError(`${flag} ${value}: cannot reach ${host} to look up the domain's tenant id (${why}); give the tenant id (a GUID) instead, or check the network`);
   }

@@ -1,4 +1,5 @@
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -19,6 +20,15 @@ closeSimsAfterEach();
 /** A PATH with no `az` on it: an empty folder (the CLI is spawned by node's absolute path). */
 async function pathWithoutAz(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'epim-noaz-'));
+}
+
+/** An https origin on loopback where nothing listens (a port just freed). */
+async function closedOrigin(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `https://127.0.0.1:${port}`;
 }
 
 const lines = (stderr: string) => stderr.trim().split('\n');
@@ -145,6 +155,27 @@ describe('a sign-in nobody completes ends with one line', () => {
       'error: sign-in with --auth device-code to app 14d82eec-204b-4c2f-b7e8-296a70dab67e did not complete: no token within 2 s (nobody entered the code; the limit is ENTRA_PIM_SIGN_IN_TIMEOUT_MS)',
     );
     expect(graphCalls(sim)).toHaveLength(0);
+  });
+});
+
+describe('a sign-in host that cannot be reached is named', () => {
+  it('client secret: one line naming the host, no retry loop', async () => {
+    const sim = await startSim();
+    const origin = await closedOrigin();
+    const res = await runCli(['audit', ...args(sim, ['--auth', 'client-secret'])], { AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret, AZURE_AUTHORITY_HOST: origin });
+    expect(res.code).toBe(1);
+    expect(lines(res.stderr).at(-1)).toBe(`error: sign-in with --auth client-secret failed: cannot reach the sign-in host ${new URL(origin).host} (endpoints_resolution_error); check the network and AZURE_AUTHORITY_HOST / --cloud`);
+    expect(res.stderr).not.toMatch(/attempts/);
+    expect(graphCalls(sim)).toHaveLength(0);
+  });
+
+  it('a domain for --tenant-id: the lookup names the host and the way out (the GUID)', async () => {
+    const sim = await startSim();
+    const origin = await closedOrigin();
+    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'contoso.onmicrosoft.com' })], { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: origin });
+    expect(res.code).toBe(1);
+    expect(lines(res.stderr)).toEqual([`error: --tenant-id contoso.onmicrosoft.com: cannot reach ${new URL(origin).host} to look up the domain's tenant id (ECONNREFUSED); give the tenant id (a GUID) instead, or check the network`]);
+    expect(sim.requests).toHaveLength(0);
   });
 });
 
