@@ -212,8 +212,10 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
   if (!m) return undefined;
   const [, tenant, endpoint] = m;
-  // Learn "OAuth 2.0 client credentials flow": `tenant` is a GUID or a domain name. Learn
-  // "reference-error-codes": AADSTS90002 InvalidTenantName for a tenant that is not found.
+  // Learn "OAuth 2.0 client credentials flow" and "OpenID Connect on the Microsoft identity platform"
+  // (Find your app's OpenID configuration document URI): `tenant` is the tenant id or a domain name
+  // of the tenant; the document then names the tenant by its id. Learn "reference-error-codes":
+  // AADSTS90002 InvalidTenantName for a tenant that is not found.
   if (!req.state.isTenantName(tenant)) {
     // The discovery answer for a tenant not found: 400 `invalid_tenant` with Entra's error envelope
     // and AADSTS90002's full text (as Entra answers it, ASSUMPTIONS.md "Sign-in and tokens").

@@ -254,19 +254,3 @@ describe('--tenant-id takes a verified domain', () => {
     expect(res.stderr).toMatch(/^error: --tenant-id fabrikam\.example: no tenant has that domain/);
   });
 });
-
-describe('the simulated discovery document', () => {
-  it('answers a verified domain with the tenant GUID in issuer and token_endpoint, and an unknown one as Entra does', async () => {
-    const sim = await startSim();
-    const ok = await fetch(`${sim.url}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
-    expect(ok.status).toBe(200);
-    const doc = (await ok.json()) as Record<string, string>;
-    expect(doc.issuer).toBe(`${sim.url}/${CONTOSO.tenantId}/v2.0`);
-    expect(doc.token_endpoint).toBe(`${sim.url}/${CONTOSO.tenantId}/oauth2/v2.0/token`);
-    const missing = await fetch(`${sim.url}/fabrikam.example/v2.0/.well-known/openid-configuration`);
-    expect(missing.status).toBe(400);
-    const body = (await missing.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002], error_uri: 'https://login.microsoftonline.com/error?code=90002' });
-    expect(String(body.error_description)).toMatch(/^AADSTS90002: Tenant 'fabrikam\.example' not found\. Check to make sure you have the correct tenant ID and are signing into the correct cloud\. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant\. Trace ID: /);
-  });
-});
