@@ -258,7 +258,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
     }
   }
   const session = await openSession(raw, io);
-  const tenantGuid = await resolveTenant(session, tenantId);
+  const tenantGuid = await resolveTenant(session, tenantId, false);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
   const graph = await connectGraph(session, tenantGuid, false, new MemoryJournal(), { command: 'activate' });
   const claims = decodeJwtClaims(await graph.token());

@@ -37,7 +37,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const tenantProblem = given ? tenantInputProblem(given) : undefined;
   if (tenantProblem) throw new UsageError(tenantProblem);
   // A verified domain is compared with the journal's tenant as the GUID it resolves to.
-  const tenantId = given ? await resolveTenant(session, given) : journalTenant;
+  const tenantId = given ? await resolveTenant(session, given, mode === 'audit') : journalTenant;
   if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
   if (journalTenant && journalTenant.toLowerCase() !== tenantId.toLowerCase()) {
     throw new UsageError(`--tenant-id ${tenantId}: the journal is from tenant ${journalTenant}`);

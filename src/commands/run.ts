@@ -37,7 +37,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   const given = options?.tenantId ?? raw.tenantId?.trim() ?? '';
   if (tenantInputProblem(given)) resolve(); // throws the usual one-line error naming --tenant-id
   // A verified domain becomes the tenant's GUID here: the journal and the sign-in use the GUID.
-  const tenantId = await resolveTenant(session, given);
+  const tenantId = await resolveTenant(session, given, effectiveMode === 'audit');
   raw.tenantId = tenantId;
   if (options) options.tenantId = tenantId;
   const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);

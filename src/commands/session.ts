@@ -6,6 +6,7 @@ import { CLOUDS, graphScope } from '../graph/clouds.js';
 import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
 import { resolveTenantId } from '../graph/tenant.js';
+import { isGuid } from '../steps/common.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson } from '../plan/render.js';
@@ -155,9 +156,11 @@ function signInFailure(method: string, clientId: string | undefined, err: unknow
 
 /**
  * The tenant's GUID for a --tenant-id that may be a verified domain: looked up in the cloud's
- * OpenID discovery document before the journal is opened, so the journal records the GUID.
+ * OpenID discovery document before the journal is opened, so the journal records the GUID. A
+ * command that writes refuses switched-off TLS checks before this lookup, as before any request.
  */
-export async function resolveTenant(session: Session, value: string, flag = '--tenant-id'): Promise<string> {
+export async function resolveTenant(session: Session, value: string, readOnly: boolean, flag = '--tenant-id'): Promise<string> {
+  if (!readOnly && !isGuid(value.trim())) checkTlsVerification(session, false);
   const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
   return resolveTenantId(value.trim(), {
     authorityHost: session.options.authorityHost,

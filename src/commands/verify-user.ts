@@ -426,7 +426,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const session = await openSession(raw, io);
   // The same inputs as audit, validated the same way before anything is sent.
   const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
-  options.tenantId = await resolveTenant(session, options.tenantId);
+  options.tenantId = await resolveTenant(session, options.tenantId, true);
   const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
 
   let appId = options.appId;

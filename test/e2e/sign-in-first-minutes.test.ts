@@ -217,6 +217,14 @@ describe('--tenant-id takes a verified domain', () => {
     expect(discovery(sim).map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
+  it('run with TLS checks switched off: refused before the lookup, nothing sent', async () => {
+    const sim = await startSim();
+    const res = await runCli(args(sim, ['--yes'], { '--tenant-id': 'contoso.onmicrosoft.com' }), { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url, NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    expect(res.code).toBe(1);
+    expect(lines(res.stderr).at(-1)).toMatch(/^error: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*Nothing was sent$/);
+    expect(sim.requests).toHaveLength(0);
+  });
+
   it('a domain no tenant has: one line naming --tenant-id (AADSTS90002), no Graph request', async () => {
     const sim = await startSim();
     const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'fabrikam.example' })], { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url });
