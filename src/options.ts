@@ -4,6 +4,7 @@ import type { PolicySettings, RunOptions } from './context.js';
 import { UsageError } from './errors.js';
 import { AUTH_METHODS, type AuthMethod } from './graph/credential.js';
 import { CLOUD_NAMES, CLOUDS, type CloudName } from './graph/clouds.js';
+import { tenantInputProblem } from './graph/tenant.js';
 import type { KeycloakSettings } from './keycloak/settings.js';
 import { DurationError, parseDuration } from './plan/duration.js';
 import type { RunMode } from './plan/types.js';
@@ -253,8 +254,10 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
  */
 export function resolveRunOptions(raw: RawOptions, ctx: { mode: RunMode; interactive: boolean; env: NodeJS.ProcessEnv; now: Date }): RunOptions {
   const tenantId = raw.tenantId?.trim();
-  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
-  if (!isGuid(tenantId)) throw new UsageError(`--tenant-id ${tenantId}: not a GUID; give the directory (tenant) id, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f`);
+  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  // A domain is resolved to the tenant's GUID by the command, before its first Graph request.
+  const tenantProblem = tenantInputProblem(tenantId);
+  if (tenantProblem) throw new UsageError(tenantProblem);
   if (raw.appId && raw.appName) throw new UsageError('--app-id and --app-name: give one, not both');
   if (!raw.appId && !raw.appName) throw new UsageError('--app-id (or --app-name) is required: the Keycloak app in Entra');
   if (raw.appId !== undefined && !isGuid(raw.appId.trim())) throw new UsageError(`--app-id ${raw.appId}: not a GUID; give the Application (client) ID`);

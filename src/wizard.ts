@@ -2,7 +2,9 @@ import type * as MG from '@microsoft/microsoft-graph-types';
 import { createInterface } from 'node:readline';
 import { styleText } from 'node:util';
 import { InterruptedError, UsageError } from './errors.js';
-import { AUTH_METHODS, defaultAuthMethod, type AuthMethod } from './graph/credential.js';
+import { release } from 'node:os';
+import { AUTH_METHODS, browserUnavailable, defaultAuthMethod, type AuthMethod } from './graph/credential.js';
+import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './plan/duration.js';
@@ -31,10 +33,11 @@ const ssoLabel = (sp: SpHit) => (enumIs(sp.preferredSingleSignOnMode, 'saml') ? 
 export async function askSignIn(raw: RawOptions, terminal: Prompter, env: NodeJS.ProcessEnv): Promise<void> {
   const prompt = startUpPrompter(terminal, raw, env);
   if (!raw.tenantId) {
-    raw.tenantId = await prompt.input('Tenant (directory) id', { flag: '--tenant-id', validate: (v) => (isGuid(v.trim()) ? true : 'a GUID, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f') });
+    raw.tenantId = await prompt.input('Tenant (directory) id', { flag: '--tenant-id', validate: (v) => (tenantInputProblem(v.trim()) ? 'a GUID, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain, e.g. contoso.onmicrosoft.com' : true) });
   }
   if (!raw.auth) {
-    const suggested = defaultAuthMethod(env, true);
+    // The wizard runs on a terminal; without a desktop to open a browser on, the device code is suggested.
+    const suggested = defaultAuthMethod(env, true, !browserUnavailable({ env, stdinTTY: true, stderrTTY: true, platform: process.platform, osRelease: release() }));
     raw.auth = await prompt.select<AuthMethod>(
       'Sign in with',
       [suggested, ...AUTH_METHODS.filter((m) => m !== suggested)].map((m) => ({ name: m === suggested ? `${m} (suggested)` : m, value: m })),

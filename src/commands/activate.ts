@@ -9,7 +9,8 @@ import type { AuthMethod } from '../graph/credential.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
 import { jsonSafe, safeText } from '../ui/safe-text.js';
-import { connectGraph, openSession, type CommandIo, type Session } from './session.js';
+import { connectGraph, openSession, resolveTenant, type CommandIo, type Session } from './session.js';
+import { tenantInputProblem } from '../graph/tenant.js';
 import type { PimInstance } from './verify-user.js';
 import { decodeJwtClaims } from '../graph/credential.js';
 
@@ -242,8 +243,9 @@ async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayN
 /** The command: sign in as the user, find the eligible group, activate (or end) it, report. */
 export async function activateCommand(raw: ActivateOptions, io: CommandIo): Promise<number> {
   const tenantId = raw.tenantId?.trim();
-  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
-  if (!isGuid(tenantId)) throw new UsageError(`--tenant-id ${tenantId}: not a GUID`);
+  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  const tenantProblem = tenantInputProblem(tenantId);
+  if (tenantProblem) throw new UsageError(tenantProblem);
   if (raw.duration !== undefined) {
     if (raw.deactivate) throw new UsageError('--duration and --deactivate: give one, not both');
     try {
@@ -256,8 +258,9 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
     }
   }
   const session = await openSession(raw, io);
+  const tenantGuid = await resolveTenant(session, tenantId, false);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
-  const graph = await connectGraph(session, tenantId, false, new MemoryJournal(), { command: 'activate' });
+  const graph = await connectGraph(session, tenantGuid, false, new MemoryJournal(), { command: 'activate' });
   const claims = decodeJwtClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
     throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
@@ -280,7 +283,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
           schemaVersion: 1,
           command: 'activate',
           action: raw.deactivate ? 'deactivate' : 'activate',
-          tenantId,
+          tenantId: tenantGuid,
           user: me,
           group: { id: group.id, displayName: group.displayName },
           status: result.outcome,

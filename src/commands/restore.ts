@@ -8,8 +8,9 @@ import { isGuid } from '../steps/common.js';
 import { restoreStep } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
 import { CLOUDS } from '../graph/clouds.js';
+import { tenantInputProblem } from '../graph/tenant.js';
 import type { ReportWords } from '../plan/render.js';
-import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
 const MANY = 10;
@@ -91,10 +92,20 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const entries = readJournal(text);
   const starts = entries.flatMap((e) => (e.type === 'start' ? [e] : []));
   if (starts.length === 0 && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
-  const target = journalTarget(raw, starts);
-  const session = await openSession({ ...raw, ...target, journal: raw.restoreJournal }, io);
-  const tenantId = target.tenantId?.trim();
-  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id, a GUID');
+  const given = raw.tenantId?.trim();
+  const tenantProblem = given ? tenantInputProblem(given) : undefined;
+  if (tenantProblem) throw new UsageError(tenantProblem);
+  // A verified domain is compared with the journal's tenant as the GUID it resolves to, once the
+  // session (with the journal's cloud) can look it up; a GUID is compared here.
+  const domain = given !== undefined && !isGuid(given);
+  const target = journalTarget(domain ? { ...raw, tenantId: undefined } : raw, starts);
+  const session = await openSession({ ...raw, ...target, journal: raw.restoreJournal }, io, { tenantGiven: true });
+  const journalTenant = target.tenantId?.trim();
+  const tenantId = domain ? await resolveTenant(session, given, mode === 'audit') : journalTenant;
+  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  if (domain && journalTenant && journalTenant.toLowerCase() !== tenantId.toLowerCase()) {
+    throw new UsageError(`--tenant-id ${given}: that is tenant ${tenantId}, and the journal's run was on tenant ${journalTenant}`);
+  }
   if (raw.group !== undefined && !isGuid(raw.group)) throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
   const source = { removed: removedMembers(entries), groups: journalGroups(entries) };
 

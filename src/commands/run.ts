@@ -3,9 +3,9 @@ import { ExitCode } from '../errors.js';
 import type { AuthMethod } from '../graph/credential.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
-import { isGuid } from '../steps/common.js';
+import { tenantInputProblem } from '../graph/tenant.js';
 import { STEPS } from '../steps/index.js';
-import { connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, runHooks, type CommandIo } from './session.js';
+import { connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
 import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
@@ -34,8 +34,12 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     await askSignIn(raw, prompt, env);
     session.options.auth ??= raw.auth as AuthMethod;
   }
-  const tenantId = options?.tenantId ?? raw.tenantId?.trim() ?? '';
-  if (!isGuid(tenantId)) resolve(); // throws the usual one-line error naming --tenant-id
+  const given = options?.tenantId ?? raw.tenantId?.trim() ?? '';
+  if (tenantInputProblem(given)) resolve(); // throws the usual one-line error naming --tenant-id
+  // A verified domain becomes the tenant's GUID here: the journal and the sign-in use the GUID.
+  const tenantId = await resolveTenant(session, given, effectiveMode === 'audit');
+  raw.tenantId = tenantId;
+  if (options) options.tenantId = tenantId;
   const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);
   const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, { command: effectiveMode, policyChanges: policyFlagsGiven(raw) });
   if (!options) {

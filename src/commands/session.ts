@@ -1,9 +1,12 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode, StopError, UsageError } from '../errors.js';
-import { createTokenSource, defaultAuthMethod } from '../graph/credential.js';
+import { release } from 'node:os';
+import { browserUnavailable, createTokenSource, decideSignIn, defaultAuthMethod, onPath } from '../graph/credential.js';
 import { CLOUDS, graphScope } from '../graph/clouds.js';
 import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
+import { resolveTenantId } from '../graph/tenant.js';
+import { isGuid } from '../steps/common.js';
 import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
@@ -42,10 +45,22 @@ export interface Session {
 const SECRET_ENV = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'ENTRA_PIM_ACCESS_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_PASSWORD'];
 
 /** Resolves session flags (no network): bad values fail here, before anything is sent. */
-export async function openSession(raw: RawOptions, io: CommandIo): Promise<Session> {
+export async function openSession(raw: RawOptions, io: CommandIo, signIn: { tenantGiven?: boolean } = {}): Promise<Session> {
   for (const name of SECRET_ENV) registerSecret(io.env[name]);
   const options = resolveSession(raw, io.env);
   const interactive = isInteractive(raw, io.env, io.stdinTTY, io.stderrTTY);
+  // The sign-in is decided here, before the first request: a browser that cannot open, a
+  // script with nothing to sign in with, or a method missing variables fails now in one line,
+  // not as a Graph request retried until it gives up.
+  options.auth = decideSignIn({
+    explicit: options.auth,
+    env: io.env,
+    interactive,
+    noBrowser: browserUnavailable({ env: io.env, stdinTTY: io.stdinTTY, stderrTTY: io.stderrTTY, platform: process.platform, osRelease: release() }),
+    azureCli: onPath('az', io.env),
+    clientId: options.clientId,
+    tenantGiven: signIn.tenantGiven ?? Boolean(raw.tenantId?.trim()),
+  });
   const colors = await createColors(colorEnabled({ noColor: options.noColor, json: options.json, isTTY: io.stderrTTY, env: io.env }));
   return { io, options, interactive, colors, log: createLogger(options.level, colors, io.stderr), now: new Date() };
 }
@@ -74,7 +89,10 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
  */
 export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal, need: ScopeRequest): Promise<GraphApi> {
   checkTlsVerification(session, readOnly);
-  const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive);
+  const noBrowser = browserUnavailable({ env: session.io.env, stdinTTY: session.io.stdinTTY, stderrTTY: session.io.stderrTTY, platform: process.platform, osRelease: release() });
+  const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive, !noBrowser);
+  // A method chosen in the wizard is checked as --auth would be (every missing variable at once).
+  if (method === 'browser' && noBrowser) decideSignIn({ explicit: method, env: session.io.env, interactive: session.interactive, noBrowser, azureCli: false, clientId: session.options.clientId, tenantGiven: true });
   // Scope URIs name the cloud's Graph host: a --graph-endpoint override (a proxy) still forwards
   // to Graph, whose tokens Entra issues for that host.
   const scopeHost = CLOUDS[session.options.cloud].graph;
@@ -136,6 +154,23 @@ function signInFailure(method: string, clientId: string | undefined, err: unknow
       ? 'the code expired before the sign-in was completed; run again and enter the code within 15 minutes'
       : (err instanceof Error ? err.message : String(err)).split('\n')[0].replace(/^sign-in with --auth \S+ (failed|was refused): /, '');
   return `sign-in with --auth ${method} to app ${clientId ?? '(default)'} did not complete: ${reason}`;
+}
+
+/**
+ * The tenant's GUID for a --tenant-id that may be a verified domain: looked up in the cloud's
+ * OpenID discovery document before the journal is opened, so the journal records the GUID. A
+ * command that writes refuses switched-off TLS checks before this lookup, as before any request.
+ */
+export async function resolveTenant(session: Session, value: string, readOnly: boolean, flag = '--tenant-id'): Promise<string> {
+  if (!readOnly && !isGuid(value.trim())) checkTlsVerification(session, false);
+  const timeout = Number(session.io.env.ENTRA_PIM_HTTP_TIMEOUT_MS);
+  return resolveTenantId(value.trim(), {
+    authorityHost: session.options.authorityHost,
+    cloud: session.options.cloud,
+    log: session.log,
+    flag,
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+  });
 }
 
 /** Spinner hooks for the runner, plus the one confirmation before writes. */

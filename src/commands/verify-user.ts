@@ -25,7 +25,7 @@ import { isGuid } from '../steps/common.js';
 import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';
-import { connectGraph, openSession, type CommandIo } from './session.js';
+import { connectGraph, openSession, resolveTenant, type CommandIo } from './session.js';
 
 /**
  * `verify-user USER`: the runbook's manual test as a command. It reads (never writes) the
@@ -450,6 +450,7 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const session = await openSession(raw, io);
   // The same inputs as audit, validated the same way before anything is sent.
   const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
+  options.tenantId = await resolveTenant(session, options.tenantId, true);
   const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
 
   let appId = options.appId;

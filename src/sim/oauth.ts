@@ -212,11 +212,19 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
   if (!m) return undefined;
   const [, tenant, endpoint] = m;
-  // Learn "OAuth 2.0 client credentials flow": `tenant` is a GUID or a domain name. Learn
-  // "reference-error-codes": AADSTS90002 InvalidTenantName for a tenant that is not found.
-  const known = tenant.toLowerCase() === req.state.tenantId.toLowerCase() || tenant.toLowerCase() === req.state.defaultDomain.toLowerCase();
-  if (!known) {
-    return oauthError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+  // Learn "OAuth 2.0 client credentials flow" and "OpenID Connect on the Microsoft identity platform"
+  // (Find your app's OpenID configuration document URI): `tenant` is the tenant id or a domain name
+  // of the tenant; the document then names the tenant by its id. Learn "reference-error-codes":
+  // AADSTS90002 InvalidTenantName for a tenant that is not found.
+  if (!req.state.isTenantName(tenant)) {
+    // The discovery answer for a tenant not found: 400 `invalid_tenant` with Entra's error envelope
+    // and AADSTS90002's full text (as Entra answers it, ASSUMPTIONS.md "Sign-in and tokens").
+    return oauthError(
+      400,
+      'invalid_tenant',
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    );
   }
   const tenantId = req.state.tenantId;
   const ep = endpoint.toLowerCase();

@@ -213,8 +213,7 @@ export class SimOidcProvider {
     const form = formOf(req);
     const publicGrant = ep.endsWith('token') && req.method === 'POST' && ['device_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'].includes(form.get('grant_type') ?? '');
     if (ep.endsWith('token') && !publicGrant && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code')) return undefined;
-    const known = tenant.toLowerCase() === this.state.tenantId.toLowerCase() || tenant.toLowerCase() === this.state.defaultDomain.toLowerCase();
-    if (!known) {
+    if (!this.state.isTenantName(tenant)) {
       const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
       // Browser-facing endpoints show Entra's error page; the token and keys endpoints answer JSON.
       // Learn "reference-error-codes": AADSTS90002 InvalidTenantName.

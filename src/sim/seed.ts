@@ -254,6 +254,8 @@ export interface TenantSeed {
   displayName: string;
   /** Initial verified domain, e.g. `contoso.example`. */
   defaultDomain: string;
+  /** Further verified domains (e.g. the tenant's `*.onmicrosoft.com`): sign-in accepts them in place of the tenant id. */
+  verifiedDomains?: string[];
   users: SeedUser[];
   groups: SeedGroup[];
   applications: SeedApplication[];

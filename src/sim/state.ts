@@ -39,6 +39,8 @@ export class TenantState {
   readonly tenantId: string;
   readonly displayName: string;
   readonly defaultDomain: string;
+  /** Verified domains besides the default one. */
+  readonly verifiedDomains: string[];
   readonly clock: SimClock;
 
   readonly users = new Map<string, SeedUser>();
@@ -74,6 +76,7 @@ export class TenantState {
     this.tenantId = s.tenantId;
     this.displayName = s.displayName;
     this.defaultDomain = s.defaultDomain;
+    this.verifiedDomains = s.verifiedDomains ?? [];
     this.clock = clock;
     for (const u of s.users) this.users.set(u.id, u);
     for (const g of s.groups) this.groups.set(g.id, g);
@@ -97,12 +100,23 @@ export class TenantState {
     }
   }
 
+  /**
+   * Whether a sign-in URL's `{tenant}` segment names this tenant: its id or one of its verified
+   * domains (Learn "OpenID Connect on the Microsoft identity platform": the segment takes a
+   * tenant id or a domain name), compared without regard to case.
+   */
+  isTenantName(name: string): boolean {
+    const n = name.toLowerCase();
+    return n === this.tenantId.toLowerCase() || n === this.defaultDomain.toLowerCase() || this.verifiedDomains.some((d) => d.toLowerCase() === n);
+  }
+
   /** Current state in seed form (deep copy). */
   snapshot(): TenantSeed {
     return structuredClone({
       tenantId: this.tenantId,
       displayName: this.displayName,
       defaultDomain: this.defaultDomain,
+      verifiedDomains: this.verifiedDomains,
       users: [...this.users.values()],
       groups: [...this.groups.values()],
       applications: [...this.applications.values()],

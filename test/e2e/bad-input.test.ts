@@ -18,8 +18,8 @@ interface Case {
 
 // Each case: one line on stderr naming the input and what is allowed, exit 1, zero writes.
 const CASES: Case[] = [
-  { name: 'tenant id not a GUID', over: { '--tenant-id': 'contoso' }, says: /--tenant-id contoso: not a GUID/ },
-  { name: 'tenant id one digit short', over: { '--tenant-id': '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5' }, says: /--tenant-id 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5: not a GUID/ },
+  { name: 'tenant id neither a GUID nor a domain', over: { '--tenant-id': 'contoso' }, says: /--tenant-id contoso: not a tenant id or domain; give the directory \(tenant\) id, a GUID .*, or a verified domain/ },
+  { name: 'tenant id one digit short', over: { '--tenant-id': '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5' }, says: /--tenant-id 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5: not a tenant id or domain/ },
   { name: 'app id not a GUID', over: { '--app-id': 'keycloak' }, says: /--app-id keycloak: not a GUID/ },
   { name: 'app id and app name', extra: ['--app-name', 'Keycloak'], says: /--app-id and --app-name: give one/ },
   { name: 'unknown cloud', extra: ['--cloud', 'mars'], says: /--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china/ },

@@ -236,7 +236,7 @@ describe('bad input', () => {
     const sim = await startSim();
     const res = await runCli(args(sim, [], { '--tenant-id': 'not-a-guid' }), await tokenEnv(sim));
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual(['error: --tenant-id not-a-guid: not a GUID; give the directory (tenant) id, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f']);
+    expect(res.stderr.trim().split('\n')).toEqual(['error: --tenant-id not-a-guid: not a tenant id or domain; give the directory (tenant) id, a GUID such as 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain of the tenant such as contoso.onmicrosoft.com']);
     expect(sim.requests).toHaveLength(0);
   });
 });

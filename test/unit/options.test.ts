@@ -27,8 +27,8 @@ describe('resolveRunOptions', () => {
   // Each bad input: one UsageError naming the flag and what is allowed.
   it.each<[RawOptions, RegExp]>([
     [{ tenantId: undefined }, /--tenant-id is required/],
-    [{ tenantId: 'not-a-guid' }, /--tenant-id not-a-guid: not a GUID/],
-    [{ tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5' }, /--tenant-id .*not a GUID/],
+    [{ tenantId: 'not-a-guid' }, /--tenant-id not-a-guid: not a tenant id or domain/],
+    [{ tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5' }, /--tenant-id .*not a tenant id or domain/],
     [{ appId: undefined }, /--app-id \(or --app-name\) is required/],
     [{ appId: 'x' }, /--app-id x: not a GUID/],
     [{ appName: 'Keycloak' }, /--app-id and --app-name: give one/],

@@ -366,6 +366,7 @@ export function contosoSeed(): TenantSeed {
     tenantId: TENANT_ID,
     displayName: 'Contoso',
     defaultDomain: DOMAIN,
+    verifiedDomains: ['contoso.onmicrosoft.com'],
     users: [
       user('alice', 'Alice Anders', { department: 'Engineering', jobTitle: 'Developer' }),
       user('bob', 'Bob Berg', { department: 'Engineering', jobTitle: 'Developer' }),
