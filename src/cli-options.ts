@@ -35,7 +35,7 @@ export interface OptionDef {
 }
 
 export const OPTIONS = {
-  tenantId: { flags: '--tenant-id <guid>', help: 'directory (tenant) id', group: 'signIn', env: 'AZURE_TENANT_ID' },
+  tenantId: { flags: '--tenant-id <id|domain>', help: 'directory (tenant) id, or a verified domain of the tenant (contoso.onmicrosoft.com)', group: 'signIn', env: 'AZURE_TENANT_ID' },
   cloud: { flags: '--cloud <name>', help: 'national cloud: global, usgov, usgov-dod, china (default: global)', group: 'signIn', env: 'ENTRA_PIM_CLOUD', value: 'cloud' },
   graphEndpoint: { flags: '--graph-endpoint <url>', help: 'override the Microsoft Graph base URL (https only)', group: 'signIn', env: 'ENTRA_PIM_GRAPH_ENDPOINT' },
   auth: {
@@ -230,6 +230,7 @@ export const ENVIRONMENT: EnvDef[] = [
   { name: 'ENTRA_PIM_ACCESS_TOKEN_FILE', help: 'a file holding a Graph access token, read at each request', for: 'sign-in' },
   { name: 'AZURE_AUTHORITY_HOST', help: "sign-in authority (https; default: the cloud's)", for: 'sign-in' },
   { name: 'ENTRA_PIM_HTTP_TIMEOUT_MS', help: 'timeout of one Graph request, in milliseconds', for: 'sign-in' },
+  { name: 'ENTRA_PIM_SIGN_IN_TIMEOUT_MS', help: 'deadline for getting a token, in milliseconds (default: 5 min browser, 15 min device code, 2 min others)', for: 'sign-in' },
   { name: 'KEYCLOAK_CLIENT_SECRET', help: 'secret of --keycloak-client-id', for: 'keycloak' },
   { name: 'KEYCLOAK_PASSWORD', help: 'password of --keycloak-username', for: 'keycloak' },
   { name: 'NODE_EXTRA_CA_CERTS', help: 'PEM file of extra CAs to trust (e.g. a proxy in front of Graph)', for: 'sign-in' },

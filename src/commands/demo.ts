@@ -98,7 +98,7 @@ function endBanner(c: Colors, code: number | undefined, kept: string | undefined
     '  The simulated tenant and Keycloak are gone; nothing real was read or changed.',
   ];
   if (kept) lines.push(`  Journal of the simulated run kept in ${kept}`);
-  lines.push('  For a real tenant: entra-pim-setup audit --tenant-id <guid> --app-id <keycloak-app-id> … (see --help).', '');
+  lines.push('  For a real tenant: entra-pim-setup audit --tenant-id <tenant-id or domain> --app-id <keycloak-app-id> … (see --help).', '');
   return lines.join('\n');
 }
 

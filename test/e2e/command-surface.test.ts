@@ -65,7 +65,7 @@ describe('--json: one document on stdout, failures included', () => {
 
   it.each([
     ['unknown flag', ['audit', '--json', '--frobnicate'], 'USAGE', "unknown option '--frobnicate'"],
-    ['flag without its value', ['run', '--json', '--tenant-id'], 'USAGE', "option '--tenant-id <guid>' argument missing"],
+    ['flag without its value', ['run', '--json', '--tenant-id'], 'USAGE', "option '--tenant-id <id|domain>' argument missing"],
     ['bad value', ['audit', '--json', '--cloud', 'mars'], 'USAGE', '--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china'],
     ['unknown command', ['aduit', '--json'], 'USAGE', "unknown command 'aduit'; did you mean 'audit'?"],
     ['restore without a journal', ['restore', '--json'], 'USAGE', '--journal FILE is required: the journal of the run to undo'],
