@@ -4,7 +4,7 @@
 //
 //   npm run bench                       everything (about seven minutes: the sequential reference
 //                                       client alone sends 5,200 requests at 50 ms each)
-//   npm run bench -- startup question   only some sections: startup, question, audit, empty
+//   npm run bench -- startup question   only some sections: startup, question, audit, empty, mistakes
 //   BENCH_RUNS=30 npm run bench         more repetitions for the start-up medians (default 20)
 //
 // Progress goes to stderr, the results table to stdout. Exit code 1 when a target is missed.
@@ -26,7 +26,7 @@ if (process.argv[2] === '--naive-client') {
   process.exit(0);
 }
 
-const SECTIONS = ['startup', 'question', 'audit', 'empty'];
+const SECTIONS = ['startup', 'question', 'audit', 'empty', 'mistakes'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const w of wanted) if (!SECTIONS.includes(w)) fail(`unknown section "${w}"; choose from ${SECTIONS.join(', ')}`);
 const run = (section) => wanted.length === 0 || wanted.includes(section);
@@ -137,6 +137,26 @@ function timeProcess(command, args, env, { live = false } = {}) {
     child.stderr?.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
+  });
+}
+
+/** Spawns `node args…` (no terminal) and resolves once stderr matches `pattern` (then stops it), or at exit. */
+function timeUntil(args, env, pattern) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: TMP, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let seen;
+    child.stdout.resume();
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (seen === undefined && pattern.test(stderr)) {
+        seen = performance.now() - started;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: seen ?? performance.now() - started, code, stdout: '', stderr, ok: seen !== undefined }));
   });
 }
 
@@ -481,6 +501,61 @@ if (run('empty')) {
     `= ${base.envelopes + 1} (only the throttled one again)`,
     throttled.every((t) => t.envelopes === base.envelopes + 1),
   );
+}
+
+// ---------------------------------------------------------------------------
+// 5. A newcomer's first mistakes, as a script meets them: no terminal, a clean environment (no
+//    credentials, only Node on PATH, so no Azure CLI). Each must end within 3 s with one error
+//    line naming the fix, or do the right thing.
+// ---------------------------------------------------------------------------
+if (run('mistakes')) {
+  const { sim: s, token } = await startSim(contosoSeed());
+  const clean = (extra = {}) => ({ PATH: path.dirname(process.execPath), HOME: TMP, NODE_EXTRA_CA_CERTS: tls.caFile, ...extra });
+  const signedIn = clean({ ENTRA_PIM_ACCESS_TOKEN: token, AZURE_AUTHORITY_HOST: s.url });
+  const target = ['--tenant-id', CONTOSO.tenantId, '--graph-endpoint', s.url, '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', `${CONTOSO.upns.alice}`, '--skip-keycloak'];
+  const dayIn100 = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
+  // A journal of a real run, for restore's preview (not timed).
+  const journal = path.join(TMP, 'first-run.jsonl');
+  const setup = await timeProcess(process.execPath, [BIN, ...target, '--end', END, '--yes', '--journal', journal], signedIn);
+  if (setup.code !== 0) fail(`the run that writes restore's journal exited ${setup.code}: ${setup.stderr}`);
+  const firstLine = (r) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
+  const oneErrorLine = (r) => r.stderr.trim().split('\n').filter((l) => l.trim()).length === 1;
+  const refused = (says) => (r) => r.code === 1 && oneErrorLine(r) && says.test(firstLine(r));
+  const cases = [
+    ['1 --auth browser without a terminal', ['audit', ...target, '--end', END, '--auth', 'browser'], clean({ AZURE_AUTHORITY_HOST: s.url }), refused(/--auth device-code/)],
+    ['1 --auth device-code: the code on stderr', ['audit', ...target, '--end', END, '--auth', 'device-code'], clean({ AZURE_AUTHORITY_HOST: s.url }), /enter the code \S+ to authenticate/],
+    ['2 no credentials, no Azure CLI', ['audit', ...target, '--end', END], clean(), refused(/AZURE_CLIENT_ID.*ENTRA_PIM_ACCESS_TOKEN.*--auth/)],
+    ...['aduit', 'verify', 'restor', 'version'].map((w) => [`3 mistyped command "${w}"`, [w], clean(), refused(/unknown command .*did you mean/)]),
+    ['3 help nope', ['help', 'nope'], clean(), refused(/unknown command 'nope'/)],
+    ['4 --end with an offset across midnight', ['audit', ...target, '--end', `${dayIn100}T01:00:00+02:00`, '--json'], signedIn, (r) => r.code === 0 || r.code === 2],
+    ['5 a journal that cannot be written', [...target, '--end', END, '--yes', '--journal', '/proc/entra-pim-setup.jsonl'], signedIn, refused(/--journal/)],
+    ['6 demo --json without a terminal', ['demo', '--json'], clean(), (r) => r.code === 0 && JSON.parse(r.stdout).status === 'compliant'],
+    ['7 --json on a usage error', ['audit', '--json', '--cloud', 'mars'], clean(), (r) => r.code === 1 && JSON.parse(r.stdout).status === 'failed'],
+    ['10 --tenant-id as a verified domain', ['audit', ...target, '--end', END, '--tenant-id', 'contoso.onmicrosoft.com', '--json'], signedIn, (r) => r.code === 0 || r.code === 2],
+    ['11 --keycloak-url plain http off loopback', ['audit', ...target, '--end', END, '--keycloak-url', 'http://sso.example.com', '--keycloak-realm', 'acme'], signedIn, refused(/--keycloak-url/)],
+    ['13 restore preview from the journal', ['restore', '--journal', journal, '--dry-run'], clean({ ENTRA_PIM_ACCESS_TOKEN: token }), (r) => r.code === 2 && /restore preview/.test(r.stdout)],
+  ];
+  progress(`first mistakes: ${cases.length} cases, no terminal, clean environment …`);
+  for (const [name, args, env, expected] of cases) {
+    let r;
+    if (expected instanceof RegExp) {
+      // The device code: the time until it is on stderr; then the process is stopped.
+      r = await timeUntil([BIN, ...args], env, expected);
+      r.said = r.stderr.split('\n').find((l) => expected.test(l));
+    } else {
+      r = await timeProcess(process.execPath, [BIN, ...args], env);
+      r.ok = (() => {
+        try {
+          return expected(r);
+        } catch {
+          return false;
+        }
+      })();
+    }
+    const said = r.said ?? (firstLine(r) || (r.ok ? `exit ${r.code}` : `exit ${r.code}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`));
+    report(`mistake ${name}`, secs(r.ms), said.slice(0, 90), '', '≤ 3 s, one line naming the fix (or done)', r.ok && r.ms <= 3000);
+  }
+  await s.close();
 }
 
 // ---------------------------------------------------------------------------
