@@ -1,8 +1,8 @@
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import type { HttpRequest } from './plan/types.js';
-import { redact } from './ui/redact.js';
+import type { HttpRequest } from './core/http.js';
+import { redact } from './core/redact.js';
 
 /** One line of the journal (JSON Lines). */
 export type JournalEntry =

@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { ExitCode, errorCodeFor, exitCodeFor } from './errors.js';
-import { redactText } from './ui/redact.js';
+import { redactText } from './core/redact.js';
 import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 import { VERSION } from './version.js';
 

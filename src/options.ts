@@ -6,10 +6,11 @@ import { AUTH_METHODS, type AuthMethod } from './graph/credential.js';
 import { CLOUD_NAMES, CLOUDS, type CloudName } from './graph/clouds.js';
 import { tenantInputProblem } from './graph/tenant.js';
 import type { KeycloakSettings } from './keycloak/settings.js';
-import { DurationError, parseDuration } from './plan/duration.js';
+import { DurationError, parseDuration } from './core/duration.js';
 import type { RunMode } from './plan/types.js';
-import { registerSecret } from './ui/redact.js';
-import { DEFAULT_EXPIRY_WARNING_MS, isGuid } from './steps/common.js';
+import { registerSecret } from './core/redact.js';
+import { DEFAULT_EXPIRY_WARNING_MS } from './steps/common.js';
+import { isGuid } from './core/ids.js';
 
 /** Raw option values as commander hands them over (flags already merged with their env vars). */
 export interface RawOptions {

@@ -2,8 +2,10 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from './context.js';
 import { reportJson } from './plan/render.js';
-import type { Action, Finding, HttpRequest, RunReport, StepReport } from './plan/types.js';
-import { redact, redactText, registerSecret } from './ui/redact.js';
+import type { Action, RunReport, StepReport } from './plan/types.js';
+import type { Finding } from './core/findings.js';
+import type { HttpRequest } from './core/http.js';
+import { redact, redactText, registerSecret } from './core/redact.js';
 import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 
 /** Who ran the tool, as the prerequisites step identified the signed-in identity. */

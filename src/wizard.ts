@@ -7,8 +7,8 @@ import { AUTH_METHODS, browserUnavailable, defaultAuthMethod, type AuthMethod } 
 import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
-import { formatDuration, humanDuration, parseDuration } from './plan/duration.js';
-import { isGuid } from './steps/common.js';
+import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
+import { isGuid } from './core/ids.js';
 import { loadMemberPolicy } from './steps/pim-policy.js';
 import { defaultEligibilityMs } from './steps/pim-eligibility.js';
 import { humanDate, lastEndDate } from './ui/dates.js';

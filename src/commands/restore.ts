@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { journalGroups, readJournal, removedMembers } from '../journal.js';
 import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
-import { isGuid } from '../steps/common.js';
+import { isGuid } from '../core/ids.js';
 import { restoreStep } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
 import { CLOUDS } from '../graph/clouds.js';

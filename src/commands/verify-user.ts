@@ -18,10 +18,10 @@ import {
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
-import type { Finding } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
 import { adminReach } from '../steps/keycloak.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
-import { isGuid } from '../steps/common.js';
+import { isGuid } from '../core/ids.js';
 import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';

@@ -2,7 +2,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SignInError, UsageError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { registerSecret } from '../ui/redact.js';
+import { registerSecret } from '../core/redact.js';
 import { isKnownAuthority } from './clouds.js';
 import { GRAPH_CLI_CLIENT_ID, PUBLIC_CLIENT_METHODS } from './delegated-scopes.js';
 import type { TokenSource } from './resilience.js';

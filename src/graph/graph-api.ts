@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { GraphRequestError, SignInError, TransportError, UsageError } from '../errors.js';
-import type { HttpRequest } from '../plan/types.js';
+import type { HttpRequest } from '../core/http.js';
 import type { Journal } from '../journal.js';
 import type { Logger } from '../ui/log.js';
 import type { SignInTokenSource } from './credential.js';

@@ -1,5 +1,5 @@
 import { SignInError, UsageError } from '../errors.js';
-import { isGuid } from '../steps/common.js';
+import { isGuid } from '../core/ids.js';
 import type { Logger } from '../ui/log.js';
 
 /** A DNS name of at least two labels (a verified domain such as contoso.onmicrosoft.com). */

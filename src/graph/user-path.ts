@@ -1,4 +1,4 @@
-import { isGuid } from '../steps/common.js';
+import { isGuid } from '../core/ids.js';
 
 /**
  * The URL path of one user, by object id or user principal name.

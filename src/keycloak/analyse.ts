@@ -6,8 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { isMemberAccess } from '../graph/enums.js';
-import { humanDuration } from '../plan/duration.js';
-import type { Action, Finding, Severity } from '../plan/types.js';
+import { humanDuration } from '../core/duration.js';
+import type { Action } from '../plan/types.js';
+import { finding, type Finding, type Severity } from '../core/findings.js';
+import { GUID } from '../core/ids.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcComponent, KcCredential, KcMapperOwner, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
 import type { GroupClaimFormat } from '../steps/group-claim.js';
@@ -21,10 +23,7 @@ export const SAML_OBJECT_ID_ATTRIBUTE = 'http://schemas.microsoft.com/identity/c
 /** Tenant-independent Entra endpoints: any Entra (or Microsoft) account can sign in through them. */
 export const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'] as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENTRA_HOST = /^(login\.(microsoftonline\.(com|us)|partner\.microsoftonline\.cn|chinacloudapi\.cn|windows\.net|microsoft\.com)|sts\.(windows\.net|chinacloudapi\.cn))$/i;
-
-const finding = (severity: Severity, code: string, message: string, fix?: string): Finding => (fix ? { severity, code, message, fix } : { severity, code, message });
 
 export type Protocol = 'oidc' | 'saml';
 

@@ -1,9 +1,9 @@
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { KeycloakError, UsageError } from '../errors.js';
 import type { Journal } from '../journal.js';
-import type { HttpRequest } from '../plan/types.js';
+import type { HttpRequest } from '../core/http.js';
 import type { Logger } from '../ui/log.js';
-import { registerSecret } from '../ui/redact.js';
+import { registerSecret } from '../core/redact.js';
 import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
 import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '../plan/types.js';
+import type { HttpRequest } from '../core/http.js';
 import type { IdpMapper } from './types.js';
 
 const seg = encodeURIComponent;

@@ -1,7 +1,8 @@
 import type { Colors } from '../ui/color.js';
 import { humanDatesIn } from '../ui/dates.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';
-import type { Action, Finding, RunReport, StepReport, StepStatus } from './types.js';
+import type { Action, RunReport, StepReport, StepStatus } from './types.js';
+import type { Finding } from '../core/findings.js';
 
 const STATUS_GLYPH: Record<StepStatus, string> = {
   ok: '✔',

@@ -1,6 +1,6 @@
 import type { RunContext } from '../context.js';
 import { ExitCode, GraphRequestError, InterruptedError, KeycloakError, StopError, UsageError } from '../errors.js';
-import { SkipStep } from '../steps/common.js';
+import { SkipStep } from './skip.js';
 import type { RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
 
 /** Progress callbacks (spinners in a terminal, nothing in scripts). */

@@ -1,21 +1,7 @@
-/** An HTTP request exactly as it will be (or was) sent; `url` is relative to the API base. */
-export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  url: string;
-  body?: unknown;
-}
+import type { Finding } from '../core/findings.js';
+import type { HttpRequest } from '../core/http.js';
 
 export type ActionKind = 'create' | 'update' | 'delete' | 'noop';
-
-export type Severity = 'error' | 'warning' | 'info';
-
-/** Something a step observed. `error` blocks writes (run) or means drift (audit). */
-export interface Finding {
-  severity: Severity;
-  code: string;
-  message: string;
-  fix?: string;
-}
 
 /** What happened when an action was applied. */
 export interface ActionResult {

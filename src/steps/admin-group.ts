@@ -1,8 +1,11 @@
 import type { RunContext } from '../context.js';
 import { BETA, errorText, MAX_PAGE, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { isActivated } from '../graph/enums.js';
-import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
-import { finding, needFact, who } from './common.js';
+import type { Action, Step, StepPlan } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
+import { who } from './common.js';
+import { finding } from '../core/findings.js';
+import { needFact } from '../plan/skip.js';
 import type { DirectoryMember, PimInstance } from './facts.js';
 import { holders, readUsableEligibilities } from './usable-eligibility.js';
 

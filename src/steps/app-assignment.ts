@@ -1,8 +1,11 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
-import type { Finding, Step, StepPlan } from '../plan/types.js';
-import { DEFAULT_ACCESS_ROLE_ID, finding, needFact } from './common.js';
+import type { Step, StepPlan } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
+import { DEFAULT_ACCESS_ROLE_ID } from './common.js';
+import { finding } from '../core/findings.js';
+import { needFact } from '../plan/skip.js';
 import { enumIn, enumIs, enumListHas } from '../graph/enums.js';
 
 type AppRole = MG.AppRole & { id: string };

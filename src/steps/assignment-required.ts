@@ -1,6 +1,7 @@
 import type { RunContext } from '../context.js';
 import type { Step, StepPlan } from '../plan/types.js';
-import { finding, needFact } from './common.js';
+import { finding } from '../core/findings.js';
+import { needFact } from '../plan/skip.js';
 
 /**
  * "Assignment required" on the enterprise app: only principals with an app role assignment

@@ -38,9 +38,10 @@ import { KeycloakForbiddenError } from '../keycloak/errors.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { IdentityProvider, IdpMapper, KcGroup, KcRole, KcUser, RealmInfo } from '../keycloak/types.js';
-import { DurationError, parseDuration } from '../plan/duration.js';
-import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
-import { finding } from './common.js';
+import { DurationError, parseDuration } from '../core/duration.js';
+import type { Action, Step, StepPlan } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
+import { finding } from '../core/findings.js';
 
 export { KEYCLOAK_ROLES } from '../keycloak/permissions.js';
 

@@ -1,8 +1,11 @@
 import type { PolicySettings, RunContext } from '../context.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
-import { humanDuration, parseDuration } from '../plan/duration.js';
-import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
-import { finding, isGuid, needFact } from './common.js';
+import { humanDuration, parseDuration } from '../core/duration.js';
+import type { Action, Step, StepPlan } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
+import { finding } from '../core/findings.js';
+import { isGuid } from '../core/ids.js';
+import { needFact } from '../plan/skip.js';
 import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { PolicyRule } from './facts.js';

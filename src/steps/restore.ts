@@ -1,8 +1,11 @@
 import type { RunContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
 import type { JournalGroup, RemovedMember } from '../journal.js';
-import type { Action, Finding, Step, StepPlan } from '../plan/types.js';
-import { finding, isGuid, who } from './common.js';
+import type { Action, Step, StepPlan } from '../plan/types.js';
+import type { Finding } from '../core/findings.js';
+import { who } from './common.js';
+import { finding } from '../core/findings.js';
+import { isGuid } from '../core/ids.js';
 import { listGroupMembers } from './admin-group.js';
 
 /** Duplicate member answer (treated as success: the member is back). */

@@ -1,9 +1,11 @@
 import type { RunContext } from '../context.js';
 import { odataString, withQuery } from '../graph/graph-api.js';
 import { enumIn, enumIs } from '../graph/enums.js';
-import { humanDuration, parseDuration } from '../plan/duration.js';
-import type { Finding } from '../plan/types.js';
-import { finding, isGuid, PIM_GROUP } from './common.js';
+import { humanDuration, parseDuration } from '../core/duration.js';
+import type { Finding } from '../core/findings.js';
+import { PIM_GROUP } from './common.js';
+import { finding } from '../core/findings.js';
+import { isGuid } from '../core/ids.js';
 
 /** A PIM for Groups schedule as listed by eligibilitySchedules. */
 export interface PimSchedule {

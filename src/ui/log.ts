@@ -1,5 +1,5 @@
 import { pathOfUrl } from './url.js';
-import { redact, redactText } from './redact.js';
+import { redact, redactText } from '../core/redact.js';
 import type { Colors } from './color.js';
 import { safeLine } from './safe-text.js';
 

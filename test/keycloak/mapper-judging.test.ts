@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import type { Finding, StepPlan } from '../../src/plan/types.js';
+import type { StepPlan } from '../../src/plan/types.js';
+import type { Finding } from '../../src/core/findings.js';
 import { adminSettings, connectApi, entraOidc, entraSaml, GROUP_ID, GROUP_NAME, goodOidcMapper, goodSamlMapper, makeContext, seedRealm } from '../support/keycloak-seed.js';
 
 /**

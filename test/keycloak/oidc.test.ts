@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import type { Finding, StepPlan } from '../../src/plan/types.js';
+import type { StepPlan } from '../../src/plan/types.js';
+import type { Finding } from '../../src/core/findings.js';
 import { adminSettings, APP_ID, connectApi, entraOidc, GROUP_ID, GROUP_NAME, goodOidcMapper, makeContext, OTHER_TENANT, seedRealm, TENANT } from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');

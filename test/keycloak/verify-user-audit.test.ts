@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readKeycloak, verdictOf, type EntraFacts } from '../../src/commands/verify-user.js';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
-import type { Finding, StepPlan } from '../../src/plan/types.js';
+import type { StepPlan } from '../../src/plan/types.js';
+import type { Finding } from '../../src/core/findings.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, APP_ID, connectApi, entraOidc, entraSaml, GROUP_ID, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, TENANT, type Seeded } from '../support/keycloak-seed.js';
 

@@ -1,6 +1,6 @@
 import { GraphRequestError } from '../../src/errors.js';
 import type { GraphApi, GraphResponse, BatchItemResult } from '../../src/graph/graph-api.js';
-import type { HttpRequest } from '../../src/plan/types.js';
+import type { HttpRequest } from '../../src/core/http.js';
 import type { RunContext, RunOptions } from '../../src/context.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { silentLogger } from '../../src/ui/log.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationError, formatDuration, parseDuration } from '../../src/plan/duration.js';
+import { DurationError, formatDuration, parseDuration } from '../../src/core/duration.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileJournal, journalFileProblem, readJournal, type JournalFs } from '../../src/journal.js';
-import type { HttpRequest } from '../../src/plan/types.js';
+import type { HttpRequest } from '../../src/core/http.js';
 
 const tmp = async (name = 'journal.jsonl') => path.join(await mkdtemp(path.join(os.tmpdir(), 'epim-unit-')), name);
 const removal = (id: string): HttpRequest => ({ method: 'DELETE', url: `/groups/g1/members/${id}/$ref` });

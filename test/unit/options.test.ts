@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isInteractive, keycloakUrlProblem, parseDate, resolveRunOptions, resolveSession, type RawOptions } from '../../src/options.js';
 import { ExitCode, InterruptedError, StopError, UsageError, exitCodeFor } from '../../src/errors.js';
 import { backoffMs, retryAfterMs } from '../../src/graph/resilience.js';
-import { redact, redactText, registerSecret } from '../../src/ui/redact.js';
+import { redact, redactText, registerSecret } from '../../src/core/redact.js';
 import { colorEnabled } from '../../src/ui/color.js';
 import { auditStatus, planStatus } from '../../src/plan/runner.js';
 
@@ -136,7 +136,7 @@ describe('redaction', () => {
 
   it('shares registered secrets between copies of the module (bin bundles its own copy)', async () => {
     vi.resetModules();
-    const copy = (await import('../../src/ui/redact.js')) as typeof import('../../src/ui/redact.js');
+    const copy = (await import('../../src/core/redact.js')) as typeof import('../../src/core/redact.js');
     expect(copy.redactText).not.toBe(redactText);
     copy.registerSecret('kc-admin-pw-Zq81');
     expect(redactText('login failed for kc-admin-pw-Zq81')).toBe('login failed for ***');

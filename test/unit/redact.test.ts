@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, redactText, registerSecret } from '../../src/ui/redact.js';
+import { redact, redactText, registerSecret } from '../../src/core/redact.js';
 
 // The registry is process-wide: each case uses secrets of its own, unlike the others'.
 describe('registerSecret / redactText', () => {
