@@ -4,7 +4,6 @@ import { enumIn, enumListHas, isActivated, isMemberAccess } from '../graph/enums
 import { MemoryJournal } from '../journal.js';
 import { DurationError, formatDuration, humanDuration, parseDuration } from '../core/duration.js';
 import type { RawOptions } from '../options.js';
-import { isGuid } from '../core/ids.js';
 import type { AuthMethod } from '../graph/credential.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';

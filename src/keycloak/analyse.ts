@@ -12,7 +12,7 @@ import { finding, type Finding, type Severity } from '../core/findings.js';
 import { GUID } from '../core/ids.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcComponent, KcCredential, KcMapperOwner, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
-import type { GroupClaimFormat } from '../steps/group-claim.js';
+import type { GroupClaimFormat } from '../graph/group-claim.js';
 
 /** The SAML attribute Entra puts group object ids in. */
 export const SAML_GROUPS_ATTRIBUTE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups';

@@ -1,5 +1,5 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
-import type { GroupClaimFormat } from './group-claim.js';
+import type { GroupClaimFormat } from '../graph/group-claim.js';
 import type { UsableEligibility } from './usable-eligibility.js';
 
 /** A directory object as listed in group members/owners. */

@@ -12,7 +12,7 @@ import { isGuid } from '../core/ids.js';
 import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
 import type { EligibleUser, Facts } from './facts.js';
-import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
+import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from '../graph/group-claim.js';
 import { enumIs, enumListHas } from '../graph/enums.js';
 
 // keyCredentials and preferredTokenSigningKeyThumbprint: the app's SAML signing keys, which the

@@ -20,7 +20,10 @@ const onMembers = (respond: FaultRule['respond']): FaultRule => ({ method: 'GET'
 /** A second HTTPS server (another origin) that records what reaches it and answers an empty list. */
 const others: https.Server[] = [];
 afterEach(() => {
-  for (const s of others.splice(0)) s.closeAllConnections(), s.close();
+  for (const s of others.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
 });
 async function elsewhere(): Promise<{ port: number; seen: Array<{ url?: string; authorization?: string }> }> {
   const tls = await ensureTestTls();

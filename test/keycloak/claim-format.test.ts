@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { groupClaimFormat } from '../../src/steps/group-claim.js';
+import { groupClaimFormat } from '../../src/graph/group-claim.js';
 import type { Facts } from '../../src/steps/facts.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { runCli } from '../support/cli.js';

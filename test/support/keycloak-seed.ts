@@ -7,7 +7,7 @@ import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../../src/keycloak/settings.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { Facts } from '../../src/steps/facts.js';
-import { groupClaimFormat } from '../../src/steps/group-claim.js';
+import { groupClaimFormat } from '../../src/graph/group-claim.js';
 import { silentLogger } from '../../src/ui/log.js';
 import type { Prompter } from '../../src/ui/prompt.js';
 import { adminToken } from './keycloak-server.js';

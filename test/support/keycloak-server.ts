@@ -178,7 +178,6 @@ async function ensureArchive(cacheDir: string, version: string, log: (line: stri
     });
     const fetched = path.join(tmp, path.basename(file));
     if (res.status !== 0 || !existsSync(fetched)) {
-      // eslint-disable-next-line no-control-regex
       const why = (res.stdout + res.stderr).replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-15).join('\n');
       throw new Error(`could not fetch ${artifact} with Maven (exit ${res.status ?? res.signal}):\n${why}`);
     }

@@ -5,7 +5,7 @@ import { chooseAppRole } from '../../src/steps/app-assignment.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { diffEligibility, type PimSchedule } from '../../src/steps/pim-eligibility.js';
 import { canonicalEnum, enumListHas } from '../../src/graph/enums.js';
-import { groupClaimFormat } from '../../src/steps/group-claim.js';
+import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
 // Issue 11 item 4: Graph's resource pages and its example responses disagree on the casing of
 // enum values, so every enum the tool reads is compared case-insensitively (src/graph/enums.ts).

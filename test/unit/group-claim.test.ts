@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appRolesDisplaced, groupClaimFormat, tokenFor } from '../../src/steps/group-claim.js';
+import { appRolesDisplaced, groupClaimFormat, tokenFor } from '../../src/graph/group-claim.js';
 
 const GID = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
 const cloud = { id: GID, displayName: 'tenant-admin', onPremisesSyncEnabled: null };

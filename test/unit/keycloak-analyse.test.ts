@@ -27,7 +27,7 @@ import {
   otherProviderGrants,
 } from '../../src/keycloak/analyse.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
-import { groupClaimFormat } from '../../src/steps/group-claim.js';
+import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
 const TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const OTHER = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';

@@ -11,7 +11,7 @@ import {
   type OtherClaimValues,
 } from '../../src/keycloak/analyse.js';
 import type { IdentityProvider, IdpMapper } from '../../src/keycloak/types.js';
-import { groupClaimFormat } from '../../src/steps/group-claim.js';
+import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
 /**
  * Issue 13 items 2, 6 and 7: regex conditions judged as Java's String.matches against the other

@@ -16,7 +16,7 @@
  * - `emit_as_roles` moves the group values to the role claim, and app roles then no longer appear.
  */
 import type * as MG from '@microsoft/microsoft-graph-types';
-import { enumIs } from '../graph/enums.js';
+import { enumIs } from './enums.js';
 
 /** The token Keycloak reads: the ID token for an OIDC broker (keycloak.md §2), the assertion for SAML. */
 export type ClaimToken = 'idToken' | 'saml2Token';
