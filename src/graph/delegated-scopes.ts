@@ -13,8 +13,8 @@ import type { AuthMethod } from './credential.js';
 
 /** "Microsoft Graph Command Line Tools": Microsoft's public client for Graph (as Graph PowerShell uses). */
 export const GRAPH_CLI_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
-/** The Azure CLI's first-party client: its Graph token carries a fixed scope set without PIM for Groups. */
-export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+// Not the Azure CLI's first-party client (04b07795-8ddb-461a-bbee-02f9e1bf7b46): its Graph token
+// carries a fixed scope set without PIM for Groups.
 
 /** Sign-in methods where the user signs in to a public client that asks for explicit scopes. */
 export const PUBLIC_CLIENT_METHODS: readonly AuthMethod[] = ['browser', 'device-code'];

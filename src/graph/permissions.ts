@@ -10,7 +10,7 @@
  * - GET /servicePrincipals/{id}/appRoleAssignedTo (serviceprincipal-list-approleassignedto) → Application.Read.All
  * - GET /oauth2PermissionGrants and /servicePrincipals/{id}/oauth2PermissionGrants (oauth2permissiongrant-list,
  *   serviceprincipal-list-oauth2permissiongrants) → Directory.Read.All; nothing smaller is listed, so the
- *   delegated-consent check is optional (see OPTIONAL_PERMISSIONS)
+ *   delegated-consent check is optional (see the optional permissions below)
  * - GET /groups/{id}/appRoleAssignments (group-list-approleassignments) → Directory.Read.All: not used, the
  *   group's assignment is read from the service principal's appRoleAssignedTo instead
  * - GET /groups, /groups/{id}, /members, /owners (group-list, group-get, group-list-members, group-list-owners) → GroupMember.Read.All
@@ -74,13 +74,11 @@ export const PERMISSION_SETS = {
   optional: ['Directory.Read.All', 'RoleManagement.Read.Directory'],
 } as const;
 
-/** Permissions that only make a check possible; without them the check says "not verified". */
-export const OPTIONAL_PERMISSIONS = {
-  /** Reading oauth2PermissionGrants (admin consent for delegated permissions): no smaller permission is documented. */
-  consent: ['Directory.Read.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'],
-  /** Reading directory role properties (roleTemplateId) in /me/transitiveMemberOf. */
-  roles: ['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'],
-} as const;
+// Permissions that only make a check possible (without them the check says "not verified"):
+// - reading oauth2PermissionGrants (admin consent for delegated permissions): Directory.Read.All,
+//   DelegatedPermissionGrant.ReadWrite.All or Directory.ReadWrite.All; no smaller permission is documented;
+// - reading directory role properties (roleTemplateId) in /me/transitiveMemberOf: RoleManagement.Read.Directory,
+//   RoleManagement.ReadWrite.Directory, Directory.Read.All or Directory.ReadWrite.All.
 
 export interface NeedsInput {
   mode: 'run' | 'audit';

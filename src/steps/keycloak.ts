@@ -43,8 +43,6 @@ import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 
-export { KEYCLOAK_ROLES } from '../keycloak/permissions.js';
-
 /** PIM's default activation maximum, assumed when the policy step did not report one. */
 const DEFAULT_ACTIVATION = 'PT8H';
 

@@ -63,12 +63,6 @@ export class FakeGraph {
   }
 }
 
-/** An unsigned JWT carrying the given claims (the tool only decodes claims; it never verifies). */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${enc({ alg: 'none' })}.${enc(claims)}.`;
-}
-
 export function baseOptions(over: Partial<RunOptions> = {}): RunOptions {
   return {
     mode: 'audit',
