@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: the performance figures of issue 6, measured on this machine, each side by
+// `npm run bench`: the tool's performance figures, measured on this machine, each side by
 // side with its reference in the same run, with the target and whether it is met.
 //
 //   npm run bench                       everything (about seven minutes: the sequential reference
@@ -29,7 +29,7 @@ if (process.argv[2] === '--naive-client') {
 const SECTIONS = ['startup', 'question', 'audit', 'empty', 'mistakes'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const w of wanted) if (!SECTIONS.includes(w)) fail(`unknown section "${w}"; choose from ${SECTIONS.join(', ')}`);
-const run = (section) => wanted.length === 0 || wanted.includes(section);
+const run = (/** @type {string} */ section) => wanted.length === 0 || wanted.includes(section);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
 /** The scenario of the issue: 5,000 members (the seed's 2 plus 4,998 generated), 200 of them to make eligible. */
@@ -40,7 +40,8 @@ const LATENCY_MS = 50;
 const PAGE = 999;
 const BATCH = 20;
 
-const progress = (s) => process.stderr.write(`bench: ${s}\n`);
+const progress = (/** @type {string} */ s) => process.stderr.write(`bench: ${s}\n`);
+/** @type {{ figure: string, measured: string, reference: string, ratio: string, target: string, met: string }[]} */
 const rows = [];
 
 // ---------------------------------------------------------------------------
@@ -60,6 +61,7 @@ cpSync(path.join(ROOT, 'bin', 'entra-pim-setup.cjs'), BIN);
 const tsupDir = path.join(ROOT, 'node_modules', 'tsup');
 const tsupBin = JSON.parse(readFileSync(path.join(tsupDir, 'package.json'), 'utf8')).bin.tsup;
 execFileSync(process.execPath, [path.join(tsupDir, tsupBin), '--out-dir', path.join(WORK, 'dist'), '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+/** @type {typeof import('../src/sim/index.js')} */
 const sim = await import(pathToFileURL(path.join(WORK, 'dist', 'sim.js')).href);
 const { SimulatedTenant, contosoSeed, withManyMembers, CONTOSO } = sim;
 const tls = await makeTls();
@@ -69,21 +71,24 @@ const TMP = mkdtempSync(path.join(os.tmpdir(), 'epim-bench-'));
 // Helpers
 // ---------------------------------------------------------------------------
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(1);
 }
 
-const median = (xs) => {
+const median = (/** @type {number[]} */ xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const ms = (x) => `${x.toFixed(x < 100 ? 1 : 0)} ms`;
-const secs = (x) => `${(x / 1000).toFixed(2)} s`;
+const ms = (/** @type {number} */ x) => `${x.toFixed(x < 100 ? 1 : 0)} ms`;
+const secs = (/** @type {number} */ x) => `${(x / 1000).toFixed(2)} s`;
 
 /**
  * One result row, figures already formatted. `ok` decides "met": null for a figure given for
  * information, without a target; undefined when the figure could not be measured here.
+ * @param {string} figure @param {string} measured @param {string} reference @param {string} ratio
+ * @param {string} target @param {boolean | null | undefined} ok
  */
 function report(figure, measured, reference, ratio, target, ok) {
   const met = ok === null ? '' : ok === undefined ? 'n/a' : ok ? 'yes' : 'NO';
@@ -117,39 +122,52 @@ async function makeTls() {
  * its whole certificate store at start (about 20 ms here) and so would flatter every ratio to
  * `node -e 0`. Nothing measured there talks to the simulation before it stops.
  */
+/** @param {Record<string, string>} extra @returns {Record<string, string>} */
 function startupEnv(extra = {}) {
   return { PATH: process.env.PATH ?? '', HOME: TMP, ...extra };
 }
 
 /** The environment of runs against the simulation, which they reach over HTTPS. */
+/** @param {Record<string, string>} extra */
 function childEnv(extra = {}) {
   return startupEnv({ NODE_EXTRA_CA_CERTS: tls.caFile, ...extra });
 }
 
-/** Wall time of one process from spawn to exit (stdout and stderr drained), in ms; `live` passes its stderr through. */
+/**
+ * @typedef {{ ms: number, code: number | null, stdout: string, stderr: string, ok?: boolean, said?: string }} Timed
+ */
+/**
+ * Wall time of one process from spawn to exit (stdout and stderr drained), in ms; `live` passes its stderr through.
+ * @param {string} command @param {string[]} args @param {Record<string, string>} env @param {{ live?: boolean }} [options]
+ * @returns {Promise<Timed>}
+ */
 function timeProcess(command, args, env, { live = false } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { cwd: TMP, env, stdio: ['ignore', 'pipe', live ? 'inherit' : 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
+    child.stdout?.on('data', (/** @type {Buffer} */ d) => (stdout += d.toString()));
+    child.stderr?.on('data', (/** @type {Buffer} */ d) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
   });
 }
 
-/** Spawns `node args…` (no terminal) and resolves once stderr matches `pattern` (then stops it), or at exit. */
+/**
+ * Spawns `node args…` (no terminal) and resolves once stderr matches `pattern` (then stops it), or at exit.
+ * @param {string[]} args @param {Record<string, string>} env @param {RegExp} pattern @returns {Promise<Timed>}
+ */
 function timeUntil(args, env, pattern) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: TMP, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    /** @type {number | undefined} */
     let seen;
     child.stdout.resume();
-    child.stderr.on('data', (d) => {
-      stderr += d;
+    child.stderr.on('data', (/** @type {Buffer} */ d) => {
+      stderr += d.toString();
       if (seen === undefined && pattern.test(stderr)) {
         seen = performance.now() - started;
         child.kill('SIGINT');
@@ -161,22 +179,30 @@ function timeUntil(args, env, pattern) {
 }
 
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|\r/g;
-const shq = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+const shq = (/** @type {string} */ s) => `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * `script` running a shell command in a new pseudo-terminal (as test/support/pty.ts): util-linux
+ * takes it with -c (-e: its exit code, -f: flush at once), BSD and macOS after the typescript file.
+ * @param {string} command
+ */
+const scriptArgs = (command) => (process.platform === 'linux' ? ['-qfec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command]);
 
 /**
- * Runs `node args…` in a real pseudo-terminal (util-linux `script`) and returns the ms from
+ * Runs `node args…` in a real pseudo-terminal (`script`, see scriptArgs) and returns the ms from
  * spawn until `pattern` is on screen, or until exit when there is no pattern; then presses
  * Ctrl-C and waits for the exit, so runs never overlap.
  */
+/** @param {string[]} args @param {Record<string, string>} env @param {RegExp} [pattern] @returns {Promise<number>} */
 function timeInTerminal(args, env, pattern) {
   return new Promise((resolve, reject) => {
     const command = `stty cols 160 rows 50; exec ${shq(process.execPath)} ${args.map(shq).join(' ')}`;
     const started = performance.now();
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: TMP, env: { ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', scriptArgs(command), { cwd: TMP, env: { ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
+    /** @type {number | undefined} */
     let seen;
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const onData = (d) => {
+    const onData = (/** @type {Buffer} */ d) => {
       screen += d.toString('utf8');
       if (pattern && seen === undefined && pattern.test(screen.replace(ANSI, ''))) {
         seen = performance.now() - started;
@@ -190,12 +216,15 @@ function timeInTerminal(args, env, pattern) {
       clearTimeout(timer);
       const exited = performance.now() - started;
       if (pattern && seen === undefined) reject(new Error(`never showed ${pattern}; screen:\n${screen.replace(ANSI, '').slice(-1500)}`));
-      else resolve(pattern ? seen : exited);
+      else resolve(pattern ? /** @type {number} */ (seen) : exited);
     });
   });
 }
 
-/** Peak resident memory (MiB) of `node args…`, through GNU time; undefined when it is not installed. */
+/**
+ * Peak resident memory (MiB) of `node args…`, through GNU time; undefined when it is not installed.
+ * @param {string[]} args @param {Record<string, string>} env
+ */
 async function peakMiB(args, env) {
   if (!existsSync('/usr/bin/time')) return undefined;
   const r = await timeProcess('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, ...args], env);
@@ -207,12 +236,16 @@ function memberSeed() {
   const G = CONTOSO.groups.tenantAdmin;
   // The Contoso seed's tenant-admin group has 2 members already.
   const seed = withManyMembers(contosoSeed(), G, MEMBERS - 2);
-  const members = seed.groups.find((g) => g.id === G).members;
+  const members = seed.groups.find((g) => g.id === G)?.members ?? [];
   if (members.length !== MEMBERS) fail(`seed has ${members.length} members, expected ${MEMBERS}`);
   const eligible = Array.from({ length: ELIGIBLE }, (_, i) => `member-${String(i + 1).padStart(5, '0')}@${seed.defaultDomain}`);
   return { seed, members, eligible };
 }
 
+/**
+ * @param {import('../src/sim/index.js').TenantSeed} seed
+ * @param {Partial<import('../src/sim/index.js').SimStartOptions>} [opts]
+ */
 async function startSim(seed, opts = {}) {
   const s = await SimulatedTenant.start({ seed, tls, oidcHttp: false, ...opts });
   const token = await s.issueToken({ roles: [...CONTOSO.automation.roles], appid: CONTOSO.automation.clientId });
@@ -220,6 +253,7 @@ async function startSim(seed, opts = {}) {
 }
 
 const END = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
+/** @param {string} simUrl @param {string[]} eligible @param {string[]} extra */
 function cliArgs(simUrl, eligible, extra) {
   return [
     BIN,
@@ -237,9 +271,11 @@ function cliArgs(simUrl, eligible, extra) {
 }
 
 /** Top-level HTTP requests the CLI sent to Graph (a `$batch` envelope counts once; OAuth excluded). */
-const graphRequests = (s) => s.requests.filter((r) => !r.batchItem && /^\/(v1\.0|beta)\//.test(r.path));
-const isEnvelope = (r) => r.method === 'POST' && /^\/v1\.0\/\$batch$/.test(r.path);
-const isMemberPage = (r) => r.method === 'GET' && /^\/(v1\.0|beta)\/groups\/[^/]+\/members(\?|$)/.test(r.path);
+/** @typedef {import('../src/sim/index.js').SimulatedTenant} Sim */
+/** @typedef {import('../src/sim/index.js').RecordedRequest} SimRequest */
+const graphRequests = (/** @type {Sim} */ s) => s.requests.filter((r) => !r.batchItem && /^\/(v1\.0|beta)\//.test(r.path));
+const isEnvelope = (/** @type {SimRequest} */ r) => r.method === 'POST' && /^\/v1\.0\/\$batch$/.test(r.path);
+const isMemberPage = (/** @type {SimRequest} */ r) => r.method === 'GET' && /^\/(v1\.0|beta)\/groups\/[^/]+\/members(\?|$)/.test(r.path);
 
 // ---------------------------------------------------------------------------
 // 1. Start-up: --help and --version against `node -e 0`
@@ -248,6 +284,7 @@ if (run('startup')) {
   progress(`start-up: ${RUNS} interleaved runs each of node -e 0, --help, --version …`);
   const env = startupEnv();
   const cases = { floor: ['-e', '0'], help: [BIN, '--help'], version: [BIN, '--version'] };
+  /** @type {Record<'floor' | 'help' | 'version', number[]>} */
   const times = { floor: [], help: [], version: [] };
   // One warm-up round (disk cache), then interleaved rounds so load on the machine hits all alike.
   for (const args of Object.values(cases)) await timeProcess(process.execPath, args, env);
@@ -255,25 +292,25 @@ if (run('startup')) {
     for (const [name, args] of Object.entries(cases)) {
       const r = await timeProcess(process.execPath, args, env);
       if (r.code !== 0) fail(`${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-      times[name].push(r.ms);
+      times[/** @type {keyof times} */ (name)].push(r.ms);
     }
   }
   // The ratio is taken per round (each run against the node -e 0 run just before it), then the
   // median of those: on a shared machine the speed drifts by more than the differences measured.
   const floor = median(times.floor);
-  for (const name of ['help', 'version']) {
+  for (const name of /** @type {const} */ (['help', 'version'])) {
     const t = median(times[name]);
     const ratio = median(times[name].map((x, i) => x / times.floor[i]));
     report(`--${name}: start to exit (median of ${RUNS})`, ms(t), `node -e 0: ${ms(floor)}`, `${ratio.toFixed(2)}×`, '≤ 1.40×', ratio <= 1.4);
   }
-  for (const name of ['help', 'version']) {
+  for (const name of /** @type {const} */ (['help', 'version'])) {
     const peaks = [];
     for (let i = 0; i < 5; i++) peaks.push(await peakMiB(cases[name], env));
     const floorPeak = await peakMiB(cases.floor, env);
-    if (peaks[0] === undefined) {
+    if (peaks[0] === undefined || floorPeak === undefined) {
       report(`--${name}: peak memory`, 'unavailable (no GNU time in /usr/bin/time)', '', '', '≤ 60 MiB', undefined);
     } else {
-      const p = median(peaks);
+      const p = median(/** @type {number[]} */ (peaks));
       report(`--${name}: peak memory (median of 5)`, `${p.toFixed(1)} MiB`, `node -e 0: ${floorPeak.toFixed(1)} MiB`, `${(p / floorPeak).toFixed(2)}×`, '≤ 60 MiB', p <= 60);
     }
   }
@@ -282,16 +319,18 @@ if (run('startup')) {
 // ---------------------------------------------------------------------------
 // 2. Time until the first question of the interactive run, in a real terminal
 // ---------------------------------------------------------------------------
+// util-linux answers --version; BSD script has no such flag, so there it is looked for on PATH.
 const hasScript = (() => {
   try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    if (process.platform !== 'linux') execFileSync('/bin/sh', ['-c', 'command -v script'], { stdio: 'ignore' });
+    else execFileSync('script', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
 })();
 if (run('question') && !hasScript) {
-  report('first question on screen', 'unavailable (no util-linux script for a pseudo-terminal)', '', '', '≤ 2.00×', undefined);
+  report('first question on screen', 'unavailable (no script command for a pseudo-terminal)', '', '', '≤ 2.00×', undefined);
 } else if (run('question')) {
   const runs = Math.max(5, Math.round(RUNS * 0.75));
   const { sim: s, token } = await startSim(contosoSeed());
@@ -312,8 +351,11 @@ if (run('question') && !hasScript) {
     progress(`first question (${signIn.name}): ${runs} interleaved runs each in a pseudo-terminal …`);
     const args = [...base, ...signIn.args];
     const env = signIn.env;
+    /** @type {number[]} */
     const floor = [];
+    /** @type {number[]} */
     const question = [];
+    /** @type {number[]} */
     const plainFloor = [];
     await timeInTerminal(['-e', '0'], env);
     await timeInTerminal(args, env, QUESTION);
@@ -366,6 +408,7 @@ if (run('audit')) {
   }
   {
     progress(`audit: wall time with ${LATENCY_MS} ms per request (3 runs) …`);
+    /** @type {number[]} */
     const times = [];
     for (let i = 0; i < 3; i++) {
       const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS });
@@ -413,18 +456,19 @@ if (run('empty')) {
   // unpredictable few milliseconds. The Graph figures are measured with the journal in
   // memory-backed /dev/shm where there is one; one extra run shows the time with it on disk.
   const shm = existsSync('/dev/shm') ? mkdtempSync(path.join('/dev/shm', 'epim-bench-')) : undefined;
+  /** @param {import('../src/sim/index.js').FaultRule[]} faults */
   const emptyOnce = async (faults, journalDir = shm ?? TMP) => {
     const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS, faults });
     const r = await timeProcess(process.execPath, [...cliArgs(s.url, eligible, []), '--yes', '--journal', path.join(journalDir, `empty-${Date.now()}.jsonl`)], childEnv({ ENTRA_PIM_ACCESS_TOKEN: token }));
     if (r.code !== 0) fail(`run exited ${r.code}: ${r.stderr.slice(-1500)}`);
-    const left = s.snapshot().groups.find((g) => g.id === CONTOSO.groups.tenantAdmin).members.length;
+    const left = s.snapshot().groups.find((g) => g.id === CONTOSO.groups.tenantAdmin)?.members.length;
     if (left !== 0) fail(`${left} member(s) left after emptying`);
     const all = graphRequests(s);
     const out = {
       ms: r.ms,
       total: all.length,
       envelopes: all.filter(isEnvelope).length,
-      deleteEnvelopes: all.filter((q) => isEnvelope(q) && q.body?.requests?.[0]?.method === 'DELETE').length,
+      deleteEnvelopes: all.filter((q) => isEnvelope(q) && /** @type {{ requests?: { method?: string }[] } | undefined} */ (q.body)?.requests?.[0]?.method === 'DELETE').length,
       pages: all.filter(isMemberPage).length,
       maxInFlight: s.maxInFlight,
     };
@@ -440,7 +484,9 @@ if (run('empty')) {
   const fault = [{ method: 'POST', path: '/$batch', skip: throttledAt - 1, times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } }];
   const PAIRS = 7;
   progress(`emptying ${MEMBERS} members at ${LATENCY_MS} ms per request, ${PAIRS} times without and with one envelope answered 429 + Retry-After: 1 …`);
+  /** @type {Awaited<ReturnType<typeof emptyOnce>>[]} */
   const plain = [];
+  /** @type {Awaited<ReturnType<typeof emptyOnce>>[]} */
   const throttled = [];
   for (let i = 0; i < PAIRS; i++) {
     plain.push(await emptyOnce([]));
@@ -518,14 +564,16 @@ if (run('mistakes')) {
   const journal = path.join(TMP, 'first-run.jsonl');
   const setup = await timeProcess(process.execPath, [BIN, ...target, '--end', END, '--yes', '--journal', journal], signedIn);
   if (setup.code !== 0) fail(`the run that writes restore's journal exited ${setup.code}: ${setup.stderr}`);
-  const firstLine = (r) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
-  const oneErrorLine = (r) => r.stderr.trim().split('\n').filter((l) => l.trim()).length === 1;
-  const refused = (says) => (r) => r.code === 1 && oneErrorLine(r) && says.test(firstLine(r));
+  const firstLine = (/** @type {Timed} */ r) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
+  const oneErrorLine = (/** @type {Timed} */ r) => r.stderr.trim().split('\n').filter((l) => l.trim()).length === 1;
+  const refused = (/** @type {RegExp} */ says) => (/** @type {Timed} */ r) => r.code === 1 && oneErrorLine(r) && says.test(firstLine(r));
+  /** @typedef {(r: Timed) => boolean} Check */
+  /** @type {[string, string[], Record<string, string>, RegExp | Check][]} */
   const cases = [
     ['1 --auth browser without a terminal', ['audit', ...target, '--end', END, '--auth', 'browser'], clean({ AZURE_AUTHORITY_HOST: s.url }), refused(/--auth device-code/)],
     ['1 --auth device-code: the code on stderr', ['audit', ...target, '--end', END, '--auth', 'device-code'], clean({ AZURE_AUTHORITY_HOST: s.url }), /enter the code \S+ to authenticate/],
     ['2 no credentials, no Azure CLI', ['audit', ...target, '--end', END], clean(), refused(/AZURE_CLIENT_ID.*ENTRA_PIM_ACCESS_TOKEN.*--auth/)],
-    ...['aduit', 'verify', 'restor', 'version'].map((w) => [`3 mistyped command "${w}"`, [w], clean(), refused(/unknown command .*did you mean/)]),
+    ...['aduit', 'verify', 'restor', 'version'].map((w) => /** @type {[string, string[], Record<string, string>, Check]} */ ([`3 mistyped command "${w}"`, [w], clean(), refused(/unknown command .*did you mean/)])),
     ['3 help nope', ['help', 'nope'], clean(), refused(/unknown command 'nope'/)],
     ['4 --end with an offset across midnight', ['audit', ...target, '--end', `${dayIn100}T01:00:00+02:00`, '--json'], signedIn, (r) => r.code === 0 || r.code === 2],
     ['5 a journal that cannot be written', [...target, '--end', END, '--yes', '--journal', '/proc/entra-pim-setup.jsonl'], signedIn, refused(/--journal/)],
@@ -537,6 +585,7 @@ if (run('mistakes')) {
   ];
   progress(`first mistakes: ${cases.length} cases, no terminal, clean environment …`);
   for (const [name, args, env, expected] of cases) {
+    /** @type {Timed} */
     let r;
     if (expected instanceof RegExp) {
       // The device code: the time until it is on stderr; then the process is stopped.
@@ -564,8 +613,9 @@ if (run('mistakes')) {
 rmSync(TMP, { recursive: true, force: true });
 const header = { figure: 'figure', measured: 'measured', reference: 'reference', ratio: 'ratio', target: 'target', met: 'met' };
 const cols = Object.keys(header);
-const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[header, ...rows].map((r) => r[c].length))]));
-const line = (r) => cols.map((c) => r[c].padEnd(width[c])).join('  ').trimEnd();
+/** @type {Record<string, number>} */
+const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[header, ...rows].map((r) => /** @type {Record<string, string>} */ (r)[c].length))]));
+const line = (/** @type {Record<string, string>} */ r) => cols.map((c) => r[c].padEnd(width[c])).join('  ').trimEnd();
 process.stdout.write(
   [
     `entra-pim-setup ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version} on Node ${process.versions.node}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg()[0].toFixed(2)}`,
@@ -585,6 +635,7 @@ process.exitCode = missed.length ? 1 : 0;
 // ---------------------------------------------------------------------------
 // The reference for the audit: a plain sequential client, one GET per member and per user
 // ---------------------------------------------------------------------------
+/** @param {{ base: string, token: string, users: string[] }} job */
 async function naiveClient({ base, token, users }) {
   let n = 0;
   for (const id of users) {

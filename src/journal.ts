@@ -14,8 +14,9 @@ export type JournalEntry =
 
 /**
  * Append-only record of every write: the exact request and, for removals, the full record of
- * what is removed, flushed to disk *before* the request is sent, then the result. `restore`
- * reads it back. Created 0600; values are redacted, so it never holds secrets.
+ * what is removed, flushed to disk *before* the request is sent, then the result (written at
+ * once, flushed with the next `before` or the close). `restore` reads it back. Created 0600;
+ * values are redacted, so it never holds secrets.
  */
 export interface Journal {
   readonly path: string | undefined;
@@ -59,7 +60,11 @@ export function journalFileProblem(st: { isFile(): boolean; isSymbolicLink(): bo
   return undefined;
 }
 
-/** A journal that could not be opened, checked or written: the request it was for is not sent. */
+/**
+ * A journal that could not be opened, checked or written. When a `before` entry failed, its
+ * request is not sent; when an `after` entry failed, the request was sent and only its answer is
+ * unrecorded (the message says which). Either way no further request is sent.
+ */
 export class JournalError extends Error {
   override name = 'JournalError';
 }

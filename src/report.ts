@@ -89,9 +89,9 @@ export function reportMeta(
   for (const name of SECRET_ENV) registerSecret(run.env[name]);
   const { caller, servicePrincipal: sp, group, ssoMode } = ctx.facts;
   const first = run.argv[0];
-  // Not only report.journal: executeAndReport reads `file.written` after closing the journal,
-  // when it is false again, so that field is unset even after writes. Once that is fixed,
-  // report.journal alone is enough.
+  // report.journal names the file whenever writes reached it: the runner sets it for a run that
+  // got to writing, and executeAndReport clears it only when nothing was written (FileJournal's
+  // `written` stays true after close). The fallback matters only for a report built elsewhere.
   const journal = report.journal ?? (writesSent(report) ? ctx.journal.path : undefined);
   return {
     tool: 'entra-pim-setup',

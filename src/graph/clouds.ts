@@ -1,4 +1,4 @@
-/** National clouds: tokens from one are not accepted by another (graph-api.md §10). */
+/** National clouds: tokens from one are not accepted by another (Learn "National cloud deployments"). */
 export const CLOUDS = {
   global: { graph: 'https://graph.microsoft.com', authority: 'https://login.microsoftonline.com' },
   usgov: { graph: 'https://graph.microsoft.us', authority: 'https://login.microsoftonline.us' },
@@ -10,7 +10,7 @@ export type CloudName = keyof typeof CLOUDS;
 
 export const CLOUD_NAMES = Object.keys(CLOUDS) as CloudName[];
 
-/** The `/.default` scope of a Graph base URL (derived pattern, graph-api.md §10). */
+/** The `/.default` scope of a Graph base URL (the pattern of Learn "National cloud deployments", derived). */
 export function graphScope(graphBase: string): string {
   return `${new URL(graphBase).origin}/.default`;
 }

@@ -6,7 +6,7 @@ import type { AuthMethod } from './credential.js';
  *
  * The Azure CLI's first-party client (@azure/identity's default for browser and device-code
  * sign-in) gets a fixed set of Graph scopes that holds no PIM-for-Groups scope, and no tenant
- * can consent more for it (graph-api.md §12; azure-cli issue #30149). The "Microsoft Graph
+ * can consent more for it (Azure/azure-cli GitHub issue 30149). The "Microsoft Graph
  * Command Line Tools" public client, which Microsoft Graph PowerShell uses, takes explicit
  * scopes with incremental consent, so it is the default here; a tenant may name its own app.
  */

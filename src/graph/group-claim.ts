@@ -18,7 +18,11 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { enumIs } from './enums.js';
 
-/** The token Keycloak reads: the ID token for an OIDC broker (keycloak.md §2), the assertion for SAML. */
+/**
+ * The token Keycloak reads: the ID token for an OIDC broker (Keycloak's AbstractClaimMapper.getClaimValue
+ * reads a validated access token, then the ID token, then userinfo; Entra's access token for an app
+ * is not one the broker validates), the assertion for SAML.
+ */
 export type ClaimToken = 'idToken' | 'saml2Token';
 
 /** The token Keycloak reads for a protocol. */

@@ -125,7 +125,7 @@ export function missingPermissions(needs: PermissionNeed[], granted: Iterable<st
   return needs.filter((n) => !n.satisfiedBy.some((p) => have.has(p.toLowerCase())));
 }
 
-/** Directory role template ids (graph-api.md §4). */
+/** Directory role template ids (Learn "Microsoft Entra built-in roles", permissions-reference). */
 export const ROLE = {
   globalAdmin: '62e90394-69f5-4237-9190-012177145e10',
   privilegedRoleAdmin: 'e8611ab8-c189-46e8-94e1-60213ab1f814',

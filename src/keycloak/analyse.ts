@@ -904,7 +904,7 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
  * Mapper types whose LEGACY mode only removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy
  * deletes the role when the claim is missing and never grants it on a later login. Every other
  * mapper judged here keeps AbstractIdentityProviderMapper.updateBrokeredUserLegacy, which calls
- * updateBrokeredUser: LEGACY acts as FORCE (keycloak.md §7, proven by the JIT drill).
+ * updateBrokeredUser: LEGACY acts as FORCE (Keycloak source; proven by the JIT drill).
  */
 const LEGACY_REMOVE_ONLY = new Set(['oidc-role-idp-mapper', 'oidc-advanced-role-idp-mapper']);
 
@@ -1168,7 +1168,8 @@ export interface OtherProviderInput {
 
 /**
  * Why a provider cannot vouch for the PIM group: its tokens do not provably come from this
- * tenant, or (SAML) nobody checks their signature, so anyone can send the group's id (keycloak.md §7).
+ * tenant, or (SAML) nobody checks their signature, so anyone can send the group's id (Keycloak's SAML
+ * broker accepts an unsigned response unless validateSignature is on; proven by the forged-login test).
  */
 export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): string | undefined {
   const protocol = protocolOf(idp.providerId);

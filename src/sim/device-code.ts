@@ -41,8 +41,8 @@ export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 
 /**
  * The Graph scopes of an Azure CLI token (`.default`): preauthorized for the first-party app,
- * fixed, and without any PIM-for-Groups or RoleManagementPolicy scope (graph-api.md §12;
- * azure-cli issue #30149). The exact list is an assumption (ASSUMPTIONS.md).
+ * fixed, and without any PIM-for-Groups or RoleManagementPolicy scope (Azure/azure-cli
+ * GitHub issue 30149). The exact list is an assumption (ASSUMPTIONS.md).
  */
 export const AZURE_CLI_GRAPH_SCOPES = [
   'Application.ReadWrite.All',
@@ -334,7 +334,7 @@ export class PublicClientGrants {
     if (fixed) {
       const extra = explicit.filter((s) => !fixed.includes(s));
       if (extra.length === 0) return { kind: 'consent', scopes: [] };
-      // The wording azure-cli issue #30149 reports for an Azure CLI token with a PIM scope.
+      // The wording Azure/azure-cli GitHub issue 30149 reports for an Azure CLI token with a PIM scope.
       return {
         kind: 'preauthorization',
         message: `Consent between first party application '${clientId}' and first party resource '${GRAPH_APP_ID}' must be configured via preauthorization - applications owned and operated by Microsoft must get approval from the API owner before requesting tokens for that API.`,

@@ -1,7 +1,7 @@
 import { GraphError, forbidden } from './errors.js';
 import type { TenantState } from './state.js';
 
-/** Directory role template ids (graph-api.md §4). */
+/** Directory role template ids (Learn "Microsoft Entra built-in roles", permissions-reference). */
 export const ROLE_TEMPLATES = {
   globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
   privilegedRoleAdministrator: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
@@ -145,7 +145,7 @@ export const PERMISSIONS = {
     allOf: [['User.ReadWrite.All', 'User.DeleteRestore.All', 'Directory.ReadWrite.All']],
     delegatedRoles: [R.userAdministrator],
   },
-  // Learn "List groupResources" (graph-api.md §8): PrivilegedAccess.Read.AzureADGroup | PrivilegedAccess.ReadWrite.AzureADGroup.
+  // Learn "List groupResources" (privilegedaccessgroup-list-resources): PrivilegedAccess.Read.AzureADGroup | PrivilegedAccess.ReadWrite.AzureADGroup.
   'pim.resources.read': { allOf: [['PrivilegedAccess.Read.AzureADGroup', 'PrivilegedAccess.ReadWrite.AzureADGroup']] },
   // Learn "List eligibilitySchedules", "Get privilegedAccessGroupEligibilitySchedule", "List eligibilityScheduleInstances",
   // "filterByCurrentUser" (privilegedaccessgroup-list-eligibilityschedules, privilegedaccessgroupeligibilityschedule-get, …),
@@ -175,7 +175,7 @@ export const PERMISSIONS = {
   // D and A: PrivilegedAssignmentSchedule.Read.AzureADGroup | PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
   'pim.assignment.read': { allOf: [['PrivilegedAssignmentSchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']] },
   // Learn "Create assignmentScheduleRequests" (privilegedaccessgroup-post-assignmentschedulerequests), D and A:
-  // PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup (graph-api.md §8).
+  // PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
   'pim.assignment.write': {
     allOf: [['PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']],
     delegatedRoles: PIM_WRITE_ROLES,
@@ -190,7 +190,7 @@ export const PERMISSIONS = {
   // RoleManagementPolicy.Read.AzureADGroup | RoleManagementPolicy.ReadWrite.AzureADGroup.
   'policies.read': { allOf: [['RoleManagementPolicy.Read.AzureADGroup', 'RoleManagementPolicy.ReadWrite.AzureADGroup']] },
   // Learn "Update unifiedRoleManagementPolicyRule" (group scope): RoleManagementPolicy.ReadWrite.AzureADGroup;
-  // delegated: Privileged Role Administrator (graph-api.md §9, §12).
+  // delegated: Privileged Role Administrator.
   'policies.write': {
     allOf: [['RoleManagementPolicy.ReadWrite.AzureADGroup']],
     delegatedRoles: [R.privilegedRoleAdministrator],

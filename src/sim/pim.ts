@@ -135,7 +135,7 @@ function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: n
   if (type === 'afterduration') {
     const d = parseDuration(exp.duration);
     if (!d.ok) {
-      // Year and month durations are refused outright (community-reported, terraform-provider-azuread #1464).
+      // Year and month durations are refused outright (community-reported: hashicorp/terraform-provider-azuread GitHub issue 1464).
       throw invalidRequest(
         d.calendar
           ? `The duration '${String(exp.duration)}' is not supported. Use days, hours or minutes.`

@@ -245,7 +245,7 @@ export function registerDirectoryRoutes(router: Router): void {
   });
 
   // Without /$ref the URL addresses the member object itself, so DELETE removes it from the
-  // directory (graph-api.md §6; ASSUMPTIONS.md, Directory). Reproduced so tests can prove the tool
+  // directory (the caution on Learn "Remove member" (group-delete-members); ASSUMPTIONS.md, Directory). Reproduced so tests can prove the tool
   // never sends it. Learn "Delete a user" (user-delete): 204 No Content.
   router.delete('/groups/{id}/members/{memberId}', (ctx) => {
     ctx.authorize('directoryObjects.delete');

@@ -196,7 +196,7 @@ function registerScheduleReads(router: Router, kind: Kind): void {
 
 /** PIM for Groups: onboarded resources, schedules, instances and schedule requests. */
 export function registerPimRoutes(router: Router): void {
-  // Learn "List groupResources" (graph-api.md §8): onboarded groups; item shape: ASSUMPTIONS.md (PIM for Groups: resources).
+  // Learn "List groupResources" (privilegedaccessgroup-list-resources): onboarded groups; item shape: ASSUMPTIONS.md (PIM for Groups: resources).
   router.get(`${BASE}/resources`, (ctx) => {
     ctx.authorize('pim.resources.read');
     const items = [...ctx.state.onboarded]

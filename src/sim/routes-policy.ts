@@ -47,7 +47,7 @@ function parseExpand(ctx: RouteContext, allowed: 'assignment' | 'policy'): { pol
 }
 
 /**
- * `scopeId` and `scopeType` must both be pinned (graph-api.md §9; Learn "List roleManagementPolicyAssignments"
+ * `scopeId` and `scopeType` must both be pinned (Learn "List roleManagementPolicyAssignments"
  * requires them in `$filter`); the error code: ASSUMPTIONS.md (Policies). Only group policies are
  * modelled, so other scope types list nothing.
  */

@@ -234,8 +234,8 @@ export interface ConsistencySettings {
   notFoundAfterCreate?: number;
   /**
    * A new eligibility schedule answers 404 on `GET …/eligibilitySchedules/{id}` until this much
-   * simulated time has passed since its request (PIM's schedule lag: graph-api.md §12; terraform
-   * waits up to 5 minutes). Lists show it at once (unconfirmed: see ASSUMPTIONS.md).
+   * simulated time has passed since its request (PIM's schedule lag, which
+   * terraform-provider-azuread waits up to 5 minutes for). Lists show it at once (unconfirmed: see ASSUMPTIONS.md).
    */
   scheduleLagMs?: number;
 }

@@ -160,7 +160,7 @@ function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'ad
 
 /**
  * How long to wait for a new eligibility schedule to become readable. PIM can answer 404 on
- * `GET …/eligibilitySchedules/{targetScheduleId}` for minutes after the 201 (graph-api.md §12);
+ * `GET …/eligibilitySchedules/{targetScheduleId}` for minutes after the 201;
  * terraform-provider-azuread polls the same read for up to 5 minutes, and so do we.
  */
 export const SCHEDULE_WAIT_MS = 5 * 60_000;

@@ -17,10 +17,16 @@ const RULE_TYPE = {
   approval: '#microsoft.graph.unifiedRoleManagementPolicyApprovalRule',
 };
 
-/** The enablement rules PIM knows (graph-api.md §9), in the casing the examples write. */
+/**
+ * The enablement rules PIM knows (Learn "unifiedRoleManagementPolicyEnablementRule resource type"),
+ * in the casing the examples write.
+ */
 const ENABLEMENT_RULES = ['MultiFactorAuthentication', 'Justification', 'Ticketing'] as const;
 
-/** The default activation maximum of a PIM for Groups policy (graph-api.md §9). */
+/**
+ * The default activation maximum of a PIM policy (Expiration_EndUser_Assignment in the example
+ * response of Learn "Get unifiedRoleManagementPolicy").
+ */
 export const DEFAULT_ACTIVATION_MAX = 'PT8H';
 
 /** Above this, Microsoft's Graph overview says activation is not supported (portal allows 24 h). */

@@ -23,7 +23,7 @@ const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaim
 const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
 const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
 
-/** Service plans that carry PIM (graph-api.md §5): match plans, not SKUs (P2 ships inside E5 etc.). */
+/** Service plans that carry PIM (Learn "Product names and service plan identifiers for licensing"): match plans, not SKUs (P2 ships inside E5 etc.). */
 export const PIM_SERVICE_PLANS: Record<string, string> = {
   'eec0eb4f-6444-4f95-aba0-50c24d67f998': 'AAD_PREMIUM_P2',
   'e866a266-3cff-43a3-acca-0c90a7e00c8b': 'Entra_Identity_Governance',
@@ -312,7 +312,7 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
  */
 async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionGrant[] | undefined> {
   try {
-    // Filtering on clientId keeps the replication delay of grants to a minimum (graph-api.md §3).
+    // Filtering on clientId keeps the replication delay of grants to a minimum (Learn "List oauth2PermissionGrants").
     return await ctx.graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` }));
   } catch (err) {
     if (err instanceof GraphRequestError && err.status === 403) return undefined;

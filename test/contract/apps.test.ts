@@ -160,7 +160,7 @@ describe("GET /applications(appId='…') (application-get)", () => {
  * Learn "List oauth2PermissionGrants" (oauth2permissiongrant-list): 200, context
  * `$metadata#oauth2PermissionGrants`; items `{clientId, consentType: "AllPrincipals" | "Principal",
  * id, principalId (null for AllPrincipals), resourceId, scope: space-separated values}`.
- * Least privileged permission: Directory.Read.All (graph-api.md §12).
+ * Least privileged permission: Directory.Read.All (the same page's permission table).
  */
 const GRANT_FACTS: Facts = {
   clientId: 'string',

@@ -305,7 +305,7 @@ describe('GET assignmentScheduleInstances (privilegedaccessgroup-list-assignment
     expect(res.body!.value[0].assignmentType).toBe('Activated');
   });
 
-  it('the tool keeps a member whose documented instance says "Activated" (issue 11, defect 4)', () => {
+  it('the tool keeps a member whose documented instance says "Activated"', () => {
     const member = { '@odata.type': '#microsoft.graph.user', id: '6be4b305-0000-4efc-bfcc-31bd3b53a5f8', userPrincipalName: 'ada@contoso.example' };
     const documented = [
       { id: 'x_member_365163ce', principalId: member.id, startDateTime: '2026-12-01T09:00:00Z', endDateTime: '2026-12-01T11:00:00Z', assignmentType: 'Activated', accessId: 'member' as const, groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d', memberType: 'Direct', assignmentScheduleId: 'x_member_f13739ce' },

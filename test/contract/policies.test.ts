@@ -180,7 +180,7 @@ describe('PATCH a policy rule (unifiedrolemanagementpolicyrule-update)', () => {
       target: { '@odata.type': 'microsoft.graph.unifiedRoleManagementPolicyRuleTarget', caller: 'EndUser', operations: ['All'], level: 'Assignment', inheritableSettings: [], enforcedSettings: [] },
     });
     expect(res).toEqual({ status: 204, body: undefined });
-    // Patching a group's rule onboards the group: the policy id changes (graph-api.md §8), so read it again.
+    // Patching a group's rule onboards the group: the policy id changes (Learn "PIM for Groups APIs overview", onboarding), so read it again.
     const again = await call(s, token, 'GET', `/policies/roleManagementPolicyAssignments?$filter=${FILTER}&$expand=policy($expand=rules)`);
     const rules = again.body!.value[0].policy.rules as Array<Record<string, unknown>>;
     expect(ruleProblems(rules)).toEqual([]);

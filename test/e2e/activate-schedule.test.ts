@@ -4,7 +4,7 @@ import { runCli } from '../support/cli.js';
 import { callSim, closeSimsAfterEach, simWithEligibleAlice } from '../support/sim.js';
 
 /**
- * `activate` and the documented answer of a self-activation (issue 11 item 9): the request always
+ * `activate` and the documented answer of a self-activation: the request always
  * carries `scheduleInfo.expiration`, and the 201 for `afterDuration` has no `endDateTime`
  * (Learn "Create assignmentScheduleRequest", example 2), so the end is start + duration.
  */

@@ -7,7 +7,7 @@ import { runCli } from '../support/cli.js';
 import { KEY, PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, END, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
-// Issue 14, the mistakes of a newcomer's first minutes that belong to dates, the journal, the
+// The mistakes of a newcomer's first minutes that belong to dates, the journal, the
 // Keycloak URL, the confirmation, the wizard's window and the final screen.
 
 closeSimsAfterEach();

@@ -4,7 +4,7 @@ import { runCli, startCli } from '../support/cli.js';
 import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv, selfActivateAlice } from '../support/sim.js';
 
 /**
- * Issue 11 items 4–8: the tool reads Graph's data as Microsoft documents it (enum casing,
+ * The tool reads Graph's data as Microsoft documents it (enum casing,
  * schedule lag, mail-enabled groups, service-principal members, `$` UPNs).
  */
 
@@ -14,7 +14,7 @@ const PIM = '/identityGovernance/privilegedAccess/group';
 const members = (sim: { snapshot(): { groups: Array<{ id: string; members: string[] }> } }) =>
   [...(sim.snapshot().groups.find((g) => g.id === G)?.members ?? [])].sort();
 
-describe('enum casing (issue 11 item 4)', () => {
+describe('enum casing', () => {
   it('keeps a member whose PIM activation Graph reports as "Activated"', async () => {
     const sim = await simWithEligibleAlice();
     const act = await selfActivateAlice(sim);
@@ -35,7 +35,7 @@ describe('enum casing (issue 11 item 4)', () => {
   });
 });
 
-describe('mail-enabled groups (issue 11 item 6)', () => {
+describe('mail-enabled groups', () => {
   for (const [kind, securityEnabled] of [['mail-enabled security group', true], ['distribution list', false]] as const) {
     it(`refuses a ${kind} while planning: error finding, no write`, async () => {
       const seed = contosoSeed();
@@ -73,7 +73,7 @@ describe('mail-enabled groups (issue 11 item 6)', () => {
   });
 });
 
-describe('UPNs that begin with $ (issue 11 item 8)', () => {
+describe('UPNs that begin with $', () => {
   const SVC = { id: 'c0ffee00-0000-4000-8000-000000000001', upn: '$svc@contoso.example' };
   const QUOTE = { id: 'c0ffee00-0000-4000-8000-000000000002', upn: "o'neil@contoso.example" };
   function seedWithOddUpns() {
@@ -142,7 +142,7 @@ describe('UPNs that begin with $ (issue 11 item 8)', () => {
   });
 });
 
-describe('standing service principals (issue 11 item 7)', () => {
+describe('standing service principals', () => {
   const SP = CONTOSO.fabrikamSpId;
 
   it('the simulation reproduces the documented v1.0 known issue: beta lists the service principal, v1.0 does not', async () => {
@@ -191,7 +191,7 @@ describe('standing service principals (issue 11 item 7)', () => {
   });
 });
 
-describe('schedule lag (issue 11 item 5)', () => {
+describe('schedule lag', () => {
   const isScheduleRead = (r: { method: string; path: string }) => r.method === 'GET' && /\/eligibilitySchedules\/[^?]+$/.test(r.path);
   const isRequest = (r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith('/eligibilityScheduleRequests');
 

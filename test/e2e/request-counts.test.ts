@@ -9,7 +9,7 @@ import { args, closeSimsAfterEach, G, journalPath, startSim, tokenEnv } from '..
 
 closeSimsAfterEach();
 
-// Issue 6: the Graph round trips of a large tenant, counted exactly. Timings are `npm run bench`'s
+// The Graph round trips of a large tenant, counted exactly. Timings are `npm run bench`'s
 // business; what is asserted here does not depend on the machine. No latency is injected, so
 // the runs are fast; only the in-flight check adds a few ms per request so requests overlap.
 

@@ -10,7 +10,7 @@ import { PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, journalPath, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 /**
- * Issue 14, items 1, 2 and 10: the sign-in is decided before the first request and every
+ * The sign-in is decided before the first request and every
  * mistake gets one line naming the fix; a sign-in nobody completes ends; --tenant-id takes a
  * verified domain, resolved through the cloud's OpenID discovery document.
  */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from '../support/cli.js';
 import { PtySession } from '../support/pty.js';
 
-// What keeps `--help` and `--version` near Node's own start-up time (issue 6; the times are in
+// What keeps `--help` and `--version` near Node's own start-up time (the times are in
 // `npm run bench`, not here): they load bin and one CommonJS bundle, with commander inside it,
 // and no ES module and no package from node_modules, since in Node 20 the first ES module
 // file alone costs about a tenth of Node's start-up. These tests check that structure.

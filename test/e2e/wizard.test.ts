@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { KEY, PtySession } from '../support/pty.js';
 import { closeSimsAfterEach, END, G, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
+
+// The run's journal goes to a folder of this test's own, not a fixed path other runs share.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'epim-wizard-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const members = (sim: SimulatedTenant) => [...(sim.snapshot().groups.find((g) => g.id === G)?.members ?? [])].sort();
 const base = (sim: SimulatedTenant) => ['--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token'];
@@ -11,7 +18,7 @@ const base = (sim: SimulatedTenant) => ['--tenant-id', CONTOSO.tenantId, '--grap
 describe('the interactive wizard in a real terminal', () => {
   it('asks for what flags did not give, shows the plan, and applies it after one confirmation', async () => {
     const sim = await startSim();
-    const t = new PtySession([...base(sim), '--journal', '/tmp/epim-wizard-journal.jsonl'], await tokenEnv(sim));
+    const t = new PtySession([...base(sim), '--journal', path.join(tmp, 'journal.jsonl')], await tokenEnv(sim));
 
     await t.waitFor(/Search the Keycloak enterprise app by name/);
     t.line('Keycloak (Spark)');

@@ -84,7 +84,7 @@ describe('keycloak step: --fix-keycloak', () => {
     expect(changes(again)).toEqual([]);
   });
 
-  it('replaces a mapper whose only condition was one person\'s email with exactly the group condition (issue 13 item 9)', async () => {
+  it('replaces a mapper whose only condition was one person\'s email with exactly the group condition', async () => {
     const emailOnly = goodOidcMapper('entra', { claims: JSON.stringify([{ key: 'email', value: 'alice@contoso.example' }]) });
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [emailOnly] });
     const [before] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });

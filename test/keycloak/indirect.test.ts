@@ -6,7 +6,7 @@ import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, connectApi, entraOidc, GROUP_ID, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
 
 /**
- * Issue 13 items 3 and 4: ways to the admin rights other than the target itself. Members of a
+ * Ways to the admin rights other than the target itself. Members of a
  * subgroup hold the group's roles; roles reach users through the default role, groups and
  * composites. One realm per case, built through the admin API as the admin console stores it,
  * each with a compliant twin.
@@ -25,7 +25,7 @@ async function audit(s: Seeded, extra: Parameters<typeof adminSettings>[1] = {})
 const hardcodedGroup = (group: string): IdpMapper => ({ name: 'everyone', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { syncMode: 'INHERIT', group } });
 const entra = [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }];
 
-describe('keycloak step: subgroups of the admin group (issue 13 item 3)', () => {
+describe('keycloak step: subgroups of the admin group', () => {
   it('a hardcoded group mapper to a subgroup is an error; to an unrelated group it is not', async () => {
     const bad = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops', '/users'], mappers: [goodOidcMapper(), hardcodedGroup('/tenant-admin/ops')] });
     const plan = await audit(bad);
@@ -71,7 +71,7 @@ const roleMapper = (role = ROLE, value = GROUP_ID, type = 'oidc-role-idp-mapper'
 /** A realm in role mode (see seedRoleClosureRealm). */
 const roleRealm = (mappers: IdpMapper[] = [roleMapper()]) => seedRoleClosureRealm({ role: ROLE, mappers, idps: entra });
 
-describe('keycloak step: the composite closure of the admin role (issue 13 item 4)', () => {
+describe('keycloak step: the composite closure of the admin role', () => {
   it('the compliant twin: composites exist but nobody holds them, the default role holds a harmless role', async () => {
     const s = await roleRealm();
     const realmRep = await s.kc.realms.findOne({ realm: s.realm });

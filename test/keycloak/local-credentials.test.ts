@@ -18,7 +18,7 @@ async function auditor(s: Seeded) {
   return adminSettings(s.realm, { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username: 'auditor', password: 'auditor-password-1' });
 }
 
-describe('keycloak step: linked holders with a local password (issue 13 item 5)', () => {
+describe('keycloak step: linked holders with a local password', () => {
   it('is an error for a holder linked to Entra who also has a password, read with the audit roles only', async () => {
     const s = await realm();
     await seedUser(s, { username: 'linked-with-password', groups: ['/tenant-admin'], link: { alias: 'entra', userId: LINKED_OID }, password: 'local-password-1' });

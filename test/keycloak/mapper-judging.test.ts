@@ -5,7 +5,7 @@ import type { Finding } from '../../src/core/findings.js';
 import { adminSettings, connectApi, entraOidc, entraSaml, GROUP_ID, GROUP_NAME, goodOidcMapper, goodSamlMapper, makeContext, seedRealm } from '../support/keycloak-seed.js';
 
 /**
- * Issue 13 items 2, 6 and 7 on a real Keycloak: realms built through the admin API as the console
+ * Regex conditions, LEGACY per mapper type and a second Entra provider on a real Keycloak: realms built through the admin API as the console
  * or Terraform stores them, each with its compliant twin.
  */
 

@@ -5,7 +5,7 @@ import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
 
 /**
- * Issue 13: ways to the admin rights that no identity-provider mapper governs, on a real
+ * Ways to the admin rights that no identity-provider mapper governs, on a real
  * Keycloak: mappers of an LDAP user storage provider (hardcoded group or role, LDAP groups landing
  * under the target) and protocol mappers of clients and client scopes writing the admin role or
  * group into every token. Each realm is built through the admin API as the admin console stores

@@ -5,7 +5,7 @@ import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, APP_ID, connectApi, entraSaml, goodSamlMapper, makeContext, SAML_ENTITY_ID, SAML_SIGNING_CERT, seedRealm } from '../support/keycloak-seed.js';
 
 /**
- * Issue 13: the certificate pasted into a SAML provider against the app's own SAML signing
+ * The certificate pasted into a SAML provider against the app's own SAML signing
  * certificate in Entra (servicePrincipal keyCredentials and preferredTokenSigningKeyThumbprint, as
  * the prerequisites step reads them). The provider is stored through the admin API as the admin
  * console stores it; the audit reads it back from a real Keycloak.

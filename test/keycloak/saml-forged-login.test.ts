@@ -34,7 +34,7 @@ function forge(s: Seeded, config: Record<string, string>, fakeSignature = false)
   });
 }
 
-describe('a forged, unsigned SAMLResponse against a real Keycloak (issue 13 item 1, runtime proof)', () => {
+describe('a forged, unsigned SAMLResponse against a real Keycloak (runtime proof)', () => {
   it('without validateSignature Keycloak signs the forger in and puts them in /tenant-admin; the audit calls it an error', async () => {
     const { validateSignature: _v, signingCertificate: _c, ...config } = entraSaml();
     const s = await samlRealm(config);

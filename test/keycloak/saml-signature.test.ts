@@ -19,7 +19,7 @@ function unsignedSaml(extra: Record<string, string> = {}): Record<string, string
   return { ...rest, ...extra };
 }
 
-describe('keycloak step: SAML signature validation (issue 13 item 1)', () => {
+describe('keycloak step: SAML signature validation', () => {
   it('is an error when the provider stores no validateSignature (REST API, Terraform)', async () => {
     const plan = await planFor(unsignedSaml());
     expect(errors(plan).map((f) => f.code)).toEqual(['KC_IDP_SAML_UNSIGNED']);

@@ -4,7 +4,7 @@ import { activateWithCli, brokerLogin, CookieJar, DRILL_MAPPER_NAME, drillMapper
 import { closeSimsAfterEach, startSim } from '../support/sim.js';
 
 /**
- * Issue 13 item 3, proven at runtime: a user whom a mapper puts into a subgroup of the admin
+ * Proven at runtime: a user whom a mapper puts into a subgroup of the admin
  * group holds the admin group's roles. The access token Keycloak issues after a brokered sign-in
  * carries the role of `/tenant-admin` although the user is a direct member of `/tenant-admin/ops`
  * only, which is why the step treats any path under the target as the target.

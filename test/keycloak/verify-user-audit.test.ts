@@ -8,7 +8,8 @@ import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, APP_ID, connectApi, entraOidc, entraSaml, GROUP_ID, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, TENANT, type Seeded } from '../support/keycloak-seed.js';
 
 /**
- * Issue 13: verify-user gives the same verdict as the audit on the realms of items 3, 4, 6 and 7.
+ * verify-user gives the same verdict as the audit on realms with a subgroup mapper, a composite
+ * role closure, LEGACY per mapper type and a second trusted Entra provider.
  * Each realm is built through the admin API (as the admin console stores it) with a user Alice
  * linked to the Entra provider and no active PIM assignment (or one, where said); the audit runs
  * the keycloak step on it, verify-user reads the same realm and judges Alice.

@@ -8,7 +8,7 @@ import { args, journalPath, tokenEnv } from './sim.js';
 
 /**
  * A brokered login through a real Keycloak, the way a browser does it but with fetch: manual
- * redirects and a cookie jar (keycloak.md §5). Keycloak sends the "browser" to the simulated
+ * redirects and a cookie jar. Keycloak sends the "browser" to the simulated
  * tenant's authorize endpoint, the tenant answers with a code on Keycloak's broker endpoint,
  * Keycloak redeems it server-to-server, runs first-broker-login and the mappers, and finally
  * redirects to the client's redirect URI with its own code.

@@ -4,12 +4,13 @@
 const offset = Number(process.env.TEST_CLOCK_OFFSET_MS ?? '0');
 if (!Number.isFinite(offset)) throw new Error('TEST_CLOCK_OFFSET_MS is not a number');
 const RealDate = Date;
+/** @param {unknown[]} args every form of `new Date(…)` (the cast below only names one for the type-check) */
 function ShiftedDate(...args) {
   if (!new.target) return new RealDate(RealDate.now() + offset).toString();
-  return args.length === 0 ? new RealDate(RealDate.now() + offset) : new RealDate(...args);
+  return args.length === 0 ? new RealDate(RealDate.now() + offset) : new RealDate(.../** @type {[number]} */ (args));
 }
 ShiftedDate.prototype = RealDate.prototype;
 ShiftedDate.now = () => RealDate.now() + offset;
 ShiftedDate.parse = RealDate.parse;
 ShiftedDate.UTC = RealDate.UTC;
-globalThis.Date = ShiftedDate;
+globalThis.Date = /** @type {DateConstructor} */ (/** @type {unknown} */ (ShiftedDate));

@@ -9,7 +9,16 @@ export const KEY = { enter: '\r', down: '\x1b[B', up: '\x1b[A', space: ' ', ctrl
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * Runs the built CLI in a real pseudo-terminal (util-linux `script`), so the tool sees a TTY on
+ * `script` running a shell command in a new pseudo-terminal, output to stdout only: util-linux
+ * takes the command with -c (-e: its exit code, -f: flush at once); BSD and macOS take it after
+ * the typescript file and flush the terminal's output as it comes.
+ */
+function scriptArgs(command: string): string[] {
+  return process.platform === 'linux' ? ['-qfec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command];
+}
+
+/**
+ * Runs the built CLI in a real pseudo-terminal (`script`, see scriptArgs), so the tool sees a TTY on
  * stdin and stderr and runs its interactive wizard. Keystrokes go in through `send`, the screen
  * comes out through `waitFor` (ANSI sequences stripped).
  */
@@ -26,7 +35,7 @@ export class PtySession {
     const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm-256color' };
     if (process.env.NODE_EXTRA_CA_CERTS) childEnv.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
     for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
-    this.child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn('script', scriptArgs(command), { cwd: ROOT, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const onData = (d: Buffer) => {
       this.raw += d.toString('utf8');
       for (const w of this.waiters.splice(0)) w();

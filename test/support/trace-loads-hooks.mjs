@@ -3,10 +3,12 @@ import { appendFileSync } from 'node:fs';
 
 let file = '';
 
+/** @param {{ file: string }} data */
 export function initialize(data) {
   file = data.file;
 }
 
+/** @type {import('node:module').LoadHook} */
 export async function load(url, context, next) {
   const result = await next(url, context);
   appendFileSync(file, `${JSON.stringify({ url, format: result.format })}\n`);

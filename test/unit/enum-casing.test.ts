@@ -7,7 +7,7 @@ import { diffEligibility, type PimSchedule } from '../../src/steps/pim-eligibili
 import { canonicalEnum, enumListHas } from '../../src/graph/enums.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
-// Issue 11 item 4: Graph's resource pages and its example responses disagree on the casing of
+// Graph's resource pages and its example responses disagree on the casing of
 // enum values, so every enum the tool reads is compared case-insensitively (src/graph/enums.ts).
 // Each case below reads a value in a casing other than the one the tool writes; each failed
 // with a case-sensitive comparison.

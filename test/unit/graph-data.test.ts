@@ -9,7 +9,7 @@ import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
 
-describe('Graph enums compare case-insensitively (issue 11 item 4)', () => {
+describe('Graph enums compare case-insensitively', () => {
   it('matches documented and lower-camel casing alike', () => {
     expect(enumIs('Activated', 'activated')).toBe(true);
     expect(enumIs('activated', 'Activated')).toBe(true);
@@ -46,7 +46,7 @@ describe('Graph enums compare case-insensitively (issue 11 item 4)', () => {
   });
 });
 
-describe('mail-enabled groups (issue 11 item 6)', () => {
+describe('mail-enabled groups', () => {
   it('refuses a mail-enabled security group with the reason', () => {
     const f = analyseGroup({ id: 'g', displayName: 'g', securityEnabled: true, mailEnabled: true, groupTypes: [] });
     expect(f.map((x) => [x.severity, x.code])).toEqual([['error', 'GROUP_MAIL_ENABLED']]);
@@ -62,7 +62,7 @@ describe('mail-enabled groups (issue 11 item 6)', () => {
   });
 });
 
-describe('userPath (issue 11 item 8)', () => {
+describe('userPath', () => {
   it('uses the key form for UPNs, keeping $ and @, doubling quotes, encoding #', () => {
     expect(userPath('$svc@contoso.com')).toBe("/users('$svc@contoso.com')");
     expect(userPath("o'neil@contoso.com")).toBe("/users('o''neil@contoso.com')");
@@ -73,7 +73,7 @@ describe('userPath (issue 11 item 8)', () => {
   });
 });
 
-describe('waiting for new eligibility schedules (issue 11 item 5)', () => {
+describe('waiting for new eligibility schedules', () => {
   const MIN = 60_000;
   /** A fake clock: sleep moves time, nothing really waits. */
   function fakeClock() {

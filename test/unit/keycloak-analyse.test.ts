@@ -211,7 +211,7 @@ describe('evaluateMapper', () => {
 
   it('reports IMPORT, LEGACY and unknown sync modes', () => {
     expect(codes(evaluateMapper(mapper({ syncMode: 'IMPORT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
-    // LEGACY is FORCE for a group mapper (keycloak.md §7): a warning to set FORCE, nothing to rewrite.
+    // LEGACY is FORCE for a group mapper (Keycloak AbstractIdentityProviderMapper.updateBrokeredUserLegacy): a warning to set FORCE, nothing to rewrite.
     expect(evaluateMapper(mapper({ syncMode: '' }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning', fixable: false })]);
     expect(codes(evaluateMapper(mapper({ syncMode: 'INHERIT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
     expect(codes(evaluateMapper(mapper({ syncMode: 'force' }), exp))).toEqual(['KC_MAPPER_SYNC_INVALID']);
@@ -260,7 +260,7 @@ describe('planMapper', () => {
   });
 
   it('never rewrites a name mapper when the claim format is unknown (app registration not readable): a warning, no action', () => {
-    // Issue 11 item 10: a gallery or multi-tenant app's registration is not in this tenant, so
+    // A gallery or multi-tenant app's registration is not in this tenant, so
     // whether Entra sends names (cloud_displayname) is unknown; a rewrite to the object id could
     // lock every admin out.
     const unknown: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', groupId: GID, valueKind: 'object-id' } };
@@ -530,7 +530,7 @@ describe('residual access', () => {
   });
 });
 
-describe('SAML signature validation (issue 13 item 1)', () => {
+describe('SAML signature validation', () => {
   const saml = (config: Record<string, string>): IdentityProvider => ({
     alias: 'entra-saml',
     providerId: 'saml',
@@ -585,7 +585,7 @@ describe('SAML signature validation (issue 13 item 1)', () => {
   });
 });
 
-describe('--fix-keycloak sets exactly the expected conditions (issue 13 item 9)', () => {
+describe('--fix-keycloak sets exactly the expected conditions', () => {
   const base = { realm: 'acme', exp, targetExists: true, fix: true, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
   const claimsOf = (body: unknown) => JSON.parse((body as IdpMapper).config.claims!);
 
@@ -620,7 +620,7 @@ describe('--fix-keycloak sets exactly the expected conditions (issue 13 item 9)'
   });
 });
 
-describe('linked holders with local credentials (issue 13 item 5)', () => {
+describe('linked holders with local credentials', () => {
   const link = [{ identityProvider: 'entra', userId: GID }];
   const holder = (username: string, types: string[] | undefined, extra: Partial<{ enabled: boolean; federationLink: string; storage: string[]; links: typeof link }> = {}) => ({
     user: { id: username, username, enabled: extra.enabled, federationLink: extra.federationLink },
@@ -655,7 +655,7 @@ describe('linked holders with local credentials (issue 13 item 5)', () => {
   });
 });
 
-describe('mapper types this tool does not know (review of issue 13)', () => {
+describe('mapper types this tool does not know', () => {
   const custom = (type: string, config: Record<string, string>): IdpMapper => ({ id: `id-${type}`, name: `custom ${type}`, identityProviderAlias: 'entra', identityProviderMapper: type, config });
 
   it('on the chosen provider, one that assigns exactly the target group is a way in', () => {

@@ -146,7 +146,7 @@ describe('the composite closure of the admin role', () => {
   });
 });
 
-describe('role mode: a PIM mapper to a group holding the role satisfies the expectation (review of issue 13)', () => {
+describe('role mode: a PIM mapper to a group holding the role satisfies the expectation', () => {
   const roleExp: MappingExpectation = { ...exp, target: { kind: 'role', value: 'admin' }, idpSyncMode: 'FORCE' };
   const scope: AdminScope = { target: { kind: 'role', value: 'admin' }, roles: new Map(), groups: new Map([['/admins', 'holds role admin']]) };
   const types = { 'oidc-advanced-role-idp-mapper': { id: 'oidc-advanced-role-idp-mapper' } };

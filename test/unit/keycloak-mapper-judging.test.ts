@@ -14,7 +14,7 @@ import type { IdentityProvider, IdpMapper } from '../../src/keycloak/types.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
 /**
- * Issue 13 items 2, 6 and 7: regex conditions judged as Java's String.matches against the other
+ * Regex conditions judged as Java's String.matches against the other
  * values the token can carry; sync mode LEGACY judged per mapper type; a second Entra provider's
  * correct mapper is not a bypass.
  */
@@ -192,7 +192,7 @@ describe('the other values the claim can carry', () => {
   });
 });
 
-describe('sync mode LEGACY per mapper type (keycloak.md §7)', () => {
+describe('sync mode LEGACY per mapper type (Keycloak AbstractIdentityProviderMapper.updateBrokeredUserLegacy)', () => {
   const exp = expWith(assigned);
   const legacy = (m: IdpMapper) => evaluateMapper({ ...m, config: { ...m.config, syncMode: 'LEGACY' } }, m.config.role ? { ...exp, target: { kind: 'role', value: 'admin' } } : exp);
 

@@ -5,7 +5,7 @@ import type { IdpMapper } from '../../src/keycloak/types.js';
 
 /**
  * verify-user's verdict on one user, with the audit's notion of what carries the admin rights
- * (issue 13: subgroups, the role's composite closure, groups holding it, the default role, LEGACY
+ * (subgroups, the role's composite closure, groups holding it, the default role, LEGACY
  * per mapper type, a second trusted Entra provider).
  */
 
@@ -229,7 +229,7 @@ describe('verdictOf with the audit scope', () => {
   });
 });
 
-describe('residualFindings: a holder linked to a second trusted Entra provider (issue 13 item 7)', () => {
+describe('residualFindings: a holder linked to a second trusted Entra provider', () => {
   const OID = '0b5c6d7e-8f90-4a1b-8c2d-3e4f5a6b7c8d';
   const holder = { user: { id: 'k1', username: 'alice' }, links: [{ identityProvider: 'entra-saml', userId: OID, userName: UPN }] };
   const input = { alias: 'entra', protocol: 'oidc' as const, idpConfig: {}, mappers: [], eligibleByUpn: new Map<string, string>(), target: '/tenant-admin' };
