@@ -2,19 +2,12 @@ import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { isActivated, isMemberAccess } from '../graph/enums.js';
 import { MemoryJournal } from '../journal.js';
-import {
-  expectedClaim,
-  grantingMappers,
-  localCredentialFindings,
-  normaliseGroupPath,
-  protocolOf,
-  selectIdentityProvider,
-  untrustedEntraProvider,
-  userGrants,
-  type GrantingMapper,
-  type MappingExpectation,
-  type UserGrant,
-} from '../keycloak/analyse.js';
+import { normaliseGroupPath } from '../keycloak/group-path.js';
+import { localCredentialFindings } from '../keycloak/holders.js';
+import { expectedClaim, type MappingExpectation } from '../keycloak/mapping-expectation.js';
+import { protocolOf } from '../keycloak/protocol.js';
+import { selectIdentityProvider, untrustedEntraProvider } from '../keycloak/provider.js';
+import { grantingMappers, userGrants, type GrantingMapper, type UserGrant } from '../keycloak/user-grants.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';

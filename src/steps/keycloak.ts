@@ -1,39 +1,18 @@
 import type { RunContext } from '../context.js';
 import { KeycloakError } from '../errors.js';
-import {
-  activePrincipals,
-  checkIdentityProvider,
-  defaultGroupFindings,
-  defaultRoleFindings,
-  expectedClaim,
-  groupScope,
-  groupValueMissing,
-  indirectGrantFindings,
-  judgeIndirectGrants,
-  localCredentialFindings,
-  normaliseGroupPath,
-  judgeOtherProvider,
-  LDAP_MAPPER_TYPE,
-  ldapGrantFindings,
-  protocolMapperFindings,
-  USER_STORAGE_TYPE,
-  unknownTypeGrants,
-  untrustedEntraProvider,
-  otherClaimValues,
-  planMapper,
-  protocolOf,
-  residualFindings,
-  rolesContaining,
-  samlCertificateFindings,
-  selectIdentityProvider,
-  sessionFindings,
-  type AdminScope,
-  type EntraApp,
-  type Holder,
-  type MappingExpectation,
-  type Protocol,
-  type RoleRef,
-} from '../keycloak/analyse.js';
+import { groupScope, rolesContaining, type AdminScope, type RoleRef } from '../keycloak/admin-scope.js';
+import { normaliseGroupPath } from '../keycloak/group-path.js';
+import { activePrincipals, localCredentialFindings, residualFindings, type Holder } from '../keycloak/holders.js';
+import { defaultGroupFindings, defaultRoleFindings, indirectGrantFindings, judgeIndirectGrants } from '../keycloak/indirect-grants.js';
+import { LDAP_MAPPER_TYPE, ldapGrantFindings, USER_STORAGE_TYPE } from '../keycloak/ldap-grants.js';
+import { planMapper } from '../keycloak/mapper-plan.js';
+import { expectedClaim, groupValueMissing, otherClaimValues, type MappingExpectation } from '../keycloak/mapping-expectation.js';
+import { judgeOtherProvider, unknownTypeGrants } from '../keycloak/other-providers.js';
+import { protocolOf, type Protocol } from '../keycloak/protocol.js';
+import { checkIdentityProvider, selectIdentityProvider, untrustedEntraProvider, type EntraApp } from '../keycloak/provider.js';
+import { samlCertificateFindings } from '../keycloak/saml-certificate.js';
+import { sessionFindings } from '../keycloak/sessions.js';
+import { protocolMapperFindings } from '../keycloak/token-grants.js';
 import { KeycloakForbiddenError } from '../keycloak/errors.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
