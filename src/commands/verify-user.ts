@@ -12,7 +12,7 @@ import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
 import type { Finding } from '../core/findings.js';
-import { adminReach } from '../steps/keycloak.js';
+import { adminReach } from '../keycloak/realm-reads.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import { isGuid } from '../core/ids.js';
 import { userPath } from '../graph/user-path.js';
