@@ -115,6 +115,6 @@ export const showConditions = (cs: Condition[]) => cs.map((c) => `${c.key}=${c.v
  * Mapper types whose LEGACY mode only removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy
  * deletes the role when the claim is missing and never grants it on a later login. Every other
  * mapper judged here keeps AbstractIdentityProviderMapper.updateBrokeredUserLegacy, which calls
- * updateBrokeredUser: LEGACY acts as FORCE (keycloak.md §7, proven by the JIT drill).
+ * updateBrokeredUser: LEGACY acts as FORCE (proven by the JIT drill in test/keycloak/drill.test.ts).
  */
 export const LEGACY_REMOVE_ONLY = new Set(['oidc-role-idp-mapper', 'oidc-advanced-role-idp-mapper']);

@@ -255,7 +255,7 @@ function checkTenantUrls(name: string, fields: Array<[string, string | undefined
 
 /**
  * Why a provider cannot vouch for the PIM group: its tokens do not provably come from this
- * tenant, or (SAML) nobody checks their signature, so anyone can send the group's id (keycloak.md §7).
+ * tenant, or (SAML) nobody checks their signature, so anyone can send the group's id (see samlSignatureFindings).
  */
 export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): string | undefined {
   const protocol = protocolOf(idp.providerId);
