@@ -21,7 +21,7 @@ export const DENIED = Symbol('denied');
  * Runs a read; a 403 becomes a finding (its message names the missing realm-management role)
  * instead of failing the step. Everything else propagates: the runner reports it as PLAN_FAILED.
  */
-export async function read<T>(findings: Finding[], severity: Finding['severity'], fn: () => Promise<T>): Promise<T | typeof DENIED> {
+async function read<T>(findings: Finding[], severity: Finding['severity'], fn: () => Promise<T>): Promise<T | typeof DENIED> {
   try {
     return await fn();
   } catch (err) {
@@ -53,7 +53,7 @@ async function groupHolders(api: KeycloakApi, realm: string, group: KcGroup): Pr
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight: one request per member without flooding Keycloak. */
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
