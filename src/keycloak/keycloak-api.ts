@@ -8,7 +8,7 @@ import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
 import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import { createMapperRequest, updateMapperRequest } from './requests.js';
 import type { KeycloakSettings } from './settings.js';
-import type { RoleRef } from './analyse.js';
+import type { RoleRef } from './admin-scope.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcComponent, KcCredential, KcGroup, KcMapperOwner, KcProtocolMapper, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
 type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');

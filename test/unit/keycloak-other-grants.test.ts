@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { groupScope, ldapGrantFindings, protocolMapperFindings, type AdminScope } from '../../src/keycloak/analyse.js';
+import { groupScope, type AdminScope } from '../../src/keycloak/admin-scope.js';
+import { ldapGrantFindings } from '../../src/keycloak/ldap-grants.js';
+import { protocolMapperFindings } from '../../src/keycloak/token-grants.js';
 import type { KcComponent, KcMapperOwner, KcProtocolMapper } from '../../src/keycloak/types.js';
 
 // Components shaped as GET /admin/realms/{realm}/components answers them: config values are lists.
