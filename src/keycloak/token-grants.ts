@@ -10,6 +10,9 @@ const HARDCODED_CLAIM: Record<string, [string, string]> = {
   'saml-hardcode-attribute-mapper': ['attribute.name', 'attribute.value'],
 };
 const HARDCODED_TOKEN_ROLE = new Set(['oidc-hardcoded-role-mapper', 'saml-hardcode-role-mapper']);
+// RoleNameMapper (OIDC) and the SAML RoleNameMapper: config `role` (the held role) and
+// `new.role.name` (the name, `client.role` or a realm role's, it is written under in the token).
+const ROLE_RENAME = new Set(['oidc-role-name-mapper', 'saml-role-name-mapper']);
 
 /** The values a hardcoded claim carries: a JSON list's strings, or the text itself. */
 function claimValues(v: string): string[] {
@@ -31,7 +34,9 @@ function claimValues(v: string): string[] {
  * every token, without PIM (error). A hardcoded claim or attribute whose name is the group claim
  * (`groups`, or the name a group membership mapper of the realm writes) carrying a group that
  * holds the rights (its path or name) makes every token look like the admin group's: a warning,
- * since it matters only to applications reading that claim.
+ * since it matters only to applications reading that claim. A role name mapper that writes a
+ * role outside the closure under the name of a role of the closure makes its holders admin in
+ * every token, without PIM (error, role mode).
  */
 export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScope): Finding[] {
   const out: Finding[] = [];
@@ -54,6 +59,22 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
             'error',
             'KC_TOKEN_HARDCODED_ROLE',
             `${where} writes role ${pm.config?.role} (${why}) into every token ${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application reading the token's roles grants ${rights} without PIM`,
+            fix,
+          ),
+        );
+        continue;
+      }
+      if (ROLE_RENAME.has(pm.protocolMapper)) {
+        const from = pm.config?.role?.trim();
+        const to = pm.config?.['new.role.name']?.trim();
+        const why = roleReason(to, scope);
+        // Renaming a role that already carries the rights changes nobody's access.
+        if (!from || !why || roleReason(from, scope)) continue;
+        out.push(
+          finding(
+            'error',
+            'KC_TOKEN_ROLE_RENAMED',
+            `${where} writes role ${from} into tokens as ${to} (${why}) ${ow.kind === 'client' ? 'for that client' : 'for the clients using that scope'}: an application reading the token's roles grants ${rights} to every holder of ${from}, without PIM`,
             fix,
           ),
         );

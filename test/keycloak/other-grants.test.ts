@@ -142,6 +142,25 @@ describe('keycloak step: protocol mappers of clients and client scopes', () => {
     expect(byCode(ok, 'KC_TOKEN_MAPPERS_UNCHECKED')).toEqual([]);
   });
 
+  it('role mode: a role name mapper writing a held role under the admin role\'s name is an error; another name is not', async () => {
+    const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
+    const build = async (newName: string) => {
+      const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
+      const { id } = await s.kc.clients.create({ realm: s.realm, clientId: 'portal', publicClient: true, protocol: 'openid-connect' });
+      // The settings the admin console's "Role Name Mapper" form stores.
+      await s.kc.clients.addProtocolMapper(
+        { realm: s.realm, id },
+        { name: 'rename', protocol: 'openid-connect', protocolMapper: 'oidc-role-name-mapper', config: { role: 'offline_access', 'new.role.name': newName } },
+      );
+      return s;
+    };
+    const plan = await audit(await build('tenant-admin-role'), { group: undefined, role: 'tenant-admin-role' });
+    expect(errors(plan).map((f) => f.code)).toEqual(['KC_TOKEN_ROLE_RENAMED']);
+    expect(errors(plan)[0].message).toContain('offline_access');
+
+    expect(errors(await audit(await build('reader'), { group: undefined, role: 'tenant-admin-role' }))).toEqual([]);
+  });
+
   it('a client scope writing the admin group into the groups claim is a warning; another claim name is not', async () => {
     const build = async (claim: string) => {
       const s = await seedRealm({ idps: entra, mappers: [goodOidcMapper()] });
