@@ -10,7 +10,7 @@ import { humanDuration } from '../core/duration.js';
 import type { Action } from '../plan/types.js';
 import { finding, type Finding, type Severity } from '../core/findings.js';
 import { GUID } from '../core/ids.js';
-import { createMapperRequest, updateMapperRequest } from './requests.js';
+import { keycloakWrite } from './requests.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcComponent, KcCredential, KcMapperOwner, KcUser, KeycloakConfig, MapperTypes, RealmInfo } from './types.js';
 import type { GroupClaimFormat } from '../steps/group-claim.js';
 
@@ -1067,7 +1067,7 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
     if (claim && input.fix && input.targetExists) {
       const rep = desiredMapper({ ...exp, claim }, undefined, mappers.map((m) => m.name));
       findings.push(finding('info', 'KC_MAPPER_MISSING', `${message}; --fix-keycloak creates it`));
-      actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, request: createMapperRequest(realm, exp.alias, rep) });
+      actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, ...keycloakWrite({ op: 'keycloak.createMapper', realm, alias: exp.alias, mapper: rep }) });
       if (claim.valueKind === 'display-name') findings.push(nameNotUnique(`the new mapper "${rep.name}"`, claim, exp.target.value));
     } else {
       findings.push(
@@ -1106,7 +1106,7 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       kind: 'update',
       target: 'keycloak',
       summary: `update mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`,
-      request: updateMapperRequest(realm, exp.alias, primary.mapper.id, rep),
+      ...keycloakWrite({ op: 'keycloak.updateMapper', realm, alias: exp.alias, mapperId: primary.mapper.id, mapper: rep }),
       backup: primary.mapper,
     });
     if (claim.valueKind === 'display-name' && !rest.some((i) => i.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE')) {

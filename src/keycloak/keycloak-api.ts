@@ -6,7 +6,8 @@ import type { Logger } from '../ui/log.js';
 import { registerSecret } from '../core/redact.js';
 import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
 import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
-import { createMapperRequest, updateMapperRequest } from './requests.js';
+import { keycloakRequest, type KeycloakWrite } from './requests.js';
+import { WriteGate } from '../core/write-gate.js';
 import type { KeycloakSettings } from './settings.js';
 import type { RoleRef } from './analyse.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcComponent, KcCredential, KcGroup, KcMapperOwner, KcProtocolMapper, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
@@ -37,10 +38,7 @@ export interface WriteResult {
 const PAGE = 100;
 const seg = encodeURIComponent;
 
-/** The writes the gate knows: the two requests of requests.ts, nothing else. */
-const MAPPER_URL = /^\/admin\/realms\/([^/?#]+)\/identity-provider\/instances\/([^/?#]+)\/mappers(?:\/([^/?#]+))?$/;
-
-export { createMapperRequest, updateMapperRequest, KeycloakForbiddenError, KeycloakReadOnlyError };
+export { KeycloakForbiddenError, KeycloakReadOnlyError };
 
 /** What one admin call is, for the log line and for the error message if it fails. */
 interface CallInfo {
@@ -87,11 +85,19 @@ export class KeycloakApi {
   private trust?: PrivateCaTrust;
   private token?: { value: string; expiresAt: number; lifetimeMs: number };
   private signingIn?: Promise<string>;
+  private readonly gate: WriteGate;
 
   constructor(private readonly opts: KeycloakApiOptions) {
     const s = opts.settings;
     this.settings = s;
     this.readOnly = opts.readOnly;
+    this.gate = new WriteGate({
+      target: 'keycloak',
+      journal: opts.journal,
+      readOnly: opts.readOnly,
+      refused: (what) => new KeycloakReadOnlyError(`refused ${what}: this Keycloak connection is read-only`),
+      stats: this.stats,
+    });
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     try {
@@ -371,46 +377,49 @@ export class KeycloakApi {
     ];
   }
 
-  // ---- writes ------------------------------------------------------------------------------
+  // ---- writes ----------------------------------------------------------------------------
 
   /**
-   * The write gate: journals the planned request (and backup), sends it through the admin
-   * client, journals the result. It knows only the mapper create and update of requests.ts and
-   * refuses any other URL before journaling, since it could not send it as planned.
+   * A write through the write gate (journaled before it is sent, refused outright when
+   * read-only), sent through the admin client. It knows only the mapper create and update of
+   * requests.ts and refuses anything else before journaling.
    */
-  async write(request: HttpRequest, backup?: unknown): Promise<WriteResult> {
-    if (this.readOnly) throw new KeycloakReadOnlyError(`refused ${request.method} ${request.url}: this Keycloak connection is read-only`);
-    const target = parseMapperWrite(request);
-    const seq = this.opts.journal.before('keycloak', request, backup);
-    this.stats.writes++;
-    const { realm, alias } = target;
-    const info: CallInfo = { method: request.method, path: request.url, what: `${request.method} ${request.url}`, role: 'manage-identity-providers' };
-    try {
-      let result: WriteResult;
-      if (target.id === undefined) {
-        const created = await this.call({ ...info, okStatus: 201 }, (kc) => kc.identityProviders.createMapper({ realm, alias, identityProviderMapper: target.body }));
-        result = { status: 201, id: created?.id ? safeDecode(created.id) : undefined };
-      } else {
-        const id = target.id;
-        await this.call({ ...info, okStatus: 204 }, (kc) => kc.identityProviders.updateMapper({ realm, alias, id }, target.body));
-        result = { status: 204 };
-      }
-      this.opts.journal.after(seq, { ok: true, status: result.status, response: result.id ? { id: result.id } : undefined });
-      return result;
-    } catch (err) {
-      this.opts.journal.after(seq, { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) });
-      throw err;
+  async write(op: KeycloakWrite, backup?: unknown): Promise<WriteResult> {
+    const known = knownWrite(op);
+    this.gate.assertWritable(known ? requestLine(keycloakRequest(known)) : `${String((op as { op?: unknown } | undefined)?.op)}`);
+    if (!known) {
+      throw new KeycloakError(`refused ${String((op as { op?: unknown } | undefined)?.op)}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`);
     }
+    const request = keycloakRequest(known);
+    const info: CallInfo = { method: request.method, path: request.url, what: requestLine(request), role: 'manage-identity-providers' };
+    const { realm, alias } = known;
+    return this.gate.write(
+      request,
+      backup,
+      async (): Promise<WriteResult> => {
+        if (known.op === 'keycloak.createMapper') {
+          const created = await this.call({ ...info, okStatus: 201 }, (kc) => kc.identityProviders.createMapper({ realm, alias, identityProviderMapper: known.mapper }));
+          return { status: 201, id: created?.id ? safeDecode(created.id) : undefined };
+        }
+        const id = known.mapperId;
+        await this.call({ ...info, okStatus: 204 }, (kc) => kc.identityProviders.updateMapper({ realm, alias, id }, known.mapper));
+        return { status: 204 };
+      },
+      {
+        answer: (result) => ({ ok: true, status: result.status, response: result.id ? { id: result.id } : undefined }),
+        failure: (err) => ({ ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) }),
+      },
+    );
   }
 
   /** Creates a provider mapper through the write gate. */
   createMapper(realm: string, alias: string, mapper: IdpMapper): Promise<WriteResult> {
-    return this.write(createMapperRequest(realm, alias, mapper));
+    return this.write({ op: 'keycloak.createMapper', realm, alias, mapper });
   }
 
   /** Replaces a provider mapper through the write gate. */
   updateMapper(realm: string, alias: string, id: string, mapper: IdpMapper): Promise<WriteResult> {
-    return this.write(updateMapperRequest(realm, alias, id, mapper));
+    return this.write({ op: 'keycloak.updateMapper', realm, alias, mapperId: id, mapper });
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
@@ -633,19 +642,20 @@ function idpPath(realm: string, alias: string): string {
   return `${realmPath(realm)}/identity-provider/instances/${seg(alias)}`;
 }
 
-/** Realm, alias and (for PUT) mapper id of a planned mapper write; anything else is refused. */
-function parseMapperWrite(request: HttpRequest): { realm: string; alias: string; id?: string; body: IdpMapper } {
-  const m = MAPPER_URL.exec(request.url);
-  if (m && isRecord(request.body)) {
-    // A segment that does not decode becomes '' and is refused below.
-    const realm = safeDecode(m[1]);
-    const alias = safeDecode(m[2]);
-    const id = m[3] === undefined ? undefined : safeDecode(m[3]);
-    const body = request.body as unknown as IdpMapper;
-    if (realm && alias && request.method === 'POST' && id === undefined) return { realm, alias, body };
-    if (realm && alias && request.method === 'PUT' && id) return { realm, alias, id, body };
-  }
-  throw new KeycloakError(`refused ${request.method} ${request.url}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`);
+/**
+ * The write when it is one the gate knows (a mapper create or update with a realm, an alias, a
+ * mapper id for an update, and a mapper representation), else undefined.
+ */
+function knownWrite(op: KeycloakWrite | undefined): KeycloakWrite | undefined {
+  if (!isRecord(op) || typeof op.realm !== 'string' || !op.realm || typeof op.alias !== 'string' || !op.alias || !isRecord(op.mapper)) return undefined;
+  if (op.op === 'keycloak.createMapper') return op;
+  if (op.op === 'keycloak.updateMapper' && typeof op.mapperId === 'string' && op.mapperId) return op;
+  return undefined;
+}
+
+/** `METHOD path` of a request, for messages. */
+function requestLine(request: HttpRequest): string {
+  return `${request.method} ${request.url}`;
 }
 
 function safeDecode(s: string): string {

@@ -1,5 +1,6 @@
 import type { RunContext } from '../context.js';
 import { KeycloakError } from '../errors.js';
+import { keycloakOpOf } from '../keycloak/requests.js';
 import {
   activePrincipals,
   checkIdentityProvider,
@@ -489,13 +490,13 @@ export const keycloakStep: Step<RunContext> = {
   },
 
   async apply(plan, ctx) {
-    const writes = plan.actions.filter((a) => a.target === 'keycloak' && a.request && a.kind !== 'noop');
+    const writes = plan.actions.filter((a) => a.target === 'keycloak' && keycloakOpOf(a) && a.kind !== 'noop');
     if (writes.length === 0) return;
     const api = ctx.keycloak;
     if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
     for (const action of writes) {
       try {
-        const res = await api.write(action.request!, action.backup);
+        const res = await api.write(keycloakOpOf(action)!, action.backup);
         action.result = { ok: true, status: res.status };
       } catch (err) {
         action.result = { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) };
