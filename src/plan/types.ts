@@ -46,7 +46,8 @@ export type StepId =
   | 'pim-eligibility'
   | 'pim-policy'
   | 'admin-group'
-  | 'keycloak';
+  | 'keycloak'
+  | 'restore';
 
 export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed' | 'skipped';
 

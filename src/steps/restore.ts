@@ -1,4 +1,4 @@
-import type { RunContext } from '../context.js';
+import type { RestoreContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
 import { graphOpOf, graphWrite } from '../graph/writes.js';
 import type { JournalGroup, RemovedMember } from '../journal.js';
@@ -100,9 +100,9 @@ function examples(items: string[]): string {
  * POST …/members/$ref per member who is not a member now; members already back are no-ops, so
  * a re-run changes nothing.
  */
-export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RunContext> {
+export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext> {
   return {
-    id: 'admin-group',
+    id: 'restore',
     title: 'Restore removed members',
     async plan(ctx): Promise<StepPlan> {
       const { removed } = source;
