@@ -87,3 +87,16 @@ const GRAPH_OPS: ReadonlySet<string> = new Set<GraphWrite['op']>([
 export function graphOpOf(action: { op?: { op: string } }): GraphWrite | undefined {
   return action.op && GRAPH_OPS.has(action.op.op) ? (action.op as GraphWrite) : undefined;
 }
+
+const REMOVAL = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/;
+
+/**
+ * Pure: the group and member of a `group.removeMember` request as a journal recorded it, or
+ * undefined for any other request. The journal holds requests as sent (older journals too), so
+ * reading one back is the inverse of `graphRequest`, kept next to it.
+ */
+export function removalOf(request: { method?: unknown; url?: unknown } | undefined): { groupId: string; memberId: string } | undefined {
+  if (request?.method !== 'DELETE' || typeof request.url !== 'string') return undefined;
+  const m = REMOVAL.exec(request.url);
+  return m ? { groupId: m[1], memberId: m[2] } : undefined;
+}
