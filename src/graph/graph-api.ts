@@ -45,9 +45,11 @@ type GraphClient = import('@microsoft/microsoft-graph-client').Client;
 
 /**
  * The only door to Microsoft Graph. Reads follow paging links and retry eventual-consistency
- * 404s when asked; every write goes through `write()`/`writeBatch()`, the single gate that
- * journals before sending and refuses in audit mode. Transport concerns (retries, Retry-After,
- * timeouts, token refresh, requests in flight) live in the client's middleware chain.
+ * 404s when asked; every write is a typed operation (writes.ts) sent by `write()`/`writeBatch()`
+ * through the write gate both gateways share (core/write-gate.ts), which journals before sending
+ * and refuses in audit mode. Answer checking is in answers.ts, paging in paging.ts, `$batch` in
+ * batch.ts; transport concerns (retries, Retry-After, timeouts, token refresh, requests in
+ * flight) live in the client's middleware chain.
  */
 export class GraphApi {
   private client?: Promise<GraphClient>;

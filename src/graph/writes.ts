@@ -20,7 +20,7 @@ export type GraphWrite =
   | { op: 'pim.selfActivate'; groupId: string; principalId: string; startDateTime: string; duration: string; justification?: string }
   /** Learn "Create assignmentScheduleRequest": the signed-in user ends their activation. */
   | { op: 'pim.selfDeactivate'; groupId: string; principalId: string }
-  /** Learn "Update unifiedRoleManagementPolicyRule": the full rule replaces the old one. */
+  /** Learn "Update unifiedRoleManagementPolicyRule": the body carries the rule's `@odata.type` with the properties to set. */
   | { op: 'policy.patchRule'; policyId: string; ruleId: string; rule: { id: string } & Record<string, unknown> }
   /** Learn "Remove member" (group-delete-members). */
   | { op: 'group.removeMember'; groupId: string; memberId: string }
