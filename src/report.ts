@@ -81,8 +81,14 @@ function maskFor(flag: string, value: string): string {
  * prerequisites step found (absent for restore, which does not look them up), times, version
  * and command line. Also registers every secret-bearing environment variable with the redactor.
  */
+/** What the report's `meta` names besides the report itself: what the steps found, and the journal. */
+export interface ReportSubject {
+  facts: Pick<RunContext['facts'], 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
+  journal: { readonly path: string | undefined };
+}
+
 export function reportMeta(
-  ctx: RunContext,
+  ctx: ReportSubject,
   report: RunReport,
   run: { startedAt: Date; version: string; argv: readonly string[]; env: NodeJS.ProcessEnv; exitCode: number; graphEndpoint?: string },
 ): ReportMeta {

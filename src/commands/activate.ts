@@ -158,10 +158,7 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     );
   }
   const startDateTime = new Date().toISOString();
-  const scheduleInfo = { startDateTime, expiration: { type: 'afterDuration', duration } };
-  const body: Record<string, unknown> = { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfActivate', scheduleInfo };
-  if (justification) body.justification = justification;
-  const res = await graph.write({ method: 'POST', url: `${PIM}/assignmentScheduleRequests`, body });
+  const res = await graph.write({ op: 'pim.selfActivate', groupId: group.id, principalId: me.id, startDateTime, duration, justification });
   const answer = (res.body ?? {}) as Record<string, unknown>;
   if (res.status < 200 || res.status >= 300) {
     const code = errorCode(res.body);
@@ -224,11 +221,7 @@ async function activeInstance(graph: GraphApi, groupId: string): Promise<PimInst
 }
 
 async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayName: string }): Promise<Result> {
-  const res = await graph.write({
-    method: 'POST',
-    url: `${PIM}/assignmentScheduleRequests`,
-    body: { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfDeactivate' },
-  });
+  const res = await graph.write({ op: 'pim.selfDeactivate', groupId: group.id, principalId: me.id });
   if (res.status >= 200 && res.status < 300) {
     const id = (res.body as { id?: string } | undefined)?.id;
     return { outcome: 'ended', message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`, requestId: id };

@@ -5,7 +5,7 @@ import { fullMatch } from './java-regex.js';
 import { evaluateMapper, meaning, nameNotUnique, type MapperIssue } from './mapper-judging.js';
 import { conditionsOf, desiredMapperType, HARDCODED, kindOf, MAPPER_KINDS, showConditions, targetOf, type Condition } from './mapper-kinds.js';
 import type { MappingExpectation } from './mapping-expectation.js';
-import { createMapperRequest, updateMapperRequest } from './requests.js';
+import { keycloakWrite } from './requests.js';
 import type { IdpMapper, KeycloakConfig, MapperTypes } from './types.js';
 
 function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
@@ -149,7 +149,7 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
     if (claim && input.fix && input.targetExists) {
       const rep = desiredMapper({ ...exp, claim }, undefined, mappers.map((m) => m.name));
       findings.push(finding('info', 'KC_MAPPER_MISSING', `${message}; --fix-keycloak creates it`));
-      actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, request: createMapperRequest(realm, exp.alias, rep) });
+      actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, ...keycloakWrite({ op: 'keycloak.createMapper', realm, alias: exp.alias, mapper: rep }) });
       if (claim.valueKind === 'display-name') findings.push(nameNotUnique(`the new mapper "${rep.name}"`, claim, exp.target.value));
     } else {
       findings.push(
@@ -188,7 +188,7 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       kind: 'update',
       target: 'keycloak',
       summary: `update mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`,
-      request: updateMapperRequest(realm, exp.alias, primary.mapper.id, rep),
+      ...keycloakWrite({ op: 'keycloak.updateMapper', realm, alias: exp.alias, mapperId: primary.mapper.id, mapper: rep }),
       backup: primary.mapper,
     });
     if (claim.valueKind === 'display-name' && !rest.some((i) => i.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE')) {

@@ -10,6 +10,7 @@ import { expectedClaim, groupValueMissing, otherClaimValues, type MappingExpecta
 import { judgeOtherProvider, unknownTypeGrants } from '../keycloak/other-providers.js';
 import { protocolOf, type Protocol } from '../keycloak/protocol.js';
 import { checkIdentityProvider, selectIdentityProvider, untrustedEntraProvider, type EntraApp } from '../keycloak/provider.js';
+import { keycloakOpOf } from '../keycloak/requests.js';
 import {
   isDenied,
   readDefaultGroups,
@@ -264,13 +265,13 @@ export const keycloakStep: Step<RunContext> = {
   },
 
   async apply(plan, ctx) {
-    const writes = plan.actions.filter((a) => a.target === 'keycloak' && a.request && a.kind !== 'noop');
+    const writes = plan.actions.filter((a) => a.target === 'keycloak' && keycloakOpOf(a) && a.kind !== 'noop');
     if (writes.length === 0) return;
     const api = ctx.keycloak;
     if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
     for (const action of writes) {
       try {
-        const res = await api.write(action.request!, action.backup);
+        const res = await api.write(keycloakOpOf(action)!, action.backup);
         action.result = { ok: true, status: res.status };
       } catch (err) {
         action.result = { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) };

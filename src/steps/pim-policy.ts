@@ -1,5 +1,6 @@
 import type { PolicySettings, RunContext } from '../context.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { graphOpOf, graphRequest, graphWrite, type GraphWrite } from '../graph/writes.js';
 import { humanDuration, parseDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
@@ -242,7 +243,7 @@ export const pimPolicyStep: Step<RunContext> = {
       kind: 'update',
       target: 'graph',
       summary: describePatch(rule),
-      request: { method: 'PATCH', url: `/policies/roleManagementPolicies/${policyId}/rules/${rule.id}`, body: rule },
+      ...graphWrite({ op: 'policy.patchRule', policyId, ruleId: rule.id, rule }),
     }));
     if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
     if (patches.length && !ctx.facts.onboarded) {
@@ -252,17 +253,17 @@ export const pimPolicyStep: Step<RunContext> = {
   },
   async apply(plan, ctx) {
     const group = needFact(ctx.facts.group, 'the admin group');
-    const writes = plan.actions.filter((a) => a.request);
+    const writes = plan.actions.filter((a) => graphOpOf(a)?.op === 'policy.patchRule');
     if (writes.length === 0) return;
     for (const action of writes) {
       // Onboarding (by the eligibility step, or by the first PATCH here) changes the policy id,
       // so each PATCH goes to the id read just before it.
       const { policyId } = await loadMemberPolicy(ctx.graph, group.id);
-      const planned = action.request!;
-      const ruleId = planned.url.split('/').pop()!;
-      const request = { ...planned, url: `/policies/roleManagementPolicies/${policyId}/rules/${ruleId}` };
-      const res = await ctx.graph.write(request);
-      action.result = { ok: res.status < 300, status: res.status, sent: request.url !== planned.url ? request : undefined };
+      const planned = graphOpOf(action) as Extract<GraphWrite, { op: 'policy.patchRule' }>;
+      const op: GraphWrite = { ...planned, policyId };
+      const request = graphRequest(op);
+      const res = await ctx.graph.write(op);
+      action.result = { ok: res.status < 300, status: res.status, sent: policyId !== planned.policyId ? request : undefined };
       if (!action.result.ok) throw ctx.graph.error(request, res);
     }
   },

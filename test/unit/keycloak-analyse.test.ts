@@ -223,20 +223,22 @@ describe('planMapper', () => {
     expect(report.actions).toEqual([]);
     const fix = planMapper({ ...base, fix: true, mappers: [{ ...mapper({ claims: JSON.stringify([{ key: 'x', value: 'y' }]), group: '/other' }), name: 'entra-pim-tenant-admin' }] });
     expect(fix.findings.every((f) => f.severity !== 'error')).toBe(true);
+    const created = {
+      name: 'entra-pim-tenant-admin-2',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-advanced-group-idp-mapper',
+      config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
+    };
     expect(fix.actions).toEqual([
       {
         kind: 'create',
         target: 'keycloak',
         summary: expect.stringContaining('create mapper "entra-pim-tenant-admin-2"'),
+        op: { op: 'keycloak.createMapper', realm: 'acme', alias: 'entra', mapper: created },
         request: {
           method: 'POST',
           url: '/admin/realms/acme/identity-provider/instances/entra/mappers',
-          body: {
-            name: 'entra-pim-tenant-admin-2',
-            identityProviderAlias: 'entra',
-            identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-            config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
-          },
+          body: created,
         },
       },
     ]);
