@@ -12,7 +12,7 @@ import { jsonSafe, safeText } from '../ui/safe-text.js';
 import { connectGraph, openSession, resolveTenant, type CommandIo, type Session } from './session.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import type { PimInstance } from './verify-user.js';
-import { decodeJwtClaims } from '../graph/credential.js';
+import { jwtClaims } from '../core/jwt.js';
 
 /**
  * `activate`: PIM self-activation of the admin group for the signed-in user, the step an
@@ -53,7 +53,6 @@ const ACTIVATE_NEEDS: PermissionNeed[] = [
 ];
 const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
 
-/** The claims of the Graph token this command uses (decoded only to explain refusals; Graph verifies it). */
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
 async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
   const list = await graph.list<PimInstance>(withQuery(`${PIM}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
@@ -261,7 +260,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   const tenantGuid = await resolveTenant(session, tenantId, false);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
   const graph = await connectGraph(session, tenantGuid, false, new MemoryJournal(), { command: 'activate' });
-  const claims = decodeJwtClaims(await graph.token());
+  const claims = jwtClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
     throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
   }

@@ -1,7 +1,8 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
 import { errorText, odataString, withQuery } from '../graph/graph-api.js';
-import { decodeJwtClaims, type AuthMethod } from '../graph/credential.js';
+import type { AuthMethod } from '../graph/credential.js';
+import { jwtClaims } from '../core/jwt.js';
 import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Step, StepPlan } from '../plan/types.js';
@@ -324,7 +325,7 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
   // A public-client sign-in asks now for what only the group (role-assignable) or the wizard (policy) told.
   await ctx.graph.requestScopes?.(delegatedScopes({ command: ctx.options.mode, policyChanges: hasPolicyChanges(ctx), roleAssignableGroup: Boolean(facts.group?.isAssignableToRole) }));
   const token = await ctx.graph.token();
-  const claims = decodeJwtClaims(token);
+  const claims = jwtClaims(token);
   const appOnly = claims.scp === undefined && Array.isArray(claims.roles);
   const granted = appOnly ? ((claims.roles as string[]) ?? []) : String(claims.scp ?? '').split(' ').filter(Boolean);
   const group = facts.group;
