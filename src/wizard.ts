@@ -9,7 +9,7 @@ import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
 import { isGuid } from './core/ids.js';
-import { loadMemberPolicy } from './steps/pim-policy.js';
+import { loadMemberPolicy } from './entra/pim.js';
 import { defaultEligibilityMs } from './steps/pim-eligibility.js';
 import { humanDate, lastEndDate } from './ui/dates.js';
 import { colorEnabled } from './ui/color.js';

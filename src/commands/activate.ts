@@ -11,7 +11,7 @@ import { missingPermissions, type PermissionNeed } from '../graph/permissions.js
 import { jsonSafe, safeText } from '../ui/safe-text.js';
 import { connectGraph, openSession, resolveTenant, type CommandIo, type Session } from './session.js';
 import { tenantInputProblem } from '../graph/tenant.js';
-import type { PimInstance } from './verify-user.js';
+import { loadMemberPolicy, myAssignmentInstances, myEligibilityInstances, PIM_GROUP, type PimInstance } from '../entra/pim.js';
 import { jwtClaims } from '../core/jwt.js';
 
 /**
@@ -44,8 +44,6 @@ interface Me {
 
 type Rule = Record<string, unknown> & { id: string };
 
-const PIM = '/identityGovernance/privilegedAccess/group';
-
 /** What activate cannot do without (the policy read is optional: PIM enforces the policy anyway). */
 const ACTIVATE_NEEDS: PermissionNeed[] = [
   { permission: 'PrivilegedEligibilitySchedule.Read.AzureADGroup', satisfiedBy: ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'], why: 'find the groups you are eligible for' },
@@ -55,8 +53,7 @@ const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through 
 
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
 async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
-  const list = await graph.list<PimInstance>(withQuery(`${PIM}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
-  const mine = list.filter(isMemberAccess);
+  const mine = (await myEligibilityInstances(graph)).filter(isMemberAccess);
   const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
   const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
   if (wanted) {
@@ -76,7 +73,6 @@ async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): P
 /** The member policy's rules, or undefined when this sign-in may not read them (PIM still enforces them). */
 async function readPolicy(session: Session, graph: GraphApi, groupId: string): Promise<Rule[] | undefined> {
   try {
-    const { loadMemberPolicy } = await import('../steps/pim-policy.js');
     return (await loadMemberPolicy(graph, groupId)).rules as Rule[];
   } catch (err) {
     if (err instanceof GraphRequestError && (err.status === 403 || err.status === 401)) {
@@ -160,7 +156,7 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
   const scheduleInfo = { startDateTime, expiration: { type: 'afterDuration', duration } };
   const body: Record<string, unknown> = { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfActivate', scheduleInfo };
   if (justification) body.justification = justification;
-  const res = await graph.write({ method: 'POST', url: `${PIM}/assignmentScheduleRequests`, body });
+  const res = await graph.write({ method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests`, body });
   const answer = (res.body ?? {}) as Record<string, unknown>;
   if (res.status < 200 || res.status >= 300) {
     const code = errorCode(res.body);
@@ -218,14 +214,14 @@ export function activationEnd(info: ScheduleInfo | undefined, sent: { startDateT
 
 /** The user's own activation of the group that is in effect now (not a standing membership). */
 async function activeInstance(graph: GraphApi, groupId: string): Promise<PimInstance | undefined> {
-  const list = await graph.list<PimInstance>(`${PIM}/assignmentScheduleInstances/filterByCurrentUser(on='principal')`);
+  const list = await myAssignmentInstances(graph);
   return list.find((i) => i.groupId.toLowerCase() === groupId.toLowerCase() && isMemberAccess(i) && isActivated(i));
 }
 
 async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayName: string }): Promise<Result> {
   const res = await graph.write({
     method: 'POST',
-    url: `${PIM}/assignmentScheduleRequests`,
+    url: `${PIM_GROUP}/assignmentScheduleRequests`,
     body: { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfDeactivate' },
   });
   if (res.status >= 200 && res.status < 300) {
@@ -236,7 +232,7 @@ async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayN
     return { outcome: 'not-active', message: `${group.displayName} is not active for ${me.userPrincipalName}: nothing to end` };
   }
   if (res.status === 403) throw new UsageError('Graph refused the deactivation (403): the sign-in needs PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
-  throw graph.error({ method: 'POST', url: `${PIM}/assignmentScheduleRequests` }, res);
+  throw graph.error({ method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests` }, res);
 }
 
 /** The command: sign in as the user, find the eligible group, activate (or end) it, report. */

@@ -1,6 +1,7 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
 import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
-import { isActivated, isMemberAccess } from '../graph/enums.js';
+import { isActivated } from '../graph/enums.js';
+import { pimInstances, type PimInstance } from '../entra/pim.js';
 import { MemoryJournal } from '../journal.js';
 import {
   expectedClaim,
@@ -59,17 +60,6 @@ export interface Verdict {
   reasons: string[];
 }
 
-/** A PIM schedule instance as Graph lists it (eligibility or active assignment, valid now). */
-export interface PimInstance {
-  principalId: string;
-  groupId: string;
-  accessId: string;
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-  assignmentType?: string;
-  group?: { id: string; displayName?: string } | null;
-}
-
 export interface EntraFacts {
   user: { id: string; userPrincipalName: string; displayName?: string; mail?: string | null; accountEnabled?: boolean };
   group: { id: string; displayName: string };
@@ -104,14 +94,6 @@ export interface KeycloakFacts {
    * passkey signs a linked holder in without Entra, so the mapper never takes the rights away.
    */
   credentials?: Array<Pick<Finding, 'severity' | 'code' | 'message' | 'fix'>>;
-}
-
-const PIM = '/identityGovernance/privilegedAccess/group';
-
-/** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
-export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
-  const url = withQuery(`${PIM}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
-  return (await graph.list<PimInstance>(url)).filter((i) => isMemberAccess(i));
 }
 
 async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {

@@ -6,7 +6,8 @@ import type { Finding } from '../core/findings.js';
 import { who } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { DirectoryMember, PimInstance } from './facts.js';
+import type { DirectoryMember } from './facts.js';
+import type { PimInstance } from '../entra/pim.js';
 import { holders, readUsableEligibilities } from './usable-eligibility.js';
 
 const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';

@@ -1,5 +1,3 @@
-export const PIM_GROUP = '/identityGovernance/privilegedAccess/group';
-
 /** `--expiry-warning` default: warn when every usable eligibility ends within 30 days. */
 export const DEFAULT_EXPIRY_WARNING_MS = 30 * 86_400_000;
 

@@ -8,7 +8,7 @@ import { isGuid } from '../core/ids.js';
 import { needFact } from '../plan/skip.js';
 import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
-import type { PolicyRule } from './facts.js';
+import { loadMemberPolicy, type PolicyRule } from '../entra/pim.js';
 import { canonicalEnum } from '../graph/enums.js';
 
 const RULE_TYPE = {
@@ -25,27 +25,6 @@ export const DEFAULT_ACTIVATION_MAX = 'PT8H';
 
 /** Above this, Microsoft's Graph overview says activation is not supported (portal allows 24 h). */
 const RECOMMENDED_MAX_MS = 8 * 3600_000;
-
-interface PolicyAssignment {
-  id: string;
-  policyId: string;
-  policy?: { id: string; rules?: PolicyRule[] };
-}
-
-/**
- * Reads the group's member policy. Its ids change when the group is onboarded to PIM, so
- * anything that writes re-reads it first instead of trusting an id from the plan.
- */
-export async function loadMemberPolicy(graph: GraphApi, groupId: string): Promise<{ policyId: string; rules: PolicyRule[] }> {
-  const url = withQuery('/policies/roleManagementPolicyAssignments', {
-    $filter: `scopeId eq ${odataString(groupId)} and scopeType eq 'Group' and roleDefinitionId eq 'member'`,
-    $expand: 'policy($expand=rules)',
-  });
-  const assignments = await graph.list<PolicyAssignment>(url);
-  const a = assignments[0];
-  if (!a) throw new Error(`no PIM member policy found for group ${groupId}`);
-  return { policyId: a.policyId ?? a.policy?.id, rules: a.policy?.rules ?? [] };
-}
 
 /** Principal reference for an approver in an approval stage. */
 export interface ApproverRef {
