@@ -8,7 +8,7 @@ import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
-import { isGuid } from './core/ids.js';
+import { findGroup, LookupError } from './entra/lookup.js';
 import { loadMemberPolicy } from './entra/pim.js';
 import { defaultEligibilityMs } from './steps/pim-eligibility.js';
 import { humanDate, lastEndDate } from './ui/dates.js';
@@ -211,16 +211,14 @@ function checkDate(flag: string, v: string, endOfDay: boolean): true | string {
   }
 }
 
+/** The group by name or id (a choice when the name is ambiguous); undefined when there is none, which prerequisites report. */
 async function resolveGroup(nameOrId: string, graph: GraphApi, prompt: Prompter): Promise<{ id: string; displayName: string } | undefined> {
-  type G = { id: string; displayName: string; description?: string | null };
-  if (isGuid(nameOrId)) return (await graph.find<G>(withQuery(`/groups/${nameOrId}`, { $select: 'id,displayName' }))) ?? undefined;
-  const matches = await graph.list<G>(withQuery('/groups', { $filter: `displayName eq ${odataString(nameOrId)}`, $select: 'id,displayName,description' }));
-  if (matches.length <= 1) return matches[0];
-  return prompt.select(
-    `${matches.length} groups are named "${nameOrId}"; which one?`,
-    matches.map((m) => ({ name: `${m.displayName} (${m.id})${m.description ? ` — ${m.description}` : ''}`, value: m })),
-    { flag: '--group' },
-  );
+  try {
+    return await findGroup(graph, prompt, nameOrId, { select: 'id,displayName,description' });
+  } catch (err) {
+    if (err instanceof LookupError && err.code === 'GROUP_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import type { AuthMethod } from '../graph/credential.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
 import { jsonSafe, safeText } from '../ui/safe-text.js';
-import { connectGraph, openSession, resolveTenant, type CommandIo, type Session } from './session.js';
+import { connectGraph, openSession, prompterFor, resolveTenant, type CommandIo, type Session } from './session.js';
+import { pickEligibleGroup } from '../entra/lookup.js';
+import type { Prompter } from '../ui/prompt.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import { loadMemberPolicy, myAssignmentInstances, myEligibilityInstances, PIM_GROUP, type PimInstance } from '../entra/pim.js';
 import { jwtClaims } from '../core/jwt.js';
@@ -52,15 +54,14 @@ const ACTIVATE_NEEDS: PermissionNeed[] = [
 const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
 
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
-async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
+async function pickGroup(graph: GraphApi, prompt: Prompter, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
   const mine = (await myEligibilityInstances(graph)).filter(isMemberAccess);
   const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
   const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
   if (wanted) {
-    const w = wanted.trim().toLowerCase();
-    const hit = named.filter((g) => g.id.toLowerCase() === w || g.displayName.toLowerCase() === w);
-    if (hit.length === 1) return hit[0];
-    if (hit.length > 1) throw new UsageError(`--group ${wanted}: you are eligible for ${hit.length} groups of that name; pass the object id (${hit.map((g) => g.id).join(', ')})`);
+    // Several of that name: a choice on a terminal, an error listing them in scripts.
+    const hit = await pickEligibleGroup(prompt, named, wanted);
+    if (hit) return hit;
     throw new UsageError(
       `${me.userPrincipalName} is not eligible for ${wanted}: PIM has no eligible member assignment for you in that group (eligible for: ${listed}). Ask an admin to run entra-pim-setup with --eligible ${me.userPrincipalName}`,
     );
@@ -268,7 +269,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   }
   const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
   const me: Me = { id: who.id, userPrincipalName: who.userPrincipalName, displayName: who.displayName };
-  const group = await pickGroup(graph, me, raw.group);
+  const group = await pickGroup(graph, prompterFor(session, false), me, raw.group);
   const result = raw.deactivate ? await deactivate(graph, me, group) : await activate(session, graph, me, group, raw, claims);
 
   if (session.options.json) {

@@ -3,7 +3,7 @@ import { BETA, errorText, MAX_PAGE, withQuery, type GraphApi } from '../graph/gr
 import { isActivated } from '../graph/enums.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
+import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
 import type { DirectoryMember } from './facts.js';

@@ -2,6 +2,7 @@ import type * as MG from '@microsoft/microsoft-graph-types';
 import type { GroupClaimFormat } from './group-claim.js';
 import type { UsableEligibility } from './usable-eligibility.js';
 import type { PimInstance, PolicyRule } from '../entra/pim.js';
+import type { EligibleUser } from '../entra/lookup.js';
 
 /** A directory object as listed in group members/owners. */
 export interface DirectoryMember {
@@ -12,16 +13,6 @@ export interface DirectoryMember {
   mail?: string | null;
   accountEnabled?: boolean | null;
   userType?: string | null;
-}
-
-export interface EligibleUser {
-  /** As given on the command line. */
-  input: string;
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  /** A standing member turned into an eligible assignment by --convert-members. */
-  converted?: boolean;
 }
 
 /**

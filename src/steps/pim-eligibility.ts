@@ -9,7 +9,7 @@ import type { HttpRequest } from '../core/http.js';
 import { DEFAULT_EXPIRY_WARNING_MS } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { EligibleUser } from './facts.js';
+import type { EligibleUser } from '../entra/lookup.js';
 import { loadMemberPolicy, PIM_GROUP, type PimInstance, type PolicyRule } from '../entra/pim.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 import {

@@ -1,18 +1,16 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
-import { errorText, odataString, withQuery } from '../graph/graph-api.js';
+import { odataString, withQuery } from '../graph/graph-api.js';
 import type { AuthMethod } from '../graph/credential.js';
 import { jwtClaims } from '../core/jwt.js';
 import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
 import { finding } from '../core/findings.js';
-import { isGuid } from '../core/ids.js';
-import { userPath } from '../graph/user-path.js';
 import { GraphRequestError } from '../errors.js';
-import type { EligibleUser, Facts } from './facts.js';
+import type { Facts } from './facts.js';
+import { findApp, findEligibleUsers, findGroup, LookupError, lookupFinding, who } from '../entra/lookup.js';
 import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from './group-claim.js';
 import { enumIs, enumListHas } from '../graph/enums.js';
 
@@ -22,7 +20,6 @@ import { enumIs, enumListHas } from '../graph/enums.js';
 const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
 const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
-const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
 
 /** Service plans that carry PIM (graph-api.md §5): match plans, not SKUs (P2 ships inside E5 etc.). */
 export const PIM_SERVICE_PLANS: Record<string, string> = {
@@ -237,30 +234,14 @@ export function analyseGroup(group: MG.Group): Finding[] {
 }
 
 async function resolveApp(ctx: RunContext, findings: Finding[]): Promise<Sp | undefined> {
-  const { graph, options } = ctx;
-  if (options.appId) {
-    const sp = await graph.find<Sp>(withQuery(`/servicePrincipals(appId=${odataString(options.appId)})`, { $select: SP_SELECT }));
-    if (!sp) {
-      findings.push(finding('error', 'APP_NOT_FOUND', `no enterprise app (service principal) with app id ${options.appId} in tenant ${options.tenantId}`, 'check --app-id (the Keycloak app registration\'s Application (client) ID), or use --app-name'));
-    }
-    return sp ?? undefined;
-  }
-  const name = options.appName!;
-  const matches = await graph.list<Sp>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(name)}`, $select: SP_SELECT }));
-  if (matches.length === 1) return matches[0];
-  if (matches.length === 0) {
-    findings.push(finding('error', 'APP_NOT_FOUND', `no enterprise app named "${name}"`, 'check --app-name, or pass --app-id'));
+  const { options } = ctx;
+  try {
+    return await findApp<Sp>(ctx.graph, ctx.prompt, { appId: options.appId, appName: options.appName, tenantId: options.tenantId }, SP_SELECT);
+  } catch (err) {
+    if (!(err instanceof LookupError)) throw err;
+    findings.push(lookupFinding(err));
     return undefined;
   }
-  if (ctx.prompt.interactive) {
-    return ctx.prompt.select(
-      `${matches.length} enterprise apps are named "${name}"; which one?`,
-      matches.map((m) => ({ name: `${m.displayName} (app id ${m.appId})`, value: m })),
-      { flag: '--app-id' },
-    );
-  }
-  findings.push(finding('error', 'APP_AMBIGUOUS', `${matches.length} enterprise apps are named "${name}": ${matches.map((m) => `app id ${m.appId}`).join(', ')}`, 'pass --app-id with one of them'));
-  return undefined;
 }
 
 async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null, findings: Finding[]): Promise<void> {
@@ -420,26 +401,14 @@ export function hasPolicyChanges(ctx: RunContext): boolean {
 async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts['group']> {
   const { graph, options } = ctx;
   type G = NonNullable<Facts['group']>;
-  let group: G | undefined;
-  if (isGuid(options.group)) {
-    group = (await graph.find<G>(withQuery(`/groups/${options.group}`, { $select: GROUP_SELECT }))) ?? undefined;
-    if (!group) findings.push(finding('error', 'GROUP_NOT_FOUND', `no group with object id ${options.group}`, 'check --group'));
-  } else {
-    const matches = await graph.list<G>(withQuery('/groups', { $filter: `displayName eq ${odataString(options.group)}`, $select: GROUP_SELECT }));
-    if (matches.length === 1) group = matches[0];
-    else if (matches.length === 0) {
-      findings.push(finding('error', 'GROUP_NOT_FOUND', `no group named "${options.group}"`, 'check --group (display name or object id)'));
-    } else if (ctx.prompt.interactive) {
-      group = await ctx.prompt.select(
-        `${matches.length} groups are named "${options.group}"; which one?`,
-        matches.map((m) => ({ name: `${m.displayName} (${m.id})${m.description ? ` — ${m.description}` : ''}`, value: m })),
-        { flag: '--group' },
-      );
-    } else {
-      findings.push(finding('error', 'GROUP_AMBIGUOUS', `${matches.length} groups are named "${options.group}": ${matches.map((m) => m.id).join(', ')}`, 'pass --group with the object id of the one to use'));
-    }
+  let group: G;
+  try {
+    group = await findGroup<G>(graph, ctx.prompt, options.group, { select: GROUP_SELECT });
+  } catch (err) {
+    if (!(err instanceof LookupError)) throw err;
+    findings.push(lookupFinding(err));
+    return undefined;
   }
-  if (!group) return undefined;
   findings.push(finding('info', 'GROUP_FOUND', `group: ${group.displayName} (${group.id})`));
   findings.push(...analyseGroup(group));
   const owners = await graph.list<{ id: string; displayName?: string; userPrincipalName?: string }>(
@@ -457,50 +426,6 @@ async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts
     );
   }
   return group;
-}
-
-async function resolveEligibleUsers(ctx: RunContext, findings: Finding[]): Promise<EligibleUser[]> {
-  const inputs = ctx.options.eligible;
-  if (inputs.length === 0) return [];
-  type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
-  // One $batch round trip per 20 users instead of one request each.
-  const answers = await ctx.graph.getManySettled<U>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
-  const out: EligibleUser[] = [];
-  answers.forEach((answer, i) => {
-    const input = inputs[i];
-    if (answer.status === 404) {
-      findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
-      return;
-    }
-    if (answer.status < 200 || answer.status >= 300) {
-      // Named as typed, not by the encoded URL the lookup used.
-      findings.push(
-        finding(
-          'error',
-          'USER_UNREADABLE',
-          `--eligible ${input}: Graph could not read this user (${errorText(answer)})`,
-          answer.status === 403 ? 'grant the permission named under "caller", then run again' : 'check the value: a user principal name or object id of a member user',
-        ),
-      );
-      return;
-    }
-    const u = answer.body;
-    // A user answer without its object id is not understood: nothing is requested for it.
-    if (!u || typeof u.id !== 'string' || !isGuid(u.id)) {
-      findings.push(finding('error', 'USER_UNREADABLE', `--eligible ${input}: Graph answered without the user's object id; refused`, 'check the value, then run again'));
-      return;
-    }
-    if (u.accountEnabled === false) {
-      findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
-      return;
-    }
-    if (enumIs(u.userType, 'Guest')) {
-      findings.push(finding('warning', 'USER_GUEST', `--eligible ${input}: ${who(u)} is a guest; a guest with admin rights in a tier-0 system is unusual`, 'make sure this is intended'));
-    }
-    out.push({ input, id: u.id, userPrincipalName: u.userPrincipalName ?? u.id, displayName: u.displayName ?? u.userPrincipalName ?? u.id });
-  });
-  const seen = new Set<string>();
-  return out.filter((u) => (seen.has(u.id) ? false : (seen.add(u.id), true)));
 }
 
 /**
@@ -553,7 +478,7 @@ export const prerequisitesStep: Step<RunContext> = {
       if (app) facts.groupClaim = { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) };
     }
 
-    facts.eligibleUsers = (await guard('eligible users', () => resolveEligibleUsers(ctx, findings))) ?? undefined;
+    facts.eligibleUsers = (await guard('eligible users', () => findEligibleUsers(ctx.graph, ctx.options.eligible, findings))) ?? undefined;
     await guard('caller', () => checkCaller(ctx, facts, findings));
     return { findings, actions: [] };
   },
