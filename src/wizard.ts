@@ -6,7 +6,7 @@ import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
-import { findGroup, LookupError } from './entra/lookup.js';
+import { findApp, findGroup, LookupError } from './entra/lookup.js';
 import { loadMemberPolicy } from './entra/pim.js';
 import { defaultEligibilityMs } from './steps/pim-eligibility.js';
 import { humanDate, lastEndDate } from './ui/dates.js';
@@ -79,7 +79,7 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
 
   // The app role: one of the app's enabled user roles, or default access when it has none.
   if (raw.appRole === undefined) {
-    sp ??= (await graph.find<SpHit>(withQuery(`/servicePrincipals(appId=${odataString(raw.appId ?? '')})`, { $select: 'id,appId,displayName,appRoles' }))) ?? undefined;
+    sp ??= await resolveApp(raw, graph, prompt);
     const roles = (sp?.appRoles ?? []).filter((r) => r.value && r.isEnabled !== false && enumListHas(r.allowedMemberTypes, 'User'));
     if (roles.length) {
       raw.appRole = await prompt.select(
@@ -206,6 +206,25 @@ function checkDate(flag: string, v: string, endOfDay: boolean): true | string {
     return true;
   } catch (err) {
     return err instanceof UsageError ? err.message.replace(`${flag} ${v.trim()}: `, '') : 'not a date';
+  }
+}
+
+/**
+ * The app flags gave (by --app-id or --app-name, a choice when the name is ambiguous), kept as
+ * its app id so that prerequisites do not ask again; undefined when there is none, which
+ * prerequisites report.
+ */
+async function resolveApp(raw: RawOptions, graph: GraphApi, prompt: Prompter): Promise<SpHit | undefined> {
+  try {
+    const sp = await findApp<SpHit>(graph, prompt, { appId: raw.appId, appName: raw.appName }, 'id,appId,displayName,appRoles');
+    if (raw.appName && !raw.appId) {
+      raw.appId = sp.appId;
+      delete raw.appName;
+    }
+    return sp;
+  } catch (err) {
+    if (err instanceof LookupError && err.code === 'APP_NOT_FOUND') return undefined;
+    throw err;
   }
 }
 
