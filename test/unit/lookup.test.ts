@@ -158,3 +158,34 @@ describe('findEligibleUsers', () => {
     expect(findings.map((f) => f.code)).toEqual(['USER_DISABLED', 'USER_NOT_FOUND', 'USER_GUEST']);
   });
 });
+
+describe('the wizard uses the same rule', () => {
+  it('asks which app when --app-name is ambiguous, keeps the choice as its app id, then asks for its app role', async () => {
+    const { askRunInputs } = await import('../../src/wizard.js');
+    const { silentLogger } = await import('../../src/ui/log.js');
+    const apps = [
+      { id: 'sp1', appId: APP1, displayName: 'Keycloak', appRoles: [] },
+      { id: 'sp2', appId: APP2, displayName: 'Keycloak', appRoles: [{ id: 'r1', value: 'tenant-admin', isEnabled: true, allowedMemberTypes: ['User'] }] },
+    ];
+    const graph = new FakeGraph({
+      [`/groups/${G1}?$select=id,displayName,description`]: { id: G1, displayName: 'admins' },
+      "/servicePrincipals?$filter=displayName eq 'Keycloak'&$select=id,appId,displayName,appRoles": apps,
+      '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'p', policy: { id: 'p', rules: [] } }],
+    });
+    const picks = [1, 0];
+    const asked: string[] = [];
+    const prompt: Prompter = {
+      ...nonInteractivePrompter(false),
+      interactive: true,
+      async select<T>(message: string, choices: Choice<T>[]): Promise<T> {
+        asked.push(message);
+        return choices[picks.shift()!].value;
+      },
+    };
+    const raw = { appName: 'Keycloak', group: G1, eligible: ['alice@contoso.com'], end: '2099-01-01', activationMax: 'PT8H', skipKeycloak: true } as Record<string, unknown>;
+    await askRunInputs(raw as never, { mode: 'run', graph: graph as never, prompt, log: silentLogger, now: new Date('2026-01-01T00:00:00Z'), env: {} });
+    expect(asked).toEqual(['2 enterprise apps are named "Keycloak"; which one?', 'Assign the group with which app role?']);
+    expect(raw).toMatchObject({ appId: APP2, appRole: 'tenant-admin', group: G1 });
+    expect(raw.appName).toBeUndefined();
+  });
+});
