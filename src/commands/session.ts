@@ -11,7 +11,8 @@ import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '..
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
 import { execute } from '../plan/runner.js';
-import { reportMeta, writeReportFile, type ReportSubject } from '../report.js';
+import { reportMeta, type ReportSubject } from '../report-meta.js';
+import { writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';

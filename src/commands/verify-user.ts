@@ -1,15 +1,16 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
-import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
-import { isActivated, isMemberAccess } from '../graph/enums.js';
+import { withQuery, type GraphApi } from '../graph/graph-api.js';
+import { isActivated } from '../graph/enums.js';
+import { pimInstances, type PimInstance } from '../entra/pim.js';
 import { MemoryJournal } from '../journal.js';
 import { readKeycloak, type KeycloakFacts } from '../keycloak/user-facts.js';
 import type { GrantingMapper, UserGrant } from '../keycloak/user-grants.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
-import { isGuid } from '../core/ids.js';
-import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';
-import { connectGraph, openSession, resolveTenant, type CommandIo } from './session.js';
+import { connectGraph, openSession, prompterFor, resolveTenant, type CommandIo } from './session.js';
+import { findApp, findGroup, findUser } from '../entra/lookup.js';
+import type { Prompter } from '../ui/prompt.js';
 
 /**
  * `verify-user USER`: the runbook's manual test as a command. It reads (never writes) the
@@ -43,17 +44,6 @@ export interface Verdict {
   reasons: string[];
 }
 
-/** A PIM schedule instance as Graph lists it (eligibility or active assignment, valid now). */
-export interface PimInstance {
-  principalId: string;
-  groupId: string;
-  accessId: string;
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-  assignmentType?: string;
-  group?: { id: string; displayName?: string } | null;
-}
-
 export interface EntraFacts {
   user: { id: string; userPrincipalName: string; displayName?: string; mail?: string | null; accountEnabled?: boolean };
   group: { id: string; displayName: string };
@@ -62,41 +52,6 @@ export interface EntraFacts {
   /** A direct member of the group now (a standing member, or through an active PIM assignment). */
   member: boolean;
   lastSignIn: { at?: string; unavailable?: string };
-}
-
-const PIM = '/identityGovernance/privilegedAccess/group';
-
-/** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
-export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
-  const url = withQuery(`${PIM}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
-  return (await graph.list<PimInstance>(url)).filter((i) => isMemberAccess(i));
-}
-
-async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {
-  let user: EntraFacts['user'] | null;
-  try {
-    user = await graph.find<EntraFacts['user']>(withQuery(userPath(who), { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
-  } catch (err) {
-    // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
-    if (err instanceof GraphRequestError && err.status !== 403 && err.status !== 401) {
-      throw new UsageError(`${who}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`);
-    }
-    throw err;
-  }
-  if (!user) throw new UsageError(`${who}: no such user in the tenant (give a user principal name or object id)`);
-  return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
-}
-
-async function findGroup(graph: GraphApi, group: string): Promise<EntraFacts['group']> {
-  if (isGuid(group)) {
-    const g = await graph.find<EntraFacts['group']>(withQuery(`/groups/${group}`, { $select: 'id,displayName' }));
-    if (!g) throw new UsageError(`--group ${group}: no group with that object id`);
-    return { id: g.id, displayName: g.displayName };
-  }
-  const found = await graph.list<EntraFacts['group']>(withQuery('/groups', { $filter: `displayName eq ${odataString(group)}`, $select: 'id,displayName' }));
-  if (found.length === 0) throw new UsageError(`--group ${group}: no group with that name`);
-  if (found.length > 1) throw new UsageError(`--group ${group}: ${found.length} groups have that name (${found.map((g) => g.id).join(', ')}); pass the object id`);
-  return { id: found[0].id, displayName: found[0].displayName };
 }
 
 /** Last sign-in needs AuditLog.Read.All (and Entra ID P1); without it the verdict does not suffer. */
@@ -111,9 +66,10 @@ async function lastSignIn(graph: GraphApi, userId: string): Promise<EntraFacts['
   }
 }
 
-async function readEntra(graph: GraphApi, who: string, group: string): Promise<EntraFacts> {
+async function readEntra(graph: GraphApi, prompt: Prompter, who: string, group: string): Promise<EntraFacts> {
   const user = await findUser(graph, who);
-  const g = await findGroup(graph, group);
+  const found = await findGroup(graph, prompt, group, { select: 'id,displayName' });
+  const g = { id: found.id, displayName: found.displayName };
   const [eligible, active, members, signIn] = await Promise.all([
     pimInstances(graph, 'eligibility', g.id, user.id),
     pimInstances(graph, 'assignment', g.id, user.id),
@@ -334,13 +290,11 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   options.tenantId = await resolveTenant(session, options.tenantId, true);
   const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
 
+  // A name that several apps or groups carry is a choice on a terminal, an error in scripts.
+  const prompt = prompterFor(session, false);
   let appId = options.appId;
-  if (!appId && options.appName) {
-    const sps = await graph.list<{ appId: string }>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(options.appName)}`, $select: 'appId' }));
-    if (sps.length !== 1) throw new UsageError(`--app-name ${options.appName}: ${sps.length === 0 ? 'no enterprise app with that name' : `${sps.length} apps have that name; pass --app-id`}`);
-    appId = sps[0].appId;
-  }
-  const entra = await readEntra(graph, who.trim(), options.group);
+  if (!appId && options.appName) appId = (await findApp(graph, prompt, { appName: options.appName }, 'id,appId,displayName')).appId;
+  const entra = await readEntra(graph, prompt, who.trim(), options.group);
 
   let kc: KeycloakFacts | undefined;
   if (options.keycloak) {

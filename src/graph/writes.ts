@@ -1,6 +1,7 @@
 import type { HttpRequest } from '../core/http.js';
 
-const PIM_GROUP = '/identityGovernance/privilegedAccess/group';
+/** The base path of PIM for Groups (Learn "privilegedAccessGroup resource type"). */
+export const PIM_GROUP = '/identityGovernance/privilegedAccess/group';
 
 /** An eligibility request's action: assign, move the window of, or extend an eligibility. */
 export type EligibilityAction = 'adminAssign' | 'adminUpdate' | 'adminExtend';

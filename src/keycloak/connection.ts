@@ -3,6 +3,7 @@ import { KeycloakError, UsageError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import type { Logger } from '../ui/log.js';
 import { registerSecret } from '../core/redact.js';
+import { jwtClaims } from '../core/jwt.js';
 import { KeycloakForbiddenError } from './errors.js';
 import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
 import type { KeycloakSettings } from './settings.js';
@@ -297,12 +298,9 @@ export class KeycloakConnection {
 
 /** Lifetime of a JWT access token from its `exp` and `iat` claims (no signature check: only timing is read). */
 function tokenLifetimeMs(jwt: string): number | undefined {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; iat?: unknown };
-    if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
-  } catch {
-    // Not a JWT: fall back to the caller's default.
-  }
+  // Not a JWT (no claims): the caller's default applies.
+  const claims = jwtClaims(jwt);
+  if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
   return undefined;
 }
 

@@ -4,10 +4,11 @@ import { graphOpOf, graphWrite } from '../graph/writes.js';
 import { isActivated } from '../graph/enums.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
+import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { DirectoryMember, PimInstance } from './facts.js';
+import type { DirectoryMember } from './facts.js';
+import type { PimInstance } from '../entra/pim.js';
 import { holders, readUsableEligibilities } from './usable-eligibility.js';
 
 const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';

@@ -6,11 +6,11 @@ import { formatDuration, humanDuration, parseDuration } from '../core/duration.j
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { graphOpOf, graphRequest, graphWrite, type EligibilityAction, type GraphWrite } from '../graph/writes.js';
-import { DEFAULT_EXPIRY_WARNING_MS, PIM_GROUP } from './common.js';
+import { DEFAULT_EXPIRY_WARNING_MS } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
-import { loadMemberPolicy } from './pim-policy.js';
+import type { EligibleUser } from '../entra/lookup.js';
+import { loadMemberPolicy, PIM_GROUP, type PimInstance, type PolicyRule } from '../entra/pim.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 import {
   expiryWarning,

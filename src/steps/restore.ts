@@ -4,7 +4,7 @@ import { graphOpOf, graphWrite } from '../graph/writes.js';
 import type { JournalGroup, RemovedMember } from '../journal.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
+import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { isGuid } from '../core/ids.js';
 import { listGroupMembers } from './admin-group.js';

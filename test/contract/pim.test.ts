@@ -11,7 +11,7 @@ import { standingMembers } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
-import { pimInstances } from '../../src/commands/verify-user.js';
+import { pimInstances } from '../../src/entra/pim.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, userToken, type Facts } from './facts.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { enumIn, enumIs } from '../../src/graph/enums.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
-import { analyseGroup } from '../../src/steps/prerequisites.js';
+import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { verdictOf } from '../../src/commands/verify-user.js';
 import { userPath } from '../../src/graph/user-path.js';
 import { pimEligibilityStep, waitForSchedules } from '../../src/steps/pim-eligibility.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveRunOptions } from '../../src/options.js';
 import { adminGroupStep } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep, renewals, requestOutcome } from '../../src/steps/pim-eligibility.js';
-import type { PolicyRule } from '../../src/steps/facts.js';
+import type { PolicyRule } from '../../src/entra/pim.js';
 import { expiryWarning, scheduleEnd, usableEligibilities, usableWindow, type PimSchedule, type PrincipalAccount } from '../../src/steps/usable-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphWrite } from '../../src/graph/writes.js';
