@@ -24,10 +24,10 @@ const LAYERS = [
     message: 'The engine (src/plan) never imports steps or commands: they plug into it.',
   },
   {
-    // gateways: the one door to each system.
-    files: ['src/graph/**/*.ts', 'src/keycloak/**/*.ts'],
+    // gateways: the one door to each system, and the Entra lookups and PIM reads over Graph's.
+    files: ['src/graph/**/*.ts', 'src/keycloak/**/*.ts', 'src/entra/**/*.ts'],
     forbid: ['^\\.\\./(steps|commands)(/|\\.js$)', '^\\.\\./plan/runner\\.js$'],
-    message: 'A gateway (src/graph, src/keycloak) never imports steps, commands or the runner: they call it, not the reverse.',
+    message: 'A gateway (src/graph, src/keycloak, src/entra) never imports steps, commands or the runner: they call it, not the reverse.',
   },
   {
     files: ['src/steps/**/*.ts'],

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { HttpRequest } from './core/http.js';
 import { redact } from './core/redact.js';
+import { removalOf } from './graph/writes.js';
 
 /** One line of the journal (JSON Lines). */
 export type JournalEntry =
@@ -315,8 +316,6 @@ export interface JournalGroup {
   displayName: string;
 }
 
-const REMOVAL = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/;
-
 type After = Extract<JournalEntry, { type: 'after' }>;
 
 /**
@@ -371,20 +370,21 @@ export function removedMembers(entries: JournalEntry[]): RemovedMember[] {
       if (e.type === 'group') runGroupId = e.groupId;
     }
     for (const e of run) {
-      if (e.type !== 'before' || e.request?.method !== 'DELETE' || typeof e.request.url !== 'string') continue;
-      const m = REMOVAL.exec(e.request.url);
-      if (!m) continue;
+      if (e.type !== 'before') continue;
+      const removal = removalOf(e.request);
+      if (!removal) continue;
+      const { groupId, memberId } = removal;
       const { outcome, why } = removalOutcome(answers.get(e.seq));
       if (outcome === 'failed') continue;
-      const key = `${m[1]}/${m[2]}`.toLowerCase();
+      const key = `${groupId}/${memberId}`.toLowerCase();
       const seen = out.get(key);
       if (seen?.outcome === 'removed') continue;
       const backup = (e.backup ?? {}) as { groupName?: string; member?: RemovedMember['member'] };
       out.set(key, {
-        groupId: m[1],
+        groupId,
         groupName: backup.groupName,
         // A record that names another id than the request is no record of this member.
-        member: backup.member && typeof backup.member === 'object' && String(backup.member.id ?? '').toLowerCase() === m[2].toLowerCase() ? backup.member : { id: m[2] },
+        member: backup.member && typeof backup.member === 'object' && String(backup.member.id ?? '').toLowerCase() === memberId.toLowerCase() ? backup.member : { id: memberId },
         outcome,
         ...(why ? { why } : {}),
         ...(runGroupId ? { runGroupId } : {}),

@@ -8,10 +8,12 @@ import type { AuthMethod } from '../graph/credential.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
 import { jsonSafe, safeText } from '../ui/safe-text.js';
-import { connectGraph, openSession, resolveTenant, type CommandIo, type Session } from './session.js';
+import { connectGraph, openSession, prompterFor, resolveTenant, type CommandIo, type Session } from './session.js';
+import { pickEligibleGroup } from '../entra/lookup.js';
+import type { Prompter } from '../ui/prompt.js';
 import { tenantInputProblem } from '../graph/tenant.js';
-import type { PimInstance } from './verify-user.js';
-import { decodeJwtClaims } from '../graph/credential.js';
+import { loadMemberPolicy, myAssignmentInstances, myEligibilityInstances, PIM_GROUP, type PimInstance } from '../entra/pim.js';
+import { jwtClaims } from '../core/jwt.js';
 
 /**
  * `activate`: PIM self-activation of the admin group for the signed-in user, the step an
@@ -43,8 +45,6 @@ interface Me {
 
 type Rule = Record<string, unknown> & { id: string };
 
-const PIM = '/identityGovernance/privilegedAccess/group';
-
 /** What activate cannot do without (the policy read is optional: PIM enforces the policy anyway). */
 const ACTIVATE_NEEDS: PermissionNeed[] = [
   { permission: 'PrivilegedEligibilitySchedule.Read.AzureADGroup', satisfiedBy: ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'], why: 'find the groups you are eligible for' },
@@ -52,18 +52,15 @@ const ACTIVATE_NEEDS: PermissionNeed[] = [
 ];
 const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
 
-/** The claims of the Graph token this command uses (decoded only to explain refusals; Graph verifies it). */
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
-async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
-  const list = await graph.list<PimInstance>(withQuery(`${PIM}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
-  const mine = list.filter(isMemberAccess);
+async function pickGroup(graph: GraphApi, prompt: Prompter, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
+  const mine = (await myEligibilityInstances(graph)).filter(isMemberAccess);
   const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
   const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
   if (wanted) {
-    const w = wanted.trim().toLowerCase();
-    const hit = named.filter((g) => g.id.toLowerCase() === w || g.displayName.toLowerCase() === w);
-    if (hit.length === 1) return hit[0];
-    if (hit.length > 1) throw new UsageError(`--group ${wanted}: you are eligible for ${hit.length} groups of that name; pass the object id (${hit.map((g) => g.id).join(', ')})`);
+    // Several of that name: a choice on a terminal, an error listing them in scripts.
+    const hit = await pickEligibleGroup(prompt, named, wanted);
+    if (hit) return hit;
     throw new UsageError(
       `${me.userPrincipalName} is not eligible for ${wanted}: PIM has no eligible member assignment for you in that group (eligible for: ${listed}). Ask an admin to run entra-pim-setup with --eligible ${me.userPrincipalName}`,
     );
@@ -76,7 +73,6 @@ async function pickGroup(graph: GraphApi, me: Me, wanted: string | undefined): P
 /** The member policy's rules, or undefined when this sign-in may not read them (PIM still enforces them). */
 async function readPolicy(session: Session, graph: GraphApi, groupId: string): Promise<Rule[] | undefined> {
   try {
-    const { loadMemberPolicy } = await import('../steps/pim-policy.js');
     return (await loadMemberPolicy(graph, groupId)).rules as Rule[];
   } catch (err) {
     if (err instanceof GraphRequestError && (err.status === 403 || err.status === 401)) {
@@ -157,10 +153,7 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     );
   }
   const startDateTime = new Date().toISOString();
-  const scheduleInfo = { startDateTime, expiration: { type: 'afterDuration', duration } };
-  const body: Record<string, unknown> = { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfActivate', scheduleInfo };
-  if (justification) body.justification = justification;
-  const res = await graph.write({ method: 'POST', url: `${PIM}/assignmentScheduleRequests`, body });
+  const res = await graph.write({ op: 'pim.selfActivate', groupId: group.id, principalId: me.id, startDateTime, duration, justification });
   const answer = (res.body ?? {}) as Record<string, unknown>;
   if (res.status < 200 || res.status >= 300) {
     const code = errorCode(res.body);
@@ -218,16 +211,12 @@ export function activationEnd(info: ScheduleInfo | undefined, sent: { startDateT
 
 /** The user's own activation of the group that is in effect now (not a standing membership). */
 async function activeInstance(graph: GraphApi, groupId: string): Promise<PimInstance | undefined> {
-  const list = await graph.list<PimInstance>(`${PIM}/assignmentScheduleInstances/filterByCurrentUser(on='principal')`);
+  const list = await myAssignmentInstances(graph);
   return list.find((i) => i.groupId.toLowerCase() === groupId.toLowerCase() && isMemberAccess(i) && isActivated(i));
 }
 
 async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayName: string }): Promise<Result> {
-  const res = await graph.write({
-    method: 'POST',
-    url: `${PIM}/assignmentScheduleRequests`,
-    body: { accessId: 'member', principalId: me.id, groupId: group.id, action: 'selfDeactivate' },
-  });
+  const res = await graph.write({ op: 'pim.selfDeactivate', groupId: group.id, principalId: me.id });
   if (res.status >= 200 && res.status < 300) {
     const id = (res.body as { id?: string } | undefined)?.id;
     return { outcome: 'ended', message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`, requestId: id };
@@ -236,7 +225,7 @@ async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayN
     return { outcome: 'not-active', message: `${group.displayName} is not active for ${me.userPrincipalName}: nothing to end` };
   }
   if (res.status === 403) throw new UsageError('Graph refused the deactivation (403): the sign-in needs PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
-  throw graph.error({ method: 'POST', url: `${PIM}/assignmentScheduleRequests` }, res);
+  throw graph.error({ method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests` }, res);
 }
 
 /** The command: sign in as the user, find the eligible group, activate (or end) it, report. */
@@ -260,7 +249,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   const tenantGuid = await resolveTenant(session, tenantId, false);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
   const graph = await connectGraph(session, tenantGuid, false, new MemoryJournal(), { command: 'activate' });
-  const claims = decodeJwtClaims(await graph.token());
+  const claims = jwtClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
     throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
   }
@@ -272,7 +261,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   }
   const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
   const me: Me = { id: who.id, userPrincipalName: who.userPrincipalName, displayName: who.displayName };
-  const group = await pickGroup(graph, me, raw.group);
+  const group = await pickGroup(graph, prompterFor(session, false), me, raw.group);
   const result = raw.deactivate ? await deactivate(graph, me, group) : await activate(session, graph, me, group, raw, claims);
 
   if (session.options.json) {

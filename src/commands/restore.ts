@@ -1,8 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import type { RunContext } from '../context.js';
+import type { RestoreContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { journalGroups, readJournal, removedMembers } from '../journal.js';
-import { DEFAULT_JUSTIFICATION, type RawOptions } from '../options.js';
+import type { RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../core/ids.js';
 import { restoreStep } from '../steps/restore.js';
@@ -111,24 +111,11 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
 
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
   const graph = await connectGraph(session, tenantId, mode === 'audit', journal, { command: 'restore', dryRun: mode === 'audit' });
-  const options = {
-    mode,
-    tenantId,
-    group: '',
-    eligible: [],
-    justification: DEFAULT_JUSTIFICATION,
-    policy: { approvers: [] },
-    allowEmpty: false,
-    yes: Boolean(raw.yes),
-    interactive: session.interactive,
-    skipKeycloak: true,
-    fixKeycloak: false,
-  };
-  const ctx: RunContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {}, now: () => new Date() };
-  const { hooks, progress } = await runHooks(session, ctx);
+  const options = { mode, tenantId, yes: Boolean(raw.yes) };
+  const ctx: RestoreContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {} };
   // Restoring grants standing admin rights back: it always asks (naming the count and the group),
   // and scripts must say --yes.
-  hooks.confirm = async (plans) => {
+  const { hooks, progress } = await runHooks<RestoreContext>(session, mode, async (plans) => {
     const adds = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'create'));
     const into = ctx.facts.group ? `${ctx.facts.group.displayName} (${ctx.facts.group.id})` : 'the admin group';
     const what = `add ${adds.length} member(s) back to ${into}`;
@@ -140,7 +127,7 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     session.io.stderr(['', 'Planned changes:', ...adds.map((a) => `  + ${safeLine(a.summary, false)}`), ''].join('\n') + '\n');
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
-  };
+  });
   return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase, raw.group)], hooks, progress, file, undefined, restoreWords(mode));
 }
 

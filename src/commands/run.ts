@@ -5,7 +5,7 @@ import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import { STEPS } from '../steps/index.js';
-import { connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
+import { confirmPlan, connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
 import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
@@ -55,16 +55,14 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     await ctx.keycloak.connect();
   }
 
-  const { hooks, progress } = await runHooks(session, ctx);
-  // The journal names the run's group before its first write: restore puts members back into
-  // that group only, so a line added for another group is refused.
-  const confirm = hooks.confirm;
-  hooks.confirm = async (plans) => {
-    const ok = await confirm(plans);
+  const { hooks, progress } = await runHooks<RunContext>(session, effectiveMode, async (plans) => {
+    const ok = await confirmPlan(plans, ctx, session);
+    // The journal names the run's group before its first write: restore puts members back into
+    // that group only, so a line added for another group is refused.
     const group = ctx.facts.group;
     if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
     return ok;
-  };
+  });
   // The checklist comes above the `Result:` line, which stays last.
   const checklist = (report: RunReport) => (exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run' ? renderChecklist(ctx, session.colors) : undefined);
   return executeAndReport(session, ctx, STEPS, hooks, progress, file, checklist);

@@ -11,7 +11,8 @@ import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '..
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
 import { execute } from '../plan/runner.js';
-import { reportMeta, writeReportFile } from '../report.js';
+import { reportMeta, type ReportSubject } from '../report-meta.js';
+import { writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
@@ -19,7 +20,7 @@ import { redactText, registerSecret } from '../core/redact.js';
 import { safeLine, safeText } from '../ui/safe-text.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
-import type { RunHooks } from '../plan/runner.js';
+import type { RunHooks, RunnerContext } from '../plan/runner.js';
 
 export interface CommandIo {
   env: NodeJS.ProcessEnv;
@@ -173,11 +174,11 @@ export async function resolveTenant(session: Session, value: string, readOnly: b
   });
 }
 
-/** Spinner hooks for the runner, plus the one confirmation before writes. */
-export async function runHooks(session: Session, ctx: RunContext): Promise<{ hooks: RunHooks; progress: Progress }> {
+/** Spinner hooks for the runner, with the command's one confirmation before writes. */
+export async function runHooks<C>(session: Session, mode: RunMode, confirm: RunHooks<C>['confirm']): Promise<{ hooks: RunHooks<C>; progress: Progress }> {
   const progress = await createProgress(session.interactive && !session.options.json && session.options.level !== 'quiet', session.colors.enabled);
-  const verb = { plan: ctx.options.mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
-  const hooks: RunHooks = {
+  const verb = { plan: mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
+  const hooks: RunHooks<C> = {
     stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),
     stepFinished: (step, _phase, r) => {
       const text = `${step.title}: ${r.status}`;
@@ -185,7 +186,7 @@ export async function runHooks(session: Session, ctx: RunContext): Promise<{ hoo
       else if (r.status === 'warning' || r.status === 'skipped') progress.warn(text);
       else progress.succeed(text);
     },
-    confirm: (plans) => confirmPlan(plans, ctx, session),
+    confirm,
   };
   return { hooks, progress };
 }
@@ -194,7 +195,7 @@ export async function runHooks(session: Session, ctx: RunContext): Promise<{ hoo
  * Shows the whole plan (with the names of the members to be removed) and asks once. A
  * non-interactive run proceeds without asking unless it would remove someone: that needs --yes.
  */
-async function confirmPlan(plans: StepReport[], ctx: RunContext, session: Session): Promise<boolean> {
+export async function confirmPlan(plans: StepReport[], ctx: RunContext, session: Session): Promise<boolean> {
   const removals = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'delete'));
   if (!ctx.prompt.interactive) {
     if (removals.length && !ctx.options.yes) {
@@ -261,11 +262,11 @@ export function summariseErrors(report: RunReport, log: Logger): void {
  * Runs the steps with spinners, closes the journal, prints the report (text or --json) on
  * stdout and returns the exit code: the common tail of every command that plans and applies.
  */
-export async function executeAndReport(
+export async function executeAndReport<C extends RunnerContext & ReportSubject>(
   session: Session,
-  ctx: RunContext,
-  steps: Step<RunContext>[],
-  hooks: RunHooks,
+  ctx: C,
+  steps: Step<C>[],
+  hooks: RunHooks<C>,
   progress: Progress,
   file?: FileJournal,
   /** Text shown above the journal, time and `Result:` lines of a text report (the run's checklist). */

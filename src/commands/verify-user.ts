@@ -1,31 +1,16 @@
 import { ExitCode, GraphRequestError, UsageError } from '../errors.js';
-import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
-import { isActivated, isMemberAccess } from '../graph/enums.js';
+import { withQuery, type GraphApi } from '../graph/graph-api.js';
+import { isActivated } from '../graph/enums.js';
+import { pimInstances, type PimInstance } from '../entra/pim.js';
 import { MemoryJournal } from '../journal.js';
-import {
-  expectedClaim,
-  grantingMappers,
-  localCredentialFindings,
-  normaliseGroupPath,
-  protocolOf,
-  selectIdentityProvider,
-  untrustedEntraProvider,
-  userGrants,
-  type GrantingMapper,
-  type MappingExpectation,
-  type UserGrant,
-} from '../keycloak/analyse.js';
-import type { KeycloakApi } from '../keycloak/keycloak-api.js';
-import type { KeycloakSettings } from '../keycloak/settings.js';
-import type { FederatedIdentity, IdentityProvider, KcUser } from '../keycloak/types.js';
-import type { Finding } from '../core/findings.js';
-import { adminReach } from '../steps/keycloak.js';
+import { readKeycloak, type KeycloakFacts } from '../keycloak/user-facts.js';
+import type { GrantingMapper, UserGrant } from '../keycloak/user-grants.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
-import { isGuid } from '../core/ids.js';
-import { userPath } from '../graph/user-path.js';
 import type { Colors } from '../ui/color.js';
 import { jsonSafe, safeLine } from '../ui/safe-text.js';
-import { connectGraph, openSession, resolveTenant, type CommandIo } from './session.js';
+import { connectGraph, openSession, prompterFor, resolveTenant, type CommandIo } from './session.js';
+import { findApp, findGroup, findUser } from '../entra/lookup.js';
+import type { Prompter } from '../ui/prompt.js';
 
 /**
  * `verify-user USER`: the runbook's manual test as a command. It reads (never writes) the
@@ -59,17 +44,6 @@ export interface Verdict {
   reasons: string[];
 }
 
-/** A PIM schedule instance as Graph lists it (eligibility or active assignment, valid now). */
-export interface PimInstance {
-  principalId: string;
-  groupId: string;
-  accessId: string;
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-  assignmentType?: string;
-  group?: { id: string; displayName?: string } | null;
-}
-
 export interface EntraFacts {
   user: { id: string; userPrincipalName: string; displayName?: string; mail?: string | null; accountEnabled?: boolean };
   group: { id: string; displayName: string };
@@ -78,67 +52,6 @@ export interface EntraFacts {
   /** A direct member of the group now (a standing member, or through an active PIM assignment). */
   member: boolean;
   lastSignIn: { at?: string; unavailable?: string };
-}
-
-export interface KeycloakFacts {
-  url: string;
-  realm: string;
-  target: { kind: 'group' | 'role'; value: string };
-  alias?: string;
-  /** Other Entra providers of this tenant that the audit trusts (their mappers are judged like the chosen one's). */
-  trustedAliases?: string[];
-  /** Why the identity provider could not be chosen. */
-  idpProblem?: string;
-  user?: { id: string; username: string };
-  links: FederatedIdentity[];
-  groups: string[];
-  holdsTarget: boolean;
-  /** How the user holds the admin rights, as the audit counts holders (empty: not at all). */
-  grants?: UserGrant[];
-  /** Mappers of the chosen and trusted providers that assign the target or what carries its rights. */
-  mappers: Array<Pick<GrantingMapper, 'name' | 'mode'> & Partial<GrantingMapper>>;
-  /** What could not be read, so that holding nothing is not shown. */
-  incomplete?: string[];
-  /**
-   * The audit's findings on the user's own credentials (localCredentialFindings): a password or
-   * passkey signs a linked holder in without Entra, so the mapper never takes the rights away.
-   */
-  credentials?: Array<Pick<Finding, 'severity' | 'code' | 'message' | 'fix'>>;
-}
-
-const PIM = '/identityGovernance/privilegedAccess/group';
-
-/** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
-export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
-  const url = withQuery(`${PIM}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
-  return (await graph.list<PimInstance>(url)).filter((i) => isMemberAccess(i));
-}
-
-async function findUser(graph: GraphApi, who: string): Promise<EntraFacts['user']> {
-  let user: EntraFacts['user'] | null;
-  try {
-    user = await graph.find<EntraFacts['user']>(withQuery(userPath(who), { $select: 'id,displayName,userPrincipalName,mail,accountEnabled' }));
-  } catch (err) {
-    // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
-    if (err instanceof GraphRequestError && err.status !== 403 && err.status !== 401) {
-      throw new UsageError(`${who}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`);
-    }
-    throw err;
-  }
-  if (!user) throw new UsageError(`${who}: no such user in the tenant (give a user principal name or object id)`);
-  return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
-}
-
-async function findGroup(graph: GraphApi, group: string): Promise<EntraFacts['group']> {
-  if (isGuid(group)) {
-    const g = await graph.find<EntraFacts['group']>(withQuery(`/groups/${group}`, { $select: 'id,displayName' }));
-    if (!g) throw new UsageError(`--group ${group}: no group with that object id`);
-    return { id: g.id, displayName: g.displayName };
-  }
-  const found = await graph.list<EntraFacts['group']>(withQuery('/groups', { $filter: `displayName eq ${odataString(group)}`, $select: 'id,displayName' }));
-  if (found.length === 0) throw new UsageError(`--group ${group}: no group with that name`);
-  if (found.length > 1) throw new UsageError(`--group ${group}: ${found.length} groups have that name (${found.map((g) => g.id).join(', ')}); pass the object id`);
-  return { id: found[0].id, displayName: found[0].displayName };
 }
 
 /** Last sign-in needs AuditLog.Read.All (and Entra ID P1); without it the verdict does not suffer. */
@@ -153,9 +66,10 @@ async function lastSignIn(graph: GraphApi, userId: string): Promise<EntraFacts['
   }
 }
 
-async function readEntra(graph: GraphApi, who: string, group: string): Promise<EntraFacts> {
+async function readEntra(graph: GraphApi, prompt: Prompter, who: string, group: string): Promise<EntraFacts> {
   const user = await findUser(graph, who);
-  const g = await findGroup(graph, group);
+  const found = await findGroup(graph, prompt, group, { select: 'id,displayName' });
+  const g = { id: found.id, displayName: found.displayName };
   const [eligible, active, members, signIn] = await Promise.all([
     pimInstances(graph, 'eligibility', g.id, user.id),
     pimInstances(graph, 'assignment', g.id, user.id),
@@ -164,83 +78,6 @@ async function readEntra(graph: GraphApi, who: string, group: string): Promise<E
     lastSignIn(graph, user.id),
   ]);
   return { user, group: g, eligible, active, member: members.some((m) => m.id.toLowerCase() === user.id.toLowerCase()), lastSignIn: signIn };
-}
-
-/** Reads that leave the audit's scope incomplete: without them a user may hold the rights unseen. */
-const INCOMPLETE = new Set(['KC_MISSING_ROLE', 'KC_ROLE_CLOSURE_INCOMPLETE']);
-
-/**
- * Reads the Keycloak side of one user with the audit's own notion of what grants the admin
- * rights (adminReach: subgroups of the target, the role's composite closure, groups holding it,
- * the default role) and of which providers may grant it (the chosen one, and other Entra
- * providers of this tenant the audit trusts).
- */
-export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: Pick<EntraFacts, 'user'> & Partial<Pick<EntraFacts, 'group'>>, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
-  const realm = s.realm;
-  const target: KeycloakFacts['target'] = s.role ? { kind: 'role', value: s.role } : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
-  const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, grants: [], mappers: [], incomplete: [] };
-
-  const realmInfo = await api.getRealm(realm);
-  if (!realmInfo) {
-    facts.incomplete!.push(`Keycloak at ${s.url} has no realm ${realm}`);
-    return facts;
-  }
-  const scopeFindings: Finding[] = [];
-  const reach = await adminReach(api, realm, realmInfo, target, scopeFindings);
-  facts.incomplete = scopeFindings.filter((f) => INCOMPLETE.has(f.code)).map((f) => f.message);
-
-  const idps = await api.listIdentityProviders(realm);
-  const selected = selectIdentityProvider(idps, s.idpAlias, app, realm);
-  let idp: IdentityProvider | undefined;
-  if ('finding' in selected) facts.idpProblem = selected.finding.message;
-  else idp = selected.idp;
-  if (idp) {
-    facts.alias = idp.alias;
-    // As the audit's checkProvider: a second Entra provider that can vouch for the PIM group may grant it too.
-    const trusted = idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app));
-    facts.trustedAliases = trusted.map((o) => o.alias);
-    for (const p of [idp, ...trusted]) {
-      // The expectation the audit judges this provider's mappers against (object ids: verify-user
-      // does not read the app's claim format, and a mapper on the display name is then not called
-      // wrong), so that a mapper granting without the PIM group is named as the audit names it.
-      const protocol = protocolOf(p.providerId);
-      const claim = protocol && entra.group ? expectedClaim(protocol, { appRoleMode: false, groupId: entra.group.id, groupName: entra.group.displayName }) : undefined;
-      const exp: MappingExpectation | undefined = protocol ? { protocol, alias: p.alias, target, claim, idpSyncMode: p.config?.syncMode, tenantId: app.tenantId } : undefined;
-      facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope, exp));
-    }
-  }
-
-  // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
-  const names = [...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase()))];
-  let found: KcUser | undefined;
-  for (const name of names) {
-    const u = await api.findUserByUsername(realm, name);
-    if (u) {
-      found = u;
-      facts.user = { id: u.id, username: u.username };
-      break;
-    }
-  }
-  if (!found || !facts.user) return facts;
-  facts.links = await api.listFederatedIdentities(realm, facts.user.id);
-  facts.groups = (await api.listUserGroups(realm, facts.user.id)).map((g) => normaliseGroupPath(g.path)).sort();
-  const roles = target.kind === 'role' ? await api.listUserRoleMappings(realm, facts.user.id) : [];
-  facts.grants = userGrants({ groups: facts.groups, roles }, reach.scope, { targetRoleId: reach.targetRoleId, defaultRole: reach.defaultRole });
-  facts.holdsTarget = facts.grants.length > 0;
-  const trusted = new Set(facts.trustedAliases ?? []);
-  if (facts.alias && facts.holdsTarget && found.enabled !== false && facts.links.some((l) => l.identityProvider === facts.alias || trusted.has(l.identityProvider))) {
-    // Read and judged as the audit reads and judges a linked holder's credentials.
-    const credentials = await api.listCredentials(realm, found.id);
-    const storageCredentialTypes = found.federationLink ? await api.listUserStorageCredentialTypes(realm, found.id) : undefined;
-    const holder = { user: found, links: facts.links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
-    facts.credentials = localCredentialFindings([holder], { alias: facts.alias, target: target.value, trustedAliases: trusted }).map((f) => ({
-      severity: f.severity,
-      code: f.code,
-      message: f.message,
-      ...(f.fix ? { fix: f.fix } : {}),
-    }));
-  }
-  return facts;
 }
 
 const until = (i: PimInstance | undefined) => (i?.endDateTime ? `until ${i.endDateTime}` : 'with no end');
@@ -453,13 +290,11 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   options.tenantId = await resolveTenant(session, options.tenantId, true);
   const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
 
+  // A name that several apps or groups carry is a choice on a terminal, an error in scripts.
+  const prompt = prompterFor(session, false);
   let appId = options.appId;
-  if (!appId && options.appName) {
-    const sps = await graph.list<{ appId: string }>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(options.appName)}`, $select: 'appId' }));
-    if (sps.length !== 1) throw new UsageError(`--app-name ${options.appName}: ${sps.length === 0 ? 'no enterprise app with that name' : `${sps.length} apps have that name; pass --app-id`}`);
-    appId = sps[0].appId;
-  }
-  const entra = await readEntra(graph, who.trim(), options.group);
+  if (!appId && options.appName) appId = (await findApp(graph, prompt, { appName: options.appName }, 'id,appId,displayName')).appId;
+  const entra = await readEntra(graph, prompt, who.trim(), options.group);
 
   let kc: KeycloakFacts | undefined;
   if (options.keycloak) {

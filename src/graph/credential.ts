@@ -434,14 +434,3 @@ function accessTokenSource(env: NodeJS.ProcessEnv): TokenSource {
     },
   };
 }
-
-/** Decodes a JWT's payload without verifying it (diagnostics only: scp, roles, oid, tid). */
-export function decodeJwtClaims(token: string): Record<string, unknown> {
-  const part = token.split('.')[1];
-  if (!part) return {};
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}

@@ -1,31 +1,13 @@
-import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
-import { KeycloakError, UsageError } from '../errors.js';
-import type { Journal } from '../journal.js';
+import { KeycloakError } from '../errors.js';
 import type { HttpRequest } from '../core/http.js';
-import type { Logger } from '../ui/log.js';
-import { registerSecret } from '../core/redact.js';
+import { WriteGate } from '../core/write-gate.js';
 import { KeycloakForbiddenError, KeycloakReadOnlyError } from './errors.js';
-import { PrivateCaTrust, readCaFile, TLS_TRUST_CODES } from './private-ca.js';
-import { createMapperRequest, updateMapperRequest } from './requests.js';
-import type { KeycloakSettings } from './settings.js';
-import type { RoleRef } from './analyse.js';
+import { isRecord, KeycloakConnection, type CallInfo, type KeycloakApiOptions } from './connection.js';
+import { keycloakRequest, type KeycloakWrite } from './requests.js';
+import type { RoleRef } from './admin-scope.js';
 import type { FederatedIdentity, IdentityProvider, IdpMapper, KcClient, KcComponent, KcCredential, KcGroup, KcMapperOwner, KcProtocolMapper, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
-type AdminClientModule = typeof import('@keycloak/keycloak-admin-client');
-type NetworkErrorClass = AdminClientModule['NetworkError'];
-type NetworkError = InstanceType<NetworkErrorClass>;
-
-export interface KeycloakApiOptions {
-  settings: KeycloakSettings;
-  /** Audit mode: the write gate refuses every write. */
-  readOnly: boolean;
-  journal: Journal;
-  log: Logger;
-  /** Clock for token expiry, in ms (tests move it forward). */
-  now?: () => number;
-  /** Per-request timeout, default 30 s. */
-  timeoutMs?: number;
-}
+export type { KeycloakApiOptions } from './connection.js';
 
 /** Result of a write that Keycloak accepted. */
 export interface WriteResult {
@@ -34,84 +16,31 @@ export interface WriteResult {
   id?: string;
 }
 
-const PAGE = 100;
 const seg = encodeURIComponent;
 
-/** The writes the gate knows: the two requests of requests.ts, nothing else. */
-const MAPPER_URL = /^\/admin\/realms\/([^/?#]+)\/identity-provider\/instances\/([^/?#]+)\/mappers(?:\/([^/?#]+))?$/;
-
-export { createMapperRequest, updateMapperRequest, KeycloakForbiddenError, KeycloakReadOnlyError };
-
-/** What one admin call is, for the log line and for the error message if it fails. */
-interface CallInfo {
-  method: string;
-  /** Admin REST path, for the log only (the client builds the real URL). */
-  path: string;
-  /** Completes "Keycloak could not …" / "Keycloak refused to …". */
-  what: string;
-  /** realm-management role that a 403 means is missing. */
-  role?: string;
-  /** 404 means "no such thing": return null instead of failing. */
-  notFound?: boolean;
-  /** Status Keycloak answers on success (the client does not expose it), default 200. */
-  okStatus?: number;
-  /** The documented answer is a JSON array (a list) or object: anything else is not understood. */
-  shape?: 'list' | 'object';
-}
+export { KeycloakForbiddenError, KeycloakReadOnlyError };
 
 /**
- * The only door to the Keycloak admin REST API, on top of `@keycloak/keycloak-admin-client`.
- * It owns sign-in (client credentials or the password grant with `admin-cli`, in the auth
- * realm), signs in again when the access token nears expiry or is rejected (client credentials
- * get no refresh token), maps failures to one-line KeycloakErrors that never carry secrets, and
- * has the single write gate: journal `before`, send, journal `after`, refused outright when
- * read-only.
+ * The only door to the Keycloak admin REST API: every read this tool makes, and writes through
+ * the shared write gate (journal `before`, send, journal `after`, refused outright when
+ * read-only). Sign-in, paging and error mapping are the connection's (connection.ts).
  */
-export class KeycloakApi {
-  readonly settings: KeycloakSettings;
+export class KeycloakApi extends KeycloakConnection {
   readonly readOnly: boolean;
   /** Server version from /admin/serverinfo, when the account may read it. */
   version?: string;
-  /** Counters for tests and verbose output; `signIns` counts successful token requests. */
-  readonly stats = { reads: 0, writes: 0, signIns: 0 };
+  private readonly gate: WriteGate;
 
-  /** `client <id>` or `user <name>`, for messages. */
-  readonly principal: string;
-
-  private readonly base: URL;
-  private readonly caCerts?: string[];
-  private readonly now: () => number;
-  private readonly timeoutMs: number;
-  private loading?: Promise<KeycloakAdminClient>;
-  private networkError?: NetworkErrorClass;
-  private trust?: PrivateCaTrust;
-  private token?: { value: string; expiresAt: number; lifetimeMs: number };
-  private signingIn?: Promise<string>;
-
-  constructor(private readonly opts: KeycloakApiOptions) {
-    const s = opts.settings;
-    this.settings = s;
+  constructor(opts: KeycloakApiOptions) {
+    super(opts);
     this.readOnly = opts.readOnly;
-    this.now = opts.now ?? Date.now;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    try {
-      this.base = new URL(s.url);
-    } catch {
-      throw new UsageError(`--keycloak-url ${s.url}: not a URL`);
-    }
-    if (s.clientId) {
-      if (!s.clientSecret) throw new UsageError('--keycloak-client-id needs the secret in the environment variable KEYCLOAK_CLIENT_SECRET');
-      this.principal = `client ${s.clientId}`;
-    } else if (s.username) {
-      if (!s.password) throw new UsageError('--keycloak-username needs the password in the environment variable KEYCLOAK_PASSWORD');
-      this.principal = `user ${s.username}`;
-    } else {
-      throw new UsageError('Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)');
-    }
-    registerSecret(s.clientSecret);
-    registerSecret(s.password);
-    // Read now so a bad file is a usage error before anything is sent.
-    this.caCerts = s.caFile ? readCaFile(s.caFile) : undefined;
+    this.gate = new WriteGate({
+      target: 'keycloak',
+      journal: opts.journal,
+      readOnly: opts.readOnly,
+      refused: (what) => new KeycloakReadOnlyError(`refused ${what}: this Keycloak connection is read-only`),
+      stats: this.stats,
+    });
   }
 
   /** Loads the admin client, signs in and reads the server version (when permitted). Fails with a one-line KeycloakError. */
@@ -120,11 +49,6 @@ export class KeycloakApi {
     await this.scoped(() => this.accessToken());
     this.version = await this.serverVersion();
     this.opts.log.verbose(`Keycloak ${this.version ?? '(version not visible to this account)'} at ${this.settings.url}, signed in as ${this.principal} in realm ${this.settings.authRealm}`);
-  }
-
-  /** Releases keep-alive connections of the private-CA agent, if any. */
-  close(): void {
-    this.trust?.close();
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -371,245 +295,52 @@ export class KeycloakApi {
     ];
   }
 
-  // ---- writes ------------------------------------------------------------------------------
+  // ---- writes ----------------------------------------------------------------------------
 
   /**
-   * The write gate: journals the planned request (and backup), sends it through the admin
-   * client, journals the result. It knows only the mapper create and update of requests.ts and
-   * refuses any other URL before journaling, since it could not send it as planned.
+   * A write through the write gate (journaled before it is sent, refused outright when
+   * read-only), sent through the admin client. It knows only the mapper create and update of
+   * requests.ts and refuses anything else before journaling.
    */
-  async write(request: HttpRequest, backup?: unknown): Promise<WriteResult> {
-    if (this.readOnly) throw new KeycloakReadOnlyError(`refused ${request.method} ${request.url}: this Keycloak connection is read-only`);
-    const target = parseMapperWrite(request);
-    const seq = this.opts.journal.before('keycloak', request, backup);
-    this.stats.writes++;
-    const { realm, alias } = target;
-    const info: CallInfo = { method: request.method, path: request.url, what: `${request.method} ${request.url}`, role: 'manage-identity-providers' };
-    try {
-      let result: WriteResult;
-      if (target.id === undefined) {
-        const created = await this.call({ ...info, okStatus: 201 }, (kc) => kc.identityProviders.createMapper({ realm, alias, identityProviderMapper: target.body }));
-        result = { status: 201, id: created?.id ? safeDecode(created.id) : undefined };
-      } else {
-        const id = target.id;
-        await this.call({ ...info, okStatus: 204 }, (kc) => kc.identityProviders.updateMapper({ realm, alias, id }, target.body));
-        result = { status: 204 };
-      }
-      this.opts.journal.after(seq, { ok: true, status: result.status, response: result.id ? { id: result.id } : undefined });
-      return result;
-    } catch (err) {
-      this.opts.journal.after(seq, { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) });
-      throw err;
+  async write(op: KeycloakWrite, backup?: unknown): Promise<WriteResult> {
+    const known = knownWrite(op);
+    this.gate.assertWritable(known ? requestLine(keycloakRequest(known)) : `${String((op as { op?: unknown } | undefined)?.op)}`);
+    if (!known) {
+      throw new KeycloakError(`refused ${String((op as { op?: unknown } | undefined)?.op)}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`);
     }
+    const request = keycloakRequest(known);
+    const info: CallInfo = { method: request.method, path: request.url, what: requestLine(request), role: 'manage-identity-providers' };
+    const { realm, alias } = known;
+    return this.gate.write(
+      request,
+      backup,
+      async (): Promise<WriteResult> => {
+        if (known.op === 'keycloak.createMapper') {
+          const created = await this.call({ ...info, okStatus: 201 }, (kc) => kc.identityProviders.createMapper({ realm, alias, identityProviderMapper: known.mapper }));
+          return { status: 201, id: created?.id ? safeDecode(created.id) : undefined };
+        }
+        const id = known.mapperId;
+        await this.call({ ...info, okStatus: 204 }, (kc) => kc.identityProviders.updateMapper({ realm, alias, id }, known.mapper));
+        return { status: 204 };
+      },
+      {
+        answer: (result) => ({ ok: true, status: result.status, response: result.id ? { id: result.id } : undefined }),
+        failure: (err) => ({ ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) }),
+      },
+    );
   }
 
   /** Creates a provider mapper through the write gate. */
   createMapper(realm: string, alias: string, mapper: IdpMapper): Promise<WriteResult> {
-    return this.write(createMapperRequest(realm, alias, mapper));
+    return this.write({ op: 'keycloak.createMapper', realm, alias, mapper });
   }
 
   /** Replaces a provider mapper through the write gate. */
   updateMapper(realm: string, alias: string, id: string, mapper: IdpMapper): Promise<WriteResult> {
-    return this.write(updateMapperRequest(realm, alias, id, mapper));
-  }
-
-  // ---- plumbing ----------------------------------------------------------------------------
-
-  /**
-   * The admin client, imported on first use so the CLI's start-up does not load it. Its
-   * `realmName` stays the auth realm (every call names its realm), and it takes tokens from
-   * this class rather than refreshing on its own: client credentials get no refresh token,
-   * and the expiry must follow `opts.now`.
-   */
-  private client(): Promise<KeycloakAdminClient> {
-    this.loading ??= (async () => {
-      const mod = await import('@keycloak/keycloak-admin-client');
-      if (this.caCerts) this.trust = await PrivateCaTrust.create(this.base.origin, this.caCerts);
-      this.networkError = mod.NetworkError;
-      // No redirect is followed: a 3xx is an answer this tool does not understand (an error), never
-      // the way to another server's "[]".
-      const kc = new mod.default({ baseUrl: this.settings.url, realmName: this.settings.authRealm, timeout: this.timeoutMs, requestOptions: { redirect: 'manual' } });
-      kc.registerTokenProvider({ getAccessToken: () => this.accessToken() });
-      return kc;
-    })();
-    return this.loading;
-  }
-
-  /** Runs admin-client work so that its fetches trust --keycloak-ca-file. */
-  private scoped<T>(fn: () => Promise<T>): Promise<T> {
-    return this.trust ? this.trust.run(fn) : fn();
-  }
-
-  /** A read whose 404 means "not there". */
-  private find(info: CallInfo, fn: (kc: KeycloakAdminClient, o: { catchNotFound: false }) => Promise<unknown>): Promise<unknown> {
-    return this.call({ ...info, notFound: true }, fn);
-  }
-
-  private async listAll(
-    info: CallInfo,
-    fn: (kc: KeycloakAdminClient, page: { first: number; max: number }, o: { catchNotFound: false }) => Promise<unknown[]>,
-  ): Promise<unknown[]> {
-    const out: unknown[] = [];
-    for (let first = 0; ; first += PAGE) {
-      const page = (await this.call({ ...info, shape: 'list' }, (kc, o) => fn(kc, { first, max: PAGE }, o))) ?? [];
-      out.push(...page);
-      if (page.length < PAGE) return out;
-    }
-  }
-
-  /**
-   * One admin call. A 401 means the token expired or was revoked: sign in once more and call
-   * again. 404 is handled here rather than by the client's `catchNotFound`, so it is logged
-   * and only the calls that expect it turn it into null.
-   */
-  private async call<T>(info: CallInfo, fn: (kc: KeycloakAdminClient, o: { catchNotFound: false }) => Promise<T>): Promise<T | null> {
-    const kc = await this.client();
-    for (let attempt = 0; ; attempt++) {
-      // Taking the token first (instead of inside the request) tells a 401 on this token apart
-      // from one on a token that another call has already replaced.
-      const token = await this.scoped(() => this.accessToken());
-      const started = Date.now();
-      let out: T;
-      try {
-        out = await this.scoped(() => fn(kc, { catchNotFound: false }));
-      } catch (err) {
-        if (!this.isNetworkError(err)) {
-          const unreachable = this.unreachable(err);
-          if (unreachable) {
-            this.logHttp(info.method, info.path, unreachable.code, started);
-            throw unreachable.error;
-          }
-          throw err;
-        }
-        const status = err.response.status;
-        this.logHttp(info.method, info.path, status, started);
-        if (info.okStatus === undefined) this.stats.reads++;
-        if (status === 401 && attempt === 0) {
-          this.opts.log.verbose(`Keycloak rejected the access token of ${this.principal} (expired or revoked); signing in again`);
-          if (this.token?.value === token) this.token = undefined;
-          continue;
-        }
-        if (status === 404 && info.notFound) return null;
-        throw this.httpError(status, err.responseData, info.what, info.role);
-      }
-      this.logHttp(info.method, info.path, info.okStatus ?? 200, started);
-      if (info.okStatus === undefined) {
-        this.stats.reads++;
-        // The client hands back the body text when it is not JSON (some other server answered),
-        // and nothing for an empty body: neither may read as "nothing there".
-        if (typeof out === 'string' || out === null || out === undefined) {
-          throw new KeycloakError(`Keycloak answered ${info.what} with ${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ${this.settings.url} the Keycloak base URL?`, 200);
-        }
-        const list = Array.isArray(out);
-        if ((info.shape === 'list' && !list) || (info.shape === 'object' && (list || typeof out !== 'object'))) {
-          throw new KeycloakError(`Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): not understood, nothing concluded from it`, 200);
-        }
-      }
-      return out;
-    }
-  }
-
-  private async accessToken(): Promise<string> {
-    const t = this.token;
-    // Renew a little early so a token does not expire between here and the server.
-    if (t && t.expiresAt - Math.min(10_000, t.lifetimeMs / 4) > this.now()) return t.value;
-    this.signingIn ??= this.signIn().finally(() => (this.signingIn = undefined));
-    return this.signingIn;
-  }
-
-  /** A token request through `kc.auth()` in the auth realm. */
-  private async signIn(): Promise<string> {
-    const kc = await this.client();
-    const s = this.settings;
-    const tokenPath = `/realms/${seg(s.authRealm)}/protocol/openid-connect/token`;
-    const started = Date.now();
-    try {
-      await this.scoped(() =>
-        kc.auth(
-          s.clientId
-            ? { grantType: 'client_credentials', clientId: s.clientId, clientSecret: s.clientSecret ?? '' }
-            : { grantType: 'password', clientId: 'admin-cli', username: s.username ?? '', password: s.password ?? '' },
-        ),
-      );
-    } catch (err) {
-      const failure = this.signInError(err);
-      this.logHttp('POST', tokenPath, failure.logStatus, started);
-      throw failure.error;
-    }
-    this.logHttp('POST', tokenPath, 200, started);
-    const value = kc.accessToken;
-    if (!value) throw new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the answer held no access token`);
-    // kc.auth() keeps expires_in to itself; the token's own exp - iat is the same lifetime.
-    const lifetimeMs = tokenLifetimeMs(value) ?? 60_000;
-    this.token = { value, expiresAt: this.now() + lifetimeMs, lifetimeMs };
-    this.stats.signIns++;
-    return value;
-  }
-
-  private signInError(err: unknown): { error: Error; logStatus: number | string } {
-    const s = this.settings;
-    if (this.isNetworkError(err)) {
-      const status = err.response.status;
-      if (status === 404) {
-        return { error: new KeycloakError(`Keycloak has no realm ${s.authRealm} to sign in to (the token endpoint answered 404); check --keycloak-auth-realm`, 404), logStatus: status };
-      }
-      const body = isRecord(err.responseData) ? err.responseData : {};
-      const error = typeof body.error === 'string' ? oneLine(body.error) : undefined;
-      if (error) {
-        const desc = typeof body.error_description === 'string' ? oneLine(body.error_description) : '';
-        // The generic descriptions add nothing to the error code; specific ones ("Account disabled") do.
-        const extra = desc && !/^Invalid (user credentials|client or Invalid client credentials)$/.test(desc) ? `: ${desc}` : '';
-        return { error: new KeycloakError(`Keycloak rejected the credentials for ${this.principal} in realm ${s.authRealm} (${error}${extra})`, status), logStatus: status };
-      }
-      return { error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: HTTP ${status}`, status), logStatus: status };
-    }
-    const unreachable = this.unreachable(err);
-    if (unreachable) return { error: unreachable.error, logStatus: unreachable.code };
-    // A 200 whose body is not JSON: response.json() threw inside the client.
-    if (err instanceof SyntaxError) {
-      return {
-        error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; is ${s.url} the Keycloak base URL?`),
-        logStatus: 'error',
-      };
-    }
-    return { error: err instanceof Error ? err : new Error(String(err)), logStatus: 'error' };
-  }
-
-  private isNetworkError(err: unknown): err is NetworkError {
-    return this.networkError !== undefined && err instanceof this.networkError;
-  }
-
-  /** Failures before any HTTP status (fetch's `TypeError: fetch failed` with a cause code, or the client's timeout). */
-  private unreachable(err: unknown): { error: KeycloakError; code: string } | undefined {
-    let code: string | undefined;
-    if (err instanceof Error && err.name === 'TimeoutError') code = 'ETIMEDOUT';
-    else if (err instanceof TypeError && err.message === 'fetch failed') code = causeCode(err.cause);
-    if (!code) return undefined;
-    const hint = TLS_TRUST_CODES.has(code)
-      ? ' (the server certificate is not trusted: pass --keycloak-ca-file with the CA that issued it)'
-      : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? ' (the server certificate does not name this host)'
-        : '';
-    return { error: new KeycloakError(`cannot reach Keycloak at ${this.settings.url}: ${code}${hint}`), code };
-  }
-
-  private httpError(status: number, data: unknown, what: string, role: string | undefined): KeycloakError {
-    if (status === 403) {
-      const needs = role ? `${this.principal} needs the realm-management role ${role}` : `${this.principal} lacks the permission`;
-      return new KeycloakForbiddenError(`Keycloak refused to ${what} (403 Forbidden): ${needs} in realm ${this.settings.realm}`, role);
-    }
-    if (status === 401) {
-      return new KeycloakError(`Keycloak rejected the access token of ${this.principal} even after signing in again (401) while trying to ${what}`, 401);
-    }
-    const detail = errorDetail(data);
-    return new KeycloakError(`Keycloak could not ${what}: HTTP ${status}${detail ? ` ${detail}` : ''}`, status);
-  }
-
-  private logHttp(method: string, path: string, status: number | string, started: number): void {
-    const base = this.base.toString().replace(/\/+$/, '');
-    this.opts.log.http(method, `${base}${path}`, status, Date.now() - started);
+    return this.write({ op: 'keycloak.updateMapper', realm, alias, mapperId: id, mapper });
   }
 }
+
 
 /**
  * The client holding a realm's admin roles: `realm-management`, or `master-realm` in the master
@@ -633,19 +364,20 @@ function idpPath(realm: string, alias: string): string {
   return `${realmPath(realm)}/identity-provider/instances/${seg(alias)}`;
 }
 
-/** Realm, alias and (for PUT) mapper id of a planned mapper write; anything else is refused. */
-function parseMapperWrite(request: HttpRequest): { realm: string; alias: string; id?: string; body: IdpMapper } {
-  const m = MAPPER_URL.exec(request.url);
-  if (m && isRecord(request.body)) {
-    // A segment that does not decode becomes '' and is refused below.
-    const realm = safeDecode(m[1]);
-    const alias = safeDecode(m[2]);
-    const id = m[3] === undefined ? undefined : safeDecode(m[3]);
-    const body = request.body as unknown as IdpMapper;
-    if (realm && alias && request.method === 'POST' && id === undefined) return { realm, alias, body };
-    if (realm && alias && request.method === 'PUT' && id) return { realm, alias, id, body };
-  }
-  throw new KeycloakError(`refused ${request.method} ${request.url}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`);
+/**
+ * The write when it is one the gate knows (a mapper create or update with a realm, an alias, a
+ * mapper id for an update, and a mapper representation), else undefined.
+ */
+function knownWrite(op: KeycloakWrite | undefined): KeycloakWrite | undefined {
+  if (!isRecord(op) || typeof op.realm !== 'string' || !op.realm || typeof op.alias !== 'string' || !op.alias || !isRecord(op.mapper)) return undefined;
+  if (op.op === 'keycloak.createMapper') return op;
+  if (op.op === 'keycloak.updateMapper' && typeof op.mapperId === 'string' && op.mapperId) return op;
+  return undefined;
+}
+
+/** `METHOD path` of a request, for messages. */
+function requestLine(request: HttpRequest): string {
+  return `${request.method} ${request.url}`;
 }
 
 function safeDecode(s: string): string {
@@ -654,42 +386,4 @@ function safeDecode(s: string): string {
   } catch {
     return '';
   }
-}
-
-/** Lifetime of a JWT access token from its `exp` and `iat` claims (no signature check: only timing is read). */
-function tokenLifetimeMs(jwt: string): number | undefined {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; iat?: unknown };
-    if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
-  } catch {
-    // Not a JWT: fall back to the caller's default.
-  }
-  return undefined;
-}
-
-/** The cause code of `TypeError: fetch failed` (ECONNREFUSED, ENOTFOUND, a TLS code, …). */
-function causeCode(cause: unknown): string {
-  if (isRecord(cause)) {
-    if (typeof cause.code === 'string') return cause.code;
-    // Several addresses tried (happy eyeballs): the first one's code.
-    if (Array.isArray(cause.errors) && isRecord(cause.errors[0]) && typeof cause.errors[0].code === 'string') return cause.errors[0].code;
-    if (typeof cause.message === 'string' && cause.message) return oneLine(cause.message);
-  }
-  return 'ERROR';
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function oneLine(s: string): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-/** Keycloak's error text from a parsed response body (`error`, `errorMessage`, `error_description`). */
-function errorDetail(data: unknown): string {
-  if (!isRecord(data)) return '';
-  const parts = [data.error, data.errorMessage, data.error_description].filter((v): v is string => typeof v === 'string' && v.length > 0);
-  return oneLine([...new Set(parts)].join(': '));
 }

@@ -1,12 +1,17 @@
-import type { RunContext } from '../context.js';
 import { ExitCode, GraphRequestError, InterruptedError, KeycloakError, StopError, UsageError } from '../errors.js';
 import { SkipStep } from './skip.js';
-import type { RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
+import type { RunMode, RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
+
+/** What the runner reads from a command's context: the mode and tenant it reports, and the journal. */
+export interface RunnerContext {
+  options: { mode: RunMode; tenantId: string };
+  journal: { readonly path: string | undefined };
+}
 
 /** Progress callbacks (spinners in a terminal, nothing in scripts). */
-export interface RunHooks {
-  stepStarted?(step: Step<RunContext>, phase: 'plan' | 'apply'): void;
-  stepFinished?(step: Step<RunContext>, phase: 'plan' | 'apply', report: StepReport): void;
+export interface RunHooks<C = unknown> {
+  stepStarted?(step: Step<C>, phase: 'plan' | 'apply'): void;
+  stepFinished?(step: Step<C>, phase: 'plan' | 'apply', report: StepReport): void;
   /** Shown the full plan; resolves to false when the user declines. */
   confirm(plans: StepReport[]): Promise<boolean>;
 }
@@ -35,9 +40,9 @@ function messageOf(err: unknown): string {
 }
 
 /** Plans every step in order: the shared path of audit and run. Nothing here writes. */
-export async function planAll(steps: Step<RunContext>[], ctx: RunContext, hooks?: Partial<RunHooks>): Promise<{ reports: StepReport[]; plans: Map<Step<RunContext>, StepPlan> }> {
+export async function planAll<C>(steps: Step<C>[], ctx: C, hooks?: Partial<RunHooks<C>>): Promise<{ reports: StepReport[]; plans: Map<Step<C>, StepPlan> }> {
   const reports: StepReport[] = [];
-  const plans = new Map<Step<RunContext>, StepPlan>();
+  const plans = new Map<Step<C>, StepPlan>();
   for (const step of steps) {
     hooks?.stepStarted?.(step, 'plan');
     let report: StepReport;
@@ -65,7 +70,7 @@ export async function planAll(steps: Step<RunContext>[], ctx: RunContext, hooks?
  * Audit: plan and report. Run: plan everything first; stop before any write when a step has an
  * error finding; ask once; then apply step by step, stopping at the first failure.
  */
-export async function execute(steps: Step<RunContext>[], ctx: RunContext, hooks: RunHooks): Promise<RunReport> {
+export async function execute<C extends RunnerContext>(steps: Step<C>[], ctx: C, hooks: RunHooks<C>): Promise<RunReport> {
   const { reports, plans } = await planAll(steps, ctx, hooks);
   const base = { schemaVersion: 1 as const, mode: ctx.options.mode, tenantId: ctx.options.tenantId, steps: reports, journal: ctx.journal.path };
   if (ctx.options.mode === 'audit') return { ...base, journal: undefined, status: auditStatus(reports) };

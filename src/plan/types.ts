@@ -1,5 +1,10 @@
 import type { Finding } from '../core/findings.js';
 import type { HttpRequest } from '../core/http.js';
+import type { GraphWrite } from '../graph/writes.js';
+import type { KeycloakWrite } from '../keycloak/requests.js';
+
+/** A change as data: what `apply()` hands to a gateway's write gate. */
+export type WriteOp = GraphWrite | KeycloakWrite;
 
 export type ActionKind = 'create' | 'update' | 'delete' | 'noop';
 
@@ -12,10 +17,15 @@ export interface ActionResult {
   sent?: HttpRequest;
 }
 
-/** One change a step will make. `noop` actions carry no request: they record what was already right. */
+/**
+ * One change a step will make. `noop` actions carry no operation: they record what was already
+ * right. `request` is the operation as its gateway sends it (`graphRequest`, `keycloakRequest`),
+ * kept for the report, `--json` and the confirmation; `apply()` sends `op`.
+ */
 export interface Action {
   kind: ActionKind;
   summary: string;
+  op?: WriteOp;
   request?: HttpRequest;
   /** The system the request goes to. */
   target?: 'graph' | 'keycloak';
@@ -36,7 +46,8 @@ export type StepId =
   | 'pim-eligibility'
   | 'pim-policy'
   | 'admin-group'
-  | 'keycloak';
+  | 'keycloak'
+  | 'restore';
 
 export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed' | 'skipped';
 

@@ -1,12 +1,14 @@
 import type { RunContext } from '../context.js';
 import { BETA, errorText, MAX_PAGE, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { graphOpOf, graphWrite } from '../graph/writes.js';
 import { isActivated } from '../graph/enums.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
+import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { DirectoryMember, PimInstance } from './facts.js';
+import type { DirectoryMember } from './facts.js';
+import type { PimInstance } from '../entra/pim.js';
 import { holders, readUsableEligibilities } from './usable-eligibility.js';
 
 const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';
@@ -103,13 +105,13 @@ export const adminGroupStep: Step<RunContext> = {
       kind: 'delete',
       target: 'graph',
       summary: `remove ${who(m)} from ${group.displayName}`,
-      request: { method: 'DELETE', url: `/groups/${group.id}/members/${m.id}/$ref` },
+      ...graphWrite({ op: 'group.removeMember', groupId: group.id, memberId: m.id }),
       backup: { groupId: group.id, groupName: group.displayName, member: m },
     }));
     return { findings, actions };
   },
   async apply(plan, ctx) {
-    const deletes = plan.actions.filter((a) => a.request);
+    const deletes = plan.actions.filter((a) => graphOpOf(a));
     if (deletes.length === 0) return;
     if (!ctx.options.allowEmpty) {
       // The plan's count is minutes old and came before the eligibility requests were answered:
@@ -123,7 +125,7 @@ export const adminGroupStep: Step<RunContext> = {
       }
       ctx.log.verbose(`lockout guard: ${usable.length} usable eligibility(ies) read live (${holders(usable)})`);
     }
-    const results = await ctx.graph.writeBatch(deletes.map((a) => ({ request: a.request!, backup: a.backup })));
+    const results = await ctx.graph.writeBatch(deletes.map((a) => ({ op: graphOpOf(a)!, backup: a.backup })));
     const failed: string[] = [];
     results.forEach((r, i) => {
       // 404: the member is already gone (a re-run, or someone else removed it): the goal holds.

@@ -1,6 +1,7 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
+import { graphOpOf, graphRequest, graphWrite } from '../graph/writes.js';
 import type { Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { DEFAULT_ACCESS_ROLE_ID } from './common.js';
@@ -81,25 +82,22 @@ export const appAssignmentStep: Step<RunContext> = {
           kind: 'create',
           target: 'graph',
           summary: `assign ${group.displayName} to ${sp.displayName} with ${choice.label}`,
-          request: {
-            method: 'POST',
-            url: `/servicePrincipals/${sp.id}/appRoleAssignedTo`,
-            body: { principalId: group.id, resourceId: sp.id, appRoleId: choice.roleId },
-          },
+          ...graphWrite({ op: 'servicePrincipal.assignGroup', servicePrincipalId: sp.id, groupId: group.id, appRoleId: choice.roleId! }),
         },
       ],
     };
   },
   async apply(plan, ctx) {
     for (const action of plan.actions) {
-      if (!action.request) continue;
-      const res = await ctx.graph.write(action.request);
+      const op = graphOpOf(action);
+      if (!op) continue;
+      const res = await ctx.graph.write(op);
       if (res.status === 400 && ALREADY_EXISTS.test(errorText(res))) {
         action.result = { ok: true, status: res.status, message: 'already assigned' };
         continue;
       }
       action.result = { ok: res.status < 300, status: res.status };
-      if (!action.result.ok) throw ctx.graph.error(action.request, res);
+      if (!action.result.ok) throw ctx.graph.error(graphRequest(op), res);
     }
   },
 };

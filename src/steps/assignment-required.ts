@@ -1,4 +1,5 @@
 import type { RunContext } from '../context.js';
+import { graphOpOf, graphRequest, graphWrite } from '../graph/writes.js';
 import type { Step, StepPlan } from '../plan/types.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
@@ -22,17 +23,18 @@ export const assignmentRequiredStep: Step<RunContext> = {
           kind: 'update',
           target: 'graph',
           summary: `${sp.displayName}: set appRoleAssignmentRequired = true (only assigned users and groups can sign in)`,
-          request: { method: 'PATCH', url: `/servicePrincipals/${sp.id}`, body: { appRoleAssignmentRequired: true } },
+          ...graphWrite({ op: 'servicePrincipal.requireAssignment', servicePrincipalId: sp.id }),
         },
       ],
     };
   },
   async apply(plan, ctx) {
     for (const action of plan.actions) {
-      if (!action.request) continue;
-      const res = await ctx.graph.write(action.request);
+      const op = graphOpOf(action);
+      if (!op) continue;
+      const res = await ctx.graph.write(op);
       action.result = { ok: res.status < 300, status: res.status };
-      if (!action.result.ok) throw ctx.graph.error(action.request, res);
+      if (!action.result.ok) throw ctx.graph.error(graphRequest(op), res);
     }
   },
 };

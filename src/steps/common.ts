@@ -1,13 +1,5 @@
-export const PIM_GROUP = '/identityGovernance/privilegedAccess/group';
-
 /** `--expiry-warning` default: warn when every usable eligibility ends within 30 days. */
 export const DEFAULT_EXPIRY_WARNING_MS = 30 * 86_400_000;
 
 /** The all-zero app role id: "default access", valid only for apps that declare no app roles. */
 export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
-
-/** Display name and UPN of a directory object, for messages. */
-export function who(o: { displayName?: string | null; userPrincipalName?: string | null; id: string }): string {
-  if (o.displayName && o.userPrincipalName) return `${o.displayName} <${o.userPrincipalName}>`;
-  return o.displayName ?? o.userPrincipalName ?? o.id;
-}

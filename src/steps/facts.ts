@@ -1,6 +1,8 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { GroupClaimFormat } from '../graph/group-claim.js';
 import type { UsableEligibility } from './usable-eligibility.js';
+import type { PimInstance, PolicyRule } from '../entra/pim.js';
+import type { EligibleUser } from '../entra/lookup.js';
 
 /** A directory object as listed in group members/owners. */
 export interface DirectoryMember {
@@ -11,35 +13,6 @@ export interface DirectoryMember {
   mail?: string | null;
   accountEnabled?: boolean | null;
   userType?: string | null;
-}
-
-export interface EligibleUser {
-  /** As given on the command line. */
-  input: string;
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  /** A standing member turned into an eligible assignment by --convert-members. */
-  converted?: boolean;
-}
-
-/** A PIM schedule instance (eligibility or active assignment) as Graph returns it. */
-export interface PimInstance {
-  id: string;
-  principalId: string;
-  groupId: string;
-  accessId: 'member' | 'owner';
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-  assignmentType?: 'assigned' | 'activated' | string;
-  memberType?: string;
-}
-
-export interface PolicyRule {
-  '@odata.type': string;
-  id: string;
-  target?: unknown;
-  [key: string]: unknown;
 }
 
 /**

@@ -1,43 +1,36 @@
 import type { RunContext } from '../context.js';
 import { KeycloakError } from '../errors.js';
+import { groupScope, type AdminScope } from '../keycloak/admin-scope.js';
+import { normaliseGroupPath } from '../keycloak/group-path.js';
+import { activePrincipals, localCredentialFindings, residualFindings } from '../keycloak/holders.js';
+import { defaultGroupFindings, indirectGrantFindings, judgeIndirectGrants } from '../keycloak/indirect-grants.js';
+import { ldapGrantFindings } from '../keycloak/ldap-grants.js';
+import { planMapper } from '../keycloak/mapper-plan.js';
+import { expectedClaim, groupValueMissing, otherClaimValues, type MappingExpectation } from '../keycloak/mapping-expectation.js';
+import { judgeOtherProvider, unknownTypeGrants } from '../keycloak/other-providers.js';
+import { protocolOf, type Protocol } from '../keycloak/protocol.js';
+import { checkIdentityProvider, selectIdentityProvider, untrustedEntraProvider, type EntraApp } from '../keycloak/provider.js';
+import { keycloakOpOf } from '../keycloak/requests.js';
 import {
-  activePrincipals,
-  checkIdentityProvider,
-  defaultGroupFindings,
-  defaultRoleFindings,
-  expectedClaim,
-  groupScope,
-  groupValueMissing,
-  indirectGrantFindings,
-  judgeIndirectGrants,
-  localCredentialFindings,
-  normaliseGroupPath,
-  judgeOtherProvider,
-  LDAP_MAPPER_TYPE,
-  ldapGrantFindings,
-  protocolMapperFindings,
-  USER_STORAGE_TYPE,
-  unknownTypeGrants,
-  untrustedEntraProvider,
-  otherClaimValues,
-  planMapper,
-  protocolOf,
-  residualFindings,
-  rolesContaining,
-  samlCertificateFindings,
-  selectIdentityProvider,
-  sessionFindings,
-  type AdminScope,
-  type EntraApp,
-  type Holder,
-  type MappingExpectation,
-  type Protocol,
-  type RoleRef,
-} from '../keycloak/analyse.js';
-import { KeycloakForbiddenError } from '../keycloak/errors.js';
+  isDenied,
+  readDefaultGroups,
+  readHolders,
+  readIdentityProviders,
+  readLdapMappers,
+  readProtocolMapperOwners,
+  readProviderMappers,
+  readRealm,
+  resolveGroup,
+  resolveRole,
+  roleScope,
+  type TargetState,
+} from '../keycloak/realm-reads.js';
+import { samlCertificateFindings } from '../keycloak/saml-certificate.js';
+import { sessionFindings } from '../keycloak/sessions.js';
+import { protocolMapperFindings } from '../keycloak/token-grants.js';
 import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
-import type { IdentityProvider, IdpMapper, KcGroup, KcRole, KcUser, RealmInfo } from '../keycloak/types.js';
+import type { IdentityProvider, IdpMapper, RealmInfo } from '../keycloak/types.js';
 import { DurationError, parseDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
@@ -45,207 +38,6 @@ import { finding } from '../core/findings.js';
 
 /** PIM's default activation maximum, assumed when the policy step did not report one. */
 const DEFAULT_ACTIVATION = 'PT8H';
-
-/** Marks a read the account may not make (403); the finding naming the role is already recorded. */
-const DENIED = Symbol('denied');
-
-/**
- * Runs a read; a 403 becomes a finding (its message names the missing realm-management role)
- * instead of failing the step. Everything else propagates: the runner reports it as PLAN_FAILED.
- */
-async function read<T>(findings: Finding[], severity: Finding['severity'], fn: () => Promise<T>): Promise<T | typeof DENIED> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof KeycloakForbiddenError) {
-      const role = err.role;
-      findings.push(finding(severity, 'KC_MISSING_ROLE', err.message, role ? `grant the ${role} role of realm-management to the account, or use one that has it` : undefined));
-      return DENIED;
-    }
-    throw err;
-  }
-}
-
-const isDenied = <T>(v: T | typeof DENIED): v is typeof DENIED => v === DENIED;
-
-/** Members of a group and of its subgroups (members of a subgroup inherit the group's roles). */
-async function groupHolders(api: KeycloakApi, realm: string, group: KcGroup): Promise<KcUser[]> {
-  const byId = new Map<string, KcUser>();
-  const seen = new Set<string>();
-  const visit = async (g: KcGroup, via: string | undefined): Promise<void> => {
-    if (seen.has(g.id)) return;
-    seen.add(g.id);
-    for (const u of await api.listGroupMembers(realm, g.id)) if (!byId.has(u.id)) byId.set(u.id, via ? { ...u, viaGroup: via } : u);
-    const children = g.subGroupCount === 0 ? [] : await api.listSubGroups(realm, g.id);
-    for (const child of children) await visit(child, child.path ?? `${g.path}/${child.name}`);
-  };
-  await visit(group, undefined);
-  return [...byId.values()];
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight: one request per member without flooding Keycloak. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-interface TargetState {
-  exists: boolean;
-  /** Fetches who holds the target now; undefined when it cannot be listed. */
-  holders?: () => Promise<KcUser[]>;
-  /** Role mode: the target role as read, with its client's uuid for a client role. */
-  role?: KcRole & { clientUuid?: string };
-}
-
-async function resolveGroup(api: KeycloakApi, realm: string, path: string, findings: Finding[]): Promise<TargetState> {
-  const group = await read(findings, 'warning', () => api.getGroupByPath(realm, path));
-  if (isDenied(group)) return { exists: true };
-  if (!group) {
-    findings.push(
-      finding(
-        'error',
-        'KC_GROUP_MISSING',
-        `realm ${realm} has no group ${path}: a mapper to it does nothing (Keycloak skips it and only logs "Unable to find group by path")`,
-        `create the group ${path} in realm ${realm} (with the admin roles), or pass --keycloak-group with the right path`,
-      ),
-    );
-    return { exists: false };
-  }
-  return { exists: true, holders: () => groupHolders(api, realm, group) };
-}
-
-/** `name` is a realm role, `clientId.name` a client role (split at the last dot, as Keycloak does). */
-async function resolveRole(api: KeycloakApi, realm: string, role: string, findings: Finding[]): Promise<TargetState> {
-  const dot = role.lastIndexOf('.');
-  if (dot > 0) {
-    const client = await read(findings, 'warning', () => api.findClient(realm, role.slice(0, dot)));
-    if (isDenied(client)) return { exists: true };
-    if (client) {
-      const name = role.slice(dot + 1);
-      const found = await read(findings, 'warning', () => api.getClientRole(realm, client.id, name));
-      if (isDenied(found)) return { exists: true };
-      if (found) return { exists: true, holders: () => api.listClientRoleUsers(realm, client.id, name), role: { ...found, clientRole: true, clientUuid: client.id } };
-    }
-  }
-  const realmRole = await read(findings, 'warning', () => api.getRealmRole(realm, role));
-  if (isDenied(realmRole)) return { exists: true };
-  if (realmRole) return { exists: true, holders: () => api.listRealmRoleUsers(realm, role), role: { ...realmRole, clientRole: false } };
-  findings.push(finding('error', 'KC_ROLE_MISSING', `realm ${realm} has no realm role ${role} and no client role of that name`, 'create the role, or pass --keycloak-role as realmRole or clientId.roleName'));
-  return { exists: false };
-}
-
-/** A role of the realm with what is needed to list its holders. */
-type RoleNode = RoleRef & { name: string; composite?: boolean; clientUuid?: string };
-
-/**
- * Role mode: every role containing the target through composites, and the groups holding any
- * of them. Keycloak grants a role through the realm's default role (held by every user), group
- * role mappings (inherited by subgroups) and composites, while `GET /roles/{name}/users` lists
- * only direct holders. Returns the scope for the mapper and default-group checks and the holder
- * listing over the whole closure; without the read permissions it says what was not checked.
- */
-async function roleScope(
-  api: KeycloakApi,
-  realm: string,
-  realmInfo: RealmInfo,
-  target: MappingExpectation['target'],
-  state: TargetState,
-  findings: Finding[],
-): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]>; defaultRole?: string }> {
-  const scope: AdminScope = { target, roles: new Map(), groups: new Map() };
-  const role = state.role;
-  if (!role) return { scope, holders: state.holders };
-  const realmRoles = await read(findings, 'warning', () => api.listRealmRoles(realm));
-  if (isDenied(realmRoles)) return { scope, holders: state.holders };
-  const nodes = new Map<string, RoleNode>();
-  for (const r of realmRoles) nodes.set(r.id, { id: r.id, ref: r.name, name: r.name, clientRole: false, composite: r.composite });
-  const clients = await read(findings, 'warning', () => api.listClients(realm));
-  const clientRoles = isDenied(clients)
-    ? clients
-    : await read(findings, 'warning', async () => (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat());
-  if (isDenied(clientRoles)) {
-    findings.push(
-      finding(
-        'warning',
-        'KC_ROLE_CLOSURE_INCOMPLETE',
-        `client roles of realm ${realm} could not be read, so a composite client role containing ${target.value} (and its holders) is not checked`,
-        'grant the view-clients role of realm-management to the account',
-      ),
-    );
-  } else {
-    for (const { r, c } of clientRoles) nodes.set(r.id, { id: r.id, ref: `${c.clientId}.${r.name}`, name: r.name, clientRole: true, composite: r.composite, clientUuid: c.id });
-  }
-  const composites = [...nodes.values()].filter((n) => n.composite);
-  const children = new Map<string, string[]>();
-  const listed = await read(findings, 'warning', () =>
-    mapLimited(composites, 4, async (n) => children.set(n.id, (await api.listRoleComposites(realm, { id: n.id, name: n.ref, clientRole: n.clientRole })).map((k) => k.id))),
-  );
-  if (isDenied(listed)) return { scope, holders: state.holders };
-  const closure = rolesContaining(role.id, children);
-  const defaultRole = realmInfo.defaultRole ?? realmRoles.find((r) => r.name === `default-roles-${realm.toLowerCase()}`);
-  findings.push(...defaultRoleFindings(defaultRole, closure, target.value, realm));
-  const granting = [...closure].map((id) => nodes.get(id) ?? { id, ref: target.value, name: role.name, clientRole: Boolean(role.clientRole), clientUuid: role.clientUuid }).filter((n) => n.id !== defaultRole?.id);
-  for (const n of granting) if (n.id !== role.id) scope.roles.set(n.ref, n);
-
-  const groups = await read(findings, 'warning', async () => {
-    const out: Array<{ group: KcGroup; role: RoleNode }> = [];
-    for (const n of granting) {
-      const held = n.clientRole && n.clientUuid ? await api.listClientRoleGroups(realm, n.clientUuid, n.name) : await api.listRealmRoleGroups(realm, n.name);
-      out.push(...held.map((group) => ({ group, role: n })));
-    }
-    return out;
-  });
-  const roleGroups = isDenied(groups) ? [] : groups;
-  for (const { group, role: n } of roleGroups) {
-    scope.groups.set(normaliseGroupPath(group.path), n.id === role.id ? `holds ${target.value}` : `holds role ${n.ref}, which contains ${target.value}`);
-  }
-  const holders = async (): Promise<KcUser[]> => {
-    const byId = new Map<string, KcUser>();
-    for (const n of granting) {
-      const users = n.clientRole && n.clientUuid ? await api.listClientRoleUsers(realm, n.clientUuid, n.name) : await api.listRealmRoleUsers(realm, n.name);
-      for (const u of users) if (!byId.has(u.id)) byId.set(u.id, n.id === role.id ? u : { ...u, viaGroup: `role ${n.ref}` });
-    }
-    for (const { group } of roleGroups) {
-      for (const u of await groupHolders(api, realm, group)) if (!byId.has(u.id)) byId.set(u.id, { ...u, viaGroup: u.viaGroup ?? `group ${group.path}` });
-    }
-    return [...byId.values()];
-  };
-  return { scope, holders, ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}) };
-}
-
-/** What carries the admin rights in a realm, as the audit judges it, for one user's verdict (verify-user). */
-export interface AdminReach {
-  /** Whether the target group or role exists (or could not be read). */
-  exists: boolean;
-  scope: AdminScope;
-  /** Role mode: the target role's id, to recognise a user's direct mapping of it. */
-  targetRoleId?: string;
-  /** The realm's default role, when it is or contains the target role: every user holds it. */
-  defaultRole?: string;
-}
-
-/**
- * The audit's view of what grants the target: the group and its subgroups, or the role's
- * composite closure with the groups holding it and the realm's default role. What could not be
- * read is recorded in `findings`, as the audit records it.
- */
-export async function adminReach(api: KeycloakApi, realm: string, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<AdminReach> {
-  if (target.kind === 'group') {
-    const state = await resolveGroup(api, realm, target.value, findings);
-    return { exists: state.exists, scope: groupScope(target.value) };
-  }
-  const state = await resolveRole(api, realm, target.value, findings);
-  const reach = await roleScope(api, realm, realmInfo, target, state, findings);
-  return { exists: state.exists, scope: reach.scope, ...(state.role ? { targetRoleId: state.role.id } : {}), ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}) };
-}
 
 function entraApp(ctx: RunContext): EntraApp {
   const sp = ctx.facts.servicePrincipal;
@@ -279,6 +71,11 @@ function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['clai
   return { ...claim, others: otherClaimValues(claim, { groupClaim, appGroups: facts.appGroups, appRoles: facts.servicePrincipal?.appRoles ?? undefined }) };
 }
 
+/**
+ * Reads the realm's identity providers, picks the Entra one and checks it, then reads the mappers
+ * (the chosen provider's, then every other's) and judges them: the PIM mapper and its repair, grants
+ * through other providers, subgroups and composite roles.
+ */
 async function checkProvider(
   api: KeycloakApi,
   ctx: RunContext,
@@ -290,7 +87,7 @@ async function checkProvider(
   actions: Action[],
 ): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined> {
   const realm = settings.realm;
-  const idps = await read(findings, 'error', () => api.listIdentityProviders(realm));
+  const idps = await readIdentityProviders(api, realm, findings);
   if (isDenied(idps)) return undefined;
   const app = entraApp(ctx);
   const selected = selectIdentityProvider(idps, settings.idpAlias, app, realm);
@@ -306,10 +103,11 @@ async function checkProvider(
   const protocol = protocolOf(idp.providerId);
   const facts = ctx.facts;
   const appRoleMode = Boolean(ctx.options.appRole);
+  const providerMappers = await readProviderMappers(api, realm, idp, idps, Boolean(protocol));
   let mappers: IdpMapper[] = [];
   if (protocol) {
-    mappers = await api.listMappers(realm, idp.alias);
-    const mapperTypes = await api.listMapperTypes(realm, idp.alias);
+    mappers = providerMappers.mappers;
+    const mapperTypes = providerMappers.mapperTypes;
     const groupClaim = facts.groupClaim?.[protocol];
     const claim = claimFor(ctx, protocol);
     const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
@@ -329,12 +127,10 @@ async function checkProvider(
     findings.push(...unknownTypeGrants(idp.alias, mappers, target));
     findings.push(...indirect.map((j) => j.finding));
   } else {
-    findings.push(...indirectGrantFindings(idp.alias, await api.listMappers(realm, idp.alias), scope, undefined));
+    findings.push(...indirectGrantFindings(idp.alias, providerMappers.mappers, scope, undefined));
   }
   const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
-  for (const other of idps) {
-    if (other.alias === idp.alias) continue;
-    const otherMappers = await api.listMappers(realm, other.alias);
+  for (const { idp: other, mappers: otherMappers } of providerMappers.others) {
     findings.push(...judgeOtherProvider({ idp: other, mappers: otherMappers, target, app, claims }));
     // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
     // may carry a PIM-correct mapper to a subgroup or composite; on any other, such a grant is a way in.
@@ -366,7 +162,7 @@ async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: Keyclo
 /** Default groups carrying the admin rights: the target group, a subgroup of it, or a group holding the target role. */
 async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminScope, findings: Finding[]): Promise<void> {
   if (scope.groups.size === 0) return;
-  const defaults = await read(findings, 'warning', () => api.getDefaultGroups(realm));
+  const defaults = await readDefaultGroups(api, realm, findings);
   if (!isDenied(defaults)) findings.push(...defaultGroupFindings(defaults, scope, realm));
 }
 
@@ -379,22 +175,15 @@ async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminS
  * reported as not done (info; in role mode, where view-clients is required, a warning).
  */
 async function checkOtherGrants(api: KeycloakApi, realm: string, scope: AdminScope, state: TargetState, findings: Finding[]): Promise<void> {
-  const ldap = await read(findings, 'warning', async () => {
-    const providers = await api.listComponents(realm, USER_STORAGE_TYPE);
-    const mappers = (await mapLimited(providers.filter((p) => p.providerId === 'ldap' && p.id), 4, (p) => api.listComponents(realm, LDAP_MAPPER_TYPE, p.id))).flat();
-    return { providers, mappers };
-  });
+  const ldap = await readLdapMappers(api, realm, findings);
   if (!isDenied(ldap)) findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
-  let owners;
-  try {
-    owners = await api.listProtocolMapperOwners(realm);
-  } catch (err) {
-    if (!(err instanceof KeycloakForbiddenError)) throw err;
+  const owners = await readProtocolMapperOwners(api, realm);
+  if ('forbidden' in owners) {
     findings.push(
       finding(
         scope.target.kind === 'role' ? 'warning' : 'info',
         'KC_TOKEN_MAPPERS_UNCHECKED',
-        `the protocol mappers of realm ${realm}'s clients and client scopes were not read (${err.message}), so a hardcoded admin role or group written into every token is not checked`,
+        `the protocol mappers of realm ${realm}'s clients and client scopes were not read (${owners.forbidden}), so a hardcoded admin role or group written into every token is not checked`,
         'grant the view-clients role of realm-management to the account to check them',
       ),
     );
@@ -435,7 +224,7 @@ export const keycloakStep: Step<RunContext> = {
     const actions: Action[] = [];
     if (api.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${api.version} at ${settings.url}`));
 
-    const realmInfo = await read(findings, 'error', () => api.getRealm(realm));
+    const realmInfo = await readRealm(api, realm, findings);
     if (isDenied(realmInfo)) return { findings, actions };
     if (!realmInfo) {
       findings.push(finding('error', 'KC_REALM_MISSING', `Keycloak at ${settings.url} has no realm ${realm}`, 'check --keycloak-realm (realm names are case-sensitive)'));
@@ -452,20 +241,7 @@ export const keycloakStep: Step<RunContext> = {
     await checkOtherGrants(api, realm, reach.scope, targetState, findings);
 
     if (provider && reach.holders) {
-      const holders = reach.holders;
-      const listed = await read(findings, 'warning', async () => {
-        const users = await holders();
-        const alias = provider.idp.alias;
-        return mapLimited(users, 8, async (user): Promise<Holder> => {
-          const links = await api.listFederatedIdentities(realm, user.id);
-          // Only an enabled holder linked to the provider needs its credentials read: a password
-          // lets it sign in without the provider, past the mapper (localCredentialFindings).
-          if (user.enabled === false || !links.some((l) => l.identityProvider === alias || provider.trustedAliases.has(l.identityProvider))) return { user, links };
-          const credentials = await api.listCredentials(realm, user.id);
-          const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
-          return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
-        });
-      });
+      const listed = await readHolders(api, realm, reach.holders, provider.idp.alias, provider.trustedAliases, findings);
       if (!isDenied(listed)) {
         const f = ctx.facts;
         findings.push(
@@ -487,13 +263,13 @@ export const keycloakStep: Step<RunContext> = {
   },
 
   async apply(plan, ctx) {
-    const writes = plan.actions.filter((a) => a.target === 'keycloak' && a.request && a.kind !== 'noop');
+    const writes = plan.actions.filter((a) => a.target === 'keycloak' && keycloakOpOf(a) && a.kind !== 'noop');
     if (writes.length === 0) return;
     const api = ctx.keycloak;
     if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
     for (const action of writes) {
       try {
-        const res = await api.write(action.request!, action.backup);
+        const res = await api.write(keycloakOpOf(action)!, action.backup);
         action.result = { ok: true, status: res.status };
       } catch (err) {
         action.result = { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) };

@@ -5,12 +5,12 @@ import { enumIn, enumIs } from '../graph/enums.js';
 import { formatDuration, humanDuration, parseDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import type { HttpRequest } from '../core/http.js';
-import { DEFAULT_EXPIRY_WARNING_MS, PIM_GROUP } from './common.js';
+import { graphOpOf, graphRequest, graphWrite, type EligibilityAction, type GraphWrite } from '../graph/writes.js';
+import { DEFAULT_EXPIRY_WARNING_MS } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { EligibleUser, PimInstance, PolicyRule } from './facts.js';
-import { loadMemberPolicy } from './pim-policy.js';
+import type { EligibleUser } from '../entra/lookup.js';
+import { loadMemberPolicy, PIM_GROUP, type PimInstance, type PolicyRule } from '../entra/pim.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
 import {
   expiryWarning,
@@ -140,22 +140,16 @@ export function renewals(usable: UsableEligibility[], w: Window, now: Date, thre
   });
 }
 
-function requestFor(groupId: string, userId: string, action: 'adminAssign' | 'adminUpdate' | 'adminExtend', w: Window, justification: string): HttpRequest {
-  return {
-    method: 'POST',
-    url: `${PIM_GROUP}/eligibilityScheduleRequests`,
-    body: {
-      accessId: 'member',
-      principalId: userId,
-      groupId,
-      action,
-      scheduleInfo: {
-        startDateTime: w.start.toISOString(),
-        expiration: { type: 'afterDateTime', endDateTime: w.end.toISOString() },
-      },
-      justification,
-    },
-  };
+function requestFor(groupId: string, userId: string, action: EligibilityAction, w: Window, justification: string): EligibilityWrite {
+  return { op: 'pim.requestEligibility', groupId, principalId: userId, action, startDateTime: w.start.toISOString(), endDateTime: w.end.toISOString(), justification };
+}
+
+type EligibilityWrite = Extract<GraphWrite, { op: 'pim.requestEligibility' }>;
+
+/** The eligibility request an action carries, if any. */
+function eligibilityOf(action: Action): EligibilityWrite | undefined {
+  const op = graphOpOf(action);
+  return op?.op === 'pim.requestEligibility' ? op : undefined;
 }
 
 /**
@@ -350,14 +344,14 @@ export const pimEligibilityStep: Step<RunContext> = {
             kind: 'update',
             target: 'graph',
             summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
-            request: requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification),
+            ...graphWrite(requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification)),
           });
         } else {
           actions.push({
             kind: 'create',
             target: 'graph',
             summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
-            request: requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification),
+            ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification)),
           });
         }
       }
@@ -381,10 +375,10 @@ export const pimEligibilityStep: Step<RunContext> = {
             summary: `renew ${u.name}'s eligibility, ending ${u.end!.toISOString()}, until ${rw.end.toISOString()} (--renew)`,
             // adminExtend: Learn "Create eligibilityScheduleRequest" — "for administrators to
             // extend expiring eligible assignments"; its answer may name a new targetScheduleId.
-            request: requestFor(group.id, u.principalId, 'adminExtend', rw, ctx.options.justification),
+            ...graphWrite(requestFor(group.id, u.principalId, 'adminExtend', rw, ctx.options.justification)),
           });
         }
-        if (!actions.some((a) => a.request?.body && (a.request.body as { action?: string }).action === 'adminExtend')) {
+        if (!actions.some((a) => eligibilityOf(a)?.action === 'adminExtend')) {
           findings.push(finding('info', 'RENEW_NONE', `--renew: no usable eligibility ends within ${humanDuration(thresholdMs)}`));
         }
       }
@@ -414,22 +408,24 @@ export const pimEligibilityStep: Step<RunContext> = {
   async apply(plan, ctx) {
     const created = new Map<string, string>();
     for (const action of plan.actions) {
-      if (!action.request) continue;
-      let request = action.request;
-      let res = await ctx.graph.write(request);
+      const planned = eligibilityOf(action);
+      if (!planned) continue;
+      let op = planned;
+      let res = await ctx.graph.write(op);
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists') {
         // The schedule appeared since the plan was read (or an earlier run was cut short):
         // extend it in place instead of failing.
-        request = { ...request, body: { ...(request.body as object), action: 'adminUpdate' } };
-        res = await ctx.graph.write(request);
+        op = { ...op, action: 'adminUpdate' };
+        res = await ctx.graph.write(op);
       }
-      action.result = { ok: false, status: res.status, sent: request !== action.request ? request : undefined };
+      const request = graphRequest(op);
+      action.result = { ok: false, status: res.status, sent: op !== planned ? request : undefined };
       if (res.status >= 300) throw ctx.graph.error(request, res);
       const outcome = requestOutcome(res);
       action.result.message = outcome.status;
       if (!outcome.ok) throw new Error(`${action.summary}: ${outcome.problem}; nothing after this step was changed (standing members stay). Check the request in PIM and run again`);
       action.result.ok = true;
-      created.set(outcome.targetScheduleId, String((request.body as { principalId?: string }).principalId ?? ''));
+      created.set(outcome.targetScheduleId, String(op.principalId ?? ''));
     }
     if (created.size === 0) return;
     // Every request is sent first, then the new schedules are awaited together: the next steps

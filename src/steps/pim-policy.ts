@@ -1,14 +1,12 @@
 import type { PolicySettings, RunContext } from '../context.js';
-import { odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
+import { graphOpOf, graphRequest, graphWrite, type GraphWrite } from '../graph/writes.js';
 import { humanDuration, parseDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
-import { isGuid } from '../core/ids.js';
 import { needFact } from '../plan/skip.js';
-import { userPath } from '../graph/user-path.js';
-import { GraphRequestError } from '../errors.js';
-import type { PolicyRule } from './facts.js';
+import { loadMemberPolicy, type PolicyRule } from '../entra/pim.js';
+import { findApprovers, type ApproverRef } from '../entra/lookup.js';
 import { canonicalEnum } from '../graph/enums.js';
 
 const RULE_TYPE = {
@@ -31,34 +29,6 @@ export const DEFAULT_ACTIVATION_MAX = 'PT8H';
 
 /** Above this, Microsoft's Graph overview says activation is not supported (portal allows 24 h). */
 const RECOMMENDED_MAX_MS = 8 * 3600_000;
-
-interface PolicyAssignment {
-  id: string;
-  policyId: string;
-  policy?: { id: string; rules?: PolicyRule[] };
-}
-
-/**
- * Reads the group's member policy. Its ids change when the group is onboarded to PIM, so
- * anything that writes re-reads it first instead of trusting an id from the plan.
- */
-export async function loadMemberPolicy(graph: GraphApi, groupId: string): Promise<{ policyId: string; rules: PolicyRule[] }> {
-  const url = withQuery('/policies/roleManagementPolicyAssignments', {
-    $filter: `scopeId eq ${odataString(groupId)} and scopeType eq 'Group' and roleDefinitionId eq 'member'`,
-    $expand: 'policy($expand=rules)',
-  });
-  const assignments = await graph.list<PolicyAssignment>(url);
-  const a = assignments[0];
-  if (!a) throw new Error(`no PIM member policy found for group ${groupId}`);
-  return { policyId: a.policyId ?? a.policy?.id, rules: a.policy?.rules ?? [] };
-}
-
-/** Principal reference for an approver in an approval stage. */
-export interface ApproverRef {
-  kind: 'user' | 'group';
-  id: string;
-  label: string;
-}
 
 function ruleOf(rules: PolicyRule[], id: string): PolicyRule | undefined {
   return rules.find((r) => r.id === id);
@@ -165,39 +135,6 @@ function defaultTarget(caller: 'EndUser' | 'Admin', level: 'Assignment' | 'Eligi
   };
 }
 
-async function resolveApprovers(ctx: RunContext, findings: Finding[]): Promise<ApproverRef[]> {
-  const out: ApproverRef[] = [];
-  for (const input of ctx.options.policy.approvers) {
-    if (isGuid(input)) {
-      const [user, group] = await ctx.graph.getMany<{ id: string; displayName?: string; userPrincipalName?: string }>([
-        withQuery(`/users/${input}`, { $select: 'id,displayName,userPrincipalName' }),
-        withQuery(`/groups/${input}`, { $select: 'id,displayName' }),
-      ]);
-      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
-      else if (group) out.push({ kind: 'group', id: group.id, label: `group ${group.displayName ?? input}` });
-      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group with that object id`));
-    } else if (input.includes('@')) {
-      let user: { id: string; userPrincipalName?: string } | null;
-      try {
-        user = await ctx.graph.find<{ id: string; userPrincipalName?: string }>(withQuery(userPath(input), { $select: 'id,userPrincipalName' }));
-      } catch (err) {
-        // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
-        if (!(err instanceof GraphRequestError) || err.status === 403 || err.status === 401) throw err;
-        findings.push(finding('error', 'APPROVER_UNREADABLE', `--approver ${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')})`));
-        continue;
-      }
-      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
-      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no such user`));
-    } else {
-      const groups = await ctx.graph.list<{ id: string; displayName: string }>(withQuery('/groups', { $filter: `displayName eq ${odataString(input)}`, $select: 'id,displayName' }));
-      if (groups.length === 1) out.push({ kind: 'group', id: groups[0].id, label: `group ${input}` });
-      else if (groups.length === 0) findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group by that name`, 'give a UPN, a group name or an object id'));
-      else findings.push(finding('error', 'APPROVER_AMBIGUOUS', `--approver ${input}: ${groups.length} groups have that name (${groups.map((g) => g.id).join(', ')})`, 'pass the object id'));
-    }
-  }
-  return out;
-}
-
 function describePatch(rule: PolicyRule): string {
   switch (rule.id) {
     case 'Expiration_EndUser_Assignment':
@@ -238,7 +175,7 @@ export const pimPolicyStep: Step<RunContext> = {
     if (desired.requireApproval === undefined && !approval?.isApprovalRequired) {
       findings.push(finding('info', 'APPROVAL_OFF', 'activation needs no approval; Microsoft recommends approval for groups that grant admin rights', 'add --require-approval --approver <user or group>'));
     }
-    const approvers = desired.requireApproval ? await resolveApprovers(ctx, findings) : [];
+    const approvers = desired.requireApproval ? await findApprovers(ctx.graph, ctx.prompt, ctx.options.policy.approvers, findings) : [];
     if (desired.requireApproval && ctx.options.policy.approvers.length === 0) {
       findings.push(finding('error', 'APPROVER_MISSING', '--require-approval needs at least one --approver'));
     }
@@ -248,7 +185,7 @@ export const pimPolicyStep: Step<RunContext> = {
       kind: 'update',
       target: 'graph',
       summary: describePatch(rule),
-      request: { method: 'PATCH', url: `/policies/roleManagementPolicies/${policyId}/rules/${rule.id}`, body: rule },
+      ...graphWrite({ op: 'policy.patchRule', policyId, ruleId: rule.id, rule }),
     }));
     if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
     if (patches.length && !ctx.facts.onboarded) {
@@ -258,17 +195,17 @@ export const pimPolicyStep: Step<RunContext> = {
   },
   async apply(plan, ctx) {
     const group = needFact(ctx.facts.group, 'the admin group');
-    const writes = plan.actions.filter((a) => a.request);
+    const writes = plan.actions.filter((a) => graphOpOf(a)?.op === 'policy.patchRule');
     if (writes.length === 0) return;
     for (const action of writes) {
       // Onboarding (by the eligibility step, or by the first PATCH here) changes the policy id,
       // so each PATCH goes to the id read just before it.
       const { policyId } = await loadMemberPolicy(ctx.graph, group.id);
-      const planned = action.request!;
-      const ruleId = planned.url.split('/').pop()!;
-      const request = { ...planned, url: `/policies/roleManagementPolicies/${policyId}/rules/${ruleId}` };
-      const res = await ctx.graph.write(request);
-      action.result = { ok: res.status < 300, status: res.status, sent: request.url !== planned.url ? request : undefined };
+      const planned = graphOpOf(action) as Extract<GraphWrite, { op: 'policy.patchRule' }>;
+      const op: GraphWrite = { ...planned, policyId };
+      const request = graphRequest(op);
+      const res = await ctx.graph.write(op);
+      action.result = { ok: res.status < 300, status: res.status, sent: policyId !== planned.policyId ? request : undefined };
       if (!action.result.ok) throw ctx.graph.error(request, res);
     }
   },

@@ -1,9 +1,10 @@
-import type { RunContext } from '../context.js';
+import type { RestoreContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
+import { graphOpOf, graphWrite } from '../graph/writes.js';
 import type { JournalGroup, RemovedMember } from '../journal.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
-import { who } from './common.js';
+import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { isGuid } from '../core/ids.js';
 import { listGroupMembers } from './admin-group.js';
@@ -99,9 +100,9 @@ function examples(items: string[]): string {
  * POST …/members/$ref per member who is not a member now; members already back are no-ops, so
  * a re-run changes nothing.
  */
-export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RunContext> {
+export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext> {
   return {
-    id: 'admin-group',
+    id: 'restore',
     title: 'Restore removed members',
     async plan(ctx): Promise<StepPlan> {
       const { removed } = source;
@@ -196,7 +197,7 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
           kind: 'create',
           target: 'graph',
           summary: `add ${label} to ${group.displayName}${r.outcome === 'unknown' && r.why ? ` (${r.why})` : ''}`,
-          request: { method: 'POST', url: `/groups/${groupId}/members/$ref`, body: { '@odata.id': `${graphBase}/v1.0/directoryObjects/${r.member.id}` } },
+          ...graphWrite({ op: 'group.addMember', groupId, memberId: r.member.id, graphBase }),
         });
       });
       refuse('RESTORE_UNKNOWN_ID', missing, 'member(s) in the journal do not exist (as the recorded type)', forged);
@@ -205,8 +206,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       return { findings, actions };
     },
     async apply(plan, ctx) {
-      const adds = plan.actions.filter((a) => a.request);
-      const results = await ctx.graph.writeBatch(adds.map((a) => ({ request: a.request! })));
+      const adds = plan.actions.filter((a) => graphOpOf(a));
+      const results = await ctx.graph.writeBatch(adds.map((a) => ({ op: graphOpOf(a)! })));
       const failed: string[] = [];
       results.forEach((r, i) => {
         const ok = (r.status >= 200 && r.status < 300) || (r.status === 400 && ALREADY_MEMBER.test(errorText(r)));

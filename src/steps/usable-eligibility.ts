@@ -3,7 +3,7 @@ import { odataString, withQuery } from '../graph/graph-api.js';
 import { enumIn, enumIs } from '../graph/enums.js';
 import { humanDuration, parseDuration } from '../core/duration.js';
 import type { Finding } from '../core/findings.js';
-import { PIM_GROUP } from './common.js';
+import { PIM_GROUP } from '../entra/pim.js';
 import { finding } from '../core/findings.js';
 import { isGuid } from '../core/ids.js';
 

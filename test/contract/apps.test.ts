@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appAssignmentStep } from '../../src/steps/app-assignment.js';
-import { analyseConsent } from '../../src/steps/prerequisites.js';
+import { analyseConsent } from '../../src/steps/prerequisites-analysis.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, arrayOf, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, type Facts } from './facts.js';
 

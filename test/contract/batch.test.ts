@@ -82,7 +82,7 @@ describe('POST /$batch (json-batching)', () => {
     const graph = toolGraph(s, token);
     const got = await graph.getMany<{ id: string }>([`/users/${CONTOSO.users.alice}?$select=id`, '/users/nobody@contoso.example?$select=id']);
     expect(got.map((g) => g?.id ?? null)).toEqual([CONTOSO.users.alice, null]);
-    const written = await graph.writeBatch([{ request: { method: 'DELETE', url: `/groups/${G}/members/${CONTOSO.users.carol}/$ref` } }]);
+    const written = await graph.writeBatch([{ op: { op: 'group.removeMember', groupId: G, memberId: CONTOSO.users.carol } }]);
     expect(written.map((w) => w.status)).toEqual([204]);
   });
 });

@@ -5,7 +5,7 @@
  * (microsoft-graph-docs-contrib, api-reference/v1.0/api/<page>.md).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyseGroup } from '../../src/steps/prerequisites.js';
+import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { convertibleMembers, standingMembers } from '../../src/steps/admin-group.js';
 import type { DirectoryMember } from '../../src/steps/facts.js';
 import { contosoSeed } from '../../src/sim/index.js';

@@ -8,7 +8,7 @@
  * subscriptionIds (array). Only $select is supported, not $filter.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyseLicence } from '../../src/steps/prerequisites.js';
+import { analyseLicence } from '../../src/steps/prerequisites-analysis.js';
 import { appToken, arrayOf, call, checkCollection, closeSims, oneOf, shape, sim, type Facts } from './facts.js';
 
 afterEach(closeSims);

@@ -10,8 +10,8 @@ import type { SimulatedTenant } from '../../src/sim/index.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
-import type { HttpRequest } from '../../src/core/http.js';
-import { pimInstances } from '../../src/commands/verify-user.js';
+import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
+import { pimInstances } from '../../src/entra/pim.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, userToken, type Facts } from './facts.js';
 
@@ -100,8 +100,8 @@ class AnsweringGraph extends FakeGraph {
   constructor(table: Record<string, unknown>, private readonly answer: { status: number; body: unknown }) {
     super(table);
   }
-  override async write(req: HttpRequest) {
-    this.writes.push(req);
+  override async write(op: GraphWrite) {
+    this.writes.push(graphRequest(op));
     return this.answer;
   }
 }
@@ -117,7 +117,14 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
   };
   const plan = (): StepPlan => ({
     findings: [],
-    actions: [{ kind: 'create', target: 'graph', summary: 'make ada eligible', request: { method: 'POST', url: `${PIM}/eligibilityScheduleRequests`, body: { accessId: 'member' } } }],
+    actions: [
+      {
+        kind: 'create',
+        target: 'graph',
+        summary: 'make ada eligible',
+        ...graphWrite({ op: 'pim.requestEligibility', groupId, principalId: documented.principalId, action: 'adminAssign', startDateTime: documented.scheduleInfo.startDateTime, endDateTime: documented.scheduleInfo.expiration.endDateTime, justification: documented.justification }),
+      },
+    ],
   });
 
   it('"Provisioned" is success, and the schedule is read back under targetScheduleId', async () => {

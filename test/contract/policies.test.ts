@@ -6,9 +6,10 @@
  * microsoft-graph-docs-contrib api-reference/v1.0/api/.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { diffPolicyRules, loadMemberPolicy } from '../../src/steps/pim-policy.js';
+import { diffPolicyRules } from '../../src/steps/pim-policy.js';
+import { loadMemberPolicy } from '../../src/entra/pim.js';
 import { eligibilityWindow } from '../../src/steps/pim-eligibility.js';
-import type { PolicyRule } from '../../src/steps/facts.js';
+import type { PolicyRule } from '../../src/entra/pim.js';
 import { FakeGraph } from '../support/fake-graph.js';
 import { appToken, arrayOf, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, type Fact, type Facts } from './facts.js';
 

@@ -72,4 +72,14 @@ describe('verify-user (Entra only)', () => {
     expect(expect3.code).toBe(1);
     expect(expect3.stderr).toMatch(/--expect root: give admin or user/);
   });
+
+  it('an ambiguous group name is one error line listing the matches and naming the flag (no terminal)', async () => {
+    const sim = await simWithEligibleAlice();
+    const res = await verify(sim, CONTOSO.upns.alice, ['--group', 'duplicate-admins']);
+    expect(res.code).toBe(1);
+    const line = res.stderr.trim();
+    expect(line).toMatch(/^error: 2 groups are named "duplicate-admins": [0-9a-f-]{36}, [0-9a-f-]{36}; pass --group with the object id of the one to use$/);
+    expect(line).toContain(CONTOSO.groups.duplicateAdmins1);
+    expect(line).toContain(CONTOSO.groups.duplicateAdmins2);
+  });
 });

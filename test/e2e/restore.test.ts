@@ -246,6 +246,7 @@ describe('removals whose answer was lost are restored', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(members(sim)).toEqual(original);
     const step = json(res.stdout).steps[0];
+    expect(json(res.stdout).steps.map((s) => s.id)).toEqual(['restore']);
     expect(step.actions.filter((a) => a.kind === 'create').map((a) => a.summary)).toEqual([expect.stringMatching(/\(the answer to its removal was lost\)$/)]);
   }, 60_000);
 

@@ -10,6 +10,7 @@ import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
+import type { KeycloakWrite } from '../../src/keycloak/requests.js';
 import type { Logger } from '../../src/ui/log.js';
 import { silentLogger } from '../../src/ui/log.js';
 import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedServiceAccount, seedUser } from '../support/keycloak-seed.js';
@@ -113,14 +114,15 @@ describe('KeycloakApi: write gate', () => {
   it('sends only mapper creates and updates, and refuses anything else before journaling it', async () => {
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }] });
     const { api, journal } = await connectApi(adminSettings(s.realm));
-    const mappers = `/admin/realms/${s.realm}/identity-provider/instances/entra/mappers`;
-    for (const request of [
-      { method: 'DELETE' as const, url: `${mappers}/some-id` },
-      { method: 'PUT' as const, url: mappers, body: goodOidcMapper() },
-      { method: 'POST' as const, url: `/admin/realms/${s.realm}/users`, body: { username: 'x' } },
-      { method: 'POST' as const, url: `${mappers}?x=1`, body: goodOidcMapper() },
+    // Writes are typed operations; anything but a whole mapper create or update (a cast below) is refused.
+    for (const op of [
+      { op: 'keycloak.deleteMapper', realm: s.realm, alias: 'entra', mapperId: 'some-id' },
+      { op: 'keycloak.updateMapper', realm: s.realm, alias: 'entra', mapper: goodOidcMapper() },
+      { op: 'keycloak.createUser', realm: s.realm, alias: 'entra', mapper: { username: 'x' } },
+      { op: 'keycloak.createMapper', realm: s.realm, alias: '', mapper: goodOidcMapper() },
+      { op: 'keycloak.createMapper', realm: s.realm, alias: 'entra' },
     ]) {
-      await expect(api.write(request)).rejects.toThrow(/^refused .*write gate only creates/);
+      await expect(api.write(op as unknown as KeycloakWrite)).rejects.toThrow(/^refused .*write gate only creates/);
     }
     expect(journal.entries).toEqual([]);
     expect(api.stats.writes).toBe(0);

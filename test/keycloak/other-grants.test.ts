@@ -94,7 +94,10 @@ describe('keycloak step: LDAP user storage mappers', () => {
         'membership.ldap.attribute': ['member'],
         'membership.attribute.type': ['DN'],
         'membership.user.ldap.attribute': ['uid'],
-        mode: ['READ_ONLY'],
+        // IMPORT keeps the group's members in Keycloak's database. In READ_ONLY (the console's
+        // default) Keycloak 26.0 asks the LDAP server for the members of a group under groups.path,
+        // and this test's LDAP server is a closed port: listing /tenant-admin's members answers 400.
+        mode: ['IMPORT'],
         'user.roles.retrieve.strategy': ['LOAD_GROUPS_BY_MEMBER_ATTRIBUTE'],
         'memberof.ldap.attribute': ['memberOf'],
         'drop.non.existing.groups.during.sync': ['false'],
@@ -137,6 +140,25 @@ describe('keycloak step: protocol mappers of clients and client scopes', () => {
     const ok = await audit(await build('harmless'), { group: undefined, role: 'tenant-admin-role' });
     expect(errors(ok)).toEqual([]);
     expect(byCode(ok, 'KC_TOKEN_MAPPERS_UNCHECKED')).toEqual([]);
+  });
+
+  it('role mode: a role name mapper writing a held role under the admin role\'s name is an error; another name is not', async () => {
+    const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
+    const build = async (newName: string) => {
+      const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
+      const { id } = await s.kc.clients.create({ realm: s.realm, clientId: 'portal', publicClient: true, protocol: 'openid-connect' });
+      // The settings the admin console's "Role Name Mapper" form stores.
+      await s.kc.clients.addProtocolMapper(
+        { realm: s.realm, id },
+        { name: 'rename', protocol: 'openid-connect', protocolMapper: 'oidc-role-name-mapper', config: { role: 'offline_access', 'new.role.name': newName } },
+      );
+      return s;
+    };
+    const plan = await audit(await build('tenant-admin-role'), { group: undefined, role: 'tenant-admin-role' });
+    expect(errors(plan).map((f) => f.code)).toEqual(['KC_TOKEN_ROLE_RENAMED']);
+    expect(errors(plan)[0].message).toContain('offline_access');
+
+    expect(errors(await audit(await build('reader'), { group: undefined, role: 'tenant-admin-role' }))).toEqual([]);
   });
 
   it('a client scope writing the admin group into the groups claim is a warning; another claim name is not', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PimInstance } from '../../src/steps/facts.js';
+import type { PimInstance } from '../../src/entra/pim.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import { adminSettings, connectApi, entraOidc, GROUP_ID, goodOidcMapper, makeContext, seedRealm, seedUser } from '../support/keycloak-seed.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readKeycloak, verdictOf, type EntraFacts } from '../../src/commands/verify-user.js';
+import { verdictOf, type EntraFacts } from '../../src/commands/verify-user.js';
+import { readKeycloak } from '../../src/keycloak/user-facts.js';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';

@@ -1,6 +1,7 @@
 import { GraphRequestError } from '../../src/errors.js';
 import type { GraphApi, GraphResponse, BatchItemResult } from '../../src/graph/graph-api.js';
 import type { HttpRequest } from '../../src/core/http.js';
+import { graphRequest, type GraphWrite } from '../../src/graph/writes.js';
 import type { RunContext, RunOptions } from '../../src/context.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { silentLogger } from '../../src/ui/log.js';
@@ -48,12 +49,16 @@ export class FakeGraph {
       return v === undefined ? { status: 404, body: undefined as T } : { status: 200, body: v };
     });
   }
-  async write(req: HttpRequest): Promise<GraphResponse> {
-    this.writes.push(req);
+  async write(op: GraphWrite): Promise<GraphResponse> {
+    this.writes.push(graphRequest(op));
     return { status: 204, body: undefined };
   }
-  async writeBatch(items: Array<{ request: HttpRequest }>): Promise<BatchItemResult[]> {
-    return items.map((i) => (this.writes.push(i.request), { request: i.request, status: 204, body: undefined }));
+  async writeBatch(items: Array<{ op: GraphWrite }>): Promise<BatchItemResult[]> {
+    return items.map((i) => {
+      const request = graphRequest(i.op);
+      this.writes.push(request);
+      return { request, status: 204, body: undefined };
+    });
   }
   async token(): Promise<string> {
     return this.tokenValue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type * as MG from '@microsoft/microsoft-graph-types';
-import { analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites.js';
+import { analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites-analysis.js';
 import { chooseAppRole } from '../../src/steps/app-assignment.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { diffEligibility, type PimSchedule } from '../../src/steps/pim-eligibility.js';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { enumIn, enumIs } from '../../src/graph/enums.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
-import { analyseGroup } from '../../src/steps/prerequisites.js';
+import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { verdictOf } from '../../src/commands/verify-user.js';
 import { userPath } from '../../src/graph/user-path.js';
 import { pimEligibilityStep, waitForSchedules } from '../../src/steps/pim-eligibility.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
 
@@ -111,7 +112,8 @@ describe('waiting for new eligibility schedules', () => {
     const calls: string[] = [];
     let reads = 0;
     const graph = {
-      async write(req: { method: string; url: string; body?: { principalId?: string } }) {
+      async write(op: GraphWrite) {
+        const req = graphRequest(op) as { method: string; url: string; body?: { principalId?: string } };
         calls.push(`${req.method} ${req.body?.principalId}`);
         return { status: 201, body: { status: 'Provisioned', targetScheduleId: `sched-${req.body?.principalId}` } };
       },
@@ -126,7 +128,12 @@ describe('waiting for new eligibility schedules', () => {
     const clock = fakeClock();
     ctx.sleep = clock.sleep;
     ctx.facts.eligibleUsers = [{ input: 'a', id: 'u-a', userPrincipalName: 'a@contoso.example', displayName: 'A' }];
-    const action = (id: string) => ({ kind: 'create' as const, target: 'graph' as const, summary: id, request: { method: 'POST' as const, url: '/x', body: { principalId: id, action: 'adminAssign' } } });
+    const action = (id: string) => ({
+      kind: 'create' as const,
+      target: 'graph' as const,
+      summary: id,
+      ...graphWrite({ op: 'pim.requestEligibility', groupId: G, principalId: id, action: 'adminAssign', startDateTime: '2026-12-01T10:00:00.000Z', endDateTime: '2027-01-01T00:00:00.000Z', justification: 'test' }),
+    });
     await pimEligibilityStep.apply({ findings: [], actions: [action('u-a'), action('u-b')] }, ctx);
     expect(calls.slice(0, 2)).toEqual(['POST u-a', 'POST u-b']);
     expect(calls.slice(2, 4)).toEqual(['GET sched-u-a', 'GET sched-u-b']);

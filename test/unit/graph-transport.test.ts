@@ -224,7 +224,7 @@ describe('GraphApi $batch', () => {
     );
     const journal = new MemoryJournal();
     const graph = api(g.url, { journal });
-    await expect(graph.writeBatch([{ request: { method: 'DELETE', url: '/groups/g/members/m/$ref' } }])).rejects.toThrow(
+    await expect(graph.writeBatch([{ op: { op: 'group.removeMember', groupId: 'g', memberId: 'm' } }])).rejects.toThrow(
       /\$batch: Graph asked 1 item\(s\) to wait 999999 s \(Retry-After\), longer than the 120 s this tool waits/,
     );
     expect(g.requests).toHaveLength(1);
@@ -233,7 +233,7 @@ describe('GraphApi $batch', () => {
 
   it('an envelope without responses, or an item id never sent, is an error', async () => {
     const g = await hostile((_req, res) => json(res, 200, { responses: [{ id: '7', status: 204 }] }));
-    await expect(api(g.url).writeBatch([{ request: { method: 'DELETE', url: '/groups/g/members/m/$ref' } }])).rejects.toThrow(/matches no request sent/);
+    await expect(api(g.url).writeBatch([{ op: { op: 'group.removeMember', groupId: 'g', memberId: 'm' } }])).rejects.toThrow(/matches no request sent/);
     const h = await hostile((_req, res) => json(res, 200, {}));
     await expect(api(h.url).getMany(['/users/u'])).rejects.toThrow(/without a "responses" array/);
   });

@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  activePrincipals,
-  checkIdentityProvider,
-  desiredMapper,
-  effectiveSyncMode,
-  entraObjectId,
-  evaluateMapper,
-  expectedClaim,
-  groupValueMissing,
-  localCredentialFindings,
-  normaliseGroupPath,
-  parseConditions,
-  planMapper,
-  replacedConditions,
-  residualFindings,
-  samlSignatureFindings,
-  SAML_GROUPS_ATTRIBUTE,
-  SAML_OBJECT_ID_ATTRIBUTE,
-  SAML_ROLE_ATTRIBUTE,
-  selectIdentityProvider,
-  sessionFindings,
-  tenantSegmentOf,
-  type MappingExpectation,
-  type ResidualInput,
-  unknownTypeGrants,
-  otherProviderGrants,
-} from '../../src/keycloak/analyse.js';
+import { normaliseGroupPath } from '../../src/keycloak/group-path.js';
+import { activePrincipals, entraObjectId, localCredentialFindings, residualFindings, type ResidualInput } from '../../src/keycloak/holders.js';
+import { evaluateMapper } from '../../src/keycloak/mapper-judging.js';
+import { effectiveSyncMode, parseConditions } from '../../src/keycloak/mapper-kinds.js';
+import { desiredMapper, planMapper, replacedConditions } from '../../src/keycloak/mapper-plan.js';
+import { expectedClaim, groupValueMissing, type MappingExpectation } from '../../src/keycloak/mapping-expectation.js';
+import { otherProviderGrants, unknownTypeGrants } from '../../src/keycloak/other-providers.js';
+import { SAML_GROUPS_ATTRIBUTE, SAML_OBJECT_ID_ATTRIBUTE, SAML_ROLE_ATTRIBUTE } from '../../src/keycloak/protocol.js';
+import { checkIdentityProvider, samlSignatureFindings, selectIdentityProvider, tenantSegmentOf } from '../../src/keycloak/provider.js';
+import { sessionFindings } from '../../src/keycloak/sessions.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../../src/keycloak/types.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 
@@ -240,20 +223,22 @@ describe('planMapper', () => {
     expect(report.actions).toEqual([]);
     const fix = planMapper({ ...base, fix: true, mappers: [{ ...mapper({ claims: JSON.stringify([{ key: 'x', value: 'y' }]), group: '/other' }), name: 'entra-pim-tenant-admin' }] });
     expect(fix.findings.every((f) => f.severity !== 'error')).toBe(true);
+    const created = {
+      name: 'entra-pim-tenant-admin-2',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-advanced-group-idp-mapper',
+      config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
+    };
     expect(fix.actions).toEqual([
       {
         kind: 'create',
         target: 'keycloak',
         summary: expect.stringContaining('create mapper "entra-pim-tenant-admin-2"'),
+        op: { op: 'keycloak.createMapper', realm: 'acme', alias: 'entra', mapper: created },
         request: {
           method: 'POST',
           url: '/admin/realms/acme/identity-provider/instances/entra/mappers',
-          body: {
-            name: 'entra-pim-tenant-admin-2',
-            identityProviderAlias: 'entra',
-            identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-            config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
-          },
+          body: created,
         },
       },
     ]);

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultGroupFindings,
-  defaultRoleFindings,
-  groupScope,
-  indirectGrantFindings,
-  isWithinGroup,
-  judgeIndirectGrants,
-  planMapper,
-  rolesContaining,
-  type AdminScope,
-  type MappingExpectation,
-} from '../../src/keycloak/analyse.js';
+import { groupScope, rolesContaining, type AdminScope } from '../../src/keycloak/admin-scope.js';
+import { isWithinGroup } from '../../src/keycloak/group-path.js';
+import { defaultGroupFindings, defaultRoleFindings, indirectGrantFindings, judgeIndirectGrants } from '../../src/keycloak/indirect-grants.js';
+import { planMapper } from '../../src/keycloak/mapper-plan.js';
+import type { MappingExpectation } from '../../src/keycloak/mapping-expectation.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 
 const GID = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';

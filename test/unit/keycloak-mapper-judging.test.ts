@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  evaluateMapper,
-  judgeOtherProvider,
-  judgeRegexCondition,
-  otherClaimValues,
-  planMapper,
-  SAML_GROUPS_ATTRIBUTE,
-  translateJavaRegex,
-  type MappingExpectation,
-  type OtherClaimValues,
-} from '../../src/keycloak/analyse.js';
+import { judgeRegexCondition, translateJavaRegex, type OtherClaimValues } from '../../src/keycloak/java-regex.js';
+import { evaluateMapper } from '../../src/keycloak/mapper-judging.js';
+import { planMapper } from '../../src/keycloak/mapper-plan.js';
+import { otherClaimValues, type MappingExpectation } from '../../src/keycloak/mapping-expectation.js';
+import { judgeOtherProvider } from '../../src/keycloak/other-providers.js';
+import { SAML_GROUPS_ATTRIBUTE } from '../../src/keycloak/protocol.js';
 import type { IdentityProvider, IdpMapper } from '../../src/keycloak/types.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 

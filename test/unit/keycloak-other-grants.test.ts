@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { groupScope, ldapGrantFindings, protocolMapperFindings, type AdminScope } from '../../src/keycloak/analyse.js';
+import { groupScope, type AdminScope } from '../../src/keycloak/admin-scope.js';
+import { ldapGrantFindings } from '../../src/keycloak/ldap-grants.js';
+import { protocolMapperFindings } from '../../src/keycloak/token-grants.js';
 import type { KcComponent, KcMapperOwner, KcProtocolMapper } from '../../src/keycloak/types.js';
 
 // Components shaped as GET /admin/realms/{realm}/components answers them: config values are lists.
@@ -85,6 +87,11 @@ describe('protocol mappers of clients and client scopes', () => {
     expect(codes(protocolMapperFindings([owner([pm('oidc-hardcoded-role-mapper', { role: 'tenant-admin' })])], s))).toEqual(['error:KC_TOKEN_HARDCODED_ROLE']);
     expect(codes(protocolMapperFindings([owner([pm('saml-hardcode-role-mapper', { role: 'super-admin' })], 'client scope')], s))).toEqual(['error:KC_TOKEN_HARDCODED_ROLE']);
     expect(protocolMapperFindings([owner([pm('oidc-hardcoded-role-mapper', { role: 'viewer' })])], s)).toEqual([]);
+    // A role name mapper writing a role outside the closure under an admin role's name.
+    expect(codes(protocolMapperFindings([owner([pm('oidc-role-name-mapper', { role: 'viewer', 'new.role.name': 'tenant-admin' })])], s))).toEqual(['error:KC_TOKEN_ROLE_RENAMED']);
+    expect(codes(protocolMapperFindings([owner([pm('saml-role-name-mapper', { role: 'viewer', 'new.role.name': 'super-admin' })], 'client scope')], s))).toEqual(['error:KC_TOKEN_ROLE_RENAMED']);
+    expect(protocolMapperFindings([owner([pm('oidc-role-name-mapper', { role: 'super-admin', 'new.role.name': 'tenant-admin' })])], s)).toEqual([]);
+    expect(protocolMapperFindings([owner([pm('oidc-role-name-mapper', { role: 'viewer', 'new.role.name': 'reader' })])], s)).toEqual([]);
   });
 
   it('a hardcoded groups claim naming the target (path, subgroup path, name, in a JSON list) is a warning; another claim name or group is not', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certificateThumbprint, samlCertificateFindings, type EntraSamlSigning } from '../../src/keycloak/analyse.js';
+import { certificateThumbprint, samlCertificateFindings, type EntraSamlSigning } from '../../src/keycloak/saml-certificate.js';
 import type { IdentityProvider } from '../../src/keycloak/types.js';
 
 // Two self-signed certificates made with openssl for this test; their SHA-1 fingerprints as

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveRunOptions } from '../../src/options.js';
 import { adminGroupStep } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep, renewals, requestOutcome } from '../../src/steps/pim-eligibility.js';
-import type { PolicyRule } from '../../src/steps/facts.js';
+import type { PolicyRule } from '../../src/entra/pim.js';
 import { expiryWarning, scheduleEnd, usableEligibilities, usableWindow, type PimSchedule, type PrincipalAccount } from '../../src/steps/usable-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
+import { graphWrite } from '../../src/graph/writes.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -201,7 +202,7 @@ describe('admin-group: the guard re-reads live right before the first removal', 
   const members = [{ id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@x' }];
   const plan = (): StepPlan => ({
     findings: [],
-    actions: [{ kind: 'delete', target: 'graph', summary: 'remove Carol', request: { method: 'DELETE', url: `/groups/${G}/members/u-carol/$ref` }, backup: { member: members[0] } }],
+    actions: [{ kind: 'delete', target: 'graph', summary: 'remove Carol', ...graphWrite({ op: 'group.removeMember', groupId: G, memberId: 'u-carol' }), backup: { member: members[0] } }],
   });
   const live = (schedules: PimSchedule[], account?: PrincipalAccount) => ({
     [`${PIM}/eligibilitySchedules?$filter=groupId eq '${G}'`]: schedules,

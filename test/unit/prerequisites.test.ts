@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseClaims, analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites.js';
+import { analyseClaims, analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites-analysis.js';
 import { missingPermissions, PERMISSION_SETS, requiredPermissions, requiredRoles, ROLE } from '../../src/graph/permissions.js';
 
 const GRAPH = {

@@ -1,10 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { otherProviderGrants, planMapper, selectIdentityProvider, type MappingExpectation } from '../../src/keycloak/analyse.js';
+import { planMapper } from '../../src/keycloak/mapper-plan.js';
+import type { MappingExpectation } from '../../src/keycloak/mapping-expectation.js';
+import { otherProviderGrants } from '../../src/keycloak/other-providers.js';
+import { selectIdentityProvider } from '../../src/keycloak/provider.js';
 import type { IdentityProvider, IdpMapper } from '../../src/keycloak/types.js';
 import { renderReport, reportJson } from '../../src/plan/render.js';
 import type { RunReport } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
-import { reportMarkdown, type ReportMeta } from '../../src/report.js';
+import { reportMarkdown } from '../../src/report-markdown.js';
+import type { ReportMeta } from '../../src/report-meta.js';
 import { createColors, noColors } from '../../src/ui/color.js';
 import { createLogger } from '../../src/ui/log.js';
 import { terminalPrompter } from '../../src/ui/prompt.js';

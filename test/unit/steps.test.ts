@@ -5,7 +5,7 @@ import { assignmentRequiredStep } from '../../src/steps/assignment-required.js';
 import { checkWindow, diffEligibility, eligibilityWindow, pimEligibilityStep, type PimSchedule } from '../../src/steps/pim-eligibility.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { DEFAULT_ACCESS_ROLE_ID } from '../../src/steps/common.js';
-import type { PolicyRule } from '../../src/steps/facts.js';
+import type { PolicyRule } from '../../src/entra/pim.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { matchesExpectation, verdictOf, type EntraFacts, type KeycloakFacts } from '../../src/commands/verify-user.js';
-import { grantingMappers, groupScope, localCredentialFindings, residualFindings, userGrants, type AdminScope } from '../../src/keycloak/analyse.js';
+import { matchesExpectation, verdictOf, type EntraFacts } from '../../src/commands/verify-user.js';
+import type { KeycloakFacts } from '../../src/keycloak/user-facts.js';
+import { groupScope, type AdminScope } from '../../src/keycloak/admin-scope.js';
+import { localCredentialFindings, residualFindings } from '../../src/keycloak/holders.js';
+import { grantingMappers, userGrants } from '../../src/keycloak/user-grants.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 
 /**
