@@ -14,7 +14,15 @@ const common: Options = {
 };
 
 /** What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/. */
-const LAZY = ['config', 'commands/completion', 'commands/run', 'commands/restore', 'commands/demo', 'commands/verify-user', 'commands/activate'];
+const LAZY = [
+  'config',
+  'commands/completion',
+  'commands/run',
+  'commands/restore',
+  'commands/demo',
+  'commands/verify-user',
+  'commands/activate',
+];
 
 // Two builds into one dist/ (package.json's build script empties it first, since the two run
 // side by side and neither may clean what the other wrote):

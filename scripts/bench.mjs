@@ -60,7 +60,10 @@ cpSync(path.join(ROOT, 'bin', 'entra-pim-setup.cjs'), BIN);
 // tsup with the project's tsup.config.ts; only the output folder differs.
 const tsupDir = path.join(ROOT, 'node_modules', 'tsup');
 const tsupBin = JSON.parse(readFileSync(path.join(tsupDir, 'package.json'), 'utf8')).bin.tsup;
-execFileSync(process.execPath, [path.join(tsupDir, tsupBin), '--out-dir', path.join(WORK, 'dist'), '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [path.join(tsupDir, tsupBin), '--out-dir', path.join(WORK, 'dist'), '--silent'], {
+  cwd: ROOT,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 /** @type {typeof import('../src/sim/index.js')} */
 const sim = await import(pathToFileURL(path.join(WORK, 'dist', 'sim.js')).href);
 const { SimulatedTenant, contosoSeed, withManyMembers, CONTOSO } = sim;
@@ -109,7 +112,13 @@ async function makeTls() {
       { name: 'basicConstraints', cA: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   const caFile = path.join(WORK, 'ca.pem');
@@ -185,7 +194,8 @@ const shq = (/** @type {string} */ s) => `'${s.replace(/'/g, `'\\''`)}'`;
  * takes it with -c (-e: its exit code, -f: flush at once), BSD and macOS after the typescript file.
  * @param {string} command
  */
-const scriptArgs = (command) => (process.platform === 'linux' ? ['-qfec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command]);
+const scriptArgs = (command) =>
+  process.platform === 'linux' ? ['-qfec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command];
 
 /**
  * Runs `node args…` in a real pseudo-terminal (`script`, see scriptArgs) and returns the ms from
@@ -197,7 +207,11 @@ function timeInTerminal(args, env, pattern) {
   return new Promise((resolve, reject) => {
     const command = `stty cols 160 rows 50; exec ${shq(process.execPath)} ${args.map(shq).join(' ')}`;
     const started = performance.now();
-    const child = spawn('script', scriptArgs(command), { cwd: TMP, env: { ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', scriptArgs(command), {
+      cwd: TMP,
+      env: { ...env, TERM: 'xterm-256color' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let screen = '';
     /** @type {number | undefined} */
     let seen;
@@ -258,13 +272,20 @@ function cliArgs(simUrl, eligible, extra) {
   return [
     BIN,
     ...extra,
-    '--tenant-id', CONTOSO.tenantId,
-    '--graph-endpoint', simUrl,
-    '--app-id', CONTOSO.keycloakAppId,
-    '--group', 'tenant-admin',
-    '--app-role', 'tenant-admin',
-    '--eligible', eligible.join(','),
-    '--end', END,
+    '--tenant-id',
+    CONTOSO.tenantId,
+    '--graph-endpoint',
+    simUrl,
+    '--app-id',
+    CONTOSO.keycloakAppId,
+    '--group',
+    'tenant-admin',
+    '--app-role',
+    'tenant-admin',
+    '--eligible',
+    eligible.join(','),
+    '--end',
+    END,
     '--skip-keycloak',
     '--json',
   ];
@@ -301,7 +322,14 @@ if (run('startup')) {
   for (const name of /** @type {const} */ (['help', 'version'])) {
     const t = median(times[name]);
     const ratio = median(times[name].map((x, i) => x / times.floor[i]));
-    report(`--${name}: start to exit (median of ${RUNS})`, ms(t), `node -e 0: ${ms(floor)}`, `${ratio.toFixed(2)}×`, '≤ 1.40×', ratio <= 1.4);
+    report(
+      `--${name}: start to exit (median of ${RUNS})`,
+      ms(t),
+      `node -e 0: ${ms(floor)}`,
+      `${ratio.toFixed(2)}×`,
+      '≤ 1.40×',
+      ratio <= 1.4,
+    );
   }
   for (const name of /** @type {const} */ (['help', 'version'])) {
     const peaks = [];
@@ -311,7 +339,14 @@ if (run('startup')) {
       report(`--${name}: peak memory`, 'unavailable (no GNU time in /usr/bin/time)', '', '', '≤ 60 MiB', undefined);
     } else {
       const p = median(/** @type {number[]} */ (peaks));
-      report(`--${name}: peak memory (median of 5)`, `${p.toFixed(1)} MiB`, `node -e 0: ${floorPeak.toFixed(1)} MiB`, `${(p / floorPeak).toFixed(2)}×`, '≤ 60 MiB', p <= 60);
+      report(
+        `--${name}: peak memory (median of 5)`,
+        `${p.toFixed(1)} MiB`,
+        `node -e 0: ${floorPeak.toFixed(1)} MiB`,
+        `${(p / floorPeak).toFixed(2)}×`,
+        '≤ 60 MiB',
+        p <= 60,
+      );
     }
   }
 }
@@ -343,7 +378,11 @@ if (run('question') && !hasScript) {
     {
       name: 'client secret',
       args: ['--auth', 'client-secret'],
-      env: startupEnv({ AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret, AZURE_AUTHORITY_HOST: s.url }),
+      env: startupEnv({
+        AZURE_CLIENT_ID: CONTOSO.automation.clientId,
+        AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret,
+        AZURE_AUTHORITY_HOST: s.url,
+      }),
     },
   ];
   const QUESTION = /Search the Keycloak enterprise app by name/;
@@ -404,7 +443,14 @@ if (run('audit')) {
     const n = graphRequests(s).length;
     if (s.writes().length) fail(`the audit sent ${s.writes().length} write(s)`);
     await s.close();
-    report('audit 5,000 members + 200 users: Graph requests', String(n), `minimum ${minimum} = ${FIXED_READS} fixed + ${Math.ceil(MEMBERS / PAGE)} pages + ${Math.ceil(ELIGIBLE / BATCH)} batches`, `${(n / minimum).toFixed(2)}×`, '≤ 1.10×', n <= minimum * 1.1);
+    report(
+      'audit 5,000 members + 200 users: Graph requests',
+      String(n),
+      `minimum ${minimum} = ${FIXED_READS} fixed + ${Math.ceil(MEMBERS / PAGE)} pages + ${Math.ceil(ELIGIBLE / BATCH)} batches`,
+      `${(n / minimum).toFixed(2)}×`,
+      '≤ 1.10×',
+      n <= minimum * 1.1,
+    );
   }
   {
     progress(`audit: wall time with ${LATENCY_MS} ms per request (3 runs) …`);
@@ -417,7 +463,9 @@ if (run('audit')) {
       times.push(r.ms);
       await s.close();
     }
-    progress(`audit: the sequential reference client, ${MEMBERS + ELIGIBLE} GETs at ${LATENCY_MS} ms (about ${Math.round(((MEMBERS + ELIGIBLE) * (LATENCY_MS + 3)) / 1000)} s) …`);
+    progress(
+      `audit: the sequential reference client, ${MEMBERS + ELIGIBLE} GETs at ${LATENCY_MS} ms (about ${Math.round(((MEMBERS + ELIGIBLE) * (LATENCY_MS + 3)) / 1000)} s) …`,
+    );
     const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS });
     const job = path.join(TMP, 'naive.json');
     writeFileSync(job, JSON.stringify({ base: `${s.url}/v1.0`, token, users: [...members, ...eligible] }));
@@ -459,7 +507,11 @@ if (run('empty')) {
   /** @param {import('../src/sim/index.js').FaultRule[]} faults */
   const emptyOnce = async (faults, journalDir = shm ?? TMP) => {
     const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS, faults });
-    const r = await timeProcess(process.execPath, [...cliArgs(s.url, eligible, []), '--yes', '--journal', path.join(journalDir, `empty-${Date.now()}.jsonl`)], childEnv({ ENTRA_PIM_ACCESS_TOKEN: token }));
+    const r = await timeProcess(
+      process.execPath,
+      [...cliArgs(s.url, eligible, []), '--yes', '--journal', path.join(journalDir, `empty-${Date.now()}.jsonl`)],
+      childEnv({ ENTRA_PIM_ACCESS_TOKEN: token }),
+    );
     if (r.code !== 0) fail(`run exited ${r.code}: ${r.stderr.slice(-1500)}`);
     const left = s.snapshot().groups.find((g) => g.id === CONTOSO.groups.tenantAdmin)?.members.length;
     if (left !== 0) fail(`${left} member(s) left after emptying`);
@@ -468,7 +520,10 @@ if (run('empty')) {
       ms: r.ms,
       total: all.length,
       envelopes: all.filter(isEnvelope).length,
-      deleteEnvelopes: all.filter((q) => isEnvelope(q) && /** @type {{ requests?: { method?: string }[] } | undefined} */ (q.body)?.requests?.[0]?.method === 'DELETE').length,
+      deleteEnvelopes: all.filter(
+        (q) =>
+          isEnvelope(q) && /** @type {{ requests?: { method?: string }[] } | undefined} */ (q.body)?.requests?.[0]?.method === 'DELETE',
+      ).length,
       pages: all.filter(isMemberPage).length,
       maxInFlight: s.maxInFlight,
     };
@@ -481,9 +536,19 @@ if (run('empty')) {
   // second per envelope as a client pausing everything on every throttle would. Runs with and
   // without the 429 alternate, so a change in the machine's load hits both alike.
   const throttledAt = 2 + deleteEnvelopes - 4; // after the plan's 2 envelopes, the 4th-last removal
-  const fault = [{ method: 'POST', path: '/$batch', skip: throttledAt - 1, times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } }];
+  const fault = [
+    {
+      method: 'POST',
+      path: '/$batch',
+      skip: throttledAt - 1,
+      times: 1,
+      respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } },
+    },
+  ];
   const PAIRS = 7;
-  progress(`emptying ${MEMBERS} members at ${LATENCY_MS} ms per request, ${PAIRS} times without and with one envelope answered 429 + Retry-After: 1 …`);
+  progress(
+    `emptying ${MEMBERS} members at ${LATENCY_MS} ms per request, ${PAIRS} times without and with one envelope answered 429 + Retry-After: 1 …`,
+  );
   /** @type {Awaited<ReturnType<typeof emptyOnce>>[]} */
   const plain = [];
   /** @type {Awaited<ReturnType<typeof emptyOnce>>[]} */
@@ -524,7 +589,14 @@ if (run('empty')) {
   );
   if (shm) {
     const onDisk = await emptyOnce([], TMP);
-    report('empty 5,000: wall time with the journal on disk (1 run)', secs(onDisk.ms), `${secs(plainMs)} with it in /dev/shm`, '', 'no target', null);
+    report(
+      'empty 5,000: wall time with the journal on disk (1 run)',
+      secs(onDisk.ms),
+      `${secs(plainMs)} with it in /dev/shm`,
+      '',
+      'no target',
+      null,
+    );
   }
 
   // Paired: each run with the 429 against the run without it just before, then the median of
@@ -558,30 +630,101 @@ if (run('mistakes')) {
   const { sim: s, token } = await startSim(contosoSeed());
   const clean = (extra = {}) => ({ PATH: path.dirname(process.execPath), HOME: TMP, NODE_EXTRA_CA_CERTS: tls.caFile, ...extra });
   const signedIn = clean({ ENTRA_PIM_ACCESS_TOKEN: token, AZURE_AUTHORITY_HOST: s.url });
-  const target = ['--tenant-id', CONTOSO.tenantId, '--graph-endpoint', s.url, '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', `${CONTOSO.upns.alice}`, '--skip-keycloak'];
+  const target = [
+    '--tenant-id',
+    CONTOSO.tenantId,
+    '--graph-endpoint',
+    s.url,
+    '--app-id',
+    CONTOSO.keycloakAppId,
+    '--group',
+    'tenant-admin',
+    '--app-role',
+    'tenant-admin',
+    '--eligible',
+    `${CONTOSO.upns.alice}`,
+    '--skip-keycloak',
+  ];
   const dayIn100 = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
   // A journal of a real run, for restore's preview (not timed).
   const journal = path.join(TMP, 'first-run.jsonl');
   const setup = await timeProcess(process.execPath, [BIN, ...target, '--end', END, '--yes', '--journal', journal], signedIn);
   if (setup.code !== 0) fail(`the run that writes restore's journal exited ${setup.code}: ${setup.stderr}`);
   const firstLine = (/** @type {Timed} */ r) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
-  const oneErrorLine = (/** @type {Timed} */ r) => r.stderr.trim().split('\n').filter((l) => l.trim()).length === 1;
+  const oneErrorLine = (/** @type {Timed} */ r) =>
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim()).length === 1;
   const refused = (/** @type {RegExp} */ says) => (/** @type {Timed} */ r) => r.code === 1 && oneErrorLine(r) && says.test(firstLine(r));
   /** @typedef {(r: Timed) => boolean} Check */
   /** @type {[string, string[], Record<string, string>, RegExp | Check][]} */
   const cases = [
-    ['1 --auth browser without a terminal', ['audit', ...target, '--end', END, '--auth', 'browser'], clean({ AZURE_AUTHORITY_HOST: s.url }), refused(/--auth device-code/)],
-    ['1 --auth device-code: the code on stderr', ['audit', ...target, '--end', END, '--auth', 'device-code'], clean({ AZURE_AUTHORITY_HOST: s.url }), /enter the code \S+ to authenticate/],
-    ['2 no credentials, no Azure CLI', ['audit', ...target, '--end', END], clean(), refused(/AZURE_CLIENT_ID.*ENTRA_PIM_ACCESS_TOKEN.*--auth/)],
-    ...['aduit', 'verify', 'restor', 'version'].map((w) => /** @type {[string, string[], Record<string, string>, Check]} */ ([`3 mistyped command "${w}"`, [w], clean(), refused(/unknown command .*did you mean/)])),
+    [
+      '1 --auth browser without a terminal',
+      ['audit', ...target, '--end', END, '--auth', 'browser'],
+      clean({ AZURE_AUTHORITY_HOST: s.url }),
+      refused(/--auth device-code/),
+    ],
+    [
+      '1 --auth device-code: the code on stderr',
+      ['audit', ...target, '--end', END, '--auth', 'device-code'],
+      clean({ AZURE_AUTHORITY_HOST: s.url }),
+      /enter the code \S+ to authenticate/,
+    ],
+    [
+      '2 no credentials, no Azure CLI',
+      ['audit', ...target, '--end', END],
+      clean(),
+      refused(/AZURE_CLIENT_ID.*ENTRA_PIM_ACCESS_TOKEN.*--auth/),
+    ],
+    ...['aduit', 'verify', 'restor', 'version'].map(
+      (w) =>
+        /** @type {[string, string[], Record<string, string>, Check]} */ ([
+          `3 mistyped command "${w}"`,
+          [w],
+          clean(),
+          refused(/unknown command .*did you mean/),
+        ]),
+    ),
     ['3 help nope', ['help', 'nope'], clean(), refused(/unknown command 'nope'/)],
-    ['4 --end with an offset across midnight', ['audit', ...target, '--end', `${dayIn100}T01:00:00+02:00`, '--json'], signedIn, (r) => r.code === 0 || r.code === 2],
-    ['5 a journal that cannot be written', [...target, '--end', END, '--yes', '--journal', '/proc/entra-pim-setup.jsonl'], signedIn, refused(/--journal/)],
+    [
+      '4 --end with an offset across midnight',
+      ['audit', ...target, '--end', `${dayIn100}T01:00:00+02:00`, '--json'],
+      signedIn,
+      (r) => r.code === 0 || r.code === 2,
+    ],
+    [
+      '5 a journal that cannot be written',
+      [...target, '--end', END, '--yes', '--journal', '/proc/entra-pim-setup.jsonl'],
+      signedIn,
+      refused(/--journal/),
+    ],
     ['6 demo --json without a terminal', ['demo', '--json'], clean(), (r) => r.code === 0 && JSON.parse(r.stdout).status === 'compliant'],
-    ['7 --json on a usage error', ['audit', '--json', '--cloud', 'mars'], clean(), (r) => r.code === 1 && JSON.parse(r.stdout).status === 'failed'],
-    ['10 --tenant-id as a verified domain', ['audit', ...target, '--end', END, '--tenant-id', 'contoso.onmicrosoft.com', '--json'], signedIn, (r) => r.code === 0 || r.code === 2],
-    ['11 --keycloak-url plain http off loopback', ['audit', ...target, '--end', END, '--keycloak-url', 'http://sso.example.com', '--keycloak-realm', 'acme'], signedIn, refused(/--keycloak-url/)],
-    ['13 restore preview from the journal', ['restore', '--journal', journal, '--dry-run'], clean({ ENTRA_PIM_ACCESS_TOKEN: token }), (r) => r.code === 2 && /restore preview/.test(r.stdout)],
+    [
+      '7 --json on a usage error',
+      ['audit', '--json', '--cloud', 'mars'],
+      clean(),
+      (r) => r.code === 1 && JSON.parse(r.stdout).status === 'failed',
+    ],
+    [
+      '10 --tenant-id as a verified domain',
+      ['audit', ...target, '--end', END, '--tenant-id', 'contoso.onmicrosoft.com', '--json'],
+      signedIn,
+      (r) => r.code === 0 || r.code === 2,
+    ],
+    [
+      '11 --keycloak-url plain http off loopback',
+      ['audit', ...target, '--end', END, '--keycloak-url', 'http://sso.example.com', '--keycloak-realm', 'acme'],
+      signedIn,
+      refused(/--keycloak-url/),
+    ],
+    [
+      '13 restore preview from the journal',
+      ['restore', '--journal', journal, '--dry-run'],
+      clean({ ENTRA_PIM_ACCESS_TOKEN: token }),
+      (r) => r.code === 2 && /restore preview/.test(r.stdout),
+    ],
   ];
   progress(`first mistakes: ${cases.length} cases, no terminal, clean environment …`);
   for (const [name, args, env, expected] of cases) {
@@ -614,8 +757,14 @@ rmSync(TMP, { recursive: true, force: true });
 const header = { figure: 'figure', measured: 'measured', reference: 'reference', ratio: 'ratio', target: 'target', met: 'met' };
 const cols = Object.keys(header);
 /** @type {Record<string, number>} */
-const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[header, ...rows].map((r) => /** @type {Record<string, string>} */ (r)[c].length))]));
-const line = (/** @type {Record<string, string>} */ r) => cols.map((c) => r[c].padEnd(width[c])).join('  ').trimEnd();
+const width = Object.fromEntries(
+  cols.map((c) => [c, Math.max(...[header, ...rows].map((r) => /** @type {Record<string, string>} */ (r)[c].length))]),
+);
+const line = (/** @type {Record<string, string>} */ r) =>
+  cols
+    .map((c) => r[c].padEnd(width[c]))
+    .join('  ')
+    .trimEnd();
 process.stdout.write(
   [
     `entra-pim-setup ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version} on Node ${process.versions.node}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg()[0].toFixed(2)}`,

@@ -35,9 +35,25 @@ export interface OptionDef {
 }
 
 export const OPTIONS = {
-  tenantId: { flags: '--tenant-id <id|domain>', help: 'directory (tenant) id, or a verified domain of the tenant (contoso.onmicrosoft.com)', group: 'signIn', env: 'AZURE_TENANT_ID' },
-  cloud: { flags: '--cloud <name>', help: 'national cloud: global, usgov, usgov-dod, china (default: global)', group: 'signIn', env: 'ENTRA_PIM_CLOUD', value: 'cloud' },
-  graphEndpoint: { flags: '--graph-endpoint <url>', help: 'override the Microsoft Graph base URL (https only)', group: 'signIn', env: 'ENTRA_PIM_GRAPH_ENDPOINT' },
+  tenantId: {
+    flags: '--tenant-id <id|domain>',
+    help: 'directory (tenant) id, or a verified domain of the tenant (contoso.onmicrosoft.com)',
+    group: 'signIn',
+    env: 'AZURE_TENANT_ID',
+  },
+  cloud: {
+    flags: '--cloud <name>',
+    help: 'national cloud: global, usgov, usgov-dod, china (default: global)',
+    group: 'signIn',
+    env: 'ENTRA_PIM_CLOUD',
+    value: 'cloud',
+  },
+  graphEndpoint: {
+    flags: '--graph-endpoint <url>',
+    help: 'override the Microsoft Graph base URL (https only)',
+    group: 'signIn',
+    env: 'ENTRA_PIM_GRAPH_ENDPOINT',
+  },
   auth: {
     flags: '--auth <method>',
     help: 'sign-in: browser, device-code, client-secret, client-certificate, azure-cli, managed-identity, workload-identity, access-token',
@@ -45,46 +61,171 @@ export const OPTIONS = {
     env: 'ENTRA_PIM_AUTH',
     value: 'auth',
   },
-  clientId: { flags: '--client-id <guid>', help: 'app (client) id to sign in to (default for browser/device-code: Microsoft Graph Command Line Tools)', group: 'signIn', env: 'AZURE_CLIENT_ID' },
+  clientId: {
+    flags: '--client-id <guid>',
+    help: 'app (client) id to sign in to (default for browser/device-code: Microsoft Graph Command Line Tools)',
+    group: 'signIn',
+    env: 'AZURE_CLIENT_ID',
+  },
 
-  appId: { flags: '--app-id <guid>', help: 'application (client) id of the Keycloak app in Entra', group: 'target', env: 'ENTRA_PIM_APP_ID' },
-  appName: { flags: '--app-name <name>', help: 'display name of the Keycloak enterprise app (instead of --app-id)', group: 'target', env: 'ENTRA_PIM_APP_NAME' },
-  group: { flags: '--group <name|id>', help: 'the admin group (display name or object id; default: tenant-admin)', group: 'target', env: 'ENTRA_PIM_GROUP' },
-  appRole: { flags: '--app-role <value>', help: 'assign the group with this app role (default: default access)', group: 'target', env: 'ENTRA_PIM_APP_ROLE' },
+  appId: {
+    flags: '--app-id <guid>',
+    help: 'application (client) id of the Keycloak app in Entra',
+    group: 'target',
+    env: 'ENTRA_PIM_APP_ID',
+  },
+  appName: {
+    flags: '--app-name <name>',
+    help: 'display name of the Keycloak enterprise app (instead of --app-id)',
+    group: 'target',
+    env: 'ENTRA_PIM_APP_NAME',
+  },
+  group: {
+    flags: '--group <name|id>',
+    help: 'the admin group (display name or object id; default: tenant-admin)',
+    group: 'target',
+    env: 'ENTRA_PIM_GROUP',
+  },
+  appRole: {
+    flags: '--app-role <value>',
+    help: 'assign the group with this app role (default: default access)',
+    group: 'target',
+    env: 'ENTRA_PIM_APP_ROLE',
+  },
 
-  eligible: { flags: '--eligible <users>', help: 'users to make eligible: UPNs or object ids, comma-separated, repeatable', group: 'eligibility', env: 'ENTRA_PIM_ELIGIBLE', list: true },
-  start: { flags: '--start <date>', help: 'start of the eligibility (default: now); YYYY-MM-DD or ISO date-time, UTC', group: 'eligibility', env: 'ENTRA_PIM_START' },
-  end: { flags: '--end <date>', help: "end of the eligibility; a bare date means the end of that day (UTC), a date-time may carry Z or an offset; default (no --end, no --duration): 90 days from the start, or the group policy's maximum when shorter", group: 'eligibility', env: 'ENTRA_PIM_END' },
-  duration: { flags: '--duration <iso>', help: "length of the eligibility instead of --end, in days or hours (P90D, PT12H); default: P90D, or the group policy's maximum when shorter", group: 'eligibility', env: 'ENTRA_PIM_DURATION' },
-  justification: { flags: '--justification <text>', help: 'justification recorded with each PIM request', group: 'eligibility', env: 'ENTRA_PIM_JUSTIFICATION' },
-  expiryWarning: { flags: '--expiry-warning <iso>', help: 'warn when every usable eligibility ends within this time, in days or hours (default: P30D)', group: 'eligibility', env: 'ENTRA_PIM_EXPIRY_WARNING' },
-  renew: { flags: '--renew', help: 'extend the eligibilities that end within --expiry-warning, up to --end, --duration or the policy maximum', group: 'eligibility' },
-  convertMembers: { flags: '--convert-members', help: 'make each removed standing member eligible (same window as --eligible)', group: 'eligibility' },
+  eligible: {
+    flags: '--eligible <users>',
+    help: 'users to make eligible: UPNs or object ids, comma-separated, repeatable',
+    group: 'eligibility',
+    env: 'ENTRA_PIM_ELIGIBLE',
+    list: true,
+  },
+  start: {
+    flags: '--start <date>',
+    help: 'start of the eligibility (default: now); YYYY-MM-DD or ISO date-time, UTC',
+    group: 'eligibility',
+    env: 'ENTRA_PIM_START',
+  },
+  end: {
+    flags: '--end <date>',
+    help: "end of the eligibility; a bare date means the end of that day (UTC), a date-time may carry Z or an offset; default (no --end, no --duration): 90 days from the start, or the group policy's maximum when shorter",
+    group: 'eligibility',
+    env: 'ENTRA_PIM_END',
+  },
+  duration: {
+    flags: '--duration <iso>',
+    help: "length of the eligibility instead of --end, in days or hours (P90D, PT12H); default: P90D, or the group policy's maximum when shorter",
+    group: 'eligibility',
+    env: 'ENTRA_PIM_DURATION',
+  },
+  justification: {
+    flags: '--justification <text>',
+    help: 'justification recorded with each PIM request',
+    group: 'eligibility',
+    env: 'ENTRA_PIM_JUSTIFICATION',
+  },
+  expiryWarning: {
+    flags: '--expiry-warning <iso>',
+    help: 'warn when every usable eligibility ends within this time, in days or hours (default: P30D)',
+    group: 'eligibility',
+    env: 'ENTRA_PIM_EXPIRY_WARNING',
+  },
+  renew: {
+    flags: '--renew',
+    help: 'extend the eligibilities that end within --expiry-warning, up to --end, --duration or the policy maximum',
+    group: 'eligibility',
+  },
+  convertMembers: {
+    flags: '--convert-members',
+    help: 'make each removed standing member eligible (same window as --eligible)',
+    group: 'eligibility',
+  },
 
-  activationMax: { flags: '--activation-max <iso>', help: 'longest activation, ISO duration up to PT24H (PT8H or less recommended)', group: 'policy' },
+  activationMax: {
+    flags: '--activation-max <iso>',
+    help: 'longest activation, ISO duration up to PT24H (PT8H or less recommended)',
+    group: 'policy',
+  },
   requireJustification: { flags: '--require-justification', help: 'activation requires a justification', group: 'policy' },
   noRequireJustification: { flags: '--no-require-justification', help: 'activation does not require a justification', group: 'policy' },
   requireMfa: { flags: '--require-mfa', help: 'activation requires multi-factor authentication', group: 'policy' },
   noRequireMfa: { flags: '--no-require-mfa', help: 'activation does not require MFA', group: 'policy' },
   requireApproval: { flags: '--require-approval', help: 'activation requires approval (needs --approver)', group: 'policy' },
   noRequireApproval: { flags: '--no-require-approval', help: 'activation needs no approval', group: 'policy' },
-  approver: { flags: '--approver <user|group>', help: 'approver: UPN, group name or object id (repeatable)', group: 'policy', env: 'ENTRA_PIM_APPROVER', list: true },
+  approver: {
+    flags: '--approver <user|group>',
+    help: 'approver: UPN, group name or object id (repeatable)',
+    group: 'policy',
+    env: 'ENTRA_PIM_APPROVER',
+    list: true,
+  },
 
-  keycloakUrl: { flags: '--keycloak-url <url>', help: 'Keycloak base URL, e.g. https://sso.example.com', group: 'keycloak', env: 'KEYCLOAK_URL' },
+  keycloakUrl: {
+    flags: '--keycloak-url <url>',
+    help: 'Keycloak base URL, e.g. https://sso.example.com',
+    group: 'keycloak',
+    env: 'KEYCLOAK_URL',
+  },
   keycloakRealm: { flags: '--keycloak-realm <realm>', help: "the tenant's realm", group: 'keycloak', env: 'KEYCLOAK_REALM' },
-  keycloakIdpAlias: { flags: '--keycloak-idp-alias <alias>', help: 'alias of the Entra identity provider (default: detected)', group: 'keycloak', env: 'KEYCLOAK_IDP_ALIAS' },
-  keycloakGroup: { flags: '--keycloak-group <path>', help: 'group that grants admin rights (default: /tenant-admin)', group: 'keycloak', env: 'KEYCLOAK_GROUP' },
-  keycloakRole: { flags: '--keycloak-role <role>', help: 'check a realm role or clientId.role instead of a group', group: 'keycloak', env: 'KEYCLOAK_ROLE' },
-  keycloakClientId: { flags: '--keycloak-client-id <id>', help: 'service account client (secret in KEYCLOAK_CLIENT_SECRET)', group: 'keycloak', env: 'KEYCLOAK_CLIENT_ID' },
-  keycloakUsername: { flags: '--keycloak-username <user>', help: 'admin user (password in KEYCLOAK_PASSWORD)', group: 'keycloak', env: 'KEYCLOAK_USERNAME' },
-  keycloakAuthRealm: { flags: '--keycloak-auth-realm <realm>', help: 'realm to authenticate in (default: master)', group: 'keycloak', env: 'KEYCLOAK_AUTH_REALM' },
-  keycloakCaFile: { flags: '--keycloak-ca-file <file>', help: 'PEM file of a private CA for Keycloak', group: 'keycloak', env: 'KEYCLOAK_CA_FILE', value: 'file' },
+  keycloakIdpAlias: {
+    flags: '--keycloak-idp-alias <alias>',
+    help: 'alias of the Entra identity provider (default: detected)',
+    group: 'keycloak',
+    env: 'KEYCLOAK_IDP_ALIAS',
+  },
+  keycloakGroup: {
+    flags: '--keycloak-group <path>',
+    help: 'group that grants admin rights (default: /tenant-admin)',
+    group: 'keycloak',
+    env: 'KEYCLOAK_GROUP',
+  },
+  keycloakRole: {
+    flags: '--keycloak-role <role>',
+    help: 'check a realm role or clientId.role instead of a group',
+    group: 'keycloak',
+    env: 'KEYCLOAK_ROLE',
+  },
+  keycloakClientId: {
+    flags: '--keycloak-client-id <id>',
+    help: 'service account client (secret in KEYCLOAK_CLIENT_SECRET)',
+    group: 'keycloak',
+    env: 'KEYCLOAK_CLIENT_ID',
+  },
+  keycloakUsername: {
+    flags: '--keycloak-username <user>',
+    help: 'admin user (password in KEYCLOAK_PASSWORD)',
+    group: 'keycloak',
+    env: 'KEYCLOAK_USERNAME',
+  },
+  keycloakAuthRealm: {
+    flags: '--keycloak-auth-realm <realm>',
+    help: 'realm to authenticate in (default: master)',
+    group: 'keycloak',
+    env: 'KEYCLOAK_AUTH_REALM',
+  },
+  keycloakCaFile: {
+    flags: '--keycloak-ca-file <file>',
+    help: 'PEM file of a private CA for Keycloak',
+    group: 'keycloak',
+    env: 'KEYCLOAK_CA_FILE',
+    value: 'file',
+  },
   fixKeycloak: { flags: '--fix-keycloak', help: 'create or repair the identity-provider mapper (syncMode FORCE)', group: 'keycloak' },
   skipKeycloak: { flags: '--skip-keycloak', help: 'do not check Keycloak (leaves a warning)', group: 'keycloak' },
 
   json: { flags: '--json', help: 'print one JSON document on stdout (on an error too: status "failed" with error.code)', group: 'output' },
-  report: { flags: '--report <file>', help: 'also write a report for change records: FILE.md (Markdown) or FILE.json (the --json document plus meta)', group: 'output', value: 'file' },
-  quiet: { flags: '-q, --quiet', help: 'print only the result: no progress or log lines on stderr (warnings and errors still)', group: 'output', conflicts: ['verbose', 'debug'] },
+  report: {
+    flags: '--report <file>',
+    help: 'also write a report for change records: FILE.md (Markdown) or FILE.json (the --json document plus meta)',
+    group: 'output',
+    value: 'file',
+  },
+  quiet: {
+    flags: '-q, --quiet',
+    help: 'print only the result: no progress or log lines on stderr (warnings and errors still)',
+    group: 'output',
+    conflicts: ['verbose', 'debug'],
+  },
   verbose: { flags: '--verbose', help: 'one stderr line per HTTP call', group: 'output' },
   debug: { flags: '--debug', help: 'also log request and response bodies (secrets redacted)', group: 'output' },
   noColor: { flags: '--no-color', help: 'no colour (also NO_COLOR)', group: 'output' },
@@ -92,14 +233,39 @@ export const OPTIONS = {
   yes: { flags: '-y, --yes', help: 'confirm every change, including removing standing members', group: 'safety' },
   nonInteractive: { flags: '--non-interactive', help: 'never ask; fail naming the flag that is missing', group: 'safety' },
   dryRun: { flags: '--dry-run', help: 'plan only, send no write (same as audit)', group: 'safety' },
-  allowEmpty: { flags: '--allow-empty', help: 'remove the standing members even when nobody can activate the group now (the lockout guard is off)', group: 'safety' },
-  journal: { flags: '--journal <file>', help: 'journal of every write (default: entra-pim-setup-journal-<time>.jsonl here)', group: 'safety', env: 'ENTRA_PIM_JOURNAL', value: 'file' },
-  restoreJournal: { flags: '--restore-journal <file>', help: "journal of restore's own writes (default: a new timestamped file here)", group: 'safety', value: 'file' },
+  allowEmpty: {
+    flags: '--allow-empty',
+    help: 'remove the standing members even when nobody can activate the group now (the lockout guard is off)',
+    group: 'safety',
+  },
+  journal: {
+    flags: '--journal <file>',
+    help: 'journal of every write (default: entra-pim-setup-journal-<time>.jsonl here)',
+    group: 'safety',
+    env: 'ENTRA_PIM_JOURNAL',
+    value: 'file',
+  },
+  restoreJournal: {
+    flags: '--restore-journal <file>',
+    help: "journal of restore's own writes (default: a new timestamped file here)",
+    group: 'safety',
+    value: 'file',
+  },
 
-  config: { flags: '--config <file>', help: 'read options from a YAML or JSON file (same names as the flags; flags win)', group: 'general', value: 'file' },
+  config: {
+    flags: '--config <file>',
+    help: 'read options from a YAML or JSON file (same names as the flags; flags win)',
+    group: 'general',
+    value: 'file',
+  },
 
   keep: { flags: '--keep', help: "keep the temporary folder with the simulated run's journal", group: 'output' },
-  expect: { flags: '--expect <admin|user>', help: 'exit 2 unless the verdict is this: admin = active and mapped, user = no admin rights', group: 'output', value: ['admin', 'user'] },
+  expect: {
+    flags: '--expect <admin|user>',
+    help: 'exit 2 unless the verdict is this: admin = active and mapped, user = no admin rights',
+    group: 'output',
+    value: ['admin', 'user'],
+  },
   deactivate: { flags: '--deactivate', help: 'end your activation early', group: 'target' },
 } satisfies Record<string, OptionDef>;
 
@@ -117,7 +283,17 @@ export function optionDef(use: OptionUse): OptionDef & { key: OptionKey } {
 }
 
 const SIGN_IN: OptionUse[] = ['tenantId', 'cloud', 'graphEndpoint', 'auth', 'clientId'];
-const KEYCLOAK_CHECK: OptionUse[] = ['keycloakUrl', 'keycloakRealm', 'keycloakIdpAlias', 'keycloakGroup', 'keycloakRole', 'keycloakClientId', 'keycloakUsername', 'keycloakAuthRealm', 'keycloakCaFile'];
+const KEYCLOAK_CHECK: OptionUse[] = [
+  'keycloakUrl',
+  'keycloakRealm',
+  'keycloakIdpAlias',
+  'keycloakGroup',
+  'keycloakRole',
+  'keycloakClientId',
+  'keycloakUsername',
+  'keycloakAuthRealm',
+  'keycloakCaFile',
+];
 const LOGGING: OptionUse[] = ['quiet', 'verbose', 'debug', 'noColor'];
 
 const RUN: OptionUse[] = [
@@ -168,7 +344,14 @@ export const COMMAND_OPTIONS: Record<string, OptionUse[]> = {
     ['graphEndpoint', { help: "override the Microsoft Graph base URL, https only (default: the journal's)" }],
     'auth',
     'clientId',
-    ['group', { flags: '--group <id>', help: "object id of the group to restore into: must be the journal's run's; required for a role-assignable group or a journal that does not record its group", env: null }],
+    [
+      'group',
+      {
+        flags: '--group <id>',
+        help: "object id of the group to restore into: must be the journal's run's; required for a role-assignable group or a journal that does not record its group",
+        env: null,
+      },
+    ],
     'json',
     'report',
     ...LOGGING,
@@ -230,7 +413,11 @@ export const ENVIRONMENT: EnvDef[] = [
   { name: 'ENTRA_PIM_ACCESS_TOKEN_FILE', help: 'a file holding a Graph access token, read at each request', for: 'sign-in' },
   { name: 'AZURE_AUTHORITY_HOST', help: "sign-in authority (https; default: the cloud's)", for: 'sign-in' },
   { name: 'ENTRA_PIM_HTTP_TIMEOUT_MS', help: 'timeout of one Graph request, in milliseconds', for: 'sign-in' },
-  { name: 'ENTRA_PIM_SIGN_IN_TIMEOUT_MS', help: 'deadline for getting a token, in milliseconds (default: 5 min browser, 15 min device code, 2 min others)', for: 'sign-in' },
+  {
+    name: 'ENTRA_PIM_SIGN_IN_TIMEOUT_MS',
+    help: 'deadline for getting a token, in milliseconds (default: 5 min browser, 15 min device code, 2 min others)',
+    for: 'sign-in',
+  },
   { name: 'KEYCLOAK_CLIENT_SECRET', help: 'secret of --keycloak-client-id', for: 'keycloak' },
   { name: 'KEYCLOAK_PASSWORD', help: 'password of --keycloak-username', for: 'keycloak' },
   { name: 'NODE_EXTRA_CA_CERTS', help: 'PEM file of extra CAs to trust (e.g. a proxy in front of Graph)', for: 'sign-in' },
@@ -241,5 +428,7 @@ export const ENVIRONMENT: EnvDef[] = [
 /** The variables a command reads outside its flags. */
 export function environmentOf(command: string): EnvDef[] {
   const uses = (COMMAND_OPTIONS[command] ?? []).map((u) => optionDef(u).key);
-  return ENVIRONMENT.filter((e) => e.for === 'all' || (e.for === 'sign-in' && uses.includes('auth')) || (e.for === 'keycloak' && uses.includes('keycloakUrl')));
+  return ENVIRONMENT.filter(
+    (e) => e.for === 'all' || (e.for === 'sign-in' && uses.includes('auth')) || (e.for === 'keycloak' && uses.includes('keycloakUrl')),
+  );
 }

@@ -105,13 +105,17 @@ function addOptions(cmd: Command): Command {
   for (const use of COMMAND_OPTIONS[name] ?? []) cmd.addOption(makeOption(use));
   const env = environmentOf(name);
   const width = Math.max(...env.map((e) => e.name.length));
-  const envText = env.length ? `\n\nEnvironment (besides the variables named with each option):\n${env.map((e) => `  ${e.name.padEnd(width)}  ${e.help}`).join('\n')}` : '';
+  const envText = env.length
+    ? `\n\nEnvironment (besides the variables named with each option):\n${env.map((e) => `  ${e.name.padEnd(width)}  ${e.help}`).join('\n')}`
+    : '';
   return cmd.addHelpText('after', `\n${COMMAND_HELP[name] ?? ''}${envText}${name === 'run' || name === 'audit' ? `\n${SECRETS}` : ''}`);
 }
 
 /** Damerau-Levenshtein distance (adjacent swaps count one), for "did you mean". */
 function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -155,7 +159,12 @@ function firstOperand(args: string[], cmd: Command): string | undefined {
  * takes commander's own output (help, version); `onJson` is told when a command's options (a
  * config file included) ask for --json, so an error can still print its one document.
  */
-export function buildProgram(io: CommandIo, setExit: (code: number) => void, writeHelp: (s: string) => void = io.stdout, onJson: () => void = () => {}): Command {
+export function buildProgram(
+  io: CommandIo,
+  setExit: (code: number) => void,
+  writeHelp: (s: string) => void = io.stdout,
+  onJson: () => void = () => {},
+): Command {
   const program = new Command('entra-pim-setup')
     .description('Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.')
     .version(io.version, '-V, --version')
@@ -203,7 +212,10 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
       const word = firstOperand(prog.args, sub);
       if (word === undefined) return;
       if (program.commands.some((c) => c.name() === word)) {
-        program.error(`error: '${word}' is a command: give it first, before the options (entra-pim-setup ${word} [options])`, { code: 'commander.unknownCommand', exitCode: 1 });
+        program.error(`error: '${word}' is a command: give it first, before the options (entra-pim-setup ${word} [options])`, {
+          code: 'commander.unknownCommand',
+          exitCode: 1,
+        });
       }
       unknownCommand(word);
     }
@@ -239,8 +251,18 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void, wri
     setExit(await runCommand(mode, raw, io));
   };
 
-  later(program.command('run', { isDefault: true }).description('configure Entra (and check Keycloak): the default command').action(runAction('run')));
-  later(program.command('audit').description('read-only: report what is compliant and what would change; exit 2 on drift').action(runAction('audit')));
+  later(
+    program
+      .command('run', { isDefault: true })
+      .description('configure Entra (and check Keycloak): the default command')
+      .action(runAction('run')),
+  );
+  later(
+    program
+      .command('audit')
+      .description('read-only: report what is compliant and what would change; exit 2 on drift')
+      .action(runAction('audit')),
+  );
   later(
     program
       .command('restore')

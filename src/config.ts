@@ -57,7 +57,8 @@ export async function applyConfigFile(file: string, cmd: Command): Promise<void>
     throw new UsageError(`--config ${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${first})`);
   }
   if (data === null || data === undefined) return;
-  if (typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`--config ${file}: expected a mapping of option names to values`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new UsageError(`--config ${file}: expected a mapping of option names to values`);
 
   const options = new Map(cmd.options.filter((o) => o.long && o.long !== '--config').map((o) => [o.attributeName(), o]));
   const allowed = [...new Set(cmd.options.filter((o) => o.long && !o.negate && o.long !== '--config').map((o) => o.long!.slice(2)))];
@@ -74,7 +75,8 @@ export async function applyConfigFile(file: string, cmd: Command): Promise<void>
       if (typeof v !== 'boolean') throw new UsageError(`--config ${file}: "${key}" must be true or false`);
     } else if (isList) {
       if (typeof v === 'string') v = [v];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new UsageError(`--config ${file}: "${key}" must be a string or a list of strings`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        throw new UsageError(`--config ${file}: "${key}" must be a string or a list of strings`);
     } else if (typeof v !== 'string') {
       if (typeof v === 'number' || v instanceof Date) v = v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
       else throw new UsageError(`--config ${file}: "${key}" must be a string`);

@@ -1,4 +1,16 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { HttpRequest } from './core/http.js';
@@ -7,7 +19,17 @@ import { removalOf } from './graph/writes.js';
 
 /** One line of the journal (JSON Lines). */
 export type JournalEntry =
-  | { type: 'start'; time: string; tool: string; version: string; mode: string; tenantId: string; cloud?: string; graphEndpoint?: string; argv: string[] }
+  | {
+      type: 'start';
+      time: string;
+      tool: string;
+      version: string;
+      mode: string;
+      tenantId: string;
+      cloud?: string;
+      graphEndpoint?: string;
+      argv: string[];
+    }
   | { type: 'before'; time: string; seq: number; target: 'graph' | 'keycloak'; request: HttpRequest; backup?: unknown }
   | { type: 'after'; time: string; seq: number; ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }
   | { type: 'group'; time: string; groupId: string; displayName: string }
@@ -51,7 +73,10 @@ const NODE_FS: JournalFs = {
  * Pure: why an existing file may not serve as a journal, or undefined when it may. A link could
  * send the records elsewhere, and a file someone else owns could be read (or rewritten) by them.
  */
-export function journalFileProblem(st: { isFile(): boolean; isSymbolicLink(): boolean; uid: number; nlink?: number }, uid: number | undefined): string | undefined {
+export function journalFileProblem(
+  st: { isFile(): boolean; isSymbolicLink(): boolean; uid: number; nlink?: number },
+  uid: number | undefined,
+): string | undefined {
   if (st.isSymbolicLink()) return 'is a symbolic link; give the path of a regular file (or of a new one)';
   if (!st.isFile()) return 'is not a regular file';
   if (uid !== undefined && st.uid !== uid) return `is owned by another user (uid ${st.uid}); give a file you own (or a new one)`;
@@ -99,7 +124,10 @@ export class FileJournal implements Journal {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return this.checkFolder();
-      if (code === 'ENOTDIR') throw new UsageError(`${this.flag} ${this.path}: ${path.dirname(this.path)} is not a folder; give a file in a folder you can write to`);
+      if (code === 'ENOTDIR')
+        throw new UsageError(
+          `${this.flag} ${this.path}: ${path.dirname(this.path)} is not a folder; give a file in a folder you can write to`,
+        );
       throw new UsageError(`${this.flag} ${this.path}: cannot check that file (${code ?? String(err)})`);
     }
     const problem = journalFileProblem(st, process.getuid?.());
@@ -110,7 +138,9 @@ export class FileJournal implements Journal {
     try {
       closeSync(openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK));
     } catch (err) {
-      throw new UsageError(`${this.flag} ${this.path}: cannot write to that file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a file you can write to (or a new one)`);
+      throw new UsageError(
+        `${this.flag} ${this.path}: cannot write to that file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a file you can write to (or a new one)`,
+      );
     }
   }
 
@@ -122,16 +152,25 @@ export class FileJournal implements Journal {
    */
   private checkFolder(): void {
     const dir = path.dirname(path.resolve(this.path));
-    const refuse = (why: string) => new UsageError(`${this.flag} ${this.path}: folder ${dir} ${why}; give a file in a folder you can write to`);
+    const refuse = (why: string) =>
+      new UsageError(`${this.flag} ${this.path}: folder ${dir} ${why}; give a file in a folder you can write to`);
     try {
       if (!statSync(dir).isDirectory()) throw refuse('is not a folder');
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      throw refuse((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw refuse(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'does not exist'
+          : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
     }
     let fd: number;
     try {
-      fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+      fd = openSync(
+        this.path,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+        0o600,
+      );
     } catch (err) {
       // Created by someone else in between: the open at the first write checks that file.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
@@ -151,10 +190,17 @@ export class FileJournal implements Journal {
       // O_NOFOLLOW: a link planted at the path fails (ELOOP) instead of being appended to.
       // O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging the run; it has no
       // effect on a regular file. O_APPEND keeps a re-run with the same --journal appending.
-      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+      fd = openSync(
+        this.path,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+        0o600,
+      );
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ELOOP' ? 'is a symbolic link; give the path of a regular file (or of a new one)' : `cannot open it (${code ?? String(err)})`;
+      const why =
+        code === 'ELOOP'
+          ? 'is a symbolic link; give the path of a regular file (or of a new one)'
+          : `cannot open it (${code ?? String(err)})`;
       throw new JournalError(`${this.flag} ${this.path}: ${why}; nothing was sent`);
     }
     try {
@@ -166,7 +212,11 @@ export class FileJournal implements Journal {
       this.size = st.size;
     } catch (err) {
       closeSync(fd);
-      throw err instanceof JournalError ? err : new JournalError(`${this.flag} ${this.path}: cannot secure it (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing was sent`);
+      throw err instanceof JournalError
+        ? err
+        : new JournalError(
+            `${this.flag} ${this.path}: cannot secure it (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing was sent`,
+          );
     }
     return fd;
   }
@@ -182,7 +232,7 @@ export class FileJournal implements Journal {
     try {
       // A write may take fewer bytes than asked (a file-size limit, a full disk just before it
       // fails): write the rest until every byte is in, so no record is half on disk.
-      for (let off = 0; off < buffer.length; ) {
+      for (let off = 0; off < buffer.length;) {
         const n = this.fs.write(this.fd, buffer, off, buffer.length - off);
         if (n <= 0) throw Object.assign(new Error('no bytes written'), { code: 'EIO' });
         off += n;
@@ -327,12 +377,15 @@ type After = Extract<JournalEntry, { type: 'after' }>;
  */
 export function removalOutcome(answer: After | undefined): { outcome: 'removed' | 'unknown' | 'failed'; why?: string } {
   if (!answer) return { outcome: 'unknown', why: 'the journal has no answer for its removal' };
-  if (answer.outcome === 'unknown' || (!answer.ok && !answer.status)) return { outcome: 'unknown', why: 'the answer to its removal was lost' };
+  if (answer.outcome === 'unknown' || (!answer.ok && !answer.status))
+    return { outcome: 'unknown', why: 'the answer to its removal was lost' };
   if (answer.ok) return { outcome: 'removed' };
-  if (answer.status === 404) return { outcome: 'unknown', why: 'its removal was answered 404: an earlier, unanswered attempt may have removed it' };
+  if (answer.status === 404)
+    return { outcome: 'unknown', why: 'its removal was answered 404: an earlier, unanswered attempt may have removed it' };
   // A gateway or server error (5xx, also after the retries ran out) does not prove the removal
   // did not happen behind it; only a 4xx is Graph refusing it.
-  if (answer.status !== undefined && answer.status >= 500) return { outcome: 'unknown', why: `its removal was answered ${answer.status}: it may have happened behind the error` };
+  if (answer.status !== undefined && answer.status >= 500)
+    return { outcome: 'unknown', why: `its removal was answered ${answer.status}: it may have happened behind the error` };
   return { outcome: 'failed' };
 }
 
@@ -350,7 +403,8 @@ function runsOf(entries: JournalEntry[]): JournalEntry[][] {
 export function journalGroups(entries: JournalEntry[]): JournalGroup[] {
   const out = new Map<string, JournalGroup>();
   for (const e of entries) {
-    if (e.type === 'group' && typeof e.groupId === 'string') out.set(e.groupId.toLowerCase(), { groupId: e.groupId, displayName: e.displayName });
+    if (e.type === 'group' && typeof e.groupId === 'string')
+      out.set(e.groupId.toLowerCase(), { groupId: e.groupId, displayName: e.displayName });
   }
   return [...out.values()];
 }
@@ -384,7 +438,10 @@ export function removedMembers(entries: JournalEntry[]): RemovedMember[] {
         groupId,
         groupName: backup.groupName,
         // A record that names another id than the request is no record of this member.
-        member: backup.member && typeof backup.member === 'object' && String(backup.member.id ?? '').toLowerCase() === memberId.toLowerCase() ? backup.member : { id: memberId },
+        member:
+          backup.member && typeof backup.member === 'object' && String(backup.member.id ?? '').toLowerCase() === memberId.toLowerCase()
+            ? backup.member
+            : { id: memberId },
         outcome,
         ...(why ? { why } : {}),
         ...(runGroupId ? { runGroupId } : {}),

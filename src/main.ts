@@ -38,7 +38,9 @@ export function whenStdoutFlushed(done: () => void): void {
  * sign-in or network failure): a script that parses stdout always gets a document.
  */
 export function failureDocument(err: unknown): string {
-  const message = String((err as { message?: unknown } | undefined)?.message ?? err).replace(/^error: /, '').trim();
+  const message = String((err as { message?: unknown } | undefined)?.message ?? err)
+    .replace(/^error: /, '')
+    .trim();
   const doc = { schemaVersion: 1, status: 'failed', error: { code: errorCodeFor(err), message: safeText(redactText(message)) } };
   return jsonSafe(JSON.stringify(doc, null, 2)) + '\n';
 }
@@ -83,7 +85,12 @@ export async function main(argv: string[]): Promise<number> {
   // Flags after `--` are not flags; a --config file's `json: true` is reported by the command.
   const end = args.indexOf('--');
   let json = (end < 0 ? args : args.slice(0, end)).includes('--json');
-  const program = buildProgram(io, (c) => (code = c), writeStdoutDirect, () => (json = true));
+  const program = buildProgram(
+    io,
+    (c) => (code = c),
+    writeStdoutDirect,
+    () => (json = true),
+  );
   // Under --json, an error with nothing on stdout yet still leaves one document there.
   const failed = (err: unknown) => {
     if (json && !stdoutStream) toStdoutStream(failureDocument(err));

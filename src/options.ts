@@ -102,18 +102,27 @@ export function parseDate(flag: string, value: string, endOfDay: boolean): Date 
   const day = Number(d);
   const calendar = new Date(Date.UTC(year, month - 1, day));
   // Date.UTC rolls 30 February over into March: a date that does not survive the round trip does not exist.
-  if (month < 1 || month > 12 || day < 1 || calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    calendar.getUTCFullYear() !== year ||
+    calendar.getUTCMonth() !== month - 1 ||
+    calendar.getUTCDate() !== day
+  ) {
     throw new UsageError(`${flag} ${value}: no such date`);
   }
   if (h === undefined) return new Date(calendar.getTime() + (endOfDay ? 86_399_000 : 0));
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s ?? '0');
-  if (hour > 23 || minute > 59 || second > 59) throw new UsageError(`${flag} ${value}: no such time of day; hours run 00-23, minutes and seconds 00-59`);
+  if (hour > 23 || minute > 59 || second > 59)
+    throw new UsageError(`${flag} ${value}: no such time of day; hours run 00-23, minutes and seconds 00-59`);
   let offsetMin = 0;
   if (zone && zone.toUpperCase() !== 'Z') {
     const [, sign, oh, om] = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    if (Number(oh) > 23 || Number(om ?? '0') > 59) throw new UsageError(`${flag} ${value}: no such UTC offset; give Z or +hh:mm / -hh:mm with hh up to 23`);
+    if (Number(oh) > 23 || Number(om ?? '0') > 59)
+      throw new UsageError(`${flag} ${value}: no such UTC offset; give Z or +hh:mm / -hh:mm with hh up to 23`);
     offsetMin = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om ?? '0'));
   }
   const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
@@ -121,7 +130,10 @@ export function parseDate(flag: string, value: string, endOfDay: boolean): Date 
 }
 
 function splitList(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function checkHttpsUrl(flag: string, value: string): string {
@@ -150,13 +162,17 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
   const cloud = (raw.cloud ?? 'global') as CloudName;
   if (!CLOUD_NAMES.includes(cloud)) throw new UsageError(`--cloud ${raw.cloud}: unknown cloud; allowed: ${CLOUD_NAMES.join(', ')}`);
   const graphBase = raw.graphEndpoint ? checkHttpsUrl('--graph-endpoint', raw.graphEndpoint) : CLOUDS[cloud].graph;
-  const authorityHost = env.AZURE_AUTHORITY_HOST ? checkHttpsUrl('AZURE_AUTHORITY_HOST', env.AZURE_AUTHORITY_HOST) : CLOUDS[cloud].authority;
+  const authorityHost = env.AZURE_AUTHORITY_HOST
+    ? checkHttpsUrl('AZURE_AUTHORITY_HOST', env.AZURE_AUTHORITY_HOST)
+    : CLOUDS[cloud].authority;
   if (raw.auth !== undefined && !(AUTH_METHODS as readonly string[]).includes(raw.auth)) {
     throw new UsageError(`--auth ${raw.auth}: unknown sign-in method; allowed: ${AUTH_METHODS.join(', ')}`);
   }
   const clientId = raw.clientId?.trim();
   if (raw.clientId !== undefined && !isGuid(clientId ?? '')) {
-    throw new UsageError(`--client-id ${raw.clientId}: not a GUID; give the application (client) id of the app to sign in to (also read from AZURE_CLIENT_ID)`);
+    throw new UsageError(
+      `--client-id ${raw.clientId}: not a GUID; give the application (client) id of the app to sign in to (also read from AZURE_CLIENT_ID)`,
+    );
   }
   if (raw.journal !== undefined) {
     const dir = path.dirname(path.resolve(raw.journal));
@@ -164,10 +180,12 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
   }
   if (raw.report !== undefined) {
     // The format follows the extension; checked here so a typo fails before anything is sent.
-    if (!/\.(md|json)$/i.test(raw.report)) throw new UsageError(`--report ${raw.report}: the file name must end in .md (Markdown) or .json (JSON)`);
+    if (!/\.(md|json)$/i.test(raw.report))
+      throw new UsageError(`--report ${raw.report}: the file name must end in .md (Markdown) or .json (JSON)`);
     const dir = path.dirname(path.resolve(raw.report));
     if (!existsSync(dir)) throw new UsageError(`--report ${raw.report}: folder ${dir} does not exist`);
-    if (existsSync(raw.report) && statSync(raw.report).isDirectory()) throw new UsageError(`--report ${raw.report}: is a folder; give a file name`);
+    if (existsSync(raw.report) && statSync(raw.report).isDirectory())
+      throw new UsageError(`--report ${raw.report}: is a folder; give a file name`);
   }
   return {
     cloud,
@@ -214,14 +232,16 @@ export function keycloakUrlProblem(value: string): string | undefined {
 function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSettings | undefined {
   // Keycloak flags are validated even with --skip-keycloak: a typo should not wait for the next run.
   if (!raw.keycloakUrl) {
-    const given = Object.entries(raw).filter(([k, v]) => k.startsWith('keycloak') && v !== undefined && k !== 'keycloakGroup' && k !== 'keycloakAuthRealm');
+    const given = Object.entries(raw).filter(
+      ([k, v]) => k.startsWith('keycloak') && v !== undefined && k !== 'keycloakGroup' && k !== 'keycloakAuthRealm',
+    );
     if (!raw.skipKeycloak && given.length) throw new UsageError(`--keycloak-url is required when other --keycloak-* options are given`);
     return undefined;
   }
   const problem = keycloakUrlProblem(raw.keycloakUrl);
   if (problem) throw new UsageError(`--keycloak-url ${raw.keycloakUrl}: ${problem}`);
   const url = new URL(raw.keycloakUrl);
-  if (!raw.keycloakRealm) throw new UsageError('--keycloak-realm is required with --keycloak-url (the tenant\'s realm)');
+  if (!raw.keycloakRealm) throw new UsageError("--keycloak-realm is required with --keycloak-url (the tenant's realm)");
   const group = raw.keycloakGroup ?? '/tenant-admin';
   if (!group.startsWith('/')) throw new UsageError(`--keycloak-group ${group}: give a group path starting with /, e.g. /tenant-admin`);
   const clientSecret = env.KEYCLOAK_CLIENT_SECRET;
@@ -229,9 +249,12 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
   registerSecret(clientSecret);
   registerSecret(password);
   if (!raw.keycloakClientId && !raw.keycloakUsername) {
-    throw new UsageError('Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)');
+    throw new UsageError(
+      'Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)',
+    );
   }
-  if (raw.keycloakClientId && !clientSecret) throw new UsageError('--keycloak-client-id needs the secret in the environment variable KEYCLOAK_CLIENT_SECRET');
+  if (raw.keycloakClientId && !clientSecret)
+    throw new UsageError('--keycloak-client-id needs the secret in the environment variable KEYCLOAK_CLIENT_SECRET');
   const caFile = raw.keycloakCaFile ? readableFile('--keycloak-ca-file', raw.keycloakCaFile) : undefined;
   if (raw.skipKeycloak) return undefined;
   return {
@@ -253,19 +276,27 @@ function resolveKeycloak(raw: RawOptions, env: NodeJS.ProcessEnv): KeycloakSetti
  * Validates every target-state input before anything is sent. Each problem is one UsageError
  * naming the flag and what is allowed.
  */
-export function resolveRunOptions(raw: RawOptions, ctx: { mode: RunMode; interactive: boolean; env: NodeJS.ProcessEnv; now: Date }): RunOptions {
+export function resolveRunOptions(
+  raw: RawOptions,
+  ctx: { mode: RunMode; interactive: boolean; env: NodeJS.ProcessEnv; now: Date },
+): RunOptions {
   const tenantId = raw.tenantId?.trim();
-  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  if (!tenantId)
+    throw new UsageError(
+      '--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant',
+    );
   // A domain is resolved to the tenant's GUID by the command, before its first Graph request.
   const tenantProblem = tenantInputProblem(tenantId);
   if (tenantProblem) throw new UsageError(tenantProblem);
   if (raw.appId && raw.appName) throw new UsageError('--app-id and --app-name: give one, not both');
   if (!raw.appId && !raw.appName) throw new UsageError('--app-id (or --app-name) is required: the Keycloak app in Entra');
-  if (raw.appId !== undefined && !isGuid(raw.appId.trim())) throw new UsageError(`--app-id ${raw.appId}: not a GUID; give the Application (client) ID`);
-  if (raw.appName !== undefined && !raw.appName.trim()) throw new UsageError('--app-name: empty; give the enterprise app\'s display name');
+  if (raw.appId !== undefined && !isGuid(raw.appId.trim()))
+    throw new UsageError(`--app-id ${raw.appId}: not a GUID; give the Application (client) ID`);
+  if (raw.appName !== undefined && !raw.appName.trim()) throw new UsageError("--app-name: empty; give the enterprise app's display name");
   const group = (raw.group ?? 'tenant-admin').trim();
-  if (!group) throw new UsageError('--group: empty; give the admin group\'s display name or object id');
-  if (raw.appRole !== undefined && !raw.appRole.trim()) throw new UsageError('--app-role: empty; give the app role value, or leave the flag out for default access');
+  if (!group) throw new UsageError("--group: empty; give the admin group's display name or object id");
+  if (raw.appRole !== undefined && !raw.appRole.trim())
+    throw new UsageError('--app-role: empty; give the app role value, or leave the flag out for default access');
 
   const eligible = splitList(raw.eligible);
   for (const e of eligible) {

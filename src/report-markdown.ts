@@ -79,7 +79,8 @@ function changeStatement(report: RunReport, command: string): string {
   }
   if (!writesSent(report)) return '**Nothing was changed.** No write was sent to Entra ID or Keycloak.';
   const applied = changesApplied(report);
-  if (report.status === 'changed') return `**Changes were made:** ${applied} change(s) applied, each listed below with the exact request. The journal records every request and answer.`;
+  if (report.status === 'changed')
+    return `**Changes were made:** ${applied} change(s) applied, each listed below with the exact request. The journal records every request and answer.`;
   return `**Changes may have been made:** ${applied} change(s) confirmed before the run stopped. The journal records every request that was sent, including any whose answer never arrived.`;
 }
 
@@ -105,7 +106,9 @@ function actionResult(a: Action, mode: RunReport['mode']): string {
   const r = a.result;
   if (!r) return mode === 'audit' ? 'planned, not sent (audit)' : 'not sent';
   const status = r.status !== undefined ? ` (HTTP ${r.status})` : '';
-  return r.ok ? `done${status}${r.message ? `: ${mdText(r.message)}` : ''}` : `**failed**${status}${r.message ? `: ${mdText(r.message)}` : ''}`;
+  return r.ok
+    ? `done${status}${r.message ? `: ${mdText(r.message)}` : ''}`
+    : `**failed**${status}${r.message ? `: ${mdText(r.message)}` : ''}`;
 }
 
 function requestBlock(req: HttpRequest): string {
@@ -164,5 +167,13 @@ export function reportMarkdown(report: RunReport, meta: ReportMeta): string {
     else lines.push('Actions: none.', '');
   });
   // The last net: whatever field was missed above, no control or bidi character reaches the file.
-  return safeOutput(redactText(lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'), false);
+  return safeOutput(
+    redactText(
+      lines
+        .join('\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trimEnd() + '\n',
+    ),
+    false,
+  );
 }

@@ -42,7 +42,13 @@ export interface ReportMeta {
  * did not use them (say `--auth access-token` with AZURE_CLIENT_SECRET also set), because only
  * the variables a run actually reads get registered with the redactor along the way.
  */
-const SECRET_ENV = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'ENTRA_PIM_ACCESS_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_PASSWORD'];
+const SECRET_ENV = [
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'ENTRA_PIM_ACCESS_TOKEN',
+  'KEYCLOAK_CLIENT_SECRET',
+  'KEYCLOAK_PASSWORD',
+];
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
 
@@ -109,8 +115,12 @@ export function reportMeta(
     mode: report.mode,
     tenantId: report.tenantId,
     exitCode: run.exitCode,
-    ...(caller ? { caller: { kind: caller.kind, ...(caller.id ? { id: caller.id } : {}), ...(caller.name ? { name: caller.name } : {}) } } : {}),
-    ...(sp ? { app: { displayName: sp.displayName ?? undefined, appId: sp.appId, servicePrincipalId: sp.id, ...(ssoMode ? { ssoMode } : {}) } } : {}),
+    ...(caller
+      ? { caller: { kind: caller.kind, ...(caller.id ? { id: caller.id } : {}), ...(caller.name ? { name: caller.name } : {}) } }
+      : {}),
+    ...(sp
+      ? { app: { displayName: sp.displayName ?? undefined, appId: sp.appId, servicePrincipalId: sp.id, ...(ssoMode ? { ssoMode } : {}) } }
+      : {}),
     ...(group ? { group: { displayName: group.displayName, id: group.id } } : {}),
     ...(journal ? { journal: path.resolve(journal) } : {}),
     ...(run.graphEndpoint ? { graphEndpoint: run.graphEndpoint } : {}),

@@ -80,7 +80,12 @@ export function startUpPrompter(prompt: Prompter, raw: RawOptions, env: NodeJS.P
  * when done. Ctrl-C or end of input interrupts the run (exit 130), as with the terminal prompter.
  * `shown` is called once the question is on screen.
  */
-function lineInput(message: string, opts: { default?: string; validate?: (v: string) => true | string }, color: boolean, shown: () => void): Promise<string> {
+function lineInput(
+  message: string,
+  opts: { default?: string; validate?: (v: string) => true | string },
+  color: boolean,
+  shown: () => void,
+): Promise<string> {
   const paint = (format: Parameters<typeof styleText>[0], text: string) => (color ? styleText(format, text) : text);
   const out = process.stderr;
   const question = `${[paint('blue', '?'), paint('bold', message), opts.default ? paint('dim', `(${opts.default})`) : ''].filter(Boolean).join(' ')} `;

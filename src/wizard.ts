@@ -25,20 +25,34 @@ interface SpHit {
   appRoles?: MG.AppRole[];
 }
 
-const ssoLabel = (sp: SpHit) => (enumIs(sp.preferredSingleSignOnMode, 'saml') ? 'SAML' : enumIs(sp.preferredSingleSignOnMode, 'oidc') ? 'OIDC' : 'OIDC/other');
+const ssoLabel = (sp: SpHit) =>
+  enumIs(sp.preferredSingleSignOnMode, 'saml') ? 'SAML' : enumIs(sp.preferredSingleSignOnMode, 'oidc') ? 'OIDC' : 'OIDC/other';
 
 /** Asks for the tenant and the sign-in method when neither flag nor environment gave them. */
 export async function askSignIn(raw: RawOptions, terminal: Prompter, env: NodeJS.ProcessEnv): Promise<void> {
   const prompt = startUpPrompter(terminal, raw, env);
   if (!raw.tenantId) {
-    raw.tenantId = await prompt.input('Tenant (directory) id', { flag: '--tenant-id', validate: (v) => (tenantInputProblem(v.trim()) ? 'a GUID, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain, e.g. contoso.onmicrosoft.com' : true) });
+    raw.tenantId = await prompt.input('Tenant (directory) id', {
+      flag: '--tenant-id',
+      validate: (v) =>
+        tenantInputProblem(v.trim())
+          ? 'a GUID, e.g. 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain, e.g. contoso.onmicrosoft.com'
+          : true,
+    });
   }
   if (!raw.auth) {
     // The wizard runs on a terminal; without a desktop to open a browser on, the device code is suggested.
-    const suggested = defaultAuthMethod(env, true, !browserUnavailable({ env, stdinTTY: true, stderrTTY: true, platform: process.platform, osRelease: release() }));
+    const suggested = defaultAuthMethod(
+      env,
+      true,
+      !browserUnavailable({ env, stdinTTY: true, stderrTTY: true, platform: process.platform, osRelease: release() }),
+    );
     raw.auth = await prompt.select<AuthMethod>(
       'Sign in with',
-      [suggested, ...AUTH_METHODS.filter((m) => m !== suggested)].map((m) => ({ name: m === suggested ? `${m} (suggested)` : m, value: m })),
+      [suggested, ...AUTH_METHODS.filter((m) => m !== suggested)].map((m) => ({
+        name: m === suggested ? `${m} (suggested)` : m,
+        value: m,
+      })),
       { flag: '--auth' },
     );
   }
@@ -48,7 +62,10 @@ export async function askSignIn(raw: RawOptions, terminal: Prompter, env: NodeJS
  * The interactive part of `run`: asks, with the tenant's live data, for every input that no
  * flag, config file or environment variable gave. It only reads from Graph.
  */
-export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'; graph: GraphApi; prompt: Prompter; log: Logger; now: Date; env: NodeJS.ProcessEnv }): Promise<void> {
+export async function askRunInputs(
+  raw: RawOptions,
+  ctx: { mode: 'run' | 'audit'; graph: GraphApi; prompt: Prompter; log: Logger; now: Date; env: NodeJS.ProcessEnv },
+): Promise<void> {
   const { graph, log } = ctx;
   const prompt = startUpPrompter(ctx.prompt, raw, ctx.env);
 
@@ -56,15 +73,28 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
   let sp: SpHit | undefined;
   if (!raw.appId && !raw.appName) {
     for (;;) {
-      const q = (await prompt.input('Search the Keycloak enterprise app by name', { flag: '--app-id', validate: (v) => (v.trim() ? true : 'type part of the name') })).trim();
+      const q = (
+        await prompt.input('Search the Keycloak enterprise app by name', {
+          flag: '--app-id',
+          validate: (v) => (v.trim() ? true : 'type part of the name'),
+        })
+      ).trim();
       const hits = await graph.list<SpHit>(
-        withQuery('/servicePrincipals', { $filter: `startswith(displayName,${odataString(q)})`, $select: 'id,appId,displayName,preferredSingleSignOnMode,appRoles', $top: SEARCH_TOP }),
+        withQuery('/servicePrincipals', {
+          $filter: `startswith(displayName,${odataString(q)})`,
+          $select: 'id,appId,displayName,preferredSingleSignOnMode,appRoles',
+          $top: SEARCH_TOP,
+        }),
       );
       if (hits.length === 0) {
         log.warn(`no enterprise app starts with "${q}"; try again`);
         continue;
       }
-      sp = await prompt.select('Which app is Keycloak?', hits.map((h) => ({ name: `${h.displayName} — ${ssoLabel(h)} (app id ${h.appId})`, value: h })), { flag: '--app-id' });
+      sp = await prompt.select(
+        'Which app is Keycloak?',
+        hits.map((h) => ({ name: `${h.displayName} — ${ssoLabel(h)} (app id ${h.appId})`, value: h })),
+        { flag: '--app-id' },
+      );
       raw.appId = sp.appId;
       break;
     }
@@ -84,7 +114,10 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
     if (roles.length) {
       raw.appRole = await prompt.select(
         'Assign the group with which app role?',
-        roles.map((r) => ({ name: `${r.value}${r.displayName && r.displayName !== r.value ? ` — ${r.displayName}` : ''}`, value: r.value! })),
+        roles.map((r) => ({
+          name: `${r.value}${r.displayName && r.displayName !== r.value ? ` — ${r.displayName}` : ''}`,
+          value: r.value!,
+        })),
         { flag: '--app-role' },
       );
     } else {
@@ -96,7 +129,12 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
   if (!raw.eligible?.length) {
     const picked = new Map<string, string>();
     for (;;) {
-      const q = (await prompt.input(picked.size ? `Search more users (empty to finish; ${picked.size} chosen)` : 'Search users to make eligible (name or UPN)', { flag: '--eligible' })).trim();
+      const q = (
+        await prompt.input(
+          picked.size ? `Search more users (empty to finish; ${picked.size} chosen)` : 'Search users to make eligible (name or UPN)',
+          { flag: '--eligible' },
+        )
+      ).trim();
       if (!q) {
         if (picked.size) break;
         log.warn('choose at least one user: nobody could become admin otherwise');
@@ -114,7 +152,11 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
         log.warn(`no enabled user matches "${q}"`);
         continue;
       }
-      const chosen = await prompt.checkbox('Make eligible (space to select, enter to confirm)', usable.map((u) => ({ name: `${u.displayName ?? u.userPrincipalName} <${u.userPrincipalName}>`, value: u.userPrincipalName })), { flag: '--eligible' });
+      const chosen = await prompt.checkbox(
+        'Make eligible (space to select, enter to confirm)',
+        usable.map((u) => ({ name: `${u.displayName ?? u.userPrincipalName} <${u.userPrincipalName}>`, value: u.userPrincipalName })),
+        { flag: '--eligible' },
+      );
       for (const c of chosen) picked.set(c, c);
     }
     raw.eligible = [...picked.keys()];
@@ -146,7 +188,8 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
           if (ok !== true) return ok;
           const end = parseDate('--end', v, true);
           if (end.getTime() <= Math.max(start.getTime(), ctx.now.getTime())) return 'must be in the future and after the start';
-          if (maxMs && end.getTime() - start.getTime() > maxMs) return `at most ${humanDuration(maxMs)} after the start: the last date accepted is ${humanDate(lastEndDate(start, maxMs))}`;
+          if (maxMs && end.getTime() - start.getTime() > maxMs)
+            return `at most ${humanDuration(maxMs)} after the start: the last date accepted is ${humanDate(lastEndDate(start, maxMs))}`;
           return true;
         },
       })
@@ -154,7 +197,12 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
   }
 
   // The activation policy, current values as defaults (a run sets it; an audit only checks).
-  const policyGiven = ctx.mode === 'audit' || raw.activationMax !== undefined || raw.requireJustification !== undefined || raw.requireMfa !== undefined || raw.requireApproval !== undefined;
+  const policyGiven =
+    ctx.mode === 'audit' ||
+    raw.activationMax !== undefined ||
+    raw.requireJustification !== undefined ||
+    raw.requireMfa !== undefined ||
+    raw.requireApproval !== undefined;
   if (!policyGiven && rules.length) {
     const exp = rules.find((r) => r.id === 'Expiration_EndUser_Assignment');
     const enabled = (rules.find((r) => r.id === 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? [];
@@ -172,24 +220,39 @@ export async function askRunInputs(raw: RawOptions, ctx: { mode: 'run' | 'audit'
       },
     });
     raw.activationMax = max.trim().toUpperCase();
-    raw.requireJustification = await prompt.confirm('Require a justification to activate?', { flag: '--require-justification', default: enumListHas(enabled, 'Justification') });
-    raw.requireMfa = await prompt.confirm('Require multi-factor authentication to activate?', { flag: '--require-mfa', default: enumListHas(enabled, 'MultiFactorAuthentication') });
+    raw.requireJustification = await prompt.confirm('Require a justification to activate?', {
+      flag: '--require-justification',
+      default: enumListHas(enabled, 'Justification'),
+    });
+    raw.requireMfa = await prompt.confirm('Require multi-factor authentication to activate?', {
+      flag: '--require-mfa',
+      default: enumListHas(enabled, 'MultiFactorAuthentication'),
+    });
   }
 
   // Keycloak: connect to prove the mapping, or skip with a warning.
   if (!raw.keycloakUrl && !raw.skipKeycloak) {
-    const check = await prompt.confirm('Check the Keycloak side now (recommended: it proves the mapping)?', { flag: '--keycloak-url', default: true });
+    const check = await prompt.confirm('Check the Keycloak side now (recommended: it proves the mapping)?', {
+      flag: '--keycloak-url',
+      default: true,
+    });
     if (!check) {
       raw.skipKeycloak = true;
       log.warn('Keycloak not checked: nothing proves that the Entra group reaches /tenant-admin, or that it is taken away');
       return;
     }
-    raw.keycloakUrl = (await prompt.input('Keycloak URL', { flag: '--keycloak-url', validate: (v) => keycloakUrlProblem(v) ?? true })).trim();
+    raw.keycloakUrl = (
+      await prompt.input('Keycloak URL', { flag: '--keycloak-url', validate: (v) => keycloakUrlProblem(v) ?? true })
+    ).trim();
     raw.keycloakRealm ??= (await prompt.input("Tenant's realm", { flag: '--keycloak-realm' })).trim();
-    const kind = await prompt.select('Sign in to Keycloak as', [
-      { name: 'a service account (client id and secret)', value: 'client' as const },
-      { name: 'an admin user (username and password)', value: 'user' as const },
-    ], { flag: '--keycloak-client-id' });
+    const kind = await prompt.select(
+      'Sign in to Keycloak as',
+      [
+        { name: 'a service account (client id and secret)', value: 'client' as const },
+        { name: 'an admin user (username and password)', value: 'user' as const },
+      ],
+      { flag: '--keycloak-client-id' },
+    );
     if (kind === 'client') {
       raw.keycloakClientId = (await prompt.input('Client id', { flag: '--keycloak-client-id' })).trim();
       ctx.env.KEYCLOAK_CLIENT_SECRET ??= await prompt.password('Client secret', { flag: 'KEYCLOAK_CLIENT_SECRET' });

@@ -47,13 +47,26 @@ type Rule = Record<string, unknown> & { id: string };
 
 /** What activate cannot do without (the policy read is optional: PIM enforces the policy anyway). */
 const ACTIVATE_NEEDS: PermissionNeed[] = [
-  { permission: 'PrivilegedEligibilitySchedule.Read.AzureADGroup', satisfiedBy: ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'], why: 'find the groups you are eligible for' },
-  { permission: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', satisfiedBy: ['PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'], why: 'activate' },
+  {
+    permission: 'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+    satisfiedBy: ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'],
+    why: 'find the groups you are eligible for',
+  },
+  {
+    permission: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup',
+    satisfiedBy: ['PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'],
+    why: 'activate',
+  },
 ];
 const KEYCLOAK_NOTE = 'Keycloak applies the change at your next sign-in through Entra: sign out of Keycloak, then sign in again.';
 
 /** The eligible group to act on: the one `--group` names (id or display name), or the only one. */
-async function pickGroup(graph: GraphApi, prompt: Prompter, me: Me, wanted: string | undefined): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
+async function pickGroup(
+  graph: GraphApi,
+  prompt: Prompter,
+  me: Me,
+  wanted: string | undefined,
+): Promise<{ id: string; displayName: string; endDateTime?: string | null }> {
   const mine = (await myEligibilityInstances(graph)).filter(isMemberAccess);
   const named = mine.map((i) => ({ id: i.groupId, displayName: i.group?.displayName ?? i.groupId, endDateTime: i.endDateTime }));
   const listed = named.length ? named.map((g) => g.displayName).join(', ') : 'none';
@@ -66,7 +79,8 @@ async function pickGroup(graph: GraphApi, prompt: Prompter, me: Me, wanted: stri
     );
   }
   if (named.length === 1) return named[0];
-  if (named.length === 0) throw new UsageError(`${me.userPrincipalName} is not eligible for any group in PIM: there is nothing to activate`);
+  if (named.length === 0)
+    throw new UsageError(`${me.userPrincipalName} is not eligible for any group in PIM: there is nothing to activate`);
   throw new UsageError(`${me.userPrincipalName} is eligible for ${named.length} groups (${listed}): pass --group`);
 }
 
@@ -76,7 +90,9 @@ async function readPolicy(session: Session, graph: GraphApi, groupId: string): P
     return (await loadMemberPolicy(graph, groupId)).rules as Rule[];
   } catch (err) {
     if (err instanceof GraphRequestError && (err.status === 403 || err.status === 401)) {
-      session.log.verbose('the activation policy is not readable with this sign-in (RoleManagementPolicy.Read.AzureADGroup); PIM checks it when the request is sent');
+      session.log.verbose(
+        'the activation policy is not readable with this sign-in (RoleManagementPolicy.Read.AzureADGroup); PIM checks it when the request is sent',
+      );
       return undefined;
     }
     throw err;
@@ -86,7 +102,11 @@ async function readPolicy(session: Session, graph: GraphApi, groupId: string): P
 const rule = (rules: Rule[] | undefined, id: string) => rules?.find((r) => r.id === id);
 
 /** Explains PIM's refusal of a self-activation in the user's terms. */
-function explainRefusal(code: string | undefined, message: string, o: { duration?: string; max?: string; group: string; acr?: string }): string {
+function explainRefusal(
+  code: string | undefined,
+  message: string,
+  o: { duration?: string; max?: string; group: string; acr?: string },
+): string {
   if (code === 'RoleAssignmentRequestPolicyValidationFailed') {
     const failed = [...message.matchAll(/"(\w+Rule)"/g)].map((m) => m[1]);
     const why = failed.map((r) => {
@@ -108,14 +128,27 @@ function explainRefusal(code: string | undefined, message: string, o: { duration
   if (code === 'RoleAssignmentRequestAcrsValidationFailed') {
     return `PIM refused to activate ${o.group}: the activation policy requires Conditional Access authentication context${o.acr ? ` ${o.acr}` : ''}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser), then activate`;
   }
-  if (code === 'RoleAssignmentDoesNotExist') return `PIM refused to activate ${o.group}: you have no eligible assignment for it (or it has expired)`;
+  if (code === 'RoleAssignmentDoesNotExist')
+    return `PIM refused to activate ${o.group}: you have no eligible assignment for it (or it has expired)`;
   return `PIM refused to activate ${o.group}: ${message}`;
 }
 
-async function activate(session: Session, graph: GraphApi, me: Me, group: { id: string; displayName: string; endDateTime?: string | null }, raw: ActivateOptions, claims: Record<string, unknown>): Promise<Result> {
+async function activate(
+  session: Session,
+  graph: GraphApi,
+  me: Me,
+  group: { id: string; displayName: string; endDateTime?: string | null },
+  raw: ActivateOptions,
+  claims: Record<string, unknown>,
+): Promise<Result> {
   const current = await activeInstance(graph, group.id);
   if (current) {
-    return { outcome: 'already-active', message: `${group.displayName} is already active for ${me.userPrincipalName} until ${current.endDateTime ?? 'no end'}; nothing sent`, startDateTime: current.startDateTime, endDateTime: current.endDateTime };
+    return {
+      outcome: 'already-active',
+      message: `${group.displayName} is already active for ${me.userPrincipalName} until ${current.endDateTime ?? 'no end'}; nothing sent`,
+      startDateTime: current.startDateTime,
+      endDateTime: current.endDateTime,
+    };
   }
 
   const rules = await readPolicy(session, graph, group.id);
@@ -123,12 +156,16 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
   const maxMs = maxText ? parseDuration(maxText) : undefined;
   const duration = raw.duration?.toUpperCase() ?? maxText;
   if (raw.duration && maxMs !== undefined && parseDuration(raw.duration) > maxMs) {
-    throw new UsageError(`--duration ${raw.duration}: the activation policy of ${group.displayName} allows at most ${maxText} (${humanDuration(maxMs)}); nothing was sent`);
+    throw new UsageError(
+      `--duration ${raw.duration}: the activation policy of ${group.displayName} allows at most ${maxText} (${humanDuration(maxMs)}); nothing was sent`,
+    );
   }
   const enabled = (rule(rules, 'Enablement_EndUser_Assignment')?.enabledRules as string[] | undefined) ?? [];
   const justification = raw.justification?.trim();
   if (enumListHas(enabled, 'Justification') && !justification) {
-    throw new UsageError(`the activation policy of ${group.displayName} requires a justification: pass --justification "why you need admin rights"; nothing was sent`);
+    throw new UsageError(
+      `the activation policy of ${group.displayName} requires a justification: pass --justification "why you need admin rights"; nothing was sent`,
+    );
   }
   const amr = Array.isArray(claims.amr) ? (claims.amr as string[]) : [];
   if (enumListHas(enabled, 'MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
@@ -159,10 +196,16 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     const code = errorCode(res.body);
     if (code === 'RoleAssignmentExists') {
       const now = await activeInstance(graph, group.id);
-      return { outcome: 'already-active', message: `${group.displayName} is already active for ${me.userPrincipalName}${now?.endDateTime ? ` until ${now.endDateTime}` : ''}`, endDateTime: now?.endDateTime };
+      return {
+        outcome: 'already-active',
+        message: `${group.displayName} is already active for ${me.userPrincipalName}${now?.endDateTime ? ` until ${now.endDateTime}` : ''}`,
+        endDateTime: now?.endDateTime,
+      };
     }
     if (res.status === 403) {
-      throw new UsageError(`Graph refused the activation (403): the sign-in needs the delegated permission PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup, consented for the app you signed in with`);
+      throw new UsageError(
+        `Graph refused the activation (403): the sign-in needs the delegated permission PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup, consented for the app you signed in with`,
+      );
     }
     const message = (answer.error as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
     throw new UsageError(explainRefusal(code, message, { duration, max: maxText, group: group.displayName, acr: acrValue }));
@@ -184,7 +227,13 @@ async function activate(session: Session, graph: GraphApi, me: Me, group: { id: 
     throw new UsageError(`PIM did not activate ${group.displayName}: the request ${requestId ?? ''} ended with status ${status}`);
   }
   const length = ` (${humanDuration(parseDuration(duration))})`;
-  return { outcome: 'active', message: `${group.displayName} is active for ${me.userPrincipalName} until ${end ?? 'the policy maximum'}${length}. ${KEYCLOAK_NOTE}`, requestId, startDateTime: info?.startDateTime, endDateTime: end };
+  return {
+    outcome: 'active',
+    message: `${group.displayName} is active for ${me.userPrincipalName} until ${end ?? 'the policy maximum'}${length}. ${KEYCLOAK_NOTE}`,
+    requestId,
+    startDateTime: info?.startDateTime,
+    endDateTime: end,
+  };
 }
 
 interface ScheduleInfo {
@@ -219,19 +268,27 @@ async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayN
   const res = await graph.write({ op: 'pim.selfDeactivate', groupId: group.id, principalId: me.id });
   if (res.status >= 200 && res.status < 300) {
     const id = (res.body as { id?: string } | undefined)?.id;
-    return { outcome: 'ended', message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`, requestId: id };
+    return {
+      outcome: 'ended',
+      message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`,
+      requestId: id,
+    };
   }
   if (errorCode(res.body) === 'RoleAssignmentDoesNotExist') {
     return { outcome: 'not-active', message: `${group.displayName} is not active for ${me.userPrincipalName}: nothing to end` };
   }
-  if (res.status === 403) throw new UsageError('Graph refused the deactivation (403): the sign-in needs PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
+  if (res.status === 403)
+    throw new UsageError('Graph refused the deactivation (403): the sign-in needs PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
   throw graph.error({ method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests` }, res);
 }
 
 /** The command: sign in as the user, find the eligible group, activate (or end) it, report. */
 export async function activateCommand(raw: ActivateOptions, io: CommandIo): Promise<number> {
   const tenantId = raw.tenantId?.trim();
-  if (!tenantId) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  if (!tenantId)
+    throw new UsageError(
+      '--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant',
+    );
   const tenantProblem = tenantInputProblem(tenantId);
   if (tenantProblem) throw new UsageError(tenantProblem);
   if (raw.duration !== undefined) {
@@ -251,12 +308,16 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   const graph = await connectGraph(session, tenantGuid, false, new MemoryJournal(), { command: 'activate' });
   const claims = jwtClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
-    throw new UsageError('activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in');
+    throw new UsageError(
+      'activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in',
+    );
   }
   if (typeof claims.scp === 'string') {
     const missing = missingPermissions(ACTIVATE_NEEDS, claims.scp.split(' ').filter(Boolean)).map((n) => n.permission);
     if (missing.length) {
-      throw new UsageError(`the sign-in's token lacks the delegated scope(s) ${missing.join(', ')} that activate needs; nothing was sent. Fix: ${missingScopeFix(graph.signIn.method as AuthMethod | undefined, missing, graph.signIn.clientId)}`);
+      throw new UsageError(
+        `the sign-in's token lacks the delegated scope(s) ${missing.join(', ')} that activate needs; nothing was sent. Fix: ${missingScopeFix(graph.signIn.method as AuthMethod | undefined, missing, graph.signIn.clientId)}`,
+      );
     }
   }
   const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
@@ -266,23 +327,25 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
 
   if (session.options.json) {
     io.stdout(
-      `${jsonSafe(JSON.stringify(
-        {
-          schemaVersion: 1,
-          command: 'activate',
-          action: raw.deactivate ? 'deactivate' : 'activate',
-          tenantId: tenantGuid,
-          user: me,
-          group: { id: group.id, displayName: group.displayName },
-          status: result.outcome,
-          message: result.message,
-          requestId: result.requestId ?? null,
-          startDateTime: result.startDateTime ?? null,
-          endDateTime: result.endDateTime ?? null,
-        },
-        null,
-        2,
-      ))}\n`,
+      `${jsonSafe(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            command: 'activate',
+            action: raw.deactivate ? 'deactivate' : 'activate',
+            tenantId: tenantGuid,
+            user: me,
+            group: { id: group.id, displayName: group.displayName },
+            status: result.outcome,
+            message: result.message,
+            requestId: result.requestId ?? null,
+            startDateTime: result.startDateTime ?? null,
+            endDateTime: result.endDateTime ?? null,
+          },
+          null,
+          2,
+        ),
+      )}\n`,
     );
   } else {
     const c = session.colors;

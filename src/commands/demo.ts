@@ -91,7 +91,12 @@ function startBanner(c: Colors, sim: SimulatedTenant, kc: DemoKeycloak, hints: s
 }
 
 function endBanner(c: Colors, code: number | undefined, kept: string | undefined): string {
-  const verdict = code === undefined ? 'stopped' : code === 0 ? 'the audit after the run is compliant' : `the audit after the run is not compliant (exit ${code})`;
+  const verdict =
+    code === undefined
+      ? 'stopped'
+      : code === 0
+        ? 'the audit after the run is compliant'
+        : `the audit after the run is not compliant (exit ${code})`;
   const lines = [
     '',
     c.yellow(c.bold(`${BANNER}: ${verdict}.`)),
@@ -134,7 +139,15 @@ export async function demoCommand(raw: DemoOptions, io: CommandIo): Promise<numb
     const left = interactive ? inputs.filter((i) => i.asked) : [];
     for (const input of inputs) if (!left.includes(input)) Object.assign(given, { [input.key]: input.value });
 
-    if (!raw.quiet) io.stderr(startBanner(colors, sim, kc, left.flatMap((i) => (i.hint ? [i.hint] : []))));
+    if (!raw.quiet)
+      io.stderr(
+        startBanner(
+          colors,
+          sim,
+          kc,
+          left.flatMap((i) => (i.hint ? [i.hint] : [])),
+        ),
+      );
     // Under --json what is not the audit's document goes to stderr, and --quiet drops it there.
     const aside = json ? (raw.quiet ? () => {} : io.stderr) : io.stdout;
     const say = (line: string) => aside(`${colors.yellow(colors.bold(line))}\n`);

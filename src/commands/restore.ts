@@ -10,7 +10,16 @@ import { safeLine } from '../ui/safe-text.js';
 import { CLOUDS } from '../graph/clouds.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import type { ReportWords } from '../plan/render.js';
-import { connectGraph, executeAndReport, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
+import {
+  connectGraph,
+  executeAndReport,
+  journalFor,
+  openSession,
+  prompterFor,
+  resolveTenant,
+  runHooks,
+  type CommandIo,
+} from './session.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
 const MANY = 10;
@@ -42,7 +51,8 @@ const originOf = (url: string) => {
     return url;
   }
 };
-const same = (key: JournalKey, a: string, b: string) => (key === 'graphEndpoint' ? originOf(a) === originOf(b) : a.toLowerCase() === b.toLowerCase());
+const same = (key: JournalKey, a: string, b: string) =>
+  key === 'graphEndpoint' ? originOf(a) === originOf(b) : a.toLowerCase() === b.toLowerCase();
 
 /**
  * The tenant, cloud and Graph endpoint of the journal's run: restore signs in and writes where
@@ -50,22 +60,39 @@ const same = (key: JournalKey, a: string, b: string) => (key === 'graphEndpoint'
  * naming where it came from. A journal is only a file, so a Graph endpoint it names that is not
  * a national cloud's own (or loopback) gets the token only when --graph-endpoint names it too.
  */
-export function journalTarget(raw: RestoreOptions, starts: Array<{ tenantId?: string; cloud?: string; graphEndpoint?: string }>): Pick<RawOptions, JournalKey> {
+export function journalTarget(
+  raw: RestoreOptions,
+  starts: Array<{ tenantId?: string; cloud?: string; graphEndpoint?: string }>,
+): Pick<RawOptions, JournalKey> {
   const out: Pick<RawOptions, JournalKey> = { tenantId: raw.tenantId, cloud: raw.cloud, graphEndpoint: raw.graphEndpoint };
   for (const { key, flag, env, what } of FROM_JOURNAL) {
     const norm = (v: string) => (key === 'graphEndpoint' ? originOf(v) : key === 'tenantId' ? v.toLowerCase() : v);
-    const recorded = [...new Set(starts.map((s) => s[key]).filter((v): v is string => typeof v === 'string' && v !== '').map(norm))];
-    if (recorded.length > 1) throw new UsageError(`--journal ${raw.from}: its runs name more than one ${what} (${recorded.join(', ')}); restore works on the journal of one run`);
+    const recorded = [
+      ...new Set(
+        starts
+          .map((s) => s[key])
+          .filter((v): v is string => typeof v === 'string' && v !== '')
+          .map(norm),
+      ),
+    ];
+    if (recorded.length > 1)
+      throw new UsageError(
+        `--journal ${raw.from}: its runs name more than one ${what} (${recorded.join(', ')}); restore works on the journal of one run`,
+      );
     const [value] = recorded;
     if (value === undefined) continue;
     const given = raw[key];
     const source = raw.sources?.[key];
     if (given !== undefined && source !== 'default' && !same(key, given, value)) {
       const name = source === 'env' ? env : source === 'config' ? `"${flag.slice(2)}" in --config` : flag;
-      throw new UsageError(`${name} ${given}: the journal's run was on ${what} ${value}; leave ${source === 'env' ? 'it unset' : 'it out'} (restore takes it from the journal) or give the journal of that run`);
+      throw new UsageError(
+        `${name} ${given}: the journal's run was on ${what} ${value}; leave ${source === 'env' ? 'it unset' : 'it out'} (restore takes it from the journal) or give the journal of that run`,
+      );
     }
     if (key === 'graphEndpoint' && !(given !== undefined && source === 'cli') && !trustedGraph(value)) {
-      throw new UsageError(`the journal's run used the Graph endpoint ${value}: restore sends your token there only when --graph-endpoint names it (pass --graph-endpoint ${value} if this is the run to undo)`);
+      throw new UsageError(
+        `the journal's run used the Graph endpoint ${value}: restore sends your token there only when --graph-endpoint names it (pass --graph-endpoint ${value} if this is the run to undo)`,
+      );
     }
     out[key] = value;
   }
@@ -91,7 +118,8 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const text = readJournalFile(raw.from);
   const entries = readJournal(text);
   const starts = entries.flatMap((e) => (e.type === 'start' ? [e] : []));
-  if (starts.length === 0 && entries.length === 0) throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
+  if (starts.length === 0 && entries.length === 0)
+    throw new UsageError(`--journal ${raw.from}: not an entra-pim-setup journal (no entries)`);
   const given = raw.tenantId?.trim();
   const tenantProblem = given ? tenantInputProblem(given) : undefined;
   if (tenantProblem) throw new UsageError(tenantProblem);
@@ -102,11 +130,15 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const session = await openSession({ ...raw, ...target, journal: raw.restoreJournal }, io, { tenantGiven: true });
   const journalTenant = target.tenantId?.trim();
   const tenantId = domain ? await resolveTenant(session, given, mode === 'audit') : journalTenant;
-  if (!tenantId || !isGuid(tenantId)) throw new UsageError('--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant');
+  if (!tenantId || !isGuid(tenantId))
+    throw new UsageError(
+      '--tenant-id is required (or AZURE_TENANT_ID): the directory (tenant) id (a GUID) or a verified domain of the tenant',
+    );
   if (domain && journalTenant && journalTenant.toLowerCase() !== tenantId.toLowerCase()) {
     throw new UsageError(`--tenant-id ${given}: that is tenant ${tenantId}, and the journal's run was on tenant ${journalTenant}`);
   }
-  if (raw.group !== undefined && !isGuid(raw.group)) throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
+  if (raw.group !== undefined && !isGuid(raw.group))
+    throw new UsageError(`--group ${raw.group}: give the object id (a GUID) of the group to restore into`);
   const source = { removed: removedMembers(entries), groups: journalGroups(entries) };
 
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
@@ -128,7 +160,16 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   });
-  return executeAndReport(session, ctx, [restoreStep(source, session.options.graphBase, raw.group)], hooks, progress, file, undefined, restoreWords(mode));
+  return executeAndReport(
+    session,
+    ctx,
+    [restoreStep(source, session.options.graphBase, raw.group)],
+    hooks,
+    progress,
+    file,
+    undefined,
+    restoreWords(mode),
+  );
 }
 
 /** What restore's report calls itself and its result: not an audit, and no "drift". */
@@ -165,12 +206,15 @@ function readJournalFile(path: string): string {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--journal ${path}: ${code === 'ELOOP' ? 'a symbolic link; give the journal file itself' : 'cannot read that file'}`);
+    throw new UsageError(
+      `--journal ${path}: ${code === 'ELOOP' ? 'a symbolic link; give the journal file itself' : 'cannot read that file'}`,
+    );
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`--journal ${path}: not a regular file`);
-    if (st.size > MAX_JOURNAL_BYTES) throw new UsageError(`--journal ${path}: larger than ${MAX_JOURNAL_BYTES / 1024 / 1024} MiB, not a journal of this tool`);
+    if (st.size > MAX_JOURNAL_BYTES)
+      throw new UsageError(`--journal ${path}: larger than ${MAX_JOURNAL_BYTES / 1024 / 1024} MiB, not a journal of this tool`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

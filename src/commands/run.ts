@@ -5,14 +5,30 @@ import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import { STEPS } from '../steps/index.js';
-import { confirmPlan, connectGraph, executeAndReport, exitCodeOf, journalFor, openSession, prompterFor, resolveTenant, runHooks, type CommandIo } from './session.js';
+import {
+  confirmPlan,
+  connectGraph,
+  executeAndReport,
+  exitCodeOf,
+  journalFor,
+  openSession,
+  prompterFor,
+  resolveTenant,
+  runHooks,
+  type CommandIo,
+} from './session.js';
 import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
 
 /** Whether any activation-policy flag was given (its write scope is asked for only then). */
 function policyFlagsGiven(raw: RawOptions): boolean {
-  return raw.activationMax !== undefined || raw.requireJustification !== undefined || raw.requireMfa !== undefined || raw.requireApproval !== undefined;
+  return (
+    raw.activationMax !== undefined ||
+    raw.requireJustification !== undefined ||
+    raw.requireMfa !== undefined ||
+    raw.requireApproval !== undefined
+  );
 }
 
 /**
@@ -41,7 +57,10 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   raw.tenantId = tenantId;
   if (options) options.tenantId = tenantId;
   const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);
-  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, { command: effectiveMode, policyChanges: policyFlagsGiven(raw) });
+  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, {
+    command: effectiveMode,
+    policyChanges: policyFlagsGiven(raw),
+  });
   if (!options) {
     const { askRunInputs } = await import('../wizard.js');
     await askRunInputs(raw, { mode: effectiveMode, graph, prompt, log: session.log, now: session.now, env });
@@ -64,7 +83,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     return ok;
   });
   // The checklist comes above the `Result:` line, which stays last.
-  const checklist = (report: RunReport) => (exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run' ? renderChecklist(ctx, session.colors) : undefined);
+  const checklist = (report: RunReport) =>
+    exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run' ? renderChecklist(ctx, session.colors) : undefined;
   return executeAndReport(session, ctx, STEPS, hooks, progress, file, checklist);
 }
-

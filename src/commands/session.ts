@@ -43,7 +43,13 @@ export interface Session {
 }
 
 /** Environment variables that hold secrets: masked wherever they might surface, used or not. */
-const SECRET_ENV = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'ENTRA_PIM_ACCESS_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_PASSWORD'];
+const SECRET_ENV = [
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'ENTRA_PIM_ACCESS_TOKEN',
+  'KEYCLOAK_CLIENT_SECRET',
+  'KEYCLOAK_PASSWORD',
+];
 
 /** Resolves session flags (no network): bad values fail here, before anything is sent. */
 export async function openSession(raw: RawOptions, io: CommandIo, signIn: { tenantGiven?: boolean } = {}): Promise<Session> {
@@ -57,7 +63,13 @@ export async function openSession(raw: RawOptions, io: CommandIo, signIn: { tena
     explicit: options.auth,
     env: io.env,
     interactive,
-    noBrowser: browserUnavailable({ env: io.env, stdinTTY: io.stdinTTY, stderrTTY: io.stderrTTY, platform: process.platform, osRelease: release() }),
+    noBrowser: browserUnavailable({
+      env: io.env,
+      stdinTTY: io.stdinTTY,
+      stderrTTY: io.stderrTTY,
+      platform: process.platform,
+      osRelease: release(),
+    }),
     azureCli: onPath('az', io.env),
     clientId: options.clientId,
     tenantGiven: signIn.tenantGiven ?? Boolean(raw.tenantId?.trim()),
@@ -74,13 +86,29 @@ export function prompterFor(session: Session, yes: boolean): Prompter {
  * The journal: none for read-only modes (the file appears only with the first write). An
  * existing file that may not serve (a link, someone else's) is refused here, before any request.
  */
-export function journalFor(session: Session, mode: RunMode, tenantId: string, path?: string, flag = '--journal'): { journal: Journal; file?: FileJournal } {
+export function journalFor(
+  session: Session,
+  mode: RunMode,
+  tenantId: string,
+  path?: string,
+  flag = '--journal',
+): { journal: Journal; file?: FileJournal } {
   if (mode === 'audit') return { journal: new MemoryJournal() };
   const file = new FileJournal(path ?? defaultJournalPath(session.now), flag);
   file.check();
   // The cloud and Graph endpoint go with the tenant: restore signs in and writes where the run did.
   const { cloud, graphBase: graphEndpoint } = session.options;
-  file.note({ type: 'start', time: session.now.toISOString(), tool: 'entra-pim-setup', version: session.io.version, mode, tenantId, cloud, graphEndpoint, argv: session.io.argv });
+  file.note({
+    type: 'start',
+    time: session.now.toISOString(),
+    tool: 'entra-pim-setup',
+    version: session.io.version,
+    mode,
+    tenantId,
+    cloud,
+    graphEndpoint,
+    argv: session.io.argv,
+  });
   return { journal: file, file };
 }
 
@@ -88,12 +116,33 @@ export function journalFor(session: Session, mode: RunMode, tenantId: string, pa
  * Signs in (lazily loading @azure/identity when needed) and builds the Graph module. `need`
  * says what the command does: a public-client sign-in asks for exactly those delegated scopes.
  */
-export async function connectGraph(session: Session, tenantId: string, readOnly: boolean, journal: Journal, need: ScopeRequest): Promise<GraphApi> {
+export async function connectGraph(
+  session: Session,
+  tenantId: string,
+  readOnly: boolean,
+  journal: Journal,
+  need: ScopeRequest,
+): Promise<GraphApi> {
   checkTlsVerification(session, readOnly);
-  const noBrowser = browserUnavailable({ env: session.io.env, stdinTTY: session.io.stdinTTY, stderrTTY: session.io.stderrTTY, platform: process.platform, osRelease: release() });
+  const noBrowser = browserUnavailable({
+    env: session.io.env,
+    stdinTTY: session.io.stdinTTY,
+    stderrTTY: session.io.stderrTTY,
+    platform: process.platform,
+    osRelease: release(),
+  });
   const method = session.options.auth ?? defaultAuthMethod(session.io.env, session.interactive, !noBrowser);
   // A method chosen in the wizard is checked as --auth would be (every missing variable at once).
-  if (method === 'browser' && noBrowser) decideSignIn({ explicit: method, env: session.io.env, interactive: session.interactive, noBrowser, azureCli: false, clientId: session.options.clientId, tenantGiven: true });
+  if (method === 'browser' && noBrowser)
+    decideSignIn({
+      explicit: method,
+      env: session.io.env,
+      interactive: session.interactive,
+      noBrowser,
+      azureCli: false,
+      clientId: session.options.clientId,
+      tenantGiven: true,
+    });
   // Scope URIs name the cloud's Graph host: a --graph-endpoint override (a proxy) still forwards
   // to Graph, whose tokens Entra issues for that host.
   const scopeHost = CLOUDS[session.options.cloud].graph;
@@ -138,7 +187,8 @@ export async function connectGraph(session: Session, tenantId: string, readOnly:
  */
 export function checkTlsVerification(session: Session, readOnly: boolean): void {
   if (session.io.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return;
-  const why = 'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks: any server on the path could answer as Graph, the sign-in or Keycloak';
+  const why =
+    'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks: any server on the path could answer as Graph, the sign-in or Keycloak';
   const fix = 'unset it (a private CA goes in NODE_EXTRA_CA_CERTS, or --keycloak-ca-file for Keycloak)';
   if (!readOnly) throw new UsageError(`${why}; ${fix}. Nothing was sent`);
   session.log.warn(`${why}, so this result cannot be trusted; ${fix}`);
@@ -175,8 +225,15 @@ export async function resolveTenant(session: Session, value: string, readOnly: b
 }
 
 /** Spinner hooks for the runner, with the command's one confirmation before writes. */
-export async function runHooks<C>(session: Session, mode: RunMode, confirm: RunHooks<C>['confirm']): Promise<{ hooks: RunHooks<C>; progress: Progress }> {
-  const progress = await createProgress(session.interactive && !session.options.json && session.options.level !== 'quiet', session.colors.enabled);
+export async function runHooks<C>(
+  session: Session,
+  mode: RunMode,
+  confirm: RunHooks<C>['confirm'],
+): Promise<{ hooks: RunHooks<C>; progress: Progress }> {
+  const progress = await createProgress(
+    session.interactive && !session.options.json && session.options.level !== 'quiet',
+    session.colors.enabled,
+  );
   const verb = { plan: mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
   const hooks: RunHooks<C> = {
     stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),
@@ -199,13 +256,20 @@ export async function confirmPlan(plans: StepReport[], ctx: RunContext, session:
   const removals = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'delete'));
   if (!ctx.prompt.interactive) {
     if (removals.length && !ctx.options.yes) {
-      throw new StopError(`this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`, ExitCode.error, 'NEEDS_YES');
+      throw new StopError(
+        `this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`,
+        ExitCode.error,
+        'NEEDS_YES',
+      );
     }
     return true;
   }
   if (ctx.options.yes) return true;
   session.io.stderr(confirmationText(plans, session.colors) + '\n\n');
-  return ctx.prompt.confirm(removals.length ? `Apply these changes, removing ${removals.length} member(s)?` : 'Apply these changes?', { flag: '--yes', default: false });
+  return ctx.prompt.confirm(removals.length ? `Apply these changes, removing ${removals.length} member(s)?` : 'Apply these changes?', {
+    flag: '--yes',
+    default: false,
+  });
 }
 
 /**
@@ -228,7 +292,9 @@ export function confirmationText(plans: StepReport[], c: Colors): string {
   for (const p of plans.filter((s) => s.status === 'would-change')) {
     // Errors and warnings are listed above; a changing step keeps its notes (e.g. that the first
     // eligibility brings the group under PIM, irreversibly) next to its changes.
-    lines.push(...renderStep(c, { ...p, findings: p.findings.filter((f) => f.severity === 'info') }, { showRequests: false, showNoops: false }));
+    lines.push(
+      ...renderStep(c, { ...p, findings: p.findings.filter((f) => f.severity === 'info') }, { showRequests: false, showNoops: false }),
+    );
   }
   return lines.join('\n');
 }
@@ -300,7 +366,14 @@ export async function executeAndReport<C extends RunnerContext & ReportSubject>(
   if (options.report) {
     // After stdout, so a report that cannot be written still leaves the printed result; the
     // thrown error then makes the exit code 1, since the change record asked for is missing.
-    const meta = reportMeta(ctx, report, { startedAt: session.now, version: io.version, argv: io.argv, env: io.env, exitCode, graphEndpoint: options.graphBase });
+    const meta = reportMeta(ctx, report, {
+      startedAt: session.now,
+      version: io.version,
+      argv: io.argv,
+      env: io.env,
+      exitCode,
+      graphEndpoint: options.graphBase,
+    });
     writeReportFile(options.report, report, meta);
   }
   return exitCode;

@@ -57,11 +57,14 @@ export interface EntraFacts {
 /** Last sign-in needs AuditLog.Read.All (and Entra ID P1); without it the verdict does not suffer. */
 async function lastSignIn(graph: GraphApi, userId: string): Promise<EntraFacts['lastSignIn']> {
   try {
-    const u = await graph.get<{ signInActivity?: { lastSignInDateTime?: string | null } }>(withQuery(`/users/${userId}`, { $select: 'id,signInActivity' }));
+    const u = await graph.get<{ signInActivity?: { lastSignInDateTime?: string | null } }>(
+      withQuery(`/users/${userId}`, { $select: 'id,signInActivity' }),
+    );
     const at = u.signInActivity?.lastSignInDateTime;
     return at ? { at } : { unavailable: 'no sign-in recorded' };
   } catch (err) {
-    if (err instanceof GraphRequestError) return { unavailable: `Graph answered ${[err.status, err.code].filter(Boolean).join(' ')}; it needs AuditLog.Read.All` };
+    if (err instanceof GraphRequestError)
+      return { unavailable: `Graph answered ${[err.status, err.code].filter(Boolean).join(' ')}; it needs AuditLog.Read.All` };
     throw err;
   }
 }
@@ -77,7 +80,14 @@ async function readEntra(graph: GraphApi, prompt: Prompter, who: string, group: 
     graph.list<{ id: string }>(withQuery(`/groups/${g.id}/members`, { $select: 'id', $top: 999 })),
     lastSignIn(graph, user.id),
   ]);
-  return { user, group: g, eligible, active, member: members.some((m) => m.id.toLowerCase() === user.id.toLowerCase()), lastSignIn: signIn };
+  return {
+    user,
+    group: g,
+    eligible,
+    active,
+    member: members.some((m) => m.id.toLowerCase() === user.id.toLowerCase()),
+    lastSignIn: signIn,
+  };
 }
 
 const until = (i: PimInstance | undefined) => (i?.endDateTime ? `until ${i.endDateTime}` : 'with no end');
@@ -102,20 +112,25 @@ const SYNC_NOTE: Record<string, string> = {
 function lingering(g: UserGrant, ms: GrantingMapper[], t: string, aliases: string): string | undefined {
   const thing = g.kind === 'group' ? g.value : `role ${g.value}`;
   const remove = g.kind === 'group' ? `remove the user from ${g.value}` : `take role ${g.value} away from the user`;
-  if (g.kind === 'default-role') return `${g.why}: PIM never governs it and no sign-in takes it away; remove ${t} (or the composite containing it) from the realm's default roles`;
+  if (g.kind === 'default-role')
+    return `${g.why}: PIM never governs it and no sign-in takes it away; remove ${t} (or the composite containing it) from the realm's default roles`;
   const hardcoded = ms.filter((m) => m.hardcoded);
-  if (hardcoded.length) return `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who signs in, PIM or not; delete it`;
+  if (hardcoded.length)
+    return `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who signs in, PIM or not; delete it`;
   // A mapper without the PIM group's condition grants at every sign-in, PIM or not, FORCE or not:
   // the audit's KC_MAPPER_CLAIM_MISMATCH / KC_MAPPER_CLAIMS_EMPTY / KC_MAPPER_INDIRECT.
   const noPim = ms.filter((m) => m.withoutPim && m.mode !== 'IMPORT');
-  if (noPim.length) return `${g.why}: ${noPim.map((m) => m.withoutPim).join('; ')}; so it gives ${thing} at every sign-in through Entra whether or not PIM is active: make it require the PIM group (entra-pim-setup --fix-keycloak)`;
+  if (noPim.length)
+    return `${g.why}: ${noPim.map((m) => m.withoutPim).join('; ')}; so it gives ${thing} at every sign-in through Entra whether or not PIM is active: make it require the PIM group (entra-pim-setup --fix-keycloak)`;
   // A mapper removes what it assigns when the claim is missing under FORCE, and under LEGACY too
   // (group and SAML mappers apply LEGACY like FORCE; an OIDC Claim-to-Role mapper's LEGACY only
   // removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy); IMPORT never runs again.
   if (ms.some((m) => m.mode === 'FORCE' || m.mode === 'LEGACY')) return undefined;
   const imports = ms.filter((m) => m.mode === 'IMPORT');
-  if (imports.length) return `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${g.value} away (${g.why}); set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`;
-  if (ms.length) return `${g.why}: mapper ${ms.map((m) => m.name).join(', ')} has a sync mode Keycloak does not know, so nothing takes ${thing} away; set FORCE`;
+  if (imports.length)
+    return `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${g.value} away (${g.why}); set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`;
+  if (ms.length)
+    return `${g.why}: mapper ${ms.map((m) => m.name).join(', ')} has a sync mode Keycloak does not know, so nothing takes ${thing} away; set FORCE`;
   return `${g.why}: no mapper of ${aliases} assigns ${thing}, so it was given in Keycloak and PIM never takes it away; ${remove}`;
 }
 
@@ -135,7 +150,11 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       : `${who} is not eligible for ${group}`;
 
   if (!kc) {
-    return { kind: active ? 'active' : entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak was not checked`, reasons: [] };
+    return {
+      kind: active ? 'active' : entra.eligible.length ? 'eligible-not-active' : 'not-eligible',
+      summary: `${entraLine}; Keycloak was not checked`,
+      reasons: [],
+    };
   }
   const t = kc.target.value;
   const alias = kc.alias ?? '(the Entra provider)';
@@ -144,7 +163,14 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
   const link = linkedTo.length > 0;
   const aliases = linkedTo.length ? linkedTo.join(', ') : alias;
   const grants = kc.grants ?? (kc.holdsTarget ? [{ kind: 'group' as const, value: t, why: `member of ${t}` }] : []);
-  const mappers = kc.mappers.map((m) => ({ alias: kc.alias ?? '', kind: kc.target.kind, value: t, hardcoded: false, legacyRemoveOnly: false, ...m }));
+  const mappers = kc.mappers.map((m) => ({
+    alias: kc.alias ?? '',
+    kind: kc.target.kind,
+    value: t,
+    hardcoded: false,
+    legacyRemoveOnly: false,
+    ...m,
+  }));
   const assigning = (g: UserGrant) => mappers.filter((m) => linkedTo.includes(m.alias) && m.kind === g.kind && m.value === g.value);
   // Mappers that grant on a sign-in with the PIM claim; under LEGACY an OIDC Claim-to-Role mapper grants only at a user's first login.
   const claimMappers = mappers.filter((m) => !m.hardcoded);
@@ -163,7 +189,10 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
   if (active) {
     if (kc.holdsTarget) {
       if (standing) add('a standing member bypasses PIM: make them eligible and remove them (entra-pim-setup run)');
-      if (kc.user && !link) add(`Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away`);
+      if (kc.user && !link)
+        add(
+          `Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away`,
+        );
       else for (const g of grants) add(lingering(g, assigning(g), t, aliases));
       if (link) credentialReasons();
       return { kind: 'active-mapped', summary: `${entraLine}, and holds ${t} in Keycloak`, reasons };
@@ -171,13 +200,22 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
     if (kc.idpProblem) add(kc.idpProblem);
     for (const i of kc.incomplete ?? []) add(`${i}; a way the user holds ${t} may not have been seen`);
     if (!kc.user) add(`Keycloak has no user ${who.toLowerCase()}: ${who} has not signed in to Keycloak through Entra yet`);
-    else if (!link && kc.alias) add(`Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`);
-    else if (kc.alias && claimMappers.length === 0) add(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
+    else if (!link && kc.alias)
+      add(
+        `Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`,
+      );
+    else if (kc.alias && claimMappers.length === 0)
+      add(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
     else {
       const imports = claimMappers.filter((m) => m.mode === 'IMPORT');
-      if (imports.length) add(`mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`);
+      if (imports.length)
+        add(
+          `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`,
+        );
       add(legacyNote);
-      add(`Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`);
+      add(
+        `Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`,
+      );
     }
     return { kind: 'active-not-mapped', summary: `${entraLine}, but does not hold ${t} in Keycloak`, reasons };
   }
@@ -196,7 +234,13 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       for (const r of stays) add(r);
       const removed = grants.filter((g) => lingering(g, assigning(g), t, aliases) === undefined);
       for (const g of removed) {
-        const modes = [...new Set(assigning(g).filter((m) => m.mode === 'FORCE' || m.mode === 'LEGACY').map((m) => (m.legacyRemoveOnly ? 'LEGACY, which for this Claim to Role mapper removes it' : SYNC_NOTE[m.mode])))];
+        const modes = [
+          ...new Set(
+            assigning(g)
+              .filter((m) => m.mode === 'FORCE' || m.mode === 'LEGACY')
+              .map((m) => (m.legacyRemoveOnly ? 'LEGACY, which for this Claim to Role mapper removes it' : SYNC_NOTE[m.mode])),
+          ),
+        ];
         add(
           `the user's last sign-in through ${aliases} was during an activation; Keycloak removes ${g.value} at the next sign-in through Entra (${modes.join('; ')}), and sessions keep it until then: sign the user out (Users → Sessions)`,
         );
@@ -212,7 +256,11 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       reasons: kc.incomplete.map((i) => `${i}; grant the account the roles the audit names (see the README's Keycloak section)`),
     };
   }
-  return { kind: entra.eligible.length ? 'eligible-not-active' : 'not-eligible', summary: `${entraLine}; Keycloak gives ${kc.user ? kc.user.username : 'no user'} no ${t}`, reasons };
+  return {
+    kind: entra.eligible.length ? 'eligible-not-active' : 'not-eligible',
+    summary: `${entraLine}; Keycloak gives ${kc.user ? kc.user.username : 'no user'} no ${t}`,
+    reasons,
+  };
 }
 
 /** Whether a verdict is what `--expect` asked for. */
@@ -221,7 +269,14 @@ export function matchesExpectation(kind: VerdictKind, expect: 'admin' | 'user'):
   return kind === 'not-eligible' || kind === 'eligible-not-active';
 }
 
-function render(c: Colors, entra: EntraFacts, kc: KeycloakFacts | undefined, kcSkipped: boolean, verdict: Verdict, expect?: 'admin' | 'user'): string {
+function render(
+  c: Colors,
+  entra: EntraFacts,
+  kc: KeycloakFacts | undefined,
+  kcSkipped: boolean,
+  verdict: Verdict,
+  expect?: 'admin' | 'user',
+): string {
   const lines: string[] = [];
   const u = entra.user;
   lines.push(c.bold(`${u.userPrincipalName}${u.displayName ? ` (${u.displayName})` : ''}, object id ${u.id}`));
@@ -243,19 +298,34 @@ function render(c: Colors, entra: EntraFacts, kc: KeycloakFacts | undefined, kcS
       const links = kc.links.map((l) => `${l.identityProvider} as ${l.userName ?? l.userId}`);
       lines.push(`  linked to:    ${links.length ? links.join(', ') : 'no identity provider (a local account)'}`);
       lines.push(`  groups:       ${kc.groups.length ? kc.groups.join(', ') : 'none'}`);
-      lines.push(`  holds ${kc.target.value}: ${kc.grants?.length ? kc.grants.map((g) => g.why).join('; ') : kc.holdsTarget ? 'yes' : 'no'}`);
+      lines.push(
+        `  holds ${kc.target.value}: ${kc.grants?.length ? kc.grants.map((g) => g.why).join('; ') : kc.holdsTarget ? 'yes' : 'no'}`,
+      );
     }
     for (const i of kc.incomplete ?? []) lines.push(`  not read:     ${i}`);
-    const mapperText = (m: KeycloakFacts['mappers'][number]) => `${m.name}${m.alias && m.alias !== kc.alias ? ` on ${m.alias}` : ''}${m.value && m.value !== kc.target.value ? ` → ${m.value}` : ''} (${m.hardcoded ? 'hardcoded, ' : ''}${m.mode})`;
+    const mapperText = (m: KeycloakFacts['mappers'][number]) =>
+      `${m.name}${m.alias && m.alias !== kc.alias ? ` on ${m.alias}` : ''}${m.value && m.value !== kc.target.value ? ` → ${m.value}` : ''} (${m.hardcoded ? 'hardcoded, ' : ''}${m.mode})`;
     if (kc.alias) lines.push(`  mappers to ${kc.target.value}: ${kc.mappers.length ? kc.mappers.map(mapperText).join(', ') : 'none'}`);
   } else {
-    lines.push(`Keycloak: not checked${kcSkipped ? ' (--skip-keycloak)' : ' (pass --keycloak-url, --keycloak-realm and credentials to check it)'}`);
+    lines.push(
+      `Keycloak: not checked${kcSkipped ? ' (--skip-keycloak)' : ' (pass --keycloak-url, --keycloak-realm and credentials to check it)'}`,
+    );
   }
-  const paint = verdict.kind === 'active-mapped' || verdict.kind === 'active' ? c.green : verdict.kind === 'not-active-but-mapped' || verdict.kind === 'active-not-mapped' || verdict.kind === 'unverified' ? c.red : c.cyan;
+  const paint =
+    verdict.kind === 'active-mapped' || verdict.kind === 'active'
+      ? c.green
+      : verdict.kind === 'not-active-but-mapped' || verdict.kind === 'active-not-mapped' || verdict.kind === 'unverified'
+        ? c.red
+        : c.cyan;
   lines.push('');
   lines.push(`${c.bold('Verdict:')} ${paint(verdictLabel(verdict.kind))} — ${verdict.summary}`);
   for (const r of verdict.reasons) lines.push(`  - ${r}`);
-  if (expect) lines.push(matchesExpectation(verdict.kind, expect) ? c.green(`as expected (--expect ${expect})`) : c.red(`not as expected (--expect ${expect})`));
+  if (expect)
+    lines.push(
+      matchesExpectation(verdict.kind, expect)
+        ? c.green(`as expected (--expect ${expect})`)
+        : c.red(`not as expected (--expect ${expect})`),
+    );
   // Names, usernames and mapper names come from Graph and Keycloak: each line stays one line.
   return `${lines.map((l) => safeLine(l, c.enabled)).join('\n')}\n`;
 }
@@ -288,7 +358,10 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   // The same inputs as audit, validated the same way before anything is sent.
   const options = resolveRunOptions(raw, { mode: 'audit', interactive: false, env: io.env, now: session.now });
   options.tenantId = await resolveTenant(session, options.tenantId, true);
-  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), { command: 'verify-user', byAppName: Boolean(options.appName && !options.appId) });
+  const graph = await connectGraph(session, options.tenantId, true, new MemoryJournal(), {
+    command: 'verify-user',
+    byAppName: Boolean(options.appName && !options.appId),
+  });
 
   // A name that several apps or groups carry is a choice on a terminal, an error in scripts.
   const prompt = prompterFor(session, false);
@@ -311,22 +384,24 @@ export async function verifyUserCommand(who: string, raw: VerifyUserOptions, io:
   const matches = expect ? matchesExpectation(verdict.kind, expect) : undefined;
   if (session.options.json) {
     io.stdout(
-      `${jsonSafe(JSON.stringify(
-        {
-          schemaVersion: 1,
-          command: 'verify-user',
-          tenantId: options.tenantId,
-          user: entra.user,
-          group: entra.group,
-          entra: { eligible: entra.eligible, active: entra.active, member: entra.member, lastSignIn: entra.lastSignIn },
-          keycloak: kc ?? null,
-          verdict,
-          expect: expect ?? null,
-          matches: matches ?? null,
-        },
-        null,
-        2,
-      ))}\n`,
+      `${jsonSafe(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            command: 'verify-user',
+            tenantId: options.tenantId,
+            user: entra.user,
+            group: entra.group,
+            entra: { eligible: entra.eligible, active: entra.active, member: entra.member, lastSignIn: entra.lastSignIn },
+            keycloak: kc ?? null,
+            verdict,
+            expect: expect ?? null,
+            matches: matches ?? null,
+          },
+          null,
+          2,
+        ),
+      )}\n`,
     );
   } else {
     io.stdout(render(session.colors, entra, kc, options.skipKeycloak, verdict, expect));

@@ -37,7 +37,12 @@ export function formatDuration(ms: number): string {
 export function humanDuration(ms: number): string {
   const parts: string[] = [];
   let s = Math.round(ms / 1000);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['min', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['min', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(s / size);
     if (n) parts.push(`${n} ${unit}`);
     s -= n * size;

@@ -22,7 +22,12 @@ export const SHORT_SECRET = 6;
  */
 export function registerSecret(value: string | undefined): void {
   if (!value) return;
-  for (const form of [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)]) {
+  for (const form of [
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+  ]) {
     if (form) secrets.add(form);
   }
 }

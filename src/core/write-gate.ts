@@ -52,7 +52,12 @@ export class WriteGate {
    * One write: `send` runs only once the request is on disk. `answer` reads a result, `failure`
    * an error `send` threw (which is then thrown on).
    */
-  async write<R>(request: HttpRequest, backup: unknown, send: () => Promise<R>, record: { answer(result: R): WriteAnswer; failure(err: unknown): WriteAnswer }): Promise<R> {
+  async write<R>(
+    request: HttpRequest,
+    backup: unknown,
+    send: () => Promise<R>,
+    record: { answer(result: R): WriteAnswer; failure(err: unknown): WriteAnswer },
+  ): Promise<R> {
     this.assertWritable(`${request.method} ${request.url}`);
     const seq = this.opts.journal.before(this.opts.target, request, backup);
     this.opts.stats.writes++;

@@ -46,9 +46,18 @@ export function who(o: { displayName?: string | null; userPrincipalName?: string
  * The ambiguity rule: one match is the answer; several are a choice on a terminal (`question`,
  * each labelled by `label`) and otherwise the `ambiguous` error, which lists them and names `flag`.
  */
-export async function oneOf<T>(prompt: Pick<Prompter, 'interactive' | 'select'> | undefined, matches: T[], how: { flag: string; question: string; label: (m: T) => string; ambiguous: () => LookupError }): Promise<T> {
+export async function oneOf<T>(
+  prompt: Pick<Prompter, 'interactive' | 'select'> | undefined,
+  matches: T[],
+  how: { flag: string; question: string; label: (m: T) => string; ambiguous: () => LookupError },
+): Promise<T> {
   if (matches.length === 1) return matches[0];
-  if (prompt?.interactive) return prompt.select(how.question, matches.map((m) => ({ name: how.label(m), value: m })), { flag: how.flag });
+  if (prompt?.interactive)
+    return prompt.select(
+      how.question,
+      matches.map((m) => ({ name: how.label(m), value: m })),
+      { flag: how.flag },
+    );
   throw how.ambiguous();
 }
 
@@ -63,7 +72,12 @@ export interface AppHit {
  * The enterprise app by `--app-id` (its application id) or `--app-name` (its display name, exact),
  * with the properties `select` names. Throws LookupError APP_NOT_FOUND or APP_AMBIGUOUS.
  */
-export async function findApp<T extends AppHit>(graph: LookupGraph, prompt: Prompter | undefined, by: { appId?: string; appName?: string; tenantId?: string }, select: string): Promise<T> {
+export async function findApp<T extends AppHit>(
+  graph: LookupGraph,
+  prompt: Prompter | undefined,
+  by: { appId?: string; appName?: string; tenantId?: string },
+  select: string,
+): Promise<T> {
   if (by.appId) {
     const sp = await graph.find<T>(withQuery(`/servicePrincipals(appId=${odataString(by.appId)})`, { $select: select }));
     if (sp) return sp;
@@ -75,12 +89,18 @@ export async function findApp<T extends AppHit>(graph: LookupGraph, prompt: Prom
   }
   const name = by.appName ?? '';
   const matches = await graph.list<T>(withQuery('/servicePrincipals', { $filter: `displayName eq ${odataString(name)}`, $select: select }));
-  if (matches.length === 0) throw new LookupError('APP_NOT_FOUND', `no enterprise app named "${name}"`, 'check --app-name, or pass --app-id');
+  if (matches.length === 0)
+    throw new LookupError('APP_NOT_FOUND', `no enterprise app named "${name}"`, 'check --app-name, or pass --app-id');
   return oneOf(prompt, matches, {
     flag: '--app-id',
     question: `${matches.length} enterprise apps are named "${name}"; which one?`,
     label: (m) => `${m.displayName} (app id ${m.appId})`,
-    ambiguous: () => new LookupError('APP_AMBIGUOUS', `${matches.length} enterprise apps are named "${name}": ${matches.map((m) => `app id ${m.appId}`).join(', ')}`, 'pass --app-id with one of them'),
+    ambiguous: () =>
+      new LookupError(
+        'APP_AMBIGUOUS',
+        `${matches.length} enterprise apps are named "${name}": ${matches.map((m) => `app id ${m.appId}`).join(', ')}`,
+        'pass --app-id with one of them',
+      ),
   });
 }
 
@@ -96,7 +116,12 @@ export interface GroupHit {
  * option the value came from (`--group`, `--approver`), `code` the finding code's prefix. Throws
  * LookupError `<code>_NOT_FOUND` or `<code>_AMBIGUOUS`.
  */
-export async function findGroup<T extends GroupHit>(graph: LookupGraph, prompt: Prompter | undefined, nameOrId: string, how: { select: string; flag?: string; code?: string }): Promise<T> {
+export async function findGroup<T extends GroupHit>(
+  graph: LookupGraph,
+  prompt: Prompter | undefined,
+  nameOrId: string,
+  how: { select: string; flag?: string; code?: string },
+): Promise<T> {
   const flag = how.flag ?? '--group';
   const code = how.code ?? 'GROUP';
   if (isGuid(nameOrId)) {
@@ -105,12 +130,18 @@ export async function findGroup<T extends GroupHit>(graph: LookupGraph, prompt: 
     throw new LookupError(`${code}_NOT_FOUND`, `no group with object id ${nameOrId}`, `check ${flag}`);
   }
   const matches = await graph.list<T>(withQuery('/groups', { $filter: `displayName eq ${odataString(nameOrId)}`, $select: how.select }));
-  if (matches.length === 0) throw new LookupError(`${code}_NOT_FOUND`, `no group named "${nameOrId}"`, `check ${flag} (display name or object id)`);
+  if (matches.length === 0)
+    throw new LookupError(`${code}_NOT_FOUND`, `no group named "${nameOrId}"`, `check ${flag} (display name or object id)`);
   return oneOf(prompt, matches, {
     flag,
     question: `${matches.length} groups are named "${nameOrId}"; which one?`,
     label: (m) => `${m.displayName} (${m.id})${m.description ? ` — ${m.description}` : ''}`,
-    ambiguous: () => new LookupError(`${code}_AMBIGUOUS`, `${matches.length} groups are named "${nameOrId}": ${matches.map((m) => m.id).join(', ')}`, `pass ${flag} with the object id of the one to use`),
+    ambiguous: () =>
+      new LookupError(
+        `${code}_AMBIGUOUS`,
+        `${matches.length} groups are named "${nameOrId}": ${matches.map((m) => m.id).join(', ')}`,
+        `pass ${flag} with the object id of the one to use`,
+      ),
   });
 }
 
@@ -118,7 +149,11 @@ export async function findGroup<T extends GroupHit>(graph: LookupGraph, prompt: 
  * One of the groups the signed-in user is eligible for, by object id or display name (any case):
  * the same rule, among those groups only. Undefined when none matches.
  */
-export async function pickEligibleGroup<T extends { id: string; displayName: string }>(prompt: Prompter | undefined, groups: T[], wanted: string): Promise<T | undefined> {
+export async function pickEligibleGroup<T extends { id: string; displayName: string }>(
+  prompt: Prompter | undefined,
+  groups: T[],
+  wanted: string,
+): Promise<T | undefined> {
   const w = wanted.trim().toLowerCase();
   const hits = groups.filter((g) => g.id.toLowerCase() === w || g.displayName.toLowerCase() === w);
   if (hits.length === 0) return undefined;
@@ -126,7 +161,12 @@ export async function pickEligibleGroup<T extends { id: string; displayName: str
     flag: '--group',
     question: `you are eligible for ${hits.length} groups named "${wanted}"; which one?`,
     label: (g) => `${g.displayName} (${g.id})`,
-    ambiguous: () => new LookupError('GROUP_AMBIGUOUS', `you are eligible for ${hits.length} groups named "${wanted}": ${hits.map((g) => g.id).join(', ')}`, 'pass --group with the object id of the one to use'),
+    ambiguous: () =>
+      new LookupError(
+        'GROUP_AMBIGUOUS',
+        `you are eligible for ${hits.length} groups named "${wanted}": ${hits.map((g) => g.id).join(', ')}`,
+        'pass --group with the object id of the one to use',
+      ),
   });
 }
 
@@ -147,12 +187,20 @@ export async function findUser(graph: LookupGraph, input: string): Promise<UserH
   } catch (err) {
     // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
     if (err instanceof GraphRequestError && err.status !== 403 && err.status !== 401) {
-      throw new UsageError(`${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`);
+      throw new UsageError(
+        `${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')}); give a user principal name or object id`,
+      );
     }
     throw err;
   }
   if (!user) throw new UsageError(`${input}: no such user in the tenant (give a user principal name or object id)`);
-  return { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled };
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    displayName: user.displayName,
+    mail: user.mail,
+    accountEnabled: user.accountEnabled,
+  };
 }
 
 /** A user to make eligible, as found. */
@@ -182,7 +230,14 @@ export async function findEligibleUsers(graph: LookupGraph, inputs: string[], fi
   answers.forEach((answer, i) => {
     const input = inputs[i];
     if (answer.status === 404) {
-      findings.push(finding('error', 'USER_NOT_FOUND', `--eligible ${input}: no such user in this tenant`, 'give a user principal name or object id of a member user'));
+      findings.push(
+        finding(
+          'error',
+          'USER_NOT_FOUND',
+          `--eligible ${input}: no such user in this tenant`,
+          'give a user principal name or object id of a member user',
+        ),
+      );
       return;
     }
     if (answer.status < 200 || answer.status >= 300) {
@@ -192,7 +247,9 @@ export async function findEligibleUsers(graph: LookupGraph, inputs: string[], fi
           'error',
           'USER_UNREADABLE',
           `--eligible ${input}: Graph could not read this user (${errorText(answer)})`,
-          answer.status === 403 ? 'grant the permission named under "caller", then run again' : 'check the value: a user principal name or object id of a member user',
+          answer.status === 403
+            ? 'grant the permission named under "caller", then run again'
+            : 'check the value: a user principal name or object id of a member user',
         ),
       );
       return;
@@ -200,17 +257,43 @@ export async function findEligibleUsers(graph: LookupGraph, inputs: string[], fi
     const u = answer.body;
     // A user answer without its object id is not understood: nothing is requested for it.
     if (!u || typeof u.id !== 'string' || !isGuid(u.id)) {
-      findings.push(finding('error', 'USER_UNREADABLE', `--eligible ${input}: Graph answered without the user's object id; refused`, 'check the value, then run again'));
+      findings.push(
+        finding(
+          'error',
+          'USER_UNREADABLE',
+          `--eligible ${input}: Graph answered without the user's object id; refused`,
+          'check the value, then run again',
+        ),
+      );
       return;
     }
     if (u.accountEnabled === false) {
-      findings.push(finding('error', 'USER_DISABLED', `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`, 'enable the account or leave it out'));
+      findings.push(
+        finding(
+          'error',
+          'USER_DISABLED',
+          `--eligible ${input}: ${who(u)} is disabled and could never activate; refused`,
+          'enable the account or leave it out',
+        ),
+      );
       return;
     }
     if (enumIs(u.userType, 'Guest')) {
-      findings.push(finding('warning', 'USER_GUEST', `--eligible ${input}: ${who(u)} is a guest; a guest with admin rights in a tier-0 system is unusual`, 'make sure this is intended'));
+      findings.push(
+        finding(
+          'warning',
+          'USER_GUEST',
+          `--eligible ${input}: ${who(u)} is a guest; a guest with admin rights in a tier-0 system is unusual`,
+          'make sure this is intended',
+        ),
+      );
     }
-    out.push({ input, id: u.id, userPrincipalName: u.userPrincipalName ?? u.id, displayName: u.displayName ?? u.userPrincipalName ?? u.id });
+    out.push({
+      input,
+      id: u.id,
+      userPrincipalName: u.userPrincipalName ?? u.id,
+      displayName: u.displayName ?? u.userPrincipalName ?? u.id,
+    });
   });
   const seen = new Set<string>();
   return out.filter((u) => (seen.has(u.id) ? false : (seen.add(u.id), true)));
@@ -227,7 +310,12 @@ export interface ApproverRef {
  * The `--approver` values: an object id (a user, else a group), a UPN, or a group's display name
  * (the ambiguity rule, flag `--approver`). What cannot be found becomes an error finding.
  */
-export async function findApprovers(graph: LookupGraph, prompt: Prompter | undefined, inputs: string[], findings: Finding[]): Promise<ApproverRef[]> {
+export async function findApprovers(
+  graph: LookupGraph,
+  prompt: Prompter | undefined,
+  inputs: string[],
+  findings: Finding[],
+): Promise<ApproverRef[]> {
   const out: ApproverRef[] = [];
   for (const input of inputs) {
     if (isGuid(input)) {
@@ -241,11 +329,19 @@ export async function findApprovers(graph: LookupGraph, prompt: Prompter | undef
     } else if (input.includes('@')) {
       let user: { id: string; userPrincipalName?: string } | null;
       try {
-        user = await graph.find<{ id: string; userPrincipalName?: string }>(withQuery(userPath(input), { $select: 'id,userPrincipalName' }));
+        user = await graph.find<{ id: string; userPrincipalName?: string }>(
+          withQuery(userPath(input), { $select: 'id,userPrincipalName' }),
+        );
       } catch (err) {
         // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
         if (!(err instanceof GraphRequestError) || err.status === 403 || err.status === 401) throw err;
-        findings.push(finding('error', 'APPROVER_UNREADABLE', `--approver ${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')})`));
+        findings.push(
+          finding(
+            'error',
+            'APPROVER_UNREADABLE',
+            `--approver ${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')})`,
+          ),
+        );
         continue;
       }
       if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
@@ -256,7 +352,15 @@ export async function findApprovers(graph: LookupGraph, prompt: Prompter | undef
         out.push({ kind: 'group', id: group.id, label: `group ${input}` });
       } catch (err) {
         if (!(err instanceof LookupError)) throw err;
-        if (err.code === 'APPROVER_NOT_FOUND') findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group by that name`, 'give a UPN, a group name or an object id'));
+        if (err.code === 'APPROVER_NOT_FOUND')
+          findings.push(
+            finding(
+              'error',
+              'APPROVER_NOT_FOUND',
+              `--approver ${input}: no user or group by that name`,
+              'give a UPN, a group name or an object id',
+            ),
+          );
         else findings.push(lookupFinding(err));
       }
     }

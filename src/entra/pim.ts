@@ -59,14 +59,23 @@ export async function loadMemberPolicy(graph: GraphApi, groupId: string): Promis
 }
 
 /** Eligibility or active-assignment instances (valid now) of one user for one group, member access only. */
-export async function pimInstances(graph: GraphApi, kind: 'eligibility' | 'assignment', groupId: string, principalId: string): Promise<PimInstance[]> {
-  const url = withQuery(`${PIM_GROUP}/${kind}ScheduleInstances`, { $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}` });
+export async function pimInstances(
+  graph: GraphApi,
+  kind: 'eligibility' | 'assignment',
+  groupId: string,
+  principalId: string,
+): Promise<PimInstance[]> {
+  const url = withQuery(`${PIM_GROUP}/${kind}ScheduleInstances`, {
+    $filter: `groupId eq ${odataString(groupId)} and principalId eq ${odataString(principalId)}`,
+  });
   return (await graph.list<PimInstance>(url)).filter((i) => isMemberAccess(i));
 }
 
 /** The signed-in user's own eligibility instances, each with its group (filterByCurrentUser, `$expand=group`). */
 export async function myEligibilityInstances(graph: GraphApi): Promise<PimInstance[]> {
-  return graph.list<PimInstance>(withQuery(`${PIM_GROUP}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }));
+  return graph.list<PimInstance>(
+    withQuery(`${PIM_GROUP}/eligibilityScheduleInstances/filterByCurrentUser(on='principal')`, { $expand: 'group' }),
+  );
 }
 
 /** The signed-in user's own active assignment instances (filterByCurrentUser). */

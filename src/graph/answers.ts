@@ -54,7 +54,13 @@ export function isGraphNotFound(res: { status: number; body: unknown }): boolean
 
 /** An answer this tool cannot read: an error, never an empty result. */
 export function unexpected(req: HttpRequest, status: number, what: string, code = 'UnexpectedResponse'): GraphRequestError {
-  return new GraphRequestError(`Graph ${req.method} ${pathOfUrl(req.url)} answered ${status} with ${what}: refused, nothing from it was used`, status, code, req.method, req.url);
+  return new GraphRequestError(
+    `Graph ${req.method} ${pathOfUrl(req.url)} answered ${status} with ${what}: refused, nothing from it was used`,
+    status,
+    code,
+    req.method,
+    req.url,
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,13 +70,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * all for a write, e.g. 204), without an `error` member. A GET always documents a body.
  */
 export function checkSuccessBody(req: HttpRequest, status: number, body: unknown, contentType: string | null): void {
-  if (contentType !== null && !/\bjson\b/i.test(contentType)) throw unexpected(req, status, `a ${contentType.split(';')[0]} body where JSON was expected`);
+  if (contentType !== null && !/\bjson\b/i.test(contentType))
+    throw unexpected(req, status, `a ${contentType.split(';')[0]} body where JSON was expected`);
   if (body === undefined) {
     if (req.method === 'GET') throw unexpected(req, status, 'an empty body');
     return;
   }
   if (!isObject(body)) throw unexpected(req, status, 'JSON that is not an object');
-  if (body.error !== undefined) throw unexpected(req, status, `an error object (${String((body.error as { code?: unknown })?.code ?? 'no code').slice(0, 60)})`);
+  if (body.error !== undefined)
+    throw unexpected(req, status, `an error object (${String((body.error as { code?: unknown })?.code ?? 'no code').slice(0, 60)})`);
 }
 
 /**
@@ -81,7 +89,10 @@ export function batchItemAnswer(req: HttpRequest, status: number, body: unknown)
   if (status < 200 || status >= 300) return { status, body };
   const bad = body === undefined ? req.method === 'GET' : !isObject(body) || body.error !== undefined;
   if (!bad) return { status, body };
-  return { status: 0, body: { error: { code: 'UnexpectedResponse', message: `answered ${status} with a body that is not the JSON this call documents` } } };
+  return {
+    status: 0,
+    body: { error: { code: 'UnexpectedResponse', message: `answered ${status} with a body that is not the JSON this call documents` } },
+  };
 }
 
 /** The `error.code` of a Graph error body, if any. */

@@ -30,7 +30,11 @@ export interface BatchDeps {
  * returns each item's answer in input order. Items answered 429/503/504 are retried on their own
  * after the longest Retry-After in that envelope; `onItem` hears each final answer as it comes.
  */
-export async function sendBatches(deps: BatchDeps, requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
+export async function sendBatches(
+  deps: BatchDeps,
+  requests: HttpRequest[],
+  onItem?: (index: number, result: BatchItemResult) => void,
+): Promise<BatchItemResult[]> {
   // A $batch envelope is v1.0: its items cannot address the beta endpoint.
   if (requests.some((r) => r.url.startsWith(`${BETA}/`))) throw new Error('a beta URL cannot be sent in a v1.0 $batch');
   const chunks: number[][] = [];
@@ -98,14 +102,19 @@ async function sendEnvelope(
     const res = await deps.send({ method: 'POST', url: '/$batch', body: envelope });
     if (res.status < 200 || res.status >= 300) throw toGraphError({ method: 'POST', url: '/$batch' }, res);
     const responses = (res.body as { responses?: unknown } | undefined)?.responses;
-    if (!Array.isArray(responses)) throw unexpected({ method: 'POST', url: '/$batch' }, res.status, 'a $batch answer without a "responses" array');
+    if (!Array.isArray(responses))
+      throw unexpected({ method: 'POST', url: '/$batch' }, res.status, 'a $batch answer without a "responses" array');
     const retry: number[] = [];
     const throttled: BatchItemResult[] = [];
     let wait = 0;
     for (const raw of responses as Array<{ id?: unknown; status?: unknown; headers?: Record<string, string>; body?: unknown }>) {
       const i = Number(raw?.id);
       if (!pending.includes(i) || results[i] || retry.includes(i) || typeof raw.status !== 'number') {
-        throw unexpected({ method: 'POST', url: '/$batch' }, res.status, `an item answer that matches no request sent (id ${String(raw?.id).slice(0, 20)})`);
+        throw unexpected(
+          { method: 'POST', url: '/$batch' },
+          res.status,
+          `an item answer that matches no request sent (id ${String(raw?.id).slice(0, 20)})`,
+        );
       }
       const item = { id: i, status: raw.status, headers: raw.headers, body: raw.body };
       const transient = item.status === 429 || item.status === 503 || item.status === 504;
@@ -133,7 +142,11 @@ async function sendEnvelope(
     }
     for (const i of pending) {
       if (!results[i] && !retry.includes(i)) {
-        results[i] = { request: requests[i], status: 0, body: { error: { code: 'MissingBatchResponse', message: 'no response for this item' } } };
+        results[i] = {
+          request: requests[i],
+          status: 0,
+          body: { error: { code: 'MissingBatchResponse', message: 'no response for this item' } },
+        };
         onItem?.(i, results[i]);
       }
     }

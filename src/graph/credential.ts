@@ -26,7 +26,13 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
  * that never comes. So the question is decided up front, from what `open` needs: a terminal to
  * sign in from, and a desktop (macOS, Windows, WSL, or an X11/Wayland display on Linux). Pure.
  */
-export function browserUnavailable(facts: { env: NodeJS.ProcessEnv; stdinTTY: boolean; stderrTTY: boolean; platform: NodeJS.Platform; osRelease: string }): string | undefined {
+export function browserUnavailable(facts: {
+  env: NodeJS.ProcessEnv;
+  stdinTTY: boolean;
+  stderrTTY: boolean;
+  platform: NodeJS.Platform;
+  osRelease: string;
+}): string | undefined {
   if (!facts.stdinTTY || !facts.stderrTTY) return 'there is no terminal';
   if (facts.platform === 'darwin' || facts.platform === 'win32') return undefined;
   // WSL: `open` hands the URL to Windows (PowerShell), which has a desktop.
@@ -100,7 +106,9 @@ function listed(items: string[]): string {
 export function decideSignIn(f: SignInFacts): AuthMethod | undefined {
   const { env } = f;
   if (f.explicit === 'browser' && f.noBrowser) {
-    throw new UsageError(`--auth browser cannot sign in here: ${f.noBrowser}; use --auth device-code, or a non-interactive sign-in (${NON_INTERACTIVE_FIX}). Nothing was sent`);
+    throw new UsageError(
+      `--auth browser cannot sign in here: ${f.noBrowser}; use --auth device-code, or a non-interactive sign-in (${NON_INTERACTIVE_FIX}). Nothing was sent`,
+    );
   }
   // On a terminal the wizard asks for a method that no flag gave (suggesting the default).
   if (!f.explicit && f.interactive) return undefined;
@@ -112,7 +120,9 @@ export function decideSignIn(f: SignInFacts): AuthMethod | undefined {
       // An app id without its secret or certificate is a client-credential sign-in half set up,
       // not a wish for the Azure CLI.
       const missing = ['AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)', ...(f.tenantGiven ? [] : [TENANT_INPUT])];
-      throw new UsageError(`AZURE_CLIENT_ID is set, so the sign-in is the app's: it also needs ${listed(missing)} (or choose another --auth). Nothing was sent`);
+      throw new UsageError(
+        `AZURE_CLIENT_ID is set, so the sign-in is the app's: it also needs ${listed(missing)} (or choose another --auth). Nothing was sent`,
+      );
     }
     if (chosen === 'azure-cli' && !f.azureCli) {
       throw new UsageError(
@@ -151,7 +161,8 @@ export function missingSignInInputs(method: AuthMethod, env: NodeJS.ProcessEnv, 
       need('AZURE_FEDERATED_TOKEN_FILE');
       break;
     case 'access-token':
-      if (!env.ENTRA_PIM_ACCESS_TOKEN && !env.ENTRA_PIM_ACCESS_TOKEN_FILE) missing.push('ENTRA_PIM_ACCESS_TOKEN or ENTRA_PIM_ACCESS_TOKEN_FILE');
+      if (!env.ENTRA_PIM_ACCESS_TOKEN && !env.ENTRA_PIM_ACCESS_TOKEN_FILE)
+        missing.push('ENTRA_PIM_ACCESS_TOKEN or ENTRA_PIM_ACCESS_TOKEN_FILE');
       break;
     default:
       break;
@@ -284,12 +295,16 @@ export async function createTokenSource(opts: CredentialOptions): Promise<SignIn
       // an endpoint that never answers) ends with one line instead of waiting for ever.
       const ms = signInDeadlineMs(method, env);
       const abort = new AbortController();
-      const token = await withDeadline((async () => (await credential).getToken(publicClient ? scopes : opts.scope, { abortSignal: abort.signal }))(), ms, () => {
-        abort.abort();
-        return new SignInError(
-          `sign-in with --auth ${method} failed: no token within ${durationText(ms)} (${method === 'device-code' ? 'nobody entered the code' : method === 'browser' ? 'the browser sign-in was not completed' : 'no answer from the sign-in'}; the limit is ENTRA_PIM_SIGN_IN_TIMEOUT_MS)`,
-        );
-      });
+      const token = await withDeadline(
+        (async () => (await credential).getToken(publicClient ? scopes : opts.scope, { abortSignal: abort.signal }))(),
+        ms,
+        () => {
+          abort.abort();
+          return new SignInError(
+            `sign-in with --auth ${method} failed: no token within ${durationText(ms)} (${method === 'device-code' ? 'nobody entered the code' : method === 'browser' ? 'the browser sign-in was not completed' : 'no answer from the sign-in'}; the limit is ENTRA_PIM_SIGN_IN_TIMEOUT_MS)`,
+          );
+        },
+      );
       if (!token) throw new Error(`sign-in with --auth ${method} returned no token`);
       registerSecret(token.token);
       return token.token;
@@ -325,7 +340,7 @@ export async function createTokenSource(opts: CredentialOptions): Promise<SignIn
 
 /** AADSTS codes with a known fix (Learn "Microsoft Entra authentication and authorization error codes"). */
 const AADSTS_FIX: Record<string, string> = {
-  '7000215': 'check AZURE_CLIENT_SECRET: it must be the secret\'s value, not its id',
+  '7000215': "check AZURE_CLIENT_SECRET: it must be the secret's value, not its id",
   '7000222': 'the client secret has expired: create a new one',
   '700016': 'check AZURE_CLIENT_ID and --tenant-id: the app is not known in that tenant',
   '90002': 'check --tenant-id',
@@ -345,23 +360,38 @@ export function signInError(method: AuthMethod, err: unknown, authorityHost?: st
   const text = err instanceof Error ? err.message : String(err);
   if (method === 'azure-cli') {
     if (/could not be found|not found|not recognized|ENOENT/i.test(text)) {
-      return new SignInError('--auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth', { cause: err });
+      return new SignInError(
+        '--auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth',
+        { cause: err },
+      );
     }
-    if (/az login/i.test(text)) return new SignInError('--auth azure-cli: the Azure CLI is not signed in; run az login (with --tenant), or choose another --auth', { cause: err });
+    if (/az login/i.test(text))
+      return new SignInError('--auth azure-cli: the Azure CLI is not signed in; run az login (with --tenant), or choose another --auth', {
+        cause: err,
+      });
   }
   // MSAL names no host when the sign-in endpoints cannot be reached (no network, a wrong
   // AZURE_AUTHORITY_HOST): the line names the host it was given.
   const unreachable = /^(endpoints_resolution_error|network_error)\b/.exec(text);
   if (unreachable && authorityHost && method !== 'azure-cli' && method !== 'managed-identity') {
-    return new SignInError(`sign-in with --auth ${method} failed: cannot reach the sign-in host ${new URL(authorityHost).host} (${unreachable[1]}); check the network${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST / --cloud'}`, { cause: err });
+    return new SignInError(
+      `sign-in with --auth ${method} failed: cannot reach the sign-in host ${new URL(authorityHost).host} (${unreachable[1]}); check the network${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST / --cloud'}`,
+      { cause: err },
+    );
   }
   const aadsts = /AADSTS(\d+):\s*([^.\r\n]*)/.exec(text);
   if (aadsts) {
     const fix = AADSTS_FIX[aadsts[1]];
-    return new SignInError(`sign-in with --auth ${method} was refused: AADSTS${aadsts[1]}: ${aadsts[2].slice(0, 120)}${fix ? `; ${fix}` : ''}`, { cause: err });
+    return new SignInError(
+      `sign-in with --auth ${method} was refused: AADSTS${aadsts[1]}: ${aadsts[2].slice(0, 120)}${fix ? `; ${fix}` : ''}`,
+      { cause: err },
+    );
   }
   // The first line, without links: enough to act on, short enough for a log line.
-  const first = text.split(/\r?\n/)[0].replace(/\s*https?:\/\/\S+/g, '').trim();
+  const first = text
+    .split(/\r?\n/)[0]
+    .replace(/\s*https?:\/\/\S+/g, '')
+    .trim();
   return new SignInError(`sign-in with --auth ${method} failed: ${first.slice(0, 200) || String(name ?? 'unknown error')}`, { cause: err });
 }
 

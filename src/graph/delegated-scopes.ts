@@ -35,7 +35,12 @@ export function delegatedScopes(req: ScopeRequest): string[] {
   switch (req.command) {
     case 'run':
     case 'audit': {
-      const input: NeedsInput = { mode: req.command, appOnly: false, roleAssignableGroup: Boolean(req.roleAssignableGroup), policyChanges: req.policyChanges };
+      const input: NeedsInput = {
+        mode: req.command,
+        appOnly: false,
+        roleAssignableGroup: Boolean(req.roleAssignableGroup),
+        policyChanges: req.policyChanges,
+      };
       // Every need's least-privileged permission, as the README's Permissions rows list them: a
       // write scope does not stand in for a read one, since some calls name both (Learn "Grant an
       // appRoleAssignment for a service principal": AppRoleAssignment.ReadWrite.All and Application.Read.All).
@@ -67,7 +72,8 @@ export function scopeUris(graphHost: string, names: readonly string[]): string[]
  */
 export function missingScopeFix(method: AuthMethod | undefined, missing: readonly string[], clientId?: string): string {
   const list = missing.join(', ');
-  const publicClient = 'sign in with --auth browser or --auth device-code, which request these scopes from the "Microsoft Graph Command Line Tools" app (or the app --client-id names); an admin consents once for the tenant';
+  const publicClient =
+    'sign in with --auth browser or --auth device-code, which request these scopes from the "Microsoft Graph Command Line Tools" app (or the app --client-id names); an admin consents once for the tenant';
   switch (method) {
     case 'azure-cli':
       return `the Azure CLI's Graph token has a fixed set of scopes and cannot be given ${list}: ${publicClient}`;

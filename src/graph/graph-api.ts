@@ -7,11 +7,27 @@ import type { Logger } from '../ui/log.js';
 import type { SignInTokenSource } from './credential.js';
 import { scopeUris } from './delegated-scopes.js';
 import { pathOfUrl } from '../ui/url.js';
-import { checkSuccessBody, describeCause, errorText, isGraphNotFound, toGraphError, unexpected, unwrapClientError, type GraphResponse } from './answers.js';
+import {
+  checkSuccessBody,
+  describeCause,
+  errorText,
+  isGraphNotFound,
+  toGraphError,
+  unexpected,
+  unwrapClientError,
+  type GraphResponse,
+} from './answers.js';
 import { BETA, sendBatches, type BatchItemResult } from './batch.js';
 import { followPages, MAX_PAGES } from './paging.js';
 import { graphRequest, type GraphWrite } from './writes.js';
-import { backoffMs, BearerMiddleware, DEFAULT_RESILIENCE, ResilienceMiddleware, type ResilienceOptions, type TokenSource } from './resilience.js';
+import {
+  backoffMs,
+  BearerMiddleware,
+  DEFAULT_RESILIENCE,
+  ResilienceMiddleware,
+  type ResilienceOptions,
+  type TokenSource,
+} from './resilience.js';
 
 export { errorCode, errorText, type GraphResponse } from './answers.js';
 export { BATCH_LIMIT, BETA, type BatchItemResult } from './batch.js';
@@ -64,7 +80,13 @@ export class GraphApi {
     const url = new URL(opts.baseUrl);
     if (url.protocol !== 'https:') throw new Error(`Graph endpoint must be https: ${opts.baseUrl}`);
     this.base = url.origin;
-    this.gate = new WriteGate({ target: 'graph', journal: opts.journal, readOnly: opts.readOnly, refused: (what) => new WriteInReadOnlyMode(`refused ${what} in read-only mode`), stats: this.stats });
+    this.gate = new WriteGate({
+      target: 'graph',
+      journal: opts.journal,
+      readOnly: opts.readOnly,
+      refused: (what) => new WriteInReadOnlyMode(`refused ${what} in read-only mode`),
+      stats: this.stats,
+    });
   }
 
   get readOnly(): boolean {
@@ -161,21 +183,33 @@ export class GraphApi {
           target = 'an unreadable Location';
         }
       }
-      throw unexpected(req, res.status, `a redirect to ${target}; redirects are not followed (check --graph-endpoint and any proxy)`, 'Redirect');
+      throw unexpected(
+        req,
+        res.status,
+        `a redirect to ${target}; redirects are not followed (check --graph-endpoint and any proxy)`,
+        'Redirect',
+      );
     }
     const ok = res.status >= 200 && res.status < 300;
     let text: string;
     try {
       text = await res.text();
     } catch (err) {
-      throw new TransportError(`Graph ${req.method} ${pathOfUrl(req.url)}: the answer was cut off (${describeCause(err)}); nothing from it was used`);
+      throw new TransportError(
+        `Graph ${req.method} ${pathOfUrl(req.url)}: the answer was cut off (${describeCause(err)}); nothing from it was used`,
+      );
     }
     let body: unknown = undefined;
     if (text) {
       try {
         body = JSON.parse(text);
       } catch {
-        if (ok) throw unexpected(req, res.status, `a body that is not JSON (${res.headers.get('content-type') || 'no content type'}, ${text.length} bytes)`);
+        if (ok)
+          throw unexpected(
+            req,
+            res.status,
+            `a body that is not JSON (${res.headers.get('content-type') || 'no content type'}, ${text.length} bytes)`,
+          );
         body = text;
       }
     }
@@ -293,7 +327,12 @@ export class GraphApi {
           (i, r) => {
             const ok = r.status >= 200 && r.status < 300;
             // Status 0: the envelope came back without this item, so Graph may or may not have applied it.
-            answered(i, { ok, ...(r.status === 0 ? { outcome: 'unknown' as const } : {}), status: r.status, message: ok ? undefined : errorText(r) });
+            answered(i, {
+              ok,
+              ...(r.status === 0 ? { outcome: 'unknown' as const } : {}),
+              status: r.status,
+              message: ok ? undefined : errorText(r),
+            });
           },
         ),
       (err) => ({ ok: false, outcome: 'unknown', message: `outcome unknown: ${err instanceof Error ? err.message : String(err)}` }),
@@ -301,6 +340,10 @@ export class GraphApi {
   }
 
   private batch(requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
-    return sendBatches({ send: (req) => this.send(req), resilience: this.opts.resilience, log: this.opts.log, stats: this.stats }, requests, onItem);
+    return sendBatches(
+      { send: (req) => this.send(req), resilience: this.opts.resilience, log: this.opts.log, stats: this.stats },
+      requests,
+      onItem,
+    );
   }
 }

@@ -36,7 +36,11 @@ export function tokenFor(protocol: 'oidc' | 'saml' | 'unknown' | undefined): Cla
  */
 export type GroupValueKind = 'object-id' | 'display-name' | 'on-premises-name' | 'absent';
 
-export const ON_PREMISES_NAME_PROPERTIES = ['sam_account_name', 'dns_domain_and_sam_account_name', 'netbios_domain_and_sam_account_name'] as const;
+export const ON_PREMISES_NAME_PROPERTIES = [
+  'sam_account_name',
+  'dns_domain_and_sam_account_name',
+  'netbios_domain_and_sam_account_name',
+] as const;
 
 /** The groups claim as this app emits it for one group, in one token. */
 export interface GroupClaimFormat {
@@ -88,7 +92,9 @@ export function groupClaimFormat(app: MG.Application, token: ClaimToken, group?:
   const props = (entry?.additionalProperties ?? []).filter((p): p is string => typeof p === 'string');
   // Compared without regard to case, like every other value read from Graph (src/graph/enums.ts).
   const has = (name: string) => props.some((p) => enumIs(p, name));
-  const onPremisesFormat = ON_PREMISES_NAME_PROPERTIES.filter(has).sort((a, b) => props.findIndex((p) => enumIs(p, a)) - props.findIndex((p) => enumIs(p, b)))[0];
+  const onPremisesFormat = ON_PREMISES_NAME_PROPERTIES.filter(has).sort(
+    (a, b) => props.findIndex((p) => enumIs(p, a)) - props.findIndex((p) => enumIs(p, b)),
+  )[0];
   const wantsNames = has('cloud_displayname');
   // "works only when groupMembershipClaims is set to ApplicationGroup": with All or SecurityGroup
   // in the set, the option is taken as having no effect (src/sim/ASSUMPTIONS.md).
@@ -113,7 +119,17 @@ export function groupClaimFormat(app: MG.Application, token: ClaimToken, group?:
     valueKind = 'object-id';
     value = group?.id;
   }
-  return { token, emitted, applicationGroupsOnly, claim, valueKind, value, onPremisesFormat, displayNameIgnored: wantsNames && !applicationGroupsOnly, source };
+  return {
+    token,
+    emitted,
+    applicationGroupsOnly,
+    claim,
+    valueKind,
+    value,
+    onPremisesFormat,
+    displayNameIgnored: wantsNames && !applicationGroupsOnly,
+    source,
+  };
 }
 
 /** Whether emit_as_roles in `token` pushes app roles out of the roles claim. */

@@ -51,7 +51,8 @@ export function nextLinkProblem(link: unknown, first: URL, seen: ReadonlySet<str
   }
   if (url.origin !== first.origin) return `points to another origin (${url.protocol}//${url.host})`;
   if (url.username || url.password) return 'carries user credentials';
-  if (collectionPath(url.pathname, first.pathname) !== collectionPath(first.pathname, first.pathname)) return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
+  if (collectionPath(url.pathname, first.pathname) !== collectionPath(first.pathname, first.pathname))
+    return `leaves the collection's path (${safeDecode(url.pathname).slice(0, 100)})`;
   if (seen.has(url.href)) return 'repeats a page already read (the server is looping)';
   return undefined;
 }

@@ -59,7 +59,12 @@ export const PERMISSION_SETS = {
     'RoleManagementPolicy.Read.AzureADGroup',
   ],
   /** "run, in addition": the writes (app-only may hold Application.ReadWrite.OwnedBy instead of Application.ReadWrite.All). */
-  runInAddition: ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'GroupMember.ReadWrite.All', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'],
+  runInAddition: [
+    'Application.ReadWrite.All',
+    'AppRoleAssignment.ReadWrite.All',
+    'GroupMember.ReadWrite.All',
+    'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
+  ],
   /** "run with policy flags". */
   policyFlags: ['RoleManagementPolicy.ReadWrite.AzureADGroup'],
   /** "run on a role-assignable group". */
@@ -67,7 +72,12 @@ export const PERMISSION_SETS = {
   /** "activate" (delegated only). */
   activate: ['User.Read', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'],
   /** "verify-user": reads only. */
-  verifyUser: ['User.Read.All', 'GroupMember.Read.All', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.Read.AzureADGroup'],
+  verifyUser: [
+    'User.Read.All',
+    'GroupMember.Read.All',
+    'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+    'PrivilegedAssignmentSchedule.Read.AzureADGroup',
+  ],
   /** "restore": put members back, after reading each one live (users and service principals by id). */
   restore: ['GroupMember.ReadWrite.All', 'User.ReadBasic.All', 'Application.Read.All'],
   /** "optional": checks that are skipped with a warning without them. */
@@ -92,17 +102,51 @@ export interface NeedsInput {
 /** The Graph permissions (scp or roles) the chosen mode needs. */
 export function requiredPermissions(input: NeedsInput): PermissionNeed[] {
   const needs: PermissionNeed[] = [
-    need('Application.Read.All', 'read the Keycloak app, its service principal, its assignments and its application permissions', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
-    need('GroupMember.Read.All', 'read the admin group, its members and owners', 'Group.Read.All', 'GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
+    need(
+      'Application.Read.All',
+      'read the Keycloak app, its service principal, its assignments and its application permissions',
+      'Application.ReadWrite.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+    ),
+    need(
+      'GroupMember.Read.All',
+      'read the admin group, its members and owners',
+      'Group.Read.All',
+      'GroupMember.ReadWrite.All',
+      'Group.ReadWrite.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+    ),
     need('User.Read.All', 'resolve the users to make eligible', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
-    need('LicenseAssignment.Read.All', 'check the tenant licence (Entra ID P2 or ID Governance)', 'Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'),
-    need('PrivilegedEligibilitySchedule.Read.AzureADGroup', 'read eligible assignments', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'),
-    need('PrivilegedAssignmentSchedule.Read.AzureADGroup', 'read active assignments', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'),
+    need(
+      'LicenseAssignment.Read.All',
+      'check the tenant licence (Entra ID P2 or ID Governance)',
+      'Organization.Read.All',
+      'Organization.ReadWrite.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+    ),
+    need(
+      'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+      'read eligible assignments',
+      'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
+    ),
+    need(
+      'PrivilegedAssignmentSchedule.Read.AzureADGroup',
+      'read active assignments',
+      'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup',
+    ),
     need('RoleManagementPolicy.Read.AzureADGroup', 'read the group activation policy', 'RoleManagementPolicy.ReadWrite.AzureADGroup'),
   ];
   if (input.mode === 'audit') return needs;
   const spWrite = input.appOnly
-    ? need('Application.ReadWrite.OwnedBy', 'set "Assignment required" on the service principal', 'Application.ReadWrite.All', 'Directory.ReadWrite.All')
+    ? need(
+        'Application.ReadWrite.OwnedBy',
+        'set "Assignment required" on the service principal',
+        'Application.ReadWrite.All',
+        'Directory.ReadWrite.All',
+      )
     : need('Application.ReadWrite.All', 'set "Assignment required" on the service principal', 'Directory.ReadWrite.All');
   needs.push(
     spWrite,
@@ -161,16 +205,31 @@ export function requiredRoles(input: Omit<NeedsInput, 'appOnly'> & { callerOwnsG
     },
   ];
   if (input.roleAssignableGroup) {
-    needs.push({ anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin], names: 'Privileged Role Administrator', why: 'manage members and PIM of a role-assignable group' });
+    needs.push({
+      anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin],
+      names: 'Privileged Role Administrator',
+      why: 'manage members and PIM of a role-assignable group',
+    });
   } else if (!input.callerOwnsGroup) {
     needs.push({
-      anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin, ROLE.groupsAdmin, ROLE.identityGovernanceAdmin, ROLE.userAdmin, ROLE.directoryWriters],
+      anyOf: [
+        ROLE.globalAdmin,
+        ROLE.privilegedRoleAdmin,
+        ROLE.groupsAdmin,
+        ROLE.identityGovernanceAdmin,
+        ROLE.userAdmin,
+        ROLE.directoryWriters,
+      ],
       names: 'Groups Administrator, Identity Governance Administrator, User Administrator or Directory Writers',
       why: 'remove members and create eligible assignments',
     });
   }
   if (input.policyChanges) {
-    needs.push({ anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin], names: 'Privileged Role Administrator', why: 'change the PIM activation policy' });
+    needs.push({
+      anyOf: [ROLE.globalAdmin, ROLE.privilegedRoleAdmin],
+      names: 'Privileged Role Administrator',
+      why: 'change the PIM activation policy',
+    });
   }
   return needs;
 }

@@ -106,7 +106,12 @@ export class ResilienceMiddleware implements Middleware {
       try {
         // redirect 'manual': fetch would otherwise follow a 3xx to wherever it points, and the
         // caller would read another server's answer as Graph's.
-        context.options = { ...context.options, headers: copyHeaders(originalHeaders), signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: 'manual' };
+        context.options = {
+          ...context.options,
+          headers: copyHeaders(originalHeaders),
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+          redirect: 'manual',
+        };
         context.response = undefined;
         this.requests++;
         await this.next!.execute(context);
@@ -135,9 +140,7 @@ export class ResilienceMiddleware implements Middleware {
       if (!transient) return;
       if (attempt >= this.opts.maxAttempts) {
         if (failure !== undefined) {
-          throw new RetryBudgetExceeded(
-            `${method} ${pathOf(url)} failed after ${attempt} attempts: ${describeFailure(failure)}`,
-          );
+          throw new RetryBudgetExceeded(`${method} ${pathOf(url)} failed after ${attempt} attempts: ${describeFailure(failure)}`);
         }
         return; // hand the last 429/5xx to the caller, which reports it
       }
@@ -222,10 +225,14 @@ export function transportError(err: unknown, url: string): Error {
     // keep the raw text
   }
   const code = failureCode(err);
-  if (code === 'ENOTFOUND') return new TransportError(`cannot resolve ${host} (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS`);
-  if (code === 'ECONNREFUSED') return new TransportError(`${host} refused the connection (ECONNREFUSED): check --graph-endpoint and any proxy`);
+  if (code === 'ENOTFOUND')
+    return new TransportError(`cannot resolve ${host} (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS`);
+  if (code === 'ECONNREFUSED')
+    return new TransportError(`${host} refused the connection (ECONNREFUSED): check --graph-endpoint and any proxy`);
   if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) {
-    return new TransportError(`the TLS certificate of ${host} is not trusted (${code}): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`);
+    return new TransportError(
+      `the TLS certificate of ${host} is not trusted (${code}): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`,
+    );
   }
   const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
   return new TransportError(`request to ${host} failed: ${code ?? text}`);

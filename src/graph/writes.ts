@@ -16,7 +16,15 @@ export type GraphWrite =
   /** Learn "Grant an appRoleAssignment for a service principal". */
   | { op: 'servicePrincipal.assignGroup'; servicePrincipalId: string; groupId: string; appRoleId: string }
   /** Learn "Create eligibilityScheduleRequest" (PIM for Groups, member access). */
-  | { op: 'pim.requestEligibility'; groupId: string; principalId: string; action: EligibilityAction; startDateTime: string; endDateTime: string; justification: string }
+  | {
+      op: 'pim.requestEligibility';
+      groupId: string;
+      principalId: string;
+      action: EligibilityAction;
+      startDateTime: string;
+      endDateTime: string;
+      justification: string;
+    }
   /** Learn "Create assignmentScheduleRequest": the signed-in user activates their eligibility. */
   | { op: 'pim.selfActivate'; groupId: string; principalId: string; startDateTime: string; duration: string; justification?: string }
   /** Learn "Create assignmentScheduleRequest": the signed-in user ends their activation. */
@@ -34,7 +42,11 @@ export function graphRequest(w: GraphWrite): HttpRequest {
     case 'servicePrincipal.requireAssignment':
       return { method: 'PATCH', url: `/servicePrincipals/${w.servicePrincipalId}`, body: { appRoleAssignmentRequired: true } };
     case 'servicePrincipal.assignGroup':
-      return { method: 'POST', url: `/servicePrincipals/${w.servicePrincipalId}/appRoleAssignedTo`, body: { principalId: w.groupId, resourceId: w.servicePrincipalId, appRoleId: w.appRoleId } };
+      return {
+        method: 'POST',
+        url: `/servicePrincipals/${w.servicePrincipalId}/appRoleAssignedTo`,
+        body: { principalId: w.groupId, resourceId: w.servicePrincipalId, appRoleId: w.appRoleId },
+      };
     case 'pim.requestEligibility':
       return {
         method: 'POST',
@@ -53,18 +65,32 @@ export function graphRequest(w: GraphWrite): HttpRequest {
       };
     case 'pim.selfActivate': {
       const scheduleInfo = { startDateTime: w.startDateTime, expiration: { type: 'afterDuration', duration: w.duration } };
-      const body: Record<string, unknown> = { accessId: 'member', principalId: w.principalId, groupId: w.groupId, action: 'selfActivate', scheduleInfo };
+      const body: Record<string, unknown> = {
+        accessId: 'member',
+        principalId: w.principalId,
+        groupId: w.groupId,
+        action: 'selfActivate',
+        scheduleInfo,
+      };
       if (w.justification) body.justification = w.justification;
       return { method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests`, body };
     }
     case 'pim.selfDeactivate':
-      return { method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests`, body: { accessId: 'member', principalId: w.principalId, groupId: w.groupId, action: 'selfDeactivate' } };
+      return {
+        method: 'POST',
+        url: `${PIM_GROUP}/assignmentScheduleRequests`,
+        body: { accessId: 'member', principalId: w.principalId, groupId: w.groupId, action: 'selfDeactivate' },
+      };
     case 'policy.patchRule':
       return { method: 'PATCH', url: `/policies/roleManagementPolicies/${w.policyId}/rules/${w.ruleId}`, body: w.rule };
     case 'group.removeMember':
       return { method: 'DELETE', url: `/groups/${w.groupId}/members/${w.memberId}/$ref` };
     case 'group.addMember':
-      return { method: 'POST', url: `/groups/${w.groupId}/members/$ref`, body: { '@odata.id': `${w.graphBase}/v1.0/directoryObjects/${w.memberId}` } };
+      return {
+        method: 'POST',
+        url: `/groups/${w.groupId}/members/$ref`,
+        body: { '@odata.id': `${w.graphBase}/v1.0/directoryObjects/${w.memberId}` },
+      };
   }
 }
 

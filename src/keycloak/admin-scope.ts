@@ -64,7 +64,9 @@ export function indirectReason(kind: 'group' | 'role', value: string | undefined
     for (const [root, why] of scope.groups) {
       if (!isWithinGroup(value, root)) continue;
       if (t.kind === 'group') return `${normaliseGroupPath(value)} is a subgroup of ${t.value}, and members of a subgroup hold its roles`;
-      return normaliseGroupPath(value) === root ? `group ${root} ${why}` : `${normaliseGroupPath(value)} is a subgroup of ${root}, which ${why}`;
+      return normaliseGroupPath(value) === root
+        ? `group ${root} ${why}`
+        : `${normaliseGroupPath(value)} is a subgroup of ${root}, which ${why}`;
     }
     return undefined;
   }

@@ -85,7 +85,9 @@ export class KeycloakConnection {
       if (!s.password) throw new UsageError('--keycloak-username needs the password in the environment variable KEYCLOAK_PASSWORD');
       this.principal = `user ${s.username}`;
     } else {
-      throw new UsageError('Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)');
+      throw new UsageError(
+        'Keycloak sign-in: pass --keycloak-client-id (secret in KEYCLOAK_CLIENT_SECRET) or --keycloak-username (password in KEYCLOAK_PASSWORD)',
+      );
     }
     registerSecret(s.clientSecret);
     registerSecret(s.password);
@@ -113,7 +115,12 @@ export class KeycloakConnection {
       this.networkError = mod.NetworkError;
       // No redirect is followed: a 3xx is an answer this tool does not understand (an error), never
       // the way to another server's "[]".
-      const kc = new mod.default({ baseUrl: this.settings.url, realmName: this.settings.authRealm, timeout: this.timeoutMs, requestOptions: { redirect: 'manual' } });
+      const kc = new mod.default({
+        baseUrl: this.settings.url,
+        realmName: this.settings.authRealm,
+        timeout: this.timeoutMs,
+        requestOptions: { redirect: 'manual' },
+      });
       kc.registerTokenProvider({ getAccessToken: () => this.accessToken() });
       return kc;
     })();
@@ -183,11 +190,17 @@ export class KeycloakConnection {
         // The client hands back the body text when it is not JSON (some other server answered),
         // and nothing for an empty body: neither may read as "nothing there".
         if (typeof out === 'string' || out === null || out === undefined) {
-          throw new KeycloakError(`Keycloak answered ${info.what} with ${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ${this.settings.url} the Keycloak base URL?`, 200);
+          throw new KeycloakError(
+            `Keycloak answered ${info.what} with ${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ${this.settings.url} the Keycloak base URL?`,
+            200,
+          );
         }
         const list = Array.isArray(out);
         if ((info.shape === 'list' && !list) || (info.shape === 'object' && (list || typeof out !== 'object'))) {
-          throw new KeycloakError(`Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): not understood, nothing concluded from it`, 200);
+          throw new KeycloakError(
+            `Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): not understood, nothing concluded from it`,
+            200,
+          );
         }
       }
       return out;
@@ -223,7 +236,8 @@ export class KeycloakConnection {
     }
     this.logHttp('POST', tokenPath, 200, started);
     const value = kc.accessToken;
-    if (!value) throw new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the answer held no access token`);
+    if (!value)
+      throw new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the answer held no access token`);
     // kc.auth() keeps expires_in to itself; the token's own exp - iat is the same lifetime.
     const lifetimeMs = tokenLifetimeMs(value) ?? 60_000;
     this.token = { value, expiresAt: this.now() + lifetimeMs, lifetimeMs };
@@ -236,7 +250,13 @@ export class KeycloakConnection {
     if (this.isNetworkError(err)) {
       const status = err.response.status;
       if (status === 404) {
-        return { error: new KeycloakError(`Keycloak has no realm ${s.authRealm} to sign in to (the token endpoint answered 404); check --keycloak-auth-realm`, 404), logStatus: status };
+        return {
+          error: new KeycloakError(
+            `Keycloak has no realm ${s.authRealm} to sign in to (the token endpoint answered 404); check --keycloak-auth-realm`,
+            404,
+          ),
+          logStatus: status,
+        };
       }
       const body = isRecord(err.responseData) ? err.responseData : {};
       const error = typeof body.error === 'string' ? oneLine(body.error) : undefined;
@@ -244,16 +264,27 @@ export class KeycloakConnection {
         const desc = typeof body.error_description === 'string' ? oneLine(body.error_description) : '';
         // The generic descriptions add nothing to the error code; specific ones ("Account disabled") do.
         const extra = desc && !/^Invalid (user credentials|client or Invalid client credentials)$/.test(desc) ? `: ${desc}` : '';
-        return { error: new KeycloakError(`Keycloak rejected the credentials for ${this.principal} in realm ${s.authRealm} (${error}${extra})`, status), logStatus: status };
+        return {
+          error: new KeycloakError(
+            `Keycloak rejected the credentials for ${this.principal} in realm ${s.authRealm} (${error}${extra})`,
+            status,
+          ),
+          logStatus: status,
+        };
       }
-      return { error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: HTTP ${status}`, status), logStatus: status };
+      return {
+        error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: HTTP ${status}`, status),
+        logStatus: status,
+      };
     }
     const unreachable = this.unreachable(err);
     if (unreachable) return { error: unreachable.error, logStatus: unreachable.code };
     // A 200 whose body is not JSON: response.json() threw inside the client.
     if (err instanceof SyntaxError) {
       return {
-        error: new KeycloakError(`Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; is ${s.url} the Keycloak base URL?`),
+        error: new KeycloakError(
+          `Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; is ${s.url} the Keycloak base URL?`,
+        ),
         logStatus: 'error',
       };
     }
@@ -284,7 +315,10 @@ export class KeycloakConnection {
       return new KeycloakForbiddenError(`Keycloak refused to ${what} (403 Forbidden): ${needs} in realm ${this.settings.realm}`, role);
     }
     if (status === 401) {
-      return new KeycloakError(`Keycloak rejected the access token of ${this.principal} even after signing in again (401) while trying to ${what}`, 401);
+      return new KeycloakError(
+        `Keycloak rejected the access token of ${this.principal} even after signing in again (401) while trying to ${what}`,
+        401,
+      );
     }
     const detail = errorDetail(data);
     return new KeycloakError(`Keycloak could not ${what}: HTTP ${status}${detail ? ` ${detail}` : ''}`, status);

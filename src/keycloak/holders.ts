@@ -45,7 +45,11 @@ export function objectIdAttributes(mappers: IdpMapper[]): string[] {
     const attr = c['user.attribute'];
     if (!attr) continue;
     if (m.identityProviderMapper === 'oidc-user-attribute-idp-mapper' && c.claim === 'oid') out.push(attr);
-    if (m.identityProviderMapper === 'saml-user-attribute-idp-mapper' && (c['attribute.name'] === SAML_OBJECT_ID_ATTRIBUTE || c['attribute.friendly.name'] === 'objectidentifier')) out.push(attr);
+    if (
+      m.identityProviderMapper === 'saml-user-attribute-idp-mapper' &&
+      (c['attribute.name'] === SAML_OBJECT_ID_ATTRIBUTE || c['attribute.friendly.name'] === 'objectidentifier')
+    )
+      out.push(attr);
   }
   return out;
 }
@@ -61,13 +65,21 @@ export function objectIdAttributes(mappers: IdpMapper[]): string[] {
  *     broker in front of it) uses the object id as the subject;
  *  4. the eligible user whose UPN equals the link's user name (Entra's preferred_username).
  */
-export function entraObjectId(user: KcUser, link: FederatedIdentity, input: Pick<ResidualInput, 'protocol' | 'idpConfig' | 'mappers' | 'eligibleByUpn'>): { id?: string; how?: string } {
+export function entraObjectId(
+  user: KcUser,
+  link: FederatedIdentity,
+  input: Pick<ResidualInput, 'protocol' | 'idpConfig' | 'mappers' | 'eligibleByUpn'>,
+): { id?: string; how?: string } {
   for (const attr of objectIdAttributes(input.mappers)) {
     const v = user.attributes?.[attr]?.[0];
     if (v && GUID.test(v)) return { id: v.toLowerCase(), how: `user attribute ${attr}` };
   }
   const c = input.idpConfig;
-  if (input.protocol === 'saml' && (c.principalType === 'ATTRIBUTE' || c.principalType === 'FRIENDLY_ATTRIBUTE') && [SAML_OBJECT_ID_ATTRIBUTE, 'objectidentifier'].includes(c.principalAttribute ?? '')) {
+  if (
+    input.protocol === 'saml' &&
+    (c.principalType === 'ATTRIBUTE' || c.principalType === 'FRIENDLY_ATTRIBUTE') &&
+    [SAML_OBJECT_ID_ATTRIBUTE, 'objectidentifier'].includes(c.principalAttribute ?? '')
+  ) {
     return { id: link.userId.toLowerCase(), how: 'SAML subject is the objectidentifier attribute' };
   }
   if (GUID.test(link.userId)) return { id: link.userId.toLowerCase(), how: 'the link user id is an object id' };
@@ -77,7 +89,8 @@ export function entraObjectId(user: KcUser, link: FederatedIdentity, input: Pick
 }
 
 /** Whether a link is to the chosen Entra provider or to a trusted second one (PIM governs both). */
-const entraLink = (l: FederatedIdentity, input: Pick<ResidualInput, 'alias' | 'trustedAliases'>) => l.identityProvider === input.alias || Boolean(input.trustedAliases?.has(l.identityProvider));
+const entraLink = (l: FederatedIdentity, input: Pick<ResidualInput, 'alias' | 'trustedAliases'>) =>
+  l.identityProvider === input.alias || Boolean(input.trustedAliases?.has(l.identityProvider));
 
 const listNames = (hs: Holder[]) => {
   const names = hs.map((h) => (h.user.viaGroup ? `${h.user.username} (via ${h.user.viaGroup})` : h.user.username));
@@ -98,7 +111,8 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   const unknown: Holder[] = [];
   const activeOk: Holder[] = [];
   for (const h of enabled) {
-    const link = h.links.find((l) => l.identityProvider === input.alias) ?? h.links.find((l) => input.trustedAliases?.has(l.identityProvider));
+    const link =
+      h.links.find((l) => l.identityProvider === input.alias) ?? h.links.find((l) => input.trustedAliases?.has(l.identityProvider));
     if (!link) {
       (h.links.length ? otherIdp : local).push(h);
       continue;
@@ -121,11 +135,13 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
   }
   // A holder linked to Entra and also to another provider can sign in through that one: Entra's
   // FORCE mapper never runs then, and the admin rights stay after the activation ends.
-  const alsoOther = enabled.filter(
-    (h) => h.links.some((l) => entraLink(l, input)) && h.links.some((l) => !entraLink(l, input)),
-  );
+  const alsoOther = enabled.filter((h) => h.links.some((l) => entraLink(l, input)) && h.links.some((l) => !entraLink(l, input)));
   if (alsoOther.length) {
-    const others = [...new Set(alsoOther.flatMap((h) => h.links.map((l) => l.identityProvider).filter((a) => a !== input.alias && !input.trustedAliases?.has(a))))];
+    const others = [
+      ...new Set(
+        alsoOther.flatMap((h) => h.links.map((l) => l.identityProvider).filter((a) => a !== input.alias && !input.trustedAliases?.has(a))),
+      ),
+    ];
     out.push(
       finding(
         'error',
@@ -248,7 +264,7 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
         'warning',
         'KC_MEMBER_CREDENTIAL_UNKNOWN',
         `${unknown.length} holder(s) of ${input.target} linked to ${input.alias} have credentials of a type this tool does not judge (${[...unknownTypes].join(', ')}); if a flow of the realm accepts it alone, they sign in without Entra: ${listNames(unknown)}`,
-        'check the realm\'s authentication flows, or delete those credentials',
+        "check the realm's authentication flows, or delete those credentials",
       ),
     );
   }
@@ -267,7 +283,13 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
 
 /** Active member assignments of the group at `now` (PIM instances cover both activations and active assignments). */
 export function activePrincipals(
-  instances: Array<{ principalId: string; groupId?: string; accessId?: string; startDateTime?: string | null; endDateTime?: string | null }>,
+  instances: Array<{
+    principalId: string;
+    groupId?: string;
+    accessId?: string;
+    startDateTime?: string | null;
+    endDateTime?: string | null;
+  }>,
   groupId: string | undefined,
   now: Date,
 ): Set<string> {

@@ -16,12 +16,18 @@ import type { IdpMapper } from './types.js';
  * provider's protocol. Mappers assigning exactly the target are left to planMapper and
  * otherProviderGrants.
  */
-export function judgeIndirectGrants(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Array<{ mapper: IdpMapper; finding: Finding }> {
+export function judgeIndirectGrants(
+  alias: string,
+  mappers: IdpMapper[],
+  scope: AdminScope,
+  exp: MappingExpectation | undefined,
+): Array<{ mapper: IdpMapper; finding: Finding }> {
   const out: Array<{ mapper: IdpMapper; finding: Finding }> = [];
   const rights = `the admin rights of ${scope.target.value}`;
   for (const m of mappers) {
     const kind = kindOf(m);
-    const targetKind = kind?.target ?? HARDCODED[m.identityProviderMapper] ?? (m.config?.group ? 'group' : m.config?.role ? 'role' : undefined);
+    const targetKind =
+      kind?.target ?? HARDCODED[m.identityProviderMapper] ?? (m.config?.group ? 'group' : m.config?.role ? 'role' : undefined);
     if (!targetKind) continue;
     const value = m.config?.[targetKind];
     const why = indirectReason(targetKind, value, scope);
@@ -63,10 +69,20 @@ export function judgeIndirectGrants(alias: string, mappers: IdpMapper[], scope: 
       });
       continue;
     }
-    const issues = evaluateMapper(m, { ...exp, target: { kind: targetKind, value: targetKind === 'group' ? normaliseGroupPath(value) : value! } });
+    const issues = evaluateMapper(m, {
+      ...exp,
+      target: { kind: targetKind, value: targetKind === 'group' ? normaliseGroupPath(value) : value! },
+    });
     const errs = issues.filter((i) => i.severity === 'error');
     if (errs.length === 0) {
-      out.push({ mapper: m, finding: finding('info', 'KC_MAPPER_INDIRECT_PIM', `${label} assigns ${value} (${why}) only to users whose ${exp.claim.key} holds ${exp.claim.value}: it grants ${rights} through PIM too`) });
+      out.push({
+        mapper: m,
+        finding: finding(
+          'info',
+          'KC_MAPPER_INDIRECT_PIM',
+          `${label} assigns ${value} (${why}) only to users whose ${exp.claim.key} holds ${exp.claim.value}: it grants ${rights} through PIM too`,
+        ),
+      });
       continue;
     }
     out.push({
@@ -83,7 +99,12 @@ export function judgeIndirectGrants(alias: string, mappers: IdpMapper[], scope: 
 }
 
 /** The findings of judgeIndirectGrants. */
-export function indirectGrantFindings(alias: string, mappers: IdpMapper[], scope: AdminScope, exp: MappingExpectation | undefined): Finding[] {
+export function indirectGrantFindings(
+  alias: string,
+  mappers: IdpMapper[],
+  scope: AdminScope,
+  exp: MappingExpectation | undefined,
+): Finding[] {
   return judgeIndirectGrants(alias, mappers, scope, exp).map((j) => j.finding);
 }
 
@@ -110,7 +131,12 @@ export function defaultGroupFindings(defaults: Array<{ path?: string; name?: str
 }
 
 /** The realm's default role (`default-roles-<realm>`, held by every user) containing the target role: everyone is admin. */
-export function defaultRoleFindings(defaultRole: { id?: string; name?: string } | undefined, closure: Set<string>, target: string, realm: string): Finding[] {
+export function defaultRoleFindings(
+  defaultRole: { id?: string; name?: string } | undefined,
+  closure: Set<string>,
+  target: string,
+  realm: string,
+): Finding[] {
   if (!defaultRole?.id || !closure.has(defaultRole.id)) return [];
   const name = defaultRole.name ?? `default-roles-${realm}`;
   return [

@@ -31,7 +31,9 @@ export function translateJavaRegex(pattern: string): JavaRegex {
   const notLiteral = () => {
     literal = undefined;
   };
-  const refuse = (what: string): JavaRegex => ({ error: `${what} (Java and JavaScript read it differently, or this tool does not translate it)` });
+  const refuse = (what: string): JavaRegex => ({
+    error: `${what} (Java and JavaScript read it differently, or this tool does not translate it)`,
+  });
   let inClass = false;
   let classStart = -1;
   // Whether the previous token can take a quantifier, and whether a quantifier was just written.
@@ -194,8 +196,15 @@ export function translateJavaRegex(pattern: string): JavaRegex {
   try {
     // Every character the pattern names is ASCII (written or escaped): case folding then touches
     // ASCII letters only, in Java's (?i) and in JavaScript's `i` alike (javaMatches).
-    const asciiPattern = /^[\x00-\x7f]*$/.test(pattern) && ![...pattern.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))/g)].some((m) => parseInt(m[1] ?? m[2], 16) > 0x7f);
-    return { re: new RegExp(`^(?:${out})$`, caseInsensitive ? 'i' : ''), caseInsensitive, asciiPattern, ...(literal !== undefined ? { literal } : {}) };
+    const asciiPattern =
+      /^[\x00-\x7f]*$/.test(pattern) &&
+      ![...pattern.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))/g)].some((m) => parseInt(m[1] ?? m[2], 16) > 0x7f);
+    return {
+      re: new RegExp(`^(?:${out})$`, caseInsensitive ? 'i' : ''),
+      caseInsensitive,
+      asciiPattern,
+      ...(literal !== undefined ? { literal } : {}),
+    };
   } catch (err) {
     return refuse(`a pattern JavaScript cannot compile (${(err as Error).message})`);
   }
@@ -243,10 +252,15 @@ export function judgeRegexCondition(pattern: string, want: string, others: Other
   const j = translateJavaRegex(pattern);
   if ('error' in j) return { verdict: 'cannot-evaluate', why: j.error };
   const hit = javaMatches(j, want);
-  if (hit === undefined) return { verdict: 'cannot-evaluate', why: `the expected value ${want} holds characters Java and JavaScript match differently` };
+  if (hit === undefined)
+    return { verdict: 'cannot-evaluate', why: `the expected value ${want} holds characters Java and JavaScript match differently` };
   if (!hit) return { verdict: 'no-match' };
   if (j.literal !== undefined && (!j.caseInsensitive || GUID.test(want))) return { verdict: 'exact', proof: 'literal' };
-  if (!others || 'unknown' in others) return { verdict: 'unprovable', why: others && 'unknown' in others ? others.unknown : 'the other values the token can carry are unknown' };
+  if (!others || 'unknown' in others)
+    return {
+      verdict: 'unprovable',
+      why: others && 'unknown' in others ? others.unknown : 'the other values the token can carry are unknown',
+    };
   for (const o of others.values) {
     const m = javaMatches(j, o);
     if (m === undefined) return { verdict: 'cannot-evaluate', why: `${o} holds characters Java and JavaScript match differently` };

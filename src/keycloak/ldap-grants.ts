@@ -42,14 +42,21 @@ function isAncestorOrSelf(path: string, root: string): boolean {
  * hands out its users as disabled, read-only users (no sign-in, no mapper proxy), but anyone who
  * may manage the realm can enable it again.
  */
-export function ldapGrantFindings(providers: KcComponent[], mappers: KcComponent[], scope: AdminScope, o: { targetIsClientRole?: boolean } = {}): Finding[] {
+export function ldapGrantFindings(
+  providers: KcComponent[],
+  mappers: KcComponent[],
+  scope: AdminScope,
+  o: { targetIsClientRole?: boolean } = {},
+): Finding[] {
   const out: Finding[] = [];
   const rights = `the admin rights of ${scope.target.value}`;
   for (const m of mappers) {
     const provider = providers.find((p) => p.id === m.parentId);
     const enabled = storageEnabled(provider);
     const where = `LDAP mapper "${m.name ?? m.id}" of user storage ${provider?.name ?? m.parentId ?? '(unknown)'}${enabled ? '' : ' (disabled)'}`;
-    const disabledNote = enabled ? '' : '; the provider is disabled (its users cannot sign in now), but enabling it again grants this at once';
+    const disabledNote = enabled
+      ? ''
+      : '; the provider is disabled (its users cannot sign in now), but enabling it again grants this at once';
     const fix = `delete the mapper "${m.name ?? m.id}" (User federation → ${provider?.name ?? 'the LDAP provider'} → Mappers)`;
     const type = m.providerId;
     if (type === 'hardcoded-ldap-group-mapper' || type === 'hardcoded-ldap-role-mapper') {
@@ -89,8 +96,15 @@ export function ldapGrantFindings(providers: KcComponent[], mappers: KcComponent
     if (type === 'role-ldap-mapper' && scope.target.kind === 'role') {
       const realmMapping = first(m, 'use.realm.roles.mapping') === undefined || javaTrue(first(m, 'use.realm.roles.mapping'));
       const client = first(m, 'client.id');
-      const closure = [{ ref: scope.target.value, clientRole: Boolean(o.targetIsClientRole) }, ...[...scope.roles.values()].map((r) => ({ ref: r.ref, clientRole: r.clientRole }))];
-      const hit = realmMapping ? closure.find((r) => !r.clientRole) : client ? closure.find((r) => r.clientRole && r.ref.startsWith(`${client}.`)) : undefined;
+      const closure = [
+        { ref: scope.target.value, clientRole: Boolean(o.targetIsClientRole) },
+        ...[...scope.roles.values()].map((r) => ({ ref: r.ref, clientRole: r.clientRole })),
+      ];
+      const hit = realmMapping
+        ? closure.find((r) => !r.clientRole)
+        : client
+          ? closure.find((r) => r.clientRole && r.ref.startsWith(`${client}.`))
+          : undefined;
       if (!hit) continue;
       out.push(
         finding(

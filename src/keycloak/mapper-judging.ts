@@ -9,7 +9,9 @@ import type { IdpMapper } from './types.js';
 export function meaning(c: NonNullable<MappingExpectation['claim']>): string {
   if (c.source === 'app-role') return 'the app role value';
   const group = `Entra group${c.displayName && c.valueKind !== 'display-name' ? ` ${c.displayName}` : ''}`;
-  return c.valueKind === 'display-name' ? `the display name of the ${group}, which the app emits (cloud_displayname)` : `the object id of the ${group}`;
+  return c.valueKind === 'display-name'
+    ? `the display name of the ${group}, which the app emits (cloud_displayname)`
+    : `the object id of the ${group}`;
 }
 
 /** Why a mapper matching the group's display name is a risk, and what is safer. */
@@ -40,11 +42,21 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
   const label = `mapper "${m.name}" on ${exp.alias}`;
   const target = targetOf(m, exp.target.kind);
   if (target !== exp.target.value) {
-    issues.push({ code: 'KC_MAPPER_TARGET', severity: 'error', fixable: true, message: `${label} assigns ${target ?? 'nothing'}, not ${exp.target.value}` });
+    issues.push({
+      code: 'KC_MAPPER_TARGET',
+      severity: 'error',
+      fixable: true,
+      message: `${label} assigns ${target ?? 'nothing'}, not ${exp.target.value}`,
+    });
   }
   const parsed = conditionsOf(m, kind);
   if ('error' in parsed) {
-    issues.push({ code: 'KC_MAPPER_CLAIMS_INVALID', severity: 'error', fixable: true, message: `${label}: its ${kind.listKey} setting ${parsed.error}, so Keycloak cannot evaluate it` });
+    issues.push({
+      code: 'KC_MAPPER_CLAIMS_INVALID',
+      severity: 'error',
+      fixable: true,
+      message: `${label}: its ${kind.listKey} setting ${parsed.error}, so Keycloak cannot evaluate it`,
+    });
   } else if (parsed.conditions.length === 0) {
     issues.push({
       code: 'KC_MAPPER_CLAIMS_EMPTY',
@@ -56,12 +68,19 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
     const { conditions, regex } = parsed;
     const want = exp.claim;
     const onKey = conditions.filter((c) => c.key === want.key);
-    const judged = onKey.map((c) => ({ c, v: regex ? judgeRegexCondition(c.value, want.value, want.others) : ({ verdict: c.value === want.value ? 'exact' : 'no-match' } as RegexVerdict) }));
+    const judged = onKey.map((c) => ({
+      c,
+      v: regex
+        ? judgeRegexCondition(c.value, want.value, want.others)
+        : ({ verdict: c.value === want.value ? 'exact' : 'no-match' } as RegexVerdict),
+    }));
     const unreadable = judged.filter((j) => j.v.verdict === 'cannot-evaluate');
     const matching = judged.filter((j) => j.v.verdict !== 'no-match' && j.v.verdict !== 'cannot-evaluate').map((j) => j.c);
     const what = meaning(want);
     const names = want.valueKind === 'display-name';
-    const sends = want.format ? `the app emits ${names ? 'group display names' : 'group object ids'} in the ${want.key} claim (${want.format})` : `Entra sends group object ids in the ${want.key} claim`;
+    const sends = want.format
+      ? `the app emits ${names ? 'group display names' : 'group object ids'} in the ${want.key} claim (${want.format})`
+      : `Entra sends group object ids in the ${want.key} claim`;
     const same = (a: string, b: string | undefined) => b !== undefined && a.toLowerCase() === b.toLowerCase();
     if (unreadable.length) {
       // Fail closed: a Java pattern this tool cannot read the way Keycloak does is never called safe.
@@ -74,7 +93,10 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
     } else if (matching.length === 0) {
       const byName = want.source === 'group' && !names && want.displayName && onKey.some((c) => same(c.value, want.displayName));
       const byId = want.source === 'group' && names && onKey.some((c) => same(c.value, want.groupId));
-      const otherKey = want.source === 'group' && onKey.length === 0 && conditions.find((c) => same(c.value, want.groupId) || same(c.value, want.displayName));
+      const otherKey =
+        want.source === 'group' &&
+        onKey.length === 0 &&
+        conditions.find((c) => same(c.value, want.groupId) || same(c.value, want.displayName));
       if (byName && !want.format) {
         // The app registration was not read (a gallery or multi-tenant app), so whether Entra sends
         // names (cloud_displayname) or object ids is unknown: the mapper may well be working, and
@@ -120,7 +142,11 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
       // suffices; without one, each matching pattern admits another value Java's String.matches accepts.
       const why = judged
         .filter((j) => j.v.verdict === 'too-broad' || j.v.verdict === 'unprovable')
-        .map((j) => (j.v.verdict === 'too-broad' ? `${j.c.value} also matches ${j.v.also} (${j.v.what}), whose members get ${exp.target.value} without PIM` : `${j.c.value} cannot be shown to match nothing but ${want.value}: ${(j.v as { why: string }).why}`));
+        .map((j) =>
+          j.v.verdict === 'too-broad'
+            ? `${j.c.value} also matches ${j.v.also} (${j.v.what}), whose members get ${exp.target.value} without PIM`
+            : `${j.c.value} cannot be shown to match nothing but ${want.value}: ${(j.v as { why: string }).why}`,
+        );
       issues.push({
         code: 'KC_MAPPER_REGEX',
         severity: 'error',
@@ -145,7 +171,9 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
       const w = nameNotUnique(label, want, exp.target.value);
       issues.push({ code: w.code, severity: 'warning', fixable: false, message: w.message, fix: w.fix });
     }
-    const extra = conditions.filter((c) => !matching.includes(c) && !(c.key === 'tid' && exp.tenantId && c.value.toLowerCase() === exp.tenantId.toLowerCase()));
+    const extra = conditions.filter(
+      (c) => !matching.includes(c) && !(c.key === 'tid' && exp.tenantId && c.value.toLowerCase() === exp.tenantId.toLowerCase()),
+    );
     if (matching.length && extra.length) {
       issues.push({
         code: 'KC_MAPPER_EXTRA_CLAIMS',

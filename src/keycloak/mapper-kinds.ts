@@ -23,16 +23,67 @@ export interface MapperKind {
 
 /** The claim and attribute mapper types judged here. */
 export const MAPPER_KINDS: MapperKind[] = [
-  { type: 'oidc-advanced-group-idp-mapper', protocol: 'oidc', target: 'group', style: 'list', listKey: 'claims', regexKey: 'are.claim.values.regex', label: 'Advanced Claim to Group' },
-  { type: 'saml-advanced-group-idp-mapper', protocol: 'saml', target: 'group', style: 'list', listKey: 'attributes', regexKey: 'are.attribute.values.regex', label: 'Advanced Attribute to Group' },
-  { type: 'oidc-advanced-role-idp-mapper', protocol: 'oidc', target: 'role', style: 'list', listKey: 'claims', regexKey: 'are.claim.values.regex', label: 'Advanced Claim to Role' },
-  { type: 'saml-advanced-role-idp-mapper', protocol: 'saml', target: 'role', style: 'list', listKey: 'attributes', regexKey: 'are.attribute.values.regex', label: 'Advanced Attribute to Role' },
-  { type: 'oidc-role-idp-mapper', protocol: 'oidc', target: 'role', style: 'single', claimKey: 'claim', valueKey: 'claim.value', label: 'Claim to Role' },
-  { type: 'saml-role-idp-mapper', protocol: 'saml', target: 'role', style: 'single', claimKey: 'attribute.name', valueKey: 'attribute.value', label: 'SAML Attribute to Role' },
+  {
+    type: 'oidc-advanced-group-idp-mapper',
+    protocol: 'oidc',
+    target: 'group',
+    style: 'list',
+    listKey: 'claims',
+    regexKey: 'are.claim.values.regex',
+    label: 'Advanced Claim to Group',
+  },
+  {
+    type: 'saml-advanced-group-idp-mapper',
+    protocol: 'saml',
+    target: 'group',
+    style: 'list',
+    listKey: 'attributes',
+    regexKey: 'are.attribute.values.regex',
+    label: 'Advanced Attribute to Group',
+  },
+  {
+    type: 'oidc-advanced-role-idp-mapper',
+    protocol: 'oidc',
+    target: 'role',
+    style: 'list',
+    listKey: 'claims',
+    regexKey: 'are.claim.values.regex',
+    label: 'Advanced Claim to Role',
+  },
+  {
+    type: 'saml-advanced-role-idp-mapper',
+    protocol: 'saml',
+    target: 'role',
+    style: 'list',
+    listKey: 'attributes',
+    regexKey: 'are.attribute.values.regex',
+    label: 'Advanced Attribute to Role',
+  },
+  {
+    type: 'oidc-role-idp-mapper',
+    protocol: 'oidc',
+    target: 'role',
+    style: 'single',
+    claimKey: 'claim',
+    valueKey: 'claim.value',
+    label: 'Claim to Role',
+  },
+  {
+    type: 'saml-role-idp-mapper',
+    protocol: 'saml',
+    target: 'role',
+    style: 'single',
+    claimKey: 'attribute.name',
+    valueKey: 'attribute.value',
+    label: 'SAML Attribute to Role',
+  },
 ];
 
 /** Mappers that assign their group or role to everyone who signs in through the provider. */
-export const HARDCODED: Record<string, 'group' | 'role'> = { 'oidc-hardcoded-group-idp-mapper': 'group', 'oidc-hardcoded-role-idp-mapper': 'role' };
+export const HARDCODED: Record<string, 'group' | 'role'> = {
+  'oidc-hardcoded-group-idp-mapper': 'group',
+  'oidc-hardcoded-role-idp-mapper': 'role',
+};
 
 /** The mapper type this tool creates for a protocol and target kind. */
 export function desiredMapperType(protocol: Protocol, target: 'group' | 'role'): string {
@@ -47,7 +98,10 @@ export type EffectiveSyncMode = 'FORCE' | 'IMPORT' | 'LEGACY' | 'INVALID';
  * INHERIT. A missing key is LEGACY, not INHERIT (IdentityProviderMapperSyncModeDelegate); so is
  * a provider without syncMode. Values are case-sensitive enum names on the server.
  */
-export function effectiveSyncMode(mapperSyncMode: string | undefined, idpSyncMode: string | undefined): { mode: EffectiveSyncMode; why: string } {
+export function effectiveSyncMode(
+  mapperSyncMode: string | undefined,
+  idpSyncMode: string | undefined,
+): { mode: EffectiveSyncMode; why: string } {
   const known = (v: string): v is 'FORCE' | 'IMPORT' | 'LEGACY' => v === 'FORCE' || v === 'IMPORT' || v === 'LEGACY';
   if (!mapperSyncMode) return { mode: 'LEGACY', why: 'no syncMode set, which Keycloak treats as LEGACY' };
   if (mapperSyncMode === 'INHERIT') {
@@ -77,9 +131,13 @@ export function parseConditions(json: string | undefined): { conditions: Conditi
   if (!Array.isArray(parsed)) return { error: 'is not a JSON list' };
   const conditions: Condition[] = [];
   for (const item of parsed) {
-    if (!item || typeof item !== 'object' || typeof (item as { key?: unknown }).key !== 'string') return { error: 'has an entry without a key' };
+    if (!item || typeof item !== 'object' || typeof (item as { key?: unknown }).key !== 'string')
+      return { error: 'has an entry without a key' };
     const v = (item as { value?: unknown }).value;
-    conditions.push({ key: (item as { key: string }).key, value: typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v) });
+    conditions.push({
+      key: (item as { key: string }).key,
+      value: typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v),
+    });
   }
   return { conditions };
 }

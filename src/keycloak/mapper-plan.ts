@@ -3,7 +3,16 @@ import { finding, type Finding } from '../core/findings.js';
 import type { Action } from '../plan/types.js';
 import { fullMatch } from './java-regex.js';
 import { evaluateMapper, meaning, nameNotUnique, type MapperIssue } from './mapper-judging.js';
-import { conditionsOf, desiredMapperType, HARDCODED, kindOf, MAPPER_KINDS, showConditions, targetOf, type Condition } from './mapper-kinds.js';
+import {
+  conditionsOf,
+  desiredMapperType,
+  HARDCODED,
+  kindOf,
+  MAPPER_KINDS,
+  showConditions,
+  targetOf,
+  type Condition,
+} from './mapper-kinds.js';
 import type { MappingExpectation } from './mapping-expectation.js';
 import { keycloakWrite } from './requests.js';
 import type { IdpMapper, KeycloakConfig, MapperTypes } from './types.js';
@@ -15,14 +24,24 @@ function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
   if ('error' in parsed) return false;
   const want = exp.claim;
   const known = [want.value, want.displayName, want.groupId].filter((v): v is string => v !== undefined).map((v) => v.toLowerCase());
-  return parsed.conditions.some((c) => (c.key === want.key || want.source === 'group') && (known.includes(c.value.toLowerCase()) || (c.key === want.key && parsed.regex && fullMatch(c.value, want.value) === true)));
+  return parsed.conditions.some(
+    (c) =>
+      (c.key === want.key || want.source === 'group') &&
+      (known.includes(c.value.toLowerCase()) || (c.key === want.key && parsed.regex && fullMatch(c.value, want.value) === true)),
+  );
 }
 
 /** The full representation of the right mapper: a repair of `existing` (keeping its id and name; its conditions become exactly the expected one) or a new one. */
-export function desiredMapper(exp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> }, existing: IdpMapper | undefined, takenNames: string[]): IdpMapper {
+export function desiredMapper(
+  exp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> },
+  existing: IdpMapper | undefined,
+  takenNames: string[],
+): IdpMapper {
   const existingKind = existing ? kindOf(existing) : undefined;
   const kind =
-    existingKind && existingKind.protocol === exp.protocol && existingKind.target === exp.target.kind ? existingKind : MAPPER_KINDS.find((k) => k.type === desiredMapperType(exp.protocol, exp.target.kind))!;
+    existingKind && existingKind.protocol === exp.protocol && existingKind.target === exp.target.kind
+      ? existingKind
+      : MAPPER_KINDS.find((k) => k.type === desiredMapperType(exp.protocol, exp.target.kind))!;
   const config: KeycloakConfig = existing && existingKind === kind ? { ...existing.config } : {};
   if (kind.style === 'list') {
     // Exactly the expected condition: a condition kept from the old mapper (someone's email, a
@@ -121,13 +140,26 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
   for (const e of onTarget) {
     if (e === primary) continue;
     for (const i of errors(e)) {
-      findings.push(finding('error', i.code, i.message, `delete mapper "${e.mapper.name}" or correct it: only the PIM mapper should grant ${exp.target.value}`));
+      findings.push(
+        finding(
+          'error',
+          i.code,
+          i.message,
+          `delete mapper "${e.mapper.name}" or correct it: only the PIM mapper should grant ${exp.target.value}`,
+        ),
+      );
     }
   }
 
   if (onTarget.length === 0 && input.viaPim?.length) {
     const names = input.viaPim.map((m) => `"${m.name}"`).join(', ');
-    findings.push(finding('info', 'KC_MAPPER_VIA_PIM', `no mapper on ${exp.alias} assigns ${exp.target.value} itself; mapper(s) ${names} grant its rights only through the PIM group (see KC_MAPPER_INDIRECT_PIM)`));
+    findings.push(
+      finding(
+        'info',
+        'KC_MAPPER_VIA_PIM',
+        `no mapper on ${exp.alias} assigns ${exp.target.value} itself; mapper(s) ${names} grant its rights only through the PIM group (see KC_MAPPER_INDIRECT_PIM)`,
+      ),
+    );
     actions.push({ kind: 'noop', summary: `mapper(s) ${names} on ${exp.alias} grant ${exp.target.value}'s rights through PIM` });
     return { findings, actions };
   }
@@ -135,7 +167,12 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
   const wantType = desiredMapperType(exp.protocol, exp.target.kind);
   if (input.mapperTypes && !input.mapperTypes[wantType] && !primary) {
     findings.push(
-      finding('error', 'KC_MAPPER_TYPE_UNAVAILABLE', `identity provider ${exp.alias} does not offer the ${wantType} mapper on this Keycloak`, 'upgrade Keycloak (the SAML group mapper exists since version 21) or map the group by hand'),
+      finding(
+        'error',
+        'KC_MAPPER_TYPE_UNAVAILABLE',
+        `identity provider ${exp.alias} does not offer the ${wantType} mapper on this Keycloak`,
+        'upgrade Keycloak (the SAML group mapper exists since version 21) or map the group by hand',
+      ),
     );
     return { findings, actions };
   }
@@ -147,9 +184,18 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       ? `no mapper on identity provider ${exp.alias} puts users with ${claim.key}=${claim.value} (${meaning(claim)}) into ${exp.target.value}`
       : `no mapper on identity provider ${exp.alias} assigns ${exp.target.value}`;
     if (claim && input.fix && input.targetExists) {
-      const rep = desiredMapper({ ...exp, claim }, undefined, mappers.map((m) => m.name));
+      const rep = desiredMapper(
+        { ...exp, claim },
+        undefined,
+        mappers.map((m) => m.name),
+      );
       findings.push(finding('info', 'KC_MAPPER_MISSING', `${message}; --fix-keycloak creates it`));
-      actions.push({ kind: 'create', target: 'keycloak', summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`, ...keycloakWrite({ op: 'keycloak.createMapper', realm, alias: exp.alias, mapper: rep }) });
+      actions.push({
+        kind: 'create',
+        target: 'keycloak',
+        summary: `create mapper "${rep.name}" on identity provider ${exp.alias}: ${describe}`,
+        ...keycloakWrite({ op: 'keycloak.createMapper', realm, alias: exp.alias, mapper: rep }),
+      });
       if (claim.valueKind === 'display-name') findings.push(nameNotUnique(`the new mapper "${rep.name}"`, claim, exp.target.value));
     } else {
       findings.push(
@@ -157,7 +203,9 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
           'error',
           'KC_MAPPER_MISSING',
           message,
-          claim ? `run again with --fix-keycloak to create it (${wantType}: ${describe})` : 'the Entra group or app role is unknown (see the earlier steps), so the mapper cannot be checked',
+          claim
+            ? `run again with --fix-keycloak to create it (${wantType}: ${describe})`
+            : 'the Entra group or app role is unknown (see the earlier steps), so the mapper cannot be checked',
         ),
       );
     }
@@ -166,13 +214,18 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
 
   const fixable = primary.issues.filter((i) => i.fixable);
   const rest = primary.issues.filter((i) => !i.fixable);
-  for (const i of rest) findings.push(finding(i.severity, i.code, i.message, i.fix ?? 'adjust the mapper in the admin console if this is not intended'));
+  for (const i of rest)
+    findings.push(finding(i.severity, i.code, i.message, i.fix ?? 'adjust the mapper in the admin console if this is not intended'));
   if (fixable.length === 0) {
     actions.push({ kind: 'noop', summary: `mapper "${primary.mapper.name}" on ${exp.alias} maps ${describe || exp.target.value}` });
     return { findings, actions };
   }
   if (claim && input.fix && input.targetExists && primary.mapper.id) {
-    const rep = desiredMapper({ ...exp, claim }, primary.mapper, mappers.map((m) => m.name));
+    const rep = desiredMapper(
+      { ...exp, claim },
+      primary.mapper,
+      mappers.map((m) => m.name),
+    );
     for (const i of fixable) findings.push(finding('info', i.code, `${i.message}; --fix-keycloak updates the mapper`));
     const dropped = replacedConditions(primary.mapper, rep, claim);
     if (dropped.length) {
@@ -195,7 +248,9 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       findings.push(nameNotUnique(`mapper "${rep.name}" (once updated)`, claim, exp.target.value));
     }
   } else {
-    const how = claim ? `run again with --fix-keycloak to update mapper "${primary.mapper.name}" (${describe}), or correct it in the admin console` : `correct mapper "${primary.mapper.name}" in the admin console`;
+    const how = claim
+      ? `run again with --fix-keycloak to update mapper "${primary.mapper.name}" (${describe}), or correct it in the admin console`
+      : `correct mapper "${primary.mapper.name}" in the admin console`;
     for (const i of fixable) findings.push(finding('error', i.code, i.message, how));
   }
   return { findings, actions };

@@ -62,9 +62,17 @@ export function expectedClaim(
  * under a sAMAccountName format, no groups claim, or on-premises names this tool does not read):
  * no mapper can then be right.
  */
-export function groupValueMissing(protocol: Protocol, group: { displayName?: string | null; id: string }, f: GroupClaimFormat): Finding | undefined {
+export function groupValueMissing(
+  protocol: Protocol,
+  group: { displayName?: string | null; id: string },
+  f: GroupClaimFormat,
+): Finding | undefined {
   if (f.valueKind !== 'absent' && f.valueKind !== 'on-premises-name') return undefined;
-  const why = !f.emitted ? 'the app emits no groups claim' : f.valueKind === 'absent' ? 'the group is left out of the claim' : `on-premises names (${f.onPremisesFormat}) are not read by this tool`;
+  const why = !f.emitted
+    ? 'the app emits no groups claim'
+    : f.valueKind === 'absent'
+      ? 'the group is left out of the claim'
+      : `on-premises names (${f.onPremisesFormat}) are not read by this tool`;
   return finding(
     'error',
     'KC_CLAIM_NO_GROUP_VALUE',
@@ -81,19 +89,28 @@ export function groupValueMissing(protocol: Protocol, group: { displayName?: str
  */
 export function otherClaimValues(
   claim: NonNullable<MappingExpectation['claim']>,
-  o: { groupClaim?: GroupClaimFormat; appGroups?: Array<{ id: string; displayName?: string | null }>; appRoles?: Array<{ value?: string | null }> },
+  o: {
+    groupClaim?: GroupClaimFormat;
+    appGroups?: Array<{ id: string; displayName?: string | null }>;
+    appRoles?: Array<{ value?: string | null }>;
+  },
 ): OtherClaimValues {
   const f = o.groupClaim;
   if (claim.source === 'app-role') {
     if (f?.emitted && f.claim === 'roles') return { unknown: `the app puts group values in the roles claim (emit_as_roles, ${f.source})` };
     if (!o.appRoles) return { unknown: 'the app roles of the app were not read' };
-    return { values: o.appRoles.map((r) => r.value).filter((v): v is string => !!v && v !== claim.value), what: 'another app role value of the app' };
+    return {
+      values: o.appRoles.map((r) => r.value).filter((v): v is string => !!v && v !== claim.value),
+      what: 'another app role value of the app',
+    };
   }
   if (!f) return { unknown: 'the app registration was not read, so it is unknown which groups the token carries' };
-  if (!f.applicationGroupsOnly) return { unknown: `the app emits every group of the user (${f.source}), not only the groups assigned to it` };
+  if (!f.applicationGroupsOnly)
+    return { unknown: `the app emits every group of the user (${f.source}), not only the groups assigned to it` };
   if (!o.appGroups) return { unknown: 'the groups assigned to the app were not read' };
   const others = o.appGroups.filter((g) => g.id.toLowerCase() !== (claim.groupId ?? claim.value).toLowerCase());
-  if (claim.valueKind !== 'display-name') return { values: others.map((g) => g.id), what: 'the object id of another group assigned to the app' };
+  if (claim.valueKind !== 'display-name')
+    return { values: others.map((g) => g.id), what: 'the object id of another group assigned to the app' };
   if (others.some((g) => !g.displayName)) return { unknown: 'a group assigned to the app has no display name in what was read' };
   return { values: others.flatMap((g) => [g.displayName!, g.id]), what: 'the name or id of another group assigned to the app' };
 }

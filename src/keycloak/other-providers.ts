@@ -71,15 +71,31 @@ export function judgeOtherProvider(input: OtherProviderInput): Finding[] {
     if (bypass.length === 0) continue;
     const kind = kindOf(m);
     if (untrusted || !protocol || !claim || !kind || kind.protocol !== protocol || kind.target !== target.kind) {
-      const why = untrusted ? `identity provider ${idp.alias} cannot vouch for the PIM group: ${untrusted}` : !claim ? 'the Entra group (or app role) is unknown, so its condition cannot be checked' : 'it is not a claim mapper for this protocol and target';
+      const why = untrusted
+        ? `identity provider ${idp.alias} cannot vouch for the PIM group: ${untrusted}`
+        : !claim
+          ? 'the Entra group (or app role) is unknown, so its condition cannot be checked'
+          : 'it is not a claim mapper for this protocol and target';
       out.push(...bypass.map((f) => ({ ...f, message: `${f.message} (${why})` })));
       continue;
     }
-    const exp: MappingExpectation = { protocol, alias: idp.alias, target, claim, idpSyncMode: idp.config?.syncMode, tenantId: input.app.tenantId };
+    const exp: MappingExpectation = {
+      protocol,
+      alias: idp.alias,
+      target,
+      claim,
+      idpSyncMode: idp.config?.syncMode,
+      tenantId: input.app.tenantId,
+    };
     const issues = evaluateMapper(m, exp);
     const conditionErrors = issues.filter((i) => i.severity === 'error' && !i.code.startsWith('KC_MAPPER_SYNC_'));
     if (conditionErrors.length) {
-      out.push(...bypass.map((f) => ({ ...f, message: `${f.message}: it does not require the PIM group (${conditionErrors.map((i) => i.message).join('; ')})` })));
+      out.push(
+        ...bypass.map((f) => ({
+          ...f,
+          message: `${f.message}: it does not require the PIM group (${conditionErrors.map((i) => i.message).join('; ')})`,
+        })),
+      );
       continue;
     }
     const fix = `correct mapper "${m.name}" on ${idp.alias} in the admin console (--fix-keycloak repairs only the chosen provider's mapper)`;

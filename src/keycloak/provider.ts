@@ -11,7 +11,8 @@ import type { IdentityProvider } from './types.js';
 /** Tenant-independent Entra endpoints: any Entra (or Microsoft) account can sign in through them. */
 export const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'] as const;
 
-const ENTRA_HOST = /^(login\.(microsoftonline\.(com|us)|partner\.microsoftonline\.cn|chinacloudapi\.cn|windows\.net|microsoft\.com)|sts\.(windows\.net|chinacloudapi\.cn))$/i;
+const ENTRA_HOST =
+  /^(login\.(microsoftonline\.(com|us)|partner\.microsoftonline\.cn|chinacloudapi\.cn|windows\.net|microsoft\.com)|sts\.(windows\.net|chinacloudapi\.cn))$/i;
 
 /** What Entra knows about the app Keycloak signs in with. */
 export interface EntraApp {
@@ -36,13 +37,17 @@ export function tenantSegmentOf(url: string | undefined): { host: string; segmen
 function looksLikeEntra(idp: IdentityProvider): boolean {
   if (idp.providerId === 'microsoft') return true;
   const c = idp.config ?? {};
-  return [c.issuer, c.authorizationUrl, c.tokenUrl, c.jwksUrl, c.idpEntityId, c.singleSignOnServiceUrl].some((u) => tenantSegmentOf(u)?.entra);
+  return [c.issuer, c.authorizationUrl, c.tokenUrl, c.jwksUrl, c.idpEntityId, c.singleSignOnServiceUrl].some(
+    (u) => tenantSegmentOf(u)?.entra,
+  );
 }
 
 function namesTenant(idp: IdentityProvider, tenantId: string | undefined): boolean {
   if (!tenantId) return false;
   const c = idp.config ?? {};
-  return [c.idpEntityId, c.singleSignOnServiceUrl, c.issuer].some((u) => tenantSegmentOf(u)?.segment.toLowerCase() === tenantId.toLowerCase());
+  return [c.idpEntityId, c.singleSignOnServiceUrl, c.issuer].some(
+    (u) => tenantSegmentOf(u)?.segment.toLowerCase() === tenantId.toLowerCase(),
+  );
 }
 
 const listProviders = (idps: IdentityProvider[]) => (idps.length ? idps.map((i) => `${i.alias} (${i.providerId})`).join(', ') : 'none');
@@ -60,7 +65,12 @@ export function selectIdentityProvider(idps: IdentityProvider[], alias: string |
     const idp = idps.find((i) => i.alias === alias);
     if (idp) return { idp, how: 'named by --keycloak-idp-alias' };
     return {
-      finding: finding('error', 'KC_IDP_NOT_FOUND', `realm ${realm} has no identity provider with alias ${alias} (providers: ${listProviders(idps)})`, 'pass --keycloak-idp-alias with the alias of the Entra provider'),
+      finding: finding(
+        'error',
+        'KC_IDP_NOT_FOUND',
+        `realm ${realm} has no identity provider with alias ${alias} (providers: ${listProviders(idps)})`,
+        'pass --keycloak-idp-alias with the alias of the Entra provider',
+      ),
     };
   }
   const appId = app.appId?.toLowerCase();
@@ -95,7 +105,12 @@ export function selectIdentityProvider(idps: IdentityProvider[], alias: string |
   if (chosen) return chosen;
   if (entra.length > 1) {
     return {
-      finding: finding('error', 'KC_IDP_AMBIGUOUS', `${entra.length} identity providers in realm ${realm} point at Entra and none uses the app id ${app.appId ?? '(unknown)'}: ${listProviders(entra)}`, 'pass --keycloak-idp-alias'),
+      finding: finding(
+        'error',
+        'KC_IDP_AMBIGUOUS',
+        `${entra.length} identity providers in realm ${realm} point at Entra and none uses the app id ${app.appId ?? '(unknown)'}: ${listProviders(entra)}`,
+        'pass --keycloak-idp-alias',
+      ),
     };
   }
   return {
@@ -129,16 +144,45 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
   }
   const protocol = protocolOf(idp.providerId);
   if (!protocol) {
-    out.push(finding('error', 'KC_IDP_UNSUPPORTED', `${name} is of type ${idp.providerId}, which has no claim-to-group mapper for Entra`, 'use an "OpenID Connect v1.0" (oidc) or "SAML v2.0" provider for Entra'));
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_UNSUPPORTED',
+        `${name} is of type ${idp.providerId}, which has no claim-to-group mapper for Entra`,
+        'use an "OpenID Connect v1.0" (oidc) or "SAML v2.0" provider for Entra',
+      ),
+    );
     return out;
   }
-  if (idp.enabled === false) out.push(finding('error', 'KC_IDP_DISABLED', `${name} is disabled, so nobody signs in through it and the mapping is never applied`, 'enable it in the admin console'));
+  if (idp.enabled === false)
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_DISABLED',
+        `${name} is disabled, so nobody signs in through it and the mapping is never applied`,
+        'enable it in the admin console',
+      ),
+    );
 
   if (protocol === 'oidc' && app.appId && (c.clientId ?? '').toLowerCase() !== app.appId.toLowerCase()) {
-    out.push(finding('error', 'KC_IDP_CLIENT_MISMATCH', `${name} uses client id ${c.clientId ?? '(none)'}, not the Entra app ${app.appId}`, `set its Client ID to ${app.appId}`));
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_CLIENT_MISMATCH',
+        `${name} uses client id ${c.clientId ?? '(none)'}, not the Entra app ${app.appId}`,
+        `set its Client ID to ${app.appId}`,
+      ),
+    );
   }
   if (protocol === 'saml' && app.identifiers?.length && c.entityId && !app.identifiers.includes(c.entityId)) {
-    out.push(finding('warning', 'KC_IDP_ENTITY_MISMATCH', `${name} uses SP entity id ${c.entityId}, which is not an identifier of the Entra app (${app.identifiers.join(', ')})`, 'make the Keycloak SP entity id and the Entra app identifier the same'));
+    out.push(
+      finding(
+        'warning',
+        'KC_IDP_ENTITY_MISMATCH',
+        `${name} uses SP entity id ${c.entityId}, which is not an identifier of the Entra app (${app.identifiers.join(', ')})`,
+        'make the Keycloak SP entity id and the Entra app identifier the same',
+      ),
+    );
   }
 
   const fields: Array<[string, string | undefined]> =
@@ -159,7 +203,12 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
   if (protocol === 'saml') out.push(...samlSignatureFindings(idp, app));
   if (protocol === 'oidc' && !c.issuer) {
     out.push(
-      finding('warning', 'KC_IDP_ISSUER_MISSING', `${name} has no issuer, so Keycloak does not check which tenant issued the ID token`, `set Issuer to https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0`),
+      finding(
+        'warning',
+        'KC_IDP_ISSUER_MISSING',
+        `${name} has no issuer, so Keycloak does not check which tenant issued the ID token`,
+        `set Issuer to https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0`,
+      ),
     );
   }
   return out;
@@ -182,7 +231,9 @@ export function samlSignatureFindings(idp: IdentityProvider, app: EntraApp = {})
   const howToFix = `turn on "Validate signatures" and either paste the app's SAML signing certificate from Entra (Single sign-on → SAML Certificates) into "Validating X509 certificates", or turn on "Use metadata descriptor URL" with ${metadataUrl}`;
   if (!javaTrue(c.validateSignature)) {
     const shown = c.validateSignature === undefined ? 'not set' : `"${c.validateSignature}"`;
-    const assertions = javaTrue(c.wantAssertionsSigned) ? '; wantAssertionsSigned only requires a signature element to be present, not that it verifies' : '';
+    const assertions = javaTrue(c.wantAssertionsSigned)
+      ? '; wantAssertionsSigned only requires a signature element to be present, not that it verifies'
+      : '';
     return [
       finding(
         'error',
@@ -238,7 +289,14 @@ function checkTenantUrls(name: string, fields: Array<[string, string | undefined
     );
   }
   if (other.length) {
-    out.push(finding('error', 'KC_IDP_TENANT_MISMATCH', `${name} points at another tenant, not ${tenantId}: ${other.join('; ')}`, `use the endpoints of tenant ${tenantId}: ${pinned}`));
+    out.push(
+      finding(
+        'error',
+        'KC_IDP_TENANT_MISMATCH',
+        `${name} points at another tenant, not ${tenantId}: ${other.join('; ')}`,
+        `use the endpoints of tenant ${tenantId}: ${pinned}`,
+      ),
+    );
   }
   if (unverified.length) {
     out.push(
@@ -261,7 +319,9 @@ export function untrustedEntraProvider(idp: IdentityProvider, app: EntraApp): st
   const protocol = protocolOf(idp.providerId);
   if (!protocol) return `it is of type ${idp.providerId}`;
   // A disabled provider signs nobody in; it is judged as if enabled, for the day it is.
-  const problems = checkIdentityProvider(idp, app).filter((f) => f.code !== 'KC_IDP_DISABLED' && (f.severity === 'error' || f.code === 'KC_IDP_TENANT_UNVERIFIED'));
+  const problems = checkIdentityProvider(idp, app).filter(
+    (f) => f.code !== 'KC_IDP_DISABLED' && (f.severity === 'error' || f.code === 'KC_IDP_TENANT_UNVERIFIED'),
+  );
   if (problems.length) return problems.map((f) => f.message).join('; ');
   if (!app.tenantId || !looksLikeEntra(idp)) return 'it does not point at this Entra tenant';
   // SAML signature validation is part of checkIdentityProvider's errors (samlSignatureFindings).

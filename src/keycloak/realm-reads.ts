@@ -27,7 +27,14 @@ async function read<T>(findings: Finding[], severity: Finding['severity'], fn: (
   } catch (err) {
     if (err instanceof KeycloakForbiddenError) {
       const role = err.role;
-      findings.push(finding(severity, 'KC_MISSING_ROLE', err.message, role ? `grant the ${role} role of realm-management to the account, or use one that has it` : undefined));
+      findings.push(
+        finding(
+          severity,
+          'KC_MISSING_ROLE',
+          err.message,
+          role ? `grant the ${role} role of realm-management to the account, or use one that has it` : undefined,
+        ),
+      );
       return DENIED;
     }
     throw err;
@@ -103,13 +110,25 @@ export async function resolveRole(api: KeycloakApi, realm: string, role: string,
       const name = role.slice(dot + 1);
       const found = await read(findings, 'warning', () => api.getClientRole(realm, client.id, name));
       if (isDenied(found)) return { exists: true };
-      if (found) return { exists: true, holders: () => api.listClientRoleUsers(realm, client.id, name), role: { ...found, clientRole: true, clientUuid: client.id } };
+      if (found)
+        return {
+          exists: true,
+          holders: () => api.listClientRoleUsers(realm, client.id, name),
+          role: { ...found, clientRole: true, clientUuid: client.id },
+        };
     }
   }
   const realmRole = await read(findings, 'warning', () => api.getRealmRole(realm, role));
   if (isDenied(realmRole)) return { exists: true };
   if (realmRole) return { exists: true, holders: () => api.listRealmRoleUsers(realm, role), role: { ...realmRole, clientRole: false } };
-  findings.push(finding('error', 'KC_ROLE_MISSING', `realm ${realm} has no realm role ${role} and no client role of that name`, 'create the role, or pass --keycloak-role as realmRole or clientId.roleName'));
+  findings.push(
+    finding(
+      'error',
+      'KC_ROLE_MISSING',
+      `realm ${realm} has no realm role ${role} and no client role of that name`,
+      'create the role, or pass --keycloak-role as realmRole or clientId.roleName',
+    ),
+  );
   return { exists: false };
 }
 
@@ -141,7 +160,9 @@ export async function roleScope(
   const clients = await read(findings, 'warning', () => api.listClients(realm));
   const clientRoles = isDenied(clients)
     ? clients
-    : await read(findings, 'warning', async () => (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat());
+    : await read(findings, 'warning', async () =>
+        (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat(),
+      );
   if (isDenied(clientRoles)) {
     findings.push(
       finding(
@@ -152,44 +173,76 @@ export async function roleScope(
       ),
     );
   } else {
-    for (const { r, c } of clientRoles) nodes.set(r.id, { id: r.id, ref: `${c.clientId}.${r.name}`, name: r.name, clientRole: true, composite: r.composite, clientUuid: c.id });
+    for (const { r, c } of clientRoles)
+      nodes.set(r.id, {
+        id: r.id,
+        ref: `${c.clientId}.${r.name}`,
+        name: r.name,
+        clientRole: true,
+        composite: r.composite,
+        clientUuid: c.id,
+      });
   }
   const composites = [...nodes.values()].filter((n) => n.composite);
   const children = new Map<string, string[]>();
   const listed = await read(findings, 'warning', () =>
-    mapLimited(composites, 4, async (n) => children.set(n.id, (await api.listRoleComposites(realm, { id: n.id, name: n.ref, clientRole: n.clientRole })).map((k) => k.id))),
+    mapLimited(composites, 4, async (n) =>
+      children.set(
+        n.id,
+        (await api.listRoleComposites(realm, { id: n.id, name: n.ref, clientRole: n.clientRole })).map((k) => k.id),
+      ),
+    ),
   );
   if (isDenied(listed)) return { scope, holders: state.holders };
   const closure = rolesContaining(role.id, children);
   const defaultRole = realmInfo.defaultRole ?? realmRoles.find((r) => r.name === `default-roles-${realm.toLowerCase()}`);
   findings.push(...defaultRoleFindings(defaultRole, closure, target.value, realm));
-  const granting = [...closure].map((id) => nodes.get(id) ?? { id, ref: target.value, name: role.name, clientRole: Boolean(role.clientRole), clientUuid: role.clientUuid }).filter((n) => n.id !== defaultRole?.id);
+  const granting = [...closure]
+    .map(
+      (id) =>
+        nodes.get(id) ?? { id, ref: target.value, name: role.name, clientRole: Boolean(role.clientRole), clientUuid: role.clientUuid },
+    )
+    .filter((n) => n.id !== defaultRole?.id);
   for (const n of granting) if (n.id !== role.id) scope.roles.set(n.ref, n);
 
   const groups = await read(findings, 'warning', async () => {
     const out: Array<{ group: KcGroup; role: RoleNode }> = [];
     for (const n of granting) {
-      const held = n.clientRole && n.clientUuid ? await api.listClientRoleGroups(realm, n.clientUuid, n.name) : await api.listRealmRoleGroups(realm, n.name);
+      const held =
+        n.clientRole && n.clientUuid
+          ? await api.listClientRoleGroups(realm, n.clientUuid, n.name)
+          : await api.listRealmRoleGroups(realm, n.name);
       out.push(...held.map((group) => ({ group, role: n })));
     }
     return out;
   });
   const roleGroups = isDenied(groups) ? [] : groups;
   for (const { group, role: n } of roleGroups) {
-    scope.groups.set(normaliseGroupPath(group.path), n.id === role.id ? `holds ${target.value}` : `holds role ${n.ref}, which contains ${target.value}`);
+    scope.groups.set(
+      normaliseGroupPath(group.path),
+      n.id === role.id ? `holds ${target.value}` : `holds role ${n.ref}, which contains ${target.value}`,
+    );
   }
   const holders = async (): Promise<KcUser[]> => {
     const byId = new Map<string, KcUser>();
     for (const n of granting) {
-      const users = n.clientRole && n.clientUuid ? await api.listClientRoleUsers(realm, n.clientUuid, n.name) : await api.listRealmRoleUsers(realm, n.name);
+      const users =
+        n.clientRole && n.clientUuid
+          ? await api.listClientRoleUsers(realm, n.clientUuid, n.name)
+          : await api.listRealmRoleUsers(realm, n.name);
       for (const u of users) if (!byId.has(u.id)) byId.set(u.id, n.id === role.id ? u : { ...u, viaGroup: `role ${n.ref}` });
     }
     for (const { group } of roleGroups) {
-      for (const u of await groupHolders(api, realm, group)) if (!byId.has(u.id)) byId.set(u.id, { ...u, viaGroup: u.viaGroup ?? `group ${group.path}` });
+      for (const u of await groupHolders(api, realm, group))
+        if (!byId.has(u.id)) byId.set(u.id, { ...u, viaGroup: u.viaGroup ?? `group ${group.path}` });
     }
     return [...byId.values()];
   };
-  return { scope, holders, ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}) };
+  return {
+    scope,
+    holders,
+    ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}),
+  };
 }
 
 /** What carries the admin rights in a realm, as the audit judges it, for one user's verdict (verify-user). */
@@ -208,14 +261,25 @@ export interface AdminReach {
  * composite closure with the groups holding it and the realm's default role. What could not be
  * read is recorded in `findings`, as the audit records it.
  */
-export async function adminReach(api: KeycloakApi, realm: string, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<AdminReach> {
+export async function adminReach(
+  api: KeycloakApi,
+  realm: string,
+  realmInfo: RealmInfo,
+  target: MappingExpectation['target'],
+  findings: Finding[],
+): Promise<AdminReach> {
   if (target.kind === 'group') {
     const state = await resolveGroup(api, realm, target.value, findings);
     return { exists: state.exists, scope: groupScope(target.value) };
   }
   const state = await resolveRole(api, realm, target.value, findings);
   const reach = await roleScope(api, realm, realmInfo, target, state, findings);
-  return { exists: state.exists, scope: reach.scope, ...(state.role ? { targetRoleId: state.role.id } : {}), ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}) };
+  return {
+    exists: state.exists,
+    scope: reach.scope,
+    ...(state.role ? { targetRoleId: state.role.id } : {}),
+    ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}),
+  };
 }
 
 /** The realm with its settings (session timeouts need view-realm); null when there is no such realm. */
@@ -224,7 +288,11 @@ export async function readRealm(api: KeycloakApi, realm: string, findings: Findi
 }
 
 /** The realm's identity providers. */
-export async function readIdentityProviders(api: KeycloakApi, realm: string, findings: Finding[]): Promise<IdentityProvider[] | typeof DENIED> {
+export async function readIdentityProviders(
+  api: KeycloakApi,
+  realm: string,
+  findings: Finding[],
+): Promise<IdentityProvider[] | typeof DENIED> {
   return read(findings, 'error', () => api.listIdentityProviders(realm));
 }
 
@@ -240,7 +308,13 @@ export interface ProviderMappers {
  * The mappers of the chosen provider `idp` (and its mapper types when `withTypes`), then those of
  * every other provider of the realm, in the realm's order.
  */
-export async function readProviderMappers(api: KeycloakApi, realm: string, idp: IdentityProvider, idps: IdentityProvider[], withTypes: boolean): Promise<ProviderMappers> {
+export async function readProviderMappers(
+  api: KeycloakApi,
+  realm: string,
+  idp: IdentityProvider,
+  idps: IdentityProvider[],
+  withTypes: boolean,
+): Promise<ProviderMappers> {
   const mappers = await api.listMappers(realm, idp.alias);
   const mapperTypes = withTypes ? await api.listMapperTypes(realm, idp.alias) : undefined;
   const others: ProviderMappers['others'] = [];
@@ -257,10 +331,20 @@ export async function readDefaultGroups(api: KeycloakApi, realm: string, finding
 }
 
 /** The realm's user storage providers, and the mappers of its LDAP ones. */
-export async function readLdapMappers(api: KeycloakApi, realm: string, findings: Finding[]): Promise<{ providers: KcComponent[]; mappers: KcComponent[] } | typeof DENIED> {
+export async function readLdapMappers(
+  api: KeycloakApi,
+  realm: string,
+  findings: Finding[],
+): Promise<{ providers: KcComponent[]; mappers: KcComponent[] } | typeof DENIED> {
   return read(findings, 'warning', async () => {
     const providers = await api.listComponents(realm, USER_STORAGE_TYPE);
-    const mappers = (await mapLimited(providers.filter((p) => p.providerId === 'ldap' && p.id), 4, (p) => api.listComponents(realm, LDAP_MAPPER_TYPE, p.id))).flat();
+    const mappers = (
+      await mapLimited(
+        providers.filter((p) => p.providerId === 'ldap' && p.id),
+        4,
+        (p) => api.listComponents(realm, LDAP_MAPPER_TYPE, p.id),
+      )
+    ).flat();
     return { providers, mappers };
   });
 }
@@ -279,14 +363,22 @@ export async function readProtocolMapperOwners(api: KeycloakApi, realm: string):
  * Who holds the target now, each with their identity-provider links; the credentials of an
  * enabled holder linked to `alias` or a trusted provider are read too.
  */
-export async function readHolders(api: KeycloakApi, realm: string, holders: () => Promise<KcUser[]>, alias: string, trustedAliases: ReadonlySet<string>, findings: Finding[]): Promise<Holder[] | typeof DENIED> {
+export async function readHolders(
+  api: KeycloakApi,
+  realm: string,
+  holders: () => Promise<KcUser[]>,
+  alias: string,
+  trustedAliases: ReadonlySet<string>,
+  findings: Finding[],
+): Promise<Holder[] | typeof DENIED> {
   return read(findings, 'warning', async () => {
     const users = await holders();
     return mapLimited(users, 8, async (user): Promise<Holder> => {
       const links = await api.listFederatedIdentities(realm, user.id);
       // Only an enabled holder linked to the provider needs its credentials read: a password
       // lets it sign in without the provider, past the mapper (localCredentialFindings).
-      if (user.enabled === false || !links.some((l) => l.identityProvider === alias || trustedAliases.has(l.identityProvider))) return { user, links };
+      if (user.enabled === false || !links.some((l) => l.identityProvider === alias || trustedAliases.has(l.identityProvider)))
+        return { user, links };
       const credentials = await api.listCredentials(realm, user.id);
       const storageCredentialTypes = user.federationLink ? await api.listUserStorageCredentialTypes(realm, user.id) : undefined;
       return { user, links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };

@@ -11,7 +11,14 @@ export interface EntraSamlSigning {
   preferredSingleSignOnMode?: string | null;
   /** SHA-1 thumbprint (hex) of the certificate Entra signs SAML responses with. */
   preferredTokenSigningKeyThumbprint?: string | null;
-  keyCredentials?: Array<{ keyId?: string | null; type?: string | null; usage?: string | null; customKeyIdentifier?: string | null; key?: string | null; endDateTime?: string | null }> | null;
+  keyCredentials?: Array<{
+    keyId?: string | null;
+    type?: string | null;
+    usage?: string | null;
+    customKeyIdentifier?: string | null;
+    key?: string | null;
+    endDateTime?: string | null;
+  }> | null;
 }
 
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
@@ -51,7 +58,10 @@ function keyThumbprint(k: NonNullable<EntraSamlSigning['keyCredentials']>[number
 export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSigning | undefined): Finding[] {
   const c = idp.config ?? {};
   if (protocolOf(idp.providerId) !== 'saml' || !javaTrue(c.validateSignature) || javaTrue(c.useMetadataDescriptorUrl)) return [];
-  const pasted = (c.signingCertificate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const pasted = (c.signingCertificate ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (pasted.length === 0) return [];
   const name = `identity provider ${idp.alias}`;
   const fix = `paste the app's active SAML signing certificate from Entra (Enterprise applications → the app → Single sign-on → SAML Certificates → Certificate (Base64)) into "Validating X509 certificates" of ${idp.alias}, and nothing else`;
@@ -59,8 +69,17 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
   if (!preferred) {
     // Read but empty is a fact about the app (warning); not read at all is reported where the read failed.
     const read = sp !== undefined && sp.preferredTokenSigningKeyThumbprint !== undefined;
-    const why = read ? 'Entra names no preferred signing certificate for the app (preferredTokenSigningKeyThumbprint)' : "the enterprise app's signing keys were not read";
-    return [finding(read ? 'warning' : 'info', 'KC_IDP_SAML_CERT_UNCHECKED', `${name}: whether its signing certificate is the app's own SAML signing certificate in Entra was not checked (${why})`, fix)];
+    const why = read
+      ? 'Entra names no preferred signing certificate for the app (preferredTokenSigningKeyThumbprint)'
+      : "the enterprise app's signing keys were not read";
+    return [
+      finding(
+        read ? 'warning' : 'info',
+        'KC_IDP_SAML_CERT_UNCHECKED',
+        `${name}: whether its signing certificate is the app's own SAML signing certificate in Entra was not checked (${why})`,
+        fix,
+      ),
+    ];
   }
   const appKeys = new Map<string, string>();
   for (const k of sp?.keyCredentials ?? []) {
@@ -103,4 +122,3 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
   }
   return out;
 }
-

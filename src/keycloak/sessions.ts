@@ -13,7 +13,11 @@ export function humanSeconds(s: number): string {
  * until it ends. Warns when sessions (SSO, remember-me, offline) can outlive the longest
  * activation. Client session limits (0 = inherit) cannot extend an SSO session, only shorten it.
  */
-export function sessionFindings(realm: RealmInfo, activationSeconds: number, o: { realm: string; target: string; activation: string }): Finding[] {
+export function sessionFindings(
+  realm: RealmInfo,
+  activationSeconds: number,
+  o: { realm: string; target: string; activation: string },
+): Finding[] {
   const out: Finding[] = [];
   const a = activationSeconds;
   const act = `the longest PIM activation (${o.activation} = ${humanSeconds(a)})`;
@@ -22,7 +26,8 @@ export function sessionFindings(realm: RealmInfo, activationSeconds: number, o: 
   const clientMax = realm.clientSessionMaxLifespan ?? 0;
   const effectiveClient = clientMax > 0 && ssoMax > 0 ? Math.min(clientMax, ssoMax) : ssoMax;
   if (ssoMax <= 0 || ssoMax > a) {
-    const lasting = ssoMax > 0 ? `up to ${humanSeconds(ssoMax)} (ssoSessionMaxLifespan=${ssoMax})` : 'without a limit (ssoSessionMaxLifespan=0)';
+    const lasting =
+      ssoMax > 0 ? `up to ${humanSeconds(ssoMax)} (ssoSessionMaxLifespan=${ssoMax})` : 'without a limit (ssoSessionMaxLifespan=0)';
     out.push(
       finding(
         'warning',
@@ -34,7 +39,8 @@ export function sessionFindings(realm: RealmInfo, activationSeconds: number, o: 
     );
   }
   if (realm.rememberMe) {
-    const rm = realm.ssoSessionMaxLifespanRememberMe && realm.ssoSessionMaxLifespanRememberMe > 0 ? realm.ssoSessionMaxLifespanRememberMe : ssoMax;
+    const rm =
+      realm.ssoSessionMaxLifespanRememberMe && realm.ssoSessionMaxLifespanRememberMe > 0 ? realm.ssoSessionMaxLifespanRememberMe : ssoMax;
     if (rm <= 0 || rm > a) {
       out.push(
         finding(
@@ -67,7 +73,13 @@ export function sessionFindings(realm: RealmInfo, activationSeconds: number, o: 
     );
   }
   if (out.length === 0) {
-    out.push(finding('info', 'KC_SESSIONS', `Keycloak sessions in realm ${o.realm} end within ${act} (SSO max ${humanSeconds(ssoMax)}, idle ${humanSeconds(idle)})`));
+    out.push(
+      finding(
+        'info',
+        'KC_SESSIONS',
+        `Keycloak sessions in realm ${o.realm} end within ${act} (SSO max ${humanSeconds(ssoMax)}, idle ${humanSeconds(idle)})`,
+      ),
+    );
   }
   return out;
 }

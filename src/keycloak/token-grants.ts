@@ -4,7 +4,10 @@ import { roleReason, type AdminScope } from './admin-scope.js';
 import { isWithinGroup } from './group-path.js';
 import type { KcMapperOwner } from './types.js';
 
-const GROUP_MEMBERSHIP_CLAIM: Record<string, string> = { 'oidc-group-membership-mapper': 'claim.name', 'saml-group-membership-mapper': 'attribute.name' };
+const GROUP_MEMBERSHIP_CLAIM: Record<string, string> = {
+  'oidc-group-membership-mapper': 'claim.name',
+  'saml-group-membership-mapper': 'attribute.name',
+};
 const HARDCODED_CLAIM: Record<string, [string, string]> = {
   'oidc-hardcoded-claim-mapper': ['claim.name', 'claim.value'],
   'saml-hardcode-attribute-mapper': ['attribute.name', 'attribute.value'],
@@ -42,11 +45,12 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
   const out: Finding[] = [];
   const rights = `the admin rights of ${scope.target.value}`;
   const claimNames = new Set(['groups']);
-  for (const ow of owners) for (const pm of ow.protocolMappers ?? []) {
-    const key = GROUP_MEMBERSHIP_CLAIM[pm.protocolMapper];
-    const name = key ? pm.config?.[key]?.trim() : undefined;
-    if (name) claimNames.add(name);
-  }
+  for (const ow of owners)
+    for (const pm of ow.protocolMappers ?? []) {
+      const key = GROUP_MEMBERSHIP_CLAIM[pm.protocolMapper];
+      const name = key ? pm.config?.[key]?.trim() : undefined;
+      if (name) claimNames.add(name);
+    }
   for (const ow of owners) {
     for (const pm of ow.protocolMappers ?? []) {
       const where = `protocol mapper "${pm.name ?? pm.id}" of ${ow.kind} ${ow.name}`;

@@ -56,10 +56,27 @@ const INCOMPLETE = new Set(['KC_MISSING_ROLE', 'KC_ROLE_CLOSURE_INCOMPLETE']);
  * the default role) and of which providers may grant it (the chosen one, and other Entra
  * providers of this tenant the audit trusts).
  */
-export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra: EntraUser, app: { tenantId: string; appId?: string }): Promise<KeycloakFacts> {
+export async function readKeycloak(
+  api: KeycloakApi,
+  s: KeycloakSettings,
+  entra: EntraUser,
+  app: { tenantId: string; appId?: string },
+): Promise<KeycloakFacts> {
   const realm = s.realm;
-  const target: KeycloakFacts['target'] = s.role ? { kind: 'role', value: s.role } : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
-  const facts: KeycloakFacts = { url: s.url, realm, target, links: [], groups: [], holdsTarget: false, grants: [], mappers: [], incomplete: [] };
+  const target: KeycloakFacts['target'] = s.role
+    ? { kind: 'role', value: s.role }
+    : { kind: 'group', value: normaliseGroupPath(s.group || '/tenant-admin') };
+  const facts: KeycloakFacts = {
+    url: s.url,
+    realm,
+    target,
+    links: [],
+    groups: [],
+    holdsTarget: false,
+    grants: [],
+    mappers: [],
+    incomplete: [],
+  };
 
   const realmInfo = await api.getRealm(realm);
   if (!realmInfo) {
@@ -85,14 +102,21 @@ export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra:
       // does not read the app's claim format, and a mapper on the display name is then not called
       // wrong), so that a mapper granting without the PIM group is named as the audit names it.
       const protocol = protocolOf(p.providerId);
-      const claim = protocol && entra.group ? expectedClaim(protocol, { appRoleMode: false, groupId: entra.group.id, groupName: entra.group.displayName }) : undefined;
-      const exp: MappingExpectation | undefined = protocol ? { protocol, alias: p.alias, target, claim, idpSyncMode: p.config?.syncMode, tenantId: app.tenantId } : undefined;
+      const claim =
+        protocol && entra.group
+          ? expectedClaim(protocol, { appRoleMode: false, groupId: entra.group.id, groupName: entra.group.displayName })
+          : undefined;
+      const exp: MappingExpectation | undefined = protocol
+        ? { protocol, alias: p.alias, target, claim, idpSyncMode: p.config?.syncMode, tenantId: app.tenantId }
+        : undefined;
       facts.mappers.push(...grantingMappers(p.alias, await api.listMappers(realm, p.alias), p.config?.syncMode, reach.scope, exp));
     }
   }
 
   // Brokered users are named after Entra's preferred_username (the UPN); some realms use the email.
-  const names = [...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase()))];
+  const names = [
+    ...new Set([entra.user.userPrincipalName, entra.user.mail].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase())),
+  ];
   let found: KcUser | undefined;
   for (const name of names) {
     const u = await api.findUserByUsername(realm, name);
@@ -106,20 +130,30 @@ export async function readKeycloak(api: KeycloakApi, s: KeycloakSettings, entra:
   facts.links = await api.listFederatedIdentities(realm, facts.user.id);
   facts.groups = (await api.listUserGroups(realm, facts.user.id)).map((g) => normaliseGroupPath(g.path)).sort();
   const roles = target.kind === 'role' ? await api.listUserRoleMappings(realm, facts.user.id) : [];
-  facts.grants = userGrants({ groups: facts.groups, roles }, reach.scope, { targetRoleId: reach.targetRoleId, defaultRole: reach.defaultRole });
+  facts.grants = userGrants({ groups: facts.groups, roles }, reach.scope, {
+    targetRoleId: reach.targetRoleId,
+    defaultRole: reach.defaultRole,
+  });
   facts.holdsTarget = facts.grants.length > 0;
   const trusted = new Set(facts.trustedAliases ?? []);
-  if (facts.alias && facts.holdsTarget && found.enabled !== false && facts.links.some((l) => l.identityProvider === facts.alias || trusted.has(l.identityProvider))) {
+  if (
+    facts.alias &&
+    facts.holdsTarget &&
+    found.enabled !== false &&
+    facts.links.some((l) => l.identityProvider === facts.alias || trusted.has(l.identityProvider))
+  ) {
     // Read and judged as the audit reads and judges a linked holder's credentials.
     const credentials = await api.listCredentials(realm, found.id);
     const storageCredentialTypes = found.federationLink ? await api.listUserStorageCredentialTypes(realm, found.id) : undefined;
     const holder = { user: found, links: facts.links, credentials, ...(storageCredentialTypes ? { storageCredentialTypes } : {}) };
-    facts.credentials = localCredentialFindings([holder], { alias: facts.alias, target: target.value, trustedAliases: trusted }).map((f) => ({
-      severity: f.severity,
-      code: f.code,
-      message: f.message,
-      ...(f.fix ? { fix: f.fix } : {}),
-    }));
+    facts.credentials = localCredentialFindings([holder], { alias: facts.alias, target: target.value, trustedAliases: trusted }).map(
+      (f) => ({
+        severity: f.severity,
+        code: f.code,
+        message: f.message,
+        ...(f.fix ? { fix: f.fix } : {}),
+      }),
+    );
   }
   return facts;
 }

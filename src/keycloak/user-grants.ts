@@ -22,7 +22,11 @@ export interface UserGrant {
  * role or a composite containing it, and the default role when it contains the target. These are
  * exactly the users residualFindings and defaultRoleFindings count.
  */
-export function userGrants(user: { groups: string[]; roles: RoleRef[] }, scope: AdminScope, o: { targetRoleId?: string; defaultRole?: string } = {}): UserGrant[] {
+export function userGrants(
+  user: { groups: string[]; roles: RoleRef[] },
+  scope: AdminScope,
+  o: { targetRoleId?: string; defaultRole?: string } = {},
+): UserGrant[] {
   const t = scope.target;
   const out: UserGrant[] = [];
   for (const g of user.groups) {
@@ -44,10 +48,17 @@ export function userGrants(user: { groups: string[]; roles: RoleRef[] }, scope: 
   if (t.kind === 'role') {
     const composites = new Set([...scope.roles.values()].map((r) => r.id));
     for (const r of user.roles) {
-      if (o.targetRoleId !== undefined && r.id === o.targetRoleId) out.push({ kind: 'role', value: r.ref, why: `holds ${t.value} directly` });
-      else if (composites.has(r.id)) out.push({ kind: 'role', value: r.ref, why: `holds role ${r.ref}, which contains ${t.value} (composite role)` });
+      if (o.targetRoleId !== undefined && r.id === o.targetRoleId)
+        out.push({ kind: 'role', value: r.ref, why: `holds ${t.value} directly` });
+      else if (composites.has(r.id))
+        out.push({ kind: 'role', value: r.ref, why: `holds role ${r.ref}, which contains ${t.value} (composite role)` });
     }
-    if (o.defaultRole) out.push({ kind: 'default-role', value: o.defaultRole, why: `every user holds the default role ${o.defaultRole}, which is or contains ${t.value}` });
+    if (o.defaultRole)
+      out.push({
+        kind: 'default-role',
+        value: o.defaultRole,
+        why: `every user holds the default role ${o.defaultRole}, which is or contains ${t.value}`,
+      });
   }
   return out;
 }
@@ -80,7 +91,13 @@ const NO_PIM_CONDITION = new Set(['KC_MAPPER_CLAIMS_EMPTY', 'KC_MAPPER_CLAIM_MIS
  * a group holding a role of the closure, a composite containing the role), as the audit's
  * planMapper and indirectGrantFindings see them, with their effective sync mode.
  */
-export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode: string | undefined, scope: AdminScope, exp?: MappingExpectation): GrantingMapper[] {
+export function grantingMappers(
+  alias: string,
+  mappers: IdpMapper[],
+  idpSyncMode: string | undefined,
+  scope: AdminScope,
+  exp?: MappingExpectation,
+): GrantingMapper[] {
   const out: GrantingMapper[] = [];
   for (const m of mappers) {
     const hardcoded = HARDCODED[m.identityProviderMapper];
@@ -93,7 +110,10 @@ export function grantingMappers(alias: string, mappers: IdpMapper[], idpSyncMode
     const mode = effectiveSyncMode(m.config?.syncMode, idpSyncMode).mode;
     // The audit's evaluateMapper on this mapper and its own target (KC_MAPPER_CLAIM_MISMATCH /
     // KC_MAPPER_CLAIMS_EMPTY there, KC_MAPPER_INDIRECT for a subgroup or composite).
-    const missing = !hardcoded && exp?.claim && kindOf(m)?.protocol === exp.protocol ? evaluateMapper(m, { ...exp, target: { kind, value } }).find((i) => NO_PIM_CONDITION.has(i.code)) : undefined;
+    const missing =
+      !hardcoded && exp?.claim && kindOf(m)?.protocol === exp.protocol
+        ? evaluateMapper(m, { ...exp, target: { kind, value } }).find((i) => NO_PIM_CONDITION.has(i.code))
+        : undefined;
     out.push({
       alias,
       name: m.name,

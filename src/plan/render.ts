@@ -40,8 +40,13 @@ function renderFinding(c: Colors, f: Finding): string[] {
 
 function renderAction(c: Colors, a: Action, showRequests: boolean): string[] {
   const glyph = KIND_GLYPH[a.kind];
-  const painted = a.kind === 'create' ? c.green(glyph) : a.kind === 'delete' ? c.red(glyph) : a.kind === 'update' ? c.cyan(glyph) : c.dim(glyph);
-  const result = a.result ? (a.result.ok ? c.green(` (done${a.result.message ? `: ${a.result.message}` : ''})`) : c.red(` (failed: ${a.result.message ?? a.result.status})`)) : '';
+  const painted =
+    a.kind === 'create' ? c.green(glyph) : a.kind === 'delete' ? c.red(glyph) : a.kind === 'update' ? c.cyan(glyph) : c.dim(glyph);
+  const result = a.result
+    ? a.result.ok
+      ? c.green(` (done${a.result.message ? `: ${a.result.message}` : ''})`)
+      : c.red(` (failed: ${a.result.message ?? a.result.status})`)
+    : '';
   const lines = [`    ${painted} ${a.kind === 'noop' ? c.dim(a.summary) : a.summary}${result}`];
   if (showRequests && a.request) {
     const sent = a.result?.sent ?? a.request;
@@ -112,7 +117,11 @@ export interface ReportWords {
  * (the run's checklist), the journal, the time taken, and the `Result:` line last, where a reader
  * (and `tail -1`) finds it. The JSON document keeps every step and ISO dates.
  */
-export function renderReport(c: Colors, report: RunReport, opts: { showRequests?: boolean; elapsedMs?: number; epilogue?: string; words?: ReportWords } = {}): string {
+export function renderReport(
+  c: Colors,
+  report: RunReport,
+  opts: { showRequests?: boolean; elapsedMs?: number; epilogue?: string; words?: ReportWords } = {},
+): string {
   const audit = report.mode === 'audit';
   const title = opts.words?.title ?? `entra-pim-setup ${audit ? 'audit (read-only)' : 'run'}`;
   const lines = [c.bold(`${title} — tenant ${report.tenantId}`), ''];
@@ -129,20 +138,23 @@ export function renderReport(c: Colors, report: RunReport, opts: { showRequests?
   const own = opts.words?.result?.(report.status, changes, errors);
   const paint = report.status === 'drift' ? c.yellow : report.status === 'failed' ? c.red : c.green;
   if (own !== undefined) result = paint(own);
-  else switch (report.status) {
-    case 'compliant':
-      result = c.green('Result: compliant — nothing to change.');
-      break;
-    case 'drift':
-      result = c.yellow(`Result: drift — ${changes} change(s) would be made${errors ? `, ${errors} error(s) to fix` : ''}. Nothing was sent: this was an audit.`);
-      break;
-    case 'changed':
-      result = c.green(`Result: changed — ${changes} change(s) applied.`);
-      break;
-    case 'failed':
-      result = c.red(`Result: failed — ${report.error ?? `${errors} error(s)`}`);
-      break;
-  }
+  else
+    switch (report.status) {
+      case 'compliant':
+        result = c.green('Result: compliant — nothing to change.');
+        break;
+      case 'drift':
+        result = c.yellow(
+          `Result: drift — ${changes} change(s) would be made${errors ? `, ${errors} error(s) to fix` : ''}. Nothing was sent: this was an audit.`,
+        );
+        break;
+      case 'changed':
+        result = c.green(`Result: changed — ${changes} change(s) applied.`);
+        break;
+      case 'failed':
+        result = c.red(`Result: failed — ${report.error ?? `${errors} error(s)`}`);
+        break;
+    }
   const out = lines.map((l) => safeLine(l, c.enabled));
   // The checklist is made safe line by line by its renderer, and keeps its own line breaks.
   if (opts.epilogue) out.push(opts.epilogue.replace(/^\n+|\n+$/g, ''), '');

@@ -40,7 +40,11 @@ function messageOf(err: unknown): string {
 }
 
 /** Plans every step in order: the shared path of audit and run. Nothing here writes. */
-export async function planAll<C>(steps: Step<C>[], ctx: C, hooks?: Partial<RunHooks<C>>): Promise<{ reports: StepReport[]; plans: Map<Step<C>, StepPlan> }> {
+export async function planAll<C>(
+  steps: Step<C>[],
+  ctx: C,
+  hooks?: Partial<RunHooks<C>>,
+): Promise<{ reports: StepReport[]; plans: Map<Step<C>, StepPlan> }> {
   const reports: StepReport[] = [];
   const plans = new Map<Step<C>, StepPlan>();
   for (const step of steps) {
@@ -53,9 +57,21 @@ export async function planAll<C>(steps: Step<C>[], ctx: C, hooks?: Partial<RunHo
     } catch (err) {
       if (isFatal(err)) throw err;
       if (err instanceof SkipStep) {
-        report = { id: step.id, title: step.title, status: 'skipped', findings: [{ severity: 'info', code: 'SKIPPED', message: err.message }], actions: [] };
+        report = {
+          id: step.id,
+          title: step.title,
+          status: 'skipped',
+          findings: [{ severity: 'info', code: 'SKIPPED', message: err.message }],
+          actions: [],
+        };
       } else if (err instanceof GraphRequestError || err instanceof KeycloakError) {
-        report = { id: step.id, title: step.title, status: 'failed', findings: [{ severity: 'error', code: 'PLAN_FAILED', message: err.message }], actions: [] };
+        report = {
+          id: step.id,
+          title: step.title,
+          status: 'failed',
+          findings: [{ severity: 'error', code: 'PLAN_FAILED', message: err.message }],
+          actions: [],
+        };
       } else {
         throw err;
       }
@@ -72,16 +88,29 @@ export async function planAll<C>(steps: Step<C>[], ctx: C, hooks?: Partial<RunHo
  */
 export async function execute<C extends RunnerContext>(steps: Step<C>[], ctx: C, hooks: RunHooks<C>): Promise<RunReport> {
   const { reports, plans } = await planAll(steps, ctx, hooks);
-  const base = { schemaVersion: 1 as const, mode: ctx.options.mode, tenantId: ctx.options.tenantId, steps: reports, journal: ctx.journal.path };
+  const base = {
+    schemaVersion: 1 as const,
+    mode: ctx.options.mode,
+    tenantId: ctx.options.tenantId,
+    steps: reports,
+    journal: ctx.journal.path,
+  };
   if (ctx.options.mode === 'audit') return { ...base, journal: undefined, status: auditStatus(reports) };
 
   const blocking = new Set(steps.filter((s) => s.blocksWrites !== false).map((s) => s.id));
   const blocked = reports.filter((r) => r.status === 'failed' && blocking.has(r.id));
   if (blocked.length) {
-    return { ...base, journal: undefined, status: 'failed', error: `nothing was changed: ${blocked.map((b) => b.id).join(', ')} reported errors to fix first` };
+    return {
+      ...base,
+      journal: undefined,
+      status: 'failed',
+      error: `nothing was changed: ${blocked.map((b) => b.id).join(', ')} reported errors to fix first`,
+    };
   }
   const unverified = reports.filter((r) => r.status === 'failed');
-  const verifyError = unverified.length ? `${unverified.map((u) => u.id).join(', ')} reported errors: the setup is not proven end to end` : undefined;
+  const verifyError = unverified.length
+    ? `${unverified.map((u) => u.id).join(', ')} reported errors: the setup is not proven end to end`
+    : undefined;
   const changing = reports.filter((r) => r.status === 'would-change');
   if (changing.length === 0) {
     return { ...base, journal: undefined, status: verifyError ? 'failed' : 'compliant', ...(verifyError ? { error: verifyError } : {}) };

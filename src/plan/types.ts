@@ -40,14 +40,7 @@ export interface StepPlan {
 }
 
 export type StepId =
-  | 'prerequisites'
-  | 'assignment-required'
-  | 'app-assignment'
-  | 'pim-eligibility'
-  | 'pim-policy'
-  | 'admin-group'
-  | 'keycloak'
-  | 'restore';
+  'prerequisites' | 'assignment-required' | 'app-assignment' | 'pim-eligibility' | 'pim-policy' | 'admin-group' | 'keycloak' | 'restore';
 
 export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed' | 'skipped';
 

@@ -61,7 +61,12 @@ function invalidToken(message: string): GraphError {
 }
 
 /** Verifies the bearer token of a Graph request and describes the caller. */
-export async function authenticate(tokens: TokenService, state: TenantState, origin: string, header: string | undefined): Promise<AuthInfo> {
+export async function authenticate(
+  tokens: TokenService,
+  state: TenantState,
+  origin: string,
+  header: string | undefined,
+): Promise<AuthInfo> {
   if (!header) throw invalidToken('Access token is empty.');
   const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!m) throw invalidToken('Access token is empty.');

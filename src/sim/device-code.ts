@@ -123,7 +123,8 @@ function graphScopeNames(scopes: string[], origin: string): string[] {
   return scopes
     .filter((s) => !OIDC_SCOPES.has(s))
     .map((s) => {
-      for (const prefix of [`${GRAPH_RESOURCE}/`, `${origin}/`, `${GRAPH_APP_ID}/`]) if (s.startsWith(prefix)) return s.slice(prefix.length);
+      for (const prefix of [`${GRAPH_RESOURCE}/`, `${origin}/`, `${GRAPH_APP_ID}/`])
+        if (s.startsWith(prefix)) return s.slice(prefix.length);
       return s;
     });
 }
@@ -158,14 +159,16 @@ export class PublicClientGrants {
     if (!entry) throw new Error(`approve: no pending device code ${userCode}`);
     const u = this.state.findUser(user);
     if (!u) throw new Error(`approve: no user ${user} in the simulated tenant`);
-    if (!u.accountEnabled) return this.decline(entry, 50057, 'The user account is disabled. The account has been disabled by an administrator.');
+    if (!u.accountEnabled)
+      return this.decline(entry, 50057, 'The user account is disabled. The account has been disabled by an administrator.');
     const missing = this.unconsented(entry.clientId, u, entry.graphScopes);
     if (missing.kind === 'preauthorization') return this.decline(entry, 65002, missing.message);
     if (missing.scopes.length) {
       const consent = opts.consent ?? 'none';
       const admin = this.state.directoryRolesOf(u.id).some((r) => CONSENT_ROLES.has(r.roleTemplateId));
       if (consent === 'admin' && admin) this.grantConsent(entry.clientId, missing.scopes, null);
-      else if (consent !== 'none' && missing.scopes.every((s) => USER_CONSENTABLE.has(s))) this.grantConsent(entry.clientId, missing.scopes, u.id);
+      else if (consent !== 'none' && missing.scopes.every((s) => USER_CONSENTABLE.has(s)))
+        this.grantConsent(entry.clientId, missing.scopes, u.id);
       else if (consent === 'none') return this.decline(entry, 65004, 'User declined to consent to access the app.');
       else {
         return this.decline(
@@ -191,7 +194,9 @@ export class PublicClientGrants {
     const graphSp = this.state.servicePrincipalByAppId(GRAPH_APP_ID);
     if (!graphSp) throw new Error('grantConsent: the tenant has no Microsoft Graph service principal');
     const consentType = principalId ? 'Principal' : 'AllPrincipals';
-    let grant = this.state.oauth2PermissionGrants.find((g) => g.clientId === sp.id && g.resourceId === graphSp.id && g.consentType === consentType && g.principalId === principalId);
+    let grant = this.state.oauth2PermissionGrants.find(
+      (g) => g.clientId === sp.id && g.resourceId === graphSp.id && g.consentType === consentType && g.principalId === principalId,
+    );
     if (!grant) {
       grant = { id: randomBytes(24).toString('base64url'), clientId: sp.id, consentType, principalId, resourceId: graphSp.id, scope: '' };
       this.state.oauth2PermissionGrants.push(grant);
@@ -205,11 +210,23 @@ export class PublicClientGrants {
     if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
     if (!this.servicePrincipal(clientId, false) && !MICROSOFT_CLIENTS[clientId.toLowerCase()]) return unknownApp(clientId, this.state);
     const scopes = scopesOf(form.get('scope'));
-    if (scopes.length === 0) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+    if (scopes.length === 0)
+      return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
     const deviceCode = randomBytes(48).toString('base64url');
     // Entra's user codes are short upper-case codes the user types (the sim: 9 letters and digits).
-    const userCode = randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'X').slice(0, 9).toUpperCase();
-    this.pending.set(deviceCode, { userCode, clientId: clientId.toLowerCase(), scopes, graphScopes: graphScopeNames(scopes, origin), expiresAt: this.state.clock.nowMs() + DEVICE_CODE_LIFETIME_SEC * 1000, state: 'pending' });
+    const userCode = randomBytes(9)
+      .toString('base64url')
+      .replace(/[^A-Za-z0-9]/g, 'X')
+      .slice(0, 9)
+      .toUpperCase();
+    this.pending.set(deviceCode, {
+      userCode,
+      clientId: clientId.toLowerCase(),
+      scopes,
+      graphScopes: graphScopeNames(scopes, origin),
+      expiresAt: this.state.clock.nowMs() + DEVICE_CODE_LIFETIME_SEC * 1000,
+      state: 'pending',
+    });
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
@@ -228,7 +245,8 @@ export class PublicClientGrants {
   async token(form: URLSearchParams, origin: string, issuer: string): Promise<SimResponse | undefined> {
     const grantType = form.get('grant_type');
     // Learn documents the URN; MSAL sends the short form `device_code`, which Entra accepts.
-    if (grantType === 'urn:ietf:params:oauth:grant-type:device_code' || grantType === 'device_code') return this.redeemDeviceCode(form, origin, issuer);
+    if (grantType === 'urn:ietf:params:oauth:grant-type:device_code' || grantType === 'device_code')
+      return this.redeemDeviceCode(form, origin, issuer);
     if (grantType === 'refresh_token') return this.redeemRefreshToken(form, origin, issuer);
     return undefined;
   }
@@ -242,7 +260,8 @@ export class PublicClientGrants {
     }
     if (this.state.clock.nowMs() >= entry.expiresAt) return oauthError(400, 'expired_token', 70019, 'Verification code expired.');
     if (entry.state === 'declined') return oauthError(400, 'authorization_declined', 70000, 'The user declined the authorization request.');
-    if (entry.state === 'pending') return oauthError(400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.');
+    if (entry.state === 'pending')
+      return oauthError(400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.');
     entry.state = 'redeemed';
     return this.issue('device_code', entry.clientId, entry.auth!, entry.scopes, origin, issuer);
   }
@@ -251,7 +270,8 @@ export class PublicClientGrants {
     const rt = form.get('refresh_token');
     const held = rt ? this.refreshTokens.get(rt) : undefined;
     const clientId = (form.get('client_id') ?? '').toLowerCase();
-    if (!held || held.clientId !== clientId) return oauthError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    if (!held || held.clientId !== clientId)
+      return oauthError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     const user = this.state.users.get(held.auth.userId);
     if (!user) return oauthError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
     const scopes = scopesOf(form.get('scope'));
@@ -273,7 +293,14 @@ export class PublicClientGrants {
     return this.issue('refresh_token', clientId, held.auth, scopes, origin, issuer);
   }
 
-  private async issue(grant: IssuedDelegatedToken['grant'], clientId: string, auth: Authentication, scopes: string[], origin: string, issuer: string): Promise<SimResponse> {
+  private async issue(
+    grant: IssuedDelegatedToken['grant'],
+    clientId: string,
+    auth: Authentication,
+    scopes: string[],
+    origin: string,
+    issuer: string,
+  ): Promise<SimResponse> {
     const user = this.state.users.get(auth.userId)!;
     const names = graphScopeNames(scopes, origin);
     const scp = this.tokenScopes(clientId, user, names);
@@ -321,14 +348,20 @@ export class PublicClientGrants {
     const graphSp = this.state.servicePrincipalByAppId(GRAPH_APP_ID);
     if (!sp || !graphSp) return [];
     const scopes = this.state.oauth2PermissionGrants
-      .filter((g) => g.clientId === sp.id && g.resourceId === graphSp.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id))
+      .filter(
+        (g) => g.clientId === sp.id && g.resourceId === graphSp.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id),
+      )
       .flatMap((g) => g.scope.split(' '))
       .filter((s) => s && !OIDC_SCOPES.has(s));
     return [...new Set(scopes)];
   }
 
   /** Requested Graph scopes not consented for this client and user (`.default` asks for nothing new). */
-  private unconsented(clientId: string, user: SeedUser, requested: string[]): { kind: 'consent'; scopes: string[] } | { kind: 'preauthorization'; message: string } {
+  private unconsented(
+    clientId: string,
+    user: SeedUser,
+    requested: string[],
+  ): { kind: 'consent'; scopes: string[] } | { kind: 'preauthorization'; message: string } {
     const explicit = requested.filter((s) => s !== '.default');
     const fixed = MICROSOFT_CLIENTS[clientId]?.fixedGraphScopes;
     if (fixed) {

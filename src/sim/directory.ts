@@ -138,21 +138,70 @@ export function directoryRoleEntity(r: SeedDirectoryRole): Obj {
   };
 }
 
-export const USER_PROPERTIES = Object.keys(userEntity({ id: '', displayName: '', userPrincipalName: '', accountEnabled: true, userType: 'Member' }));
+export const USER_PROPERTIES = Object.keys(
+  userEntity({ id: '', displayName: '', userPrincipalName: '', accountEnabled: true, userType: 'Member' }),
+);
 export const GROUP_PROPERTIES = Object.keys(
-  groupEntity({ id: '', displayName: '', securityEnabled: true, mailEnabled: false, groupTypes: [], isAssignableToRole: false, members: [], owners: [] }),
+  groupEntity({
+    id: '',
+    displayName: '',
+    securityEnabled: true,
+    mailEnabled: false,
+    groupTypes: [],
+    isAssignableToRole: false,
+    members: [],
+    owners: [],
+  }),
 );
 export const SERVICE_PRINCIPAL_PROPERTIES = [
-  'id', 'deletedDateTime', 'accountEnabled', 'addIns', 'alternativeNames', 'appDisplayName', 'appId', 'appOwnerOrganizationId',
-  'appRoleAssignmentRequired', 'appRoles', 'disabledByMicrosoftStatus', 'displayName', 'endpoints', 'homepage', 'info',
-  'keyCredentials', 'logoutUrl', 'notes', 'oauth2PermissionScopes', 'passwordCredentials', 'preferredSingleSignOnMode',
-  'preferredTokenSigningKeyThumbprint', 'publisherName', 'replyUrls', 'resourceSpecificApplicationPermissions',
-  'samlSingleSignOnSettings', 'servicePrincipalNames', 'servicePrincipalType', 'signInAudience', 'tags',
-  'tokenEncryptionKeyId', 'verifiedPublisher',
+  'id',
+  'deletedDateTime',
+  'accountEnabled',
+  'addIns',
+  'alternativeNames',
+  'appDisplayName',
+  'appId',
+  'appOwnerOrganizationId',
+  'appRoleAssignmentRequired',
+  'appRoles',
+  'disabledByMicrosoftStatus',
+  'displayName',
+  'endpoints',
+  'homepage',
+  'info',
+  'keyCredentials',
+  'logoutUrl',
+  'notes',
+  'oauth2PermissionScopes',
+  'passwordCredentials',
+  'preferredSingleSignOnMode',
+  'preferredTokenSigningKeyThumbprint',
+  'publisherName',
+  'replyUrls',
+  'resourceSpecificApplicationPermissions',
+  'samlSingleSignOnSettings',
+  'servicePrincipalNames',
+  'servicePrincipalType',
+  'signInAudience',
+  'tags',
+  'tokenEncryptionKeyId',
+  'verifiedPublisher',
 ];
 export const APPLICATION_PROPERTIES = [
-  'id', 'deletedDateTime', 'appId', 'displayName', 'signInAudience', 'identifierUris', 'web', 'groupMembershipClaims',
-  'optionalClaims', 'appRoles', 'requiredResourceAccess', 'passwordCredentials', 'keyCredentials', 'createdDateTime',
+  'id',
+  'deletedDateTime',
+  'appId',
+  'displayName',
+  'signInAudience',
+  'identifierUris',
+  'web',
+  'groupMembershipClaims',
+  'optionalClaims',
+  'appRoles',
+  'requiredResourceAccess',
+  'passwordCredentials',
+  'keyCredentials',
+  'createdDateTime',
 ];
 export const DIRECTORY_ROLE_PROPERTIES = ['id', 'deletedDateTime', 'description', 'displayName', 'roleTemplateId'];
 
@@ -191,7 +240,12 @@ export function isAdvancedQuery(ctx: RouteContext): boolean {
  * example 2) and `#servicePrincipals(id,appId,…)/$entity` (Learn "Get servicePrincipal", example 2).
  */
 export function contextUrl(ctx: RouteContext, fragment: string): string {
-  const select = ctx.query.get('$select')?.split(',').map((p) => p.trim()).filter(Boolean).join(',');
+  const select = ctx.query
+    .get('$select')
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .join(',');
   let f = fragment;
   if (select && !fragment.includes('(')) {
     f = fragment.endsWith('/$entity') ? `${fragment.slice(0, -'/$entity'.length)}(${select})/$entity` : `${fragment}(${select})`;
@@ -216,7 +270,9 @@ export function directoryCollection<X>(
   // `@odata.count`); only the `$count` URL segment is an error. Learn "Paging Microsoft Graph data in
   // your app" (paging): `@odata.count` is present only in the first page.
   const countRequested =
-    ctx.query.get('$count')?.toLowerCase() === 'true' && ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' && !ctx.query.has('$skiptoken');
+    ctx.query.get('$count')?.toLowerCase() === 'true' &&
+    ctx.headers['consistencylevel']?.toLowerCase() === 'eventual' &&
+    !ctx.query.has('$skiptoken');
   // $orderby without advanced parameters: ASSUMPTIONS.md (Transport: $orderby).
   if (ctx.query.has('$orderby') && !isAdvancedQuery(ctx)) {
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Sorting not supported for current query.');

@@ -1,8 +1,5 @@
 /** What a fault rule does instead of the normal response. */
-export type FaultResponse =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | { drop: true }
-  | { hang: true };
+export type FaultResponse = { status: number; headers?: Record<string, string>; body?: unknown } | { drop: true } | { hang: true };
 
 /**
  * Injected failure. `path` is matched against the decoded path without the `/v1.0` or

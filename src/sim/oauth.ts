@@ -33,7 +33,10 @@ export interface OAuthRequest {
 export function oauthError(status: number, error: string, aadsts: number, message: string): SimResponse {
   const traceId = newGuid();
   const correlationId = newGuid();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     status,
     headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
@@ -74,7 +77,27 @@ function openIdConfiguration(origin: string, tenantId: string): Record<string, u
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'cloud_instance_name',
+      'cloud_instance_host_name',
+      'cloud_graph_host_name',
+      'msgraph_host',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
+    ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: 'EU',
     cloud_instance_name: host,
@@ -107,7 +130,10 @@ function audienceFor(scope: string, origin: string): string | undefined {
  * Client id and secret from the form, or from HTTP Basic: Learn "OAuth 2.0 client credentials flow"
  * (v2-oauth2-client-creds-grant-flow), `client_secret` row: the Basic auth pattern of RFC 6749 is also supported.
  */
-export function clientCredentials(form: URLSearchParams, req: Pick<OAuthRequest, 'headers'>): { clientId: string | null; secret: string | null } {
+export function clientCredentials(
+  form: URLSearchParams,
+  req: Pick<OAuthRequest, 'headers'>,
+): { clientId: string | null; secret: string | null } {
   let clientId = form.get('client_id');
   let secret = form.get('client_secret');
   const basic = /^Basic\s+(.+)$/i.exec(req.headers['authorization'] ?? '');
@@ -124,7 +150,12 @@ export function refuseClientSecret(clientId: string, secret: string | null, expe
   // Learn "reference-error-codes": AADSTS7000218 (no client_assertion or client_secret) and
   // AADSTS7000215 (invalid client secret); `invalid_client` is "Client authentication failed".
   if (!secret) {
-    return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    return oauthError(
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   }
   if (!secretsEqual(secret, expected)) {
     return oauthError(
@@ -209,7 +240,10 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   // the OIDC provider's; everything else stays here.
   const oidc = await oidcProviderFor(req.state, req.tokens).handle(req);
   if (oidc) return oidc;
-  const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(req.path);
+  const m =
+    /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys|oauth2\/v2\.0\/token)$/i.exec(
+      req.path,
+    );
   if (!m) return undefined;
   const [, tenant, endpoint] = m;
   // Learn "OAuth 2.0 client credentials flow" and "OpenID Connect on the Microsoft identity platform"
@@ -229,15 +263,18 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
   const tenantId = req.state.tenantId;
   const ep = endpoint.toLowerCase();
   if (ep.endsWith('openid-configuration')) {
-    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
+    if (req.method !== 'GET')
+      return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
     return { status: 200, body: openIdConfiguration(req.origin, tenantId) };
   }
   if (ep.includes('keys')) {
-    if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
+    if (req.method !== 'GET')
+      return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
     return { status: 200, body: req.tokens.jwks(`${req.origin}/${tenantId}/v2.0`) };
   }
   // Learn "reference-error-codes": AADSTS900561 BadResourceRequestInvalidRequest, "The endpoint only
   // accepts {valid_verbs} requests. Received a {invalid_verb} request." (405 status: ASSUMPTIONS.md).
-  if (req.method !== 'POST') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
+  if (req.method !== 'POST')
+    return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
   return tokenEndpoint(req);
 }

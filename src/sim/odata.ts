@@ -13,11 +13,7 @@ export type FilterNode =
   | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
   | { kind: 'not'; expr: FilterNode };
 
-type Token =
-  | { t: 'str'; v: string }
-  | { t: 'num'; v: number }
-  | { t: 'id'; v: string }
-  | { t: 'punc'; v: '(' | ')' | ',' };
+type Token = { t: 'str'; v: string } | { t: 'num'; v: number } | { t: 'id'; v: string } | { t: 'punc'; v: '(' | ')' | ',' };
 
 /** A `$filter` the parser cannot read; code and wording: ASSUMPTIONS.md (Transport: unreadable $filter). */
 function invalidFilter(detail: string): GraphError {

@@ -77,7 +77,10 @@ export class OidcHttpListener {
     this.opts.onRequest?.(record);
 
     const answer = /^\/(v1\.0|beta)(\/|$)/i.test(url.pathname)
-      ? { status: 404, body: { error: 'not_found', error_description: 'Microsoft Graph is served over HTTPS only; this listener serves sign-in.' } }
+      ? {
+          status: 404,
+          body: { error: 'not_found', error_description: 'Microsoft Graph is served over HTTPS only; this listener serves sign-in.' },
+        }
       : ((await handleOAuth({
           method,
           path: safeDecode(url.pathname),
@@ -91,7 +94,8 @@ export class OidcHttpListener {
 
     record.status = answer.status;
     const out: Record<string, string> = { ...(answer.headers ?? {}) };
-    if (answer.body !== undefined && !Object.keys(out).some((k) => k.toLowerCase() === 'content-type')) out['Content-Type'] = 'application/json; charset=utf-8';
+    if (answer.body !== undefined && !Object.keys(out).some((k) => k.toLowerCase() === 'content-type'))
+      out['Content-Type'] = 'application/json; charset=utf-8';
     res.writeHead(answer.status, out);
     res.end(answer.body === undefined ? undefined : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
   }

@@ -193,7 +193,12 @@ export class SimOidcProvider {
    * The claims Entra would put in an ID token for `user` signing in to `clientId` right now, or
    * the refusal (AADSTS code) when the user may not sign in to that app.
    */
-  claimsFor(user: string, clientId: string, issuer: string, scopes: string[] = ['openid', 'profile', 'email']): IdTokenClaims | SignInRefusal {
+  claimsFor(
+    user: string,
+    clientId: string,
+    issuer: string,
+    scopes: string[] = ['openid', 'profile', 'email'],
+  ): IdTokenClaims | SignInRefusal {
     const u = this.state.findUser(user);
     if (!u) return unknownUser(user, this.state);
     const sp = this.state.servicePrincipalByAppId(clientId);
@@ -206,27 +211,41 @@ export class SimOidcProvider {
   /** Handles the OIDC endpoints; undefined for paths (or grants) it does not own. */
   async handle(req: OAuthRequest): Promise<SimResponse | undefined> {
     if (req.path.toLowerCase() === '/oidc/userinfo') return this.userinfo(req);
-    const m = /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/devicecode|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(req.path);
+    const m =
+      /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/devicecode|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(
+        req.path,
+      );
     if (!m) return undefined;
     const [, tenant, endpoint] = m;
     const ep = endpoint.toLowerCase();
     const form = formOf(req);
-    const publicGrant = ep.endsWith('token') && req.method === 'POST' && ['device_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'].includes(form.get('grant_type') ?? '');
-    if (ep.endsWith('token') && !publicGrant && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code')) return undefined;
+    const publicGrant =
+      ep.endsWith('token') &&
+      req.method === 'POST' &&
+      ['device_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'].includes(form.get('grant_type') ?? '');
+    if (ep.endsWith('token') && !publicGrant && (req.method !== 'POST' || form.get('grant_type') !== 'authorization_code'))
+      return undefined;
     if (!this.state.isTenantName(tenant)) {
       const message = `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`;
       // Browser-facing endpoints show Entra's error page; the token and keys endpoints answer JSON.
       // Learn "reference-error-codes": AADSTS90002 InvalidTenantName.
-      return ep.endsWith('authorize') || ep.endsWith('logout') ? errorPage(400, 90002, message) : oauthError(400, 'invalid_tenant', 90002, message);
+      return ep.endsWith('authorize') || ep.endsWith('logout')
+        ? errorPage(400, 90002, message)
+        : oauthError(400, 'invalid_tenant', 90002, message);
     }
     const issuer = `${req.origin}/${this.state.tenantId}/v2.0`;
     if (ep.includes('keys')) {
       // Learn "reference-error-codes": AADSTS900561, the endpoint only accepts {valid_verbs} (405: ASSUMPTIONS.md).
-      if (req.method !== 'GET') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
-      return { status: 200, body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] } };
+      if (req.method !== 'GET')
+        return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts GET requests. Received a ${req.method} request.`);
+      return {
+        status: 200,
+        body: { keys: [...this.tokens.jwks(issuer).keys, ...(await this.publicJwks()).map((k) => ({ ...k, issuer }))] },
+      };
     }
     if (ep.endsWith('devicecode')) {
-      if (req.method !== 'POST') return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
+      if (req.method !== 'POST')
+        return oauthError(405, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
       return this.deviceCodes.deviceAuthorization(form, req.origin);
     }
     if (publicGrant) return (await this.deviceCodes.token(form, req.origin, issuer))!;
@@ -238,7 +257,8 @@ export class SimOidcProvider {
   // ---- authorize ---------------------------------------------------------------------------
 
   private async authorize(q: URLSearchParams, req: OAuthRequest): Promise<SimResponse> {
-    if (req.method !== 'GET' && req.method !== 'POST') return errorPage(405, 900561, `The endpoint only accepts GET, POST requests. Received a ${req.method} request.`);
+    if (req.method !== 'GET' && req.method !== 'POST')
+      return errorPage(405, 900561, `The endpoint only accepts GET, POST requests. Received a ${req.method} request.`);
     // Until the client and redirect URI are known to be genuine, Entra shows errors on its own
     // page instead of redirecting (a redirect to an unchecked URI would be an open redirector).
     const clientId = q.get('client_id');
@@ -258,11 +278,15 @@ export class SimOidcProvider {
     }
 
     const mode = q.get('response_mode') ?? 'query';
-    const back = (params: Record<string, string | undefined>): SimResponse => redirectBack(redirectUri, mode, { ...params, state: q.get('state') ?? undefined });
+    const back = (params: Record<string, string | undefined>): SimResponse =>
+      redirectBack(redirectUri, mode, { ...params, state: q.get('state') ?? undefined });
     const responseType = q.get('response_type') ?? '';
     if (responseType !== 'code') {
       // Only the authorization-code flow is simulated; the implicit and hybrid flows need settings nobody here uses.
-      return back({ error: 'unsupported_response_type', error_description: `AADSTS700054: response_type '${responseType}' is not enabled for the application.` });
+      return back({
+        error: 'unsupported_response_type',
+        error_description: `AADSTS700054: response_type '${responseType}' is not enabled for the application.`,
+      });
     }
     const challengeMethod = q.get('code_challenge_method') ?? undefined;
     if (q.get('code_challenge') && challengeMethod !== undefined && challengeMethod !== 'S256' && challengeMethod !== 'plain') {
@@ -278,9 +302,16 @@ export class SimOidcProvider {
     }
     if (!session) {
       if (q.get('prompt') === 'none') {
-        return back({ error: 'login_required', error_description: 'AADSTS50058: A silent sign-in request was sent but no user is signed in.' });
+        return back({
+          error: 'login_required',
+          error_description: 'AADSTS50058: A silent sign-in request was sent but no user is signed in.',
+        });
       }
-      return errorPage(400, 50058, 'No user is signed in to the simulated tenant, and its sign-in page is not simulated: call sim.oidc.signInAs(user) or send login_hint.');
+      return errorPage(
+        400,
+        50058,
+        'No user is signed in to the simulated tenant, and its sign-in page is not simulated: call sim.oidc.signInAs(user) or send login_hint.',
+      );
     }
     const user = this.state.users.get(session.userId);
     if (!user) return refusalPage(unknownUser(session.userId, this.state));
@@ -340,11 +371,21 @@ export class SimOidcProvider {
     const pending = this.codes.get(codeText);
     if (!pending) return oauthError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     if (pending.redeemed) {
-      return oauthError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+      return oauthError(
+        400,
+        'invalid_grant',
+        54005,
+        'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+      );
     }
     if (this.state.clock.nowMs() >= pending.expiresAt) {
       this.codes.delete(codeText);
-      return oauthError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+      return oauthError(
+        400,
+        'invalid_grant',
+        70008,
+        'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+      );
     }
     if (pending.clientId.toLowerCase() !== clientId.toLowerCase()) {
       // Code and wording for a code redeemed by another client are not on the reference page (ASSUMPTIONS.md).
@@ -363,10 +404,20 @@ export class SimOidcProvider {
       const verifier = form.get('code_verifier') ?? '';
       const expected = pending.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
       if (!verifier || expected !== pending.codeChallenge) {
-        return oauthError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+        return oauthError(
+          400,
+          'invalid_grant',
+          501481,
+          'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+        );
       }
     } else if (!client) {
-      return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return oauthError(
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     pending.redeemed = true;
 
@@ -411,7 +462,9 @@ export class SimOidcProvider {
   private grantedGraphScopes(sp: SeedServicePrincipal, user: SeedUser, requested: string[]): string[] {
     const graphSp = this.state.servicePrincipalByAppId('00000003-0000-0000-c000-000000000000');
     const consented = this.state.oauth2PermissionGrants
-      .filter((g) => g.clientId === sp.id && g.resourceId === graphSp?.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id))
+      .filter(
+        (g) => g.clientId === sp.id && g.resourceId === graphSp?.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id),
+      )
       .flatMap((g) => g.scope.split(' '))
       .filter((s) => s && !OIDC_SCOPES.has(s));
     const asked = requested
@@ -508,7 +561,11 @@ export class SimOidcProvider {
     else if (kinds.includes('securitygroup')) groups = all.filter((g) => g.securityEnabled);
     else if (kinds.includes('applicationgroup')) {
       // Whether nested memberships count for "groups assigned to the application": ASSUMPTIONS.md (Groups claim).
-      const assigned = new Set([...this.state.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase()).map((a) => a.principalId.toLowerCase()));
+      const assigned = new Set(
+        [...this.state.appRoleAssignments.values()]
+          .filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase())
+          .map((a) => a.principalId.toLowerCase()),
+      );
       groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
       applicationGroups = true;
     } else return undefined;
@@ -519,7 +576,9 @@ export class SimOidcProvider {
       };
     }
     const names = applicationGroups && props.includes('cloud_displayname');
-    const onPremisesNames = props.some((p) => ['sam_account_name', 'dns_domain_and_sam_account_name', 'netbios_domain_and_sam_account_name'].includes(p));
+    const onPremisesNames = props.some((p) =>
+      ['sam_account_name', 'dns_domain_and_sam_account_name', 'netbios_domain_and_sam_account_name'].includes(p),
+    );
     // The seed holds no on-premises names, so with such a format every group is left out but
     // the display names cloud_displayname adds for cloud-only groups.
     const values = groups.flatMap((g) => {
@@ -572,10 +631,16 @@ export class SimOidcProvider {
     const v = await this.tokens.verify(m[1], this.state.clock.now());
     if (!v.ok) return bad(v.message);
     const user = typeof v.payload.oid === 'string' ? this.state.users.get(v.payload.oid) : undefined;
-    if (!user || typeof v.payload.scp !== 'string' || !v.payload.scp.split(' ').includes('openid')) return bad('The token was not issued for a signed-in user with the openid scope.');
+    if (!user || typeof v.payload.scp !== 'string' || !v.payload.scp.split(' ').includes('openid'))
+      return bad('The token was not issued for a signed-in user with the openid scope.');
     const appId = String(v.payload.appid ?? '');
     const sub = createHash('sha256').update(`${this.state.tenantId}:${appId}:${user.id}`).digest('base64url').slice(0, 43);
-    const body: Record<string, unknown> = { sub, name: user.displayName, family_name: user.surname ?? undefined, given_name: user.givenName ?? undefined };
+    const body: Record<string, unknown> = {
+      sub,
+      name: user.displayName,
+      family_name: user.surname ?? undefined,
+      given_name: user.givenName ?? undefined,
+    };
     if (user.mail) body.email = user.mail;
     return { status: 200, body };
   }
@@ -591,7 +656,9 @@ export class SimOidcProvider {
 // ---- helpers -------------------------------------------------------------------------------
 
 function formOf(req: OAuthRequest): URLSearchParams {
-  return req.headers['content-type']?.includes('application/x-www-form-urlencoded') ? new URLSearchParams(req.rawBody) : new URLSearchParams();
+  return req.headers['content-type']?.includes('application/x-www-form-urlencoded')
+    ? new URLSearchParams(req.rawBody)
+    : new URLSearchParams();
 }
 
 function scopesOf(text: string | null): string[] {

@@ -44,9 +44,22 @@ interface PermissionRule {
   ownersMayWrite?: boolean;
 }
 
-const PIM_WRITE_ROLES = [R.privilegedRoleAdministrator, R.groupsAdministrator, R.identityGovernanceAdministrator, R.userAdministrator, R.directoryWriters];
+const PIM_WRITE_ROLES = [
+  R.privilegedRoleAdministrator,
+  R.groupsAdministrator,
+  R.identityGovernanceAdministrator,
+  R.userAdministrator,
+  R.directoryWriters,
+];
 const APP_ADMIN_ROLES = [R.cloudApplicationAdministrator, R.applicationAdministrator];
-const GROUP_READ = ['GroupMember.Read.All', 'Group.Read.All', 'GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const GROUP_READ = [
+  'GroupMember.Read.All',
+  'Group.Read.All',
+  'GroupMember.ReadWrite.All',
+  'Group.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+];
 
 /**
  * One rule per operation, each from the endpoint's permission table on Microsoft Learn
@@ -81,13 +94,23 @@ export const PERMISSIONS = {
   'oauth2PermissionGrants.read': { allOf: [['Directory.Read.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All']] },
   // Learn "List appRoleAssignments granted to a service principal" (serviceprincipal-list-approleassignments), D and A:
   // Application.Read.All | Directory.Read.All, Application.ReadWrite.All, Directory.ReadWrite.All.
-  'appRoleAssignments.read': { allOf: [['Application.Read.All', 'Directory.Read.All', 'Application.ReadWrite.All', 'Directory.ReadWrite.All']] },
+  'appRoleAssignments.read': {
+    allOf: [['Application.Read.All', 'Directory.Read.All', 'Application.ReadWrite.All', 'Directory.ReadWrite.All']],
+  },
   // Learn "List appRoleAssignments granted for a service principal" (serviceprincipal-list-approleassignedto):
   // D Application.Read.All | Directory.Read.All, Application.ReadWrite.All, Directory.ReadWrite.All;
   // A Application.Read.All | Application.ReadWrite.OwnedBy, Directory.Read.All, Application.ReadWrite.All, Directory.ReadWrite.All.
   'appRoleAssignedTo.read': {
     allOf: [['Application.Read.All', 'Directory.Read.All', 'Application.ReadWrite.All', 'Directory.ReadWrite.All']],
-    appAllOf: [['Application.Read.All', 'Application.ReadWrite.OwnedBy', 'Directory.Read.All', 'Application.ReadWrite.All', 'Directory.ReadWrite.All']],
+    appAllOf: [
+      [
+        'Application.Read.All',
+        'Application.ReadWrite.OwnedBy',
+        'Directory.Read.All',
+        'Application.ReadWrite.All',
+        'Directory.ReadWrite.All',
+      ],
+    ],
   },
   // Learn "List appRoleAssignments granted to a group" (group-list-approleassignments), D and A:
   // Directory.Read.All | AppRoleAssignment.ReadWrite.All, Directory.ReadWrite.All (Group.Read.All is not enough).
@@ -96,29 +119,65 @@ export const PERMISSIONS = {
   // AppRoleAssignment.ReadWrite.All and Application.Read.All | AppRoleAssignment.ReadWrite.All and Directory.Read.All.
   'appRoleAssignedTo.create': {
     allOf: [['AppRoleAssignment.ReadWrite.All'], ['Application.Read.All', 'Directory.Read.All']],
-    delegatedRoles: [...APP_ADMIN_ROLES, R.userAdministrator, R.identityGovernanceAdministrator, R.directoryWriters, R.privilegedRoleAdministrator],
+    delegatedRoles: [
+      ...APP_ADMIN_ROLES,
+      R.userAdministrator,
+      R.identityGovernanceAdministrator,
+      R.directoryWriters,
+      R.privilegedRoleAdministrator,
+    ],
   },
   // Learn "Delete appRoleAssignedTo" (serviceprincipal-delete-approleassignedto): AppRoleAssignment.ReadWrite.All.
   'appRoleAssignedTo.delete': {
     allOf: [['AppRoleAssignment.ReadWrite.All']],
-    delegatedRoles: [...APP_ADMIN_ROLES, R.userAdministrator, R.identityGovernanceAdministrator, R.directoryWriters, R.privilegedRoleAdministrator],
+    delegatedRoles: [
+      ...APP_ADMIN_ROLES,
+      R.userAdministrator,
+      R.identityGovernanceAdministrator,
+      R.directoryWriters,
+      R.privilegedRoleAdministrator,
+    ],
   },
   // Learn "List subscribedSkus" (subscribedsku-list), D and A: LicenseAssignment.Read.All |
   // Directory.Read.All, Directory.ReadWrite.All, Organization.Read.All, Organization.ReadWrite.All.
   'subscribedSkus.read': {
-    allOf: [['LicenseAssignment.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.Read.All', 'Organization.ReadWrite.All']],
+    allOf: [
+      [
+        'LicenseAssignment.Read.All',
+        'Directory.Read.All',
+        'Directory.ReadWrite.All',
+        'Organization.Read.All',
+        'Organization.ReadWrite.All',
+      ],
+    ],
   },
   // Learn "Get user" (user-get) for /me: D User.Read | User.ReadWrite, User.ReadBasic.All, User.Read.All,
   // User.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All.
-  'me.read': { allOf: [['User.Read', 'User.ReadWrite', 'User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All']] },
+  'me.read': {
+    allOf: [
+      [
+        'User.Read',
+        'User.ReadWrite',
+        'User.ReadBasic.All',
+        'User.Read.All',
+        'User.ReadWrite.All',
+        'Directory.Read.All',
+        'Directory.ReadWrite.All',
+      ],
+    ],
+  },
   // Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof):
   // D User.Read | Directory.Read.All, Directory.ReadWrite.All, Group.Read.All, GroupMember.Read.All, User.Read.All.
   // Members of a type the token may not read come back with limited information (see directoryRoles.read).
-  'me.transitiveMemberOf': { allOf: [['User.Read', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All', 'GroupMember.Read.All', 'User.Read.All']] },
+  'me.transitiveMemberOf': {
+    allOf: [['User.Read', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Group.Read.All', 'GroupMember.Read.All', 'User.Read.All']],
+  },
   // Learn "List directoryRoles" (directoryrole-list), D and A: RoleManagement.Read.Directory |
   // RoleManagement.ReadWrite.Directory, Directory.Read.All, Directory.ReadWrite.All. Without one of these a
   // directoryObject collection returns roles with only @odata.type and id (Learn include "limited-info").
-  'directoryRoles.read': { allOf: [['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All']] },
+  'directoryRoles.read': {
+    allOf: [['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All']],
+  },
   // Learn "Get user" / "List users" (user-get, user-list): User.ReadBasic.All for basic properties; the tool reads
   // accountEnabled/userType, which need User.Read.All. Higher: User.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All.
   'users.read': { allOf: [['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All']] },
@@ -134,7 +193,13 @@ export const PERMISSIONS = {
   // administrators only for some group kinds, not modelled); Privileged Role Administrator covers it too.
   'groups.members.write': {
     allOf: [['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All']],
-    delegatedRoles: [R.groupsAdministrator, R.identityGovernanceAdministrator, R.userAdministrator, R.directoryWriters, R.privilegedRoleAdministrator],
+    delegatedRoles: [
+      R.groupsAdministrator,
+      R.identityGovernanceAdministrator,
+      R.userAdministrator,
+      R.directoryWriters,
+      R.privilegedRoleAdministrator,
+    ],
     ownersMayWrite: true,
     roleAssignable: { allOf: [['RoleManagement.ReadWrite.Directory']], delegatedRoles: [R.privilegedRoleAdministrator] },
   },
@@ -150,7 +215,9 @@ export const PERMISSIONS = {
   // Learn "List eligibilitySchedules", "Get privilegedAccessGroupEligibilitySchedule", "List eligibilityScheduleInstances",
   // "filterByCurrentUser" (privilegedaccessgroup-list-eligibilityschedules, privilegedaccessgroupeligibilityschedule-get, …),
   // D and A: PrivilegedEligibilitySchedule.Read.AzureADGroup | PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup.
-  'pim.eligibility.read': { allOf: [['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']] },
+  'pim.eligibility.read': {
+    allOf: [['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']],
+  },
   // Learn "Create eligibilityScheduleRequests" (privilegedaccessgroup-post-eligibilityschedulerequests), D and A:
   // PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup | PrivilegedEligibilitySchedule.Remove.AzureADGroup.
   // Delegated: owner or member of the group, or a supported role (role-assignable group: Privileged Role Administrator).
@@ -173,7 +240,9 @@ export const PERMISSIONS = {
   },
   // Learn "List assignmentScheduleInstances", "List assignmentSchedules" (privilegedaccessgroup-list-assignmentscheduleinstances, …),
   // D and A: PrivilegedAssignmentSchedule.Read.AzureADGroup | PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
-  'pim.assignment.read': { allOf: [['PrivilegedAssignmentSchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']] },
+  'pim.assignment.read': {
+    allOf: [['PrivilegedAssignmentSchedule.Read.AzureADGroup', 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup']],
+  },
   // Learn "Create assignmentScheduleRequests" (privilegedaccessgroup-post-assignmentschedulerequests), D and A:
   // PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.
   'pim.assignment.write': {

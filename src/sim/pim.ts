@@ -21,7 +21,17 @@ export type ScheduleAction =
 
 // Learn "privilegedAccessGroupEligibilityScheduleRequest" / "…AssignmentScheduleRequest" resource types:
 // the possible `action` values (eligibility requests use the admin* ones).
-const ACTIONS: ScheduleAction[] = ['adminAssign', 'adminUpdate', 'adminRemove', 'adminExtend', 'adminRenew', 'selfActivate', 'selfDeactivate', 'selfExtend', 'selfRenew'];
+const ACTIONS: ScheduleAction[] = [
+  'adminAssign',
+  'adminUpdate',
+  'adminRemove',
+  'adminExtend',
+  'adminRenew',
+  'selfActivate',
+  'selfDeactivate',
+  'selfExtend',
+  'selfRenew',
+];
 
 /** A malformed request field: ASSUMPTIONS.md (PIM for Groups: malformed requests). */
 function invalidRequest(message: string): GraphError {
@@ -398,7 +408,12 @@ export function createAssignmentRequest(state: TenantState, auth: AuthInfo, body
         throw invalidRequest('Self-service actions require a signed-in user whose id matches principalId.');
       }
       const active = [...map.values()].find(
-        (s) => s.groupId === req.groupId && s.principalId === req.principalId && s.accessId === req.accessId && s.assignmentType === 'activated' && notExpired(state, s),
+        (s) =>
+          s.groupId === req.groupId &&
+          s.principalId === req.principalId &&
+          s.accessId === req.accessId &&
+          s.assignmentType === 'activated' &&
+          notExpired(state, s),
       );
       if (!active) throw assignmentMissing();
       const entity = requestEntity(state, req, auth, { status: 'Revoked', targetScheduleId: active.id });
@@ -435,7 +450,11 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
   // Learn "unifiedRoleManagementPolicyAuthenticationContextRule": with `isEnabled`, activation needs the
   // `claimValue` authentication context (token `acrs`). Code and wording: ASSUMPTIONS.md (PIM for Groups).
   if (authContext?.isEnabled === true && !auth.acrs.includes(String(authContext.claimValue))) {
-    throw new GraphError(400, 'RoleAssignmentRequestAcrsValidationFailed', 'The authentication context requirement of the policy was not satisfied.');
+    throw new GraphError(
+      400,
+      'RoleAssignmentRequestAcrsValidationFailed',
+      'The authentication context requirement of the policy was not satisfied.',
+    );
   }
   // An activation cannot outlive the eligibility it comes from; PIM truncates it (ASSUMPTIONS.md).
   if (eligibility.endDateTime !== null) {
@@ -474,7 +493,10 @@ export function standingAssignments(state: TenantState): SeedSchedule[] {
   for (const groupId of state.onboarded) {
     const g = state.findGroup(groupId);
     if (!g) continue;
-    for (const [accessId, list] of [['member', g.members], ['owner', g.owners]] as const) {
+    for (const [accessId, list] of [
+      ['member', g.members],
+      ['owner', g.owners],
+    ] as const) {
       for (const principalId of list) {
         out.push({
           id: guidFromName(`standing:${g.id}:${accessId}:${principalId}`),
@@ -555,7 +577,9 @@ export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignmen
 
 /** Schedules that are current or future (expired ones are gone from the lists). */
 export function currentSchedules(state: TenantState, kind: 'eligibility' | 'assignment'): SeedSchedule[] {
-  const stored = [...(kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules).values()].filter((s) => notExpired(state, s));
+  const stored = [...(kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules).values()].filter((s) =>
+    notExpired(state, s),
+  );
   return kind === 'assignment' ? [...standingAssignments(state), ...stored] : stored;
 }
 

@@ -160,7 +160,9 @@ export function validateRuleUpdate(existing: PolicyRule, body: unknown): PolicyR
       if (b.isExpirationRequired || b.maximumDuration !== undefined) {
         const d = parseDuration(b.maximumDuration);
         if (!d.ok || d.ms <= 0) {
-          throw invalidRule("'maximumDuration' must be a positive ISO 8601 duration in days, hours or minutes when expiration is required.");
+          throw invalidRule(
+            "'maximumDuration' must be a positive ISO 8601 duration in days, hours or minutes when expiration is required.",
+          );
         }
         // The portal and Graph cap activation at 24 hours (ASSUMPTIONS.md, Policies: PT24H).
         if (existing.id === 'Expiration_EndUser_Assignment' && d.ms > MAX_ACTIVATION_MS) {

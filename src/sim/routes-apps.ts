@@ -19,7 +19,8 @@ const byId = (o: { id: string }): string => o.id;
 const DEFAULT_ACCESS_ROLE = '00000000-0000-0000-0000-000000000000';
 
 function resolveServicePrincipal(ctx: RouteContext): SeedServicePrincipal {
-  const sp = ctx.params.appId !== undefined ? ctx.state.servicePrincipalByAppId(ctx.params.appId) : ctx.state.findServicePrincipal(ctx.params.id);
+  const sp =
+    ctx.params.appId !== undefined ? ctx.state.servicePrincipalByAppId(ctx.params.appId) : ctx.state.findServicePrincipal(ctx.params.id);
   if (!sp) throw notFound(ctx.params.appId ?? ctx.params.id);
   return sp;
 }
@@ -71,7 +72,9 @@ function assignmentCollection(ctx: RouteContext, list: SeedAppRoleAssignment[], 
     // (ASSUMPTIONS.md, Transport: `$filter` on appRoleAssignedTo/appRoleAssignments).
     throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
-  const props = Object.keys(appRoleAssignmentEntity(ctx.state, { id: '', appRoleId: '', principalId: '', resourceId: '', createdDateTime: '' }));
+  const props = Object.keys(
+    appRoleAssignmentEntity(ctx.state, { id: '', appRoleId: '', principalId: '', resourceId: '', createdDateTime: '' }),
+  );
   const select = parseSelect(ctx.query, props, 'microsoft.graph.appRoleAssignment');
   return directoryCollection(ctx, fragment, visibleAssignments(ctx.state, list), byId, (a) =>
     applySelect(appRoleAssignmentEntity(ctx.state, a), select),
@@ -94,7 +97,8 @@ const SP_WRITABLE: Record<string, (v: unknown) => boolean> = {
 const SP_READ_ONLY = new Set(['id', 'appId', 'appOwnerOrganizationId', 'servicePrincipalType', 'deletedDateTime', 'appDisplayName']);
 
 function patchServicePrincipal(ctx: RouteContext): { status: number } {
-  const target = ctx.params.appId !== undefined ? ctx.state.servicePrincipalByAppId(ctx.params.appId) : ctx.state.findServicePrincipal(ctx.params.id);
+  const target =
+    ctx.params.appId !== undefined ? ctx.state.servicePrincipalByAppId(ctx.params.appId) : ctx.state.findServicePrincipal(ctx.params.id);
   ctx.authorize('servicePrincipals.update', { callerOwnsTarget: !!target?.owners?.includes(ctx.auth.oid) });
   const sp = resolveServicePrincipal(ctx);
   if (!ctx.body || typeof ctx.body !== 'object' || Array.isArray(ctx.body)) throw badRequest('Empty Payload. JSON content expected.');
@@ -163,7 +167,10 @@ function createAppRoleAssignment(ctx: RouteContext): { status: number; body: Obj
   if (lag > 0) ctx.state.pendingListMisses.set(assignment.id, lag);
   return {
     status: 201,
-    body: { '@odata.context': contextUrl(ctx, `servicePrincipals('${sp.id}')/appRoleAssignedTo/$entity`), ...appRoleAssignmentEntity(ctx.state, assignment) },
+    body: {
+      '@odata.context': contextUrl(ctx, `servicePrincipals('${sp.id}')/appRoleAssignedTo/$entity`),
+      ...appRoleAssignmentEntity(ctx.state, assignment),
+    },
   };
 }
 
@@ -171,7 +178,15 @@ function createAppRoleAssignment(ctx: RouteContext): { status: number; body: Obj
 // "filter-directory-objects": these properties support `eq` by default.
 const SP_FILTER = {
   resource: 'ServicePrincipal',
-  properties: ['id', 'appId', 'displayName', 'servicePrincipalType', 'accountEnabled', 'preferredSingleSignOnMode', 'appOwnerOrganizationId'],
+  properties: [
+    'id',
+    'appId',
+    'displayName',
+    'servicePrincipalType',
+    'accountEnabled',
+    'preferredSingleSignOnMode',
+    'appOwnerOrganizationId',
+  ],
 };
 const APP_FILTER = { resource: 'Application', properties: ['id', 'appId', 'displayName', 'signInAudience'] };
 const GRANT_FILTER = { resource: 'OAuth2PermissionGrant', properties: ['id', 'clientId', 'resourceId', 'consentType', 'principalId'] };
@@ -183,15 +198,32 @@ export function registerAppRoutes(router: Router): void {
     ctx.authorize('servicePrincipals.read');
     const filter = parseFilterFor(ctx.query, SP_FILTER, isAdvancedQuery(ctx));
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
-    const items = [...ctx.state.servicePrincipals.values()].map((sp) => servicePrincipalEntity(sp)).filter((sp) => !filter || evalFilter(filter, sp));
-    return { status: 200, body: directoryCollection(ctx, 'servicePrincipals', items, (o) => String(o.id), (o) => applySelect(o, select)) };
+    const items = [...ctx.state.servicePrincipals.values()]
+      .map((sp) => servicePrincipalEntity(sp))
+      .filter((sp) => !filter || evalFilter(filter, sp));
+    return {
+      status: 200,
+      body: directoryCollection(
+        ctx,
+        'servicePrincipals',
+        items,
+        (o) => String(o.id),
+        (o) => applySelect(o, select),
+      ),
+    };
   });
   const getSp = (ctx: RouteContext) => {
     ctx.authorize('servicePrincipals.read');
     const sp = resolveServicePrincipal(ctx);
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
     const keys = Boolean(select?.includes('keyCredentials'));
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'), ...applySelect(servicePrincipalEntity(sp, { keys }), select) } };
+    return {
+      status: 200,
+      body: {
+        '@odata.context': contextUrl(ctx, 'servicePrincipals/$entity'),
+        ...applySelect(servicePrincipalEntity(sp, { keys }), select),
+      },
+    };
   };
   // Learn "Get servicePrincipal" / "Update servicePrincipal": both by id and by the alternate key `(appId='…')`.
   router.get("/servicePrincipals(appId='{appId}')", getSp);
@@ -205,7 +237,16 @@ export function registerAppRoutes(router: Router): void {
     const filter = parseFilterFor(ctx.query, APP_FILTER, isAdvancedQuery(ctx));
     const select = parseSelect(ctx.query, APPLICATION_PROPERTIES, 'microsoft.graph.application');
     const items = [...ctx.state.applications.values()].map(applicationEntity).filter((a) => !filter || evalFilter(filter, a));
-    return { status: 200, body: directoryCollection(ctx, 'applications', items, (o) => String(o.id), (o) => applySelect(o, select)) };
+    return {
+      status: 200,
+      body: directoryCollection(
+        ctx,
+        'applications',
+        items,
+        (o) => String(o.id),
+        (o) => applySelect(o, select),
+      ),
+    };
   });
   const getApp = (ctx: RouteContext) => {
     ctx.authorize('applications.read');
@@ -215,7 +256,10 @@ export function registerAppRoutes(router: Router): void {
     const app = ctx.params.appId !== undefined ? ctx.state.applicationByAppId(ctx.params.appId) : ctx.state.applications.get(ctx.params.id);
     if (!app) throw notFound(ctx.params.appId ?? ctx.params.id);
     const select = parseSelect(ctx.query, APPLICATION_PROPERTIES, 'microsoft.graph.application');
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'applications/$entity'), ...applySelect(applicationEntity(app), select) } };
+    return {
+      status: 200,
+      body: { '@odata.context': contextUrl(ctx, 'applications/$entity'), ...applySelect(applicationEntity(app), select) },
+    };
   };
   // Learn "Get application" (application-get): by object id or by the alternate key `(appId='…')`.
   router.get("/applications(appId='{appId}')", getApp);

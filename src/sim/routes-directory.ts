@@ -31,7 +31,16 @@ const USER_FILTER = {
 };
 const GROUP_FILTER = {
   resource: 'Group',
-  properties: ['id', 'displayName', 'mail', 'mailNickname', 'securityEnabled', 'mailEnabled', 'isAssignableToRole', 'onPremisesSyncEnabled'],
+  properties: [
+    'id',
+    'displayName',
+    'mail',
+    'mailNickname',
+    'securityEnabled',
+    'mailEnabled',
+    'isAssignableToRole',
+    'onPremisesSyncEnabled',
+  ],
 };
 
 function requireGroup(state: TenantState, id: string): SeedGroup {
@@ -81,7 +90,13 @@ function memberRefs(ctx: RouteContext, g: SeedGroup, accessId: 'member' | 'owner
 
 function listDirectoryObjects(ctx: RouteContext, refs: DirectoryObjectRef[], fragment: string): Obj {
   const select = parseDirectoryObjectSelect(ctx);
-  return directoryCollection(ctx, fragment, refs, (r) => r.id, (r) => directoryObjectEntity(ctx.state, r, select));
+  return directoryCollection(
+    ctx,
+    fragment,
+    refs,
+    (r) => r.id,
+    (r) => directoryObjectEntity(ctx.state, r, select),
+  );
 }
 
 function meUser(ctx: RouteContext) {
@@ -97,7 +112,11 @@ function meUser(ctx: RouteContext) {
  * other properties null.
  */
 function limitedDirectoryRole(id: string): Obj {
-  return { '@odata.type': '#microsoft.graph.directoryRole', id, ...Object.fromEntries(DIRECTORY_ROLE_PROPERTIES.filter((p) => p !== 'id').map((p) => [p, null])) };
+  return {
+    '@odata.type': '#microsoft.graph.directoryRole',
+    id,
+    ...Object.fromEntries(DIRECTORY_ROLE_PROPERTIES.filter((p) => p !== 'id').map((p) => [p, null])),
+  };
 }
 
 function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | 'group'): Obj {
@@ -116,7 +135,8 @@ function transitiveMemberOf(ctx: RouteContext, cast: 'all' | 'directoryRole' | '
       : parseDirectoryObjectSelect(ctx);
   const items: Obj[] = [];
   if (cast !== 'directoryRole') {
-    for (const g of ctx.state.transitiveGroupsOf(me.id)) items.push(directoryObjectEntity(ctx.state, { kind: 'group', id: g.id, displayName: g.displayName }, undefined));
+    for (const g of ctx.state.transitiveGroupsOf(me.id))
+      items.push(directoryObjectEntity(ctx.state, { kind: 'group', id: g.id, displayName: g.displayName }, undefined));
   }
   if (cast !== 'group') {
     const readRoles = permits(ctx.state, ctx.auth, 'directoryRoles.read');
@@ -135,12 +155,18 @@ export function registerDirectoryRoutes(router: Router): void {
     ctx.authorize('me.read');
     const me = meUser(ctx);
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(me), select ?? USER_DEFAULT_PROPERTIES) } };
+    return {
+      status: 200,
+      body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(me), select ?? USER_DEFAULT_PROPERTIES) },
+    };
   });
   // Learn "List a user's memberships (direct and transitive)" (user-list-transitivememberof): the whole
   // list, or cast to directoryRole or group.
   router.get('/me/transitiveMemberOf', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'all') }));
-  router.get('/me/transitiveMemberOf/microsoft.graph.directoryRole', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'directoryRole') }));
+  router.get('/me/transitiveMemberOf/microsoft.graph.directoryRole', (ctx) => ({
+    status: 200,
+    body: transitiveMemberOf(ctx, 'directoryRole'),
+  }));
   router.get('/me/transitiveMemberOf/microsoft.graph.group', (ctx) => ({ status: 200, body: transitiveMemberOf(ctx, 'group') }));
 
   // Learn "List users" (user-list): default property set without $select; $filter per USER_FILTER.
@@ -156,7 +182,10 @@ export function registerDirectoryRoutes(router: Router): void {
     const u = ctx.state.findUser(key);
     if (!u) throw notFound(key);
     const select = parseSelect(ctx.query, USER_PROPERTIES, 'microsoft.graph.user');
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) } };
+    return {
+      status: 200,
+      body: { '@odata.context': contextUrl(ctx, 'users/$entity'), ...applySelect(userEntity(u), select ?? USER_DEFAULT_PROPERTIES) },
+    };
   };
   // Learn "Get user" (user-get): by id or userPrincipalName.
   router.get('/users/{id}', (ctx) => {
@@ -265,7 +294,19 @@ export function registerDirectoryRoutes(router: Router): void {
     if (ctx.query.has('$filter')) {
       throw new GraphError(400, 'Request_UnsupportedQuery', "The query parameter '$filter' is not supported on subscribedSkus.");
     }
-    const props = ['id', 'accountId', 'accountName', 'appliesTo', 'capabilityStatus', 'consumedUnits', 'prepaidUnits', 'servicePlans', 'skuId', 'skuPartNumber', 'subscriptionIds'];
+    const props = [
+      'id',
+      'accountId',
+      'accountName',
+      'appliesTo',
+      'capabilityStatus',
+      'consumedUnits',
+      'prepaidUnits',
+      'servicePlans',
+      'skuId',
+      'skuPartNumber',
+      'subscriptionIds',
+    ];
     const select = parseSelect(ctx.query, props, 'microsoft.graph.subscribedSku');
     const value = ctx.state.subscribedSkus.map((s) =>
       applySelect(

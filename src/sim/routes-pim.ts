@@ -19,8 +19,18 @@ const BASE = '/identityGovernance/privilegedAccess/group';
 const PIM_FILTER = {
   resource: 'PrivilegedAccessGroup',
   properties: [
-    'id', 'groupId', 'principalId', 'accessId', 'memberType', 'assignmentType', 'status', 'action',
-    'eligibilityScheduleId', 'assignmentScheduleId', 'targetScheduleId', 'createdUsing',
+    'id',
+    'groupId',
+    'principalId',
+    'accessId',
+    'memberType',
+    'assignmentType',
+    'status',
+    'action',
+    'eligibilityScheduleId',
+    'assignmentScheduleId',
+    'targetScheduleId',
+    'createdUsing',
   ],
 };
 
@@ -62,7 +72,11 @@ function expand(ctx: RouteContext, item: Obj): Obj {
 }
 
 function project(ctx: RouteContext, item: Obj): Obj {
-  const select = ctx.query.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const select = ctx.query
+    .get('$select')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return expand(ctx, applySelect(item, select?.length ? select : undefined));
 }
 
@@ -84,7 +98,8 @@ function registerScheduleReads(router: Router, kind: Kind): void {
   const schedules = `${kind}Schedules`;
   const instances = `${kind}ScheduleInstances`;
   const requests = `${kind}ScheduleRequests`;
-  const requestLog = (ctx: RouteContext) => (kind === 'eligibility' ? ctx.state.eligibilityScheduleRequests : ctx.state.assignmentScheduleRequests);
+  const requestLog = (ctx: RouteContext) =>
+    kind === 'eligibility' ? ctx.state.eligibilityScheduleRequests : ctx.state.assignmentScheduleRequests;
 
   // Learn "privilegedAccessGroupEligibilityScheduleInstance: filterByCurrentUser" (and the
   // assignment one): each item of the function's answer carries its `@odata.type`.
@@ -102,12 +117,20 @@ function registerScheduleReads(router: Router, kind: Kind): void {
   // (and the assignment ones): the caller's own schedules or instances; permissions as the lists.
   router.get(`${BASE}/${schedules}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)), schedules);
+    const items = mine(
+      ctx,
+      currentSchedules(ctx.state, kind).map((s) => scheduleEntity(s, kind)),
+      schedules,
+    );
     return { status: 200, body: collection(ctx, schedules, items, { scoped: false }) };
   });
   router.get(`${BASE}/${instances}/filterByCurrentUser(on='{on}')`, (ctx) => {
     ctx.authorize(perm);
-    const items = mine(ctx, currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)), instances);
+    const items = mine(
+      ctx,
+      currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)),
+      instances,
+    );
     return { status: 200, body: collection(ctx, instances, items, { scoped: false }) };
   });
   // Learn "List eligibilitySchedules" / "List assignmentSchedules": required groupId/principalId filter.
@@ -138,7 +161,13 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     }
     const s = currentSchedules(ctx.state, kind).find((x) => x.id === id);
     if (!s) throw notFound(id);
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${schedules}/$entity`), ...project(ctx, scheduleEntity(s, kind)) } };
+    return {
+      status: 200,
+      body: {
+        '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${schedules}/$entity`),
+        ...project(ctx, scheduleEntity(s, kind)),
+      },
+    };
   });
   // Learn "List eligibilityScheduleInstances" / "List assignmentScheduleInstances": required groupId/principalId filter.
   router.get(`${BASE}/${instances}`, (ctx) => {
@@ -150,7 +179,9 @@ function registerScheduleReads(router: Router, kind: Kind): void {
   // instance (the example's `value` wrapper: ASSUMPTIONS.md, PIM for Groups).
   router.get(`${BASE}/${instances}/{id}`, (ctx) => {
     ctx.authorize(perm);
-    const item = currentInstances(ctx.state, kind).map((s) => instanceEntity(s, kind)).find((i) => i.id === ctx.params.id);
+    const item = currentInstances(ctx.state, kind)
+      .map((s) => instanceEntity(s, kind))
+      .find((i) => i.id === ctx.params.id);
     if (!item) throw notFound(ctx.params.id);
     return { status: 200, body: project(ctx, item) };
   });
@@ -162,13 +193,26 @@ function registerScheduleReads(router: Router, kind: Kind): void {
     if (kind === 'eligibility') {
       ctx.authorize('pim.eligibilityRequests.list');
       if (ctx.auth.kind === 'delegated' && !ctx.query.has('$filter')) {
-        const own = requestLog(ctx).filter((r) => r.principalId === ctx.auth.oid).map((r) => project(ctx, { ...r }));
-        return { status: 200, body: { '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${requests}`), value: own } };
+        const own = requestLog(ctx)
+          .filter((r) => r.principalId === ctx.auth.oid)
+          .map((r) => project(ctx, { ...r }));
+        return {
+          status: 200,
+          body: { '@odata.context': contextUrl(ctx, `identityGovernance/privilegedAccess/group/${requests}`), value: own },
+        };
       }
     } else {
       ctx.authorize(perm);
     }
-    return { status: 200, body: collection(ctx, requests, requestLog(ctx).map((r) => ({ ...r })), { scoped: true }) };
+    return {
+      status: 200,
+      body: collection(
+        ctx,
+        requests,
+        requestLog(ctx).map((r) => ({ ...r })),
+        { scoped: true },
+      ),
+    };
   });
   // Learn "Get privilegedAccessGroupEligibilityScheduleRequest" (and the assignment one): the request object.
   router.get(`${BASE}/${requests}/{id}`, (ctx) => {
@@ -222,7 +266,10 @@ export function registerPimRoutes(router: Router): void {
     const groupId = (ctx.body as Obj | undefined)?.groupId;
     ctx.authorize('pim.eligibility.write', { groupId: typeof groupId === 'string' ? groupId : undefined });
     const { body } = createEligibilityRequest(ctx.state, ctx.auth, ctx.body);
-    return { status: 201, body: { '@odata.context': contextUrl(ctx, 'identityGovernance/privilegedAccess/group/eligibilityScheduleRequests/$entity'), ...body } };
+    return {
+      status: 201,
+      body: { '@odata.context': contextUrl(ctx, 'identityGovernance/privilegedAccess/group/eligibilityScheduleRequests/$entity'), ...body },
+    };
   });
   // Learn "Create assignmentScheduleRequests" (privilegedaccessgroup-post-assignmentschedulerequests):
   // 201 Created with the request object; selfActivate/selfDeactivate need only the scope (permissions.ts).
@@ -232,6 +279,9 @@ export function registerPimRoutes(router: Router): void {
     const self = action.startsWith('self');
     ctx.authorize(self ? 'pim.assignment.self' : 'pim.assignment.write', { groupId: typeof groupId === 'string' ? groupId : undefined });
     const { body } = createAssignmentRequest(ctx.state, ctx.auth, ctx.body);
-    return { status: 201, body: { '@odata.context': contextUrl(ctx, 'identityGovernance/privilegedAccess/group/assignmentScheduleRequests/$entity'), ...body } };
+    return {
+      status: 201,
+      body: { '@odata.context': contextUrl(ctx, 'identityGovernance/privilegedAccess/group/assignmentScheduleRequests/$entity'), ...body },
+    };
   });
 }

@@ -52,7 +52,11 @@ function parseExpand(ctx: RouteContext, allowed: 'assignment' | 'policy'): { pol
  * modelled, so other scope types list nothing.
  */
 function scopedPolicies(ctx: RouteContext): SeedPolicy[] {
-  const filter = parseFilterFor(ctx.query, { resource: 'UnifiedRoleManagementPolicyAssignment', properties: ['scopeId', 'scopeType', 'roleDefinitionId', 'policyId', 'id'] }, true);
+  const filter = parseFilterFor(
+    ctx.query,
+    { resource: 'UnifiedRoleManagementPolicyAssignment', properties: ['scopeId', 'scopeType', 'roleDefinitionId', 'policyId', 'id'] },
+    true,
+  );
   const eq = filter ? conjunctiveEqualities(filter) : new Map<string, unknown>();
   if (!filter || !eq.has('scopeid') || !eq.has('scopetype')) {
     throw new GraphError(400, 'BadRequest', "The filter must specify both 'scopeId' and 'scopeType'.");
@@ -70,7 +74,11 @@ function requirePolicy(state: TenantState, policyId: string): SeedPolicy {
 function assertPimCapable(state: TenantState, p: SeedPolicy): void {
   const g = state.findGroup(p.groupId);
   if (g && (g.groupTypes.includes('DynamicMembership') || g.onPremisesSyncEnabled)) {
-    throw new GraphError(400, 'InvalidGroupType', 'Groups with dynamic membership or synchronized from on-premises are not supported by Privileged Identity Management.');
+    throw new GraphError(
+      400,
+      'InvalidGroupType',
+      'Groups with dynamic membership or synchronized from on-premises are not supported by Privileged Identity Management.',
+    );
   }
 }
 
@@ -90,7 +98,10 @@ export function registerPolicyRoutes(router: Router): void {
   router.get('/policies/roleManagementPolicyAssignments', (ctx) => {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'assignment');
-    const value = scopedPolicies(ctx).map((p) => ({ ...assignmentEntity(p), ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}) }));
+    const value = scopedPolicies(ctx).map((p) => ({
+      ...assignmentEntity(p),
+      ...(exp.policy ? { policy: policyEntity(p, exp.rules) } : {}),
+    }));
     // Learn "List roleManagementPolicyAssignments", examples 2 and 4: the nested expand is named in the context.
     const fragment = exp.rules ? 'policies/roleManagementPolicyAssignments(policy(rules()))' : 'policies/roleManagementPolicyAssignments';
     return { status: 200, body: { '@odata.context': contextUrl(ctx, fragment), value } };
@@ -123,7 +134,10 @@ export function registerPolicyRoutes(router: Router): void {
     ctx.authorize('policies.read');
     const exp = parseExpand(ctx, 'policy');
     const p = requirePolicy(ctx.state, ctx.params.policyId);
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, exp.rules) } };
+    return {
+      status: 200,
+      body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, exp.rules) },
+    };
   });
   // Learn "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update): body `{rules: [...]}`.
   router.patch('/policies/roleManagementPolicies/{policyId}', (ctx) => {
@@ -141,7 +155,10 @@ export function registerPolicyRoutes(router: Router): void {
     commitRules(ctx.state, p, next);
     // Learn "Update unifiedRoleManagementPolicy" (unifiedrolemanagementpolicy-update), example 2: 200 OK
     // with the policy under a `roleManagementPolicies/$entity` context and without its rules.
-    return { status: 200, body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, false) } };
+    return {
+      status: 200,
+      body: { '@odata.context': contextUrl(ctx, 'policies/roleManagementPolicies/$entity'), ...policyEntity(p, false) },
+    };
   });
   // Learn "List rules (for a unifiedRoleManagementPolicy)" (unifiedrolemanagementpolicy-list-rules) and
   // "Get unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-get): the rule objects as stored.
@@ -150,7 +167,10 @@ export function registerPolicyRoutes(router: Router): void {
     const p = requirePolicy(ctx.state, ctx.params.policyId);
     return {
       status: 200,
-      body: { '@odata.context': contextUrl(ctx, `policies/roleManagementPolicies('${p.policyId}')/rules`), value: structuredClone(p.rules) },
+      body: {
+        '@odata.context': contextUrl(ctx, `policies/roleManagementPolicies('${p.policyId}')/rules`),
+        value: structuredClone(p.rules),
+      },
     };
   });
   // Learn "Get unifiedRoleManagementPolicyRule" (unifiedrolemanagementpolicyrule-get).

@@ -77,7 +77,8 @@ function parseBody(raw: string, contentType: string | undefined): { parsed: unkn
   if (contentType?.includes('application/x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(raw));
     const recorded = { ...form };
-    for (const k of ['client_secret', 'client_assertion', 'password', 'refresh_token', 'device_code']) if (k in recorded) recorded[k] = '***';
+    for (const k of ['client_secret', 'client_assertion', 'password', 'refresh_token', 'device_code'])
+      if (k in recorded) recorded[k] = '***';
     return { parsed: form, recorded, invalidJson: false };
   }
   try {
@@ -182,7 +183,7 @@ export class SimServer {
     this.record(record);
 
     const versionMatch = /^\/(v1\.0|beta)(\/.*)?$/i.exec(path);
-    const faultPath = (versionMatch ? versionMatch[2] ?? '/' : path) + search;
+    const faultPath = (versionMatch ? (versionMatch[2] ?? '/') : path) + search;
     const fault = this.opts.faults.match(method, faultPath);
     const clientRequestId = headers['client-request-id'] ?? newGuid();
 
@@ -198,7 +199,11 @@ export class SimServer {
         outcome = {
           kind: 'respond',
           response: this.errorResponse(
-            new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'),
+            new GraphError(
+              400,
+              'BadRequest',
+              'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+            ),
             clientRequestId,
           ),
         };
@@ -207,7 +212,16 @@ export class SimServer {
       }
     } else {
       // Neither Graph nor a sign-in endpoint: ASSUMPTIONS.md (Transport: neither Graph nor sign-in).
-      const oauth = await handleOAuth({ method, path, rawBody: raw, headers, state: this.opts.state, tokens: this.opts.tokens, origin: this.origin, query: url.searchParams });
+      const oauth = await handleOAuth({
+        method,
+        path,
+        rawBody: raw,
+        headers,
+        state: this.opts.state,
+        tokens: this.opts.tokens,
+        origin: this.origin,
+        query: url.searchParams,
+      });
       outcome = {
         kind: 'respond',
         response: oauth ?? this.errorResponse(new GraphError(404, 'NotFound', `No endpoint at '${path}'.`), clientRequestId),
@@ -274,7 +288,13 @@ export class SimServer {
       // Learn "JSON batching": the batch is sent with POST. The 405 code and wording for other
       // methods are those of the page's example item 4 (ASSUMPTIONS.md, Transport: 405).
       if (call.method !== 'POST') {
-        return { kind: 'respond', response: this.errorResponse(new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'), clientRequestId) };
+        return {
+          kind: 'respond',
+          response: this.errorResponse(
+            new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
+            clientRequestId,
+          ),
+        };
       }
       return this.batch(call, auth, clientRequestId);
     }
@@ -327,7 +347,14 @@ export class SimServer {
     // not case-sensitive and must be unique in the batch, otherwise the batch fails with 400.
     const ids = new Set<string>();
     for (const item of items) {
-      if (!item || typeof item !== 'object' || typeof item.id !== 'string' || item.id === '' || typeof item.url !== 'string' || typeof item.method !== 'string') {
+      if (
+        !item ||
+        typeof item !== 'object' ||
+        typeof item.id !== 'string' ||
+        item.id === '' ||
+        typeof item.url !== 'string' ||
+        typeof item.method !== 'string'
+      ) {
         return fail("Invalid batch payload format: every request needs 'id', 'method' and 'url'.");
       }
       const key = item.id.toLowerCase();
@@ -359,7 +386,10 @@ export class SimServer {
       // Learn "JSON batching", Sequencing requests with the dependsOn property: a request whose
       // dependency failed fails with 424 Failed Dependency (code, wording: ASSUMPTIONS.md, Batch).
       if (failedDep !== undefined) {
-        response = this.errorResponse(new GraphError(424, 'FailedDependency', `Request '${id}' depends on request '${failedDep}', which failed.`), clientRequestId);
+        response = this.errorResponse(
+          new GraphError(424, 'FailedDependency', `Request '${id}' depends on request '${failedDep}', which failed.`),
+          clientRequestId,
+        );
       } else if (/^https?:/i.test(rawUrl)) {
         // Learn "JSON batching": `url` is the relative resource URL (`/users`, not the absolute one).
         response = this.errorResponse(new GraphError(400, 'BadRequest', 'Batch request URLs must be relative.'), clientRequestId);
@@ -371,7 +401,10 @@ export class SimServer {
           response = f.response;
         } else if (item.body !== undefined && !itemHeaders['content-type']) {
           // Learn "JSON batching": when a body is supplied, `headers` must hold a Content-Type.
-          response = this.errorResponse(new GraphError(400, 'BadRequest', 'A Content-Type header is required for batch requests that have a body.'), clientRequestId);
+          response = this.errorResponse(
+            new GraphError(400, 'BadRequest', 'A Content-Type header is required for batch requests that have a body.'),
+            clientRequestId,
+          );
         } else if (path === '/$batch') {
           response = this.errorResponse(new GraphError(400, 'BadRequest', 'Nested batch requests are not supported.'), clientRequestId);
         } else {

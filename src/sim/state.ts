@@ -107,7 +107,9 @@ export class TenantState {
    */
   isTenantName(name: string): boolean {
     const n = name.toLowerCase();
-    return n === this.tenantId.toLowerCase() || n === this.defaultDomain.toLowerCase() || this.verifiedDomains.some((d) => d.toLowerCase() === n);
+    return (
+      n === this.tenantId.toLowerCase() || n === this.defaultDomain.toLowerCase() || this.verifiedDomains.some((d) => d.toLowerCase() === n)
+    );
   }
 
   /** Current state in seed form (deep copy). */
@@ -202,9 +204,7 @@ export class TenantState {
 
   /** PIM-created active assignments for a group that are in effect now. */
   activePimAssignments(groupId: string, accessId: AccessId): SeedSchedule[] {
-    return [...this.assignmentSchedules.values()].filter(
-      (a) => a.groupId === groupId && a.accessId === accessId && this.isActiveNow(a),
-    );
+    return [...this.assignmentSchedules.values()].filter((a) => a.groupId === groupId && a.accessId === accessId && this.isActiveNow(a));
   }
 
   /**

@@ -25,9 +25,7 @@ export interface TokenClaims {
   wids?: string[];
 }
 
-export type VerifyResult =
-  | { ok: true; payload: JWTPayload & Record<string, unknown> }
-  | { ok: false; expired: boolean; message: string };
+export type VerifyResult = { ok: true; payload: JWTPayload & Record<string, unknown> } | { ok: false; expired: boolean; message: string };
 
 /** Signs and verifies the sim's RS256 access tokens. */
 export class TokenService {
@@ -72,7 +70,8 @@ export class TokenService {
       const { payload } = await jwtVerify(token, this.publicKey, { algorithms: ['RS256'], currentDate: now, clockTolerance: 0 });
       return { ok: true, payload: payload as JWTPayload & Record<string, unknown> };
     } catch (e) {
-      if (e instanceof joseErrors.JWTExpired) return { ok: false, expired: true, message: 'Lifetime validation failed, the token is expired.' };
+      if (e instanceof joseErrors.JWTExpired)
+        return { ok: false, expired: true, message: 'Lifetime validation failed, the token is expired.' };
       if (e instanceof joseErrors.JWSSignatureVerificationFailed) {
         return { ok: false, expired: false, message: 'Access token validation failure. Invalid signature.' };
       }

@@ -18,7 +18,10 @@ const SERVICE_PRINCIPAL = '#microsoft.graph.servicePrincipal';
  * Pure: the members that hold the group standing. A member whose membership comes from an
  * activated PIM assignment is just-in-time already and stays.
  */
-export function standingMembers(members: DirectoryMember[], active: PimInstance[]): { standing: DirectoryMember[]; jit: DirectoryMember[] } {
+export function standingMembers(
+  members: DirectoryMember[],
+  active: PimInstance[],
+): { standing: DirectoryMember[]; jit: DirectoryMember[] } {
   const activated = new Set(active.filter(isActivated).map((a) => a.principalId));
   const standing: DirectoryMember[] = [];
   const jit: DirectoryMember[] = [];
@@ -65,11 +68,20 @@ export const adminGroupStep: Step<RunContext> = {
     const members = await loadMembers(ctx, group.id);
     const { standing, jit } = standingMembers(members, ctx.facts.activeAssignments ?? []);
     const findings: Finding[] = [];
-    if (jit.length) findings.push(finding('info', 'MEMBERS_ACTIVATED', `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`));
+    if (jit.length)
+      findings.push(
+        finding(
+          'info',
+          'MEMBERS_ACTIVATED',
+          `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`,
+        ),
+      );
     if (standing.length === 0) {
       return { findings, actions: [{ kind: 'noop', summary: `${group.displayName} has no standing members` }] };
     }
-    findings.push(finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`));
+    findings.push(
+      finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`),
+    );
     const apps = standing.filter((m) => m['@odata.type'] === SERVICE_PRINCIPAL);
     if (apps.length) {
       findings.push(
@@ -83,7 +95,14 @@ export const adminGroupStep: Step<RunContext> = {
     }
     const callerId = ctx.facts.caller?.kind === 'user' ? ctx.facts.caller.id : undefined;
     if (callerId && standing.some((m) => m.id === callerId)) {
-      findings.push(finding('warning', 'CALLER_IS_MEMBER', `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`, 'make yourself eligible with --eligible if you need admin rights later'));
+      findings.push(
+        finding(
+          'warning',
+          'CALLER_IS_MEMBER',
+          `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`,
+          'make yourself eligible with --eligible if you need admin rights later',
+        ),
+      );
     }
     const usableAfter = ctx.facts.usableAfterRun ?? 0;
     if (usableAfter === 0 && !ctx.options.allowEmpty) {
@@ -134,7 +153,9 @@ export const adminGroupStep: Step<RunContext> = {
       if (!ok) failed.push(`${deletes[i].summary}: ${errorText(r)}`);
     });
     if (failed.length) {
-      throw new Error(`${failed.length} of ${deletes.length} removal(s) failed: ${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''}`);
+      throw new Error(
+        `${failed.length} of ${deletes.length} removal(s) failed: ${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''}`,
+      );
     }
   },
 };

@@ -23,15 +23,36 @@ export function chooseAppRole(
   wanted: string | undefined,
 ): { role?: AppRole; roleId?: string; label?: string; finding?: Finding } {
   const userRoles = appRoles.filter((r) => enumListHas(r.allowedMemberTypes, 'User'));
-  const listing = userRoles.map((r) => r.value ?? r.displayName).filter(Boolean).join(', ') || 'none';
+  const listing =
+    userRoles
+      .map((r) => r.value ?? r.displayName)
+      .filter(Boolean)
+      .join(', ') || 'none';
   if (wanted !== undefined) {
     const role = appRoles.find((r) => r.value === wanted) as AppRole | undefined;
     if (!role) {
-      return { finding: finding('error', 'APP_ROLE_NOT_FOUND', `--app-role ${wanted}: the app declares no such role (roles for users: ${listing})`, 'create the app role in the app registration, or pass one of the listed values') };
+      return {
+        finding: finding(
+          'error',
+          'APP_ROLE_NOT_FOUND',
+          `--app-role ${wanted}: the app declares no such role (roles for users: ${listing})`,
+          'create the app role in the app registration, or pass one of the listed values',
+        ),
+      };
     }
-    if (role.isEnabled === false) return { finding: finding('error', 'APP_ROLE_DISABLED', `--app-role ${wanted}: the role is disabled`, 'enable it in the app registration') };
+    if (role.isEnabled === false)
+      return {
+        finding: finding('error', 'APP_ROLE_DISABLED', `--app-role ${wanted}: the role is disabled`, 'enable it in the app registration'),
+      };
     if (!enumListHas(role.allowedMemberTypes, 'User')) {
-      return { finding: finding('error', 'APP_ROLE_NOT_FOR_USERS', `--app-role ${wanted}: the role allows ${(role.allowedMemberTypes ?? []).join(', ')}, not users and groups`, 'set "Allowed member types" to include Users/Groups') };
+      return {
+        finding: finding(
+          'error',
+          'APP_ROLE_NOT_FOR_USERS',
+          `--app-role ${wanted}: the role allows ${(role.allowedMemberTypes ?? []).join(', ')}, not users and groups`,
+          'set "Allowed member types" to include Users/Groups',
+        ),
+      };
     }
     return { role, roleId: role.id, label: `app role ${wanted}` };
   }
@@ -39,7 +60,14 @@ export function chooseAppRole(
   // portal assigns "User" for them, so they do not count as declared roles.
   const declared = appRoles.filter((r) => r.value);
   if (declared.length) {
-    return { finding: finding('error', 'DEFAULT_ACCESS_NOT_ALLOWED', `the app declares app roles (${declared.map((r) => r.value).join(', ')}), so default access cannot be assigned`, 'pass --app-role with the role that grants admin rights') };
+    return {
+      finding: finding(
+        'error',
+        'DEFAULT_ACCESS_NOT_ALLOWED',
+        `the app declares app roles (${declared.map((r) => r.value).join(', ')}), so default access cannot be assigned`,
+        'pass --app-role with the role that grants admin rights',
+      ),
+    };
   }
   const builtInUser = appRoles.find((r) => r.displayName === 'User' && enumListHas(r.allowedMemberTypes, 'User') && r.isEnabled !== false);
   if (builtInUser?.id) return { roleId: builtInUser.id, label: 'the built-in User role' };
@@ -69,11 +97,20 @@ export const appAssignmentStep: Step<RunContext> = {
       : undefined;
     const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
     if (toApp.some((a) => a.appRoleId === choice.roleId)) {
-      return { findings: [], actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }] };
+      return {
+        findings: [],
+        actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }],
+      };
     }
     const findings: Finding[] = [];
     if (toApp.length) {
-      findings.push(finding('warning', 'GROUP_OTHER_ASSIGNMENT', `${group.displayName} is also assigned to ${sp.displayName} with other role id(s) ${toApp.map((a) => a.appRoleId).join(', ')}; left as is`));
+      findings.push(
+        finding(
+          'warning',
+          'GROUP_OTHER_ASSIGNMENT',
+          `${group.displayName} is also assigned to ${sp.displayName} with other role id(s) ${toApp.map((a) => a.appRoleId).join(', ')}; left as is`,
+        ),
+      );
     }
     return {
       findings,

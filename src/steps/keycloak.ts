@@ -41,8 +41,14 @@ const DEFAULT_ACTIVATION = 'PT8H';
 
 function entraApp(ctx: RunContext): EntraApp {
   const sp = ctx.facts.servicePrincipal;
-  const identifiers = [...(sp?.servicePrincipalNames ?? []), ...(ctx.facts.application?.identifierUris ?? [])].filter((s): s is string => typeof s === 'string');
-  return { tenantId: ctx.facts.tenantId ?? ctx.options.tenantId, appId: sp?.appId ?? ctx.options.appId, identifiers: [...new Set(identifiers)] };
+  const identifiers = [...(sp?.servicePrincipalNames ?? []), ...(ctx.facts.application?.identifierUris ?? [])].filter(
+    (s): s is string => typeof s === 'string',
+  );
+  return {
+    tenantId: ctx.facts.tenantId ?? ctx.options.tenantId,
+    appId: sp?.appId ?? ctx.options.appId,
+    identifiers: [...new Set(identifiers)],
+  };
 }
 
 function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: number; text: string } {
@@ -51,7 +57,13 @@ function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: num
     return { seconds: parseDuration(text) / 1000, text };
   } catch (err) {
     if (!(err instanceof DurationError)) throw err;
-    findings.push(finding('warning', 'KC_ACTIVATION_UNKNOWN', `the activation maximum ${text} is not a duration this tool reads; sessions are compared with ${DEFAULT_ACTIVATION}`));
+    findings.push(
+      finding(
+        'warning',
+        'KC_ACTIVATION_UNKNOWN',
+        `the activation maximum ${text} is not a duration this tool reads; sessions are compared with ${DEFAULT_ACTIVATION}`,
+      ),
+    );
     return { seconds: parseDuration(DEFAULT_ACTIVATION) / 1000, text: DEFAULT_ACTIVATION };
   }
 }
@@ -68,7 +80,10 @@ function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['clai
     groupClaim,
   });
   if (!claim) return undefined;
-  return { ...claim, others: otherClaimValues(claim, { groupClaim, appGroups: facts.appGroups, appRoles: facts.servicePrincipal?.appRoles ?? undefined }) };
+  return {
+    ...claim,
+    others: otherClaimValues(claim, { groupClaim, appGroups: facts.appGroups, appRoles: facts.servicePrincipal?.appRoles ?? undefined }),
+  };
 }
 
 /**
@@ -115,13 +130,32 @@ async function checkProvider(
       findings.push(noValue);
     } else if (!claim) {
       findings.push(
-        finding('warning', 'KC_FACTS_MISSING', `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`),
+        finding(
+          'warning',
+          'KC_FACTS_MISSING',
+          `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`,
+        ),
       );
     }
-    const exp: MappingExpectation = { protocol, alias: idp.alias, target, claim, idpSyncMode: idp.config?.syncMode, tenantId: app.tenantId };
+    const exp: MappingExpectation = {
+      protocol,
+      alias: idp.alias,
+      target,
+      claim,
+      idpSyncMode: idp.config?.syncMode,
+      tenantId: app.tenantId,
+    };
     const indirect = judgeIndirectGrants(idp.alias, mappers, scope, exp);
     const viaPim = indirect.filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
-    const planned = planMapper({ realm, exp, mappers, mapperTypes, targetExists: targetState.exists, fix: ctx.options.fixKeycloak, viaPim });
+    const planned = planMapper({
+      realm,
+      exp,
+      mappers,
+      mapperTypes,
+      targetExists: targetState.exists,
+      fix: ctx.options.fixKeycloak,
+      viaPim,
+    });
     findings.push(...planned.findings);
     actions.push(...planned.actions);
     findings.push(...unknownTypeGrants(idp.alias, mappers, target));
@@ -135,14 +169,23 @@ async function checkProvider(
     // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
     // may carry a PIM-correct mapper to a subgroup or composite; on any other, such a grant is a way in.
     const p = untrustedEntraProvider(other, app) ? undefined : protocolOf(other.providerId);
-    const otherExp: MappingExpectation | undefined = p ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId } : undefined;
+    const otherExp: MappingExpectation | undefined = p
+      ? { protocol: p, alias: other.alias, target, claim: claims[p], idpSyncMode: other.config?.syncMode, tenantId: app.tenantId }
+      : undefined;
     findings.push(...indirectGrantFindings(other.alias, otherMappers, scope, otherExp));
   }
   const trustedAliases = new Set(idps.filter((o) => o.alias !== idp.alias && !untrustedEntraProvider(o, app)).map((o) => o.alias));
   return { idp, mappers, trustedAliases };
 }
 
-async function checkSessions(api: KeycloakApi, ctx: RunContext, settings: KeycloakSettings, realmInfo: RealmInfo, target: MappingExpectation['target'], findings: Finding[]): Promise<void> {
+async function checkSessions(
+  api: KeycloakApi,
+  ctx: RunContext,
+  settings: KeycloakSettings,
+  realmInfo: RealmInfo,
+  target: MappingExpectation['target'],
+  findings: Finding[],
+): Promise<void> {
   const realm = settings.realm;
   if (realmInfo.ssoSessionMaxLifespan === undefined) {
     findings.push(
@@ -174,9 +217,16 @@ async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminS
  * view-clients, which a group-mode audit does not require: without it the token check is
  * reported as not done (info; in role mode, where view-clients is required, a warning).
  */
-async function checkOtherGrants(api: KeycloakApi, realm: string, scope: AdminScope, state: TargetState, findings: Finding[]): Promise<void> {
+async function checkOtherGrants(
+  api: KeycloakApi,
+  realm: string,
+  scope: AdminScope,
+  state: TargetState,
+  findings: Finding[],
+): Promise<void> {
   const ldap = await readLdapMappers(api, realm, findings);
-  if (!isDenied(ldap)) findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
+  if (!isDenied(ldap))
+    findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
   const owners = await readProtocolMapperOwners(api, realm);
   if ('forbidden' in owners) {
     findings.push(
@@ -227,14 +277,29 @@ export const keycloakStep: Step<RunContext> = {
     const realmInfo = await readRealm(api, realm, findings);
     if (isDenied(realmInfo)) return { findings, actions };
     if (!realmInfo) {
-      findings.push(finding('error', 'KC_REALM_MISSING', `Keycloak at ${settings.url} has no realm ${realm}`, 'check --keycloak-realm (realm names are case-sensitive)'));
+      findings.push(
+        finding(
+          'error',
+          'KC_REALM_MISSING',
+          `Keycloak at ${settings.url} has no realm ${realm}`,
+          'check --keycloak-realm (realm names are case-sensitive)',
+        ),
+      );
       return { findings, actions };
     }
 
-    const target: MappingExpectation['target'] = settings.role ? { kind: 'role', value: settings.role } : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
-    const targetState = target.kind === 'group' ? await resolveGroup(api, realm, target.value, findings) : await resolveRole(api, realm, target.value, findings);
+    const target: MappingExpectation['target'] = settings.role
+      ? { kind: 'role', value: settings.role }
+      : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
+    const targetState =
+      target.kind === 'group'
+        ? await resolveGroup(api, realm, target.value, findings)
+        : await resolveRole(api, realm, target.value, findings);
 
-    const reach = target.kind === 'group' ? { scope: groupScope(target.value), holders: targetState.holders } : await roleScope(api, realm, realmInfo, target, targetState, findings);
+    const reach =
+      target.kind === 'group'
+        ? { scope: groupScope(target.value), holders: targetState.holders }
+        : await roleScope(api, realm, realmInfo, target, targetState, findings);
     const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
     await checkSessions(api, ctx, settings, realmInfo, target, findings);
     await checkDefaultGroups(api, realm, reach.scope, findings);
@@ -272,7 +337,11 @@ export const keycloakStep: Step<RunContext> = {
         const res = await api.write(keycloakOpOf(action)!, action.backup);
         action.result = { ok: true, status: res.status };
       } catch (err) {
-        action.result = { ok: false, status: err instanceof KeycloakError ? err.status : undefined, message: err instanceof Error ? err.message : String(err) };
+        action.result = {
+          ok: false,
+          status: err instanceof KeycloakError ? err.status : undefined,
+          message: err instanceof Error ? err.message : String(err),
+        };
         throw err;
       }
     }

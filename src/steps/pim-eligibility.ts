@@ -12,14 +12,7 @@ import { needFact } from '../plan/skip.js';
 import type { EligibleUser } from '../entra/lookup.js';
 import { loadMemberPolicy, PIM_GROUP, type PimInstance, type PolicyRule } from '../entra/pim.js';
 import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
-import {
-  expiryWarning,
-  scheduleEnd,
-  USABLE_STATUSES,
-  usableOf,
-  type PimSchedule,
-  type UsableEligibility,
-} from './usable-eligibility.js';
+import { expiryWarning, scheduleEnd, USABLE_STATUSES, usableOf, type PimSchedule, type UsableEligibility } from './usable-eligibility.js';
 
 export type { PimSchedule } from './usable-eligibility.js';
 
@@ -49,7 +42,9 @@ export const DEFAULT_ELIGIBILITY_MS = 90 * DAY;
 /** The default window length under a policy rule: DEFAULT_ELIGIBILITY_MS or the rule's shorter maximum. */
 export function defaultEligibilityMs(rule: PolicyRule | undefined): { ms: number; source: 'policy' | 'default' } {
   const max = rule?.isExpirationRequired && rule.maximumDuration ? parseDuration(String(rule.maximumDuration)) : undefined;
-  return max !== undefined && max < DEFAULT_ELIGIBILITY_MS ? { ms: max, source: 'policy' } : { ms: DEFAULT_ELIGIBILITY_MS, source: 'default' };
+  return max !== undefined && max < DEFAULT_ELIGIBILITY_MS
+    ? { ms: max, source: 'policy' }
+    : { ms: DEFAULT_ELIGIBILITY_MS, source: 'default' };
 }
 
 /**
@@ -73,7 +68,14 @@ export function eligibilityWindow(
 export function checkWindow(w: Window, rule: PolicyRule | undefined, now: Date): Finding[] {
   const out: Finding[] = [];
   if (w.end.getTime() <= w.start.getTime()) {
-    out.push(finding('error', 'ELIGIBILITY_END_BEFORE_START', `the eligibility would end (${w.end.toISOString()}) before it starts (${w.start.toISOString()})`, 'pass a later --end'));
+    out.push(
+      finding(
+        'error',
+        'ELIGIBILITY_END_BEFORE_START',
+        `the eligibility would end (${w.end.toISOString()}) before it starts (${w.start.toISOString()})`,
+        'pass a later --end',
+      ),
+    );
   }
   if (w.end.getTime() <= now.getTime()) {
     out.push(finding('error', 'ELIGIBILITY_END_PAST', `--end ${w.end.toISOString()} is in the past`, 'pass a future --end'));
@@ -141,7 +143,15 @@ export function renewals(usable: UsableEligibility[], w: Window, now: Date, thre
 }
 
 function requestFor(groupId: string, userId: string, action: EligibilityAction, w: Window, justification: string): EligibilityWrite {
-  return { op: 'pim.requestEligibility', groupId, principalId: userId, action, startDateTime: w.start.toISOString(), endDateTime: w.end.toISOString(), justification };
+  return {
+    op: 'pim.requestEligibility',
+    groupId,
+    principalId: userId,
+    action,
+    startDateTime: w.start.toISOString(),
+    endDateTime: w.end.toISOString(),
+    justification,
+  };
 }
 
 type EligibilityWrite = Extract<GraphWrite, { op: 'pim.requestEligibility' }>;
@@ -217,8 +227,14 @@ export async function waitForSchedules(w: ScheduleWait): Promise<void> {
  * documented status), a body carrying `error`, or any other status (PendingApproval, Granted, …;
  * see USABLE_STATUSES) does not, so nobody is removed on an eligibility that may not exist.
  */
-export function requestOutcome(res: { status: number; body: unknown }): { ok: true; status: string; targetScheduleId: string } | { ok: false; status?: string; problem: string } {
-  const body = res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? (res.body as { status?: unknown; targetScheduleId?: unknown; error?: unknown }) : undefined;
+export function requestOutcome(res: {
+  status: number;
+  body: unknown;
+}): { ok: true; status: string; targetScheduleId: string } | { ok: false; status?: string; problem: string } {
+  const body =
+    res.body && typeof res.body === 'object' && !Array.isArray(res.body)
+      ? (res.body as { status?: unknown; targetScheduleId?: unknown; error?: unknown })
+      : undefined;
   const status = typeof body?.status === 'string' ? body.status : undefined;
   if (!body) return { ok: false, problem: `PIM answered ${res.status} without the request object` };
   if (body.error !== undefined) {
@@ -227,9 +243,14 @@ export function requestOutcome(res: { status: number; body: unknown }): { ok: tr
   }
   if (res.status !== 201) return { ok: false, status, problem: `PIM answered ${res.status}, not the documented 201 Created` };
   if (!enumIn(status, USABLE_STATUSES)) {
-    return { ok: false, status, problem: `PIM answered 201 but the request status is ${status ?? 'missing'} (only ${USABLE_STATUSES.join(', ')} means the eligibility is in effect)` };
+    return {
+      ok: false,
+      status,
+      problem: `PIM answered 201 but the request status is ${status ?? 'missing'} (only ${USABLE_STATUSES.join(', ')} means the eligibility is in effect)`,
+    };
   }
-  if (typeof body.targetScheduleId !== 'string' || !body.targetScheduleId) return { ok: false, status, problem: 'PIM answered 201 without a targetScheduleId' };
+  if (typeof body.targetScheduleId !== 'string' || !body.targetScheduleId)
+    return { ok: false, status, problem: 'PIM answered 201 without a targetScheduleId' };
   return { ok: true, status: status!, targetScheduleId: body.targetScheduleId };
 }
 
@@ -271,11 +292,23 @@ export const pimEligibilityStep: Step<RunContext> = {
       const known = new Set(users.map((u) => u.id));
       for (const m of convertibleMembers(standing)) {
         if (known.has(m.id)) continue;
-        users.push({ input: m.id, id: m.id, userPrincipalName: m.userPrincipalName ?? m.id, displayName: m.displayName ?? m.id, converted: true });
+        users.push({
+          input: m.id,
+          id: m.id,
+          userPrincipalName: m.userPrincipalName ?? m.id,
+          displayName: m.displayName ?? m.id,
+          converted: true,
+        });
       }
       const skipped = standing.filter((m) => !convertibleMembers([m]).length);
       if (skipped.length) {
-        findings.push(finding('warning', 'CONVERT_SKIPPED', `not converted (disabled accounts, groups or service principals): ${skipped.map((m) => m.displayName ?? m.id).join(', ')}`));
+        findings.push(
+          finding(
+            'warning',
+            'CONVERT_SKIPPED',
+            `not converted (disabled accounts, groups or service principals): ${skipped.map((m) => m.displayName ?? m.id).join(', ')}`,
+          ),
+        );
       }
     }
     ctx.facts.memberPolicyId = policy.policyId;
@@ -304,7 +337,8 @@ export const pimEligibilityStep: Step<RunContext> = {
     const after = new Map<string, { name: string; end: Date | null }>();
     for (const u of usable) {
       const prev = after.get(u.principalId);
-      if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime()))) after.set(u.principalId, { name: u.name, end: u.end });
+      if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime())))
+        after.set(u.principalId, { name: u.name, end: u.end });
     }
     // Kept apart from `after`: an audit must report the tenant as it is, not as a run would leave it.
     const before = new Map(after);
@@ -313,7 +347,11 @@ export const pimEligibilityStep: Step<RunContext> = {
     if (users.length === 0 && !ctx.options.renew) {
       findings.push(
         usable.length
-          ? finding('info', 'ELIGIBLE_NONE_GIVEN', `no --eligible users given; ${usable.length} eligible assignment(s) usable now (${[...after.values()].map((a) => a.name).join(', ')})`)
+          ? finding(
+              'info',
+              'ELIGIBLE_NONE_GIVEN',
+              `no --eligible users given; ${usable.length} eligible assignment(s) usable now (${[...after.values()].map((a) => a.name).join(', ')})`,
+            )
           : finding('info', 'ELIGIBLE_NONE_GIVEN', 'no --eligible users given'),
       );
       actions.push({ kind: 'noop', summary: 'no eligible users requested' });
@@ -327,12 +365,21 @@ export const pimEligibilityStep: Step<RunContext> = {
 
       const decisions = diffEligibility(users, schedules, w, now);
       if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
-        findings.push(finding('info', 'PIM_ONBOARDS', `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`));
+        findings.push(
+          finding(
+            'info',
+            'PIM_ONBOARDS',
+            `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`,
+          ),
+        );
       }
       const until = w.end.toISOString();
       for (const d of decisions) {
         if (d.kind === 'noop') {
-          actions.push({ kind: 'noop', summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}` });
+          actions.push({
+            kind: 'noop',
+            summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}`,
+          });
           continue;
         }
         // A request whose window starts later leaves the user unable to activate until then
@@ -357,7 +404,14 @@ export const pimEligibilityStep: Step<RunContext> = {
       }
       const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
       if (permanent.length) {
-        findings.push(finding('warning', 'ELIGIBLE_PERMANENT', `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`, 'review these assignments in PIM'));
+        findings.push(
+          finding(
+            'warning',
+            'ELIGIBLE_PERMANENT',
+            `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`,
+            'review these assignments in PIM',
+          ),
+        );
       }
 
       if (ctx.options.renew) {
@@ -388,9 +442,10 @@ export const pimEligibilityStep: Step<RunContext> = {
     // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
     const judged = ctx.options.mode === 'audit' ? before : after;
     if (judged.size === 0) {
-      const why = ctx.options.mode !== 'audit' && ctx.facts.plannedFutureStart
-        ? `the eligibilities this run plans start ${ctx.facts.plannedFutureStart.toISOString()} (--start), and none is usable before then`
-        : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
+      const why =
+        ctx.options.mode !== 'audit' && ctx.facts.plannedFutureStart
+          ? `the eligibilities this run plans start ${ctx.facts.plannedFutureStart.toISOString()} (--start), and none is usable before then`
+          : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
       findings.push(
         finding(
           ctx.options.allowEmpty ? 'warning' : 'error',
@@ -423,7 +478,10 @@ export const pimEligibilityStep: Step<RunContext> = {
       if (res.status >= 300) throw ctx.graph.error(request, res);
       const outcome = requestOutcome(res);
       action.result.message = outcome.status;
-      if (!outcome.ok) throw new Error(`${action.summary}: ${outcome.problem}; nothing after this step was changed (standing members stay). Check the request in PIM and run again`);
+      if (!outcome.ok)
+        throw new Error(
+          `${action.summary}: ${outcome.problem}; nothing after this step was changed (standing members stay). Check the request in PIM and run again`,
+        );
       action.result.ok = true;
       created.set(outcome.targetScheduleId, String(op.principalId ?? ''));
     }

@@ -145,7 +145,9 @@ function describePatch(rule: PolicyRule): string {
     }
     case 'Approval_EndUser_Assignment': {
       const s = rule.setting as { isApprovalRequired: boolean; approvalStages: Array<{ primaryApprovers: unknown[] }> };
-      return s.isApprovalRequired ? `activation requires approval by ${s.approvalStages[0].primaryApprovers.length} approver(s)` : 'activation needs no approval';
+      return s.isApprovalRequired
+        ? `activation requires approval by ${s.approvalStages[0].primaryApprovers.length} approver(s)`
+        : 'activation needs no approval';
     }
     default:
       return rule.id;
@@ -169,11 +171,25 @@ export const pimPolicyStep: Step<RunContext> = {
     const current = ruleOf(rules, 'Expiration_EndUser_Assignment');
     ctx.facts.activationMax = desired.activationMax ?? (current?.maximumDuration as string | undefined) ?? DEFAULT_ACTIVATION_MAX;
     if (parseDuration(ctx.facts.activationMax) > RECOMMENDED_MAX_MS) {
-      findings.push(finding('warning', 'ACTIVATION_LONG', `activations may last ${humanDuration(parseDuration(ctx.facts.activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`, 'use --activation-max PT8H or less'));
+      findings.push(
+        finding(
+          'warning',
+          'ACTIVATION_LONG',
+          `activations may last ${humanDuration(parseDuration(ctx.facts.activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`,
+          'use --activation-max PT8H or less',
+        ),
+      );
     }
     const approval = ruleOf(rules, 'Approval_EndUser_Assignment')?.setting as { isApprovalRequired?: boolean } | undefined;
     if (desired.requireApproval === undefined && !approval?.isApprovalRequired) {
-      findings.push(finding('info', 'APPROVAL_OFF', 'activation needs no approval; Microsoft recommends approval for groups that grant admin rights', 'add --require-approval --approver <user or group>'));
+      findings.push(
+        finding(
+          'info',
+          'APPROVAL_OFF',
+          'activation needs no approval; Microsoft recommends approval for groups that grant admin rights',
+          'add --require-approval --approver <user or group>',
+        ),
+      );
     }
     const approvers = desired.requireApproval ? await findApprovers(ctx.graph, ctx.prompt, ctx.options.policy.approvers, findings) : [];
     if (desired.requireApproval && ctx.options.policy.approvers.length === 0) {
@@ -189,7 +205,13 @@ export const pimPolicyStep: Step<RunContext> = {
     }));
     if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
     if (patches.length && !ctx.facts.onboarded) {
-      findings.push(finding('info', 'POLICY_ONBOARDS', 'the policy ids change when the group is onboarded to PIM; they are re-read just before each change'));
+      findings.push(
+        finding(
+          'info',
+          'POLICY_ONBOARDS',
+          'the policy ids change when the group is onboarded to PIM; they are re-read just before each change',
+        ),
+      );
     }
     return { findings, actions };
   },

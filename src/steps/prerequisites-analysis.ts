@@ -16,7 +16,10 @@ export const PIM_SERVICE_PLANS: Record<string, string> = {
 };
 
 /** Decides OIDC vs SAML from the SP's preferred mode and the registration. */
-export function detectSsoMode(sp: MG.ServicePrincipal, app: MG.Application | null | undefined): { mode: 'oidc' | 'saml' | 'unknown'; detail: string } {
+export function detectSsoMode(
+  sp: MG.ServicePrincipal,
+  app: MG.Application | null | undefined,
+): { mode: 'oidc' | 'saml' | 'unknown'; detail: string } {
   const redirects = app?.web?.redirectUris ?? [];
   if (enumIs(sp.preferredSingleSignOnMode, 'saml')) {
     const entity = app?.identifierUris?.[0];
@@ -84,13 +87,17 @@ export function analyseLicence(skus: MG.SubscribedSku[]): Finding {
   const carrying = skus.filter((s) =>
     (s.servicePlans ?? []).some((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? ''] && enumIs(p.provisioningStatus, 'Success')),
   );
-  const plan = (s: MG.SubscribedSku) =>
-    (s.servicePlans ?? []).map((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? '']).find(Boolean);
+  const plan = (s: MG.SubscribedSku) => (s.servicePlans ?? []).map((p) => PIM_SERVICE_PLANS[p.servicePlanId ?? '']).find(Boolean);
   const enabled = carrying.find((s) => enumIs(s.capabilityStatus, 'Enabled'));
   if (enabled) return finding('info', 'LICENCE_OK', `licence: ${enabled.skuPartNumber} carries ${plan(enabled)}`);
   const grace = carrying.find((s) => enumIs(s.capabilityStatus, 'Warning'));
   if (grace) {
-    return finding('warning', 'LICENCE_GRACE', `licence: ${grace.skuPartNumber} carries ${plan(grace)} but is in its grace period (Warning)`, 'renew the subscription before it is suspended, or PIM stops working');
+    return finding(
+      'warning',
+      'LICENCE_GRACE',
+      `licence: ${grace.skuPartNumber} carries ${plan(grace)} but is in its grace period (Warning)`,
+      'renew the subscription before it is suspended, or PIM stops working',
+    );
   }
   return finding(
     'error',
@@ -106,7 +113,12 @@ const TOKEN_LABEL: Record<ClaimToken, string> = { idToken: 'ID token', saml2Toke
  * Checks that the token Keycloak reads will carry what its mapper matches, in the format the app
  * really emits (see group-claim.ts): object ids, display names (cloud_displayname) or nothing.
  */
-export function analyseClaims(app: MG.Application | null | undefined, ssoMode: string, appRoleMode: boolean, group?: ClaimGroup): Finding[] {
+export function analyseClaims(
+  app: MG.Application | null | undefined,
+  ssoMode: string,
+  appRoleMode: boolean,
+  group?: ClaimGroup,
+): Finding[] {
   const token = tokenFor(ssoMode === 'saml' ? 'saml' : 'oidc');
   if (appRoleMode) {
     const where = ssoMode === 'saml' ? 'SAML role attribute' : 'roles claim of the ID token';
@@ -124,7 +136,14 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
     return [finding('info', 'CLAIM_ROLES', `claims: app roles reach Keycloak in the ${where}`)];
   }
   if (!app) {
-    return [finding('warning', 'CLAIM_UNKNOWN', 'claims: the app registration is not in this tenant, so the groups claim cannot be checked', 'confirm the groups claim is emitted in the ID token (or SAML assertion)')];
+    return [
+      finding(
+        'warning',
+        'CLAIM_UNKNOWN',
+        'claims: the app registration is not in this tenant, so the groups claim cannot be checked',
+        'confirm the groups claim is emitted in the ID token (or SAML assertion)',
+      ),
+    ];
   }
   const gmc = app.groupMembershipClaims ?? 'None';
   const format = groupClaimFormat(app, token, group);
@@ -151,7 +170,13 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
       ),
     );
   } else if (format.valueKind === 'display-name') {
-    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ${format.value ? `"${format.value}"` : 'the display name'}`));
+    out.push(
+      finding(
+        'info',
+        'CLAIM_GROUPS',
+        `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ${format.value ? `"${format.value}"` : 'the display name'}`,
+      ),
+    );
     out.push(
       finding(
         'warning',
@@ -162,7 +187,13 @@ export function analyseClaims(app: MG.Application | null | undefined, ssoMode: s
     );
   } else {
     const what = format.valueKind === 'object-id' ? 'group object ids' : `on-premises names (${format.onPremisesFormat})`;
-    out.push(finding('info', 'CLAIM_GROUPS', `claims: ${inClaim} carries ${what} (${format.source})${format.value ? `; Keycloak must match ${format.value}` : ''}`));
+    out.push(
+      finding(
+        'info',
+        'CLAIM_GROUPS',
+        `claims: ${inClaim} carries ${what} (${format.source})${format.value ? `; Keycloak must match ${format.value}` : ''}`,
+      ),
+    );
   }
   if (format.displayNameIgnored) {
     out.push(
@@ -192,13 +223,33 @@ export function analyseGroup(group: MG.Group): Finding[] {
   const out: Finding[] = [];
   const name = `group ${group.displayName} (${group.id})`;
   if (enumListHas(group.groupTypes, 'DynamicMembership')) {
-    out.push(finding('error', 'GROUP_DYNAMIC', `${name} has dynamic membership (${group.membershipRule ?? 'rule'}): PIM cannot govern it and its members cannot be removed`, 'use an assigned-membership security group'));
+    out.push(
+      finding(
+        'error',
+        'GROUP_DYNAMIC',
+        `${name} has dynamic membership (${group.membershipRule ?? 'rule'}): PIM cannot govern it and its members cannot be removed`,
+        'use an assigned-membership security group',
+      ),
+    );
   }
   if (group.onPremisesSyncEnabled) {
-    out.push(finding('error', 'GROUP_SYNCED', `${name} is synchronised from on-premises AD: PIM for Groups cannot govern it`, 'use a cloud-only security group'));
+    out.push(
+      finding(
+        'error',
+        'GROUP_SYNCED',
+        `${name} is synchronised from on-premises AD: PIM for Groups cannot govern it`,
+        'use a cloud-only security group',
+      ),
+    );
   }
   if (group.isAssignableToRole) {
-    out.push(finding('info', 'GROUP_ROLE_ASSIGNABLE', `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`));
+    out.push(
+      finding(
+        'info',
+        'GROUP_ROLE_ASSIGNABLE',
+        `${name} is role-assignable: changing it needs Privileged Role Administrator and RoleManagement.ReadWrite.Directory`,
+      ),
+    );
   }
   const unified = enumListHas(group.groupTypes, 'Unified');
   if (group.mailEnabled && !unified) {
@@ -215,7 +266,9 @@ export function analyseGroup(group: MG.Group): Finding[] {
       ),
     );
   } else if (group.securityEnabled === false && !unified) {
-    out.push(finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'));
+    out.push(
+      finding('error', 'GROUP_NOT_SECURITY', `${name} is neither a security group nor a Microsoft 365 group`, 'use a security group'),
+    );
   }
   return out;
 }

@@ -18,16 +18,23 @@ import { analyseClaims, analyseConsent, analyseGroup, analyseLicence, detectSsoM
 // keyCredentials and preferredTokenSigningKeyThumbprint: the app's SAML signing keys, which the
 // keycloak step compares with a SAML provider's pasted certificate. In the same request (no extra
 // read for OIDC apps); Application.Read.All reads them (Learn "Get servicePrincipal").
-const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
+const SP_SELECT =
+  'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
-const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
+const GROUP_SELECT =
+  'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
 
 type Sp = MG.ServicePrincipal & { id: string; appId: string };
 
 async function resolveApp(ctx: RunContext, findings: Finding[]): Promise<Sp | undefined> {
   const { options } = ctx;
   try {
-    return await findApp<Sp>(ctx.graph, ctx.prompt, { appId: options.appId, appName: options.appName, tenantId: options.tenantId }, SP_SELECT);
+    return await findApp<Sp>(
+      ctx.graph,
+      ctx.prompt,
+      { appId: options.appId, appName: options.appName, tenantId: options.tenantId },
+      SP_SELECT,
+    );
   } catch (err) {
     if (!(err instanceof LookupError)) throw err;
     findings.push(lookupFinding(err));
@@ -37,7 +44,13 @@ async function resolveApp(ctx: RunContext, findings: Finding[]): Promise<Sp | un
 
 async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null, findings: Finding[]): Promise<void> {
   if (!app) {
-    findings.push(finding('info', 'CONSENT_UNCHECKED', 'admin consent: the app registration lives in another tenant, so its requested permissions cannot be read here'));
+    findings.push(
+      finding(
+        'info',
+        'CONSENT_UNCHECKED',
+        'admin consent: the app registration lives in another tenant, so its requested permissions cannot be read here',
+      ),
+    );
     return;
   }
   const required = app.requiredResourceAccess ?? [];
@@ -49,7 +62,11 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
   const resourceIds = [...new Set(required.map((r) => r.resourceAppId ?? ''))];
   const wantsDelegated = required.some((r) => (r.resourceAccess ?? []).some((a) => enumIs(a.type, 'Scope')));
   const [resourceSps, grants, assignments] = await Promise.all([
-    graph.getMany<ResourceSp>(resourceIds.map((id) => withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }))),
+    graph.getMany<ResourceSp>(
+      resourceIds.map((id) =>
+        withQuery(`/servicePrincipals(appId=${odataString(id)})`, { $select: 'id,appId,displayName,appRoles,oauth2PermissionScopes' }),
+      ),
+    ),
     wantsDelegated ? readGrants(ctx, sp) : Promise.resolve([]),
     graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignments`),
   ]);
@@ -57,7 +74,12 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
   const { missing, unresolved, unverified } = analyseConsent(required, resources, grants, assignments);
   if (missing.length) {
     findings.push(
-      finding('error', 'CONSENT_MISSING', `admin consent missing for: ${missing.join(', ')}`, `grant tenant-wide admin consent: Entra admin center > Enterprise applications > ${sp.displayName} > Permissions > Grant admin consent`),
+      finding(
+        'error',
+        'CONSENT_MISSING',
+        `admin consent missing for: ${missing.join(', ')}`,
+        `grant tenant-wide admin consent: Entra admin center > Enterprise applications > ${sp.displayName} > Permissions > Grant admin consent`,
+      ),
     );
   }
   if (unverified.length) {
@@ -74,7 +96,9 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
     findings.push(finding('info', 'CONSENT_OK', 'admin consent: every requested permission is granted tenant-wide'));
   }
   if (unresolved.length) {
-    findings.push(finding('warning', 'CONSENT_RESOURCE_UNKNOWN', `admin consent: resource app(s) ${unresolved.join(', ')} not found in this tenant`));
+    findings.push(
+      finding('warning', 'CONSENT_RESOURCE_UNKNOWN', `admin consent: resource app(s) ${unresolved.join(', ')} not found in this tenant`),
+    );
   }
 }
 
@@ -86,7 +110,9 @@ async function checkConsent(ctx: RunContext, sp: Sp, app: MG.Application | null,
 async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionGrant[] | undefined> {
   try {
     // Filtering on clientId keeps the replication delay of grants to a minimum (Learn "List oauth2PermissionGrants").
-    return await ctx.graph.list<MG.OAuth2PermissionGrant>(withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` }));
+    return await ctx.graph.list<MG.OAuth2PermissionGrant>(
+      withQuery('/oauth2PermissionGrants', { $filter: `clientId eq ${odataString(sp.id)}` }),
+    );
   } catch (err) {
     if (err instanceof GraphRequestError && err.status === 403) return undefined;
     throw err;
@@ -95,11 +121,21 @@ async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionG
 
 async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): Promise<void> {
   // A public-client sign-in asks now for what only the group (role-assignable) or the wizard (policy) told.
-  await ctx.graph.requestScopes?.(delegatedScopes({ command: ctx.options.mode, policyChanges: hasPolicyChanges(ctx), roleAssignableGroup: Boolean(facts.group?.isAssignableToRole) }));
+  await ctx.graph.requestScopes?.(
+    delegatedScopes({
+      command: ctx.options.mode,
+      policyChanges: hasPolicyChanges(ctx),
+      roleAssignableGroup: Boolean(facts.group?.isAssignableToRole),
+    }),
+  );
   const token = await ctx.graph.token();
   const claims = jwtClaims(token);
   const appOnly = claims.scp === undefined && Array.isArray(claims.roles);
-  const granted = appOnly ? ((claims.roles as string[]) ?? []) : String(claims.scp ?? '').split(' ').filter(Boolean);
+  const granted = appOnly
+    ? ((claims.roles as string[]) ?? [])
+    : String(claims.scp ?? '')
+        .split(' ')
+        .filter(Boolean);
   const group = facts.group;
   const input = {
     mode: ctx.options.mode,
@@ -108,7 +144,14 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
     policyChanges: hasPolicyChanges(ctx),
   };
   if (typeof claims.tid === 'string' && claims.tid !== ctx.options.tenantId) {
-    findings.push(finding('error', 'CALLER_WRONG_TENANT', `the token is for tenant ${claims.tid}, not ${ctx.options.tenantId}`, 'sign in to the tenant given by --tenant-id'));
+    findings.push(
+      finding(
+        'error',
+        'CALLER_WRONG_TENANT',
+        `the token is for tenant ${claims.tid}, not ${ctx.options.tenantId}`,
+        'sign in to the tenant given by --tenant-id',
+      ),
+    );
   }
   if (claims.scp !== undefined || Array.isArray(claims.roles)) {
     const missing = missingPermissions(requiredPermissions(input), granted);
@@ -120,24 +163,52 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
           `the ${appOnly ? 'application' : 'delegated'} token lacks ${missing.map((m) => `${m.permission} (to ${m.why})`).join(', ')} for ${ctx.options.mode}`,
           appOnly
             ? `grant ${missing.map((m) => m.permission).join(', ')} as application permissions with admin consent to the identity running this tool`
-            : missingScopeFix(ctx.graph.signIn?.method as AuthMethod | undefined, missing.map((m) => m.permission), ctx.graph.signIn?.clientId),
+            : missingScopeFix(
+                ctx.graph.signIn?.method as AuthMethod | undefined,
+                missing.map((m) => m.permission),
+                ctx.graph.signIn?.clientId,
+              ),
         ),
       );
     } else {
-      findings.push(finding('info', 'CALLER_PERMISSIONS_OK', `caller: the ${appOnly ? 'application' : 'delegated'} token carries every permission ${ctx.options.mode} needs`));
+      findings.push(
+        finding(
+          'info',
+          'CALLER_PERMISSIONS_OK',
+          `caller: the ${appOnly ? 'application' : 'delegated'} token carries every permission ${ctx.options.mode} needs`,
+        ),
+      );
     }
   } else {
-    findings.push(finding('warning', 'CALLER_PERMISSIONS_UNKNOWN', 'caller: the token carries no scp or roles claim to check; permission errors will surface as Graph 403s'));
+    findings.push(
+      finding(
+        'warning',
+        'CALLER_PERMISSIONS_UNKNOWN',
+        'caller: the token carries no scp or roles claim to check; permission errors will surface as Graph 403s',
+      ),
+    );
   }
   if (appOnly) {
-    facts.caller = { kind: 'app', id: String(claims.appid ?? claims.azp ?? ''), name: String(claims.app_displayname ?? claims.appid ?? 'application') };
+    facts.caller = {
+      kind: 'app',
+      id: String(claims.appid ?? claims.azp ?? ''),
+      name: String(claims.app_displayname ?? claims.appid ?? 'application'),
+    };
     return;
   }
-  const me = await ctx.graph.find<{ id: string; userPrincipalName?: string; displayName?: string }>(withQuery('/me', { $select: 'id,displayName,userPrincipalName' }));
+  const me = await ctx.graph.find<{ id: string; userPrincipalName?: string; displayName?: string }>(
+    withQuery('/me', { $select: 'id,displayName,userPrincipalName' }),
+  );
   facts.caller = { kind: 'user', id: me?.id, name: me?.userPrincipalName ?? me?.displayName ?? String(claims.upn ?? '') };
   const ownsGroup = Boolean(me?.id && facts.groupOwnerIds?.some((id) => id.toLowerCase() === me.id.toLowerCase()));
   if (ownsGroup && group && !group.isAssignableToRole) {
-    findings.push(finding('info', 'CALLER_OWNS_GROUP', `${facts.caller.name} owns ${group.displayName}, so may manage its members and PIM assignments without a directory role`));
+    findings.push(
+      finding(
+        'info',
+        'CALLER_OWNS_GROUP',
+        `${facts.caller.name} owns ${group.displayName}, so may manage its members and PIM assignments without a directory role`,
+      ),
+    );
   }
   const roleNeeds = requiredRoles({ ...input, callerOwnsGroup: ownsGroup });
   if (roleNeeds.length === 0) return;
@@ -170,7 +241,9 @@ async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): 
 }
 
 /** The signed-in user's active directory roles, or undefined when Graph refuses to list them. */
-async function readActiveRoles(ctx: RunContext): Promise<Array<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }> | undefined> {
+async function readActiveRoles(
+  ctx: RunContext,
+): Promise<Array<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }> | undefined> {
   try {
     // Casts on transitiveMemberOf are advanced queries: they need ConsistencyLevel and $count.
     return await ctx.graph.list<{ id?: string; roleTemplateId?: string | null; displayName?: string | null }>(
@@ -186,7 +259,9 @@ async function readActiveRoles(ctx: RunContext): Promise<Array<{ id?: string; ro
 /** True when any pim-policy flag was given. */
 export function hasPolicyChanges(ctx: RunContext): boolean {
   const p = ctx.options.policy;
-  return p.activationMax !== undefined || p.requireJustification !== undefined || p.requireMfa !== undefined || p.requireApproval !== undefined;
+  return (
+    p.activationMax !== undefined || p.requireJustification !== undefined || p.requireMfa !== undefined || p.requireApproval !== undefined
+  );
 }
 
 async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts['group']> {
@@ -237,7 +312,9 @@ export const prerequisitesStep: Step<RunContext> = {
         return await fn();
       } catch (err) {
         if (err instanceof GraphRequestError && err.status === 403) {
-          findings.push(finding('error', 'GRAPH_FORBIDDEN', `${what}: ${err.message}`, 'grant the permission named under "caller", then run again'));
+          findings.push(
+            finding('error', 'GRAPH_FORBIDDEN', `${what}: ${err.message}`, 'grant the permission named under "caller", then run again'),
+          );
           return undefined;
         }
         throw err;
@@ -255,11 +332,28 @@ export const prerequisitesStep: Step<RunContext> = {
       facts.servicePrincipal = sp;
       findings.push(finding('info', 'APP_FOUND', `enterprise app: ${sp.displayName} (app id ${sp.appId}, object id ${sp.id})`));
       if (sp.accountEnabled === false) {
-        findings.push(finding('warning', 'APP_DISABLED', `the enterprise app ${sp.displayName} is disabled for sign-in`, 'enable it (Properties > Enabled for users to sign in) or nobody reaches Keycloak'));
+        findings.push(
+          finding(
+            'warning',
+            'APP_DISABLED',
+            `the enterprise app ${sp.displayName} is disabled for sign-in`,
+            'enable it (Properties > Enabled for users to sign in) or nobody reaches Keycloak',
+          ),
+        );
       }
-      const app = (await guard('app registration', () => ctx.graph.find<MG.Application>(withQuery(`/applications(appId=${odataString(sp.appId)})`, { $select: APP_SELECT })))) ?? null;
+      const app =
+        (await guard('app registration', () =>
+          ctx.graph.find<MG.Application>(withQuery(`/applications(appId=${odataString(sp.appId)})`, { $select: APP_SELECT })),
+        )) ?? null;
       facts.application = app;
-      if (!app) findings.push(finding('info', 'APP_REGISTRATION_ELSEWHERE', 'the app registration is not in this tenant (multi-tenant or gallery app); registration checks are skipped'));
+      if (!app)
+        findings.push(
+          finding(
+            'info',
+            'APP_REGISTRATION_ELSEWHERE',
+            'the app registration is not in this tenant (multi-tenant or gallery app); registration checks are skipped',
+          ),
+        );
       const sso = detectSsoMode(sp, app);
       facts.ssoMode = sso.mode;
       findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));

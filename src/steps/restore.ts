@@ -34,9 +34,22 @@ export interface LiveObject {
  * Application.Read.All; "Get group" (group-get): GroupMember.Read.All. A typed path answers 404
  * for an object of another type, so the type is verified too.
  */
-export const MEMBER_KINDS: Record<string, { noun: string; path: string; select: string; identity: Array<'displayName' | 'userPrincipalName' | 'appId'> }> = {
-  '#microsoft.graph.user': { noun: 'user', path: 'users', select: 'id,displayName,userPrincipalName', identity: ['userPrincipalName', 'displayName'] },
-  '#microsoft.graph.servicePrincipal': { noun: 'service principal', path: 'servicePrincipals', select: 'id,displayName,appId', identity: ['appId', 'displayName'] },
+export const MEMBER_KINDS: Record<
+  string,
+  { noun: string; path: string; select: string; identity: Array<'displayName' | 'userPrincipalName' | 'appId'> }
+> = {
+  '#microsoft.graph.user': {
+    noun: 'user',
+    path: 'users',
+    select: 'id,displayName,userPrincipalName',
+    identity: ['userPrincipalName', 'displayName'],
+  },
+  '#microsoft.graph.servicePrincipal': {
+    noun: 'service principal',
+    path: 'servicePrincipals',
+    select: 'id,displayName,appId',
+    identity: ['appId', 'displayName'],
+  },
   '#microsoft.graph.group': { noun: 'group', path: 'groups', select: 'id,displayName', identity: ['displayName'] },
 };
 
@@ -58,11 +71,16 @@ export function identityDiff(kind: string, recorded: RemovedMember['member'], li
  * one group its removals name. Entries for any other group are refused, and so is a journal whose
  * runs name more than one group (restore one group at a time).
  */
-export function restoreTarget(source: RestoreSource): { group?: { id: string; recordedName?: string; fromEntry: boolean }; refused: string[] } {
+export function restoreTarget(source: RestoreSource): {
+  group?: { id: string; recordedName?: string; fromEntry: boolean };
+  refused: string[];
+} {
   const refused: string[] = [];
   const lower = (s: string) => s.toLowerCase();
   if (source.groups.length > 1) {
-    refused.push(`the journal records runs on ${source.groups.length} groups (${source.groups.map((g) => `${g.displayName} ${g.groupId}`).join(', ')}); restore works on one group: nothing restored`);
+    refused.push(
+      `the journal records runs on ${source.groups.length} groups (${source.groups.map((g) => `${g.displayName} ${g.groupId}`).join(', ')}); restore works on one group: nothing restored`,
+    );
     return { refused };
   }
   let group: { id: string; recordedName?: string; fromEntry: boolean } | undefined;
@@ -71,7 +89,9 @@ export function restoreTarget(source: RestoreSource): { group?: { id: string; re
   } else {
     const ids = [...new Set(source.removed.map((r) => lower(r.groupId)))];
     if (ids.length > 1) {
-      refused.push(`the journal's removals name ${ids.length} groups (${ids.join(', ')}) and no run group: restore works on one group: nothing restored`);
+      refused.push(
+        `the journal's removals name ${ids.length} groups (${ids.join(', ')}) and no run group: restore works on one group: nothing restored`,
+      );
       return { refused };
     }
     if (ids.length === 1) {
@@ -80,7 +100,9 @@ export function restoreTarget(source: RestoreSource): { group?: { id: string; re
     }
   }
   if (!group) return { refused };
-  const others = source.removed.filter((r) => lower(r.groupId) !== lower(group.id) || (r.runGroupId !== undefined && lower(r.runGroupId) !== lower(group.id)));
+  const others = source.removed.filter(
+    (r) => lower(r.groupId) !== lower(group.id) || (r.runGroupId !== undefined && lower(r.runGroupId) !== lower(group.id)),
+  );
   if (others.length) {
     refused.push(
       `${others.length} journal entr${others.length === 1 ? 'y names' : 'ies name'} another group than the run's (${group.recordedName ?? group.id} ${group.id}): ${examples(others.map((r) => `${who(r.member)} in ${r.groupName ?? r.groupId}`))}`,
@@ -108,12 +130,17 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       const { removed } = source;
       const unknown = removed.filter((r) => r.outcome === 'unknown').length;
       const findings: Finding[] = [
-        finding('info', 'RESTORE_FROM_JOURNAL', `the journal records ${removed.length} removal(s)${unknown ? `, ${unknown} of them with no confirmed answer (restored too: they may have happened)` : ''}`),
+        finding(
+          'info',
+          'RESTORE_FROM_JOURNAL',
+          `the journal records ${removed.length} removal(s)${unknown ? `, ${unknown} of them with no confirmed answer (restored too: they may have happened)` : ''}`,
+        ),
       ];
       const refuse = (code: string, what: string[], message: string, fix: string) => {
         if (what.length) findings.push(finding('error', code, `${what.length} ${message}, refused: ${examples(what)}`, fix));
       };
-      const forged = 'restore adds only members the journal recorded and that are still the same objects; check where this journal came from, and add anyone else by hand';
+      const forged =
+        'restore adds only members the journal recorded and that are still the same objects; check where this journal came from, and add anyone else by hand';
       if (removed.length === 0) return { findings, actions: [{ kind: 'noop', summary: 'the journal records no removal' }] };
 
       const target = restoreTarget(source);
@@ -121,7 +148,9 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       if (!target.group) return { findings, actions: [] };
       const groupId = target.group.id;
       if (!isGuid(groupId)) {
-        findings.push(finding('error', 'RESTORE_BAD_ID', `the journal names group "${groupId}", which is not an object id: refused`, forged));
+        findings.push(
+          finding('error', 'RESTORE_BAD_ID', `the journal names group "${groupId}", which is not an object id: refused`, forged),
+        );
         return { findings, actions: [] };
       }
       const group = await ctx.graph.find<{ id: string; displayName: string; isAssignableToRole?: boolean | null }>(
@@ -137,20 +166,60 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       // not record its run's group at all, the admin must name the group outside the journal.
       const confirmed = confirmedGroup !== undefined && confirmedGroup.toLowerCase() === group.id.toLowerCase();
       if (confirmedGroup !== undefined && !confirmed) {
-        findings.push(finding('error', 'RESTORE_GROUP_MISMATCH', `--group ${confirmedGroup}: the journal's run was on ${group.displayName} (${group.id}), not that group: refused`, 'check that this is the journal of the run you mean to undo'));
+        findings.push(
+          finding(
+            'error',
+            'RESTORE_GROUP_MISMATCH',
+            `--group ${confirmedGroup}: the journal's run was on ${group.displayName} (${group.id}), not that group: refused`,
+            'check that this is the journal of the run you mean to undo',
+          ),
+        );
       } else if (!confirmed && group.isAssignableToRole !== false) {
         // An answer without isAssignableToRole is read as role-assignable: the stricter case.
         const kind = group.isAssignableToRole ? 'is role-assignable' : 'may be role-assignable (Graph did not say)';
-        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal's group ${group.displayName} (${group.id}) ${kind}: its members hold directory roles, so restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
+        findings.push(
+          finding(
+            'error',
+            'RESTORE_GROUP_UNCONFIRMED',
+            `the journal's group ${group.displayName} (${group.id}) ${kind}: its members hold directory roles, so restore writes to it only when --group names it`,
+            `pass --group ${group.id} if this is the run to undo`,
+          ),
+        );
       } else if (!confirmed && !target.group.fromEntry) {
-        findings.push(finding('error', 'RESTORE_GROUP_UNCONFIRMED', `the journal does not record its run's group (it predates run group entries); its removals name ${group.displayName} (${group.id}): restore writes to it only when --group names it`, `pass --group ${group.id} if this is the run to undo`));
+        findings.push(
+          finding(
+            'error',
+            'RESTORE_GROUP_UNCONFIRMED',
+            `the journal does not record its run's group (it predates run group entries); its removals name ${group.displayName} (${group.id}): restore writes to it only when --group names it`,
+            `pass --group ${group.id} if this is the run to undo`,
+          ),
+        );
       }
       if (target.group.recordedName !== undefined && target.group.recordedName !== group.displayName) {
-        findings.push(finding('error', 'RESTORE_GROUP_CHANGED', `the journal's group ${groupId} is now named "${group.displayName}", the journal says "${target.group.recordedName}": refused`, forged));
+        findings.push(
+          finding(
+            'error',
+            'RESTORE_GROUP_CHANGED',
+            `the journal's group ${groupId} is now named "${group.displayName}", the journal says "${target.group.recordedName}": refused`,
+            forged,
+          ),
+        );
       }
-      findings.push(finding('info', 'RESTORE_GROUP', `restoring into ${group.displayName} (${group.id}), the group of the journal's run${target.group.fromEntry ? '' : ' (named by its removals: the journal predates run group entries)'}`));
+      findings.push(
+        finding(
+          'info',
+          'RESTORE_GROUP',
+          `restoring into ${group.displayName} (${group.id}), the group of the journal's run${target.group.fromEntry ? '' : ' (named by its removals: the journal predates run group entries)'}`,
+        ),
+      );
       if (group.isAssignableToRole) {
-        findings.push(finding('warning', 'RESTORE_ROLE_ASSIGNABLE', `${group.displayName} is role-assignable: the members put back also hold its directory roles`));
+        findings.push(
+          finding(
+            'warning',
+            'RESTORE_ROLE_ASSIGNABLE',
+            `${group.displayName} is role-assignable: the members put back also hold its directory roles`,
+          ),
+        );
         // Adding members to a role-assignable group also needs RoleManagement.ReadWrite.Directory
         // (Learn "Add members"); a signed-in user is asked for it now that the group is known.
         if (ctx.options.mode !== 'audit') await ctx.graph.requestScopes?.(['RoleManagement.ReadWrite.Directory']);
@@ -168,11 +237,18 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         else checkable.push({ r, kind });
       }
       refuse('RESTORE_BAD_ID', badIds, 'journal entr(ies) name something that is not an object id', forged);
-      refuse('RESTORE_NO_RECORD', noRecord, 'journal entr(ies) carry no record of who the member was (type, UPN or appId, display name), so who it is cannot be verified', forged);
+      refuse(
+        'RESTORE_NO_RECORD',
+        noRecord,
+        'journal entr(ies) carry no record of who the member was (type, UPN or appId, display name), so who it is cannot be verified',
+        forged,
+      );
 
       // Who each id really is now, not what the journal says: a hand-edited journal could name
       // anyone, so identity is read live ($batches of 20) and compared with the record.
-      const answers = await ctx.graph.getManySettled<LiveObject>(checkable.map(({ r, kind }) => `/${MEMBER_KINDS[kind].path}/${r.member.id}?$select=${MEMBER_KINDS[kind].select}`));
+      const answers = await ctx.graph.getManySettled<LiveObject>(
+        checkable.map(({ r, kind }) => `/${MEMBER_KINDS[kind].path}/${r.member.id}?$select=${MEMBER_KINDS[kind].select}`),
+      );
       // Service principals too: v1.0 would not list them, and one put back would look absent.
       const current = await listGroupMembers<{ id: string }>(ctx.graph, groupId, 'id');
       const present = new Set(current.map((m) => m.id.toLowerCase()));
@@ -184,10 +260,14 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         const res = answers[i];
         const noun = MEMBER_KINDS[kind].noun;
         if (res.status === 404) return void missing.push(`${r.member.id} (recorded as ${noun} ${who(r.member)})`);
-        if (res.status < 200 || res.status >= 300 || !res.body || typeof res.body !== 'object') return void unreadable.push(`${r.member.id}: ${errorText(res)}`);
+        if (res.status < 200 || res.status >= 300 || !res.body || typeof res.body !== 'object')
+          return void unreadable.push(`${r.member.id}: ${errorText(res)}`);
         const live = res.body;
         const diff = identityDiff(kind, r.member, live);
-        if (diff.length) return void changed.push(`${r.member.id} is ${noun} ${who(live)}${live.appId ? ` (appId ${live.appId})` : ''}, the journal records ${who(r.member)}${r.member.appId ? ` (appId ${r.member.appId})` : ''} (${diff.join(', ')} differ)`);
+        if (diff.length)
+          return void changed.push(
+            `${r.member.id} is ${noun} ${who(live)}${live.appId ? ` (appId ${live.appId})` : ''}, the journal records ${who(r.member)}${r.member.appId ? ` (appId ${r.member.appId})` : ''} (${diff.join(', ')} differ)`,
+          );
         const label = `${noun} ${who(live)} (${live.id})`;
         if (present.has(r.member.id.toLowerCase())) {
           actions.push({ kind: 'noop', summary: `${label} is a member of ${group.displayName}` });
@@ -202,7 +282,12 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
       });
       refuse('RESTORE_UNKNOWN_ID', missing, 'member(s) in the journal do not exist (as the recorded type)', forged);
       refuse('RESTORE_IDENTITY_CHANGED', changed, 'member(s) are not who the journal records', forged);
-      refuse('RESTORE_UNVERIFIED', unreadable, 'member(s) could not be read to verify who they are', 'restore needs GroupMember.ReadWrite.All, User.ReadBasic.All and Application.Read.All (see Permissions)');
+      refuse(
+        'RESTORE_UNVERIFIED',
+        unreadable,
+        'member(s) could not be read to verify who they are',
+        'restore needs GroupMember.ReadWrite.All, User.ReadBasic.All and Application.Read.All (see Permissions)',
+      );
       return { findings, actions };
     },
     async apply(plan, ctx) {
@@ -214,7 +299,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         adds[i].result = { ok, status: r.status, message: ok ? undefined : errorText(r) };
         if (!ok) failed.push(`${adds[i].summary}: ${errorText(r)}`);
       });
-      if (failed.length) throw new Error(`${failed.length} of ${adds.length} member(s) could not be restored: ${failed.slice(0, 5).join('; ')}`);
+      if (failed.length)
+        throw new Error(`${failed.length} of ${adds.length} member(s) could not be restored: ${failed.slice(0, 5).join('; ')}`);
     },
   };
 }

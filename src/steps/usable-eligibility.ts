@@ -102,7 +102,12 @@ export function usableWindow(s: PimSchedule, now: Date): { start: Date; end: Dat
  * as enabled. A principal that is not a readable user (a group, a deleted or disabled account, an
  * answer without `accountEnabled`) does not count.
  */
-export function usableEligibilities(schedules: PimSchedule[], accounts: Map<string, PrincipalAccount>, now: Date, groupId: string): UsableEligibility[] {
+export function usableEligibilities(
+  schedules: PimSchedule[],
+  accounts: Map<string, PrincipalAccount>,
+  now: Date,
+  groupId: string,
+): UsableEligibility[] {
   const out: UsableEligibility[] = [];
   for (const s of schedules) {
     // The list was asked for this group ($filter); a schedule of another group in the answer
@@ -149,7 +154,9 @@ export async function readAccounts(ctx: RunContext, principalIds: string[]): Pro
   const ids = [...new Set(principalIds)].filter(isGuid);
   const out = new Map<string, PrincipalAccount>();
   if (ids.length === 0) return out;
-  const answers = await ctx.graph.getMany<PrincipalAccount>(ids.map((id) => withQuery(`/users/${id}`, { $select: 'id,accountEnabled,userPrincipalName,displayName' })));
+  const answers = await ctx.graph.getMany<PrincipalAccount>(
+    ids.map((id) => withQuery(`/users/${id}`, { $select: 'id,accountEnabled,userPrincipalName,displayName' })),
+  );
   answers.forEach((a, i) => {
     if (a && a.id === ids[i]) out.set(ids[i], a);
   });
@@ -157,10 +164,17 @@ export async function readAccounts(ctx: RunContext, principalIds: string[]): Pro
 }
 
 /** The usable eligibilities among `schedules` (the group's, as just read), with their holders' accounts read live. */
-export async function usableOf(ctx: RunContext, schedules: PimSchedule[], groupId: string): Promise<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }> {
+export async function usableOf(
+  ctx: RunContext,
+  schedules: PimSchedule[],
+  groupId: string,
+): Promise<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }> {
   const now = ctx.now();
   const candidates = schedules.filter((s) => usableWindow(s, now));
-  const accounts = await readAccounts(ctx, candidates.map((s) => s.principalId));
+  const accounts = await readAccounts(
+    ctx,
+    candidates.map((s) => s.principalId),
+  );
   return { usable: usableEligibilities(candidates, accounts, now, groupId), accounts };
 }
 

@@ -50,7 +50,11 @@ export function nonInteractivePrompter(yes: boolean): Prompter {
 
 /** Choice labels quote names from Graph; @inquirer/prompts writes them to the terminal as given. */
 function safeChoices<T>(choices: Choice<T>[]): Choice<T>[] {
-  return choices.map((c) => ({ ...c, name: safeText(c.name), ...(c.description !== undefined ? { description: safeText(c.description) } : {}) }));
+  return choices.map((c) => ({
+    ...c,
+    name: safeText(c.name),
+    ...(c.description !== undefined ? { description: safeText(c.description) } : {}),
+  }));
 }
 
 /**

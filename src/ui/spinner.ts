@@ -26,7 +26,8 @@ export async function createProgress(enabled: boolean, color = true): Promise<Pr
   // ora writes to the stream itself, past the output boundary in main.
   const safe = (text: string | undefined) => (text === undefined ? undefined : safeText(text));
   // ora's own end symbols are painted whatever `color` says: plain ones are given instead.
-  const end = (kind: keyof typeof PLAIN, text: string | undefined) => void (color ? spinner[kind](safe(text)) : spinner.stopAndPersist({ symbol: PLAIN[kind], text: safe(text) }));
+  const end = (kind: keyof typeof PLAIN, text: string | undefined) =>
+    void (color ? spinner[kind](safe(text)) : spinner.stopAndPersist({ symbol: PLAIN[kind], text: safe(text) }));
   return {
     start: (text) => void spinner.start(safe(text)),
     succeed: (text) => end('succeed', text),

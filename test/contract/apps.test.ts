@@ -40,17 +40,22 @@ const SP_FACTS: Facts = {
   servicePrincipalType: 'string|null',
   tags: 'array',
 };
-const SP_SELECT = 'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
+const SP_SELECT =
+  'id,appId,displayName,appRoleAssignmentRequired,accountEnabled,preferredSingleSignOnMode,samlSingleSignOnSettings,appRoles,servicePrincipalType,tags,appOwnerOrganizationId,keyCredentials,preferredTokenSigningKeyThumbprint';
 
 describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)', () => {
-  it("answers by appId with the documented shape, with Application.Read.All (least privileged)", async () => {
+  it('answers by appId with the documented shape, with Application.Read.All (least privileged)', async () => {
     const s = await sim();
     const token = await appToken(s, 'Application.Read.All');
     const res = await call(s, token, 'GET', `/servicePrincipals(appId='${CONTOSO.keycloakAppId}')?$select=${SP_SELECT}`);
     expect(res.status).toBe(200);
     expect(String(res.body!['@odata.context'])).toMatch(new RegExp(`/\\$metadata#servicePrincipals\\(${SP_SELECT}\\)/\\$entity$`));
     expect(checkFacts(res.body, SP_FACTS)).toEqual([]);
-    expect(Object.keys(res.body!).filter((k) => !k.startsWith('@')).sort()).toEqual(SP_SELECT.split(',').sort());
+    expect(
+      Object.keys(res.body!)
+        .filter((k) => !k.startsWith('@'))
+        .sort(),
+    ).toEqual(SP_SELECT.split(',').sort());
   });
 
   // Learn "servicePrincipal resource type": keyCredentials (keyCredential collection) and
@@ -63,17 +68,41 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     const token = await appToken(s, 'Application.Read.All');
     const res = await call(s, token, 'GET', `/servicePrincipals(appId='${CONTOSO.keycloakSamlAppId}')?$select=${SP_SELECT}`);
     expect(res.status).toBe(200);
-    const KEY_FACTS: Facts = { keyId: 'string', type: 'string', usage: oneOf('Sign', 'Verify'), customKeyIdentifier: 'string|null', key: 'string|null', startDateTime: 'string', endDateTime: 'string', displayName: 'string|null' };
-    expect(checkFacts(res.body, { ...SP_FACTS, preferredSingleSignOnMode: oneOf('saml'), keyCredentials: arrayOf(shape(KEY_FACTS)), preferredTokenSigningKeyThumbprint: 'string' })).toEqual([]);
+    const KEY_FACTS: Facts = {
+      keyId: 'string',
+      type: 'string',
+      usage: oneOf('Sign', 'Verify'),
+      customKeyIdentifier: 'string|null',
+      key: 'string|null',
+      startDateTime: 'string',
+      endDateTime: 'string',
+      displayName: 'string|null',
+    };
+    expect(
+      checkFacts(res.body, {
+        ...SP_FACTS,
+        preferredSingleSignOnMode: oneOf('saml'),
+        keyCredentials: arrayOf(shape(KEY_FACTS)),
+        preferredTokenSigningKeyThumbprint: 'string',
+      }),
+    ).toEqual([]);
     const keys = res.body!.keyCredentials as Array<{ usage: string; type: string; customKeyIdentifier: string; key: string }>;
-    expect(keys.map((k) => [k.type, k.usage]).sort()).toEqual([['AsymmetricX509Cert', 'Sign'], ['AsymmetricX509Cert', 'Verify']]);
+    expect(keys.map((k) => [k.type, k.usage]).sort()).toEqual([
+      ['AsymmetricX509Cert', 'Sign'],
+      ['AsymmetricX509Cert', 'Verify'],
+    ]);
     const preferred = String(res.body!.preferredTokenSigningKeyThumbprint);
     expect(preferred).toMatch(/^[0-9A-F]{40}$/);
     for (const k of keys) {
       expect(Buffer.from(k.customKeyIdentifier, 'base64').toString('hex').toUpperCase()).toBe(preferred);
       expect(createHash('sha1').update(Buffer.from(k.key, 'base64')).digest('hex').toUpperCase()).toBe(preferred);
     }
-    const list = await call(s, token, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak SAML'")}&$select=id,keyCredentials`);
+    const list = await call(
+      s,
+      token,
+      'GET',
+      `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak SAML'")}&$select=id,keyCredentials`,
+    );
     expect(list.body!.value[0].keyCredentials.map((k: { key: unknown }) => k.key)).toEqual([null, null]);
     // The OIDC app has none: the same select costs it nothing.
     const oidc = await call(s, token, 'GET', `/servicePrincipals(appId='${CONTOSO.keycloakAppId}')?$select=${SP_SELECT}`);
@@ -89,11 +118,30 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     expect(
       checkFacts(res.body, {
         ...SP_FACTS,
-        addIns: 'array', alternativeNames: 'array', appDisplayName: 'string|null', disabledByMicrosoftStatus: 'string|null', endpoints: 'array',
-        homepage: 'string|null', info: shape({ termsOfServiceUrl: 'string|null', supportUrl: 'string|null', privacyStatementUrl: 'string|null', marketingUrl: 'string|null', logoUrl: 'string|null' }),
-        keyCredentials: 'array', logoutUrl: 'string|null', oauth2PermissionScopes: 'array', passwordCredentials: 'array', publisherName: 'string|null',
-        replyUrls: 'array', resourceSpecificApplicationPermissions: 'array', servicePrincipalNames: 'array', signInAudience: 'string|null',
-        tokenEncryptionKeyId: 'string|null', verifiedPublisher: 'object',
+        addIns: 'array',
+        alternativeNames: 'array',
+        appDisplayName: 'string|null',
+        disabledByMicrosoftStatus: 'string|null',
+        endpoints: 'array',
+        homepage: 'string|null',
+        info: shape({
+          termsOfServiceUrl: 'string|null',
+          supportUrl: 'string|null',
+          privacyStatementUrl: 'string|null',
+          marketingUrl: 'string|null',
+          logoUrl: 'string|null',
+        }),
+        keyCredentials: 'array',
+        logoutUrl: 'string|null',
+        oauth2PermissionScopes: 'array',
+        passwordCredentials: 'array',
+        publisherName: 'string|null',
+        replyUrls: 'array',
+        resourceSpecificApplicationPermissions: 'array',
+        servicePrincipalNames: 'array',
+        signInAudience: 'string|null',
+        tokenEncryptionKeyId: 'string|null',
+        verifiedPublisher: 'object',
       }),
     ).toEqual([]);
   });
@@ -101,10 +149,17 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
   it('finds by displayName (collection context servicePrincipals)', async () => {
     const s = await sim();
     const token = await appToken(s, 'Application.Read.All');
-    const res = await call(s, token, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak (Spark)'")}&$select=id,appId,displayName`);
+    const res = await call(
+      s,
+      token,
+      'GET',
+      `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak (Spark)'")}&$select=id,appId,displayName`,
+    );
     expect(res.status).toBe(200);
     expect(res.body!.value.length).toBeGreaterThan(0);
-    expect(checkCollection(res.body, 'servicePrincipals(id,appId,displayName)', { id: 'string', appId: 'string', displayName: 'string' })).toEqual([]);
+    expect(
+      checkCollection(res.body, 'servicePrincipals(id,appId,displayName)', { id: 'string', appId: 'string', displayName: 'string' }),
+    ).toEqual([]);
   });
 
   // Learn "List servicePrincipals" (serviceprincipal-list): startswith on displayName is a plain
@@ -113,9 +168,22 @@ describe('GET /servicePrincipals (serviceprincipal-get, serviceprincipal-list)',
     const s = await sim();
     const token = await appToken(s, 'Application.Read.All');
     const select = 'id,appId,displayName,preferredSingleSignOnMode,appRoles';
-    const res = await call(s, token, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("startswith(displayName,'Keycloak')")}&$select=${select}&$top=25`);
+    const res = await call(
+      s,
+      token,
+      'GET',
+      `/servicePrincipals?$filter=${encodeURIComponent("startswith(displayName,'Keycloak')")}&$select=${select}&$top=25`,
+    );
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, `servicePrincipals(${select})`, { id: 'string', appId: 'string', displayName: 'string', preferredSingleSignOnMode: oneOf(null, 'password', 'saml', 'notSupported', 'oidc'), appRoles: arrayOf(shape(APP_ROLE_FACTS)) })).toEqual([]);
+    expect(
+      checkCollection(res.body, `servicePrincipals(${select})`, {
+        id: 'string',
+        appId: 'string',
+        displayName: 'string',
+        preferredSingleSignOnMode: oneOf(null, 'password', 'saml', 'notSupported', 'oidc'),
+        appRoles: arrayOf(shape(APP_ROLE_FACTS)),
+      }),
+    ).toEqual([]);
     expect(res.body!.value.map((sp: { id: string }) => sp.id).sort()).toEqual([CONTOSO.keycloakSpId, CONTOSO.keycloakSamlSpId].sort());
   });
 
@@ -141,7 +209,9 @@ const APPLICATION_FACTS: Facts = {
   groupMembershipClaims: 'string|null',
   optionalClaims: 'object|null',
   appRoles: arrayOf(shape(APP_ROLE_FACTS)),
-  requiredResourceAccess: arrayOf(shape({ resourceAppId: 'string', resourceAccess: arrayOf(shape({ id: 'string', type: oneOf('Scope', 'Role') })) })),
+  requiredResourceAccess: arrayOf(
+    shape({ resourceAppId: 'string', resourceAccess: arrayOf(shape({ id: 'string', type: oneOf('Scope', 'Role') })) }),
+  ),
 };
 const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaims,optionalClaims,appRoles,requiredResourceAccess';
 
@@ -181,11 +251,42 @@ describe('GET /oauth2PermissionGrants (oauth2permissiongrant-list)', () => {
   });
 
   it('the tool reads the documented grant: AllPrincipals with space-separated scope values', () => {
-    const graphSp = { id: '1804a6f8-0000-4520-8f40-ba1b0c11c42d', appId: '00000003-0000-0000-c000-000000000000', displayName: 'Microsoft Graph', oauth2PermissionScopes: [{ id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', value: 'User.Read' }, { id: '37f7f235-527c-4136-accd-4a02d197296e', value: 'openid' }], appRoles: [] };
-    const required = [{ resourceAppId: graphSp.appId, resourceAccess: [{ id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', type: 'Scope' }, { id: '37f7f235-527c-4136-accd-4a02d197296e', type: 'Scope' }] }];
-    const grant = { clientId: '263a5b01-0000-408e-8557-bab681df104c', consentType: 'AllPrincipals', id: 'AVs6JuUDjkCFV7q2gd8QTPim', principalId: null, resourceId: graphSp.id, scope: 'User.Read openid' };
+    const graphSp = {
+      id: '1804a6f8-0000-4520-8f40-ba1b0c11c42d',
+      appId: '00000003-0000-0000-c000-000000000000',
+      displayName: 'Microsoft Graph',
+      oauth2PermissionScopes: [
+        { id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', value: 'User.Read' },
+        { id: '37f7f235-527c-4136-accd-4a02d197296e', value: 'openid' },
+      ],
+      appRoles: [],
+    };
+    const required = [
+      {
+        resourceAppId: graphSp.appId,
+        resourceAccess: [
+          { id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', type: 'Scope' },
+          { id: '37f7f235-527c-4136-accd-4a02d197296e', type: 'Scope' },
+        ],
+      },
+    ];
+    const grant = {
+      clientId: '263a5b01-0000-408e-8557-bab681df104c',
+      consentType: 'AllPrincipals',
+      id: 'AVs6JuUDjkCFV7q2gd8QTPim',
+      principalId: null,
+      resourceId: graphSp.id,
+      scope: 'User.Read openid',
+    };
     expect(analyseConsent(required, new Map([[graphSp.appId, graphSp]]), [grant], [])).toMatchObject({ missing: [], unresolved: [] });
-    expect(analyseConsent(required, new Map([[graphSp.appId, graphSp]]), [{ ...grant, consentType: 'Principal', principalId: 'a34645d2-3096-40e9-b0bc-387ab2c3eeeb' }], []).missing).toHaveLength(2);
+    expect(
+      analyseConsent(
+        required,
+        new Map([[graphSp.appId, graphSp]]),
+        [{ ...grant, consentType: 'Principal', principalId: 'a34645d2-3096-40e9-b0bc-387ab2c3eeeb' }],
+        [],
+      ).missing,
+    ).toHaveLength(2);
   });
 });
 
@@ -211,7 +312,7 @@ const ASSIGNMENT_FACTS: Facts = {
 };
 
 describe('app role assignments', () => {
-  it("GET appRoleAssignedTo answers with the documented shape and context, with Application.Read.All", async () => {
+  it('GET appRoleAssignedTo answers with the documented shape and context, with Application.Read.All', async () => {
     const s = await sim();
     const token = await appToken(s, 'Application.Read.All');
     const res = await call(s, token, 'GET', `/servicePrincipals/${SP}/appRoleAssignedTo`);
@@ -229,7 +330,9 @@ describe('app role assignments', () => {
       appRoleId: CONTOSO.keycloakRoles.tenantAdmin,
     });
     expect(res.status).toBe(201);
-    expect(String(res.body!['@odata.context'])).toMatch(new RegExp(`/\\$metadata#servicePrincipals\\('${SP}'\\)/appRoleAssignedTo/\\$entity$`));
+    expect(String(res.body!['@odata.context'])).toMatch(
+      new RegExp(`/\\$metadata#servicePrincipals\\('${SP}'\\)/appRoleAssignedTo/\\$entity$`),
+    );
     expect(checkFacts(res.body, ASSIGNMENT_FACTS)).toEqual([]);
     expect(res.body!.principalType).toBe('Group');
   });
@@ -254,12 +357,40 @@ describe('app role assignments', () => {
 
   it('the tool reads a documented assignment of the group as "already assigned"', async () => {
     const group = { id: '33ad69f9-0000-4bed-acd0-3f24235cb296', displayName: 'tenant-admin' };
-    const sp = { id: '9028d19c-0000-4809-8e3f-20ff73e2d75e', appId: '6aa062c7-0000-41d8-b19b-36404d3da184', displayName: 'Keycloak', appRoles: [{ id: 'ef7437e6-4f94-4a0a-a110-a439eb2aa8f7', value: 'tenant-admin', displayName: 'Tenant admin', allowedMemberTypes: ['User'], isEnabled: true, origin: 'Application', description: null }] };
+    const sp = {
+      id: '9028d19c-0000-4809-8e3f-20ff73e2d75e',
+      appId: '6aa062c7-0000-41d8-b19b-36404d3da184',
+      displayName: 'Keycloak',
+      appRoles: [
+        {
+          id: 'ef7437e6-4f94-4a0a-a110-a439eb2aa8f7',
+          value: 'tenant-admin',
+          displayName: 'Tenant admin',
+          allowedMemberTypes: ['User'],
+          isEnabled: true,
+          origin: 'Application',
+          description: null,
+        },
+      ],
+    };
     const documented = [
-      { id: '-WmtM5na7Uus0D8kI1yylpU9Mdo0Pb9OoBJvd3T5eKc', deletedDateTime: null, appRoleId: 'ef7437e6-4f94-4a0a-a110-a439eb2aa8f7', createdDateTime: '2021-02-15T16:14:59.8643039Z', principalDisplayName: 'tenant-admin', principalId: group.id, principalType: 'Group', resourceDisplayName: 'Keycloak', resourceId: sp.id },
+      {
+        id: '-WmtM5na7Uus0D8kI1yylpU9Mdo0Pb9OoBJvd3T5eKc',
+        deletedDateTime: null,
+        appRoleId: 'ef7437e6-4f94-4a0a-a110-a439eb2aa8f7',
+        createdDateTime: '2021-02-15T16:14:59.8643039Z',
+        principalDisplayName: 'tenant-admin',
+        principalId: group.id,
+        principalType: 'Group',
+        resourceDisplayName: 'Keycloak',
+        resourceId: sp.id,
+      },
     ];
     // Either read path (the group's appRoleAssignments or the app's appRoleAssignedTo) sees it.
-    const graph = new FakeGraph({ [`/groups/${group.id}/appRoleAssignments*`]: documented, [`/servicePrincipals/${sp.id}/appRoleAssignedTo*`]: documented });
+    const graph = new FakeGraph({
+      [`/groups/${group.id}/appRoleAssignments*`]: documented,
+      [`/servicePrincipals/${sp.id}/appRoleAssignedTo*`]: documented,
+    });
     const ctx = fakeContext(graph, { appRole: 'tenant-admin' });
     ctx.facts.servicePrincipal = sp as never;
     ctx.facts.group = group as never;

@@ -18,7 +18,11 @@ const G = CONTOSO.groups.tenantAdmin;
 
 const ITEM_FACTS: Facts = { id: 'string', status: 'number', headers: 'object' };
 const ERROR_FACTS: Facts = {
-  error: shape({ code: 'string', message: 'string', innerError: shape({ date: 'string', 'request-id': 'string', 'client-request-id': 'string' }) }),
+  error: shape({
+    code: 'string',
+    message: 'string',
+    innerError: shape({ date: 'string', 'request-id': 'string', 'client-request-id': 'string' }),
+  }),
 };
 
 describe('POST /$batch (json-batching)', () => {
@@ -30,12 +34,20 @@ describe('POST /$batch (json-batching)', () => {
         { id: '1', method: 'GET', url: `/groups/${G}?$select=id,displayName` },
         { id: '2', method: 'GET', url: '/users/nobody@contoso.example' },
         { id: '3', method: 'DELETE', url: `/groups/${G}/members/${CONTOSO.users.carol}/$ref` },
-        { id: '4', method: 'PATCH', url: `/servicePrincipals/${CONTOSO.keycloakSpId}`, body: { appRoleAssignmentRequired: true }, headers: { 'Content-Type': 'application/json' } },
+        {
+          id: '4',
+          method: 'PATCH',
+          url: `/servicePrincipals/${CONTOSO.keycloakSpId}`,
+          body: { appRoleAssignmentRequired: true },
+          headers: { 'Content-Type': 'application/json' },
+        },
       ],
     });
     expect(res.status).toBe(200);
     expect(checkFacts(res.body, { responses: 'array' })).toEqual([]);
-    const byId: Record<string, Record<string, any>> = Object.fromEntries((res.body!.responses as Array<Record<string, any>>).map((r) => [r.id, r]));
+    const byId: Record<string, Record<string, any>> = Object.fromEntries(
+      (res.body!.responses as Array<Record<string, any>>).map((r) => [r.id, r]),
+    );
     expect(Object.keys(byId).sort()).toEqual(['1', '2', '3', '4']);
     for (const r of Object.values(byId)) expect(checkFacts(r, ITEM_FACTS)).toEqual([]);
     expect(byId['1'].status).toBe(200);
@@ -45,7 +57,10 @@ describe('POST /$batch (json-batching)', () => {
     expect(byId['3'].status).toBe(204);
     expect(byId['4'].status).toBe(403);
     expect(checkFacts(byId['4'].body, ERROR_FACTS)).toEqual([]);
-    expect(byId['4'].body.error).toMatchObject({ code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    expect(byId['4'].body.error).toMatchObject({
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
     // innerError.date is written without fractional seconds or zone, as in the example.
     expect(byId['4'].body.error.innerError.date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
   });
@@ -80,7 +95,10 @@ describe('POST /$batch (json-batching)', () => {
     const s = await sim();
     const token = await appToken(s, 'GroupMember.ReadWrite.All', 'User.Read.All');
     const graph = toolGraph(s, token);
-    const got = await graph.getMany<{ id: string }>([`/users/${CONTOSO.users.alice}?$select=id`, '/users/nobody@contoso.example?$select=id']);
+    const got = await graph.getMany<{ id: string }>([
+      `/users/${CONTOSO.users.alice}?$select=id`,
+      '/users/nobody@contoso.example?$select=id',
+    ]);
     expect(got.map((g) => g?.id ?? null)).toEqual([CONTOSO.users.alice, null]);
     const written = await graph.writeBatch([{ op: { op: 'group.removeMember', groupId: G, memberId: CONTOSO.users.carol } }]);
     expect(written.map((w) => w.status)).toEqual([204]);
@@ -94,7 +112,10 @@ describe('error bodies (top level)', () => {
     const res = await call(s, token, 'PATCH', `/servicePrincipals/${CONTOSO.keycloakSpId}`, { appRoleAssignmentRequired: true });
     expect(res.status).toBe(403);
     expect(checkFacts(res.body, ERROR_FACTS)).toEqual([]);
-    expect(res.body!.error).toMatchObject({ code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    expect(res.body!.error).toMatchObject({
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
     const graph = toolGraph(s, token, true);
     const err = await graph.get(`/servicePrincipals/${CONTOSO.keycloakSpId}`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GraphRequestError);
@@ -107,6 +128,8 @@ describe('error bodies (top level)', () => {
     const token = await appToken(s, 'GroupMember.Read.All');
     const res = await call(s, token, 'GET', '/groups/00000000-1111-2222-3333-444444444444');
     expect(res.status).toBe(404);
-    expect(checkFacts(res.body, { error: shape({ code: oneOf('Request_ResourceNotFound'), message: 'string', innerError: 'object' }) })).toEqual([]);
+    expect(
+      checkFacts(res.body, { error: shape({ code: oneOf('Request_ResourceNotFound'), message: 'string', innerError: 'object' }) }),
+    ).toEqual([]);
   });
 });

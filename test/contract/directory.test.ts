@@ -50,7 +50,8 @@ const GROUP_FACTS: Facts = {
 };
 
 /** The $select the tool sends when resolving --group (src/steps/prerequisites.ts). */
-const GROUP_SELECT = 'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
+const GROUP_SELECT =
+  'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
 
 describe('GET /groups and /groups/{id} (group-list, group-get)', () => {
   it('answers with the documented group properties and context, with GroupMember.Read.All (least privileged)', async () => {
@@ -65,7 +66,7 @@ describe('GET /groups and /groups/{id} (group-list, group-get)', () => {
     expect(checkFacts(one.body, GROUP_FACTS)).toEqual([]);
   });
 
-  it('finds a group by displayName with the tool\'s $select, and the tool judges the documented shape', async () => {
+  it("finds a group by displayName with the tool's $select, and the tool judges the documented shape", async () => {
     const s = await sim();
     const token = await appToken(s, 'GroupMember.Read.All');
     const filter = encodeURIComponent("displayName eq 'tenant-admin'");
@@ -93,7 +94,11 @@ describe('GET /groups and /groups/{id} (group-list, group-get)', () => {
     };
     expect(analyseGroup(documented as never).filter((f) => f.severity !== 'info')).toEqual([]);
     // A Microsoft 365 group as example 1 shows it (Unified, mail-enabled, securityEnabled false) is accepted.
-    expect(analyseGroup({ ...documented, groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false } as never).filter((f) => f.severity === 'error')).toEqual([]);
+    expect(
+      analyseGroup({ ...documented, groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false } as never).filter(
+        (f) => f.severity === 'error',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -116,9 +121,16 @@ describe('GET /groups/{id}/members (group-list-members)', () => {
   it('answers with documented directoryObjects, with GroupMember.Read.All (least privileged)', async () => {
     const s = await sim();
     const token = await appToken(s, 'GroupMember.Read.All');
-    const res = await call(s, token, 'GET', `/groups/${G}/members?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType&$top=999`);
+    const res = await call(
+      s,
+      token,
+      'GET',
+      `/groups/${G}/members?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType&$top=999`,
+    );
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, 'directoryObjects(id,displayName,userPrincipalName,mail,accountEnabled,userType)', MEMBER_FACTS)).toEqual([]);
+    expect(
+      checkCollection(res.body, 'directoryObjects(id,displayName,userPrincipalName,mail,accountEnabled,userType)', MEMBER_FACTS),
+    ).toEqual([]);
   });
 
   it('does not list a service-principal member on v1.0 (documented known issue)', async () => {
@@ -136,7 +148,10 @@ describe('GET /groups/{id}/members (group-list-members)', () => {
     seed.groups.find((g) => g.id === G)!.members.push(CONTOSO.automation.spId);
     const s = await sim(seed);
     const token = await appToken(s, 'GroupMember.Read.All');
-    const res = await fetch(`${s.url}/beta/groups/${G}/members?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType&$top=999`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(
+      `${s.url}/beta/groups/${G}/members?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType&$top=999`,
+      { headers: { Authorization: `Bearer ${token}` } },
+    );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { value: Array<{ '@odata.type': string; id: string }> };
     expect(body.value.find((m) => m.id === CONTOSO.automation.spId)).toMatchObject({ '@odata.type': '#microsoft.graph.servicePrincipal' });
@@ -145,7 +160,15 @@ describe('GET /groups/{id}/members (group-list-members)', () => {
 
   it('the tool reads the documented member list: users are standing members and convertible', () => {
     const documented: DirectoryMember[] = [
-      { '@odata.type': '#microsoft.graph.user', id: '3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b', displayName: 'Ada Admin', userPrincipalName: 'ada@contoso.example', mail: null, accountEnabled: true, userType: 'Member' },
+      {
+        '@odata.type': '#microsoft.graph.user',
+        id: '3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b',
+        displayName: 'Ada Admin',
+        userPrincipalName: 'ada@contoso.example',
+        mail: null,
+        accountEnabled: true,
+        userType: 'Member',
+      },
       { '@odata.type': '#microsoft.graph.group', id: '9e8d7c6b-5a49-4382-a716-f5e4d3c2b1a0', displayName: 'nested' },
     ];
     const { standing, jit } = standingMembers(documented, []);
@@ -197,7 +220,9 @@ describe('member references (group-delete-members, group-post-members)', () => {
     const token = await appToken(s, 'GroupMember.ReadWrite.All');
     const del = await call(s, token, 'DELETE', `/groups/${G}/members/${CONTOSO.users.carol}/$ref`);
     expect(del).toEqual({ status: 204, body: undefined });
-    const add = await call(s, token, 'POST', `/groups/${G}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${CONTOSO.users.carol}` });
+    const add = await call(s, token, 'POST', `/groups/${G}/members/$ref`, {
+      '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${CONTOSO.users.carol}`,
+    });
     expect(add).toEqual({ status: 204, body: undefined });
   });
 });
@@ -230,8 +255,21 @@ describe('GET /users/{id | userPrincipalName} (user-get)', () => {
     expect(res.status).toBe(200);
     expect(String(res.body!['@odata.context'])).toMatch(/\/\$metadata#users\/\$entity$/);
     expect(checkFacts(res.body, USER_DEFAULT_FACTS)).toEqual([]);
-    const selected = await call(s, token, 'GET', `/users/${CONTOSO.users.alice}?$select=id,displayName,userPrincipalName,accountEnabled,userType`);
-    expect(checkFacts(selected.body, { id: 'string', displayName: 'string', userPrincipalName: 'string', accountEnabled: 'boolean', userType: oneOf('Member', 'Guest') })).toEqual([]);
+    const selected = await call(
+      s,
+      token,
+      'GET',
+      `/users/${CONTOSO.users.alice}?$select=id,displayName,userPrincipalName,accountEnabled,userType`,
+    );
+    expect(
+      checkFacts(selected.body, {
+        id: 'string',
+        displayName: 'string',
+        userPrincipalName: 'string',
+        accountEnabled: 'boolean',
+        userType: oneOf('Member', 'Guest'),
+      }),
+    ).toEqual([]);
   });
 
   it("accepts the documented key form /users('{upn}')", async () => {
@@ -258,10 +296,18 @@ describe('GET /me and /me/transitiveMemberOf/microsoft.graph.directoryRole (user
   it('answers roles with limited information (roleTemplateId null) to a token holding only User.Read', async () => {
     const s = await sim();
     const token = await userToken(s, CONTOSO.users.admin, 'User.Read');
-    const res = await call(s, token, 'GET', '/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true', undefined, { ConsistencyLevel: 'eventual' });
+    const res = await call(
+      s,
+      token,
+      'GET',
+      '/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true',
+      undefined,
+      { ConsistencyLevel: 'eventual' },
+    );
     expect(res.status).toBe(200);
     expect(res.body!.value.length).toBeGreaterThan(0);
-    for (const r of res.body!.value) expect(checkFacts(r, { '@odata.type': oneOf('#microsoft.graph.directoryRole'), id: 'string', roleTemplateId: 'null' })).toEqual([]);
+    for (const r of res.body!.value)
+      expect(checkFacts(r, { '@odata.type': oneOf('#microsoft.graph.directoryRole'), id: 'string', roleTemplateId: 'null' })).toEqual([]);
   });
 });
 
@@ -277,7 +323,14 @@ describe('GET /users with startswith (user-list)', () => {
     const filter = encodeURIComponent("startswith(displayName,'Ali') or startswith(userPrincipalName,'ali')");
     const res = await call(s, token, 'GET', `/users?$filter=${filter}&$select=id,displayName,userPrincipalName,accountEnabled&$top=25`);
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, 'users(id,displayName,userPrincipalName,accountEnabled)', { id: 'string', displayName: 'string', userPrincipalName: 'string', accountEnabled: 'boolean' })).toEqual([]);
+    expect(
+      checkCollection(res.body, 'users(id,displayName,userPrincipalName,accountEnabled)', {
+        id: 'string',
+        displayName: 'string',
+        userPrincipalName: 'string',
+        accountEnabled: 'boolean',
+      }),
+    ).toEqual([]);
     expect(res.body!.value.map((u: { id: string }) => u.id)).toEqual([CONTOSO.users.alice]);
   });
 });

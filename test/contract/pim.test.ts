@@ -22,7 +22,10 @@ const PIM = '/identityGovernance/privilegedAccess/group';
 const DAY = 86_400_000;
 
 /** Makes Alice eligible as an app would (this also onboards the group); returns the 201 body. */
-async function makeAliceEligible(s: SimulatedTenant, body: Record<string, unknown> = {}): Promise<{ status: number; body: Record<string, any> | undefined }> {
+async function makeAliceEligible(
+  s: SimulatedTenant,
+  body: Record<string, unknown> = {},
+): Promise<{ status: number; body: Record<string, any> | undefined }> {
   const token = await appToken(s, 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup');
   const start = new Date(s.clock.nowMs() - 60_000);
   return call(s, token, 'POST', `${PIM}/eligibilityScheduleRequests`, {
@@ -30,7 +33,10 @@ async function makeAliceEligible(s: SimulatedTenant, body: Record<string, unknow
     principalId: CONTOSO.users.alice,
     groupId: G,
     action: 'adminAssign',
-    scheduleInfo: { startDateTime: start.toISOString(), expiration: { type: 'afterDateTime', endDateTime: new Date(start.getTime() + 30 * DAY).toISOString() } },
+    scheduleInfo: {
+      startDateTime: start.toISOString(),
+      expiration: { type: 'afterDateTime', endDateTime: new Date(start.getTime() + 30 * DAY).toISOString() },
+    },
     justification: 'Assign eligible request.',
     ...body,
   });
@@ -68,10 +74,15 @@ describe('POST eligibilityScheduleRequests (privilegedaccessgroup-post-eligibili
     const s = await sim();
     const res = await makeAliceEligible(s, {
       action: 'AdminAssign',
-      scheduleInfo: { startDateTime: new Date(s.clock.nowMs()).toISOString(), expiration: { type: 'AfterDateTime', endDateTime: new Date(s.clock.nowMs() + 30 * DAY).toISOString() } },
+      scheduleInfo: {
+        startDateTime: new Date(s.clock.nowMs()).toISOString(),
+        expiration: { type: 'AfterDateTime', endDateTime: new Date(s.clock.nowMs() + 30 * DAY).toISOString() },
+      },
     });
     expect(res.status).toBe(201);
-    expect(String(res.body!['@odata.context'])).toMatch(/\/\$metadata#identityGovernance\/privilegedAccess\/group\/eligibilityScheduleRequests\/\$entity$/);
+    expect(String(res.body!['@odata.context'])).toMatch(
+      /\/\$metadata#identityGovernance\/privilegedAccess\/group\/eligibilityScheduleRequests\/\$entity$/,
+    );
     expect(checkFacts(res.body, ELIGIBILITY_REQUEST_FACTS)).toEqual([]);
     expect(res.body!.targetScheduleId).toBe(`${G}_member_${res.body!.id}`);
   });
@@ -84,7 +95,10 @@ describe('POST eligibilityScheduleRequests (privilegedaccessgroup-post-eligibili
     const start = new Date(s.clock.nowMs());
     const extend = await makeAliceEligible(s, {
       action: 'adminExtend',
-      scheduleInfo: { startDateTime: start.toISOString(), expiration: { type: 'afterDateTime', endDateTime: new Date(start.getTime() + 60 * DAY).toISOString() } },
+      scheduleInfo: {
+        startDateTime: start.toISOString(),
+        expiration: { type: 'afterDateTime', endDateTime: new Date(start.getTime() + 60 * DAY).toISOString() },
+      },
     });
     expect(extend.status).toBe(201);
     expect(extend.body!.action).toBe('adminExtend');
@@ -97,7 +111,10 @@ describe('POST eligibilityScheduleRequests (privilegedaccessgroup-post-eligibili
 
 /** A fake Graph whose writes answer with the given status and body. */
 class AnsweringGraph extends FakeGraph {
-  constructor(table: Record<string, unknown>, private readonly answer: { status: number; body: unknown }) {
+  constructor(
+    table: Record<string, unknown>,
+    private readonly answer: { status: number; body: unknown },
+  ) {
     super(table);
   }
   override async write(op: GraphWrite) {
@@ -110,10 +127,23 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
   const groupId = '2b5ed229-0000-478d-9504-a047ebd4b07d';
   const requestId = 'f8bd9e2d-bc15-49b1-8a9b-c571b3cf9555';
   const documented = {
-    id: requestId, status: 'Provisioned', createdDateTime: '2026-12-01T06:57:54.1633903Z', completedDateTime: '2026-12-01T06:57:55.6183972Z',
-    action: 'adminAssign', isValidationOnly: false, justification: 'Assign eligible request.', principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2',
-    accessId: 'member', groupId, targetScheduleId: `${groupId}_member_${requestId}`, createdBy: { user: { id: '3cce9d87-0000-4f19-8335-7ed075408ca2' } },
-    scheduleInfo: { startDateTime: '2026-12-01T06:57:55.6183972Z', recurrence: null, expiration: { type: 'afterDateTime', endDateTime: '2027-02-07T19:56:00Z', duration: null } },
+    id: requestId,
+    status: 'Provisioned',
+    createdDateTime: '2026-12-01T06:57:54.1633903Z',
+    completedDateTime: '2026-12-01T06:57:55.6183972Z',
+    action: 'adminAssign',
+    isValidationOnly: false,
+    justification: 'Assign eligible request.',
+    principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2',
+    accessId: 'member',
+    groupId,
+    targetScheduleId: `${groupId}_member_${requestId}`,
+    createdBy: { user: { id: '3cce9d87-0000-4f19-8335-7ed075408ca2' } },
+    scheduleInfo: {
+      startDateTime: '2026-12-01T06:57:55.6183972Z',
+      recurrence: null,
+      expiration: { type: 'afterDateTime', endDateTime: '2027-02-07T19:56:00Z', duration: null },
+    },
   };
   const plan = (): StepPlan => ({
     findings: [],
@@ -122,13 +152,24 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
         kind: 'create',
         target: 'graph',
         summary: 'make ada eligible',
-        ...graphWrite({ op: 'pim.requestEligibility', groupId, principalId: documented.principalId, action: 'adminAssign', startDateTime: documented.scheduleInfo.startDateTime, endDateTime: documented.scheduleInfo.expiration.endDateTime, justification: documented.justification }),
+        ...graphWrite({
+          op: 'pim.requestEligibility',
+          groupId,
+          principalId: documented.principalId,
+          action: 'adminAssign',
+          startDateTime: documented.scheduleInfo.startDateTime,
+          endDateTime: documented.scheduleInfo.expiration.endDateTime,
+          justification: documented.justification,
+        }),
       },
     ],
   });
 
   it('"Provisioned" is success, and the schedule is read back under targetScheduleId', async () => {
-    const graph = new AnsweringGraph({ [`${PIM}/eligibilitySchedules/${documented.targetScheduleId}`]: { id: documented.targetScheduleId } }, { status: 201, body: documented });
+    const graph = new AnsweringGraph(
+      { [`${PIM}/eligibilitySchedules/${documented.targetScheduleId}`]: { id: documented.targetScheduleId } },
+      { status: 201, body: documented },
+    );
     const p = plan();
     await pimEligibilityStep.apply!(p, fakeContext(graph));
     expect(p.actions[0].result).toMatchObject({ ok: true, status: 201 });
@@ -174,11 +215,19 @@ describe('GET eligibilitySchedules (privilegedaccessgroup-list-eligibilityschedu
     const filter = encodeURIComponent(`groupId eq '${G}' and principalId eq '${CONTOSO.users.alice}'`);
     const res = await call(s, token, 'GET', `${PIM}/eligibilitySchedules?$filter=${filter}`);
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, 'identityGovernance/privilegedAccess/group/eligibilitySchedules', ELIGIBILITY_SCHEDULE_FACTS)).toEqual([]);
+    expect(checkCollection(res.body, 'identityGovernance/privilegedAccess/group/eligibilitySchedules', ELIGIBILITY_SCHEDULE_FACTS)).toEqual(
+      [],
+    );
     expect(res.body!.value[0].createdUsing).toBe(created.body!.id);
 
     const selected = await call(s, token, 'GET', `${PIM}/eligibilitySchedules?$filter=${filter}&$select=accessId,principalId,groupId`);
-    expect(checkCollection(selected.body, 'identityGovernance/privilegedAccess/group/eligibilitySchedules(accessId,principalId,groupId)', { accessId: oneOf('member'), principalId: 'string', groupId: 'string' })).toEqual([]);
+    expect(
+      checkCollection(selected.body, 'identityGovernance/privilegedAccess/group/eligibilitySchedules(accessId,principalId,groupId)', {
+        accessId: oneOf('member'),
+        principalId: 'string',
+        groupId: 'string',
+      }),
+    ).toEqual([]);
 
     const one = await call(s, token, 'GET', `${PIM}/eligibilitySchedules/${created.body!.targetScheduleId}`);
     expect(one.status).toBe(200);
@@ -189,7 +238,11 @@ describe('GET eligibilitySchedules (privilegedaccessgroup-list-eligibilityschedu
   it('the tool reads a documented schedule as covering the window', () => {
     const documented = {
       id: '2b5ed229-0000-478d-9504-a047ebd4b07d_member_4cc1a00f-3e44-48ae-9bb5-fba55c9a7a5c',
-      scheduleInfo: { startDateTime: '2026-11-01T14:44:50.287Z', recurrence: null, expiration: { type: 'afterDateTime', endDateTime: '2027-03-01T00:00:00Z', duration: null } },
+      scheduleInfo: {
+        startDateTime: '2026-11-01T14:44:50.287Z',
+        recurrence: null,
+        expiration: { type: 'afterDateTime', endDateTime: '2027-03-01T00:00:00Z', duration: null },
+      },
       createdUsing: '77f71919-62f3-4d0c-9f88-0a0391b665cd',
       createdDateTime: '2026-11-01T14:44:50.287Z',
       modifiedDateTime: '0001-01-01T08:00:00Z',
@@ -200,9 +253,16 @@ describe('GET eligibilitySchedules (privilegedaccessgroup-list-eligibilityschedu
       groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d',
     };
     const user = { input: 'ada@contoso.example', id: documented.principalId, userPrincipalName: 'ada@contoso.example', displayName: 'Ada' };
-    const window = { start: new Date('2026-12-01T00:00:00Z'), end: new Date('2027-02-01T00:00:00Z'), toleranceMs: 1000, source: 'end' as const };
+    const window = {
+      start: new Date('2026-12-01T00:00:00Z'),
+      end: new Date('2027-02-01T00:00:00Z'),
+      toleranceMs: 1000,
+      source: 'end' as const,
+    };
     expect(diffEligibility([user], [documented], window).map((d) => d.kind)).toEqual(['noop']);
-    expect(diffEligibility([user], [documented], { ...window, end: new Date('2027-06-01T00:00:00Z') }).map((d) => d.kind)).toEqual(['update']);
+    expect(diffEligibility([user], [documented], { ...window, end: new Date('2027-06-01T00:00:00Z') }).map((d) => d.kind)).toEqual([
+      'update',
+    ]);
   });
 });
 
@@ -230,7 +290,9 @@ describe('GET eligibilityScheduleInstances (privilegedaccessgroup-list-eligibili
     const token = await appToken(s, 'PrivilegedEligibilitySchedule.Read.AzureADGroup');
     const res = await call(s, token, 'GET', `${PIM}/eligibilityScheduleInstances?$filter=${encodeURIComponent(`groupId eq '${G}'`)}`);
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, 'identityGovernance/privilegedAccess/group/eligibilityScheduleInstances', ELIGIBILITY_INSTANCE_FACTS)).toEqual([]);
+    expect(
+      checkCollection(res.body, 'identityGovernance/privilegedAccess/group/eligibilityScheduleInstances', ELIGIBILITY_INSTANCE_FACTS),
+    ).toEqual([]);
   });
 
   it('filterByCurrentUser answers the signed-in user with @odata.type on each item, with delegated PrivilegedEligibilitySchedule.Read.AzureADGroup', async () => {
@@ -255,8 +317,24 @@ describe('GET eligibilityScheduleInstances (privilegedaccessgroup-list-eligibili
 
   it('the tool reads documented instances (verify-user)', async () => {
     const documented = [
-      { id: '2b5ed229-0000-478d-9504-a047ebd4b07d_member_326a4063-93c5-4998-9537-969b8cd50297', startDateTime: '2026-08-18T00:33:48.8Z', endDateTime: null, accessId: 'member', principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2', groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d', memberType: 'Direct' },
-      { id: '2b5ed229-0000-478d-9504-a047ebd4b07d_owner_d663bb72-3781-4af0-b69b-01f2f0283a96', startDateTime: '2026-09-06T18:18:03.917Z', endDateTime: null, accessId: 'owner', principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2', groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d', memberType: 'Direct' },
+      {
+        id: '2b5ed229-0000-478d-9504-a047ebd4b07d_member_326a4063-93c5-4998-9537-969b8cd50297',
+        startDateTime: '2026-08-18T00:33:48.8Z',
+        endDateTime: null,
+        accessId: 'member',
+        principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2',
+        groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d',
+        memberType: 'Direct',
+      },
+      {
+        id: '2b5ed229-0000-478d-9504-a047ebd4b07d_owner_d663bb72-3781-4af0-b69b-01f2f0283a96',
+        startDateTime: '2026-09-06T18:18:03.917Z',
+        endDateTime: null,
+        accessId: 'owner',
+        principalId: '3cce9d87-0000-4f19-8335-7ed075408ca2',
+        groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d',
+        memberType: 'Direct',
+      },
     ];
     const graph = new FakeGraph({ [`${PIM}/eligibilityScheduleInstances*`]: documented });
     const got = await pimInstances(graph as never, 'eligibility', documented[0].groupId, documented[0].principalId);
@@ -290,7 +368,9 @@ describe('GET assignmentScheduleInstances (privilegedaccessgroup-list-assignment
     const token = await appToken(s, 'PrivilegedAssignmentSchedule.Read.AzureADGroup');
     const res = await call(s, token, 'GET', `${PIM}/assignmentScheduleInstances?$filter=${encodeURIComponent(`groupId eq '${G}'`)}`);
     expect(res.status).toBe(200);
-    expect(checkCollection(res.body, 'identityGovernance/privilegedAccess/group/assignmentScheduleInstances', ASSIGNMENT_INSTANCE_FACTS)).toEqual([]);
+    expect(
+      checkCollection(res.body, 'identityGovernance/privilegedAccess/group/assignmentScheduleInstances', ASSIGNMENT_INSTANCE_FACTS),
+    ).toEqual([]);
     const carol = res.body!.value.find((i: { principalId: string }) => i.principalId === CONTOSO.users.carol);
     expect(carol).toMatchObject({ assignmentType: 'Assigned', startDateTime: null, endDateTime: null });
   });
@@ -300,7 +380,11 @@ describe('GET assignmentScheduleInstances (privilegedaccessgroup-list-assignment
     await makeAliceEligible(s);
     const alice = await userToken(s, CONTOSO.users.alice, 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
     const act = await call(s, alice, 'POST', `${PIM}/assignmentScheduleRequests`, {
-      accessId: 'member', principalId: CONTOSO.users.alice, groupId: G, action: 'selfActivate', justification: 'Activate assignment.',
+      accessId: 'member',
+      principalId: CONTOSO.users.alice,
+      groupId: G,
+      action: 'selfActivate',
+      justification: 'Activate assignment.',
       scheduleInfo: { startDateTime: new Date(s.clock.nowMs()).toISOString(), expiration: { type: 'afterDuration', duration: 'PT2H' } },
     });
     expect(act.status).toBe(201);
@@ -308,14 +392,33 @@ describe('GET assignmentScheduleInstances (privilegedaccessgroup-list-assignment
     expect(res.status).toBe(200);
     expect(res.body!.value).toHaveLength(1);
     expect(res.body!.value[0]['@odata.type']).toBe('#microsoft.graph.privilegedAccessGroupAssignmentScheduleInstance');
-    expect(checkFacts(res.body!.value[0], { ...ASSIGNMENT_INSTANCE_FACTS, '@odata.type': oneOf('#microsoft.graph.privilegedAccessGroupAssignmentScheduleInstance') })).toEqual([]);
+    expect(
+      checkFacts(res.body!.value[0], {
+        ...ASSIGNMENT_INSTANCE_FACTS,
+        '@odata.type': oneOf('#microsoft.graph.privilegedAccessGroupAssignmentScheduleInstance'),
+      }),
+    ).toEqual([]);
     expect(res.body!.value[0].assignmentType).toBe('Activated');
   });
 
   it('the tool keeps a member whose documented instance says "Activated"', () => {
-    const member = { '@odata.type': '#microsoft.graph.user', id: '6be4b305-0000-4efc-bfcc-31bd3b53a5f8', userPrincipalName: 'ada@contoso.example' };
+    const member = {
+      '@odata.type': '#microsoft.graph.user',
+      id: '6be4b305-0000-4efc-bfcc-31bd3b53a5f8',
+      userPrincipalName: 'ada@contoso.example',
+    };
     const documented = [
-      { id: 'x_member_365163ce', principalId: member.id, startDateTime: '2026-12-01T09:00:00Z', endDateTime: '2026-12-01T11:00:00Z', assignmentType: 'Activated', accessId: 'member' as const, groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d', memberType: 'Direct', assignmentScheduleId: 'x_member_f13739ce' },
+      {
+        id: 'x_member_365163ce',
+        principalId: member.id,
+        startDateTime: '2026-12-01T09:00:00Z',
+        endDateTime: '2026-12-01T11:00:00Z',
+        assignmentType: 'Activated',
+        accessId: 'member' as const,
+        groupId: '2b5ed229-0000-478d-9504-a047ebd4b07d',
+        memberType: 'Direct',
+        assignmentScheduleId: 'x_member_f13739ce',
+      },
     ];
     const { standing, jit } = standingMembers([member], documented);
     expect(standing).toEqual([]);
@@ -335,14 +438,27 @@ describe('POST assignmentScheduleRequests selfActivate (privilegedaccessgroup-po
     await makeAliceEligible(s);
     const alice = await userToken(s, CONTOSO.users.alice, 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
     const res = await call(s, alice, 'POST', `${PIM}/assignmentScheduleRequests`, {
-      accessId: 'member', principalId: CONTOSO.users.alice, groupId: G, action: 'selfActivate', justification: 'Activate assignment.',
+      accessId: 'member',
+      principalId: CONTOSO.users.alice,
+      groupId: G,
+      action: 'selfActivate',
+      justification: 'Activate assignment.',
       scheduleInfo: { startDateTime: new Date(s.clock.nowMs()).toISOString(), expiration: { type: 'afterDuration', duration: 'PT2H' } },
     });
     expect(res.status).toBe(201);
     expect(
       checkFacts(res.body, {
-        id: 'string', status: oneOf('Provisioned'), action: oneOf('selfActivate'), isValidationOnly: 'boolean', accessId: oneOf('member'),
-        principalId: 'string', groupId: 'string', targetScheduleId: 'string', approvalId: 'null', createdBy: 'object', ticketInfo: 'object',
+        id: 'string',
+        status: oneOf('Provisioned'),
+        action: oneOf('selfActivate'),
+        isValidationOnly: 'boolean',
+        accessId: oneOf('member'),
+        principalId: 'string',
+        groupId: 'string',
+        targetScheduleId: 'string',
+        approvalId: 'null',
+        createdBy: 'object',
+        ticketInfo: 'object',
         scheduleInfo: shape({ startDateTime: 'string', expiration: shape({ type: oneOf('afterDuration'), duration: oneOf('PT2H') }) }),
       }),
     ).toEqual([]);

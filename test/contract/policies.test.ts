@@ -11,7 +11,20 @@ import { loadMemberPolicy } from '../../src/entra/pim.js';
 import { eligibilityWindow } from '../../src/steps/pim-eligibility.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
 import { FakeGraph } from '../support/fake-graph.js';
-import { appToken, arrayOf, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, type Fact, type Facts } from './facts.js';
+import {
+  appToken,
+  arrayOf,
+  call,
+  checkCollection,
+  checkFacts,
+  closeSims,
+  CONTOSO,
+  oneOf,
+  shape,
+  sim,
+  type Fact,
+  type Facts,
+} from './facts.js';
 
 afterEach(closeSims);
 
@@ -49,7 +62,12 @@ const TARGET: Fact = shape({
 });
 
 const RULE_FACTS: Record<string, Facts> = {
-  '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule': { id: 'string', isExpirationRequired: 'boolean', maximumDuration: 'string', target: TARGET },
+  '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule': {
+    id: 'string',
+    isExpirationRequired: 'boolean',
+    maximumDuration: 'string',
+    target: TARGET,
+  },
   '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule': {
     id: 'string',
     enabledRules: arrayOf(oneOf('MultiFactorAuthentication', 'Justification', 'Ticketing')),
@@ -75,7 +93,12 @@ const RULE_FACTS: Record<string, Facts> = {
       ),
     }),
   },
-  '#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule': { id: 'string', isEnabled: 'boolean', claimValue: 'string|null', target: TARGET },
+  '#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule': {
+    id: 'string',
+    isEnabled: 'boolean',
+    claimValue: 'string|null',
+    target: TARGET,
+  },
   '#microsoft.graph.unifiedRoleManagementPolicyNotificationRule': {
     id: 'string',
     notificationType: oneOf('Email'),
@@ -111,7 +134,8 @@ function ruleProblems(rules: Array<Record<string, unknown>>): string[] {
     const facts = RULE_FACTS[String(r['@odata.type'])];
     if (!facts) return [`${String(r.id)}: unknown @odata.type ${String(r['@odata.type'])}`];
     const out = checkFacts(r, facts).map((m) => `${String(r.id)}.${m}`);
-    if (r.target && typeof r.target === 'object' && '@odata.type' in r.target) out.push(`${String(r.id)}.target: has @odata.type, the answers write none`);
+    if (r.target && typeof r.target === 'object' && '@odata.type' in r.target)
+      out.push(`${String(r.id)}.target: has @odata.type, the answers write none`);
     return out;
   });
 }
@@ -143,12 +167,54 @@ describe('GET roleManagementPolicyAssignments with the policy and its rules (pol
     const policyId = 'Group_7e526275-0000-4dc6-932a-4db521cccf96_c2e2ba31-f113-406b-9e86-4ae08781ce2e';
     const target = { caller: 'EndUser', operations: ['All'], level: 'Assignment', inheritableSettings: [], enforcedSettings: [] };
     const rules: PolicyRule[] = [
-      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule', id: 'Expiration_Admin_Eligibility', isExpirationRequired: true, maximumDuration: 'P365D', target: { ...target, caller: 'Admin', level: 'Eligibility' } },
-      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule', id: 'Expiration_EndUser_Assignment', isExpirationRequired: true, maximumDuration: 'PT8H', target },
-      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule', id: 'Enablement_EndUser_Assignment', enabledRules: ['Justification'], target },
-      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule', id: 'AuthenticationContext_EndUser_Assignment', isEnabled: false, claimValue: null, target },
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+        id: 'Expiration_Admin_Eligibility',
+        isExpirationRequired: true,
+        maximumDuration: 'P365D',
+        target: { ...target, caller: 'Admin', level: 'Eligibility' },
+      },
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+        id: 'Expiration_EndUser_Assignment',
+        isExpirationRequired: true,
+        maximumDuration: 'PT8H',
+        target,
+      },
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
+        id: 'Enablement_EndUser_Assignment',
+        enabledRules: ['Justification'],
+        target,
+      },
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule',
+        id: 'AuthenticationContext_EndUser_Assignment',
+        isEnabled: false,
+        claimValue: null,
+        target,
+      },
     ];
-    const documented = [{ id: `${policyId}_member`, policyId, scopeId: '7e526275-0000-4dc6-932a-4db521cccf96', scopeType: 'Group', roleDefinitionId: 'member', policy: { id: policyId, displayName: 'Group', description: 'Group', isOrganizationDefault: false, scopeId: '7e526275-0000-4dc6-932a-4db521cccf96', scopeType: 'Group', lastModifiedDateTime: null, lastModifiedBy: { displayName: null, id: null }, rules } }];
+    const documented = [
+      {
+        id: `${policyId}_member`,
+        policyId,
+        scopeId: '7e526275-0000-4dc6-932a-4db521cccf96',
+        scopeType: 'Group',
+        roleDefinitionId: 'member',
+        policy: {
+          id: policyId,
+          displayName: 'Group',
+          description: 'Group',
+          isOrganizationDefault: false,
+          scopeId: '7e526275-0000-4dc6-932a-4db521cccf96',
+          scopeType: 'Group',
+          lastModifiedDateTime: null,
+          lastModifiedBy: { displayName: null, id: null },
+          rules,
+        },
+      },
+    ];
     const graph = new FakeGraph({ '/policies/roleManagementPolicyAssignments*': documented });
     const loaded = await loadMemberPolicy(graph as never, '7e526275-0000-4dc6-932a-4db521cccf96');
     expect(loaded.policyId).toBe(policyId);
@@ -162,7 +228,15 @@ describe('GET roleManagementPolicyAssignments with the policy and its rules (pol
 
     // A PATCH built from the documented rules restates the derived @odata.type, id and target.
     const patches = diffPolicyRules(loaded.rules, { activationMax: 'PT2H', approvers: [] }, []);
-    expect(patches).toEqual([{ '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule', id: 'Expiration_EndUser_Assignment', isExpirationRequired: true, maximumDuration: 'PT2H', target }]);
+    expect(patches).toEqual([
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+        id: 'Expiration_EndUser_Assignment',
+        isExpirationRequired: true,
+        maximumDuration: 'PT2H',
+        target,
+      },
+    ]);
     expect(diffPolicyRules(loaded.rules, { activationMax: 'PT8H', requireJustification: true, approvers: [] }, [])).toEqual([]);
   });
 });
@@ -178,7 +252,14 @@ describe('PATCH a policy rule (unifiedrolemanagementpolicyrule-update)', () => {
       id: 'Expiration_EndUser_Assignment',
       isExpirationRequired: true,
       maximumDuration: 'PT1H45M',
-      target: { '@odata.type': 'microsoft.graph.unifiedRoleManagementPolicyRuleTarget', caller: 'EndUser', operations: ['All'], level: 'Assignment', inheritableSettings: [], enforcedSettings: [] },
+      target: {
+        '@odata.type': 'microsoft.graph.unifiedRoleManagementPolicyRuleTarget',
+        caller: 'EndUser',
+        operations: ['All'],
+        level: 'Assignment',
+        inheritableSettings: [],
+        enforcedSettings: [],
+      },
     });
     expect(res).toEqual({ status: 204, body: undefined });
     // Patching a group's rule onboards the group: the policy id changes (Learn "PIM for Groups APIs overview", onboarding), so read it again.

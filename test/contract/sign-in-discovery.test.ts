@@ -22,7 +22,14 @@ describe('the simulated discovery document', () => {
     const doc = (await ok.json()) as Record<string, string>;
     expect(doc.issuer).toBe(`${s.url}/${CONTOSO.tenantId}/v2.0`);
     expect(doc.token_endpoint).toBe(`${s.url}/${CONTOSO.tenantId}/oauth2/v2.0/token`);
-    for (const field of ['authorization_endpoint', 'token_endpoint_auth_methods_supported', 'jwks_uri', 'userinfo_endpoint', 'subject_types_supported']) expect(doc).toHaveProperty(field);
+    for (const field of [
+      'authorization_endpoint',
+      'token_endpoint_auth_methods_supported',
+      'jwks_uri',
+      'userinfo_endpoint',
+      'subject_types_supported',
+    ])
+      expect(doc).toHaveProperty(field);
     // The domain is matched without regard to case, like a host name; the default domain too.
     for (const name of ['CONTOSO.onmicrosoft.com', 'contoso.example', CONTOSO.tenantId]) {
       const again = await fetch(`${s.url}/${name}/v2.0/.well-known/openid-configuration`);
@@ -31,7 +38,13 @@ describe('the simulated discovery document', () => {
     const missing = await fetch(`${s.url}/fabrikam.example/v2.0/.well-known/openid-configuration`);
     expect(missing.status).toBe(400);
     const body = (await missing.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002], error_uri: 'https://login.microsoftonline.com/error?code=90002' });
-    expect(String(body.error_description)).toMatch(/^AADSTS90002: Tenant 'fabrikam\.example' not found\. Check to make sure you have the correct tenant ID and are signing into the correct cloud\. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant\. Trace ID: /);
+    expect(body).toMatchObject({
+      error: 'invalid_tenant',
+      error_codes: [90002],
+      error_uri: 'https://login.microsoftonline.com/error?code=90002',
+    });
+    expect(String(body.error_description)).toMatch(
+      /^AADSTS90002: Tenant 'fabrikam\.example' not found\. Check to make sure you have the correct tenant ID and are signing into the correct cloud\. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant\. Trace ID: /,
+    );
   });
 });

@@ -15,7 +15,8 @@ const G = CONTOSO.groups.tenantAdmin;
 const ALICE = CONTOSO.users.alice;
 const PIM = '/identityGovernance/privilegedAccess/group';
 /** The README's activate scopes. */
-const ACTIVATE_SCOPES = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
+const ACTIVATE_SCOPES =
+  'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
 
 const activations = (sim: SimulatedTenant) => sim.writes().filter((w) => w.path.endsWith('/assignmentScheduleRequests'));
 
@@ -68,7 +69,11 @@ describe('self-activation schedule', () => {
 
   it('with the policy unreadable and no --duration, asks for --duration and sends nothing', async () => {
     const sim = await simWithEligibleAlice();
-    const res = await activate(sim, ['--justification', 'x'], 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup');
+    const res = await activate(
+      sim,
+      ['--justification', 'x'],
+      'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup',
+    );
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/^error: .*pass --duration/);

@@ -13,7 +13,18 @@ closeSimsAfterEach();
 async function verify(sim: SimulatedTenant, user: string, extra: string[] = []) {
   const before = sim.writes().length;
   const res = await runCli(
-    ['verify-user', user, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', ...extra],
+    [
+      'verify-user',
+      user,
+      '--tenant-id',
+      CONTOSO.tenantId,
+      '--graph-endpoint',
+      sim.url,
+      '--app-id',
+      CONTOSO.keycloakAppId,
+      '--skip-keycloak',
+      ...extra,
+    ],
     await tokenEnv(sim, CONTOSO.reader.roles),
   );
   // verify-user only reads.
@@ -28,7 +39,9 @@ describe('verify-user (Entra only)', () => {
     expect(user.code, user.stderr).toBe(0);
     expect(user.stdout).toContain('eligible:     yes, until');
     expect(user.stdout).toContain('active:       no');
-    expect(user.stdout).toMatch(/Verdict: eligible, not active — alice@contoso\.example is eligible for tenant-admin but has not activated it; Keycloak was not checked/);
+    expect(user.stdout).toMatch(
+      /Verdict: eligible, not active — alice@contoso\.example is eligible for tenant-admin but has not activated it; Keycloak was not checked/,
+    );
     expect(user.stdout).toContain('Keycloak: not checked (--skip-keycloak)');
     const admin = await verify(sim, CONTOSO.upns.alice, ['--expect', 'admin']);
     expect(admin.code).toBe(2);
@@ -42,7 +55,13 @@ describe('verify-user (Entra only)', () => {
     const res = await verify(sim, CONTOSO.users.alice, ['--expect', 'admin', '--json']);
     expect(res.code, res.stderr).toBe(0);
     const doc = JSON.parse(res.stdout);
-    expect(doc).toMatchObject({ command: 'verify-user', verdict: { kind: 'active' }, matches: true, keycloak: null, entra: { member: true } });
+    expect(doc).toMatchObject({
+      command: 'verify-user',
+      verdict: { kind: 'active' },
+      matches: true,
+      keycloak: null,
+      entra: { member: true },
+    });
     expect(doc.entra.active[0]).toMatchObject({ assignmentType: 'Activated', principalId: CONTOSO.users.alice });
     // Last sign-in needs AuditLog.Read.All; the simulation does not serve it.
     expect(doc.entra.lastSignIn.unavailable).toMatch(/AuditLog\.Read\.All/);
@@ -67,7 +86,9 @@ describe('verify-user (Entra only)', () => {
     const sim = await simWithEligibleAlice();
     const nobody = await verify(sim, 'nobody@contoso.example');
     expect(nobody.code).toBe(1);
-    expect(nobody.stderr.trim()).toBe('error: nobody@contoso.example: no such user in the tenant (give a user principal name or object id)');
+    expect(nobody.stderr.trim()).toBe(
+      'error: nobody@contoso.example: no such user in the tenant (give a user principal name or object id)',
+    );
     const expect3 = await verify(sim, CONTOSO.upns.alice, ['--expect', 'root']);
     expect(expect3.code).toBe(1);
     expect(expect3.stderr).toMatch(/--expect root: give admin or user/);
@@ -78,7 +99,9 @@ describe('verify-user (Entra only)', () => {
     const res = await verify(sim, CONTOSO.upns.alice, ['--group', 'duplicate-admins']);
     expect(res.code).toBe(1);
     const line = res.stderr.trim();
-    expect(line).toMatch(/^error: 2 groups are named "duplicate-admins": [0-9a-f-]{36}, [0-9a-f-]{36}; pass --group with the object id of the one to use$/);
+    expect(line).toMatch(
+      /^error: 2 groups are named "duplicate-admins": [0-9a-f-]{36}, [0-9a-f-]{36}; pass --group with the object id of the one to use$/,
+    );
     expect(line).toContain(CONTOSO.groups.duplicateAdmins1);
     expect(line).toContain(CONTOSO.groups.duplicateAdmins2);
   });

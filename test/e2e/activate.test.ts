@@ -10,7 +10,8 @@ closeSimsAfterEach();
 const G = CONTOSO.groups.tenantAdmin;
 const ALICE = CONTOSO.users.alice;
 /** What an eligible user's sign-in carries: read her eligibilities and the policy, activate. */
-const USER_SCOPES = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
+const USER_SCOPES =
+  'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
 
 /** Changes one rule of the group's member policy in the sim. */
 function setRule(sim: SimulatedTenant, id: string, patch: Record<string, unknown>): void {
@@ -30,14 +31,27 @@ describe('activate', () => {
     const sim = await simWithEligibleAlice();
     const res = await activate(sim, ['--duration', 'PT2H', '--justification', 'INC-1234']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/^tenant-admin is active for alice@contoso\.example until \S+ \(2 h\)\. Keycloak applies the change at your next sign-in/);
+    expect(res.stdout).toMatch(
+      /^tenant-admin is active for alice@contoso\.example until \S+ \(2 h\)\. Keycloak applies the change at your next sign-in/,
+    );
     expect(sim.state.isMember(G, ALICE)).toBe(true);
     const [req] = activations(sim);
-    expect(req.body).toMatchObject({ action: 'selfActivate', principalId: ALICE, groupId: G, accessId: 'member', justification: 'INC-1234', scheduleInfo: { expiration: { type: 'afterDuration', duration: 'PT2H' } } });
+    expect(req.body).toMatchObject({
+      action: 'selfActivate',
+      principalId: ALICE,
+      groupId: G,
+      accessId: 'member',
+      justification: 'INC-1234',
+      scheduleInfo: { expiration: { type: 'afterDuration', duration: 'PT2H' } },
+    });
 
     const again = await activate(sim, ['--justification', 'INC-1234', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ command: 'activate', status: 'already-active', group: { id: G, displayName: 'tenant-admin' } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      command: 'activate',
+      status: 'already-active',
+      group: { id: G, displayName: 'tenant-admin' },
+    });
     expect(activations(sim)).toHaveLength(1);
 
     const off = await activate(sim, ['--deactivate']);
@@ -64,7 +78,9 @@ describe('activate', () => {
     const sim = await simWithEligibleAlice();
     const long = await activate(sim, ['--duration', 'PT9H', '--justification', 'x']);
     expect(long.code).toBe(1);
-    expect(long.stderr).toMatch(/^error: --duration PT9H: the activation policy of tenant-admin allows at most PT8H \(8 h\); nothing was sent/);
+    expect(long.stderr).toMatch(
+      /^error: --duration PT9H: the activation policy of tenant-admin allows at most PT8H \(8 h\); nothing was sent/,
+    );
     const noReason = await activate(sim, ['--duration', 'PT1H']);
     expect(noReason.code).toBe(1);
     expect(noReason.stderr).toMatch(/requires a justification: pass --justification/);

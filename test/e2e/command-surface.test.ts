@@ -38,10 +38,16 @@ describe('a mistyped command is never run', () => {
 
   it('a typo among flags that would reach Graph sends nothing: run is not its fallback', async () => {
     const sim = await startSim();
-    for (const argv of [['aduit', ...args(sim)], [...args(sim), 'aduit'], [...args(sim, ['--yes']), 'restor']]) {
+    for (const argv of [
+      ['aduit', ...args(sim)],
+      [...args(sim), 'aduit'],
+      [...args(sim, ['--yes']), 'restor'],
+    ]) {
       const res = await runCli(argv, await tokenEnv(sim));
       expect(res.code).toBe(1);
-      expect(lines(res.stderr)).toEqual([expect.stringMatching(/^error: unknown command '(aduit|restor)'; did you mean '(audit|restore)'\?$/)]);
+      expect(lines(res.stderr)).toEqual([
+        expect.stringMatching(/^error: unknown command '(aduit|restor)'; did you mean '(audit|restore)'\?$/),
+      ]);
     }
     expect(sim.requests).toHaveLength(0);
   });
@@ -52,7 +58,7 @@ describe('a mistyped command is never run', () => {
     expect(lines(res.stderr)).toEqual(["error: 'audit' is a command: give it first, before the options (entra-pim-setup audit [options])"]);
   });
 
-  it('`help` alone is the root help, and `help <command>` that command\'s', async () => {
+  it("`help` alone is the root help, and `help <command>` that command's", async () => {
     const [root, flag, audit] = await Promise.all([runCli(['help']), runCli(['--help']), runCli(['help', 'audit'])]);
     expect(root.code).toBe(0);
     expect(root.stdout).toBe(flag.stdout);
@@ -61,7 +67,8 @@ describe('a mistyped command is never run', () => {
 });
 
 describe('--json: one document on stdout, failures included', () => {
-  const failure = (stdout: string) => JSON.parse(stdout) as { schemaVersion: number; status: string; error: { code: string; message: string } };
+  const failure = (stdout: string) =>
+    JSON.parse(stdout) as { schemaVersion: number; status: string; error: { code: string; message: string } };
 
   it.each([
     ['unknown flag', ['audit', '--json', '--frobnicate'], 'USAGE', "unknown option '--frobnicate'"],
@@ -69,7 +76,12 @@ describe('--json: one document on stdout, failures included', () => {
     ['bad value', ['audit', '--json', '--cloud', 'mars'], 'USAGE', '--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china'],
     ['unknown command', ['aduit', '--json'], 'USAGE', "unknown command 'aduit'; did you mean 'audit'?"],
     ['restore without a journal', ['restore', '--json'], 'USAGE', '--journal FILE is required: the journal of the run to undo'],
-    ['verify-user, bad --expect', ['verify-user', 'alice@contoso.example', '--json', '--expect', 'root'], 'USAGE', '--expect root: give admin or user'],
+    [
+      'verify-user, bad --expect',
+      ['verify-user', 'alice@contoso.example', '--json', '--expect', 'root'],
+      'USAGE',
+      '--expect root: give admin or user',
+    ],
     ['activate, bad tenant', ['activate', '--json', '--tenant-id', ''], 'USAGE', '--tenant-id is required'],
     ['demo, unknown flag', ['demo', '--json', '--tenant-id', 'x'], 'USAGE', "unknown option '--tenant-id'"],
   ])('%s: status failed, error.code and the message, exit 1', async (_name, argv, code, message) => {
@@ -99,7 +111,16 @@ describe('--json: one document on stdout, failures included', () => {
           seq: 1,
           target: 'graph',
           request: { method: 'DELETE', url: `/groups/${G}/members/${CONTOSO.users.carol}/$ref` },
-          backup: { groupId: G, groupName: 'tenant-admin', member: { id: CONTOSO.users.carol, displayName: 'Carol Chen', userPrincipalName: CONTOSO.upns.carol, '@odata.type': '#microsoft.graph.user' } },
+          backup: {
+            groupId: G,
+            groupName: 'tenant-admin',
+            member: {
+              id: CONTOSO.users.carol,
+              displayName: 'Carol Chen',
+              userPrincipalName: CONTOSO.upns.carol,
+              '@odata.type': '#microsoft.graph.user',
+            },
+          },
         }),
         '',
       ].join('\n'),
@@ -111,10 +132,19 @@ describe('--json: one document on stdout, failures included', () => {
       ['activate', ...endpoint],
     ]) {
       // activate needs a signed-in user's token: it reads the token before its first request.
-      const user = { ENTRA_PIM_ACCESS_TOKEN: await sim.issueToken({ scp: 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup', oid: CONTOSO.users.alice }) };
+      const user = {
+        ENTRA_PIM_ACCESS_TOKEN: await sim.issueToken({
+          scp: 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup',
+          oid: CONTOSO.users.alice,
+        }),
+      };
       const res = await runCli([...argv, '--json'], argv[0] === 'activate' ? user : env);
       expect(res.code, `${argv[0]}: ${res.stderr}`).toBe(1);
-      expect(failure(res.stdout), argv[0]).toMatchObject({ schemaVersion: 1, status: 'failed', error: { code: 'NETWORK', message: expect.stringContaining('127.0.0.1') } });
+      expect(failure(res.stdout), argv[0]).toMatchObject({
+        schemaVersion: 1,
+        status: 'failed',
+        error: { code: 'NETWORK', message: expect.stringContaining('127.0.0.1') },
+      });
     }
   });
 
@@ -139,7 +169,10 @@ describe('--json: one document on stdout, failures included', () => {
     const config = await tempFile('audit.yaml', 'json: true\ncloud: mars\n');
     const res = await runCli(['audit', '--config', config]);
     expect(res.code).toBe(1);
-    expect(failure(res.stdout).error).toEqual({ code: 'USAGE', message: '--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china' });
+    expect(failure(res.stdout).error).toEqual({
+      code: 'USAGE',
+      message: '--cloud mars: unknown cloud; allowed: global, usgov, usgov-dod, china',
+    });
   });
 
   it('a failure after the result was printed adds no second document', async () => {
@@ -156,14 +189,24 @@ describe('help fits each command', () => {
   it('groups the options under headings, and lists only what the command takes', async () => {
     const audit = await help('audit');
     const headings = [...audit.matchAll(/^([A-Z][\w -]+ options|Options):$/gm)].map((m) => m[1]);
-    expect(headings).toEqual(['Sign-in options', 'Target options', 'Eligibility options', 'Activation policy options', 'Keycloak options', 'Output options', 'Safety options', 'Options']);
+    expect(headings).toEqual([
+      'Sign-in options',
+      'Target options',
+      'Eligibility options',
+      'Activation policy options',
+      'Keycloak options',
+      'Output options',
+      'Safety options',
+      'Options',
+    ]);
     // Audit never writes: --yes, --dry-run and --journal are accepted but not listed.
     expect(audit).not.toMatch(/^\s+(-y, --yes|--dry-run|--journal <file>)/m);
     expect(await help('run')).toMatch(/^\s+-y, --yes/m);
 
     const activate = await help('activate');
     expect(activate).toMatch(/^\s+--deactivate/m);
-    for (const absent of ['--keycloak-url', '--eligible', '--app-id', '--report', 'Eligibility options:', 'Keycloak options:']) expect(activate).not.toContain(absent);
+    for (const absent of ['--keycloak-url', '--eligible', '--app-id', '--report', 'Eligibility options:', 'Keycloak options:'])
+      expect(activate).not.toContain(absent);
     const restore = await help('restore');
     for (const absent of ['--eligible', '--keycloak-url', '--app-id']) expect(restore).not.toContain(absent);
     const demo = await help('demo');
@@ -171,7 +214,21 @@ describe('help fits each command', () => {
   });
 
   it.each([
-    ['run', ['ENTRA_PIM_ELIGIBLE', 'ENTRA_PIM_APPROVER', 'AZURE_CLIENT_SECRET', 'ENTRA_PIM_ACCESS_TOKEN', 'AZURE_CLIENT_CERTIFICATE_PATH', 'KEYCLOAK_PASSWORD', 'KEYCLOAK_CLIENT_SECRET', 'AZURE_TENANT_ID', 'NO_COLOR', 'CI']],
+    [
+      'run',
+      [
+        'ENTRA_PIM_ELIGIBLE',
+        'ENTRA_PIM_APPROVER',
+        'AZURE_CLIENT_SECRET',
+        'ENTRA_PIM_ACCESS_TOKEN',
+        'AZURE_CLIENT_CERTIFICATE_PATH',
+        'KEYCLOAK_PASSWORD',
+        'KEYCLOAK_CLIENT_SECRET',
+        'AZURE_TENANT_ID',
+        'NO_COLOR',
+        'CI',
+      ],
+    ],
     ['restore', ['AZURE_CLIENT_SECRET', 'ENTRA_PIM_ACCESS_TOKEN', 'AZURE_TENANT_ID', 'ENTRA_PIM_CLOUD']],
     ['verify-user', ['KEYCLOAK_PASSWORD', 'KEYCLOAK_CLIENT_SECRET', 'ENTRA_PIM_ACCESS_TOKEN', 'ENTRA_PIM_APP_ID']],
     ['activate', ['AZURE_CLIENT_SECRET', 'ENTRA_PIM_ACCESS_TOKEN']],
@@ -192,7 +249,10 @@ describe('help fits each command', () => {
 
   it('ENTRA_PIM_ELIGIBLE, shown in help, is read', async () => {
     const sim = await startSim();
-    const res = await runCli(args(sim, [], { '--eligible': '' }), { ...(await tokenEnv(sim)), ENTRA_PIM_ELIGIBLE: 'nobody@contoso.example' });
+    const res = await runCli(args(sim, [], { '--eligible': '' }), {
+      ...(await tokenEnv(sim)),
+      ENTRA_PIM_ELIGIBLE: 'nobody@contoso.example',
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('--eligible nobody@contoso.example: no such user in this tenant');
   });
@@ -230,7 +290,26 @@ describe('--config works for every command that takes options', () => {
 });
 
 describe('--quiet', () => {
-  const flags = (sim: { url: string }) => ['audit', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token', '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--skip-keycloak'];
+  const flags = (sim: { url: string }) => [
+    'audit',
+    '--tenant-id',
+    CONTOSO.tenantId,
+    '--graph-endpoint',
+    sim.url,
+    '--auth',
+    'access-token',
+    '--app-id',
+    CONTOSO.keycloakAppId,
+    '--group',
+    'tenant-admin',
+    '--app-role',
+    'tenant-admin',
+    '--eligible',
+    CONTOSO.upns.alice,
+    '--end',
+    END,
+    '--skip-keycloak',
+  ];
 
   it('on a terminal: the result, no progress', async () => {
     const sim = await startSim();
@@ -277,7 +356,8 @@ describe('completion', () => {
     // Every long option of every command's help is offered.
     for (const command of ['audit', 'restore', 'verify-user', 'activate', 'demo']) {
       const help = (await runCli([command, '--help'])).stdout;
-      for (const [, flag] of help.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)) expect(res.stdout, `${command} ${flag}`).toContain(shell === 'fish' ? `-l ${flag.slice(2)}` : flag);
+      for (const [, flag] of help.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm))
+        expect(res.stdout, `${command} ${flag}`).toContain(shell === 'fish' ? `-l ${flag.slice(2)}` : flag);
     }
     expect(res.stdout).toContain(shell === 'fish' ? '-l tenant-id' : '--tenant-id');
     expect(res.stdout).toContain('device-code');
@@ -288,7 +368,14 @@ describe('completion', () => {
     const file = await tempFile('entra-pim-setup.bash', res.stdout);
     expect(() => execFileSync('bash', ['-n', file])).not.toThrow();
     // Sourced, it completes a command and a flag.
-    const out = execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(entra-pim-setup aud); COMP_CWORD=1; _entra_pim_setup; echo "\${COMPREPLY[*]}"; COMP_WORDS=(entra-pim-setup audit --tenant); COMP_CWORD=2; _entra_pim_setup; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${file}; COMP_WORDS=(entra-pim-setup aud); COMP_CWORD=1; _entra_pim_setup; echo "\${COMPREPLY[*]}"; COMP_WORDS=(entra-pim-setup audit --tenant); COMP_CWORD=2; _entra_pim_setup; echo "\${COMPREPLY[*]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(out.split('\n').slice(0, 2)).toEqual(['audit', '--tenant-id']);
   });
 
@@ -333,10 +420,26 @@ describe('restore takes the tenant, cloud and Graph endpoint from the journal', 
     const before = sim.requests.length;
     const other = '11111111-2222-4333-8444-555555555555';
     const cases: Array<[string[], Record<string, string>, string]> = [
-      [['--tenant-id', other], {}, `error: --tenant-id ${other}: the journal's run was on tenant ${CONTOSO.tenantId}; leave it out (restore takes it from the journal) or give the journal of that run`],
-      [['--cloud', 'usgov'], {}, "error: --cloud usgov: the journal's run was on cloud global; leave it out (restore takes it from the journal) or give the journal of that run"],
-      [[], { ENTRA_PIM_CLOUD: 'china' }, "error: ENTRA_PIM_CLOUD china: the journal's run was on cloud global; leave it unset (restore takes it from the journal) or give the journal of that run"],
-      [['--graph-endpoint', 'https://graph.microsoft.com'], {}, `error: --graph-endpoint https://graph.microsoft.com: the journal's run was on Graph endpoint ${sim.url}; leave it out (restore takes it from the journal) or give the journal of that run`],
+      [
+        ['--tenant-id', other],
+        {},
+        `error: --tenant-id ${other}: the journal's run was on tenant ${CONTOSO.tenantId}; leave it out (restore takes it from the journal) or give the journal of that run`,
+      ],
+      [
+        ['--cloud', 'usgov'],
+        {},
+        "error: --cloud usgov: the journal's run was on cloud global; leave it out (restore takes it from the journal) or give the journal of that run",
+      ],
+      [
+        [],
+        { ENTRA_PIM_CLOUD: 'china' },
+        "error: ENTRA_PIM_CLOUD china: the journal's run was on cloud global; leave it unset (restore takes it from the journal) or give the journal of that run",
+      ],
+      [
+        ['--graph-endpoint', 'https://graph.microsoft.com'],
+        {},
+        `error: --graph-endpoint https://graph.microsoft.com: the journal's run was on Graph endpoint ${sim.url}; leave it out (restore takes it from the journal) or give the journal of that run`,
+      ],
     ];
     for (const [extra, vars, line] of cases) {
       const res = await runCli(['restore', '--journal', journal, '--dry-run', ...extra], { ...env, ...vars });
@@ -344,7 +447,10 @@ describe('restore takes the tenant, cloud and Graph endpoint from the journal', 
       expect(lines(res.stderr)).toEqual([line]);
     }
     // Agreeing flags are fine.
-    const same = await runCli(['restore', '--journal', journal, '--dry-run', '--tenant-id', CONTOSO.tenantId.toUpperCase(), '--graph-endpoint', `${sim.url}/`], env);
+    const same = await runCli(
+      ['restore', '--journal', journal, '--dry-run', '--tenant-id', CONTOSO.tenantId.toUpperCase(), '--graph-endpoint', `${sim.url}/`],
+      env,
+    );
     expect(same.code, same.stderr).toBe(2);
     expect(sim.requests.length).toBeGreaterThan(before);
   });
@@ -352,7 +458,10 @@ describe('restore takes the tenant, cloud and Graph endpoint from the journal', 
   it('a journal naming another Graph host gets no token unless --graph-endpoint names it', async () => {
     const { sim, journal, env } = await ranJournal();
     const [first, ...rest] = (await readFile(journal, 'utf8')).split('\n');
-    const forged = await tempFile('forged.jsonl', [JSON.stringify({ ...JSON.parse(first), graphEndpoint: 'https://graph.contoso-proxy.example' }), ...rest].join('\n'));
+    const forged = await tempFile(
+      'forged.jsonl',
+      [JSON.stringify({ ...JSON.parse(first), graphEndpoint: 'https://graph.contoso-proxy.example' }), ...rest].join('\n'),
+    );
     const before = sim.requests.length;
     const res = await runCli(['restore', '--journal', forged, '--dry-run'], env);
     expect(res.code).toBe(1);

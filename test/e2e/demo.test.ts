@@ -58,7 +58,9 @@ describe('entra-pim-setup demo', () => {
 
     // Every screen says it is a simulation: stderr at start and end, stdout before each report.
     expect(res.stderr).toMatch(/^[\s\S]*?SIMULATION — demo tenant Contoso \(no real tenant is touched\)/);
-    expect(res.stderr.trimEnd().split('\n').slice(-3).join('\n')).toMatch(/SIMULATION — demo tenant Contoso[^\n]*: the audit after the run is compliant/);
+    expect(res.stderr.trimEnd().split('\n').slice(-3).join('\n')).toMatch(
+      /SIMULATION — demo tenant Contoso[^\n]*: the audit after the run is compliant/,
+    );
     expect(res.stdout.trimStart()).toMatch(/^SIMULATION — run/);
 
     const run = section(res.stdout, 'SIMULATION — run', 'SIMULATION — audit after the run');
@@ -68,7 +70,9 @@ describe('entra-pim-setup demo', () => {
     expect(run).toMatch(/- remove Carol Chen <carol@contoso\.example> from tenant-admin \(done\)/);
     expect(run).toMatch(/- remove Dave Diaz <dave@contoso\.example> from tenant-admin \(done\)/);
     expect(run).toMatch(/\(keycloak: changed\)/);
-    expect(run).toMatch(/\+ create mapper "[^"]+" on identity provider entra: roles=tenant-admin → \/tenant-admin, sync mode FORCE \(done\)/);
+    expect(run).toMatch(
+      /\+ create mapper "[^"]+" on identity provider entra: roles=tenant-admin → \/tenant-admin, sync mode FORCE \(done\)/,
+    );
     expect(run).toMatch(/Keycloak 26\.\d+\.\d+ \(simulated\) at http:\/\/127\.0\.0\.1:\d+/);
     expect(run).toMatch(/Result: changed/);
     // The audit then finds the mapper in place and nothing to change.
@@ -88,7 +92,9 @@ describe('entra-pim-setup demo', () => {
     expect(keycloak?.actions.map((a) => a.kind)).toEqual(['noop']);
     expect(report.steps.find((s) => s.id === 'admin-group')?.status).toBe('ok');
     // The run's report went to stderr, between the banners.
-    expect(res.stderr).toMatch(/SIMULATION — run[\s\S]*\(keycloak: changed\)[\s\S]*SIMULATION — audit after the run[\s\S]*SIMULATION — demo tenant Contoso[^\n]*compliant/);
+    expect(res.stderr).toMatch(
+      /SIMULATION — run[\s\S]*\(keycloak: changed\)[\s\S]*SIMULATION — audit after the run[\s\S]*SIMULATION — demo tenant Contoso[^\n]*compliant/,
+    );
   });
 
   it('without --yes in a script it goes ahead (it changes only the simulation) and ends compliant', async () => {

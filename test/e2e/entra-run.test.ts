@@ -35,15 +35,26 @@ describe('run and audit against the simulated tenant', () => {
     const state = sim.snapshot();
     expect(state.servicePrincipals.find((s) => s.id === CONTOSO.keycloakSpId)?.appRoleAssignmentRequired).toBe(true);
     expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
-    expect(state.appRoleAssignments.some((a) => a.principalId === G && a.resourceId === CONTOSO.keycloakSpId && a.appRoleId === CONTOSO.keycloakRoles.tenantAdmin)).toBe(true);
+    expect(
+      state.appRoleAssignments.some(
+        (a) => a.principalId === G && a.resourceId === CONTOSO.keycloakSpId && a.appRoleId === CONTOSO.keycloakRoles.tenantAdmin,
+      ),
+    ).toBe(true);
     const deletes = sim.writes().filter((w) => w.method === 'DELETE');
-    expect(deletes.map((w) => w.path).sort()).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].map((id) => `/v1.0/groups/${G}/members/${id}/$ref`).sort());
+    expect(deletes.map((w) => w.path).sort()).toEqual(
+      [CONTOSO.users.carol, CONTOSO.users.dave].map((id) => `/v1.0/groups/${G}/members/${id}/$ref`).sort(),
+    );
     expect(deletes.every((w) => w.batchItem)).toBe(true);
     const eligibility = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests'));
-    expect(eligibility.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
+    expect(eligibility.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual(
+      [CONTOSO.users.alice, CONTOSO.users.bob].sort(),
+    );
 
     // The journal holds each removed member's full record, written before the request, mode 0600.
-    const lines = (await readFile(journal, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(journal, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const removed = lines.filter((l) => l.type === 'before' && l.request.method === 'DELETE');
     expect(removed.map((l) => l.backup.member.userPrincipalName).sort()).toEqual([CONTOSO.upns.carol, CONTOSO.upns.dave].sort());
     expect((await stat(journal)).mode & 0o777).toBe(0o600);
@@ -67,7 +78,9 @@ describe('run and audit against the simulated tenant', () => {
     expect(res.stdout).toContain(`PATCH /servicePrincipals/${CONTOSO.keycloakSpId} {"appRoleAssignmentRequired":true}`);
     expect(res.stdout).toContain(`POST /servicePrincipals/${CONTOSO.keycloakSpId}/appRoleAssignedTo {"principalId":"${G}"`);
     expect(res.stdout).toContain(`DELETE /groups/${G}/members/${CONTOSO.users.carol}/$ref`);
-    expect(res.stdout).toMatch(/POST \/identityGovernance\/privilegedAccess\/group\/eligibilityScheduleRequests \{"accessId":"member","principalId":"[^"]+","groupId":"[^"]+","action":"adminAssign"/);
+    expect(res.stdout).toMatch(
+      /POST \/identityGovernance\/privilegedAccess\/group\/eligibilityScheduleRequests \{"accessId":"member","principalId":"[^"]+","groupId":"[^"]+","action":"adminAssign"/,
+    );
     expect(res.stdout).toMatch(/Nothing was sent: this was an audit/);
     expect(sim.writes()).toHaveLength(0);
   });
@@ -91,8 +104,16 @@ describe('run and audit against the simulated tenant', () => {
 
   it('rides out a 429 with Retry-After and a 503 in the middle of the run', async () => {
     const sim = await startSim(contosoSeed(), [
-      { method: 'POST', path: '/servicePrincipals/' + CONTOSO.keycloakSpId + '/appRoleAssignedTo', respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } },
-      { method: 'POST', path: /eligibilityScheduleRequests/, respond: { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'try later' } } } },
+      {
+        method: 'POST',
+        path: '/servicePrincipals/' + CONTOSO.keycloakSpId + '/appRoleAssignedTo',
+        respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } },
+      },
+      {
+        method: 'POST',
+        path: /eligibilityScheduleRequests/,
+        respond: { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'try later' } } },
+      },
     ]);
     const res = await runCli(args(sim, ['--yes', '--json', '--verbose']), await tokenEnv(sim));
     expect(res.code, res.stdout + res.stderr.slice(-2000)).toBe(0);
@@ -122,9 +143,16 @@ describe('run and audit against the simulated tenant', () => {
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
     expect(res.code).toBe(1);
     const report = json(res.stdout);
-    expect(report.steps.find((s) => s.id === 'pim-eligibility')?.findings.find((f) => f.code === 'APPLY_FAILED')?.message).toMatch(/request status is Failed/);
+    expect(report.steps.find((s) => s.id === 'pim-eligibility')?.findings.find((f) => f.code === 'APPLY_FAILED')?.message).toMatch(
+      /request status is Failed/,
+    );
     // Standing members are removed only after eligibility exists: the admins keep their access.
-    expect(sim.snapshot().groups.find((g) => g.id === G)?.members.sort()).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
+    expect(
+      sim
+        .snapshot()
+        .groups.find((g) => g.id === G)
+        ?.members.sort(),
+    ).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
     expect(sim.writes().some((w) => w.method === 'DELETE')).toBe(false);
   });
 
@@ -157,7 +185,9 @@ describe('run and audit against the simulated tenant', () => {
     // Reading delegated grants needs the optional Directory.Read.All (README, Permissions).
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim, [...CONTOSO.automation.roles, 'Directory.Read.All']));
     expect(res.code).toBe(1);
-    const codes = json(res.stdout).steps[0].findings.filter((f) => f.severity === 'error').map((f) => f.code);
+    const codes = json(res.stdout)
+      .steps[0].findings.filter((f) => f.severity === 'error')
+      .map((f) => f.code);
     expect(codes).toEqual(expect.arrayContaining(['CONSENT_MISSING', 'LICENCE_MISSING']));
     expect(sim.writes()).toHaveLength(0);
   });
@@ -187,7 +217,9 @@ describe('run and audit against the simulated tenant', () => {
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim, CONTOSO.reader.roles));
     expect(res.code).toBe(1);
     const f = json(res.stdout).steps[0].findings.find((x) => x.code === 'CALLER_PERMISSION_MISSING');
-    expect(f?.message).toMatch(/Application\.ReadWrite\.OwnedBy.*AppRoleAssignment\.ReadWrite\.All.*GroupMember\.ReadWrite\.All.*PrivilegedEligibilitySchedule\.ReadWrite\.AzureADGroup/);
+    expect(f?.message).toMatch(
+      /Application\.ReadWrite\.OwnedBy.*AppRoleAssignment\.ReadWrite\.All.*GroupMember\.ReadWrite\.All.*PrivilegedEligibilitySchedule\.ReadWrite\.AzureADGroup/,
+    );
     expect(sim.writes()).toHaveLength(0);
     // The same identity may audit.
     const audit = await runCli(['audit', ...args(sim, ['--json'])], await tokenEnv(sim, CONTOSO.reader.roles));
@@ -236,7 +268,9 @@ describe('bad input', () => {
     const sim = await startSim();
     const res = await runCli(args(sim, [], { '--tenant-id': 'not-a-guid' }), await tokenEnv(sim));
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual(['error: --tenant-id not-a-guid: not a tenant id or domain; give the directory (tenant) id, a GUID such as 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain of the tenant such as contoso.onmicrosoft.com']);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'error: --tenant-id not-a-guid: not a tenant id or domain; give the directory (tenant) id, a GUID such as 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain of the tenant such as contoso.onmicrosoft.com',
+    ]);
     expect(sim.requests).toHaveLength(0);
   });
 });

@@ -63,9 +63,17 @@ describe('--start/--end: any valid ISO 8601 date-time, offsets included', () => 
 describe('--journal that cannot be written is refused before the first request', () => {
   it.each([
     // A regular file where the folder should be: the folder check of old passed it.
-    ['a file where the folder should be', 'package.json/journal.jsonl', /--journal package\.json\/journal\.jsonl: .*package\.json is not a folder/],
+    [
+      'a file where the folder should be',
+      'package.json/journal.jsonl',
+      /--journal package\.json\/journal\.jsonl: .*package\.json is not a folder/,
+    ],
     // procfs takes no new files, whatever the permission bits (and root) say.
-    ['a folder that takes no new files', '/proc/entra-pim-setup-journal.jsonl', /--journal \/proc\/entra-pim-setup-journal\.jsonl: folder \/proc does not take new files/],
+    [
+      'a folder that takes no new files',
+      '/proc/entra-pim-setup-journal.jsonl',
+      /--journal \/proc\/entra-pim-setup-journal\.jsonl: folder \/proc does not take new files/,
+    ],
   ])('%s', async (_name, journal, says) => {
     const sim = await startSim();
     expectRefused(await runCli(args(sim, ['--yes', '--journal', journal]), await tokenEnv(sim)), says, sim);
@@ -91,8 +99,15 @@ describe('--keycloak-url: plain http only to this machine', () => {
 
   it('refuses http:// to another host, naming --keycloak-url, before anything is sent', async () => {
     const sim = await startSim();
-    const res = await runCli(args(sim, ['--yes', ...kc('http://sso.example.com')]).filter((a) => a !== '--skip-keycloak'), { ...(await tokenEnv(sim)), KEYCLOAK_PASSWORD: 'pw-9f3k2' });
-    expectRefused(res, /--keycloak-url http:\/\/sso\.example\.com: plain http:\/\/ is allowed only to this machine .*use https:\/\/sso\.example\.com/, sim);
+    const res = await runCli(
+      args(sim, ['--yes', ...kc('http://sso.example.com')]).filter((a) => a !== '--skip-keycloak'),
+      { ...(await tokenEnv(sim)), KEYCLOAK_PASSWORD: 'pw-9f3k2' },
+    );
+    expectRefused(
+      res,
+      /--keycloak-url http:\/\/sso\.example\.com: plain http:\/\/ is allowed only to this machine .*use https:\/\/sso\.example\.com/,
+      sim,
+    );
   });
 
   it.each(['http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9'])('accepts %s (loopback) past validation', async (url) => {
@@ -118,7 +133,9 @@ describe('the default window is one: 90 days, or the policy maximum when shorter
 
   it('help states the default', async () => {
     const res = await runCli(['run', '--help']);
-    expect(res.stdout.replace(/\s+/g, ' ')).toMatch(/--end <date>.*default \(no --end, no --duration\): 90 days from the start, or the group policy's maximum when shorter/);
+    expect(res.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--end <date>.*default \(no --end, no --duration\): 90 days from the start, or the group policy's maximum when shorter/,
+    );
   });
 });
 
@@ -126,13 +143,28 @@ describe('the wizard names the last date it accepts, in words', () => {
   it('offers the default window and refuses a date past the policy with the last accepted date', async () => {
     const sim = await startSim();
     const t = new PtySession(
-      [...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--activation-max', 'PT8H', '--skip-keycloak'],
+      [
+        ...base(sim),
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'tenant-admin',
+        '--app-role',
+        'tenant-admin',
+        '--eligible',
+        CONTOSO.upns.alice,
+        '--activation-max',
+        'PT8H',
+        '--skip-keycloak',
+      ],
       await tokenEnv(sim),
     );
     await t.waitFor(/Eligible from/);
     t.send(KEY.enter);
     const now = new Date();
-    const offered = lastEndDate(now, 90 * DAY).toISOString().slice(0, 10);
+    const offered = lastEndDate(now, 90 * DAY)
+      .toISOString()
+      .slice(0, 10);
     await t.waitFor(new RegExp(`Eligible until \\(YYYY-MM-DD; the group policy allows at most 365 d\\) \\(${offered}\\)`));
     t.line(inDays(365));
     const last = humanDate(lastEndDate(now, 365 * DAY));
@@ -147,7 +179,22 @@ describe('the confirmation shows warnings and errors above the plan, before aski
   it('a group owner who can bypass PIM is named before "Apply these changes?"', async () => {
     const sim = await startSim();
     const t = new PtySession(
-      [...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--activation-max', 'PT8H', '--skip-keycloak'],
+      [
+        ...base(sim),
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'tenant-admin',
+        '--app-role',
+        'tenant-admin',
+        '--eligible',
+        CONTOSO.upns.alice,
+        '--end',
+        END,
+        '--activation-max',
+        'PT8H',
+        '--skip-keycloak',
+      ],
       await tokenEnv(sim),
     );
     await t.waitFor(/Apply these changes, removing 2 member\(s\)\?/);
@@ -157,7 +204,9 @@ describe('the confirmation shows warnings and errors above the plan, before aski
     const plan = screen.lastIndexOf('Planned changes:', ask);
     expect(warnings, screen).toBeGreaterThanOrEqual(0);
     expect(warnings).toBeLessThan(plan);
-    expect(screen.slice(warnings, plan)).toMatch(/! warning group owners can add members at any time and so bypass PIM: .*erin@contoso\.example/);
+    expect(screen.slice(warnings, plan)).toMatch(
+      /! warning group owners can add members at any time and so bypass PIM: .*erin@contoso\.example/,
+    );
     // The skipped Keycloak check is a warning too: it is there, not only after the changes.
     expect(screen.slice(warnings, plan)).toMatch(/Keycloak was not checked/);
     t.line('n');

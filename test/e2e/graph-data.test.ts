@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOSO, contosoSeed } from '../../src/sim/index.js';
 import { runCli, startCli } from '../support/cli.js';
-import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv, selfActivateAlice } from '../support/sim.js';
+import {
+  args,
+  callSim,
+  closeSimsAfterEach,
+  G,
+  journalPath,
+  json,
+  simWithEligibleAlice,
+  startSim,
+  tokenEnv,
+  selfActivateAlice,
+} from '../support/sim.js';
 
 /**
  * The tool reads Graph's data as Microsoft documents it (enum casing,
@@ -21,22 +32,38 @@ describe('enum casing', () => {
     expect(act.status).toBe(201);
     // The simulation answers as the documented examples do: capitalised.
     const admin = await tokenEnv(sim);
-    const listed = await callSim(sim.url, admin.ENTRA_PIM_ACCESS_TOKEN, 'GET', `/v1.0${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`);
-    expect(listed.body?.value).toEqual(expect.arrayContaining([expect.objectContaining({ principalId: CONTOSO.users.alice, assignmentType: 'Activated', memberType: 'Direct' })]));
+    const listed = await callSim(
+      sim.url,
+      admin.ENTRA_PIM_ACCESS_TOKEN,
+      'GET',
+      `/v1.0${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`,
+    );
+    expect(listed.body?.value).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ principalId: CONTOSO.users.alice, assignmentType: 'Activated', memberType: 'Direct' }),
+      ]),
+    );
 
     const res = await runCli(args(sim, ['--yes', '--json']), admin);
     expect(res.code, res.stderr).toBe(0);
     const deletes = sim.writes().filter((w) => w.method === 'DELETE');
-    expect(deletes.map((d) => d.path).sort()).toEqual([`/v1.0/groups/${G}/members/${CONTOSO.users.carol}/$ref`, `/v1.0/groups/${G}/members/${CONTOSO.users.dave}/$ref`].sort());
+    expect(deletes.map((d) => d.path).sort()).toEqual(
+      [`/v1.0/groups/${G}/members/${CONTOSO.users.carol}/$ref`, `/v1.0/groups/${G}/members/${CONTOSO.users.dave}/$ref`].sort(),
+    );
     // Alice's membership comes from her activation, which is still in effect.
-    expect(sim.snapshot().pim?.assignmentSchedules.filter((a) => a.principalId === CONTOSO.users.alice && a.assignmentType === 'activated')).toHaveLength(1);
+    expect(
+      sim.snapshot().pim?.assignmentSchedules.filter((a) => a.principalId === CONTOSO.users.alice && a.assignmentType === 'activated'),
+    ).toHaveLength(1);
     const step = json(res.stdout).steps.find((s) => s.id === 'admin-group');
     expect(step?.findings.map((f) => f.code)).toContain('MEMBERS_ACTIVATED');
   });
 });
 
 describe('mail-enabled groups', () => {
-  for (const [kind, securityEnabled] of [['mail-enabled security group', true], ['distribution list', false]] as const) {
+  for (const [kind, securityEnabled] of [
+    ['mail-enabled security group', true],
+    ['distribution list', false],
+  ] as const) {
     it(`refuses a ${kind} while planning: error finding, no write`, async () => {
       const seed = contosoSeed();
       const g = seed.groups.find((x) => x.id === G)!;
@@ -68,7 +95,9 @@ describe('mail-enabled groups', () => {
     const del = await callSim(sim.url, token, 'DELETE', `/v1.0/groups/${G}/members/${CONTOSO.users.carol}/$ref`);
     expect(del.status).toBe(400);
     expect(del.body?.error?.message).toBe('Cannot Update a mail-enabled security groups and or distribution list.');
-    const add = await callSim(sim.url, token, 'POST', `/v1.0/groups/${G}/members/$ref`, { '@odata.id': `${sim.url}/v1.0/directoryObjects/${CONTOSO.users.alice}` });
+    const add = await callSim(sim.url, token, 'POST', `/v1.0/groups/${G}/members/$ref`, {
+      '@odata.id': `${sim.url}/v1.0/directoryObjects/${CONTOSO.users.alice}`,
+    });
     expect(add.status).toBe(400);
   });
 });
@@ -96,11 +125,14 @@ describe('UPNs that begin with $', () => {
     expect(quoted.body?.id).toBe(QUOTE.id);
   });
 
-  it('makes $svc@…, o\'neil@… and a #EXT# guest eligible; an unknown $ user is named as typed', async () => {
+  it("makes $svc@…, o'neil@… and a #EXT# guest eligible; an unknown $ user is named as typed", async () => {
     const sim = await startSim(seedWithOddUpns());
     const env = await tokenEnv(sim);
     const eligible = [SVC.upn, QUOTE.upn, CONTOSO.upns.guest];
-    const audit = await runCli(['audit', ...args(sim, ['--json'], { '--eligible': [...eligible, '$nobody@contoso.example'].join(',') })], env);
+    const audit = await runCli(
+      ['audit', ...args(sim, ['--json'], { '--eligible': [...eligible, '$nobody@contoso.example'].join(',') })],
+      env,
+    );
     const findings = json(audit.stdout).steps[0].findings;
     expect(findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.message])).toEqual([
       ['USER_NOT_FOUND', '--eligible $nobody@contoso.example: no such user in this tenant'],
@@ -123,7 +155,17 @@ describe('UPNs that begin with $', () => {
   it('verify-user names an unknown $ user as typed, not by an encoded URL', async () => {
     const sim = await startSim(seedWithOddUpns());
     const res = await runCli(
-      ['verify-user', '$nobody@contoso.example', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak'],
+      [
+        'verify-user',
+        '$nobody@contoso.example',
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+      ],
       await tokenEnv(sim, CONTOSO.reader.roles),
     );
     expect(res.code).toBe(1);
@@ -134,7 +176,18 @@ describe('UPNs that begin with $', () => {
   it('verify-user finds $svc@… by UPN', async () => {
     const sim = await startSim(seedWithOddUpns());
     const res = await runCli(
-      ['verify-user', SVC.upn, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', '--json'],
+      [
+        'verify-user',
+        SVC.upn,
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+        '--json',
+      ],
       await tokenEnv(sim, CONTOSO.reader.roles),
     );
     expect(res.code, res.stderr).not.toBe(1);
@@ -164,7 +217,9 @@ describe('standing service principals', () => {
     expect((await runCli(['audit', ...args(sim)], env)).code).toBe(0);
 
     // Someone adds an application to the admin group outside PIM.
-    const add = await callSim(sim.url, env.ENTRA_PIM_ACCESS_TOKEN, 'POST', `/v1.0/groups/${G}/members/$ref`, { '@odata.id': `${sim.url}/v1.0/directoryObjects/${SP}` });
+    const add = await callSim(sim.url, env.ENTRA_PIM_ACCESS_TOKEN, 'POST', `/v1.0/groups/${G}/members/$ref`, {
+      '@odata.id': `${sim.url}/v1.0/directoryObjects/${SP}`,
+    });
     expect(add.status).toBe(204);
 
     const audit = await runCli(['audit', ...args(sim, ['--json'])], env);
@@ -177,15 +232,26 @@ describe('standing service principals', () => {
     const run = await runCli(args(sim, ['--yes', '--json', '--journal', journal]), env);
     expect(run.code, run.stderr).toBe(0);
     expect(members(sim)).toEqual([]);
-    expect(sim.writes().filter((w) => w.method === 'DELETE').map((w) => w.path)).toContain(`/v1.0/groups/${G}/members/${SP}/$ref`);
+    expect(
+      sim
+        .writes()
+        .filter((w) => w.method === 'DELETE')
+        .map((w) => w.path),
+    ).toContain(`/v1.0/groups/${G}/members/${SP}/$ref`);
     expect((await runCli(['audit', ...args(sim)], env)).code).toBe(0);
 
-    const restore = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'], env);
+    const restore = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'],
+      env,
+    );
     expect(restore.code, restore.stderr).toBe(0);
     expect(members(sim)).toEqual([SP]);
     // A second restore sees the service principal (beta lists it) and changes nothing.
     const writes = sim.writes().length;
-    const again = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'], env);
+    const again = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--json'],
+      env,
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(sim.writes()).toHaveLength(writes);
   });
@@ -201,7 +267,9 @@ describe('schedule lag', () => {
     const sim = await startSim(seed);
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/waiting for PIM to make 2 new eligibility schedule\(s\) readable \(alice@contoso\.example, bob@contoso\.example\)/);
+    expect(res.stderr).toMatch(
+      /waiting for PIM to make 2 new eligibility schedule\(s\) readable \(alice@contoso\.example, bob@contoso\.example\)/,
+    );
     const firstRead = sim.requests.findIndex(isScheduleRead);
     const requests = sim.requests.map((r, i) => (isRequest(r) ? i : -1)).filter((i) => i >= 0);
     expect(requests).toHaveLength(2);
@@ -211,7 +279,9 @@ describe('schedule lag', () => {
     expect(reads.filter((r) => r.status === 200)).toHaveLength(2);
     // Member removal comes only after both schedules were readable.
     const lastOk = sim.requests.map((r, i) => (isScheduleRead(r) && r.status === 200 ? i : -1)).reduce((a, b) => Math.max(a, b));
-    const firstDelete = sim.requests.findIndex((r) => r.method === 'DELETE' || (r.method === 'POST' && r.path.endsWith('/$batch') && JSON.stringify(r.body).includes('"DELETE"')));
+    const firstDelete = sim.requests.findIndex(
+      (r) => r.method === 'DELETE' || (r.method === 'POST' && r.path.endsWith('/$batch') && JSON.stringify(r.body).includes('"DELETE"')),
+    );
     expect(firstDelete).toBeGreaterThan(lastOk);
     expect(members(sim)).toEqual([]);
   });

@@ -55,25 +55,42 @@ async function expectRefused(sim: SimulatedTenant, reason: RegExp): Promise<void
 
 describe('a member list Graph did not answer as documented is an error, never an empty group', () => {
   it.each([
-    ['an HTML page', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: '<html><body>Please sign in</body></html>' }, /answered 200 with a body that is not JSON \(text\/html/],
+    [
+      'an HTML page',
+      { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: '<html><body>Please sign in</body></html>' },
+      /answered 200 with a body that is not JSON \(text\/html/,
+    ],
     ['truncated JSON', { status: 200, body: '{"value":[{"id":"' }, /answered 200 with a body that is not JSON/],
-    ['non-JSON text', { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'OK' }, /answered 200 with a body that is not JSON \(text\/plain/],
+    [
+      'non-JSON text',
+      { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'OK' },
+      /answered 200 with a body that is not JSON \(text\/plain/,
+    ],
     ['{}', { status: 200, body: {} }, /answered 200 with a list page without a "value" array/],
-    ['a 200 carrying an error', { status: 200, body: { error: { code: 'Request_ResourceNotFound', message: 'gone' } } }, /answered 200 with an error object \(Request_ResourceNotFound\)/],
+    [
+      'a 200 carrying an error',
+      { status: 200, body: { error: { code: 'Request_ResourceNotFound', message: 'gone' } } },
+      /answered 200 with an error object \(Request_ResourceNotFound\)/,
+    ],
   ])('%s', async (_name, respond, reason) => {
     await expectRefused(await startSim(contosoSeed(), [onMembers(respond)]), reason);
   });
 
   it('a 307 to another host that serves {"value":[]} is not followed', async () => {
     const other = await elsewhere();
-    const sim = await startSim(contosoSeed(), [onMembers({ status: 307, headers: { Location: `https://localhost:${other.port}/beta/groups/${G}/members` } })]);
+    const sim = await startSim(contosoSeed(), [
+      onMembers({ status: 307, headers: { Location: `https://localhost:${other.port}/beta/groups/${G}/members` } }),
+    ]);
     await expectRefused(sim, new RegExp(`answered 307 with a redirect to localhost:${other.port}; redirects are not followed`));
     expect(other.seen).toEqual([]);
   });
 });
 
 describe('@odata.nextLink', () => {
-  const page = (link: string) => ({ status: 200, body: { value: [{ '@odata.type': '#microsoft.graph.user', id: CONTOSO.users.carol }], '@odata.nextLink': link } });
+  const page = (link: string) => ({
+    status: 200,
+    body: { value: [{ '@odata.type': '#microsoft.graph.user', id: CONTOSO.users.carol }], '@odata.nextLink': link },
+  });
 
   it('a link to itself: refused after one page, no loop', async () => {
     const sim = await startSim();
@@ -110,7 +127,12 @@ describe('@odata.nextLink', () => {
 describe('throttling and failures retrying cannot fix', () => {
   it('a $batch item answered 429 with Retry-After 999999 stops the run at once with a clear message', async () => {
     const sim = await startSim(contosoSeed(), [
-      { method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, times: Infinity, respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } } },
+      {
+        method: 'DELETE',
+        path: /\/members\/[^/]+\/\$ref$/,
+        times: Infinity,
+        respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } },
+      },
     ]);
     const before = members(sim);
     const journal = await journalPath();
@@ -128,7 +150,12 @@ describe('throttling and failures retrying cannot fix', () => {
   it('with many envelopes, one item over the Retry-After cap stops every envelope not yet sent, and the journal matches what Graph did', async () => {
     // 402 members: 21 envelopes, at most 4 in flight. One item is throttled for days.
     const sim = await startSim(withManyMembers(contosoSeed(), G, 400), [
-      { method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, times: 1, respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } } },
+      {
+        method: 'DELETE',
+        path: /\/members\/[^/]+\/\$ref$/,
+        times: 1,
+        respond: { status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } },
+      },
     ]);
     const before = members(sim);
     const journal = await journalPath();
@@ -137,24 +164,39 @@ describe('throttling and failures retrying cannot fix', () => {
     expect(res.stderr).toMatch(/longer than the 120 s this tool waits/);
     // Only the envelopes in flight when the throttled one came back were sent: none after it.
     const envelopes = sim.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/$batch' && !r.batchItem);
-    const removalEnvelopes = envelopes.filter((r) => (r.body as { requests: Array<{ method: string }> }).requests.some((i) => i.method === 'DELETE'));
+    const removalEnvelopes = envelopes.filter((r) =>
+      (r.body as { requests: Array<{ method: string }> }).requests.some((i) => i.method === 'DELETE'),
+    );
     expect(removalEnvelopes.length).toBeLessThanOrEqual(4);
     const removed = before.filter((m) => !members(sim).includes(m));
     expect(removed.length).toBeLessThanOrEqual(4 * 20 - 1);
     // Every member Graph removed is journaled as removed; nothing is journaled as removed that was not.
-    const answers = (await readFile(journal, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; seq?: number; status?: number; request?: { url: string } });
-    const urls = new Map(answers.filter((e) => e.type === 'before' && e.request!.url.endsWith('/$ref')).map((e) => [e.seq, e.request!.url]));
-    const done = answers.filter((e) => e.type === 'after' && e.status === 204 && urls.has(e.seq)).map((e) => urls.get(e.seq)!.split('/')[4]);
+    const answers = (await readFile(journal, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; seq?: number; status?: number; request?: { url: string } });
+    const urls = new Map(
+      answers.filter((e) => e.type === 'before' && e.request!.url.endsWith('/$ref')).map((e) => [e.seq, e.request!.url]),
+    );
+    const done = answers
+      .filter((e) => e.type === 'after' && e.status === 204 && urls.has(e.seq))
+      .map((e) => urls.get(e.seq)!.split('/')[4]);
     expect(done.sort()).toEqual(removed.sort());
   });
 
   it('an untrusted certificate: one attempt, one line naming the host', async () => {
     const sim = await startSim();
     const host = new URL(sim.url).host;
-    const res = await runCli(['audit', ...args(sim, ['--verbose'])], { ...(await tokenEnv(sim)), NODE_EXTRA_CA_CERTS: undefined }, { timeoutMs: 30_000 });
+    const res = await runCli(
+      ['audit', ...args(sim, ['--verbose'])],
+      { ...(await tokenEnv(sim)), NODE_EXTRA_CA_CERTS: undefined },
+      { timeoutMs: 30_000 },
+    );
     expect(res.code).toBe(1);
     const last = res.stderr.trim().split('\n').at(-1)!;
-    expect(last).toBe(`error: the TLS certificate of ${host} is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`);
+    expect(last).toBe(
+      `error: the TLS certificate of ${host} is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`,
+    );
     // --verbose logs one line per attempt: no request was tried twice.
     const attempts = res.stderr.split('\n').filter((l) => /GET \/v1\.0\//.test(l));
     expect(new Set(attempts).size).toBe(attempts.length);
@@ -162,11 +204,28 @@ describe('throttling and failures retrying cannot fix', () => {
   });
 
   it('an endpoint that does not resolve: one line naming the host, no retries', async () => {
-    const res = await runCli(['audit', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', 'https://graph.entra-pim-test.invalid', '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--skip-keycloak', '--verbose'], {
-      ENTRA_PIM_ACCESS_TOKEN: 'x.eyJ9.x',
-    });
+    const res = await runCli(
+      [
+        'audit',
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        'https://graph.entra-pim-test.invalid',
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'tenant-admin',
+        '--skip-keycloak',
+        '--verbose',
+      ],
+      {
+        ENTRA_PIM_ACCESS_TOKEN: 'x.eyJ9.x',
+      },
+    );
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n').at(-1)).toBe("error: cannot resolve graph.entra-pim-test.invalid (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS");
+    expect(res.stderr.trim().split('\n').at(-1)).toBe(
+      "error: cannot resolve graph.entra-pim-test.invalid (DNS: ENOTFOUND): check --graph-endpoint and the machine's DNS",
+    );
     expect(res.stderr).not.toMatch(/attempts/);
   });
 
@@ -190,7 +249,9 @@ describe('throttling and failures retrying cannot fix', () => {
     const sim = await startSim();
     const res = await runCli(['audit', ...args(sim, ['--auth', 'azure-cli'])], { PATH: '/nonexistent' });
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n').at(-1)).toBe('error: --auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth');
+    expect(res.stderr.trim().split('\n').at(-1)).toBe(
+      'error: --auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth',
+    );
     expect(sim.requests).toEqual([]);
   });
 });

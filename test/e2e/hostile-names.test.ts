@@ -89,7 +89,10 @@ describe('names from Graph cannot act on the terminal, forge a line or a Markdow
     const run = await runCli(args(sim, ['--yes', '--journal', journal], { '--group': G }), await tokenEnv(sim));
     expect(run.code, run.stderr).toBe(0);
     const writes = sim.writes().length;
-    const t = new PtySession(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], await tokenEnv(sim, PERMISSION_SETS.restore));
+    const t = new PtySession(
+      ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url],
+      await tokenEnv(sim, PERMISSION_SETS.restore),
+    );
     await t.waitFor(/Restore: add 2 member\(s\)/);
     expect(t.screen).toContain('Dave\\u001b[2J\\u001b[H Diaz\\nResult: compliant');
     expect(t.screen).not.toMatch(/^\s*Result: compliant/m);
@@ -116,7 +119,20 @@ describe('names from Graph cannot act on the terminal, forge a line or a Markdow
     const env = await tokenEnv(sim, CONTOSO.reader.roles);
     const verify = (extra: string[]) =>
       runCli(
-        ['verify-user', CONTOSO.upns.carol, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--group', G, '--skip-keycloak', ...extra],
+        [
+          'verify-user',
+          CONTOSO.upns.carol,
+          '--tenant-id',
+          CONTOSO.tenantId,
+          '--graph-endpoint',
+          sim.url,
+          '--app-id',
+          CONTOSO.keycloakAppId,
+          '--group',
+          G,
+          '--skip-keycloak',
+          ...extra,
+        ],
         env,
       );
     const text = await verify([]);
@@ -128,13 +144,21 @@ describe('names from Graph cannot act on the terminal, forge a line or a Markdow
     expectInert(doc.stdout, 'verify-user --json');
     expect(JSON.parse(doc.stdout)).toMatchObject({ user: { displayName: CAROL }, group: { displayName: GROUP } });
 
-    const scp = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
+    const scp =
+      'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
     const token = await sim.issueToken({ scp, oid: CONTOSO.users.alice });
     // An error that names the group is still one line.
-    const refused = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H'], { ENTRA_PIM_ACCESS_TOKEN: token });
+    const refused = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H'], {
+      ENTRA_PIM_ACCESS_TOKEN: token,
+    });
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: the activation policy of tenant-admin\\r# Heading\\u0085NEL requires a justification/)]);
-    const act = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'test'], { ENTRA_PIM_ACCESS_TOKEN: token });
+    expect(refused.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^error: the activation policy of tenant-admin\\r# Heading\\u0085NEL requires a justification/),
+    ]);
+    const act = await runCli(
+      ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'test'],
+      { ENTRA_PIM_ACCESS_TOKEN: token },
+    );
     expect(act.code, act.stderr).toBe(0);
     expectInert(act.stdout, 'activate stdout');
     expectInert(act.stderr, 'activate stderr');

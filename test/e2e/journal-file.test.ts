@@ -17,9 +17,19 @@ const members = (sim: SimulatedTenant) => [...(sim.snapshot().groups.find((g) =>
  * surfaces as that error, not as a killed process.
  */
 function runCliWithFileLimit(kib: number, cliArgs: string[], env: Record<string, string>): Promise<CliResult> {
-  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CI: '1', NO_COLOR: '1', ...env };
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    CI: '1',
+    NO_COLOR: '1',
+    ...env,
+  };
   if (process.env.NODE_EXTRA_CA_CERTS) childEnv.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
-  const child = spawn('bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, BIN, ...cliArgs], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, BIN, ...cliArgs], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -101,7 +111,9 @@ describe('--journal is checked before the first request', () => {
     symlinkSync(target, link);
     const res = await runCli(args(sim, ['--yes', '--journal', link]), await tokenEnv(sim));
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([`error: --journal ${link}: is a symbolic link; give the path of a regular file (or of a new one)`]);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      `error: --journal ${link}: is a symbolic link; give the path of a regular file (or of a new one)`,
+    ]);
     expect(sim.requests).toHaveLength(0);
     expect(readFileSync(target, 'utf8')).toBe('not a journal\n');
   });
@@ -113,9 +125,14 @@ describe('--journal is checked before the first request', () => {
     const requests = sim.requests.length;
     const link = path.join(path.dirname(journal), 'restore.jsonl');
     symlinkSync(journal, link);
-    const res = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--restore-journal', link], await tokenEnv(sim));
+    const res = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes', '--restore-journal', link],
+      await tokenEnv(sim),
+    );
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([`error: --restore-journal ${link}: is a symbolic link; give the path of a regular file (or of a new one)`]);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      `error: --restore-journal ${link}: is a symbolic link; give the path of a regular file (or of a new one)`,
+    ]);
     expect(sim.requests).toHaveLength(requests);
   });
 
@@ -146,9 +163,26 @@ describe('NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
     const sim = await startSim();
     const env = { ...(await tokenEnv(sim)), NODE_TLS_REJECT_UNAUTHORIZED: '0' };
     const journal = await journalPath();
-    writeFileSync(journal, JSON.stringify({ type: 'start', time: 't', tool: 'entra-pim-setup', version: '1', mode: 'run', tenantId: CONTOSO.tenantId, argv: [] }) + '\n');
-    const restore = await runCli(['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes'], env);
-    const activate = await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token'], env);
+    writeFileSync(
+      journal,
+      JSON.stringify({
+        type: 'start',
+        time: 't',
+        tool: 'entra-pim-setup',
+        version: '1',
+        mode: 'run',
+        tenantId: CONTOSO.tenantId,
+        argv: [],
+      }) + '\n',
+    );
+    const restore = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--yes'],
+      env,
+    );
+    const activate = await runCli(
+      ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token'],
+      env,
+    );
     for (const res of [restore, activate]) {
       expect(res.code, res.stderr).toBe(1);
       expect(res.stderr).toMatch(/^error: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks/);
@@ -163,7 +197,22 @@ describe('NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toMatch(/warning: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*cannot be trusted/);
     expect(json(res.stdout).status).toBe('drift');
-    const verify = await runCli(['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--auth', 'access-token', '--skip-keycloak'], env);
+    const verify = await runCli(
+      [
+        'verify-user',
+        CONTOSO.upns.alice,
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--auth',
+        'access-token',
+        '--skip-keycloak',
+      ],
+      env,
+    );
     expect(verify.stderr).toMatch(/warning: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*cannot be trusted/);
     expect(verify.stdout).not.toBe('');
     expect(sim.writes()).toHaveLength(0);
@@ -199,7 +248,10 @@ describe('a short secret', () => {
     const journal = await journalPath();
     const env = { ...(await tokenEnv(sim)), KEYCLOAK_PASSWORD: 'Kc9' };
     const report = await journalPath('report.md');
-    const res = await runCli(args(sim, ['--yes', '--debug', '--journal', journal, '--report', report, '--justification', 'ticket Kc9 pasted']), env);
+    const res = await runCli(
+      args(sim, ['--yes', '--debug', '--journal', journal, '--report', report, '--justification', 'ticket Kc9 pasted']),
+      env,
+    );
     expect(res.code, res.stderr.slice(-800)).toBe(0);
     const everything = res.stdout + res.stderr + readFileSync(journal, 'utf8') + readFileSync(report, 'utf8');
     expect(everything).toContain('ticket *** pasted');

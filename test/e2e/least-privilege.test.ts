@@ -24,7 +24,11 @@ const codes = (r: JsonReport) => findings(r).map((f) => f.code);
 function expectTargetState(sim: SimulatedTenant): void {
   const state = sim.snapshot();
   expect(state.servicePrincipals.find((s) => s.id === CONTOSO.keycloakSpId)?.appRoleAssignmentRequired).toBe(true);
-  expect(state.appRoleAssignments.some((a) => a.principalId === G && a.resourceId === CONTOSO.keycloakSpId && a.appRoleId === CONTOSO.keycloakRoles.tenantAdmin)).toBe(true);
+  expect(
+    state.appRoleAssignments.some(
+      (a) => a.principalId === G && a.resourceId === CONTOSO.keycloakSpId && a.appRoleId === CONTOSO.keycloakRoles.tenantAdmin,
+    ),
+  ).toBe(true);
   expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
   const eligible = (state.pim?.eligibilitySchedules ?? []).filter((e) => e.groupId === G).map((e) => e.principalId);
   expect(eligible.sort()).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
@@ -74,7 +78,10 @@ describe('the README lists exactly the permission sets the tool checks and the t
       const m = /^\| ([^|]+?) \| (.+) \|$/.exec(line);
       if (!m || !m[2].includes('`')) continue;
       // Parenthesised alternatives ("app-only: …") and explanations are not part of the set.
-      rows.set(m[1], [...m[2].replace(/\([^)]*\)/g, '').matchAll(/`([^`]+)`/g)].map((x) => x[1]));
+      rows.set(
+        m[1],
+        [...m[2].replace(/\([^)]*\)/g, '').matchAll(/`([^`]+)`/g)].map((x) => x[1]),
+      );
     }
     expect(Object.fromEntries(rows)).toEqual({
       'audit and run': [...S.auditAndRun],
@@ -89,7 +96,15 @@ describe('the README lists exactly the permission sets the tool checks and the t
   });
 
   it('no set but "optional" asks for Directory.Read.All', () => {
-    const required = [...S.auditAndRun, ...S.runInAddition, ...S.policyFlags, ...S.roleAssignableGroup, ...S.activate, ...S.verifyUser, ...S.restore];
+    const required = [
+      ...S.auditAndRun,
+      ...S.runInAddition,
+      ...S.policyFlags,
+      ...S.roleAssignableGroup,
+      ...S.activate,
+      ...S.verifyUser,
+      ...S.restore,
+    ];
     expect(required).not.toContain('Directory.Read.All');
   });
 });
@@ -105,7 +120,10 @@ describe('tokens holding exactly the README sets', () => {
     expect(codes(audit)).not.toContain('PLAN_FAILED');
     expect(codes(audit)).not.toContain('GRAPH_FORBIDDEN');
     // Consent for delegated scopes cannot be read without Directory.Read.All: a warning, never "OK".
-    expect(findings(audit).find((f) => f.code === 'CONSENT_UNVERIFIED')).toMatchObject({ severity: 'warning', message: expect.stringContaining('Directory.Read.All') });
+    expect(findings(audit).find((f) => f.code === 'CONSENT_UNVERIFIED')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringContaining('Directory.Read.All'),
+    });
     expect(codes(audit)).not.toContain('CONSENT_OK');
     expect(sim.requests.some((r) => r.path === `/v1.0/groups/${G}/appRoleAssignments`)).toBe(false);
 
@@ -185,14 +203,37 @@ describe('activate and verify-user with exactly their README sets', () => {
   it('activate (delegated, the "activate" set) makes the eligible user a member; verify-user (the "verify-user" set) sees it', async () => {
     const sim = await simWithEligibleAlice();
     const act = await runCli(
-      ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'least-privilege test'],
+      [
+        'activate',
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--duration',
+        'PT1H',
+        '--justification',
+        'least-privilege test',
+      ],
       await delegatedEnv(sim, CONTOSO.users.alice, S.activate),
     );
     expect(act.code, act.stderr).toBe(0);
     expect(sim.state.isMember(G, CONTOSO.users.alice)).toBe(true);
 
     const verify = await runCli(
-      ['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak', '--expect', 'admin', '--json'],
+      [
+        'verify-user',
+        CONTOSO.upns.alice,
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+        '--expect',
+        'admin',
+        '--json',
+      ],
       await tokenEnv(sim, S.verifyUser),
     );
     expect(verify.code, verify.stderr).toBe(0);

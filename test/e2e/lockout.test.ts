@@ -4,7 +4,18 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTOSO, type FaultResponse, type SimulatedTenant } from '../../src/sim/index.js';
 import { ROOT, runCli, startCli } from '../support/cli.js';
-import { args, callSim, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv, type JsonReport } from '../support/sim.js';
+import {
+  args,
+  callSim,
+  closeSimsAfterEach,
+  G,
+  journalPath,
+  json,
+  simWithEligibleAlice,
+  startSim,
+  tokenEnv,
+  type JsonReport,
+} from '../support/sim.js';
 
 closeSimsAfterEach();
 
@@ -35,7 +46,10 @@ async function makeEligible(sim: SimulatedTenant, principalId: string): Promise<
     groupId: G,
     action: 'adminAssign',
     justification: 'test',
-    scheduleInfo: { startDateTime: new Date(sim.clock.nowMs() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
+    scheduleInfo: {
+      startDateTime: new Date(sim.clock.nowMs() - 60_000).toISOString(),
+      expiration: { type: 'afterDuration', duration: 'P30D' },
+    },
   });
   if (res.status !== 201) throw new Error(`could not make ${principalId} eligible: ${res.status}`);
 }
@@ -81,7 +95,11 @@ describe('lockout guard: counts only what someone can use now', () => {
   it.each<[string, FaultResponse, RegExp]>([
     ['a 201 with status PendingApproval', { status: 201, body: pendingApproval }, /request status is PendingApproval/],
     ['a 201 with status Granted', { status: 201, body: { ...pendingApproval, status: 'Granted' } }, /request status is Granted/],
-    ['a 200 carrying an error object', { status: 200, body: { error: { code: 'UnknownError', message: 'something went wrong' } } }, /answered 200 with an error object \(UnknownError\)/],
+    [
+      'a 200 carrying an error object',
+      { status: 200, body: { error: { code: 'UnknownError', message: 'something went wrong' } } },
+      /answered 200 with an error object \(UnknownError\)/,
+    ],
   ])('an eligibility request answered with %s is not success: the step fails and nobody is removed', async (_name, respond, says) => {
     const sim = await startSim(undefined, [{ method: 'POST', path: `${PIM}/eligibilityScheduleRequests`, times: Infinity, respond }]);
     const journal = await journalPath();
@@ -111,7 +129,9 @@ describe('lockout guard: counts only what someone can use now', () => {
     const res = await running.done;
     expect(res.code, res.stderr).toBe(1);
     const admin = step(json(res.stdout), 'admin-group');
-    expect(admin.findings.find((f) => f.code === 'APPLY_FAILED')?.message).toMatch(/lockout guard: refused to remove 2 standing member\(s\) of tenant-admin: read live just now, no eligible member assignment is usable.*nothing was removed/);
+    expect(admin.findings.find((f) => f.code === 'APPLY_FAILED')?.message).toMatch(
+      /lockout guard: refused to remove 2 standing member\(s\) of tenant-admin: read live just now, no eligible member assignment is usable.*nothing was removed/,
+    );
     expect(members(sim)).toEqual(STANDING);
     expect(deletes(sim)).toHaveLength(0);
   });
@@ -151,7 +171,9 @@ describe('time is a lockout too', () => {
     expect(long.code, long.stdout).toBe(0);
     expect(codes(json(long.stdout), 'pim-eligibility')).toContain('ELIGIBLE_EXPIRING');
 
-    const end = Math.max(...(sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => Date.parse(s.endDateTime!)));
+    const end = Math.max(
+      ...(sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => Date.parse(s.endDateTime!)),
+    );
     sim.setNow(new Date(end - 10 * DAY));
     const near = await runCli(['audit', ...args(sim, ['--json'], noEnd)], await envAt(sim));
     expect(near.code, near.stdout).toBe(0);
@@ -169,15 +191,24 @@ describe('time is a lockout too', () => {
   it('run --renew extends every usable eligibility ending within the threshold with adminExtend, journaled, inside the policy', async () => {
     const sim = await startSim();
     expect((await runCli(args(sim, ['--yes'], noEnd), await envAt(sim))).code).toBe(0);
-    const oldEnd = Math.max(...(sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => Date.parse(s.endDateTime!)));
+    const oldEnd = Math.max(
+      ...(sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => Date.parse(s.endDateTime!)),
+    );
     sim.setNow(new Date(oldEnd - 10 * DAY));
 
     const journal = await journalPath();
     // No --eligible: --renew alone extends what exists.
-    const renew = await runCli(args(sim, ['--yes', '--json', '--renew', '--journal', journal], { ...noEnd, '--eligible': '' }), await envAt(sim));
+    const renew = await runCli(
+      args(sim, ['--yes', '--json', '--renew', '--journal', journal], { ...noEnd, '--eligible': '' }),
+      await envAt(sim),
+    );
     expect(renew.code, renew.stderr).toBe(0);
-    const extended = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests') && (w.body as { action?: string }).action === 'adminExtend');
-    expect(extended.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
+    const extended = sim
+      .writes()
+      .filter((w) => w.path.endsWith('/eligibilityScheduleRequests') && (w.body as { action?: string }).action === 'adminExtend');
+    expect(extended.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual(
+      [CONTOSO.users.alice, CONTOSO.users.bob].sort(),
+    );
     expect(extended.every((w) => w.status === 201)).toBe(true);
     const journaled = (await readFile(journal, 'utf8'))
       .trim()

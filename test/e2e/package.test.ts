@@ -12,7 +12,18 @@ import { BIN, ROOT } from '../support/cli.js';
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 /** npm settings worth keeping from the caller (registry, proxy, CA, cache); everything else npm_* goes. */
-const KEEP_NPM = new Set(['npm_config_registry', 'npm_config_cache', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_proxy', 'npm_config_https_proxy', 'npm_config_noproxy', 'npm_config_cafile', 'npm_config_ca', 'npm_config_strict_ssl']);
+const KEEP_NPM = new Set([
+  'npm_config_registry',
+  'npm_config_cache',
+  'npm_config_userconfig',
+  'npm_config_globalconfig',
+  'npm_config_proxy',
+  'npm_config_https_proxy',
+  'npm_config_noproxy',
+  'npm_config_cafile',
+  'npm_config_ca',
+  'npm_config_strict_ssl',
+]);
 
 /**
  * The environment for npm and npx. Under `npm test`, npm exports the project's settings

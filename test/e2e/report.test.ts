@@ -22,9 +22,13 @@ describe('--report FILE.md / FILE.json', () => {
     expect(md).toMatch(/^# entra-pim-setup run: changed\n/);
     expect(md).toContain('**Changes were made:**');
     // Who ran it: the automation app the token was issued to.
-    expect(md).toMatch(new RegExp(`\\| Who \\| ${CONTOSO.automation.displayName} \\(application, id \`${CONTOSO.automation.clientId}\`\\) \\|`));
+    expect(md).toMatch(
+      new RegExp(`\\| Who \\| ${CONTOSO.automation.displayName} \\(application, id \`${CONTOSO.automation.clientId}\`\\) \\|`),
+    );
     expect(md).toContain(`| Tenant | \`${CONTOSO.tenantId}\` |`);
-    expect(md).toMatch(new RegExp(`\\| App \\| Keycloak \\(Spark\\): app id \`${CONTOSO.keycloakAppId}\`, service principal \`${CONTOSO.keycloakSpId}\``));
+    expect(md).toMatch(
+      new RegExp(`\\| App \\| Keycloak \\(Spark\\): app id \`${CONTOSO.keycloakAppId}\`, service principal \`${CONTOSO.keycloakSpId}\``),
+    );
     expect(md).toContain(`| Group | tenant-admin (id \`${G}\`) |`);
     expect(md).toContain(`| Journal | \`${journal}\` |`);
     expect(md).toContain('| Exit code | 0: done, or compliant |');
@@ -121,7 +125,10 @@ describe('--report FILE.md / FILE.json', () => {
     const writes = sim.writes().length;
 
     const file = path.join(path.dirname(journal), 'restore.md');
-    const res = await runCli(['restore', '--journal', journal, '--graph-endpoint', sim.url, '--dry-run', '--report', file], await tokenEnv(sim));
+    const res = await runCli(
+      ['restore', '--journal', journal, '--graph-endpoint', sim.url, '--dry-run', '--report', file],
+      await tokenEnv(sim),
+    );
     expect(res.code, res.stderr).toBe(2);
     expect(sim.writes()).toHaveLength(writes);
     const md = await readFile(file, 'utf8');

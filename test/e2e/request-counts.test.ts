@@ -110,7 +110,13 @@ describe('Graph requests for large groups', () => {
     // The plan sends 2 envelopes (consent resources, eligible users) and the lockout guard one
     // (the eligible accounts, read live before the first removal); throttle the 25th removal.
     const sim = await startSim(seed, [
-      { method: 'POST', path: '/$batch', skip: 3 + 24, times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } } },
+      {
+        method: 'POST',
+        path: '/$batch',
+        skip: 3 + 24,
+        times: 1,
+        respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } },
+      },
     ]);
     const res = await runCli(args(sim, ['--yes', '--json', '--journal', await bigJournal()]), await tokenEnv(sim));
     expect(res.code, res.stderr).toBe(0);

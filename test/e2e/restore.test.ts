@@ -11,7 +11,16 @@ import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } fr
 closeSimsAfterEach();
 
 const members = (sim: SimulatedTenant, group: string = G) => [...(sim.snapshot().groups.find((g) => g.id === group)?.members ?? [])].sort();
-const restoreArgs = (sim: SimulatedTenant, journal: string, extra: string[] = []) => ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, ...extra];
+const restoreArgs = (sim: SimulatedTenant, journal: string, extra: string[] = []) => [
+  'restore',
+  '--journal',
+  journal,
+  '--tenant-id',
+  CONTOSO.tenantId,
+  '--graph-endpoint',
+  sim.url,
+  ...extra,
+];
 /** Restore runs with exactly the README's "restore" set. */
 const restoreEnv = (sim: SimulatedTenant) => tokenEnv(sim, PERMISSION_SETS.restore);
 
@@ -37,7 +46,12 @@ function forgedRemoval(seq: number, groupId: string, groupName: string, member: 
   );
 }
 
-const carolRecord = (): Recorded => ({ id: CONTOSO.users.carol, displayName: 'Carol Chen', userPrincipalName: CONTOSO.upns.carol, '@odata.type': '#microsoft.graph.user' });
+const carolRecord = (): Recorded => ({
+  id: CONTOSO.users.carol,
+  displayName: 'Carol Chen',
+  userPrincipalName: CONTOSO.upns.carol,
+  '@odata.type': '#microsoft.graph.user',
+});
 
 /** A real run that empties tenant-admin (Carol and Dave), journaled. */
 async function ranJournal(sim: SimulatedTenant): Promise<string> {
@@ -91,7 +105,9 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     const journal = await ranJournal(sim);
     const writes = sim.writes().length;
     const t = new PtySession(restoreArgs(sim, journal), await restoreEnv(sim));
-    await t.waitFor(new RegExp(`Restore: add 14 member\\(s\\) back to tenant-admin \\(${G}\\) \\(more than 10: check each one above\\)\\?`));
+    await t.waitFor(
+      new RegExp(`Restore: add 14 member\\(s\\) back to tenant-admin \\(${G}\\) \\(more than 10: check each one above\\)\\?`),
+    );
     expect(t.screen).toContain(`+ add user Carol Chen <${CONTOSO.upns.carol}> (${CONTOSO.users.carol}) to tenant-admin`);
     t.send('n' + KEY.enter);
     expect(await t.exited).toBe(1);
@@ -134,9 +150,19 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     const sim = await startSim();
     const journal = await ranJournal(sim);
     const other = CONTOSO.groups.userPf;
-    await appendFile(journal, forgedRemoval(100, other, 'user-pf', { id: CONTOSO.users.admin, displayName: 'x', userPrincipalName: 'x@x', '@odata.type': '#microsoft.graph.user' }));
+    await appendFile(
+      journal,
+      forgedRemoval(100, other, 'user-pf', {
+        id: CONTOSO.users.admin,
+        displayName: 'x',
+        userPrincipalName: 'x@x',
+        '@odata.type': '#microsoft.graph.user',
+      }),
+    );
     const { res, findings } = await expectRefused(sim, journal);
-    expect(findings.find((f) => f.code === 'RESTORE_OTHER_GROUP')?.message).toMatch(/^1 journal entry names another group than the run's \(tenant-admin /);
+    expect(findings.find((f) => f.code === 'RESTORE_OTHER_GROUP')?.message).toMatch(
+      /^1 journal entry names another group than the run's \(tenant-admin /,
+    );
     expect(res.stderr).toMatch(/names another group than the run's/);
     expect(members(sim)).toEqual([]);
   });
@@ -164,7 +190,9 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
       [
         JSON.stringify({ type: 'start', time: now, tenantId: CONTOSO.tenantId, mode: 'run' }),
         JSON.stringify({ type: 'group', time: now, groupId: roleGroup, displayName: roleName }),
-      ].join('\n') + '\n' + forgedRemoval(1, roleGroup, roleName, carolRecord()),
+      ].join('\n') +
+        '\n' +
+        forgedRemoval(1, roleGroup, roleName, carolRecord()),
     );
     const { findings } = await expectRefused(sim, journal);
     expect(findings.find((f) => f.code === 'RESTORE_GROUP_UNCONFIRMED')?.message).toContain('role-assignable');
@@ -172,11 +200,15 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     // Naming another group outside the journal is refused too.
     const other = await runCli(restoreArgs(sim, journal, ['--yes', '--json', '--group', G]), await restoreEnv(sim));
     expect(other.code).toBe(1);
-    expect(json(other.stdout).steps.flatMap((s) => s.findings).map((f) => f.code)).toContain('RESTORE_GROUP_MISMATCH');
+    expect(
+      json(other.stdout)
+        .steps.flatMap((s) => s.findings)
+        .map((f) => f.code),
+    ).toContain('RESTORE_GROUP_MISMATCH');
     expect(members(sim, roleGroup)).not.toContain(CONTOSO.users.carol);
   });
 
-  it('a journal that does not record its run\'s group restores only with --group naming it', async () => {
+  it("a journal that does not record its run's group restores only with --group naming it", async () => {
     const sim = await startSim();
     const original = members(sim);
     const journal = await ranJournal(sim);
@@ -184,7 +216,9 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     const older = await journalPath('older.jsonl');
     await appendFile(older, lines.join('\n') + '\n');
     const { findings } = await expectRefused(sim, older);
-    expect(findings.find((f) => f.code === 'RESTORE_GROUP_UNCONFIRMED')?.message).toContain(`restore writes to it only when --group names it`);
+    expect(findings.find((f) => f.code === 'RESTORE_GROUP_UNCONFIRMED')?.message).toContain(
+      `restore writes to it only when --group names it`,
+    );
     const res = await runCli(restoreArgs(sim, older, ['--yes', '--group', G]), await restoreEnv(sim));
     expect(res.code, res.stderr).toBe(0);
     expect(members(sim)).toEqual(original);
@@ -204,7 +238,15 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
   it('refuses a journal whose runs name another group in their group entry', async () => {
     const sim = await startSim();
     const journal = await ranJournal(sim);
-    await appendFile(journal, JSON.stringify({ type: 'group', time: new Date().toISOString(), groupId: CONTOSO.groups.roleAssignableAdmins, displayName: 'role-admins' }) + '\n');
+    await appendFile(
+      journal,
+      JSON.stringify({
+        type: 'group',
+        time: new Date().toISOString(),
+        groupId: CONTOSO.groups.roleAssignableAdmins,
+        displayName: 'role-admins',
+      }) + '\n',
+    );
     const { findings } = await expectRefused(sim, journal);
     expect(findings.find((f) => f.code === 'RESTORE_OTHER_GROUP')?.message).toMatch(/records runs on 2 groups/);
   });
@@ -217,14 +259,18 @@ describe('restore is no way in: a forged journal is refused, with zero writes', 
     await appendFile(journal, lines);
     const batchesBefore = sim.requests.filter((r) => r.path === '/v1.0/$batch').length;
     const { findings } = await expectRefused(sim, journal);
-    expect(findings.find((f) => f.code === 'RESTORE_UNKNOWN_ID')?.message).toMatch(/^500 member\(s\) in the journal do not exist .*\(495 more\)$/);
+    expect(findings.find((f) => f.code === 'RESTORE_UNKNOWN_ID')?.message).toMatch(
+      /^500 member\(s\) in the journal do not exist .*\(495 more\)$/,
+    );
     // 502 reads (the two real members too) in envelopes of 20.
     expect(sim.requests.filter((r) => r.path === '/v1.0/$batch').length - batchesBefore).toBe(26);
   });
 });
 
 describe('removals whose answer was lost are restored', () => {
-  const dropSecond = (times: number) => [{ method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, skip: 1, times, respond: { drop: true as const } }];
+  const dropSecond = (times: number) => [
+    { method: 'DELETE', path: /\/members\/[^/]+\/\$ref$/, skip: 1, times, respond: { drop: true as const } },
+  ];
 
   it('the connection drops after Graph applied part of the $batch, every retry too: the run fails, the journal says unknown, restore puts the member back', async () => {
     const sim = await startSim(contosoSeed(), dropSecond(Infinity));
@@ -247,7 +293,9 @@ describe('removals whose answer was lost are restored', () => {
     expect(members(sim)).toEqual(original);
     const step = json(res.stdout).steps[0];
     expect(json(res.stdout).steps.map((s) => s.id)).toEqual(['restore']);
-    expect(step.actions.filter((a) => a.kind === 'create').map((a) => a.summary)).toEqual([expect.stringMatching(/\(the answer to its removal was lost\)$/)]);
+    expect(step.actions.filter((a) => a.kind === 'create').map((a) => a.summary)).toEqual([
+      expect.stringMatching(/\(the answer to its removal was lost\)$/),
+    ]);
   }, 60_000);
 
   it('the connection drops once after Graph applied an item: the retried envelope gets 404 for it, and restore still puts it back', async () => {
@@ -257,7 +305,9 @@ describe('removals whose answer was lost are restored', () => {
     const run = await runCli(args(sim, ['--yes', '--journal', journal]), await tokenEnv(sim));
     expect(run.code, run.stderr).toBe(0);
     expect(members(sim)).toEqual([]);
-    const outcomes = removedMembers(readJournal(await readFile(journal, 'utf8'))).map((r) => r.outcome).sort();
+    const outcomes = removedMembers(readJournal(await readFile(journal, 'utf8')))
+      .map((r) => r.outcome)
+      .sort();
     expect(outcomes).toEqual(['removed', 'unknown']);
 
     const res = await runCli(restoreArgs(sim, journal, ['--yes']), await restoreEnv(sim));

@@ -9,7 +9,16 @@ import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } fr
 closeSimsAfterEach();
 
 const members = (sim: SimulatedTenant) => [...(sim.snapshot().groups.find((g) => g.id === G)?.members ?? [])].sort();
-const restoreArgs = (sim: SimulatedTenant, journal: string, extra: string[] = []) => ['restore', '--journal', journal, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, ...extra];
+const restoreArgs = (sim: SimulatedTenant, journal: string, extra: string[] = []) => [
+  'restore',
+  '--journal',
+  journal,
+  '--tenant-id',
+  CONTOSO.tenantId,
+  '--graph-endpoint',
+  sim.url,
+  ...extra,
+];
 
 describe('journal and restore', () => {
   it('restore puts back every removed member; preview first, then idempotent', async () => {
@@ -46,14 +55,22 @@ describe('journal and restore', () => {
     const sim = await startSim();
     const journal = await journalPath();
     expect((await runCli(args(sim, ['--yes', '--journal', journal]), await tokenEnv(sim))).code).toBe(0);
-    const res = await runCli(['restore', '--journal', journal, '--tenant-id', '00000000-1111-2222-3333-444444444444', '--graph-endpoint', sim.url], await tokenEnv(sim));
+    const res = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', '00000000-1111-2222-3333-444444444444', '--graph-endpoint', sim.url],
+      await tokenEnv(sim),
+    );
     expect(res.code).toBe(1);
-    expect(res.stderr.trim()).toMatch(/^error: --tenant-id 00000000-1111-2222-3333-444444444444: the journal's run was on tenant 8f2d6a3c\S*; leave it out/);
+    expect(res.stderr.trim()).toMatch(
+      /^error: --tenant-id 00000000-1111-2222-3333-444444444444: the journal's run was on tenant 8f2d6a3c\S*; leave it out/,
+    );
   });
 
   it('--convert-members makes each removed standing member eligible in the same window', async () => {
     const sim = await startSim();
-    const res = await runCli(args(sim, ['--yes', '--json', '--convert-members'], { '--eligible': CONTOSO.upns.alice }), await tokenEnv(sim));
+    const res = await runCli(
+      args(sim, ['--yes', '--json', '--convert-members'], { '--eligible': CONTOSO.upns.alice }),
+      await tokenEnv(sim),
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(members(sim)).toEqual([]);
     const schedules = (sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G);
@@ -91,7 +108,9 @@ describe('journal and restore', () => {
     expect(sim.writes().filter((w) => w.method === 'DELETE').length - deletesBefore).toBe(10);
     // Writes that succeeded before the kill are not sent again.
     const creates = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests') && w.status === 201);
-    expect(creates.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
+    expect(creates.map((w) => (w.body as { principalId: string }).principalId).sort()).toEqual(
+      [CONTOSO.users.alice, CONTOSO.users.bob].sort(),
+    );
     expect(sim.writes().filter((w) => w.method === 'PATCH')).toHaveLength(1);
     expect(sim.writes().filter((w) => w.path.endsWith('/appRoleAssignedTo'))).toHaveLength(1);
     const audit = await runCli(['audit', ...args(sim)], env);
@@ -112,7 +131,14 @@ describe('faults', () => {
     ['504', { method: 'POST', path: /appRoleAssignedTo$/, respond: problem(504, 'GatewayTimeout') }],
     ['a dropped connection', { method: 'POST', path: /eligibilityScheduleRequests$/, respond: { drop: true as const } }],
     ['a request that never answers', { method: 'POST', path: /appRoleAssignedTo$/, respond: { hang: true as const } }],
-    ['a 429 item inside a $batch', { method: 'DELETE', path: /\$ref$/, respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } } }],
+    [
+      'a 429 item inside a $batch',
+      {
+        method: 'DELETE',
+        path: /\$ref$/,
+        respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } },
+      },
+    ],
   ])('%s: retried, and the run ends in the right state', async (_name, fault) => {
     const sim = await startSim(contosoSeed(), [fault]);
     const env = { ...(await tokenEnv(sim)), ENTRA_PIM_HTTP_TIMEOUT_MS: '1500' };
@@ -124,7 +150,9 @@ describe('faults', () => {
   });
 
   it('gives up after a bounded number of attempts with a clean error naming what was done', async () => {
-    const sim = await startSim(contosoSeed(), [{ method: 'POST', path: /appRoleAssignedTo$/, times: Infinity, respond: problem(503, 'ServiceUnavailable') }]);
+    const sim = await startSim(contosoSeed(), [
+      { method: 'POST', path: /appRoleAssignedTo$/, times: Infinity, respond: problem(503, 'ServiceUnavailable') },
+    ]);
     const res = await runCli(args(sim, ['--yes', '--json']), await tokenEnv(sim));
     expect(res.code).toBe(1);
     const report = json(res.stdout);
@@ -135,7 +163,9 @@ describe('faults', () => {
   });
 
   it('reports a $batch where some removals fail, naming them, and a re-run finishes the job', async () => {
-    const sim = await startSim(contosoSeed(), [{ method: 'DELETE', path: new RegExp(`members/${CONTOSO.users.dave}/\\$ref$`), respond: problem(403, 'Authorization_RequestDenied') }]);
+    const sim = await startSim(contosoSeed(), [
+      { method: 'DELETE', path: new RegExp(`members/${CONTOSO.users.dave}/\\$ref$`), respond: problem(403, 'Authorization_RequestDenied') },
+    ]);
     const env = await tokenEnv(sim);
     const res = await runCli(args(sim, ['--yes', '--json']), env);
     expect(res.code).toBe(1);
@@ -182,12 +212,40 @@ describe('secrets', () => {
     const kc = ['--keycloak-url', 'http://127.0.0.1:9', '--keycloak-realm', 'acme', '--keycloak-client-id', 'svc'];
     const runs = [
       // A secret pasted where it does not belong (here a justification) is masked too.
-      await runCli(args(sim, ['--yes', '--debug', '--auth', 'access-token', '--journal', journal, '--justification', `ticket ${secrets.AZURE_CLIENT_SECRET}`]), env),
+      await runCli(
+        args(sim, [
+          '--yes',
+          '--debug',
+          '--auth',
+          'access-token',
+          '--journal',
+          journal,
+          '--justification',
+          `ticket ${secrets.AZURE_CLIENT_SECRET}`,
+        ]),
+        env,
+      ),
       await runCli(['audit', ...args(sim, ['--debug', '--json', '--auth', 'access-token'])], env),
       await runCli(restoreArgs(sim, journal, ['--yes', '--debug', '--auth', 'access-token']), env),
       await runCli(['audit', ...args(sim, ['--debug', '--auth', 'client-secret'])], { ...env, AZURE_AUTHORITY_HOST: sim.url }),
       await runCli(['audit', ...args(sim, ['--debug', '--auth', 'access-token'])].filter((a) => a !== '--skip-keycloak').concat(kc), env),
-      await runCli(['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--auth', 'access-token', '--skip-keycloak', '--debug'], env),
+      await runCli(
+        [
+          'verify-user',
+          CONTOSO.upns.alice,
+          '--tenant-id',
+          CONTOSO.tenantId,
+          '--graph-endpoint',
+          sim.url,
+          '--app-id',
+          CONTOSO.keycloakAppId,
+          '--auth',
+          'access-token',
+          '--skip-keycloak',
+          '--debug',
+        ],
+        env,
+      ),
       // An application token cannot self-activate: refused, and still nothing leaks.
       await runCli(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token', '--debug'], env),
       await runCli(['demo', '--yes', '--debug'], env),

@@ -41,12 +41,27 @@ describe('a script with no sign-in fails at once, naming what to set', () => {
     const res = await runCli(['audit', ...args(sim)], { PATH: await pathWithoutAz() });
     expect(res.code).toBe(1);
     expect(lines(res.stderr)).toHaveLength(1);
-    expect(res.stderr).toMatch(/^error: no sign-in: .*AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or ENTRA_PIM_ACCESS_TOKEN.*--auth/);
+    expect(res.stderr).toMatch(
+      /^error: no sign-in: .*AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or ENTRA_PIM_ACCESS_TOKEN.*--auth/,
+    );
     expect(sim.requests).toHaveLength(0);
   });
 
   it.each([
-    ['verify-user', (sim: SimulatedTenant) => ['verify-user', CONTOSO.upns.alice, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak']],
+    [
+      'verify-user',
+      (sim: SimulatedTenant) => [
+        'verify-user',
+        CONTOSO.upns.alice,
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+      ],
+    ],
     ['activate', (sim: SimulatedTenant) => ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url]],
   ])('%s: the same one line, nothing sent', async (_name, cli) => {
     const sim = await startSim();
@@ -59,10 +74,13 @@ describe('a script with no sign-in fails at once, naming what to set', () => {
 
   it('AZURE_CLIENT_ID alone, no tenant: the secret (or certificate) and --tenant-id are named together', async () => {
     const sim = await startSim();
-    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': '' })], { PATH: await pathWithoutAz(), AZURE_CLIENT_ID: CONTOSO.automation.clientId });
+    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': '' })], {
+      PATH: await pathWithoutAz(),
+      AZURE_CLIENT_ID: CONTOSO.automation.clientId,
+    });
     expect(res.code).toBe(1);
     expect(lines(res.stderr)).toEqual([
-      'error: AZURE_CLIENT_ID is set, so the sign-in is the app\'s: it also needs AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) and --tenant-id (or AZURE_TENANT_ID) (or choose another --auth). Nothing was sent',
+      "error: AZURE_CLIENT_ID is set, so the sign-in is the app's: it also needs AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) and --tenant-id (or AZURE_TENANT_ID) (or choose another --auth). Nothing was sent",
     ]);
     expect(sim.requests).toHaveLength(0);
   });
@@ -71,7 +89,9 @@ describe('a script with no sign-in fails at once, naming what to set', () => {
     const sim = await startSim();
     const res = await runCli(['audit', ...args(sim, ['--auth', 'client-secret'], { '--tenant-id': '' })], { PATH: await pathWithoutAz() });
     expect(res.code).toBe(1);
-    expect(lines(res.stderr)).toEqual(['error: --auth client-secret needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and --tenant-id (or AZURE_TENANT_ID)']);
+    expect(lines(res.stderr)).toEqual([
+      'error: --auth client-secret needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and --tenant-id (or AZURE_TENANT_ID)',
+    ]);
     expect(sim.requests).toHaveLength(0);
   });
 
@@ -79,7 +99,9 @@ describe('a script with no sign-in fails at once, naming what to set', () => {
     const sim = await startSim();
     const res = await runCli(['audit', ...args(sim)], { PATH: await pathWithoutAz(), AZURE_CLIENT_SECRET: 'not-for-output-9f' });
     expect(res.code).toBe(1);
-    expect(lines(res.stderr)).toEqual(['error: --auth client-secret (chosen because AZURE_CLIENT_SECRET is set) needs the environment variable AZURE_CLIENT_ID']);
+    expect(lines(res.stderr)).toEqual([
+      'error: --auth client-secret (chosen because AZURE_CLIENT_SECRET is set) needs the environment variable AZURE_CLIENT_ID',
+    ]);
     expect(sim.requests).toHaveLength(0);
   });
 
@@ -87,11 +109,16 @@ describe('a script with no sign-in fails at once, naming what to set', () => {
     const sim = await startSim();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'epim-az-'));
     const calls = path.join(dir, 'calls');
-    await writeFile(path.join(dir, 'az'), `#!/bin/sh\necho call >> "${calls}"\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`);
+    await writeFile(
+      path.join(dir, 'az'),
+      `#!/bin/sh\necho call >> "${calls}"\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`,
+    );
     await chmod(path.join(dir, 'az'), 0o755);
     const res = await runCli(['audit', ...args(sim)], { PATH: `${dir}:/usr/bin:/bin` });
     expect(res.code).toBe(1);
-    expect(lines(res.stderr).at(-1)).toBe('error: --auth azure-cli: the Azure CLI is not signed in; run az login (with --tenant), or choose another --auth');
+    expect(lines(res.stderr).at(-1)).toBe(
+      'error: --auth azure-cli: the Azure CLI is not signed in; run az login (with --tenant), or choose another --auth',
+    );
     expect(res.stderr).not.toMatch(/attempts/);
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toHaveLength(1);
     expect(graphCalls(sim)).toHaveLength(0);
@@ -105,13 +132,18 @@ describe('browser sign-in that cannot open a browser is refused at once', () => 
     const res = await runCli(['audit', ...args(sim, ['--auth', 'browser'])], { AZURE_AUTHORITY_HOST: sim.url }, { timeoutMs: 30_000 });
     expect(res.code).toBe(1);
     expect(lines(res.stderr)).toHaveLength(1);
-    expect(res.stderr).toMatch(/^error: --auth browser cannot sign in here: there is no terminal; use --auth device-code, or a non-interactive sign-in \(AZURE_CLIENT_ID with AZURE_CLIENT_SECRET/);
+    expect(res.stderr).toMatch(
+      /^error: --auth browser cannot sign in here: there is no terminal; use --auth device-code, or a non-interactive sign-in \(AZURE_CLIENT_ID with AZURE_CLIENT_SECRET/,
+    );
     expect(sim.requests).toHaveLength(0);
   });
 
   it('a terminal without a display (ssh, container): refused, naming the display variables', async () => {
     const sim = await startSim();
-    const t = new PtySession(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'browser'], { AZURE_AUTHORITY_HOST: sim.url, NO_COLOR: '1' });
+    const t = new PtySession(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'browser'], {
+      AZURE_AUTHORITY_HOST: sim.url,
+      NO_COLOR: '1',
+    });
     await t.waitFor(/--auth browser cannot sign in here/);
     expect(await t.exited).toBe(1);
     expect(t.screen).toMatch(/no display to open a browser on \(DISPLAY and WAYLAND_DISPLAY are unset\); use --auth device-code/);
@@ -121,7 +153,11 @@ describe('browser sign-in that cannot open a browser is refused at once', () => 
   it('a terminal without a display and no --auth: the device code is the default, printed at once', async () => {
     const sim = await simWithEligibleAlice();
     sim.oidc.deviceCodes.interval = 1;
-    const t = new PtySession(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], { AZURE_AUTHORITY_HOST: sim.url, NO_COLOR: '1', ENTRA_PIM_SIGN_IN_TIMEOUT_MS: '2000' });
+    const t = new PtySession(['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url], {
+      AZURE_AUTHORITY_HOST: sim.url,
+      NO_COLOR: '1',
+      ENTRA_PIM_SIGN_IN_TIMEOUT_MS: '2000',
+    });
     await t.waitFor(/enter the code \S+ to authenticate/);
     expect(await t.exited).toBe(1);
     expect(t.screen).toMatch(/sign-in with --auth device-code .*did not complete: no token within 2 s/);
@@ -145,7 +181,11 @@ describe('a sign-in nobody completes ends with one line', () => {
   it('device code: the code and URL on stderr at once (even with --json), then the deadline, exit 1', async () => {
     const sim = await startSim();
     sim.oidc.deviceCodes.interval = 1;
-    const run = startCli(['audit', ...args(sim, ['--auth', 'device-code', '--json'])], { AZURE_AUTHORITY_HOST: sim.url, ENTRA_PIM_SIGN_IN_TIMEOUT_MS: '2000' }, { timeoutMs: 60_000 });
+    const run = startCli(
+      ['audit', ...args(sim, ['--auth', 'device-code', '--json'])],
+      { AZURE_AUTHORITY_HOST: sim.url, ENTRA_PIM_SIGN_IN_TIMEOUT_MS: '2000' },
+      { timeoutMs: 60_000 },
+    );
     const line = await deviceCodeLine(run.child);
     expect(line).toMatch(/https:\/\/microsoft\.com\/devicelogin/);
     const res = await run.done;
@@ -162,9 +202,15 @@ describe('a sign-in host that cannot be reached is named', () => {
   it('client secret: one line naming the host, no retry loop', async () => {
     const sim = await startSim();
     const origin = await closedOrigin();
-    const res = await runCli(['audit', ...args(sim, ['--auth', 'client-secret'])], { AZURE_CLIENT_ID: CONTOSO.automation.clientId, AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret, AZURE_AUTHORITY_HOST: origin });
+    const res = await runCli(['audit', ...args(sim, ['--auth', 'client-secret'])], {
+      AZURE_CLIENT_ID: CONTOSO.automation.clientId,
+      AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret,
+      AZURE_AUTHORITY_HOST: origin,
+    });
     expect(res.code).toBe(1);
-    expect(lines(res.stderr).at(-1)).toBe(`error: sign-in with --auth client-secret failed: cannot reach the sign-in host ${new URL(origin).host} (endpoints_resolution_error); check the network and AZURE_AUTHORITY_HOST / --cloud`);
+    expect(lines(res.stderr).at(-1)).toBe(
+      `error: sign-in with --auth client-secret failed: cannot reach the sign-in host ${new URL(origin).host} (endpoints_resolution_error); check the network and AZURE_AUTHORITY_HOST / --cloud`,
+    );
     expect(res.stderr).not.toMatch(/attempts/);
     expect(graphCalls(sim)).toHaveLength(0);
   });
@@ -172,9 +218,14 @@ describe('a sign-in host that cannot be reached is named', () => {
   it('a domain for --tenant-id: the lookup names the host and the way out (the GUID)', async () => {
     const sim = await startSim();
     const origin = await closedOrigin();
-    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'contoso.onmicrosoft.com' })], { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: origin });
+    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'contoso.onmicrosoft.com' })], {
+      ...(await tokenEnv(sim)),
+      AZURE_AUTHORITY_HOST: origin,
+    });
     expect(res.code).toBe(1);
-    expect(lines(res.stderr)).toEqual([`error: --tenant-id contoso.onmicrosoft.com: cannot reach ${new URL(origin).host} to look up the domain's tenant id (ECONNREFUSED); give the tenant id (a GUID) instead, or check the network`]);
+    expect(lines(res.stderr)).toEqual([
+      `error: --tenant-id contoso.onmicrosoft.com: cannot reach ${new URL(origin).host} to look up the domain's tenant id (ECONNREFUSED); give the tenant id (a GUID) instead, or check the network`,
+    ]);
     expect(sim.requests).toHaveLength(0);
   });
 });
@@ -182,16 +233,24 @@ describe('a sign-in host that cannot be reached is named', () => {
 describe('--tenant-id takes a verified domain', () => {
   it('audit: the domain is resolved through the OpenID discovery document, then Graph is read for that tenant', async () => {
     const sim = await startSim();
-    const res = await runCli(['audit', ...args(sim, ['--json'], { '--tenant-id': 'contoso.onmicrosoft.com' })], { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url });
+    const res = await runCli(['audit', ...args(sim, ['--json'], { '--tenant-id': 'contoso.onmicrosoft.com' })], {
+      ...(await tokenEnv(sim)),
+      AZURE_AUTHORITY_HOST: sim.url,
+    });
     expect(res.code, res.stderr).toBe(2); // a fresh tenant: nobody eligible yet, which audit reports as drift
-    expect(discovery(sim).map((r) => [r.method, r.path, r.status])).toEqual([['GET', '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration', 200]]);
+    expect(discovery(sim).map((r) => [r.method, r.path, r.status])).toEqual([
+      ['GET', '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration', 200],
+    ]);
     expect(graphCalls(sim).length).toBeGreaterThan(0);
   });
 
   it('run: the journal records the tenant GUID, not the domain typed (any case)', async () => {
     const sim = await startSim();
     const journal = await journalPath();
-    const res = await runCli(args(sim, ['--yes', '--journal', journal], { '--tenant-id': 'Contoso.Example' }), { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url });
+    const res = await runCli(args(sim, ['--yes', '--journal', journal], { '--tenant-id': 'Contoso.Example' }), {
+      ...(await tokenEnv(sim)),
+      AZURE_AUTHORITY_HOST: sim.url,
+    });
     expect(res.code, res.stderr).toBe(0);
     const start = JSON.parse((await readFile(journal, 'utf8')).split('\n')[0]);
     expect(start).toMatchObject({ type: 'start', tenantId: CONTOSO.tenantId });
@@ -202,16 +261,47 @@ describe('--tenant-id takes a verified domain', () => {
     const env = { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url };
     const journal = await journalPath();
     expect((await runCli(args(sim, ['--yes', '--journal', journal]), env)).code).toBe(0);
-    const restore = await runCli(['restore', '--journal', journal, '--tenant-id', 'contoso.onmicrosoft.com', '--graph-endpoint', sim.url, '--dry-run'], env);
+    const restore = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', 'contoso.onmicrosoft.com', '--graph-endpoint', sim.url, '--dry-run'],
+      env,
+    );
     expect(restore.code, restore.stderr).toBe(2);
-    const verify = await runCli(['verify-user', CONTOSO.upns.alice, '--tenant-id', 'contoso.onmicrosoft.com', '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak'], env);
+    const verify = await runCli(
+      [
+        'verify-user',
+        CONTOSO.upns.alice,
+        '--tenant-id',
+        'contoso.onmicrosoft.com',
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+      ],
+      env,
+    );
     expect(verify.code, verify.stderr).toBe(0);
-    const scp = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
+    const scp =
+      'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup RoleManagementPolicy.Read.AzureADGroup';
     const alice = await sim.issueToken({ scp, oid: CONTOSO.users.alice });
-    const activate = await runCli(['activate', '--tenant-id', 'contoso.onmicrosoft.com', '--graph-endpoint', sim.url, '--duration', 'PT1H', '--justification', 'INC-1', '--json'], {
-      ENTRA_PIM_ACCESS_TOKEN: alice,
-      AZURE_AUTHORITY_HOST: sim.url,
-    });
+    const activate = await runCli(
+      [
+        'activate',
+        '--tenant-id',
+        'contoso.onmicrosoft.com',
+        '--graph-endpoint',
+        sim.url,
+        '--duration',
+        'PT1H',
+        '--justification',
+        'INC-1',
+        '--json',
+      ],
+      {
+        ENTRA_PIM_ACCESS_TOKEN: alice,
+        AZURE_AUTHORITY_HOST: sim.url,
+      },
+    );
     expect(activate.code, activate.stderr).toBe(0);
     expect(JSON.parse(activate.stdout)).toMatchObject({ tenantId: CONTOSO.tenantId, status: 'active' });
     expect(discovery(sim).map((r) => r.status)).toEqual([200, 200, 200]);
@@ -219,7 +309,11 @@ describe('--tenant-id takes a verified domain', () => {
 
   it('run with TLS checks switched off: refused before the lookup, nothing sent', async () => {
     const sim = await startSim();
-    const res = await runCli(args(sim, ['--yes'], { '--tenant-id': 'contoso.onmicrosoft.com' }), { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url, NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    const res = await runCli(args(sim, ['--yes'], { '--tenant-id': 'contoso.onmicrosoft.com' }), {
+      ...(await tokenEnv(sim)),
+      AZURE_AUTHORITY_HOST: sim.url,
+      NODE_TLS_REJECT_UNAUTHORIZED: '0',
+    });
     expect(res.code).toBe(1);
     expect(lines(res.stderr).at(-1)).toMatch(/^error: NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks.*Nothing was sent$/);
     expect(sim.requests).toHaveLength(0);
@@ -227,7 +321,10 @@ describe('--tenant-id takes a verified domain', () => {
 
   it('a domain no tenant has: one line naming --tenant-id (AADSTS90002), no Graph request', async () => {
     const sim = await startSim();
-    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'fabrikam.example' })], { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url });
+    const res = await runCli(['audit', ...args(sim, [], { '--tenant-id': 'fabrikam.example' })], {
+      ...(await tokenEnv(sim)),
+      AZURE_AUTHORITY_HOST: sim.url,
+    });
     expect(res.code).toBe(1);
     expect(lines(res.stderr)).toEqual([
       'error: --tenant-id fabrikam.example: no tenant has that domain in the global cloud (AADSTS90002); give the directory (tenant) id, a GUID such as 8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f, or a verified domain of the tenant such as contoso.onmicrosoft.com',
@@ -238,7 +335,20 @@ describe('--tenant-id takes a verified domain', () => {
 
   it.each([
     ['audit', (sim: SimulatedTenant, t: string) => ['audit', ...args(sim, [], { '--tenant-id': t })]],
-    ['verify-user', (sim: SimulatedTenant, t: string) => ['verify-user', CONTOSO.upns.alice, '--tenant-id', t, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--skip-keycloak']],
+    [
+      'verify-user',
+      (sim: SimulatedTenant, t: string) => [
+        'verify-user',
+        CONTOSO.upns.alice,
+        '--tenant-id',
+        t,
+        '--graph-endpoint',
+        sim.url,
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--skip-keycloak',
+      ],
+    ],
     ['activate', (sim: SimulatedTenant, t: string) => ['activate', '--tenant-id', t, '--graph-endpoint', sim.url]],
   ])('%s: a value that is neither a GUID nor a domain is one line naming --tenant-id, nothing sent', async (_name, cli) => {
     const sim = await startSim();
@@ -246,17 +356,24 @@ describe('--tenant-id takes a verified domain', () => {
       const res = await runCli(cli(sim, bad), { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url });
       expect(res.code).toBe(1);
       expect(lines(res.stderr)).toHaveLength(1);
-      expect(res.stderr).toMatch(new RegExp(`^error: --tenant-id ${bad}: .*a GUID such as .*, or a verified domain of the tenant such as contoso\\.onmicrosoft\\.com`));
+      expect(res.stderr).toMatch(
+        new RegExp(
+          `^error: --tenant-id ${bad}: .*a GUID such as .*, or a verified domain of the tenant such as contoso\\.onmicrosoft\\.com`,
+        ),
+      );
     }
     expect(sim.requests).toHaveLength(0);
   });
 
-  it('restore: a domain of another tenant than the journal\'s is refused', async () => {
+  it("restore: a domain of another tenant than the journal's is refused", async () => {
     const sim = await startSim();
     const env = { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url };
     const journal = await journalPath();
     expect((await runCli(args(sim, ['--yes', '--journal', journal]), env)).code).toBe(0);
-    const res = await runCli(['restore', '--journal', journal, '--tenant-id', 'fabrikam.example', '--graph-endpoint', sim.url, '--dry-run'], env);
+    const res = await runCli(
+      ['restore', '--journal', journal, '--tenant-id', 'fabrikam.example', '--graph-endpoint', sim.url, '--dry-run'],
+      env,
+    );
     expect(res.code).toBe(1);
     expect(lines(res.stderr)).toHaveLength(1);
     expect(res.stderr).toMatch(/^error: --tenant-id fabrikam\.example: no tenant has that domain/);

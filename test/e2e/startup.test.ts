@@ -44,7 +44,10 @@ async function traceLoads(args: string[], env: Record<string, string> = {}): Pro
     stdout: r.stdout,
     // The tracer itself and bin (the entry point, loaded as CommonJS) are not the CLI's doing.
     esm: events.filter((e) => e.url && e.format === 'module' && !e.url.includes('/test/support/')).map((e) => rel(e.url!)),
-    commonjs: events.flatMap((e) => e.commonjs ?? []).filter((p) => !p.includes('/test/support/')).map(rel),
+    commonjs: events
+      .flatMap((e) => e.commonjs ?? [])
+      .filter((p) => !p.includes('/test/support/'))
+      .map(rel),
   };
 }
 
@@ -69,17 +72,27 @@ describe('start-up path', () => {
 
   it('root help marks every command that takes options, though their options are added only on dispatch', async () => {
     const r = await runCli(['--help']);
-    for (const term of ['run [options]', 'audit [options]', 'restore [options]', 'demo [options]', 'verify-user [options] <user>', 'activate [options]']) {
+    for (const term of [
+      'run [options]',
+      'audit [options]',
+      'restore [options]',
+      'demo [options]',
+      'verify-user [options] <user>',
+      'activate [options]',
+    ]) {
       expect(r.stdout).toContain(`  ${term}`);
     }
   });
 
-  it.each(['run', 'audit', 'restore', 'demo', 'verify-user', 'activate'])('`help <command>` prints the same as `<command> --help`, options included: %s', async (command) => {
-    const [viaHelp, viaFlag] = await Promise.all([runCli(['help', command]), runCli([command, '--help'])]);
-    expect(viaHelp.code).toBe(0);
-    expect(viaHelp.stdout).toBe(viaFlag.stdout);
-    expect(viaHelp.stdout).toMatch(/--non-interactive/);
-  });
+  it.each(['run', 'audit', 'restore', 'demo', 'verify-user', 'activate'])(
+    '`help <command>` prints the same as `<command> --help`, options included: %s',
+    async (command) => {
+      const [viaHelp, viaFlag] = await Promise.all([runCli(['help', command]), runCli([command, '--help'])]);
+      expect(viaHelp.code).toBe(0);
+      expect(viaHelp.stdout).toBe(viaFlag.stdout);
+      expect(viaHelp.stdout).toMatch(/--non-interactive/);
+    },
+  );
 
   it("wraps help to the terminal's width on a terminal (160 columns), and to 80 columns when piped", async () => {
     const oneLine = 'Put a Keycloak admin group behind Microsoft Entra PIM for Groups: just-in-time, time-bound, auditable admin access.';

@@ -57,18 +57,39 @@ describe('the interactive wizard in a real terminal', () => {
     expect(t.screen).toMatch(/Result: changed/);
     expect(t.screen).toMatch(/Test the PIM[\s\S]*alice@contoso\.example/);
     expect(members(sim)).toEqual([]);
-    const eligible = (sim.snapshot().pim?.eligibilitySchedules ?? []).filter((s) => s.groupId === G).map((s) => s.principalId).sort();
+    const eligible = (sim.snapshot().pim?.eligibilitySchedules ?? [])
+      .filter((s) => s.groupId === G)
+      .map((s) => s.principalId)
+      .sort();
     expect(eligible).toEqual([CONTOSO.users.alice, CONTOSO.users.bob].sort());
   });
 
   it('lets the user choose one of two groups with the same name', async () => {
     const sim = await startSim();
     const t = new PtySession(
-      ['audit', ...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'duplicate-admins', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--skip-keycloak', '--json'],
+      [
+        'audit',
+        ...base(sim),
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'duplicate-admins',
+        '--app-role',
+        'tenant-admin',
+        '--eligible',
+        CONTOSO.upns.alice,
+        '--end',
+        END,
+        '--skip-keycloak',
+        '--json',
+      ],
       await tokenEnv(sim),
     );
     await t.waitFor(/2 groups are named "duplicate-admins"; which one\?/);
-    const second = t.screen.indexOf(CONTOSO.groups.duplicateAdmins2) > t.screen.indexOf(CONTOSO.groups.duplicateAdmins1) ? CONTOSO.groups.duplicateAdmins2 : CONTOSO.groups.duplicateAdmins1;
+    const second =
+      t.screen.indexOf(CONTOSO.groups.duplicateAdmins2) > t.screen.indexOf(CONTOSO.groups.duplicateAdmins1)
+        ? CONTOSO.groups.duplicateAdmins2
+        : CONTOSO.groups.duplicateAdmins1;
     t.send(KEY.down + KEY.enter);
     await t.exited;
     expect(t.screen).toContain(`"message": "group: duplicate-admins (${second})"`);
@@ -77,7 +98,10 @@ describe('the interactive wizard in a real terminal', () => {
 
   it('rejects an invalid date in place, and Ctrl-C then exits 130 with nothing written', async () => {
     const sim = await startSim();
-    const t = new PtySession([...base(sim), '--app-id', CONTOSO.keycloakAppId, '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--skip-keycloak'], await tokenEnv(sim));
+    const t = new PtySession(
+      [...base(sim), '--app-id', CONTOSO.keycloakAppId, '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--skip-keycloak'],
+      await tokenEnv(sim),
+    );
     await t.waitFor(/Admin group/);
     t.send(KEY.enter);
     await t.waitFor(/Eligible from/);
@@ -95,7 +119,22 @@ describe('the interactive wizard in a real terminal', () => {
   it('writes nothing when the confirmation is declined', async () => {
     const sim = await startSim();
     const t = new PtySession(
-      [...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--activation-max', 'PT8H', '--skip-keycloak'],
+      [
+        ...base(sim),
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'tenant-admin',
+        '--app-role',
+        'tenant-admin',
+        '--eligible',
+        CONTOSO.upns.alice,
+        '--end',
+        END,
+        '--activation-max',
+        'PT8H',
+        '--skip-keycloak',
+      ],
       await tokenEnv(sim),
     );
     await t.waitFor(/Apply these changes, removing 2 member\(s\)\?/);
@@ -108,7 +147,21 @@ describe('the interactive wizard in a real terminal', () => {
 });
 
 describe('colour and spinners in a terminal', () => {
-  const flags = (sim: SimulatedTenant) => ['audit', ...base(sim), '--app-id', CONTOSO.keycloakAppId, '--group', 'tenant-admin', '--app-role', 'tenant-admin', '--eligible', CONTOSO.upns.alice, '--end', END, '--skip-keycloak'];
+  const flags = (sim: SimulatedTenant) => [
+    'audit',
+    ...base(sim),
+    '--app-id',
+    CONTOSO.keycloakAppId,
+    '--group',
+    'tenant-admin',
+    '--app-role',
+    'tenant-admin',
+    '--eligible',
+    CONTOSO.upns.alice,
+    '--end',
+    END,
+    '--skip-keycloak',
+  ];
   const COLOUR = /\x1b\[(?:3\d|9\d|1|2)(?:;\d+)*m/;
   const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 

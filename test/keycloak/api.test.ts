@@ -13,7 +13,17 @@ import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { KeycloakWrite } from '../../src/keycloak/requests.js';
 import type { Logger } from '../../src/ui/log.js';
 import { silentLogger } from '../../src/ui/log.js';
-import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedServiceAccount, seedUser } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  goodOidcMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedServiceAccount,
+  seedUser,
+} from '../support/keycloak-seed.js';
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -50,7 +60,9 @@ describe('KeycloakApi: sign-in and errors', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(KeycloakError);
-    expect((err as Error).message).toBe(`Keycloak rejected the credentials for client pim-auditor in realm ${s.realm} (unauthorized_client)`);
+    expect((err as Error).message).toBe(
+      `Keycloak rejected the credentials for client pim-auditor in realm ${s.realm} (unauthorized_client)`,
+    );
     expect((err as Error).message).not.toContain(secret);
     // The right secret works, so the message above was about the secret and nothing else.
     await connectApi({ ...settings, clientSecret: 'right-secret-123456' });
@@ -58,7 +70,13 @@ describe('KeycloakApi: sign-in and errors', () => {
 
   it('names the user and realm when the password is wrong', async () => {
     const api = new KeycloakApi({
-      settings: { ...adminSettings('master'), clientId: undefined, clientSecret: undefined, username: 'nobody-here', password: 'wrong-password-1' },
+      settings: {
+        ...adminSettings('master'),
+        clientId: undefined,
+        clientSecret: undefined,
+        username: 'nobody-here',
+        password: 'wrong-password-1',
+      },
       readOnly: true,
       journal: new MemoryJournal(),
       log: silentLogger,
@@ -67,14 +85,24 @@ describe('KeycloakApi: sign-in and errors', () => {
   });
 
   it('says when the auth realm does not exist', async () => {
-    const api = new KeycloakApi({ settings: { ...adminSettings('master'), authRealm: 'no-such-auth-realm' }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    const api = new KeycloakApi({
+      settings: { ...adminSettings('master'), authRealm: 'no-such-auth-realm' },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
     await expect(api.connect()).rejects.toThrow(/no realm no-such-auth-realm to sign in to.*--keycloak-auth-realm/);
   });
 
   it('gives one line naming the URL and the error code when Keycloak is unreachable', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
-    const api = new KeycloakApi({ settings: { ...adminSettings('master'), url }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    const api = new KeycloakApi({
+      settings: { ...adminSettings('master'), url },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
     const err = await api.connect().then(
       () => undefined,
       (e: unknown) => e,
@@ -86,7 +114,15 @@ describe('KeycloakApi: sign-in and errors', () => {
   it('refuses missing credentials before sending anything', () => {
     const settings = { ...adminSettings('master'), clientSecret: undefined };
     expect(() => new KeycloakApi({ settings, readOnly: true, journal: new MemoryJournal(), log: silentLogger })).toThrow(UsageError);
-    expect(() => new KeycloakApi({ settings: { ...settings, clientId: undefined }, readOnly: true, journal: new MemoryJournal(), log: silentLogger })).toThrow(/--keycloak-client-id .* --keycloak-username/);
+    expect(
+      () =>
+        new KeycloakApi({
+          settings: { ...settings, clientId: undefined },
+          readOnly: true,
+          journal: new MemoryJournal(),
+          log: silentLogger,
+        }),
+    ).toThrow(/--keycloak-client-id .* --keycloak-username/);
   });
 
   it('reads the server version when the account may', async () => {
@@ -133,7 +169,9 @@ describe('KeycloakApi: write gate', () => {
     expect(stored).toMatchObject({ name: goodOidcMapper().name, config: { syncMode: 'FORCE' } });
     const changed = { ...stored!, id: created.id, config: { ...stored!.config, syncMode: 'IMPORT' } } as IdpMapper;
     expect(await api.updateMapper(s.realm, 'entra', created.id!, changed)).toEqual({ status: 204 });
-    expect((await s.kc.identityProviders.findOneMapper({ realm: s.realm, alias: 'entra', id: created.id! }))?.config).toMatchObject({ syncMode: 'IMPORT' });
+    expect((await s.kc.identityProviders.findOneMapper({ realm: s.realm, alias: 'entra', id: created.id! }))?.config).toMatchObject({
+      syncMode: 'IMPORT',
+    });
     expect(journal.entries.map((e) => e.type)).toEqual(['before', 'after', 'before', 'after']);
     expect(journal.entries[1]).toMatchObject({ ok: true, status: 201, response: { id: created.id } });
   });
@@ -157,7 +195,13 @@ describe('KeycloakApi: signing in again', () => {
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] });
     const userId = await seedUser(s, { username: 'auditor', password: 'auditor-password-1' });
     await grantRealmManagement(s, userId, ['view-identity-providers', 'view-realm', 'view-users']);
-    const settings = adminSettings(s.realm, { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username: 'auditor', password: 'auditor-password-1' });
+    const settings = adminSettings(s.realm, {
+      authRealm: s.realm,
+      clientId: undefined,
+      clientSecret: undefined,
+      username: 'auditor',
+      password: 'auditor-password-1',
+    });
     const { api } = await connectApi(settings, { readOnly: true });
     expect(api.stats.signIns).toBe(1);
     expect(await api.getRealm(s.realm)).toMatchObject({ realm: s.realm });
@@ -210,10 +254,19 @@ describe('KeycloakApi: private CA (--keycloak-ca-file)', () => {
     await writeFile(caFile, pems.cert);
     const upstream = new URL(inject('keycloak').url);
     proxy = https.createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
-      const fwd = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const fwd = http.request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       fwd.on('error', () => res.destroy());
       req.pipe(fwd);
     });
@@ -228,13 +281,25 @@ describe('KeycloakApi: private CA (--keycloak-ca-file)', () => {
   });
 
   it('fails with a hint to --keycloak-ca-file when the certificate is not trusted', async () => {
-    const api = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
-    await expect(api.connect()).rejects.toThrow(new RegExp(`^cannot reach Keycloak at ${httpsUrl}: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN) \\(.*--keycloak-ca-file`));
+    const api = new KeycloakApi({
+      settings: { ...adminSettings('master'), url: httpsUrl },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
+    await expect(api.connect()).rejects.toThrow(
+      new RegExp(`^cannot reach Keycloak at ${httpsUrl}: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN) \\(.*--keycloak-ca-file`),
+    );
     api.close();
   });
 
   it('trusts the CA from --keycloak-ca-file', async () => {
-    const api = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl, caFile }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    const api = new KeycloakApi({
+      settings: { ...adminSettings('master'), url: httpsUrl, caFile },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
     await api.connect();
     expect(api.version).toBe(inject('keycloak').version);
     expect(await api.getRealm('master')).toMatchObject({ realm: 'master' });
@@ -242,10 +307,20 @@ describe('KeycloakApi: private CA (--keycloak-ca-file)', () => {
   });
 
   it('keeps the CA to the connection given it: other connections and plain fetch calls still refuse the certificate', async () => {
-    const trusted = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl, caFile }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    const trusted = new KeycloakApi({
+      settings: { ...adminSettings('master'), url: httpsUrl, caFile },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
     await trusted.connect();
     // The fetch wrapper is installed now; it must neither widen trust nor get in the way of other URLs.
-    const untrusted = new KeycloakApi({ settings: { ...adminSettings('master'), url: httpsUrl }, readOnly: true, journal: new MemoryJournal(), log: silentLogger });
+    const untrusted = new KeycloakApi({
+      settings: { ...adminSettings('master'), url: httpsUrl },
+      readOnly: true,
+      journal: new MemoryJournal(),
+      log: silentLogger,
+    });
     await expect(untrusted.connect()).rejects.toThrow(/--keycloak-ca-file/);
     const plain = await fetch(`${httpsUrl}/realms/master`).then(
       () => undefined,
@@ -261,11 +336,25 @@ describe('KeycloakApi: private CA (--keycloak-ca-file)', () => {
 
   it('fails clearly when the CA file is unreadable or holds no certificate', async () => {
     const missing = path.join(dir, 'missing.pem');
-    expect(() => new KeycloakApi({ settings: { ...adminSettings('master'), caFile: missing }, readOnly: true, journal: new MemoryJournal(), log: silentLogger })).toThrow(
-      new UsageError(`--keycloak-ca-file ${missing}: cannot read it (ENOENT)`),
-    );
+    expect(
+      () =>
+        new KeycloakApi({
+          settings: { ...adminSettings('master'), caFile: missing },
+          readOnly: true,
+          journal: new MemoryJournal(),
+          log: silentLogger,
+        }),
+    ).toThrow(new UsageError(`--keycloak-ca-file ${missing}: cannot read it (ENOENT)`));
     const junk = path.join(dir, 'junk.pem');
     await writeFile(junk, 'not a certificate');
-    expect(() => new KeycloakApi({ settings: { ...adminSettings('master'), caFile: junk }, readOnly: true, journal: new MemoryJournal(), log: silentLogger })).toThrow(/no PEM certificate/);
+    expect(
+      () =>
+        new KeycloakApi({
+          settings: { ...adminSettings('master'), caFile: junk },
+          readOnly: true,
+          journal: new MemoryJournal(),
+          log: silentLogger,
+        }),
+    ).toThrow(/no PEM certificate/);
   });
 });

@@ -7,7 +7,16 @@ import type { StepPlan } from '../../src/plan/types.js';
 import { runCli } from '../support/cli.js';
 import { closeSimsAfterEach, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 import { activateWithCli, drillArgs, drillMapper, IDP_ALIAS, keycloakCliFlags, setUpBrokeredRealm } from '../support/broker-login.js';
-import { adminSettings, connectApi, entraOidc, GROUP_ID, GROUP_NAME, goodOidcMapper, makeContext, seedRealm } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  GROUP_ID,
+  GROUP_NAME,
+  goodOidcMapper,
+  makeContext,
+  seedRealm,
+} from '../support/keycloak-seed.js';
 
 /**
  * The groups claim format decides what the mapper must match: with cloud_displayname (and
@@ -38,7 +47,11 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
     expect(errors(plan)).toEqual([]);
     expect(changes(plan)).toEqual([]);
     const warning = plan.findings.find((f) => f.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE');
-    expect(warning).toMatchObject({ severity: 'warning', message: expect.stringContaining('names are not unique'), fix: expect.stringContaining(GROUP_ID) });
+    expect(warning).toMatchObject({
+      severity: 'warning',
+      message: expect.stringContaining('names are not unique'),
+      fix: expect.stringContaining(GROUP_ID),
+    });
     await keycloakStep.apply(plan, ctx);
     expect(journal.entries).toEqual([]);
     const [stored] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
@@ -55,7 +68,11 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
     expect(changes(plan)).toEqual([expect.objectContaining({ kind: 'create' })]);
     await keycloakStep.apply(plan, ctx);
     const [stored] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
-    expect(stored.config).toMatchObject({ claims: JSON.stringify([{ key: 'groups', value: GROUP_NAME }]), syncMode: 'FORCE', group: '/tenant-admin' });
+    expect(stored.config).toMatchObject({
+      claims: JSON.stringify([{ key: 'groups', value: GROUP_NAME }]),
+      syncMode: 'FORCE',
+      group: '/tenant-admin',
+    });
     const again = await keycloakStep.plan(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
@@ -95,7 +112,10 @@ describe('cloud_displayname end to end: the tool, a real Keycloak and sign-ins t
   it('run accepts the app, --fix-keycloak creates a mapper on the name, and that mapper grants /tenant-admin only while active', async () => {
     const sim = await startSim();
     groupModeWithDisplayNames(sim);
-    const entra = await runCli(drillArgs(sim, 'groups', [ALICE], ['--yes', '--json', '--journal', await journalPath()]), await tokenEnv(sim));
+    const entra = await runCli(
+      drillArgs(sim, 'groups', [ALICE], ['--yes', '--json', '--journal', await journalPath()]),
+      await tokenEnv(sim),
+    );
     expect(entra.code, entra.stderr + entra.stdout.slice(-2000)).toBe(0);
     const prerequisites = json(entra.stdout).steps.find((s) => s.id === 'prerequisites')!;
     expect(prerequisites.findings.find((f) => f.code === 'CLAIM_GROUP_DISPLAY_NAMES')?.severity).toBe('warning');
@@ -107,10 +127,17 @@ describe('cloud_displayname end to end: the tool, a real Keycloak and sign-ins t
     }
     const k = keycloakCliFlags(realm.realm);
     const cli = (extra: string[]) => drillArgs(sim, 'groups', [ALICE], extra).filter((a) => a !== '--skip-keycloak');
-    const fixed = await runCli([...cli(['--yes', '--json', '--fix-keycloak', '--journal', await journalPath()]), ...k.flags], { ...(await tokenEnv(sim)), ...k.env });
+    const fixed = await runCli([...cli(['--yes', '--json', '--fix-keycloak', '--journal', await journalPath()]), ...k.flags], {
+      ...(await tokenEnv(sim)),
+      ...k.env,
+    });
     expect(fixed.code, fixed.stderr + fixed.stdout.slice(-3000)).toBe(0);
     const [created] = await realm.kc.identityProviders.findMappers({ realm: realm.realm, alias: IDP_ALIAS });
-    expect(created.config).toMatchObject({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]), syncMode: 'FORCE', group: '/tenant-admin' });
+    expect(created.config).toMatchObject({
+      claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]),
+      syncMode: 'FORCE',
+      group: '/tenant-admin',
+    });
 
     // The name the sim sends (as Entra does under cloud_displayname) is what the mapper matches.
     expect(await realm.signIn(ALICE)).toEqual(['/user:pf']);
@@ -122,7 +149,10 @@ describe('cloud_displayname end to end: the tool, a real Keycloak and sign-ins t
     // The audit accepts the mapper on the name, with the warning, and --fix-keycloak would change nothing.
     const audit = await runCli(['audit', ...cli(['--json', '--fix-keycloak']), ...k.flags], { ...(await tokenEnv(sim)), ...k.env });
     const step = json(audit.stdout).steps.find((s) => s.id === 'keycloak')!;
-    expect(step.findings.filter((f) => f.severity === 'error'), audit.stderr).toEqual([]);
+    expect(
+      step.findings.filter((f) => f.severity === 'error'),
+      audit.stderr,
+    ).toEqual([]);
     expect(step.findings.find((f) => f.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE')?.severity).toBe('warning');
     expect(step.actions.filter((a) => a.kind !== 'noop')).toEqual([]);
   });

@@ -2,7 +2,14 @@ import { describe, expect, inject, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { closeSimsAfterEach, startSim, tokenEnv } from '../support/sim.js';
-import { activateWithCli, drillMapper, keycloakCliFlags, setUpBrokeredRealm, setUpDrillEntra, type BrokeredRealm } from '../support/broker-login.js';
+import {
+  activateWithCli,
+  drillMapper,
+  keycloakCliFlags,
+  setUpBrokeredRealm,
+  setUpDrillEntra,
+  type BrokeredRealm,
+} from '../support/broker-login.js';
 
 /**
  * `verify-user` through the whole loop: simulated Entra, real Keycloak, real brokered sign-ins.
@@ -16,13 +23,31 @@ const ALICE = CONTOSO.upns.alice;
 interface VerifyDoc {
   verdict: { kind: string; summary: string; reasons: string[] };
   matches: boolean | null;
-  keycloak: { user?: { username: string }; links: Array<{ identityProvider: string; userName?: string }>; groups: string[]; mappers: Array<{ name: string; mode: string }> } | null;
+  keycloak: {
+    user?: { username: string };
+    links: Array<{ identityProvider: string; userName?: string }>;
+    groups: string[];
+    mappers: Array<{ name: string; mode: string }>;
+  } | null;
 }
 
 async function verify(sim: SimulatedTenant, realm: BrokeredRealm, user: string, expectWhat: 'admin' | 'user') {
   const k = keycloakCliFlags(realm.realm);
   const res = await runCli(
-    ['verify-user', user, '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--app-id', CONTOSO.keycloakAppId, '--expect', expectWhat, '--json', ...k.flags],
+    [
+      'verify-user',
+      user,
+      '--tenant-id',
+      CONTOSO.tenantId,
+      '--graph-endpoint',
+      sim.url,
+      '--app-id',
+      CONTOSO.keycloakAppId,
+      '--expect',
+      expectWhat,
+      '--json',
+      ...k.flags,
+    ],
     { ...(await tokenEnv(sim, CONTOSO.reader.roles)), ...k.env },
   );
   expect(res.stderr).toBe('');
@@ -45,7 +70,11 @@ describe('verify-user with a real Keycloak', () => {
     await realm.signIn(ALICE);
     v = await verify(sim, realm, ALICE, 'user');
     expect(v.code).toBe(0);
-    expect(v.doc.keycloak).toMatchObject({ user: { username: ALICE }, groups: ['/user:pf'], mappers: [{ name: 'tenant-admin-from-entra', mode: 'FORCE' }] });
+    expect(v.doc.keycloak).toMatchObject({
+      user: { username: ALICE },
+      groups: ['/user:pf'],
+      mappers: [{ name: 'tenant-admin-from-entra', mode: 'FORCE' }],
+    });
     expect(v.doc.keycloak?.links).toEqual([expect.objectContaining({ identityProvider: 'entra', userName: ALICE })]);
 
     // Activated, not signed in again: Keycloak does not know yet.
@@ -101,10 +130,19 @@ describe('verify-user with a real Keycloak', () => {
     const v = await verify(sim, realm, ALICE, 'user');
     expect(v.code).toBe(2);
     expect(v.doc.verdict.kind).toBe('not-active-but-mapped');
-    expect(v.doc.verdict.reasons[0]).toMatch(/mapper tenant-admin-from-entra has sync mode IMPORT: Keycloak never takes \/tenant-admin away/);
+    expect(v.doc.verdict.reasons[0]).toMatch(
+      /mapper tenant-admin-from-entra has sync mode IMPORT: Keycloak never takes \/tenant-admin away/,
+    );
 
     // Bob is not eligible, but someone put a local Keycloak account of his into /tenant-admin.
-    const { id } = await realm.kc.users.create({ realm: realm.realm, username: CONTOSO.upns.bob, email: CONTOSO.upns.bob, firstName: 'Bob', lastName: 'Berg', enabled: true });
+    const { id } = await realm.kc.users.create({
+      realm: realm.realm,
+      username: CONTOSO.upns.bob,
+      email: CONTOSO.upns.bob,
+      firstName: 'Bob',
+      lastName: 'Berg',
+      enabled: true,
+    });
     await realm.kc.users.addToGroup({ realm: realm.realm, id, groupId: realm.groupIds.get('/tenant-admin')! });
     const bob = await verify(sim, realm, CONTOSO.upns.bob, 'user');
     expect(bob.code).toBe(2);

@@ -43,7 +43,10 @@ function endActivations(sim: SimulatedTenant): void {
 /** The keycloak step's findings from a CLI audit of the same setup. */
 async function audit(sim: SimulatedTenant, mode: DrillMode, realm: string) {
   const k = keycloakCliFlags(realm);
-  const res = await runCli(['audit', ...drillArgs(sim, mode, [ALICE, BOB], ['--json', ...k.flags]).filter((a) => a !== '--skip-keycloak')], { ...(await tokenEnv(sim)), ...k.env });
+  const res = await runCli(
+    ['audit', ...drillArgs(sim, mode, [ALICE, BOB], ['--json', ...k.flags]).filter((a) => a !== '--skip-keycloak')],
+    { ...(await tokenEnv(sim)), ...k.env },
+  );
   const report = json(res.stdout);
   const step = report.steps.find((s) => s.id === 'keycloak')!;
   return { code: res.code, stderr: res.stderr, report, step };

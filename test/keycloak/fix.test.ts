@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { KeycloakError } from '../../src/errors.js';
-import { adminSettings, connectApi, entraOidc, entraSaml, GROUP_ID, GROUP_NAME, goodOidcMapper, makeContext, SAML_GROUPS, seedRealm } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  entraSaml,
+  GROUP_ID,
+  GROUP_NAME,
+  goodOidcMapper,
+  makeContext,
+  SAML_GROUPS,
+  seedRealm,
+} from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');
 const changes = (p: StepPlan) => p.actions.filter((a) => a.kind !== 'noop');
@@ -27,7 +38,12 @@ describe('keycloak step: --fix-keycloak', () => {
           name: 'entra-pim-tenant-admin',
           identityProviderAlias: 'entra',
           identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-          config: { syncMode: 'FORCE', claims: JSON.stringify([{ key: 'groups', value: GROUP_ID }]), 'are.claim.values.regex': 'false', group: '/tenant-admin' },
+          config: {
+            syncMode: 'FORCE',
+            claims: JSON.stringify([{ key: 'groups', value: GROUP_ID }]),
+            'are.claim.values.regex': 'false',
+            group: '/tenant-admin',
+          },
         },
       },
     });
@@ -65,12 +81,19 @@ describe('keycloak step: --fix-keycloak', () => {
 
     const plan = await keycloakStep.plan(ctx);
     expect(errors(plan)).toEqual([]);
-    expect(plan.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT', 'KC_MAPPER_CONDITIONS_REPLACED']));
+    expect(plan.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT', 'KC_MAPPER_CONDITIONS_REPLACED']),
+    );
     const [update] = changes(plan);
     expect(update.kind).toBe('update');
-    expect(update.request).toMatchObject({ method: 'PUT', url: `/admin/realms/${s.realm}/identity-provider/instances/entra/mappers/${before.id}` });
+    expect(update.request).toMatchObject({
+      method: 'PUT',
+      url: `/admin/realms/${s.realm}/identity-provider/instances/entra/mappers/${before.id}`,
+    });
     expect(update.request!.body).toMatchObject({ id: before.id, name: before.name, config: { syncMode: 'FORCE' } });
-    expect(JSON.parse((update.request!.body as { config: { claims: string } }).config.claims)).toEqual([{ key: 'groups', value: GROUP_ID }]);
+    expect(JSON.parse((update.request!.body as { config: { claims: string } }).config.claims)).toEqual([
+      { key: 'groups', value: GROUP_ID },
+    ]);
     // The mapper as it was (tid condition included) is journaled before the PUT replaces it.
     expect(update.backup).toMatchObject({ id: before.id, config: { syncMode: 'IMPORT', claims: before.config!.claims } });
 
@@ -84,7 +107,7 @@ describe('keycloak step: --fix-keycloak', () => {
     expect(changes(again)).toEqual([]);
   });
 
-  it('replaces a mapper whose only condition was one person\'s email with exactly the group condition', async () => {
+  it("replaces a mapper whose only condition was one person's email with exactly the group condition", async () => {
     const emailOnly = goodOidcMapper('entra', { claims: JSON.stringify([{ key: 'email', value: 'alice@contoso.example' }]) });
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [emailOnly] });
     const [before] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
@@ -119,7 +142,12 @@ describe('keycloak step: --fix-keycloak', () => {
           name: 'admins',
           identityProviderAlias: 'entra-saml',
           identityProviderMapper: 'saml-advanced-group-idp-mapper',
-          config: { syncMode: 'FORCE', attributes: JSON.stringify([{ key: 'groups', value: GROUP_ID }]), 'are.attribute.values.regex': 'false', group: '/tenant-admin' },
+          config: {
+            syncMode: 'FORCE',
+            attributes: JSON.stringify([{ key: 'groups', value: GROUP_ID }]),
+            'are.attribute.values.regex': 'false',
+            group: '/tenant-admin',
+          },
         },
       ],
     });
@@ -128,7 +156,9 @@ describe('keycloak step: --fix-keycloak', () => {
     const ctx = makeContext({ settings, api, fixKeycloak: true });
     const plan = await keycloakStep.plan(ctx);
     const [update] = changes(plan);
-    expect(JSON.parse((update.request!.body as { config: { attributes: string } }).config.attributes)).toEqual([{ key: SAML_GROUPS, value: GROUP_ID }]);
+    expect(JSON.parse((update.request!.body as { config: { attributes: string } }).config.attributes)).toEqual([
+      { key: SAML_GROUPS, value: GROUP_ID },
+    ]);
     await keycloakStep.apply(plan, ctx);
     expect(changes(await keycloakStep.plan(ctx))).toEqual([]);
   });

@@ -3,7 +3,19 @@ import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraOidc, GROUP_ID, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  GROUP_ID,
+  goodOidcMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedRoleClosureRealm,
+  seedUser,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 
 /**
  * Ways to the admin rights other than the target itself. Members of a
@@ -22,28 +34,53 @@ async function audit(s: Seeded, extra: Parameters<typeof adminSettings>[1] = {})
   return keycloakStep.plan(makeContext({ settings, api }));
 }
 
-const hardcodedGroup = (group: string): IdpMapper => ({ name: 'everyone', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { syncMode: 'INHERIT', group } });
+const hardcodedGroup = (group: string): IdpMapper => ({
+  name: 'everyone',
+  identityProviderAlias: 'entra',
+  identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+  config: { syncMode: 'INHERIT', group },
+});
 const entra = [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }];
 
 describe('keycloak step: subgroups of the admin group', () => {
   it('a hardcoded group mapper to a subgroup is an error; to an unrelated group it is not', async () => {
-    const bad = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops', '/users'], mappers: [goodOidcMapper(), hardcodedGroup('/tenant-admin/ops')] });
+    const bad = await seedRealm({
+      idps: entra,
+      groups: ['/tenant-admin', '/tenant-admin/ops', '/users'],
+      mappers: [goodOidcMapper(), hardcodedGroup('/tenant-admin/ops')],
+    });
     const plan = await audit(bad);
     expect(errorCodes(plan)).toEqual(['KC_MAPPER_INDIRECT_HARDCODED']);
     expect(errors(plan)[0].message).toContain('/tenant-admin/ops is a subgroup of /tenant-admin');
 
-    const twin = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops', '/users'], mappers: [goodOidcMapper(), hardcodedGroup('/users')] });
+    const twin = await seedRealm({
+      idps: entra,
+      groups: ['/tenant-admin', '/tenant-admin/ops', '/users'],
+      mappers: [goodOidcMapper(), hardcodedGroup('/users')],
+    });
     expect(errors(await audit(twin))).toEqual([]);
   });
 
   it("another claim's mapper to a subgroup is an error; the PIM group's own mapper to a subgroup is accepted", async () => {
-    const sub = (value: string): IdpMapper => ({ ...goodOidcMapper(), name: 'ops', config: { ...goodOidcMapper().config, claims: JSON.stringify([{ key: 'groups', value }]), group: '/tenant-admin/ops' } });
-    const bad = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops'], mappers: [goodOidcMapper(), sub(OTHER_GROUP)] });
+    const sub = (value: string): IdpMapper => ({
+      ...goodOidcMapper(),
+      name: 'ops',
+      config: { ...goodOidcMapper().config, claims: JSON.stringify([{ key: 'groups', value }]), group: '/tenant-admin/ops' },
+    });
+    const bad = await seedRealm({
+      idps: entra,
+      groups: ['/tenant-admin', '/tenant-admin/ops'],
+      mappers: [goodOidcMapper(), sub(OTHER_GROUP)],
+    });
     const plan = await audit(bad);
     expect(errorCodes(plan)).toEqual(['KC_MAPPER_INDIRECT']);
     expect(errors(plan)[0].message).toContain(`requires groups=${OTHER_GROUP}`);
 
-    const twin = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops'], mappers: [goodOidcMapper(), sub(GROUP_ID)] });
+    const twin = await seedRealm({
+      idps: entra,
+      groups: ['/tenant-admin', '/tenant-admin/ops'],
+      mappers: [goodOidcMapper(), sub(GROUP_ID)],
+    });
     const ok = await audit(twin);
     expect(errors(ok)).toEqual([]);
     expect(ok.findings.map((f) => f.code)).toContain('KC_MAPPER_INDIRECT_PIM');
@@ -66,7 +103,12 @@ const ROLE = 'tenant-admin-role';
 const roleMapper = (role = ROLE, value = GROUP_ID, type = 'oidc-role-idp-mapper'): IdpMapper =>
   type === 'oidc-hardcoded-role-idp-mapper'
     ? { name: `everyone-${role}`, identityProviderAlias: 'entra', identityProviderMapper: type, config: { syncMode: 'INHERIT', role } }
-    : { name: `pim-${role}`, identityProviderAlias: 'entra', identityProviderMapper: type, config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': value, role } };
+    : {
+        name: `pim-${role}`,
+        identityProviderAlias: 'entra',
+        identityProviderMapper: type,
+        config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': value, role },
+      };
 
 /** A realm in role mode (see seedRoleClosureRealm). */
 const roleRealm = (mappers: IdpMapper[] = [roleMapper()]) => seedRoleClosureRealm({ role: ROLE, mappers, idps: entra });
@@ -92,7 +134,7 @@ describe('keycloak step: the composite closure of the admin role', () => {
     expect(errors(plan)[0].message).toContain(`default-roles-${s.realm}`);
   });
 
-  it('a group holding the role: its members and its subgroups\' members are holders', async () => {
+  it("a group holding the role: its members and its subgroups' members are holders", async () => {
     const s = await roleRealm();
     await s.kc.groups.addRealmRoleMappings({ realm: s.realm, id: s.groupIds.get('/admins')!, roles: [await s.role(ROLE)] });
     await seedUser(s, { username: 'group-admin', groups: ['/admins'] });
@@ -136,7 +178,14 @@ describe('keycloak step: the composite closure of the admin role', () => {
     const limited = async (username: string, roles: string[]) => {
       const uid = await seedUser(s, { username, password: 'auditor-password-1' });
       await grantRealmManagement(s, uid, roles);
-      const settings = adminSettings(s.realm, { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username, password: 'auditor-password-1', role: ROLE });
+      const settings = adminSettings(s.realm, {
+        authRealm: s.realm,
+        clientId: undefined,
+        clientSecret: undefined,
+        username,
+        password: 'auditor-password-1',
+        role: ROLE,
+      });
       const { api } = await connectApi(settings, { readOnly: true });
       return keycloakStep.plan(makeContext({ settings, api }));
     };

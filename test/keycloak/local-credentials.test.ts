@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  goodOidcMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedUser,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');
 const LINKED_OID = '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
@@ -15,13 +25,24 @@ const realm = () => seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', con
 async function auditor(s: Seeded) {
   const id = await seedUser(s, { username: 'auditor', password: 'auditor-password-1' });
   await grantRealmManagement(s, id, [...KEYCLOAK_ROLES.audit]);
-  return adminSettings(s.realm, { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username: 'auditor', password: 'auditor-password-1' });
+  return adminSettings(s.realm, {
+    authRealm: s.realm,
+    clientId: undefined,
+    clientSecret: undefined,
+    username: 'auditor',
+    password: 'auditor-password-1',
+  });
 }
 
 describe('keycloak step: linked holders with a local password', () => {
   it('is an error for a holder linked to Entra who also has a password, read with the audit roles only', async () => {
     const s = await realm();
-    await seedUser(s, { username: 'linked-with-password', groups: ['/tenant-admin'], link: { alias: 'entra', userId: LINKED_OID }, password: 'local-password-1' });
+    await seedUser(s, {
+      username: 'linked-with-password',
+      groups: ['/tenant-admin'],
+      link: { alias: 'entra', userId: LINKED_OID },
+      password: 'local-password-1',
+    });
     await seedUser(s, { username: 'linked-only', groups: ['/tenant-admin'], link: { alias: 'entra', userId: OTHER_OID } });
     const settings = await auditor(s);
     const { api } = await connectApi(settings, { readOnly: true });
@@ -52,13 +73,20 @@ describe('keycloak step: linked holders with a local password', () => {
       ],
     });
     await s.kc.users.addToGroup({ realm: s.realm, id, groupId: s.groupIds.get('/tenant-admin')! });
-    await s.kc.users.addToFederatedIdentity({ realm: s.realm, id, federatedIdentityId: 'entra', federatedIdentity: { identityProvider: 'entra', userId: OTHER_OID, userName: 'linked-otp' } });
+    await s.kc.users.addToFederatedIdentity({
+      realm: s.realm,
+      id,
+      federatedIdentityId: 'entra',
+      federatedIdentity: { identityProvider: 'entra', userId: OTHER_OID, userName: 'linked-otp' },
+    });
     expect((await s.kc.users.getCredentials({ realm: s.realm, id })).map((c) => c.type)).toEqual(['otp']);
     const settings = await auditor(s);
     const { api } = await connectApi(settings, { readOnly: true });
     const plan = await keycloakStep.plan(makeContext({ settings, api }));
     expect(errors(plan)).toEqual([]);
-    expect(plan.findings.map((f) => f.code)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^KC_MEMBER_(LOCAL_PASS|CREDENTIAL)/)]));
+    expect(plan.findings.map((f) => f.code)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^KC_MEMBER_(LOCAL_PASS|CREDENTIAL)/)]),
+    );
   });
 
   it('a password on a linked user who does not hold the group is no finding', async () => {

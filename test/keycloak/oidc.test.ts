@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
-import { adminSettings, APP_ID, connectApi, entraOidc, GROUP_ID, GROUP_NAME, goodOidcMapper, makeContext, OTHER_TENANT, seedRealm, TENANT } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  APP_ID,
+  connectApi,
+  entraOidc,
+  GROUP_ID,
+  GROUP_NAME,
+  goodOidcMapper,
+  makeContext,
+  OTHER_TENANT,
+  seedRealm,
+  TENANT,
+} from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');
 const codes = (fs: Finding[]) => fs.map((f) => f.code);
@@ -28,7 +40,10 @@ describe('keycloak step: OIDC provider', () => {
   });
 
   it('flags sync mode IMPORT: the group would survive the end of the activation', async () => {
-    const { plan } = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper('entra', { syncMode: 'IMPORT' })] });
+    const { plan } = await planFor({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }],
+      mappers: [goodOidcMapper('entra', { syncMode: 'IMPORT' })],
+    });
     const f = plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_IMPORT');
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('first login');
@@ -46,14 +61,20 @@ describe('keycloak step: OIDC provider', () => {
   });
 
   it('flags a mapper to a group path that does not exist', async () => {
-    const { plan } = await planFor({ groups: ['/admins'], idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] });
+    const { plan } = await planFor({
+      groups: ['/admins'],
+      idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }],
+      mappers: [goodOidcMapper()],
+    });
     const f = plan.findings.find((x) => x.code === 'KC_GROUP_MISSING');
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('/tenant-admin');
   });
 
   it('flags the built-in microsoft social provider', async () => {
-    const { plan } = await planFor({ idps: [{ alias: 'microsoft', providerId: 'microsoft', config: { clientId: APP_ID, clientSecret: 'x', tenantId: TENANT } }] });
+    const { plan } = await planFor({
+      idps: [{ alias: 'microsoft', providerId: 'microsoft', config: { clientId: APP_ID, clientSecret: 'x', tenantId: TENANT } }],
+    });
     const f = plan.findings.find((x) => x.code === 'KC_IDP_MICROSOFT_SOCIAL');
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('cannot map the Entra group');
@@ -86,14 +107,22 @@ describe('keycloak step: OIDC provider', () => {
   });
 
   it('flags INHERIT when the provider is on IMPORT', async () => {
-    const { plan } = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper('entra', { syncMode: 'INHERIT' })] });
-    expect(plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_IMPORT')?.message).toContain('has sync mode IMPORT (INHERIT from the provider, which is on IMPORT)');
+    const { plan } = await planFor({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }],
+      mappers: [goodOidcMapper('entra', { syncMode: 'INHERIT' })],
+    });
+    expect(plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_IMPORT')?.message).toContain(
+      'has sync mode IMPORT (INHERIT from the provider, which is on IMPORT)',
+    );
   });
 
   it('treats a group mapper without syncMode as LEGACY, which acts as FORCE: a warning to set FORCE, nothing to change', async () => {
     const mapper = goodOidcMapper();
     delete mapper.config.syncMode;
-    const { s, plan } = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: { ...entraOidc(), syncMode: 'FORCE' } }], mappers: [mapper] });
+    const { s, plan } = await planFor({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: { ...entraOidc(), syncMode: 'FORCE' } }],
+      mappers: [mapper],
+    });
     // The server stores no syncMode: what the check reads is what Keycloak will apply.
     const stored = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(stored[0].config.syncMode).toBeUndefined();
@@ -110,7 +139,12 @@ describe('keycloak step: OIDC provider', () => {
     await s.kc.identityProviders.createMapper({
       realm: s.realm,
       alias: 'entra',
-      identityProviderMapper: { name: 'admin-role', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { claim: 'groups', 'claim.value': GROUP_ID, role: 'tenant-admin' } },
+      identityProviderMapper: {
+        name: 'admin-role',
+        identityProviderAlias: 'entra',
+        identityProviderMapper: 'oidc-role-idp-mapper',
+        config: { claim: 'groups', 'claim.value': GROUP_ID, role: 'tenant-admin' },
+      },
     });
     const settings = adminSettings(s.realm, { role: 'tenant-admin' });
     const { api } = await connectApi(settings, { readOnly: true });
@@ -121,7 +155,10 @@ describe('keycloak step: OIDC provider', () => {
   });
 
   it('flags an empty claim list: it would put everyone into the group', async () => {
-    const { plan } = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper('entra', { claims: '[]' })] });
+    const { plan } = await planFor({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }],
+      mappers: [goodOidcMapper('entra', { claims: '[]' })],
+    });
     expect(plan.findings.find((x) => x.code === 'KC_MAPPER_CLAIMS_EMPTY')?.message).toContain('every user');
   });
 
@@ -146,7 +183,10 @@ describe('keycloak step: OIDC provider', () => {
       { appRole: 'Keycloak.Admin', facts: { appRole: { id: 'e1f2a3b4-0000-4000-8000-000000000002', value: 'Keycloak.Admin' } } },
     );
     expect(errors(plan)).toEqual([]);
-    const wrong = await planFor({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] }, { appRole: 'Keycloak.Admin' });
+    const wrong = await planFor(
+      { idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] },
+      { appRole: 'Keycloak.Admin' },
+    );
     expect(wrong.plan.findings.find((x) => x.code === 'KC_MAPPER_CLAIM_MISMATCH')?.message).toContain('roles=Keycloak.Admin');
   });
 
@@ -154,11 +194,25 @@ describe('keycloak step: OIDC provider', () => {
     const { plan } = await planFor({
       idps: [
         { alias: 'entra', providerId: 'oidc', config: entraOidc() },
-        { alias: 'github', providerId: 'oidc', config: { clientId: 'gh', clientSecret: 'x', authorizationUrl: 'https://github.example/auth', tokenUrl: 'https://github.example/token' } },
+        {
+          alias: 'github',
+          providerId: 'oidc',
+          config: {
+            clientId: 'gh',
+            clientSecret: 'x',
+            authorizationUrl: 'https://github.example/auth',
+            tokenUrl: 'https://github.example/token',
+          },
+        },
       ],
       mappers: [
         goodOidcMapper(),
-        { name: 'everyone-admin', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/tenant-admin', syncMode: 'FORCE' } },
+        {
+          name: 'everyone-admin',
+          identityProviderAlias: 'entra',
+          identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+          config: { group: '/tenant-admin', syncMode: 'FORCE' },
+        },
         goodOidcMapper('github', { claims: JSON.stringify([{ key: 'org', value: 'acme' }]) }),
       ],
     });

@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraOidc, goodOidcMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  goodOidcMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedRoleClosureRealm,
+  seedUser,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 
 /**
  * Ways to the admin rights that no identity-provider mapper governs, on a real
@@ -55,7 +66,14 @@ async function addLdap(s: Seeded, enabled = true): Promise<string> {
 }
 
 async function addLdapMapper(s: Seeded, parentId: string, providerId: string, config: Record<string, string[]>): Promise<void> {
-  await s.kc.components.create({ realm: s.realm, name: `${providerId}-1`, providerId, providerType: 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper', parentId, config });
+  await s.kc.components.create({
+    realm: s.realm,
+    name: `${providerId}-1`,
+    providerId,
+    providerType: 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper',
+    parentId,
+    config,
+  });
 }
 
 describe('keycloak step: LDAP user storage mappers', () => {
@@ -112,7 +130,12 @@ describe('keycloak step: LDAP user storage mappers', () => {
   });
 
   it('role mode: a hardcoded LDAP role mapper to a composite containing the admin role is an error', async () => {
-    const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
+    const roleMapper = {
+      name: 'pim',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-role-idp-mapper',
+      config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' },
+    };
     const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
     await addLdapMapper(s, await addLdap(s), 'hardcoded-ldap-role-mapper', { role: ['app.owner'] });
     const plan = await audit(s, { group: undefined, role: 'tenant-admin-role' });
@@ -123,7 +146,12 @@ describe('keycloak step: LDAP user storage mappers', () => {
 
 describe('keycloak step: protocol mappers of clients and client scopes', () => {
   it('role mode: a hardcoded role mapper on a client writing a composite of the admin role is an error; a harmless role is not', async () => {
-    const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
+    const roleMapper = {
+      name: 'pim',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-role-idp-mapper',
+      config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' },
+    };
     const build = async (role: string) => {
       const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
       const { id } = await s.kc.clients.create({ realm: s.realm, clientId: 'portal', publicClient: true, protocol: 'openid-connect' });
@@ -142,15 +170,25 @@ describe('keycloak step: protocol mappers of clients and client scopes', () => {
     expect(byCode(ok, 'KC_TOKEN_MAPPERS_UNCHECKED')).toEqual([]);
   });
 
-  it('role mode: a role name mapper writing a held role under the admin role\'s name is an error; another name is not', async () => {
-    const roleMapper = { name: 'pim', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' } };
+  it("role mode: a role name mapper writing a held role under the admin role's name is an error; another name is not", async () => {
+    const roleMapper = {
+      name: 'pim',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-role-idp-mapper',
+      config: { syncMode: 'FORCE', claim: 'groups', 'claim.value': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', role: 'tenant-admin-role' },
+    };
     const build = async (newName: string) => {
       const s = await seedRoleClosureRealm({ role: 'tenant-admin-role', mappers: [roleMapper], idps: entra });
       const { id } = await s.kc.clients.create({ realm: s.realm, clientId: 'portal', publicClient: true, protocol: 'openid-connect' });
       // The settings the admin console's "Role Name Mapper" form stores.
       await s.kc.clients.addProtocolMapper(
         { realm: s.realm, id },
-        { name: 'rename', protocol: 'openid-connect', protocolMapper: 'oidc-role-name-mapper', config: { role: 'offline_access', 'new.role.name': newName } },
+        {
+          name: 'rename',
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-role-name-mapper',
+          config: { role: 'offline_access', 'new.role.name': newName },
+        },
       );
       return s;
     };
@@ -167,7 +205,18 @@ describe('keycloak step: protocol mappers of clients and client scopes', () => {
       const { id } = await s.kc.clientScopes.create({ realm: s.realm, name: 'admin-everyone', protocol: 'openid-connect' });
       await s.kc.clientScopes.addProtocolMapper(
         { realm: s.realm, id },
-        { name: 'fake-groups', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': claim, 'claim.value': '/tenant-admin', 'jsonType.label': 'String', 'access.token.claim': 'true', 'id.token.claim': 'true' } },
+        {
+          name: 'fake-groups',
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-hardcoded-claim-mapper',
+          config: {
+            'claim.name': claim,
+            'claim.value': '/tenant-admin',
+            'jsonType.label': 'String',
+            'access.token.claim': 'true',
+            'id.token.claim': 'true',
+          },
+        },
       );
       return s;
     };

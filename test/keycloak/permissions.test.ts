@@ -3,7 +3,19 @@ import { KeycloakError } from '../../src/errors.js';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraOidc, entraSaml, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedUser, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraOidc,
+  entraSaml,
+  goodOidcMapper,
+  goodSamlMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedUser,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');
 const changes = (p: StepPlan) => p.actions.filter((a) => a.kind !== 'noop');
@@ -20,7 +32,11 @@ async function limitedUser(s: Seeded, roles: readonly string[]) {
 describe('keycloak step: least privilege', () => {
   it('the documented audit roles are enough for every check', async () => {
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] });
-    await seedUser(s, { username: 'linked', groups: ['/tenant-admin'], link: { alias: 'entra', userId: '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6' } });
+    await seedUser(s, {
+      username: 'linked',
+      groups: ['/tenant-admin'],
+      link: { alias: 'entra', userId: '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6' },
+    });
     const settings = await limitedUser(s, KEYCLOAK_ROLES.audit);
     const { api } = await connectApi(settings, { readOnly: true });
     const plan = await keycloakStep.plan(makeContext({ settings, api }));
@@ -30,7 +46,10 @@ describe('keycloak step: least privilege', () => {
   });
 
   it('without view-realm it names the missing role instead of failing, and still checks the mapper', async () => {
-    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper('entra', { syncMode: 'IMPORT' })] });
+    const s = await seedRealm({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }],
+      mappers: [goodOidcMapper('entra', { syncMode: 'IMPORT' })],
+    });
     const settings = await limitedUser(s, ['view-identity-providers', 'view-users']);
     const { api } = await connectApi(settings, { readOnly: true });
     const plan = await keycloakStep.plan(makeContext({ settings, api }));
@@ -70,7 +89,9 @@ describe('keycloak step: least privilege', () => {
     expect(journal.entries.map((e) => e.type)).toEqual(['before', 'after']);
     expect(journal.entries[1]).toMatchObject({ ok: false, status: 403 });
 
-    await grantRealmManagement(s, (await s.kc.users.find({ realm: s.realm, username: settings.username, exact: true }))[0].id!, [...KEYCLOAK_ROLES.fix]);
+    await grantRealmManagement(s, (await s.kc.users.find({ realm: s.realm, username: settings.username, exact: true }))[0].id!, [
+      ...KEYCLOAK_ROLES.fix,
+    ]);
     const { api: granted } = await connectApi(settings);
     const ctx2 = makeContext({ settings, api: granted, fixKeycloak: true });
     const plan2 = await keycloakStep.plan(ctx2);
@@ -93,7 +114,10 @@ describe('keycloak step: SAML provider', () => {
 
   it('flags a SAML provider whose entity id and SSO URL name another tenant', async () => {
     const other = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
-    const s = await seedRealm({ idps: [{ alias: 'entra-saml', providerId: 'saml', config: entraSaml(other) }], mappers: [goodSamlMapper()] });
+    const s = await seedRealm({
+      idps: [{ alias: 'entra-saml', providerId: 'saml', config: entraSaml(other) }],
+      mappers: [goodSamlMapper()],
+    });
     const settings = adminSettings(s.realm, { idpAlias: 'entra-saml' });
     const { api } = await connectApi(settings, { readOnly: true });
     const plan = await keycloakStep.plan(makeContext({ settings, api }));

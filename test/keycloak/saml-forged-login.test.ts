@@ -1,7 +1,17 @@
 import { describe, expect, inject, it } from 'vitest';
 import { keycloakStep } from '../../src/steps/keycloak.js';
 import { groupPaths } from '../support/broker-login.js';
-import { adminSettings, connectApi, entraSaml, GROUP_ID, goodSamlMapper, makeContext, SAML_GROUPS, seedRealm, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraSaml,
+  GROUP_ID,
+  goodSamlMapper,
+  makeContext,
+  SAML_GROUPS,
+  seedRealm,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 import { forgedSamlLogin } from '../support/saml-forge.js';
 
 const PORTAL = { clientId: 'portal', redirectUri: 'http://127.0.0.1:9/portal-callback' } as const;
@@ -15,8 +25,17 @@ async function samlRealm(config: Record<string, string>): Promise<Seeded> {
     identityProviderMapper: 'saml-user-attribute-idp-mapper',
     config: { syncMode: 'FORCE', 'attribute.name': attr, 'user.attribute': attr },
   });
-  const s = await seedRealm({ idps: [{ alias: ALIAS, providerId: 'saml', config }], mappers: [goodSamlMapper(ALIAS), importer('email'), importer('firstName'), importer('lastName')] });
-  await s.kc.clients.create({ realm: s.realm, clientId: PORTAL.clientId, publicClient: true, standardFlowEnabled: true, redirectUris: [PORTAL.redirectUri] });
+  const s = await seedRealm({
+    idps: [{ alias: ALIAS, providerId: 'saml', config }],
+    mappers: [goodSamlMapper(ALIAS), importer('email'), importer('firstName'), importer('lastName')],
+  });
+  await s.kc.clients.create({
+    realm: s.realm,
+    clientId: PORTAL.clientId,
+    publicClient: true,
+    standardFlowEnabled: true,
+    redirectUris: [PORTAL.redirectUri],
+  });
   return s;
 }
 
@@ -83,7 +102,9 @@ describe('a forged, unsigned SAMLResponse against a real Keycloak (runtime proof
     // SAMLEndpoint.Binding.handleLoginResponse refuses a failed signature check with the event
     // error invalid_signature; its page says "Invalid requester" in Keycloak 26.0
     // (invalidRequesterMessage), "Invalid signature…" in 26.5.6 and 26.7.3.
-    const page = inject('keycloak').version.startsWith('26.0.') ? 'Invalid requester' : 'Invalid signature in response from identity provider';
+    const page = inject('keycloak').version.startsWith('26.0.')
+      ? 'Invalid requester'
+      : 'Invalid signature in response from identity provider';
     expect(refused).toMatch(new RegExp(`forged SAML sign-in stopped at .*/broker/entra-saml/endpoint \\(HTTP 400\\): .*${page}`));
     const events = await s.kc.realms.findEvents({ realm: s.realm, type: 'IDENTITY_PROVIDER_RESPONSE_ERROR' });
     expect(events.map((e) => e.error)).toEqual(['invalid_signature']);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { StepPlan } from '../../src/plan/types.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, connectApi, entraSaml, goodSamlMapper, makeContext, SAML_SIGNING_CERT, seedRealm } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  connectApi,
+  entraSaml,
+  goodSamlMapper,
+  makeContext,
+  SAML_SIGNING_CERT,
+  seedRealm,
+} from '../support/keycloak-seed.js';
 
 const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error');
 
@@ -27,7 +35,9 @@ describe('keycloak step: SAML signature validation', () => {
   });
 
   it('is an error with validateSignature "false" even when assertions must be signed and a certificate is pasted', async () => {
-    const plan = await planFor(unsignedSaml({ validateSignature: 'false', wantAssertionsSigned: 'true', signingCertificate: SAML_SIGNING_CERT }));
+    const plan = await planFor(
+      unsignedSaml({ validateSignature: 'false', wantAssertionsSigned: 'true', signingCertificate: SAML_SIGNING_CERT }),
+    );
     expect(errors(plan).map((f) => f.code)).toEqual(['KC_IDP_SAML_UNSIGNED']);
     expect(errors(plan)[0].message).toContain('wantAssertionsSigned only requires a signature element');
   });
@@ -44,7 +54,13 @@ describe('keycloak step: SAML signature validation', () => {
   });
 
   it('compliant twin: validateSignature "true" with keys from the metadata descriptor URL', async () => {
-    const plan = await planFor(unsignedSaml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'http://127.0.0.1:9/federationmetadata.xml' }));
+    const plan = await planFor(
+      unsignedSaml({
+        validateSignature: 'true',
+        useMetadataDescriptorUrl: 'true',
+        metadataDescriptorUrl: 'http://127.0.0.1:9/federationmetadata.xml',
+      }),
+    );
     expect(errors(plan)).toEqual([]);
   });
 });

@@ -1,6 +1,16 @@
 import { describe, expect, inject, it } from 'vitest';
 import { CONTOSO } from '../../src/sim/index.js';
-import { activateWithCli, brokerLogin, CookieJar, DRILL_MAPPER_NAME, drillMapper, IDP_ALIAS, PORTAL, setUpBrokeredRealm, setUpDrillEntra } from '../support/broker-login.js';
+import {
+  activateWithCli,
+  brokerLogin,
+  CookieJar,
+  DRILL_MAPPER_NAME,
+  drillMapper,
+  IDP_ALIAS,
+  PORTAL,
+  setUpBrokeredRealm,
+  setUpDrillEntra,
+} from '../support/broker-login.js';
 import { closeSimsAfterEach, startSim } from '../support/sim.js';
 
 /**
@@ -24,7 +34,9 @@ async function realmRoles(keycloakUrl: string, realm: string, code: string): Pro
   });
   const body = (await res.json()) as { access_token?: string };
   expect(res.status, JSON.stringify(body)).toBe(200);
-  const claims = JSON.parse(Buffer.from(body.access_token!.split('.')[1], 'base64url').toString('utf8')) as { realm_access?: { roles?: string[] } };
+  const claims = JSON.parse(Buffer.from(body.access_token!.split('.')[1], 'base64url').toString('utf8')) as {
+    realm_access?: { roles?: string[] };
+  };
   return claims.realm_access?.roles ?? [];
 }
 
@@ -43,10 +55,21 @@ describe('subgroup inheritance in a real brokered sign-in', () => {
     expect(ops.id).toBeTruthy();
     // The PIM mapper now targets the subgroup.
     const [mapper] = (await kc.identityProviders.findMappers({ realm, alias: IDP_ALIAS })).filter((m) => m.name === DRILL_MAPPER_NAME);
-    await kc.identityProviders.updateMapper({ realm, alias: IDP_ALIAS, id: mapper.id! }, { ...mapper, config: { ...mapper.config, group: '/tenant-admin/ops' } });
+    await kc.identityProviders.updateMapper(
+      { realm, alias: IDP_ALIAS, id: mapper.id! },
+      { ...mapper, config: { ...mapper.config, group: '/tenant-admin/ops' } },
+    );
 
     await activateWithCli(sim, ALICE, 'PT1H');
-    const { code } = await brokerLogin({ keycloakUrl, realm, clientId: PORTAL.clientId, redirectUri: PORTAL.redirectUri, idpAlias: IDP_ALIAS, loginHint: ALICE, jar: new CookieJar() });
+    const { code } = await brokerLogin({
+      keycloakUrl,
+      realm,
+      clientId: PORTAL.clientId,
+      redirectUri: PORTAL.redirectUri,
+      idpAlias: IDP_ALIAS,
+      loginHint: ALICE,
+      jar: new CookieJar(),
+    });
     const user = await r.findUser(ALICE);
     const groups = (await kc.users.listGroups({ realm, id: user!.id })).map((g) => g.path).sort();
     expect(groups).toEqual(['/tenant-admin/ops', '/user:pf']);

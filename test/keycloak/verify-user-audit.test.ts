@@ -6,7 +6,23 @@ import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
 import { keycloakStep } from '../../src/steps/keycloak.js';
-import { adminSettings, APP_ID, connectApi, entraOidc, entraSaml, GROUP_ID, goodOidcMapper, goodSamlMapper, grantRealmManagement, makeContext, seedRealm, seedRoleClosureRealm, seedUser, TENANT, type Seeded } from '../support/keycloak-seed.js';
+import {
+  adminSettings,
+  APP_ID,
+  connectApi,
+  entraOidc,
+  entraSaml,
+  GROUP_ID,
+  goodOidcMapper,
+  goodSamlMapper,
+  grantRealmManagement,
+  makeContext,
+  seedRealm,
+  seedRoleClosureRealm,
+  seedUser,
+  TENANT,
+  type Seeded,
+} from '../support/keycloak-seed.js';
 
 /**
  * verify-user gives the same verdict as the audit on realms with a subgroup mapper, a composite
@@ -24,7 +40,14 @@ const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error')
 
 function entraFacts(active: boolean): EntraFacts {
   const now = Date.now();
-  const instance = { principalId: OID, groupId: GROUP_ID, accessId: 'member', assignmentType: 'Activated', startDateTime: new Date(now - 600_000).toISOString(), endDateTime: new Date(now + 3600_000).toISOString() };
+  const instance = {
+    principalId: OID,
+    groupId: GROUP_ID,
+    accessId: 'member',
+    assignmentType: 'Activated',
+    startDateTime: new Date(now - 600_000).toISOString(),
+    endDateTime: new Date(now + 3600_000).toISOString(),
+  };
   return {
     user: { id: OID, userPrincipalName: UPN, mail: UPN },
     group: { id: GROUP_ID, displayName: 'Keycloak Tenant Admins' },
@@ -49,16 +72,34 @@ async function seedAlice(s: Seeded, o: { groups?: string[]; alias?: string; pass
   });
   for (const path of o.groups ?? []) await s.kc.users.addToGroup({ realm: s.realm, id, groupId: s.groupIds.get(path)! });
   const alias = o.alias ?? 'entra';
-  await s.kc.users.addToFederatedIdentity({ realm: s.realm, id, federatedIdentityId: alias, federatedIdentity: { identityProvider: alias, userId: OID, userName: UPN } });
+  await s.kc.users.addToFederatedIdentity({
+    realm: s.realm,
+    id,
+    federatedIdentityId: alias,
+    federatedIdentity: { identityProvider: alias, userId: OID, userName: UPN },
+  });
   return id;
 }
 
 /** The audit's plan and verify-user's verdict on the same realm, for Alice. */
-async function judge(s: Seeded, o: { role?: string; idpAlias?: string; active?: boolean; settings?: Parameters<typeof adminSettings>[1] } = {}) {
-  const settings = adminSettings(s.realm, { ...(o.role ? { role: o.role } : {}), ...(o.idpAlias ? { idpAlias: o.idpAlias } : {}), ...o.settings });
+async function judge(
+  s: Seeded,
+  o: { role?: string; idpAlias?: string; active?: boolean; settings?: Parameters<typeof adminSettings>[1] } = {},
+) {
+  const settings = adminSettings(s.realm, {
+    ...(o.role ? { role: o.role } : {}),
+    ...(o.idpAlias ? { idpAlias: o.idpAlias } : {}),
+    ...o.settings,
+  });
   const { api } = await connectApi(settings, { readOnly: true });
   const entra = entraFacts(Boolean(o.active));
-  const plan = await keycloakStep.plan(makeContext({ settings, api, facts: { activeAssignments: entra.active.map((i) => ({ ...i, id: 'i-alice', accessId: 'member' as const })) } }));
+  const plan = await keycloakStep.plan(
+    makeContext({
+      settings,
+      api,
+      facts: { activeAssignments: entra.active.map((i) => ({ ...i, id: 'i-alice', accessId: 'member' as const })) },
+    }),
+  );
   const kc = await readKeycloak(api, settings, entra, { tenantId: TENANT, appId: APP_ID });
   return { plan, verdict: verdictOf(entra, kc), kc };
 }
@@ -73,11 +114,17 @@ describe('verify-user agrees with the audit: subgroups of the target (item 3)', 
     const { plan, verdict } = await judge(s);
     expect(holderFinding(plan, 'KC_MEMBER_NOT_ACTIVE')?.message).toContain(`${UPN} (via /tenant-admin/ops)`);
     expect(verdict.kind).toBe('not-active-but-mapped');
-    expect(verdict.reasons.join('\n')).toContain('no mapper of entra assigns /tenant-admin/ops, so it was given in Keycloak and PIM never takes it away');
+    expect(verdict.reasons.join('\n')).toContain(
+      'no mapper of entra assigns /tenant-admin/ops, so it was given in Keycloak and PIM never takes it away',
+    );
   });
 
   it('an IMPORT mapper to the subgroup: the audit calls it an error, verify-user names it', async () => {
-    const ops: IdpMapper = { ...goodOidcMapper(), name: 'ops', config: { ...goodOidcMapper().config, group: '/tenant-admin/ops', syncMode: 'IMPORT' } };
+    const ops: IdpMapper = {
+      ...goodOidcMapper(),
+      name: 'ops',
+      config: { ...goodOidcMapper().config, group: '/tenant-admin/ops', syncMode: 'IMPORT' },
+    };
     const s = await seedRealm({ idps: entra, groups: ['/tenant-admin', '/tenant-admin/ops'], mappers: [goodOidcMapper(), ops] });
     await seedAlice(s, { groups: ['/tenant-admin/ops'] });
     const { plan, verdict } = await judge(s);
@@ -98,7 +145,9 @@ describe('verify-user agrees with the audit: subgroups of the target (item 3)', 
     await seedAlice(twin, { groups: ['/tenant-admin'] });
     const ok = await judge(twin);
     expect(codes(ok.plan.findings)).not.toContain('KC_MEMBER_LOCAL_PASSWORD');
-    expect(ok.verdict.reasons).toEqual([expect.stringContaining('Keycloak removes /tenant-admin at the next sign-in through Entra (sync mode FORCE)')]);
+    expect(ok.verdict.reasons).toEqual([
+      expect.stringContaining('Keycloak removes /tenant-admin at the next sign-in through Entra (sync mode FORCE)'),
+    ]);
   });
 
   it('the twin: a member of /users only holds nothing, for both', async () => {
@@ -111,7 +160,12 @@ describe('verify-user agrees with the audit: subgroups of the target (item 3)', 
   });
 });
 
-const roleMapper = (role = ROLE, syncMode = 'FORCE'): IdpMapper => ({ name: `pim-${role}`, identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { syncMode, claim: 'groups', 'claim.value': GROUP_ID, role } });
+const roleMapper = (role = ROLE, syncMode = 'FORCE'): IdpMapper => ({
+  name: `pim-${role}`,
+  identityProviderAlias: 'entra',
+  identityProviderMapper: 'oidc-role-idp-mapper',
+  config: { syncMode, claim: 'groups', 'claim.value': GROUP_ID, role },
+});
 
 /** Role mode (see seedRoleClosureRealm), with the given provider configuration. */
 const roleRealm = (mappers: IdpMapper[] = [roleMapper()], idpConfig: Record<string, string> = entraOidc()) =>
@@ -125,7 +179,9 @@ describe('verify-user agrees with the audit: the composite closure of the admin 
     const { plan, verdict } = await judge(s, { role: ROLE });
     expect(holderFinding(plan, 'KC_MEMBER_NOT_ACTIVE')?.message).toContain(`${UPN} (via role app.owner)`);
     expect(verdict.kind).toBe('not-active-but-mapped');
-    expect(verdict.reasons.join('\n')).toContain('holds role app.owner, which contains tenant-admin-role (composite role): no mapper of entra assigns role app.owner');
+    expect(verdict.reasons.join('\n')).toContain(
+      'holds role app.owner, which contains tenant-admin-role (composite role): no mapper of entra assigns role app.owner',
+    );
   });
 
   it('a member of a subgroup of a group holding the role', async () => {
@@ -166,7 +222,10 @@ describe('verify-user agrees with the audit: the composite closure of the admin 
     await s.kc.users.addClientRoleMappings({ realm: s.realm, id, clientUniqueId: s.app, roles: [s.owner] });
     const auditor = await seedUser(s, { username: 'auditor', password: 'auditor-password-1' });
     await grantRealmManagement(s, auditor, [...KEYCLOAK_ROLES.audit]);
-    const { plan, verdict } = await judge(s, { role: ROLE, settings: { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username: 'auditor', password: 'auditor-password-1' } });
+    const { plan, verdict } = await judge(s, {
+      role: ROLE,
+      settings: { authRealm: s.realm, clientId: undefined, clientSecret: undefined, username: 'auditor', password: 'auditor-password-1' },
+    });
     expect(holderFinding(plan, 'KC_ROLE_CLOSURE_INCOMPLETE')?.severity).toBe('warning');
     expect(verdict.kind).toBe('unverified');
   });
@@ -188,12 +247,19 @@ describe('verify-user agrees with the audit: LEGACY per mapper type (item 6)', (
   it('a group mapper under LEGACY: a warning in the audit; verify-user expects it removed at the next sign-in', async () => {
     const provider: Record<string, string> = entraOidc();
     delete provider.syncMode;
-    const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: provider }], mappers: [goodOidcMapper('entra', { syncMode: 'INHERIT' })] });
+    const s = await seedRealm({
+      idps: [{ alias: 'entra', providerId: 'oidc', config: provider }],
+      mappers: [goodOidcMapper('entra', { syncMode: 'INHERIT' })],
+    });
     await seedAlice(s, { groups: ['/tenant-admin'] });
     const { plan, verdict } = await judge(s);
     expect(holderFinding(plan, 'KC_MAPPER_SYNC_LEGACY')?.severity).toBe('warning');
     expect(codes(plan.findings)).toContain('KC_MEMBER_NOT_ACTIVE');
-    expect(verdict.reasons).toEqual([expect.stringContaining('removes /tenant-admin at the next sign-in through Entra (sync mode LEGACY, which Keycloak 26 applies like FORCE')]);
+    expect(verdict.reasons).toEqual([
+      expect.stringContaining(
+        'removes /tenant-admin at the next sign-in through Entra (sync mode LEGACY, which Keycloak 26 applies like FORCE',
+      ),
+    ]);
   });
 });
 
@@ -221,7 +287,9 @@ describe('verify-user agrees with the audit: a second trusted Entra provider (it
     expect(codes(plan.findings)).toContain('KC_MEMBER_NOT_ACTIVE');
     expect(codes(plan.findings)).not.toContain('KC_MEMBER_OTHER_IDP');
     expect(verdict.kind).toBe('not-active-but-mapped');
-    expect(verdict.reasons).toEqual([expect.stringContaining('sign-in through entra-saml was during an activation; Keycloak removes /tenant-admin')]);
+    expect(verdict.reasons).toEqual([
+      expect.stringContaining('sign-in through entra-saml was during an activation; Keycloak removes /tenant-admin'),
+    ]);
   });
 
   it('the twin: a SAML provider without signature validation is no trusted door, for both', async () => {

@@ -28,7 +28,9 @@ export class CookieJar {
       if (eq <= 0) continue;
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) < Date.now()));
+      const expired = attrs.some(
+        (a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) < Date.now()),
+      );
       if (expired || value === '') jar.delete(name);
       else jar.set(name, value);
     }
@@ -92,7 +94,9 @@ export async function brokerLogin(o: BrokerLoginOptions): Promise<BrokerLoginRes
       const back = new URL(request.url);
       const code = back.searchParams.get('code');
       if (code) return { code, trail };
-      throw new Error(`Keycloak redirected to the client with ${back.searchParams.get('error')}: ${back.searchParams.get('error_description') ?? ''}\n${trail.join('\n')}`);
+      throw new Error(
+        `Keycloak redirected to the client with ${back.searchParams.get('error')}: ${back.searchParams.get('error_description') ?? ''}\n${trail.join('\n')}`,
+      );
     }
     const headers: Record<string, string> = { Accept: 'text/html' };
     const cookie = jar.header(request.url);
@@ -123,12 +127,18 @@ function autoSubmitForm(html: string, base: string): { url: string; method: 'POS
   const action = /<form[^>]*action="([^"]+)"/i.exec(html)?.[1];
   if (!action) return undefined;
   const body = new URLSearchParams();
-  for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)) body.set(unescapeHtml(m[1]), unescapeHtml(m[2]));
+  for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi))
+    body.set(unescapeHtml(m[1]), unescapeHtml(m[2]));
   return { url: new URL(unescapeHtml(action), base).toString(), method: 'POST', body };
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x2F;/g, '/').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#x2F;/g, '/')
+    .replace(/&amp;/g, '&');
 }
 
 /** The title and the first error/feedback text of an HTML page, or the start of a plain body. */
@@ -136,7 +146,10 @@ function pageMessage(text: string): string {
   if (!/<html/i.test(text)) return text.trim().slice(0, 500);
   const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
   const feedback = /class="[^"]*(?:kc-feedback-text|alert|instruction)[^"]*"[^>]*>([\s\S]*?)</i.exec(text)?.[1]?.trim();
-  const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text)?.[1]?.replace(/<[^>]+>/g, '').trim();
+  const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i
+    .exec(text)?.[1]
+    ?.replace(/<[^>]+>/g, '')
+    .trim();
   return [title, heading, feedback].filter(Boolean).join(' — ') || text.slice(0, 300);
 }
 
@@ -162,7 +175,11 @@ export interface BrokeredRealm extends Seeded {
  * public client to sign in to. Registers Keycloak's broker endpoint and client secret on the
  * Keycloak app in the tenant, as an Entra admin would.
  */
-export async function setUpBrokeredRealm(sim: SimulatedTenant, keycloakUrl: string, mapper: (alias: string) => IdpMapper): Promise<BrokeredRealm> {
+export async function setUpBrokeredRealm(
+  sim: SimulatedTenant,
+  keycloakUrl: string,
+  mapper: (alias: string) => IdpMapper,
+): Promise<BrokeredRealm> {
   const http = sim.oidcHttpUrl;
   if (!http) throw new Error('the simulated tenant was started without its http sign-in listener');
   const tid = sim.tenantId;
@@ -218,7 +235,14 @@ export async function setUpBrokeredRealm(sim: SimulatedTenant, keycloakUrl: stri
     keycloakUrl,
     findUser,
     async signIn(user: string): Promise<string[]> {
-      await brokerLogin({ keycloakUrl, realm, clientId: PORTAL.clientId, redirectUri: PORTAL.redirectUri, idpAlias: IDP_ALIAS, loginHint: user });
+      await brokerLogin({
+        keycloakUrl,
+        realm,
+        clientId: PORTAL.clientId,
+        redirectUri: PORTAL.redirectUri,
+        idpAlias: IDP_ALIAS,
+        loginHint: user,
+      });
       const found = await findUser(user);
       if (!found) throw new Error(`the brokered login finished but Keycloak has no user ${user.toLowerCase()}`);
       return groupPaths(kc, realm, found.id);
@@ -247,7 +271,12 @@ export function drillMapper(mode: DrillMode, syncMode: DrillSync): (alias: strin
     name: DRILL_MAPPER_NAME,
     identityProviderAlias: alias,
     identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-    config: { ...(syncMode === 'LEGACY' ? {} : { syncMode }), claims: JSON.stringify([claim]), 'are.claim.values.regex': 'false', group: '/tenant-admin' },
+    config: {
+      ...(syncMode === 'LEGACY' ? {} : { syncMode }),
+      claims: JSON.stringify([claim]),
+      'are.claim.values.regex': 'false',
+      group: '/tenant-admin',
+    },
   });
 }
 
@@ -283,7 +312,18 @@ export async function activateWithCli(sim: SimulatedTenant, upn: string, duratio
   const scp = 'User.Read PrivilegedEligibilitySchedule.Read.AzureADGroup PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup';
   const token = await sim.issueToken({ scp, oid });
   const res = await runCli(
-    ['activate', '--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--duration', duration, '--justification', 'drill', '--json'],
+    [
+      'activate',
+      '--tenant-id',
+      CONTOSO.tenantId,
+      '--graph-endpoint',
+      sim.url,
+      '--duration',
+      duration,
+      '--justification',
+      'drill',
+      '--json',
+    ],
     { ENTRA_PIM_ACCESS_TOKEN: token },
   );
   expect(res.code, res.stderr).toBe(0);

@@ -15,7 +15,11 @@ export interface CliResult {
  * Spawns the built CLI (asynchronously: the simulated tenant answers from this process) with a
  * clean environment: no colour, CI set, only the variables given plus PATH and the test CA.
  */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return startCli(args, env, opts).done;
 }
 

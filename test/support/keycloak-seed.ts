@@ -99,7 +99,13 @@ export function goodOidcMapper(alias = 'entra', config: Record<string, string> =
     name: 'tenant-admin-from-entra',
     identityProviderAlias: alias,
     identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-    config: { syncMode: 'FORCE', claims: JSON.stringify([{ key: 'groups', value: GROUP_ID }]), 'are.claim.values.regex': 'false', group: '/tenant-admin', ...config },
+    config: {
+      syncMode: 'FORCE',
+      claims: JSON.stringify([{ key: 'groups', value: GROUP_ID }]),
+      'are.claim.values.regex': 'false',
+      group: '/tenant-admin',
+      ...config,
+    },
   };
 }
 
@@ -108,7 +114,13 @@ export function goodSamlMapper(alias = 'entra-saml', config: Record<string, stri
     name: 'tenant-admin-from-entra',
     identityProviderAlias: alias,
     identityProviderMapper: 'saml-advanced-group-idp-mapper',
-    config: { syncMode: 'FORCE', attributes: JSON.stringify([{ key: SAML_GROUPS, value: GROUP_ID }]), 'are.attribute.values.regex': 'false', group: '/tenant-admin', ...config },
+    config: {
+      syncMode: 'FORCE',
+      attributes: JSON.stringify([{ key: SAML_GROUPS, value: GROUP_ID }]),
+      'are.attribute.values.regex': 'false',
+      group: '/tenant-admin',
+      ...config,
+    },
   };
 }
 
@@ -146,7 +158,10 @@ export async function seedRealm(opts: SeedOptions = {}): Promise<Seeded> {
   if (opts.profileAttributes?.length) {
     const profile = await kc.users.getProfile({ realm });
     for (const name of opts.profileAttributes) {
-      profile.attributes = [...(profile.attributes ?? []), { name, displayName: name, permissions: { view: ['admin'], edit: ['admin'] }, multivalued: false }];
+      profile.attributes = [
+        ...(profile.attributes ?? []),
+        { name, displayName: name, permissions: { view: ['admin'], edit: ['admin'] }, multivalued: false },
+      ];
     }
     await kc.users.updateProfile({ realm, ...profile });
   }
@@ -161,7 +176,13 @@ export async function seedRealm(opts: SeedOptions = {}): Promise<Seeded> {
     groupIds.set(path, created.id);
   }
   for (const idp of opts.idps ?? []) {
-    await kc.identityProviders.create({ realm, alias: idp.alias, providerId: idp.providerId, enabled: idp.enabled ?? true, config: idp.config });
+    await kc.identityProviders.create({
+      realm,
+      alias: idp.alias,
+      providerId: idp.providerId,
+      enabled: idp.enabled ?? true,
+      config: idp.config,
+    });
   }
   for (const m of opts.mappers ?? []) {
     await kc.identityProviders.createMapper({ realm, alias: m.identityProviderAlias, identityProviderMapper: m });
@@ -172,7 +193,14 @@ export async function seedRealm(opts: SeedOptions = {}): Promise<Seeded> {
 /** Creates a user, optionally linked to a provider and placed in groups. Returns the user id. */
 export async function seedUser(
   s: Seeded,
-  u: { username: string; groups?: string[]; link?: { alias: string; userId: string; userName?: string }; attributes?: Record<string, string[]>; enabled?: boolean; password?: string },
+  u: {
+    username: string;
+    groups?: string[];
+    link?: { alias: string; userId: string; userName?: string };
+    attributes?: Record<string, string[]>;
+    enabled?: boolean;
+    password?: string;
+  },
 ): Promise<string> {
   const { id } = await s.kc.users.create({
     realm: s.realm,
@@ -208,14 +236,25 @@ export async function grantRealmManagement(s: Seeded, userId: string, roles: str
 
 /** A confidential client with a service account in the seeded realm, holding the given realm-management roles. */
 export async function seedServiceAccount(s: Seeded, clientId: string, secret: string, roles: string[]): Promise<void> {
-  await s.kc.clients.create({ realm: s.realm, clientId, secret, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false });
+  await s.kc.clients.create({
+    realm: s.realm,
+    clientId,
+    secret,
+    publicClient: false,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+  });
   const [client] = await s.kc.clients.find({ realm: s.realm, clientId });
   const sa = await s.kc.clients.getServiceAccountUser({ realm: s.realm, id: client.id! });
   if (roles.length) await grantRealmManagement(s, sa.id!, roles);
 }
 
 /** A connected KeycloakApi plus the journal it writes to. */
-export async function connectApi(settings: KeycloakSettings, o: { readOnly?: boolean; now?: () => number } = {}): Promise<{ api: KeycloakApi; journal: MemoryJournal }> {
+export async function connectApi(
+  settings: KeycloakSettings,
+  o: { readOnly?: boolean; now?: () => number } = {},
+): Promise<{ api: KeycloakApi; journal: MemoryJournal }> {
   const journal = new MemoryJournal();
   const api = new KeycloakApi({ settings, readOnly: o.readOnly ?? false, journal, log: silentLogger, now: o.now });
   await api.connect();
@@ -252,7 +291,11 @@ export interface RoleRep {
  * client `app` whose role `owner` contains `super` (a composite across containers, two levels), a
  * `harmless` role, and the groups /admins, /admins/night and /users.
  */
-export async function seedRoleClosureRealm(o: { role: string; mappers: IdpMapper[]; idps: NonNullable<SeedOptions['idps']> }): Promise<Seeded & { role: (name: string) => Promise<RoleRep>; owner: RoleRep; app: string }> {
+export async function seedRoleClosureRealm(o: {
+  role: string;
+  mappers: IdpMapper[];
+  idps: NonNullable<SeedOptions['idps']>;
+}): Promise<Seeded & { role: (name: string) => Promise<RoleRep>; owner: RoleRep; app: string }> {
   const s = await seedRealm({ idps: o.idps, groups: ['/admins', '/admins/night', '/users'], mappers: o.mappers });
   const { realm, kc } = s;
   for (const name of [o.role, 'super', 'harmless']) await kc.roles.create({ realm, name });

@@ -20,8 +20,7 @@ export const DEFAULT_KEYCLOAK_VERSION = '26.7.3';
 
 /** Master-realm credentials with full admin rights, used only to seed test realms. */
 export type KeycloakAdminCredentials =
-  | { kind: 'client'; clientId: string; clientSecret: string }
-  | { kind: 'user'; username: string; password: string };
+  { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'user'; username: string; password: string };
 
 /** What the tests need to reach the server (serialisable: passed to workers with provide/inject). */
 export interface KeycloakServerInfo {
@@ -74,7 +73,14 @@ export async function startKeycloak(opts: StartOptions = {}): Promise<RunningKey
   const javaHome = pickJavaHome(env);
   const child = spawn(
     path.join(runDir, 'bin', 'kc.sh'),
-    ['start-dev', '--http-host=127.0.0.1', `--http-port=${httpPort}`, `--http-management-port=${mgmtPort}`, '--health-enabled=true', '--db=dev-mem'],
+    [
+      'start-dev',
+      '--http-host=127.0.0.1',
+      `--http-port=${httpPort}`,
+      `--http-management-port=${mgmtPort}`,
+      '--health-enabled=true',
+      '--db=dev-mem',
+    ],
     {
       cwd: runDir,
       // Its own process group: kc.sh runs a build JVM, then execs the server JVM; teardown kills them all.
@@ -165,20 +171,31 @@ async function ensureArchive(cacheDir: string, version: string, log: (line: stri
   const artifact = `org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`;
   const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
   if (mvn.error || mvn.status !== 0) {
-    throw new Error(`Keycloak ${version} is not in ${cacheDir} and Maven (mvn) is not available to fetch ${artifact}: install Maven, or put ${path.basename(file)} there`);
+    throw new Error(
+      `Keycloak ${version} is not in ${cacheDir} and Maven (mvn) is not available to fetch ${artifact}: install Maven, or put ${path.basename(file)} there`,
+    );
   }
   log(`fetching ${artifact} with Maven into ${cacheDir} …`);
   // Download next to the cache and rename: a run interrupted mid-download leaves no half file behind.
   const tmp = path.join(cacheDir, `download-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
   try {
-    const res = spawnSync('mvn', ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${tmp}`], {
-      encoding: 'utf8',
-      timeout: 900_000,
-    });
+    const res = spawnSync(
+      'mvn',
+      ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${tmp}`],
+      {
+        encoding: 'utf8',
+        timeout: 900_000,
+      },
+    );
     const fetched = path.join(tmp, path.basename(file));
     if (res.status !== 0 || !existsSync(fetched)) {
-      const why = (res.stdout + res.stderr).replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-15).join('\n');
+      const why = (res.stdout + res.stderr)
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .trim()
+        .split('\n')
+        .slice(-15)
+        .join('\n');
       throw new Error(`could not fetch ${artifact} with Maven (exit ${res.status ?? res.signal}):\n${why}`);
     }
     await rename(fetched, file);
@@ -270,7 +287,9 @@ async function waitReady(healthUrl: string, exited: Promise<number | null>, logF
   void exited.then((c) => (exitCode = c ?? -1));
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`Keycloak exited with code ${exitCode} before it was ready (java: ${javaHome ?? 'from PATH'}); last log lines:\n${await tail(logFile)}`);
+      throw new Error(
+        `Keycloak exited with code ${exitCode} before it was ready (java: ${javaHome ?? 'from PATH'}); last log lines:\n${await tail(logFile)}`,
+      );
     }
     try {
       const res = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
@@ -314,11 +333,15 @@ async function serverVersion(url: string, admin: KeycloakAdminCredentials): Prom
 async function freePorts(n: number): Promise<number[]> {
   // Hold all listeners until every port is known, so the same port is not handed out twice.
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -327,7 +350,8 @@ async function freePorts(n: number): Promise<number[]> {
 
 function run(cmd: string, args: string[], what: string): void {
   const res = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (res.error || res.status !== 0) throw new Error(`could not ${what}: ${cmd} ${args.join(' ')} failed: ${res.error?.message ?? res.stderr.trim()}`);
+  if (res.error || res.status !== 0)
+    throw new Error(`could not ${what}: ${cmd} ${args.join(' ')} failed: ${res.error?.message ?? res.stderr.trim()}`);
 }
 
 function delay(ms: number, o: { unref?: boolean } = {}): Promise<void> {
@@ -336,4 +360,3 @@ function delay(ms: number, o: { unref?: boolean } = {}): Promise<void> {
     if (o.unref) t.unref();
   });
 }
-

@@ -34,7 +34,10 @@ export function unsignedResponse(o: ForgeOptions, acs: string, inResponseTo: str
   const assertionId = id();
   const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
   const attrs = Object.entries(o.attributes)
-    .map(([name, values]) => `<saml:Attribute Name="${esc(name)}">${values.map((v) => `<saml:AttributeValue>${esc(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`)
+    .map(
+      ([name, values]) =>
+        `<saml:Attribute Name="${esc(name)}">${values.map((v) => `<saml:AttributeValue>${esc(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+    )
     .join('');
   return (
     `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id()}" Version="2.0" IssueInstant="${now.toISOString()}" Destination="${esc(acs)}" InResponseTo="${esc(inResponseTo)}">` +
@@ -66,7 +69,14 @@ export async function forgedSamlLogin(o: ForgeOptions): Promise<{ code: string; 
   const trail: string[] = [];
   const acs = `${o.keycloakUrl}/realms/${encodeURIComponent(o.realm)}/broker/${encodeURIComponent(o.alias)}/endpoint`;
   const start = new URL(`${o.keycloakUrl}/realms/${encodeURIComponent(o.realm)}/protocol/openid-connect/auth`);
-  start.search = new URLSearchParams({ client_id: o.clientId, redirect_uri: o.redirectUri, response_type: 'code', scope: 'openid', state: 'forged', kc_idp_hint: o.alias }).toString();
+  start.search = new URLSearchParams({
+    client_id: o.clientId,
+    redirect_uri: o.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: 'forged',
+    kc_idp_hint: o.alias,
+  }).toString();
   let request: { url: string; method: 'GET' | 'POST'; body?: URLSearchParams } = { url: start.toString(), method: 'GET' };
   let forged = false;
   for (let hop = 0; hop < 20; hop++) {
@@ -103,7 +113,8 @@ export async function forgedSamlLogin(o: ForgeOptions): Promise<{ code: string; 
     }
     const text = await res.text();
     const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim() ?? '';
-    const feedback = /class="[^"]*(?:kc-feedback-text|alert|instruction)[^"]*"[^>]*>([\s\S]*?)</i.exec(text)?.[1]?.trim() ?? text.slice(0, 200);
+    const feedback =
+      /class="[^"]*(?:kc-feedback-text|alert|instruction)[^"]*"[^>]*>([\s\S]*?)</i.exec(text)?.[1]?.trim() ?? text.slice(0, 200);
     throw new Error(`forged SAML sign-in stopped at ${request.url} (HTTP ${res.status}): ${title} — ${feedback}\n${trail.join('\n')}`);
   }
   throw new Error(`forged SAML sign-in did not finish:\n${trail.join('\n')}`);

@@ -19,7 +19,11 @@ export function closeSimsAfterEach(): void {
 }
 
 /** Starts a simulated Contoso tenant (or the given seed) over HTTPS on loopback. */
-export async function startSim(seed: TenantSeed = contosoSeed(), faults: FaultRule[] = [], extra: { latencyMs?: number } = {}): Promise<SimulatedTenant> {
+export async function startSim(
+  seed: TenantSeed = contosoSeed(),
+  faults: FaultRule[] = [],
+  extra: { latencyMs?: number } = {},
+): Promise<SimulatedTenant> {
   const tls = await ensureTestTls();
   const sim = await SimulatedTenant.start({ seed, tls, faults, ...extra });
   started.push(sim);
@@ -66,7 +70,13 @@ export interface JsonReport {
 export const json = (stdout: string) => JSON.parse(stdout) as JsonReport;
 
 /** One raw HTTP call to a simulated tenant, as a test client would send it. */
-export async function callSim(base: string, bearer: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> | undefined }> {
+export async function callSim(
+  base: string,
+  bearer: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, any> | undefined }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },

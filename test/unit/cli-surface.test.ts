@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { suggestCommand } from '../../src/cli.js';
 import { COMMAND_OPTIONS, optionDef, OPTIONS } from '../../src/cli-options.js';
 import { journalTarget } from '../../src/commands/restore.js';
-import { errorCodeFor, GraphRequestError, InterruptedError, KeycloakError, SignInError, StopError, TransportError, UsageError } from '../../src/errors.js';
+import {
+  errorCodeFor,
+  GraphRequestError,
+  InterruptedError,
+  KeycloakError,
+  SignInError,
+  StopError,
+  TransportError,
+  UsageError,
+} from '../../src/errors.js';
 
 const NAMES = ['run', 'audit', 'restore', 'demo', 'verify-user', 'activate', 'completion', 'help'];
 
@@ -60,12 +69,20 @@ describe('journalTarget', () => {
     expect(journalTarget({ from: 'j' }, [start])).toEqual({ tenantId: T, cloud: 'usgov', graphEndpoint: 'https://graph.microsoft.us' });
   });
   it('keeps what flags give for an older journal that does not record them', () => {
-    expect(journalTarget({ from: 'j', cloud: 'china', sources: { cloud: 'cli' } }, [{ tenantId: T }])).toEqual({ tenantId: T, cloud: 'china', graphEndpoint: undefined });
+    expect(journalTarget({ from: 'j', cloud: 'china', sources: { cloud: 'cli' } }, [{ tenantId: T }])).toEqual({
+      tenantId: T,
+      cloud: 'china',
+      graphEndpoint: undefined,
+    });
   });
   it('names the source of a contradiction', () => {
-    expect(() => journalTarget({ from: 'j', cloud: 'global', sources: { cloud: 'config' } }, [start])).toThrow(/^"cloud" in --config global: the journal's run was on cloud usgov/);
+    expect(() => journalTarget({ from: 'j', cloud: 'global', sources: { cloud: 'config' } }, [start])).toThrow(
+      /^"cloud" in --config global: the journal's run was on cloud usgov/,
+    );
   });
   it('refuses a journal whose runs disagree', () => {
-    expect(() => journalTarget({ from: 'j' }, [start, { ...start, cloud: 'global' }])).toThrow(/--journal j: its runs name more than one cloud \(usgov, global\)/);
+    expect(() => journalTarget({ from: 'j' }, [start, { ...start, cloud: 'global' }])).toThrow(
+      /--journal j: its runs name more than one cloud \(usgov, global\)/,
+    );
   });
 });

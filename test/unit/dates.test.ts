@@ -11,7 +11,9 @@ describe('dates a person reads', () => {
   });
 
   it('rewrites the ISO instants of a line, and nothing else', () => {
-    expect(humanDatesIn('from 2026-11-30T13:20:00.000Z to 2027-03-31T23:59:59Z (id 2027-03-31)')).toBe('from 30 November 2026, 13:20 UTC to 31 March 2027, 23:59 UTC (id 2027-03-31)');
+    expect(humanDatesIn('from 2026-11-30T13:20:00.000Z to 2027-03-31T23:59:59Z (id 2027-03-31)')).toBe(
+      'from 30 November 2026, 13:20 UTC to 31 March 2027, 23:59 UTC (id 2027-03-31)',
+    );
   });
 
   it('the last accepted end date: its end of day is inside the window, the next day is not', () => {
@@ -22,7 +24,11 @@ describe('dates a person reads', () => {
     expect(parseDate('--end', last, true).getTime() - start.getTime()).toBeLessThanOrEqual(max);
     expect(parseDate('--end', '2027-11-30', true).getTime() - start.getTime()).toBeGreaterThan(max);
     // A start at midnight: the window's last second is the end of the day before start + max.
-    expect(lastEndDate(new Date('2026-12-01T00:00:00Z'), 90 * 86_400_000).toISOString().slice(0, 10)).toBe('2027-02-28');
+    expect(
+      lastEndDate(new Date('2026-12-01T00:00:00Z'), 90 * 86_400_000)
+        .toISOString()
+        .slice(0, 10),
+    ).toBe('2027-02-28');
   });
 
   it('elapsed time in seconds, then minutes', () => {

@@ -29,13 +29,24 @@ describe('every Graph enum the tool reads is compared case-insensitively', () =>
 
   it('consent: an "allPrincipals" grant of a "scope" permission is admin consent', () => {
     const graph = { id: 'graph-sp', appId: 'g', oauth2PermissionScopes: [{ id: 's1', value: 'openid' }] };
-    const r = analyseConsent([{ resourceAppId: 'g', resourceAccess: [{ id: 's1', type: 'scope' }] }], new Map([['g', graph]]), [{ consentType: 'allPrincipals', resourceId: 'graph-sp', scope: 'openid' }], []);
+    const r = analyseConsent(
+      [{ resourceAppId: 'g', resourceAccess: [{ id: 's1', type: 'scope' }] }],
+      new Map([['g', graph]]),
+      [{ consentType: 'allPrincipals', resourceId: 'graph-sp', scope: 'openid' }],
+      [],
+    );
     expect(r).toEqual({ missing: [], unresolved: [], unverified: [] });
   });
 
   it('group: "dynamicMembership" is dynamic, "unified" is a Microsoft 365 group', () => {
-    expect(analyseGroup({ id: 'g', displayName: 'g', groupTypes: ['dynamicMembership'], securityEnabled: true }).map((f) => f.code)).toContain('GROUP_DYNAMIC');
-    expect(analyseGroup({ id: 'g', displayName: 'g', groupTypes: ['unified'], mailEnabled: true, securityEnabled: false }).filter((f) => f.severity === 'error')).toEqual([]);
+    expect(
+      analyseGroup({ id: 'g', displayName: 'g', groupTypes: ['dynamicMembership'], securityEnabled: true }).map((f) => f.code),
+    ).toContain('GROUP_DYNAMIC');
+    expect(
+      analyseGroup({ id: 'g', displayName: 'g', groupTypes: ['unified'], mailEnabled: true, securityEnabled: false }).filter(
+        (f) => f.severity === 'error',
+      ),
+    ).toEqual([]);
   });
 
   it('app role: "user" in allowedMemberTypes allows groups and users', () => {
@@ -46,21 +57,41 @@ describe('every Graph enum the tool reads is compared case-insensitively', () =>
   it('eligibility: a "Member" schedule covers the user; a "NoExpiration" one is permanent', () => {
     const user = { input: 'a', id: 'u1', userPrincipalName: 'a@x', displayName: 'A' };
     const w = { start: new Date('2027-01-01T00:00:00Z'), end: new Date('2027-02-01T00:00:00Z'), toleranceMs: 1000, source: 'end' as const };
-    const schedule: PimSchedule = { id: 's', principalId: 'u1', groupId: 'g', accessId: 'Member', scheduleInfo: { startDateTime: '2026-12-01T00:00:00Z', expiration: { type: 'NoExpiration' } } };
+    const schedule: PimSchedule = {
+      id: 's',
+      principalId: 'u1',
+      groupId: 'g',
+      accessId: 'Member',
+      scheduleInfo: { startDateTime: '2026-12-01T00:00:00Z', expiration: { type: 'NoExpiration' } },
+    };
     expect(diffEligibility([user], [schedule], w)).toEqual([{ user, kind: 'noop', currentEnd: null }]);
   });
 
   it('policy: an enabled rule read as "justification" is the same rule, not a second one', () => {
-    const enablement = { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule', id: 'Enablement_EndUser_Assignment', enabledRules: ['justification'], target: {} };
+    const enablement = {
+      '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
+      id: 'Enablement_EndUser_Assignment',
+      enabledRules: ['justification'],
+      target: {},
+    };
     expect(diffPolicyRules([enablement], { requireJustification: true, approvers: [] }, [])).toEqual([]);
     const [p] = diffPolicyRules([enablement], { requireMfa: true, approvers: [] }, []);
     expect(p.enabledRules).toEqual(['Justification', 'MultiFactorAuthentication']);
   });
 
   it('groups claim: optional-claim names and properties in another casing mean the same', () => {
-    const app = { groupMembershipClaims: 'applicationGroup', optionalClaims: { idToken: [{ name: 'Groups', additionalProperties: ['Cloud_DisplayName'] }] } };
-    expect(groupClaimFormat(app, 'idToken', { id: 'g1', displayName: 'tenant-admin' })).toMatchObject({ valueKind: 'display-name', value: 'tenant-admin' });
-    const roles = { groupMembershipClaims: 'ApplicationGroup', optionalClaims: { idToken: [{ name: 'groups', additionalProperties: ['EMIT_AS_ROLES'] }] } };
+    const app = {
+      groupMembershipClaims: 'applicationGroup',
+      optionalClaims: { idToken: [{ name: 'Groups', additionalProperties: ['Cloud_DisplayName'] }] },
+    };
+    expect(groupClaimFormat(app, 'idToken', { id: 'g1', displayName: 'tenant-admin' })).toMatchObject({
+      valueKind: 'display-name',
+      value: 'tenant-admin',
+    });
+    const roles = {
+      groupMembershipClaims: 'ApplicationGroup',
+      optionalClaims: { idToken: [{ name: 'groups', additionalProperties: ['EMIT_AS_ROLES'] }] },
+    };
     expect(groupClaimFormat(roles, 'idToken', { id: 'g1' })).toMatchObject({ claim: 'roles', value: 'g1' });
   });
 
@@ -73,7 +104,7 @@ describe('every Graph enum the tool reads is compared case-insensitively', () =>
 });
 
 describe('PIM instances the tool does not understand do not count', () => {
-  it('an instance without accessId is not member access (it must not explain anyone\'s admin rights)', async () => {
+  it("an instance without accessId is not member access (it must not explain anyone's admin rights)", async () => {
     const { isMemberAccess } = await import('../../src/graph/enums.js');
     expect(isMemberAccess({ accessId: 'Member' })).toBe(true);
     expect(isMemberAccess({ accessId: 'owner' })).toBe(false);

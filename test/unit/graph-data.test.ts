@@ -20,7 +20,10 @@ describe('Graph enums compare case-insensitively', () => {
   });
 
   it('an "Activated" instance (documented casing) is just-in-time, not standing', () => {
-    const members = [{ id: 'u-dave', displayName: 'Dave' }, { id: 'u-carol', displayName: 'Carol' }];
+    const members = [
+      { id: 'u-dave', displayName: 'Dave' },
+      { id: 'u-carol', displayName: 'Carol' },
+    ];
     // Shape of Learn "List assignmentScheduleInstances": capitalised enum values.
     const active = [
       { id: 'i1', principalId: 'u-dave', groupId: G, accessId: 'member' as const, assignmentType: 'Activated', memberType: 'Direct' },
@@ -88,23 +91,49 @@ describe('waiting for new eligibility schedules', () => {
   it('waits out a 4-minute lag, with progress lines', async () => {
     const clock = fakeClock();
     const lines: string[] = [];
-    await waitForSchedules({ pending: new Map([['s1', 'alice@contoso.example']]), readable: lagging(clock, { s1: 4 * MIN }), ...clock, progress: (l) => lines.push(l) });
+    await waitForSchedules({
+      pending: new Map([['s1', 'alice@contoso.example']]),
+      readable: lagging(clock, { s1: 4 * MIN }),
+      ...clock,
+      progress: (l) => lines.push(l),
+    });
     expect(clock.nowMs()).toBeGreaterThanOrEqual(4 * MIN);
     expect(clock.nowMs()).toBeLessThan(5 * MIN);
-    expect(lines[0]).toMatch(/waiting for PIM to make 1 new eligibility schedule\(s\) readable \(alice@contoso\.example\): 0 s so far, up to 5 min/);
+    expect(lines[0]).toMatch(
+      /waiting for PIM to make 1 new eligibility schedule\(s\) readable \(alice@contoso\.example\): 0 s so far, up to 5 min/,
+    );
     expect(lines.length).toBeGreaterThan(1);
   });
 
   it('stops after 5 minutes on a 6-minute lag, with a message that says how to resume', async () => {
     const clock = fakeClock();
-    const p = waitForSchedules({ pending: new Map([['s1', 'alice@contoso.example'], ['s2', 'bob@contoso.example']]), readable: lagging(clock, { s1: MIN, s2: 6 * MIN }), ...clock, progress: () => {} });
-    await expect(p).rejects.toThrow(/after 5 min still answers 404 for the new schedule\(s\) of bob@contoso\.example; nothing after this step was changed\. Run the same command again later/);
+    const p = waitForSchedules({
+      pending: new Map([
+        ['s1', 'alice@contoso.example'],
+        ['s2', 'bob@contoso.example'],
+      ]),
+      readable: lagging(clock, { s1: MIN, s2: 6 * MIN }),
+      ...clock,
+      progress: () => {},
+    });
+    await expect(p).rejects.toThrow(
+      /after 5 min still answers 404 for the new schedule\(s\) of bob@contoso\.example; nothing after this step was changed\. Run the same command again later/,
+    );
     expect(clock.nowMs()).toBe(5 * MIN);
   });
 
   it('waits for the longest lag, not the sum', async () => {
     const clock = fakeClock();
-    await waitForSchedules({ pending: new Map([['s1', 'a'], ['s2', 'b'], ['s3', 'c']]), readable: lagging(clock, { s1: 3 * MIN, s2: 4 * MIN, s3: 2 * MIN }), ...clock, progress: () => {} });
+    await waitForSchedules({
+      pending: new Map([
+        ['s1', 'a'],
+        ['s2', 'b'],
+        ['s3', 'c'],
+      ]),
+      readable: lagging(clock, { s1: 3 * MIN, s2: 4 * MIN, s3: 2 * MIN }),
+      ...clock,
+      progress: () => {},
+    });
     expect(clock.nowMs()).toBeLessThan(4 * MIN + 16_000);
   });
 
@@ -132,7 +161,15 @@ describe('waiting for new eligibility schedules', () => {
       kind: 'create' as const,
       target: 'graph' as const,
       summary: id,
-      ...graphWrite({ op: 'pim.requestEligibility', groupId: G, principalId: id, action: 'adminAssign', startDateTime: '2026-12-01T10:00:00.000Z', endDateTime: '2027-01-01T00:00:00.000Z', justification: 'test' }),
+      ...graphWrite({
+        op: 'pim.requestEligibility',
+        groupId: G,
+        principalId: id,
+        action: 'adminAssign',
+        startDateTime: '2026-12-01T10:00:00.000Z',
+        endDateTime: '2027-01-01T00:00:00.000Z',
+        justification: 'test',
+      }),
     });
     await pimEligibilityStep.apply({ findings: [], actions: [action('u-a'), action('u-b')] }, ctx);
     expect(calls.slice(0, 2)).toEqual(['POST u-a', 'POST u-b']);
@@ -144,7 +181,13 @@ describe('waiting for new eligibility schedules', () => {
 describe('waiting with a clock that does not move', () => {
   it('still stops after 5 minutes of sleeping', async () => {
     let slept = 0;
-    const p = waitForSchedules({ pending: new Map([['s1', 'a']]), readable: async () => false, nowMs: () => 0, sleep: async (ms) => void (slept += ms), progress: () => {} });
+    const p = waitForSchedules({
+      pending: new Map([['s1', 'a']]),
+      readable: async () => false,
+      nowMs: () => 0,
+      sleep: async (ms) => void (slept += ms),
+      progress: () => {},
+    });
     await expect(p).rejects.toThrow(/after 5 min still answers 404/);
     expect(slept).toBe(5 * 60_000);
   });

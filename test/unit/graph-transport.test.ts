@@ -19,7 +19,14 @@ describe('classifyFailure: only what can succeed on retry is retried', () => {
   it('a per-attempt timeout is retried', () => {
     expect(classifyFailure(new DOMException('The operation was aborted due to timeout', 'TimeoutError')).retry).toBe(true);
   });
-  it.each(['ENOTFOUND', 'ECONNREFUSED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'])('%s fails at once', (code) => {
+  it.each([
+    'ENOTFOUND',
+    'ECONNREFUSED',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  ])('%s fails at once', (code) => {
     expect(classifyFailure(fetchFailed(code)).retry).toBe(false);
   });
   it('a refused sign-in and an unknown error fail at once; the sign-in error is kept as it is', () => {
@@ -66,17 +73,39 @@ describe('nextLinkProblem', () => {
   const first = new URL('https://graph.microsoft.com/beta/groups/g1/members?$select=id&$top=999');
   const seen = new Set([first.href]);
   it('accepts a link that only changes the query', () => {
-    expect(nextLinkProblem('https://graph.microsoft.com/beta/groups/g1/members?$select=id&$top=999&$skiptoken=abc', first, seen)).toBeUndefined();
+    expect(
+      nextLinkProblem('https://graph.microsoft.com/beta/groups/g1/members?$select=id&$top=999&$skiptoken=abc', first, seen),
+    ).toBeUndefined();
   });
   it("accepts the signed-in user's id in place of /me (the same collection), and nothing else in its place", () => {
     const me = new URL('https://graph.microsoft.com/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true');
     const seenMe = new Set([me.href]);
-    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toBeUndefined();
-    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/memberOf?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
-    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/groups/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x', me, seenMe)).toMatch(/leaves the collection's path/);
+    expect(
+      nextLinkProblem(
+        'https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x',
+        me,
+        seenMe,
+      ),
+    ).toBeUndefined();
+    expect(
+      nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-000000000001/memberOf?$skiptoken=x', me, seenMe),
+    ).toMatch(/leaves the collection's path/);
+    expect(
+      nextLinkProblem(
+        'https://graph.microsoft.com/v1.0/groups/5f1e2d3c-0000-4000-8000-000000000001/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=x',
+        me,
+        seenMe,
+      ),
+    ).toMatch(/leaves the collection's path/);
     // Another user's collection is not the first user's.
     const a = new URL('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-00000000000a/memberOf');
-    expect(nextLinkProblem('https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-00000000000b/memberOf?$skiptoken=x', a, new Set([a.href]))).toMatch(/leaves the collection's path/);
+    expect(
+      nextLinkProblem(
+        'https://graph.microsoft.com/v1.0/users/5f1e2d3c-0000-4000-8000-00000000000b/memberOf?$skiptoken=x',
+        a,
+        new Set([a.href]),
+      ),
+    ).toMatch(/leaves the collection's path/);
   });
   it.each([
     ['a link seen before', first.href, /repeats a page/],
@@ -100,16 +129,36 @@ describe('signInError: one line with the fix', () => {
     );
     const e = signInError('client-secret', raw);
     expect(e.name).toBe('SignInError');
-    expect(e.message).toBe("sign-in with --auth client-secret was refused: AADSTS7000215: Invalid client secret provided; check AZURE_CLIENT_SECRET: it must be the secret's value, not its id");
+    expect(e.message).toBe(
+      "sign-in with --auth client-secret was refused: AADSTS7000215: Invalid client secret provided; check AZURE_CLIENT_SECRET: it must be the secret's value, not its id",
+    );
   });
   it('a missing Azure CLI and a missing az login name the fix', () => {
-    const missing = signInError('azure-cli', Object.assign(new Error("Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'."), { name: 'CredentialUnavailableError' }));
-    expect(missing.message).toBe('--auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth');
-    const login = signInError('azure-cli', Object.assign(new Error("Please run 'az login' from a command prompt to authenticate before using this credential."), { name: 'CredentialUnavailableError' }));
+    const missing = signInError(
+      'azure-cli',
+      Object.assign(
+        new Error(
+          "Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'.",
+        ),
+        { name: 'CredentialUnavailableError' },
+      ),
+    );
+    expect(missing.message).toBe(
+      '--auth azure-cli: the Azure CLI (az) is not installed or not on PATH; install it and run az login, or choose another --auth',
+    );
+    const login = signInError(
+      'azure-cli',
+      Object.assign(new Error("Please run 'az login' from a command prompt to authenticate before using this credential."), {
+        name: 'CredentialUnavailableError',
+      }),
+    );
     expect(login.message).toMatch(/not signed in; run az login/);
   });
   it('anything else: the first line without links', () => {
-    const e = signInError('managed-identity', new Error('ManagedIdentityCredential: no endpoint answered. See https://aka.ms/x for details\nmore text'));
+    const e = signInError(
+      'managed-identity',
+      new Error('ManagedIdentityCredential: no endpoint answered. See https://aka.ms/x for details\nmore text'),
+    );
     expect(e.message).toBe('sign-in with --auth managed-identity failed: ManagedIdentityCredential: no endpoint answered. See for details');
   });
 });
@@ -171,25 +220,45 @@ describe('GraphApi.list against a hostile server', () => {
 
   it('stops at the page cap when every link is new', async () => {
     let n = 0;
-    const g = await hostile((_req, res, self) => json(res, 200, { value: [{ id: String(n) }], '@odata.nextLink': `${self.url}/v1.0/groups?$skiptoken=${++n}` }));
+    const g = await hostile((_req, res, self) =>
+      json(res, 200, { value: [{ id: String(n) }], '@odata.nextLink': `${self.url}/v1.0/groups?$skiptoken=${++n}` }),
+    );
     await expect(api(g.url, { maxPages: 5 }).list('/groups')).rejects.toThrow(/more than 5 pages/);
     expect(g.requests).toHaveLength(5);
   });
 
   it('sends no token to another port on the Graph host, and refuses that link', async () => {
     const other = await hostile((_req, res) => json(res, 200, { value: [] }));
-    const g = await hostile((_req, res) => json(res, 200, { value: [{ id: 'a' }], '@odata.nextLink': `${other.url}/v1.0/groups?$skiptoken=1` }));
+    const g = await hostile((_req, res) =>
+      json(res, 200, { value: [{ id: 'a' }], '@odata.nextLink': `${other.url}/v1.0/groups?$skiptoken=1` }),
+    );
     await expect(api(g.url).list('/groups')).rejects.toThrow(/another origin/);
     expect(g.authorization).toEqual(['Bearer test-token']);
     expect(other.requests).toEqual([]);
   });
 
   it.each([
-    ['an HTML page', (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'text/html' }), res.end('<html><body>Sign in</body></html>')), /not JSON \(text\/html/],
-    ['truncated JSON', (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'application/json' }), res.end('{"value":[{"id":"a"')), /not JSON/],
-    ['JSON sent as text/plain', (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'text/plain' }), res.end('{"value":[]}')), /text\/plain body where JSON was expected/],
+    [
+      'an HTML page',
+      (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'text/html' }), res.end('<html><body>Sign in</body></html>')),
+      /not JSON \(text\/html/,
+    ],
+    [
+      'truncated JSON',
+      (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'application/json' }), res.end('{"value":[{"id":"a"')),
+      /not JSON/,
+    ],
+    [
+      'JSON sent as text/plain',
+      (res: ServerResponse) => (res.writeHead(200, { 'Content-Type': 'text/plain' }), res.end('{"value":[]}')),
+      /text\/plain body where JSON was expected/,
+    ],
     ['{}', (res: ServerResponse) => json(res, 200, {}), /without a "value" array/],
-    ['a 200 carrying an error', (res: ServerResponse) => json(res, 200, { error: { code: 'Request_ResourceNotFound', message: 'x' } }), /an error object \(Request_ResourceNotFound\)/],
+    [
+      'a 200 carrying an error',
+      (res: ServerResponse) => json(res, 200, { error: { code: 'Request_ResourceNotFound', message: 'x' } }),
+      /an error object \(Request_ResourceNotFound\)/,
+    ],
     ['an empty 200', (res: ServerResponse) => (res.writeHead(200), res.end()), /an empty body/],
     ['a JSON array', (res: ServerResponse) => json(res, 200, []), /not an object/],
   ])('refuses %s as a list page', async (_name, answer, reason) => {
@@ -199,8 +268,12 @@ describe('GraphApi.list against a hostile server', () => {
 
   it('does not follow a redirect, and says where it pointed', async () => {
     const elsewhere = await hostile((_req, res) => json(res, 200, { value: [] }));
-    const g = await hostile((req, res) => (res.writeHead(307, { Location: `${elsewhere.url.replace('127.0.0.1', 'localhost')}${req.url}` }), res.end()));
-    const err = (await api(g.url).list('/groups').catch((e: unknown) => e)) as Error & { status?: number };
+    const g = await hostile(
+      (req, res) => (res.writeHead(307, { Location: `${elsewhere.url.replace('127.0.0.1', 'localhost')}${req.url}` }), res.end()),
+    );
+    const err = (await api(g.url)
+      .list('/groups')
+      .catch((e: unknown) => e)) as Error & { status?: number };
     expect(err.message).toMatch(/answered 307 with a redirect to localhost:\d+; redirects are not followed/);
     expect(err.status).toBe(307);
     expect(elsewhere.requests).toEqual([]);
@@ -210,7 +283,9 @@ describe('GraphApi.list against a hostile server', () => {
 describe('GraphApi.find', () => {
   it('a 404 is "not found" only with Graph\'s error object; a bare 404 page is an error', async () => {
     const g = await hostile((req, res) =>
-      req.url!.includes('graph404') ? json(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'x' } }) : (res.writeHead(404, { 'Content-Type': 'text/html' }), res.end('<h1>Not Found</h1>')),
+      req.url!.includes('graph404')
+        ? json(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'x' } })
+        : (res.writeHead(404, { 'Content-Type': 'text/html' }), res.end('<h1>Not Found</h1>')),
     );
     await expect(api(g.url).find('/servicePrincipals/graph404')).resolves.toBeNull();
     await expect(api(g.url).find('/servicePrincipals/proxy404')).rejects.toThrow(/failed: 404/);
@@ -220,7 +295,16 @@ describe('GraphApi.find', () => {
 describe('GraphApi $batch', () => {
   it('fails at once when a throttled item asks to wait longer than the cap, recording its answer', async () => {
     const g = await hostile((_req, res) =>
-      json(res, 200, { responses: [{ id: '0', status: 429, headers: { 'Retry-After': '999999' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } }] }),
+      json(res, 200, {
+        responses: [
+          {
+            id: '0',
+            status: 429,
+            headers: { 'Retry-After': '999999' },
+            body: { error: { code: 'TooManyRequests', message: 'slow down' } },
+          },
+        ],
+      }),
     );
     const journal = new MemoryJournal();
     const graph = api(g.url, { journal });
@@ -233,7 +317,9 @@ describe('GraphApi $batch', () => {
 
   it('an envelope without responses, or an item id never sent, is an error', async () => {
     const g = await hostile((_req, res) => json(res, 200, { responses: [{ id: '7', status: 204 }] }));
-    await expect(api(g.url).writeBatch([{ op: { op: 'group.removeMember', groupId: 'g', memberId: 'm' } }])).rejects.toThrow(/matches no request sent/);
+    await expect(api(g.url).writeBatch([{ op: { op: 'group.removeMember', groupId: 'g', memberId: 'm' } }])).rejects.toThrow(
+      /matches no request sent/,
+    );
     const h = await hostile((_req, res) => json(res, 200, {}));
     await expect(api(h.url).getMany(['/users/u'])).rejects.toThrow(/without a "responses" array/);
   });
@@ -248,7 +334,10 @@ describe('GraphApi: failures retrying cannot fix are not retried', () => {
   it('an untrusted certificate fails on the first attempt, naming the host', async () => {
     // A certificate nobody trusts (not the test CA that NODE_EXTRA_CA_CERTS names).
     const { generate } = await import('selfsigned');
-    const pems = await generate([{ name: 'commonName', value: 'untrusted' }], { keySize: 2048, extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }] });
+    const pems = await generate([{ name: 'commonName', value: 'untrusted' }], {
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
     const server = https.createServer({ key: pems.private, cert: pems.cert }, (_req, res) => json(res, 200, { value: [] }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push(server);
@@ -256,7 +345,9 @@ describe('GraphApi: failures retrying cannot fix are not retried', () => {
     const graph = api(`https://${host}`);
     const err = (await graph.list('/groups').catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('TransportError');
-    expect(err.message).toBe(`the TLS certificate of ${host} is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`);
+    expect(err.message).toBe(
+      `the TLS certificate of ${host} is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT): nothing was sent to it; if a proxy re-signs TLS, give its CA in NODE_EXTRA_CA_CERTS`,
+    );
     expect(graph.attempts).toBe(1);
   });
 
@@ -281,10 +372,14 @@ describe('GraphApi: failures retrying cannot fix are not retried', () => {
   });
 
   it('a whole request answered 429 with Retry-After past the cap fails at once', async () => {
-    const g = await hostile((_req, res) => json(res, 429, { error: { code: 'TooManyRequests', message: 'x' } }, { 'Retry-After': '999999' }));
+    const g = await hostile((_req, res) =>
+      json(res, 429, { error: { code: 'TooManyRequests', message: 'x' } }, { 'Retry-After': '999999' }),
+    );
     const graph = api(g.url);
     const err = (await graph.list('/groups').catch((e: unknown) => e)) as Error;
-    expect(err.message).toBe('GET /v1.0/groups: Graph asked to wait 999999 s (Retry-After), longer than the 120 s this tool waits: try again later');
+    expect(err.message).toBe(
+      'GET /v1.0/groups: Graph asked to wait 999999 s (Retry-After), longer than the 120 s this tool waits: try again later',
+    );
     expect(g.requests).toHaveLength(1);
   });
 

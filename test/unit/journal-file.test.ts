@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,32 +55,39 @@ describe('FileJournal: a write cut short', () => {
     expect(fs.calls).toBeGreaterThan(lines.length);
   });
 
-  it.each(['EFBIG', 'ENOSPC'])('%s mid-record: before() throws naming the flag, the torn tail is cut off, and nothing more is accepted', async (code) => {
-    const file = await tmp();
-    const first = new FileJournal(file);
-    first.before('graph', removal('a'));
-    first.close('changed');
-    const intact = readFileSync(file, 'utf8');
+  it.each(['EFBIG', 'ENOSPC'])(
+    '%s mid-record: before() throws naming the flag, the torn tail is cut off, and nothing more is accepted',
+    async (code) => {
+      const file = await tmp();
+      const first = new FileJournal(file);
+      first.before('graph', removal('a'));
+      first.close('changed');
+      const intact = readFileSync(file, 'utf8');
 
-    // Room for part of the next record only.
-    const j = new FileJournal(file, '--journal', limitedFs(5, 40, code));
-    expect(() => j.before('graph', removal('b'), { member: { id: 'b' } })).toThrow(new RegExp(`^--journal ${file.replace(/[/.]/g, '\\$&')}: the journal could not be written \\(${code}\\).*was not sent`));
-    expect(readFileSync(file, 'utf8')).toBe(intact);
-    // The next write (the caller's next removal) is refused too, even with room again.
-    expect(() => j.before('graph', removal('c'))).toThrow(/could not be written/);
-    expect(() => j.after(1, { ok: true })).not.toThrow();
-    expect(() => j.close('failed')).not.toThrow();
-    expect(j.failure).toMatch(/^--journal /);
-    expect(readFileSync(file, 'utf8')).toBe(intact);
-    expect(readJournal(intact).every((e) => e.type !== 'before' || e.request.url !== removal('b').url)).toBe(true);
-  });
+      // Room for part of the next record only.
+      const j = new FileJournal(file, '--journal', limitedFs(5, 40, code));
+      expect(() => j.before('graph', removal('b'), { member: { id: 'b' } })).toThrow(
+        new RegExp(`^--journal ${file.replace(/[/.]/g, '\\$&')}: the journal could not be written \\(${code}\\).*was not sent`),
+      );
+      expect(readFileSync(file, 'utf8')).toBe(intact);
+      // The next write (the caller's next removal) is refused too, even with room again.
+      expect(() => j.before('graph', removal('c'))).toThrow(/could not be written/);
+      expect(() => j.after(1, { ok: true })).not.toThrow();
+      expect(() => j.close('failed')).not.toThrow();
+      expect(j.failure).toMatch(/^--journal /);
+      expect(readFileSync(file, 'utf8')).toBe(intact);
+      expect(readJournal(intact).every((e) => e.type !== 'before' || e.request.url !== removal('b').url)).toBe(true);
+    },
+  );
 
   it('an answer that cannot be recorded stops the run: after() throws once, later requests are refused', async () => {
     const file = await tmp();
     const j = new FileJournal(file, '--journal', limitedFs(1 << 20, 400));
     const seq = j.before('graph', removal('a'));
     const intact = readFileSync(file, 'utf8');
-    expect(() => j.after(seq, { ok: true, status: 204, response: { filler: 'x'.repeat(1000) } })).toThrow(/could not be written \(EFBIG\).*the answer to a request already sent is not recorded/);
+    expect(() => j.after(seq, { ok: true, status: 204, response: { filler: 'x'.repeat(1000) } })).toThrow(
+      /could not be written \(EFBIG\).*the answer to a request already sent is not recorded/,
+    );
     expect(() => j.before('graph', removal('b'))).toThrow(/could not be written/);
     j.close('failed');
     expect(readFileSync(file, 'utf8')).toBe(intact);
@@ -110,7 +128,9 @@ describe('FileJournal: what it opens', () => {
   it('names --restore-journal when that is the flag', async () => {
     const dir = path.dirname(await tmp());
     mkdirSync(path.join(dir, 'sub'));
-    expect(() => new FileJournal(path.join(dir, 'sub'), '--restore-journal').check()).toThrow(/^--restore-journal .*sub: is not a regular file/);
+    expect(() => new FileJournal(path.join(dir, 'sub'), '--restore-journal').check()).toThrow(
+      /^--restore-journal .*sub: is not a regular file/,
+    );
   });
 
   it('refuses a FIFO at once instead of hanging on it', async () => {
@@ -144,7 +164,11 @@ describe('FileJournal: what it opens', () => {
   });
 
   it('journalFileProblem: only a regular file owned by the caller will do', () => {
-    const st = (o: { file?: boolean; link?: boolean; uid?: number }) => ({ isFile: () => o.file ?? true, isSymbolicLink: () => o.link ?? false, uid: o.uid ?? 1000 });
+    const st = (o: { file?: boolean; link?: boolean; uid?: number }) => ({
+      isFile: () => o.file ?? true,
+      isSymbolicLink: () => o.link ?? false,
+      uid: o.uid ?? 1000,
+    });
     expect(journalFileProblem(st({}), 1000)).toBeUndefined();
     expect(journalFileProblem(st({ uid: 0 }), 1000)).toMatch(/owned by another user \(uid 0\)/);
     expect(journalFileProblem(st({ link: true, file: false }), 1000)).toMatch(/symbolic link/);

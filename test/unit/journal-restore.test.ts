@@ -16,9 +16,19 @@ const removal = (seq: number, member: string, groupId = G): JournalEntry => ({
   seq,
   target: 'graph',
   request: { method: 'DELETE', url: `/groups/${groupId}/members/${member}/$ref` },
-  backup: { groupId, groupName: 'tenant-admin', member: { id: member, displayName: 'Carol', userPrincipalName: 'carol@x', '@odata.type': '#microsoft.graph.user' } },
+  backup: {
+    groupId,
+    groupName: 'tenant-admin',
+    member: { id: member, displayName: 'Carol', userPrincipalName: 'carol@x', '@odata.type': '#microsoft.graph.user' },
+  },
 });
-const answer = (seq: number, a: Partial<Extract<JournalEntry, { type: 'after' }>>): Extract<JournalEntry, { type: 'after' }> => ({ type: 'after', time, seq, ok: false, ...a });
+const answer = (seq: number, a: Partial<Extract<JournalEntry, { type: 'after' }>>): Extract<JournalEntry, { type: 'after' }> => ({
+  type: 'after',
+  time,
+  seq,
+  ok: false,
+  ...a,
+});
 
 describe('removalOutcome: only a definite refusal means nothing was removed', () => {
   it.each([
@@ -39,7 +49,16 @@ describe('removalOutcome: only a definite refusal means nothing was removed', ()
 
 describe('removedMembers', () => {
   it('reads answers within each run: sequence numbers restart when a journal is appended to', () => {
-    const entries = [start(), group(), removal(1, U1), answer(1, { status: 403 }), start(), group(), removal(1, U2), answer(1, { ok: true, status: 204 })];
+    const entries = [
+      start(),
+      group(),
+      removal(1, U1),
+      answer(1, { status: 403 }),
+      start(),
+      group(),
+      removal(1, U2),
+      answer(1, { ok: true, status: 204 }),
+    ];
     // Before, run 2's answer to seq 1 also answered run 1's seq 1 (and the other way round).
     expect(removedMembers(entries).map((r) => [r.member.id, r.outcome])).toEqual([[U2, 'removed']]);
   });
@@ -86,8 +105,12 @@ describe('identityDiff', () => {
 
   it('users: UPN (any case) and display name (exactly)', () => {
     expect(identityDiff('#microsoft.graph.user', user, { id: U1, displayName: 'Carol', userPrincipalName: 'CAROL@x' })).toEqual([]);
-    expect(identityDiff('#microsoft.graph.user', user, { id: U1, displayName: 'carol', userPrincipalName: 'carol@x' })).toEqual(['displayName']);
-    expect(identityDiff('#microsoft.graph.user', user, { id: U1, displayName: 'Carol', userPrincipalName: 'mallory@x' })).toEqual(['userPrincipalName']);
+    expect(identityDiff('#microsoft.graph.user', user, { id: U1, displayName: 'carol', userPrincipalName: 'carol@x' })).toEqual([
+      'displayName',
+    ]);
+    expect(identityDiff('#microsoft.graph.user', user, { id: U1, displayName: 'Carol', userPrincipalName: 'mallory@x' })).toEqual([
+      'userPrincipalName',
+    ]);
   });
 
   it('service principals: appId and display name; any other type cannot be verified', () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseGroupPath } from '../../src/keycloak/group-path.js';
-import { activePrincipals, entraObjectId, localCredentialFindings, residualFindings, type ResidualInput } from '../../src/keycloak/holders.js';
+import {
+  activePrincipals,
+  entraObjectId,
+  localCredentialFindings,
+  residualFindings,
+  type ResidualInput,
+} from '../../src/keycloak/holders.js';
 import { evaluateMapper } from '../../src/keycloak/mapper-judging.js';
 import { effectiveSyncMode, parseConditions } from '../../src/keycloak/mapper-kinds.js';
 import { desiredMapper, planMapper, replacedConditions } from '../../src/keycloak/mapper-plan.js';
@@ -37,7 +43,13 @@ const mapper = (config: Record<string, string>, type = 'oidc-advanced-group-idp-
   name,
   identityProviderAlias: 'entra',
   identityProviderMapper: type,
-  config: { syncMode: 'FORCE', claims: JSON.stringify([{ key: 'groups', value: GID }]), 'are.claim.values.regex': 'false', group: '/tenant-admin', ...config },
+  config: {
+    syncMode: 'FORCE',
+    claims: JSON.stringify([{ key: 'groups', value: GID }]),
+    'are.claim.values.regex': 'false',
+    group: '/tenant-admin',
+    ...config,
+  },
 });
 
 const exp: MappingExpectation = {
@@ -45,7 +57,14 @@ const exp: MappingExpectation = {
   alias: 'entra',
   target: { kind: 'group', value: '/tenant-admin' },
   // The app registration was read: object ids (groupMembershipClaims ApplicationGroup).
-  claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', valueKind: 'object-id', format: 'groupMembershipClaims ApplicationGroup' },
+  claim: {
+    key: 'groups',
+    value: GID,
+    displayName: 'Tenant Admins',
+    source: 'group',
+    valueKind: 'object-id',
+    format: 'groupMembershipClaims ApplicationGroup',
+  },
   idpSyncMode: 'IMPORT',
   tenantId: TID,
 };
@@ -69,7 +88,12 @@ describe('sync mode', () => {
 
 describe('conditions', () => {
   it('parses the JSON list Keycloak stores', () => {
-    expect(parseConditions(JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid' }]))).toEqual({ conditions: [{ key: 'groups', value: GID }, { key: 'tid', value: '' }] });
+    expect(parseConditions(JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid' }]))).toEqual({
+      conditions: [
+        { key: 'groups', value: GID },
+        { key: 'tid', value: '' },
+      ],
+    });
     expect(parseConditions(undefined)).toEqual({ conditions: [] });
     expect(parseConditions('nope')).toEqual({ error: 'is not valid JSON' });
     expect(parseConditions('{}')).toEqual({ error: 'is not a JSON list' });
@@ -84,7 +108,11 @@ describe('conditions', () => {
   it('expects groups (OIDC), the SAML groups URI, or the role claim in app-role mode', () => {
     expect(expectedClaim('oidc', { appRoleMode: false, groupId: GID })).toMatchObject({ key: 'groups', value: GID });
     expect(expectedClaim('saml', { appRoleMode: false, groupId: GID })).toMatchObject({ key: SAML_GROUPS_ATTRIBUTE });
-    expect(expectedClaim('oidc', { appRoleMode: true, groupId: GID, appRoleValue: 'Admin' })).toMatchObject({ key: 'roles', value: 'Admin', source: 'app-role' });
+    expect(expectedClaim('oidc', { appRoleMode: true, groupId: GID, appRoleValue: 'Admin' })).toMatchObject({
+      key: 'roles',
+      value: 'Admin',
+      source: 'app-role',
+    });
     expect(expectedClaim('saml', { appRoleMode: true, appRoleValue: 'Admin' })).toMatchObject({ key: SAML_ROLE_ATTRIBUTE });
     expect(expectedClaim('oidc', { appRoleMode: false })).toBeUndefined();
   });
@@ -117,7 +145,9 @@ describe('identity provider', () => {
   });
 
   it('rejects the microsoft social provider, other types and a disabled provider', () => {
-    expect(codes(checkIdentityProvider({ alias: 'ms', providerId: 'microsoft', config: { clientId: APP } }, app))).toEqual(['KC_IDP_MICROSOFT_SOCIAL']);
+    expect(codes(checkIdentityProvider({ alias: 'ms', providerId: 'microsoft', config: { clientId: APP } }, app))).toEqual([
+      'KC_IDP_MICROSOFT_SOCIAL',
+    ]);
     expect(codes(checkIdentityProvider({ alias: 'o', providerId: 'oauth2', config: {} }, app))).toEqual(['KC_IDP_UNSUPPORTED']);
     expect(codes(checkIdentityProvider({ ...oidc(), enabled: false }, app))).toEqual(['KC_IDP_DISABLED']);
   });
@@ -143,18 +173,29 @@ describe('identity provider', () => {
     expect('idp' in selectIdentityProvider([google, oidc()], 'entra', app, 'r')).toBe(true);
     expect(selectIdentityProvider([google], 'entra', app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_NOT_FOUND' } });
     expect(selectIdentityProvider([google, oidc()], undefined, app, 'r')).toMatchObject({ idp: { alias: 'entra' } });
-    const saml: IdentityProvider = { alias: 's', providerId: 'saml', config: { idpEntityId: `https://sts.windows.net/${TID}/`, entityId: 'https://sso.example/realms/t' } };
+    const saml: IdentityProvider = {
+      alias: 's',
+      providerId: 'saml',
+      config: { idpEntityId: `https://sts.windows.net/${TID}/`, entityId: 'https://sso.example/realms/t' },
+    };
     expect(selectIdentityProvider([google, saml], undefined, app, 'r')).toMatchObject({ idp: { alias: 's' } });
     const other = { ...oidc(), alias: 'legacy', config: { ...oidc().config, clientId: 'x' } };
-    expect(selectIdentityProvider([google, other], undefined, app, 'r')).toMatchObject({ idp: { alias: 'legacy' }, how: expect.stringContaining('only provider pointing at Entra') });
-    expect(selectIdentityProvider([google], undefined, app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_NOT_FOUND', message: expect.stringContaining('google (google)') } });
+    expect(selectIdentityProvider([google, other], undefined, app, 'r')).toMatchObject({
+      idp: { alias: 'legacy' },
+      how: expect.stringContaining('only provider pointing at Entra'),
+    });
+    expect(selectIdentityProvider([google], undefined, app, 'r')).toMatchObject({
+      finding: { code: 'KC_IDP_NOT_FOUND', message: expect.stringContaining('google (google)') },
+    });
   });
 
   it('prefers the only enabled match and reports ambiguity otherwise', () => {
     const a = oidc();
     const b = { ...oidc(), alias: 'entra-old', enabled: false };
     expect(selectIdentityProvider([a, b], undefined, app, 'r')).toMatchObject({ idp: { alias: 'entra' } });
-    expect(selectIdentityProvider([a, { ...b, enabled: true }], undefined, app, 'r')).toMatchObject({ finding: { code: 'KC_IDP_AMBIGUOUS' } });
+    expect(selectIdentityProvider([a, { ...b, enabled: true }], undefined, app, 'r')).toMatchObject({
+      finding: { code: 'KC_IDP_AMBIGUOUS' },
+    });
   });
 });
 
@@ -165,11 +206,15 @@ describe('evaluateMapper', () => {
   });
 
   it('recognises a mapper keyed on the display name', () => {
-    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: 'tenant admins' }]) }), exp))).toEqual(['KC_MAPPER_GROUP_NAME']);
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: 'tenant admins' }]) }), exp))).toEqual([
+      'KC_MAPPER_GROUP_NAME',
+    ]);
   });
 
   it('flags another value, an empty list, bad JSON and a wrong target', () => {
-    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: GID.toUpperCase() }]) }), exp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: GID.toUpperCase() }]) }), exp))).toEqual([
+      'KC_MAPPER_CLAIM_MISMATCH',
+    ]);
     expect(codes(evaluateMapper(mapper({ claims: '[]' }), exp))).toEqual(['KC_MAPPER_CLAIMS_EMPTY']);
     expect(codes(evaluateMapper(mapper({ claims: '[' }), exp))).toEqual(['KC_MAPPER_CLAIMS_INVALID']);
     expect(codes(evaluateMapper(mapper({ group: '/other' }), exp))).toEqual(['KC_MAPPER_TARGET']);
@@ -179,37 +224,62 @@ describe('evaluateMapper', () => {
   it('accepts a literal value under the regex flag but not a pattern that matches more', () => {
     expect(evaluateMapper(mapper({ 'are.claim.values.regex': 'true' }), exp)).toEqual([]);
     for (const v of ['.*', '[0-9a-f-]+', `${GID}|.+`, `${GID.slice(0, 30)}.*`]) {
-      expect(codes(evaluateMapper(mapper({ 'are.claim.values.regex': 'true', claims: JSON.stringify([{ key: 'groups', value: v }]) }), exp))).toEqual(['KC_MAPPER_REGEX']);
+      expect(
+        codes(evaluateMapper(mapper({ 'are.claim.values.regex': 'true', claims: JSON.stringify([{ key: 'groups', value: v }]) }), exp)),
+      ).toEqual(['KC_MAPPER_REGEX']);
     }
     // Without the flag a pattern is compared literally and never matches.
-    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: '.*' }]) }), exp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
+    expect(codes(evaluateMapper(mapper({ claims: JSON.stringify([{ key: 'groups', value: '.*' }]) }), exp))).toEqual([
+      'KC_MAPPER_CLAIM_MISMATCH',
+    ]);
   });
 
   it('warns about extra conditions but welcomes a tid pin', () => {
-    const pinned = JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid', value: TID }]);
+    const pinned = JSON.stringify([
+      { key: 'groups', value: GID },
+      { key: 'tid', value: TID },
+    ]);
     expect(evaluateMapper(mapper({ claims: pinned }), exp)).toEqual([]);
-    const extra = JSON.stringify([{ key: 'groups', value: GID }, { key: 'department', value: 'IT' }]);
-    expect(evaluateMapper(mapper({ claims: extra }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_EXTRA_CLAIMS', severity: 'warning', fixable: false })]);
+    const extra = JSON.stringify([
+      { key: 'groups', value: GID },
+      { key: 'department', value: 'IT' },
+    ]);
+    expect(evaluateMapper(mapper({ claims: extra }), exp)).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_EXTRA_CLAIMS', severity: 'warning', fixable: false }),
+    ]);
   });
 
   it('reports IMPORT, LEGACY and unknown sync modes', () => {
     expect(codes(evaluateMapper(mapper({ syncMode: 'IMPORT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
     // LEGACY is FORCE for a group mapper (Keycloak AbstractIdentityProviderMapper.updateBrokeredUserLegacy): a warning to set FORCE, nothing to rewrite.
-    expect(evaluateMapper(mapper({ syncMode: '' }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning', fixable: false })]);
+    expect(evaluateMapper(mapper({ syncMode: '' }), exp)).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning', fixable: false }),
+    ]);
     expect(codes(evaluateMapper(mapper({ syncMode: 'INHERIT' }), exp))).toEqual(['KC_MAPPER_SYNC_IMPORT']);
     expect(codes(evaluateMapper(mapper({ syncMode: 'force' }), exp))).toEqual(['KC_MAPPER_SYNC_INVALID']);
   });
 
   it('understands Claim to Role mappers when the target is a role', () => {
     const roleExp: MappingExpectation = { ...exp, target: { kind: 'role', value: 'app.admin' } };
-    const m: IdpMapper = { name: 'r', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { claim: 'groups', 'claim.value': GID, role: 'app.admin', syncMode: 'FORCE' } };
+    const m: IdpMapper = {
+      name: 'r',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-role-idp-mapper',
+      config: { claim: 'groups', 'claim.value': GID, role: 'app.admin', syncMode: 'FORCE' },
+    };
     expect(evaluateMapper(m, roleExp)).toEqual([]);
     expect(codes(evaluateMapper({ ...m, config: { ...m.config, 'claim.value': 'x' } }, roleExp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
   });
 });
 
 describe('planMapper', () => {
-  const base = { realm: 'acme', exp, targetExists: true, fix: false, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+  const base = {
+    realm: 'acme',
+    exp,
+    targetExists: true,
+    fix: false,
+    mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } },
+  };
 
   it('is a noop for the right mapper', () => {
     const p = planMapper({ ...base, mappers: [mapper({})] });
@@ -219,15 +289,26 @@ describe('planMapper', () => {
 
   it('reports a missing mapper, or plans its exact creation with --fix-keycloak', () => {
     const report = planMapper({ ...base, mappers: [] });
-    expect(report.findings).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_MISSING', fix: expect.stringContaining('--fix-keycloak') })]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_MISSING', fix: expect.stringContaining('--fix-keycloak') }),
+    ]);
     expect(report.actions).toEqual([]);
-    const fix = planMapper({ ...base, fix: true, mappers: [{ ...mapper({ claims: JSON.stringify([{ key: 'x', value: 'y' }]), group: '/other' }), name: 'entra-pim-tenant-admin' }] });
+    const fix = planMapper({
+      ...base,
+      fix: true,
+      mappers: [{ ...mapper({ claims: JSON.stringify([{ key: 'x', value: 'y' }]), group: '/other' }), name: 'entra-pim-tenant-admin' }],
+    });
     expect(fix.findings.every((f) => f.severity !== 'error')).toBe(true);
     const created = {
       name: 'entra-pim-tenant-admin-2',
       identityProviderAlias: 'entra',
       identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-      config: { claims: `[{"key":"groups","value":"${GID}"}]`, 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' },
+      config: {
+        claims: `[{"key":"groups","value":"${GID}"}]`,
+        'are.claim.values.regex': 'false',
+        group: '/tenant-admin',
+        syncMode: 'FORCE',
+      },
     };
     expect(fix.actions).toEqual([
       {
@@ -248,9 +329,15 @@ describe('planMapper', () => {
     // A gallery or multi-tenant app's registration is not in this tenant, so
     // whether Entra sends names (cloud_displayname) is unknown; a rewrite to the object id could
     // lock every admin out.
-    const unknown: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', groupId: GID, valueKind: 'object-id' } };
+    const unknown: MappingExpectation = {
+      ...exp,
+      idpSyncMode: 'FORCE',
+      claim: { key: 'groups', value: GID, displayName: 'Tenant Admins', source: 'group', groupId: GID, valueKind: 'object-id' },
+    };
     const byName = mapper({ claims: JSON.stringify([{ key: 'groups', value: 'Tenant Admins' }]) });
-    expect(evaluateMapper(byName, unknown)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_GROUP_NAME_UNVERIFIED', severity: 'warning', fixable: false })]);
+    expect(evaluateMapper(byName, unknown)).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_GROUP_NAME_UNVERIFIED', severity: 'warning', fixable: false }),
+    ]);
     const p = planMapper({ ...base, exp: unknown, fix: true, mappers: [byName] });
     expect(p.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(p.actions.filter((a) => a.kind !== 'noop')).toEqual([]);
@@ -266,7 +353,11 @@ describe('planMapper', () => {
     expect(p.actions).toEqual([
       expect.objectContaining({
         kind: 'update',
-        request: { method: 'PUT', url: '/admin/realms/acme/identity-provider/instances/entra/mappers/id-m', body: { ...mapper({}), config: { ...mapper({}).config } } },
+        request: {
+          method: 'PUT',
+          url: '/admin/realms/acme/identity-provider/instances/entra/mappers/id-m',
+          body: { ...mapper({}), config: { ...mapper({}).config } },
+        },
         backup: wrong,
       }),
     ]);
@@ -274,7 +365,10 @@ describe('planMapper', () => {
 
   it('does not plan a mapper to a missing group or unknown facts, and reports errors instead', () => {
     expect(planMapper({ ...base, fix: true, targetExists: false, mappers: [] }).actions).toEqual([]);
-    expect(planMapper({ ...base, fix: true, exp: { ...exp, claim: undefined }, mappers: [] }).findings[0]).toMatchObject({ severity: 'error', code: 'KC_MAPPER_MISSING' });
+    expect(planMapper({ ...base, fix: true, exp: { ...exp, claim: undefined }, mappers: [] }).findings[0]).toMatchObject({
+      severity: 'error',
+      code: 'KC_MAPPER_MISSING',
+    });
   });
 
   it('says when the provider has no such mapper type', () => {
@@ -282,7 +376,13 @@ describe('planMapper', () => {
   });
 
   it('reports hardcoded and other broken mappers on the same target without changing them', () => {
-    const hard: IdpMapper = { id: 'h', name: 'everyone', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/tenant-admin' } };
+    const hard: IdpMapper = {
+      id: 'h',
+      name: 'everyone',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+      config: { group: '/tenant-admin' },
+    };
     const open = { ...mapper({ claims: '[]' }, 'oidc-advanced-group-idp-mapper', 'open') };
     const p = planMapper({ ...base, fix: true, mappers: [mapper({}), hard, open] });
     expect(codes(p.findings)).toEqual(['KC_MAPPER_HARDCODED', 'KC_MAPPER_CLAIMS_EMPTY']);
@@ -303,7 +403,14 @@ describe('desiredMapper', () => {
       name: 'admins',
       identityProviderAlias: 'entra',
       identityProviderMapper: 'saml-advanced-group-idp-mapper',
-      config: { attributes: JSON.stringify([{ key: 'groups', value: GID }, { key: 'tenant', value: TID }]), 'are.attribute.values.regex': 'true', group: '/tenant-admin' },
+      config: {
+        attributes: JSON.stringify([
+          { key: 'groups', value: GID },
+          { key: 'tenant', value: TID },
+        ]),
+        'are.attribute.values.regex': 'true',
+        group: '/tenant-admin',
+      },
     };
     expect(desiredMapper(samlExp, existing, [])).toEqual({
       id: 'x',
@@ -320,19 +427,38 @@ describe('desiredMapper', () => {
   });
 });
 
-describe('the app\'s groups claim format', () => {
+describe("the app's groups claim format", () => {
   const group = { id: GID, displayName: 'tenant-admin' };
   const format = (props: string[], token: 'idToken' | 'saml2Token' = 'idToken', gmc = 'ApplicationGroup') =>
-    groupClaimFormat({ groupMembershipClaims: gmc, optionalClaims: { [token]: [{ name: 'groups', additionalProperties: props }] } }, token, group);
+    groupClaimFormat(
+      { groupMembershipClaims: gmc, optionalClaims: { [token]: [{ name: 'groups', additionalProperties: props }] } },
+      token,
+      group,
+    );
   const claimFor = (props: string[], protocol: 'oidc' | 'saml' = 'oidc', gmc?: string) =>
-    expectedClaim(protocol, { appRoleMode: false, groupId: GID, groupName: 'tenant-admin', groupClaim: format(props, protocol === 'saml' ? 'saml2Token' : 'idToken', gmc) });
+    expectedClaim(protocol, {
+      appRoleMode: false,
+      groupId: GID,
+      groupName: 'tenant-admin',
+      groupClaim: format(props, protocol === 'saml' ? 'saml2Token' : 'idToken', gmc),
+    });
   const namesExp: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: claimFor(['cloud_displayname']) };
-  const byName = (name = 'tenant-admin', extra: Record<string, string> = {}) => mapper({ claims: JSON.stringify([{ key: 'groups', value: name }]), ...extra });
-  const base = { realm: 'acme', targetExists: true, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+  const byName = (name = 'tenant-admin', extra: Record<string, string> = {}) =>
+    mapper({ claims: JSON.stringify([{ key: 'groups', value: name }]), ...extra });
+  const base = {
+    realm: 'acme',
+    targetExists: true,
+    mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } },
+  };
 
   it('expects the value and claim the app emits', () => {
     expect(claimFor([])).toMatchObject({ key: 'groups', value: GID, valueKind: 'object-id', groupId: GID });
-    expect(claimFor(['cloud_displayname'])).toMatchObject({ key: 'groups', value: 'tenant-admin', valueKind: 'display-name', groupId: GID });
+    expect(claimFor(['cloud_displayname'])).toMatchObject({
+      key: 'groups',
+      value: 'tenant-admin',
+      valueKind: 'display-name',
+      groupId: GID,
+    });
     expect(claimFor(['cloud_displayname'], 'oidc', 'SecurityGroup')).toMatchObject({ value: GID, valueKind: 'object-id' });
     expect(claimFor(['cloud_displayname'], 'saml')).toMatchObject({ key: SAML_GROUPS_ATTRIBUTE, value: 'tenant-admin' });
     expect(claimFor(['emit_as_roles'])).toMatchObject({ key: 'roles', value: GID });
@@ -344,7 +470,9 @@ describe('the app\'s groups claim format', () => {
   it('accepts a mapper on the display name when the app emits names, with a warning that says why', () => {
     const issues = evaluateMapper(byName(), namesExp);
     expect(issues).toEqual([expect.objectContaining({ code: 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE', severity: 'warning', fixable: false })]);
-    expect(issues[0].message).toMatch(/works because the app emits display names.*not unique.*renamed "tenant-admin" also grants \/tenant-admin/);
+    expect(issues[0].message).toMatch(
+      /works because the app emits display names.*not unique.*renamed "tenant-admin" also grants \/tenant-admin/,
+    );
     expect(issues[0].fix).toContain(`--fix-keycloak to match ${GID}`);
     // Keycloak compares values exactly: another casing never matches.
     expect(codes(evaluateMapper(byName('Tenant-Admin'), namesExp))).toEqual(['KC_MAPPER_CLAIM_MISMATCH']);
@@ -353,7 +481,9 @@ describe('the app\'s groups claim format', () => {
   it('flags a mapper on the object id when the app emits names: it never matches', () => {
     const [issue] = evaluateMapper(mapper({}), namesExp);
     expect(issue).toMatchObject({ code: 'KC_MAPPER_GROUP_ID', severity: 'error', fixable: true });
-    expect(issue.message).toContain('the app emits group display names in the groups claim (groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [cloud_displayname])');
+    expect(issue.message).toContain(
+      'the app emits group display names in the groups claim (groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [cloud_displayname])',
+    );
   });
 
   it('still refuses a name mapper when the app emits object ids, saying where that comes from', () => {
@@ -378,27 +508,61 @@ describe('the app\'s groups claim format', () => {
   it('--fix-keycloak creates a name mapper, or rewrites an object-id one to the name, when the app emits names', () => {
     const created = planMapper({ ...base, exp: namesExp, fix: true, mappers: [] });
     expect(created.actions).toEqual([
-      expect.objectContaining({ kind: 'create', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }) }) }) }),
+      expect.objectContaining({
+        kind: 'create',
+        request: expect.objectContaining({
+          body: expect.objectContaining({
+            config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }),
+          }),
+        }),
+      }),
     ]);
     expect(created.findings.map((f) => [f.severity, f.code])).toEqual([
       ['info', 'KC_MAPPER_MISSING'],
       ['warning', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE'],
     ]);
     expect(created.findings[0].message).toContain('the display name of the Entra group, which the app emits (cloud_displayname)');
-    const updated = planMapper({ ...base, exp: namesExp, fix: true, mappers: [mapper({ claims: JSON.stringify([{ key: 'groups', value: GID }, { key: 'tid', value: TID }]) })] });
+    const updated = planMapper({
+      ...base,
+      exp: namesExp,
+      fix: true,
+      mappers: [
+        mapper({
+          claims: JSON.stringify([
+            { key: 'groups', value: GID },
+            { key: 'tid', value: TID },
+          ]),
+        }),
+      ],
+    });
     expect(updated.actions).toEqual([
-      expect.objectContaining({ kind: 'update', request: expect.objectContaining({ body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }) }) }) }),
+      expect.objectContaining({
+        kind: 'update',
+        request: expect.objectContaining({
+          body: expect.objectContaining({
+            config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: 'tenant-admin' }]) }),
+          }),
+        }),
+      }),
     ]);
-    expect(updated.findings.map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_ID', 'KC_MAPPER_CONDITIONS_REPLACED', 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
+    expect(updated.findings.map((f) => f.code)).toEqual([
+      'KC_MAPPER_GROUP_ID',
+      'KC_MAPPER_CONDITIONS_REPLACED',
+      'KC_MAPPER_GROUP_NAME_NOT_UNIQUE',
+    ]);
   });
 
   it('fails closed when the format leaves nothing that identifies the group', () => {
     expect(groupValueMissing('oidc', group, format(['sam_account_name']))).toMatchObject({
       severity: 'error',
       code: 'KC_CLAIM_NO_GROUP_VALUE',
-      message: expect.stringContaining('the group is left out of the claim; groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [sam_account_name]'),
+      message: expect.stringContaining(
+        'the group is left out of the claim; groupMembershipClaims ApplicationGroup, optionalClaims.idToken groups [sam_account_name]',
+      ),
     });
-    expect(groupValueMissing('oidc', group, groupClaimFormat({ groupMembershipClaims: 'None' }, 'idToken', group))?.message).toContain('the app emits no groups claim');
+    expect(groupValueMissing('oidc', group, groupClaimFormat({ groupMembershipClaims: 'None' }, 'idToken', group))?.message).toContain(
+      'the app emits no groups claim',
+    );
     expect(groupValueMissing('oidc', group, format([]))).toBeUndefined();
     expect(groupValueMissing('oidc', group, format(['cloud_displayname']))).toBeUndefined();
   });
@@ -406,12 +570,21 @@ describe('the app\'s groups claim format', () => {
   it('--fix-keycloak moves the condition to the roles claim with emit_as_roles', () => {
     const rolesExp: MappingExpectation = { ...exp, idpSyncMode: 'FORCE', claim: claimFor(['emit_as_roles']) };
     const p = planMapper({ ...base, exp: rolesExp, fix: true, mappers: [mapper({})] });
-    expect(p.actions[0]).toMatchObject({ kind: 'update', request: { body: { config: { claims: JSON.stringify([{ key: 'roles', value: GID }]) } } } });
+    expect(p.actions[0]).toMatchObject({
+      kind: 'update',
+      request: { body: { config: { claims: JSON.stringify([{ key: 'roles', value: GID }]) } } },
+    });
   });
 });
 
 describe('sessionFindings', () => {
-  const realm = (r: RealmInfo): RealmInfo => ({ ssoSessionMaxLifespan: 28800, ssoSessionIdleTimeout: 1800, offlineSessionMaxLifespanEnabled: true, offlineSessionMaxLifespan: 28800, ...r });
+  const realm = (r: RealmInfo): RealmInfo => ({
+    ssoSessionMaxLifespan: 28800,
+    ssoSessionIdleTimeout: 1800,
+    offlineSessionMaxLifespanEnabled: true,
+    offlineSessionMaxLifespan: 28800,
+    ...r,
+  });
   const o = { realm: 'acme', target: '/tenant-admin', activation: 'PT8H' };
 
   it('is content when every session ends within the activation', () => {
@@ -427,7 +600,9 @@ describe('sessionFindings', () => {
   });
 
   it('covers remember-me and offline sessions', () => {
-    expect(codes(sessionFindings(realm({ rememberMe: true, ssoSessionMaxLifespanRememberMe: 604800 }), 28800, o))).toEqual(['KC_SESSION_REMEMBER_ME']);
+    expect(codes(sessionFindings(realm({ rememberMe: true, ssoSessionMaxLifespanRememberMe: 604800 }), 28800, o))).toEqual([
+      'KC_SESSION_REMEMBER_ME',
+    ]);
     expect(codes(sessionFindings(realm({ rememberMe: true, ssoSessionMaxLifespanRememberMe: 0 }), 28800, o))).toEqual(['KC_SESSIONS']);
     expect(codes(sessionFindings(realm({ offlineSessionMaxLifespanEnabled: false }), 28800, o))).toEqual(['KC_SESSION_OFFLINE']);
     expect(codes(sessionFindings(realm({ offlineSessionMaxLifespan: 5184000 }), 28800, o))).toEqual(['KC_SESSION_OFFLINE']);
@@ -449,9 +624,23 @@ describe('residual access', () => {
 
   it('resolves the object id from an oid attribute, a SAML objectidentifier subject, a GUID subject or the UPN', () => {
     const link = { identityProvider: 'entra', userId: 'AAAApairwise', userName: 'ada@contoso.com' };
-    const importer: IdpMapper = { name: 'oid', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-user-attribute-idp-mapper', config: { claim: 'oid', 'user.attribute': 'entraObjectId' } };
-    expect(entraObjectId(user('a', { entraObjectId: [GID] }), link, input({ mappers: [importer] }))).toEqual({ id: GID, how: 'user attribute entraObjectId' });
-    expect(entraObjectId(user('a'), { ...link, userId: GID.toUpperCase() }, input({ protocol: 'saml', idpConfig: { principalType: 'ATTRIBUTE', principalAttribute: SAML_OBJECT_ID_ATTRIBUTE } })).id).toBe(GID);
+    const importer: IdpMapper = {
+      name: 'oid',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-user-attribute-idp-mapper',
+      config: { claim: 'oid', 'user.attribute': 'entraObjectId' },
+    };
+    expect(entraObjectId(user('a', { entraObjectId: [GID] }), link, input({ mappers: [importer] }))).toEqual({
+      id: GID,
+      how: 'user attribute entraObjectId',
+    });
+    expect(
+      entraObjectId(
+        user('a'),
+        { ...link, userId: GID.toUpperCase() },
+        input({ protocol: 'saml', idpConfig: { principalType: 'ATTRIBUTE', principalAttribute: SAML_OBJECT_ID_ATTRIBUTE } }),
+      ).id,
+    ).toBe(GID);
     expect(entraObjectId(user('a'), { ...link, userId: GID }, input()).id).toBe(GID);
     expect(entraObjectId(user('a'), link, input({ eligibleByUpn: new Map([['ada@contoso.com', GID]]) })).id).toBe(GID);
     expect(entraObjectId(user('a'), link, input())).toEqual({});
@@ -480,11 +669,28 @@ describe('residual access', () => {
   });
 
   it('a holder linked to Entra and also to another provider can sign in past the mapper; a second trusted Entra provider is fine', () => {
-    const both = { user: user('both'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'github', userId: '7' }] };
+    const both = {
+      user: user('both'),
+      links: [
+        { identityProvider: 'entra', userId: GID },
+        { identityProvider: 'github', userId: '7' },
+      ],
+    };
     const f = residualFindings([both], input({ active: undefined }));
-    expect(f.find((x) => x.code === 'KC_MEMBER_ALSO_OTHER_IDP')).toMatchObject({ severity: 'error', message: expect.stringContaining('github') });
-    const twin = { user: user('twin'), links: [{ identityProvider: 'entra', userId: GID }, { identityProvider: 'entra-saml', userId: GID }] };
-    expect(codes(residualFindings([twin], input({ active: undefined, trustedAliases: new Set(['entra-saml']) })))).not.toContain('KC_MEMBER_ALSO_OTHER_IDP');
+    expect(f.find((x) => x.code === 'KC_MEMBER_ALSO_OTHER_IDP')).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('github'),
+    });
+    const twin = {
+      user: user('twin'),
+      links: [
+        { identityProvider: 'entra', userId: GID },
+        { identityProvider: 'entra-saml', userId: GID },
+      ],
+    };
+    expect(codes(residualFindings([twin], input({ active: undefined, trustedAliases: new Set(['entra-saml']) })))).not.toContain(
+      'KC_MEMBER_ALSO_OTHER_IDP',
+    );
     expect(codes(residualFindings([twin], input({ active: undefined })))).toContain('KC_MEMBER_ALSO_OTHER_IDP');
   });
 
@@ -519,25 +725,43 @@ describe('SAML signature validation', () => {
   const saml = (config: Record<string, string>): IdentityProvider => ({
     alias: 'entra-saml',
     providerId: 'saml',
-    config: { idpEntityId: `https://sts.windows.net/${TID}/`, singleSignOnServiceUrl: `https://login.microsoftonline.com/${TID}/saml2`, entityId: 'https://sso.example/realms/t', ...config },
+    config: {
+      idpEntityId: `https://sts.windows.net/${TID}/`,
+      singleSignOnServiceUrl: `https://login.microsoftonline.com/${TID}/saml2`,
+      entityId: 'https://sso.example/realms/t',
+      ...config,
+    },
   });
   const cert = 'MIIC8DCCAdigAwIBAgIQ';
 
   it('is an error when signatures are not validated, whatever else is set', () => {
-    for (const config of <Array<Record<string, string>>>[{}, { validateSignature: 'false' }, { validateSignature: 'false', signingCertificate: cert }, { validateSignature: 'false', wantAssertionsSigned: 'true' }, { validateSignature: 'yes' }]) {
+    for (const config of <Array<Record<string, string>>>[
+      {},
+      { validateSignature: 'false' },
+      { validateSignature: 'false', signingCertificate: cert },
+      { validateSignature: 'false', wantAssertionsSigned: 'true' },
+      { validateSignature: 'yes' },
+    ]) {
       const f = samlSignatureFindings(saml(config), app);
       expect(codes(f)).toEqual(['KC_IDP_SAML_UNSIGNED']);
       expect(f[0]).toMatchObject({ severity: 'error' });
       expect(f[0].fix).toContain(`https://login.microsoftonline.com/${TID}/federationmetadata/2007-06/federationmetadata.xml?appid=${APP}`);
     }
     expect(samlSignatureFindings(saml({}), app)[0].message).toContain('validateSignature not set');
-    expect(samlSignatureFindings(saml({ wantAssertionsSigned: 'true' }), app)[0].message).toContain('wantAssertionsSigned only requires a signature element');
+    expect(samlSignatureFindings(saml({ wantAssertionsSigned: 'true' }), app)[0].message).toContain(
+      'wantAssertionsSigned only requires a signature element',
+    );
     // checkIdentityProvider carries it for the chosen provider.
     expect(codes(checkIdentityProvider(saml({}), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
   });
 
   it('is an error when signatures are validated against no key', () => {
-    for (const config of <Array<Record<string, string>>>[{ validateSignature: 'true' }, { validateSignature: 'true', signingCertificate: ' , ' }, { validateSignature: 'true', useMetadataDescriptorUrl: 'true' }, { validateSignature: 'true', metadataDescriptorUrl: 'https://x/md' }]) {
+    for (const config of <Array<Record<string, string>>>[
+      { validateSignature: 'true' },
+      { validateSignature: 'true', signingCertificate: ' , ' },
+      { validateSignature: 'true', useMetadataDescriptorUrl: 'true' },
+      { validateSignature: 'true', metadataDescriptorUrl: 'https://x/md' },
+    ]) {
       expect(codes(samlSignatureFindings(saml(config), app))).toEqual(['KC_IDP_SAML_NO_KEY']);
     }
   });
@@ -545,19 +769,39 @@ describe('SAML signature validation', () => {
   it('accepts validation with a signing certificate or a metadata URL (the flag read as Java does, any case)', () => {
     expect(samlSignatureFindings(saml({ validateSignature: 'true', signingCertificate: cert }), app)).toEqual([]);
     expect(samlSignatureFindings(saml({ validateSignature: 'TRUE', signingCertificate: `${cert},${cert}` }), app)).toEqual([]);
-    expect(samlSignatureFindings(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml' }), app)).toEqual([]);
+    expect(
+      samlSignatureFindings(
+        saml({
+          validateSignature: 'true',
+          useMetadataDescriptorUrl: 'true',
+          metadataDescriptorUrl: 'https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml',
+        }),
+        app,
+      ),
+    ).toEqual([]);
   });
 
   it('reads the flag exactly as Java does: " true" (with a space) is false to Keycloak', () => {
-    expect(codes(samlSignatureFindings(saml({ validateSignature: ' true', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
-    expect(codes(samlSignatureFindings(saml({ validateSignature: 'true ', signingCertificate: cert }), app))).toEqual(['KC_IDP_SAML_UNSIGNED']);
+    expect(codes(samlSignatureFindings(saml({ validateSignature: ' true', signingCertificate: cert }), app))).toEqual([
+      'KC_IDP_SAML_UNSIGNED',
+    ]);
+    expect(codes(samlSignatureFindings(saml({ validateSignature: 'true ', signingCertificate: cert }), app))).toEqual([
+      'KC_IDP_SAML_UNSIGNED',
+    ]);
   });
 
   it("the metadata the keys come from must be this tenant's", () => {
-    const other = 'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/federationmetadata/2007-06/federationmetadata.xml';
-    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: other }), app))).toContain('KC_IDP_TENANT_MISMATCH');
+    const other =
+      'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/federationmetadata/2007-06/federationmetadata.xml';
+    expect(
+      codes(
+        checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: other }), app),
+      ),
+    ).toContain('KC_IDP_TENANT_MISMATCH');
     const mine = `https://login.microsoftonline.com/${TID}/federationmetadata/2007-06/federationmetadata.xml?appid=${APP}`;
-    expect(codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: mine }), app))).toEqual([]);
+    expect(
+      codes(checkIdentityProvider(saml({ validateSignature: 'true', useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: mine }), app)),
+    ).toEqual([]);
   });
 
   it('a regex flag of "True" turns regular expressions on, as Boolean.parseBoolean reads it', () => {
@@ -571,7 +815,13 @@ describe('SAML signature validation', () => {
 });
 
 describe('--fix-keycloak sets exactly the expected conditions', () => {
-  const base = { realm: 'acme', exp, targetExists: true, fix: true, mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } } };
+  const base = {
+    realm: 'acme',
+    exp,
+    targetExists: true,
+    fix: true,
+    mapperTypes: { 'oidc-advanced-group-idp-mapper': { id: 'oidc-advanced-group-idp-mapper' } },
+  };
   const claimsOf = (body: unknown) => JSON.parse((body as IdpMapper).config.claims!);
 
   it('replaces a lone email condition with the group condition instead of appending to it', () => {
@@ -586,7 +836,14 @@ describe('--fix-keycloak sets exactly the expected conditions', () => {
   });
 
   it('drops every other condition, a tid pin included, when the mapper is rewritten', () => {
-    const m = mapper({ syncMode: 'IMPORT', claims: JSON.stringify([{ key: 'groups', value: 'Tenant Admins' }, { key: 'tid', value: TID }, { key: 'department', value: 'IT' }]) });
+    const m = mapper({
+      syncMode: 'IMPORT',
+      claims: JSON.stringify([
+        { key: 'groups', value: 'Tenant Admins' },
+        { key: 'tid', value: TID },
+        { key: 'department', value: 'IT' },
+      ]),
+    });
     const [update] = planMapper({ ...base, mappers: [m] }).actions;
     expect(claimsOf(update.request!.body)).toEqual([{ key: 'groups', value: GID }]);
     expect((update.request!.body as IdpMapper).config['are.claim.values.regex']).toBe('false');
@@ -607,7 +864,11 @@ describe('--fix-keycloak sets exactly the expected conditions', () => {
 
 describe('linked holders with local credentials', () => {
   const link = [{ identityProvider: 'entra', userId: GID }];
-  const holder = (username: string, types: string[] | undefined, extra: Partial<{ enabled: boolean; federationLink: string; storage: string[]; links: typeof link }> = {}) => ({
+  const holder = (
+    username: string,
+    types: string[] | undefined,
+    extra: Partial<{ enabled: boolean; federationLink: string; storage: string[]; links: typeof link }> = {},
+  ) => ({
     user: { id: username, username, enabled: extra.enabled, federationLink: extra.federationLink },
     links: extra.links ?? link,
     credentials: types?.map((type) => ({ type })),
@@ -623,7 +884,14 @@ describe('linked holders with local credentials', () => {
   });
 
   it('ignores second factors alone, disabled holders and holders not linked to the provider', () => {
-    expect(judge([holder('otp', ['otp']), holder('wa', ['webauthn', 'recovery-authn-codes']), holder('off', ['password'], { enabled: false }), holder('local', ['password'], { links: [] })])).toEqual([]);
+    expect(
+      judge([
+        holder('otp', ['otp']),
+        holder('wa', ['webauthn', 'recovery-authn-codes']),
+        holder('off', ['password'], { enabled: false }),
+        holder('local', ['password'], { links: [] }),
+      ]),
+    ).toEqual([]);
   });
 
   it('counts the password of a user storage (LDAP) and fails closed when it was not read', () => {
@@ -633,7 +901,9 @@ describe('linked holders with local credentials', () => {
   });
 
   it('warns about passkeys and credential types it does not know', () => {
-    expect(judge([holder('pk', ['webauthn-passwordless'])]).map((x) => [x.severity, x.code])).toEqual([['warning', 'KC_MEMBER_LOCAL_PASSKEY']]);
+    expect(judge([holder('pk', ['webauthn-passwordless'])]).map((x) => [x.severity, x.code])).toEqual([
+      ['warning', 'KC_MEMBER_LOCAL_PASSKEY'],
+    ]);
     const f = judge([holder('odd', ['secret-question'])]);
     expect(f.map((x) => [x.severity, x.code])).toEqual([['warning', 'KC_MEMBER_CREDENTIAL_UNKNOWN']]);
     expect(f[0].message).toContain('secret-question');
@@ -641,18 +911,32 @@ describe('linked holders with local credentials', () => {
 });
 
 describe('mapper types this tool does not know', () => {
-  const custom = (type: string, config: Record<string, string>): IdpMapper => ({ id: `id-${type}`, name: `custom ${type}`, identityProviderAlias: 'entra', identityProviderMapper: type, config });
+  const custom = (type: string, config: Record<string, string>): IdpMapper => ({
+    id: `id-${type}`,
+    name: `custom ${type}`,
+    identityProviderAlias: 'entra',
+    identityProviderMapper: type,
+    config,
+  });
 
   it('on the chosen provider, one that assigns exactly the target group is a way in', () => {
-    const f = unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/tenant-admin' })], { kind: 'group', value: '/tenant-admin' });
+    const f = unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/tenant-admin' })], {
+      kind: 'group',
+      value: '/tenant-admin',
+    });
     expect(f).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_UNKNOWN_TYPE' })]);
     // The known types are planMapper's business, not this check's.
     expect(unknownTypeGrants('entra', [mapper({})], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
-    expect(unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/other' })], { kind: 'group', value: '/tenant-admin' })).toEqual([]);
+    expect(
+      unknownTypeGrants('entra', [custom('acme-magic-group-mapper', { group: '/other' })], { kind: 'group', value: '/tenant-admin' }),
+    ).toEqual([]);
   });
 
   it('on another provider, "External Role to Role" to the target role is reported as a grant', () => {
-    const f = otherProviderGrants('other', [custom('keycloak-oidc-role-to-role-idp-mapper', { 'external.role': 'x', role: 'admin' })], { kind: 'role', value: 'admin' });
+    const f = otherProviderGrants('other', [custom('keycloak-oidc-role-to-role-idp-mapper', { 'external.role': 'x', role: 'admin' })], {
+      kind: 'role',
+      value: 'admin',
+    });
     expect(f.map((x) => x.code)).toEqual(['KC_MAPPER_OTHER_IDP']);
   });
 });

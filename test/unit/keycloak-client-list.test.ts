@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { clientListComplete, managementClientId } from '../../src/keycloak/keycloak-api.js';
 
-const builtIn = ['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console'].map((clientId) => ({ clientId }));
+const builtIn = ['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console'].map((clientId) => ({
+  clientId,
+}));
 
 describe('a client listing hidden from a caller without view-clients (Keycloak 26.0 answers 200 with none)', () => {
   it('is complete when it holds the realm management client', () => {

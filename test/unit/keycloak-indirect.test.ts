@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { groupScope, rolesContaining, type AdminScope } from '../../src/keycloak/admin-scope.js';
 import { isWithinGroup } from '../../src/keycloak/group-path.js';
-import { defaultGroupFindings, defaultRoleFindings, indirectGrantFindings, judgeIndirectGrants } from '../../src/keycloak/indirect-grants.js';
+import {
+  defaultGroupFindings,
+  defaultRoleFindings,
+  indirectGrantFindings,
+  judgeIndirectGrants,
+} from '../../src/keycloak/indirect-grants.js';
 import { planMapper } from '../../src/keycloak/mapper-plan.js';
 import type { MappingExpectation } from '../../src/keycloak/mapping-expectation.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
@@ -42,7 +47,12 @@ describe('subgroups count as the target group', () => {
 
   it('flags a hardcoded mapper to a subgroup; the exact target is left to planMapper', () => {
     const scope = groupScope('/tenant-admin');
-    const f = indirectGrantFindings('entra', [hardcoded('group', '/tenant-admin/ops'), hardcoded('group', '/tenant-admin'), hardcoded('group', '/users')], scope, exp);
+    const f = indirectGrantFindings(
+      'entra',
+      [hardcoded('group', '/tenant-admin/ops'), hardcoded('group', '/tenant-admin'), hardcoded('group', '/users')],
+      scope,
+      exp,
+    );
     expect(codes(f)).toEqual(['KC_MAPPER_INDIRECT_HARDCODED']);
     expect(f[0]).toMatchObject({ severity: 'error' });
     expect(f[0].message).toContain('/tenant-admin/ops is a subgroup of /tenant-admin');
@@ -50,10 +60,23 @@ describe('subgroups count as the target group', () => {
 
   it('flags a claim mapper to a subgroup that does not require the PIM group, or does not remove it again', () => {
     const scope = groupScope('/tenant-admin');
-    const other = indirectGrantFindings('entra', [groupMapper('/tenant-admin/ops', { claims: claims('11111111-2222-4333-8444-555555555555') })], scope, exp);
-    expect(other).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_INDIRECT', message: expect.stringContaining('requires groups=11111111') })]);
+    const other = indirectGrantFindings(
+      'entra',
+      [groupMapper('/tenant-admin/ops', { claims: claims('11111111-2222-4333-8444-555555555555') })],
+      scope,
+      exp,
+    );
+    expect(other).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'KC_MAPPER_INDIRECT',
+        message: expect.stringContaining('requires groups=11111111'),
+      }),
+    ]);
     const imported = indirectGrantFindings('entra', [groupMapper('/tenant-admin/ops', { syncMode: 'IMPORT' })], scope, exp);
-    expect(imported).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_INDIRECT', message: expect.stringContaining('IMPORT') })]);
+    expect(imported).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_INDIRECT', message: expect.stringContaining('IMPORT') }),
+    ]);
     const empty = indirectGrantFindings('entra', [groupMapper('/tenant-admin/ops', { claims: '[]' })], scope, exp);
     expect(codes(empty)).toEqual(['KC_MAPPER_INDIRECT']);
   });
@@ -64,11 +87,15 @@ describe('subgroups count as the target group', () => {
   });
 
   it('fails closed without the PIM claim or across protocols', () => {
-    expect(indirectGrantFindings('entra', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), { ...exp, claim: undefined })).toEqual([
-      expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_INDIRECT' }),
+    expect(
+      indirectGrantFindings('entra', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), { ...exp, claim: undefined }),
+    ).toEqual([expect.objectContaining({ severity: 'error', code: 'KC_MAPPER_INDIRECT' })]);
+    expect(indirectGrantFindings('other', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), undefined)).toEqual([
+      expect.objectContaining({ severity: 'error' }),
     ]);
-    expect(indirectGrantFindings('other', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), undefined)).toEqual([expect.objectContaining({ severity: 'error' })]);
-    expect(indirectGrantFindings('saml', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), { ...exp, protocol: 'saml' })).toEqual([expect.objectContaining({ severity: 'error' })]);
+    expect(
+      indirectGrantFindings('saml', [groupMapper('/tenant-admin/ops')], groupScope('/tenant-admin'), { ...exp, protocol: 'saml' }),
+    ).toEqual([expect.objectContaining({ severity: 'error' })]);
   });
 
   it('flags a default group that is the target or a subgroup of it', () => {
@@ -76,7 +103,9 @@ describe('subgroups count as the target group', () => {
     expect(defaultGroupFindings([{ path: '/users' }], scope, 'acme')).toEqual([]);
     const f = defaultGroupFindings([{ path: '/tenant-admin/ops' }, { path: '/tenant-admin' }, { path: '/tenant-admins' }], scope, 'acme');
     expect(codes(f)).toEqual(['KC_GROUP_DEFAULT', 'KC_GROUP_DEFAULT']);
-    expect(f[0].message).toContain('/tenant-admin/ops is a default group of realm acme and /tenant-admin/ops is a subgroup of /tenant-admin');
+    expect(f[0].message).toContain(
+      '/tenant-admin/ops is a default group of realm acme and /tenant-admin/ops is a subgroup of /tenant-admin',
+    );
     expect(f[1].message).toContain('/tenant-admin is a default group of realm acme: every new user');
   });
 });
@@ -120,7 +149,14 @@ describe('the composite closure of the admin role', () => {
     });
     const f = indirectGrantFindings(
       'entra',
-      [hardcoded('role', 'app.super'), hardcoded('group', '/admins/sub'), roleMapper('app.super', 'someone-else'), roleMapper('app.super'), roleMapper('tenant-admin-role', 'x'), roleMapper('unrelated')],
+      [
+        hardcoded('role', 'app.super'),
+        hardcoded('group', '/admins/sub'),
+        roleMapper('app.super', 'someone-else'),
+        roleMapper('app.super'),
+        roleMapper('tenant-admin-role', 'x'),
+        roleMapper('unrelated'),
+      ],
       roleScope,
       roleExp,
     );
@@ -141,12 +177,18 @@ describe('the composite closure of the admin role', () => {
 
 describe('role mode: a PIM mapper to a group holding the role satisfies the expectation', () => {
   const roleExp: MappingExpectation = { ...exp, target: { kind: 'role', value: 'admin' }, idpSyncMode: 'FORCE' };
-  const scope: AdminScope = { target: { kind: 'role', value: 'admin' }, roles: new Map(), groups: new Map([['/admins', 'holds role admin']]) };
+  const scope: AdminScope = {
+    target: { kind: 'role', value: 'admin' },
+    roles: new Map(),
+    groups: new Map([['/admins', 'holds role admin']]),
+  };
   const types = { 'oidc-advanced-role-idp-mapper': { id: 'oidc-advanced-role-idp-mapper' } };
 
   it('is not reported missing, and --fix-keycloak creates no second, direct mapper', () => {
     const m = groupMapper('/admins', {}, 'pim-admins');
-    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp).filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
+    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp)
+      .filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM')
+      .map((j) => j.mapper);
     expect(viaPim.map((x) => x.name)).toEqual(['pim-admins']);
     const p = planMapper({ realm: 'acme', exp: roleExp, mappers: [m], mapperTypes: types, targetExists: true, fix: true, viaPim });
     expect(codes(p.findings)).toEqual(['KC_MAPPER_VIA_PIM']);
@@ -155,7 +197,9 @@ describe('role mode: a PIM mapper to a group holding the role satisfies the expe
 
   it('a group mapper that does not require the PIM group does not count', () => {
     const m = groupMapper('/admins', { claims: claims('someone-else') }, 'loose');
-    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp).filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM').map((j) => j.mapper);
+    const viaPim = judgeIndirectGrants('entra', [m], scope, roleExp)
+      .filter((j) => j.finding.code === 'KC_MAPPER_INDIRECT_PIM')
+      .map((j) => j.mapper);
     expect(viaPim).toEqual([]);
     const p = planMapper({ realm: 'acme', exp: roleExp, mappers: [m], mapperTypes: types, targetExists: true, fix: false, viaPim });
     expect(codes(p.findings)).toContain('KC_MAPPER_MISSING');

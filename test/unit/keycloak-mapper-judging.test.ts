@@ -46,7 +46,13 @@ const regexMapper = (value: string, config: Record<string, string> = {}): IdpMap
   name: 'm',
   identityProviderAlias: 'entra',
   identityProviderMapper: 'oidc-advanced-group-idp-mapper',
-  config: { syncMode: 'FORCE', claims: JSON.stringify([{ key: 'groups', value }]), 'are.claim.values.regex': 'true', group: '/tenant-admin', ...config },
+  config: {
+    syncMode: 'FORCE',
+    claims: JSON.stringify([{ key: 'groups', value }]),
+    'are.claim.values.regex': 'true',
+    group: '/tenant-admin',
+    ...config,
+  },
 });
 
 describe('Java regex translation (Keycloak: RegexUtils.valueMatchesRegex → String.matches)', () => {
@@ -79,11 +85,34 @@ describe('Java regex translation (Keycloak: RegexUtils.valueMatchesRegex → Str
   it('knows which patterns are a single literal', () => {
     expect(translateJavaRegex(GID)).toMatchObject({ literal: GID });
     expect(translateJavaRegex(`^${GID}$`)).toMatchObject({ literal: GID });
-    for (const p of [`${GID}|x`, `${GID}.*`, '[0-9a-f-]{36}', `${GID}?`, `(${GID})`]) expect(translateJavaRegex(p)).not.toHaveProperty('literal');
+    for (const p of [`${GID}|x`, `${GID}.*`, '[0-9a-f-]{36}', `${GID}?`, `(${GID})`])
+      expect(translateJavaRegex(p)).not.toHaveProperty('literal');
   });
 
   it('refuses what Java reads differently or this tool does not translate', () => {
-    for (const p of ['(?x) a', '(?s).*', 'a(?i)b', '(?i:a)', 'a++', 'a*+', '(?>a)', '(?<n>a)', '[a-f&&[^b]]', '[a[b]]', '\\p{XDigit}+', '\\s', '\\bX', '\\1', 'a{', 'x{,3}', '[]a]', '(a', 'a)', '\\', '*a']) {
+    for (const p of [
+      '(?x) a',
+      '(?s).*',
+      'a(?i)b',
+      '(?i:a)',
+      'a++',
+      'a*+',
+      '(?>a)',
+      '(?<n>a)',
+      '[a-f&&[^b]]',
+      '[a[b]]',
+      '\\p{XDigit}+',
+      '\\s',
+      '\\bX',
+      '\\1',
+      'a{',
+      'x{,3}',
+      '[]a]',
+      '(a',
+      'a)',
+      '\\',
+      '*a',
+    ]) {
       expect(translateJavaRegex(p), p).toHaveProperty('error');
     }
     expect(translateJavaRegex('[\\Qa\\E]')).toHaveProperty('error');
@@ -101,7 +130,12 @@ describe('regex conditions against the values the token can carry', () => {
     expect(p.actions).toEqual([
       expect.objectContaining({
         kind: 'update',
-        request: expect.objectContaining({ method: 'PUT', body: expect.objectContaining({ config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: GID }]), 'are.claim.values.regex': 'false' }) }) }),
+        request: expect.objectContaining({
+          method: 'PUT',
+          body: expect.objectContaining({
+            config: expect.objectContaining({ claims: JSON.stringify([{ key: 'groups', value: GID }]), 'are.claim.values.regex': 'false' }),
+          }),
+        }),
         backup: broad,
       }),
     ]);
@@ -142,7 +176,12 @@ describe('regex conditions against the values the token can carry', () => {
   });
 
   it('needs only one exact condition: every condition must hold', () => {
-    const both = regexMapper('', { claims: JSON.stringify([{ key: 'groups', value: GID }, { key: 'groups', value: '.*' }]) });
+    const both = regexMapper('', {
+      claims: JSON.stringify([
+        { key: 'groups', value: GID },
+        { key: 'groups', value: '.*' },
+      ]),
+    });
     expect(evaluateMapper(both, expWith(assigned))).toEqual([]);
   });
 
@@ -150,7 +189,10 @@ describe('regex conditions against the values the token can carry', () => {
     expect(judgeRegexCondition(`${GID}|${USERS}`, GID, assigned)).toMatchObject({ verdict: 'too-broad', also: USERS });
     expect(judgeRegexCondition(USERS, GID, assigned)).toEqual({ verdict: 'no-match' });
     expect(judgeRegexCondition('(?i)ADMIN', 'admin', undefined)).toMatchObject({ verdict: 'unprovable' });
-    expect(judgeRegexCondition('(?i)ADMIN', 'admin', { values: ['Admin'], what: 'another app role value' })).toMatchObject({ verdict: 'too-broad', also: 'Admin' });
+    expect(judgeRegexCondition('(?i)ADMIN', 'admin', { values: ['Admin'], what: 'another app role value' })).toMatchObject({
+      verdict: 'too-broad',
+      also: 'Admin',
+    });
     expect(judgeRegexCondition('(?i)é', 'É', { values: [], what: '' })).toMatchObject({ verdict: 'cannot-evaluate' });
   });
 
@@ -158,66 +200,129 @@ describe('regex conditions against the values the token can carry', () => {
     // Display-name mode: another assigned group is named "Tenant Ädmins"; the pattern names only ASCII.
     const others = { values: ['Tenant Ädmins', 'tenant admins (ö)'], what: 'the name of another group assigned to the app' };
     expect(judgeRegexCondition('(?i)tenant admins', 'Tenant Admins', others)).toEqual({ verdict: 'exact', proof: 'assigned' });
-    expect(judgeRegexCondition('(?i)tenant .dmins', 'Tenant Admins', others)).toMatchObject({ verdict: 'too-broad', also: 'Tenant Ädmins' });
+    expect(judgeRegexCondition('(?i)tenant .dmins', 'Tenant Admins', others)).toMatchObject({
+      verdict: 'too-broad',
+      also: 'Tenant Ädmins',
+    });
     // A pattern that names a non-ASCII letter still cannot be evaluated on a non-ASCII value.
-    expect(judgeRegexCondition('(?i)tenant \\u00c4dmins|tenant admins', 'Tenant Admins', others)).toMatchObject({ verdict: 'cannot-evaluate' });
+    expect(judgeRegexCondition('(?i)tenant \\u00c4dmins|tenant admins', 'Tenant Admins', others)).toMatchObject({
+      verdict: 'cannot-evaluate',
+    });
   });
 });
 
 describe('the other values the claim can carry', () => {
-  const format = (gmc: string, props: string[] = []) => groupClaimFormat({ groupMembershipClaims: gmc, optionalClaims: { idToken: [{ name: 'groups', additionalProperties: props }] } }, 'idToken', { id: GID, displayName: 'Tenant Admins' });
-  const groups = [{ id: GID, displayName: 'Tenant Admins' }, { id: USERS, displayName: 'users:pf' }];
+  const format = (gmc: string, props: string[] = []) =>
+    groupClaimFormat(
+      { groupMembershipClaims: gmc, optionalClaims: { idToken: [{ name: 'groups', additionalProperties: props }] } },
+      'idToken',
+      { id: GID, displayName: 'Tenant Admins' },
+    );
+  const groups = [
+    { id: GID, displayName: 'Tenant Admins' },
+    { id: USERS, displayName: 'users:pf' },
+  ];
 
   it('lists the other groups assigned to the app when only those are emitted', () => {
-    expect(otherClaimValues(claim(), { groupClaim: format('ApplicationGroup'), appGroups: groups })).toEqual({ values: [USERS], what: expect.stringContaining('another group assigned to the app') });
+    expect(otherClaimValues(claim(), { groupClaim: format('ApplicationGroup'), appGroups: groups })).toEqual({
+      values: [USERS],
+      what: expect.stringContaining('another group assigned to the app'),
+    });
     const named = { ...claim(), value: 'Tenant Admins', valueKind: 'display-name' as const };
-    expect(otherClaimValues(named, { groupClaim: format('ApplicationGroup', ['cloud_displayname']), appGroups: groups })).toMatchObject({ values: ['users:pf', USERS] });
+    expect(otherClaimValues(named, { groupClaim: format('ApplicationGroup', ['cloud_displayname']), appGroups: groups })).toMatchObject({
+      values: ['users:pf', USERS],
+    });
   });
 
   it('is unknown when every group of the user is emitted, the registration or the assignments were not read', () => {
-    expect(otherClaimValues(claim(), { groupClaim: format('SecurityGroup'), appGroups: groups })).toMatchObject({ unknown: expect.stringContaining('every group of the user') });
-    expect(otherClaimValues(claim(), { appGroups: groups })).toMatchObject({ unknown: expect.stringContaining('app registration was not read') });
-    expect(otherClaimValues(claim(), { groupClaim: format('ApplicationGroup') })).toMatchObject({ unknown: expect.stringContaining('assigned to the app were not read') });
+    expect(otherClaimValues(claim(), { groupClaim: format('SecurityGroup'), appGroups: groups })).toMatchObject({
+      unknown: expect.stringContaining('every group of the user'),
+    });
+    expect(otherClaimValues(claim(), { appGroups: groups })).toMatchObject({
+      unknown: expect.stringContaining('app registration was not read'),
+    });
+    expect(otherClaimValues(claim(), { groupClaim: format('ApplicationGroup') })).toMatchObject({
+      unknown: expect.stringContaining('assigned to the app were not read'),
+    });
   });
 
   it('lists the other app role values in app-role mode', () => {
     const role = { key: 'roles', value: 'Keycloak.Admin', source: 'app-role' as const };
-    expect(otherClaimValues(role, { appRoles: [{ value: 'Keycloak.Admin' }, { value: 'Keycloak.User' }, { value: null }] })).toMatchObject({ values: ['Keycloak.User'] });
+    expect(otherClaimValues(role, { appRoles: [{ value: 'Keycloak.Admin' }, { value: 'Keycloak.User' }, { value: null }] })).toMatchObject({
+      values: ['Keycloak.User'],
+    });
     expect(otherClaimValues(role, {})).toHaveProperty('unknown');
   });
 });
 
 describe('sync mode LEGACY per mapper type (Keycloak AbstractIdentityProviderMapper.updateBrokeredUserLegacy)', () => {
   const exp = expWith(assigned);
-  const legacy = (m: IdpMapper) => evaluateMapper({ ...m, config: { ...m.config, syncMode: 'LEGACY' } }, m.config.role ? { ...exp, target: { kind: 'role', value: 'admin' } } : exp);
+  const legacy = (m: IdpMapper) =>
+    evaluateMapper(
+      { ...m, config: { ...m.config, syncMode: 'LEGACY' } },
+      m.config.role ? { ...exp, target: { kind: 'role', value: 'admin' } } : exp,
+    );
 
   it('is a warning for the group mappers (LEGACY acts as FORCE), with no rewrite planned', () => {
     const m = regexMapper(GID, { 'are.claim.values.regex': 'false' });
-    expect(legacy(m)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning', fixable: false, fix: expect.stringContaining('Force') })]);
+    expect(legacy(m)).toEqual([
+      expect.objectContaining({
+        code: 'KC_MAPPER_SYNC_LEGACY',
+        severity: 'warning',
+        fixable: false,
+        fix: expect.stringContaining('Force'),
+      }),
+    ]);
     const noKey = { ...m, config: { ...m.config } };
     delete noKey.config.syncMode;
     const p = planMapper({ realm: 'acme', exp, mappers: [noKey], targetExists: true, fix: true });
     expect(p.findings.map((f) => [f.code, f.severity])).toEqual([['KC_MAPPER_SYNC_LEGACY', 'warning']]);
     expect(p.actions.map((a) => a.kind)).toEqual(['noop']);
     // INHERIT under a provider without syncMode is LEGACY too.
-    expect(evaluateMapper({ ...m, config: { ...m.config, syncMode: 'INHERIT' } }, { ...exp, idpSyncMode: undefined })).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning' })]);
+    expect(evaluateMapper({ ...m, config: { ...m.config, syncMode: 'INHERIT' } }, { ...exp, idpSyncMode: undefined })).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning' }),
+    ]);
   });
 
   it('is a warning for the SAML group and role mappers', () => {
     const samlExp = { ...exp, protocol: 'saml' as const, claim: { ...claim(assigned), key: SAML_GROUPS_ATTRIBUTE } };
-    const group: IdpMapper = { name: 's', identityProviderAlias: 'entra', identityProviderMapper: 'saml-advanced-group-idp-mapper', config: { syncMode: 'LEGACY', attributes: JSON.stringify([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }]), group: '/tenant-admin' } };
+    const group: IdpMapper = {
+      name: 's',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'saml-advanced-group-idp-mapper',
+      config: { syncMode: 'LEGACY', attributes: JSON.stringify([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }]), group: '/tenant-admin' },
+    };
     expect(evaluateMapper(group, samlExp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning' })]);
-    const role: IdpMapper = { name: 'r', identityProviderAlias: 'entra', identityProviderMapper: 'saml-role-idp-mapper', config: { syncMode: 'LEGACY', 'attribute.name': SAML_GROUPS_ATTRIBUTE, 'attribute.value': GID, role: 'admin' } };
-    expect(evaluateMapper(role, { ...samlExp, target: { kind: 'role', value: 'admin' } })).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning' })]);
+    const role: IdpMapper = {
+      name: 'r',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'saml-role-idp-mapper',
+      config: { syncMode: 'LEGACY', 'attribute.name': SAML_GROUPS_ATTRIBUTE, 'attribute.value': GID, role: 'admin' },
+    };
+    expect(evaluateMapper(role, { ...samlExp, target: { kind: 'role', value: 'admin' } })).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'warning' }),
+    ]);
   });
 
   it('stays an error for the OIDC Claim to Role mappers (remove-only under LEGACY), and IMPORT stays an error', () => {
-    const role: IdpMapper = { id: 'r', name: 'r', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-role-idp-mapper', config: { claim: 'groups', 'claim.value': GID, role: 'admin' } };
+    const role: IdpMapper = {
+      id: 'r',
+      name: 'r',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-role-idp-mapper',
+      config: { claim: 'groups', 'claim.value': GID, role: 'admin' },
+    };
     expect(legacy(role)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'error', fixable: true })]);
     expect(legacy(role)[0].message).toContain('never grants it again');
-    const advanced: IdpMapper = { ...role, identityProviderMapper: 'oidc-advanced-role-idp-mapper', config: { claims: JSON.stringify([{ key: 'groups', value: GID }]), role: 'admin' } };
+    const advanced: IdpMapper = {
+      ...role,
+      identityProviderMapper: 'oidc-advanced-role-idp-mapper',
+      config: { claims: JSON.stringify([{ key: 'groups', value: GID }]), role: 'admin' },
+    };
     expect(legacy(advanced)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_LEGACY', severity: 'error' })]);
-    expect(evaluateMapper(regexMapper(GID, { syncMode: 'IMPORT' }), exp)).toEqual([expect.objectContaining({ code: 'KC_MAPPER_SYNC_IMPORT', severity: 'error' })]);
+    expect(evaluateMapper(regexMapper(GID, { syncMode: 'IMPORT' }), exp)).toEqual([
+      expect.objectContaining({ code: 'KC_MAPPER_SYNC_IMPORT', severity: 'error' }),
+    ]);
   });
 });
 
@@ -241,17 +346,29 @@ describe('a second provider that grants the target', () => {
     name: 'tenant-admin-from-entra',
     identityProviderAlias: 'entra-saml',
     identityProviderMapper: 'saml-advanced-group-idp-mapper',
-    config: { syncMode: 'FORCE', attributes: JSON.stringify(attributes), 'are.attribute.values.regex': 'false', group: '/tenant-admin', ...config },
+    config: {
+      syncMode: 'FORCE',
+      attributes: JSON.stringify(attributes),
+      'are.attribute.values.regex': 'false',
+      group: '/tenant-admin',
+      ...config,
+    },
   });
   const claims = { oidc: claim(assigned), saml: { ...claim(assigned), key: SAML_GROUPS_ATTRIBUTE } };
-  const judge = (idp: IdentityProvider, mappers: IdpMapper[], c: typeof claims | Record<string, never> = claims) => judgeOtherProvider({ idp, mappers, target, app, claims: c });
+  const judge = (idp: IdentityProvider, mappers: IdpMapper[], c: typeof claims | Record<string, never> = claims) =>
+    judgeOtherProvider({ idp, mappers, target, app, claims: c });
 
   it('accepts a second Entra provider whose mapper requires the PIM group in its own protocol', () => {
     expect(judge(samlIdp(), [samlMapper([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }])])).toEqual([]);
     const oidcIdp: IdentityProvider = {
       alias: 'entra-2',
       providerId: 'oidc',
-      config: { clientId: APP, issuer: `https://login.microsoftonline.com/${TID}/v2.0`, authorizationUrl: `https://login.microsoftonline.com/${TID}/oauth2/v2.0/authorize`, tokenUrl: `https://login.microsoftonline.com/${TID}/oauth2/v2.0/token` },
+      config: {
+        clientId: APP,
+        issuer: `https://login.microsoftonline.com/${TID}/v2.0`,
+        authorizationUrl: `https://login.microsoftonline.com/${TID}/oauth2/v2.0/authorize`,
+        tokenUrl: `https://login.microsoftonline.com/${TID}/oauth2/v2.0/token`,
+      },
     };
     expect(judge(oidcIdp, [{ ...regexMapper(GID, { 'are.claim.values.regex': 'false' }), identityProviderAlias: 'entra-2' }])).toEqual([]);
   });
@@ -266,8 +383,19 @@ describe('a second provider that grants the target', () => {
     const f = judge(samlIdp(), [samlMapper([{ key: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/department', value: 'IT' }])]);
     expect(codes(f)).toEqual(['KC_MAPPER_OTHER_IDP']);
     expect(f[0].message).toContain('does not require the PIM group');
-    expect(codes(judge(samlIdp(), [samlMapper([{ key: SAML_GROUPS_ATTRIBUTE, value: `${GID}|${USERS}` }], { 'are.attribute.values.regex': 'true' })]))).toEqual(['KC_MAPPER_OTHER_IDP']);
-    const hardcoded: IdpMapper = { name: 'everyone', identityProviderAlias: 'entra-saml', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/tenant-admin' } };
+    expect(
+      codes(
+        judge(samlIdp(), [
+          samlMapper([{ key: SAML_GROUPS_ATTRIBUTE, value: `${GID}|${USERS}` }], { 'are.attribute.values.regex': 'true' }),
+        ]),
+      ),
+    ).toEqual(['KC_MAPPER_OTHER_IDP']);
+    const hardcoded: IdpMapper = {
+      name: 'everyone',
+      identityProviderAlias: 'entra-saml',
+      identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+      config: { group: '/tenant-admin' },
+    };
     expect(codes(judge(samlIdp(), [hardcoded]))).toEqual(['KC_MAPPER_OTHER_IDP']);
   });
 
@@ -275,9 +403,25 @@ describe('a second provider that grants the target', () => {
     const good = samlMapper([{ key: SAML_GROUPS_ATTRIBUTE, value: GID }]);
     // No signature check: anyone can post an assertion with the group's id.
     expect(judge(samlIdp({ validateSignature: 'false' }), [good])[0].message).toContain('does not validate SAML signatures');
-    expect(codes(judge(samlIdp({ idpEntityId: 'https://sts.windows.net/f8cdef31-a31e-4b4a-93e4-5f571e91255a/', singleSignOnServiceUrl: 'https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/saml2' }), [good]))).toEqual(['KC_MAPPER_OTHER_IDP']);
-    const github: IdentityProvider = { alias: 'github', providerId: 'oidc', config: { clientId: 'gh', authorizationUrl: 'https://github.example/auth', tokenUrl: 'https://github.example/token' } };
-    expect(codes(judge(github, [{ ...regexMapper(GID, { 'are.claim.values.regex': 'false' }), identityProviderAlias: 'github' }]))).toEqual(['KC_MAPPER_OTHER_IDP']);
+    expect(
+      codes(
+        judge(
+          samlIdp({
+            idpEntityId: 'https://sts.windows.net/f8cdef31-a31e-4b4a-93e4-5f571e91255a/',
+            singleSignOnServiceUrl: 'https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/saml2',
+          }),
+          [good],
+        ),
+      ),
+    ).toEqual(['KC_MAPPER_OTHER_IDP']);
+    const github: IdentityProvider = {
+      alias: 'github',
+      providerId: 'oidc',
+      config: { clientId: 'gh', authorizationUrl: 'https://github.example/auth', tokenUrl: 'https://github.example/token' },
+    };
+    expect(codes(judge(github, [{ ...regexMapper(GID, { 'are.claim.values.regex': 'false' }), identityProviderAlias: 'github' }]))).toEqual(
+      ['KC_MAPPER_OTHER_IDP'],
+    );
     // Without the Entra facts nothing proves the condition is the PIM group.
     expect(codes(judge(samlIdp(), [good], {}))).toEqual(['KC_MAPPER_OTHER_IDP']);
   });

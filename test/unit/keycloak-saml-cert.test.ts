@@ -4,12 +4,18 @@ import type { IdentityProvider } from '../../src/keycloak/types.js';
 
 // Two self-signed certificates made with openssl for this test; their SHA-1 fingerprints as
 // `openssl x509 -noout -fingerprint -sha1` printed them.
-const CERT_A = 'MIIDSTCCAjGgAwIBAgIUVF7xuOhsdKbQZpDlyYueZZnzyjEwDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwHhcNMjYxMTMwMTMyNTU3WhcNMzYxMTI3MTMyNTU3WjA0MTIwMAYDVQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAK1bb8pRNvILWW+eENrvfIuy+85zQA/uPhFeodKCoylLR0U0Q+uj7fvQKZ+ZCpBDwEwHVxTxb0NrJQd8LazzhInKGfxqM7eLze1q8CM+z085MyY49SW153CdRVxu/fYM/F7GVg12hpkzF45y594cX3j/YypYefH1O7p6P8tgQEEm2iJoMHB12/Qi54y5yf7jegQgz8nU+eps0iuUvuUQgNahGELTPmMkFNKOfcibMUCoKQ5ABdOubzH7VV/X8obN88nkUpmzeNbt/6r+MIcnj7g6JE/Ebq2QoztELNpTScmpDJaIlb6xw2qtPg/j1vnwej/rgXDgT4+xYaAnGfSLiDECAwEAAaNTMFEwHQYDVR0OBBYEFJwvJ6Duo1E3g4X9x3vtTEiewblBMB8GA1UdIwQYMBaAFJwvJ6Duo1E3g4X9x3vtTEiewblBMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBAGHxRbxyDadBKNDygeby5RjlYMvg7mxjo/8HhjthqdAmha7C4phtq0Y8fi6kv+6bXawTY9IWhsyZxC1I0omAfQ2tYGRFfqg1c7wZZSqkv4ILdo53O2mY/ABz7n5Hv17Y+I5wV7aqzKya+iz8GH/2f8twZ9OGTSqwviUtU5cG1cfNAUr3pbUYw1qpIvg50vJxs3qfpscPMupVkI9lmuVi2LIpMjYYATJGxWQfGsuU2MT1odKQLl3Vma+oLQAX7ZL9vQ9OUfyQtQUOliK6lBqou92J26q5AoeEprBUXWWYnFFmhSxqmo3ZYXBEG55A4JHWbr2eLq+iQmsd7/5Ju4z4lLg=';
-const CERT_B = 'MIIDSTCCAjGgAwIBAgIUP2Uni8v4wZmQjzYpnFWsLTzL3P4wDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwHhcNMjYxMTMwMTMyNTU4WhcNMzYxMTI3MTMyNTU4WjA0MTIwMAYDVQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAMGG7rwFqNHslLEprjE1inn9Y/2KCsrdd4K3ExIIh7GFdZO81g198UtT7EHxIZdvjTLsAglQ78PYQ26Nl60Fl53NSD6jhqBzimdri6eV9/I+PE+haNUVvobT0xrnAV5Wd1m9vAqFxULaEWmgYdXYTobgSk3l6btzUXJk5HcaYMZxoWZmqpLgsrCv1jHkjxEwr1V138eFB/u+C0XCML6IjIsTl7aov3KOzAkV3cNkM473Dj+tg2uy1fPNSkUB6GjiId2XVxpb2NRkuoQosFxpNmFaTEPA09kOvCzJNEKa/rxtIiEBIg160D5H9UP2zeiwDaKtv4zGhti3rqM/8BeV3pUCAwEAAaNTMFEwHQYDVR0OBBYEFHHLcXGXrfUUod0EeM0MdcbEV+aZMB8GA1UdIwQYMBaAFHHLcXGXrfUUod0EeM0MdcbEV+aZMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBAK8tMb2PCAdULqe3lWao+EjNgJAITDSfoOYBA3jF+jVPHjuMURfdD5g3hNYvlG+iLJOZZt//84x+B8bn4GoJQmjQ45s0z5uucsiUhBWh1aXrHhwkmHvmgfbGzNvxYiEM1An82kbaeg1UT/KsjLMtlNiqODJJ/9qzkGMsZb6RDjXQBFAUK1Jq1Qn8zMAEsEHOPO88krchscca+87XOhWNCXK7PvZwJgJymEsjzmLvGRJzvceiyOw/mr0aaFKP0nLjIXqXkhMxYUYLVYFbDes+V9/itnpeHf+sg0U9A4jxw3sF3fMsbwHTDEwkQ99rBR+Bab7xfp1mwh+UsqstA06U1IM=';
+const CERT_A =
+  'MIIDSTCCAjGgAwIBAgIUVF7xuOhsdKbQZpDlyYueZZnzyjEwDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwHhcNMjYxMTMwMTMyNTU3WhcNMzYxMTI3MTMyNTU3WjA0MTIwMAYDVQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAK1bb8pRNvILWW+eENrvfIuy+85zQA/uPhFeodKCoylLR0U0Q+uj7fvQKZ+ZCpBDwEwHVxTxb0NrJQd8LazzhInKGfxqM7eLze1q8CM+z085MyY49SW153CdRVxu/fYM/F7GVg12hpkzF45y594cX3j/YypYefH1O7p6P8tgQEEm2iJoMHB12/Qi54y5yf7jegQgz8nU+eps0iuUvuUQgNahGELTPmMkFNKOfcibMUCoKQ5ABdOubzH7VV/X8obN88nkUpmzeNbt/6r+MIcnj7g6JE/Ebq2QoztELNpTScmpDJaIlb6xw2qtPg/j1vnwej/rgXDgT4+xYaAnGfSLiDECAwEAAaNTMFEwHQYDVR0OBBYEFJwvJ6Duo1E3g4X9x3vtTEiewblBMB8GA1UdIwQYMBaAFJwvJ6Duo1E3g4X9x3vtTEiewblBMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBAGHxRbxyDadBKNDygeby5RjlYMvg7mxjo/8HhjthqdAmha7C4phtq0Y8fi6kv+6bXawTY9IWhsyZxC1I0omAfQ2tYGRFfqg1c7wZZSqkv4ILdo53O2mY/ABz7n5Hv17Y+I5wV7aqzKya+iz8GH/2f8twZ9OGTSqwviUtU5cG1cfNAUr3pbUYw1qpIvg50vJxs3qfpscPMupVkI9lmuVi2LIpMjYYATJGxWQfGsuU2MT1odKQLl3Vma+oLQAX7ZL9vQ9OUfyQtQUOliK6lBqou92J26q5AoeEprBUXWWYnFFmhSxqmo3ZYXBEG55A4JHWbr2eLq+iQmsd7/5Ju4z4lLg=';
+const CERT_B =
+  'MIIDSTCCAjGgAwIBAgIUP2Uni8v4wZmQjzYpnFWsLTzL3P4wDQYJKoZIhvcNAQELBQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2VydGlmaWNhdGUwHhcNMjYxMTMwMTMyNTU4WhcNMzYxMTI3MTMyNTU4WjA0MTIwMAYDVQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAMGG7rwFqNHslLEprjE1inn9Y/2KCsrdd4K3ExIIh7GFdZO81g198UtT7EHxIZdvjTLsAglQ78PYQ26Nl60Fl53NSD6jhqBzimdri6eV9/I+PE+haNUVvobT0xrnAV5Wd1m9vAqFxULaEWmgYdXYTobgSk3l6btzUXJk5HcaYMZxoWZmqpLgsrCv1jHkjxEwr1V138eFB/u+C0XCML6IjIsTl7aov3KOzAkV3cNkM473Dj+tg2uy1fPNSkUB6GjiId2XVxpb2NRkuoQosFxpNmFaTEPA09kOvCzJNEKa/rxtIiEBIg160D5H9UP2zeiwDaKtv4zGhti3rqM/8BeV3pUCAwEAAaNTMFEwHQYDVR0OBBYEFHHLcXGXrfUUod0EeM0MdcbEV+aZMB8GA1UdIwQYMBaAFHHLcXGXrfUUod0EeM0MdcbEV+aZMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBAK8tMb2PCAdULqe3lWao+EjNgJAITDSfoOYBA3jF+jVPHjuMURfdD5g3hNYvlG+iLJOZZt//84x+B8bn4GoJQmjQ45s0z5uucsiUhBWh1aXrHhwkmHvmgfbGzNvxYiEM1An82kbaeg1UT/KsjLMtlNiqODJJ/9qzkGMsZb6RDjXQBFAUK1Jq1Qn8zMAEsEHOPO88krchscca+87XOhWNCXK7PvZwJgJymEsjzmLvGRJzvceiyOw/mr0aaFKP0nLjIXqXkhMxYUYLVYFbDes+V9/itnpeHf+sg0U9A4jxw3sF3fMsbwHTDEwkQ99rBR+Bab7xfp1mwh+UsqstA06U1IM=';
 const THUMB_A = 'E15902F60B1F2A2598A52E743457CE37A2DF702B';
 const THUMB_B = '844FFD9675D905CE48714FBF1163ECD8DE7649DB';
 
-const saml = (config: Record<string, string>): IdentityProvider => ({ alias: 'entra-saml', providerId: 'saml', config: { validateSignature: 'true', ...config } });
+const saml = (config: Record<string, string>): IdentityProvider => ({
+  alias: 'entra-saml',
+  providerId: 'saml',
+  config: { validateSignature: 'true', ...config },
+});
 // The servicePrincipal as Graph returns it with $select=keyCredentials,preferredTokenSigningKeyThumbprint
 // (Learn "servicePrincipal resource type", "keyCredential resource type"): customKeyIdentifier is
 // Binary (base64 of the thumbprint's bytes), key the base64 certificate or null.
@@ -20,7 +26,10 @@ const key = (thumb: string, usage: 'Sign' | 'Verify', cert: string | null = null
   customKeyIdentifier: Buffer.from(thumb, 'hex').toString('base64'),
   key: cert,
 });
-const sp = (preferred: string | null, keys = [key(THUMB_A, 'Sign'), key(THUMB_A, 'Verify', CERT_A), key(THUMB_B, 'Sign'), key(THUMB_B, 'Verify')]): EntraSamlSigning => ({
+const sp = (
+  preferred: string | null,
+  keys = [key(THUMB_A, 'Sign'), key(THUMB_A, 'Verify', CERT_A), key(THUMB_B, 'Sign'), key(THUMB_B, 'Verify')],
+): EntraSamlSigning => ({
   preferredSingleSignOnMode: 'saml',
   preferredTokenSigningKeyThumbprint: preferred,
   keyCredentials: keys,
@@ -43,27 +52,45 @@ describe('SAML signing certificate against the app in Entra', () => {
     const only = samlCertificateFindings(saml({ signingCertificate: CERT_B }), sp(THUMB_A));
     expect(codes(only)).toEqual(['error:KC_IDP_SAML_CERT_MISMATCH']);
     expect(only[0].message).toContain('inactive key');
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), sp(THUMB_A)))).toEqual(['warning:KC_IDP_SAML_CERT_INACTIVE']);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), sp(THUMB_A)))).toEqual([
+      'warning:KC_IDP_SAML_CERT_INACTIVE',
+    ]);
   });
 
   it("a certificate that is none of the app's keys is an error, also beside the right one", () => {
     const foreignOnly = sp(THUMB_A, [key(THUMB_A, 'Verify', CERT_A)]);
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_B }), foreignOnly))).toEqual(['error:KC_IDP_SAML_CERT_MISMATCH', 'error:KC_IDP_SAML_CERT_FOREIGN']);
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), foreignOnly))).toEqual(['error:KC_IDP_SAML_CERT_FOREIGN']);
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},not base64!` }), foreignOnly))).toEqual(['error:KC_IDP_SAML_CERT_FOREIGN']);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_B }), foreignOnly))).toEqual([
+      'error:KC_IDP_SAML_CERT_MISMATCH',
+      'error:KC_IDP_SAML_CERT_FOREIGN',
+    ]);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), foreignOnly))).toEqual([
+      'error:KC_IDP_SAML_CERT_FOREIGN',
+    ]);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},not base64!` }), foreignOnly))).toEqual([
+      'error:KC_IDP_SAML_CERT_FOREIGN',
+    ]);
   });
 
   it('keys recognised from a hex customKeyIdentifier too', () => {
     const hexKeys = sp(THUMB_A, [{ keyId: 'k', type: 'AsymmetricX509Cert', usage: 'Verify', customKeyIdentifier: THUMB_B, key: null }]);
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), hexKeys))).toEqual(['warning:KC_IDP_SAML_CERT_INACTIVE']);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: `${CERT_A},${CERT_B}` }), hexKeys))).toEqual([
+      'warning:KC_IDP_SAML_CERT_INACTIVE',
+    ]);
   });
 
   it('not judged with metadata keys, without signature validation, or for OIDC; not compared without Entra facts', () => {
-    expect(samlCertificateFindings(saml({ signingCertificate: CERT_B, useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'https://x' }), sp(THUMB_A))).toEqual([]);
+    expect(
+      samlCertificateFindings(
+        saml({ signingCertificate: CERT_B, useMetadataDescriptorUrl: 'true', metadataDescriptorUrl: 'https://x' }),
+        sp(THUMB_A),
+      ),
+    ).toEqual([]);
     expect(samlCertificateFindings(saml({ signingCertificate: CERT_B, validateSignature: 'false' }), sp(THUMB_A))).toEqual([]);
     expect(samlCertificateFindings({ alias: 'entra', providerId: 'oidc', config: {} }, sp(THUMB_A))).toEqual([]);
     expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_A }), sp(null)))).toEqual(['warning:KC_IDP_SAML_CERT_UNCHECKED']);
     expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_A }), undefined))).toEqual(['info:KC_IDP_SAML_CERT_UNCHECKED']);
-    expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_A }), { appId: 'x' } as EntraSamlSigning))).toEqual(['info:KC_IDP_SAML_CERT_UNCHECKED']);
+    expect(codes(samlCertificateFindings(saml({ signingCertificate: CERT_A }), { appId: 'x' } as EntraSamlSigning))).toEqual([
+      'info:KC_IDP_SAML_CERT_UNCHECKED',
+    ]);
   });
 });

@@ -3,7 +3,14 @@ import { resolveRunOptions } from '../../src/options.js';
 import { adminGroupStep } from '../../src/steps/admin-group.js';
 import { diffEligibility, pimEligibilityStep, renewals, requestOutcome } from '../../src/steps/pim-eligibility.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
-import { expiryWarning, scheduleEnd, usableEligibilities, usableWindow, type PimSchedule, type PrincipalAccount } from '../../src/steps/usable-eligibility.js';
+import {
+  expiryWarning,
+  scheduleEnd,
+  usableEligibilities,
+  usableWindow,
+  type PimSchedule,
+  type PrincipalAccount,
+} from '../../src/steps/usable-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphWrite } from '../../src/graph/writes.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
@@ -23,11 +30,17 @@ function sched(principalId: string, over: Partial<PimSchedule> = {}, start = iso
     groupId: G,
     accessId: 'member',
     status: 'Provisioned',
-    scheduleInfo: { startDateTime: start, expiration: end === null ? { type: 'noExpiration' } : { type: 'afterDateTime', endDateTime: end } },
+    scheduleInfo: {
+      startDateTime: start,
+      expiration: end === null ? { type: 'noExpiration' } : { type: 'afterDateTime', endDateTime: end },
+    },
     ...over,
   };
 }
-const account = (id: string, accountEnabled: boolean | null | undefined): [string, PrincipalAccount] => [id, { id, accountEnabled, userPrincipalName: `${id}@x` }];
+const account = (id: string, accountEnabled: boolean | null | undefined): [string, PrincipalAccount] => [
+  id,
+  { id, accountEnabled, userPrincipalName: `${id}@x` },
+];
 
 describe('usable now', () => {
   it('counts a started, not ended, Provisioned member eligibility (any casing)', () => {
@@ -51,11 +64,18 @@ describe('usable now', () => {
   });
   it('an unreadable expiration is not permanent', () => {
     expect(scheduleEnd({ ...sched(ALICE), scheduleInfo: { startDateTime: iso(-1) } })).toBeUndefined();
-    expect(scheduleEnd({ ...sched(ALICE), scheduleInfo: { startDateTime: iso(-1), expiration: { type: 'afterDuration', duration: 'P2D' } } })?.toISOString()).toBe(iso(1));
+    expect(
+      scheduleEnd({
+        ...sched(ALICE),
+        scheduleInfo: { startDateTime: iso(-1), expiration: { type: 'afterDuration', duration: 'P2D' } },
+      })?.toISOString(),
+    ).toBe(iso(1));
   });
   it('counts only principals read as enabled user accounts', () => {
     const schedules = [sched(ALICE), sched(BOB), sched('not-read')];
-    expect(usableEligibilities(schedules, new Map([account(ALICE, true), account(BOB, false)]), NOW, G).map((u) => u.principalId)).toEqual([ALICE]);
+    expect(usableEligibilities(schedules, new Map([account(ALICE, true), account(BOB, false)]), NOW, G).map((u) => u.principalId)).toEqual([
+      ALICE,
+    ]);
     expect(usableEligibilities(schedules, new Map([account(ALICE, null), account(BOB, undefined)]), NOW, G)).toEqual([]);
   });
   it("counts only the group's own schedules, whatever else the answer holds", () => {
@@ -68,15 +88,31 @@ describe('usable now', () => {
 describe('the answer to an eligibility request', () => {
   const documented = { id: 'r1', status: 'Provisioned', action: 'adminAssign', targetScheduleId: `${G}_member_r1` };
   it('is success only as a 201 with status Provisioned and a targetScheduleId', () => {
-    expect(requestOutcome({ status: 201, body: documented })).toEqual({ ok: true, status: 'Provisioned', targetScheduleId: `${G}_member_r1` });
+    expect(requestOutcome({ status: 201, body: documented })).toEqual({
+      ok: true,
+      status: 'Provisioned',
+      targetScheduleId: `${G}_member_r1`,
+    });
   });
   it.each<[string, { status: number; body: unknown }, RegExp]>([
-    ['PendingApproval', { status: 201, body: { ...documented, status: 'PendingApproval', targetScheduleId: null } }, /status is PendingApproval/],
-    ['PendingScheduleCreation', { status: 201, body: { ...documented, status: 'PendingScheduleCreation' } }, /status is PendingScheduleCreation/],
+    [
+      'PendingApproval',
+      { status: 201, body: { ...documented, status: 'PendingApproval', targetScheduleId: null } },
+      /status is PendingApproval/,
+    ],
+    [
+      'PendingScheduleCreation',
+      { status: 201, body: { ...documented, status: 'PendingScheduleCreation' } },
+      /status is PendingScheduleCreation/,
+    ],
     ['Granted', { status: 201, body: { ...documented, status: 'Granted' } }, /status is Granted/],
     ['Failed', { status: 201, body: { ...documented, status: 'Failed' } }, /status is Failed/],
     ['no status', { status: 201, body: { ...documented, status: undefined } }, /status is missing/],
-    ['a 200 carrying error', { status: 200, body: { error: { code: 'UnknownError', message: 'x' } } }, /200 carrying an error \(UnknownError\)/],
+    [
+      'a 200 carrying error',
+      { status: 200, body: { error: { code: 'UnknownError', message: 'x' } } },
+      /200 carrying an error \(UnknownError\)/,
+    ],
     ['a 201 carrying error beside a status', { status: 201, body: { ...documented, error: { code: 'X' } } }, /carrying an error/],
     ['a 200 that looks fine', { status: 200, body: documented }, /not the documented 201/],
     ['no body', { status: 201, body: undefined }, /without the request object/],
@@ -91,12 +127,28 @@ describe('the answer to an eligibility request', () => {
 
 describe('expiry', () => {
   it('warns when every usable eligibility ends within the threshold', () => {
-    const f = expiryWarning([{ name: 'alice', end: new Date(iso(10)) }, { name: 'bob', end: new Date(iso(20)) }], NOW, 30 * DAY);
+    const f = expiryWarning(
+      [
+        { name: 'alice', end: new Date(iso(10)) },
+        { name: 'bob', end: new Date(iso(20)) },
+      ],
+      NOW,
+      30 * DAY,
+    );
     expect(f).toMatchObject({ severity: 'warning', code: 'ELIGIBLE_EXPIRING' });
     expect(f?.message).toMatch(/bob's, ends/);
   });
   it('is quiet when one lasts longer, one is permanent, or none is usable', () => {
-    expect(expiryWarning([{ name: 'alice', end: new Date(iso(10)) }, { name: 'bob', end: new Date(iso(40)) }], NOW, 30 * DAY)).toBeUndefined();
+    expect(
+      expiryWarning(
+        [
+          { name: 'alice', end: new Date(iso(10)) },
+          { name: 'bob', end: new Date(iso(40)) },
+        ],
+        NOW,
+        30 * DAY,
+      ),
+    ).toBeUndefined();
     expect(expiryWarning([{ name: 'alice', end: null }], NOW, 30 * DAY)).toBeUndefined();
     expect(expiryWarning([], NOW, 30 * DAY)).toBeUndefined();
   });
@@ -129,7 +181,8 @@ describe('a window computed from now', () => {
 
 describe('--expiry-warning and --renew', () => {
   const base = { tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f', appId: '11111111-2222-3333-4444-555555555555' };
-  const resolve = (extra: Record<string, unknown>) => resolveRunOptions({ ...base, ...extra }, { mode: 'run', interactive: false, env: {}, now: NOW });
+  const resolve = (extra: Record<string, unknown>) =>
+    resolveRunOptions({ ...base, ...extra }, { mode: 'run', interactive: false, env: {}, now: NOW });
   it('default to 30 days and off', () => {
     expect(resolve({})).toMatchObject({ expiryWarningMs: 30 * DAY, renew: false });
     expect(resolve({ expiryWarning: 'P7D', renew: true })).toMatchObject({ expiryWarningMs: 7 * DAY, renew: true });
@@ -156,10 +209,14 @@ describe('pim-eligibility plan counts only usable eligibilities', () => {
     [`${PIM}/eligibilitySchedules?$filter=groupId eq '${G}'`]: schedules,
     [`${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
     '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule] } }],
-    ...Object.fromEntries(Object.entries(users).map(([id, u]) => [`/users/${id}?$select=id,accountEnabled,userPrincipalName,displayName`, u])),
+    ...Object.fromEntries(
+      Object.entries(users).map(([id, u]) => [`/users/${id}?$select=id,accountEnabled,userPrincipalName,displayName`, u]),
+    ),
   });
   it('an eligibility of a disabled user leaves nobody: an error, and nothing usable after the run', async () => {
-    const ctx = fakeContext(new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: false, userPrincipalName: 'alice@x' } })));
+    const ctx = fakeContext(
+      new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: false, userPrincipalName: 'alice@x' } })),
+    );
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleUsers = [];
     const plan = await pimEligibilityStep.plan(ctx);
@@ -167,7 +224,9 @@ describe('pim-eligibility plan counts only usable eligibilities', () => {
     expect(ctx.facts.usableAfterRun).toBe(0);
   });
   it('an enabled one counts', async () => {
-    const ctx = fakeContext(new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: true, userPrincipalName: 'alice@x' } })));
+    const ctx = fakeContext(
+      new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: true, userPrincipalName: 'alice@x' } })),
+    );
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.eligibleUsers = [];
     const plan = await pimEligibilityStep.plan(ctx);
@@ -202,7 +261,15 @@ describe('admin-group: the guard re-reads live right before the first removal', 
   const members = [{ id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@x' }];
   const plan = (): StepPlan => ({
     findings: [],
-    actions: [{ kind: 'delete', target: 'graph', summary: 'remove Carol', ...graphWrite({ op: 'group.removeMember', groupId: G, memberId: 'u-carol' }), backup: { member: members[0] } }],
+    actions: [
+      {
+        kind: 'delete',
+        target: 'graph',
+        summary: 'remove Carol',
+        ...graphWrite({ op: 'group.removeMember', groupId: G, memberId: 'u-carol' }),
+        backup: { member: members[0] },
+      },
+    ],
   });
   const live = (schedules: PimSchedule[], account?: PrincipalAccount) => ({
     [`${PIM}/eligibilitySchedules?$filter=groupId eq '${G}'`]: schedules,
@@ -218,7 +285,9 @@ describe('admin-group: the guard re-reads live right before the first removal', 
     const ctx = fakeContext(graph, { mode: 'run' });
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     ctx.facts.usableAfterRun = 2;
-    await expect(adminGroupStep.apply(plan(), ctx)).rejects.toThrow(/lockout guard: refused to remove 1 standing member\(s\) of tenant-admin: read live just now/);
+    await expect(adminGroupStep.apply(plan(), ctx)).rejects.toThrow(
+      /lockout guard: refused to remove 1 standing member\(s\) of tenant-admin: read live just now/,
+    );
     expect(graph.writes).toEqual([]);
   });
   it('removes when someone can activate now', async () => {
@@ -234,6 +303,9 @@ describe('admin-group: the guard re-reads live right before the first removal', 
     ctx.facts.usableAfterRun = 0;
     ctx.facts.plannedFutureStart = new Date(iso(30));
     const p = await adminGroupStep.plan(ctx);
-    expect(p.findings.find((f) => f.code === 'LOCKOUT_GUARD')).toMatchObject({ severity: 'error', message: expect.stringMatching(/until 2026-12-31T10:00:00.000Z/) });
+    expect(p.findings.find((f) => f.code === 'LOCKOUT_GUARD')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/until 2026-12-31T10:00:00.000Z/),
+    });
   });
 });

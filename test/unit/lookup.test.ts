@@ -42,7 +42,12 @@ const problemOf = async (p: Promise<unknown>): Promise<LookupError> => {
 };
 
 describe('the ambiguity rule (oneOf)', () => {
-  const how = { flag: '--x', question: 'which?', label: (n: number) => `n${n}`, ambiguous: () => new LookupError('X_AMBIGUOUS', 'two', 'pass --x') };
+  const how = {
+    flag: '--x',
+    question: 'which?',
+    label: (n: number) => `n${n}`,
+    ambiguous: () => new LookupError('X_AMBIGUOUS', 'two', 'pass --x'),
+  };
   it('takes the only match without asking', async () => {
     const t = terminal(0);
     expect(await oneOf(t, [7], how)).toBe(7);
@@ -67,7 +72,11 @@ describe('findGroup', () => {
   it('names the flag when nothing matches', async () => {
     const graph = new FakeGraph({ [groupsNamed('nope')]: [] });
     const err = await problemOf(findGroup(graph as never, undefined, 'nope', { select: 'id,displayName,description' }));
-    expect([err.code, err.problem, err.fix]).toEqual(['GROUP_NOT_FOUND', 'no group named "nope"', 'check --group (display name or object id)']);
+    expect([err.code, err.problem, err.fix]).toEqual([
+      'GROUP_NOT_FOUND',
+      'no group named "nope"',
+      'check --group (display name or object id)',
+    ]);
     const byId = await problemOf(findGroup(new FakeGraph({}) as never, undefined, G1, { select: 'id' }));
     expect([byId.code, byId.problem]).toEqual(['GROUP_NOT_FOUND', `no group with object id ${G1}`]);
   });
@@ -75,11 +84,15 @@ describe('findGroup', () => {
     const graph = new FakeGraph({ [groupsNamed('admins')]: twins });
     const t = terminal(1);
     expect((await findGroup(graph as never, t, 'admins', { select: 'id,displayName,description' })).id).toBe(G2);
-    expect(t.asked).toEqual([{ message: '2 groups are named "admins"; which one?', names: [`admins (${G1}) — the first`, `admins (${G2})`], flag: '--group' }]);
+    expect(t.asked).toEqual([
+      { message: '2 groups are named "admins"; which one?', names: [`admins (${G1}) — the first`, `admins (${G2})`], flag: '--group' },
+    ]);
   });
   it('is an error listing the matches in scripts, naming the flag', async () => {
     const graph = new FakeGraph({ [groupsNamed('admins')]: twins });
-    const err = await problemOf(findGroup(graph as never, nonInteractivePrompter(true), 'admins', { select: 'id,displayName,description' }));
+    const err = await problemOf(
+      findGroup(graph as never, nonInteractivePrompter(true), 'admins', { select: 'id,displayName,description' }),
+    );
     expect(err.code).toBe('GROUP_AMBIGUOUS');
     expect(err.message).toBe(`2 groups are named "admins": ${G1}, ${G2}; pass --group with the object id of the one to use`);
   });
@@ -101,7 +114,11 @@ describe('findApp', () => {
     const graph = new FakeGraph({ [appsNamed('Keycloak')]: hits });
     const t = terminal(0);
     expect((await findApp(graph as never, t, { appName: 'Keycloak' }, 'id,appId,displayName')).appId).toBe(APP1);
-    expect(t.asked[0]).toEqual({ message: '2 enterprise apps are named "Keycloak"; which one?', names: [`Keycloak (app id ${APP1})`, `Keycloak (app id ${APP2})`], flag: '--app-id' });
+    expect(t.asked[0]).toEqual({
+      message: '2 enterprise apps are named "Keycloak"; which one?',
+      names: [`Keycloak (app id ${APP1})`, `Keycloak (app id ${APP2})`],
+      flag: '--app-id',
+    });
     const err = await problemOf(findApp(graph as never, nonInteractivePrompter(false), { appName: 'Keycloak' }, 'id,appId,displayName'));
     expect(err.message).toBe(`2 enterprise apps are named "Keycloak": app id ${APP1}, app id ${APP2}; pass --app-id with one of them`);
   });
@@ -119,7 +136,9 @@ describe('pickEligibleGroup', () => {
   it('is a choice on a terminal and an error listing the matches in scripts', async () => {
     expect(await pickEligibleGroup(terminal(1), mine, 'ADMINS')).toEqual(mine[1]);
     const err = await problemOf(pickEligibleGroup(nonInteractivePrompter(false), mine, 'admins'));
-    expect(err.message).toBe(`you are eligible for 2 groups named "admins": ${G1}, ${G2}; pass --group with the object id of the one to use`);
+    expect(err.message).toBe(
+      `you are eligible for 2 groups named "admins": ${G1}, ${G2}; pass --group with the object id of the one to use`,
+    );
   });
 });
 
@@ -128,7 +147,14 @@ describe('findApprovers', () => {
     const graph = new FakeGraph({ "/groups?$filter=displayName eq 'approvers'&$select=id,displayName": twins });
     const findings: Finding[] = [];
     expect(await findApprovers(graph as never, nonInteractivePrompter(true), ['approvers'], findings)).toEqual([]);
-    expect(findings).toEqual([expect.objectContaining({ severity: 'error', code: 'APPROVER_AMBIGUOUS', message: `2 groups are named "approvers": ${G1}, ${G2}`, fix: 'pass --approver with the object id of the one to use' })]);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'APPROVER_AMBIGUOUS',
+        message: `2 groups are named "approvers": ${G1}, ${G2}`,
+        fix: 'pass --approver with the object id of the one to use',
+      }),
+    ]);
     const t = terminal(0);
     expect(await findApprovers(graph as never, t, ['approvers'], [])).toEqual([{ kind: 'group', id: G1, label: 'group approvers' }]);
     expect(t.asked[0].flag).toBe('--approver');
@@ -150,10 +176,18 @@ describe('findEligibleUsers', () => {
       [`/users('alice@contoso.com')${sel}`]: { id: U1, userPrincipalName: 'alice@contoso.com', displayName: 'Alice' },
       [`/users/${U1}${sel}`]: { id: U1, userPrincipalName: 'alice@contoso.com', displayName: 'Alice' },
       [`/users('off@contoso.com')${sel}`]: { id: U2, userPrincipalName: 'off@contoso.com', accountEnabled: false },
-      [`/users('guest@contoso.com')${sel}`]: { id: 'bbbbbbbb-0000-0000-0000-000000000003', userPrincipalName: 'guest@contoso.com', userType: 'guest' },
+      [`/users('guest@contoso.com')${sel}`]: {
+        id: 'bbbbbbbb-0000-0000-0000-000000000003',
+        userPrincipalName: 'guest@contoso.com',
+        userType: 'guest',
+      },
     });
     const findings: Finding[] = [];
-    const users = await findEligibleUsers(graph as never, ['alice@contoso.com', U1, 'off@contoso.com', 'nobody@contoso.com', 'guest@contoso.com'], findings);
+    const users = await findEligibleUsers(
+      graph as never,
+      ['alice@contoso.com', U1, 'off@contoso.com', 'nobody@contoso.com', 'guest@contoso.com'],
+      findings,
+    );
     expect(users.map((u) => u.userPrincipalName)).toEqual(['alice@contoso.com', 'guest@contoso.com']);
     expect(findings.map((f) => f.code)).toEqual(['USER_DISABLED', 'USER_NOT_FOUND', 'USER_GUEST']);
   });
@@ -165,7 +199,12 @@ describe('the wizard uses the same rule', () => {
     const { silentLogger } = await import('../../src/ui/log.js');
     const apps = [
       { id: 'sp1', appId: APP1, displayName: 'Keycloak', appRoles: [] },
-      { id: 'sp2', appId: APP2, displayName: 'Keycloak', appRoles: [{ id: 'r1', value: 'tenant-admin', isEnabled: true, allowedMemberTypes: ['User'] }] },
+      {
+        id: 'sp2',
+        appId: APP2,
+        displayName: 'Keycloak',
+        appRoles: [{ id: 'r1', value: 'tenant-admin', isEnabled: true, allowedMemberTypes: ['User'] }],
+      },
     ];
     const graph = new FakeGraph({
       [`/groups/${G1}?$select=id,displayName,description`]: { id: G1, displayName: 'admins' },
@@ -182,8 +221,22 @@ describe('the wizard uses the same rule', () => {
         return choices[picks.shift()!].value;
       },
     };
-    const raw = { appName: 'Keycloak', group: G1, eligible: ['alice@contoso.com'], end: '2099-01-01', activationMax: 'PT8H', skipKeycloak: true } as Record<string, unknown>;
-    await askRunInputs(raw as never, { mode: 'run', graph: graph as never, prompt, log: silentLogger, now: new Date('2026-01-01T00:00:00Z'), env: {} });
+    const raw = {
+      appName: 'Keycloak',
+      group: G1,
+      eligible: ['alice@contoso.com'],
+      end: '2099-01-01',
+      activationMax: 'PT8H',
+      skipKeycloak: true,
+    } as Record<string, unknown>;
+    await askRunInputs(raw as never, {
+      mode: 'run',
+      graph: graph as never,
+      prompt,
+      log: silentLogger,
+      now: new Date('2026-01-01T00:00:00Z'),
+      env: {},
+    });
     expect(asked).toEqual(['2 enterprise apps are named "Keycloak"; which one?', 'Assign the group with which app role?']);
     expect(raw).toMatchObject({ appId: APP2, appRole: 'tenant-admin', group: G1 });
     expect(raw.appName).toBeUndefined();

@@ -8,7 +8,8 @@ import { auditStatus, planStatus } from '../../src/plan/runner.js';
 
 const now = new Date('2026-12-01T10:00:00Z');
 const base: RawOptions = { tenantId: '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f', appId: '11111111-2222-3333-4444-555555555555' };
-const resolve = (over: RawOptions, env: NodeJS.ProcessEnv = {}) => resolveRunOptions({ ...base, ...over }, { mode: 'run', interactive: false, env, now });
+const resolve = (over: RawOptions, env: NodeJS.ProcessEnv = {}) =>
+  resolveRunOptions({ ...base, ...over }, { mode: 'run', interactive: false, env, now });
 
 describe('resolveRunOptions', () => {
   it('applies defaults', () => {
@@ -68,12 +69,16 @@ describe('resolveSession', () => {
     [{ journal: '/no/such/dir/j.jsonl' }, /--journal .*does not exist/],
   ])('%o', (raw, message) => expect(() => resolveSession(raw, {})).toThrow(message));
   it('picks the national cloud endpoints', () => {
-    expect(resolveSession({ cloud: 'usgov-dod' }, {})).toMatchObject({ graphBase: 'https://dod-graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' });
+    expect(resolveSession({ cloud: 'usgov-dod' }, {})).toMatchObject({
+      graphBase: 'https://dod-graph.microsoft.us',
+      authorityHost: 'https://login.microsoftonline.us',
+    });
   });
 });
 
 describe('parseDate', () => {
-  it('keeps an explicit zone', () => expect(parseDate('--end', '2027-01-01T10:00:00+02:00', true).toISOString()).toBe('2027-01-01T08:00:00.000Z'));
+  it('keeps an explicit zone', () =>
+    expect(parseDate('--end', '2027-01-01T10:00:00+02:00', true).toISOString()).toBe('2027-01-01T08:00:00.000Z'));
   it.each([
     ['2027-03-31T01:00:00+02:00', '2027-03-30T23:00:00.000Z'],
     ['2027-03-31T23:30:00-05:00', '2027-04-01T04:30:00.000Z'],
@@ -84,7 +89,8 @@ describe('parseDate', () => {
     ['2027-03-31T18:00', '2027-03-31T18:00:00.000Z'],
     ['2027-03-31', '2027-03-31T23:59:59.000Z'],
   ])('accepts %s (offsets may cross UTC midnight)', (value, iso) => expect(parseDate('--end', value, true).toISOString()).toBe(iso));
-  it('a bare --start is the start of the day', () => expect(parseDate('--start', '2027-03-31', false).toISOString()).toBe('2027-03-31T00:00:00.000Z'));
+  it('a bare --start is the start of the day', () =>
+    expect(parseDate('--start', '2027-03-31', false).toISOString()).toBe('2027-03-31T00:00:00.000Z'));
   it.each([
     ['2027-02-29T10:00:00Z', /--end 2027-02-29T10:00:00Z: no such date/],
     ['2027-13-01', /no such date/],
@@ -98,7 +104,14 @@ describe('parseDate', () => {
 });
 
 describe('keycloakUrlProblem', () => {
-  it.each(['https://sso.example.com', 'http://127.0.0.1:8080', 'http://127.8.9.10', 'http://localhost:8080', 'http://LOCALHOST', 'http://[::1]:8080'])('accepts %s', (url) => expect(keycloakUrlProblem(url)).toBeUndefined());
+  it.each([
+    'https://sso.example.com',
+    'http://127.0.0.1:8080',
+    'http://127.8.9.10',
+    'http://localhost:8080',
+    'http://LOCALHOST',
+    'http://[::1]:8080',
+  ])('accepts %s', (url) => expect(keycloakUrlProblem(url)).toBeUndefined());
   it.each([
     ['http://sso.example.com', /plain http:\/\/ is allowed only to this machine/],
     ['http://10.0.0.5:8080', /only to this machine/],
@@ -131,7 +144,10 @@ describe('redaction', () => {
     registerSecret('s3cr3t-value-123');
     expect(redactText('secret is s3cr3t-value-123!')).toBe('secret is ***!');
     expect(redactText('Authorization: Bearer abc.def.ghi')).toBe('Authorization: Bearer ***');
-    expect(redact({ clientSecret: 'x', nested: { password: 'p', name: 'n' } })).toEqual({ clientSecret: '***', nested: { password: '***', name: 'n' } });
+    expect(redact({ clientSecret: 'x', nested: { password: 'p', name: 'n' } })).toEqual({
+      clientSecret: '***',
+      nested: { password: '***', name: 'n' },
+    });
   });
 
   it('shares registered secrets between copies of the module (bin bundles its own copy)', async () => {

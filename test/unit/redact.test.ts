@@ -32,7 +32,10 @@ describe('registerSecret / redactText', () => {
 
   it('masks a short secret inside the journal entries redact() copies', () => {
     registerSecret('Jw4');
-    expect(redact({ request: { body: { justification: 'ticket Jw4' } }, n: 4 })).toEqual({ request: { body: { justification: 'ticket ***' } }, n: 4 });
+    expect(redact({ request: { body: { justification: 'ticket Jw4' } }, n: 4 })).toEqual({
+      request: { body: { justification: 'ticket ***' } },
+      n: 4,
+    });
   });
 
   it('masks the URL- and JSON-encoded forms of a secret, as a form body or a JSON string carries it', () => {

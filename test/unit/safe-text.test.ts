@@ -29,7 +29,8 @@ const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2
 const NOT_OURS = /\u001b(?!\[(?:1|2|22|31|32|33|36|39)m)/;
 const OURS = /\u001b\[(?:1|2|22|31|32|33|36|39)m/g;
 
-const HOSTILE = 'a\u001b]0;pwned\u0007b\u001b[2J\nResult: compliant\r# Heading\u202eevil\u2066x\u2069\u200e\u200f\u061c\u0085\u009b\u007f\t\u2028\u2029z';
+const HOSTILE =
+  'a\u001b]0;pwned\u0007b\u001b[2J\nResult: compliant\r# Heading\u202eevil\u2066x\u2069\u200e\u200f\u061c\u0085\u009b\u007f\t\u2028\u2029z';
 
 describe('safe text', () => {
   it('shows every control, separator and bidi character as an escape, on one line', () => {
@@ -77,7 +78,13 @@ const TARGET = '/tenant-admin\u202e nimda';
 const MAPPER = 'grant\u001b[2J\u001b[H\n  ✔ Keycloak: ok';
 
 function keycloakFindings(): { findings: Finding[]; summaries: string[] } {
-  const hardcoded: IdpMapper = { id: 'm1', name: MAPPER, identityProviderAlias: ALIAS, identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: TARGET } };
+  const hardcoded: IdpMapper = {
+    id: 'm1',
+    name: MAPPER,
+    identityProviderAlias: ALIAS,
+    identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+    config: { group: TARGET },
+  };
   const exp: MappingExpectation = {
     protocol: 'oidc',
     alias: ALIAS,
@@ -89,7 +96,11 @@ function keycloakFindings(): { findings: Finding[]; summaries: string[] } {
   const planned = planMapper({ realm: REALM, exp, mappers: [hardcoded], targetExists: true, fix: true });
   const google: IdentityProvider = { alias: `google${MAPPER}`, providerId: 'google', enabled: true, config: {} };
   const selection = selectIdentityProvider([google], ALIAS, { tenantId: TID, appId: APP }, REALM);
-  const findings = [...planned.findings, ...otherProviderGrants(`github${ALIAS}`, [hardcoded], exp.target), ...('finding' in selection ? [selection.finding] : [])];
+  const findings = [
+    ...planned.findings,
+    ...otherProviderGrants(`github${ALIAS}`, [hardcoded], exp.target),
+    ...('finding' in selection ? [selection.finding] : []),
+  ];
   return { findings, summaries: planned.actions.map((a) => a.summary) };
 }
 
@@ -97,7 +108,14 @@ function keycloakReport(): RunReport {
   const { findings } = keycloakFindings();
   const planned = planMapper({
     realm: REALM,
-    exp: { protocol: 'oidc', alias: ALIAS, target: { kind: 'group', value: TARGET }, claim: { key: 'groups', value: GID, source: 'group' }, idpSyncMode: 'IMPORT', tenantId: TID },
+    exp: {
+      protocol: 'oidc',
+      alias: ALIAS,
+      target: { kind: 'group', value: TARGET },
+      claim: { key: 'groups', value: GID, source: 'group' },
+      idpSyncMode: 'IMPORT',
+      tenantId: TID,
+    },
     mappers: [],
     targetExists: true,
     fix: true,
@@ -107,7 +125,15 @@ function keycloakReport(): RunReport {
     mode: 'audit',
     tenantId: TID,
     status: 'drift',
-    steps: [{ id: 'keycloak', title: 'Keycloak maps the PIM group to the admin group (sync mode FORCE)', status: 'would-change', findings, actions: planned.actions }],
+    steps: [
+      {
+        id: 'keycloak',
+        title: 'Keycloak maps the PIM group to the admin group (sync mode FORCE)',
+        status: 'would-change',
+        findings,
+        actions: planned.actions,
+      },
+    ],
   };
 }
 
@@ -149,7 +175,11 @@ describe('Keycloak realm, provider, group and mapper names', () => {
     expect(painted).toContain('\u001b[');
     expectInert(painted, 'coloured text', true);
     // One line per finding: the finding lines are exactly as many as the findings.
-    expect(renderReport(noColors, report).split('\n').filter((l) => /^ {4}✖ error /.test(l))).toHaveLength(report.steps[0].findings.filter((f) => f.severity === 'error').length);
+    expect(
+      renderReport(noColors, report)
+        .split('\n')
+        .filter((l) => /^ {4}✖ error /.test(l)),
+    ).toHaveLength(report.steps[0].findings.filter((f) => f.severity === 'error').length);
   });
 
   it('are inert in the Markdown change record: no forged heading, row or line', () => {
@@ -197,13 +227,16 @@ describe('logs and questions', () => {
 
   it('the terminal prompter shows questions and choices inert', async () => {
     const prompt = terminalPrompter(false);
-    await prompt.select(`2 groups are named "${HOSTILE}"; which one?`, [{ name: `x (${HOSTILE})`, value: 1, description: HOSTILE }], { flag: '--group' });
+    await prompt.select(`2 groups are named "${HOSTILE}"; which one?`, [{ name: `x (${HOSTILE})`, value: 1, description: HOSTILE }], {
+      flag: '--group',
+    });
     await prompt.checkbox('Make eligible', [{ name: `${HOSTILE} <a@b>`, value: 'a@b' }], { flag: '--eligible' });
     await prompt.confirm(`Remove ${HOSTILE}?`, { flag: '--yes' });
     await prompt.input(`Group ${HOSTILE}`, { flag: '--group', default: HOSTILE });
     expect(shown).toHaveLength(4);
     expect(JSON.stringify(shown)).toContain('\\\\u001b]0;pwned');
-    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+    const strings = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
     for (const s of shown.flatMap(strings)) expectInert(s, 'prompt');
   });
 });

@@ -33,16 +33,29 @@ describe('decideSignIn', () => {
 
   it('a script: the Azure CLI when az is on PATH, else one error naming every way to sign in', () => {
     expect(decideSignIn({ ...base, azureCli: true })).toBe('azure-cli');
-    expect(() => decideSignIn(base)).toThrow(/AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or ENTRA_PIM_ACCESS_TOKEN.*--auth/);
+    expect(() => decideSignIn(base)).toThrow(
+      /AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or ENTRA_PIM_ACCESS_TOKEN.*--auth/,
+    );
   });
 
   it('an explicit method names all its missing inputs at once, the tenant included', () => {
-    expect(() => decideSignIn({ ...base, explicit: 'workload-identity', tenantGiven: false })).toThrow('--auth workload-identity needs AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE and --tenant-id (or AZURE_TENANT_ID)');
-    expect(decideSignIn({ ...base, explicit: 'client-secret', env: { AZURE_CLIENT_SECRET: 's' }, clientId: '0b5a9f8e-7f3c-4c1e-9a6d-2f7b3e4d5c6a' })).toBe('client-secret');
+    expect(() => decideSignIn({ ...base, explicit: 'workload-identity', tenantGiven: false })).toThrow(
+      '--auth workload-identity needs AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE and --tenant-id (or AZURE_TENANT_ID)',
+    );
+    expect(
+      decideSignIn({
+        ...base,
+        explicit: 'client-secret',
+        env: { AZURE_CLIENT_SECRET: 's' },
+        clientId: '0b5a9f8e-7f3c-4c1e-9a6d-2f7b3e4d5c6a',
+      }),
+    ).toBe('client-secret');
   });
 
   it('--auth browser is refused where no browser can open, naming the device code', () => {
-    expect(() => decideSignIn({ ...base, explicit: 'browser', noBrowser: 'there is no terminal' })).toThrow(/^--auth browser cannot sign in here: there is no terminal; use --auth device-code/);
+    expect(() => decideSignIn({ ...base, explicit: 'browser', noBrowser: 'there is no terminal' })).toThrow(
+      /^--auth browser cannot sign in here: there is no terminal; use --auth device-code/,
+    );
   });
 
   it('a federated token file makes workload identity the default', () => {
@@ -61,10 +74,24 @@ describe('signInDeadlineMs', () => {
 });
 
 describe('tenantInputProblem', () => {
-  it.each(['8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f', 'contoso.onmicrosoft.com', 'Contoso.Example', 'login.contoso.co.uk'])('%s is allowed', (v) => {
-    expect(tenantInputProblem(v)).toBeUndefined();
-  });
-  it.each(['contoso', 'common', 'organizations', 'consumers', 'contoso.onmicrosoft.com/../x', 'a b.com', '-bad.example', '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5'])('%s is refused naming --tenant-id', (v) => {
-    expect(tenantInputProblem(v)).toMatch(new RegExp(`^--tenant-id ${v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*a GUID .*or a verified domain`));
+  it.each(['8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5f', 'contoso.onmicrosoft.com', 'Contoso.Example', 'login.contoso.co.uk'])(
+    '%s is allowed',
+    (v) => {
+      expect(tenantInputProblem(v)).toBeUndefined();
+    },
+  );
+  it.each([
+    'contoso',
+    'common',
+    'organizations',
+    'consumers',
+    'contoso.onmicrosoft.com/../x',
+    'a b.com',
+    '-bad.example',
+    '8f2d6a3c-1b4e-4c5d-9e7f-0a1b2c3d4e5',
+  ])('%s is refused naming --tenant-id', (v) => {
+    expect(tenantInputProblem(v)).toMatch(
+      new RegExp(`^--tenant-id ${v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*a GUID .*or a verified domain`),
+    );
   });
 });

@@ -22,9 +22,15 @@ afterAll(async () => {
 
 describe('service principals and applications', () => {
   it('finds the Keycloak service principal by appId, key syntax and displayName', async () => {
-    const byKey = await call('GET', `/v1.0/servicePrincipals(appId='${CONTOSO.keycloakAppId}')?$select=id,appRoleAssignmentRequired,preferredSingleSignOnMode`);
+    const byKey = await call(
+      'GET',
+      `/v1.0/servicePrincipals(appId='${CONTOSO.keycloakAppId}')?$select=id,appRoleAssignmentRequired,preferredSingleSignOnMode`,
+    );
     expect(byKey.body).toMatchObject({ id: CONTOSO.keycloakSpId, appRoleAssignmentRequired: false, preferredSingleSignOnMode: null });
-    const byName = await call('GET', `/v1.0/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak SAML'")}&$select=id,preferredSingleSignOnMode`);
+    const byName = await call(
+      'GET',
+      `/v1.0/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Keycloak SAML'")}&$select=id,preferredSingleSignOnMode`,
+    );
     expect(byName.body!.value).toEqual([{ id: CONTOSO.keycloakSamlSpId, preferredSingleSignOnMode: 'saml' }]);
   });
 
@@ -32,8 +38,14 @@ describe('service principals and applications', () => {
     const res = await call('GET', `/v1.0/applications(appId='${CONTOSO.fabrikamAppId}')`);
     expect(res.status).toBe(404);
     expect(res.body!.error.code).toBe('Request_ResourceNotFound');
-    const app = await call('GET', `/v1.0/applications?$filter=${encodeURIComponent(`appId eq '${CONTOSO.keycloakAppId}'`)}&$select=web,groupMembershipClaims`);
-    expect(app.body!.value[0]).toMatchObject({ web: { redirectUris: [CONTOSO.keycloakRedirectUri] }, groupMembershipClaims: 'ApplicationGroup' });
+    const app = await call(
+      'GET',
+      `/v1.0/applications?$filter=${encodeURIComponent(`appId eq '${CONTOSO.keycloakAppId}'`)}&$select=web,groupMembershipClaims`,
+    );
+    expect(app.body!.value[0]).toMatchObject({
+      web: { redirectUris: [CONTOSO.keycloakRedirectUri] },
+      groupMembershipClaims: 'ApplicationGroup',
+    });
   });
 
   it('sets assignment required with PATCH and rejects unknown properties', async () => {
@@ -62,13 +74,20 @@ describe('app role assignments', () => {
   it('rejects the default-access role on an app that declares roles', async () => {
     const res = await call('POST', path, { ...body, appRoleId: '00000000-0000-0000-0000-000000000000' });
     expect(res.status).toBe(400);
-    expect(res.body!.error).toMatchObject({ code: 'Request_BadRequest', message: 'Permission being assigned was not found on application.' });
+    expect(res.body!.error).toMatchObject({
+      code: 'Request_BadRequest',
+      message: 'Permission being assigned was not found on application.',
+    });
   });
 
   it('creates an assignment, lags in lists, and refuses a duplicate', async () => {
     const created = await call('POST', path, body);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ principalType: 'Group', principalDisplayName: 'tenant-admin', resourceDisplayName: 'Keycloak (Spark)' });
+    expect(created.body).toMatchObject({
+      principalType: 'Group',
+      principalDisplayName: 'tenant-admin',
+      resourceDisplayName: 'Keycloak (Spark)',
+    });
     expect(created.body!.id).not.toMatch(/^[0-9a-f]{8}-/);
     const listed = async () => ((await call('GET', path)).body!.value as { id: string }[]).map((a) => a.id);
     expect(await listed()).not.toContain(created.body!.id);
@@ -76,7 +95,10 @@ describe('app role assignments', () => {
     expect(await listed()).toContain(created.body!.id);
     const dup = await call('POST', path, body);
     expect(dup.status).toBe(400);
-    expect(dup.body!.error).toMatchObject({ code: 'Request_BadRequest', message: 'Permission being assigned already exists on the object.' });
+    expect(dup.body!.error).toMatchObject({
+      code: 'Request_BadRequest',
+      message: 'Permission being assigned already exists on the object.',
+    });
     const del = await call('DELETE', `${path}/${created.body!.id}`);
     expect(del.status).toBe(204);
     expect(await listed()).not.toContain(created.body!.id);
@@ -92,7 +114,9 @@ describe('OAuth endpoints', () => {
     const at = await credential.getToken(`${sim.url}/.default`);
     const claims = decodeJwt(at.token);
     expect(claims).toMatchObject({ tid: CONTOSO.tenantId, appid: CONTOSO.automation.clientId, aud: sim.url, idtyp: 'app' });
-    expect(claims.roles).toEqual(expect.arrayContaining(['GroupMember.ReadWrite.All', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']));
+    expect(claims.roles).toEqual(
+      expect.arrayContaining(['GroupMember.ReadWrite.All', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup']),
+    );
     expect(at.expiresOnTimestamp).toBeGreaterThan(Date.now());
     const res = await call('GET', `/v1.0/groups/${CONTOSO.groups.tenantAdmin}?$select=id`, undefined, at.token);
     expect(res.status).toBe(200);
@@ -111,7 +135,12 @@ describe('OAuth endpoints', () => {
     const raw = await fetch(`${sim.url}/${CONTOSO.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CONTOSO.automation.clientId, client_secret: 'nope', scope: `${sim.url}/.default` }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: CONTOSO.automation.clientId,
+        client_secret: 'nope',
+        scope: `${sim.url}/.default`,
+      }),
     });
     expect(raw.status).toBe(401);
     const body = (await raw.json()) as { error: string; error_description: string };
@@ -140,14 +169,14 @@ describe('permission checks follow the Learn permission tables', () => {
   const app = (roles: string[]) => sim.issueToken({ roles, appid: CONTOSO.automation.clientId });
   const status = async (path: string, roles: string[]) => (await call('GET', path, undefined, await app(roles))).status;
 
-  it('the group\'s appRoleAssignments need Directory.Read.All (or AppRoleAssignment.ReadWrite.All), not Group.Read.All', async () => {
+  it("the group's appRoleAssignments need Directory.Read.All (or AppRoleAssignment.ReadWrite.All), not Group.Read.All", async () => {
     const path = `/v1.0/groups/${CONTOSO.groups.userPf}/appRoleAssignments`;
     expect(await status(path, ['Group.Read.All', 'GroupMember.Read.All', 'Application.Read.All'])).toBe(403);
     expect(await status(path, ['Directory.Read.All'])).toBe(200);
     expect(await status(path, ['AppRoleAssignment.ReadWrite.All'])).toBe(200);
   });
 
-  it('the service principal\'s appRoleAssignedTo needs only Application.Read.All', async () => {
+  it("the service principal's appRoleAssignedTo needs only Application.Read.All", async () => {
     expect(await status(`/v1.0/servicePrincipals/${CONTOSO.keycloakSpId}/appRoleAssignedTo`, ['Application.Read.All'])).toBe(200);
     expect(await status(`/v1.0/servicePrincipals/${CONTOSO.keycloakSpId}/appRoleAssignedTo`, ['GroupMember.Read.All'])).toBe(403);
   });

@@ -47,7 +47,9 @@ describe('$batch', () => {
 
   it('answers 20 items individually, with a throttled item carrying Retry-After', async () => {
     const targets = memberIds().slice(0, 20);
-    sim.setFaults([{ method: 'DELETE', path: `/groups/${big}/members/${targets[4]}/$ref`, respond: { status: 429, headers: { 'Retry-After': '3' } } }]);
+    sim.setFaults([
+      { method: 'DELETE', path: `/groups/${big}/members/${targets[4]}/$ref`, respond: { status: 429, headers: { 'Retry-After': '3' } } },
+    ]);
     const requests = targets.map((m, i) => ({ id: String(i + 1), method: 'DELETE', url: `/groups/${big}/members/${m}/$ref` }));
     requests[19].url = `/groups/${big}/members/${CONTOSO.users.admin}/$ref`;
     const writesBefore = sim.writes().length;
@@ -74,7 +76,12 @@ describe('$batch', () => {
       requests: [
         { id: 'a', method: 'DELETE', url: `/groups/${big}/members/${CONTOSO.users.admin}/$ref` },
         { id: 'b', method: 'DELETE', url: `/groups/${big}/members/${m1}/$ref`, dependsOn: ['a'] },
-        { id: 'c', method: 'POST', url: `/groups/${big}/members/$ref`, body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${CONTOSO.users.admin}` } },
+        {
+          id: 'c',
+          method: 'POST',
+          url: `/groups/${big}/members/$ref`,
+          body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${CONTOSO.users.admin}` },
+        },
       ],
     });
     const statuses = Object.fromEntries(res.body!.responses.map((r: { id: string; status: number }) => [r.id, r.status]));
@@ -110,7 +117,12 @@ describe('$batch', () => {
     const res = await fetch(`${sim.url}/v1.0/$batch`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${weak}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ requests: [{ id: '1', method: 'GET', url: `/groups/${big}` }, { id: '2', method: 'GET', url: `/users/${CONTOSO.users.alice}` }] }),
+      body: JSON.stringify({
+        requests: [
+          { id: '1', method: 'GET', url: `/groups/${big}` },
+          { id: '2', method: 'GET', url: `/users/${CONTOSO.users.alice}` },
+        ],
+      }),
     });
     const body = (await res.json()) as { responses: { id: string; status: number }[] };
     expect(body.responses.map((r) => r.status)).toEqual([403, 200]);
@@ -143,7 +155,9 @@ describe('faults', () => {
 
   it('hangs until the client gives up', async () => {
     sim.setFaults([{ path: `/groups/${CONTOSO.groups.userPf}`, respond: { hang: true } }]);
-    const err = await call('GET', `/v1.0/groups/${CONTOSO.groups.userPf}`, undefined, { signal: AbortSignal.timeout(300) }).catch((e: unknown) => e);
+    const err = await call('GET', `/v1.0/groups/${CONTOSO.groups.userPf}`, undefined, { signal: AbortSignal.timeout(300) }).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).name).toBe('TimeoutError');
     const last = sim.requests.filter((r) => r.path === `/v1.0/groups/${CONTOSO.groups.userPf}`).at(-1);
     expect(last?.status).toBe(0);

@@ -95,7 +95,9 @@ describe('groups and members', () => {
 
   it('finds groups by displayName, escaping quotes, and reports duplicates', async () => {
     const dup = await call('GET', `/v1.0/groups?$filter=${encodeURIComponent("displayName eq 'duplicate-admins'")}&$select=id,displayName`);
-    expect(dup.body!.value.map((g: { id: string }) => g.id).sort()).toEqual([CONTOSO.groups.duplicateAdmins1, CONTOSO.groups.duplicateAdmins2].sort());
+    expect(dup.body!.value.map((g: { id: string }) => g.id).sort()).toEqual(
+      [CONTOSO.groups.duplicateAdmins1, CONTOSO.groups.duplicateAdmins2].sort(),
+    );
     const none = await call('GET', `/v1.0/groups?$filter=${encodeURIComponent("displayName eq 'o''brien admins'")}`);
     expect(none.status).toBe(200);
     expect(none.body!.value).toEqual([]);
@@ -128,7 +130,9 @@ describe('groups and members', () => {
     expect((await call('POST', `/v1.0/groups/${CONTOSO.groups.tenantAdmin}/members/$ref`, { body })).status).toBe(204);
     const dup = await call('POST', `/v1.0/groups/${CONTOSO.groups.tenantAdmin}/members/$ref`, { body });
     expect(dup.status).toBe(400);
-    expect(dup.body!.error.message).toBe("One or more added object references already exist for the following modified properties: 'members'.");
+    expect(dup.body!.error.message).toBe(
+      "One or more added object references already exist for the following modified properties: 'members'.",
+    );
     const dyn = await call('DELETE', `/v1.0/groups/${CONTOSO.groups.dynAdmins}/members/${CONTOSO.users.erin}/$ref`);
     expect(dyn.status).toBe(400);
   });
@@ -138,7 +142,10 @@ describe('groups and members', () => {
     const path = `/v1.0/groups/${CONTOSO.groups.roleAssignableAdmins}/members/${CONTOSO.users.dave}/$ref`;
     const res = await call('DELETE', path, { token: weak });
     expect(res.status).toBe(403);
-    expect(res.body!.error).toMatchObject({ code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    expect(res.body!.error).toMatchObject({
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
   });
 });
 
@@ -154,7 +161,10 @@ describe('authentication and permissions', () => {
     const expired = await sim.issueToken({ roles: ['Group.Read.All'], expiresInSec: -60 });
     const a = await call('GET', '/v1.0/groups', { token: expired });
     expect(a.status).toBe(401);
-    expect(a.body!.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' });
+    expect(a.body!.error).toMatchObject({
+      code: 'InvalidAuthenticationToken',
+      message: 'Lifetime validation failed, the token is expired.',
+    });
     const b = await call('GET', '/v1.0/groups', { token: null });
     expect(b.status).toBe(401);
     const foreign = await sim.issueToken({ roles: ['Group.Read.All'], tid: '11111111-2222-4333-8444-555555555555' });
@@ -191,17 +201,28 @@ describe('authentication and permissions', () => {
     ]);
     // Learn "List a user's memberships", limited-information note: with User.Read alone the role is
     // listed with @odata.type and id only; its other properties are null.
-    const limited = await call('GET', url, { token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }), headers: advanced });
+    const limited = await call('GET', url, {
+      token: await sim.issueToken({ scp: 'User.Read', oid: CONTOSO.users.admin }),
+      headers: advanced,
+    });
     expect(limited.status).toBe(200);
     expect(limited.body!.value).toEqual([
-      { '@odata.type': '#microsoft.graph.directoryRole', id: CONTOSO.directoryRoles.globalAdministrator, displayName: null, roleTemplateId: null },
+      {
+        '@odata.type': '#microsoft.graph.directoryRole',
+        id: CONTOSO.directoryRoles.globalAdministrator,
+        displayName: null,
+        roleTemplateId: null,
+      },
     ]);
   });
 
   it('looks users up by UPN, including guests', async () => {
     const res = await call('GET', `/v1.0/users/${encodeURIComponent(CONTOSO.upns.guest)}?$select=id,userType,accountEnabled`);
     expect(res.body).toMatchObject({ id: CONTOSO.users.guest, userType: 'Guest', accountEnabled: true });
-    const byFilter = await call('GET', `/v1.0/users?$filter=${encodeURIComponent(`startswith(displayName,'Grace')`)}&$select=id,accountEnabled`);
+    const byFilter = await call(
+      'GET',
+      `/v1.0/users?$filter=${encodeURIComponent(`startswith(displayName,'Grace')`)}&$select=id,accountEnabled`,
+    );
     expect(byFilter.body!.value).toEqual([{ id: CONTOSO.users.disabled, accountEnabled: false }]);
   });
 
@@ -209,6 +230,8 @@ describe('authentication and permissions', () => {
     expect((await call('GET', `/v1.0/subscribedSkus?$filter=${encodeURIComponent("skuPartNumber eq 'EMSPREMIUM'")}`)).status).toBe(400);
     const res = await call('GET', '/v1.0/subscribedSkus');
     const plans = res.body!.value.flatMap((s: { servicePlans: { servicePlanId: string; provisioningStatus: string }[] }) => s.servicePlans);
-    expect(plans).toContainEqual(expect.objectContaining({ servicePlanId: 'eec0eb4f-6444-4f95-aba0-50c24d67f998', provisioningStatus: 'Success' }));
+    expect(plans).toContainEqual(
+      expect.objectContaining({ servicePlanId: 'eec0eb4f-6444-4f95-aba0-50c24d67f998', provisioningStatus: 'Success' }),
+    );
   });
 });

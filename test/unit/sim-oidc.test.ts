@@ -26,15 +26,34 @@ afterEach(async () => {
 
 /** An authorize request as a browser sends it; returns the response without following redirects. */
 async function authorize(params: Record<string, string>, origin = http): Promise<Response> {
-  const q = new URLSearchParams({ client_id: APP, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid profile email', state: 'st-1', nonce: 'n-1', ...params });
+  const q = new URLSearchParams({
+    client_id: APP,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'openid profile email',
+    state: 'st-1',
+    nonce: 'n-1',
+    ...params,
+  });
   return fetch(`${origin}/${CONTOSO.tenantId}/oauth2/v2.0/authorize?${q}`, { redirect: 'manual' });
 }
 
-async function redeem(code: string, extra: Record<string, string> = {}, origin = http): Promise<{ status: number; body: Record<string, any> }> {
+async function redeem(
+  code: string,
+  extra: Record<string, string> = {},
+  origin = http,
+): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${origin}/${CONTOSO.tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: APP, client_secret: SECRET, code, redirect_uri: REDIRECT, ...extra }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: APP,
+      client_secret: SECRET,
+      code,
+      redirect_uri: REDIRECT,
+      ...extra,
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
@@ -57,14 +76,23 @@ async function automation(): Promise<string> {
 
 /** Makes a user eligible for the admin group through Graph, as the tool's run does. */
 async function makeEligible(userId: string): Promise<void> {
-  const res = await callSim(sim.url, await automation(), 'POST', '/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests', {
-    accessId: 'member',
-    principalId: userId,
-    groupId: G,
-    action: 'adminAssign',
-    justification: 'test',
-    scheduleInfo: { startDateTime: new Date(sim.clock.nowMs() - 60_000).toISOString(), expiration: { type: 'afterDuration', duration: 'P30D' } },
-  });
+  const res = await callSim(
+    sim.url,
+    await automation(),
+    'POST',
+    '/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests',
+    {
+      accessId: 'member',
+      principalId: userId,
+      groupId: G,
+      action: 'adminAssign',
+      justification: 'test',
+      scheduleInfo: {
+        startDateTime: new Date(sim.clock.nowMs() - 60_000).toISOString(),
+        expiration: { type: 'afterDuration', duration: 'P30D' },
+      },
+    },
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(201);
 }
 
@@ -84,7 +112,13 @@ async function activate(userId: string, duration = 'PT2H'): Promise<void> {
 
 /** Assigns the admin group to the Keycloak app (with an app role, or default access). */
 function assignGroupToApp(appRoleId = '00000000-0000-0000-0000-000000000000'): void {
-  sim.state.appRoleAssignments.set('test-assignment', { id: 'test-assignment', appRoleId, principalId: G, resourceId: CONTOSO.keycloakSpId, createdDateTime: new Date().toISOString() });
+  sim.state.appRoleAssignments.set('test-assignment', {
+    id: 'test-assignment',
+    appRoleId,
+    principalId: G,
+    resourceId: CONTOSO.keycloakSpId,
+    createdDateTime: new Date().toISOString(),
+  });
 }
 
 /** The drill's Entra app: groups claim with object ids (no display names). */
@@ -176,7 +210,8 @@ describe('authorization-code flow', () => {
   });
 
   it('redeems a code once, for the same redirect URI, with the client secret', async () => {
-    const code = () => authorize({ login_hint: CONTOSO.upns.alice }).then((r) => new URL(r.headers.get('location')!).searchParams.get('code')!);
+    const code = () =>
+      authorize({ login_hint: CONTOSO.upns.alice }).then((r) => new URL(r.headers.get('location')!).searchParams.get('code')!);
     const c1 = await code();
     const wrongSecret = await redeem(c1, { client_secret: 'nope' });
     expect(wrongSecret.status).toBe(401);
@@ -202,7 +237,10 @@ describe('authorization-code flow', () => {
     const bad = await redeem(code, { client_secret: '', code_verifier: 'w'.repeat(50) });
     expect(bad.body.error_codes).toEqual([501481]);
     const res2 = await authorize({ login_hint: CONTOSO.upns.alice, code_challenge: challenge, code_challenge_method: 'S256' });
-    const ok = await redeem(new URL(res2.headers.get('location')!).searchParams.get('code')!, { client_secret: '', code_verifier: verifier });
+    const ok = await redeem(new URL(res2.headers.get('location')!).searchParams.get('code')!, {
+      client_secret: '',
+      code_verifier: verifier,
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
   });
 
@@ -218,7 +256,13 @@ describe('authorization-code flow', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: APP, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid profile', login_hint: CONTOSO.upns.alice }),
+      body: new URLSearchParams({
+        client_id: APP,
+        redirect_uri: REDIRECT,
+        response_type: 'code',
+        scope: 'openid profile',
+        login_hint: CONTOSO.upns.alice,
+      }),
     });
     expect(res.status).toBe(302);
     const token = await redeem(new URL(res.headers.get('location')!).searchParams.get('code')!, {}, sim.url);

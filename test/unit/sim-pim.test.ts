@@ -60,14 +60,20 @@ describe('PIM for Groups eligibility', () => {
   it('requires a groupId or principalId filter on schedule lists', async () => {
     await start();
     expect((await call('GET', `${PIM}/eligibilitySchedules`)).status).toBe(400);
-    expect((await call('GET', `${PIM}/assignmentScheduleInstances?$filter=${encodeURIComponent("accessId eq 'member'")}`)).status).toBe(400);
+    expect((await call('GET', `${PIM}/assignmentScheduleInstances?$filter=${encodeURIComponent("accessId eq 'member'")}`)).status).toBe(
+      400,
+    );
     const ok = await call('GET', `${PIM}/eligibilitySchedules?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}'`)}`);
     expect(ok).toMatchObject({ status: 200, body: { value: [] } });
   });
 
   it('validates against the live expiration rule and rejects calendar durations', async () => {
     await start();
-    const tooLong = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDateTime', endDateTime: iso(400 * DAY) }));
+    const tooLong = await call(
+      'POST',
+      `${PIM}/eligibilityScheduleRequests`,
+      eligibility(U.alice, { type: 'afterDateTime', endDateTime: iso(400 * DAY) }),
+    );
     expect(tooLong.status).toBe(400);
     expect(tooLong.body!.error).toMatchObject({
       code: 'RoleAssignmentRequestPolicyValidationFailed',
@@ -91,9 +97,20 @@ describe('PIM for Groups eligibility', () => {
     expect(before.id).toBe(`${before.policyId}_member`);
     expect(before.policy.rules).toHaveLength(17);
 
-    const res = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P180D' }));
+    const res = await call(
+      'POST',
+      `${PIM}/eligibilityScheduleRequests`,
+      eligibility(U.alice, { type: 'afterDuration', duration: 'P180D' }),
+    );
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: 'Provisioned', action: 'adminAssign', principalId: U.alice, groupId: G.tenantAdmin, isValidationOnly: false, approvalId: null });
+    expect(res.body).toMatchObject({
+      status: 'Provisioned',
+      action: 'adminAssign',
+      principalId: U.alice,
+      groupId: G.tenantAdmin,
+      isValidationOnly: false,
+      approvalId: null,
+    });
     expect(res.body!.targetScheduleId).toMatch(new RegExp(`^${G.tenantAdmin}_member_[0-9a-f-]{36}$`));
 
     const resources = await call('GET', `${PIM}/resources?$filter=${encodeURIComponent(`id eq '${G.tenantAdmin}'`)}`);
@@ -104,8 +121,16 @@ describe('PIM for Groups eligibility', () => {
     expect((await call('GET', `/v1.0/policies/roleManagementPolicies/${after.policyId}/rules`)).status).toBe(200);
 
     const schedule = await call('GET', `${PIM}/eligibilitySchedules/${res.body!.targetScheduleId}`);
-    expect(schedule.body).toMatchObject({ principalId: U.alice, memberType: 'Direct', status: 'Provisioned', scheduleInfo: { expiration: { type: 'afterDateTime' } } });
-    const instances = await call('GET', `${PIM}/eligibilityScheduleInstances?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}' and principalId eq '${U.alice}'`)}`);
+    expect(schedule.body).toMatchObject({
+      principalId: U.alice,
+      memberType: 'Direct',
+      status: 'Provisioned',
+      scheduleInfo: { expiration: { type: 'afterDateTime' } },
+    });
+    const instances = await call(
+      'GET',
+      `${PIM}/eligibilityScheduleInstances?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}' and principalId eq '${U.alice}'`)}`,
+    );
     expect(instances.body!.value).toHaveLength(1);
     // Eligible is not a member.
     expect(sim.state.isMember(G.tenantAdmin, U.alice)).toBe(false);
@@ -118,7 +143,11 @@ describe('PIM for Groups eligibility', () => {
     const dup = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }));
     expect(dup.status).toBe(400);
     expect(dup.body!.error).toMatchObject({ code: 'RoleAssignmentExists', message: 'The Role assignment already exists.' });
-    const update = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P90D' }, { action: 'adminUpdate' }));
+    const update = await call(
+      'POST',
+      `${PIM}/eligibilityScheduleRequests`,
+      eligibility(U.bob, { type: 'afterDuration', duration: 'P90D' }, { action: 'adminUpdate' }),
+    );
     expect(update.status).toBe(201);
     // Learn "Create eligibilityScheduleRequest" (adminExtend example): the answer names a new
     // schedule after the request; the old id is gone and only one schedule remains.
@@ -127,17 +156,30 @@ describe('PIM for Groups eligibility', () => {
     expect(sim.state.eligibilitySchedules.size).toBe(1);
     const end = Date.parse(sim.state.eligibilitySchedules.get(update.body!.targetScheduleId)!.endDateTime!);
     expect(end - sim.clock.nowMs()).toBeGreaterThan(89 * DAY);
-    const remove = await call('POST', `${PIM}/eligibilityScheduleRequests`, { accessId: 'member', principalId: U.bob, groupId: G.tenantAdmin, action: 'adminRemove' });
+    const remove = await call('POST', `${PIM}/eligibilityScheduleRequests`, {
+      accessId: 'member',
+      principalId: U.bob,
+      groupId: G.tenantAdmin,
+      action: 'adminRemove',
+    });
     expect(remove.body!.status).toBe('Revoked');
     expect(sim.state.eligibilitySchedules.size).toBe(0);
-    const again = await call('POST', `${PIM}/eligibilityScheduleRequests`, { accessId: 'member', principalId: U.bob, groupId: G.tenantAdmin, action: 'adminRemove' });
+    const again = await call('POST', `${PIM}/eligibilityScheduleRequests`, {
+      accessId: 'member',
+      principalId: U.bob,
+      groupId: G.tenantAdmin,
+      action: 'adminRemove',
+    });
     expect(again.body!.error.code).toBe('RoleAssignmentDoesNotExist');
   });
 
   it('refuses dynamic and on-premises-synced groups', async () => {
     await start();
     for (const groupId of [G.dynAdmins, G.syncedAdmins]) {
-      const res = await call('POST', `${PIM}/eligibilityScheduleRequests`, { ...eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }), groupId });
+      const res = await call('POST', `${PIM}/eligibilityScheduleRequests`, {
+        ...eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }),
+        groupId,
+      });
       expect(res.status).toBe(400);
       expect(res.body!.error.code).toBe('InvalidGroupType');
     }
@@ -145,7 +187,11 @@ describe('PIM for Groups eligibility', () => {
 
   it('validation-only requests change nothing', async () => {
     await start();
-    const res = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }, { isValidationOnly: true }));
+    const res = await call(
+      'POST',
+      `${PIM}/eligibilityScheduleRequests`,
+      eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }, { isValidationOnly: true }),
+    );
     expect(res.status).toBe(201);
     expect(res.body!.isValidationOnly).toBe(true);
     expect(sim.state.eligibilitySchedules.size).toBe(0);
@@ -174,8 +220,12 @@ describe('PIM for Groups eligibility', () => {
 
   it('lists eligibility requests only with PrivilegedEligibilitySchedule.ReadWrite; delegated without a filter lists the caller\'s own (Learn "List eligibilityScheduleRequests")', async () => {
     await start();
-    expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }))).status).toBe(201);
-    expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }))).status).toBe(201);
+    expect(
+      (await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }))).status,
+    ).toBe(201);
+    expect(
+      (await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }))).status,
+    ).toBe(201);
     const byGroup = `${PIM}/eligibilityScheduleRequests?$filter=${encodeURIComponent(`groupId eq '${G.tenantAdmin}'`)}`;
     const readOnly = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.Read.AzureADGroup'] });
     expect((await call('GET', byGroup, undefined, readOnly)).status).toBe(403);
@@ -190,7 +240,11 @@ describe('PIM for Groups eligibility', () => {
 
   it('cancels eligibility requests only with PrivilegedEligibilitySchedule.ReadWrite, not .Remove (Learn "cancel" permission table)', async () => {
     await start();
-    const created = await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }));
+    const created = await call(
+      'POST',
+      `${PIM}/eligibilityScheduleRequests`,
+      eligibility(U.alice, { type: 'afterDuration', duration: 'P30D' }),
+    );
     expect(created.status).toBe(201);
     const url = `${PIM}/eligibilityScheduleRequests/${created.body!.id}/cancel`;
     const removeOnly = await sim.issueToken({ roles: ['PrivilegedEligibilitySchedule.Remove.AzureADGroup'] });
@@ -211,7 +265,10 @@ describe('PIM for Groups eligibility', () => {
     const pra = await sim.issueToken({ scp, oid: U.pra });
     expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, raBody, pra)).status).toBe(201);
     const alice = await sim.issueToken({ scp, oid: U.alice });
-    expect((await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }), alice)).status).toBe(403);
+    expect(
+      (await call('POST', `${PIM}/eligibilityScheduleRequests`, eligibility(U.bob, { type: 'afterDuration', duration: 'P30D' }), alice))
+        .status,
+    ).toBe(403);
   });
 });
 
@@ -265,14 +322,22 @@ describe('PIM for Groups active assignments and activation', () => {
   it('enforces the activation rules: duration, justification, MFA, approval', async () => {
     await start();
     const alice = await makeAliceEligible();
-    const tooLong = await call('POST', `${PIM}/assignmentScheduleRequests`, activation({ scheduleInfo: { startDateTime: iso(0), expiration: { type: 'afterDuration', duration: 'PT9H' } } }), alice);
+    const tooLong = await call(
+      'POST',
+      `${PIM}/assignmentScheduleRequests`,
+      activation({ scheduleInfo: { startDateTime: iso(0), expiration: { type: 'afterDuration', duration: 'PT9H' } } }),
+      alice,
+    );
     expect(tooLong.body!.error.message).toBe('The following policy rules failed: ["ExpirationRule"]');
     const noReason = await call('POST', `${PIM}/assignmentScheduleRequests`, activation({ justification: undefined }), alice);
     expect(noReason.body!.error.message).toBe('The following policy rules failed: ["JustificationRule"]');
 
     const policy = await memberPolicy(G.tenantAdmin);
     const rule = policy.policy.rules.find((r) => r.id === 'Enablement_EndUser_Assignment')!;
-    const patch = await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policy.policyId}/rules/${rule.id}`, { ...rule, enabledRules: ['Justification', 'MultiFactorAuthentication'] });
+    const patch = await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policy.policyId}/rules/${rule.id}`, {
+      ...rule,
+      enabledRules: ['Justification', 'MultiFactorAuthentication'],
+    });
     expect(patch.status).toBe(204);
     const noMfa = await call('POST', `${PIM}/assignmentScheduleRequests`, activation(), alice);
     expect(noMfa.body!.error.message).toBe('The following policy rules failed: ["MfaRule"]');
@@ -280,7 +345,9 @@ describe('PIM for Groups active assignments and activation', () => {
     const approval = policy.policy.rules.find((r) => r.id === 'Approval_EndUser_Assignment')!;
     approval.setting.isApprovalRequired = true;
     approval.setting.approvalStages[0].primaryApprovers = [{ '@odata.type': '#microsoft.graph.singleUser', userId: U.erin }];
-    expect((await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policy.policyId}/rules/${approval.id}`, approval)).status).toBe(204);
+    expect((await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policy.policyId}/rules/${approval.id}`, approval)).status).toBe(
+      204,
+    );
     const withMfa = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: U.alice, amr: ['pwd', 'mfa'] });
     const pending = await call('POST', `${PIM}/assignmentScheduleRequests`, activation(), withMfa);
     expect(pending.status).toBe(201);
@@ -291,7 +358,9 @@ describe('PIM for Groups active assignments and activation', () => {
   it('refuses activation without eligibility and from app-only callers', async () => {
     await start();
     const bob = await sim.issueToken({ scp: 'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup', oid: U.bob });
-    expect((await call('POST', `${PIM}/assignmentScheduleRequests`, activation({ principalId: U.bob }), bob)).body!.error.code).toBe('RoleAssignmentDoesNotExist');
+    expect((await call('POST', `${PIM}/assignmentScheduleRequests`, activation({ principalId: U.bob }), bob)).body!.error.code).toBe(
+      'RoleAssignmentDoesNotExist',
+    );
     await makeAliceEligible();
     expect((await call('POST', `${PIM}/assignmentScheduleRequests`, activation())).status).toBe(400);
   });

@@ -35,7 +35,10 @@ afterEach(async () => {
 
 describe('role management policies', () => {
   it('requires scopeId and scopeType in the assignment filter', async () => {
-    const res = await call('GET', `/v1.0/policies/roleManagementPolicyAssignments?$filter=${encodeURIComponent(`scopeId eq '${G.tenantAdmin}'`)}`);
+    const res = await call(
+      'GET',
+      `/v1.0/policies/roleManagementPolicyAssignments?$filter=${encodeURIComponent(`scopeId eq '${G.tenantAdmin}'`)}`,
+    );
     expect(res.status).toBe(400);
   });
 
@@ -51,7 +54,10 @@ describe('role management policies', () => {
       maximumDuration: 'P365D',
       target: { caller: 'Admin', level: 'Eligibility', operations: ['All'] },
     });
-    expect(rules.find((r) => r.id === 'Expiration_EndUser_Assignment')).toMatchObject({ maximumDuration: 'PT8H', target: { caller: 'EndUser', level: 'Assignment' } });
+    expect(rules.find((r) => r.id === 'Expiration_EndUser_Assignment')).toMatchObject({
+      maximumDuration: 'PT8H',
+      target: { caller: 'EndUser', level: 'Assignment' },
+    });
     expect(rules.filter((r) => r.id.startsWith('Notification_'))).toHaveLength(9);
   });
 
@@ -69,7 +75,13 @@ describe('role management policies', () => {
     const res = await call('PATCH', `/v1.0/policies/roleManagementPolicies/${policyId}`, { rules: [rule] });
     expect(res.status).toBe(200);
     expect(res.body!['@odata.context']).toMatch(/\/\$metadata#policies\/roleManagementPolicies\/\$entity$/);
-    expect(res.body).toMatchObject({ displayName: 'Group', description: 'Group', isOrganizationDefault: false, scopeId: G.userPf, scopeType: 'Group' });
+    expect(res.body).toMatchObject({
+      displayName: 'Group',
+      description: 'Group',
+      isOrganizationDefault: false,
+      scopeId: G.userPf,
+      scopeType: 'Group',
+    });
     expect(res.body).not.toHaveProperty('rules');
   });
 

@@ -9,7 +9,13 @@ import type { PolicyRule } from '../../src/entra/pim.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
-const SP = { id: 'sp-1', appId: '11111111-2222-3333-4444-555555555555', displayName: 'Keycloak', appRoleAssignmentRequired: false, appRoles: [] };
+const SP = {
+  id: 'sp-1',
+  appId: '11111111-2222-3333-4444-555555555555',
+  displayName: 'Keycloak',
+  appRoleAssignmentRequired: false,
+  appRoles: [],
+};
 const alice = { input: 'alice@contoso.com', id: 'u-alice', userPrincipalName: 'alice@contoso.com', displayName: 'Alice' };
 const bob = { input: 'bob@contoso.com', id: 'u-bob', userPrincipalName: 'bob@contoso.com', displayName: 'Bob' };
 
@@ -40,7 +46,10 @@ function schedule(principalId: string, end: string | null): PimSchedule {
     principalId,
     groupId: G,
     accessId: 'member',
-    scheduleInfo: { startDateTime: '2026-01-01T00:00:00Z', expiration: end ? { type: 'afterDateTime', endDateTime: end } : { type: 'noExpiration' } },
+    scheduleInfo: {
+      startDateTime: '2026-01-01T00:00:00Z',
+      expiration: end ? { type: 'afterDateTime', endDateTime: end } : { type: 'noExpiration' },
+    },
   };
 }
 
@@ -49,7 +58,12 @@ describe('assignment-required', () => {
     const ctx = fakeContext(new FakeGraph({}));
     ctx.facts.servicePrincipal = { ...SP };
     const plan = await assignmentRequiredStep.plan(ctx);
-    expect(plan.actions).toEqual([expect.objectContaining({ kind: 'update', request: { method: 'PATCH', url: '/servicePrincipals/sp-1', body: { appRoleAssignmentRequired: true } } })]);
+    expect(plan.actions).toEqual([
+      expect.objectContaining({
+        kind: 'update',
+        request: { method: 'PATCH', url: '/servicePrincipals/sp-1', body: { appRoleAssignmentRequired: true } },
+      }),
+    ]);
   });
   it('is a no-op when already required', async () => {
     const ctx = fakeContext(new FakeGraph({}));
@@ -96,16 +110,36 @@ describe('app-assignment', () => {
     ctx.facts.servicePrincipal = { ...SP };
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
     const plan = await appAssignmentStep.plan(ctx);
-    expect(plan.actions[0].request).toEqual({ method: 'POST', url: '/servicePrincipals/sp-1/appRoleAssignedTo', body: { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID } });
+    expect(plan.actions[0].request).toEqual({
+      method: 'POST',
+      url: '/servicePrincipals/sp-1/appRoleAssignedTo',
+      body: { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID },
+    });
 
-    const again = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other, { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }] }));
+    const again = fakeContext(
+      new FakeGraph({
+        '/servicePrincipals/sp-1/appRoleAssignedTo': [other, { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }],
+      }),
+    );
     again.facts = { ...ctx.facts };
     expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
   });
 
   it('leaves the groups assigned to the app for the keycloak step (a regex mapper must match none of the others)', async () => {
-    const users = { principalId: 'users-group', principalType: 'Group', principalDisplayName: 'users:pf', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
-    const person = { principalId: 'u-alice', principalType: 'User', principalDisplayName: 'Alice', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const users = {
+      principalId: 'users-group',
+      principalType: 'Group',
+      principalDisplayName: 'users:pf',
+      resourceId: 'sp-1',
+      appRoleId: DEFAULT_ACCESS_ROLE_ID,
+    };
+    const person = {
+      principalId: 'u-alice',
+      principalType: 'User',
+      principalDisplayName: 'Alice',
+      resourceId: 'sp-1',
+      appRoleId: DEFAULT_ACCESS_ROLE_ID,
+    };
     const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, person] }));
     ctx.facts.servicePrincipal = { ...SP };
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
@@ -117,7 +151,13 @@ describe('app-assignment', () => {
 describe('answers the steps do not understand (fail closed)', () => {
   it('app-assignment: an entry with an unknown principal type leaves the other groups unknown, never a list that may miss one', async () => {
     const odd = { principalId: 'x', principalType: 'Something', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
-    const users = { principalId: 'users-group', principalType: 'group', principalDisplayName: 'users:pf', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
+    const users = {
+      principalId: 'users-group',
+      principalType: 'group',
+      principalDisplayName: 'users:pf',
+      resourceId: 'sp-1',
+      appRoleId: DEFAULT_ACCESS_ROLE_ID,
+    };
     const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, odd] }));
     ctx.facts.servicePrincipal = { ...SP };
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
@@ -131,7 +171,15 @@ describe('answers the steps do not understand (fail closed)', () => {
   });
 
   it("pim-eligibility: only this group's member instances active now shield a member from removal", async () => {
-    const inst = (principalId: string, over: Record<string, unknown>) => ({ id: `i-${principalId}`, principalId, groupId: G, accessId: 'member', assignmentType: 'Activated', memberType: 'Direct', ...over });
+    const inst = (principalId: string, over: Record<string, unknown>) => ({
+      id: `i-${principalId}`,
+      principalId,
+      groupId: G,
+      accessId: 'member',
+      assignmentType: 'Activated',
+      memberType: 'Direct',
+      ...over,
+    });
     const active = [
       inst('u-ok', {}),
       inst('u-other-group', { groupId: '99999999-9999-4999-8999-999999999999' }),
@@ -141,7 +189,9 @@ describe('answers the steps do not understand (fail closed)', () => {
     const graph = new FakeGraph({
       [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
       [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: active,
-      '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } }],
+      '/policies/roleManagementPolicyAssignments*': [
+        { id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } },
+      ],
     });
     const ctx = fakeContext(graph);
     ctx.facts.group = { id: G, displayName: 'tenant-admin' };
@@ -184,7 +234,11 @@ describe('eligibility window', () => {
 describe('diffEligibility', () => {
   const w = { start: new Date('2026-12-01T10:00:00Z'), end: new Date('2027-03-31T23:59:59Z'), toleranceMs: 1000, source: 'end' as const };
   it('creates, extends and keeps', () => {
-    const d = diffEligibility([alice, bob, { ...alice, id: 'u-carol', userPrincipalName: 'carol' }], [schedule('u-alice', '2027-01-01T00:00:00Z'), schedule('u-bob', '2027-06-01T00:00:00Z')], w);
+    const d = diffEligibility(
+      [alice, bob, { ...alice, id: 'u-carol', userPrincipalName: 'carol' }],
+      [schedule('u-alice', '2027-01-01T00:00:00Z'), schedule('u-bob', '2027-06-01T00:00:00Z')],
+      w,
+    );
     expect(d.map((x) => x.kind)).toEqual(['update', 'noop', 'create']);
   });
   it('treats permanent eligibility as covering', () => {
@@ -199,7 +253,9 @@ describe('pim-eligibility plan', () => {
   const table = (schedules: PimSchedule[]) => ({
     [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: schedules,
     [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
-    '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } }],
+    '/policies/roleManagementPolicyAssignments*': [
+      { id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } },
+    ],
   });
   it('plans adminAssign requests with the exact window and notes onboarding', async () => {
     const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2027-03-31T23:59:59Z') });
@@ -214,7 +270,10 @@ describe('pim-eligibility plan', () => {
         principalId: 'u-alice',
         groupId: G,
         action: 'adminAssign',
-        scheduleInfo: { startDateTime: '2026-12-01T10:00:00.000Z', expiration: { type: 'afterDateTime', endDateTime: '2027-03-31T23:59:59.000Z' } },
+        scheduleInfo: {
+          startDateTime: '2026-12-01T10:00:00.000Z',
+          expiration: { type: 'afterDateTime', endDateTime: '2027-03-31T23:59:59.000Z' },
+        },
         justification: 'test',
       },
     });
@@ -233,13 +292,25 @@ describe('pim-eligibility plan', () => {
 
 describe('diffPolicyRules', () => {
   it('patches only rules that differ, each with @odata.type, id and target', () => {
-    const patches = diffPolicyRules([activationRule, enablementRule], { activationMax: 'PT2H', requireJustification: true, approvers: [] }, []);
+    const patches = diffPolicyRules(
+      [activationRule, enablementRule],
+      { activationMax: 'PT2H', requireJustification: true, approvers: [] },
+      [],
+    );
     expect(patches).toEqual([
-      { '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule', id: 'Expiration_EndUser_Assignment', isExpirationRequired: true, maximumDuration: 'PT2H', target: activationRule.target },
+      {
+        '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+        id: 'Expiration_EndUser_Assignment',
+        isExpirationRequired: true,
+        maximumDuration: 'PT2H',
+        target: activationRule.target,
+      },
     ]);
   });
   it('is empty when everything matches', () => {
-    expect(diffPolicyRules([activationRule, enablementRule], { activationMax: 'PT8H', requireJustification: true, approvers: [] }, [])).toEqual([]);
+    expect(
+      diffPolicyRules([activationRule, enablementRule], { activationMax: 'PT8H', requireJustification: true, approvers: [] }, []),
+    ).toEqual([]);
   });
   it('adds MFA to the enablement rule', () => {
     const [p] = diffPolicyRules([activationRule, enablementRule], { requireMfa: true, approvers: [] }, []);

@@ -20,7 +20,19 @@ const entra = (state: 'eligible' | 'active'): EntraFacts => ({
   user: { id: 'u-alice', userPrincipalName: UPN },
   group: { id: GID, displayName: 'tenant-admin' },
   eligible: [{ principalId: 'u-alice', groupId: GID, accessId: 'member' }],
-  active: state === 'active' ? [{ principalId: 'u-alice', groupId: GID, accessId: 'member', assignmentType: 'Activated', startDateTime: '2026-11-30T10:00:00Z', endDateTime: '2026-11-30T11:00:00Z' }] : [],
+  active:
+    state === 'active'
+      ? [
+          {
+            principalId: 'u-alice',
+            groupId: GID,
+            accessId: 'member',
+            assignmentType: 'Activated',
+            startDateTime: '2026-11-30T10:00:00Z',
+            endDateTime: '2026-11-30T11:00:00Z',
+          },
+        ]
+      : [],
   member: state === 'active',
   lastSignIn: {},
 });
@@ -72,7 +84,9 @@ function kcFacts(o: {
     groups: o.groups ?? [],
     holdsTarget: grants.length > 0,
     grants,
-    mappers: (o.mappers ?? [['entra', [groupMapper('/tenant-admin')], undefined]]).flatMap(([alias, ms, idpSync]) => grantingMappers(alias, ms, idpSync, o.scope)),
+    mappers: (o.mappers ?? [['entra', [groupMapper('/tenant-admin')], undefined]]).flatMap(([alias, ms, idpSync]) =>
+      grantingMappers(alias, ms, idpSync, o.scope),
+    ),
     incomplete: o.incomplete ?? [],
   };
 }
@@ -82,7 +96,9 @@ const text = (v: { reasons: string[] }) => v.reasons.join('\n');
 describe('userGrants: a user holds the rights exactly as the audit counts holders', () => {
   it('group mode: the group and its subgroups, not a sibling with the same prefix', () => {
     const scope = groupScope('/tenant-admin');
-    expect(userGrants({ groups: ['/tenant-admin/ops', '/tenant-admins', '/users'], roles: [] }, scope).map((g) => [g.kind, g.value])).toEqual([['group', '/tenant-admin/ops']]);
+    expect(
+      userGrants({ groups: ['/tenant-admin/ops', '/tenant-admins', '/users'], roles: [] }, scope).map((g) => [g.kind, g.value]),
+    ).toEqual([['group', '/tenant-admin/ops']]);
     expect(userGrants({ groups: ['/tenant-admin'], roles: [] }, scope)[0].why).toBe('member of /tenant-admin');
   });
 
@@ -113,14 +129,28 @@ describe('userGrants: a user holds the rights exactly as the audit counts holder
 describe('grantingMappers: the mappers that assign what carries the rights', () => {
   it('includes subgroups, composites and hardcoded mappers with their sync mode; LEGACY Claim to Role is remove-only', () => {
     const scope = roleScopeOf();
-    const ms = grantingMappers('entra', [roleMapper(ROLE, 'INHERIT'), roleMapper('app.owner', 'FORCE', 'oidc-hardcoded-role-idp-mapper', 'all'), groupMapper('/admins/night'), groupMapper('/users'), roleMapper('harmless')], undefined, scope);
+    const ms = grantingMappers(
+      'entra',
+      [
+        roleMapper(ROLE, 'INHERIT'),
+        roleMapper('app.owner', 'FORCE', 'oidc-hardcoded-role-idp-mapper', 'all'),
+        groupMapper('/admins/night'),
+        groupMapper('/users'),
+        roleMapper('harmless'),
+      ],
+      undefined,
+      scope,
+    );
     expect(ms.map((m) => [m.name, m.value, m.mode, m.hardcoded, m.legacyRemoveOnly])).toEqual([
       ['pim-role', ROLE, 'LEGACY', false, true],
       ['all', 'app.owner', 'FORCE', true, false],
       ['pim', '/admins/night', 'FORCE', false, false],
     ]);
     // A group mapper under LEGACY acts as FORCE: not remove-only.
-    expect(grantingMappers('entra', [groupMapper('/tenant-admin', 'INHERIT')], undefined, groupScope('/tenant-admin'))[0]).toMatchObject({ mode: 'LEGACY', legacyRemoveOnly: false });
+    expect(grantingMappers('entra', [groupMapper('/tenant-admin', 'INHERIT')], undefined, groupScope('/tenant-admin'))[0]).toMatchObject({
+      mode: 'LEGACY',
+      legacyRemoveOnly: false,
+    });
   });
 });
 
@@ -134,41 +164,95 @@ describe('verdictOf with the audit scope', () => {
   });
 
   it('a subgroup the PIM mapper itself assigns (FORCE): the session is the reason', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin/ops'], mappers: [['entra', [groupMapper('/tenant-admin'), groupMapper('/tenant-admin/ops', 'FORCE', 'ops')], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: groupScope('/tenant-admin'),
+        groups: ['/tenant-admin/ops'],
+        mappers: [['entra', [groupMapper('/tenant-admin'), groupMapper('/tenant-admin/ops', 'FORCE', 'ops')], undefined]],
+      }),
+    );
     expect(v.kind).toBe('not-active-but-mapped');
-    expect(v.reasons).toEqual([expect.stringContaining('Keycloak removes /tenant-admin/ops at the next sign-in through Entra (sync mode FORCE)')]);
+    expect(v.reasons).toEqual([
+      expect.stringContaining('Keycloak removes /tenant-admin/ops at the next sign-in through Entra (sync mode FORCE)'),
+    ]);
   });
 
   it('an IMPORT mapper to the subgroup is named', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin/ops'], mappers: [['entra', [groupMapper('/tenant-admin/ops', 'IMPORT', 'ops')], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: groupScope('/tenant-admin'),
+        groups: ['/tenant-admin/ops'],
+        mappers: [['entra', [groupMapper('/tenant-admin/ops', 'IMPORT', 'ops')], undefined]],
+      }),
+    );
     expect(v.reasons[0]).toMatch(/^mapper ops has sync mode IMPORT: Keycloak never takes \/tenant-admin\/ops away/);
   });
 
   it('a hardcoded mapper to the subgroup gives it to everyone', () => {
-    const hard: IdpMapper = { name: 'everyone', identityProviderAlias: 'entra', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { syncMode: 'FORCE', group: '/tenant-admin/ops' } };
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin/ops'], mappers: [['entra', [groupMapper('/tenant-admin'), hard], undefined]] }));
+    const hard: IdpMapper = {
+      name: 'everyone',
+      identityProviderAlias: 'entra',
+      identityProviderMapper: 'oidc-hardcoded-group-idp-mapper',
+      config: { syncMode: 'FORCE', group: '/tenant-admin/ops' },
+    };
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: groupScope('/tenant-admin'),
+        groups: ['/tenant-admin/ops'],
+        mappers: [['entra', [groupMapper('/tenant-admin'), hard], undefined]],
+      }),
+    );
     expect(text(v)).toContain('hardcoded mapper everyone on entra gives /tenant-admin/ops to everyone who signs in');
   });
 
   it('a group mapper under LEGACY (no syncMode stored) removes like FORCE', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin'], mappers: [['entra', [groupMapper('/tenant-admin', 'INHERIT')], undefined]] }));
-    expect(v.reasons).toEqual([expect.stringContaining('removes /tenant-admin at the next sign-in through Entra (sync mode LEGACY, which Keycloak 26 applies like FORCE')]);
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: groupScope('/tenant-admin'),
+        groups: ['/tenant-admin'],
+        mappers: [['entra', [groupMapper('/tenant-admin', 'INHERIT')], undefined]],
+      }),
+    );
+    expect(v.reasons).toEqual([
+      expect.stringContaining(
+        'removes /tenant-admin at the next sign-in through Entra (sync mode LEGACY, which Keycloak 26 applies like FORCE',
+      ),
+    ]);
   });
 
   it('role mode: a local composite role holder is mapped, and the role is local', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), roles: [{ id: 'r-owner', ref: 'app.owner', clientRole: true }], mappers: [['entra', [roleMapper(ROLE)], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: roleScopeOf(),
+        roles: [{ id: 'r-owner', ref: 'app.owner', clientRole: true }],
+        mappers: [['entra', [roleMapper(ROLE)], undefined]],
+      }),
+    );
     expect(v.kind).toBe('not-active-but-mapped');
-    expect(text(v)).toContain('holds role app.owner, which contains tenant-admin-role (composite role): no mapper of entra assigns role app.owner');
+    expect(text(v)).toContain(
+      'holds role app.owner, which contains tenant-admin-role (composite role): no mapper of entra assigns role app.owner',
+    );
   });
 
   it('role mode: a member of a subgroup of a group holding the role', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), groups: ['/admins/night'], mappers: [['entra', [roleMapper(ROLE)], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({ scope: roleScopeOf(), groups: ['/admins/night'], mappers: [['entra', [roleMapper(ROLE)], undefined]] }),
+    );
     expect(v.kind).toBe('not-active-but-mapped');
     expect(text(v)).toContain('member of /admins/night, a subgroup of /admins, which holds tenant-admin-role');
   });
 
   it('role mode: the default role containing the role makes everyone mapped, linked or not', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), defaultRole: 'default-roles-r', mappers: [['entra', [roleMapper(ROLE)], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({ scope: roleScopeOf(), defaultRole: 'default-roles-r', mappers: [['entra', [roleMapper(ROLE)], undefined]] }),
+    );
     expect(v.kind).toBe('not-active-but-mapped');
     expect(text(v)).toContain('every user holds the default role default-roles-r');
     expect(text(v)).toContain("from the realm's default roles");
@@ -176,9 +260,18 @@ describe('verdictOf with the audit scope', () => {
 
   it('LEGACY Claim to Role: removes the role after the activation, and the verdict says a later activation brings nothing', () => {
     const scope = roleScopeOf();
-    const held = verdictOf(entra('eligible'), kcFacts({ scope, roles: [{ id: 'r-admin', ref: ROLE, clientRole: false }], mappers: [['entra', [roleMapper(ROLE, 'INHERIT')], undefined]] }));
+    const held = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope,
+        roles: [{ id: 'r-admin', ref: ROLE, clientRole: false }],
+        mappers: [['entra', [roleMapper(ROLE, 'INHERIT')], undefined]],
+      }),
+    );
     expect(held.kind).toBe('not-active-but-mapped');
-    expect(text(held)).toContain(`Keycloak removes ${ROLE} at the next sign-in through Entra (LEGACY, which for this Claim to Role mapper removes it)`);
+    expect(text(held)).toContain(
+      `Keycloak removes ${ROLE} at the next sign-in through Entra (LEGACY, which for this Claim to Role mapper removes it)`,
+    );
     expect(text(held)).toContain('mapper pim-role is a Claim to Role mapper with sync mode LEGACY');
 
     const second = verdictOf(entra('active'), kcFacts({ scope, mappers: [['entra', [roleMapper(ROLE, 'INHERIT')], undefined]] }));
@@ -194,18 +287,35 @@ describe('verdictOf with the audit scope', () => {
 
   it('a user linked only to a second trusted Entra provider is governed by its mapper, not "given in Keycloak directly"', () => {
     const saml = groupMapper('/tenant-admin', 'FORCE', 'pim-saml', 'entra-saml');
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin'], links: ['entra-saml'], trusted: ['entra-saml'], mappers: [['entra', [groupMapper('/tenant-admin')], undefined], ['entra-saml', [saml], undefined]] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({
+        scope: groupScope('/tenant-admin'),
+        groups: ['/tenant-admin'],
+        links: ['entra-saml'],
+        trusted: ['entra-saml'],
+        mappers: [
+          ['entra', [groupMapper('/tenant-admin')], undefined],
+          ['entra-saml', [saml], undefined],
+        ],
+      }),
+    );
     expect(v.kind).toBe('not-active-but-mapped');
-    expect(v.reasons).toEqual([expect.stringContaining('sign-in through entra-saml was during an activation; Keycloak removes /tenant-admin')]);
+    expect(v.reasons).toEqual([
+      expect.stringContaining('sign-in through entra-saml was during an activation; Keycloak removes /tenant-admin'),
+    ]);
   });
 
   it('a user linked only to an untrusted provider reaches the rights without PIM', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin/ops'], links: ['github'] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin/ops'], links: ['github'] }),
+    );
     expect(v.reasons[0]).toContain('signs in through github, not entra: /tenant-admin reaches it without PIM');
     expect(v.reasons[1]).toContain('member of /tenant-admin/ops');
   });
 
-  it('a linked holder with a local password: named (the audit\'s localCredentialFindings), whatever the mapper does', () => {
+  it("a linked holder with a local password: named (the audit's localCredentialFindings), whatever the mapper does", () => {
     const facts = kcFacts({ scope: groupScope('/tenant-admin'), groups: ['/tenant-admin'] });
     const holder = { user: { id: 'k-alice', username: UPN }, links: facts.links, credentials: [{ type: 'password' }] };
     facts.credentials = localCredentialFindings([holder], { alias: 'entra', target: '/tenant-admin' });
@@ -226,7 +336,10 @@ describe('verdictOf with the audit scope', () => {
   });
 
   it('the compliant twin: an eligible user in an unrelated group holds nothing', () => {
-    const v = verdictOf(entra('eligible'), kcFacts({ scope: roleScopeOf(), groups: ['/users'], roles: [{ id: 'r-harmless', ref: 'harmless', clientRole: false }] }));
+    const v = verdictOf(
+      entra('eligible'),
+      kcFacts({ scope: roleScopeOf(), groups: ['/users'], roles: [{ id: 'r-harmless', ref: 'harmless', clientRole: false }] }),
+    );
     expect(v.kind).toBe('eligible-not-active');
     expect(matchesExpectation(v.kind, 'user')).toBe(true);
   });
@@ -235,21 +348,37 @@ describe('verdictOf with the audit scope', () => {
 describe('residualFindings: a holder linked to a second trusted Entra provider', () => {
   const OID = '0b5c6d7e-8f90-4a1b-8c2d-3e4f5a6b7c8d';
   const holder = { user: { id: 'k1', username: 'alice' }, links: [{ identityProvider: 'entra-saml', userId: OID, userName: UPN }] };
-  const input = { alias: 'entra', protocol: 'oidc' as const, idpConfig: {}, mappers: [], eligibleByUpn: new Map<string, string>(), target: '/tenant-admin' };
+  const input = {
+    alias: 'entra',
+    protocol: 'oidc' as const,
+    idpConfig: {},
+    mappers: [],
+    eligibleByUpn: new Map<string, string>(),
+    target: '/tenant-admin',
+  };
 
   it('is governed by PIM like a holder linked to the chosen provider', () => {
     const active = residualFindings([holder], { ...input, active: new Set([OID]), trustedAliases: new Set(['entra-saml']) });
     expect(active.map((f) => f.code)).toEqual(['KC_MEMBERS']);
     expect(active[0].message).toContain('1 with an active PIM assignment');
     const inactive = residualFindings([holder], { ...input, active: new Set(), trustedAliases: new Set(['entra-saml']) });
-    expect(inactive.map((f) => [f.severity, f.code])).toEqual([['warning', 'KC_MEMBER_NOT_ACTIVE'], ['info', 'KC_MEMBERS']]);
+    expect(inactive.map((f) => [f.severity, f.code])).toEqual([
+      ['warning', 'KC_MEMBER_NOT_ACTIVE'],
+      ['info', 'KC_MEMBERS'],
+    ]);
   });
 
   it('its local password is reported, and a further untrusted link is a way around Entra', () => {
     const withPassword = { ...holder, credentials: [{ type: 'password' }] };
-    expect(localCredentialFindings([withPassword], { alias: 'entra', target: '/tenant-admin', trustedAliases: new Set(['entra-saml']) }).map((f) => f.code)).toEqual(['KC_MEMBER_LOCAL_PASSWORD']);
+    expect(
+      localCredentialFindings([withPassword], { alias: 'entra', target: '/tenant-admin', trustedAliases: new Set(['entra-saml']) }).map(
+        (f) => f.code,
+      ),
+    ).toEqual(['KC_MEMBER_LOCAL_PASSWORD']);
     const alsoGithub = { ...holder, links: [...holder.links, { identityProvider: 'github', userId: 'gh-1' }] };
-    expect(residualFindings([alsoGithub], { ...input, active: new Set([OID]), trustedAliases: new Set(['entra-saml']) }).map((f) => f.code)).toEqual(['KC_MEMBER_ALSO_OTHER_IDP', 'KC_MEMBERS']);
+    expect(
+      residualFindings([alsoGithub], { ...input, active: new Set([OID]), trustedAliases: new Set(['entra-saml']) }).map((f) => f.code),
+    ).toEqual(['KC_MEMBER_ALSO_OTHER_IDP', 'KC_MEMBERS']);
   });
 
   it('a provider the audit does not trust stays a way around PIM (the twin)', () => {
@@ -259,10 +388,26 @@ describe('residualFindings: a holder linked to a second trusted Entra provider',
 });
 
 describe('verify-user names a granting mapper that does not require the PIM group (as the audit does)', () => {
-  const exp = { protocol: 'oidc' as const, alias: 'entra', target: { kind: 'group' as const, value: '/tenant-admin' }, claim: { key: 'groups', value: GID, source: 'group' as const, groupId: GID, valueKind: 'object-id' as const } };
-  const byEmail: IdpMapper = { ...groupMapper('/tenant-admin'), name: 'by-email', config: { ...groupMapper('/tenant-admin').config, claims: JSON.stringify([{ key: 'email', value: UPN }]) } };
-  const noCondition: IdpMapper = { ...groupMapper('/tenant-admin'), name: 'no-condition', config: { ...groupMapper('/tenant-admin').config, claims: '[]' } };
-  const facts = (ms: IdpMapper[], groups = ['/tenant-admin']): KeycloakFacts => ({ ...kcFacts({ scope: groupScope('/tenant-admin'), groups }), mappers: grantingMappers('entra', ms, undefined, groupScope('/tenant-admin'), exp) });
+  const exp = {
+    protocol: 'oidc' as const,
+    alias: 'entra',
+    target: { kind: 'group' as const, value: '/tenant-admin' },
+    claim: { key: 'groups', value: GID, source: 'group' as const, groupId: GID, valueKind: 'object-id' as const },
+  };
+  const byEmail: IdpMapper = {
+    ...groupMapper('/tenant-admin'),
+    name: 'by-email',
+    config: { ...groupMapper('/tenant-admin').config, claims: JSON.stringify([{ key: 'email', value: UPN }]) },
+  };
+  const noCondition: IdpMapper = {
+    ...groupMapper('/tenant-admin'),
+    name: 'no-condition',
+    config: { ...groupMapper('/tenant-admin').config, claims: '[]' },
+  };
+  const facts = (ms: IdpMapper[], groups = ['/tenant-admin']): KeycloakFacts => ({
+    ...kcFacts({ scope: groupScope('/tenant-admin'), groups }),
+    mappers: grantingMappers('entra', ms, undefined, groupScope('/tenant-admin'), exp),
+  });
 
   it('grantingMappers marks a FORCE mapper on another claim or with no condition; the PIM mapper is not marked', () => {
     const ms = grantingMappers('entra', [groupMapper('/tenant-admin'), byEmail, noCondition], undefined, groupScope('/tenant-admin'), exp);

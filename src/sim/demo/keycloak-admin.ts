@@ -59,7 +59,10 @@ export interface DemoKeycloakOptions {
 
 // A real release number, marked so that the step's "Keycloak <version> at <url>" line also says it is a simulation.
 const VERSION = '26.4.7 (simulated)';
-const NOT_FOUND_ROUTE = { error: 'Unable to find matching target resource method', error_description: 'For more on this error consult the server log.' };
+const NOT_FOUND_ROUTE = {
+  error: 'Unable to find matching target resource method',
+  error_description: 'For more on this error consult the server log.',
+};
 
 /** Mapper types Keycloak 26 offers on an `oidc` provider (ids and UI names). */
 const OIDC_MAPPER_TYPES: Array<[string, string, string]> = [
@@ -220,7 +223,13 @@ export class DemoKeycloak {
     let answer: Answer;
     try {
       const segments = url.pathname.split('/').filter(Boolean).map(decodeSegment);
-      answer = this.route({ method, segments, query: url.searchParams, headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8') });
+      answer = this.route({
+        method,
+        segments,
+        query: url.searchParams,
+        headers: req.headers,
+        rawBody: Buffer.concat(chunks).toString('utf8'),
+      });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       answer = { status: err.status, body: err.body };
@@ -234,7 +243,13 @@ export class DemoKeycloak {
   private route(c: Call): Answer {
     const [a, b, realm, ...rest] = c.segments;
     // POST /realms/{realm}/protocol/openid-connect/token
-    if (a === 'realms' && c.segments.length === 5 && c.segments[2] === 'protocol' && c.segments[3] === 'openid-connect' && c.segments[4] === 'token') {
+    if (
+      a === 'realms' &&
+      c.segments.length === 5 &&
+      c.segments[2] === 'protocol' &&
+      c.segments[3] === 'openid-connect' &&
+      c.segments[4] === 'token'
+    ) {
       if (c.method !== 'POST') throw new HttpError(405, { error: 'HTTP 405 Method Not Allowed' });
       return this.token(b, c);
     }
@@ -242,7 +257,9 @@ export class DemoKeycloak {
     // GET /admin/serverinfo
     if (b === 'serverinfo' && c.segments.length === 2) {
       this.authorize(c, undefined);
-      return this.get(c, () => ({ systemInfo: { version: VERSION, serverTime: new Date().toString(), uptime: '0 seconds', uptimeMillis: 0 } }));
+      return this.get(c, () => ({
+        systemInfo: { version: VERSION, serverTime: new Date().toString(), uptime: '0 seconds', uptimeMillis: 0 },
+      }));
     }
     if (b !== 'realms' || realm === undefined) throw new HttpError(404, NOT_FOUND_ROUTE);
     const roles = this.authorize(c, realm);
@@ -292,7 +309,12 @@ export class DemoKeycloak {
     if (r0 === 'identity-provider' && r1 === 'instances') {
       if (r2 === undefined) {
         need('view-identity-providers');
-        return this.get(c, () => page(this.providers.map((p) => this.providerRepresentation(p)), c.query));
+        return this.get(c, () =>
+          page(
+            this.providers.map((p) => this.providerRepresentation(p)),
+            c.query,
+          ),
+        );
       }
       const provider = this.providers.find((p) => p.alias === r2);
       if (!provider) {
@@ -305,7 +327,9 @@ export class DemoKeycloak {
       }
       if (r3 === 'mapper-types' && r4 === undefined) {
         need('view-identity-providers');
-        return this.get(c, () => Object.fromEntries(OIDC_MAPPER_TYPES.map(([id, name, category]) => [id, { id, name, category, helpText: '', properties: [] }])));
+        return this.get(c, () =>
+          Object.fromEntries(OIDC_MAPPER_TYPES.map(([id, name, category]) => [id, { id, name, category, helpText: '', properties: [] }])),
+        );
       }
       if (r3 === 'mappers' && more.length === 0) {
         if (r4 === undefined && c.method === 'GET') {
@@ -379,7 +403,14 @@ export class DemoKeycloak {
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
-      body: { access_token: token, expires_in: this.tokenLifetime, refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email' },
+      body: {
+        access_token: token,
+        expires_in: this.tokenLifetime,
+        refresh_expires_in: 0,
+        token_type: 'Bearer',
+        'not-before-policy': 0,
+        scope: 'profile email',
+      },
     };
   }
 
@@ -430,10 +461,13 @@ export class DemoKeycloak {
     }
     const type = body.identityProviderMapper;
     if (typeof type !== 'string' || !OIDC_MAPPER_TYPES.some(([id]) => id === type)) {
-      throw new HttpError(400, { errorMessage: `Identity provider mapper type ${String(type)} is not available for provider ${provider.providerId}` });
+      throw new HttpError(400, {
+        errorMessage: `Identity provider mapper type ${String(type)} is not available for provider ${provider.providerId}`,
+      });
     }
     const config: Config = {};
-    if (isStringRecord(body.config)) for (const [k, v] of Object.entries(body.config)) if (v !== undefined && v !== null) config[k] = String(v);
+    if (isStringRecord(body.config))
+      for (const [k, v] of Object.entries(body.config)) if (v !== undefined && v !== null) config[k] = String(v);
     return { name: body.name, identityProviderAlias: provider.alias, identityProviderMapper: type, config };
   }
 

@@ -79,9 +79,13 @@ const GRAPH_SCOPES: Record<string, string> = {
   'PrivilegedAccess.Read.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedAccess.Read.AzureADGroup'),
   'PrivilegedAccess.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedAccess.ReadWrite.AzureADGroup'),
   'PrivilegedEligibilitySchedule.Read.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedEligibilitySchedule.Read.AzureADGroup'),
-  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'),
+  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup': guidFromName(
+    'made-up:graph-scope:PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup',
+  ),
   'PrivilegedAssignmentSchedule.Read.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedAssignmentSchedule.Read.AzureADGroup'),
-  'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup'),
+  'PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup': guidFromName(
+    'made-up:graph-scope:PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup',
+  ),
   'RoleManagementPolicy.Read.AzureADGroup': guidFromName('made-up:graph-scope:RoleManagementPolicy.Read.AzureADGroup'),
   'RoleManagementPolicy.ReadWrite.AzureADGroup': guidFromName('made-up:graph-scope:RoleManagementPolicy.ReadWrite.AzureADGroup'),
 };
@@ -292,7 +296,12 @@ function graphServicePrincipal(): SeedServicePrincipal {
     appRoles,
     oauth2PermissionScopes: scopes,
     servicePrincipalType: 'Application',
-    servicePrincipalNames: ['https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID, 'https://canary.graph.microsoft.com'],
+    servicePrincipalNames: [
+      'https://graph.microsoft.com',
+      'https://graph.microsoft.com/',
+      GRAPH_APP_ID,
+      'https://canary.graph.microsoft.com',
+    ],
     tags: [],
     keyCredentials: [],
     preferredTokenSigningKeyThumbprint: null,
@@ -329,7 +338,9 @@ function appServicePrincipal(
 
 function graphRoleAssignments(principalId: string, roles: readonly string[]): SeedAppRoleAssignment[] {
   return roles.map((r) => ({
-    id: Buffer.from(guidFromName(`contoso:ara:${principalId}:${r}`)).toString('base64url').slice(0, 43),
+    id: Buffer.from(guidFromName(`contoso:ara:${principalId}:${r}`))
+      .toString('base64url')
+      .slice(0, 43),
     appRoleId: GRAPH_APP_ROLES[r],
     principalId,
     resourceId: CONTOSO.graphSpId,
@@ -410,7 +421,12 @@ export function contosoSeed(): TenantSeed {
         displayName: 'Keycloak (Spark)',
         signInAudience: 'AzureADMyOrg',
         identifierUris: [],
-        web: { redirectUris: [CONTOSO.keycloakRedirectUri], homePageUrl: null, logoutUrl: null, implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false } },
+        web: {
+          redirectUris: [CONTOSO.keycloakRedirectUri],
+          homePageUrl: null,
+          logoutUrl: null,
+          implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false },
+        },
         groupMembershipClaims: 'ApplicationGroup',
         optionalClaims: {
           idToken: [{ name: 'groups', source: null, essential: false, additionalProperties: ['cloud_displayname'] }],
@@ -452,9 +468,7 @@ export function contosoSeed(): TenantSeed {
           saml2Token: [{ name: 'groups', source: null, essential: false, additionalProperties: ['cloud_displayname'] }],
         },
         appRoles: samlRoles,
-        requiredResourceAccess: [
-          { resourceAppId: GRAPH_APP_ID, resourceAccess: [{ id: GRAPH_SCOPES['User.Read'], type: 'Scope' }] },
-        ],
+        requiredResourceAccess: [{ resourceAppId: GRAPH_APP_ID, resourceAccess: [{ id: GRAPH_SCOPES['User.Read'], type: 'Scope' }] }],
         passwordCredentials: [],
         keyCredentials: [],
         createdDateTime: CREATED,
@@ -473,7 +487,13 @@ export function contosoSeed(): TenantSeed {
           { resourceAppId: GRAPH_APP_ID, resourceAccess: AUTOMATION_ROLES.map((r) => ({ id: GRAPH_APP_ROLES[r], type: 'Role' as const })) },
         ],
         passwordCredentials: [
-          { keyId: guidFromName('contoso:automation-secret'), displayName: 'ci', hint: 'sim', startDateTime: CREATED, endDateTime: '2026-09-04T09:15:00Z' },
+          {
+            keyId: guidFromName('contoso:automation-secret'),
+            displayName: 'ci',
+            hint: 'sim',
+            startDateTime: CREATED,
+            endDateTime: '2026-09-04T09:15:00Z',
+          },
         ],
         keyCredentials: [],
         createdDateTime: CREATED,
@@ -581,7 +601,8 @@ export function contosoSeed(): TenantSeed {
         id: CONTOSO.directoryRoles.groupsAdministrator,
         roleTemplateId: 'fdd7a751-b60b-444a-984c-02652fe8fa1c',
         displayName: 'Groups Administrator',
-        description: 'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.',
+        description:
+          'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.',
         members: [U.groupsAdmin],
       },
     ],
@@ -594,9 +615,24 @@ export function contosoSeed(): TenantSeed {
         consumedUnits: 9,
         prepaidUnits: { enabled: 25, suspended: 0, warning: 0, lockedOut: 0 },
         servicePlans: [
-          { servicePlanId: CONTOSO.servicePlans.aadPremiumP2, servicePlanName: 'AAD_PREMIUM_P2', provisioningStatus: 'Success', appliesTo: 'User' },
-          { servicePlanId: CONTOSO.servicePlans.aadPremium, servicePlanName: 'AAD_PREMIUM', provisioningStatus: 'Success', appliesTo: 'User' },
-          { servicePlanId: 'c1ec4a95-1f05-45b3-a911-aa3fa01094f5', servicePlanName: 'INTUNE_A', provisioningStatus: 'Success', appliesTo: 'User' },
+          {
+            servicePlanId: CONTOSO.servicePlans.aadPremiumP2,
+            servicePlanName: 'AAD_PREMIUM_P2',
+            provisioningStatus: 'Success',
+            appliesTo: 'User',
+          },
+          {
+            servicePlanId: CONTOSO.servicePlans.aadPremium,
+            servicePlanName: 'AAD_PREMIUM',
+            provisioningStatus: 'Success',
+            appliesTo: 'User',
+          },
+          {
+            servicePlanId: 'c1ec4a95-1f05-45b3-a911-aa3fa01094f5',
+            servicePlanName: 'INTUNE_A',
+            provisioningStatus: 'Success',
+            appliesTo: 'User',
+          },
         ],
       },
       {
@@ -607,13 +643,28 @@ export function contosoSeed(): TenantSeed {
         consumedUnits: 9,
         prepaidUnits: { enabled: 25, suspended: 0, warning: 0, lockedOut: 0 },
         servicePlans: [
-          { servicePlanId: 'efb87545-963c-4e0d-99df-69c6916d9eb0', servicePlanName: 'EXCHANGE_S_ENTERPRISE', provisioningStatus: 'Success', appliesTo: 'User' },
+          {
+            servicePlanId: 'efb87545-963c-4e0d-99df-69c6916d9eb0',
+            servicePlanName: 'EXCHANGE_S_ENTERPRISE',
+            provisioningStatus: 'Success',
+            appliesTo: 'User',
+          },
         ],
       },
     ],
     clients: [
-      { clientId: CONTOSO.automation.clientId, clientSecret: CONTOSO.automation.clientSecret, displayName: CONTOSO.automation.displayName, roles: [...AUTOMATION_ROLES] },
-      { clientId: CONTOSO.reader.clientId, clientSecret: CONTOSO.reader.clientSecret, displayName: CONTOSO.reader.displayName, roles: [...READER_ROLES] },
+      {
+        clientId: CONTOSO.automation.clientId,
+        clientSecret: CONTOSO.automation.clientSecret,
+        displayName: CONTOSO.automation.displayName,
+        roles: [...AUTOMATION_ROLES],
+      },
+      {
+        clientId: CONTOSO.reader.clientId,
+        clientSecret: CONTOSO.reader.clientSecret,
+        displayName: CONTOSO.reader.displayName,
+        roles: [...READER_ROLES],
+      },
     ],
     pim: { onboardedGroups: [], eligibilitySchedules: [], assignmentSchedules: [] },
     behaviour: {},
