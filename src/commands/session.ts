@@ -1,7 +1,9 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode, StopError, UsageError } from '../errors.js';
 import { release } from 'node:os';
-import { browserUnavailable, createTokenSource, decideSignIn, defaultAuthMethod, onPath } from '../graph/credential.js';
+import { createTokenSource } from '../graph/credential.js';
+import { decideSignIn, defaultAuthMethod } from '../graph/sign-in-decision.js';
+import { browserUnavailable, onPath } from '../graph/sign-in-environment.js';
 import { CLOUDS, graphScope } from '../graph/clouds.js';
 import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
