@@ -9,7 +9,8 @@ import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegate
 import { GraphApi } from '../graph/graph-api.js';
 import { resolveTenantId } from '../graph/tenant.js';
 import { isGuid } from '../core/ids.js';
-import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
+import { MemoryJournal, type Journal } from '../journal.js';
+import { defaultJournalPath, FileJournal } from '../journal-file.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
 import { execute } from '../plan/runner.js';
