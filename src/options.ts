@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PolicySettings, RunOptions } from './context.js';
 import { UsageError } from './errors.js';
-import { AUTH_METHODS, type AuthMethod } from './graph/credential.js';
+import { AUTH_METHODS, type AuthMethod } from './graph/auth-methods.js';
 import { CLOUD_NAMES, CLOUDS, type CloudName } from './graph/clouds.js';
 import { tenantInputProblem } from './graph/tenant.js';
 import type { KeycloakSettings } from './keycloak/settings.js';

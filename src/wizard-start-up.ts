@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { styleText } from 'node:util';
 import { InterruptedError } from './errors.js';
-import { defaultAuthMethod } from './graph/credential.js';
+import { defaultAuthMethod } from './graph/sign-in-decision.js';
 import type { RawOptions } from './options.js';
 import { colorEnabled } from './ui/color.js';
 import type { Choice, Prompter } from './ui/prompt.js';

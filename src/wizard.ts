@@ -1,7 +1,9 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { UsageError } from './errors.js';
 import { release } from 'node:os';
-import { AUTH_METHODS, browserUnavailable, defaultAuthMethod, type AuthMethod } from './graph/credential.js';
+import { AUTH_METHODS, type AuthMethod } from './graph/auth-methods.js';
+import { defaultAuthMethod } from './graph/sign-in-decision.js';
+import { browserUnavailable } from './graph/sign-in-environment.js';
 import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';

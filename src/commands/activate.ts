@@ -4,7 +4,7 @@ import { enumIn, enumListHas, isActivated, isMemberAccess } from '../graph/enums
 import { MemoryJournal } from '../journal.js';
 import { DurationError, formatDuration, humanDuration, parseDuration } from '../core/duration.js';
 import type { RawOptions } from '../options.js';
-import type { AuthMethod } from '../graph/credential.js';
+import type { AuthMethod } from '../graph/auth-methods.js';
 import { missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, type PermissionNeed } from '../graph/permissions.js';
 import { jsonSafe, safeText } from '../ui/safe-text.js';

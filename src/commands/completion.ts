@@ -1,6 +1,6 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { AUTH_METHODS } from '../graph/credential.js';
+import { AUTH_METHODS } from '../graph/auth-methods.js';
 import { CLOUD_NAMES } from '../graph/clouds.js';
 import { OPTIONS, type OptionDef } from '../cli-options.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { RestoreContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { journalGroups, readJournal, removedMembers } from '../journal.js';
+import { journalGroups, readJournal, removedMembers } from '../journal-reading.js';
 import type { RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../core/ids.js';

@@ -1,6 +1,6 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode } from '../errors.js';
-import type { AuthMethod } from '../graph/credential.js';
+import type { AuthMethod } from '../graph/auth-methods.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
 import { tenantInputProblem } from '../graph/tenant.js';

@@ -1,13 +1,16 @@
 import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode, StopError, UsageError } from '../errors.js';
 import { release } from 'node:os';
-import { browserUnavailable, createTokenSource, decideSignIn, defaultAuthMethod, onPath } from '../graph/credential.js';
+import { createTokenSource } from '../graph/credential.js';
+import { decideSignIn, defaultAuthMethod } from '../graph/sign-in-decision.js';
+import { browserUnavailable, onPath } from '../graph/sign-in-environment.js';
 import { CLOUDS, graphScope } from '../graph/clouds.js';
 import { delegatedScopes, scopeUris, type ScopeRequest } from '../graph/delegated-scopes.js';
 import { GraphApi } from '../graph/graph-api.js';
 import { resolveTenantId } from '../graph/tenant.js';
 import { isGuid } from '../core/ids.js';
-import { defaultJournalPath, FileJournal, MemoryJournal, type Journal } from '../journal.js';
+import { MemoryJournal, type Journal } from '../journal.js';
+import { defaultJournalPath, FileJournal } from '../journal-file.js';
 import { isInteractive, resolveSession, type RawOptions, type SessionOptions } from '../options.js';
 import { renderReport, renderStep, reportJson, type ReportWords } from '../plan/render.js';
 import { execute } from '../plan/runner.js';

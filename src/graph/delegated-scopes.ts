@@ -1,5 +1,5 @@
 import { PERMISSION_SETS, requiredPermissions, type NeedsInput } from './permissions.js';
-import type { AuthMethod } from './credential.js';
+import type { AuthMethod } from './auth-methods.js';
 
 /**
  * Delegated sign-in: which public client signs the user in and which Graph scopes it asks for.

@@ -1,7 +1,7 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { RunContext } from '../context.js';
 import { odataString, withQuery } from '../graph/graph-api.js';
-import type { AuthMethod } from '../graph/credential.js';
+import type { AuthMethod } from '../graph/auth-methods.js';
 import { jwtClaims } from '../core/jwt.js';
 import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';

@@ -1,7 +1,7 @@
 import type { RestoreContext } from '../context.js';
 import { errorText } from '../graph/graph-api.js';
 import { graphOpOf, graphWrite } from '../graph/writes.js';
-import type { JournalGroup, RemovedMember } from '../journal.js';
+import type { JournalGroup, RemovedMember } from '../journal-reading.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { who } from '../entra/lookup.js';

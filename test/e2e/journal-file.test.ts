@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
-import { readJournal } from '../../src/journal.js';
+import { readJournal } from '../../src/journal-reading.js';
 import { BIN, ROOT, runCli, type CliResult } from '../support/cli.js';
 import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, readFile, symlink } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, withManyMembers, type SimulatedTenant } from '../../src/sim/index.js';
 import { PERMISSION_SETS } from '../../src/graph/permissions.js';
-import { readJournal, removedMembers } from '../../src/journal.js';
+import { readJournal, removedMembers } from '../../src/journal-reading.js';
 import { runCli } from '../support/cli.js';
 import { KEY, PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';

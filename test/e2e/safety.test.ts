@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { CONTOSO, contosoSeed, withManyMembers, type SimulatedTenant } from '../../src/sim/index.js';
-import { readJournal, removedMembers } from '../../src/journal.js';
+import { readJournal, removedMembers } from '../../src/journal-reading.js';
 import { runCli, startCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '@microsoft/microsoft-graph-client';
 import { SignInError } from '../../src/errors.js';
-import { signInError } from '../../src/graph/credential.js';
+import { signInError } from '../../src/graph/sign-in-error.js';
 import { GraphApi, nextLinkProblem } from '../../src/graph/graph-api.js';
 import { BearerMiddleware, classifyFailure, sameOrigin, transportError } from '../../src/graph/resilience.js';
 import { MemoryJournal } from '../../src/journal.js';

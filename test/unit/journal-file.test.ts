@@ -15,7 +15,8 @@ import {
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FileJournal, journalFileProblem, readJournal, type JournalFs } from '../../src/journal.js';
+import { FileJournal, journalFileProblem, type JournalFs } from '../../src/journal-file.js';
+import { readJournal } from '../../src/journal-reading.js';
 import type { HttpRequest } from '../../src/core/http.js';
 
 const tmp = async (name = 'journal.jsonl') => path.join(await mkdtemp(path.join(os.tmpdir(), 'epim-unit-')), name);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { journalGroups, removalOutcome, removedMembers, type JournalEntry } from '../../src/journal.js';
+import type { JournalEntry } from '../../src/journal.js';
+import { journalGroups, removalOutcome, removedMembers } from '../../src/journal-reading.js';
 import { identityDiff, restoreTarget } from '../../src/steps/restore.js';
 
 const G = '014b90e2-4da2-4c61-9a52-332a0ce58215';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientListComplete, managementClientId } from '../../src/keycloak/keycloak-api.js';
+import { clientListComplete, managementClientId } from '../../src/keycloak/keycloak-api-roles.js';
 
 const builtIn = ['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console'].map((clientId) => ({
   clientId,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { browserUnavailable, decideSignIn, defaultAuthMethod, signInDeadlineMs, type SignInFacts } from '../../src/graph/credential.js';
+import { decideSignIn, defaultAuthMethod, type SignInFacts } from '../../src/graph/sign-in-decision.js';
+import { signInDeadlineMs } from '../../src/graph/sign-in-deadline.js';
+import { browserUnavailable } from '../../src/graph/sign-in-environment.js';
 import { tenantInputProblem } from '../../src/graph/tenant.js';
 
 const tty = { stdinTTY: true, stderrTTY: true };
