@@ -14,7 +14,7 @@ export type { FaultRule, FaultResponse } from './faults.js';
 export type { RecordedRequest } from './server.js';
 export type { TokenClaims } from './tokens.js';
 export type { ThrottleSettings } from './throttle.js';
-export { requestCost, tierFor, RU_QUOTA, RU_WINDOW_MS, WRITE_QUOTA, WRITE_WINDOW_MS } from './throttle.js';
+export { requestCost, tierFor, WRITE_QUOTA, WRITE_WINDOW_MS } from './throttle.js';
 export type { SimOidcProvider, SignInOptions, IdTokenClaims } from './oidc.js';
 export type { AuthInfo, PermissionKey } from './permissions.js';
 export { PERMISSIONS, ROLE_TEMPLATES } from './permissions.js';
