@@ -54,6 +54,22 @@ export default defineConfig([
           );
         },
       },
+      {
+        name: 'lazy-child-process',
+        setup(build) {
+          // commander requires node:child_process when it loads, for executable subcommands this
+          // tool has none of; loading it (with dgram and net) costs `--help` a few per cent of
+          // Node's start-up. In commander's source the require becomes a stand-in that requires
+          // it on first use.
+          build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+            const source = readFileSync(args.path, 'utf8');
+            const eager = "const childProcess = require('node:child_process');";
+            if (!source.includes(eager)) throw new Error(`lazy-child-process: commander no longer has "${eager}"`);
+            const lazy = "const childProcess = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });";
+            return { contents: source.replace(eager, lazy), loader: 'js' };
+          });
+        },
+      },
     ],
   },
   {

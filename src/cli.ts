@@ -1,8 +1,8 @@
-import { isatty } from 'node:tty';
 import { Command, Help, Option } from 'commander';
 import type { RawOptions } from './options.js';
 import type { CommandIo } from './commands/session.js';
 import { COMMAND_OPTIONS, environmentOf, HELP_GROUPS, optionDef, type OptionUse } from './cli-options.js';
+import { isTerminal } from './ui/terminal.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -173,8 +173,8 @@ export function buildProgram(
       writeErr: io.stderr,
       // Commander's defaults read process.stdout and process.stderr, and creating those streams
       // is a measurable share of `--help`: a terminal's width is asked only when there is one.
-      getOutHelpWidth: () => (isatty(1) ? process.stdout.columns : undefined) as number,
-      getErrHelpWidth: () => (isatty(2) ? process.stderr.columns : undefined) as number,
+      getOutHelpWidth: () => (isTerminal(1) ? process.stdout.columns : undefined) as number,
+      getErrHelpWidth: () => (isTerminal(2) ? process.stderr.columns : undefined) as number,
       // The help text has no colour of its own.
       getOutHasColors: () => false,
       getErrHasColors: () => false,

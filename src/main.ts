@@ -1,9 +1,9 @@
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import { ExitCode, errorCodeFor, exitCodeFor } from './errors.js';
 import { redactText } from './core/redact.js';
 import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 import { VERSION } from './version.js';
+import { isTerminal } from './ui/terminal.js';
 
 let stdoutStream = false;
 const toStdoutStream = (chunk: string | Uint8Array) => {
@@ -70,14 +70,17 @@ export async function main(argv: string[]): Promise<number> {
   // a terminal, the one case where colour can be on (see colorEnabled).
   // Secrets are masked here too, so no command's own output path (a checklist, a summary line)
   // can print one; masking comes first, before escaping could change the secret's spelling.
-  const colors = isatty(2);
+  const colors = isTerminal(2);
   const io = {
     env: process.env,
     stdout: (s: string) => toStdoutStream(safeOutput(redactText(s), colors)),
     stderr: (s: string) => void process.stderr.write(safeOutput(redactText(s), colors)),
-    // isatty, not process.stdin.isTTY: creating the stdin stream alone costs `--help` measurably.
-    stdinTTY: isatty(0),
-    stderrTTY: isatty(2),
+    // isTerminal, not process.stdin.isTTY: creating the stdin stream alone costs `--help`
+    // measurably; asked only when a command needs it.
+    get stdinTTY() {
+      return isTerminal(0);
+    },
+    stderrTTY: colors,
     argv: args,
     version: VERSION,
   };

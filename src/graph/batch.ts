@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { HttpRequest } from '../core/http.js';
 import type { Logger } from '../ui/log.js';
 import { batchItemAnswer, headerValue, toGraphError, unexpected, type GraphResponse } from './answers.js';
+import type { WritePacer } from './pacing.js';
 import { backoffMs, DEFAULT_RESILIENCE, RetryBudgetExceeded, retryAfterMs, type ResilienceOptions } from './resilience.js';
 
 /** Graph's documented cap on requests in one `$batch`. */
@@ -23,6 +24,8 @@ export interface BatchDeps {
   resilience?: Partial<Omit<ResilienceOptions, 'log'>>;
   log: Logger;
   stats: { batches: number };
+  /** Paces the writes among the items to Graph's write quota (pacing.ts). */
+  pacer?: WritePacer;
 }
 
 /**
@@ -98,8 +101,17 @@ async function sendEnvelope(
         return item;
       }),
     };
+    const writes = pending.filter((i) => requests[i].method !== 'GET').length;
+    await deps.pacer?.acquire(writes);
     deps.stats.batches++;
-    const res = await deps.send({ method: 'POST', url: '/$batch', body: envelope });
+    let res: GraphResponse;
+    try {
+      res = await deps.send({ method: 'POST', url: '/$batch', body: envelope });
+    } catch (err) {
+      deps.pacer?.settle(writes);
+      throw err;
+    }
+    deps.pacer?.settle(writes, res.status >= 200 && res.status < 300 ? throttleSignals(res.body) : undefined);
     if (res.status < 200 || res.status >= 300) throw toGraphError({ method: 'POST', url: '/$batch' }, res);
     const responses = (res.body as { responses?: unknown } | undefined)?.responses;
     if (!Array.isArray(responses))
@@ -154,7 +166,28 @@ async function sendEnvelope(
     throttledBefore = throttled;
     if (pending.length) {
       deps.log.verbose(`$batch: ${pending.length} item(s) throttled; retrying in ${Math.round(wait)} ms`);
-      await delay(wait);
+      await (deps.resilience?.sleep ?? delay)(wait);
     }
   }
+}
+
+/**
+ * What the items of a `$batch` answer say about the throttling quota: the last
+ * `x-ms-throttle-limit-percentage` and the longest Retry-After of a 429 item (Learn "Microsoft
+ * Graph service-specific throttling limits", Additional headers; Learn "JSON batching": items are
+ * throttled individually).
+ */
+function throttleSignals(body: unknown): { percentage: number | undefined; retryAfterMs: number | undefined } {
+  let percentage: number | undefined;
+  let retryAfter: number | undefined;
+  const responses = (body as { responses?: unknown } | undefined)?.responses;
+  for (const r of Array.isArray(responses) ? (responses as Array<{ status?: unknown; headers?: Record<string, string> }>) : []) {
+    const p = Number(headerValue(r?.headers, 'x-ms-throttle-limit-percentage'));
+    if (headerValue(r?.headers, 'x-ms-throttle-limit-percentage') !== undefined && Number.isFinite(p)) percentage = p;
+    if (r?.status === 429) {
+      const ms = retryAfterMs(headerValue(r.headers, 'retry-after'));
+      if (ms !== undefined) retryAfter = Math.max(retryAfter ?? 0, ms);
+    }
+  }
+  return { percentage, retryAfterMs: retryAfter };
 }

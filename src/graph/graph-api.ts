@@ -20,6 +20,7 @@ import {
 import { BETA, sendBatches, type BatchItemResult } from './batch.js';
 import { followPages, MAX_PAGES } from './paging.js';
 import { graphRequest, type GraphWrite } from './writes.js';
+import { WritePacer, type PacerOptions } from './pacing.js';
 import {
   backoffMs,
   BearerMiddleware,
@@ -50,6 +51,8 @@ export interface GraphApiOptions {
   scopeHost?: string;
   /** Most pages one list() follows (default MAX_PAGES); tests lower it. */
   maxPages?: number;
+  /** Write pacing (default: Graph's documented write quota, real time). */
+  pacing?: PacerOptions;
 }
 
 /** Thrown when a write is attempted in read-only mode: a bug, never a user error. */
@@ -75,11 +78,14 @@ export class GraphApi {
   readonly stats = { reads: 0, writes: 0, batches: 0 };
 
   private readonly gate: WriteGate;
+  /** Paces `$batch` writes to Graph's write quota; its decisions are read by tests. */
+  readonly pacer: WritePacer;
 
   constructor(private readonly opts: GraphApiOptions) {
     const url = new URL(opts.baseUrl);
     if (url.protocol !== 'https:') throw new Error(`Graph endpoint must be https: ${opts.baseUrl}`);
     this.base = url.origin;
+    this.pacer = new WritePacer({ sleep: opts.resilience?.sleep, ...opts.pacing });
     this.gate = new WriteGate({
       target: 'graph',
       journal: opts.journal,
@@ -341,7 +347,7 @@ export class GraphApi {
 
   private batch(requests: HttpRequest[], onItem?: (index: number, result: BatchItemResult) => void): Promise<BatchItemResult[]> {
     return sendBatches(
-      { send: (req) => this.send(req), resilience: this.opts.resilience, log: this.opts.log, stats: this.stats },
+      { send: (req) => this.send(req), resilience: this.opts.resilience, log: this.opts.log, stats: this.stats, pacer: this.pacer },
       requests,
       onItem,
     );

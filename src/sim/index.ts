@@ -6,12 +6,15 @@ import { oidcProviderFor, type SimOidcProvider } from './oidc.js';
 import type { ConsistencySettings, TenantSeed } from './seed.js';
 import { SimServer, type RecordedRequest } from './server.js';
 import { TenantState } from './state.js';
+import { GraphThrottle, type ThrottleSettings } from './throttle.js';
 import { TokenService, type TokenClaims } from './tokens.js';
 
 export * from './seed.js';
 export type { FaultRule, FaultResponse } from './faults.js';
 export type { RecordedRequest } from './server.js';
 export type { TokenClaims } from './tokens.js';
+export type { ThrottleSettings } from './throttle.js';
+export { requestCost, tierFor, WRITE_QUOTA, WRITE_WINDOW_MS } from './throttle.js';
 export type { SimOidcProvider, SignInOptions, IdTokenClaims } from './oidc.js';
 export type { AuthInfo, PermissionKey } from './permissions.js';
 export { PERMISSIONS, ROLE_TEMPLATES } from './permissions.js';
@@ -40,6 +43,11 @@ export interface SimStartOptions {
    * that do not trust the test CA (Keycloak). Default true; see `oidcHttpUrl`.
    */
   oidcHttp?: boolean;
+  /**
+   * Enforce Graph's documented identity-and-access limits (RU per 10 s by tenant size, 3,000
+   * writes per 2.5 min, their headers, 429 + Retry-After). Off by default.
+   */
+  throttling?: ThrottleSettings;
 }
 
 function isGraphPath(path: string): boolean {
@@ -81,6 +89,7 @@ export class SimulatedTenant {
       port: opts.port ?? 0,
       latencyMs: opts.latencyMs ?? 0,
       pageSize: opts.pageSize ?? 100,
+      throttle: opts.throttling ? new GraphThrottle(opts.throttling, state.tenantId, () => state.users.size) : undefined,
     });
     await server.listen();
     let oidcHttp: OidcHttpListener | undefined;

@@ -14,6 +14,7 @@ import { registerDirectoryRoutes } from './routes-directory.js';
 import { registerPimRoutes } from './routes-pim.js';
 import { registerPolicyRoutes } from './routes-policy.js';
 import type { TenantState } from './state.js';
+import type { GraphThrottle } from './throttle.js';
 import type { TokenService } from './tokens.js';
 
 /** One HTTP request (or one `$batch` item) as the sim saw it. */
@@ -38,6 +39,8 @@ export interface ServerOptions {
   port: number;
   latencyMs: number;
   pageSize: number;
+  /** Graph's documented identity-and-access limits, when a test turns them on. */
+  throttle?: GraphThrottle;
 }
 
 // Learn "JSON batching" (json-batching), Batch size limitations: at most 20 requests per batch.
@@ -298,7 +301,19 @@ export class SimServer {
       }
       return this.batch(call, auth, clientRequestId);
     }
-    return { kind: 'respond', response: await this.route(call, auth, clientRequestId) };
+    return { kind: 'respond', response: await this.throttledRoute(call, auth, clientRequestId) };
+  }
+
+  /** Routes a call through the throttle (when on): a 429 with its headers, or the answer with `x-ms-resource-unit` & co. */
+  private async throttledRoute(call: GraphCall, auth: AuthInfo, clientRequestId: string): Promise<SimResponse> {
+    const decision = this.opts.throttle?.check(auth.appid, call.method, call.path, call.query);
+    if (decision?.throttled) {
+      // Learn "Microsoft Graph throttling guidance": 429 Too Many Requests with Retry-After.
+      const d = defaultCodeForStatus(429);
+      return this.errorResponse(new GraphError(429, d.code, d.message, decision.headers), clientRequestId);
+    }
+    const response = await this.route(call, auth, clientRequestId);
+    return decision ? { ...response, headers: { ...(response.headers ?? {}), ...decision.headers } } : response;
   }
 
   /** Routes one Graph call (top-level or batch item) and turns thrown errors into responses. */
@@ -408,7 +423,7 @@ export class SimServer {
         } else if (path === '/$batch') {
           response = this.errorResponse(new GraphError(400, 'BadRequest', 'Nested batch requests are not supported.'), clientRequestId);
         } else {
-          response = await this.route(
+          response = await this.throttledRoute(
             { method, path, query: url.searchParams, headers: itemHeaders, body: item.body, version: call.version },
             auth,
             clientRequestId,

@@ -63,6 +63,20 @@ describe('start-up path', () => {
     },
   );
 
+  it.each([[['--help']], [['--version']]])(
+    '%j into a pipe loads none of node:tty, net, the stream modules or node:child_process',
+    async (args) => {
+      const file = path.join(dir, `builtins-${++n}.txt`);
+      const tracer = path.join(ROOT, 'test/support/trace-builtins.cjs');
+      const r = await runCli(args, { NODE_OPTIONS: `--require=${tracer}`, TRACE_BUILTINS_FILE: file });
+      expect(r.code).toBe(0);
+      const loaded = (await readFile(file, 'utf8')).split('\n');
+      for (const builtin of ['tty', 'net', 'stream', 'child_process', 'dgram']) expect(loaded).not.toContain(`NativeModule ${builtin}`);
+      // The probe sees built-ins at all: fs is loaded by every start.
+      expect(loaded).toContain('NativeModule fs');
+    },
+  );
+
   it('a command loads its ES modules when it runs (so the probe above can see them)', async () => {
     const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
     expect(loads.code).toBe(1);
