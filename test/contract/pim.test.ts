@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedTenant } from '../../src/sim/index.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
-import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import { diffEligibility } from '../../src/steps/eligibility-window.js';
+import { pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
 import { pimInstances } from '../../src/entra/pim.js';

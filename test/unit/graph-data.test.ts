@@ -4,7 +4,8 @@ import { standingMembers } from '../../src/steps/admin-group.js';
 import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { verdictOf } from '../../src/commands/verify-user.js';
 import { userPath } from '../../src/graph/user-path.js';
-import { pimEligibilityStep, waitForSchedules } from '../../src/steps/pim-eligibility.js';
+import { pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import { waitForSchedules } from '../../src/steps/schedule-wait.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRunOptions } from '../../src/options.js';
 import { adminGroupStep } from '../../src/steps/admin-group.js';
-import { diffEligibility, pimEligibilityStep, renewals, requestOutcome } from '../../src/steps/pim-eligibility.js';
+import { diffEligibility, renewals } from '../../src/steps/eligibility-window.js';
+import { pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import { requestOutcome } from '../../src/steps/schedule-wait.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
 import {
   expiryWarning,
