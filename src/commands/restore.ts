@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { RestoreContext } from '../context.js';
+import type { ReportSubject } from '../report-meta.js';
 import { UsageError } from '../errors.js';
 import { journalGroups, readJournal, removedMembers } from '../journal.js';
 import type { RawOptions } from '../options.js';
@@ -144,10 +145,18 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
   const graph = await connectGraph(session, tenantId, mode === 'audit', journal, { command: 'restore', dryRun: mode === 'audit' });
   const options = { mode, tenantId, yes: Boolean(raw.yes) };
-  const ctx: RestoreContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {} };
+  const ctx: RestoreContext & ReportSubject = {
+    options,
+    graph,
+    journal,
+    log: session.log,
+    prompt: prompterFor(session, options.yes),
+    facts: {},
+    reportFacts: () => ({ group: ctx.facts.group }),
+  };
   // Restoring grants standing admin rights back: it always asks (naming the count and the group),
   // and scripts must say --yes.
-  const { hooks, progress } = await runHooks<RestoreContext>(session, mode, async (plans) => {
+  const { hooks, progress } = await runHooks<RestoreContext, undefined>(session, mode, async (plans) => {
     const adds = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'create'));
     const into = ctx.facts.group ? `${ctx.facts.group.displayName} (${ctx.facts.group.id})` : 'the admin group';
     const what = `add ${adds.length} member(s) back to ${into}`;
@@ -160,10 +169,12 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   });
-  return executeAndReport(
+  return executeAndReport<RestoreContext & ReportSubject, undefined>(
     session,
     ctx,
     [restoreStep(source, session.options.graphBase, raw.group)],
+    // Restore reads in its plan (the journal's group, then who each member is now).
+    async () => undefined,
     hooks,
     progress,
     file,

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RunContext } from '../context.js';
-import { errorCode, odataString, withQuery } from '../graph/graph-api.js';
+import type { RunContext, RunOptions } from '../context.js';
+import { errorCode } from '../graph/graph-api.js';
 import { enumIs } from '../graph/enums.js';
 import { humanDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
@@ -9,11 +9,12 @@ import { graphOpOf, graphRequest, graphWrite, type EligibilityAction, type Graph
 import { DEFAULT_EXPIRY_WARNING_MS } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import { loadMemberPolicy, PIM_GROUP, type PimInstance } from '../entra/pim.js';
-import { convertibleMembers, loadMembers, standingMembers } from './admin-group.js';
+import { PIM_GROUP } from '../entra/pim.js';
+import { activeAssignmentsOf, convertibleMembers, standingMembers } from './admin-group.js';
 import { checkWindow, diffEligibility, eligibilityWindow, renewals, type Window } from './eligibility-window.js';
 import { requestOutcome, waitForSchedules } from './schedule-wait.js';
-import { expiryWarning, USABLE_STATUSES, usableOf, type PimSchedule } from './usable-eligibility.js';
+import { valueOf, type TenantSnapshot } from './snapshot.js';
+import { expiryWarning, USABLE_STATUSES } from './usable-eligibility.js';
 
 function requestFor(groupId: string, userId: string, action: EligibilityAction, w: Window, justification: string): EligibilityWrite {
   return {
@@ -35,213 +36,222 @@ function eligibilityOf(action: Action): EligibilityWrite | undefined {
   return op?.op === 'pim.requestEligibility' ? op : undefined;
 }
 
-/** Reads the group's PIM state into facts: schedules, active assignments, onboarded or not. */
-async function readPimState(ctx: RunContext, groupId: string): Promise<PimSchedule[]> {
-  const filter = { $filter: `groupId eq ${odataString(groupId)}` };
-  const [schedules, active] = await Promise.all([
-    ctx.graph.list<PimSchedule>(withQuery(`${PIM_GROUP}/eligibilitySchedules`, filter)),
-    ctx.graph.list<PimInstance>(withQuery(`${PIM_GROUP}/assignmentScheduleInstances`, filter)),
-  ]);
-  // Only this group's member instances active now make a member just-in-time (admin-group keeps
-  // them): one of another group, or one that has ended, must not shield a standing member.
-  const nowMs = ctx.now().getTime();
-  ctx.facts.activeAssignments = active.filter(
-    (a) =>
-      enumIs(a.accessId, 'member') &&
-      typeof a.groupId === 'string' &&
-      a.groupId.toLowerCase() === groupId.toLowerCase() &&
-      (!a.startDateTime || Date.parse(a.startDateTime) <= nowMs) &&
-      (!a.endDateTime || Date.parse(a.endDateTime) > nowMs),
-  );
-  // PIM lists nothing for a group that was never onboarded; after onboarding even standing
-  // members show up as "assigned" instances.
-  ctx.facts.onboarded = schedules.length > 0 || active.length > 0;
-  return schedules;
+/** What the eligibility step's plan leaves for the lockout guard. */
+export interface EligibilityOutcome {
+  /**
+   * How many enabled users can activate right after this run as planned: the usable eligibilities
+   * plus those this run creates or extends with a window that has started. A plan-time count only:
+   * admin-group re-reads the live state before the first removal. Undefined when the plan stopped
+   * before counting.
+   */
+  usableAfterRun?: number;
+  /** The start of the eligibilities this run plans, when it lies in the future (--start). */
+  plannedFutureStart?: Date;
 }
 
-/** Time-bound eligible member assignments in PIM for Groups (onboarding the group if needed). */
-export const pimEligibilityStep: Step<RunContext> = {
-  id: 'pim-eligibility',
-  title: 'PIM for Groups eligible assignments',
-  async plan(ctx): Promise<StepPlan> {
-    const group = needFact(ctx.facts.group, 'the admin group');
-    const findings: Finding[] = [];
-    const [schedules, policy] = await Promise.all([readPimState(ctx, group.id), loadMemberPolicy(ctx.graph, group.id)]);
-    const users = [...needFact(ctx.facts.eligibleUsers, 'the eligible users')];
-    if (ctx.options.convertMembers) {
-      const { standing } = standingMembers(await loadMembers(ctx, group.id), ctx.facts.activeAssignments ?? []);
-      const known = new Set(users.map((u) => u.id));
-      for (const m of convertibleMembers(standing)) {
-        if (known.has(m.id)) continue;
-        users.push({
-          input: m.id,
-          id: m.id,
-          userPrincipalName: m.userPrincipalName ?? m.id,
-          displayName: m.displayName ?? m.id,
-          converted: true,
-        });
-      }
-      const skipped = standing.filter((m) => !convertibleMembers([m]).length);
-      if (skipped.length) {
-        findings.push(
-          finding(
-            'warning',
-            'CONVERT_SKIPPED',
-            `not converted (disabled accounts, groups or service principals): ${skipped.map((m) => m.displayName ?? m.id).join(', ')}`,
-          ),
-        );
-      }
+/**
+ * Pure: the eligibility plan from the snapshot: create for users without an eligibility, extend
+ * shorter ones (and, with --renew, those about to end), and count who can activate after the run.
+ */
+export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): { plan: StepPlan; outcome: EligibilityOutcome } {
+  const outcome: EligibilityOutcome = {};
+  const done = (plan: StepPlan) => ({ plan, outcome });
+  const group = needFact(snapshot.facts.group, 'the admin group');
+  const findings: Finding[] = [];
+  const pim = valueOf(needFact(snapshot.pim, 'the PIM state of the group'));
+  const policy = valueOf(needFact(snapshot.memberPolicy, 'the PIM policy of the group'));
+  const schedules = [...pim.schedules];
+  const users = [...needFact(snapshot.facts.eligibleUsers, 'the eligible users')];
+  if (options.convertMembers) {
+    const members = valueOf(needFact(snapshot.members, 'the members of the admin group'));
+    const { standing } = standingMembers([...members], activeAssignmentsOf(snapshot) ?? []);
+    const known = new Set(users.map((u) => u.id));
+    for (const m of convertibleMembers(standing)) {
+      if (known.has(m.id)) continue;
+      users.push({
+        input: m.id,
+        id: m.id,
+        userPrincipalName: m.userPrincipalName ?? m.id,
+        displayName: m.displayName ?? m.id,
+        converted: true,
+      });
     }
-    ctx.facts.memberPolicyId = policy.policyId;
-    ctx.facts.memberPolicyRules = policy.rules;
-    const rule = policy.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
-    const now = ctx.now();
-    const thresholdMs = ctx.options.expiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS;
+    const skipped = standing.filter((m) => !convertibleMembers([m]).length);
+    if (skipped.length) {
+      findings.push(
+        finding(
+          'warning',
+          'CONVERT_SKIPPED',
+          `not converted (disabled accounts, groups or service principals): ${skipped.map((m) => m.displayName ?? m.id).join(', ')}`,
+        ),
+      );
+    }
+  }
+  const rule = policy.rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
+  const now = snapshot.now;
+  const thresholdMs = options.expiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS;
 
-    // Who can activate now: a usable schedule held by an account read as enabled (read live here;
-    // admin-group reads it again right before the first removal).
-    const { usable, accounts } = await usableOf(ctx, schedules, group.id);
-    ctx.facts.usableEligibilities = usable;
-    const usableIds = new Set(usable.map((u) => u.scheduleId));
-    const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usableIds.has(s.id));
-    if (unusable.length) {
+  // Who can activate now: a usable schedule held by an account read as enabled (read by the read
+  // phase; admin-group reads it again right before the first removal).
+  const { usable, accounts } = valueOf(needFact(snapshot.usable, 'who can activate now'));
+  const usableIds = new Set(usable.map((u) => u.scheduleId));
+  const unusable = schedules.filter((s) => enumIs(s.accessId, 'member') && !usableIds.has(s.id));
+  if (unusable.length) {
+    findings.push(
+      finding(
+        'info',
+        'ELIGIBLE_NOT_USABLE',
+        `${unusable.length} eligibility schedule(s) do not count as a way in: not started, ended, not ${USABLE_STATUSES.join('/')}, or held by a disabled account or a non-user (${unusable.map((s) => accounts.get(s.principalId)?.userPrincipalName ?? s.principalId).join(', ')})`,
+      ),
+    );
+  }
+  // Who can activate after the run, and until when: the lockout guard and the expiry warning
+  // judge this, not the number of requests sent.
+  const after = new Map<string, { name: string; end: Date | null }>();
+  for (const u of usable) {
+    const prev = after.get(u.principalId);
+    if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime())))
+      after.set(u.principalId, { name: u.name, end: u.end });
+  }
+  // Kept apart from `after`: an audit must report the tenant as it is, not as a run would leave it.
+  const before = new Map(after);
+  const actions: Action[] = [];
+
+  if (users.length === 0 && !options.renew) {
+    findings.push(
+      usable.length
+        ? finding(
+            'info',
+            'ELIGIBLE_NONE_GIVEN',
+            `no --eligible users given; ${usable.length} eligible assignment(s) usable now (${[...after.values()].map((a) => a.name).join(', ')})`,
+          )
+        : finding('info', 'ELIGIBLE_NONE_GIVEN', 'no --eligible users given'),
+    );
+    actions.push({ kind: 'noop', summary: 'no eligible users requested' });
+  } else {
+    const w = eligibilityWindow(options, now, rule);
+    if ('severity' in w) return done({ findings: [...findings, w], actions: [] });
+    const problems = checkWindow(w, rule, now);
+    if (problems.length) return done({ findings: [...findings, ...problems], actions: [] });
+    const started = w.start.getTime() <= now.getTime();
+    if (!started && users.length > 0) outcome.plannedFutureStart = w.start;
+
+    const decisions = diffEligibility(users, schedules, w, now);
+    if (!pim.onboarded && decisions.some((d) => d.kind !== 'noop')) {
       findings.push(
         finding(
           'info',
-          'ELIGIBLE_NOT_USABLE',
-          `${unusable.length} eligibility schedule(s) do not count as a way in: not started, ended, not ${USABLE_STATUSES.join('/')}, or held by a disabled account or a non-user (${unusable.map((s) => accounts.get(s.principalId)?.userPrincipalName ?? s.principalId).join(', ')})`,
+          'PIM_ONBOARDS',
+          `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`,
         ),
       );
     }
-    // Who can activate after the run, and until when: the lockout guard and the expiry warning
-    // judge this, not the number of requests sent.
-    const after = new Map<string, { name: string; end: Date | null }>();
-    for (const u of usable) {
-      const prev = after.get(u.principalId);
-      if (!prev || (prev.end !== null && (u.end === null || u.end.getTime() > prev.end.getTime())))
-        after.set(u.principalId, { name: u.name, end: u.end });
-    }
-    // Kept apart from `after`: an audit must report the tenant as it is, not as a run would leave it.
-    const before = new Map(after);
-    const actions: Action[] = [];
-
-    if (users.length === 0 && !ctx.options.renew) {
-      findings.push(
-        usable.length
-          ? finding(
-              'info',
-              'ELIGIBLE_NONE_GIVEN',
-              `no --eligible users given; ${usable.length} eligible assignment(s) usable now (${[...after.values()].map((a) => a.name).join(', ')})`,
-            )
-          : finding('info', 'ELIGIBLE_NONE_GIVEN', 'no --eligible users given'),
-      );
-      actions.push({ kind: 'noop', summary: 'no eligible users requested' });
-    } else {
-      const w = eligibilityWindow(ctx.options, now, rule);
-      if ('severity' in w) return { findings: [...findings, w], actions: [] };
-      const problems = checkWindow(w, rule, now);
-      if (problems.length) return { findings: [...findings, ...problems], actions: [] };
-      const started = w.start.getTime() <= now.getTime();
-      if (!started && users.length > 0) ctx.facts.plannedFutureStart = w.start;
-
-      const decisions = diffEligibility(users, schedules, w, now);
-      if (!ctx.facts.onboarded && decisions.some((d) => d.kind !== 'noop')) {
-        findings.push(
-          finding(
-            'info',
-            'PIM_ONBOARDS',
-            `the first eligibility request brings ${group.displayName} under PIM for Groups (irreversible; there is no separate onboarding call)`,
-          ),
-        );
+    const until = w.end.toISOString();
+    for (const d of decisions) {
+      if (d.kind === 'noop') {
+        actions.push({
+          kind: 'noop',
+          summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}`,
+        });
+        continue;
       }
-      const until = w.end.toISOString();
-      for (const d of decisions) {
-        if (d.kind === 'noop') {
-          actions.push({
-            kind: 'noop',
-            summary: `${d.user.userPrincipalName} is eligible ${d.currentEnd ? `until ${d.currentEnd.toISOString()}` : 'permanently'}`,
-          });
-          continue;
-        }
-        // A request whose window starts later leaves the user unable to activate until then
-        // (an adminUpdate moves the start of the existing eligibility too).
-        if (started) after.set(d.user.id, { name: d.user.userPrincipalName, end: w.end });
-        else after.delete(d.user.id);
-        if (d.kind === 'update') {
-          actions.push({
-            kind: 'update',
-            target: 'graph',
-            summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
-            ...graphWrite(requestFor(group.id, d.user.id, 'adminUpdate', w, ctx.options.justification)),
-          });
-        } else {
-          actions.push({
-            kind: 'create',
-            target: 'graph',
-            summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
-            ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, ctx.options.justification)),
-          });
-        }
-      }
-      const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
-      if (permanent.length) {
-        findings.push(
-          finding(
-            'warning',
-            'ELIGIBLE_PERMANENT',
-            `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`,
-            'review these assignments in PIM',
-          ),
-        );
-      }
-
-      if (ctx.options.renew) {
-        // Renewal starts now whatever --start says: a gap would be a lockout of its own.
-        const rw = eligibilityWindow({ end: ctx.options.end, duration: ctx.options.duration }, now, rule);
-        if ('severity' in rw) return { findings: [...findings, rw], actions: [] };
-        const renewProblems = checkWindow(rw, rule, now);
-        if (renewProblems.length) return { findings: [...findings, ...renewProblems], actions: [] };
-        const changing = new Set(decisions.filter((d) => d.kind !== 'noop').map((d) => d.user.id));
-        for (const u of renewals(usable, rw, now, thresholdMs, changing)) {
-          after.set(u.principalId, { name: u.name, end: rw.end });
-          actions.push({
-            kind: 'update',
-            target: 'graph',
-            summary: `renew ${u.name}'s eligibility, ending ${u.end!.toISOString()}, until ${rw.end.toISOString()} (--renew)`,
-            // adminExtend: Learn "Create eligibilityScheduleRequest" — "for administrators to
-            // extend expiring eligible assignments"; its answer may name a new targetScheduleId.
-            ...graphWrite(requestFor(group.id, u.principalId, 'adminExtend', rw, ctx.options.justification)),
-          });
-        }
-        if (!actions.some((a) => eligibilityOf(a)?.action === 'adminExtend')) {
-          findings.push(finding('info', 'RENEW_NONE', `--renew: no usable eligibility ends within ${humanDuration(thresholdMs)}`));
-        }
+      // A request whose window starts later leaves the user unable to activate until then
+      // (an adminUpdate moves the start of the existing eligibility too).
+      if (started) after.set(d.user.id, { name: d.user.userPrincipalName, end: w.end });
+      else after.delete(d.user.id);
+      if (d.kind === 'update') {
+        actions.push({
+          kind: 'update',
+          target: 'graph',
+          summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
+          ...graphWrite(requestFor(group.id, d.user.id, 'adminUpdate', w, options.justification)),
+        });
+      } else {
+        actions.push({
+          kind: 'create',
+          target: 'graph',
+          summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
+          ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, options.justification)),
+        });
       }
     }
-
-    ctx.facts.usableAfterRun = after.size;
-    // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
-    const judged = ctx.options.mode === 'audit' ? before : after;
-    if (judged.size === 0) {
-      const why =
-        ctx.options.mode !== 'audit' && ctx.facts.plannedFutureStart
-          ? `the eligibilities this run plans start ${ctx.facts.plannedFutureStart.toISOString()} (--start), and none is usable before then`
-          : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
+    const permanent = decisions.filter((d) => d.kind === 'noop' && d.currentEnd === null);
+    if (permanent.length) {
       findings.push(
         finding(
-          ctx.options.allowEmpty ? 'warning' : 'error',
-          'ELIGIBLE_NONE_USABLE',
-          `nobody can become admin through PIM: ${why}`,
-          'pass --eligible user@domain,… with a window that starts now (or --allow-empty if another admin path exists)',
+          'warning',
+          'ELIGIBLE_PERMANENT',
+          `permanent eligibility for ${permanent.map((d) => d.user.userPrincipalName).join(', ')}; time-bound is safer`,
+          'review these assignments in PIM',
         ),
       );
-    } else {
-      const expiring = expiryWarning([...judged.values()], now, thresholdMs);
-      if (expiring) findings.push(expiring);
     }
-    return { findings, actions };
-  },
-  async apply(plan, ctx) {
+
+    if (options.renew) {
+      // Renewal starts now whatever --start says: a gap would be a lockout of its own.
+      const rw = eligibilityWindow({ end: options.end, duration: options.duration }, now, rule);
+      if ('severity' in rw) return done({ findings: [...findings, rw], actions: [] });
+      const renewProblems = checkWindow(rw, rule, now);
+      if (renewProblems.length) return done({ findings: [...findings, ...renewProblems], actions: [] });
+      const changing = new Set(decisions.filter((d) => d.kind !== 'noop').map((d) => d.user.id));
+      for (const u of renewals(usable, rw, now, thresholdMs, changing)) {
+        after.set(u.principalId, { name: u.name, end: rw.end });
+        actions.push({
+          kind: 'update',
+          target: 'graph',
+          summary: `renew ${u.name}'s eligibility, ending ${u.end!.toISOString()}, until ${rw.end.toISOString()} (--renew)`,
+          // adminExtend: Learn "Create eligibilityScheduleRequest" — "for administrators to
+          // extend expiring eligible assignments"; its answer may name a new targetScheduleId.
+          ...graphWrite(requestFor(group.id, u.principalId, 'adminExtend', rw, options.justification)),
+        });
+      }
+      if (!actions.some((a) => eligibilityOf(a)?.action === 'adminExtend')) {
+        findings.push(finding('info', 'RENEW_NONE', `--renew: no usable eligibility ends within ${humanDuration(thresholdMs)}`));
+      }
+    }
+  }
+
+  outcome.usableAfterRun = after.size;
+  // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
+  const judged = options.mode === 'audit' ? before : after;
+  if (judged.size === 0) {
+    const why =
+      options.mode !== 'audit' && outcome.plannedFutureStart
+        ? `the eligibilities this run plans start ${outcome.plannedFutureStart.toISOString()} (--start), and none is usable before then`
+        : 'none is usable now (started, not ended, Provisioned, held by an enabled user account)';
+    findings.push(
+      finding(
+        options.allowEmpty ? 'warning' : 'error',
+        'ELIGIBLE_NONE_USABLE',
+        `nobody can become admin through PIM: ${why}`,
+        'pass --eligible user@domain,… with a window that starts now (or --allow-empty if another admin path exists)',
+      ),
+    );
+  } else {
+    const expiring = expiryWarning([...judged.values()], now, thresholdMs);
+    if (expiring) findings.push(expiring);
+  }
+  return done({ findings, actions });
+}
+
+/**
+ * Pure: what the eligibility step's plan leaves for the lockout guard, or nothing when that plan
+ * cannot be made (the guard then counts nobody).
+ */
+export function eligibilityOutcome(snapshot: TenantSnapshot, options: RunOptions): EligibilityOutcome {
+  try {
+    return planEligibility(snapshot, options).outcome;
+  } catch {
+    return {};
+  }
+}
+
+/** Time-bound eligible member assignments in PIM for Groups (onboarding the group if needed). */
+export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
+  id: 'pim-eligibility',
+  title: 'PIM for Groups eligible assignments',
+  plan: (snapshot, ctx) => planEligibility(snapshot, ctx.options).plan,
+  async apply(plan, ctx, snapshot) {
     const created = new Map<string, string>();
     for (const action of plan.actions) {
       const planned = eligibilityOf(action);
@@ -270,9 +280,9 @@ export const pimEligibilityStep: Step<RunContext> = {
     // Every request is sent first, then the new schedules are awaited together: the next steps
     // (policy, member removal) run only once each eligibility is readable, as a re-run will see it.
     const names = new Map<string, string>();
-    for (const m of ctx.facts.members ?? []) if (m.userPrincipalName) names.set(m.id, m.userPrincipalName);
-    for (const u of ctx.facts.eligibleUsers ?? []) names.set(u.id, u.userPrincipalName);
-    for (const u of ctx.facts.usableEligibilities ?? []) names.set(u.principalId, u.name);
+    for (const m of snapshot.members?.ok ? snapshot.members.value : []) if (m.userPrincipalName) names.set(m.id, m.userPrincipalName);
+    for (const u of snapshot.facts.eligibleUsers ?? []) names.set(u.id, u.userPrincipalName);
+    for (const u of snapshot.usable?.ok ? snapshot.usable.value.usable : []) names.set(u.principalId, u.name);
     await waitForSchedules({
       pending: new Map([...created].map(([id, principal]) => [id, names.get(principal) ?? principal])),
       readable: async (id) => (await ctx.graph.find(`${PIM_GROUP}/eligibilitySchedules/${encodeURIComponent(id)}`)) !== null,

@@ -122,11 +122,11 @@ function examples(items: string[]): string {
  * POST …/members/$ref per member who is not a member now; members already back are no-ops, so
  * a re-run changes nothing.
  */
-export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext> {
+export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext, undefined> {
   return {
     id: 'restore',
     title: 'Restore removed members',
-    async plan(ctx): Promise<StepPlan> {
+    async plan(_snapshot, ctx): Promise<StepPlan> {
       const { removed } = source;
       const unknown = removed.filter((r) => r.outcome === 'unknown').length;
       const findings: Finding[] = [
