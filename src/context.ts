@@ -59,12 +59,6 @@ export interface RunContext {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The group restore writes to, once its plan has read it live. */
-export interface RestoreGroup {
-  id: string;
-  displayName: string;
-}
-
 /**
  * What the restore step receives: restore's own inputs (no run options: it takes its tenant from
  * the journal and changes nothing but that group's members).
@@ -75,6 +69,4 @@ export interface RestoreContext {
   journal: Journal;
   log: Logger;
   prompt: Prompter;
-  /** Set by the plan: the group restore writes to, named in the confirmation and the report. */
-  facts: { group?: RestoreGroup };
 }
