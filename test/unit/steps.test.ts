@@ -364,3 +364,32 @@ describe('admin-group', () => {
     expect(planAdminGroup(snap, allowed.options).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
   });
 });
+
+describe('read, then decide', () => {
+  const table = {
+    [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
+    [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
+    '/policies/roleManagementPolicyAssignments*': [
+      { id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } },
+    ],
+    [`/beta/groups/${G}/members*`]: [{ id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@contoso.com', accountEnabled: true }],
+  };
+  it('reads the members and the policy once, even when two steps need them (--convert-members)', async () => {
+    const graph = new FakeGraph(table);
+    const ctx = fakeContext(graph, { convertMembers: true });
+    await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [alice] });
+    expect(graph.reads.filter((r) => r.startsWith(`/beta/groups/${G}/members`))).toHaveLength(1);
+    expect(graph.reads.filter((r) => r.startsWith('/policies/roleManagementPolicyAssignments'))).toHaveLength(1);
+  });
+  it('plans the same whatever the order: the lockout guard counts the eligibility plan from the snapshot', async () => {
+    const ctx = fakeContext(new FakeGraph(table), { convertMembers: true });
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [] });
+    const guardFirst = planAdminGroup(snap, ctx.options);
+    const eligibility = planEligibility(snap, ctx.options).plan;
+    expect(planAdminGroup(snap, ctx.options)).toEqual(guardFirst);
+    // Carol, a standing member, is converted into an eligibility that starts now: nobody is locked out.
+    expect(eligibility.actions.map((a) => a.kind)).toEqual(['create']);
+    expect(guardFirst.findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
+    expect(guardFirst.actions.map((a) => a.kind)).toEqual(['delete']);
+  });
+});
