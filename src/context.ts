@@ -2,7 +2,6 @@ import type { GraphApi } from './graph/graph-api.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './ui/log.js';
 import type { Prompter } from './ui/prompt.js';
-import type { Facts } from './steps/facts.js';
 import type { RunMode } from './plan/types.js';
 import type { KeycloakSettings } from './keycloak/settings.js';
 import type { KeycloakApi } from './keycloak/keycloak-api.js';
@@ -46,7 +45,7 @@ export interface RunOptions {
   fixKeycloak: boolean;
 }
 
-/** What every step receives: clients, inputs and the facts earlier steps learned. */
+/** What every step receives besides the snapshot: clients and inputs. */
 export interface RunContext {
   options: RunOptions;
   graph: GraphApi;
@@ -54,16 +53,10 @@ export interface RunContext {
   journal: Journal;
   log: Logger;
   prompt: Prompter;
-  facts: Facts;
+  /** The clock: read once by the read phase into the snapshot (and again by apply's live checks). */
   now(): Date;
   /** Waits (tests inject a fake clock's sleep); default: a real timer. */
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** The group restore writes to, once its plan has read it live. */
-export interface RestoreGroup {
-  id: string;
-  displayName: string;
 }
 
 /**
@@ -76,6 +69,4 @@ export interface RestoreContext {
   journal: Journal;
   log: Logger;
   prompt: Prompter;
-  /** Set by the plan: the group restore writes to, named in the confirmation and the report. */
-  facts: { group?: RestoreGroup };
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RunContext } from './context.js';
+import type { PrerequisiteFacts } from './steps/snapshot.js';
 import type { RunReport } from './plan/types.js';
 import { redact, redactText, registerSecret } from './core/redact.js';
 
@@ -89,7 +89,8 @@ function maskFor(flag: string, value: string): string {
  */
 /** What the report's `meta` names besides the report itself: what the steps found, and the journal. */
 export interface ReportSubject {
-  facts: Pick<RunContext['facts'], 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
+  /** What the read phase found (restore: the group it read), asked for once the run has ended. */
+  reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };
 }
 
@@ -99,7 +100,7 @@ export function reportMeta(
   run: { startedAt: Date; version: string; argv: readonly string[]; env: NodeJS.ProcessEnv; exitCode: number; graphEndpoint?: string },
 ): ReportMeta {
   for (const name of SECRET_ENV) registerSecret(run.env[name]);
-  const { caller, servicePrincipal: sp, group, ssoMode } = ctx.facts;
+  const { caller, servicePrincipal: sp, group, ssoMode } = ctx.reportFacts();
   const first = run.argv[0];
   // report.journal names the file whenever writes reached it: the runner sets it for a run that
   // got to writing, and executeAndReport clears it only when nothing was written (FileJournal's

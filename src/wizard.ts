@@ -10,7 +10,7 @@ import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
 import { findApp, findGroup, LookupError } from './entra/lookup.js';
 import { loadMemberPolicy } from './entra/pim.js';
-import { defaultEligibilityMs } from './steps/pim-eligibility.js';
+import { defaultEligibilityMs } from './steps/eligibility-window.js';
 import { humanDate, lastEndDate } from './ui/dates.js';
 import type { Prompter } from './ui/prompt.js';
 import { startUpPrompter } from './wizard-start-up.js';

@@ -8,7 +8,7 @@ import { DemoKeycloak } from '../sim/demo/keycloak-admin.js';
 import { CONTOSO, contosoSeed, SimulatedTenant } from '../sim/index.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { lastEndDate } from '../ui/dates.js';
-import { DEFAULT_ELIGIBILITY_MS } from '../steps/pim-eligibility.js';
+import { DEFAULT_ELIGIBILITY_MS } from '../steps/eligibility-window.js';
 import { runCommand } from './run.js';
 import type { CommandIo } from './session.js';
 

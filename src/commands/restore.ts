@@ -1,11 +1,12 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { RestoreContext } from '../context.js';
+import type { ReportSubject } from '../report-meta.js';
 import { UsageError } from '../errors.js';
 import { journalGroups, readJournal, removedMembers } from '../journal-reading.js';
 import type { RawOptions } from '../options.js';
 import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../core/ids.js';
-import { restoreStep } from '../steps/restore.js';
+import { readRestore, restoreStep, type LiveGroup, type RestoreSnapshot } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
 import { CLOUDS } from '../graph/clouds.js';
 import { tenantInputProblem } from '../graph/tenant.js';
@@ -144,12 +145,26 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
   const { journal, file } = journalFor(session, mode, tenantId, session.options.journal, '--restore-journal');
   const graph = await connectGraph(session, tenantId, mode === 'audit', journal, { command: 'restore', dryRun: mode === 'audit' });
   const options = { mode, tenantId, yes: Boolean(raw.yes) };
-  const ctx: RestoreContext = { options, graph, journal, log: session.log, prompt: prompterFor(session, options.yes), facts: {} };
+  // The group restore read, for the confirmation and the report's meta.
+  let group: LiveGroup | undefined;
+  const ctx: RestoreContext & ReportSubject = {
+    options,
+    graph,
+    journal,
+    log: session.log,
+    prompt: prompterFor(session, options.yes),
+    reportFacts: () => (group ? { group: { id: group.id, displayName: group.displayName } } : {}),
+  };
+  const read = async (c: RestoreContext): Promise<RestoreSnapshot> => {
+    const snapshot = await readRestore(c, source);
+    group = (snapshot.ok && snapshot.value.group) || undefined;
+    return snapshot;
+  };
   // Restoring grants standing admin rights back: it always asks (naming the count and the group),
   // and scripts must say --yes.
-  const { hooks, progress } = await runHooks<RestoreContext>(session, mode, async (plans) => {
+  const { hooks, progress } = await runHooks<RestoreContext, RestoreSnapshot>(session, mode, async (plans) => {
     const adds = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'create'));
-    const into = ctx.facts.group ? `${ctx.facts.group.displayName} (${ctx.facts.group.id})` : 'the admin group';
+    const into = group ? `${group.displayName} (${group.id})` : 'the admin group';
     const what = `add ${adds.length} member(s) back to ${into}`;
     if (!ctx.prompt.interactive && !options.yes) {
       throw new UsageError(`restore would ${what}; pass --yes to confirm (or --dry-run to preview). Nothing was changed`);
@@ -160,10 +175,11 @@ export async function restoreCommand(raw: RestoreOptions, io: CommandIo): Promis
     const many = adds.length > MANY ? ` (more than ${MANY}: check each one above)` : '';
     return ctx.prompt.confirm(`Restore: ${what}${many}?`, { flag: '--yes', default: false });
   });
-  return executeAndReport(
+  return executeAndReport<RestoreContext & ReportSubject, RestoreSnapshot>(
     session,
     ctx,
     [restoreStep(source, session.options.graphBase, raw.group)],
+    read,
     hooks,
     progress,
     file,

@@ -5,6 +5,9 @@ import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import { STEPS } from '../steps/index.js';
+import { readTenant } from '../steps/read-tenant.js';
+import type { TenantSnapshot } from '../steps/snapshot.js';
+import type { ReportSubject } from '../report-meta.js';
 import {
   confirmPlan,
   connectGraph,
@@ -67,23 +70,36 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     options = resolve();
   }
 
-  const ctx: RunContext = { options, graph, journal, log: session.log, prompt, facts: {}, now: () => new Date() };
+  // The snapshot the read phase made, for the confirmation, the report's meta and the checklist.
+  let snapshot: TenantSnapshot | undefined;
+  const ctx: RunContext & ReportSubject = {
+    options,
+    graph,
+    journal,
+    log: session.log,
+    prompt,
+    now: () => new Date(),
+    reportFacts: () => snapshot?.facts ?? {},
+  };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
     ctx.keycloak = new KeycloakApi({ settings: options.keycloak, readOnly: effectiveMode === 'audit', journal, log: session.log });
     await ctx.keycloak.connect();
   }
 
-  const { hooks, progress } = await runHooks<RunContext>(session, effectiveMode, async (plans) => {
+  const { hooks, progress } = await runHooks<RunContext, TenantSnapshot>(session, effectiveMode, async (plans, read) => {
     const ok = await confirmPlan(plans, ctx, session);
     // The journal names the run's group before its first write: restore puts members back into
     // that group only, so a line added for another group is refused.
-    const group = ctx.facts.group;
+    const group = read.facts.group;
     if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
     return ok;
   });
   // The checklist comes above the `Result:` line, which stays last.
   const checklist = (report: RunReport) =>
-    exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run' ? renderChecklist(ctx, session.colors) : undefined;
-  return executeAndReport(session, ctx, STEPS, hooks, progress, file, checklist);
+    exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run'
+      ? renderChecklist(ctx.options, snapshot?.facts ?? {}, session.colors)
+      : undefined;
+  const read = async (c: RunContext) => (snapshot = await readTenant(c));
+  return executeAndReport<RunContext & ReportSubject, TenantSnapshot>(session, ctx, STEPS, read, hooks, progress, file, checklist);
 }

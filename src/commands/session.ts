@@ -228,17 +228,18 @@ export async function resolveTenant(session: Session, value: string, readOnly: b
 }
 
 /** Spinner hooks for the runner, with the command's one confirmation before writes. */
-export async function runHooks<C>(
+export async function runHooks<C, S>(
   session: Session,
   mode: RunMode,
-  confirm: RunHooks<C>['confirm'],
-): Promise<{ hooks: RunHooks<C>; progress: Progress }> {
+  confirm: RunHooks<C, S>['confirm'],
+): Promise<{ hooks: RunHooks<C, S>; progress: Progress }> {
   const progress = await createProgress(
     session.interactive && !session.options.json && session.options.level !== 'quiet',
     session.colors.enabled,
   );
   const verb = { plan: mode === 'audit' ? 'Checking' : 'Planning', apply: 'Applying' };
-  const hooks: RunHooks<C> = {
+  const hooks: RunHooks<C, S> = {
+    readStarted: () => progress.start(`${verb.plan}: reading`),
     stepStarted: (step, phase) => progress.start(`${verb[phase]}: ${step.title}`),
     stepFinished: (step, _phase, r) => {
       const text = `${step.title}: ${r.status}`;
@@ -331,11 +332,12 @@ export function summariseErrors(report: RunReport, log: Logger): void {
  * Runs the steps with spinners, closes the journal, prints the report (text or --json) on
  * stdout and returns the exit code: the common tail of every command that plans and applies.
  */
-export async function executeAndReport<C extends RunnerContext & ReportSubject>(
+export async function executeAndReport<C extends RunnerContext & ReportSubject, S>(
   session: Session,
   ctx: C,
-  steps: Step<C>[],
-  hooks: RunHooks<C>,
+  steps: Step<C, S>[],
+  read: (ctx: C) => Promise<S>,
+  hooks: RunHooks<C, S>,
   progress: Progress,
   file?: FileJournal,
   /** Text shown above the journal, time and `Result:` lines of a text report (the run's checklist). */
@@ -345,7 +347,7 @@ export async function executeAndReport<C extends RunnerContext & ReportSubject>(
 ): Promise<number> {
   let report: RunReport | undefined;
   try {
-    report = await execute(steps, ctx, hooks);
+    report = await execute(steps, ctx, read, hooks);
   } finally {
     progress.stop();
     file?.close(report?.status ?? 'stopped');

@@ -1,4 +1,4 @@
-import type { RunContext } from '../context.js';
+import type { RunOptions } from '../context.js';
 import type { Colors } from '../ui/color.js';
 import { safeLine } from '../ui/safe-text.js';
 
@@ -6,13 +6,21 @@ import { safeLine } from '../ui/safe-text.js';
  * The runbook's "Test the PIM" checklist, filled in with this tenant's app, group and users:
  * what an admin does after the run to see just-in-time access work end to end.
  */
-export function renderChecklist(ctx: RunContext, c: Colors): string {
-  const app = ctx.facts.servicePrincipal?.displayName ?? 'the Keycloak app';
-  const group = ctx.facts.group?.displayName ?? ctx.options.group;
-  const users = ctx.facts.eligibleUsers ?? [];
+export function renderChecklist(
+  options: Pick<RunOptions, 'group' | 'keycloak'>,
+  found: {
+    servicePrincipal?: { displayName?: string | null };
+    group?: { displayName: string };
+    eligibleUsers?: Array<{ userPrincipalName: string }>;
+  },
+  c: Colors,
+): string {
+  const app = found.servicePrincipal?.displayName ?? 'the Keycloak app';
+  const group = found.group?.displayName ?? options.group;
+  const users = found.eligibleUsers ?? [];
   const who = users[0]?.userPrincipalName ?? 'an eligible user';
-  const kcGroup = ctx.options.keycloak?.group ?? '/tenant-admin';
-  const realm = ctx.options.keycloak?.realm ? ` (realm ${ctx.options.keycloak.realm})` : '';
+  const kcGroup = options.keycloak?.group ?? '/tenant-admin';
+  const realm = options.keycloak?.realm ? ` (realm ${options.keycloak.realm})` : '';
   const lines = [
     '',
     c.bold('Test the PIM'),

@@ -9,11 +9,13 @@ export interface RunnerContext {
 }
 
 /** Progress callbacks (spinners in a terminal, nothing in scripts). */
-export interface RunHooks<C = unknown> {
-  stepStarted?(step: Step<C>, phase: 'plan' | 'apply'): void;
-  stepFinished?(step: Step<C>, phase: 'plan' | 'apply', report: StepReport): void;
-  /** Shown the full plan; resolves to false when the user declines. */
-  confirm(plans: StepReport[]): Promise<boolean>;
+export interface RunHooks<C = unknown, S = unknown> {
+  /** The read phase starts (prompts may follow: an ambiguous name asks which one). */
+  readStarted?(): void;
+  stepStarted?(step: Step<C, S>, phase: 'plan' | 'apply'): void;
+  stepFinished?(step: Step<C, S>, phase: 'plan' | 'apply', report: StepReport): void;
+  /** Shown the full plan and the snapshot it was made from; resolves to false when the user declines. */
+  confirm(plans: StepReport[], snapshot: S): Promise<boolean>;
 }
 
 /** Pure: a step's status from its plan. */
@@ -39,19 +41,23 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Plans every step in order: the shared path of audit and run. Nothing here writes. */
-export async function planAll<C>(
-  steps: Step<C>[],
+/**
+ * Plans every step from one snapshot: the shared path of audit and run. Nothing here reads or
+ * writes; a step whose read failed reports that failure here.
+ */
+export async function planAll<C, S>(
+  steps: Step<C, S>[],
+  snapshot: S,
   ctx: C,
-  hooks?: Partial<RunHooks<C>>,
-): Promise<{ reports: StepReport[]; plans: Map<Step<C>, StepPlan> }> {
+  hooks?: Partial<RunHooks<C, S>>,
+): Promise<{ reports: StepReport[]; plans: Map<Step<C, S>, StepPlan> }> {
   const reports: StepReport[] = [];
-  const plans = new Map<Step<C>, StepPlan>();
+  const plans = new Map<Step<C, S>, StepPlan>();
   for (const step of steps) {
     hooks?.stepStarted?.(step, 'plan');
     let report: StepReport;
     try {
-      const plan = await step.plan(ctx);
+      const plan = await step.plan(snapshot, ctx);
       plans.set(step, plan);
       report = { id: step.id, title: step.title, status: planStatus(plan), findings: plan.findings, actions: plan.actions };
     } catch (err) {
@@ -83,11 +89,19 @@ export async function planAll<C>(
 }
 
 /**
- * Audit: plan and report. Run: plan everything first; stop before any write when a step has an
- * error finding; ask once; then apply step by step, stopping at the first failure.
+ * Read, then decide. Audit: read once, plan and report. Run: read once, plan everything; stop
+ * before any write when a step has an error finding; ask once; then apply step by step, stopping
+ * at the first failure.
  */
-export async function execute<C extends RunnerContext>(steps: Step<C>[], ctx: C, hooks: RunHooks<C>): Promise<RunReport> {
-  const { reports, plans } = await planAll(steps, ctx, hooks);
+export async function execute<C extends RunnerContext, S>(
+  steps: Step<C, S>[],
+  ctx: C,
+  read: (ctx: C) => Promise<S>,
+  hooks: RunHooks<C, S>,
+): Promise<RunReport> {
+  hooks.readStarted?.();
+  const snapshot = await read(ctx);
+  const { reports, plans } = await planAll(steps, snapshot, ctx, hooks);
   const base = {
     schemaVersion: 1 as const,
     mode: ctx.options.mode,
@@ -116,7 +130,7 @@ export async function execute<C extends RunnerContext>(steps: Step<C>[], ctx: C,
     return { ...base, journal: undefined, status: verifyError ? 'failed' : 'compliant', ...(verifyError ? { error: verifyError } : {}) };
   }
 
-  if (!(await hooks.confirm(reports))) {
+  if (!(await hooks.confirm(reports, snapshot))) {
     throw new StopError('declined: nothing was changed', ExitCode.error, 'DECLINED');
   }
 
@@ -126,7 +140,7 @@ export async function execute<C extends RunnerContext>(steps: Step<C>[], ctx: C,
     if (report.status !== 'would-change') continue;
     hooks.stepStarted?.(step, 'apply');
     try {
-      await step.apply(plans.get(step)!, ctx);
+      await step.apply(plans.get(step)!, ctx, snapshot);
       report.status = 'changed';
       done.push(step.id);
       hooks.stepFinished?.(step, 'apply', report);

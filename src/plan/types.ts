@@ -45,10 +45,12 @@ export type StepId =
 export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed' | 'skipped';
 
 /**
- * A step owns one part of the target state. `plan()` only reads; `apply()` sends the plan's
- * actions through the context's write gate. Audit and run share `plan()`.
+ * A step owns one part of the target state. The command's read phase reads once what every plan
+ * needs into a snapshot `S`; `plan()` decides from that snapshot (and the context's options)
+ * what to change; `apply()` sends the plan's actions through the context's write gate. Audit and
+ * run share the read phase and `plan()`.
  */
-export interface Step<C = unknown> {
+export interface Step<C = unknown, S = unknown> {
   id: StepId;
   title: string;
   /**
@@ -56,8 +58,8 @@ export interface Step<C = unknown> {
    * only verifies another system (Keycloak) reports its errors without holding back the rest.
    */
   blocksWrites?: boolean;
-  plan(ctx: C): Promise<StepPlan>;
-  apply(plan: StepPlan, ctx: C): Promise<void>;
+  plan(snapshot: S, ctx: C): StepPlan | Promise<StepPlan>;
+  apply(plan: StepPlan, ctx: C, snapshot: S): Promise<void>;
 }
 
 export interface StepReport {

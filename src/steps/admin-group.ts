@@ -1,4 +1,4 @@
-import type { RunContext } from '../context.js';
+import type { RunContext, RunOptions } from '../context.js';
 import { BETA, errorText, MAX_PAGE, withQuery, type GraphApi } from '../graph/graph-api.js';
 import { graphOpOf, graphWrite } from '../graph/writes.js';
 import { isActivated } from '../graph/enums.js';
@@ -7,11 +7,12 @@ import type { Finding } from '../core/findings.js';
 import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
-import type { DirectoryMember } from './facts.js';
+import { valueOf, type DirectoryMember, type TenantSnapshot } from './snapshot.js';
 import type { PimInstance } from '../entra/pim.js';
+import { eligibilityOutcome } from './pim-eligibility.js';
 import { holders, readUsableEligibilities } from './usable-eligibility.js';
 
-const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';
+export const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType,appId';
 const SERVICE_PRINCIPAL = '#microsoft.graph.servicePrincipal';
 
 /**
@@ -44,15 +45,88 @@ export function listGroupMembers<T>(graph: Pick<GraphApi, 'list'>, groupId: stri
   return graph.list<T>(withQuery(`${BETA}/groups/${groupId}/members`, { $select: select, $top: MAX_PAGE }));
 }
 
-/** Lists the group's direct members once per run (pim-eligibility and admin-group share it). */
-export async function loadMembers(ctx: RunContext, groupId: string): Promise<DirectoryMember[]> {
-  ctx.facts.members ??= await listGroupMembers<DirectoryMember>(ctx.graph, groupId, MEMBER_SELECT);
-  return ctx.facts.members;
-}
-
 /** Pure: standing members who can be turned into eligible assignments (enabled users only). */
 export function convertibleMembers(standing: DirectoryMember[]): DirectoryMember[] {
   return standing.filter((m) => (m['@odata.type'] ?? '#microsoft.graph.user') === '#microsoft.graph.user' && m.accountEnabled !== false);
+}
+
+/** The group's member assignments active at the snapshot's time, when PIM could be read. */
+export function activeAssignmentsOf(snapshot: TenantSnapshot): PimInstance[] | undefined {
+  return snapshot.pim?.ok ? [...snapshot.pim.value.activeAssignments] : undefined;
+}
+
+/**
+ * Pure: removes every standing member of the admin group (journaled first), unless that would
+ * leave nobody who can become admin after the run as planned (the lockout guard).
+ */
+export function planAdminGroup(snapshot: TenantSnapshot, options: RunOptions): StepPlan {
+  const group = needFact(snapshot.facts.group, 'the admin group');
+  const members = valueOf(needFact(snapshot.members, 'the members of the admin group'));
+  const { standing, jit } = standingMembers([...members], activeAssignmentsOf(snapshot) ?? []);
+  const findings: Finding[] = [];
+  if (jit.length)
+    findings.push(
+      finding(
+        'info',
+        'MEMBERS_ACTIVATED',
+        `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`,
+      ),
+    );
+  if (standing.length === 0) {
+    return { findings, actions: [{ kind: 'noop', summary: `${group.displayName} has no standing members` }] };
+  }
+  findings.push(
+    finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`),
+  );
+  const apps = standing.filter((m) => m['@odata.type'] === SERVICE_PRINCIPAL);
+  if (apps.length) {
+    findings.push(
+      finding(
+        'warning',
+        'MEMBERS_SERVICE_PRINCIPAL',
+        `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
+        'they are removed with the other standing members (journaled first; `restore` puts them back)',
+      ),
+    );
+  }
+  const caller = snapshot.facts.caller;
+  const callerId = caller?.kind === 'user' ? caller.id : undefined;
+  if (callerId && standing.some((m) => m.id === callerId)) {
+    findings.push(
+      finding(
+        'warning',
+        'CALLER_IS_MEMBER',
+        `you (${caller?.name}) are a standing member and will be removed too`,
+        'make yourself eligible with --eligible if you need admin rights later',
+      ),
+    );
+  }
+  // The guard judges the eligibility step's plan, from the same snapshot, whatever the order of the steps.
+  const outcome = eligibilityOutcome(snapshot, options);
+  const usableAfter = outcome.usableAfterRun ?? 0;
+  if (usableAfter === 0 && !options.allowEmpty) {
+    const future = outcome.plannedFutureStart;
+    findings.push(
+      finding(
+        'error',
+        'LOCKOUT_GUARD',
+        future
+          ? `removing the ${standing.length} standing member(s) now would leave nobody who can become admin until ${future.toISOString()}, when the planned eligibilities start (--start); the standing members stay and nothing is changed`
+          : `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment usable now (started, not ended, Provisioned, held by an enabled user) exists or is planned`,
+        future
+          ? 'run without --start (eligibility from now), or run again once the eligibilities have started (or --allow-empty if another admin path exists)'
+          : 'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
+      ),
+    );
+  }
+  const actions: Action[] = standing.map((m) => ({
+    kind: 'delete',
+    target: 'graph',
+    summary: `remove ${who(m)} from ${group.displayName}`,
+    ...graphWrite({ op: 'group.removeMember', groupId: group.id, memberId: m.id }),
+    backup: { groupId: group.id, groupName: group.displayName, member: m },
+  }));
+  return { findings, actions };
 }
 
 /**
@@ -60,82 +134,17 @@ export function convertibleMembers(standing: DirectoryMember[]): DirectoryMember
  * (without `/$ref` Graph would delete the user object itself), sent in `$batch`es of 20, and
  * the member's full record is journaled before the request goes out.
  */
-export const adminGroupStep: Step<RunContext> = {
+export const adminGroupStep: Step<RunContext, TenantSnapshot> = {
   id: 'admin-group',
   title: 'No standing members in the admin group',
-  async plan(ctx): Promise<StepPlan> {
-    const group = needFact(ctx.facts.group, 'the admin group');
-    const members = await loadMembers(ctx, group.id);
-    const { standing, jit } = standingMembers(members, ctx.facts.activeAssignments ?? []);
-    const findings: Finding[] = [];
-    if (jit.length)
-      findings.push(
-        finding(
-          'info',
-          'MEMBERS_ACTIVATED',
-          `${jit.length} member(s) hold the group through an active PIM activation and stay: ${jit.map(who).join(', ')}`,
-        ),
-      );
-    if (standing.length === 0) {
-      return { findings, actions: [{ kind: 'noop', summary: `${group.displayName} has no standing members` }] };
-    }
-    findings.push(
-      finding('info', 'MEMBERS_STANDING', `${standing.length} standing member(s) of ${group.displayName} hold admin rights permanently`),
-    );
-    const apps = standing.filter((m) => m['@odata.type'] === SERVICE_PRINCIPAL);
-    if (apps.length) {
-      findings.push(
-        finding(
-          'warning',
-          'MEMBERS_SERVICE_PRINCIPAL',
-          `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
-          'they are removed with the other standing members (journaled first; `restore` puts them back)',
-        ),
-      );
-    }
-    const callerId = ctx.facts.caller?.kind === 'user' ? ctx.facts.caller.id : undefined;
-    if (callerId && standing.some((m) => m.id === callerId)) {
-      findings.push(
-        finding(
-          'warning',
-          'CALLER_IS_MEMBER',
-          `you (${ctx.facts.caller?.name}) are a standing member and will be removed too`,
-          'make yourself eligible with --eligible if you need admin rights later',
-        ),
-      );
-    }
-    const usableAfter = ctx.facts.usableAfterRun ?? 0;
-    if (usableAfter === 0 && !ctx.options.allowEmpty) {
-      const future = ctx.facts.plannedFutureStart;
-      findings.push(
-        finding(
-          'error',
-          'LOCKOUT_GUARD',
-          future
-            ? `removing the ${standing.length} standing member(s) now would leave nobody who can become admin until ${future.toISOString()}, when the planned eligibilities start (--start); the standing members stay and nothing is changed`
-            : `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment usable now (started, not ended, Provisioned, held by an enabled user) exists or is planned`,
-          future
-            ? 'run without --start (eligibility from now), or run again once the eligibilities have started (or --allow-empty if another admin path exists)'
-            : 'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
-        ),
-      );
-    }
-    const actions: Action[] = standing.map((m) => ({
-      kind: 'delete',
-      target: 'graph',
-      summary: `remove ${who(m)} from ${group.displayName}`,
-      ...graphWrite({ op: 'group.removeMember', groupId: group.id, memberId: m.id }),
-      backup: { groupId: group.id, groupName: group.displayName, member: m },
-    }));
-    return { findings, actions };
-  },
-  async apply(plan, ctx) {
+  plan: (snapshot, ctx) => planAdminGroup(snapshot, ctx.options),
+  async apply(plan, ctx, snapshot) {
     const deletes = plan.actions.filter((a) => graphOpOf(a));
     if (deletes.length === 0) return;
     if (!ctx.options.allowEmpty) {
       // The plan's count is minutes old and came before the eligibility requests were answered:
       // read schedules and accounts again, right before the first removal.
-      const group = needFact(ctx.facts.group, 'the admin group');
+      const group = needFact(snapshot.facts.group, 'the admin group');
       const usable = await readUsableEligibilities(ctx, group.id);
       if (usable.length === 0) {
         throw new Error(

@@ -1,5 +1,6 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
-import type { RunContext } from '../context.js';
+import type { RunContext, RunOptions } from '../context.js';
+import { valueOf, type TenantSnapshot } from './snapshot.js';
 import { errorText } from '../graph/graph-api.js';
 import { graphOpOf, graphRequest, graphWrite } from '../graph/writes.js';
 import type { Step, StepPlan } from '../plan/types.js';
@@ -74,56 +75,63 @@ export function chooseAppRole(
   return { roleId: DEFAULT_ACCESS_ROLE_ID, label: 'default access' };
 }
 
+/**
+ * Pure: the groups assigned to the enterprise app (appRoleAssignedTo, principalType Group), this
+ * group included once assigned: with groupMembershipClaims ApplicationGroup, the only groups the
+ * token can carry. The keycloak step judges regex mappers against them. An entry whose principal
+ * is not understood leaves the list unknown (the regex check then accepts only a plain literal of
+ * the id), rather than a list that may miss a group.
+ */
+export function appGroupsOf(assignedTo: MG.AppRoleAssignment[]): Array<{ id: string; displayName?: string | null }> | undefined {
+  const understood = assignedTo.every((a) => a.principalId && enumIn(a.principalType, ['User', 'Group', 'ServicePrincipal']));
+  return understood
+    ? assignedTo.filter((a) => enumIs(a.principalType, 'Group')).map((a) => ({ id: a.principalId!, displayName: a.principalDisplayName }))
+    : undefined;
+}
+
+/** Pure: assigns the admin group to the enterprise app unless it already holds the chosen role. */
+export function planAppAssignment(snapshot: TenantSnapshot, options: RunOptions): StepPlan {
+  const sp = needFact(snapshot.facts.servicePrincipal, 'the enterprise app');
+  const group = needFact(snapshot.facts.group, 'the admin group');
+  const choice = chooseAppRole(sp.appRoles ?? [], options.appRole);
+  if (choice.finding) return { findings: [choice.finding], actions: [] };
+  // Read by the read phase from the app's side; filtered here, not with $filter, on principalId.
+  const assignedTo = valueOf(needFact(snapshot.appAssignedTo, "the enterprise app's assignments"));
+  const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
+  if (toApp.some((a) => a.appRoleId === choice.roleId)) {
+    return {
+      findings: [],
+      actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }],
+    };
+  }
+  const findings: Finding[] = [];
+  if (toApp.length) {
+    findings.push(
+      finding(
+        'warning',
+        'GROUP_OTHER_ASSIGNMENT',
+        `${group.displayName} is also assigned to ${sp.displayName} with other role id(s) ${toApp.map((a) => a.appRoleId).join(', ')}; left as is`,
+      ),
+    );
+  }
+  return {
+    findings,
+    actions: [
+      {
+        kind: 'create',
+        target: 'graph',
+        summary: `assign ${group.displayName} to ${sp.displayName} with ${choice.label}`,
+        ...graphWrite({ op: 'servicePrincipal.assignGroup', servicePrincipalId: sp.id, groupId: group.id, appRoleId: choice.roleId! }),
+      },
+    ],
+  };
+}
+
 /** Assigns the admin group to the Keycloak enterprise app (app role or default access). */
-export const appAssignmentStep: Step<RunContext> = {
+export const appAssignmentStep: Step<RunContext, TenantSnapshot> = {
   id: 'app-assignment',
   title: 'Group assigned to the enterprise app',
-  async plan(ctx): Promise<StepPlan> {
-    const sp = needFact(ctx.facts.servicePrincipal, 'the enterprise app');
-    const group = needFact(ctx.facts.group, 'the admin group');
-    const choice = chooseAppRole(sp.appRoles ?? [], ctx.options.appRole);
-    if (choice.finding) return { findings: [choice.finding], actions: [] };
-    if (choice.role) ctx.facts.appRole = choice.role;
-    // Read from the app's side: GET /servicePrincipals/{id}/appRoleAssignedTo needs Application.Read.All
-    // (Learn serviceprincipal-list-approleassignedto), while the group's own appRoleAssignments needs
-    // Directory.Read.All (group-list-approleassignments). Filtered here, not with $filter, on principalId.
-    const assignedTo = await ctx.graph.list<MG.AppRoleAssignment>(`/servicePrincipals/${sp.id}/appRoleAssignedTo`);
-    // The keycloak step judges regex mappers against the other groups the token can carry.
-    // An entry whose principal is not understood leaves the list unknown (the regex check then
-    // accepts only a plain literal of the id), rather than a list that may miss a group.
-    const understood = assignedTo.every((a) => a.principalId && enumIn(a.principalType, ['User', 'Group', 'ServicePrincipal']));
-    ctx.facts.appGroups = understood
-      ? assignedTo.filter((a) => enumIs(a.principalType, 'Group')).map((a) => ({ id: a.principalId!, displayName: a.principalDisplayName }))
-      : undefined;
-    const toApp = assignedTo.filter((a) => a.principalId?.toLowerCase() === group.id.toLowerCase() && a.resourceId === sp.id);
-    if (toApp.some((a) => a.appRoleId === choice.roleId)) {
-      return {
-        findings: [],
-        actions: [{ kind: 'noop', summary: `${group.displayName} is already assigned to ${sp.displayName} with ${choice.label}` }],
-      };
-    }
-    const findings: Finding[] = [];
-    if (toApp.length) {
-      findings.push(
-        finding(
-          'warning',
-          'GROUP_OTHER_ASSIGNMENT',
-          `${group.displayName} is also assigned to ${sp.displayName} with other role id(s) ${toApp.map((a) => a.appRoleId).join(', ')}; left as is`,
-        ),
-      );
-    }
-    return {
-      findings,
-      actions: [
-        {
-          kind: 'create',
-          target: 'graph',
-          summary: `assign ${group.displayName} to ${sp.displayName} with ${choice.label}`,
-          ...graphWrite({ op: 'servicePrincipal.assignGroup', servicePrincipalId: sp.id, groupId: group.id, appRoleId: choice.roleId! }),
-        },
-      ],
-    };
-  },
+  plan: (snapshot, ctx) => planAppAssignment(snapshot, ctx.options),
   async apply(plan, ctx) {
     for (const action of plan.actions) {
       const op = graphOpOf(action);

@@ -1,4 +1,5 @@
 import type { RunContext } from '../context.js';
+import type { TenantSnapshot } from './snapshot.js';
 import { graphOpOf, graphRequest, graphWrite } from '../graph/writes.js';
 import type { Step, StepPlan } from '../plan/types.js';
 import { finding } from '../core/findings.js';
@@ -8,11 +9,11 @@ import { needFact } from '../plan/skip.js';
  * "Assignment required" on the enterprise app: only principals with an app role assignment
  * (direct, or through direct group membership) can sign in; everyone else gets AADSTS50105.
  */
-export const assignmentRequiredStep: Step<RunContext> = {
+export const assignmentRequiredStep: Step<RunContext, TenantSnapshot> = {
   id: 'assignment-required',
   title: 'Assignment required on the enterprise app',
-  async plan(ctx): Promise<StepPlan> {
-    const sp = needFact(ctx.facts.servicePrincipal, 'the enterprise app');
+  plan(snapshot): StepPlan {
+    const sp = needFact(snapshot.facts.servicePrincipal, 'the enterprise app');
     if (sp.appRoleAssignmentRequired) {
       return { findings: [], actions: [{ kind: 'noop', summary: `${sp.displayName}: assignment is already required` }] };
     }

@@ -7,12 +7,14 @@ import { keycloakStep } from './keycloak.js';
 import { pimEligibilityStep } from './pim-eligibility.js';
 import { pimPolicyStep } from './pim-policy.js';
 import { prerequisitesStep } from './prerequisites.js';
+import type { TenantSnapshot } from './snapshot.js';
 
 /**
- * The steps in the order they are applied. Standing members are removed last: eligibility and
+ * The steps in the order they are applied; each plans from the read phase's snapshot
+ * (readTenant), so the order of planning carries no meaning. Standing members are removed last: eligibility and
  * policy exist first, so a run cut short never leaves the group with nobody able to get in.
  */
-export const STEPS: Step<RunContext>[] = [
+export const STEPS: Step<RunContext, TenantSnapshot>[] = [
   prerequisitesStep,
   assignmentRequiredStep,
   appAssignmentStep,

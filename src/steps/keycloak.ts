@@ -1,4 +1,6 @@
 import type { RunContext } from '../context.js';
+import { entraFacts, type EntraFacts } from './entra-facts.js';
+import type { TenantSnapshot } from './snapshot.js';
 import { KeycloakError } from '../errors.js';
 import { groupScope, type AdminScope } from '../keycloak/admin-scope.js';
 import { normaliseGroupPath } from '../keycloak/group-path.js';
@@ -36,10 +38,13 @@ import type { Action, Step, StepPlan } from '../plan/types.js';
 import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 
+/** What the keycloak step plans with: the run's context and the Entra facts of the snapshot. */
+export type KeycloakContext = RunContext & { facts: EntraFacts };
+
 /** PIM's default activation maximum, assumed when the policy step did not report one. */
 const DEFAULT_ACTIVATION = 'PT8H';
 
-function entraApp(ctx: RunContext): EntraApp {
+function entraApp(ctx: KeycloakContext): EntraApp {
   const sp = ctx.facts.servicePrincipal;
   const identifiers = [...(sp?.servicePrincipalNames ?? []), ...(ctx.facts.application?.identifierUris ?? [])].filter(
     (s): s is string => typeof s === 'string',
@@ -51,7 +56,7 @@ function entraApp(ctx: RunContext): EntraApp {
   };
 }
 
-function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: number; text: string } {
+function activationSeconds(ctx: KeycloakContext, findings: Finding[]): { seconds: number; text: string } {
   const text = ctx.facts.activationMax ?? DEFAULT_ACTIVATION;
   try {
     return { seconds: parseDuration(text) / 1000, text };
@@ -69,7 +74,7 @@ function activationSeconds(ctx: RunContext, findings: Finding[]): { seconds: num
 }
 
 /** The claim a mapper on a provider of `protocol` must require, with what else that claim can carry. */
-function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['claim'] {
+function claimFor(ctx: KeycloakContext, protocol: Protocol): MappingExpectation['claim'] {
   const facts = ctx.facts;
   const groupClaim = facts.groupClaim?.[protocol];
   const claim = expectedClaim(protocol, {
@@ -93,7 +98,7 @@ function claimFor(ctx: RunContext, protocol: Protocol): MappingExpectation['clai
  */
 async function checkProvider(
   api: KeycloakApi,
-  ctx: RunContext,
+  ctx: KeycloakContext,
   settings: KeycloakSettings,
   target: MappingExpectation['target'],
   targetState: TargetState,
@@ -180,7 +185,7 @@ async function checkProvider(
 
 async function checkSessions(
   api: KeycloakApi,
-  ctx: RunContext,
+  ctx: KeycloakContext,
   settings: KeycloakSettings,
   realmInfo: RealmInfo,
   target: MappingExpectation['target'],
@@ -243,107 +248,115 @@ async function checkOtherGrants(
 }
 
 /**
+ * Reads the realm and judges it against the Entra facts: the identity provider, its mappers (and
+ * their repair under --fix-keycloak), sessions, default groups, other grants and the holders.
+ */
+export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
+  const settings = ctx.options.keycloak;
+  if (ctx.options.skipKeycloak || !settings) {
+    return {
+      findings: [
+        finding(
+          'warning',
+          'KC_SKIPPED',
+          'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes it away when the activation ends',
+          'pass --keycloak-url, --keycloak-realm and Keycloak credentials to check it',
+        ),
+      ],
+      actions: [],
+    };
+  }
+  const api = ctx.keycloak;
+  if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
+  const realm = settings.realm;
+  const findings: Finding[] = [];
+  const actions: Action[] = [];
+  if (api.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${api.version} at ${settings.url}`));
+
+  const realmInfo = await readRealm(api, realm, findings);
+  if (isDenied(realmInfo)) return { findings, actions };
+  if (!realmInfo) {
+    findings.push(
+      finding(
+        'error',
+        'KC_REALM_MISSING',
+        `Keycloak at ${settings.url} has no realm ${realm}`,
+        'check --keycloak-realm (realm names are case-sensitive)',
+      ),
+    );
+    return { findings, actions };
+  }
+
+  const target: MappingExpectation['target'] = settings.role
+    ? { kind: 'role', value: settings.role }
+    : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
+  const targetState =
+    target.kind === 'group'
+      ? await resolveGroup(api, realm, target.value, findings)
+      : await resolveRole(api, realm, target.value, findings);
+
+  const reach =
+    target.kind === 'group'
+      ? { scope: groupScope(target.value), holders: targetState.holders }
+      : await roleScope(api, realm, realmInfo, target, targetState, findings);
+  const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
+  await checkSessions(api, ctx, settings, realmInfo, target, findings);
+  await checkDefaultGroups(api, realm, reach.scope, findings);
+  await checkOtherGrants(api, realm, reach.scope, targetState, findings);
+
+  if (provider && reach.holders) {
+    const listed = await readHolders(api, realm, reach.holders, provider.idp.alias, provider.trustedAliases, findings);
+    if (!isDenied(listed)) {
+      const f = ctx.facts;
+      findings.push(
+        ...residualFindings(listed, {
+          alias: provider.idp.alias,
+          protocol: protocolOf(provider.idp.providerId),
+          idpConfig: provider.idp.config ?? {},
+          mappers: provider.mappers,
+          active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
+          eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
+          target: target.value,
+          trustedAliases: provider.trustedAliases,
+        }),
+        ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value, trustedAliases: provider.trustedAliases }),
+      );
+    }
+  }
+  return { findings, actions };
+}
+
+/**
  * The `keycloak` step proves the last hop: the Entra PIM group (or app role) reaches the Keycloak
  * group that grants admin rights, through a mapper with sync mode FORCE, so Keycloak also takes
  * it away at the first Entra login after the activation ends. It also reports what outlives an
  * activation (sessions) and who holds the group without PIM. With --fix-keycloak it creates or
  * repairs the mapper; nothing else is ever changed.
  */
-export const keycloakStep: Step<RunContext> = {
+export const keycloakStep: Step<RunContext, TenantSnapshot> = {
   id: 'keycloak',
   title: 'Keycloak maps the PIM group to the admin group (sync mode FORCE)',
-  async plan(ctx): Promise<StepPlan> {
-    const settings = ctx.options.keycloak;
-    if (ctx.options.skipKeycloak || !settings) {
-      return {
-        findings: [
-          finding(
-            'warning',
-            'KC_SKIPPED',
-            'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes it away when the activation ends',
-            'pass --keycloak-url, --keycloak-realm and Keycloak credentials to check it',
-          ),
-        ],
-        actions: [],
-      };
-    }
-    const api = ctx.keycloak;
-    if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
-    const realm = settings.realm;
-    const findings: Finding[] = [];
-    const actions: Action[] = [];
-    if (api.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${api.version} at ${settings.url}`));
-
-    const realmInfo = await readRealm(api, realm, findings);
-    if (isDenied(realmInfo)) return { findings, actions };
-    if (!realmInfo) {
-      findings.push(
-        finding(
-          'error',
-          'KC_REALM_MISSING',
-          `Keycloak at ${settings.url} has no realm ${realm}`,
-          'check --keycloak-realm (realm names are case-sensitive)',
-        ),
-      );
-      return { findings, actions };
-    }
-
-    const target: MappingExpectation['target'] = settings.role
-      ? { kind: 'role', value: settings.role }
-      : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
-    const targetState =
-      target.kind === 'group'
-        ? await resolveGroup(api, realm, target.value, findings)
-        : await resolveRole(api, realm, target.value, findings);
-
-    const reach =
-      target.kind === 'group'
-        ? { scope: groupScope(target.value), holders: targetState.holders }
-        : await roleScope(api, realm, realmInfo, target, targetState, findings);
-    const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
-    await checkSessions(api, ctx, settings, realmInfo, target, findings);
-    await checkDefaultGroups(api, realm, reach.scope, findings);
-    await checkOtherGrants(api, realm, reach.scope, targetState, findings);
-
-    if (provider && reach.holders) {
-      const listed = await readHolders(api, realm, reach.holders, provider.idp.alias, provider.trustedAliases, findings);
-      if (!isDenied(listed)) {
-        const f = ctx.facts;
-        findings.push(
-          ...residualFindings(listed, {
-            alias: provider.idp.alias,
-            protocol: protocolOf(provider.idp.providerId),
-            idpConfig: provider.idp.config ?? {},
-            mappers: provider.mappers,
-            active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
-            eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
-            target: target.value,
-            trustedAliases: provider.trustedAliases,
-          }),
-          ...localCredentialFindings(listed, { alias: provider.idp.alias, target: target.value, trustedAliases: provider.trustedAliases }),
-        );
-      }
-    }
-    return { findings, actions };
-  },
-
-  async apply(plan, ctx) {
-    const writes = plan.actions.filter((a) => a.target === 'keycloak' && keycloakOpOf(a) && a.kind !== 'noop');
-    if (writes.length === 0) return;
-    const api = ctx.keycloak;
-    if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
-    for (const action of writes) {
-      try {
-        const res = await api.write(keycloakOpOf(action)!, action.backup);
-        action.result = { ok: true, status: res.status };
-      } catch (err) {
-        action.result = {
-          ok: false,
-          status: err instanceof KeycloakError ? err.status : undefined,
-          message: err instanceof Error ? err.message : String(err),
-        };
-        throw err;
-      }
-    }
-  },
+  plan: (snapshot, ctx) => planKeycloak({ ...ctx, facts: entraFacts(snapshot, ctx.options) }),
+  apply: (plan, ctx) => applyKeycloak(plan, ctx),
 };
+
+/** Sends the mapper repairs of a plan (--fix-keycloak); nothing else in Keycloak is ever changed. */
+export async function applyKeycloak(plan: StepPlan, ctx: RunContext): Promise<void> {
+  const writes = plan.actions.filter((a) => a.target === 'keycloak' && keycloakOpOf(a) && a.kind !== 'noop');
+  if (writes.length === 0) return;
+  const api = ctx.keycloak;
+  if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
+  for (const action of writes) {
+    try {
+      const res = await api.write(keycloakOpOf(action)!, action.backup);
+      action.result = { ok: true, status: res.status };
+    } catch (err) {
+      action.result = {
+        ok: false,
+        status: err instanceof KeycloakError ? err.status : undefined,
+        message: err instanceof Error ? err.message : String(err),
+      };
+      throw err;
+    }
+  }
+}

@@ -1,4 +1,5 @@
-import type { PolicySettings, RunContext } from '../context.js';
+import type { PolicySettings, RunContext, RunOptions } from '../context.js';
+import { valueOf, type TenantSnapshot } from './snapshot.js';
 import { graphOpOf, graphRequest, graphWrite, type GraphWrite } from '../graph/writes.js';
 import { humanDuration, parseDuration } from '../core/duration.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
@@ -6,7 +7,7 @@ import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
 import { loadMemberPolicy, type PolicyRule } from '../entra/pim.js';
-import { findApprovers, type ApproverRef } from '../entra/lookup.js';
+import type { ApproverRef } from '../entra/lookup.js';
 import { canonicalEnum } from '../graph/enums.js';
 
 const RULE_TYPE = {
@@ -154,69 +155,82 @@ function describePatch(rule: PolicyRule): string {
   }
 }
 
+/**
+ * Pure: the activation maximum the policy has after this run (ISO duration): the requested one,
+ * else the policy's, else PIM's default. The keycloak step compares session lifetimes with it.
+ */
+export function activationMaxOf(rules: PolicyRule[], desired: PolicySettings): string {
+  const current = ruleOf(rules, 'Expiration_EndUser_Assignment');
+  return desired.activationMax ?? (current?.maximumDuration as string | undefined) ?? DEFAULT_ACTIVATION_MAX;
+}
+
+/** Pure: the rule changes that make the member policy match the requested activation settings. */
+export function planPolicy(snapshot: TenantSnapshot, options: RunOptions): StepPlan {
+  needFact(snapshot.facts.group, 'the admin group');
+  const findings: Finding[] = [];
+  const policy = valueOf(needFact(snapshot.memberPolicy, 'the PIM policy of the group'));
+  const rules = policy.rules;
+  const desired = options.policy;
+  const activationMax = activationMaxOf(rules, desired);
+  if (parseDuration(activationMax) > RECOMMENDED_MAX_MS) {
+    findings.push(
+      finding(
+        'warning',
+        'ACTIVATION_LONG',
+        `activations may last ${humanDuration(parseDuration(activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`,
+        'use --activation-max PT8H or less',
+      ),
+    );
+  }
+  const approval = ruleOf(rules, 'Approval_EndUser_Assignment')?.setting as { isApprovalRequired?: boolean } | undefined;
+  if (desired.requireApproval === undefined && !approval?.isApprovalRequired) {
+    findings.push(
+      finding(
+        'info',
+        'APPROVAL_OFF',
+        'activation needs no approval; Microsoft recommends approval for groups that grant admin rights',
+        'add --require-approval --approver <user or group>',
+      ),
+    );
+  }
+  // Resolved by the read phase (a prompt when a name is ambiguous); its findings come here.
+  const approvers: ApproverRef[] = [];
+  if (desired.requireApproval) {
+    const read = valueOf(needFact(snapshot.approvers, 'the approvers'));
+    findings.push(...read.findings);
+    approvers.push(...read.refs);
+  }
+  if (desired.requireApproval && options.policy.approvers.length === 0) {
+    findings.push(finding('error', 'APPROVER_MISSING', '--require-approval needs at least one --approver'));
+  }
+  const patches = diffPolicyRules(rules, desired, approvers);
+  const policyId = policy.policyId;
+  const actions: Action[] = patches.map((rule) => ({
+    kind: 'update',
+    target: 'graph',
+    summary: describePatch(rule),
+    ...graphWrite({ op: 'policy.patchRule', policyId, ruleId: rule.id, rule }),
+  }));
+  if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
+  if (patches.length && !(snapshot.pim?.ok && snapshot.pim.value.onboarded)) {
+    findings.push(
+      finding(
+        'info',
+        'POLICY_ONBOARDS',
+        'the policy ids change when the group is onboarded to PIM; they are re-read just before each change',
+      ),
+    );
+  }
+  return { findings, actions };
+}
+
 /** The member activation settings of the group's PIM policy. */
-export const pimPolicyStep: Step<RunContext> = {
+export const pimPolicyStep: Step<RunContext, TenantSnapshot> = {
   id: 'pim-policy',
   title: 'PIM activation policy',
-  async plan(ctx): Promise<StepPlan> {
-    const group = needFact(ctx.facts.group, 'the admin group');
-    const findings: Finding[] = [];
-    if (!ctx.facts.memberPolicyRules) {
-      const policy = await loadMemberPolicy(ctx.graph, group.id);
-      ctx.facts.memberPolicyId = policy.policyId;
-      ctx.facts.memberPolicyRules = policy.rules;
-    }
-    const rules = ctx.facts.memberPolicyRules;
-    const desired = ctx.options.policy;
-    const current = ruleOf(rules, 'Expiration_EndUser_Assignment');
-    ctx.facts.activationMax = desired.activationMax ?? (current?.maximumDuration as string | undefined) ?? DEFAULT_ACTIVATION_MAX;
-    if (parseDuration(ctx.facts.activationMax) > RECOMMENDED_MAX_MS) {
-      findings.push(
-        finding(
-          'warning',
-          'ACTIVATION_LONG',
-          `activations may last ${humanDuration(parseDuration(ctx.facts.activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`,
-          'use --activation-max PT8H or less',
-        ),
-      );
-    }
-    const approval = ruleOf(rules, 'Approval_EndUser_Assignment')?.setting as { isApprovalRequired?: boolean } | undefined;
-    if (desired.requireApproval === undefined && !approval?.isApprovalRequired) {
-      findings.push(
-        finding(
-          'info',
-          'APPROVAL_OFF',
-          'activation needs no approval; Microsoft recommends approval for groups that grant admin rights',
-          'add --require-approval --approver <user or group>',
-        ),
-      );
-    }
-    const approvers = desired.requireApproval ? await findApprovers(ctx.graph, ctx.prompt, ctx.options.policy.approvers, findings) : [];
-    if (desired.requireApproval && ctx.options.policy.approvers.length === 0) {
-      findings.push(finding('error', 'APPROVER_MISSING', '--require-approval needs at least one --approver'));
-    }
-    const patches = diffPolicyRules(rules, desired, approvers);
-    const policyId = ctx.facts.memberPolicyId!;
-    const actions: Action[] = patches.map((rule) => ({
-      kind: 'update',
-      target: 'graph',
-      summary: describePatch(rule),
-      ...graphWrite({ op: 'policy.patchRule', policyId, ruleId: rule.id, rule }),
-    }));
-    if (actions.length === 0) actions.push({ kind: 'noop', summary: 'activation policy already as requested' });
-    if (patches.length && !ctx.facts.onboarded) {
-      findings.push(
-        finding(
-          'info',
-          'POLICY_ONBOARDS',
-          'the policy ids change when the group is onboarded to PIM; they are re-read just before each change',
-        ),
-      );
-    }
-    return { findings, actions };
-  },
-  async apply(plan, ctx) {
-    const group = needFact(ctx.facts.group, 'the admin group');
+  plan: (snapshot, ctx) => planPolicy(snapshot, ctx.options),
+  async apply(plan, ctx, snapshot) {
+    const group = needFact(snapshot.facts.group, 'the admin group');
     const writes = plan.actions.filter((a) => graphOpOf(a)?.op === 'policy.patchRule');
     if (writes.length === 0) return;
     for (const action of writes) {

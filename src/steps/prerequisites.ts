@@ -6,10 +6,10 @@ import { jwtClaims } from '../core/jwt.js';
 import { delegatedScopes, missingScopeFix } from '../graph/delegated-scopes.js';
 import { missingPermissions, requiredPermissions, requiredRoles } from '../graph/permissions.js';
 import type { Step, StepPlan } from '../plan/types.js';
+import { valueOf, type AdminGroup, type PrerequisiteFacts, type ServicePrincipal, type TenantSnapshot } from './snapshot.js';
 import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 import { GraphRequestError } from '../errors.js';
-import type { Facts } from './facts.js';
 import { findApp, findEligibleUsers, findGroup, LookupError, lookupFinding, who } from '../entra/lookup.js';
 import { groupClaimFormat } from '../graph/group-claim.js';
 import { enumIs } from '../graph/enums.js';
@@ -24,7 +24,7 @@ const APP_SELECT = 'id,appId,displayName,identifierUris,web,groupMembershipClaim
 const GROUP_SELECT =
   'id,displayName,description,securityEnabled,mailEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled,membershipRule';
 
-type Sp = MG.ServicePrincipal & { id: string; appId: string };
+type Sp = ServicePrincipal;
 
 async function resolveApp(ctx: RunContext, findings: Finding[]): Promise<Sp | undefined> {
   const { options } = ctx;
@@ -119,7 +119,7 @@ async function readGrants(ctx: RunContext, sp: Sp): Promise<MG.OAuth2PermissionG
   }
 }
 
-async function checkCaller(ctx: RunContext, facts: Facts, findings: Finding[]): Promise<void> {
+async function checkCaller(ctx: RunContext, facts: PrerequisiteFacts, findings: Finding[]): Promise<void> {
   // A public-client sign-in asks now for what only the group (role-assignable) or the wizard (policy) told.
   await ctx.graph.requestScopes?.(
     delegatedScopes({
@@ -264,9 +264,9 @@ export function hasPolicyChanges(ctx: RunContext): boolean {
   );
 }
 
-async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts['group']> {
+async function resolveGroup(ctx: RunContext, facts: PrerequisiteFacts, findings: Finding[]): Promise<AdminGroup | undefined> {
   const { graph, options } = ctx;
-  type G = NonNullable<Facts['group']>;
+  type G = AdminGroup;
   let group: G;
   try {
     group = await findGroup<G>(graph, ctx.prompt, options.group, { select: GROUP_SELECT });
@@ -280,7 +280,7 @@ async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts
   const owners = await graph.list<{ id: string; displayName?: string; userPrincipalName?: string }>(
     withQuery(`/groups/${group.id}/owners`, { $select: 'id,displayName,userPrincipalName', $top: 999 }),
   );
-  ctx.facts.groupOwnerIds = owners.map((o) => o.id);
+  facts.groupOwnerIds = owners.map((o) => o.id);
   if (owners.length) {
     findings.push(
       finding(
@@ -295,77 +295,82 @@ async function resolveGroup(ctx: RunContext, findings: Finding[]): Promise<Facts
 }
 
 /**
- * Checks everything the later steps rely on and records it in ctx.facts. Every check runs,
- * so all failures are reported together; it never plans a write.
+ * The read phase of the prerequisites: looks up the app, the group (prompting on a terminal when
+ * a name is ambiguous), the licence, the registration, consent, the eligible users and the
+ * caller, recording what it finds in `facts` and what it learns on the way as findings. Every
+ * check runs, so all failures are reported together.
  */
-export const prerequisitesStep: Step<RunContext> = {
+export async function readPrerequisites(ctx: RunContext, facts: PrerequisiteFacts): Promise<Finding[]> {
+  const findings: Finding[] = [];
+
+  // A 403 on one read becomes a finding, so a missing permission does not hide the other checks.
+  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof GraphRequestError && err.status === 403) {
+        findings.push(
+          finding('error', 'GRAPH_FORBIDDEN', `${what}: ${err.message}`, 'grant the permission named under "caller", then run again'),
+        );
+        return undefined;
+      }
+      throw err;
+    }
+  };
+  const [sp, group, skus] = await Promise.all([
+    guard('enterprise app', () => resolveApp(ctx, findings)),
+    guard('group', () => resolveGroup(ctx, facts, findings)),
+    guard('licence', () => ctx.graph.list<MG.SubscribedSku>('/subscribedSkus')),
+  ]);
+  facts.group = group;
+  if (skus) findings.push(analyseLicence(skus));
+
+  if (sp) {
+    facts.servicePrincipal = sp;
+    findings.push(finding('info', 'APP_FOUND', `enterprise app: ${sp.displayName} (app id ${sp.appId}, object id ${sp.id})`));
+    if (sp.accountEnabled === false) {
+      findings.push(
+        finding(
+          'warning',
+          'APP_DISABLED',
+          `the enterprise app ${sp.displayName} is disabled for sign-in`,
+          'enable it (Properties > Enabled for users to sign in) or nobody reaches Keycloak',
+        ),
+      );
+    }
+    const app =
+      (await guard('app registration', () =>
+        ctx.graph.find<MG.Application>(withQuery(`/applications(appId=${odataString(sp.appId)})`, { $select: APP_SELECT })),
+      )) ?? null;
+    facts.application = app;
+    if (!app)
+      findings.push(
+        finding(
+          'info',
+          'APP_REGISTRATION_ELSEWHERE',
+          'the app registration is not in this tenant (multi-tenant or gallery app); registration checks are skipped',
+        ),
+      );
+    const sso = detectSsoMode(sp, app);
+    facts.ssoMode = sso.mode;
+    findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));
+    await guard('admin consent', () => checkConsent(ctx, sp, app, findings));
+    findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole), group));
+    // Both protocols: the keycloak step judges the mapper by the provider it finds, whatever the SP says.
+    if (app) facts.groupClaim = { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) };
+  }
+
+  facts.eligibleUsers = (await guard('eligible users', () => findEligibleUsers(ctx.graph, ctx.options.eligible, findings))) ?? undefined;
+  await guard('caller', () => checkCaller(ctx, facts, findings));
+  return findings;
+}
+
+/** Reports what the read phase found out about the prerequisites; it never plans a write. */
+export const prerequisitesStep: Step<RunContext, TenantSnapshot> = {
   id: 'prerequisites',
   title: 'Prerequisites',
-  async plan(ctx): Promise<StepPlan> {
-    const findings: Finding[] = [];
-    const facts = ctx.facts;
-    facts.tenantId = ctx.options.tenantId;
-
-    // A 403 on one read becomes a finding, so a missing permission does not hide the other checks.
-    const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await fn();
-      } catch (err) {
-        if (err instanceof GraphRequestError && err.status === 403) {
-          findings.push(
-            finding('error', 'GRAPH_FORBIDDEN', `${what}: ${err.message}`, 'grant the permission named under "caller", then run again'),
-          );
-          return undefined;
-        }
-        throw err;
-      }
-    };
-    const [sp, group, skus] = await Promise.all([
-      guard('enterprise app', () => resolveApp(ctx, findings)),
-      guard('group', () => resolveGroup(ctx, findings)),
-      guard('licence', () => ctx.graph.list<MG.SubscribedSku>('/subscribedSkus')),
-    ]);
-    facts.group = group;
-    if (skus) findings.push(analyseLicence(skus));
-
-    if (sp) {
-      facts.servicePrincipal = sp;
-      findings.push(finding('info', 'APP_FOUND', `enterprise app: ${sp.displayName} (app id ${sp.appId}, object id ${sp.id})`));
-      if (sp.accountEnabled === false) {
-        findings.push(
-          finding(
-            'warning',
-            'APP_DISABLED',
-            `the enterprise app ${sp.displayName} is disabled for sign-in`,
-            'enable it (Properties > Enabled for users to sign in) or nobody reaches Keycloak',
-          ),
-        );
-      }
-      const app =
-        (await guard('app registration', () =>
-          ctx.graph.find<MG.Application>(withQuery(`/applications(appId=${odataString(sp.appId)})`, { $select: APP_SELECT })),
-        )) ?? null;
-      facts.application = app;
-      if (!app)
-        findings.push(
-          finding(
-            'info',
-            'APP_REGISTRATION_ELSEWHERE',
-            'the app registration is not in this tenant (multi-tenant or gallery app); registration checks are skipped',
-          ),
-        );
-      const sso = detectSsoMode(sp, app);
-      facts.ssoMode = sso.mode;
-      findings.push(finding(sso.mode === 'unknown' ? 'warning' : 'info', 'SSO_MODE', `single sign-on: ${sso.detail}`));
-      await guard('admin consent', () => checkConsent(ctx, sp, app, findings));
-      findings.push(...analyseClaims(app, sso.mode, Boolean(ctx.options.appRole), group));
-      // Both protocols: the keycloak step judges the mapper by the provider it finds, whatever the SP says.
-      if (app) facts.groupClaim = { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) };
-    }
-
-    facts.eligibleUsers = (await guard('eligible users', () => findEligibleUsers(ctx.graph, ctx.options.eligible, findings))) ?? undefined;
-    await guard('caller', () => checkCaller(ctx, facts, findings));
-    return { findings, actions: [] };
+  plan(snapshot): StepPlan {
+    return { findings: [...valueOf(snapshot.prerequisites)], actions: [] };
   },
   async apply() {
     // Read-only by design.

@@ -1,5 +1,6 @@
 import type { RestoreContext } from '../context.js';
-import { errorText } from '../graph/graph-api.js';
+import { GraphRequestError } from '../errors.js';
+import { errorText, type GraphResponse } from '../graph/graph-api.js';
 import { graphOpOf, graphWrite } from '../graph/writes.js';
 import type { JournalGroup, RemovedMember } from '../journal-reading.js';
 import type { Action, Step, StepPlan } from '../plan/types.js';
@@ -8,6 +9,7 @@ import { who } from '../entra/lookup.js';
 import { finding } from '../core/findings.js';
 import { isGuid } from '../core/ids.js';
 import { listGroupMembers } from './admin-group.js';
+import { valueOf, type Read } from './snapshot.js';
 
 /** Duplicate member answer (treated as success: the member is back). */
 const ALREADY_MEMBER = /already exist/i;
@@ -115,6 +117,75 @@ function examples(items: string[]): string {
   return `${items.slice(0, 5).join('; ')}${items.length > 5 ? `; … (${items.length - 5} more)` : ''}`;
 }
 
+/** Pure: the journal's removals from `groupId`, sorted into those restore can verify and those it refuses. */
+function classify(removed: RemovedMember[], groupId: string) {
+  const mine = removed.filter((r) => r.groupId.toLowerCase() === groupId.toLowerCase());
+  const badIds: string[] = [];
+  const noRecord: string[] = [];
+  const checkable: Array<{ r: RemovedMember; kind: string }> = [];
+  for (const r of mine) {
+    const kind = r.member['@odata.type'];
+    if (!isGuid(r.member.id)) badIds.push(`"${r.member.id}"`);
+    else if (!kind || !MEMBER_KINDS[kind]) noRecord.push(kind ? `${r.member.id} (${kind})` : r.member.id);
+    else if (MEMBER_KINDS[kind].identity.some((p) => !r.member[p])) noRecord.push(`${r.member.id} (${who(r.member)})`);
+    else checkable.push({ r, kind });
+  }
+  return { badIds, noRecord, checkable };
+}
+
+/** The group restore writes to, as read live. */
+export interface LiveGroup {
+  id: string;
+  displayName: string;
+  isAssignableToRole?: boolean | null;
+}
+
+/**
+ * What restore reads before it plans: the journal's group (null when it does not exist), who each
+ * verifiable member is now (one answer per member, in the order of the journal), and the group's
+ * members. Nothing is read when the journal names no group restore could write to.
+ */
+export interface RestoreReads {
+  group?: LiveGroup | null;
+  answers: Array<GraphResponse<LiveObject>>;
+  members: Array<{ id: string }>;
+}
+
+/** Restore's snapshot: its reads, or the Graph error that stopped them (the plan reports it). */
+export type RestoreSnapshot = Read<RestoreReads>;
+
+/**
+ * Restore's read phase: the journal's group, then (once it exists) who each member is now and
+ * who is a member now. A signed-in user of a run is asked here for the scope a role-assignable
+ * group needs.
+ */
+export async function readRestore(ctx: RestoreContext, source: RestoreSource): Promise<RestoreSnapshot> {
+  const reads: RestoreReads = { answers: [], members: [] };
+  const target = source.removed.length ? restoreTarget(source).group : undefined;
+  if (!target || !isGuid(target.id)) return { ok: true, value: reads };
+  const groupId = target.id;
+  try {
+    const group = await ctx.graph.find<LiveGroup>(`/groups/${groupId}?$select=id,displayName,isAssignableToRole`);
+    reads.group = group;
+    if (!group) return { ok: true, value: reads };
+    // Adding members to a role-assignable group also needs RoleManagement.ReadWrite.Directory
+    // (Learn "Add members"); a signed-in user is asked for it now that the group is known.
+    if (group.isAssignableToRole && ctx.options.mode !== 'audit') await ctx.graph.requestScopes?.(['RoleManagement.ReadWrite.Directory']);
+    const { checkable } = classify(source.removed, groupId);
+    // Who each id really is now, not what the journal says: a hand-edited journal could name
+    // anyone, so identity is read live ($batches of 20) and compared with the record.
+    reads.answers = await ctx.graph.getManySettled<LiveObject>(
+      checkable.map(({ r, kind }) => `/${MEMBER_KINDS[kind].path}/${r.member.id}?$select=${MEMBER_KINDS[kind].select}`),
+    );
+    // Service principals too: v1.0 would not list them, and one put back would look absent.
+    reads.members = await listGroupMembers<{ id: string }>(ctx.graph, groupId, 'id');
+    return { ok: true, value: reads };
+  } catch (err) {
+    if (err instanceof GraphRequestError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
 /**
  * Puts back every member a journal says was removed, into the group of the journal's own run
  * only. Each member is read live by id and must still be who the journal recorded (type,
@@ -122,11 +193,11 @@ function examples(items: string[]): string {
  * POST …/members/$ref per member who is not a member now; members already back are no-ops, so
  * a re-run changes nothing.
  */
-export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext> {
+export function restoreStep(source: RestoreSource, graphBase: string, confirmedGroup?: string): Step<RestoreContext, RestoreSnapshot> {
   return {
     id: 'restore',
     title: 'Restore removed members',
-    async plan(ctx): Promise<StepPlan> {
+    plan(snapshot): StepPlan {
       const { removed } = source;
       const unknown = removed.filter((r) => r.outcome === 'unknown').length;
       const findings: Finding[] = [
@@ -153,14 +224,12 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         );
         return { findings, actions: [] };
       }
-      const group = await ctx.graph.find<{ id: string; displayName: string; isAssignableToRole?: boolean | null }>(
-        `/groups/${groupId}?$select=id,displayName,isAssignableToRole`,
-      );
+      const reads = valueOf(snapshot);
+      const group = reads.group;
       if (!group) {
         findings.push(finding('error', 'RESTORE_GROUP_MISSING', `the journal's group ${groupId} does not exist: nothing to restore into`));
         return { findings, actions: [] };
       }
-      ctx.facts.group = group;
       // The journal is only a file: a forged one could name any group. Where the harm would be
       // greatest (a role-assignable group, whose members hold directory roles) or the journal does
       // not record its run's group at all, the admin must name the group outside the journal.
@@ -220,22 +289,9 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
             `${group.displayName} is role-assignable: the members put back also hold its directory roles`,
           ),
         );
-        // Adding members to a role-assignable group also needs RoleManagement.ReadWrite.Directory
-        // (Learn "Add members"); a signed-in user is asked for it now that the group is known.
-        if (ctx.options.mode !== 'audit') await ctx.graph.requestScopes?.(['RoleManagement.ReadWrite.Directory']);
       }
 
-      const mine = removed.filter((r) => r.groupId.toLowerCase() === groupId.toLowerCase());
-      const badIds: string[] = [];
-      const noRecord: string[] = [];
-      const checkable: Array<{ r: RemovedMember; kind: string }> = [];
-      for (const r of mine) {
-        const kind = r.member['@odata.type'];
-        if (!isGuid(r.member.id)) badIds.push(`"${r.member.id}"`);
-        else if (!kind || !MEMBER_KINDS[kind]) noRecord.push(kind ? `${r.member.id} (${kind})` : r.member.id);
-        else if (MEMBER_KINDS[kind].identity.some((p) => !r.member[p])) noRecord.push(`${r.member.id} (${who(r.member)})`);
-        else checkable.push({ r, kind });
-      }
+      const { badIds, noRecord, checkable } = classify(removed, groupId);
       refuse('RESTORE_BAD_ID', badIds, 'journal entr(ies) name something that is not an object id', forged);
       refuse(
         'RESTORE_NO_RECORD',
@@ -244,14 +300,9 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         forged,
       );
 
-      // Who each id really is now, not what the journal says: a hand-edited journal could name
-      // anyone, so identity is read live ($batches of 20) and compared with the record.
-      const answers = await ctx.graph.getManySettled<LiveObject>(
-        checkable.map(({ r, kind }) => `/${MEMBER_KINDS[kind].path}/${r.member.id}?$select=${MEMBER_KINDS[kind].select}`),
-      );
-      // Service principals too: v1.0 would not list them, and one put back would look absent.
-      const current = await listGroupMembers<{ id: string }>(ctx.graph, groupId, 'id');
-      const present = new Set(current.map((m) => m.id.toLowerCase()));
+      // Who each id really is now (read by readRestore), compared with the record.
+      const answers = reads.answers;
+      const present = new Set(reads.members.map((m) => m.id.toLowerCase()));
       const missing: string[] = [];
       const changed: string[] = [];
       const unreadable: string[] = [];

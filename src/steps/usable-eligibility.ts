@@ -168,8 +168,8 @@ export async function usableOf(
   ctx: RunContext,
   schedules: PimSchedule[],
   groupId: string,
+  now: Date = ctx.now(),
 ): Promise<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }> {
-  const now = ctx.now();
   const candidates = schedules.filter((s) => usableWindow(s, now));
   const accounts = await readAccounts(
     ctx,

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appAssignmentStep } from '../../src/steps/app-assignment.js';
+import { planAppAssignment } from '../../src/steps/app-assignment.js';
+import { readAfterPrerequisites } from '../../src/steps/read-tenant.js';
 import { analyseConsent } from '../../src/steps/prerequisites-analysis.js';
 import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 import { appToken, arrayOf, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, type Facts } from './facts.js';
@@ -392,9 +393,8 @@ describe('app role assignments', () => {
       [`/servicePrincipals/${sp.id}/appRoleAssignedTo*`]: documented,
     });
     const ctx = fakeContext(graph, { appRole: 'tenant-admin' });
-    ctx.facts.servicePrincipal = sp as never;
-    ctx.facts.group = group as never;
-    const plan = await appAssignmentStep.plan(ctx);
+    const snap = await readAfterPrerequisites(ctx, { servicePrincipal: sp as never, group: group as never });
+    const plan = planAppAssignment(snap, ctx.options);
     expect(plan.actions.map((a) => a.kind)).toEqual(['noop']);
   });
 });

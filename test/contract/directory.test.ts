@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { convertibleMembers, standingMembers } from '../../src/steps/admin-group.js';
-import type { DirectoryMember } from '../../src/steps/facts.js';
+import type { DirectoryMember } from '../../src/steps/snapshot.js';
 import { contosoSeed } from '../../src/sim/index.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, sim, userToken, type Facts } from './facts.js';
 

@@ -8,11 +8,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedTenant } from '../../src/sim/index.js';
 import { standingMembers } from '../../src/steps/admin-group.js';
-import { diffEligibility, pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import { diffEligibility } from '../../src/steps/eligibility-window.js';
+import { pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
 import { pimInstances } from '../../src/entra/pim.js';
-import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+import { fakeContext, FakeGraph, snapshotOf } from '../support/fake-graph.js';
 import { appToken, call, checkCollection, checkFacts, closeSims, CONTOSO, oneOf, shape, sim, userToken, type Facts } from './facts.js';
 
 afterEach(closeSims);
@@ -171,7 +172,7 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
       { status: 201, body: documented },
     );
     const p = plan();
-    await pimEligibilityStep.apply!(p, fakeContext(graph));
+    await pimEligibilityStep.apply!(p, fakeContext(graph), snapshotOf({}));
     expect(p.actions[0].result).toMatchObject({ ok: true, status: 201 });
     expect(graph.reads.some((r) => r.includes(documented.targetScheduleId))).toBe(true);
   });
@@ -179,7 +180,7 @@ describe('the tool reads the documented 201 of an eligibility request', () => {
   it('a 201 whose status is "Failed" is not counted as an eligibility', async () => {
     const graph = new AnsweringGraph({}, { status: 201, body: { ...documented, status: 'Failed' } });
     const p = plan();
-    await expect(pimEligibilityStep.apply!(p, fakeContext(graph))).rejects.toThrow(/Failed/);
+    await expect(pimEligibilityStep.apply!(p, fakeContext(graph), snapshotOf({}))).rejects.toThrow(/Failed/);
     expect(p.actions[0].result).toMatchObject({ ok: false });
   });
 });

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { loadMemberPolicy } from '../../src/entra/pim.js';
-import { eligibilityWindow } from '../../src/steps/pim-eligibility.js';
+import { eligibilityWindow } from '../../src/steps/eligibility-window.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
 import { FakeGraph } from '../support/fake-graph.js';
 import {

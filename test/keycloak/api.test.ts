@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KeycloakError, UsageError } from '../../src/errors.js';
 import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import { MemoryJournal } from '../../src/journal.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { KeycloakWrite } from '../../src/keycloak/requests.js';
 import type { Logger } from '../../src/ui/log.js';
@@ -137,7 +137,7 @@ describe('KeycloakApi: sign-in and errors', () => {
     const journal = new MemoryJournal();
     const api = new KeycloakApi({ settings, readOnly: false, journal, log });
     await api.connect();
-    await keycloakStep.plan(makeContext({ settings, api, journal }));
+    await planKeycloak(makeContext({ settings, api, journal }));
     expect(log.lines.length).toBeGreaterThan(5);
     const text = log.lines.join('\n');
     expect(text).toContain(`/admin/realms/${s.realm}/identity-provider/instances`);
@@ -208,7 +208,7 @@ describe('KeycloakApi: signing in again', () => {
 
     // Ending the user's sessions revokes the access token the API holds: the next call gets 401.
     await s.kc.users.logout({ realm: s.realm, id: userId });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(api.stats.signIns).toBe(2);
     expect(plan.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });

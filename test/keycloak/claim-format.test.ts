@@ -1,8 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { applyKeycloak, planKeycloak } from '../../src/steps/keycloak.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
-import type { Facts } from '../../src/steps/facts.js';
+import type { EntraFacts } from '../../src/steps/entra-facts.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { runCli } from '../support/cli.js';
 import { closeSimsAfterEach, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
@@ -31,7 +31,7 @@ const changes = (p: StepPlan) => p.actions.filter((a) => a.kind !== 'noop');
 const byName = () => goodOidcMapper('entra', { claims: JSON.stringify([{ key: 'groups', value: GROUP_NAME }]) });
 
 /** The facts prerequisites leaves for an app whose ID token carries the given groups optional claim. */
-function claimFacts(additionalProperties: string[]): Partial<Facts> {
+function claimFacts(additionalProperties: string[]): Partial<EntraFacts> {
   const app = { groupMembershipClaims: 'ApplicationGroup', optionalClaims: { idToken: [{ name: 'groups', additionalProperties }] } };
   const group = { id: GROUP_ID, displayName: GROUP_NAME };
   return { groupClaim: { oidc: groupClaimFormat(app, 'idToken', group), saml: groupClaimFormat(app, 'saml2Token', group) } };
@@ -43,7 +43,7 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
     const settings = adminSettings(s.realm);
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true, facts: claimFacts(['cloud_displayname']) });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan)).toEqual([]);
     expect(changes(plan)).toEqual([]);
     const warning = plan.findings.find((f) => f.code === 'KC_MAPPER_GROUP_NAME_NOT_UNIQUE');
@@ -52,7 +52,7 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
       message: expect.stringContaining('names are not unique'),
       fix: expect.stringContaining(GROUP_ID),
     });
-    await keycloakStep.apply(plan, ctx);
+    await applyKeycloak(plan, ctx);
     expect(journal.entries).toEqual([]);
     const [stored] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(JSON.parse(stored.config.claims)).toEqual([{ key: 'groups', value: GROUP_NAME }]);
@@ -63,17 +63,17 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
     const settings = adminSettings(s.realm);
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true, facts: claimFacts(['cloud_displayname']) });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan)).toEqual([]);
     expect(changes(plan)).toEqual([expect.objectContaining({ kind: 'create' })]);
-    await keycloakStep.apply(plan, ctx);
+    await applyKeycloak(plan, ctx);
     const [stored] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(stored.config).toMatchObject({
       claims: JSON.stringify([{ key: 'groups', value: GROUP_NAME }]),
       syncMode: 'FORCE',
       group: '/tenant-admin',
     });
-    const again = await keycloakStep.plan(ctx);
+    const again = await planKeycloak(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
     expect(again.findings.filter((f) => f.severity === 'warning').map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_NAME_NOT_UNIQUE']);
@@ -84,13 +84,13 @@ describe('keycloak step: the mapper is judged by the claim format the app emits'
     const settings = adminSettings(s.realm);
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, facts: claimFacts([]) });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan).map((f) => f.code)).toEqual(['KC_MAPPER_GROUP_NAME']);
     expect(errors(plan)[0].message).toContain(`the value must be ${GROUP_ID}`);
     const fixCtx = makeContext({ settings, api, journal, fixKeycloak: true, facts: claimFacts([]) });
-    const fix = await keycloakStep.plan(fixCtx);
+    const fix = await planKeycloak(fixCtx);
     expect(changes(fix)).toEqual([expect.objectContaining({ kind: 'update' })]);
-    await keycloakStep.apply(fix, fixCtx);
+    await applyKeycloak(fix, fixCtx);
     const [stored] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(JSON.parse(stored.config.claims)).toEqual([{ key: 'groups', value: GROUP_ID }]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { applyKeycloak, planKeycloak } from '../../src/steps/keycloak.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { KeycloakError } from '../../src/errors.js';
 import {
@@ -25,7 +25,7 @@ describe('keycloak step: --fix-keycloak', () => {
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
 
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan)).toEqual([]);
     const [create] = changes(plan);
     expect(create).toMatchObject({
@@ -49,7 +49,7 @@ describe('keycloak step: --fix-keycloak', () => {
     });
     expect(changes(plan)).toHaveLength(1);
 
-    await keycloakStep.apply(plan, ctx);
+    await applyKeycloak(plan, ctx);
     expect(create.result).toMatchObject({ ok: true, status: 201 });
     // The journal holds exactly the planned request, before and after.
     expect(journal.entries.map((e) => e.type)).toEqual(['before', 'after']);
@@ -60,7 +60,7 @@ describe('keycloak step: --fix-keycloak', () => {
     expect(stored).toHaveLength(1);
     expect(stored[0].config).toMatchObject({ syncMode: 'FORCE', group: '/tenant-admin' });
 
-    const again = await keycloakStep.plan(ctx);
+    const again = await planKeycloak(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
   });
@@ -79,7 +79,7 @@ describe('keycloak step: --fix-keycloak', () => {
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
 
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan)).toEqual([]);
     expect(plan.findings.map((f) => f.code)).toEqual(
       expect.arrayContaining(['KC_MAPPER_GROUP_NAME', 'KC_MAPPER_SYNC_IMPORT', 'KC_MAPPER_CONDITIONS_REPLACED']),
@@ -97,12 +97,12 @@ describe('keycloak step: --fix-keycloak', () => {
     // The mapper as it was (tid condition included) is journaled before the PUT replaces it.
     expect(update.backup).toMatchObject({ id: before.id, config: { syncMode: 'IMPORT', claims: before.config!.claims } });
 
-    await keycloakStep.apply(plan, ctx);
+    await applyKeycloak(plan, ctx);
     expect(update.result).toMatchObject({ ok: true, status: 204 });
     const [after] = await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' });
     expect(after).toEqual(update.request!.body);
 
-    const again = await keycloakStep.plan(ctx);
+    const again = await planKeycloak(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
   });
@@ -115,13 +115,13 @@ describe('keycloak step: --fix-keycloak', () => {
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
 
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(errors(plan)).toEqual([]);
     expect(plan.findings.find((f) => f.code === 'KC_MAPPER_CONDITIONS_REPLACED')?.message).toContain('drops email=alice@contoso.example');
     const [update] = changes(plan);
     expect(update).toMatchObject({ kind: 'update', backup: before });
     expect(journal.entries).toEqual([]);
-    await keycloakStep.apply(plan, ctx);
+    await applyKeycloak(plan, ctx);
     expect(journal.entries[0]).toMatchObject({ type: 'before', backup: before });
 
     // What Keycloak stores now: exactly the expected claim, nothing of the email left.
@@ -129,7 +129,7 @@ describe('keycloak step: --fix-keycloak', () => {
     expect(after.id).toBe(before.id);
     expect(JSON.parse(after.config!.claims)).toEqual([{ key: 'groups', value: GROUP_ID }]);
     expect(after.config).toMatchObject({ 'are.claim.values.regex': 'false', group: '/tenant-admin', syncMode: 'FORCE' });
-    const again = await keycloakStep.plan(ctx);
+    const again = await planKeycloak(ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
   });
@@ -154,20 +154,20 @@ describe('keycloak step: --fix-keycloak', () => {
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings);
     const ctx = makeContext({ settings, api, fixKeycloak: true });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     const [update] = changes(plan);
     expect(JSON.parse((update.request!.body as { config: { attributes: string } }).config.attributes)).toEqual([
       { key: SAML_GROUPS, value: GROUP_ID },
     ]);
-    await keycloakStep.apply(plan, ctx);
-    expect(changes(await keycloakStep.plan(ctx))).toEqual([]);
+    await applyKeycloak(plan, ctx);
+    expect(changes(await planKeycloak(ctx))).toEqual([]);
   });
 
   it('does not plan a mapper to a group that does not exist', async () => {
     const s = await seedRealm({ groups: [], idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }] });
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings);
-    const plan = await keycloakStep.plan(makeContext({ settings, api, fixKeycloak: true }));
+    const plan = await planKeycloak(makeContext({ settings, api, fixKeycloak: true }));
     expect(changes(plan)).toEqual([]);
     expect(errors(plan).map((f) => f.code)).toEqual(expect.arrayContaining(['KC_GROUP_MISSING', 'KC_MAPPER_MISSING']));
   });
@@ -177,10 +177,10 @@ describe('keycloak step: --fix-keycloak', () => {
     const settings = adminSettings(s.realm);
     const { api, journal } = await connectApi(settings, { readOnly: true });
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(changes(plan)).toHaveLength(1);
-    await expect(keycloakStep.apply(plan, ctx)).rejects.toThrow(/read-only/);
-    await expect(keycloakStep.apply(plan, ctx)).rejects.toBeInstanceOf(KeycloakError);
+    await expect(applyKeycloak(plan, ctx)).rejects.toThrow(/read-only/);
+    await expect(applyKeycloak(plan, ctx)).rejects.toBeInstanceOf(KeycloakError);
     expect(journal.entries).toEqual([]);
     expect(await s.kc.identityProviders.findMappers({ realm: s.realm, alias: 'entra' })).toEqual([]);
   });

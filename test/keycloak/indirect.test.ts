@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -31,7 +31,7 @@ const errorCodes = (p: StepPlan) => errors(p).map((f) => f.code);
 async function audit(s: Seeded, extra: Parameters<typeof adminSettings>[1] = {}): Promise<StepPlan> {
   const settings = adminSettings(s.realm, extra);
   const { api } = await connectApi(settings, { readOnly: true });
-  return keycloakStep.plan(makeContext({ settings, api }));
+  return planKeycloak(makeContext({ settings, api }));
 }
 
 const hardcodedGroup = (group: string): IdpMapper => ({
@@ -187,7 +187,7 @@ describe('keycloak step: the composite closure of the admin role', () => {
         role: ROLE,
       });
       const { api } = await connectApi(settings, { readOnly: true });
-      return keycloakStep.plan(makeContext({ settings, api }));
+      return planKeycloak(makeContext({ settings, api }));
     };
     const full = await limited('auditor-full', [...KEYCLOAK_ROLES.audit, ...KEYCLOAK_ROLES.roleTarget]);
     expect(full.findings.map((f) => f.code)).not.toContain('KC_MISSING_ROLE');

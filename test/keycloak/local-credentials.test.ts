@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -46,7 +46,7 @@ describe('keycloak step: linked holders with a local password', () => {
     await seedUser(s, { username: 'linked-only', groups: ['/tenant-admin'], link: { alias: 'entra', userId: OTHER_OID } });
     const settings = await auditor(s);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.map((f) => f.code)).not.toContain('KC_MISSING_ROLE');
     expect(errors(plan).map((f) => f.code)).toEqual(['KC_MEMBER_LOCAL_PASSWORD']);
     expect(errors(plan)[0].message).toMatch(/1 holder\(s\) of \/tenant-admin .*: linked-with-password$/);
@@ -82,7 +82,7 @@ describe('keycloak step: linked holders with a local password', () => {
     expect((await s.kc.users.getCredentials({ realm: s.realm, id })).map((c) => c.type)).toEqual(['otp']);
     const settings = await auditor(s);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(errors(plan)).toEqual([]);
     expect(plan.findings.map((f) => f.code)).not.toEqual(
       expect.arrayContaining([expect.stringMatching(/^KC_MEMBER_(LOCAL_PASS|CREDENTIAL)/)]),
@@ -94,7 +94,7 @@ describe('keycloak step: linked holders with a local password', () => {
     await seedUser(s, { username: 'bystander', link: { alias: 'entra', userId: LINKED_OID }, password: 'local-password-1' });
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(errors(plan)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { applyKeycloak, planKeycloak } from '../../src/steps/keycloak.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
 import {
@@ -40,7 +40,7 @@ async function planFor(seed: Parameters<typeof seedRealm>[0], o: { idpAlias?: st
   const settings = adminSettings(s.realm, o.idpAlias ? { idpAlias: o.idpAlias } : {});
   const { api } = await connectApi(settings, { readOnly: !o.fix });
   const ctx = makeContext({ settings, api, fixKeycloak: o.fix, facts: { appGroups } });
-  return { s, ctx, plan: await keycloakStep.plan(ctx) };
+  return { s, ctx, plan: await planKeycloak(ctx) };
 }
 
 describe('regex mappers, judged as Java String.matches against the groups assigned to the app', () => {
@@ -57,14 +57,14 @@ describe('regex mappers, judged as Java String.matches against the groups assign
 
     const fixed = await planFor({ idps, mappers: [mapper] }, { fix: true });
     expect(changes(fixed.plan).map((a) => a.kind)).toEqual(['update']);
-    await keycloakStep.apply(fixed.plan, fixed.ctx);
+    await applyKeycloak(fixed.plan, fixed.ctx);
     const [stored] = await fixed.s.kc.identityProviders.findMappers({ realm: fixed.s.realm, alias: 'entra' });
     expect(stored.config).toMatchObject({
       claims: JSON.stringify([{ key: 'groups', value: GROUP_ID }]),
       'are.claim.values.regex': 'false',
       syncMode: 'FORCE',
     });
-    const again = await keycloakStep.plan(fixed.ctx);
+    const again = await planKeycloak(fixed.ctx);
     expect(errors(again)).toEqual([]);
     expect(changes(again)).toEqual([]);
   });

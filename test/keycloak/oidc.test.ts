@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
 import {
@@ -24,7 +24,7 @@ async function planFor(seed: Parameters<typeof seedRealm>[0], ctxExtra: Paramete
   const s = await seedRealm(seed);
   const settings = adminSettings(s.realm);
   const { api } = await connectApi(settings, { readOnly: true });
-  const plan = await keycloakStep.plan(makeContext({ settings, api, ...ctxExtra }));
+  const plan = await planKeycloak(makeContext({ settings, api, ...ctxExtra }));
   return { s, plan };
 }
 
@@ -148,7 +148,7 @@ describe('keycloak step: OIDC provider', () => {
     });
     const settings = adminSettings(s.realm, { role: 'tenant-admin' });
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     const f = plan.findings.find((x) => x.code === 'KC_MAPPER_SYNC_LEGACY');
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('never grants it again');
@@ -241,7 +241,7 @@ describe('keycloak step: OIDC provider', () => {
     await s.kc.realms.addDefaultGroup({ realm: s.realm, id: s.groupIds.get('/tenant-admin')! });
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.find((x) => x.code === 'KC_GROUP_DEFAULT')?.severity).toBe('error');
   });
 
@@ -256,23 +256,23 @@ describe('keycloak step: OIDC provider', () => {
     });
     const settings = adminSettings(s.realm, { group: '/ops/tenant-admin', idpAlias: 'entra-2' });
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(errors(plan)).toEqual([]);
-    const auto = await keycloakStep.plan(makeContext({ settings: { ...settings, idpAlias: undefined }, api }));
+    const auto = await planKeycloak(makeContext({ settings: { ...settings, idpAlias: undefined }, api }));
     expect(auto.findings.find((x) => x.code === 'KC_IDP_AMBIGUOUS')?.message).toContain('entra-2');
   });
 
   it('reports a missing realm', async () => {
     const settings = adminSettings('no-such-realm-here');
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.find((x) => x.code === 'KC_REALM_MISSING')?.severity).toBe('error');
   });
 
   it('returns a single KC_SKIPPED warning when Keycloak is skipped', async () => {
-    const plan = await keycloakStep.plan(makeContext({ skipKeycloak: true, settings: adminSettings('x') }));
+    const plan = await planKeycloak(makeContext({ skipKeycloak: true, settings: adminSettings('x') }));
     expect(plan).toEqual({ findings: [expect.objectContaining({ severity: 'warning', code: 'KC_SKIPPED' })], actions: [] });
-    const none = await keycloakStep.plan(makeContext({}));
+    const none = await planKeycloak(makeContext({}));
     expect(codes(none.findings)).toEqual(['KC_SKIPPED']);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -31,7 +31,7 @@ const errors = (p: StepPlan) => p.findings.filter((f) => f.severity === 'error')
 async function audit(s: Seeded, extra: Parameters<typeof adminSettings>[1] = {}): Promise<StepPlan> {
   const settings = adminSettings(s.realm, extra);
   const { api } = await connectApi(settings, { readOnly: true });
-  return keycloakStep.plan(makeContext({ settings, api }));
+  return planKeycloak(makeContext({ settings, api }));
 }
 
 /** An LDAP user storage provider as the admin console creates it (its URL answers nothing). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeycloakError } from '../../src/errors.js';
 import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { applyKeycloak, planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -39,7 +39,7 @@ describe('keycloak step: least privilege', () => {
     });
     const settings = await limitedUser(s, KEYCLOAK_ROLES.audit);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.map((f) => f.code)).not.toContain('KC_MISSING_ROLE');
     expect(plan.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['KC_SESSIONS', 'KC_MEMBERS', 'KC_MEMBER_NOT_ACTIVE']));
     expect(errors(plan)).toEqual([]);
@@ -52,7 +52,7 @@ describe('keycloak step: least privilege', () => {
     });
     const settings = await limitedUser(s, ['view-identity-providers', 'view-users']);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     const missing = plan.findings.find((f) => f.code === 'KC_MISSING_ROLE');
     expect(missing).toMatchObject({ severity: 'warning' });
     expect(missing!.message).toContain('view-realm');
@@ -64,7 +64,7 @@ describe('keycloak step: least privilege', () => {
     const s = await seedRealm({ idps: [{ alias: 'entra', providerId: 'oidc', config: entraOidc() }], mappers: [goodOidcMapper()] });
     const settings = await limitedUser(s, ['view-realm', 'view-users']);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     const missing = errors(plan).find((f) => f.code === 'KC_MISSING_ROLE');
     expect(missing!.message).toMatch(/403 Forbidden\).*view-identity-providers/);
     expect(missing!.fix).toContain('view-identity-providers');
@@ -75,9 +75,9 @@ describe('keycloak step: least privilege', () => {
     const settings = await limitedUser(s, KEYCLOAK_ROLES.audit);
     const { api, journal } = await connectApi(settings);
     const ctx = makeContext({ settings, api, journal, fixKeycloak: true });
-    const plan = await keycloakStep.plan(ctx);
+    const plan = await planKeycloak(ctx);
     expect(changes(plan)).toHaveLength(1);
-    const err = await keycloakStep.apply(plan, ctx).then(
+    const err = await applyKeycloak(plan, ctx).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -94,9 +94,9 @@ describe('keycloak step: least privilege', () => {
     ]);
     const { api: granted } = await connectApi(settings);
     const ctx2 = makeContext({ settings, api: granted, fixKeycloak: true });
-    const plan2 = await keycloakStep.plan(ctx2);
-    await keycloakStep.apply(plan2, ctx2);
-    expect(changes(await keycloakStep.plan(ctx2))).toEqual([]);
+    const plan2 = await planKeycloak(ctx2);
+    await applyKeycloak(plan2, ctx2);
+    expect(changes(await planKeycloak(ctx2))).toEqual([]);
   });
 });
 
@@ -105,7 +105,7 @@ describe('keycloak step: SAML provider', () => {
     const s = await seedRealm({ idps: [{ alias: 'entra-saml', providerId: 'saml', config: entraSaml() }], mappers: [goodSamlMapper()] });
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(errors(plan)).toEqual([]);
     expect(plan.findings.filter((f) => f.severity === 'warning')).toEqual([]);
     expect(changes(plan)).toEqual([]);
@@ -120,7 +120,7 @@ describe('keycloak step: SAML provider', () => {
     });
     const settings = adminSettings(s.realm, { idpAlias: 'entra-saml' });
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     const f = errors(plan).find((x) => x.code === 'KC_IDP_TENANT_MISMATCH');
     expect(f?.message).toContain('idpEntityId');
     expect(f?.message).toContain('singleSignOnServiceUrl');
@@ -146,11 +146,11 @@ describe('keycloak step: a role instead of a group (--keycloak-role)', () => {
     await s.kc.users.addRealmRoleMappings({ realm: s.realm, id: userId, roles: [{ id: role!.id!, name: role!.name! }] });
     const settings = adminSettings(s.realm, { role: 'tenant-admin-role' });
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(errors(plan).map((f) => f.code)).toEqual(['KC_MEMBER_LOCAL']);
     expect(errors(plan)[0].message).toContain('role-holder');
 
-    const missing = await keycloakStep.plan(makeContext({ settings: { ...settings, role: 'realm-management.no-such-role' }, api }));
+    const missing = await planKeycloak(makeContext({ settings: { ...settings, role: 'realm-management.no-such-role' }, api }));
     expect(errors(missing).map((f) => f.code)).toContain('KC_ROLE_MISSING');
   });
 });

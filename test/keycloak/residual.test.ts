@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PimInstance } from '../../src/entra/pim.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -81,7 +81,7 @@ describe('keycloak step: who holds the admin group now', () => {
 
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(
+    const plan = await planKeycloak(
       makeContext({
         settings,
         api,
@@ -107,7 +107,7 @@ describe('keycloak step: who holds the admin group now', () => {
     await seedUser(s, { username: 'breakglass', groups: ['/tenant-admin'] });
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.filter((f) => f.severity === 'error')).toEqual([
       expect.objectContaining({
         code: 'KC_MEMBER_LOCAL',

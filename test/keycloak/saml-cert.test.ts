@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   APP_ID,
@@ -57,7 +57,7 @@ async function audit(signingCertificate: string, entraCert: string): Promise<Ste
   });
   const settings = adminSettings(s.realm);
   const { api } = await connectApi(settings, { readOnly: true });
-  return keycloakStep.plan(makeContext({ settings, api, facts: { servicePrincipal: spWith(entraCert) } }));
+  return planKeycloak(makeContext({ settings, api, facts: { servicePrincipal: spWith(entraCert) } }));
 }
 
 describe("keycloak step: the SAML signing certificate is the app's own", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import { groupPaths } from '../support/broker-login.js';
 import {
   adminSettings,
@@ -59,7 +59,7 @@ describe('a forged, unsigned SAMLResponse against a real Keycloak (runtime proof
     const s = await samlRealm(config);
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['KC_IDP_SAML_UNSIGNED']);
 
     await forge(s, config);
@@ -74,7 +74,7 @@ describe('a forged, unsigned SAMLResponse against a real Keycloak (runtime proof
     const s = await samlRealm(config);
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['KC_IDP_SAML_UNSIGNED']);
 
     // With no signature element at all Keycloak refuses the assertion ...
@@ -91,7 +91,7 @@ describe('a forged, unsigned SAMLResponse against a real Keycloak (runtime proof
     const s = await samlRealm(config);
     const settings = adminSettings(s.realm);
     const { api } = await connectApi(settings, { readOnly: true });
-    const plan = await keycloakStep.plan(makeContext({ settings, api }));
+    const plan = await planKeycloak(makeContext({ settings, api }));
     expect(plan.findings.filter((f) => f.severity === 'error')).toEqual([]);
     await s.kc.realms.update({ realm: s.realm }, { eventsEnabled: true, enabledEventTypes: ['IDENTITY_PROVIDER_RESPONSE_ERROR'] });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepPlan } from '../../src/plan/types.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   connectApi,
@@ -18,7 +18,7 @@ async function planFor(config: Record<string, string>): Promise<StepPlan> {
   const s = await seedRealm({ idps: [{ alias: 'entra-saml', providerId: 'saml', config }], mappers: [goodSamlMapper()] });
   const settings = adminSettings(s.realm);
   const { api } = await connectApi(settings, { readOnly: true });
-  return keycloakStep.plan(makeContext({ settings, api }));
+  return planKeycloak(makeContext({ settings, api }));
 }
 
 /** entraSaml() without the signature settings: what the REST API and Terraform store unless told otherwise. */

@@ -5,7 +5,7 @@ import { KEYCLOAK_ROLES } from '../../src/keycloak/permissions.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import type { Finding } from '../../src/core/findings.js';
-import { keycloakStep } from '../../src/steps/keycloak.js';
+import { planKeycloak } from '../../src/steps/keycloak.js';
 import {
   adminSettings,
   APP_ID,
@@ -93,7 +93,7 @@ async function judge(
   });
   const { api } = await connectApi(settings, { readOnly: true });
   const entra = entraFacts(Boolean(o.active));
-  const plan = await keycloakStep.plan(
+  const plan = await planKeycloak(
     makeContext({
       settings,
       api,

@@ -6,6 +6,10 @@ import type { RunContext, RunOptions } from '../../src/context.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { silentLogger } from '../../src/ui/log.js';
 import { nonInteractivePrompter } from '../../src/ui/prompt.js';
+import type { PrerequisiteFacts, TenantSnapshot } from '../../src/steps/snapshot.js';
+
+/** The clock of fakeContext and snapshotOf unless a test gives another. */
+export const FAKE_NOW = new Date('2026-12-01T10:00:00Z');
 
 /**
  * In-memory stand-in for GraphApi in plan() unit tests: reads are answered from a table of
@@ -86,14 +90,21 @@ export function baseOptions(over: Partial<RunOptions> = {}): RunOptions {
   };
 }
 
-export function fakeContext(graph: FakeGraph, over: Partial<RunOptions> = {}, now = new Date('2026-12-01T10:00:00Z')): RunContext {
+export function fakeContext(graph: FakeGraph, over: Partial<RunOptions> = {}, now = FAKE_NOW): RunContext {
   return {
     options: baseOptions(over),
     graph: graph as unknown as GraphApi,
     journal: new MemoryJournal(),
     log: silentLogger,
     prompt: nonInteractivePrompter(false),
-    facts: {},
     now: () => now,
   };
+}
+
+/**
+ * A snapshot given as data, as the read phase would leave it: what prerequisites found, and any
+ * other read (`pim`, `members`, …) in `over`. Parts left out were not read.
+ */
+export function snapshotOf(facts: PrerequisiteFacts, over: Partial<TenantSnapshot> = {}, now = FAKE_NOW): TenantSnapshot {
+  return { tenantId: baseOptions().tenantId, now, facts, prerequisites: { ok: true, value: [] }, ...over };
 }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { inject } from 'vitest';
-import type { RunContext, RunOptions } from '../../src/context.js';
+import type { RunOptions } from '../../src/context.js';
 import { MemoryJournal } from '../../src/journal.js';
 import { KeycloakApi } from '../../src/keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../../src/keycloak/settings.js';
 import type { IdpMapper } from '../../src/keycloak/types.js';
-import type { Facts } from '../../src/steps/facts.js';
+import type { EntraFacts } from '../../src/steps/entra-facts.js';
+import type { KeycloakContext } from '../../src/steps/keycloak.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 import { silentLogger } from '../../src/ui/log.js';
 import type { Prompter } from '../../src/ui/prompt.js';
@@ -312,7 +313,7 @@ export async function seedRoleClosureRealm(o: {
   return { ...s, role, owner, app };
 }
 
-/** A RunContext as the runner builds it, by hand: Entra facts as the earlier steps would leave them. */
+/** The keycloak step's context, by hand: Entra facts as the read phase and the Entra plans would give them. */
 export function makeContext(o: {
   settings?: KeycloakSettings;
   api?: KeycloakApi;
@@ -320,8 +321,8 @@ export function makeContext(o: {
   fixKeycloak?: boolean;
   skipKeycloak?: boolean;
   appRole?: string;
-  facts?: Partial<Facts>;
-}): RunContext {
+  facts?: Partial<EntraFacts>;
+}): KeycloakContext {
   const options: RunOptions = {
     mode: 'audit',
     tenantId: TENANT,
@@ -338,7 +339,7 @@ export function makeContext(o: {
     keycloak: o.settings,
     fixKeycloak: o.fixKeycloak ?? false,
   };
-  const facts: Facts = {
+  const facts: EntraFacts = {
     tenantId: TENANT,
     servicePrincipal: { id: 'b1c2d3e4-0000-4000-8000-000000000001', appId: APP_ID, servicePrincipalNames: [APP_ID, SAML_ENTITY_ID] },
     group: { id: GROUP_ID, displayName: GROUP_NAME },

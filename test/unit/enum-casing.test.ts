@@ -3,7 +3,8 @@ import type * as MG from '@microsoft/microsoft-graph-types';
 import { analyseConsent, analyseGroup, analyseLicence, detectSsoMode } from '../../src/steps/prerequisites-analysis.js';
 import { chooseAppRole } from '../../src/steps/app-assignment.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
-import { diffEligibility, type PimSchedule } from '../../src/steps/pim-eligibility.js';
+import { diffEligibility } from '../../src/steps/eligibility-window.js';
+import type { PimSchedule } from '../../src/steps/usable-eligibility.js';
 import { canonicalEnum, enumListHas } from '../../src/graph/enums.js';
 import { groupClaimFormat } from '../../src/graph/group-claim.js';
 

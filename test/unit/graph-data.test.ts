@@ -4,8 +4,9 @@ import { standingMembers } from '../../src/steps/admin-group.js';
 import { analyseGroup } from '../../src/steps/prerequisites-analysis.js';
 import { verdictOf } from '../../src/commands/verify-user.js';
 import { userPath } from '../../src/graph/user-path.js';
-import { pimEligibilityStep, waitForSchedules } from '../../src/steps/pim-eligibility.js';
-import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+import { pimEligibilityStep } from '../../src/steps/pim-eligibility.js';
+import { waitForSchedules } from '../../src/steps/schedule-wait.js';
+import { fakeContext, FakeGraph, snapshotOf } from '../support/fake-graph.js';
 import { graphRequest, graphWrite, type GraphWrite } from '../../src/graph/writes.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -156,7 +157,7 @@ describe('waiting for new eligibility schedules', () => {
     (ctx as { graph: unknown }).graph = graph;
     const clock = fakeClock();
     ctx.sleep = clock.sleep;
-    ctx.facts.eligibleUsers = [{ input: 'a', id: 'u-a', userPrincipalName: 'a@contoso.example', displayName: 'A' }];
+    const snap = snapshotOf({ eligibleUsers: [{ input: 'a', id: 'u-a', userPrincipalName: 'a@contoso.example', displayName: 'A' }] });
     const action = (id: string) => ({
       kind: 'create' as const,
       target: 'graph' as const,
@@ -171,7 +172,7 @@ describe('waiting for new eligibility schedules', () => {
         justification: 'test',
       }),
     });
-    await pimEligibilityStep.apply({ findings: [], actions: [action('u-a'), action('u-b')] }, ctx);
+    await pimEligibilityStep.apply({ findings: [], actions: [action('u-a'), action('u-b')] }, ctx, snap);
     expect(calls.slice(0, 2)).toEqual(['POST u-a', 'POST u-b']);
     expect(calls.slice(2, 4)).toEqual(['GET sched-u-a', 'GET sched-u-b']);
     expect(clock.nowMs()).toBeGreaterThan(0);

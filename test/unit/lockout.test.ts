@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRunOptions } from '../../src/options.js';
-import { adminGroupStep } from '../../src/steps/admin-group.js';
-import { diffEligibility, pimEligibilityStep, renewals, requestOutcome } from '../../src/steps/pim-eligibility.js';
+import { adminGroupStep, planAdminGroup } from '../../src/steps/admin-group.js';
+import { diffEligibility, renewals } from '../../src/steps/eligibility-window.js';
+import { eligibilityOutcome, planEligibility } from '../../src/steps/pim-eligibility.js';
+import { readAfterPrerequisites } from '../../src/steps/read-tenant.js';
+import { requestOutcome } from '../../src/steps/schedule-wait.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
 import {
   expiryWarning,
@@ -13,7 +16,7 @@ import {
 } from '../../src/steps/usable-eligibility.js';
 import type { StepPlan } from '../../src/plan/types.js';
 import { graphWrite } from '../../src/graph/writes.js';
-import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+import { FakeGraph, fakeContext, snapshotOf } from '../support/fake-graph.js';
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
 const ALICE = '11111111-0000-0000-0000-00000000000a';
@@ -217,48 +220,55 @@ describe('pim-eligibility plan counts only usable eligibilities', () => {
     const ctx = fakeContext(
       new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: false, userPrincipalName: 'alice@x' } })),
     );
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [];
-    const plan = await pimEligibilityStep.plan(ctx);
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [] });
+    const { plan } = planEligibility(snap, ctx.options);
     expect(plan.findings.find((f) => f.code === 'ELIGIBLE_NONE_USABLE')?.severity).toBe('error');
-    expect(ctx.facts.usableAfterRun).toBe(0);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(0);
   });
   it('an enabled one counts', async () => {
     const ctx = fakeContext(
       new FakeGraph(table([sched(ALICE)], { [ALICE]: { id: ALICE, accountEnabled: true, userPrincipalName: 'alice@x' } })),
     );
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [];
-    const plan = await pimEligibilityStep.plan(ctx);
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [] });
+    const { plan } = planEligibility(snap, ctx.options);
     expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
-    expect(ctx.facts.usableAfterRun).toBe(1);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(1);
   });
   it('audit reports the tenant as it is: nobody usable now is an error even when --eligible users would be made eligible', async () => {
     const ctx = fakeContext(new FakeGraph(table([], {})), { end: new Date(iso(100)) });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }];
-    const plan = await pimEligibilityStep.plan(ctx);
+    const facts = {
+      group: { id: G, displayName: 'tenant-admin' },
+      eligibleUsers: [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }],
+    };
+    const snap = await readAfterPrerequisites(ctx, facts);
+    const { plan } = planEligibility(snap, ctx.options);
     expect(plan.actions.map((a) => a.kind)).toEqual(['create']);
     expect(plan.findings.find((f) => f.code === 'ELIGIBLE_NONE_USABLE')?.severity).toBe('error');
     // run judges the tenant as it will be: the planned eligibility starts now.
     const run = fakeContext(new FakeGraph(table([], {})), { mode: 'run', end: new Date(iso(100)) });
-    run.facts.group = ctx.facts.group;
-    run.facts.eligibleUsers = ctx.facts.eligibleUsers;
-    expect((await pimEligibilityStep.plan(run)).findings.some((f) => f.code === 'ELIGIBLE_NONE_USABLE')).toBe(false);
-    expect(run.facts.usableAfterRun).toBe(1);
+    const runSnap = await readAfterPrerequisites(run, facts);
+    expect(planEligibility(runSnap, run.options).plan.findings.some((f) => f.code === 'ELIGIBLE_NONE_USABLE')).toBe(false);
+    expect(eligibilityOutcome(runSnap, run.options).usableAfterRun).toBe(1);
   });
   it('eligibilities planned to start later do not count until then', async () => {
     const ctx = fakeContext(new FakeGraph(table([], {})), { start: new Date(iso(30)), end: new Date(iso(100)) });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }];
-    await pimEligibilityStep.plan(ctx);
-    expect(ctx.facts.usableAfterRun).toBe(0);
-    expect(ctx.facts.plannedFutureStart?.toISOString()).toBe(iso(30));
+    const snap = await readAfterPrerequisites(ctx, {
+      group: { id: G, displayName: 'tenant-admin' },
+      eligibleUsers: [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }],
+    });
+    const outcome = eligibilityOutcome(snap, ctx.options);
+    expect(outcome.usableAfterRun).toBe(0);
+    expect(outcome.plannedFutureStart?.toISOString()).toBe(iso(30));
   });
 });
 
 describe('admin-group: the guard re-reads live right before the first removal', () => {
   const members = [{ id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@x' }];
+  const pimTable = {
+    [`${PIM}/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
+    [`${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
+    '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule] } }],
+  };
   const plan = (): StepPlan => ({
     findings: [],
     actions: [
@@ -283,9 +293,8 @@ describe('admin-group: the guard re-reads live right before the first removal', 
   ])('refuses with %s read live, whatever the plan counted, and removes nobody', async (_name, table) => {
     const graph = new FakeGraph(table);
     const ctx = fakeContext(graph, { mode: 'run' });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.usableAfterRun = 2;
-    await expect(adminGroupStep.apply(plan(), ctx)).rejects.toThrow(
+    // A plan that counted two usable eligibilities (apply does not trust it).
+    await expect(adminGroupStep.apply(plan(), ctx, snapshotOf({ group: { id: G, displayName: 'tenant-admin' } }))).rejects.toThrow(
       /lockout guard: refused to remove 1 standing member\(s\) of tenant-admin: read live just now/,
     );
     expect(graph.writes).toEqual([]);
@@ -293,16 +302,21 @@ describe('admin-group: the guard re-reads live right before the first removal', 
   it('removes when someone can activate now', async () => {
     const graph = new FakeGraph(live([sched(ALICE)], { id: ALICE, accountEnabled: true }));
     const ctx = fakeContext(graph, { mode: 'run' });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    await adminGroupStep.apply(plan(), ctx);
+    await adminGroupStep.apply(plan(), ctx, snapshotOf({ group: { id: G, displayName: 'tenant-admin' } }));
     expect(graph.writes.map((w) => w.method)).toEqual(['DELETE']);
   });
   it('plans no removal with nobody usable after the run, and says when a future --start is why', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.usableAfterRun = 0;
-    ctx.facts.plannedFutureStart = new Date(iso(30));
-    const p = await adminGroupStep.plan(ctx);
+    // Alice is made eligible from --start, 30 days ahead: nobody is usable until then.
+    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members, ...pimTable }), {
+      start: new Date(iso(30)),
+      end: new Date(iso(100)),
+    });
+    const snap = await readAfterPrerequisites(ctx, {
+      group: { id: G, displayName: 'tenant-admin' },
+      eligibleUsers: [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }],
+    });
+    expect(eligibilityOutcome(snap, ctx.options)).toEqual({ usableAfterRun: 0, plannedFutureStart: new Date(iso(30)) });
+    const p = planAdminGroup(snap, ctx.options);
     expect(p.findings.find((f) => f.code === 'LOCKOUT_GUARD')).toMatchObject({
       severity: 'error',
       message: expect.stringMatching(/until 2026-12-31T10:00:00.000Z/),

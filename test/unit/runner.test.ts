@@ -8,7 +8,7 @@ import type { Step, StepId, StepPlan } from '../../src/plan/types.js';
 
 const ctx = (mode: 'run' | 'audit' = 'run'): RunnerContext => ({ options: { mode, tenantId: 't' }, journal: { path: undefined } });
 
-function step(id: StepId, plan: StepPlan, applied: string[], blocksWrites?: boolean): Step<RunnerContext> {
+function step(id: StepId, plan: StepPlan, applied: string[], blocksWrites?: boolean): Step<RunnerContext, undefined> {
   return {
     id,
     title: id,
@@ -24,11 +24,13 @@ function step(id: StepId, plan: StepPlan, applied: string[], blocksWrites?: bool
 const change: StepPlan = { findings: [], actions: [{ kind: 'delete', summary: 'remove a standing member' }] };
 const error: StepPlan = { findings: [{ severity: 'error', code: 'KC_MAPPER_MISSING', message: 'no mapper' }], actions: [] };
 const hooks = { confirm: () => Promise.resolve(true) };
+// The steps here plan from fixed plans: the read phase has nothing to read.
+const read = () => Promise.resolve(undefined);
 
 describe('execute: which errors hold back the writes', () => {
   it('an error of the keycloak step (blocksWrites false): the Entra change is applied, and the run ends failed', async () => {
     const applied: string[] = [];
-    const report = await execute([step('admin-group', change, applied), step('keycloak', error, applied, false)], ctx(), hooks);
+    const report = await execute([step('admin-group', change, applied), step('keycloak', error, applied, false)], ctx(), read, hooks);
     expect(applied).toEqual(['admin-group']);
     expect(report.status).toBe('failed');
     expect(report.error).toBe('changes applied, but keycloak reported errors: the setup is not proven end to end');
@@ -36,7 +38,7 @@ describe('execute: which errors hold back the writes', () => {
 
   it('an error of an Entra step (blocks writes by default): nothing is applied', async () => {
     const applied: string[] = [];
-    const report = await execute([step('prerequisites', error, applied), step('admin-group', change, applied)], ctx(), hooks);
+    const report = await execute([step('prerequisites', error, applied), step('admin-group', change, applied)], ctx(), read, hooks);
     expect(applied).toEqual([]);
     expect(report.status).toBe('failed');
     expect(report.error).toBe('nothing was changed: prerequisites reported errors to fix first');
@@ -44,7 +46,12 @@ describe('execute: which errors hold back the writes', () => {
 
   it('audit: nothing is applied, whatever the steps found', async () => {
     const applied: string[] = [];
-    const report = await execute([step('admin-group', change, applied), step('keycloak', error, applied, false)], ctx('audit'), hooks);
+    const report = await execute(
+      [step('admin-group', change, applied), step('keycloak', error, applied, false)],
+      ctx('audit'),
+      read,
+      hooks,
+    );
     expect(applied).toEqual([]);
     expect(report.status).toBe('drift');
   });

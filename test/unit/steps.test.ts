@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { adminGroupStep, standingMembers } from '../../src/steps/admin-group.js';
-import { chooseAppRole, appAssignmentStep } from '../../src/steps/app-assignment.js';
+import { activeAssignmentsOf, planAdminGroup, standingMembers } from '../../src/steps/admin-group.js';
+import { chooseAppRole, appGroupsOf, planAppAssignment } from '../../src/steps/app-assignment.js';
 import { assignmentRequiredStep } from '../../src/steps/assignment-required.js';
-import { checkWindow, diffEligibility, eligibilityWindow, pimEligibilityStep, type PimSchedule } from '../../src/steps/pim-eligibility.js';
+import { readAfterPrerequisites } from '../../src/steps/read-tenant.js';
+import { valueOf, type TenantSnapshot } from '../../src/steps/snapshot.js';
+import { checkWindow, diffEligibility, eligibilityWindow } from '../../src/steps/eligibility-window.js';
+import { eligibilityOutcome, planEligibility } from '../../src/steps/pim-eligibility.js';
+import type { PimSchedule } from '../../src/steps/usable-eligibility.js';
 import { diffPolicyRules } from '../../src/steps/pim-policy.js';
 import { DEFAULT_ACCESS_ROLE_ID } from '../../src/steps/common.js';
 import type { PolicyRule } from '../../src/entra/pim.js';
-import { FakeGraph, fakeContext } from '../support/fake-graph.js';
+import { FakeGraph, fakeContext, snapshotOf } from '../support/fake-graph.js';
+
+/** The groups the keycloak step judges regex mappers against, as the snapshot gives them. */
+const appGroups = (snap: TenantSnapshot) => appGroupsOf(valueOf(snap.appAssignedTo!));
 
 const G = 'aaaaaaaa-0000-0000-0000-000000000001';
 const SP = {
@@ -56,8 +63,7 @@ function schedule(principalId: string, end: string | null): PimSchedule {
 describe('assignment-required', () => {
   it('plans a PATCH when assignment is not required', async () => {
     const ctx = fakeContext(new FakeGraph({}));
-    ctx.facts.servicePrincipal = { ...SP };
-    const plan = await assignmentRequiredStep.plan(ctx);
+    const plan = await assignmentRequiredStep.plan(snapshotOf({ servicePrincipal: { ...SP } }), ctx);
     expect(plan.actions).toEqual([
       expect.objectContaining({
         kind: 'update',
@@ -67,12 +73,11 @@ describe('assignment-required', () => {
   });
   it('is a no-op when already required', async () => {
     const ctx = fakeContext(new FakeGraph({}));
-    ctx.facts.servicePrincipal = { ...SP, appRoleAssignmentRequired: true };
-    const plan = await assignmentRequiredStep.plan(ctx);
+    const plan = await assignmentRequiredStep.plan(snapshotOf({ servicePrincipal: { ...SP, appRoleAssignmentRequired: true } }), ctx);
     expect(plan.actions.map((a) => a.kind)).toEqual(['noop']);
   });
   it('skips without the app', async () => {
-    await expect(assignmentRequiredStep.plan(fakeContext(new FakeGraph({})))).rejects.toThrow(/skipped/);
+    expect(() => assignmentRequiredStep.plan(snapshotOf({}), fakeContext(new FakeGraph({})))).toThrow(/skipped/);
   });
 });
 
@@ -107,9 +112,8 @@ describe('app-assignment', () => {
     const other = { principalId: 'other-group', resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID };
     const graph = new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [other] });
     const ctx = fakeContext(graph);
-    ctx.facts.servicePrincipal = { ...SP };
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    const plan = await appAssignmentStep.plan(ctx);
+    const facts = { servicePrincipal: { ...SP }, group: { id: G, displayName: 'tenant-admin' } };
+    const plan = planAppAssignment(await readAfterPrerequisites(ctx, facts), ctx.options);
     expect(plan.actions[0].request).toEqual({
       method: 'POST',
       url: '/servicePrincipals/sp-1/appRoleAssignedTo',
@@ -121,8 +125,7 @@ describe('app-assignment', () => {
         '/servicePrincipals/sp-1/appRoleAssignedTo': [other, { principalId: G, resourceId: 'sp-1', appRoleId: DEFAULT_ACCESS_ROLE_ID }],
       }),
     );
-    again.facts = { ...ctx.facts };
-    expect((await appAssignmentStep.plan(again)).actions.map((a) => a.kind)).toEqual(['noop']);
+    expect(planAppAssignment(await readAfterPrerequisites(again, facts), again.options).actions.map((a) => a.kind)).toEqual(['noop']);
   });
 
   it('leaves the groups assigned to the app for the keycloak step (a regex mapper must match none of the others)', async () => {
@@ -141,10 +144,8 @@ describe('app-assignment', () => {
       appRoleId: DEFAULT_ACCESS_ROLE_ID,
     };
     const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, person] }));
-    ctx.facts.servicePrincipal = { ...SP };
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    await appAssignmentStep.plan(ctx);
-    expect(ctx.facts.appGroups).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
+    const snap = await readAfterPrerequisites(ctx, { servicePrincipal: { ...SP }, group: { id: G, displayName: 'tenant-admin' } });
+    expect(appGroups(snap)).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
   });
 });
 
@@ -159,15 +160,11 @@ describe('answers the steps do not understand (fail closed)', () => {
       appRoleId: DEFAULT_ACCESS_ROLE_ID,
     };
     const ctx = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users, odd] }));
-    ctx.facts.servicePrincipal = { ...SP };
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    await appAssignmentStep.plan(ctx);
-    expect(ctx.facts.appGroups).toBeUndefined();
+    const facts = { servicePrincipal: { ...SP }, group: { id: G, displayName: 'tenant-admin' } };
+    expect(appGroups(await readAfterPrerequisites(ctx, facts))).toBeUndefined();
     // The casing of principalType does not matter.
     const ok = fakeContext(new FakeGraph({ '/servicePrincipals/sp-1/appRoleAssignedTo': [users] }));
-    ok.facts = { ...ctx.facts, appGroups: undefined };
-    await appAssignmentStep.plan(ok);
-    expect(ok.facts.appGroups).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
+    expect(appGroups(await readAfterPrerequisites(ok, facts))).toEqual([{ id: 'users-group', displayName: 'users:pf' }]);
   });
 
   it("pim-eligibility: only this group's member instances active now shield a member from removal", async () => {
@@ -194,10 +191,9 @@ describe('answers the steps do not understand (fail closed)', () => {
       ],
     });
     const ctx = fakeContext(graph);
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [];
-    await pimEligibilityStep.plan(ctx);
-    expect(ctx.facts.activeAssignments?.map((a) => a.principalId)).toEqual(['u-ok']);
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [] });
+    planEligibility(snap, ctx.options);
+    expect(activeAssignmentsOf(snap)?.map((a) => a.principalId)).toEqual(['u-ok']);
   });
 });
 
@@ -259,9 +255,8 @@ describe('pim-eligibility plan', () => {
   });
   it('plans adminAssign requests with the exact window and notes onboarding', async () => {
     const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2027-03-31T23:59:59Z') });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [alice];
-    const plan = await pimEligibilityStep.plan(ctx);
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [alice] });
+    const { plan } = planEligibility(snap, ctx.options);
     expect(plan.actions[0].request).toEqual({
       method: 'POST',
       url: '/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests',
@@ -278,13 +273,12 @@ describe('pim-eligibility plan', () => {
       },
     });
     expect(plan.findings.map((f) => f.code)).toContain('PIM_ONBOARDS');
-    expect(ctx.facts.usableAfterRun).toBe(1);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(1);
   });
   it('refuses a too-long window before anything is planned', async () => {
     const ctx = fakeContext(new FakeGraph(table([])), { end: new Date('2028-12-31T00:00:00Z') });
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.eligibleUsers = [alice];
-    const plan = await pimEligibilityStep.plan(ctx);
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [alice] });
+    const { plan } = planEligibility(snap, ctx.options);
     expect(plan.actions).toEqual([]);
     expect(plan.findings[0]).toMatchObject({ severity: 'error', code: 'ELIGIBILITY_TOO_LONG' });
   });
@@ -340,24 +334,62 @@ describe('admin-group', () => {
     expect(r.standing.map((m) => m.id)).toEqual(['u-carol']);
     expect(r.jit.map((m) => m.id)).toEqual(['u-dave']);
   });
+  // The lockout guard counts the eligibility plan's outcome from the same snapshot: here the two
+  // users this run makes eligible from now (no schedule exists yet), or nobody.
+  const pim = { pim: { ok: true as const, value: { schedules: [], activeAssignments: [], onboarded: true } } };
+  const policy = { memberPolicy: { ok: true as const, value: { policyId: 'Group_p1', rules: [eligibilityRule, activationRule] } } };
+  const usable = { usable: { ok: true as const, value: { usable: [], accounts: new Map() } } };
+  const read = (eligibleUsers: (typeof alice)[]) =>
+    snapshotOf(
+      { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers },
+      { ...pim, ...policy, ...usable, members: { ok: true, value: members } },
+    );
   it('plans one DELETE …/$ref per standing member, with the member as backup', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.usableAfterRun = 2;
-    const plan = await adminGroupStep.plan(ctx);
+    const ctx = fakeContext(new FakeGraph({}));
+    const snap = read([alice, bob]);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(2);
+    const plan = planAdminGroup(snap, ctx.options);
     expect(plan.actions.map((a) => a.request?.url)).toEqual([`/groups/${G}/members/u-carol/$ref`, `/groups/${G}/members/u-dave/$ref`]);
     expect(plan.actions.every((a) => a.request?.method === 'DELETE' && a.request.url.endsWith('/$ref'))).toBe(true);
     expect(plan.actions[0].backup).toMatchObject({ member: members[0] });
     expect(plan.findings.some((f) => f.severity === 'error')).toBe(false);
   });
   it('guards against lockout when nobody will be eligible', async () => {
-    const ctx = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }));
-    ctx.facts.group = { id: G, displayName: 'tenant-admin' };
-    ctx.facts.usableAfterRun = 0;
-    const plan = await adminGroupStep.plan(ctx);
+    const ctx = fakeContext(new FakeGraph({}));
+    const snap = read([]);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(0);
+    const plan = planAdminGroup(snap, ctx.options);
     expect(plan.findings.find((f) => f.severity === 'error')?.code).toBe('LOCKOUT_GUARD');
-    const allowed = fakeContext(new FakeGraph({ [`/beta/groups/${G}/members*`]: members }), { allowEmpty: true });
-    allowed.facts = { group: ctx.facts.group, usableAfterRun: 0 };
-    expect((await adminGroupStep.plan(allowed)).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
+    const allowed = fakeContext(new FakeGraph({}), { allowEmpty: true });
+    expect(planAdminGroup(snap, allowed.options).findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
+  });
+});
+
+describe('read, then decide', () => {
+  const table = {
+    [`/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
+    [`/identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
+    '/policies/roleManagementPolicyAssignments*': [
+      { id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules: [eligibilityRule, activationRule] } },
+    ],
+    [`/beta/groups/${G}/members*`]: [{ id: 'u-carol', displayName: 'Carol', userPrincipalName: 'carol@contoso.com', accountEnabled: true }],
+  };
+  it('reads the members and the policy once, even when two steps need them (--convert-members)', async () => {
+    const graph = new FakeGraph(table);
+    const ctx = fakeContext(graph, { convertMembers: true });
+    await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [alice] });
+    expect(graph.reads.filter((r) => r.startsWith(`/beta/groups/${G}/members`))).toHaveLength(1);
+    expect(graph.reads.filter((r) => r.startsWith('/policies/roleManagementPolicyAssignments'))).toHaveLength(1);
+  });
+  it('plans the same whatever the order: the lockout guard counts the eligibility plan from the snapshot', async () => {
+    const ctx = fakeContext(new FakeGraph(table), { convertMembers: true });
+    const snap = await readAfterPrerequisites(ctx, { group: { id: G, displayName: 'tenant-admin' }, eligibleUsers: [] });
+    const guardFirst = planAdminGroup(snap, ctx.options);
+    const eligibility = planEligibility(snap, ctx.options).plan;
+    expect(planAdminGroup(snap, ctx.options)).toEqual(guardFirst);
+    // Carol, a standing member, is converted into an eligibility that starts now: nobody is locked out.
+    expect(eligibility.actions.map((a) => a.kind)).toEqual(['create']);
+    expect(guardFirst.findings.some((f) => f.code === 'LOCKOUT_GUARD')).toBe(false);
+    expect(guardFirst.actions.map((a) => a.kind)).toEqual(['delete']);
   });
 });
