@@ -121,6 +121,11 @@ export class GraphApi {
     return t.requestScopes(scopeUris(this.opts.scopeHost ?? this.base, names));
   }
 
+  /** How many requests this gateway keeps in flight at most (the resilience middleware's bound). */
+  get maxConcurrency(): number {
+    return this.opts.resilience?.maxConcurrency ?? DEFAULT_RESILIENCE.maxConcurrency;
+  }
+
   /** HTTP attempts made so far, retries included. */
   get attempts(): number {
     return this.resilienceMw?.requests ?? 0;

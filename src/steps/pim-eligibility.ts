@@ -10,6 +10,7 @@ import { DEFAULT_EXPIRY_WARNING_MS } from './common.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
 import { PIM_GROUP } from '../entra/pim.js';
+import { forEachBounded } from '../core/bounded.js';
 import { activeAssignmentsOf, convertibleMembers, standingMembers } from './admin-group.js';
 import { checkWindow, diffEligibility, eligibilityWindow, renewals, type Window } from './eligibility-window.js';
 import { requestOutcome, waitForSchedules } from './schedule-wait.js';
@@ -253,9 +254,15 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
   plan: (snapshot, ctx) => planEligibility(snapshot, ctx.options).plan,
   async apply(plan, ctx, snapshot) {
     const created = new Map<string, string>();
-    for (const action of plan.actions) {
+    const requests = plan.actions.flatMap((action) => {
       const planned = eligibilityOf(action);
-      if (!planned) continue;
+      return planned ? [{ action, planned }] : [];
+    });
+    // PIM's requests are sent one by one (no Learn page says they are accepted in `$batch`), in
+    // parallel up to the gateway's in-flight bound; each is journaled before it is sent. After a
+    // failure nothing more is sent, the requests in flight record their answers, and the step
+    // stops with the first failure.
+    await forEachBounded(requests, ctx.graph.maxConcurrency, async ({ action, planned }) => {
       let op = planned;
       let res = await ctx.graph.write(op);
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists') {
@@ -275,7 +282,7 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
         );
       action.result.ok = true;
       created.set(outcome.targetScheduleId, String(op.principalId ?? ''));
-    }
+    });
     if (created.size === 0) return;
     // Every request is sent first, then the new schedules are awaited together: the next steps
     // (policy, member removal) run only once each eligibility is readable, as a re-run will see it.
@@ -285,6 +292,7 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
     for (const u of snapshot.usable?.ok ? snapshot.usable.value.usable : []) names.set(u.principalId, u.name);
     await waitForSchedules({
       pending: new Map([...created].map(([id, principal]) => [id, names.get(principal) ?? principal])),
+      concurrency: ctx.graph.maxConcurrency,
       readable: async (id) => (await ctx.graph.find(`${PIM_GROUP}/eligibilitySchedules/${encodeURIComponent(id)}`)) !== null,
       nowMs: () => ctx.now().getTime(),
       sleep: ctx.sleep ?? ((ms) => delay(ms)),

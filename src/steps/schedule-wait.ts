@@ -1,3 +1,4 @@
+import { forEachBounded } from '../core/bounded.js';
 import { humanDuration } from '../core/duration.js';
 import { enumIn } from '../graph/enums.js';
 import { USABLE_STATUSES } from './usable-eligibility.js';
@@ -24,6 +25,8 @@ export interface ScheduleWait {
   sleep(ms: number): Promise<void>;
   progress(line: string): void;
   timeoutMs?: number;
+  /** How many reads a poll round keeps in flight at once (default 1: one after another). */
+  concurrency?: number;
 }
 
 /**
@@ -39,9 +42,10 @@ export async function waitForSchedules(w: ScheduleWait): Promise<void> {
   // Time slept counts too, so a clock that does not move (a frozen test clock) still times out.
   let slept = 0;
   for (let attempt = 0; ; attempt++) {
-    for (const id of [...pending.keys()]) {
+    // One read per pending schedule per round, up to `concurrency` at once.
+    await forEachBounded([...pending.keys()], w.concurrency ?? 1, async (id) => {
       if (await w.readable(id)) pending.delete(id);
-    }
+    });
     if (pending.size === 0) return;
     const waited = Math.max(w.nowMs() - started, slept);
     if (waited >= timeoutMs) {
