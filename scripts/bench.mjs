@@ -4,7 +4,7 @@
 //
 //   npm run bench                       everything (about seven minutes: the sequential reference
 //                                       client alone sends 5,200 requests at 50 ms each)
-//   npm run bench -- startup question   only some sections: startup, question, audit, empty, limits, mistakes
+//   npm run bench -- startup question   only some sections: startup, question, audit, empty, limits, eligibility, mistakes
 //   BENCH_RUNS=30 npm run bench         more repetitions for the start-up medians (default 20)
 //   BENCH_NODE_LINES=22,24              the Node lines the start-up figures are taken on, side by side
 //                                       (default: 22 and 24, installed once into .cache/bench-node
@@ -28,8 +28,12 @@ if (process.argv[2] === '--naive-client') {
   await naiveClient(JSON.parse(readFileSync(process.argv[3], 'utf8')));
   process.exit(0);
 }
+if (process.argv[2] === '--naive-eligibility') {
+  await naiveEligibility(JSON.parse(readFileSync(process.argv[3], 'utf8')));
+  process.exit(0);
+}
 
-const SECTIONS = ['startup', 'question', 'audit', 'empty', 'limits', 'mistakes'];
+const SECTIONS = ['startup', 'question', 'audit', 'empty', 'limits', 'eligibility', 'mistakes'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const w of wanted) if (!SECTIONS.includes(w)) fail(`unknown section "${w}"; choose from ${SECTIONS.join(', ')}`);
 const run = (/** @type {string} */ section) => wanted.length === 0 || wanted.includes(section);
@@ -709,6 +713,91 @@ if (run('limits')) {
 }
 
 // ---------------------------------------------------------------------------
+// 4c. Making 200 users eligible with PIM's schedule lag: the CLI sends the requests in parallel
+//     (PIM is not documented in $batch) and then waits for all new schedules together, against
+//     a one-at-a-time client (request, wait until its schedule is readable, next user).
+// ---------------------------------------------------------------------------
+if (run('eligibility')) {
+  const LAG_MS = 5000;
+  const NAIVE_USERS = 10;
+  const G = CONTOSO.groups.tenantAdmin;
+  const seed = withManyMembers(contosoSeed(), G, ELIGIBLE);
+  const users = (seed.groups.find((g) => g.id === G)?.members ?? []).filter((m) =>
+    /^member-/.test(String(seed.users.find((u) => u.id === m)?.userPrincipalName)),
+  );
+  const eligible = users.map((id) => String(seed.users.find((u) => u.id === id)?.userPrincipalName));
+  if (eligible.length !== ELIGIBLE) fail(`seed has ${eligible.length} generated members, expected ${ELIGIBLE}`);
+  progress(`making ${ELIGIBLE} users eligible at ${LATENCY_MS} ms per request, schedules readable ${secs(LAG_MS)} after their request …`);
+  const consistency = { scheduleLagMs: LAG_MS };
+  {
+    const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS, consistency });
+    const r = await timeProcess(
+      process.execPath,
+      [...cliArgs(s.url, eligible, []), '--yes', '--journal', path.join(TMP, `eligibility-${Date.now()}.jsonl`)],
+      childEnv({ ENTRA_PIM_ACCESS_TOKEN: token }),
+    );
+    if (r.code !== 0) fail(`run exited ${r.code}: ${r.stderr.slice(-1500)}`);
+    const all = graphRequests(s);
+    const posts = all.filter((q) => q.method === 'POST' && q.path.endsWith('/privilegedAccess/group/eligibilityScheduleRequests'));
+    const reads = all.filter((q) => q.method === 'GET' && /\/privilegedAccess\/group\/eligibilitySchedules\/[^/?]+$/.test(q.path));
+    const inFlight = s.maxInFlight;
+    await s.close();
+    if (posts.length !== ELIGIBLE) fail(`${posts.length} eligibility requests, expected ${ELIGIBLE}`);
+    // Arrival times at the simulated Graph: the requests from the first to the last, the wait
+    // from the last request to the last read of a schedule (the one that found it).
+    const sendMs = Math.max(...posts.map((q) => q.time)) - Math.min(...posts.map((q) => q.time)) + LATENCY_MS;
+    const waitMs = Math.max(...reads.map((q) => q.time)) - Math.max(...posts.map((q) => q.time));
+    report(
+      `make ${ELIGIBLE} users eligible at ${LATENCY_MS} ms/request: sending the requests`,
+      secs(sendMs),
+      `${ELIGIBLE} requests one after another: ${secs(ELIGIBLE * LATENCY_MS)}`,
+      `${(sendMs / (ELIGIBLE * LATENCY_MS)).toFixed(2)}×`,
+      'no target',
+      null,
+    );
+    report(
+      `make ${ELIGIBLE} users eligible, schedule lag ${secs(LAG_MS)}: wait for the new schedules`,
+      secs(waitMs),
+      `the longest lag ${secs(LAG_MS)}; the sum of the lags ${secs(ELIGIBLE * LAG_MS)}`,
+      `${(waitMs / LAG_MS).toFixed(2)}× the longest lag`,
+      '≈ the longest lag, not the sum (≤ 1.5×)',
+      waitMs <= LAG_MS * 1.5,
+    );
+    report(
+      `make ${ELIGIBLE} users eligible: schedule reads / most requests in flight`,
+      `${reads.length} / ${inFlight}`,
+      `${ELIGIBLE} new schedules`,
+      '',
+      '≤ 4 in flight',
+      inFlight <= 4,
+    );
+    report(`make ${ELIGIBLE} users eligible: the whole run (reads, requests, wait, removals)`, secs(r.ms), '', '', 'no target', null);
+  }
+  {
+    progress(
+      `eligibility: the one-at-a-time client on ${NAIVE_USERS} of the ${ELIGIBLE} users (about ${Math.round((NAIVE_USERS * (LAG_MS + 500)) / 1000)} s) …`,
+    );
+    const { sim: s, token } = await startSim(seed, { latencyMs: LATENCY_MS, consistency });
+    const job = path.join(TMP, 'naive-eligibility.json');
+    const end = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    writeFileSync(job, JSON.stringify({ base: `${s.url}/v1.0`, token, group: G, users: users.slice(0, NAIVE_USERS), end }));
+    const naive = await timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--naive-eligibility', job], childEnv(), {
+      live: true,
+    });
+    await s.close();
+    if (naive.code !== 0) fail(`one-at-a-time client exited ${naive.code}: ${naive.stderr.slice(-1500)}`);
+    report(
+      `make ${ELIGIBLE} users eligible one at a time (request, wait for its schedule, next)`,
+      secs((naive.ms * ELIGIBLE) / NAIVE_USERS),
+      `measured on ${NAIVE_USERS} users: ${secs(naive.ms)}, × ${ELIGIBLE / NAIVE_USERS}`,
+      '',
+      'reference',
+      null,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
 // 5. A newcomer's first mistakes, as a script meets them: no terminal, a clean environment (no
 //    credentials, only Node on PATH, so no Azure CLI). Each must end within 3 s with one error
 //    line naming the fix, or do the right thing.
@@ -881,5 +970,38 @@ async function naiveClient({ base, token, users }) {
     if (res.status !== 200) throw new Error(`GET /users/${id}: ${res.status} ${await res.text()}`);
     await res.json();
     if (++n % 500 === 0) process.stderr.write(`bench: sequential client ${n}/${users.length}\n`);
+  }
+}
+
+/**
+ * The reference for eligibility at scale: one user at a time, each request followed by polling
+ * its new schedule (every 500 ms, the CLI's first interval) until it is readable.
+ * @param {{ base: string, token: string, group: string, users: string[], end: string }} job
+ */
+async function naiveEligibility({ base, token, group, users, end }) {
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  for (const principalId of users) {
+    const res = await fetch(`${base}/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        accessId: 'member',
+        principalId,
+        groupId: group,
+        action: 'adminAssign',
+        scheduleInfo: { startDateTime: new Date().toISOString(), expiration: { type: 'afterDateTime', endDateTime: end } },
+        justification: 'bench',
+      }),
+    });
+    const body = /** @type {{ targetScheduleId?: string }} */ (await res.json());
+    if (res.status !== 201 || !body.targetScheduleId)
+      throw new Error(`eligibility request for ${principalId}: ${res.status} ${JSON.stringify(body)}`);
+    for (;;) {
+      const r = await fetch(`${base}/identityGovernance/privilegedAccess/group/eligibilitySchedules/${body.targetScheduleId}`, { headers });
+      await r.text();
+      if (r.status === 200) break;
+      if (r.status !== 404) throw new Error(`schedule ${body.targetScheduleId}: ${r.status}`);
+      await new Promise((done) => setTimeout(done, 500));
+    }
   }
 }
