@@ -84,6 +84,12 @@ describe('start-up path', () => {
     expect(loads.esm.filter((f) => /^dist\/chunk-/.test(f)).length).toBeGreaterThan(0);
   });
 
+  it("a command's modules load no package from node_modules (a JWT's claims are decoded without jose)", async () => {
+    const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
+    expect(loads.esm).toContain('dist/commands/run.js');
+    expect(loads.esm.filter((f) => f.includes('node_modules/'))).toEqual([]);
+  });
+
   it('root help marks every command that takes options, though their options are added only on dispatch', async () => {
     const r = await runCli(['--help']);
     for (const term of [

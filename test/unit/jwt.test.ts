@@ -13,5 +13,10 @@ describe('jwtClaims', () => {
     expect(jwtClaims('opaque-token')).toEqual({});
     expect(jwtClaims(`h.${Buffer.from('not json').toString('base64url')}.s`)).toEqual({});
     expect(jwtClaims('')).toEqual({});
+    // A payload that is JSON but not an object, a JWE (five parts), a payload not in base64url.
+    expect(jwtClaims(`h.${enc([1, 2])}.s`)).toEqual({});
+    expect(jwtClaims(`h.${enc({ a: 1 })}.k.iv.tag`)).toEqual({});
+    expect(jwtClaims(`h.${enc({ a: 1 }).slice(0, -1)}*.s`)).toEqual({});
+    expect(jwtClaims(`h..s`)).toEqual({});
   });
 });
