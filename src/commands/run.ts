@@ -4,8 +4,6 @@ import type { AuthMethod } from '../graph/auth-methods.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
 import type { RunMode, RunReport } from '../plan/types.js';
 import { tenantInputProblem } from '../graph/tenant.js';
-import { STEPS } from '../steps/index.js';
-import { readTenant } from '../steps/read-tenant.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 import type { ReportSubject } from '../report-meta.js';
 import {
@@ -20,7 +18,6 @@ import {
   runHooks,
   type CommandIo,
 } from './session.js';
-import { renderChecklist } from '../plan/checklist.js';
 
 export type { CommandIo };
 
@@ -95,6 +92,13 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
     return ok;
   });
+  // The steps, the read phase and the checklist load only now: on a terminal, after the wizard's
+  // questions, so the first question does not wait for their modules.
+  const [{ STEPS }, { readTenant }, { renderChecklist }] = await Promise.all([
+    import('../steps/index.js'),
+    import('../steps/read-tenant.js'),
+    import('../plan/checklist.js'),
+  ]);
   // The checklist comes above the `Result:` line, which stays last.
   const checklist = (report: RunReport) =>
     exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run'
