@@ -354,8 +354,7 @@ export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
 export const keycloakStep: Step<RunContext, TenantSnapshot> = {
   id: 'keycloak',
   title: 'Keycloak maps the PIM group to the admin group (sync mode FORCE)',
-  plan: (snapshot, ctx) =>
-    judgeKeycloak({ options: ctx.options, facts: entraFacts(snapshot, ctx.options), now: snapshot.now }, snapshot.realm),
+  plan: (snapshot, options) => judgeKeycloak({ options, facts: entraFacts(snapshot, options), now: snapshot.now }, snapshot.realm),
   apply: (plan, ctx) => applyKeycloak(plan, ctx),
 };
 
