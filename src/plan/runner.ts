@@ -1,6 +1,6 @@
 import { ExitCode, GraphRequestError, InterruptedError, KeycloakError, StopError, UsageError } from '../errors.js';
 import { SkipStep } from './skip.js';
-import type { RunMode, RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
+import type { OptionsOf, RunMode, RunReport, RunStatus, Step, StepPlan, StepReport, StepStatus } from './types.js';
 
 /** What the runner reads from a command's context: the mode and tenant it reports, and the journal. */
 export interface RunnerContext {
@@ -57,7 +57,7 @@ export async function planAll<C, S>(
     hooks?.stepStarted?.(step, 'plan');
     let report: StepReport;
     try {
-      const plan = await step.plan(snapshot, ctx);
+      const plan = await step.plan(snapshot, (ctx as { options: OptionsOf<C> }).options);
       plans.set(step, plan);
       report = { id: step.id, title: step.title, status: planStatus(plan), findings: plan.findings, actions: plan.actions };
     } catch (err) {

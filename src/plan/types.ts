@@ -46,10 +46,13 @@ export type StepStatus = 'ok' | 'changed' | 'would-change' | 'warning' | 'failed
 
 /**
  * A step owns one part of the target state. The command's read phase reads once what every plan
- * needs into a snapshot `S`; `plan()` decides from that snapshot (and the context's options)
- * what to change; `apply()` sends the plan's actions through the context's write gate. Audit and
+ * needs into a snapshot `S`; `plan()` decides from that snapshot and the context's options alone
+ * (no I/O, no prompt) what to change; `apply()` sends the plan's actions through the context's write gate. Audit and
  * run share the read phase and `plan()`.
  */
+/** The options of a step's context `C`: all a plan decides with besides the snapshot. */
+export type OptionsOf<C> = C extends { options: infer O } ? O : never;
+
 export interface Step<C = unknown, S = unknown> {
   id: StepId;
   title: string;
@@ -58,7 +61,7 @@ export interface Step<C = unknown, S = unknown> {
    * only verifies another system (Keycloak) reports its errors without holding back the rest.
    */
   blocksWrites?: boolean;
-  plan(snapshot: S, ctx: C): StepPlan | Promise<StepPlan>;
+  plan(snapshot: S, options: OptionsOf<C>): StepPlan | Promise<StepPlan>;
   apply(plan: StepPlan, ctx: C, snapshot: S): Promise<void>;
 }
 

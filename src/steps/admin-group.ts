@@ -137,7 +137,7 @@ export function planAdminGroup(snapshot: TenantSnapshot, options: RunOptions): S
 export const adminGroupStep: Step<RunContext, TenantSnapshot> = {
   id: 'admin-group',
   title: 'No standing members in the admin group',
-  plan: (snapshot, ctx) => planAdminGroup(snapshot, ctx.options),
+  plan: (snapshot, options) => planAdminGroup(snapshot, options),
   async apply(plan, ctx, snapshot) {
     const deletes = plan.actions.filter((a) => graphOpOf(a));
     if (deletes.length === 0) return;

@@ -131,7 +131,7 @@ export function planAppAssignment(snapshot: TenantSnapshot, options: RunOptions)
 export const appAssignmentStep: Step<RunContext, TenantSnapshot> = {
   id: 'app-assignment',
   title: 'Group assigned to the enterprise app',
-  plan: (snapshot, ctx) => planAppAssignment(snapshot, ctx.options),
+  plan: (snapshot, options) => planAppAssignment(snapshot, options),
   async apply(plan, ctx) {
     for (const action of plan.actions) {
       const op = graphOpOf(action);

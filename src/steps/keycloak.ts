@@ -1,9 +1,8 @@
-import type { RunContext } from '../context.js';
+import type { RunContext, RunOptions } from '../context.js';
 import { entraFacts, type EntraFacts } from './entra-facts.js';
-import type { TenantSnapshot } from './snapshot.js';
-import { KeycloakError } from '../errors.js';
-import { groupScope, type AdminScope } from '../keycloak/admin-scope.js';
-import { normaliseGroupPath } from '../keycloak/group-path.js';
+import { valueOf, type Read, type TenantSnapshot } from './snapshot.js';
+import { GraphRequestError, KeycloakError } from '../errors.js';
+import type { AdminScope } from '../keycloak/admin-scope.js';
 import { activePrincipals, localCredentialFindings, residualFindings } from '../keycloak/holders.js';
 import { defaultGroupFindings, indirectGrantFindings, judgeIndirectGrants } from '../keycloak/indirect-grants.js';
 import { ldapGrantFindings } from '../keycloak/ldap-grants.js';
@@ -13,24 +12,11 @@ import { judgeOtherProvider, unknownTypeGrants } from '../keycloak/other-provide
 import { protocolOf, type Protocol } from '../keycloak/protocol.js';
 import { checkIdentityProvider, selectIdentityProvider, untrustedEntraProvider, type EntraApp } from '../keycloak/provider.js';
 import { keycloakOpOf } from '../keycloak/requests.js';
-import {
-  isDenied,
-  readDefaultGroups,
-  readHolders,
-  readIdentityProviders,
-  readLdapMappers,
-  readProtocolMapperOwners,
-  readProviderMappers,
-  readRealm,
-  resolveGroup,
-  resolveRole,
-  roleScope,
-  type TargetState,
-} from '../keycloak/realm-reads.js';
+import { isDenied, type TargetState } from '../keycloak/realm-reads.js';
+import { readRealmSnapshot, targetOf, type RealmReads, type RealmSnapshot } from '../keycloak/realm-snapshot.js';
 import { samlCertificateFindings } from '../keycloak/saml-certificate.js';
 import { sessionFindings } from '../keycloak/sessions.js';
 import { protocolMapperFindings } from '../keycloak/token-grants.js';
-import type { KeycloakApi } from '../keycloak/keycloak-api.js';
 import type { KeycloakSettings } from '../keycloak/settings.js';
 import type { IdentityProvider, IdpMapper, RealmInfo } from '../keycloak/types.js';
 import { DurationError, parseDuration } from '../core/duration.js';
@@ -41,10 +27,17 @@ import { finding } from '../core/findings.js';
 /** What the keycloak step plans with: the run's context and the Entra facts of the snapshot. */
 export type KeycloakContext = RunContext & { facts: EntraFacts };
 
+/** What the keycloak step judges the realm against: the run's options, the Entra facts and the snapshot's clock. */
+export interface KeycloakInput {
+  options: RunOptions;
+  facts: EntraFacts;
+  now: Date;
+}
+
 /** PIM's default activation maximum, assumed when the policy step did not report one. */
 const DEFAULT_ACTIVATION = 'PT8H';
 
-function entraApp(ctx: KeycloakContext): EntraApp {
+function entraApp(ctx: Pick<KeycloakInput, 'options' | 'facts'>): EntraApp {
   const sp = ctx.facts.servicePrincipal;
   const identifiers = [...(sp?.servicePrincipalNames ?? []), ...(ctx.facts.application?.identifierUris ?? [])].filter(
     (s): s is string => typeof s === 'string',
@@ -56,7 +49,7 @@ function entraApp(ctx: KeycloakContext): EntraApp {
   };
 }
 
-function activationSeconds(ctx: KeycloakContext, findings: Finding[]): { seconds: number; text: string } {
+function activationSeconds(ctx: KeycloakInput, findings: Finding[]): { seconds: number; text: string } {
   const text = ctx.facts.activationMax ?? DEFAULT_ACTIVATION;
   try {
     return { seconds: parseDuration(text) / 1000, text };
@@ -74,7 +67,7 @@ function activationSeconds(ctx: KeycloakContext, findings: Finding[]): { seconds
 }
 
 /** The claim a mapper on a provider of `protocol` must require, with what else that claim can carry. */
-function claimFor(ctx: KeycloakContext, protocol: Protocol): MappingExpectation['claim'] {
+function claimFor(ctx: KeycloakInput, protocol: Protocol): MappingExpectation['claim'] {
   const facts = ctx.facts;
   const groupClaim = facts.groupClaim?.[protocol];
   const claim = expectedClaim(protocol, {
@@ -92,24 +85,24 @@ function claimFor(ctx: KeycloakContext, protocol: Protocol): MappingExpectation[
 }
 
 /**
- * Reads the realm's identity providers, picks the Entra one and checks it, then reads the mappers
- * (the chosen provider's, then every other's) and judges them: the PIM mapper and its repair, grants
+ * Picks the Entra provider among the realm's identity providers and checks it, then judges the
+ * mappers (the chosen provider's, then every other's): the PIM mapper and its repair, grants
  * through other providers, subgroups and composite roles.
  */
-async function checkProvider(
-  api: KeycloakApi,
-  ctx: KeycloakContext,
+function checkProvider(
+  input: KeycloakInput,
   settings: KeycloakSettings,
+  reads: RealmReads,
   target: MappingExpectation['target'],
-  targetState: TargetState,
   scope: AdminScope,
   findings: Finding[],
   actions: Action[],
-): Promise<{ idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined> {
+): { idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined {
   const realm = settings.realm;
-  const idps = await readIdentityProviders(api, realm, findings);
+  findings.push(...reads.idps.findings);
+  const idps = reads.idps.value;
   if (isDenied(idps)) return undefined;
-  const app = entraApp(ctx);
+  const app = entraApp(input);
   const selected = selectIdentityProvider(idps, settings.idpAlias, app, realm);
   if ('finding' in selected) {
     findings.push(selected.finding);
@@ -118,18 +111,19 @@ async function checkProvider(
   const idp = selected.idp;
   findings.push(finding('info', 'KC_IDP', `identity provider ${idp.alias} (${idp.providerId}): ${selected.how}`));
   findings.push(...checkIdentityProvider(idp, app));
-  findings.push(...samlCertificateFindings(idp, ctx.facts.servicePrincipal));
+  findings.push(...samlCertificateFindings(idp, input.facts.servicePrincipal));
 
   const protocol = protocolOf(idp.providerId);
-  const facts = ctx.facts;
-  const appRoleMode = Boolean(ctx.options.appRole);
-  const providerMappers = await readProviderMappers(api, realm, idp, idps, Boolean(protocol));
+  const facts = input.facts;
+  const appRoleMode = Boolean(input.options.appRole);
+  const providerMappers = reads.providerMappers;
+  if (!providerMappers) throw new KeycloakError(`the mappers of identity provider ${idp.alias} were not read`);
   let mappers: IdpMapper[] = [];
   if (protocol) {
     mappers = providerMappers.mappers;
     const mapperTypes = providerMappers.mapperTypes;
     const groupClaim = facts.groupClaim?.[protocol];
-    const claim = claimFor(ctx, protocol);
+    const claim = claimFor(input, protocol);
     const noValue = !claim && !appRoleMode && facts.group && groupClaim ? groupValueMissing(protocol, facts.group, groupClaim) : undefined;
     if (noValue) {
       findings.push(noValue);
@@ -157,8 +151,8 @@ async function checkProvider(
       exp,
       mappers,
       mapperTypes,
-      targetExists: targetState.exists,
-      fix: ctx.options.fixKeycloak,
+      targetExists: reads.targetState.value.exists,
+      fix: input.options.fixKeycloak,
       viaPim,
     });
     findings.push(...planned.findings);
@@ -168,7 +162,7 @@ async function checkProvider(
   } else {
     findings.push(...indirectGrantFindings(idp.alias, providerMappers.mappers, scope, undefined));
   }
-  const claims = { oidc: claimFor(ctx, 'oidc'), saml: claimFor(ctx, 'saml') };
+  const claims = { oidc: claimFor(input, 'oidc'), saml: claimFor(input, 'saml') };
   for (const { idp: other, mappers: otherMappers } of providerMappers.others) {
     findings.push(...judgeOtherProvider({ idp: other, mappers: otherMappers, target, app, claims }));
     // Only a provider that can vouch for the PIM group (Entra, this tenant, signatures checked)
@@ -183,34 +177,35 @@ async function checkProvider(
   return { idp, mappers, trustedAliases };
 }
 
-async function checkSessions(
-  api: KeycloakApi,
-  ctx: KeycloakContext,
+function checkSessions(
+  input: KeycloakInput,
+  principal: string,
   settings: KeycloakSettings,
   realmInfo: RealmInfo,
   target: MappingExpectation['target'],
   findings: Finding[],
-): Promise<void> {
+): void {
   const realm = settings.realm;
   if (realmInfo.ssoSessionMaxLifespan === undefined) {
     findings.push(
       finding(
         'warning',
         'KC_MISSING_ROLE',
-        `cannot check session lifetimes in realm ${realm}: ${api.principal} lacks the realm-management role view-realm, so the realm is returned without its timeouts`,
+        `cannot check session lifetimes in realm ${realm}: ${principal} lacks the realm-management role view-realm, so the realm is returned without its timeouts`,
         'grant the view-realm role of realm-management to the account',
       ),
     );
     return;
   }
-  const activation = activationSeconds(ctx, findings);
+  const activation = activationSeconds(input, findings);
   findings.push(...sessionFindings(realmInfo, activation.seconds, { realm, target: target.value, activation: activation.text }));
 }
 
 /** Default groups carrying the admin rights: the target group, a subgroup of it, or a group holding the target role. */
-async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminScope, findings: Finding[]): Promise<void> {
-  if (scope.groups.size === 0) return;
-  const defaults = await readDefaultGroups(api, realm, findings);
+function checkDefaultGroups(reads: RealmReads, realm: string, scope: AdminScope, findings: Finding[]): void {
+  if (scope.groups.size === 0 || !reads.defaultGroups) return;
+  findings.push(...reads.defaultGroups.findings);
+  const defaults = reads.defaultGroups.value;
   if (!isDenied(defaults)) findings.push(...defaultGroupFindings(defaults, scope, realm));
 }
 
@@ -222,17 +217,12 @@ async function checkDefaultGroups(api: KeycloakApi, realm: string, scope: AdminS
  * view-clients, which a group-mode audit does not require: without it the token check is
  * reported as not done (info; in role mode, where view-clients is required, a warning).
  */
-async function checkOtherGrants(
-  api: KeycloakApi,
-  realm: string,
-  scope: AdminScope,
-  state: TargetState,
-  findings: Finding[],
-): Promise<void> {
-  const ldap = await readLdapMappers(api, realm, findings);
+function checkOtherGrants(reads: RealmReads, realm: string, scope: AdminScope, state: TargetState, findings: Finding[]): void {
+  findings.push(...reads.ldap.findings);
+  const ldap = reads.ldap.value;
   if (!isDenied(ldap))
     findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
-  const owners = await readProtocolMapperOwners(api, realm);
+  const owners = reads.owners;
   if ('forbidden' in owners) {
     findings.push(
       finding(
@@ -247,33 +237,60 @@ async function checkOtherGrants(
   findings.push(...protocolMapperFindings(owners, scope));
 }
 
+/** The finding of a run that does not check Keycloak. */
+function skipped(): StepPlan {
+  return {
+    findings: [
+      finding(
+        'warning',
+        'KC_SKIPPED',
+        'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes it away when the activation ends',
+        'pass --keycloak-url, --keycloak-realm and Keycloak credentials to check it',
+      ),
+    ],
+    actions: [],
+  };
+}
+
+/** Whether this run checks Keycloak (settings given, --skip-keycloak not). */
+export function keycloakChecked(options: RunOptions): boolean {
+  return !options.skipKeycloak && Boolean(options.keycloak);
+}
+
 /**
- * Reads the realm and judges it against the Entra facts: the identity provider, its mappers (and
+ * The keycloak step's read phase: the realm, read once (after the tenant, whose facts choose the
+ * Entra provider), or undefined when Keycloak is not checked. A Keycloak or Graph error is kept
+ * for the plan, which reports it as the step's failure; anything else is thrown on.
+ */
+export async function readKeycloak(ctx: RunContext, facts: EntraFacts): Promise<Read<RealmSnapshot> | undefined> {
+  const settings = ctx.options.keycloak;
+  if (!keycloakChecked(ctx.options) || !settings) return undefined;
+  try {
+    const api = ctx.keycloak;
+    if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
+    return { ok: true, value: await readRealmSnapshot(api, settings, entraApp({ options: ctx.options, facts })) };
+  } catch (err) {
+    if (err instanceof KeycloakError || err instanceof GraphRequestError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+/**
+ * Pure: judges the realm snapshot against the Entra facts: the identity provider, its mappers (and
  * their repair under --fix-keycloak), sessions, default groups, other grants and the holders.
  */
-export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
-  const settings = ctx.options.keycloak;
-  if (ctx.options.skipKeycloak || !settings) {
-    return {
-      findings: [
-        finding(
-          'warning',
-          'KC_SKIPPED',
-          'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes it away when the activation ends',
-          'pass --keycloak-url, --keycloak-realm and Keycloak credentials to check it',
-        ),
-      ],
-      actions: [],
-    };
-  }
-  const api = ctx.keycloak;
-  if (!api) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
+export function judgeKeycloak(input: KeycloakInput, realmRead: Read<RealmSnapshot> | undefined): StepPlan {
+  const settings = input.options.keycloak;
+  if (!keycloakChecked(input.options) || !settings) return skipped();
+  if (!realmRead) throw new KeycloakError('the Keycloak connection was not set up before the keycloak step');
+  const snap = valueOf(realmRead);
   const realm = settings.realm;
   const findings: Finding[] = [];
   const actions: Action[] = [];
-  if (api.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${api.version} at ${settings.url}`));
+  if (snap.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${snap.version} at ${settings.url}`));
 
-  const realmInfo = await readRealm(api, realm, findings);
+  findings.push(...snap.realmInfo.findings);
+  const realmInfo = snap.realmInfo.value;
   if (isDenied(realmInfo)) return { findings, actions };
   if (!realmInfo) {
     findings.push(
@@ -286,35 +303,31 @@ export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
     );
     return { findings, actions };
   }
+  const reads = snap.reads;
+  if (!reads) throw new KeycloakError(`realm ${realm} was not read`);
 
-  const target: MappingExpectation['target'] = settings.role
-    ? { kind: 'role', value: settings.role }
-    : { kind: 'group', value: normaliseGroupPath(settings.group || '/tenant-admin') };
-  const targetState =
-    target.kind === 'group'
-      ? await resolveGroup(api, realm, target.value, findings)
-      : await resolveRole(api, realm, target.value, findings);
+  const target = targetOf(settings);
+  findings.push(...reads.targetState.findings);
+  const targetState = reads.targetState.value;
+  findings.push(...reads.reach.findings);
+  const reach = reads.reach.value;
+  const provider = checkProvider(input, settings, reads, target, reach.scope, findings, actions);
+  checkSessions(input, snap.principal, settings, realmInfo, target, findings);
+  checkDefaultGroups(reads, realm, reach.scope, findings);
+  checkOtherGrants(reads, realm, reach.scope, targetState, findings);
 
-  const reach =
-    target.kind === 'group'
-      ? { scope: groupScope(target.value), holders: targetState.holders }
-      : await roleScope(api, realm, realmInfo, target, targetState, findings);
-  const provider = await checkProvider(api, ctx, settings, target, targetState, reach.scope, findings, actions);
-  await checkSessions(api, ctx, settings, realmInfo, target, findings);
-  await checkDefaultGroups(api, realm, reach.scope, findings);
-  await checkOtherGrants(api, realm, reach.scope, targetState, findings);
-
-  if (provider && reach.holders) {
-    const listed = await readHolders(api, realm, reach.holders, provider.idp.alias, provider.trustedAliases, findings);
+  if (provider && reach.holders && reads.holders) {
+    findings.push(...reads.holders.findings);
+    const listed = reads.holders.value;
     if (!isDenied(listed)) {
-      const f = ctx.facts;
+      const f = input.facts;
       findings.push(
         ...residualFindings(listed, {
           alias: provider.idp.alias,
           protocol: protocolOf(provider.idp.providerId),
           idpConfig: provider.idp.config ?? {},
           mappers: provider.mappers,
-          active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, ctx.now()) : undefined,
+          active: f.activeAssignments ? activePrincipals(f.activeAssignments, f.group?.id, input.now) : undefined,
           eligibleByUpn: new Map((f.eligibleUsers ?? []).map((u) => [u.userPrincipalName.toLowerCase(), u.id])),
           target: target.value,
           trustedAliases: provider.trustedAliases,
@@ -324,6 +337,11 @@ export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
     }
   }
   return { findings, actions };
+}
+
+/** Reads the realm, then judges it: the keycloak step's read and plan in one call (tests plan a hand-made context). */
+export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
+  return judgeKeycloak({ options: ctx.options, facts: ctx.facts, now: ctx.now() }, await readKeycloak(ctx, ctx.facts));
 }
 
 /**
@@ -336,7 +354,7 @@ export async function planKeycloak(ctx: KeycloakContext): Promise<StepPlan> {
 export const keycloakStep: Step<RunContext, TenantSnapshot> = {
   id: 'keycloak',
   title: 'Keycloak maps the PIM group to the admin group (sync mode FORCE)',
-  plan: (snapshot, ctx) => planKeycloak({ ...ctx, facts: entraFacts(snapshot, ctx.options) }),
+  plan: (snapshot, options) => judgeKeycloak({ options, facts: entraFacts(snapshot, options), now: snapshot.now }, snapshot.realm),
   apply: (plan, ctx) => applyKeycloak(plan, ctx),
 };
 

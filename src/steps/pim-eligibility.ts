@@ -251,7 +251,7 @@ export function eligibilityOutcome(snapshot: TenantSnapshot, options: RunOptions
 export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
   id: 'pim-eligibility',
   title: 'PIM for Groups eligible assignments',
-  plan: (snapshot, ctx) => planEligibility(snapshot, ctx.options).plan,
+  plan: (snapshot, options) => planEligibility(snapshot, options).plan,
   async apply(plan, ctx, snapshot) {
     const created = new Map<string, string>();
     const requests = plan.actions.flatMap((action) => {

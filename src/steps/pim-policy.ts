@@ -228,7 +228,7 @@ export function planPolicy(snapshot: TenantSnapshot, options: RunOptions): StepP
 export const pimPolicyStep: Step<RunContext, TenantSnapshot> = {
   id: 'pim-policy',
   title: 'PIM activation policy',
-  plan: (snapshot, ctx) => planPolicy(snapshot, ctx.options),
+  plan: (snapshot, options) => planPolicy(snapshot, options),
   async apply(plan, ctx, snapshot) {
     const group = needFact(snapshot.facts.group, 'the admin group');
     const writes = plan.actions.filter((a) => graphOpOf(a)?.op === 'policy.patchRule');

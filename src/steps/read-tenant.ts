@@ -7,6 +7,8 @@ import { enumIs } from '../graph/enums.js';
 import { odataString, withQuery } from '../graph/graph-api.js';
 import { listGroupMembers, MEMBER_SELECT } from './admin-group.js';
 import { chooseAppRole } from './app-assignment.js';
+import { entraFacts } from './entra-facts.js';
+import { readKeycloak } from './keycloak.js';
 import { readPrerequisites } from './prerequisites.js';
 import type { DirectoryMember, PimState, PrerequisiteFacts, Read, TenantSnapshot } from './snapshot.js';
 import { usableOf, type PimSchedule } from './usable-eligibility.js';
@@ -53,7 +55,7 @@ async function readPimState(ctx: RunContext, groupId: string, now: Date): Promis
 }
 
 /**
- * The read phase of `run` and `audit`: every Graph read the steps' plans need, once, in the
+ * The read phase of `run` and `audit`: every Graph read the steps' plans need, then the Keycloak realm, once, in the
  * order the steps use them (a read that needs an earlier one's answer comes after it), with
  * every prompt (an ambiguous app, group or approver) asked here. A read that fails is kept as
  * its error for the plan that needs it; a failure that is not Graph's or Keycloak's (or a
@@ -62,7 +64,10 @@ async function readPimState(ctx: RunContext, groupId: string, now: Date): Promis
 export async function readTenant(ctx: RunContext): Promise<TenantSnapshot> {
   const facts: PrerequisiteFacts = {};
   const prerequisites = await read(() => readPrerequisites(ctx, facts));
-  return readAfterPrerequisites(ctx, facts, prerequisites);
+  const snap = await readAfterPrerequisites(ctx, facts, prerequisites);
+  // The realm last, as when the keycloak step (planned last) read it: the tenant's facts choose its provider.
+  const realm = await readKeycloak(ctx, entraFacts(snap, ctx.options));
+  return realm ? { ...snap, realm } : snap;
 }
 
 /**

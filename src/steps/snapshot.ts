@@ -3,6 +3,7 @@ import type { Finding } from '../core/findings.js';
 import type { ApproverRef, EligibleUser } from '../entra/lookup.js';
 import type { PimInstance, PolicyRule } from '../entra/pim.js';
 import type { GroupClaimFormat } from '../graph/group-claim.js';
+import type { RealmSnapshot } from '../keycloak/realm-snapshot.js';
 import type { PimSchedule, PrincipalAccount, UsableEligibility } from './usable-eligibility.js';
 
 /** A directory object as listed in group members/owners. */
@@ -95,4 +96,6 @@ export interface TenantSnapshot {
   readonly usable?: Read<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }>;
   /** `--approver`s resolved (with the findings of their lookup): read under --require-approval once the policy is known. */
   readonly approvers?: Read<{ refs: ApproverRef[]; findings: Finding[] }>;
+  /** The Keycloak realm, read last (the tenant's facts choose the Entra provider): absent when Keycloak is not checked. */
+  readonly realm?: Read<RealmSnapshot>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { keycloakStep, planKeycloak, type KeycloakContext } from '../../src/steps/keycloak.js';
+import { keycloakStep, planKeycloak } from '../../src/steps/keycloak.js';
 import { planAll } from '../../src/plan/runner.js';
 import { adminSettings, connectApi, entraOidc, goodOidcMapper, makeContext, seedRealm } from '../support/keycloak-seed.js';
 
@@ -48,8 +48,9 @@ describe('Keycloak stopped in the middle of the check', () => {
     await expect(planKeycloak(ctx)).rejects.toThrow(/^cannot reach Keycloak at http:\/\/127\.0\.0\.1:\d+/);
 
     // The runner's step with the Entra facts given by hand instead of a snapshot's.
-    const step = { ...keycloakStep, plan: (_snapshot: undefined, c: KeycloakContext) => planKeycloak(c) };
-    const { reports } = await planAll([step], undefined, makeContext({ settings, api }));
+    const runCtx = makeContext({ settings, api });
+    const step = { ...keycloakStep, plan: () => planKeycloak(runCtx) };
+    const { reports } = await planAll([step], undefined, runCtx);
     expect(reports[0].status).toBe('failed');
     expect(reports[0].findings).toHaveLength(1);
     expect(reports[0].findings[0]).toMatchObject({ severity: 'error', code: 'PLAN_FAILED' });

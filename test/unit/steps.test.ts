@@ -63,7 +63,7 @@ function schedule(principalId: string, end: string | null): PimSchedule {
 describe('assignment-required', () => {
   it('plans a PATCH when assignment is not required', async () => {
     const ctx = fakeContext(new FakeGraph({}));
-    const plan = await assignmentRequiredStep.plan(snapshotOf({ servicePrincipal: { ...SP } }), ctx);
+    const plan = await assignmentRequiredStep.plan(snapshotOf({ servicePrincipal: { ...SP } }), ctx.options);
     expect(plan.actions).toEqual([
       expect.objectContaining({
         kind: 'update',
@@ -73,11 +73,14 @@ describe('assignment-required', () => {
   });
   it('is a no-op when already required', async () => {
     const ctx = fakeContext(new FakeGraph({}));
-    const plan = await assignmentRequiredStep.plan(snapshotOf({ servicePrincipal: { ...SP, appRoleAssignmentRequired: true } }), ctx);
+    const plan = await assignmentRequiredStep.plan(
+      snapshotOf({ servicePrincipal: { ...SP, appRoleAssignmentRequired: true } }),
+      ctx.options,
+    );
     expect(plan.actions.map((a) => a.kind)).toEqual(['noop']);
   });
   it('skips without the app', async () => {
-    expect(() => assignmentRequiredStep.plan(snapshotOf({}), fakeContext(new FakeGraph({})))).toThrow(/skipped/);
+    expect(() => assignmentRequiredStep.plan(snapshotOf({}), fakeContext(new FakeGraph({})).options)).toThrow(/skipped/);
   });
 });
 
