@@ -11,7 +11,8 @@ import {
   connectGraph,
   executeAndReport,
   exitCodeOf,
-  journalFor,
+  noteJournalStart,
+  openJournal,
   openSession,
   prompterFor,
   resolveTenant,
@@ -52,11 +53,13 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   }
   const given = options?.tenantId ?? raw.tenantId?.trim() ?? '';
   if (tenantInputProblem(given)) resolve(); // throws the usual one-line error naming --tenant-id
+  // Checked before any request, the tenant's discovery for a domain included.
+  const { journal, file } = openJournal(session, effectiveMode, session.options.journal);
   // A verified domain becomes the tenant's GUID here: the journal and the sign-in use the GUID.
   const tenantId = await resolveTenant(session, given, effectiveMode === 'audit');
   raw.tenantId = tenantId;
   if (options) options.tenantId = tenantId;
-  const { journal, file } = journalFor(session, effectiveMode, tenantId, session.options.journal);
+  if (file) noteJournalStart(session, file, effectiveMode, tenantId);
   const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, {
     command: effectiveMode,
     policyChanges: policyFlagsGiven(raw),

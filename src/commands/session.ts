@@ -96,9 +96,24 @@ export function journalFor(
   path?: string,
   flag = '--journal',
 ): { journal: Journal; file?: FileJournal } {
+  const opened = openJournal(session, mode, path, flag);
+  if (opened.file) noteJournalStart(session, opened.file, mode, tenantId);
+  return opened;
+}
+
+/**
+ * The journal of a run, checked (it can be written) but with no entry yet: a run opens it before
+ * its first request of any kind, then notes the start once the tenant is known.
+ */
+export function openJournal(session: Session, mode: RunMode, path?: string, flag = '--journal'): { journal: Journal; file?: FileJournal } {
   if (mode === 'audit') return { journal: new MemoryJournal() };
   const file = new FileJournal(path ?? defaultJournalPath(session.now), flag);
   file.check();
+  return { journal: file, file };
+}
+
+/** The journal's first entry: who ran what, on which tenant, cloud and Graph endpoint. */
+export function noteJournalStart(session: Session, file: FileJournal, mode: RunMode, tenantId: string): void {
   // The cloud and Graph endpoint go with the tenant: restore signs in and writes where the run did.
   const { cloud, graphBase: graphEndpoint } = session.options;
   file.note({
@@ -112,7 +127,6 @@ export function journalFor(
     graphEndpoint,
     argv: session.io.argv,
   });
-  return { journal: file, file };
 }
 
 /**

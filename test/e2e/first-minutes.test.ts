@@ -80,6 +80,15 @@ describe('--journal that cannot be written is refused before the first request',
     expect(members(sim)).toEqual([CONTOSO.users.carol, CONTOSO.users.dave].sort());
   });
 
+  it('with a domain as --tenant-id: refused before the tenant discovery request too', async () => {
+    const sim = await startSim();
+    const res = await runCli(
+      args(sim, ['--yes', '--journal', '/proc/entra-pim-setup-journal.jsonl'], { '--tenant-id': 'contoso.onmicrosoft.com' }),
+      { ...(await tokenEnv(sim)), AZURE_AUTHORITY_HOST: sim.url },
+    );
+    expectRefused(res, /--journal \/proc\/entra-pim-setup-journal\.jsonl: folder \/proc does not take new files/, sim);
+  });
+
   it('a writable journal that is not needed is not left behind (the check creates nothing that stays)', async () => {
     const sim = await startSim();
     const journal = await journalPath();
