@@ -4,6 +4,7 @@ import type { Logger } from '../ui/log.js';
 import { batchItemAnswer, headerValue, toGraphError, unexpected, type GraphResponse } from './answers.js';
 import type { WritePacer } from './pacing.js';
 import { backoffMs, DEFAULT_RESILIENCE, RetryBudgetExceeded, retryAfterMs, type ResilienceOptions } from './resilience.js';
+import { forEachBounded } from '../core/bounded.js';
 
 /** Graph's documented cap on requests in one `$batch`. */
 export const BATCH_LIMIT = 20;
@@ -45,26 +46,13 @@ export async function sendBatches(
     chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, j) => i + j));
   }
   const results: BatchItemResult[] = new Array(requests.length);
-  // As many workers as requests may be in flight, each taking the next envelope only while no
+  // As many envelopes in flight as requests may be, each worker taking the next only while no
   // envelope has failed: after a failure (a Retry-After over the cap, an answer not understood,
   // a journal that cannot be written) nothing more is sent, and the envelopes already in flight
   // still record their answers. A throttled envelope waits in its own worker.
-  const workers = Math.min(deps.resilience?.maxConcurrency ?? DEFAULT_RESILIENCE.maxConcurrency, chunks.length);
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const stopped = () => failure !== undefined;
-  const worker = async () => {
-    while (!stopped() && next < chunks.length) {
-      const idx = chunks[next++];
-      try {
-        await sendEnvelope(deps, requests, idx, results, onItem, stopped);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: workers }, worker));
-  if (failure) throw failure.err;
+  await forEachBounded(chunks, deps.resilience?.maxConcurrency ?? DEFAULT_RESILIENCE.maxConcurrency, (idx, _i, stopped) =>
+    sendEnvelope(deps, requests, idx, results, onItem, stopped),
+  );
   return results;
 }
 
