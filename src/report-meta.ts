@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { PrerequisiteFacts } from './steps/snapshot.js';
 import type { RunReport } from './plan/types.js';
-import { redact, redactText, registerSecret } from './core/redact.js';
+import { redact, redactText, registerSecret, SECRET_ENV } from './core/redact.js';
 
 /**
  * What a report file carries besides the run report (who, when, which app and group), and the
@@ -36,19 +36,6 @@ export interface ReportMeta {
   /** Graph base URL: action URLs are relative to `<graphEndpoint>/v1.0`. */
   graphEndpoint?: string;
 }
-
-/**
- * Environment variables that may hold secrets. They are masked in the report even when this run
- * did not use them (say `--auth access-token` with AZURE_CLIENT_SECRET also set), because only
- * the variables a run actually reads get registered with the redactor along the way.
- */
-const SECRET_ENV = [
-  'AZURE_CLIENT_SECRET',
-  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
-  'ENTRA_PIM_ACCESS_TOKEN',
-  'KEYCLOAK_CLIENT_SECRET',
-  'KEYCLOAK_PASSWORD',
-];
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
 

@@ -19,7 +19,7 @@ import { writeReportFile } from '../report.js';
 import type { RunMode, RunReport, Step, StepReport } from '../plan/types.js';
 import { colorEnabled, createColors, type Colors } from '../ui/color.js';
 import { createLogger, type Logger } from '../ui/log.js';
-import { redactText, registerSecret } from '../core/redact.js';
+import { redactText, registerSecret, SECRET_ENV } from '../core/redact.js';
 import { safeLine, safeText } from '../ui/safe-text.js';
 import { nonInteractivePrompter, terminalPrompter, type Prompter } from '../ui/prompt.js';
 import { createProgress, type Progress } from '../ui/spinner.js';
@@ -44,15 +44,6 @@ export interface Session {
   log: Logger;
   now: Date;
 }
-
-/** Environment variables that hold secrets: masked wherever they might surface, used or not. */
-const SECRET_ENV = [
-  'AZURE_CLIENT_SECRET',
-  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
-  'ENTRA_PIM_ACCESS_TOKEN',
-  'KEYCLOAK_CLIENT_SECRET',
-  'KEYCLOAK_PASSWORD',
-];
 
 /** Resolves session flags (no network): bad values fail here, before anything is sent. */
 export async function openSession(raw: RawOptions, io: CommandIo, signIn: { tenantGiven?: boolean } = {}): Promise<Session> {

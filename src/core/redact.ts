@@ -91,3 +91,16 @@ export function redact<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * Environment variables that may hold secrets: registered with the redactor at start and again
+ * for a report, even when this run does not use them (say `--auth access-token` with
+ * AZURE_CLIENT_SECRET also set), since only the variables a run reads are registered on the way.
+ */
+export const SECRET_ENV = [
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'ENTRA_PIM_ACCESS_TOKEN',
+  'KEYCLOAK_CLIENT_SECRET',
+  'KEYCLOAK_PASSWORD',
+] as const;
