@@ -170,11 +170,13 @@ function throttleSignals(body: unknown): { percentage: number | undefined; retry
   let retryAfter: number | undefined;
   const responses = (body as { responses?: unknown } | undefined)?.responses;
   for (const r of Array.isArray(responses) ? (responses as Array<{ status?: unknown; headers?: Record<string, string> }>) : []) {
-    const p = Number(headerValue(r?.headers, 'x-ms-throttle-limit-percentage'));
-    if (headerValue(r?.headers, 'x-ms-throttle-limit-percentage') !== undefined && Number.isFinite(p)) percentage = p;
+    const raw: unknown = headerValue(r?.headers, 'x-ms-throttle-limit-percentage');
+    // Present but not a number (blank, null, text): NaN, which the pacer does not let lower its count.
+    if (raw !== undefined) percentage = (typeof raw === 'string' && raw.trim()) || typeof raw === 'number' ? Number(raw) : NaN;
     if (r?.status === 429) {
+      // A 429 whose Retry-After cannot be read still says the quota is full (no wait to hold for).
       const ms = retryAfterMs(headerValue(r.headers, 'retry-after'));
-      if (ms !== undefined) retryAfter = Math.max(retryAfter ?? 0, ms);
+      retryAfter = Math.max(retryAfter ?? 0, ms ?? 0);
     }
   }
   return { percentage, retryAfterMs: retryAfter };

@@ -90,8 +90,10 @@ export class WritePacer {
     const now = this.now();
     this.level(now);
     const { percentage, retryAfterMs } = answer;
-    if (percentage !== undefined && Number.isFinite(percentage)) this.used = percentage * this.quota.limit + this.inFlight;
-    else this.used = Math.min(this.used, HEADER_FLOOR * this.quota.limit + this.inFlight);
+    // Absent: at most the floor. A value that is not a finite number ≥ 0 is not what Learn documents:
+    // the pacer keeps its own count rather than send faster on it.
+    if (percentage === undefined) this.used = Math.min(this.used, HEADER_FLOOR * this.quota.limit + this.inFlight);
+    else if (Number.isFinite(percentage) && percentage >= 0) this.used = percentage * this.quota.limit + this.inFlight;
     if (retryAfterMs !== undefined) {
       this.decisions.throttled++;
       this.holdUntil = Math.max(this.holdUntil, now + retryAfterMs);

@@ -68,8 +68,10 @@ export async function resolveTenantId(
   opts.log.http('GET', url, res.status, Math.round(performance.now() - started));
   const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   if (res.status === 200 && body) {
-    const id = tenantOf(body.issuer) ?? tenantOf(body.token_endpoint);
-    if (id) {
+    // Both name the tenant (Learn "OpenID Connect on the Microsoft identity platform"): a document
+    // whose issuer has no tenant id, or whose token endpoint names another tenant, is not understood.
+    const id = tenantOf(body.issuer);
+    if (id && id === tenantOf(body.token_endpoint)) {
       opts.log.verbose(`${flag} ${value}: tenant ${id}`);
       return id;
     }

@@ -95,8 +95,24 @@ export class KeycloakRealmReads extends KeycloakConnection {
       what: `list the ${type.split('.').pop()} components of realm ${realm}`,
       role: 'view-realm',
     };
-    return ((await this.call({ ...info, shape: 'list' }, (kc, o) =>
+    const components = ((await this.call({ ...info, shape: 'list' }, (kc, o) =>
       kc.components.find({ realm, type, ...(parent ? { parent } : {}) }, o),
-    )) ?? []) as KcComponent[];
+    )) ?? []) as unknown[];
+    // ComponentRepresentation: id, providerId and a config of string lists, always (an empty
+    // config is {}). A component without them would read as "no LDAP mapper there".
+    const bad = components.find((c) => {
+      const x = c as KcComponent | null;
+      if (!x || typeof x !== 'object' || typeof x.id !== 'string' || typeof x.providerId !== 'string') return true;
+      const config: unknown = x.config;
+      if (!config || typeof config !== 'object' || Array.isArray(config)) return true;
+      return Object.values(config).some((v) => !Array.isArray(v) || v.some((s) => typeof s !== 'string'));
+    });
+    if (bad !== undefined) {
+      throw new KeycloakError(
+        `Keycloak answered ${info.what} with a component without an id, a providerId or a config of string lists (HTTP 200): not understood, nothing concluded from it`,
+        200,
+      );
+    }
+    return components as KcComponent[];
   }
 }

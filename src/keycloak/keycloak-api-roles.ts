@@ -1,3 +1,4 @@
+import { KeycloakError } from '../errors.js';
 import { KeycloakForbiddenError } from './errors.js';
 import { realmPath, seg } from './admin-paths.js';
 import { KeycloakUserReads } from './keycloak-api-users.js';
@@ -173,6 +174,17 @@ export class KeycloakRoleReads extends KeycloakUserReads {
       name?: string;
       protocolMappers?: KcProtocolMapper[];
     }>;
+    // `protocolMappers` is left out when there are none; when present it is a list of
+    // ProtocolMapperRepresentation, each with its protocolMapper and a config of strings. Anything
+    // else would read as "no token mappers".
+    for (const owner of [...clients, ...scopes] as unknown[]) {
+      if (!owner || typeof owner !== 'object' || !protocolMappersUnderstood((owner as { protocolMappers?: unknown }).protocolMappers)) {
+        throw new KeycloakError(
+          `Keycloak answered ${info.what} or the clients with protocolMappers that are not a list of mappers with a protocolMapper and a config of strings (HTTP 200): not understood, nothing concluded from it`,
+          200,
+        );
+      }
+    }
     return [
       ...clients.map((c): KcMapperOwner => ({ id: c.id, name: c.clientId, kind: 'client', protocolMappers: c.protocolMappers ?? [] })),
       ...scopes.map((s): KcMapperOwner => ({
@@ -183,6 +195,18 @@ export class KeycloakRoleReads extends KeycloakUserReads {
       })),
     ];
   }
+}
+
+function protocolMappersUnderstood(mappers: unknown): boolean {
+  if (mappers === undefined) return true;
+  if (!Array.isArray(mappers)) return false;
+  return mappers.every((m: unknown) => {
+    const x = m as { protocolMapper?: unknown; config?: unknown } | null;
+    if (!x || typeof x !== 'object' || typeof x.protocolMapper !== 'string') return false;
+    const config = x.config;
+    if (!config || typeof config !== 'object' || Array.isArray(config)) return false;
+    return Object.values(config).every((v) => typeof v === 'string');
+  });
 }
 
 /**

@@ -21,6 +21,9 @@ export interface EntraSamlSigning {
   }> | null;
 }
 
+const SIGNING_TYPES = new Set(['AsymmetricX509Cert', 'X509CertAndPassword']);
+const SIGNING_USAGES = new Set(['Sign', 'Verify']);
+
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 /** The SHA-1 thumbprint (upper-case hex) of a base64 DER certificate, PEM armour tolerated; undefined when it is not base64. */
@@ -37,8 +40,8 @@ export function certificateThumbprint(cert: string): string | undefined {
  * base64 of its 20 bytes; a 40-digit hex text is taken as is).
  */
 function keyThumbprint(k: NonNullable<EntraSamlSigning['keyCredentials']>[number]): string | undefined {
-  if (k.key) return certificateThumbprint(k.key);
-  const id = k.customKeyIdentifier?.trim();
+  if (typeof k.key === 'string' && k.key) return certificateThumbprint(k.key);
+  const id = typeof k.customKeyIdentifier === 'string' ? k.customKeyIdentifier.trim() : undefined;
   if (!id) return undefined;
   if (/^[0-9a-f]{40}$/i.test(id)) return id.toUpperCase();
   const bytes = Buffer.from(id, 'base64');
@@ -65,10 +68,11 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
   if (pasted.length === 0) return [];
   const name = `identity provider ${idp.alias}`;
   const fix = `paste the app's active SAML signing certificate from Entra (Enterprise applications → the app → Single sign-on → SAML Certificates → Certificate (Base64)) into "Validating X509 certificates" of ${idp.alias}, and nothing else`;
-  const preferred = sp?.preferredTokenSigningKeyThumbprint?.replace(/[^0-9a-f]/gi, '').toUpperCase();
+  const rawPreferred = sp?.preferredTokenSigningKeyThumbprint;
+  const preferred = (typeof rawPreferred === 'string' ? rawPreferred : undefined)?.replace(/[^0-9a-f]/gi, '').toUpperCase();
   if (!preferred) {
     // Read but empty is a fact about the app (warning); not read at all is reported where the read failed.
-    const read = sp !== undefined && sp.preferredTokenSigningKeyThumbprint !== undefined;
+    const read = sp !== undefined && (rawPreferred === null || typeof rawPreferred === 'string');
     const why = read
       ? 'Entra names no preferred signing certificate for the app (preferredTokenSigningKeyThumbprint)'
       : "the enterprise app's signing keys were not read";
@@ -81,10 +85,15 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
       ),
     ];
   }
+  // Only a certificate key credential with a documented usage (Learn "keyCredential resource
+  // type": type AsymmetricX509Cert or X509CertAndPassword, usage Sign or Verify) counts as the
+  // app's; anything else (a list that is not one, an unknown type or usage) is none of its keys.
   const appKeys = new Map<string, string>();
-  for (const k of sp?.keyCredentials ?? []) {
+  for (const k of Array.isArray(sp?.keyCredentials) ? sp.keyCredentials : []) {
+    if (!k || typeof k !== 'object') continue;
+    if (!SIGNING_TYPES.has(k.type ?? '') || !SIGNING_USAGES.has(k.usage ?? '')) continue;
     const t = keyThumbprint(k);
-    if (t && k.type !== 'Symmetric') appKeys.set(t, k.usage ?? '');
+    if (t) appKeys.set(t, k.usage ?? '');
   }
   const prints = pasted.map((p) => ({ p, t: certificateThumbprint(p) }));
   const out: Finding[] = [];

@@ -216,6 +216,7 @@ export function registerAppRoutes(router: Router): void {
     ctx.authorize('servicePrincipals.read');
     const sp = resolveServicePrincipal(ctx);
     const select = parseSelect(ctx.query, SERVICE_PRINCIPAL_PROPERTIES, 'microsoft.graph.servicePrincipal');
+    // Learn "keyCredential resource type": `key` only on $select=keyCredentials of a single object, else null.
     const keys = Boolean(select?.includes('keyCredentials'));
     return {
       status: 200,

@@ -29,7 +29,7 @@ export const RU_WINDOW_MS = 10_000;
 /** Learn "Microsoft Graph service-specific throttling limits": 3,000 writes per 2 min 30 s per app+tenant. */
 export const WRITE_QUOTA = 3_000;
 export const WRITE_WINDOW_MS = 150_000;
-/** Learn: x-ms-throttle-limit-percentage ranges from 0.8 to 1.8. */
+/** Learn "Microsoft Graph service-specific throttling limits", Additional headers: x-ms-throttle-limit-percentage ranges from 0.8 to 1.8. */
 const MAX_USAGE = 1.8;
 
 /** Tenant size tier: Learn "S - under 50 users, M - between 50 and 500 users, and L - above 500 users". */
@@ -97,7 +97,8 @@ export function requestCost(method: string, path: string, query: URLSearchParams
   const p = path.replace(/^\/+|\/+$/g, '').toLowerCase();
   const root = p.split('/')[0];
   if (!IDENTITY_ROOTS.has(root)) return undefined;
-  // Learn: a cost for a path starting with `me/` also applies to `users/{id | userPrincipalName}/`.
+  // Learn "Microsoft Graph service-specific throttling limits": a cost for a path starting with `me/` also applies to
+  // `users/{id | userPrincipalName}/`.
   const keyed = p.replace(/^users\/[^/]+\//, 'me/');
   const m = method.toUpperCase();
   let ru = 1;
@@ -110,6 +111,7 @@ export function requestCost(method: string, path: string, query: URLSearchParams
       break;
     }
   }
+  // Learn "Microsoft Graph service-specific throttling limits", Identity and access: `$select` −1, `$expand` +1, `$top` below 20 −1, never below 1.
   if (query.has('$select')) ru -= 1;
   if (query.has('$expand')) ru += 1;
   const top = Number(query.get('$top'));
@@ -193,8 +195,9 @@ export class GraphThrottle {
     this.throttled++;
     const limit = writeFits ? 'ResourceUnit' : 'Write';
     const waitMs = Math.max(writeFits ? 0 : write.waitFor(now, cost.write), ruFits ? 0 : ru.waitFor(now, cost.ru)) / this.scale;
-    // Retry-After in whole seconds at scale 1 (as Graph sends it); a scaled run needs fractions
-    // (ASSUMPTIONS.md, Throttling).
+    // Retry-After in whole seconds at scale 1 (as Graph sends it: Learn "Microsoft Graph throttling
+    // guidance"); a scaled run needs fractions (ASSUMPTIONS.md, Throttling). x-ms-throttle-scope and
+    // x-ms-throttle-information: Learn "Microsoft Graph service-specific throttling limits", Additional headers.
     headers['Retry-After'] = this.scale === 1 ? String(Math.max(1, Math.ceil(waitMs / 1000))) : (Math.max(waitMs, 1) / 1000).toFixed(3);
     headers['x-ms-throttle-scope'] = `Tenant_Application/${limit === 'Write' ? 'Write' : 'ReadWrite'}/${appId}/${this.tenantId}`;
     headers['x-ms-throttle-information'] = limit === 'Write' ? 'WriteLimitExceeded' : 'ResourceUnitLimitExceeded';

@@ -83,3 +83,69 @@ describe('Keycloak answers that are not understood are errors, never an empty re
     expect(await api.listRealmRoleUsers('acme', 'admin')).toEqual([{ id: 'u1', username: 'alice' }]);
   });
 });
+
+describe('components and protocol mappers not as Keycloak represents them are errors, never "no mappers"', () => {
+  const mgmt = { id: 'c0', clientId: 'realm-management' };
+  const mapper = { name: 'm', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-role-mapper', config: { role: 'admin' } };
+  const owners = (clientMappers: unknown, scopeMappers: unknown = [mapper]) =>
+    apiAnswering((res, url) =>
+      json(
+        JSON.stringify(
+          url.includes('/client-scopes')
+            ? [{ id: 's1', name: 'roles', protocolMappers: scopeMappers }]
+            : [mgmt, { id: 'c1', clientId: 'app', protocolMappers: clientMappers }],
+        ),
+      )(res),
+    );
+
+  it('protocol mappers as documented (left out when none) are read', async () => {
+    const api = await owners(undefined);
+    const read = await api.listProtocolMapperOwners('acme');
+    expect(read.find((o) => o.name === 'app')?.protocolMappers).toEqual([]);
+    expect(read.find((o) => o.name === 'roles')?.protocolMappers).toEqual([mapper]);
+  });
+
+  it.each([
+    ['not a list', { mapper }],
+    ['null', null],
+    ['a null mapper', [null]],
+    ['a mapper without config', [{ ...mapper, config: undefined }]],
+    ['a mapper with a null config', [{ ...mapper, config: null }]],
+    ['a config value that is not a string', [{ ...mapper, config: { role: ['admin'] } }]],
+    ['a mapper without protocolMapper', [{ ...mapper, protocolMapper: undefined }]],
+  ])('client protocolMappers %s', async (_name, value) => {
+    const api = await owners(value);
+    await expect(api.listProtocolMapperOwners('acme')).rejects.toThrow(/not understood, nothing concluded/);
+  });
+
+  it('a client scope whose protocolMappers is not a list', async () => {
+    const api = await owners([mapper], 'oidc-hardcoded-role-mapper');
+    await expect(api.listProtocolMapperOwners('acme')).rejects.toThrow(/not understood, nothing concluded/);
+  });
+
+  const ldapMapper = {
+    id: 'm1',
+    name: 'admins',
+    providerId: 'hardcoded-ldap-group-mapper',
+    parentId: 'p1',
+    config: { group: ['/tenant-admin'] },
+  };
+  it('components as documented are read', async () => {
+    const api = await apiAnswering(json(JSON.stringify([ldapMapper])));
+    expect(await api.listComponents('acme', 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper', 'p1')).toEqual([ldapMapper]);
+  });
+
+  it.each([
+    ['null', null],
+    ['without config', { ...ldapMapper, config: undefined }],
+    ['with a null config', { ...ldapMapper, config: null }],
+    ['with a config value that is not a list', { ...ldapMapper, config: { group: '/tenant-admin' } }],
+    ['without providerId', { ...ldapMapper, providerId: undefined }],
+    ['without id', { ...ldapMapper, id: undefined }],
+  ])('a component %s', async (_name, value) => {
+    const api = await apiAnswering(json(JSON.stringify([value])));
+    await expect(api.listComponents('acme', 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper', 'p1')).rejects.toThrow(
+      /not understood, nothing concluded/,
+    );
+  });
+});

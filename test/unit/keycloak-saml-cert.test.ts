@@ -94,3 +94,37 @@ describe('SAML signing certificate against the app in Entra', () => {
     ]);
   });
 });
+
+describe("Entra's key list not as documented: no key of doubt counts as the app's", () => {
+  const both = saml({ signingCertificate: `${CERT_A},${CERT_B}` });
+  it.each([
+    ['an unknown usage', [key(THUMB_A, 'Sign'), { ...key(THUMB_B, 'Verify'), usage: 'Encrypt' }]],
+    ['an unknown type', [key(THUMB_A, 'Sign'), { ...key(THUMB_B, 'Verify'), type: 'SomethingNew' }]],
+    ['a key without type or usage', [key(THUMB_A, 'Sign'), { customKeyIdentifier: key(THUMB_B, 'Verify').customKeyIdentifier }]],
+  ])('%s: a pasted certificate only that key names is foreign (error), not an inactive key', (_name, keys) => {
+    const f = samlCertificateFindings(both, { preferredTokenSigningKeyThumbprint: THUMB_A, keyCredentials: keys });
+    expect(codes(f)).toEqual(['error:KC_IDP_SAML_CERT_FOREIGN']);
+  });
+
+  it('keyCredentials that is not a list, or holds null, key and customKeyIdentifier not strings: foreign, no crash', () => {
+    for (const keyCredentials of [
+      { value: [key(THUMB_B, 'Verify')] },
+      'AsymmetricX509Cert',
+      [null, { type: 'AsymmetricX509Cert', usage: 'Verify', key: 7, customKeyIdentifier: 7 }],
+    ]) {
+      const f = samlCertificateFindings(both, {
+        preferredTokenSigningKeyThumbprint: THUMB_A,
+        keyCredentials,
+      } as unknown as EntraSamlSigning);
+      expect(codes(f)).toEqual(['error:KC_IDP_SAML_CERT_FOREIGN']);
+    }
+  });
+
+  it('a preferredTokenSigningKeyThumbprint that is not a string: not checked, never compliant', () => {
+    const f = samlCertificateFindings(saml({ signingCertificate: CERT_A }), {
+      preferredTokenSigningKeyThumbprint: 42,
+      keyCredentials: [],
+    } as unknown as EntraSamlSigning);
+    expect(codes(f)).toEqual(['info:KC_IDP_SAML_CERT_UNCHECKED']);
+  });
+});
