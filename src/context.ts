@@ -5,6 +5,7 @@ import type { Prompter } from './ui/prompt.js';
 import type { RunMode } from './plan/types.js';
 import type { KeycloakSettings } from './keycloak/settings.js';
 import type { KeycloakApi } from './keycloak/keycloak-api.js';
+import type { TicketInfo } from './graph/writes.js';
 
 /** Policy settings the pim-policy step enforces; undefined means "leave as is". */
 export interface PolicySettings {
@@ -30,6 +31,8 @@ export interface RunOptions {
   end?: Date;
   duration?: string;
   justification: string;
+  /** `--ticket-number` / `--ticket-system`: sent as PIM `ticketInfo` with each eligibility request. */
+  ticket?: TicketInfo;
   policy: PolicySettings;
   allowEmpty: boolean;
   /** Turn each removed standing member into a time-bound eligible assignment. */

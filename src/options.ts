@@ -11,6 +11,7 @@ import type { RunMode } from './plan/types.js';
 import { registerSecret } from './core/redact.js';
 import { DEFAULT_EXPIRY_WARNING_MS } from './steps/common.js';
 import { isGuid } from './core/ids.js';
+import { resolveTicket } from './ticket.js';
 
 /** Raw option values as commander hands them over (flags already merged with their env vars). */
 export interface RawOptions {
@@ -29,6 +30,8 @@ export interface RawOptions {
   end?: string;
   duration?: string;
   justification?: string;
+  ticketNumber?: string;
+  ticketSystem?: string;
   activationMax?: string;
   requireJustification?: boolean;
   requireMfa?: boolean;
@@ -321,6 +324,8 @@ export function resolveRunOptions(
   }
   if (end && end.getTime() <= ctx.now.getTime()) throw new UsageError(`--end ${raw.end}: is in the past`);
 
+  const ticket = resolveTicket(raw);
+
   let expiryWarningMs = DEFAULT_EXPIRY_WARNING_MS;
   if (raw.expiryWarning !== undefined) {
     try {
@@ -363,6 +368,7 @@ export function resolveRunOptions(
     end,
     duration: raw.duration?.toUpperCase(),
     justification: raw.justification?.trim() || DEFAULT_JUSTIFICATION,
+    ...(ticket ? { ticket } : {}),
     policy,
     allowEmpty: Boolean(raw.allowEmpty),
     convertMembers: Boolean(raw.convertMembers),

@@ -35,6 +35,8 @@ export interface ReportMeta {
   journal?: string;
   /** Graph base URL: action URLs are relative to `<graphEndpoint>/v1.0`. */
   graphEndpoint?: string;
+  /** The change ticket sent as PIM ticketInfo with each eligibility request. */
+  ticket?: { ticketNumber: string; ticketSystem?: string };
 }
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
@@ -79,6 +81,8 @@ export interface ReportSubject {
   /** What the read phase found (restore: the group it read), asked for once the run has ended. */
   reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };
+  /** `run` and `audit`: the change ticket given (--ticket-number). */
+  ticket?: ReportMeta['ticket'];
 }
 
 export function reportMeta(
@@ -112,6 +116,7 @@ export function reportMeta(
     ...(group ? { group: { displayName: group.displayName, id: group.id } } : {}),
     ...(journal ? { journal: path.resolve(journal) } : {}),
     ...(run.graphEndpoint ? { graphEndpoint: run.graphEndpoint } : {}),
+    ...(ctx.ticket ? { ticket: { ...ctx.ticket } } : {}),
   };
 }
 

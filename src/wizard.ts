@@ -1,3 +1,5 @@
+import { requiresTicket } from './entra/ticketing.js';
+import { ticketValueProblem } from './ticket.js';
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { UsageError } from './errors.js';
 import { release } from 'node:os';
@@ -196,6 +198,20 @@ export async function askRunInputs(
         },
       })
     ).trim();
+  }
+
+  // A change ticket, asked for only when the group's policy requires one for eligible assignments
+  // (an audit reports that the run will need it).
+  if (ctx.mode === 'run' && raw.ticketNumber === undefined && requiresTicket(rules, 'Enablement_Admin_Eligibility')) {
+    log.info("The group's PIM policy requires ticket information for eligible assignments.");
+    const check = (v: string) => ticketValueProblem(v) ?? true;
+    raw.ticketNumber = (await prompt.input('Change ticket number', { flag: '--ticket-number', validate: check })).trim();
+    if (raw.ticketSystem === undefined) {
+      const system = (
+        await prompt.input('Ticket system (empty for none)', { flag: '--ticket-system', validate: (v) => !v.trim() || check(v) })
+      ).trim();
+      if (system) raw.ticketSystem = system;
+    }
   }
 
   // The activation policy, current values as defaults (a run sets it; an audit only checks).

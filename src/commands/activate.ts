@@ -14,6 +14,9 @@ import type { Prompter } from '../ui/prompt.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import { loadMemberPolicy, myAssignmentInstances, myEligibilityInstances, PIM_GROUP, type PimInstance } from '../entra/pim.js';
 import { jwtClaims } from '../core/jwt.js';
+import { requiresTicket } from '../entra/ticketing.js';
+import type { TicketInfo } from '../graph/writes.js';
+import { resolveTicket } from '../ticket.js';
 
 /**
  * `activate`: PIM self-activation of the admin group for the signed-in user, the step an
@@ -118,7 +121,7 @@ function explainRefusal(
         case 'JustificationRule':
           return 'the activation policy requires a justification: pass --justification "why you need admin rights"';
         case 'TicketingRule':
-          return 'the activation policy requires ticket information, which this command does not send: activate in the Entra portal (My roles → Groups)';
+          return 'the activation policy requires ticket information: pass --ticket-number <number> (and --ticket-system <name>)';
         default:
           return `the policy rule ${r} failed`;
       }
@@ -140,6 +143,7 @@ async function activate(
   group: { id: string; displayName: string; endDateTime?: string | null },
   raw: ActivateOptions,
   claims: Record<string, unknown>,
+  ticket: TicketInfo | undefined,
 ): Promise<Result> {
   const current = await activeInstance(graph, group.id);
   if (current) {
@@ -167,6 +171,11 @@ async function activate(
       `the activation policy of ${group.displayName} requires a justification: pass --justification "why you need admin rights"; nothing was sent`,
     );
   }
+  if (!ticket && requiresTicket(rules, 'Enablement_EndUser_Assignment')) {
+    throw new UsageError(
+      `the activation policy of ${group.displayName} requires ticket information: pass --ticket-number <number> (and --ticket-system <name>); nothing was sent`,
+    );
+  }
   const amr = Array.isArray(claims.amr) ? (claims.amr as string[]) : [];
   if (enumListHas(enabled, 'MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
     throw new UsageError(
@@ -190,7 +199,15 @@ async function activate(
     );
   }
   const startDateTime = new Date().toISOString();
-  const res = await graph.write({ op: 'pim.selfActivate', groupId: group.id, principalId: me.id, startDateTime, duration, justification });
+  const res = await graph.write({
+    op: 'pim.selfActivate',
+    groupId: group.id,
+    principalId: me.id,
+    startDateTime,
+    duration,
+    justification,
+    ...(ticket ? { ticket } : {}),
+  });
   const answer = (res.body ?? {}) as Record<string, unknown>;
   if (res.status < 200 || res.status >= 300) {
     const code = errorCode(res.body);
@@ -302,6 +319,8 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
       throw err;
     }
   }
+  const ticket = resolveTicket(raw);
+  if (ticket && raw.deactivate) throw new UsageError('--ticket-number and --deactivate: give one, not both');
   const session = await openSession(raw, io);
   const tenantGuid = await resolveTenant(session, tenantId, false);
   // A self-activation is the user's own request, not a change this tool manages: no journal file.
@@ -323,7 +342,7 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   const who = await graph.get<Me>(withQuery('/me', { $select: 'id,userPrincipalName,displayName' }));
   const me: Me = { id: who.id, userPrincipalName: who.userPrincipalName, displayName: who.displayName };
   const group = await pickGroup(graph, prompterFor(session, false), me, raw.group);
-  const result = raw.deactivate ? await deactivate(graph, me, group) : await activate(session, graph, me, group, raw, claims);
+  const result = raw.deactivate ? await deactivate(graph, me, group) : await activate(session, graph, me, group, raw, claims, ticket);
 
   if (session.options.json) {
     io.stdout(

@@ -80,6 +80,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     prompt,
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},
+    ticket: options.ticket,
   };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
@@ -93,6 +94,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     // that group only, so a line added for another group is refused.
     const group = read.facts.group;
     if (ok && group) journal.note({ type: 'group', time: new Date().toISOString(), groupId: group.id, displayName: group.displayName });
+    if (ok && options.ticket) journal.note({ type: 'ticket', time: new Date().toISOString(), ...options.ticket });
     return ok;
   });
   // The steps, the read phase and the checklist load only now: on a terminal, after the wizard's

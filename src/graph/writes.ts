@@ -3,6 +3,15 @@ import type { HttpRequest } from '../core/http.js';
 /** The base path of PIM for Groups (Learn "privilegedAccessGroup resource type"). */
 export const PIM_GROUP = '/identityGovernance/privilegedAccess/group';
 
+/**
+ * Learn "ticketInfo resource type": the change ticket a PIM schedule request names (both
+ * properties are strings; `ticketSystem` describes the ticket system).
+ */
+export interface TicketInfo {
+  ticketNumber: string;
+  ticketSystem?: string;
+}
+
 /** An eligibility request's action: assign, move the window of, or extend an eligibility. */
 export type EligibilityAction = 'adminAssign' | 'adminUpdate' | 'adminExtend';
 
@@ -24,9 +33,19 @@ export type GraphWrite =
       startDateTime: string;
       endDateTime: string;
       justification: string;
+      /** Sent as `ticketInfo` (the request body's optional property, required by a policy with the Ticketing rule). */
+      ticket?: TicketInfo;
     }
   /** Learn "Create assignmentScheduleRequest": the signed-in user activates their eligibility. */
-  | { op: 'pim.selfActivate'; groupId: string; principalId: string; startDateTime: string; duration: string; justification?: string }
+  | {
+      op: 'pim.selfActivate';
+      groupId: string;
+      principalId: string;
+      startDateTime: string;
+      duration: string;
+      justification?: string;
+      ticket?: TicketInfo;
+    }
   /** Learn "Create assignmentScheduleRequest": the signed-in user ends their activation. */
   | { op: 'pim.selfDeactivate'; groupId: string; principalId: string }
   /** Learn "Update unifiedRoleManagementPolicyRule": the body carries the rule's `@odata.type` with the properties to set. */
@@ -61,6 +80,7 @@ export function graphRequest(w: GraphWrite): HttpRequest {
             expiration: { type: 'afterDateTime', endDateTime: w.endDateTime },
           },
           justification: w.justification,
+          ...ticketInfo(w.ticket),
         },
       };
     case 'pim.selfActivate': {
@@ -73,6 +93,7 @@ export function graphRequest(w: GraphWrite): HttpRequest {
         scheduleInfo,
       };
       if (w.justification) body.justification = w.justification;
+      Object.assign(body, ticketInfo(w.ticket));
       return { method: 'POST', url: `${PIM_GROUP}/assignmentScheduleRequests`, body };
     }
     case 'pim.selfDeactivate':
@@ -92,6 +113,12 @@ export function graphRequest(w: GraphWrite): HttpRequest {
         body: { '@odata.id': `${w.graphBase}/v1.0/directoryObjects/${w.memberId}` },
       };
   }
+}
+
+/** The `ticketInfo` property of a PIM schedule request, or nothing when no ticket was given. */
+function ticketInfo(t: TicketInfo | undefined): { ticketInfo?: { ticketNumber: string; ticketSystem?: string } } {
+  if (!t) return {};
+  return { ticketInfo: { ticketNumber: t.ticketNumber, ...(t.ticketSystem ? { ticketSystem: t.ticketSystem } : {}) } };
 }
 
 /** A planned Graph write: the operation, and the request it is sent as (for the report and `--json`). */

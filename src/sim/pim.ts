@@ -279,6 +279,9 @@ export interface RequestOutcome {
 export function createEligibilityRequest(state: TenantState, auth: AuthInfo, body: unknown): RequestOutcome {
   const action = readAction(body);
   const req = parseCommon(state, body, action);
+  // Learn "Configure Microsoft Entra role settings in PIM" (rules): Enablement_Admin_Eligibility holds
+  // the rules for admins' operations on eligibilities; its Ticketing asks for the request body's
+  // optional ticketInfo (Learn "Create eligibilityScheduleRequest"; "ticketInfo resource type").
   const ids = { expiration: 'Expiration_Admin_Eligibility', enablement: 'Enablement_Admin_Eligibility' };
   const map = state.eligibilitySchedules;
 

@@ -16,8 +16,9 @@ import { checkWindow, diffEligibility, eligibilityWindow, renewals, type Window 
 import { requestOutcome, waitForSchedules } from './schedule-wait.js';
 import { valueOf, type TenantSnapshot } from './snapshot.js';
 import { expiryWarning, USABLE_STATUSES } from './usable-eligibility.js';
+import { ticketFinding } from './ticket-rule.js';
 
-function requestFor(groupId: string, userId: string, action: EligibilityAction, w: Window, justification: string): EligibilityWrite {
+function requestFor(groupId: string, userId: string, action: EligibilityAction, w: Window, options: RunOptions): EligibilityWrite {
   return {
     op: 'pim.requestEligibility',
     groupId,
@@ -25,7 +26,8 @@ function requestFor(groupId: string, userId: string, action: EligibilityAction, 
     action,
     startDateTime: w.start.toISOString(),
     endDateTime: w.end.toISOString(),
-    justification,
+    justification: options.justification,
+    ...(options.ticket ? { ticket: options.ticket } : {}),
   };
 }
 
@@ -165,14 +167,14 @@ export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): 
           kind: 'update',
           target: 'graph',
           summary: `extend ${d.user.userPrincipalName}'s eligibility from ${d.currentEnd.toISOString()} to ${until}`,
-          ...graphWrite(requestFor(group.id, d.user.id, 'adminUpdate', w, options.justification)),
+          ...graphWrite(requestFor(group.id, d.user.id, 'adminUpdate', w, options)),
         });
       } else {
         actions.push({
           kind: 'create',
           target: 'graph',
           summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
-          ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, options.justification)),
+          ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, options)),
         });
       }
     }
@@ -203,7 +205,7 @@ export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): 
           summary: `renew ${u.name}'s eligibility, ending ${u.end!.toISOString()}, until ${rw.end.toISOString()} (--renew)`,
           // adminExtend: Learn "Create eligibilityScheduleRequest" — "for administrators to
           // extend expiring eligible assignments"; its answer may name a new targetScheduleId.
-          ...graphWrite(requestFor(group.id, u.principalId, 'adminExtend', rw, options.justification)),
+          ...graphWrite(requestFor(group.id, u.principalId, 'adminExtend', rw, options)),
         });
       }
       if (!actions.some((a) => eligibilityOf(a)?.action === 'adminExtend')) {
@@ -211,6 +213,15 @@ export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): 
       }
     }
   }
+
+  const ticketMissing = ticketFinding(
+    group.displayName,
+    policy.rules,
+    options,
+    actions.some((a) => eligibilityOf(a) !== undefined),
+  );
+  // Nothing is sent without the ticket PIM would ask for; the lockout guard then counts nobody.
+  if (ticketMissing) return done({ findings: [...findings, ticketMissing], actions: [] });
 
   outcome.usableAfterRun = after.size;
   // audit reports the tenant as it is; run judges it as it will be once its requests are answered.
