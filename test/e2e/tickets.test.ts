@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
+import { KEY, PtySession } from '../support/pty.js';
+import { args, closeSimsAfterEach, END, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
 
 closeSimsAfterEach();
 
@@ -175,5 +176,53 @@ describe('activate with a ticket', () => {
     expect(sent).toHaveLength(1);
     expect((sent[0].body as Record<string, unknown>).ticketInfo).toEqual({ ticketNumber: 'CHG42', ticketSystem: 'ServiceNow' });
     expect(sim.state.isMember(G, CONTOSO.users.alice)).toBe(true);
+  });
+});
+
+describe('the wizard asks for the ticket only when the policy requires one', () => {
+  it('asks on a terminal, rejects an empty number in place, and sends what was typed', async () => {
+    const sim = await startSim();
+    requireTicketing(sim);
+    const journal = await journalPath();
+    const t = new PtySession(
+      [
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--auth',
+        'access-token',
+        '--app-id',
+        CONTOSO.keycloakAppId,
+        '--group',
+        'tenant-admin',
+        '--app-role',
+        'tenant-admin',
+        '--eligible',
+        CONTOSO.upns.alice,
+        '--end',
+        END,
+        '--activation-max',
+        'PT8H',
+        '--skip-keycloak',
+        '--journal',
+        journal,
+      ],
+      await tokenEnv(sim),
+    );
+    await t.waitFor(/requires ticket information for eligible assignments[\s\S]*Change ticket number/);
+    t.send(KEY.enter);
+    await t.waitFor(/empty/);
+    t.line('CHG0099');
+    await t.waitFor(/Ticket system \(empty for none\)/);
+    t.line('ServiceNow');
+    await t.waitFor(/Apply these changes, removing 2 member\(s\)\?/);
+    expect(sim.writes()).toHaveLength(0);
+    t.line('y');
+    expect(await t.exited).toBe(0);
+    const sent = eligibilityWrites(sim);
+    expect(sent).toHaveLength(1);
+    expect((sent[0].body as Record<string, unknown>).ticketInfo).toEqual({ ticketNumber: 'CHG0099', ticketSystem: 'ServiceNow' });
+    expect(await readFile(journal, 'utf8')).toContain('"type":"ticket"');
   });
 });
