@@ -3,6 +3,10 @@ import { graphRequest } from '../../src/graph/writes.js';
 import { requiresTicket } from '../../src/entra/ticketing.js';
 import { ticketFinding } from '../../src/steps/ticket-rule.js';
 import { resolveTicket, TICKET_MAX_CHARS } from '../../src/ticket.js';
+import { eligibilityOutcome, planEligibility } from '../../src/steps/pim-eligibility.js';
+import { readAfterPrerequisites } from '../../src/steps/read-tenant.js';
+import type { PolicyRule } from '../../src/entra/pim.js';
+import { FakeGraph, fakeContext } from '../support/fake-graph.js';
 
 const eligibility = {
   op: 'pim.requestEligibility' as const,
@@ -88,5 +92,55 @@ describe('resolveTicket', () => {
 
   it('accepts exactly the longest value', () => {
     expect(resolveTicket({ ticketNumber: 'x'.repeat(TICKET_MAX_CHARS) })?.ticketNumber).toHaveLength(TICKET_MAX_CHARS);
+  });
+});
+
+describe('the eligibility plan under a policy that requires ticket information', () => {
+  const G = 'aaaaaaaa-0000-0000-0000-000000000001';
+  const ALICE = '11111111-0000-0000-0000-00000000000a';
+  const PIM = '/identityGovernance/privilegedAccess/group';
+  const end = new Date(Date.now() + 100 * 86_400_000);
+  const rules: PolicyRule[] = [
+    {
+      '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyExpirationRule',
+      id: 'Expiration_Admin_Eligibility',
+      isExpirationRequired: true,
+      maximumDuration: 'P365D',
+    },
+    {
+      '@odata.type': '#microsoft.graph.unifiedRoleManagementPolicyEnablementRule',
+      id: 'Enablement_Admin_Eligibility',
+      enabledRules: ['Ticketing'],
+    },
+  ];
+  const graph = () =>
+    new FakeGraph({
+      [`${PIM}/eligibilitySchedules?$filter=groupId eq '${G}'`]: [],
+      [`${PIM}/assignmentScheduleInstances?$filter=groupId eq '${G}'`]: [],
+      '/policies/roleManagementPolicyAssignments*': [{ id: 'a', policyId: 'Group_p1', policy: { id: 'Group_p1', rules } }],
+    });
+  const facts = {
+    group: { id: G, displayName: 'tenant-admin' },
+    eligibleUsers: [{ input: 'alice@x', id: ALICE, userPrincipalName: 'alice@x', displayName: 'Alice' }],
+  };
+
+  it('without a ticket: TICKET_REQUIRED, no request planned, and the lockout guard counts nobody', async () => {
+    const ctx = fakeContext(graph(), { mode: 'run', end });
+    const snap = await readAfterPrerequisites(ctx, facts);
+    const { plan } = planEligibility(snap, ctx.options);
+    expect(plan.findings.find((f) => f.code === 'TICKET_REQUIRED')?.severity).toBe('error');
+    expect(plan.actions).toEqual([]);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBeUndefined();
+  });
+
+  it('with a ticket: each planned request carries it', async () => {
+    const ctx = fakeContext(graph(), { mode: 'run', end, ticket: { ticketNumber: 'CHG1', ticketSystem: 'ServiceNow' } });
+    const snap = await readAfterPrerequisites(ctx, facts);
+    const { plan } = planEligibility(snap, ctx.options);
+    expect(plan.findings.some((f) => f.code === 'TICKET_REQUIRED')).toBe(false);
+    expect(plan.actions.map((a) => (a.request?.body as Record<string, unknown>).ticketInfo)).toEqual([
+      { ticketNumber: 'CHG1', ticketSystem: 'ServiceNow' },
+    ]);
+    expect(eligibilityOutcome(snap, ctx.options).usableAfterRun).toBe(1);
   });
 });
