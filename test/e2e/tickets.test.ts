@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, type SimulatedTenant } from '../../src/sim/index.js';
+import { PERMISSION_SETS } from '../../src/graph/permissions.js';
 import { runCli } from '../support/cli.js';
 import { KEY, PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, END, G, journalPath, json, simWithEligibleAlice, startSim, tokenEnv } from '../support/sim.js';
@@ -97,6 +98,25 @@ describe('--ticket-number / --ticket-system', () => {
     const audit = await runCli(['audit', ...args(sim, ['--report', md, ...ticket])], await tokenEnv(sim));
     expect(audit.code, audit.stderr).toBe(0);
     expect(await readFile(md, 'utf8')).toContain('| Ticket | `CHG0012345` (ServiceNow) |');
+
+    // restore reads the journal past its ticket line and puts the removed members back.
+    const restore = await runCli(
+      [
+        'restore',
+        '--journal',
+        journal,
+        '--tenant-id',
+        CONTOSO.tenantId,
+        '--graph-endpoint',
+        sim.url,
+        '--yes',
+        '--restore-journal',
+        path.join(dir, 'restore.jsonl'),
+      ],
+      await tokenEnv(sim, PERMISSION_SETS.restore),
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(sim.state.isMember(G, CONTOSO.users.carol)).toBe(true);
   });
 
   it('from the environment and from a config file; without a policy requirement it is still sent', async () => {
