@@ -197,6 +197,18 @@ describe('activate with a ticket', () => {
     expect((sent[0].body as Record<string, unknown>).ticketInfo).toEqual({ ticketNumber: 'CHG42', ticketSystem: 'ServiceNow' });
     expect(sim.state.isMember(G, CONTOSO.users.alice)).toBe(true);
   });
+  it.each([
+    { extra: ['--deactivate', '--ticket-number', 'CHG1'], says: /^error: --ticket-number and --deactivate: give one, not both$/ },
+    { extra: ['--ticket-number', 'CHG1\u001b[2J'], says: /^error: --ticket-number: contains a control character/ },
+    { extra: ['--ticket-system', 'Jira'], says: /^error: --ticket-system needs --ticket-number/ },
+  ])('bad ticket input to activate ($extra): one line, exit 1, no request', async ({ extra, says }) => {
+    const sim = await startSim();
+    const res = await activate(sim, extra);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
+    expect(res.stderr.trim()).toMatch(says);
+    expect(sim.requests).toHaveLength(0);
+  });
 });
 
 describe('the wizard asks for the ticket only when the policy requires one', () => {
