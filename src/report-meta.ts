@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { PrerequisiteFacts } from './steps/snapshot.js';
 import type { RunReport } from './plan/types.js';
+import type { ReportDetails } from './report-summary.js';
 import { redact, redactText, registerSecret, SECRET_ENV } from './core/redact.js';
 
 /**
@@ -35,6 +36,10 @@ export interface ReportMeta {
   journal?: string;
   /** Graph base URL: action URLs are relative to `<graphEndpoint>/v1.0`. */
   graphEndpoint?: string;
+  /** The change ticket sent as PIM ticketInfo with each eligibility request. */
+  ticket?: { ticketNumber: string; ticketSystem?: string };
+  /** The saved plan this run applied. */
+  appliedPlan?: { file: string; digest: string; createdAt: string };
 }
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
@@ -79,6 +84,8 @@ export interface ReportSubject {
   /** What the read phase found (restore: the group it read), asked for once the run has ended. */
   reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };
+  /** What the change record's summary and checklist are made from (run and audit; restore has none). */
+  reportDetails?(): ReportDetails;
 }
 
 export function reportMeta(

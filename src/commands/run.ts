@@ -80,6 +80,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     prompt,
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},
+    reportDetails: () => ({ snapshot, checklist: { options: ctx.options, found: snapshot?.facts ?? {} } }),
   };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
