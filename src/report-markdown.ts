@@ -313,6 +313,8 @@ export function reportMarkdown(report: RunReport, meta: ReportMeta, details: Rep
     ['Tool', `entra-pim-setup ${mdCode(m.version)}`],
     ['Command line', mdCode(['entra-pim-setup', ...m.argv.map(shellWord)].join(' '))],
   ];
+  if (m.ticket)
+    summary.push(['Ticket', `${mdCode(m.ticket.ticketNumber)}${m.ticket.ticketSystem ? ` (${mdText(m.ticket.ticketSystem)})` : ''}`]);
   if (m.graphEndpoint) summary.push(['Graph endpoint', `${mdCode(`${m.graphEndpoint}/v1.0`)} (request URLs below are relative to it)`]);
   lines.push('| | |', '|---|---|', ...summary.map(([k, v]) => `| ${k} | ${v} |`), '');
 

@@ -81,11 +81,11 @@ function maskFor(flag: string, value: string): string {
  */
 /** What the report's `meta` names besides the report itself: what the steps found, and the journal. */
 export interface ReportSubject {
+  /** What the change record's summary and checklist are made from (run and audit; restore has none). */
+  reportDetails?(): ReportDetails;
   /** What the read phase found (restore: the group it read), asked for once the run has ended. */
   reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };
-  /** What the change record's summary and checklist are made from (run and audit; restore has none). */
-  reportDetails?(): ReportDetails;
 }
 
 export function reportMeta(

@@ -77,10 +77,10 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     graph,
     journal,
     log: session.log,
+    reportDetails: () => ({ snapshot, checklist: { options: ctx.options, found: snapshot?.facts ?? {} } }),
     prompt,
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},
-    reportDetails: () => ({ snapshot, checklist: { options: ctx.options, found: snapshot?.facts ?? {} } }),
   };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');

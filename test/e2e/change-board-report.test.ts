@@ -77,6 +77,7 @@ describe('--report FILE.md: the record a change board reads', () => {
     expect(rollback).toContain('It does not undo:');
     expect(rollback).toMatch(/- The eligibilities \([^)]*alice[^)]*bob[^)]*\): remove them in Privileged Identity Management/);
     expect(rollback).toContain('The group stays under PIM for Groups: that cannot be undone.');
+    expect(rollback).toContain("- Assignment required on the enterprise app: turn it off again in the app's Properties to undo.");
     expect(rollback).toContain(
       "- The activation policy's longest activation, now 4 h (PT4H): set it back to 8 h (PT8H) in the group's PIM settings (Member role).",
     );
