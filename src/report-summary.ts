@@ -55,6 +55,18 @@ export interface ChangeSummary {
   restored: Array<{ memberId: string; summary: string; outcome: ChangeOutcome }>;
 }
 
+const ELIGIBILITY_ACTIONS: readonly string[] = ['adminAssign', 'adminUpdate', 'adminExtend'];
+
+/**
+ * The eligibility action actually sent, when apply sent another than planned: PIM refuses an
+ * `adminAssign` for a schedule that appeared since the read (RoleAssignmentExists), and the step
+ * extends it with `adminUpdate` instead, recording that request as `result.sent`.
+ */
+function sentAction(a: Action): EligibilityAction | undefined {
+  const action = (a.result?.sent?.body as { action?: unknown } | undefined)?.action;
+  return typeof action === 'string' && ELIGIBILITY_ACTIONS.includes(action) ? (action as EligibilityAction) : undefined;
+}
+
 /** Pure: what became of an action in a run of this mode. */
 export function outcomeOf(action: Action, mode: RunMode): ChangeOutcome {
   if (mode === 'audit') return 'planned';
@@ -82,6 +94,10 @@ function principalOf(o: Partial<DirectoryMember> & { id: string; appId?: string 
 /** The people the snapshot names, by object id (lower case): the eligible users and the group's members. */
 function peopleOf(snapshot: TenantSnapshot | undefined): Map<string, SummaryPrincipal> {
   const out = new Map<string, SummaryPrincipal>();
+  // Those renewed (--renew) may be neither given nor members: the usable eligibilities name them.
+  if (snapshot?.usable?.ok)
+    for (const u of snapshot.usable.value.usable)
+      out.set(u.principalId.toLowerCase(), { id: u.principalId, kind: 'user', userPrincipalName: u.name });
   if (snapshot?.members?.ok) for (const m of snapshot.members.value) out.set(m.id.toLowerCase(), principalOf(m));
   for (const u of snapshot?.facts.eligibleUsers ?? [])
     out.set(u.id.toLowerCase(), { id: u.id, kind: 'user', displayName: u.displayName, userPrincipalName: u.userPrincipalName });
@@ -201,7 +217,7 @@ export function changeSummary(report: RunReport, snapshot?: TenantSnapshot): Cha
       } else if (g?.op === 'pim.requestEligibility') {
         out.eligible.push({
           principal: people.get(g.principalId.toLowerCase()) ?? { id: g.principalId, kind: 'user' },
-          action: g.action,
+          action: sentAction(a) ?? g.action,
           start: g.startDateTime,
           end: g.endDateTime,
           outcome,

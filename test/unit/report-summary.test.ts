@@ -186,6 +186,38 @@ describe('changeSummary: from the typed operations and the snapshot', () => {
     expect(run.standingAccessRemoved.map((r) => r.outcome)).toEqual(['done', 'failed', 'not-sent']);
   });
 
+  it('an eligibility sent as adminUpdate instead of the planned adminAssign (it appeared since the read) is reported as sent', () => {
+    const planned = eligibility();
+    const sent = { ...planned.request!, body: { ...(planned.request!.body as object), action: 'adminUpdate' } };
+    const s = changeSummary(report('run', [eligibility({ result: { ok: true, status: 201, sent } })]), snapshot);
+    expect(s.eligible[0].action).toBe('adminUpdate');
+  });
+
+  it('a renewed eligibility of a user neither given nor a member is named from the usable eligibilities', () => {
+    const BOB = '66666666-6666-4666-8666-666666666666';
+    const withUsable = {
+      ...snapshot,
+      usable: {
+        ok: true,
+        value: {
+          usable: [{ scheduleId: 's', principalId: BOB, name: 'bob@contoso.example', start: new Date(START), end: null }],
+          accounts: new Map(),
+        },
+      },
+    } as unknown as TenantSnapshot;
+    const renew = graphWrite({
+      op: 'pim.requestEligibility',
+      groupId: GROUP,
+      principalId: BOB,
+      action: 'adminExtend',
+      startDateTime: START,
+      endDateTime: END,
+      justification: 'x',
+    });
+    const s = changeSummary(report('audit', [{ kind: 'update', summary: 'renew', ...renew }]), withUsable);
+    expect(s.eligible[0]).toMatchObject({ principal: { id: BOB, userPrincipalName: 'bob@contoso.example' }, action: 'adminExtend' });
+  });
+
   it('a Keycloak mapper update lists each setting before → after, from the backup', () => {
     const s = changeSummary(report('audit', [mapperUpdate()]));
     expect(s.keycloak).toEqual([
