@@ -228,7 +228,7 @@ export const OPTIONS = {
   json: { flags: '--json', help: 'print one JSON document on stdout (on an error too: status "failed" with error.code)', group: 'output' },
   report: {
     flags: '--report <file>',
-    help: 'also write a report for change records: FILE.md (Markdown) or FILE.json (the --json document plus meta)',
+    help: 'also write a report for change records: FILE.md (Markdown) or FILE.json (the --json document plus summary, rollback and meta)',
     group: 'output',
     value: 'file',
   },

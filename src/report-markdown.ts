@@ -4,6 +4,17 @@ import type { HttpRequest } from './core/http.js';
 import { redact, redactText } from './core/redact.js';
 import { jsonSafe, safeOutput, safeText } from './ui/safe-text.js';
 import { safeReport, writesSent, type ReportCaller, type ReportMeta } from './report-meta.js';
+import {
+  changeSummary,
+  summaryIsEmpty,
+  type ChangeOutcome,
+  type ChangeSummary,
+  type ReportDetails,
+  type SummaryPrincipal,
+} from './report-summary.js';
+import { rollbackOf, type Rollback } from './report-rollback.js';
+import { checklistOf, type Checklist } from './plan/checklist.js';
+import { humanDateTime } from './ui/dates.js';
 
 // The `--report FILE.md` change record.
 
@@ -136,12 +147,159 @@ function actionItems(step: StepReport, mode: RunReport['mode']): string[] {
   return lines;
 }
 
+function principalText(p: SummaryPrincipal): string {
+  if (p.displayName && p.userPrincipalName) return `${mdText(p.displayName)} (${mdText(p.userPrincipalName)})`;
+  const name = p.userPrincipalName ?? p.displayName;
+  const kind = p.kind === 'servicePrincipal' ? 'application' : p.kind === 'group' ? 'group' : undefined;
+  const extra = [kind, p.appId ? `app id ${mdCode(p.appId)}` : undefined, name ? undefined : `id ${mdCode(p.id)}`].filter(Boolean);
+  return `${name ? mdText(name) : ''}${extra.length ? `${name ? ' ' : ''}(${extra.join(', ')})` : ''}`;
+}
+
+const OUTCOME_NOTE: Record<ChangeOutcome, string> = { planned: '', done: '', failed: ' **(failed)**', 'not-sent': '' };
+
+/** `31 March 2027, 23:59 UTC (`2027-03-31T23:59:59.000Z`)`: words for a person, ISO for the record. */
+function whenText(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? mdCode(iso) : `${humanDateTime(d)} (${mdCode(iso)})`;
+}
+
+/** Items of a summary line, one nested bullet each. */
+const sub = (items: string[]) => items.map((i) => `\n  - ${i}`).join('');
+
+const ELIGIBILITY_VERB = { adminAssign: 'newly eligible', adminUpdate: 'eligibility moved', adminExtend: 'eligibility renewed' };
+
+/**
+ * The summary a change board reads first: who loses standing access, who becomes eligible and
+ * until when, the activation settings before and after, the Keycloak and app changes, the ticket
+ * and the applied plan. An audit says what a run would do; a run lists what it sent (a change
+ * the run never got to is counted, not listed: the steps below show it).
+ */
+export function summaryLines(summary: ChangeSummary, meta: Pick<ReportMeta, 'ticket' | 'appliedPlan' | 'command'>): string[] {
+  const audit = summary.mode === 'audit';
+  const keep = <T extends { outcome: ChangeOutcome }>(list: T[]) => list.filter((x) => x.outcome !== 'not-sent');
+  const items: string[] = [];
+  if (meta.ticket)
+    items.push(
+      `**Ticket:** ${mdText(meta.ticket.ticketNumber)}${meta.ticket.ticketSystem ? ` (${mdText(meta.ticket.ticketSystem)})` : ''}`,
+    );
+  if (meta.appliedPlan)
+    items.push(
+      `**Applied plan:** ${mdCode(meta.appliedPlan.file)}, digest ${mdCode(meta.appliedPlan.digest)}, made ${whenText(meta.appliedPlan.createdAt)}`,
+    );
+  const removed = keep(summary.standingAccessRemoved);
+  if (removed.length) {
+    const groups = [...new Set(removed.map((r) => r.groupName).filter((g): g is string => Boolean(g)))];
+    const from = groups.length ? ` from ${groups.map(mdText).join(', ')}` : '';
+    items.push(
+      `**${audit ? 'Would lose' : 'Lost'} standing access** (${audit ? 'a run removes them' : 'removed'}${from}):` +
+        sub(removed.map((r) => `${principalText(r.principal)}${OUTCOME_NOTE[r.outcome]}`)),
+    );
+  }
+  const eligible = keep(summary.eligible);
+  if (eligible.length) {
+    items.push(
+      `**${audit ? 'Would become' : 'Became'} eligible** (member, activated on demand):` +
+        sub(
+          eligible.map(
+            (e) =>
+              `${principalText(e.principal)}: ${ELIGIBILITY_VERB[e.action]} until ${whenText(e.end)}, from ${whenText(e.start)}${OUTCOME_NOTE[e.outcome]}`,
+          ),
+        ),
+    );
+  }
+  const policy = keep(summary.policy);
+  if (policy.length)
+    items.push(
+      `**Activation policy${audit ? ' (would change)' : ''}:**` +
+        sub(policy.map((p) => `${p.setting}: ${mdText(p.before)} → ${mdText(p.after)}${OUTCOME_NOTE[p.outcome]}`)),
+    );
+  const kc = keep(summary.keycloak);
+  if (kc.length)
+    items.push(
+      `**Keycloak${audit ? ' (would change)' : ''}:**` +
+        sub(
+          kc.map(
+            (k) =>
+              `${k.change} mapper "${mdText(k.mapper)}" on identity provider ${mdText(k.identityProvider)} in realm ${mdText(k.realm)}${k.settings.length ? `: ${k.settings.map(mdText).join('; ')}` : ''}${OUTCOME_NOTE[k.outcome]}`,
+          ),
+        ),
+    );
+  const app = keep(summary.app);
+  if (app.length)
+    items.push(`**Enterprise app${audit ? ' (would change)' : ''}:**` + sub(app.map((a) => mdText(a.summary) + OUTCOME_NOTE[a.outcome])));
+  const restored = keep(summary.restored);
+  if (restored.length)
+    items.push(
+      `**${audit ? 'Would be given' : 'Given'} standing access back:**` +
+        sub(restored.map((a) => mdText(a.summary) + OUTCOME_NOTE[a.outcome])),
+    );
+  const unsent = [summary.standingAccessRemoved, summary.eligible, summary.policy, summary.keycloak, summary.app, summary.restored]
+    .flat()
+    .filter((x) => x.outcome === 'not-sent').length;
+  const lines = ['## Summary', ''];
+  if (summaryIsEmpty(summary)) {
+    lines.push(
+      audit
+        ? `**Nothing would change:** ${meta.command === 'restore' ? 'no member the journal names is missing' : 'everything checked is already as required'}.`
+        : '**Nothing changed.**',
+    );
+  } else if (!audit && removed.length + eligible.length + policy.length + kc.length + app.length + restored.length === 0) {
+    lines.push('**Nothing changed.**');
+  }
+  if (unsent) lines.push('', `${unsent} planned change(s) were not sent: the run stopped before them (see the steps below).`);
+  if (items.length) lines.push('', ...items.map((i) => `- ${i}`));
+  return [...lines, ''];
+}
+
+/** The rollback section: the exact restore commands, and what restore does not undo. */
+export function rollbackLines(rb: Rollback): string[] {
+  const lines = ['## Rollback', ''];
+  const command = (argv: string[]) => fence('sh', argv.map(shellWord).join(' '), '');
+  if (rb.preview && rb.restore) {
+    lines.push(
+      `\`restore\` puts back the ${rb.removalsConfirmed} member(s) this run removed${rb.removalsSent > rb.removalsConfirmed ? `, and of ${rb.removalsSent - rb.removalsConfirmed} more whose removal failed or went unanswered, those that may have been removed` : ''}, from its journal ${mdCode(rb.journal)}. Preview it first (read-only: lists who would be added back, sends no write):`,
+      '',
+      ...command(rb.preview),
+      '',
+      'Then restore (it asks on a terminal; `--yes` confirms in a script):',
+      '',
+      ...command(rb.restore),
+      '',
+      "Sign in as for the run (the same sign-in flags or environment variables), with the permissions restore needs. Restore adds members back only to this run's group, after reading each one live: a member who is no longer who the journal records is refused, and a member already back is left as is. It takes the tenant, cloud and Graph endpoint from the journal.",
+      '',
+    );
+  } else {
+    lines.push(`This run removed no member, so \`restore\` has nothing to put back (journal ${mdCode(rb.journal)}).`, '');
+  }
+  if (rb.notUndone.length) {
+    lines.push('Restore puts back removed members only. It does not undo:', '', ...rb.notUndone.map((t) => `- ${mdText(t)}`), '');
+  }
+  return lines;
+}
+
+/** The runbook's "Test the PIM" checklist, filled in (the same text the screen shows). */
+export function checklistLines(list: Checklist): string[] {
+  const where = [`app ${mdText(list.app)}`, `group ${mdText(list.group)}`, `Keycloak ${mdText(list.keycloakTarget)}`];
+  if (list.realm) where.push(`realm ${mdText(list.realm)}`);
+  const lines = [
+    `## ${list.title}`,
+    '',
+    `Filled in for ${where.join(', ')}. Eligible: ${list.eligible.length ? list.eligible.map(mdText).join(', ') : 'nobody given in this run'}.`,
+    '',
+  ];
+  for (const s of list.sections) lines.push(`**${mdText(s.title)}:**`, '', ...s.steps.map((step, i) => `${i + 1}. ${mdText(step)}`), '');
+  return lines;
+}
+
 /** The `--report FILE.md` document, for a change record. */
-export function reportMarkdown(report: RunReport, meta: ReportMeta): string {
+export function reportMarkdown(report: RunReport, meta: ReportMeta, details: ReportDetails = {}): string {
+  // The summary reads the actions' backups (the members removed), which safeReport drops.
+  const changes = changeSummary(report, details.snapshot);
   const r = safeReport(report);
   const m = redact(meta);
   const title = m.command === 'restore' ? 'restore' : m.mode === 'audit' ? 'audit' : 'run';
   const lines: string[] = [`# entra-pim-setup ${title}: ${r.status}`, '', changeStatement(r, m.command), ''];
+  lines.push(...summaryLines(changes, m));
   const summary: Array<[string, string]> = [
     ['When', `${mdCode(m.startedAt)} to ${mdCode(m.finishedAt)} (UTC)`],
     ['Who', callerCell(m.caller)],
@@ -168,6 +326,9 @@ export function reportMarkdown(report: RunReport, meta: ReportMeta): string {
     if (s.actions.length) lines.push(m.mode === 'audit' ? 'Actions (what a run would do):' : 'Actions:', '', ...actionItems(s, r.mode));
     else lines.push('Actions: none.', '');
   });
+  const rollback = rollbackOf(report, changes, m);
+  if (rollback) lines.push(...rollbackLines(rollback));
+  if (details.checklist && m.command !== 'restore') lines.push(...checklistLines(checklistOf(details.checklist)));
   // The last net: whatever field was missed above, no control or bidi character reaches the file.
   return safeOutput(
     redactText(

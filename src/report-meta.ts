@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { PrerequisiteFacts } from './steps/snapshot.js';
 import type { RunReport } from './plan/types.js';
+import type { ReportDetails } from './report-summary.js';
 import { redact, redactText, registerSecret, SECRET_ENV } from './core/redact.js';
 
 /**
@@ -37,6 +38,8 @@ export interface ReportMeta {
   graphEndpoint?: string;
   /** The change ticket sent as PIM ticketInfo with each eligibility request. */
   ticket?: { ticketNumber: string; ticketSystem?: string };
+  /** The saved plan this run applied. */
+  appliedPlan?: { file: string; digest: string; createdAt: string };
 }
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
@@ -78,6 +81,8 @@ function maskFor(flag: string, value: string): string {
  */
 /** What the report's `meta` names besides the report itself: what the steps found, and the journal. */
 export interface ReportSubject {
+  /** What the change record's summary and checklist are made from (run and audit; restore has none). */
+  reportDetails?(): ReportDetails;
   /** What the read phase found (restore: the group it read), asked for once the run has ended. */
   reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };

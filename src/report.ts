@@ -6,10 +6,22 @@ import { redact, redactText } from './core/redact.js';
 import { jsonSafe } from './ui/safe-text.js';
 import { safeReport, type ReportMeta } from './report-meta.js';
 import { reportMarkdown } from './report-markdown.js';
+import { changeSummary, type ReportDetails } from './report-summary.js';
+import { rollbackOf } from './report-rollback.js';
 
-/** The `--report FILE.json` document: exactly what `--json` prints, plus `meta`. */
-export function reportJsonDocument(report: RunReport, meta: ReportMeta): string {
-  const doc = { ...(JSON.parse(reportJson(safeReport(report))) as Record<string, unknown>), meta: redact(meta) };
+/**
+ * The `--report FILE.json` document: exactly what `--json` prints, plus `summary` (the change
+ * summary as data), `rollback` (when the run wrote a journal with changes) and `meta`.
+ */
+export function reportJsonDocument(report: RunReport, meta: ReportMeta, details: ReportDetails = {}): string {
+  const summary = changeSummary(report, details.snapshot);
+  const rollback = rollbackOf(report, summary, meta);
+  const doc = {
+    ...(JSON.parse(reportJson(safeReport(report))) as Record<string, unknown>),
+    summary: redact(summary),
+    ...(rollback ? { rollback: redact(rollback) } : {}),
+    meta: redact(meta),
+  };
   return jsonSafe(redactText(JSON.stringify(doc, null, 2))) + '\n';
 }
 
@@ -23,8 +35,8 @@ export function reportJsonDocument(report: RunReport, meta: ReportMeta): string 
  * removed, and build agents are often shared. Whoever attaches it to the change record can widen
  * it; a world-readable default cannot be taken back.
  */
-export function writeReportFile(file: string, report: RunReport, meta: ReportMeta): void {
-  const text = /\.json$/i.test(file) ? reportJsonDocument(report, meta) : reportMarkdown(report, meta);
+export function writeReportFile(file: string, report: RunReport, meta: ReportMeta, details: ReportDetails = {}): void {
+  const text = /\.json$/i.test(file) ? reportJsonDocument(report, meta, details) : reportMarkdown(report, meta, details);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o600 });

@@ -77,6 +77,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     graph,
     journal,
     log: session.log,
+    reportDetails: () => ({ snapshot, checklist: { options: ctx.options, found: snapshot?.facts ?? {} } }),
     prompt,
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},

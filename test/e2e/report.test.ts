@@ -61,9 +61,10 @@ describe('--report FILE.md / FILE.json', () => {
 
     const doc = JSON.parse(await readFile(file, 'utf8')) as Record<string, any>;
     expect(doc.status).toBe('drift');
-    const { meta, ...rest } = doc;
-    // Without meta it is exactly what --json printed.
+    const { meta, summary, ...rest } = doc;
+    // Without meta and the change summary it is exactly what --json printed.
     expect(rest).toEqual(json(res.stdout));
+    expect(summary.mode).toBe('audit');
     expect(meta).toMatchObject({
       tool: 'entra-pim-setup',
       command: 'audit',
