@@ -312,8 +312,8 @@ export interface AdminReach {
 
 /**
  * The audit's view of what grants the target: the group and its subgroups, or the role's
- * composite closure with the groups holding it and the realm's default role. What could not be
- * read is recorded in `findings`, as the audit records it.
+ * composite closure with the groups holding it and the realm's default role. The findings the
+ * audit's judge makes of these reads (`targetFindings`, `reachFindings`) are added to `findings`.
  */
 export async function adminReach(
   api: KeycloakApi,
