@@ -1,5 +1,6 @@
 import { GraphRequestError, UsageError } from '../errors.js';
 import { errorText, odataString, withQuery, type GraphApi } from '../graph/graph-api.js';
+import type { GraphResponse } from '../graph/answers.js';
 import { enumIs } from '../graph/enums.js';
 import { userPath } from '../graph/user-path.js';
 import { finding, type Finding } from '../core/findings.js';
@@ -222,10 +223,27 @@ const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userTy
  * warned about; duplicates (two inputs for one user) count once.
  */
 export async function findEligibleUsers(graph: LookupGraph, inputs: string[], findings: Finding[]): Promise<EligibleUser[]> {
+  return eligibleUsersOf(inputs, await readEligibleUsers(graph, inputs), findings);
+}
+
+/** Graph's answer for one `--eligible` user. */
+export type EligibleUserAnswer = {
+  id: string;
+  displayName?: string;
+  userPrincipalName?: string;
+  accountEnabled?: boolean;
+  userType?: string;
+};
+
+/** The read half of `findEligibleUsers`: Graph's answer for each input, in input order (none for no input). */
+export async function readEligibleUsers(graph: LookupGraph, inputs: string[]): Promise<Array<GraphResponse<EligibleUserAnswer>>> {
   if (inputs.length === 0) return [];
-  type U = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string };
   // One $batch round trip per 20 users instead of one request each.
-  const answers = await graph.getManySettled<U>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
+  return graph.getManySettled<EligibleUserAnswer>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
+}
+
+/** The judging half of `findEligibleUsers`: pure, Graph's answers (in input order) in, users and findings out. */
+export function eligibleUsersOf(inputs: string[], answers: Array<GraphResponse<EligibleUserAnswer>>, findings: Finding[]): EligibleUser[] {
   const out: EligibleUser[] = [];
   answers.forEach((answer, i) => {
     const input = inputs[i];

@@ -1,7 +1,8 @@
 /**
  * The realm reads of the keycloak step (and of verify-user): each read through keycloak-api.ts,
- * a 403 recorded as a finding naming the missing realm-management role. The judging lives in the
- * other files of this folder; the step calls a read, then judges what it returned.
+ * a 403 kept as `Denied` (its error names the missing realm-management role). They make no
+ * finding: `targetFindings`, `reachFindings` and `deniedFinding` judge what they returned, and
+ * the judging of everything else lives in the other files of this folder.
  */
 import { finding, type Finding } from '../core/findings.js';
 import { groupScope, rolesContaining, type AdminScope, type RoleRef } from './admin-scope.js';
@@ -14,35 +15,37 @@ import { LDAP_MAPPER_TYPE, USER_STORAGE_TYPE } from './ldap-grants.js';
 import type { MappingExpectation } from './mapping-expectation.js';
 import type { IdentityProvider, IdpMapper, KcComponent, KcGroup, KcMapperOwner, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
 
-/** Marks a read the account may not make (403); the finding naming the role is already recorded. */
-export const DENIED = Symbol('denied');
+/** A read the account may not make (403): its error names the missing realm-management role. */
+export class Denied {
+  constructor(readonly error: KeycloakForbiddenError) {}
+}
 
 /**
- * Runs a read; a 403 becomes a finding (its message names the missing realm-management role)
- * instead of failing the step. Everything else propagates: the runner reports it as PLAN_FAILED.
+ * Runs a read; a 403 is kept as `Denied` instead of failing the step (the judge reports it).
+ * Everything else propagates: the runner reports it as PLAN_FAILED.
  */
-async function read<T>(findings: Finding[], severity: Finding['severity'], fn: () => Promise<T>): Promise<T | typeof DENIED> {
+async function read<T>(fn: () => Promise<T>): Promise<T | Denied> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof KeycloakForbiddenError) {
-      const role = err.role;
-      findings.push(
-        finding(
-          severity,
-          'KC_MISSING_ROLE',
-          err.message,
-          role ? `grant the ${role} role of realm-management to the account, or use one that has it` : undefined,
-        ),
-      );
-      return DENIED;
-    }
+    if (err instanceof KeycloakForbiddenError) return new Denied(err);
     throw err;
   }
 }
 
 /** Whether a read was denied (see read). */
-export const isDenied = <T>(v: T | typeof DENIED): v is typeof DENIED => v === DENIED;
+export const isDenied = <T>(v: T | Denied): v is Denied => v instanceof Denied;
+
+/** The finding of a denied read: its message names the missing realm-management role; `severity` is the judge's. */
+export function deniedFinding(denied: Denied, severity: Finding['severity']): Finding {
+  const role = denied.error.role;
+  return finding(
+    severity,
+    'KC_MISSING_ROLE',
+    denied.error.message,
+    role ? `grant the ${role} role of realm-management to the account, or use one that has it` : undefined,
+  );
+}
 
 /** Members of a group and of its subgroups (members of a subgroup inherit the group's roles). */
 async function groupHolders(api: KeycloakApi, realm: string, group: KcGroup): Promise<KcUser[]> {
@@ -80,36 +83,54 @@ export interface TargetState {
   holders?: () => Promise<KcUser[]>;
   /** Role mode: the target role as read, with its client's uuid for a client role. */
   role?: KcRole & { clientUuid?: string };
+  /** The read the account was denied: the target then counts as existing, unchecked. */
+  denied?: Denied;
 }
 
-/** The target group by path, with who holds it; a missing group is an error finding. */
-export async function resolveGroup(api: KeycloakApi, realm: string, path: string, findings: Finding[]): Promise<TargetState> {
-  const group = await read(findings, 'warning', () => api.getGroupByPath(realm, path));
-  if (isDenied(group)) return { exists: true };
-  if (!group) {
-    findings.push(
+/** The target group by path, with who holds it (`exists: false`: no such group). */
+export async function resolveGroup(api: KeycloakApi, realm: string, path: string): Promise<TargetState> {
+  const group = await read(() => api.getGroupByPath(realm, path));
+  if (isDenied(group)) return { exists: true, denied: group };
+  if (!group) return { exists: false };
+  return { exists: true, holders: () => groupHolders(api, realm, group) };
+}
+
+/** Pure: the findings of the target's read: the denied read, or the target group or role that does not exist. */
+export function targetFindings(state: TargetState, target: MappingExpectation['target'], realm: string): Finding[] {
+  if (state.denied) return [deniedFinding(state.denied, 'warning')];
+  if (state.exists) return [];
+  if (target.kind === 'group') {
+    const path = target.value;
+    return [
       finding(
         'error',
         'KC_GROUP_MISSING',
         `realm ${realm} has no group ${path}: a mapper to it does nothing (Keycloak skips it and only logs "Unable to find group by path")`,
         `create the group ${path} in realm ${realm} (with the admin roles), or pass --keycloak-group with the right path`,
       ),
-    );
-    return { exists: false };
+    ];
   }
-  return { exists: true, holders: () => groupHolders(api, realm, group) };
+  const role = target.value;
+  return [
+    finding(
+      'error',
+      'KC_ROLE_MISSING',
+      `realm ${realm} has no realm role ${role} and no client role of that name`,
+      'create the role, or pass --keycloak-role as realmRole or clientId.roleName',
+    ),
+  ];
 }
 
 /** `name` is a realm role, `clientId.name` a client role (split at the last dot, as Keycloak does). */
-export async function resolveRole(api: KeycloakApi, realm: string, role: string, findings: Finding[]): Promise<TargetState> {
+export async function resolveRole(api: KeycloakApi, realm: string, role: string): Promise<TargetState> {
   const dot = role.lastIndexOf('.');
   if (dot > 0) {
-    const client = await read(findings, 'warning', () => api.findClient(realm, role.slice(0, dot)));
-    if (isDenied(client)) return { exists: true };
+    const client = await read(() => api.findClient(realm, role.slice(0, dot)));
+    if (isDenied(client)) return { exists: true, denied: client };
     if (client) {
       const name = role.slice(dot + 1);
-      const found = await read(findings, 'warning', () => api.getClientRole(realm, client.id, name));
-      if (isDenied(found)) return { exists: true };
+      const found = await read(() => api.getClientRole(realm, client.id, name));
+      if (isDenied(found)) return { exists: true, denied: found };
       if (found)
         return {
           exists: true,
@@ -118,22 +139,59 @@ export async function resolveRole(api: KeycloakApi, realm: string, role: string,
         };
     }
   }
-  const realmRole = await read(findings, 'warning', () => api.getRealmRole(realm, role));
-  if (isDenied(realmRole)) return { exists: true };
+  const realmRole = await read(() => api.getRealmRole(realm, role));
+  if (isDenied(realmRole)) return { exists: true, denied: realmRole };
   if (realmRole) return { exists: true, holders: () => api.listRealmRoleUsers(realm, role), role: { ...realmRole, clientRole: false } };
-  findings.push(
-    finding(
-      'error',
-      'KC_ROLE_MISSING',
-      `realm ${realm} has no realm role ${role} and no client role of that name`,
-      'create the role, or pass --keycloak-role as realmRole or clientId.roleName',
-    ),
-  );
   return { exists: false };
 }
 
 /** A role of the realm with what is needed to list its holders. */
 type RoleNode = RoleRef & { name: string; composite?: boolean; clientUuid?: string };
+
+/** What grants the target, as read: the scope, the holder listing, and what the reads left unknown. */
+export interface TargetReach {
+  scope: AdminScope;
+  holders?: () => Promise<KcUser[]>;
+  /** The realm's default role, when it is or contains the target role: every user holds it. */
+  defaultRole?: string;
+  /** Role mode: the target role's composite closure (role ids), once every composite was read. */
+  closure?: Set<string>;
+  /** Role mode: the realm's default role as read (judged against `closure`). */
+  realmDefaultRole?: { id?: string; name?: string };
+  /** Role mode: the reads of the closure the account was denied. */
+  denied?: { realmRoles?: Denied; clients?: Denied; clientRoles?: Denied; composites?: Denied; groups?: Denied };
+}
+
+/**
+ * Pure: the findings of the role closure's reads, in the order they were made: denied reads,
+ * client roles left out of the closure, the realm's default role containing the target.
+ */
+export function reachFindings(reach: TargetReach, target: MappingExpectation['target'], realm: string): Finding[] {
+  const denied = reach.denied ?? {};
+  const out: Finding[] = [];
+  const warn = (d: Denied | undefined) => {
+    if (d) out.push(deniedFinding(d, 'warning'));
+  };
+  warn(denied.realmRoles);
+  if (denied.realmRoles) return out;
+  warn(denied.clients);
+  warn(denied.clientRoles);
+  if (denied.clients || denied.clientRoles) {
+    out.push(
+      finding(
+        'warning',
+        'KC_ROLE_CLOSURE_INCOMPLETE',
+        `client roles of realm ${realm} could not be read, so a composite client role containing ${target.value} (and its holders) is not checked`,
+        'grant the view-clients role of realm-management to the account',
+      ),
+    );
+  }
+  warn(denied.composites);
+  if (denied.composites) return out;
+  if (reach.closure) out.push(...defaultRoleFindings(reach.realmDefaultRole, reach.closure, target.value, realm));
+  warn(denied.groups);
+  return out;
+}
 
 /**
  * Role mode: every role containing the target through composites, and the groups holding any
@@ -148,31 +206,24 @@ export async function roleScope(
   realmInfo: RealmInfo,
   target: MappingExpectation['target'],
   state: TargetState,
-  findings: Finding[],
-): Promise<{ scope: AdminScope; holders?: () => Promise<KcUser[]>; defaultRole?: string }> {
+): Promise<TargetReach> {
   const scope: AdminScope = { target, roles: new Map(), groups: new Map() };
   const role = state.role;
   if (!role) return { scope, holders: state.holders };
-  const realmRoles = await read(findings, 'warning', () => api.listRealmRoles(realm));
-  if (isDenied(realmRoles)) return { scope, holders: state.holders };
+  const realmRoles = await read(() => api.listRealmRoles(realm));
+  if (isDenied(realmRoles)) return { scope, holders: state.holders, denied: { realmRoles } };
+  const denied: NonNullable<TargetReach['denied']> = {};
   const nodes = new Map<string, RoleNode>();
   for (const r of realmRoles) nodes.set(r.id, { id: r.id, ref: r.name, name: r.name, clientRole: false, composite: r.composite });
-  const clients = await read(findings, 'warning', () => api.listClients(realm));
+  const clients = await read(() => api.listClients(realm));
   const clientRoles = isDenied(clients)
     ? clients
-    : await read(findings, 'warning', async () =>
+    : await read(async () =>
         (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat(),
       );
-  if (isDenied(clientRoles)) {
-    findings.push(
-      finding(
-        'warning',
-        'KC_ROLE_CLOSURE_INCOMPLETE',
-        `client roles of realm ${realm} could not be read, so a composite client role containing ${target.value} (and its holders) is not checked`,
-        'grant the view-clients role of realm-management to the account',
-      ),
-    );
-  } else {
+  if (isDenied(clients)) denied.clients = clients;
+  else if (isDenied(clientRoles)) denied.clientRoles = clientRoles;
+  if (!isDenied(clientRoles)) {
     for (const { r, c } of clientRoles)
       nodes.set(r.id, {
         id: r.id,
@@ -185,7 +236,7 @@ export async function roleScope(
   }
   const composites = [...nodes.values()].filter((n) => n.composite);
   const children = new Map<string, string[]>();
-  const listed = await read(findings, 'warning', () =>
+  const listed = await read(() =>
     mapLimited(composites, 4, async (n) =>
       children.set(
         n.id,
@@ -193,10 +244,9 @@ export async function roleScope(
       ),
     ),
   );
-  if (isDenied(listed)) return { scope, holders: state.holders };
+  if (isDenied(listed)) return { scope, holders: state.holders, denied: { ...denied, composites: listed } };
   const closure = rolesContaining(role.id, children);
   const defaultRole = realmInfo.defaultRole ?? realmRoles.find((r) => r.name === `default-roles-${realm.toLowerCase()}`);
-  findings.push(...defaultRoleFindings(defaultRole, closure, target.value, realm));
   const granting = [...closure]
     .map(
       (id) =>
@@ -205,7 +255,7 @@ export async function roleScope(
     .filter((n) => n.id !== defaultRole?.id);
   for (const n of granting) if (n.id !== role.id) scope.roles.set(n.ref, n);
 
-  const groups = await read(findings, 'warning', async () => {
+  const groups = await read(async () => {
     const out: Array<{ group: KcGroup; role: RoleNode }> = [];
     for (const n of granting) {
       const held =
@@ -216,6 +266,7 @@ export async function roleScope(
     }
     return out;
   });
+  if (isDenied(groups)) denied.groups = groups;
   const roleGroups = isDenied(groups) ? [] : groups;
   for (const { group, role: n } of roleGroups) {
     scope.groups.set(
@@ -242,6 +293,9 @@ export async function roleScope(
     scope,
     holders,
     ...(defaultRole?.id && closure.has(defaultRole.id) ? { defaultRole: defaultRole.name ?? `default-roles-${realm}` } : {}),
+    closure,
+    ...(defaultRole ? { realmDefaultRole: defaultRole } : {}),
+    denied,
   };
 }
 
@@ -258,8 +312,8 @@ export interface AdminReach {
 
 /**
  * The audit's view of what grants the target: the group and its subgroups, or the role's
- * composite closure with the groups holding it and the realm's default role. What could not be
- * read is recorded in `findings`, as the audit records it.
+ * composite closure with the groups holding it and the realm's default role. The findings the
+ * audit's judge makes of these reads (`targetFindings`, `reachFindings`) are added to `findings`.
  */
 export async function adminReach(
   api: KeycloakApi,
@@ -269,11 +323,14 @@ export async function adminReach(
   findings: Finding[],
 ): Promise<AdminReach> {
   if (target.kind === 'group') {
-    const state = await resolveGroup(api, realm, target.value, findings);
+    const state = await resolveGroup(api, realm, target.value);
+    findings.push(...targetFindings(state, target, realm));
     return { exists: state.exists, scope: groupScope(target.value) };
   }
-  const state = await resolveRole(api, realm, target.value, findings);
-  const reach = await roleScope(api, realm, realmInfo, target, state, findings);
+  const state = await resolveRole(api, realm, target.value);
+  findings.push(...targetFindings(state, target, realm));
+  const reach = await roleScope(api, realm, realmInfo, target, state);
+  findings.push(...reachFindings(reach, target, realm));
   return {
     exists: state.exists,
     scope: reach.scope,
@@ -283,17 +340,13 @@ export async function adminReach(
 }
 
 /** The realm with its settings (session timeouts need view-realm); null when there is no such realm. */
-export async function readRealm(api: KeycloakApi, realm: string, findings: Finding[]): Promise<RealmInfo | null | typeof DENIED> {
-  return read(findings, 'error', () => api.getRealm(realm));
+export async function readRealm(api: KeycloakApi, realm: string): Promise<RealmInfo | null | Denied> {
+  return read(() => api.getRealm(realm));
 }
 
 /** The realm's identity providers. */
-export async function readIdentityProviders(
-  api: KeycloakApi,
-  realm: string,
-  findings: Finding[],
-): Promise<IdentityProvider[] | typeof DENIED> {
-  return read(findings, 'error', () => api.listIdentityProviders(realm));
+export async function readIdentityProviders(api: KeycloakApi, realm: string): Promise<IdentityProvider[] | Denied> {
+  return read(() => api.listIdentityProviders(realm));
 }
 
 /** The chosen provider's mappers (with the mapper types it offers, when read), then every other provider's. */
@@ -326,17 +379,16 @@ export async function readProviderMappers(
 }
 
 /** The realm's default groups (every new user joins them). */
-export async function readDefaultGroups(api: KeycloakApi, realm: string, findings: Finding[]): Promise<KcGroup[] | typeof DENIED> {
-  return read(findings, 'warning', () => api.getDefaultGroups(realm));
+export async function readDefaultGroups(api: KeycloakApi, realm: string): Promise<KcGroup[] | Denied> {
+  return read(() => api.getDefaultGroups(realm));
 }
 
 /** The realm's user storage providers, and the mappers of its LDAP ones. */
 export async function readLdapMappers(
   api: KeycloakApi,
   realm: string,
-  findings: Finding[],
-): Promise<{ providers: KcComponent[]; mappers: KcComponent[] } | typeof DENIED> {
-  return read(findings, 'warning', async () => {
+): Promise<{ providers: KcComponent[]; mappers: KcComponent[] } | Denied> {
+  return read(async () => {
     const providers = await api.listComponents(realm, USER_STORAGE_TYPE);
     const mappers = (
       await mapLimited(
@@ -369,9 +421,8 @@ export async function readHolders(
   holders: () => Promise<KcUser[]>,
   alias: string,
   trustedAliases: ReadonlySet<string>,
-  findings: Finding[],
-): Promise<Holder[] | typeof DENIED> {
-  return read(findings, 'warning', async () => {
+): Promise<Holder[] | Denied> {
+  return read(async () => {
     const users = await holders();
     return mapLimited(users, 8, async (user): Promise<Holder> => {
       const links = await api.listFederatedIdentities(realm, user.id);

@@ -12,7 +12,7 @@ import { judgeOtherProvider, unknownTypeGrants } from '../keycloak/other-provide
 import { protocolOf, type Protocol } from '../keycloak/protocol.js';
 import { checkIdentityProvider, selectIdentityProvider, untrustedEntraProvider, type EntraApp } from '../keycloak/provider.js';
 import { keycloakOpOf } from '../keycloak/requests.js';
-import { isDenied, type TargetState } from '../keycloak/realm-reads.js';
+import { deniedFinding, isDenied, reachFindings, targetFindings, type TargetState } from '../keycloak/realm-reads.js';
 import { readRealmSnapshot, targetOf, type RealmReads, type RealmSnapshot } from '../keycloak/realm-snapshot.js';
 import { samlCertificateFindings } from '../keycloak/saml-certificate.js';
 import { sessionFindings } from '../keycloak/sessions.js';
@@ -99,9 +99,11 @@ function checkProvider(
   actions: Action[],
 ): { idp: IdentityProvider; mappers: IdpMapper[]; trustedAliases: Set<string> } | undefined {
   const realm = settings.realm;
-  findings.push(...reads.idps.findings);
-  const idps = reads.idps.value;
-  if (isDenied(idps)) return undefined;
+  const idps = reads.idps;
+  if (isDenied(idps)) {
+    findings.push(deniedFinding(idps, 'error'));
+    return undefined;
+  }
   const app = entraApp(input);
   const selected = selectIdentityProvider(idps, settings.idpAlias, app, realm);
   if ('finding' in selected) {
@@ -151,7 +153,7 @@ function checkProvider(
       exp,
       mappers,
       mapperTypes,
-      targetExists: reads.targetState.value.exists,
+      targetExists: reads.targetState.exists,
       fix: input.options.fixKeycloak,
       viaPim,
     });
@@ -204,9 +206,9 @@ function checkSessions(
 /** Default groups carrying the admin rights: the target group, a subgroup of it, or a group holding the target role. */
 function checkDefaultGroups(reads: RealmReads, realm: string, scope: AdminScope, findings: Finding[]): void {
   if (scope.groups.size === 0 || !reads.defaultGroups) return;
-  findings.push(...reads.defaultGroups.findings);
-  const defaults = reads.defaultGroups.value;
-  if (!isDenied(defaults)) findings.push(...defaultGroupFindings(defaults, scope, realm));
+  const defaults = reads.defaultGroups;
+  if (isDenied(defaults)) findings.push(deniedFinding(defaults, 'warning'));
+  else findings.push(...defaultGroupFindings(defaults, scope, realm));
 }
 
 /**
@@ -218,10 +220,9 @@ function checkDefaultGroups(reads: RealmReads, realm: string, scope: AdminScope,
  * reported as not done (info; in role mode, where view-clients is required, a warning).
  */
 function checkOtherGrants(reads: RealmReads, realm: string, scope: AdminScope, state: TargetState, findings: Finding[]): void {
-  findings.push(...reads.ldap.findings);
-  const ldap = reads.ldap.value;
-  if (!isDenied(ldap))
-    findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
+  const ldap = reads.ldap;
+  if (isDenied(ldap)) findings.push(deniedFinding(ldap, 'warning'));
+  else findings.push(...ldapGrantFindings(ldap.providers, ldap.mappers, scope, { targetIsClientRole: Boolean(state.role?.clientRole) }));
   const owners = reads.owners;
   if ('forbidden' in owners) {
     findings.push(
@@ -289,9 +290,8 @@ export function judgeKeycloak(input: KeycloakInput, realmRead: Read<RealmSnapsho
   const actions: Action[] = [];
   if (snap.version) findings.push(finding('info', 'KC_SERVER', `Keycloak ${snap.version} at ${settings.url}`));
 
-  findings.push(...snap.realmInfo.findings);
-  const realmInfo = snap.realmInfo.value;
-  if (isDenied(realmInfo)) return { findings, actions };
+  const realmInfo = snap.realmInfo;
+  if (isDenied(realmInfo)) return { findings: [...findings, deniedFinding(realmInfo, 'error')], actions };
   if (!realmInfo) {
     findings.push(
       finding(
@@ -307,19 +307,19 @@ export function judgeKeycloak(input: KeycloakInput, realmRead: Read<RealmSnapsho
   if (!reads) throw new KeycloakError(`realm ${realm} was not read`);
 
   const target = targetOf(settings);
-  findings.push(...reads.targetState.findings);
-  const targetState = reads.targetState.value;
-  findings.push(...reads.reach.findings);
-  const reach = reads.reach.value;
+  const targetState = reads.targetState;
+  findings.push(...targetFindings(targetState, target, realm));
+  const reach = reads.reach;
+  findings.push(...reachFindings(reach, target, realm));
   const provider = checkProvider(input, settings, reads, target, reach.scope, findings, actions);
   checkSessions(input, snap.principal, settings, realmInfo, target, findings);
   checkDefaultGroups(reads, realm, reach.scope, findings);
   checkOtherGrants(reads, realm, reach.scope, targetState, findings);
 
   if (provider && reach.holders && reads.holders) {
-    findings.push(...reads.holders.findings);
-    const listed = reads.holders.value;
-    if (!isDenied(listed)) {
+    const listed = reads.holders;
+    if (isDenied(listed)) findings.push(deniedFinding(listed, 'warning'));
+    else {
       const f = input.facts;
       findings.push(
         ...residualFindings(listed, {

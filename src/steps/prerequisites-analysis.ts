@@ -3,10 +3,11 @@ import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 import { appRolesDisplaced, groupClaimFormat, tokenFor, type ClaimGroup, type ClaimToken } from '../graph/group-claim.js';
 import { enumIs, enumListHas } from '../graph/enums.js';
+import type { ResourceSp } from './snapshot.js';
 
 /**
  * The prerequisites' pure checks: what Graph answered in, findings out (no reads, no prompts).
- * The step in prerequisites.ts reads and calls them.
+ * `analysePrerequisites` (prerequisites-findings.ts) calls them on what the read phase recorded.
  */
 
 /** Service plans that carry PIM (Learn "Product names and service plan identifiers for licensing"): match plans, not SKUs (P2 ships inside E5 etc.). */
@@ -30,15 +31,6 @@ export function detectSsoMode(
     return { mode: 'oidc', detail: `OpenID Connect (redirect URI ${broker ?? redirects[0] ?? 'none'})` };
   }
   return { mode: 'unknown', detail: 'unknown: no SAML mode and no redirect URIs' };
-}
-
-/** A resource app's service principal, with the permissions it defines. */
-export interface ResourceSp {
-  id: string;
-  appId: string;
-  displayName?: string | null;
-  appRoles?: Array<{ id?: string | null; value?: string | null }> | null;
-  oauth2PermissionScopes?: Array<{ id?: string | null; value?: string | null }> | null;
 }
 
 /**

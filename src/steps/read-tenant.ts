@@ -10,7 +10,8 @@ import { chooseAppRole } from './app-assignment.js';
 import { entraFacts } from './entra-facts.js';
 import { readKeycloak } from './keycloak.js';
 import { readPrerequisites } from './prerequisites.js';
-import type { DirectoryMember, PimState, PrerequisiteFacts, Read, TenantSnapshot } from './snapshot.js';
+import { analysePrerequisites } from './prerequisites-findings.js';
+import type { DirectoryMember, PimState, PrerequisiteFacts, PrerequisiteReads, Read, TenantSnapshot } from './snapshot.js';
 import { usableOf, type PimSchedule } from './usable-eligibility.js';
 
 /**
@@ -62,8 +63,9 @@ async function readPimState(ctx: RunContext, groupId: string, now: Date): Promis
  * cancelled prompt) stops reading, as it stops the run.
  */
 export async function readTenant(ctx: RunContext): Promise<TenantSnapshot> {
-  const facts: PrerequisiteFacts = {};
-  const prerequisites = await read(() => readPrerequisites(ctx, facts));
+  const prerequisites = await readPrerequisites(ctx);
+  // The analysis' facts choose what to read next; its findings are the prerequisites plan's.
+  const { facts } = analysePrerequisites(prerequisites, ctx.options);
   const snap = await readAfterPrerequisites(ctx, facts, prerequisites);
   // The realm last, as when the keycloak step (planned last) read it: the tenant's facts choose its provider.
   const realm = await readKeycloak(ctx, entraFacts(snap, ctx.options));
@@ -77,7 +79,7 @@ export async function readTenant(ctx: RunContext): Promise<TenantSnapshot> {
 export async function readAfterPrerequisites(
   ctx: RunContext,
   facts: PrerequisiteFacts,
-  prerequisites: Read<readonly Finding[]> = { ok: true, value: [] },
+  prerequisites: PrerequisiteReads = {},
 ): Promise<TenantSnapshot> {
   const { options } = ctx;
   const now = ctx.now();

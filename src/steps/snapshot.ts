@@ -1,6 +1,8 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
 import type { Finding } from '../core/findings.js';
-import type { ApproverRef, EligibleUser } from '../entra/lookup.js';
+import type { ApproverRef, EligibleUser, EligibleUserAnswer, LookupError } from '../entra/lookup.js';
+import type { GraphRequestError } from '../errors.js';
+import type { GraphResponse } from '../graph/answers.js';
 import type { PimInstance, PolicyRule } from '../entra/pim.js';
 import type { GroupClaimFormat } from '../graph/group-claim.js';
 import type { RealmSnapshot } from '../keycloak/realm-snapshot.js';
@@ -50,6 +52,80 @@ export type ServicePrincipal = MG.ServicePrincipal & { id: string; appId: string
 /** The admin group as prerequisites reads it. */
 export type AdminGroup = MG.Group & { id: string; displayName: string };
 
+/**
+ * How one prerequisites read ended: its value, or the answer the analysis reports as a finding
+ * (Graph's 403, or a lookup that found nothing or could not choose).
+ */
+export type PrerequisiteRead<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GraphRequestError | LookupError };
+
+/** A directory object as listed among the group's owners. */
+export interface GroupOwner {
+  id: string;
+  displayName?: string;
+  userPrincipalName?: string;
+}
+
+/** A resource app's service principal, with the permissions it defines. */
+export interface ResourceSp {
+  id: string;
+  appId: string;
+  displayName?: string | null;
+  appRoles?: Array<{ id?: string | null; value?: string | null }> | null;
+  oauth2PermissionScopes?: Array<{ id?: string | null; value?: string | null }> | null;
+}
+
+/** The reads behind the admin-consent check, made when the registration requests permissions. */
+export interface ConsentReads {
+  /** Each requested resource app's service principal, in the order of the registration's resource ids (null: not in this tenant). */
+  resources: Array<ResourceSp | null>;
+  /** The app's delegated grants: read only when it requests a delegated scope (else none); a 403 when the token may not read them. */
+  grants: PrerequisiteRead<MG.OAuth2PermissionGrant[]>;
+  appRoleAssignments: MG.AppRoleAssignment[];
+}
+
+/** A directory role the signed-in user holds, as listed through transitiveMemberOf. */
+export interface DirectoryRoleHeld {
+  id?: string;
+  roleTemplateId?: string | null;
+  displayName?: string | null;
+}
+
+/** What the caller's token and directory said. */
+export interface CallerReads {
+  /** The claims of the access token (never the token itself). */
+  claims: Record<string, unknown>;
+  /** How the tool signed in, for the fix a missing scope needs. */
+  signIn?: { method?: string; clientId?: string };
+  /** `/me`, for a user token (null: Graph found no user). */
+  me?: PrerequisiteRead<{ id: string; userPrincipalName?: string; displayName?: string } | null>;
+  /** The user's active directory roles, read when the run needs a role the user does not get from owning the group. */
+  roles?: PrerequisiteRead<DirectoryRoleHeld[]>;
+}
+
+/**
+ * What each prerequisites read returned, before any judgement. A read is absent when it was not
+ * made: what it depends on was not found, or reading stopped earlier (`stopped`). The analysis
+ * (`analysePrerequisites`) turns this into the facts and the findings.
+ */
+export interface PrerequisiteReads {
+  /** The enterprise app (the service principal). */
+  readonly app?: PrerequisiteRead<ServicePrincipal>;
+  readonly group?: PrerequisiteRead<AdminGroup>;
+  /** The group's owners, read once the group is found. */
+  readonly owners?: PrerequisiteRead<GroupOwner[]>;
+  readonly skus?: PrerequisiteRead<MG.SubscribedSku[]>;
+  /** The app registration, read once the app is found (null: not in this tenant). */
+  readonly application?: PrerequisiteRead<MG.Application | null>;
+  /** Read when the registration is here and requests API permissions. */
+  readonly consent?: PrerequisiteRead<ConsentReads>;
+  /** Graph's answer for each `--eligible` input, in input order. */
+  readonly eligible?: PrerequisiteRead<Array<GraphResponse<EligibleUserAnswer>>>;
+  readonly caller?: PrerequisiteRead<CallerReads>;
+  /** A Graph error other than a 403 that ended reading: the prerequisites plan reports it. */
+  readonly stopped?: GraphRequestError;
+}
+
 /** What prerequisites found out, each absent when its lookup failed. */
 export interface PrerequisiteFacts {
   servicePrincipal?: ServicePrincipal;
@@ -80,10 +156,10 @@ export interface TenantSnapshot {
   readonly tenantId: string;
   /** The clock of this run, read once: windows and schedules are judged against it. */
   readonly now: Date;
-  /** What prerequisites found (partial when its reads stopped part way). */
+  /** What prerequisites found (`analysePrerequisites` of `prerequisites`; partial when its reads stopped part way). */
   readonly facts: Readonly<PrerequisiteFacts>;
-  /** The findings prerequisites made while reading (lookups, 403s, consent, licence, caller), or why it stopped. */
-  readonly prerequisites: Read<readonly Finding[]>;
+  /** What the prerequisites' reads returned (the app, the group, licence, consent, eligible users, the caller), or where they stopped. */
+  readonly prerequisites: PrerequisiteReads;
   /** `appRoleAssignedTo` of the enterprise app: read when the app, the group and a valid app role are known. */
   readonly appAssignedTo?: Read<MG.AppRoleAssignment[]>;
   /** Read when the group is known. */

@@ -106,5 +106,5 @@ export function fakeContext(graph: FakeGraph, over: Partial<RunOptions> = {}, no
  * other read (`pim`, `members`, …) in `over`. Parts left out were not read.
  */
 export function snapshotOf(facts: PrerequisiteFacts, over: Partial<TenantSnapshot> = {}, now = FAKE_NOW): TenantSnapshot {
-  return { tenantId: baseOptions().tenantId, now, facts, prerequisites: { ok: true, value: [] }, ...over };
+  return { tenantId: baseOptions().tenantId, now, facts, prerequisites: {}, ...over };
 }
