@@ -17,6 +17,8 @@ export type JournalEntry =
   | { type: 'before'; time: string; seq: number; target: 'graph' | 'keycloak'; request: HttpRequest; backup?: unknown }
   | { type: 'after'; time: string; seq: number; ok: boolean; outcome?: 'unknown'; status?: number; message?: string; response?: unknown }
   | { type: 'group'; time: string; groupId: string; displayName: string }
+  /** `run --plan`: the saved plan applied, noted before the first write. */
+  | { type: 'plan'; time: string; file: string; digest: string; createdAt: string }
   | { type: 'end'; time: string; status: string };
 
 /**

@@ -35,6 +35,8 @@ export interface ReportMeta {
   journal?: string;
   /** Graph base URL: action URLs are relative to `<graphEndpoint>/v1.0`. */
   graphEndpoint?: string;
+  /** The saved plan this run applied. */
+  appliedPlan?: { file: string; digest: string; createdAt: string };
 }
 
 const COMMANDS = new Set(['run', 'audit', 'restore']);
@@ -79,6 +81,8 @@ export interface ReportSubject {
   /** What the read phase found (restore: the group it read), asked for once the run has ended. */
   reportFacts(): Pick<PrerequisiteFacts, 'caller' | 'servicePrincipal' | 'group' | 'ssoMode'>;
   journal: { readonly path: string | undefined };
+  /** The saved plan the run applies (`run --plan`). */
+  appliedPlan?: ReportMeta['appliedPlan'];
 }
 
 export function reportMeta(
@@ -112,6 +116,7 @@ export function reportMeta(
     ...(group ? { group: { displayName: group.displayName, id: group.id } } : {}),
     ...(journal ? { journal: path.resolve(journal) } : {}),
     ...(run.graphEndpoint ? { graphEndpoint: run.graphEndpoint } : {}),
+    ...(ctx.appliedPlan ? { appliedPlan: ctx.appliedPlan } : {}),
   };
 }
 
