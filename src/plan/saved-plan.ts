@@ -19,6 +19,8 @@ export interface PlanPart {
   name: string;
   digest: string;
   ids?: string[];
+  /** The read failed (its error is what was digested). */
+  failed?: true;
 }
 
 /** What a part is made from before it is digested. */
@@ -26,6 +28,7 @@ export interface PartInput {
   name: string;
   value: unknown;
   ids?: string[];
+  failed?: true;
 }
 
 /** An action as saved: what is sent (op and request) and what is journaled before it (backup). */
@@ -114,7 +117,12 @@ export function digestOf(value: unknown): string {
 export function digestParts(parts: Record<string, PartInput>): { digest: string; parts: Record<string, PlanPart> } {
   const out: Record<string, PlanPart> = {};
   for (const [key, p] of Object.entries(parts)) {
-    out[key] = { name: p.name, digest: digestOf(p.value), ...(p.ids ? { ids: [...p.ids].sort() } : {}) };
+    out[key] = {
+      name: p.name,
+      digest: digestOf(p.value),
+      ...(p.ids ? { ids: [...p.ids].sort() } : {}),
+      ...(p.failed ? { failed: true } : {}),
+    };
   }
   return { digest: partsDigest(out), parts: out };
 }
@@ -138,6 +146,8 @@ export function changedParts(saved: Record<string, PlanPart>, now: Record<string
 }
 
 function describeChange(before: PlanPart, after: PlanPart): string {
+  if (after.failed && !before.failed) return `${after.name} could not be read now (it could when the plan was saved)`;
+  if (before.failed && !after.failed) return `${after.name} can be read now (it could not when the plan was saved)`;
   if (!before.ids || !after.ids) return `${after.name} changed`;
   const was = new Set(before.ids);
   const is = new Set(after.ids);

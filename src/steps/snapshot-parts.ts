@@ -24,7 +24,7 @@ const idsOf = (list: readonly { id?: unknown }[] | undefined) => (list ? list.ma
 
 function readPart<T>(name: string, r: Read<T> | undefined, value: (v: T) => unknown, ids?: (v: T) => string[] | undefined): PartInput {
   if (!r) return { name, value: { $absent: true } };
-  if (!r.ok) return { name, value: { $failed: r.error } };
+  if (!r.ok) return { name, value: { $failed: r.error }, failed: true };
   const list = ids?.(r.value);
   return { name, value: value(r.value), ...(list ? { ids: list } : {}) };
 }
@@ -88,7 +88,7 @@ export function snapshotParts(s: TenantSnapshot): Record<string, PartInput> {
 
 /** Pure: the parts of a Keycloak realm snapshot. */
 function realmParts(realm: Read<RealmSnapshot>): Record<string, PartInput> {
-  if (!realm.ok) return { realm: { name: 'the Keycloak realm', value: { $failed: realm.error } } };
+  if (!realm.ok) return { realm: { name: 'the Keycloak realm', value: { $failed: realm.error }, failed: true } };
   const r = realm.value;
   const reads = r.reads;
   const parts: Record<string, PartInput> = {
