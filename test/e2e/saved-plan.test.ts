@@ -85,6 +85,11 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(noted).toBeLessThan(entries.findIndex((e) => e.type === 'before'));
     const meta = (JSON.parse(await readFile(report, 'utf8')) as { meta: { appliedPlan?: unknown } }).meta;
     expect(meta.appliedPlan).toEqual({ file: path.resolve(file), digest: plan.digest, createdAt: plan.createdAt });
+    // restore reads the journal with its plan entry: both removed members would be put back.
+    const undo = await runCli(['restore', '--journal', journal, '--dry-run'], env);
+    expect(undo.code, undo.stderr).toBe(2);
+    expect(undo.stdout).toContain(CONTOSO.upns.carol);
+    expect(undo.stdout).toContain(CONTOSO.upns.dave);
   });
 
   it('refuses a plan whose tenant changed since it was saved, naming the change, and writes nothing', async () => {
