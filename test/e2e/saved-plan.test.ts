@@ -164,6 +164,31 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(sim.requests.length).toBe(from);
   });
 
+  it('saves a plan that changes nothing, and applying it writes nothing; an input given again must be the plan’s, from a flag or the environment', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const first = await runCli(args(sim, ['--yes', '--journal', await journalPath()]), env);
+    expect(first.code, first.stderr).toBe(0);
+    const file = await journalPath('plan.json');
+    const audit = await runCli(['audit', ...args(sim, ['--out', file])], env);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stderr).toContain(`Plan saved to ${file} (0 change(s)`);
+    const writes = sim.writes().length;
+
+    const fromEnv = await runCli(['run', '--plan', file], { ...env, ENTRA_PIM_GROUP: 'other-admins' });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr.trim()).toBe(
+      `error: --group: differs from the plan in ${file}, which was reviewed with its own inputs; leave --group out`,
+    );
+
+    const journal = await journalPath();
+    const res = await runCli(['run', '--plan', file, '--group', 'tenant-admin', '--journal', journal, '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(json(res.stdout).status).toBe('compliant');
+    expect(sim.writes()).toHaveLength(writes);
+    expect(existsSync(journal)).toBe(false);
+  });
+
   it('refuses to save over a symbolic link, and saves no plan when a step reports errors', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);

@@ -11,7 +11,10 @@ import {
   sameActions,
   writesWithoutTimes,
   type SavedAction,
+  type SavedPlan,
 } from '../../src/plan/saved-plan.js';
+import { planSteps } from '../../src/commands/plan-file.js';
+import type { Action, Step, StepPlan } from '../../src/plan/types.js';
 import { snapshotParts } from '../../src/steps/snapshot-parts.js';
 import type { TenantSnapshot } from '../../src/steps/snapshot.js';
 
@@ -188,5 +191,65 @@ describe('plan files', () => {
     expect(parseSavedPlan(JSON.stringify(noOp))).toEqual({ problem: 'has a delete action in admin-group without its operation' });
     const otherStep = { ...plan, steps: [{ ...plan.steps[0], id: 'restore' }] };
     expect(parseSavedPlan(JSON.stringify(otherStep))).toEqual({ problem: 'has a step that is not one this tool plans' });
+  });
+});
+
+describe('planSteps: the steps of run --plan', () => {
+  const madeAt = '2026-11-30T12:00:00.000Z';
+  const action = (now: Date, who = 'a'): Action => ({
+    kind: 'create',
+    summary: `make ${who} eligible`,
+    target: 'graph',
+    op: {
+      op: 'pim.requestEligibility',
+      groupId: GROUP,
+      principalId: who,
+      action: 'adminAssign',
+      startDateTime: now.toISOString(),
+      endDateTime: '2027-01-01T00:00:00.000Z',
+      justification: 'j',
+    },
+  });
+  const step = (plan: (s: TenantSnapshot) => StepPlan): Step<unknown, TenantSnapshot> => ({
+    id: 'pim-eligibility',
+    title: 'eligibility',
+    plan: (s) => plan(s),
+    apply: async () => {},
+  });
+  const saved = (actions: Action[]) =>
+    ({
+      createdAt: madeAt,
+      steps: [{ id: 'pim-eligibility', title: 'eligibility', status: 'would-change', findings: [], actions }],
+    }) as unknown as SavedPlan;
+  const later = snapshot([], { now: new Date('2026-11-30T15:00:00Z') });
+
+  it('plans at the plan’s time to compare exactly, and hands over the saved actions with the findings of now', async () => {
+    const [wrapped] = planSteps(
+      [step((s) => ({ findings: [{ severity: 'info', code: 'AT', message: s.now.toISOString() }], actions: [action(s.now)] }))],
+      saved([action(new Date(madeAt))]),
+      'p.json',
+    );
+    const out = await wrapped.plan(later, {} as never);
+    expect(out.actions.map((a) => (a.op as { startDateTime: string }).startDateTime)).toEqual([madeAt]);
+    expect(out.findings.map((f) => f.message)).toEqual(['2026-11-30T15:00:00.000Z']);
+  });
+
+  it('refuses when the plan made again sends other requests, or when time alone changes the writes', async () => {
+    const other = planSteps([step((s) => ({ findings: [], actions: [action(s.now, 'b')] }))], saved([action(new Date(madeAt))]), 'p.json');
+    await expect(other[0].plan(later, {} as never)).rejects.toThrow(
+      '--plan p.json: refused: pim-eligibility would now send other requests than the plan says',
+    );
+    // Planned at the plan's time it is the same; planned now, a second write appears (an eligibility ended meanwhile).
+    const timed = planSteps(
+      [
+        step((s) => ({
+          findings: [],
+          actions: s.now.getTime() > Date.parse(madeAt) ? [action(s.now), action(s.now, 'c')] : [action(s.now)],
+        })),
+      ],
+      saved([action(new Date(madeAt))]),
+      'p.json',
+    );
+    await expect(timed[0].plan(later, {} as never)).rejects.toThrow(/pim-eligibility would now make other changes than the plan says/);
   });
 });
