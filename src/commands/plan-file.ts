@@ -136,7 +136,7 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
   try {
     maxAgeMs = parsePlanMaxAge(maxAgeText);
   } catch (err) {
-    throw new UsageError(`--plan-max-age ${(err as Error).message.replace(new RegExp(`^${escape(maxAgeText)}: `), `${maxAgeText}: `)}`);
+    throw new UsageError(`--plan-max-age ${(err as Error).message}`);
   }
   let text: string;
   try {
@@ -174,10 +174,6 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
 export function checkPlanTenant(plan: SavedPlan, file: string, tenantId: string): void {
   if (tenantId.toLowerCase() !== plan.tenantId.toLowerCase())
     throw new UsageError(`--tenant-id ${tenantId}: the plan in ${file} is for tenant ${plan.tenantId}; leave --tenant-id out`);
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The inputs to save: the plan options as resolved (the tenant as its GUID). */

@@ -207,9 +207,14 @@ export function writesWithoutTimes(actions: readonly (Action | SavedAction)[]): 
 /** Pure: `--plan-max-age` (`24h`, `90m`, `2d`, or an ISO 8601 duration such as PT12H) in ms; throws the reason. */
 export function parsePlanMaxAge(text: string): number {
   const short = /^(\d+)\s*([smhd])$/i.exec(text.trim());
-  const ms = short
-    ? Number(short[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[short[2].toLowerCase() as 's' | 'm' | 'h' | 'd']
-    : parseDuration(text);
+  let ms: number;
+  try {
+    ms = short
+      ? Number(short[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[short[2].toLowerCase() as 's' | 'm' | 'h' | 'd']
+      : parseDuration(text);
+  } catch {
+    throw new Error(`${text}: not a duration such as 24h, 90m, 2d or PT12H`);
+  }
   if (!(ms > 0)) throw new Error(`${text}: must be longer than zero`);
   return ms;
 }
