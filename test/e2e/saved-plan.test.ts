@@ -92,6 +92,28 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(undo.stdout).toContain(CONTOSO.upns.dave);
   });
 
+  it('applies a policy change after the plan’s own eligibility requests onboard the group: the PATCH goes to the policy id PIM gives it then', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env, ['--activation-max', 'PT4H']);
+    const planned = planWrites(plan);
+    expect(planned.filter((w) => w.startsWith('PATCH /v1.0/policies/roleManagementPolicies/'))).toHaveLength(1);
+
+    const res = await runCli(['run', '--plan', file, '--journal', await journalPath(), '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    const sent = writeLines(sim.writes());
+    const policyPath = /^PATCH \/v1\.0\/policies\/roleManagementPolicies\/[^/]+\/rules\//;
+    // Every write is the plan's, in its order; only the policy id of the PATCH is the one read just before it.
+    expect(sent.map((w) => w.replace(policyPath, 'PATCH {policy}/'))).toEqual(planned.map((w) => w.replace(policyPath, 'PATCH {policy}/')));
+    const patch = sim.writes().find((w) => w.method === 'PATCH' && w.path.includes('/roleManagementPolicies/'));
+    const savedPatch = plan.steps
+      .flatMap((s) => s.actions)
+      .find((a) => a.request?.method === 'PATCH' && a.request.url.includes('/roleManagementPolicies/'));
+    expect(patch?.body).toEqual(savedPatch?.request?.body);
+    const step = json(res.stdout).steps.find((s) => s.id === 'pim-policy');
+    expect(step?.status).toBe('changed');
+  });
+
   it('refuses a plan whose tenant changed since it was saved, naming the change, and writes nothing', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
