@@ -264,6 +264,10 @@ export function parseSavedPlan(text: string): { plan: SavedPlan } | { problem: s
     if (typeof v[key] !== 'string' || !v[key]) return { problem: `has no ${key}` };
   }
   if (!isObject(v.inputs)) return { problem: 'has no inputs' };
+  for (const [key, x] of Object.entries(v.inputs)) {
+    const ok = typeof x === 'string' || typeof x === 'boolean' || (Array.isArray(x) && x.every((e) => typeof e === 'string'));
+    if (!ok) return { problem: `has an input ${key} that is not text, yes/no or a list of text` };
+  }
   if (!isObject(v.parts) || !Object.values(v.parts).every((p) => isObject(p) && typeof p.digest === 'string' && typeof p.name === 'string'))
     return { problem: 'has no parts' };
   if (partsDigest(v.parts as Record<string, PlanPart>) !== v.digest) return { problem: 'has a digest that does not match its parts' };

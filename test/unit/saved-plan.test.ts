@@ -187,6 +187,9 @@ describe('plan files', () => {
     expect(parseSavedPlan(JSON.stringify({ ...plan, digest: '0'.repeat(64) }))).toEqual({
       problem: 'has a digest that does not match its parts',
     });
+    expect(parseSavedPlan(JSON.stringify({ ...plan, inputs: { eligible: [1] } }))).toEqual({
+      problem: 'has an input eligible that is not text, yes/no or a list of text',
+    });
     const noOp = { ...plan, steps: [{ ...plan.steps[0], actions: [{ kind: 'delete', summary: 'remove carol' }] }] };
     expect(parseSavedPlan(JSON.stringify(noOp))).toEqual({ problem: 'has a delete action in admin-group without its operation' });
     const otherStep = { ...plan, steps: [{ ...plan.steps[0], id: 'restore' }] };
