@@ -257,6 +257,23 @@ export const OPTIONS = {
     env: 'ENTRA_PIM_JOURNAL',
     value: 'file',
   },
+  out: {
+    flags: '--out <file>',
+    help: 'save the plan (inputs, digest of what was read, findings, exact requests) to this file, 0600 (audit, or run --dry-run)',
+    group: 'safety',
+    value: 'file',
+  },
+  plan: {
+    flags: '--plan <file>',
+    help: 'apply exactly the plan audit --out saved, if the tenant still reads the same',
+    group: 'safety',
+    value: 'file',
+  },
+  planMaxAge: {
+    flags: '--plan-max-age <duration>',
+    help: 'refuse a --plan older than this: 24h, 90m, 2d or PT12H (default: 24h)',
+    group: 'safety',
+  },
   restoreJournal: {
     flags: '--restore-journal <file>',
     help: "journal of restore's own writes (default: a new timestamped file here)",
@@ -343,6 +360,9 @@ const RUN: OptionUse[] = [
   'dryRun',
   'allowEmpty',
   'journal',
+  'out',
+  'plan',
+  'planMaxAge',
   'config',
 ];
 
@@ -350,7 +370,9 @@ const RUN: OptionUse[] = [
 export const COMMAND_OPTIONS: Record<string, OptionUse[]> = {
   run: RUN,
   // Audit never writes: the write flags are accepted (scripts pass run's flags unchanged) but not listed.
-  audit: RUN.map((use) => (use === 'yes' || use === 'dryRun' || use === 'journal' ? [use, { hidden: true }] : use)),
+  audit: RUN.map((use) =>
+    use === 'yes' || use === 'dryRun' || use === 'journal' || use === 'plan' || use === 'planMaxAge' ? [use, { hidden: true }] : use,
+  ),
   restore: [
     ['journal', { help: 'the journal of the run to undo (required)', group: 'target', env: null }],
     ['tenantId', { help: "directory (tenant) id (default: the journal's)" }],

@@ -19,6 +19,8 @@ export type JournalEntry =
   | { type: 'group'; time: string; groupId: string; displayName: string }
   /** The change ticket the run's eligibility requests carry as PIM `ticketInfo`, noted before the first write. */
   | { type: 'ticket'; time: string; ticketNumber: string; ticketSystem?: string }
+  /** `run --plan`: the saved plan applied, noted before the first write. */
+  | { type: 'plan'; time: string; file: string; digest: string; createdAt: string }
   | { type: 'end'; time: string; status: string };
 
 /**

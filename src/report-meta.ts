@@ -88,6 +88,8 @@ export interface ReportSubject {
   journal: { readonly path: string | undefined };
   /** `run` and `audit`: the change ticket given (--ticket-number). */
   ticket?: ReportMeta['ticket'];
+  /** The saved plan the run applies (`run --plan`). */
+  appliedPlan?: ReportMeta['appliedPlan'];
 }
 
 export function reportMeta(
@@ -122,6 +124,7 @@ export function reportMeta(
     ...(journal ? { journal: path.resolve(journal) } : {}),
     ...(run.graphEndpoint ? { graphEndpoint: run.graphEndpoint } : {}),
     ...(ctx.ticket ? { ticket: { ...ctx.ticket } } : {}),
+    ...(ctx.appliedPlan ? { appliedPlan: ctx.appliedPlan } : {}),
   };
 }
 

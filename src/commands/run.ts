@@ -2,7 +2,9 @@ import type { RunContext, RunOptions } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { AuthMethod } from '../graph/auth-methods.js';
 import { resolveRunOptions, type RawOptions } from '../options.js';
+import path from 'node:path';
 import type { RunMode, RunReport } from '../plan/types.js';
+import type { PlanFlags } from './plan-file.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 import type { ReportSubject } from '../report-meta.js';
@@ -37,15 +39,21 @@ function policyFlagsGiven(raw: RawOptions): boolean {
  * scripts every input is validated before the first request; on a terminal the wizard asks,
  * with the tenant's live data, for whatever flags, config and environment did not give.
  */
-export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo): Promise<number> {
+export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io: CommandIo): Promise<number> {
   const effectiveMode: RunMode = raw.dryRun ? 'audit' : mode;
+  // A saved plan: checked, and its inputs taken, before anything else (the session's endpoint included).
+  const savedPlans =
+    raw.out !== undefined || raw.plan !== undefined || raw.planMaxAge !== undefined ? await import('./plan-file.js') : undefined;
+  savedPlans?.checkPlanFlags(mode, raw);
+  const plan = raw.plan !== undefined ? savedPlans!.loadPlan(raw, new Date()) : undefined;
   const session = await openSession(raw, io);
   // The wizard may add Keycloak secrets typed at a masked prompt; the caller's env stays as it is.
   const env = { ...io.env };
   const resolve = () => resolveRunOptions(raw, { mode: effectiveMode, interactive: session.interactive, env, now: session.now });
   const prompt = prompterFor(session, Boolean(raw.yes));
 
-  let options: RunOptions | undefined = session.interactive ? undefined : resolve();
+  // A saved plan holds every input: nothing is asked.
+  let options: RunOptions | undefined = session.interactive && !plan ? undefined : resolve();
   if (!options) {
     const { askSignIn } = await import('../wizard.js');
     await askSignIn(raw, prompt, env);
@@ -57,6 +65,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   const { journal, file } = openJournal(session, effectiveMode, session.options.journal);
   // A verified domain becomes the tenant's GUID here: the journal and the sign-in use the GUID.
   const tenantId = await resolveTenant(session, given, effectiveMode === 'audit');
+  if (plan) savedPlans!.checkPlanTenant(plan, raw.plan!, tenantId);
   raw.tenantId = tenantId;
   if (options) options.tenantId = tenantId;
   if (file) noteJournalStart(session, file, effectiveMode, tenantId);
@@ -82,6 +91,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},
     ticket: options.ticket,
+    ...(plan ? { appliedPlan: { file: path.resolve(raw.plan!), digest: plan.digest, createdAt: plan.createdAt } } : {}),
   };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');
@@ -90,7 +100,9 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
   }
 
   const { hooks, progress } = await runHooks<RunContext, TenantSnapshot>(session, effectiveMode, async (plans, read) => {
-    const ok = await confirmPlan(plans, ctx, session);
+    // Applying a saved plan asks nothing: the approval was its review.
+    const ok = ctx.appliedPlan ? true : await confirmPlan(plans, ctx, session);
+    if (ok && ctx.appliedPlan) journal.note({ type: 'plan', time: new Date().toISOString(), ...ctx.appliedPlan });
     // The journal names the run's group before its first write: restore puts members back into
     // that group only, so a line added for another group is refused.
     const group = read.facts.group;
@@ -110,6 +122,43 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     exitCodeOf(report) === ExitCode.ok && effectiveMode === 'run'
       ? renderChecklist(ctx.options, snapshot?.facts ?? {}, session.colors)
       : undefined;
-  const read = async (c: RunContext) => (snapshot = await readTenant(c));
-  return executeAndReport<RunContext & ReportSubject, TenantSnapshot>(session, ctx, STEPS, read, hooks, progress, file, checklist);
+  const read = async (c: RunContext) => {
+    snapshot = await readTenant(c);
+    if (plan) savedPlans!.checkUnchanged(plan, raw.plan!, snapshot, ctx.options);
+    return snapshot;
+  };
+  const steps = plan ? savedPlans!.planSteps(STEPS, plan, raw.plan!) : STEPS;
+  const code = await executeAndReport<RunContext & ReportSubject, TenantSnapshot>(
+    session,
+    ctx,
+    steps,
+    read,
+    hooks,
+    progress,
+    file,
+    checklist,
+  );
+  if (raw.out === undefined || !snapshot) return code;
+  // The plan saved is what `run` would do from this same read: its steps planned as run judges
+  // them (the tenant as it will be once the requests are answered), without I/O.
+  const { planAll } = await import('../plan/runner.js');
+  const planned = (await planAll(STEPS, snapshot, { ...ctx, options: { ...ctx.options, mode: 'run' as const } })).reports;
+  const why = savedPlans!.unsavable(planned, STEPS);
+  if (why) {
+    session.log.error(`--out ${raw.out}: no plan saved: ${why}`);
+    return ExitCode.error;
+  }
+  const saved = savedPlans!.buildPlan({
+    version: io.version,
+    snapshot,
+    inputs: savedPlans!.planInputs(raw, tenantId),
+    reports: planned,
+    options: ctx.options,
+  });
+  savedPlans!.writePlanFile(raw.out, saved);
+  const changes = saved.steps.reduce((n, s) => n + s.actions.filter((a) => a.kind !== 'noop').length, 0);
+  session.log.info(
+    `Plan saved to ${raw.out} (${changes} change(s), digest ${saved.digest.slice(0, 12)}): apply it with run --plan ${raw.out}`,
+  );
+  return code;
 }
