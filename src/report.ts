@@ -24,7 +24,12 @@ export function reportJsonDocument(report: RunReport, meta: ReportMeta): string 
  * it; a world-readable default cannot be taken back.
  */
 export function writeReportFile(file: string, report: RunReport, meta: ReportMeta): void {
-  const text = /\.json$/i.test(file) ? reportJsonDocument(report, meta) : reportMarkdown(report, meta);
+  writeReportText(file, /\.json$/i.test(file) ? reportJsonDocument(report, meta) : reportMarkdown(report, meta));
+}
+
+/** Writes a rendered report as writeReportFile does: redacted, 0600, renamed into place. */
+export function writeReportText(file: string, rendered: string): void {
+  const text = redactText(rendered);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o600 });

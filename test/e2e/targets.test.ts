@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CONTOSO, contosoSeed, type SimulatedTenant, type TenantSeed } from '../../src/sim/index.js';
+import { runCli } from '../support/cli.js';
+import { args, closeSimsAfterEach, ELIGIBLE, END, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
+
+closeSimsAfterEach();
+
+// A second realm's admin group (a plain security group with one standing member), beside the
+// seed's tenant-admin; the second target uses the tenant's SAML Keycloak app.
+const STAGING_GROUP = '5d2b7a4e-8c1f-4e3a-9b6d-2f7e0c9a1b35';
+
+function twoRealmSeed(): TenantSeed {
+  const seed = contosoSeed();
+  const base = seed.groups.find((g) => g.id === G)!;
+  seed.groups.push({
+    ...structuredClone(base),
+    id: STAGING_GROUP,
+    displayName: 'staging-admin',
+    mailNickname: 'staging-admin',
+    description: 'Staging realm administrators',
+    members: [CONTOSO.users.erin],
+    owners: [],
+  });
+  return seed;
+}
+
+interface Target {
+  name: string;
+  [key: string]: unknown;
+}
+
+/** A config file in a fresh folder: the sim's sign-in settings at the top, then the targets. */
+async function config(sim: SimulatedTenant, targets: Target[], top: Record<string, unknown> = {}): Promise<string> {
+  const file = await journalPath('multi.json');
+  const doc = { 'tenant-id': CONTOSO.tenantId, 'graph-endpoint': sim.url, 'skip-keycloak': true, end: END, ...top, targets };
+  await writeFile(file, JSON.stringify(doc, null, 2));
+  return file;
+}
+
+const PROD: Target = {
+  name: 'prod',
+  'app-id': CONTOSO.keycloakAppId,
+  group: 'tenant-admin',
+  'app-role': 'tenant-admin',
+  eligible: ELIGIBLE,
+};
+const STAGING: Target = {
+  name: 'staging',
+  'app-id': CONTOSO.keycloakSamlAppId,
+  group: 'staging-admin',
+  'app-role': 'tenant-admin',
+  eligible: [CONTOSO.upns.alice],
+};
+
+const clientSecretEnv = (sim: SimulatedTenant) => ({
+  AZURE_CLIENT_ID: CONTOSO.automation.clientId,
+  AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret,
+  AZURE_AUTHORITY_HOST: sim.url,
+});
+const tokenRequests = (sim: SimulatedTenant) => sim.requests.filter((r) => r.path.includes('/oauth2/v2.0/token')).length;
+
+describe('several targets in one --config', () => {
+  it('audits both under one sign-in: one compliant, one drifted, exit 2, one summary table', async () => {
+    const sim = await startSim(twoRealmSeed());
+    // prod is brought into line by an ordinary single-target run first.
+    const setup = await runCli([...args(sim, ['--yes', '--journal', await journalPath()])], await tokenEnv(sim));
+    expect(setup.code, setup.stderr).toBe(0);
+    const writes = sim.writes().length;
+    const file = await config(sim, [PROD, STAGING]);
+    const requestsBefore = sim.requests.length;
+
+    const res = await runCli(['audit', '--config', file], clientSecretEnv(sim));
+    expect(res.code, res.stderr).toBe(2);
+    const table = res.stdout.split('\n');
+    expect(table.find((l) => l.startsWith('target'))).toMatch(/^target\s+status\s+findings\s+would change$/);
+    expect(table.find((l) => l.startsWith('prod '))).toMatch(/^prod\s+compliant\s+\d+\s+0$/);
+    const staging = table.find((l) => l.startsWith('staging '));
+    expect(staging).toMatch(/^staging\s+drift\s+\d+\s+[1-9]\d*$/);
+    expect(res.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Result: drift — 1 of 2 target\(s\) would change/);
+    // Progress on stderr, each line naming its target.
+    expect(res.stderr).toMatch(/^\[prod\] checking/m);
+    expect(res.stderr).toMatch(/^\[staging\] checking/m);
+    // One sign-in for both targets, and an audit writes nothing.
+    expect(tokenRequests(sim)).toBe(1);
+    expect(sim.requests.length).toBeGreaterThan(requestsBefore);
+    expect(sim.writes()).toHaveLength(writes);
+  });
+
+  it('--json is one document with every target, and --report one file with a section per target', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, STAGING]);
+    const report = await journalPath('change.md');
+    const res = await runCli(['audit', '--config', file, '--json', '--report', report], await tokenEnv(sim));
+    expect(res.code, res.stderr).toBe(2);
+    const doc = JSON.parse(res.stdout) as {
+      schemaVersion: number;
+      status: string;
+      targets: Array<{ name: string; status: string; changes: number; report: { steps: Array<{ id: string }> } }>;
+    };
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.status).toBe('drift');
+    expect(doc.targets.map((t) => [t.name, t.status])).toEqual([
+      ['prod', 'drift'],
+      ['staging', 'drift'],
+    ]);
+    expect(doc.targets[1].report.steps.map((s) => s.id)).toContain('admin-group');
+    const md = await readFile(report, 'utf8');
+    expect(md).toMatch(/^# entra-pim-setup audit of 2 targets: drift/);
+    expect(md).toMatch(/^\| prod \| drift \| \d+ \| \d+ \|$/m);
+    expect(md).toMatch(/^## prod: entra-pim-setup audit: drift$/m);
+    expect(md).toMatch(/^## staging: entra-pim-setup audit: drift$/m);
+    expect(md).toContain(`/groups/${STAGING_GROUP}/members/${CONTOSO.users.erin}/$ref`);
+  });
+
+  it('runs both one after another, each with its own journal under --journal FOLDER', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const folder = path.join(path.dirname(await journalPath()), 'journals');
+    await mkdir(folder);
+    const file = await config(sim, [PROD, STAGING]);
+    const res = await runCli(['run', '--config', file, '--yes', '--journal', folder], clientSecretEnv(sim));
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^prod\s+changed\s+\d+\s+[1-9]\d*$/m);
+    expect(res.stdout).toMatch(/^staging\s+changed\s+\d+\s+[1-9]\d*$/m);
+    expect(tokenRequests(sim)).toBe(1);
+
+    const files = (await readdir(folder)).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^entra-pim-setup-journal-.*-prod\.jsonl$/);
+    expect(files[1]).toMatch(/^entra-pim-setup-journal-.*-staging\.jsonl$/);
+    const groupOf = async (name: string) =>
+      (await readFile(path.join(folder, name), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; groupId?: string })
+        .find((l) => l.type === 'group')?.groupId;
+    expect(await groupOf(files[0])).toBe(G);
+    expect(await groupOf(files[1])).toBe(STAGING_GROUP);
+    // Both groups lost their standing members.
+    const state = sim.snapshot();
+    expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
+    expect(state.groups.find((g) => g.id === STAGING_GROUP)?.members).toEqual([]);
+  });
+
+  it('stops at the first target that fails: the rest are not run, exit 1', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const missingApp = 'c0ffee00-0000-4000-8000-000000000001';
+    const file = await config(sim, [{ ...STAGING, name: 'broken', 'app-id': missingApp }, PROD]);
+    const folder = path.dirname(file);
+    const res = await runCli(['run', '--config', file, '--yes', '--journal', path.join(folder, '{target}.jsonl')], await tokenEnv(sim));
+    expect(res.code, res.stdout).toBe(1);
+    expect(res.stdout).toMatch(/^broken\s+failed\s/m);
+    expect(res.stdout).toMatch(/^prod\s+not-run\s+0\s+0$/m);
+    expect(res.stdout.trimEnd().split('\n').at(-1)).toBe('Result: failed — 1 target(s) failed, 1 not run.');
+    expect(res.stderr).toMatch(/^\[broken\] error: /m);
+    expect(sim.writes()).toHaveLength(0);
+    expect((await readdir(folder)).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
+  });
+
+  it('refuses a bad targets list or a per-target flag with one line naming the key, before any request', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const cases: Array<[Target[], string[], Record<string, unknown>, RegExp]> = [
+      [[PROD, { ...STAGING, name: 'prod' }], [], {}, /targets\[2\]: "name" prod is used by another target/],
+      [[PROD, { ...STAGING, grup: 'x' }], [], {}, /target staging: unknown option "grup"/],
+      [[PROD, { ...STAGING, 'tenant-id': CONTOSO.tenantId }], [], {}, /target staging: "tenant-id" is shared by every target/],
+      [[PROD, { ...STAGING, auth: 'client-secret' }], [], {}, /target staging: "auth" is shared by every target/],
+      [[], [], {}, /"targets" is empty/],
+      [[PROD, { ...STAGING, name: '../x' }], [], {}, /targets\[2\]: "name" "\.\.\/x" is not a safe name/],
+      [[PROD, STAGING], ['--group', 'tenant-admin'], {}, /^error: --group: not taken on the command line with the targets of --config/],
+      [[PROD, { ...STAGING, 'app-id': 'nope' }], [], {}, /^error: target staging: --app-id nope: not a GUID/],
+      [[PROD, STAGING], ['--journal', 'plain.jsonl', '--yes'], {}, /--journal plain\.jsonl: with several targets give a folder/],
+    ];
+    for (const [targets, extra, top, error] of cases) {
+      const file = await config(sim, targets, top);
+      const res = await runCli(['run', '--config', file, ...extra], await tokenEnv(sim));
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.stderr).toMatch(error);
+    }
+    expect(sim.requests).toHaveLength(0);
+  });
+});
