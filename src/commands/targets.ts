@@ -45,7 +45,7 @@ export function targetJournalPath(explicit: string | undefined, name: string, no
   const withName = (dir: string) => defaultJournalPath(now, dir).replace(/\.jsonl$/, `-${name}.jsonl`);
   if (explicit === undefined) return withName(cwd);
   if (explicit.includes('{target}')) return explicit.replaceAll('{target}', name);
-  let folder = false;
+  let folder: boolean;
   try {
     folder = statSync(explicit).isDirectory();
   } catch {

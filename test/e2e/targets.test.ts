@@ -1,65 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CONTOSO, contosoSeed, type SimulatedTenant, type TenantSeed } from '../../src/sim/index.js';
+import { CONTOSO } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
-import { args, closeSimsAfterEach, ELIGIBLE, END, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
+import { args, closeSimsAfterEach, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
+import {
+  clientSecretEnv,
+  PROD,
+  STAGING,
+  STAGING_GROUP,
+  targetsConfig as config,
+  tokenRequests,
+  twoRealmSeed,
+  type Target,
+} from '../support/targets.js';
 
 closeSimsAfterEach();
-
-// A second realm's admin group (a plain security group with one standing member), beside the
-// seed's tenant-admin; the second target uses the tenant's SAML Keycloak app.
-const STAGING_GROUP = '5d2b7a4e-8c1f-4e3a-9b6d-2f7e0c9a1b35';
-
-function twoRealmSeed(): TenantSeed {
-  const seed = contosoSeed();
-  const base = seed.groups.find((g) => g.id === G)!;
-  seed.groups.push({
-    ...structuredClone(base),
-    id: STAGING_GROUP,
-    displayName: 'staging-admin',
-    mailNickname: 'staging-admin',
-    description: 'Staging realm administrators',
-    members: [CONTOSO.users.erin],
-    owners: [],
-  });
-  return seed;
-}
-
-interface Target {
-  name: string;
-  [key: string]: unknown;
-}
-
-/** A config file in a fresh folder: the sim's sign-in settings at the top, then the targets. */
-async function config(sim: SimulatedTenant, targets: Target[], top: Record<string, unknown> = {}): Promise<string> {
-  const file = await journalPath('multi.json');
-  const doc = { 'tenant-id': CONTOSO.tenantId, 'graph-endpoint': sim.url, 'skip-keycloak': true, end: END, ...top, targets };
-  await writeFile(file, JSON.stringify(doc, null, 2));
-  return file;
-}
-
-const PROD: Target = {
-  name: 'prod',
-  'app-id': CONTOSO.keycloakAppId,
-  group: 'tenant-admin',
-  'app-role': 'tenant-admin',
-  eligible: ELIGIBLE,
-};
-const STAGING: Target = {
-  name: 'staging',
-  'app-id': CONTOSO.keycloakSamlAppId,
-  group: 'staging-admin',
-  'app-role': 'tenant-admin',
-  eligible: [CONTOSO.upns.alice],
-};
-
-const clientSecretEnv = (sim: SimulatedTenant) => ({
-  AZURE_CLIENT_ID: CONTOSO.automation.clientId,
-  AZURE_CLIENT_SECRET: CONTOSO.automation.clientSecret,
-  AZURE_AUTHORITY_HOST: sim.url,
-});
-const tokenRequests = (sim: SimulatedTenant) => sim.requests.filter((r) => r.path.includes('/oauth2/v2.0/token')).length;
 
 describe('several targets in one --config', () => {
   it('audits both under one sign-in: one compliant, one drifted, exit 2, one summary table', async () => {
@@ -90,9 +46,13 @@ describe('several targets in one --config', () => {
 
   it('--json is one document with every target, and --report one file with a section per target', async () => {
     const sim = await startSim(twoRealmSeed());
-    const file = await config(sim, [PROD, STAGING]);
+    // staging takes its group and users from the top level, which wins over the environment;
+    // prod's own group wins over the top level.
+    const { group: _group, eligible: _eligible, ...stagingOwn } = STAGING;
+    const file = await config(sim, [PROD, stagingOwn], { group: 'staging-admin', eligible: CONTOSO.upns.alice });
     const report = await journalPath('change.md');
-    const res = await runCli(['audit', '--config', file, '--json', '--report', report], await tokenEnv(sim));
+    const env = { ...(await tokenEnv(sim)), ENTRA_PIM_GROUP: 'duplicate-admins' };
+    const res = await runCli(['audit', '--config', file, '--json', '--report', report], env);
     expect(res.code, res.stderr).toBe(2);
     const doc = JSON.parse(res.stdout) as {
       schemaVersion: number;
@@ -112,6 +72,20 @@ describe('several targets in one --config', () => {
     expect(md).toMatch(/^## prod: entra-pim-setup audit: drift$/m);
     expect(md).toMatch(/^## staging: entra-pim-setup audit: drift$/m);
     expect(md).toContain(`/groups/${STAGING_GROUP}/members/${CONTOSO.users.erin}/$ref`);
+    expect(md).toContain(`/groups/${G}/members/${CONTOSO.users.carol}/$ref`);
+
+    const jsonReport = await journalPath('change.json');
+    const again = await runCli(['audit', '--config', file, '--report', jsonReport], env);
+    expect(again.code, again.stderr).toBe(2);
+    const saved = JSON.parse(await readFile(jsonReport, 'utf8')) as {
+      status: string;
+      targets: Array<{ name: string; report: { status: string; meta: { group: { id: string } } } }>;
+    };
+    expect(saved.status).toBe('drift');
+    expect(saved.targets.map((t) => [t.name, t.report.status, t.report.meta.group.id])).toEqual([
+      ['prod', 'drift', G],
+      ['staging', 'drift', STAGING_GROUP],
+    ]);
   });
 
   it('runs both one after another, each with its own journal under --journal FOLDER', async () => {
@@ -141,6 +115,22 @@ describe('several targets in one --config', () => {
     const state = sim.snapshot();
     expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
     expect(state.groups.find((g) => g.id === STAGING_GROUP)?.members).toEqual([]);
+
+    // restore takes one target's journal, and puts back only that target's members.
+    const restore = await runCli(['restore', '--journal', path.join(folder, files[1]), '--dry-run', '--json'], clientSecretEnv(sim));
+    expect(restore.code, restore.stderr).toBe(2);
+    expect(restore.stdout).toContain(`/groups/${STAGING_GROUP}/members/$ref`);
+    expect(restore.stdout).not.toContain(`/groups/${G}/`);
+  });
+
+  it('in a script without --yes, the first target that would remove members stops the run', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, STAGING]);
+    const res = await runCli(['run', '--config', file, '--journal', path.join(path.dirname(file), '{target}.jsonl')], await tokenEnv(sim));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^\[prod\] error: this run would remove 2 standing member\(s\) .*pass --yes/m);
+    expect(res.stdout).toMatch(/^staging\s+not-run\s/m);
+    expect(sim.writes()).toHaveLength(0);
   });
 
   it('stops at the first target that fails: the rest are not run, exit 1', async () => {
