@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
+import { PtySession } from '../support/pty.js';
 import { args, closeSimsAfterEach, G, journalPath, startSim, tokenEnv } from '../support/sim.js';
 import {
   clientSecretEnv,
@@ -131,6 +132,34 @@ describe('several targets in one --config', () => {
     expect(res.stderr).toMatch(/^\[prod\] error: this run would remove 2 standing member\(s\) .*pass --yes/m);
     expect(res.stdout).toMatch(/^staging\s+not-run\s/m);
     expect(sim.writes()).toHaveLength(0);
+  });
+
+  it('on a terminal, run asks for each target in turn; declining one stops there', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, STAGING], { auth: 'access-token' });
+    const journal = path.join(path.dirname(file), '{target}.jsonl');
+    const t = new PtySession(['run', '--config', file, '--journal', journal], await tokenEnv(sim));
+    await t.waitFor(/\[prod\] Planned changes:[\s\S]*Apply these changes, removing 2 member\(s\)\?/);
+    t.line('y');
+    await t.waitFor(/\[staging\] Planned changes:[\s\S]*Apply these changes, removing 1 member\(s\)\?/);
+    t.line('n');
+    expect(await t.exited, t.screen.slice(-3000)).toBe(1);
+    expect(t.screen).toMatch(/^prod\s+changed\s/m);
+    expect(t.screen).toMatch(/^staging\s+failed\s/m);
+    const state = sim.snapshot();
+    expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
+    expect(state.groups.find((g) => g.id === STAGING_GROUP)?.members).toEqual([CONTOSO.users.erin]);
+  });
+
+  it('on a terminal, audit asks nothing: an ambiguous group is an error naming the flag, as in a script', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, { ...STAGING, group: 'duplicate-admins' }], { auth: 'access-token' });
+    const report = path.join(path.dirname(file), 'audit.md');
+    const t = new PtySession(['audit', '--config', file, '--report', report], await tokenEnv(sim));
+    expect(await t.exited, t.screen.slice(-3000)).toBe(2);
+    expect(t.screen).toMatch(/^staging\s+drift\s/m);
+    const staging = (await readFile(report, 'utf8')).split('## staging: ')[1];
+    expect(staging).toMatch(/\| error \| .*duplicate-admins.*--group/);
   });
 
   it('stops at the first target that fails: the rest are not run, exit 1', async () => {
