@@ -39,6 +39,7 @@ describe('several targets in one --config', () => {
     // Progress on stderr, each line naming its target.
     expect(res.stderr).toMatch(/^\[prod\] checking/m);
     expect(res.stderr).toMatch(/^\[staging\] checking/m);
+    for (const line of res.stderr.trim().split('\n')) expect(line).toMatch(/^\[(prod|staging)\] /);
     // One sign-in for both targets, and an audit writes nothing.
     expect(tokenRequests(sim)).toBe(1);
     expect(sim.requests.length).toBeGreaterThan(requestsBefore);
@@ -149,6 +150,7 @@ describe('several targets in one --config', () => {
     const state = sim.snapshot();
     expect(state.groups.find((g) => g.id === G)?.members).toEqual([]);
     expect(state.groups.find((g) => g.id === STAGING_GROUP)?.members).toEqual([CONTOSO.users.erin]);
+    expect((await readdir(path.dirname(file))).filter((f) => f.endsWith('.jsonl'))).toEqual(['prod.jsonl']);
   });
 
   it('on a terminal, audit asks nothing: an ambiguous group is an error naming the flag, as in a script', async () => {
@@ -160,6 +162,24 @@ describe('several targets in one --config', () => {
     expect(t.screen).toMatch(/^staging\s+drift\s/m);
     const staging = (await readFile(report, 'utf8')).split('## staging: ')[1];
     expect(staging).toMatch(/\| error \| .*duplicate-admins.*--group/);
+  });
+
+  it('run --dry-run checks every target as audit does; a run without --journal writes each journal here', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, STAGING]);
+    const here = path.dirname(file);
+    const dry = await runCli(['run', '--config', file, '--dry-run'], await tokenEnv(sim), { cwd: here });
+    expect(dry.code, dry.stderr).toBe(2);
+    expect(dry.stdout).toMatch(/^target\s+status\s+findings\s+would change$/m);
+    expect(dry.stdout).toMatch(/^staging\s+drift\s/m);
+    expect(sim.writes()).toHaveLength(0);
+
+    const one = await config(sim, [PROD]);
+    const run = await runCli(['run', '--config', one, '--yes'], await tokenEnv(sim), { cwd: here });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(here)).filter((f) => f.endsWith('.jsonl'))).toEqual([
+      expect.stringMatching(/^entra-pim-setup-journal-\d{4}-\d\d-\d\dT[\d-]+Z-prod\.jsonl$/),
+    ]);
   });
 
   it('stops at the first target that fails: the rest are not run, exit 1', async () => {
@@ -190,6 +210,15 @@ describe('several targets in one --config', () => {
       [[PROD, { ...STAGING, 'app-id': 'nope' }], [], {}, /^error: target staging: --app-id nope: not a GUID/],
       [[PROD, STAGING], ['--journal', 'plain.jsonl', '--yes'], {}, /--journal plain\.jsonl: with several targets give a folder/],
     ];
+    // A target's journal that cannot serve (here a folder) is refused before any request.
+    const taken = path.dirname(await journalPath());
+    await mkdir(path.join(taken, 'staging.jsonl'));
+    cases.push([
+      [PROD, STAGING],
+      ['--journal', path.join(taken, '{target}.jsonl')],
+      {},
+      /^error: target staging: --journal .*staging\.jsonl: /,
+    ]);
     for (const [targets, extra, top, error] of cases) {
       const file = await config(sim, targets, top);
       const res = await runCli(['run', '--config', file, ...extra], await tokenEnv(sim));

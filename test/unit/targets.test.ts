@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTargets, perTargetFlagProblem, type ConfigOption } from '../../src/config-targets.js';
 import { UsageError } from '../../src/errors.js';
-import { targetJournalPath } from '../../src/commands/targets.js';
+import { bounded, targetJournalPath } from '../../src/commands/targets.js';
 import {
   changeCount,
   exitCodeOfStatus,
@@ -196,5 +196,32 @@ describe('targetJournalPath', () => {
     expect(() => targetJournalPath(path.join(dir, 'one.jsonl'), 'prod', now)).toThrow(
       /--journal .*one\.jsonl: with several targets give a folder, or a file name containing \{target\}/,
     );
+  });
+});
+
+describe('bounded', () => {
+  it('runs at most `limit` at once and keeps the order of the items', async () => {
+    const release: Array<() => void> = [];
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const done = bounded([1, 2, 3, 4], 2, async (n) => {
+      started.push(n);
+      running++;
+      most = Math.max(most, running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      return n * 10;
+    });
+    // Let the workers start: two items, and no third until one ends.
+    await Promise.resolve();
+    expect(started).toEqual([1, 2]);
+    while (release.length) {
+      release.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await done).toEqual([10, 20, 30, 40]);
+    expect(most).toBe(2);
+    expect(started).toEqual([1, 2, 3, 4]);
   });
 });
