@@ -226,6 +226,13 @@ describe('several targets in one --config', () => {
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
       expect(res.stderr).toMatch(error);
     }
+    // Only run and audit take targets.
+    const file = await config(sim, [PROD]);
+    const other = await runCli(['verify-user', CONTOSO.upns.alice, '--config', file], await tokenEnv(sim));
+    expect(other.code).toBe(1);
+    expect(other.stderr.trim().split('\n')).toEqual([
+      `error: --config ${file}: "targets" is taken by run and audit only; verify-user takes one target's options`,
+    ]);
     expect(sim.requests).toHaveLength(0);
   });
 });
