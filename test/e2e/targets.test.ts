@@ -25,7 +25,8 @@ describe('several targets in one --config', () => {
     const setup = await runCli([...args(sim, ['--yes', '--journal', await journalPath()])], await tokenEnv(sim));
     expect(setup.code, setup.stderr).toBe(0);
     const writes = sim.writes().length;
-    const file = await config(sim, [PROD, STAGING]);
+    const file = await config(sim, [PROD, STAGING], {}, 'yaml');
+    expect(await readFile(file, 'utf8')).toMatch(/^targets:\n {2}- name: prod\n/m);
     const requestsBefore = sim.requests.length;
 
     const res = await runCli(['audit', '--config', file], clientSecretEnv(sim));

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
 import { CONTOSO, contosoSeed, type SimulatedTenant, type TenantSeed } from '../../src/sim/index.js';
 import { ELIGIBLE, END, G, journalPath } from './sim.js';
 
@@ -47,11 +48,16 @@ export const STAGING: Target = {
   eligible: [CONTOSO.upns.alice],
 };
 
-/** A config file (JSON) in a fresh folder: the sim's sign-in settings at the top, then the targets. */
-export async function targetsConfig(sim: SimulatedTenant, targets: Target[], top: Record<string, unknown> = {}): Promise<string> {
-  const file = await journalPath('multi.json');
+/** A config file in a fresh folder: the sim's sign-in settings at the top, then the targets. */
+export async function targetsConfig(
+  sim: SimulatedTenant,
+  targets: Target[],
+  top: Record<string, unknown> = {},
+  format: 'json' | 'yaml' = 'json',
+): Promise<string> {
+  const file = await journalPath(`multi.${format}`);
   const doc = { 'tenant-id': CONTOSO.tenantId, 'graph-endpoint': sim.url, 'skip-keycloak': true, end: END, ...top, targets };
-  await writeFile(file, JSON.stringify(doc, null, 2));
+  await writeFile(file, format === 'json' ? JSON.stringify(doc, null, 2) : stringify(doc));
   return file;
 }
 
