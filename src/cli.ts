@@ -1,5 +1,6 @@
 import { Command, Help, Option } from 'commander';
 import type { RawOptions } from './options.js';
+import type { TargetConfig } from './config-targets.js';
 import type { CommandIo } from './commands/session.js';
 import { COMMAND_OPTIONS, environmentOf, HELP_GROUPS, optionDef, type OptionUse } from './cli-options.js';
 import { isTerminal } from './ui/terminal.js';
@@ -232,21 +233,28 @@ export function buildProgram(
    * The common start of every action: the options of a --config file (flags win over it), and
    * whether the result is to be JSON.
    */
-  const optionsOf = async <T extends object>(cmd: Command): Promise<T> => {
+  const optionsOf = async <T extends object>(cmd: Command): Promise<T & { targets?: TargetConfig[] }> => {
     const given = cmd.opts() as { config?: string; json?: boolean };
     if (given.json) onJson();
+    let targets: TargetConfig[] | undefined;
     if (given.config) {
       const { applyConfigFile } = await import('./config.js');
-      await applyConfigFile(given.config, cmd);
+      targets = await applyConfigFile(given.config, cmd);
     }
-    const raw = { ...cmd.opts() } as T & { config?: string; json?: boolean };
+    const raw = { ...cmd.opts() } as T & { config?: string; json?: boolean; targets?: TargetConfig[] };
     delete raw.config;
+    if (targets) raw.targets = targets;
     if (raw.json) onJson();
     return raw;
   };
 
   const runAction = (mode: 'run' | 'audit') => async (_opts: unknown, cmd: Command) => {
-    const raw = await optionsOf<RawOptions>(cmd);
+    const { targets, ...raw } = await optionsOf<RawOptions>(cmd);
+    if (targets) {
+      // A config file's `targets:` list: several apps, groups and realms under one sign-in.
+      const { targetsCommand } = await import('./commands/targets.js');
+      return setExit(await targetsCommand(mode, raw, targets, io));
+    }
     const { runCommand } = await import('./commands/run.js');
     setExit(await runCommand(mode, raw, io));
   };

@@ -36,7 +36,12 @@ export function reportJsonDocument(report: RunReport, meta: ReportMeta, details:
  * it; a world-readable default cannot be taken back.
  */
 export function writeReportFile(file: string, report: RunReport, meta: ReportMeta, details: ReportDetails = {}): void {
-  const text = /\.json$/i.test(file) ? reportJsonDocument(report, meta, details) : reportMarkdown(report, meta, details);
+  writeReportText(file, /\.json$/i.test(file) ? reportJsonDocument(report, meta, details) : reportMarkdown(report, meta, details));
+}
+
+/** Writes a rendered report as writeReportFile does: redacted, 0600, renamed into place. */
+export function writeReportText(file: string, rendered: string): void {
+  const text = redactText(rendered);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o600 });

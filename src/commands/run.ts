@@ -20,12 +20,39 @@ import {
   resolveTenant,
   runHooks,
   type CommandIo,
+  type Session,
 } from './session.js';
+import type { GraphApi } from '../graph/graph-api.js';
+import type { FileJournal } from '../journal-file.js';
+import type { RunHooks } from '../plan/runner.js';
+import type { Step } from '../plan/types.js';
+import type { Progress } from '../ui/spinner.js';
 
 export type { CommandIo };
 
+/**
+ * One target of several (commands/targets.ts): the session and Graph gateway are already open and
+ * shared, the options resolved; the caller runs the steps and keeps the report (`finish`).
+ */
+export interface TargetSeam {
+  session: Session;
+  graph: GraphApi;
+  tenantId: string;
+  options: RunOptions;
+  journal?: string;
+  finish: (
+    ctx: RunContext & ReportSubject,
+    steps: Step<RunContext, TenantSnapshot>[],
+    read: (ctx: RunContext) => Promise<TenantSnapshot>,
+    hooks: RunHooks<RunContext, TenantSnapshot>,
+    progress: Progress,
+    file: FileJournal | undefined,
+    checklist: (report: RunReport) => string | undefined,
+  ) => Promise<number>;
+}
+
 /** Whether any activation-policy flag was given (its write scope is asked for only then). */
-function policyFlagsGiven(raw: RawOptions): boolean {
+export function policyFlagsGiven(raw: RawOptions): boolean {
   return (
     raw.activationMax !== undefined ||
     raw.requireJustification !== undefined ||
@@ -39,21 +66,21 @@ function policyFlagsGiven(raw: RawOptions): boolean {
  * scripts every input is validated before the first request; on a terminal the wizard asks,
  * with the tenant's live data, for whatever flags, config and environment did not give.
  */
-export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io: CommandIo): Promise<number> {
+export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io: CommandIo, target?: TargetSeam): Promise<number> {
   const effectiveMode: RunMode = raw.dryRun ? 'audit' : mode;
   // A saved plan: checked, and its inputs taken, before anything else (the session's endpoint included).
   const savedPlans =
     raw.out !== undefined || raw.plan !== undefined || raw.planMaxAge !== undefined ? await import('./plan-file.js') : undefined;
   savedPlans?.checkPlanFlags(mode, raw);
   const plan = raw.plan !== undefined ? savedPlans!.loadPlan(raw, new Date()) : undefined;
-  const session = await openSession(raw, io);
+  const session = target?.session ?? (await openSession(raw, io));
   // The wizard may add Keycloak secrets typed at a masked prompt; the caller's env stays as it is.
   const env = { ...io.env };
   const resolve = () => resolveRunOptions(raw, { mode: effectiveMode, interactive: session.interactive, env, now: session.now });
   const prompt = prompterFor(session, Boolean(raw.yes));
 
   // A saved plan holds every input: nothing is asked.
-  let options: RunOptions | undefined = session.interactive && !plan ? undefined : resolve();
+  let options: RunOptions | undefined = target?.options ?? (session.interactive && !plan ? undefined : resolve());
   if (!options) {
     const { askSignIn } = await import('../wizard.js');
     await askSignIn(raw, prompt, env);
@@ -62,17 +89,19 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
   const given = options?.tenantId ?? raw.tenantId?.trim() ?? '';
   if (tenantInputProblem(given)) resolve(); // throws the usual one-line error naming --tenant-id
   // Checked before any request, the tenant's discovery for a domain included.
-  const { journal, file } = openJournal(session, effectiveMode, session.options.journal);
+  const { journal, file } = openJournal(session, effectiveMode, target ? target.journal : session.options.journal);
   // A verified domain becomes the tenant's GUID here: the journal and the sign-in use the GUID.
-  const tenantId = await resolveTenant(session, given, effectiveMode === 'audit');
+  const tenantId = target?.tenantId ?? (await resolveTenant(session, given, effectiveMode === 'audit'));
   if (plan) savedPlans!.checkPlanTenant(plan, raw.plan!, tenantId);
   raw.tenantId = tenantId;
   if (options) options.tenantId = tenantId;
   if (file) noteJournalStart(session, file, effectiveMode, tenantId);
-  const graph = await connectGraph(session, tenantId, effectiveMode === 'audit', journal, {
-    command: effectiveMode,
-    policyChanges: policyFlagsGiven(raw),
-  });
+  const graph = target
+    ? target.graph.withJournal(journal, session.log)
+    : await connectGraph(session, tenantId, effectiveMode === 'audit', journal, {
+        command: effectiveMode,
+        policyChanges: policyFlagsGiven(raw),
+      });
   if (!options) {
     const { askRunInputs } = await import('../wizard.js');
     await askRunInputs(raw, { mode: effectiveMode, graph, prompt, log: session.log, now: session.now, env });
@@ -128,6 +157,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
     return snapshot;
   };
   const steps = plan ? savedPlans!.planSteps(STEPS, plan, raw.plan!) : STEPS;
+  if (target) return target.finish(ctx, steps, read, hooks, progress, file, checklist);
   const code = await executeAndReport<RunContext & ReportSubject, TenantSnapshot>(
     session,
     ctx,

@@ -75,17 +75,22 @@ export class GraphApi {
   private resilienceMw?: ResilienceMiddleware;
   private readonly base: string;
   /** Counters for reports and request-count tests. */
-  readonly stats = { reads: 0, writes: 0, batches: 0 };
+  readonly stats: { reads: number; writes: number; batches: number };
 
   private readonly gate: WriteGate;
   /** Paces `$batch` writes to Graph's write quota; its decisions are read by tests. */
   readonly pacer: WritePacer;
 
-  constructor(private readonly opts: GraphApiOptions) {
+  constructor(
+    private readonly opts: GraphApiOptions,
+    /** The gateway whose sign-in, HTTP client, pacing and counters this one shares (see withJournal). */
+    private readonly parent?: GraphApi,
+  ) {
     const url = new URL(opts.baseUrl);
     if (url.protocol !== 'https:') throw new Error(`Graph endpoint must be https: ${opts.baseUrl}`);
     this.base = url.origin;
-    this.pacer = new WritePacer({ sleep: opts.resilience?.sleep, ...opts.pacing });
+    this.stats = parent?.stats ?? { reads: 0, writes: 0, batches: 0 };
+    this.pacer = parent?.pacer ?? new WritePacer({ sleep: opts.resilience?.sleep, ...opts.pacing });
     this.gate = new WriteGate({
       target: 'graph',
       journal: opts.journal,
@@ -97,6 +102,15 @@ export class GraphApi {
 
   get readOnly(): boolean {
     return this.opts.readOnly;
+  }
+
+  /**
+   * The same session for another journal: one sign-in (one token), one HTTP client (one bound
+   * on requests in flight) and one write pacer, so several targets in one run share Graph's
+   * quota instead of each pacing as if alone; only the write gate (and its journal) is its own.
+   */
+  withJournal(journal: Journal, log: Logger = this.opts.log): GraphApi {
+    return new GraphApi({ ...this.opts, journal, log }, this.parent ?? this);
   }
 
   /** The current bearer token (for reading its claims: scp, roles, tid). */
@@ -128,11 +142,13 @@ export class GraphApi {
 
   /** HTTP attempts made so far, retries included. */
   get attempts(): number {
+    if (this.parent) return this.parent.attempts;
     return this.resilienceMw?.requests ?? 0;
   }
 
   /** One client per run, built on first use; concurrent first calls share it (and its in-flight bound). */
   private getClient(): Promise<GraphClient> {
+    if (this.parent) return this.parent.getClient();
     this.client ??= this.buildClient();
     return this.client;
   }
