@@ -81,9 +81,13 @@ export async function bounded<T, R>(items: readonly T[], limit: number, fn: (ite
 export async function targetsCommand(mode: RunMode, raw: RawOptions, targets: TargetConfig[], io: CommandIo): Promise<number> {
   const effectiveMode: RunMode = raw.dryRun ? 'audit' : mode;
   // Saved plans name one target each.
-  for (const flag of ['plan', 'out'])
-    if ((raw as Record<string, unknown>)[flag] !== undefined)
-      throw new UsageError(`--${flag}: not taken with the targets of --config yet; run one target per config file to save or apply a plan`);
+  for (const [key, flag] of [
+    ['plan', '--plan'],
+    ['out', '--out'],
+    ['planMaxAge', '--plan-max-age'],
+  ])
+    if ((raw as Record<string, unknown>)[key] !== undefined)
+      throw new UsageError(`${flag}: not taken with the targets of --config yet; run one target per config file to save or apply a plan`);
   const session = await openSession(raw, io);
   const env = { ...io.env };
   if (session.interactive) {

@@ -210,6 +210,10 @@ describe('several targets in one --config', () => {
       [[PROD, STAGING], ['--group', 'tenant-admin'], {}, /^error: --group: not taken on the command line with the targets of --config/],
       [[PROD, { ...STAGING, 'app-id': 'nope' }], [], {}, /^error: target staging: --app-id nope: not a GUID/],
       [[PROD, STAGING], ['--journal', 'plain.jsonl', '--yes'], {}, /--journal plain\.jsonl: with several targets give a folder/],
+      // A saved plan names one target.
+      [[PROD, STAGING], ['--dry-run', '--out', 'plan.json'], {}, /^error: --out: not taken with the targets of --config yet/],
+      [[PROD, STAGING], ['--plan', 'plan.json'], {}, /^error: --plan: not taken with the targets of --config yet/],
+      [[PROD, STAGING], ['--plan-max-age', '2h'], {}, /^error: --plan-max-age: not taken with the targets of --config yet/],
     ];
     // A target's journal that cannot serve (here a folder) is refused before any request.
     const taken = path.dirname(await journalPath());
