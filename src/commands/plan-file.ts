@@ -44,6 +44,9 @@ export const PLAN_INPUTS = [
   'end',
   'duration',
   'justification',
+  // The ticket travels in the eligibility requests' bodies, so it is fixed when the plan is reviewed.
+  'ticketNumber',
+  'ticketSystem',
   'expiryWarning',
   'renew',
   'convertMembers',

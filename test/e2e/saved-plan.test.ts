@@ -114,6 +114,33 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(step?.status).toBe('changed');
   });
 
+  it('keeps the ticket it was reviewed with: every eligibility request carries it, the journal notes it, another ticket is refused', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env, ['--ticket-number', 'CHG0012345', '--ticket-system', 'ServiceNow']);
+    expect(plan.inputs).toMatchObject({ ticketNumber: 'CHG0012345', ticketSystem: 'ServiceNow' });
+
+    const other = await runCli(['run', '--plan', file, '--ticket-number', 'CHG999', '--journal', await journalPath()], env);
+    expect(other.code).toBe(1);
+    expect(other.stderr.trim()).toBe(
+      `error: --ticket-number: differs from the plan in ${file}, which was reviewed with its own inputs; leave --ticket-number out`,
+    );
+    expect(sim.writes()).toHaveLength(0);
+
+    const journal = await journalPath();
+    const res = await runCli(['run', '--plan', file, '--journal', journal], env);
+    expect(res.code, res.stderr).toBe(0);
+    const requests = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests'));
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests)
+      expect((r.body as { ticketInfo?: unknown }).ticketInfo).toEqual({ ticketNumber: 'CHG0012345', ticketSystem: 'ServiceNow' });
+    const entries = (await readFile(journal, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(entries.find((e) => e.type === 'ticket')).toMatchObject({ ticketNumber: 'CHG0012345', ticketSystem: 'ServiceNow' });
+  });
+
   it('refuses a plan whose tenant changed since it was saved, naming the change, and writes nothing', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
