@@ -178,7 +178,8 @@ export function planPolicy(snapshot: TenantSnapshot, options: RunOptions): StepP
       finding(
         'warning',
         'ACTIVATION_LONG',
-        `activations may last ${humanDuration(parseDuration(activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`,
+        `activations may last ${humanDuration(parseDuration(activationMax))}; Microsoft documents up to 8 hours for PIM for ` +
+          `Groups and recommends short windows for admin groups`,
         'use --activation-max PT8H or less',
       ),
     );
