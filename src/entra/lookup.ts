@@ -217,15 +217,6 @@ export interface EligibleUser {
 
 const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
 
-/**
- * The `--eligible` users (UPN or object id), each looked up once (in $batch round trips of 20).
- * Unknown, unreadable and disabled users become error findings and are left out; guests are
- * warned about; duplicates (two inputs for one user) count once.
- */
-export async function findEligibleUsers(graph: LookupGraph, inputs: string[], findings: Finding[]): Promise<EligibleUser[]> {
-  return eligibleUsersOf(inputs, await readEligibleUsers(graph, inputs), findings);
-}
-
 /** Graph's answer for one `--eligible` user. */
 export type EligibleUserAnswer = {
   id: string;
@@ -235,14 +226,21 @@ export type EligibleUserAnswer = {
   userType?: string;
 };
 
-/** The read half of `findEligibleUsers`: Graph's answer for each input, in input order (none for no input). */
+/**
+ * The `--eligible` users (UPN or object id) read, each once (in $batch round trips of 20): Graph's
+ * answer for each input, in input order (none for no input). `eligibleUsersOf` judges them.
+ */
 export async function readEligibleUsers(graph: LookupGraph, inputs: string[]): Promise<Array<GraphResponse<EligibleUserAnswer>>> {
   if (inputs.length === 0) return [];
   // One $batch round trip per 20 users instead of one request each.
   return graph.getManySettled<EligibleUserAnswer>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
 }
 
-/** The judging half of `findEligibleUsers`: pure, Graph's answers (in input order) in, users and findings out. */
+/**
+ * Pure: Graph's answers for the `--eligible` users (in input order) in, users and findings out.
+ * Unknown, unreadable and disabled users become error findings and are left out; guests are
+ * warned about; duplicates (two inputs for one user) count once.
+ */
 export function eligibleUsersOf(inputs: string[], answers: Array<GraphResponse<EligibleUserAnswer>>, findings: Finding[]): EligibleUser[] {
   const out: EligibleUser[] = [];
   answers.forEach((answer, i) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findApp, findEligibleUsers, findGroup, LookupError, oneOf, pickEligibleGroup } from '../../src/entra/lookup.js';
+import { eligibleUsersOf, findApp, findGroup, LookupError, oneOf, pickEligibleGroup, readEligibleUsers } from '../../src/entra/lookup.js';
 import { analyseApprovers, readApprovers } from '../../src/entra/approvers.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { Choice, Prompter } from '../../src/ui/prompt.js';
@@ -175,6 +175,9 @@ describe('findApprovers', () => {
 });
 
 describe('findEligibleUsers', () => {
+  // Read, then judge: Graph's answers, then the users and findings of them.
+  const findEligibleUsers = async (graph: never, inputs: string[], findings: Finding[]) =>
+    eligibleUsersOf(inputs, await readEligibleUsers(graph, inputs), findings);
   it('refuses unknown and disabled users, warns about guests and counts a user once', async () => {
     const U1 = 'bbbbbbbb-0000-0000-0000-000000000001';
     const U2 = 'bbbbbbbb-0000-0000-0000-000000000002';
