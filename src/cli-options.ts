@@ -108,7 +108,9 @@ export const OPTIONS = {
   },
   end: {
     flags: '--end <date>',
-    help: "end of the eligibility; a bare date means the end of that day (UTC), a date-time may carry Z or an offset; default (no --end, no --duration): 90 days from the start, or the group policy's maximum when shorter",
+    help:
+      'end of the eligibility; a bare date means the end of that day (UTC), a date-time may carry Z or an offset; default (no ' +
+      "--end, no --duration): 90 days from the start, or the group policy's maximum when shorter",
     group: 'eligibility',
     env: 'ENTRA_PIM_END',
   },
@@ -384,7 +386,9 @@ export const COMMAND_OPTIONS: Record<string, OptionUse[]> = {
       'group',
       {
         flags: '--group <id>',
-        help: "object id of the group to restore into: must be the journal's run's; required for a role-assignable group or a journal that does not record its group",
+        help:
+          "object id of the group to restore into: must be the journal's run's; required for a role-assignable group or a journal " +
+          'that does not record its group',
         env: null,
       },
     ],

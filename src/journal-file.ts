@@ -104,7 +104,8 @@ export class FileJournal implements Journal {
       closeSync(openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK));
     } catch (err) {
       throw new UsageError(
-        `${this.flag} ${this.path}: cannot write to that file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a file you can write to (or a new one)`,
+        `${this.flag} ${this.path}: cannot write to that file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a ` +
+          `file you can write to (or a new one)`,
       );
     }
   }
@@ -213,7 +214,9 @@ export class FileJournal implements Journal {
       }
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       const what = entry.type === 'after' ? 'the answer to a request already sent is not recorded' : 'the request it was for was not sent';
-      this.broken = `${this.flag} ${this.path}: the journal could not be written (${code}) and nothing more is sent; ${what}. Free space (or lift the file-size limit) and run again`;
+      this.broken =
+        `${this.flag} ${this.path}: the journal could not be written (${code}) and nothing more is sent; ${what}. Free space (or ` +
+        `lift the file-size limit) and run again`;
       throw new JournalError(this.broken);
     }
   }

@@ -227,7 +227,10 @@ export function keycloakUrlProblem(value: string): string | undefined {
   if (url.protocol === 'https:') return undefined;
   if (url.protocol !== 'http:') return 'the scheme must be https:// (http:// only for a server on this machine: localhost, 127.0.0.1, ::1)';
   if (!isLoopbackHost(url.hostname)) {
-    return `plain http:// is allowed only to this machine (localhost, 127.0.0.0/8, ::1): the Keycloak password or client secret would cross the network unencrypted; use https://${url.host}`;
+    return (
+      `plain http:// is allowed only to this machine (localhost, 127.0.0.0/8, ::1): the Keycloak password or client secret would ` +
+      `cross the network unencrypted; use https://${url.host}`
+    );
   }
   return undefined;
 }

@@ -86,13 +86,19 @@ function resultLine(report: RunReport): string {
  */
 function changeStatement(report: RunReport, command: string): string {
   if (report.mode === 'audit') {
-    return `**Nothing was changed.** This was ${command === 'restore' ? 'a restore preview (--dry-run)' : 'an audit'}: read-only, no write of any kind was sent. The actions below are what a run would do.`;
+    return (
+      `**Nothing was changed.** This was ${command === 'restore' ? 'a restore preview (--dry-run)' : 'an audit'}: read-only, no ` +
+      `write of any kind was sent. The actions below are what a run would do.`
+    );
   }
   if (!writesSent(report)) return '**Nothing was changed.** No write was sent to Entra ID or Keycloak.';
   const applied = changesApplied(report);
   if (report.status === 'changed')
     return `**Changes were made:** ${applied} change(s) applied, each listed below with the exact request. The journal records every request and answer.`;
-  return `**Changes may have been made:** ${applied} change(s) confirmed before the run stopped. The journal records every request that was sent, including any whose answer never arrived.`;
+  return (
+    `**Changes may have been made:** ${applied} change(s) confirmed before the run stopped. The journal records every request ` +
+    `that was sent, including any whose answer never arrived.`
+  );
 }
 
 function callerCell(caller: ReportCaller | undefined): string {
@@ -220,7 +226,8 @@ export function summaryLines(summary: ChangeSummary, meta: Pick<ReportMeta, 'tic
         sub(
           kc.map(
             (k) =>
-              `${k.change} mapper "${mdText(k.mapper)}" on identity provider ${mdText(k.identityProvider)} in realm ${mdText(k.realm)}${k.settings.length ? `: ${k.settings.map(mdText).join('; ')}` : ''}${OUTCOME_NOTE[k.outcome]}`,
+              `${k.change} mapper "${mdText(k.mapper)}" on identity provider ${mdText(k.identityProvider)} in realm ` +
+              `${mdText(k.realm)}${k.settings.length ? `: ${k.settings.map(mdText).join('; ')}` : ''}${OUTCOME_NOTE[k.outcome]}`,
           ),
         ),
     );
@@ -256,8 +263,14 @@ export function rollbackLines(rb: Rollback): string[] {
   const lines = ['## Rollback', ''];
   const command = (argv: string[]) => fence('sh', argv.map(shellWord).join(' '), '');
   if (rb.preview && rb.restore) {
+    const unanswered =
+      rb.removalsSent > rb.removalsConfirmed
+        ? `, and of ${rb.removalsSent - rb.removalsConfirmed} more whose removal failed or went unanswered, those that may have been removed`
+        : '';
     lines.push(
-      `\`restore\` puts back the ${rb.removalsConfirmed} member(s) this run removed${rb.removalsSent > rb.removalsConfirmed ? `, and of ${rb.removalsSent - rb.removalsConfirmed} more whose removal failed or went unanswered, those that may have been removed` : ''}, from its journal ${mdCode(rb.journal)}. Preview it first (read-only: lists who would be added back, sends no write):`,
+      `\`restore\` puts back the ${rb.removalsConfirmed} member(s) this run ` +
+        `removed${unanswered}, ` +
+        `from its journal ${mdCode(rb.journal)}. Preview it first (read-only: lists who would be added back, sends no write):`,
       '',
       ...command(rb.preview),
       '',
@@ -265,7 +278,9 @@ export function rollbackLines(rb: Rollback): string[] {
       '',
       ...command(rb.restore),
       '',
-      "Sign in as for the run (the same sign-in flags or environment variables), with the permissions restore needs. Restore adds members back only to this run's group, after reading each one live: a member who is no longer who the journal records is refused, and a member already back is left as is. It takes the tenant, cloud and Graph endpoint from the journal.",
+      'Sign in as for the run (the same sign-in flags or environment variables), with the permissions restore needs. Restore ' +
+        "adds members back only to this run's group, after reading each one live: a member who is no longer who the journal " +
+        'records is refused, and a member already back is left as is. It takes the tenant, cloud and Graph endpoint from the journal.',
       '',
     );
   } else {

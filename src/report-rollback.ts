@@ -69,7 +69,9 @@ export function notUndoneBy(summary: ChangeSummary): string[] {
     const who = eligible.map((e) => e.principal.userPrincipalName ?? e.principal.displayName ?? e.principal.id).join(', ');
     const last = eligible.map((e) => e.end).sort()[eligible.length - 1];
     out.push(
-      `The eligibilities (${who}): remove them in Privileged Identity Management (Groups, the group's Assignments, Eligible assignments) or let them end (the last on ${humanDateTime(new Date(last))}). The group stays under PIM for Groups: that cannot be undone.`,
+      `The eligibilities (${who}): remove them in Privileged Identity Management (Groups, the group's Assignments, Eligible ` +
+        `assignments) or let them end (the last on ${humanDateTime(new Date(last))}). The group stays under PIM for Groups: that ` +
+        `cannot be undone.`,
     );
   }
   for (const p of summary.policy.filter((x) => sent(x.outcome)))
@@ -84,7 +86,8 @@ export function notUndoneBy(summary: ChangeSummary): string[] {
     out.push(
       k.change === 'create'
         ? `Keycloak mapper "${k.mapper}" on ${k.identityProvider} (realm ${k.realm}) was created: delete it in the admin console to undo.`
-        : `Keycloak mapper "${k.mapper}" on ${k.identityProvider} (realm ${k.realm}) was updated: its previous settings (${k.settings.join('; ')}) are in the journal as the update's backup; set them back in the admin console to undo.`,
+        : `Keycloak mapper "${k.mapper}" on ${k.identityProvider} (realm ${k.realm}) was updated: its previous settings ` +
+            `(${k.settings.join('; ')}) are in the journal as the update's backup; set them back in the admin console to undo.`,
     );
   return out;
 }

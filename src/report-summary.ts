@@ -1,4 +1,5 @@
 import type { ApproverRef } from './entra/lookup.js';
+import { analyseApprovers } from './entra/approvers.js';
 import type { PolicyRule } from './entra/pim.js';
 import { humanDuration, parseDuration } from './core/duration.js';
 import { graphOpOf, type EligibilityAction } from './graph/writes.js';
@@ -188,7 +189,7 @@ function isMapper(v: unknown): v is IdpMapper {
 export function changeSummary(report: RunReport, snapshot?: TenantSnapshot): ChangeSummary {
   const people = peopleOf(snapshot);
   const rules = snapshot?.memberPolicy?.ok ? snapshot.memberPolicy.value.rules : [];
-  const approvers = snapshot?.approvers?.ok ? snapshot.approvers.value.refs : [];
+  const approvers = snapshot?.approvers?.ok ? analyseApprovers(snapshot.approvers.value).refs : [];
   const out: ChangeSummary = {
     mode: report.mode,
     standingAccessRemoved: [],

@@ -78,7 +78,8 @@ async function pickGroup(
     const hit = await pickEligibleGroup(prompt, named, wanted);
     if (hit) return hit;
     throw new UsageError(
-      `${me.userPrincipalName} is not eligible for ${wanted}: PIM has no eligible member assignment for you in that group (eligible for: ${listed}). Ask an admin to run entra-pim-setup with --eligible ${me.userPrincipalName}`,
+      `${me.userPrincipalName} is not eligible for ${wanted}: PIM has no eligible member assignment for you in that group ` +
+        `(eligible for: ${listed}). Ask an admin to run entra-pim-setup with --eligible ${me.userPrincipalName}`,
     );
   }
   if (named.length === 1) return named[0];
@@ -115,7 +116,10 @@ function explainRefusal(
     const why = failed.map((r) => {
       switch (r) {
         case 'MfaRule':
-          return 'the activation policy requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA (for example --auth browser and complete the MFA prompt), then activate';
+          return (
+            'the activation policy requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA ' +
+            '(for example --auth browser and complete the MFA prompt), then activate'
+          );
         case 'ExpirationRule':
           return `--duration ${o.duration ?? '(policy default)'} is longer than the policy allows${o.max ? ` (${o.max})` : ''}: give a shorter --duration`;
         case 'JustificationRule':
@@ -129,7 +133,11 @@ function explainRefusal(
     return `PIM refused to activate ${o.group}: ${why.join('; ') || message}`;
   }
   if (code === 'RoleAssignmentRequestAcrsValidationFailed') {
-    return `PIM refused to activate ${o.group}: the activation policy requires Conditional Access authentication context${o.acr ? ` ${o.acr}` : ''}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser), then activate`;
+    return (
+      `PIM refused to activate ${o.group}: the activation policy requires Conditional Access authentication ` +
+      `context${o.acr ? ` ${o.acr}` : ''}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access ` +
+      `can step you up (for example --auth browser), then activate`
+    );
   }
   if (code === 'RoleAssignmentDoesNotExist')
     return `PIM refused to activate ${o.group}: you have no eligible assignment for it (or it has expired)`;
@@ -179,7 +187,8 @@ async function activate(
   const amr = Array.isArray(claims.amr) ? (claims.amr as string[]) : [];
   if (enumListHas(enabled, 'MultiFactorAuthentication') && claims.scp !== undefined && !amr.includes('mfa')) {
     throw new UsageError(
-      `the activation policy of ${group.displayName} requires multi-factor authentication, and this sign-in did not use it: sign in again with MFA (for example --auth browser and complete the MFA prompt); nothing was sent`,
+      `the activation policy of ${group.displayName} requires multi-factor authentication, and this sign-in did not use it: ` +
+        `sign in again with MFA (for example --auth browser and complete the MFA prompt); nothing was sent`,
     );
   }
   const acr = rule(rules, 'AuthenticationContext_EndUser_Assignment');
@@ -187,7 +196,9 @@ async function activate(
   const acrs = Array.isArray(claims.acrs) ? (claims.acrs as string[]) : [];
   if (acrValue && !acrs.includes(acrValue)) {
     throw new UsageError(
-      `the activation policy of ${group.displayName} requires Conditional Access authentication context ${acrValue}, which this sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser); nothing was sent`,
+      `the activation policy of ${group.displayName} requires Conditional Access authentication context ${acrValue}, which this ` +
+        `sign-in did not satisfy: sign in again in the browser so Conditional Access can step you up (for example --auth browser); ` +
+        `nothing was sent`,
     );
   }
 
@@ -195,7 +206,8 @@ async function activate(
     // PIM needs scheduleInfo.expiration (Learn "Create assignmentScheduleRequest": scheduleInfo is
     // required); with the policy unreadable its maximum is unknown, so the user names the length.
     throw new UsageError(
-      `the activation policy of ${group.displayName} is not readable with this sign-in (RoleManagementPolicy.Read.AzureADGroup), so its maximum is unknown: pass --duration, e.g. --duration PT1H; nothing was sent`,
+      `the activation policy of ${group.displayName} is not readable with this sign-in ` +
+        `(RoleManagementPolicy.Read.AzureADGroup), so its maximum is unknown: pass --duration, e.g. --duration PT1H; nothing was sent`,
     );
   }
   const startDateTime = new Date().toISOString();
@@ -221,7 +233,8 @@ async function activate(
     }
     if (res.status === 403) {
       throw new UsageError(
-        `Graph refused the activation (403): the sign-in needs the delegated permission PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup, consented for the app you signed in with`,
+        `Graph refused the activation (403): the sign-in needs the delegated permission ` +
+          `PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup, consented for the app you signed in with`,
       );
     }
     const message = (answer.error as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
@@ -234,7 +247,9 @@ async function activate(
   if (enumIn(status, ['PendingApproval', 'PendingAdminDecision'])) {
     return {
       outcome: 'pending-approval',
-      message: `approval pending: the request to activate ${group.displayName} (request ${requestId}) waits for an approver. You get access when it is approved; until then Keycloak gives you no admin rights`,
+      message:
+        `approval pending: the request to activate ${group.displayName} (request ${requestId}) waits for an approver. You get ` +
+        `access when it is approved; until then Keycloak gives you no admin rights`,
       requestId,
       startDateTime: info?.startDateTime,
       endDateTime: end,
@@ -287,7 +302,9 @@ async function deactivate(graph: GraphApi, me: Me, group: { id: string; displayN
     const id = (res.body as { id?: string } | undefined)?.id;
     return {
       outcome: 'ended',
-      message: `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at your next sign-in through Entra; sign out of Keycloak now so no session keeps it`,
+      message:
+        `the activation of ${group.displayName} has ended for ${me.userPrincipalName}. Keycloak takes the admin group away at ` +
+        `your next sign-in through Entra; sign out of Keycloak now so no session keeps it`,
       requestId: id,
     };
   }
@@ -328,14 +345,16 @@ export async function activateCommand(raw: ActivateOptions, io: CommandIo): Prom
   const claims = jwtClaims(await graph.token());
   if (claims.scp === undefined && claims.roles !== undefined) {
     throw new UsageError(
-      'activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a delegated access token — not an app-only sign-in',
+      'activate needs a signed-in user (PIM activates only for the signed-in user): use --auth browser or device-code, or a ' +
+        'delegated access token — not an app-only sign-in',
     );
   }
   if (typeof claims.scp === 'string') {
     const missing = missingPermissions(ACTIVATE_NEEDS, claims.scp.split(' ').filter(Boolean)).map((n) => n.permission);
     if (missing.length) {
       throw new UsageError(
-        `the sign-in's token lacks the delegated scope(s) ${missing.join(', ')} that activate needs; nothing was sent. Fix: ${missingScopeFix(graph.signIn.method as AuthMethod | undefined, missing, graph.signIn.clientId)}`,
+        `the sign-in's token lacks the delegated scope(s) ${missing.join(', ')} that activate needs; nothing was sent. Fix: ` +
+          `${missingScopeFix(graph.signIn.method as AuthMethod | undefined, missing, graph.signIn.clientId)}`,
       );
     }
   }

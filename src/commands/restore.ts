@@ -87,12 +87,14 @@ export function journalTarget(
     if (given !== undefined && source !== 'default' && !same(key, given, value)) {
       const name = source === 'env' ? env : source === 'config' ? `"${flag.slice(2)}" in --config` : flag;
       throw new UsageError(
-        `${name} ${given}: the journal's run was on ${what} ${value}; leave ${source === 'env' ? 'it unset' : 'it out'} (restore takes it from the journal) or give the journal of that run`,
+        `${name} ${given}: the journal's run was on ${what} ${value}; leave ${source === 'env' ? 'it unset' : 'it out'} ` +
+          `(restore takes it from the journal) or give the journal of that run`,
       );
     }
     if (key === 'graphEndpoint' && !(given !== undefined && source === 'cli') && !trustedGraph(value)) {
       throw new UsageError(
-        `the journal's run used the Graph endpoint ${value}: restore sends your token there only when --graph-endpoint names it (pass --graph-endpoint ${value} if this is the run to undo)`,
+        `the journal's run used the Graph endpoint ${value}: restore sends your token there only when --graph-endpoint names it ` +
+          `(pass --graph-endpoint ${value} if this is the run to undo)`,
       );
     }
     out[key] = value;
@@ -199,7 +201,10 @@ function restoreWords(mode: RunMode): ReportWords {
         case 'compliant':
           return 'Result: nothing to restore — no member the journal names is missing.';
         case 'drift':
-          return `Result: ${changes ? `to restore — ${changes} member(s) would be added back` : 'nothing would be added back'}${toFix}. Nothing was sent: this was a preview.`;
+          return (
+            `Result: ${changes ? `to restore — ${changes} member(s) would be added back` : 'nothing would be added back'}${toFix}. ` +
+            `Nothing was sent: this was a preview.`
+          );
         case 'changed':
           return `Result: restored — ${changes} member(s) added back.`;
         default:

@@ -266,7 +266,8 @@ export async function confirmPlan(plans: StepReport[], ctx: RunContext, session:
   if (!ctx.prompt.interactive) {
     if (removals.length && !ctx.options.yes) {
       throw new StopError(
-        `this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit to review first). Nothing was changed`,
+        `this run would remove ${removals.length} standing member(s) from the admin group; pass --yes to confirm (or run audit ` +
+          `to review first). Nothing was changed`,
         ExitCode.error,
         'NEEDS_YES',
       );

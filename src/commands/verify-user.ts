@@ -116,19 +116,28 @@ function lingering(g: UserGrant, ms: GrantingMapper[], t: string, aliases: strin
     return `${g.why}: PIM never governs it and no sign-in takes it away; remove ${t} (or the composite containing it) from the realm's default roles`;
   const hardcoded = ms.filter((m) => m.hardcoded);
   if (hardcoded.length)
-    return `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who signs in, PIM or not; delete it`;
+    return (
+      `${g.why}: hardcoded mapper ${hardcoded.map((m) => `${m.name} on ${m.alias}`).join(', ')} gives ${thing} to everyone who ` +
+      `signs in, PIM or not; delete it`
+    );
   // A mapper without the PIM group's condition grants at every sign-in, PIM or not, FORCE or not:
   // the audit's KC_MAPPER_CLAIM_MISMATCH / KC_MAPPER_CLAIMS_EMPTY / KC_MAPPER_INDIRECT.
   const noPim = ms.filter((m) => m.withoutPim && m.mode !== 'IMPORT');
   if (noPim.length)
-    return `${g.why}: ${noPim.map((m) => m.withoutPim).join('; ')}; so it gives ${thing} at every sign-in through Entra whether or not PIM is active: make it require the PIM group (entra-pim-setup --fix-keycloak)`;
+    return (
+      `${g.why}: ${noPim.map((m) => m.withoutPim).join('; ')}; so it gives ${thing} at every sign-in through Entra whether or not ` +
+      `PIM is active: make it require the PIM group (entra-pim-setup --fix-keycloak)`
+    );
   // A mapper removes what it assigns when the claim is missing under FORCE, and under LEGACY too
   // (group and SAML mappers apply LEGACY like FORCE; an OIDC Claim-to-Role mapper's LEGACY only
   // removes: AbstractClaimToRoleMapper.updateBrokeredUserLegacy); IMPORT never runs again.
   if (ms.some((m) => m.mode === 'FORCE' || m.mode === 'LEGACY')) return undefined;
   const imports = ms.filter((m) => m.mode === 'IMPORT');
   if (imports.length)
-    return `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${g.value} away (${g.why}); set FORCE (entra-pim-setup --fix-keycloak), then sign the user out`;
+    return (
+      `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak never takes ${g.value} away (${g.why}); set ` +
+      `FORCE (entra-pim-setup --fix-keycloak), then sign the user out`
+    );
   if (ms.length)
     return `${g.why}: mapper ${ms.map((m) => m.name).join(', ')} has a sync mode Keycloak does not know, so nothing takes ${thing} away; set FORCE`;
   return `${g.why}: no mapper of ${aliases} assigns ${thing}, so it was given in Keycloak and PIM never takes it away; ${remove}`;
@@ -176,7 +185,9 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
   const claimMappers = mappers.filter((m) => !m.hardcoded);
   const removeOnly = claimMappers.filter((m) => m.legacyRemoveOnly);
   const legacyNote = removeOnly.length
-    ? `mapper ${removeOnly.map((m) => m.name).join(', ')} is a Claim to Role mapper with sync mode LEGACY: Keycloak grants its role at a user's first login only, and at later logins only takes it away, so a later activation brings no admin rights; set FORCE (entra-pim-setup --fix-keycloak)`
+    ? `mapper ${removeOnly.map((m) => m.name).join(', ')} is a Claim to Role mapper with sync mode LEGACY: Keycloak grants its ` +
+      `role at a user's first login only, and at later logins only takes it away, so a later activation brings no admin rights; ` +
+      `set FORCE (entra-pim-setup --fix-keycloak)`
     : undefined;
   const reasons: string[] = [];
   const add = (r: string | undefined) => {
@@ -202,7 +213,8 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
     if (!kc.user) add(`Keycloak has no user ${who.toLowerCase()}: ${who} has not signed in to Keycloak through Entra yet`);
     else if (!link && kc.alias)
       add(
-        `Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another provider), so Entra's claims never reach it`,
+        `Keycloak user ${kc.user.username} is not linked to identity provider ${alias} (a local account, or one from another ` +
+          `provider), so Entra's claims never reach it`,
       );
     else if (kc.alias && claimMappers.length === 0)
       add(`no mapper of ${alias} puts users into ${t}: run entra-pim-setup with --fix-keycloak`);
@@ -210,11 +222,13 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       const imports = claimMappers.filter((m) => m.mode === 'IMPORT');
       if (imports.length)
         add(
-          `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the user, never again; set FORCE (entra-pim-setup --fix-keycloak)`,
+          `mapper ${imports.map((m) => m.name).join(', ')} has sync mode IMPORT: Keycloak applies it only when it creates the ` +
+            `user, never again; set FORCE (entra-pim-setup --fix-keycloak)`,
         );
       add(legacyNote);
       add(
-        `Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`,
+        `Keycloak applies ${alias}'s mappers only when the user signs in through it: sign out of Keycloak and sign in again ` +
+          `through Entra (the activation started ${activation?.startDateTime ?? 'earlier'})`,
       );
     }
     return { kind: 'active-not-mapped', summary: `${entraLine}, but does not hold ${t} in Keycloak`, reasons };
@@ -224,7 +238,8 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
       const others = kc.links.map((l) => l.identityProvider);
       add(
         others.length
-          ? `Keycloak user ${kc.user.username} signs in through ${others.join(', ')}, not ${alias}: ${t} reaches it without PIM, and PIM never takes it away; remove it`
+          ? `Keycloak user ${kc.user.username} signs in through ${others.join(', ')}, not ${alias}: ${t} reaches it without PIM, ` +
+              `and PIM never takes it away; remove it`
           : `Keycloak user ${kc.user.username} is not linked to ${alias}: ${t} was given in Keycloak directly, and PIM never takes it away; remove it`,
       );
       for (const g of grants) add(`${g.why}`);
@@ -242,7 +257,8 @@ export function verdictOf(entra: EntraFacts, kc: KeycloakFacts | undefined): Ver
           ),
         ];
         add(
-          `the user's last sign-in through ${aliases} was during an activation; Keycloak removes ${g.value} at the next sign-in through Entra (${modes.join('; ')}), and sessions keep it until then: sign the user out (Users → Sessions)`,
+          `the user's last sign-in through ${aliases} was during an activation; Keycloak removes ${g.value} at the next sign-in ` +
+            `through Entra (${modes.join('; ')}), and sessions keep it until then: sign the user out (Users → Sessions)`,
         );
       }
       if (removeOnly.some((m) => grants.some((g) => assigning(g).includes(m)))) add(legacyNote);
@@ -304,7 +320,8 @@ function render(
     }
     for (const i of kc.incomplete ?? []) lines.push(`  not read:     ${i}`);
     const mapperText = (m: KeycloakFacts['mappers'][number]) =>
-      `${m.name}${m.alias && m.alias !== kc.alias ? ` on ${m.alias}` : ''}${m.value && m.value !== kc.target.value ? ` → ${m.value}` : ''} (${m.hardcoded ? 'hardcoded, ' : ''}${m.mode})`;
+      `${m.name}${m.alias && m.alias !== kc.alias ? ` on ${m.alias}` : ''}${m.value && m.value !== kc.target.value ? ` → ${m.value}` : ''} ` +
+      `(${m.hardcoded ? 'hardcoded, ' : ''}${m.mode})`;
     if (kc.alias) lines.push(`  mappers to ${kc.target.value}: ${kc.mappers.length ? kc.mappers.map(mapperText).join(', ') : 'none'}`);
   } else {
     lines.push(

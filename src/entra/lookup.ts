@@ -217,15 +217,6 @@ export interface EligibleUser {
 
 const USER_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,userType';
 
-/**
- * The `--eligible` users (UPN or object id), each looked up once (in $batch round trips of 20).
- * Unknown, unreadable and disabled users become error findings and are left out; guests are
- * warned about; duplicates (two inputs for one user) count once.
- */
-export async function findEligibleUsers(graph: LookupGraph, inputs: string[], findings: Finding[]): Promise<EligibleUser[]> {
-  return eligibleUsersOf(inputs, await readEligibleUsers(graph, inputs), findings);
-}
-
 /** Graph's answer for one `--eligible` user. */
 export type EligibleUserAnswer = {
   id: string;
@@ -235,14 +226,21 @@ export type EligibleUserAnswer = {
   userType?: string;
 };
 
-/** The read half of `findEligibleUsers`: Graph's answer for each input, in input order (none for no input). */
+/**
+ * The `--eligible` users (UPN or object id) read, each once (in $batch round trips of 20): Graph's
+ * answer for each input, in input order (none for no input). `eligibleUsersOf` judges them.
+ */
 export async function readEligibleUsers(graph: LookupGraph, inputs: string[]): Promise<Array<GraphResponse<EligibleUserAnswer>>> {
   if (inputs.length === 0) return [];
   // One $batch round trip per 20 users instead of one request each.
   return graph.getManySettled<EligibleUserAnswer>(inputs.map((i) => withQuery(userPath(i), { $select: USER_SELECT })));
 }
 
-/** The judging half of `findEligibleUsers`: pure, Graph's answers (in input order) in, users and findings out. */
+/**
+ * Pure: Graph's answers for the `--eligible` users (in input order) in, users and findings out.
+ * Unknown, unreadable and disabled users become error findings and are left out; guests are
+ * warned about; duplicates (two inputs for one user) count once.
+ */
 export function eligibleUsersOf(inputs: string[], answers: Array<GraphResponse<EligibleUserAnswer>>, findings: Finding[]): EligibleUser[] {
   const out: EligibleUser[] = [];
   answers.forEach((answer, i) => {
@@ -322,66 +320,4 @@ export interface ApproverRef {
   kind: 'user' | 'group';
   id: string;
   label: string;
-}
-
-/**
- * The `--approver` values: an object id (a user, else a group), a UPN, or a group's display name
- * (the ambiguity rule, flag `--approver`). What cannot be found becomes an error finding.
- */
-export async function findApprovers(
-  graph: LookupGraph,
-  prompt: Prompter | undefined,
-  inputs: string[],
-  findings: Finding[],
-): Promise<ApproverRef[]> {
-  const out: ApproverRef[] = [];
-  for (const input of inputs) {
-    if (isGuid(input)) {
-      const [user, group] = await graph.getMany<{ id: string; displayName?: string; userPrincipalName?: string }>([
-        withQuery(`/users/${input}`, { $select: 'id,displayName,userPrincipalName' }),
-        withQuery(`/groups/${input}`, { $select: 'id,displayName' }),
-      ]);
-      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
-      else if (group) out.push({ kind: 'group', id: group.id, label: `group ${group.displayName ?? input}` });
-      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no user or group with that object id`));
-    } else if (input.includes('@')) {
-      let user: { id: string; userPrincipalName?: string } | null;
-      try {
-        user = await graph.find<{ id: string; userPrincipalName?: string }>(
-          withQuery(userPath(input), { $select: 'id,userPrincipalName' }),
-        );
-      } catch (err) {
-        // Named as typed, not by the encoded lookup URL; a 403 stays a permission error.
-        if (!(err instanceof GraphRequestError) || err.status === 403 || err.status === 401) throw err;
-        findings.push(
-          finding(
-            'error',
-            'APPROVER_UNREADABLE',
-            `--approver ${input}: Graph could not read this user (${[err.status, err.code].filter(Boolean).join(' ')})`,
-          ),
-        );
-        continue;
-      }
-      if (user) out.push({ kind: 'user', id: user.id, label: user.userPrincipalName ?? input });
-      else findings.push(finding('error', 'APPROVER_NOT_FOUND', `--approver ${input}: no such user`));
-    } else {
-      try {
-        const group = await findGroup(graph, prompt, input, { select: 'id,displayName', flag: '--approver', code: 'APPROVER' });
-        out.push({ kind: 'group', id: group.id, label: `group ${input}` });
-      } catch (err) {
-        if (!(err instanceof LookupError)) throw err;
-        if (err.code === 'APPROVER_NOT_FOUND')
-          findings.push(
-            finding(
-              'error',
-              'APPROVER_NOT_FOUND',
-              `--approver ${input}: no user or group by that name`,
-              'give a UPN, a group name or an object id',
-            ),
-          );
-        else findings.push(lookupFinding(err));
-      }
-    }
-  }
-  return out;
 }

@@ -137,7 +137,8 @@ async function sendEnvelope(
         onItem?.(retry[k], r);
       });
       throw new RetryBudgetExceeded(
-        `$batch: Graph asked ${retry.length} item(s) to wait ${Math.round(wait / 1000)} s (Retry-After), longer than the ${Math.round(maxWait / 1000)} s this tool waits; nothing more was sent: try again later`,
+        `$batch: Graph asked ${retry.length} item(s) to wait ${Math.round(wait / 1000)} s (Retry-After), longer than the ` +
+          `${Math.round(maxWait / 1000)} s this tool waits; nothing more was sent: try again later`,
       );
     }
     for (const i of pending) {

@@ -79,8 +79,16 @@ export async function createTokenSource(opts: CredentialOptions): Promise<SignIn
         ms,
         () => {
           abort.abort();
+          const why =
+            method === 'device-code'
+              ? 'nobody entered the code'
+              : method === 'browser'
+                ? 'the browser sign-in was not completed'
+                : 'no answer from the sign-in';
           return new SignInError(
-            `sign-in with --auth ${method} failed: no token within ${durationText(ms)} (${method === 'device-code' ? 'nobody entered the code' : method === 'browser' ? 'the browser sign-in was not completed' : 'no answer from the sign-in'}; the limit is ENTRA_PIM_SIGN_IN_TIMEOUT_MS)`,
+            `sign-in with --auth ${method} failed: no token within ${durationText(ms)} ` +
+              `(${why}; ` +
+              `the limit is ENTRA_PIM_SIGN_IN_TIMEOUT_MS)`,
           );
         },
       );

@@ -73,15 +73,18 @@ export function scopeUris(graphHost: string, names: readonly string[]): string[]
 export function missingScopeFix(method: AuthMethod | undefined, missing: readonly string[], clientId?: string): string {
   const list = missing.join(', ');
   const publicClient =
-    'sign in with --auth browser or --auth device-code, which request these scopes from the "Microsoft Graph Command Line Tools" app (or the app --client-id names); an admin consents once for the tenant';
+    'sign in with --auth browser or --auth device-code, which request these scopes from the "Microsoft Graph Command Line ' +
+    'Tools" app (or the app --client-id names); an admin consents once for the tenant';
   switch (method) {
     case 'azure-cli':
       return `the Azure CLI's Graph token has a fixed set of scopes and cannot be given ${list}: ${publicClient}`;
     case 'browser':
     case 'device-code':
       return clientId && clientId.toLowerCase() !== GRAPH_CLI_CLIENT_ID
-        ? `give the app ${clientId} the delegated permissions ${list} with admin consent (API permissions → Microsoft Graph → Delegated), then sign in again`
-        : `an admin consents to ${list} for the "Microsoft Graph Command Line Tools" app (${GRAPH_CLI_CLIENT_ID}) once, or you accept the consent prompt when signing in again`;
+        ? `give the app ${clientId} the delegated permissions ${list} with admin consent ` +
+            `(API permissions → Microsoft Graph → Delegated), then sign in again`
+        : `an admin consents to ${list} for the "Microsoft Graph Command Line Tools" app (${GRAPH_CLI_CLIENT_ID}) once, or you ` +
+            `accept the consent prompt when signing in again`;
     case 'access-token':
       return `hand over a delegated token that carries ${list}, or ${publicClient}`;
     default:

@@ -19,13 +19,15 @@
  *   properties come back null ("limited information") without RoleManagement.Read.Directory (directoryrole-list)
  * - GET /subscribedSkus (subscribedsku-list) → LicenseAssignment.Read.All
  * - GET …/privilegedAccess/group/eligibilitySchedules (privilegedaccessgroup-list-eligibilityschedules) → PrivilegedEligibilitySchedule.Read.AzureADGroup
- * - GET …/privilegedAccess/group/assignmentScheduleInstances (privilegedaccessgroup-list-assignmentscheduleinstances) → PrivilegedAssignmentSchedule.Read.AzureADGroup
+ * - GET …/privilegedAccess/group/assignmentScheduleInstances (privilegedaccessgroup-list-assignmentscheduleinstances)
+ *   → PrivilegedAssignmentSchedule.Read.AzureADGroup
  * - GET /policies/roleManagementPolicyAssignments (policyroot-list-rolemanagementpolicyassignments, group scope) → RoleManagementPolicy.Read.AzureADGroup
  * - PATCH /servicePrincipals/{id} (serviceprincipal-update) → D Application.ReadWrite.All; A Application.ReadWrite.OwnedBy
  * - POST /servicePrincipals/{id}/appRoleAssignedTo (serviceprincipal-post-approleassignedto) → AppRoleAssignment.ReadWrite.All and Application.Read.All
  * - DELETE /groups/{id}/members/{id}/$ref (group-delete-members) → GroupMember.ReadWrite.All (role-assignable group: also RoleManagement.ReadWrite.Directory)
  * - POST …/eligibilityScheduleRequests (privilegedaccessgroup-post-eligibilityschedulerequests) → PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup
- * - PATCH /policies/roleManagementPolicies/{id}/rules/{id} (unifiedrolemanagementpolicyrule-update, group scope) → RoleManagementPolicy.ReadWrite.AzureADGroup
+ * - PATCH /policies/roleManagementPolicies/{id}/rules/{id} (unifiedrolemanagementpolicyrule-update, group scope)
+ *   → RoleManagementPolicy.ReadWrite.AzureADGroup
  * - activate: …/eligibilityScheduleInstances/filterByCurrentUser → PrivilegedEligibilitySchedule.Read.AzureADGroup;
  *   POST …/assignmentScheduleRequests (privilegedaccessgroup-post-assignmentschedulerequests) → PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup
  * - verify-user: …/eligibilityScheduleInstances and …/assignmentScheduleInstances (privilegedaccessgroup-list-*) → the two

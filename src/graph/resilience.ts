@@ -147,7 +147,8 @@ export class ResilienceMiddleware implements Middleware {
       const hinted = retryAfterMs(context.response?.headers.get('retry-after'));
       if (hinted !== undefined && hinted > this.opts.maxRetryAfterMs) {
         throw new RetryBudgetExceeded(
-          `${method} ${pathOf(url)}: Graph asked to wait ${Math.round(hinted / 1000)} s (Retry-After), longer than the ${Math.round(this.opts.maxRetryAfterMs / 1000)} s this tool waits: try again later`,
+          `${method} ${pathOf(url)}: Graph asked to wait ${Math.round(hinted / 1000)} s (Retry-After), longer than the ` +
+            `${Math.round(this.opts.maxRetryAfterMs / 1000)} s this tool waits: try again later`,
         );
       }
       // Drain the body so the connection can be reused before we wait.

@@ -70,7 +70,9 @@ export function decideSignIn(f: SignInFacts): AuthMethod | undefined {
     }
     if (chosen === 'azure-cli' && !f.azureCli) {
       throw new UsageError(
-        `no sign-in: there is no terminal to sign in on and the Azure CLI (az) is not on PATH; set ${NON_INTERACTIVE_FIX}${f.tenantGiven ? '' : `, with ${TENANT_INPUT}`}, or choose --auth (e.g. managed-identity). Nothing was sent`,
+        `no sign-in: there is no terminal to sign in on and the Azure CLI (az) is not on PATH; set ` +
+          `${NON_INTERACTIVE_FIX}${f.tenantGiven ? '' : `, with ${TENANT_INPUT}`}, or choose --auth (e.g. managed-identity). ` +
+          `Nothing was sent`,
       );
     }
     method = chosen;

@@ -38,7 +38,8 @@ export function signInError(method: AuthMethod, err: unknown, authorityHost?: st
   const unreachable = /^(endpoints_resolution_error|network_error)\b/.exec(text);
   if (unreachable && authorityHost && method !== 'azure-cli' && method !== 'managed-identity') {
     return new SignInError(
-      `sign-in with --auth ${method} failed: cannot reach the sign-in host ${new URL(authorityHost).host} (${unreachable[1]}); check the network${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST / --cloud'}`,
+      `sign-in with --auth ${method} failed: cannot reach the sign-in host ${new URL(authorityHost).host} (${unreachable[1]}); ` +
+        `check the network${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST / --cloud'}`,
       { cause: err },
     );
   }

@@ -191,14 +191,17 @@ export class KeycloakConnection {
         // and nothing for an empty body: neither may read as "nothing there".
         if (typeof out === 'string' || out === null || out === undefined) {
           throw new KeycloakError(
-            `Keycloak answered ${info.what} with ${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ${this.settings.url} the Keycloak base URL?`,
+            `Keycloak answered ${info.what} with ` +
+              `${typeof out === 'string' && out.length > 0 ? 'something that is not JSON' : 'an empty body'} (HTTP 200); is ` +
+              `${this.settings.url} the Keycloak base URL?`,
             200,
           );
         }
         const list = Array.isArray(out);
         if ((info.shape === 'list' && !list) || (info.shape === 'object' && (list || typeof out !== 'object'))) {
           throw new KeycloakError(
-            `Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): not understood, nothing concluded from it`,
+            `Keycloak answered ${info.what} with JSON that is not ${info.shape === 'list' ? 'a list' : 'an object'} (HTTP 200): ` +
+              `not understood, nothing concluded from it`,
             200,
           );
         }
@@ -283,7 +286,8 @@ export class KeycloakConnection {
     if (err instanceof SyntaxError) {
       return {
         error: new KeycloakError(
-          `Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; is ${s.url} the Keycloak base URL?`,
+          `Keycloak sign-in for ${this.principal} in realm ${s.authRealm} failed: the token endpoint did not answer with JSON; ` +
+            `is ${s.url} the Keycloak base URL?`,
         ),
         logStatus: 'error',
       };

@@ -128,7 +128,8 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       finding(
         'error',
         'KC_MEMBER_LOCAL',
-        `${local.length} holder(s) of ${input.target} are local Keycloak accounts not linked to ${input.alias}, so they have admin rights without PIM: ${listNames(local)}`,
+        `${local.length} holder(s) of ${input.target} are local Keycloak accounts not linked to ${input.alias}, so they have ` +
+          `admin rights without PIM: ${listNames(local)}`,
         `remove them from ${input.target} (keep a break-glass account only if it is documented and monitored)`,
       ),
     );
@@ -146,7 +147,8 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       finding(
         'error',
         'KC_MEMBER_ALSO_OTHER_IDP',
-        `${alsoOther.length} holder(s) of ${input.target} are linked to ${input.alias} and also to ${others.join(', ')}, through which they can sign in without Entra, so the mapper never takes the rights away: ${listNames(alsoOther)}`,
+        `${alsoOther.length} holder(s) of ${input.target} are linked to ${input.alias} and also to ${others.join(', ')}, ` +
+          `through which they can sign in without Entra, so the mapper never takes the rights away: ${listNames(alsoOther)}`,
         `remove the other link (Users → Identity provider links) or take them out of ${input.target}`,
       ),
     );
@@ -156,7 +158,9 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       finding(
         'error',
         'KC_MEMBER_OTHER_IDP',
-        `${otherIdp.length} holder(s) of ${input.target} sign in through other identity providers (${[...new Set(otherIdp.flatMap((h) => h.links.map((l) => l.identityProvider)))].join(', ')}), so PIM does not govern them: ${listNames(otherIdp)}`,
+        `${otherIdp.length} holder(s) of ${input.target} sign in through other identity providers ` +
+          `(${[...new Set(otherIdp.flatMap((h) => h.links.map((l) => l.identityProvider)))].join(', ')}), so PIM does not govern ` +
+          `them: ${listNames(otherIdp)}`,
         `remove them from ${input.target}`,
       ),
     );
@@ -166,7 +170,8 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       finding(
         'warning',
         'KC_MEMBER_NOT_ACTIVE',
-        `${inactive.length} holder(s) of ${input.target} have no active PIM assignment now; Keycloak keeps the membership until their next sign-in through ${input.alias}: ${listNames(inactive)}`,
+        `${inactive.length} holder(s) of ${input.target} have no active PIM assignment now; Keycloak keeps the membership until ` +
+          `their next sign-in through ${input.alias}: ${listNames(inactive)}`,
         `sign them out (Users → Sessions → Sign out) or remove them from ${input.target}; with sync mode FORCE their next Entra login removes it`,
       ),
     );
@@ -176,8 +181,11 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
       finding(
         'warning',
         'KC_MEMBER_UNVERIFIABLE',
-        `cannot tell whether ${unknown.length} holder(s) of ${input.target} have an active PIM assignment: their link to ${input.alias} carries Entra's pairwise "sub", not the object id: ${listNames(unknown)}`,
-        `add an "Attribute Importer" mapper on ${input.alias} that stores ${input.protocol === 'saml' ? `attribute ${SAML_OBJECT_ID_ATTRIBUTE}` : 'claim oid'} in a user attribute declared in the realm's user profile (e.g. entraObjectId, admin-only); it is filled at each user's next login`,
+        `cannot tell whether ${unknown.length} holder(s) of ${input.target} have an active PIM assignment: their link to ` +
+          `${input.alias} carries Entra's pairwise "sub", not the object id: ${listNames(unknown)}`,
+        `add an "Attribute Importer" mapper on ${input.alias} that stores ` +
+          `${input.protocol === 'saml' ? `attribute ${SAML_OBJECT_ID_ATTRIBUTE}` : 'claim oid'} in a user attribute declared in ` +
+          `the realm's user profile (e.g. entraObjectId, admin-only); it is filled at each user's next login`,
       ),
     );
   }
@@ -187,7 +195,8 @@ export function residualFindings(holders: Holder[], input: ResidualInput): Findi
     finding(
       'info',
       'KC_MEMBERS',
-      `${input.target} has ${holders.length} holder(s)${disabled ? `, ${disabled} disabled` : ''}: ${activeOk.length} with an active PIM assignment${notCompared}`,
+      `${input.target} has ${holders.length} holder(s)${disabled ? `, ${disabled} disabled` : ''}: ${activeOk.length} with an ` +
+        `active PIM assignment${notCompared}`,
     ),
   );
   return out;
@@ -243,8 +252,10 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
       finding(
         'error',
         'KC_MEMBER_LOCAL_PASSWORD',
-        `${password.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a password in Keycloak or its user storage, so they can sign in without Entra (login form or password grant); ${why}: ${listNames(password)}`,
-        `delete their Keycloak password (Users → user → Credentials → Delete), or for a user-storage account stop it from being a holder; admins must sign in only through ${input.alias}`,
+        `${password.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a password in Keycloak or ` +
+          `its user storage, so they can sign in without Entra (login form or password grant); ${why}: ${listNames(password)}`,
+        `delete their Keycloak password (Users → user → Credentials → Delete), or for a user-storage account stop it from being ` +
+          `a holder; admins must sign in only through ${input.alias}`,
       ),
     );
   }
@@ -253,7 +264,9 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
       finding(
         'warning',
         'KC_MEMBER_LOCAL_PASSKEY',
-        `${passkey.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a passkey (webauthn-passwordless), which signs them in without Entra wherever the realm's flows accept passkeys; ${why}: ${listNames(passkey)}`,
+        `${passkey.length} holder(s) of ${input.target} are linked to ${input.alias} but also have a passkey ` +
+          `(webauthn-passwordless), which signs them in without Entra wherever the realm's flows accept passkeys; ${why}: ` +
+          `${listNames(passkey)}`,
         'delete the passkey (Users → user → Credentials), or make sure no flow of the realm accepts passkeys',
       ),
     );
@@ -263,7 +276,9 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
       finding(
         'warning',
         'KC_MEMBER_CREDENTIAL_UNKNOWN',
-        `${unknown.length} holder(s) of ${input.target} linked to ${input.alias} have credentials of a type this tool does not judge (${[...unknownTypes].join(', ')}); if a flow of the realm accepts it alone, they sign in without Entra: ${listNames(unknown)}`,
+        `${unknown.length} holder(s) of ${input.target} linked to ${input.alias} have credentials of a type this tool does not ` +
+          `judge (${[...unknownTypes].join(', ')}); if a flow of the realm accepts it alone, they sign in without Entra: ` +
+          `${listNames(unknown)}`,
         "check the realm's authentication flows, or delete those credentials",
       ),
     );
@@ -273,7 +288,8 @@ export function localCredentialFindings(holders: Holder[], input: Pick<ResidualI
       finding(
         'warning',
         'KC_MEMBER_CREDENTIALS_UNREAD',
-        `cannot tell whether ${unread.length} holder(s) of ${input.target} linked to ${input.alias} can also sign in with a password: their credentials were not read: ${listNames(unread)}`,
+        `cannot tell whether ${unread.length} holder(s) of ${input.target} linked to ${input.alias} can also sign in with a ` +
+          `password: their credentials were not read: ${listNames(unread)}`,
         'grant the view-users role of realm-management to the account',
       ),
     );

@@ -51,7 +51,8 @@ export function judgeIndirectGrants(
         finding: finding(
           'error',
           'KC_MAPPER_INDIRECT',
-          `${label} (type ${m.identityProviderMapper}) assigns ${value}: ${why}; this tool does not know the mapper type, so it cannot tell whether it requires the PIM group`,
+          `${label} (type ${m.identityProviderMapper}) assigns ${value}: ${why}; this tool does not know the mapper type, so it ` +
+            `cannot tell whether it requires the PIM group`,
           `delete mapper "${m.name}" or point it elsewhere`,
         ),
       });
@@ -63,7 +64,10 @@ export function judgeIndirectGrants(
         finding: finding(
           'error',
           'KC_MAPPER_INDIRECT',
-          `${label} assigns ${value}: ${why}; ${exp?.claim ? `it is a ${kind.protocol.toUpperCase()} mapper on a ${exp.protocol.toUpperCase()} provider` : 'the PIM group claim is not known, so it cannot be shown to require the PIM group'}`,
+          `${label} assigns ${value}: ${why}; ` +
+            (exp?.claim
+              ? `it is a ${kind.protocol.toUpperCase()} mapper on a ${exp.protocol.toUpperCase()} provider`
+              : 'the PIM group claim is not known, so it cannot be shown to require the PIM group'),
           `delete mapper "${m.name}" or point it elsewhere`,
         ),
       });
@@ -122,7 +126,8 @@ export function defaultGroupFindings(defaults: Array<{ path?: string; name?: str
         'KC_GROUP_DEFAULT',
         exact
           ? `${path} is a default group of realm ${realm}: every new user, local or brokered, joins it without PIM`
-          : `${path} is a default group of realm ${realm} and ${why}: every new user, local or brokered, gets the admin rights of ${scope.target.value} without PIM`,
+          : `${path} is a default group of realm ${realm} and ${why}: every new user, local or brokered, gets the admin rights of ` +
+              `${scope.target.value} without PIM`,
         `remove ${path} from Realm settings → User registration → Default groups`,
       ),
     );
@@ -143,7 +148,8 @@ export function defaultRoleFindings(
     finding(
       'error',
       'KC_ROLE_DEFAULT',
-      `the default role ${name} of realm ${realm} is or contains ${target} (directly or through composite roles): every user of the realm holds it, so everyone has the admin rights without PIM`,
+      `the default role ${name} of realm ${realm} is or contains ${target} (directly or through composite roles): every user of ` +
+        `the realm holds it, so everyone has the admin rights without PIM`,
       `remove ${target} (or the composite role containing it) from Realm settings → User registration → Default roles`,
     ),
   ];

@@ -109,7 +109,8 @@ export class KeycloakRealmReads extends KeycloakConnection {
     });
     if (bad !== undefined) {
       throw new KeycloakError(
-        `Keycloak answered ${info.what} with a component without an id, a providerId or a config of string lists (HTTP 200): not understood, nothing concluded from it`,
+        `Keycloak answered ${info.what} with a component without an id, a providerId or a config of string lists (HTTP 200): ` +
+          `not understood, nothing concluded from it`,
         200,
       );
     }

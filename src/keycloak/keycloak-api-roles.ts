@@ -82,7 +82,8 @@ export class KeycloakRoleReads extends KeycloakUserReads {
     const clients = (await this.listAll(info, (kc, page, o) => kc.clients.find({ realm, ...page }, o))) as KcClient[];
     if (!clientListComplete(realm, clients)) {
       throw new KeycloakForbiddenError(
-        `Keycloak listed the clients of realm ${realm} without its ${managementClientId(realm)} client, so it hid the clients ${this.principal} may not view: it needs the realm-management role view-clients in realm ${this.settings.realm}`,
+        `Keycloak listed the clients of realm ${realm} without its ${managementClientId(realm)} client, so it hid the clients ` +
+          `${this.principal} may not view: it needs the realm-management role view-clients in realm ${this.settings.realm}`,
         'view-clients',
       );
     }
@@ -180,7 +181,8 @@ export class KeycloakRoleReads extends KeycloakUserReads {
     for (const owner of [...clients, ...scopes] as unknown[]) {
       if (!owner || typeof owner !== 'object' || !protocolMappersUnderstood((owner as { protocolMappers?: unknown }).protocolMappers)) {
         throw new KeycloakError(
-          `Keycloak answered ${info.what} or the clients with protocolMappers that are not a list of mappers with a protocolMapper and a config of strings (HTTP 200): not understood, nothing concluded from it`,
+          `Keycloak answered ${info.what} or the clients with protocolMappers that are not a list of mappers with a ` +
+            `protocolMapper and a config of strings (HTTP 200): not understood, nothing concluded from it`,
           200,
         );
       }

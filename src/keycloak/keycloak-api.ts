@@ -48,7 +48,8 @@ export class KeycloakApi extends KeycloakRoleReads {
     await this.scoped(() => this.accessToken());
     this.version = await this.serverVersion();
     this.opts.log.verbose(
-      `Keycloak ${this.version ?? '(version not visible to this account)'} at ${this.settings.url}, signed in as ${this.principal} in realm ${this.settings.authRealm}`,
+      `Keycloak ${this.version ?? '(version not visible to this account)'} at ${this.settings.url}, signed in as ` +
+        `${this.principal} in realm ${this.settings.authRealm}`,
     );
   }
 
@@ -64,7 +65,8 @@ export class KeycloakApi extends KeycloakRoleReads {
     this.gate.assertWritable(known ? requestLine(keycloakRequest(known)) : `${String((op as { op?: unknown } | undefined)?.op)}`);
     if (!known) {
       throw new KeycloakError(
-        `refused ${String((op as { op?: unknown } | undefined)?.op)}: the Keycloak write gate only creates (POST …/mappers) and updates (PUT …/mappers/{id}) identity-provider mappers`,
+        `refused ${String((op as { op?: unknown } | undefined)?.op)}: the Keycloak write gate only creates (POST …/mappers) and ` +
+          `updates (PUT …/mappers/{id}) identity-provider mappers`,
       );
     }
     const request = keycloakRequest(known);

@@ -68,7 +68,8 @@ export function ldapGrantFindings(
         finding(
           enabled ? 'error' : 'warning',
           group ? 'KC_LDAP_HARDCODED_GROUP' : 'KC_LDAP_HARDCODED_ROLE',
-          `${where} gives every LDAP user the ${group ? 'group' : 'role'} ${value} (${why}): they hold ${rights} without PIM, sign in with their LDAP password, and no group-member listing or identity-provider mapper sees or removes it${disabledNote}`,
+          `${where} gives every LDAP user the ${group ? 'group' : 'role'} ${value} (${why}): they hold ${rights} without PIM, ` +
+            `sign in with their LDAP password, and no group-member listing or identity-provider mapper sees or removes it${disabledNote}`,
           fix,
         ),
       );
@@ -84,8 +85,11 @@ export function ldapGrantFindings(
             'warning',
             'KC_LDAP_GROUP_MAPPER',
             under
-              ? `${where} puts the LDAP groups it maps under ${path}, within ${root}: every member of such an LDAP group holds ${rights}, decided in LDAP, not by PIM${disabledNote}`
-              : `${where} maps LDAP groups under ${path}, above ${root}: an LDAP group named like ${root.slice(path === '/' ? 1 : path.length + 1)} lands on ${root}, so its members would hold ${rights}, decided in LDAP, not by PIM${disabledNote}`,
+              ? `${where} puts the LDAP groups it maps under ${path}, within ${root}: every member of such an LDAP group holds ` +
+                  `${rights}, decided in LDAP, not by PIM${disabledNote}`
+              : `${where} maps LDAP groups under ${path}, above ${root}: an LDAP group named like ` +
+                  `${root.slice(path === '/' ? 1 : path.length + 1)} lands on ${root}, so its members would hold ${rights}, decided ` +
+                  `in LDAP, not by PIM${disabledNote}`,
             `check the LDAP groups it maps, or set its "LDAP groups path" outside ${root}`,
           ),
         );
@@ -110,7 +114,10 @@ export function ldapGrantFindings(
         finding(
           'warning',
           'KC_LDAP_ROLE_MAPPER',
-          `${where} maps LDAP groups to ${realmMapping ? 'realm roles' : `roles of client ${client}`} by name: an LDAP group named like ${hit.clientRole ? hit.ref.slice(client!.length + 1) : hit.ref} would give its members ${hit.ref}${hit.ref === scope.target.value ? '' : `, which contains ${scope.target.value}`}, decided in LDAP, not by PIM${disabledNote}`,
+          `${where} maps LDAP groups to ${realmMapping ? 'realm roles' : `roles of client ${client}`} by name: an LDAP group ` +
+            `named like ${hit.clientRole ? hit.ref.slice(client!.length + 1) : hit.ref} would give its members ` +
+            `${hit.ref}${hit.ref === scope.target.value ? '' : `, which contains ${scope.target.value}`}, decided in LDAP, not by ` +
+            `PIM${disabledNote}`,
           `check the LDAP groups it maps, or point it at a client without admin roles`,
         ),
       );

@@ -19,8 +19,11 @@ export function nameNotUnique(label: string, c: NonNullable<MappingExpectation['
   return finding(
     'warning',
     'KC_MAPPER_GROUP_NAME_NOT_UNIQUE',
-    `${label} matches ${c.key}=${c.value}, a group display name; this works because the app emits display names (cloud_displayname), but names are not unique: any other group assigned to the app that is named or renamed "${c.value}" also grants ${target}`,
-    `prefer object ids: remove cloud_displayname from the app's groups claim (Token configuration), then run with --fix-keycloak to match ${c.groupId ?? 'the object id'}; or use --app-role`,
+    `${label} matches ${c.key}=${c.value}, a group display name; this works because the app emits display names ` +
+      `(cloud_displayname), but names are not unique: any other group assigned to the app that is named or renamed "${c.value}" ` +
+      `also grants ${target}`,
+    `prefer object ids: remove cloud_displayname from the app's groups claim (Token configuration), then run with ` +
+      `--fix-keycloak to match ${c.groupId ?? 'the object id'}; or use --app-role`,
   );
 }
 
@@ -88,7 +91,10 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
         code: 'KC_MAPPER_REGEX_UNSUPPORTED',
         severity: 'error',
         fixable: true,
-        message: `${label} treats its values as Java regular expressions and ${unreadable.map((j) => `${j.c.value} cannot be evaluated: ${(j.v as { why: string }).why}`).join('; ')}; it must require exactly ${want.key}=${want.value}`,
+        message:
+          `${label} treats its values as Java regular expressions and ` +
+          `${unreadable.map((j) => `${j.c.value} cannot be evaluated: ${(j.v as { why: string }).why}`).join('; ')}; it must ` +
+          `require exactly ${want.key}=${want.value}`,
       });
     } else if (matching.length === 0) {
       const byName = want.source === 'group' && !names && want.displayName && onKey.some((c) => same(c.value, want.displayName));
@@ -105,7 +111,10 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
           code: 'KC_MAPPER_GROUP_NAME_UNVERIFIED',
           severity: 'warning',
           fixable: false,
-          message: `${label} matches ${want.key}=${want.displayName}, the group's display name; the app registration could not be read, so it is unknown whether Entra sends display names (cloud_displayname) or object ids: the mapper works only with display names, and names are not unique`,
+          message:
+            `${label} matches ${want.key}=${want.displayName}, the group's display name; the app registration could not be read, ` +
+            `so it is unknown whether Entra sends display names (cloud_displayname) or object ids: the mapper works only with ` +
+            `display names, and names are not unique`,
           fix: `check the groups claim of the app in its home tenant; with object ids the value must be ${want.groupId}`,
         });
       } else if (byName) {
@@ -134,7 +143,9 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
           code: 'KC_MAPPER_CLAIM_MISMATCH',
           severity: 'error',
           fixable: true,
-          message: `${label} requires ${showConditions(conditions)}${regex ? ' (as regular expressions)' : ''}; it must require ${want.key}=${want.value} (${what})`,
+          message:
+            `${label} requires ${showConditions(conditions)}${regex ? ' (as regular expressions)' : ''}; it must require ` +
+            `${want.key}=${want.value} (${what})`,
         });
       }
     } else if (!judged.some((j) => j.v.verdict === 'exact')) {
@@ -160,7 +171,10 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
         code: 'KC_MAPPER_REGEX_FRAGILE',
         severity: 'warning',
         fixable: false,
-        message: `${label} treats its values as Java regular expressions; ${matching.map((c) => c.value).join(', ')} matches ${want.value} and none of the other values the claim can carry today, but it matches more than that value: a group or role added to the app later that it matches would grant ${exp.target.value} too`,
+        message:
+          `${label} treats its values as Java regular expressions; ${matching.map((c) => c.value).join(', ')} matches ` +
+          `${want.value} and none of the other values the claim can carry today, but it matches more than that value: a group or ` +
+          `role added to the app later that it matches would grant ${exp.target.value} too`,
         fix: `turn off "Regex Claim Values" and require exactly ${want.key}=${want.value}`,
       });
       if (names) {
@@ -179,7 +193,9 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
         code: 'KC_MAPPER_EXTRA_CLAIMS',
         severity: 'warning',
         fixable: false,
-        message: `${label} also requires ${showConditions(extra)}: users without ${extra.length > 1 ? 'them' : 'it'} do not get ${exp.target.value} even with an active PIM assignment`,
+        message:
+          `${label} also requires ${showConditions(extra)}: users without ${extra.length > 1 ? 'them' : 'it'} do not get ` +
+          `${exp.target.value} even with an active PIM assignment`,
       });
     }
   }
@@ -189,7 +205,9 @@ export function evaluateMapper(m: IdpMapper, exp: MappingExpectation): MapperIss
       code: 'KC_MAPPER_SYNC_IMPORT',
       severity: 'error',
       fixable: true,
-      message: `${label} has sync mode IMPORT (${sync.why}): Keycloak applies it only at a user's first login, so ${exp.target.value} stays after the PIM activation ends`,
+      message:
+        `${label} has sync mode IMPORT (${sync.why}): Keycloak applies it only at a user's first login, so ${exp.target.value} ` +
+        `stays after the PIM activation ends`,
     });
   } else if (sync.mode === 'LEGACY') {
     issues.push(legacySyncIssue(kind, label, sync.why, exp.target.value, m.name));
@@ -205,14 +223,18 @@ function legacySyncIssue(kind: MapperKind, label: string, why: string, target: s
       code: 'KC_MAPPER_SYNC_LEGACY',
       severity: 'error',
       fixable: true,
-      message: `${label} has sync mode LEGACY (${why}): a ${kind.label} mapper under LEGACY only removes ${target} at later logins and never grants it again, so a user's second activation brings no admin rights; only FORCE grants and removes it at every Entra login`,
+      message:
+        `${label} has sync mode LEGACY (${why}): a ${kind.label} mapper under LEGACY only removes ${target} at later logins and ` +
+        `never grants it again, so a user's second activation brings no admin rights; only FORCE grants and removes it at every Entra login`,
     };
   }
   return {
     code: 'KC_MAPPER_SYNC_LEGACY',
     severity: 'warning',
     fixable: false,
-    message: `${label} has sync mode LEGACY (${why}); Keycloak 26 applies LEGACY like FORCE to a ${kind.label} mapper (grants and removes ${target} at every Entra login), but that rests on a legacy default: set FORCE explicitly`,
+    message:
+      `${label} has sync mode LEGACY (${why}); Keycloak 26 applies LEGACY like FORCE to a ${kind.label} mapper (grants and ` +
+      `removes ${target} at every Entra login), but that rests on a legacy default: set FORCE explicitly`,
     fix: `set "Sync mode override" of mapper "${name}" to Force`,
   };
 }

@@ -31,7 +31,10 @@ function refersToClaim(m: IdpMapper, exp: MappingExpectation): boolean {
   );
 }
 
-/** The full representation of the right mapper: a repair of `existing` (keeping its id and name; its conditions become exactly the expected one) or a new one. */
+/**
+ * The full representation of the right mapper: a repair of `existing` (keeping its id and name;
+ * its conditions become exactly the expected one) or a new one.
+ */
 export function desiredMapper(
   exp: MappingExpectation & { claim: NonNullable<MappingExpectation['claim']> },
   existing: IdpMapper | undefined,
@@ -131,7 +134,8 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
         finding(
           'error',
           'KC_MAPPER_HARDCODED',
-          `mapper "${m.name}" on ${exp.alias} is a hardcoded ${exp.target.kind} mapper: it puts every user who signs in through ${exp.alias} into ${exp.target.value}, PIM or not`,
+          `mapper "${m.name}" on ${exp.alias} is a hardcoded ${exp.target.kind} mapper: it puts every user who signs in through ` +
+            `${exp.alias} into ${exp.target.value}, PIM or not`,
           `delete mapper "${m.name}"`,
         ),
       );
@@ -157,7 +161,8 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
       finding(
         'info',
         'KC_MAPPER_VIA_PIM',
-        `no mapper on ${exp.alias} assigns ${exp.target.value} itself; mapper(s) ${names} grant its rights only through the PIM group (see KC_MAPPER_INDIRECT_PIM)`,
+        `no mapper on ${exp.alias} assigns ${exp.target.value} itself; mapper(s) ${names} grant its rights only through the PIM ` +
+          `group (see KC_MAPPER_INDIRECT_PIM)`,
       ),
     );
     actions.push({ kind: 'noop', summary: `mapper(s) ${names} on ${exp.alias} grant ${exp.target.value}'s rights through PIM` });
@@ -233,7 +238,8 @@ export function planMapper(input: MapperPlanInput): { findings: Finding[]; actio
         finding(
           'info',
           'KC_MAPPER_CONDITIONS_REPLACED',
-          `--fix-keycloak sets mapper "${rep.name}" to require only ${claim.key}=${claim.value} and drops ${showConditions(dropped)} (kept in the backup): with them only users who also meet them could get ${exp.target.value}`,
+          `--fix-keycloak sets mapper "${rep.name}" to require only ${claim.key}=${claim.value} and drops ` +
+            `${showConditions(dropped)} (kept in the backup): with them only users who also meet them could get ${exp.target.value}`,
         ),
       );
     }

@@ -76,7 +76,8 @@ export function groupValueMissing(
   return finding(
     'error',
     'KC_CLAIM_NO_GROUP_VALUE',
-    `the ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${group.displayName ?? group.id} that a mapper could match (${why}; ${f.source}), so no mapper can grant it`,
+    `the ${protocol === 'saml' ? 'SAML assertion' : 'ID token'} carries no value for group ${group.displayName ?? group.id} ` +
+      `that a mapper could match (${why}; ${f.source}), so no mapper can grant it`,
     'fix the groups claim of the app registration (see the prerequisites step), or use --app-role',
   );
 }

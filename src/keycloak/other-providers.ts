@@ -38,7 +38,8 @@ export function unknownTypeGrants(alias: string, mappers: IdpMapper[], target: M
       finding(
         'error',
         'KC_MAPPER_UNKNOWN_TYPE',
-        `mapper "${m.name}" on ${alias} (type ${m.identityProviderMapper}) assigns ${target.value}; this tool does not know how that mapper type decides, so it cannot show that it requires the PIM group`,
+        `mapper "${m.name}" on ${alias} (type ${m.identityProviderMapper}) assigns ${target.value}; this tool does not know how ` +
+          `that mapper type decides, so it cannot show that it requires the PIM group`,
         `delete mapper "${m.name}", or replace it with an Advanced Claim to ${target.kind === 'group' ? 'Group' : 'Role'} mapper (--fix-keycloak creates one)`,
       ),
     );

@@ -118,7 +118,8 @@ export function selectIdentityProvider(idps: IdentityProvider[], alias: string |
       'error',
       'KC_IDP_NOT_FOUND',
       `no identity provider in realm ${realm} signs in with the Entra app ${app.appId ?? '(unknown app id)'} (providers: ${listProviders(idps)})`,
-      `add an "OpenID Connect v1.0" provider with client id ${app.appId ?? '<app id>'} and issuer https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0, or pass --keycloak-idp-alias`,
+      `add an "OpenID Connect v1.0" provider with client id ${app.appId ?? '<app id>'} and issuer ` +
+        `https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0, or pass --keycloak-idp-alias`,
     ),
   };
 }
@@ -136,8 +137,11 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
       finding(
         'error',
         'KC_IDP_MICROSOFT_SOCIAL',
-        `${name} is Keycloak's built-in "Microsoft" social provider: it signs in with plain OAuth2 and Graph /me, receives no ID-token group or role claims, and accepts no claim mappers, so it cannot map the Entra group`,
-        `replace it with an "OpenID Connect v1.0" provider (issuer https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0, client id ${app.appId ?? '<app id>'}), then run with --fix-keycloak to add the mapper`,
+        `${name} is Keycloak's built-in "Microsoft" social provider: it signs in with plain OAuth2 and Graph /me, receives no ` +
+          `ID-token group or role claims, and accepts no claim mappers, so it cannot map the Entra group`,
+        `replace it with an "OpenID Connect v1.0" provider (issuer ` +
+          `https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/v2.0, client id ${app.appId ?? '<app id>'}), then ` +
+          `run with --fix-keycloak to add the mapper`,
       ),
     );
     return out;
@@ -227,8 +231,12 @@ export function checkIdentityProvider(idp: IdentityProvider, app: EntraApp): Fin
 export function samlSignatureFindings(idp: IdentityProvider, app: EntraApp = {}): Finding[] {
   const c = idp.config ?? {};
   const name = `identity provider ${idp.alias}`;
-  const metadataUrl = `https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/federationmetadata/2007-06/federationmetadata.xml?appid=${app.appId ?? '<app id>'}`;
-  const howToFix = `turn on "Validate signatures" and either paste the app's SAML signing certificate from Entra (Single sign-on → SAML Certificates) into "Validating X509 certificates", or turn on "Use metadata descriptor URL" with ${metadataUrl}`;
+  const metadataUrl =
+    `https://login.microsoftonline.com/${app.tenantId ?? '<tenant id>'}/federationmetadata/2007-06/federationmetadata.xml` +
+    `?appid=${app.appId ?? '<app id>'}`;
+  const howToFix =
+    `turn on "Validate signatures" and either paste the app's SAML signing certificate from Entra (Single sign-on → SAML ` +
+    `Certificates) into "Validating X509 certificates", or turn on "Use metadata descriptor URL" with ${metadataUrl}`;
   if (!javaTrue(c.validateSignature)) {
     const shown = c.validateSignature === undefined ? 'not set' : `"${c.validateSignature}"`;
     const assertions = javaTrue(c.wantAssertionsSigned)
@@ -238,7 +246,8 @@ export function samlSignatureFindings(idp: IdentityProvider, app: EntraApp = {})
       finding(
         'error',
         'KC_IDP_SAML_UNSIGNED',
-        `${name} does not validate SAML signatures (validateSignature ${shown})${assertions}: Keycloak accepts an unsigned or forged SAMLResponse posted to its broker endpoint, so anyone can claim the Entra group and get the admin rights without PIM`,
+        `${name} does not validate SAML signatures (validateSignature ${shown})${assertions}: Keycloak accepts an unsigned or ` +
+          `forged SAMLResponse posted to its broker endpoint, so anyone can claim the Entra group and get the admin rights without PIM`,
         howToFix,
       ),
     ];
@@ -250,7 +259,8 @@ export function samlSignatureFindings(idp: IdentityProvider, app: EntraApp = {})
       finding(
         'error',
         'KC_IDP_SAML_NO_KEY',
-        `${name} validates SAML signatures but has no key to check them with (no signingCertificate, no metadata descriptor URL): no signature from Entra can be verified`,
+        `${name} validates SAML signatures but has no key to check them with (no signingCertificate, no metadata descriptor ` +
+          `URL): no signature from Entra can be verified`,
         howToFix,
       ),
     ];

@@ -308,35 +308,42 @@ export interface AdminReach {
   targetRoleId?: string;
   /** The realm's default role, when it is or contains the target role: every user holds it. */
   defaultRole?: string;
+  /** The target as read (judged by `adminReachFindings`). */
+  state: TargetState;
+  /** Role mode: the role closure as read (judged by `adminReachFindings`). */
+  reach?: TargetReach;
 }
 
 /**
  * The audit's view of what grants the target: the group and its subgroups, or the role's
- * composite closure with the groups holding it and the realm's default role. The findings the
- * audit's judge makes of these reads (`targetFindings`, `reachFindings`) are added to `findings`.
+ * composite closure with the groups holding it and the realm's default role. Reads only: the
+ * findings the audit's judge makes of these reads come from `adminReachFindings`.
  */
 export async function adminReach(
   api: KeycloakApi,
   realm: string,
   realmInfo: RealmInfo,
   target: MappingExpectation['target'],
-  findings: Finding[],
 ): Promise<AdminReach> {
   if (target.kind === 'group') {
     const state = await resolveGroup(api, realm, target.value);
-    findings.push(...targetFindings(state, target, realm));
-    return { exists: state.exists, scope: groupScope(target.value) };
+    return { exists: state.exists, scope: groupScope(target.value), state };
   }
   const state = await resolveRole(api, realm, target.value);
-  findings.push(...targetFindings(state, target, realm));
   const reach = await roleScope(api, realm, realmInfo, target, state);
-  findings.push(...reachFindings(reach, target, realm));
   return {
     exists: state.exists,
     scope: reach.scope,
     ...(state.role ? { targetRoleId: state.role.id } : {}),
     ...(reach.defaultRole ? { defaultRole: reach.defaultRole } : {}),
+    state,
+    reach,
   };
+}
+
+/** Pure: the audit judge's findings of `adminReach`'s reads: the target's (`targetFindings`), then the role closure's (`reachFindings`). */
+export function adminReachFindings(read: AdminReach, target: MappingExpectation['target'], realm: string): Finding[] {
+  return [...targetFindings(read.state, target, realm), ...(read.reach ? reachFindings(read.reach, target, realm) : [])];
 }
 
 /** The realm with its settings (session timeouts need view-realm); null when there is no such realm. */

@@ -67,7 +67,9 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
     .filter(Boolean);
   if (pasted.length === 0) return [];
   const name = `identity provider ${idp.alias}`;
-  const fix = `paste the app's active SAML signing certificate from Entra (Enterprise applications → the app → Single sign-on → SAML Certificates → Certificate (Base64)) into "Validating X509 certificates" of ${idp.alias}, and nothing else`;
+  const fix =
+    `paste the app's active SAML signing certificate from Entra (Enterprise applications → the app → Single sign-on → SAML ` +
+    `Certificates → Certificate (Base64)) into "Validating X509 certificates" of ${idp.alias}, and nothing else`;
   const rawPreferred = sp?.preferredTokenSigningKeyThumbprint;
   const preferred = (typeof rawPreferred === 'string' ? rawPreferred : undefined)?.replace(/[^0-9a-f]/gi, '').toUpperCase();
   if (!preferred) {
@@ -105,7 +107,9 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
       finding(
         'error',
         'KC_IDP_SAML_CERT_MISMATCH',
-        `${name} does not trust the certificate Entra signs this app's SAML responses with (thumbprint ${preferred}); it trusts ${prints.map((x) => x.t ?? 'an unreadable certificate').join(', ')}${inactive.length ? ' (an inactive key of the app)' : ''}: Keycloak rejects Entra's real sign-ins`,
+        `${name} does not trust the certificate Entra signs this app's SAML responses with (thumbprint ${preferred}); it trusts ` +
+          `${prints.map((x) => x.t ?? 'an unreadable certificate').join(', ')}${inactive.length ? ' (an inactive key of the app)' : ''}: ` +
+          `Keycloak rejects Entra's real sign-ins`,
         fix,
       ),
     );
@@ -114,7 +118,8 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
       finding(
         'warning',
         'KC_IDP_SAML_CERT_INACTIVE',
-        `${name} also trusts ${inactive.map((x) => x.t).join(', ')}, a signing key of the app that Entra does not sign with now (the active one is ${preferred})`,
+        `${name} also trusts ${inactive.map((x) => x.t).join(', ')}, a signing key of the app that Entra does not sign with now ` +
+          `(the active one is ${preferred})`,
         `remove the inactive certificate from "Validating X509 certificates" of ${idp.alias} once it is not needed for a rollover`,
       ),
     );
@@ -124,7 +129,9 @@ export function samlCertificateFindings(idp: IdentityProvider, sp: EntraSamlSign
       finding(
         'error',
         'KC_IDP_SAML_CERT_FOREIGN',
-        `${name} trusts ${[...foreign.map((x) => `certificate ${x.t}`), ...unreadable.map(() => 'a certificate this tool cannot read')].join(', ')}, which is not a signing key of this app in Entra: whoever holds its private key can sign a SAMLResponse with any group and become admin without PIM`,
+        `${name} trusts ${[...foreign.map((x) => `certificate ${x.t}`), ...unreadable.map(() => 'a certificate this tool cannot read')].join(', ')}, ` +
+          `which is not a signing key of this app in Entra: whoever holds its private key can sign a SAMLResponse with any group ` +
+          `and become admin without PIM`,
         fix,
       ),
     );

@@ -32,9 +32,11 @@ export function sessionFindings(
       finding(
         'warning',
         'KC_SESSION_OUTLIVES_ACTIVATION',
-        `SSO sessions in realm ${o.realm} last ${lasting}, longer than ${act}: a user keeps ${o.target} in Keycloak until the session ends, because the mapper only runs at the next Entra login` +
+        `SSO sessions in realm ${o.realm} last ${lasting}, longer than ${act}: a user keeps ${o.target} in Keycloak until the ` +
+          `session ends, because the mapper only runs at the next Entra login` +
           (clientMax > 0 ? ` (client sessions end after ${humanSeconds(effectiveClient)}, but the SSO session opens new ones)` : ''),
-        `set ssoSessionMaxLifespan to ${a} (${humanSeconds(a)}) or less in realm ${o.realm} (Realm settings → Sessions → SSO Session Max)${idle > a || idle <= 0 ? `, and ssoSessionIdleTimeout (${idle}) below it` : ''}`,
+        `set ssoSessionMaxLifespan to ${a} (${humanSeconds(a)}) or less in realm ${o.realm} (Realm settings → Sessions → SSO ` +
+          `Session Max)${idle > a || idle <= 0 ? `, and ssoSessionIdleTimeout (${idle}) below it` : ''}`,
       ),
     );
   }
@@ -58,7 +60,8 @@ export function sessionFindings(
       finding(
         'warning',
         'KC_SESSION_OFFLINE',
-        `offline sessions in realm ${o.realm} have no maximum lifespan (offlineSessionMaxLifespanEnabled=false) and stay valid while used at least every ${humanSeconds(offlineIdle)}: an offline token (scope offline_access) keeps ${o.target} indefinitely`,
+        `offline sessions in realm ${o.realm} have no maximum lifespan (offlineSessionMaxLifespanEnabled=false) and stay valid ` +
+          `while used at least every ${humanSeconds(offlineIdle)}: an offline token (scope offline_access) keeps ${o.target} indefinitely`,
         `enable "Offline Session Max Limited" with offlineSessionMaxLifespan ${a} or less, or take the offline_access scope away from clients that admins use`,
       ),
     );

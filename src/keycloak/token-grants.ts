@@ -54,7 +54,9 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
   for (const ow of owners) {
     for (const pm of ow.protocolMappers ?? []) {
       const where = `protocol mapper "${pm.name ?? pm.id}" of ${ow.kind} ${ow.name}`;
-      const fix = `delete the protocol mapper "${pm.name ?? pm.id}" (${ow.kind === 'client' ? 'Clients' : 'Client scopes'} → ${ow.name} → ${ow.kind === 'client' ? 'Client scopes → dedicated scope' : 'Mappers'})`;
+      const fix =
+        `delete the protocol mapper "${pm.name ?? pm.id}" (${ow.kind === 'client' ? 'Clients' : 'Client scopes'} → ${ow.name} → ` +
+        `${ow.kind === 'client' ? 'Client scopes → dedicated scope' : 'Mappers'})`;
       if (HARDCODED_TOKEN_ROLE.has(pm.protocolMapper)) {
         const why = roleReason(pm.config?.role, scope);
         if (!why) continue;
@@ -62,7 +64,9 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
           finding(
             'error',
             'KC_TOKEN_HARDCODED_ROLE',
-            `${where} writes role ${pm.config?.role} (${why}) into every token ${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application reading the token's roles grants ${rights} without PIM`,
+            `${where} writes role ${pm.config?.role} (${why}) into every token ` +
+              `${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application ` +
+              `reading the token's roles grants ${rights} without PIM`,
             fix,
           ),
         );
@@ -78,7 +82,9 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
           finding(
             'error',
             'KC_TOKEN_ROLE_RENAMED',
-            `${where} writes role ${from} into tokens as ${to} (${why}) ${ow.kind === 'client' ? 'for that client' : 'for the clients using that scope'}: an application reading the token's roles grants ${rights} to every holder of ${from}, without PIM`,
+            `${where} writes role ${from} into tokens as ${to} (${why}) ` +
+              `${ow.kind === 'client' ? 'for that client' : 'for the clients using that scope'}: an application reading the ` +
+              `token's roles grants ${rights} to every holder of ${from}, without PIM`,
             fix,
           ),
         );
@@ -97,7 +103,9 @@ export function protocolMapperFindings(owners: KcMapperOwner[], scope: AdminScop
         finding(
           'warning',
           'KC_TOKEN_HARDCODED_GROUP',
-          `${where} writes ${hit} into the group claim ${name} of every token ${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application reading ${name} sees a member of a group carrying ${rights}, without PIM`,
+          `${where} writes ${hit} into the group claim ${name} of every token ` +
+            `${ow.kind === 'client' ? 'of that client' : 'of the clients using that scope'}, whoever signs in: an application ` +
+            `reading ${name} sees a member of a group carrying ${rights}, without PIM`,
           fix,
         ),
       );

@@ -9,7 +9,7 @@ import type { KeycloakApi } from './keycloak-api.js';
 import { expectedClaim, type MappingExpectation } from './mapping-expectation.js';
 import { protocolOf } from './protocol.js';
 import { selectIdentityProvider, untrustedEntraProvider } from './provider.js';
-import { adminReach } from './realm-reads.js';
+import { adminReach, adminReachFindings } from './realm-reads.js';
 import type { KeycloakSettings } from './settings.js';
 import type { FederatedIdentity, IdentityProvider, KcUser } from './types.js';
 import { grantingMappers, userGrants, type GrantingMapper, type UserGrant } from './user-grants.js';
@@ -83,9 +83,10 @@ export async function readKeycloak(
     facts.incomplete!.push(`Keycloak at ${s.url} has no realm ${realm}`);
     return facts;
   }
-  const scopeFindings: Finding[] = [];
-  const reach = await adminReach(api, realm, realmInfo, target, scopeFindings);
-  facts.incomplete = scopeFindings.filter((f) => INCOMPLETE.has(f.code)).map((f) => f.message);
+  const reach = await adminReach(api, realm, realmInfo, target);
+  facts.incomplete = adminReachFindings(reach, target, realm)
+    .filter((f) => INCOMPLETE.has(f.code))
+    .map((f) => f.message);
 
   const idps = await api.listIdentityProviders(realm);
   const selected = selectIdentityProvider(idps, s.idpAlias, app, realm);

@@ -84,7 +84,8 @@ export function planAdminGroup(snapshot: TenantSnapshot, options: RunOptions): S
       finding(
         'warning',
         'MEMBERS_SERVICE_PRINCIPAL',
-        `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
+        `${apps.length} service principal(s) are standing members and hold admin rights without PIM: ` +
+          `${apps.map(who).join(', ')} (Graph v1.0 does not list them as members)`,
         'they are removed with the other standing members (journaled first; `restore` puts them back)',
       ),
     );
@@ -111,8 +112,10 @@ export function planAdminGroup(snapshot: TenantSnapshot, options: RunOptions): S
         'error',
         'LOCKOUT_GUARD',
         future
-          ? `removing the ${standing.length} standing member(s) now would leave nobody who can become admin until ${future.toISOString()}, when the planned eligibilities start (--start); the standing members stay and nothing is changed`
-          : `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment usable now (started, not ended, Provisioned, held by an enabled user) exists or is planned`,
+          ? `removing the ${standing.length} standing member(s) now would leave nobody who can become admin until ` +
+              `${future.toISOString()}, when the planned eligibilities start (--start); the standing members stay and nothing is changed`
+          : `removing all ${standing.length} standing member(s) would leave nobody who can become admin: no eligible assignment ` +
+              `usable now (started, not ended, Provisioned, held by an enabled user) exists or is planned`,
         future
           ? 'run without --start (eligibility from now), or run again once the eligibilities have started (or --allow-empty if another admin path exists)'
           : 'pass --eligible user@domain,… (or --allow-empty if another admin path exists)',
@@ -148,7 +151,10 @@ export const adminGroupStep: Step<RunContext, TenantSnapshot> = {
       const usable = await readUsableEligibilities(ctx, group.id);
       if (usable.length === 0) {
         throw new Error(
-          `lockout guard: refused to remove ${deletes.length} standing member(s) of ${group.displayName}: read live just now, no eligible member assignment is usable (started, not ended, Provisioned, held by an enabled user), so nobody could become admin afterwards; nothing was removed. Make someone eligible (--eligible) or pass --allow-empty if another admin path exists`,
+          `lockout guard: refused to remove ${deletes.length} standing member(s) of ${group.displayName}: read live just now, ` +
+            `no eligible member assignment is usable (started, not ended, Provisioned, held by an enabled user), so nobody could ` +
+            `become admin afterwards; nothing was removed. Make someone eligible (--eligible) or pass --allow-empty if another ` +
+            `admin path exists`,
         );
       }
       ctx.log.verbose(`lockout guard: ${usable.length} usable eligibility(ies) read live (${holders(usable)})`);

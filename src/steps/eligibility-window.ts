@@ -80,7 +80,8 @@ export function checkWindow(w: Window, rule: PolicyRule | undefined, now: Date):
         finding(
           'error',
           'ELIGIBILITY_TOO_LONG',
-          `the eligibility window (${humanDuration(length)}) is longer than the group policy allows (${humanDuration(max)}, ${rule.maximumDuration}); Graph would refuse it with ExpirationRule`,
+          `the eligibility window (${humanDuration(length)}) is longer than the group policy allows (${humanDuration(max)}, ` +
+            `${rule.maximumDuration}); Graph would refuse it with ExpirationRule`,
           `pass --end on or before ${new Date(w.start.getTime() + max).toISOString()}, or --duration ${formatDuration(max)} or less`,
         ),
       );

@@ -134,7 +134,8 @@ function checkProvider(
         finding(
           'warning',
           'KC_FACTS_MISSING',
-          `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the mapper's condition cannot be checked`,
+          `the ${appRoleMode ? 'app role value' : 'object id of the Entra group'} is not known (an earlier step failed), so the ` +
+            `mapper's condition cannot be checked`,
         ),
       );
     }
@@ -193,7 +194,8 @@ function checkSessions(
       finding(
         'warning',
         'KC_MISSING_ROLE',
-        `cannot check session lifetimes in realm ${realm}: ${principal} lacks the realm-management role view-realm, so the realm is returned without its timeouts`,
+        `cannot check session lifetimes in realm ${realm}: ${principal} lacks the realm-management role view-realm, so the ` +
+          `realm is returned without its timeouts`,
         'grant the view-realm role of realm-management to the account',
       ),
     );
@@ -229,7 +231,8 @@ function checkOtherGrants(reads: RealmReads, realm: string, scope: AdminScope, s
       finding(
         scope.target.kind === 'role' ? 'warning' : 'info',
         'KC_TOKEN_MAPPERS_UNCHECKED',
-        `the protocol mappers of realm ${realm}'s clients and client scopes were not read (${owners.forbidden}), so a hardcoded admin role or group written into every token is not checked`,
+        `the protocol mappers of realm ${realm}'s clients and client scopes were not read (${owners.forbidden}), so a hardcoded ` +
+          `admin role or group written into every token is not checked`,
         'grant the view-clients role of realm-management to the account to check them',
       ),
     );
@@ -245,7 +248,8 @@ function skipped(): StepPlan {
       finding(
         'warning',
         'KC_SKIPPED',
-        'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes it away when the activation ends',
+        'Keycloak was not checked: nothing proves that the Entra group reaches the Keycloak admin group, or that Keycloak takes ' +
+          'it away when the activation ends',
         'pass --keycloak-url, --keycloak-realm and Keycloak credentials to check it',
       ),
     ],

@@ -104,7 +104,9 @@ export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): 
       finding(
         'info',
         'ELIGIBLE_NOT_USABLE',
-        `${unusable.length} eligibility schedule(s) do not count as a way in: not started, ended, not ${USABLE_STATUSES.join('/')}, or held by a disabled account or a non-user (${unusable.map((s) => accounts.get(s.principalId)?.userPrincipalName ?? s.principalId).join(', ')})`,
+        `${unusable.length} eligibility schedule(s) do not count as a way in: not started, ended, not ` +
+          `${USABLE_STATUSES.join('/')}, or held by a disabled account or a non-user ` +
+          `(${unusable.map((s) => accounts.get(s.principalId)?.userPrincipalName ?? s.principalId).join(', ')})`,
       ),
     );
   }
@@ -173,7 +175,9 @@ export function planEligibility(snapshot: TenantSnapshot, options: RunOptions): 
         actions.push({
           kind: 'create',
           target: 'graph',
-          summary: `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
+          summary:
+            `make ${d.user.userPrincipalName}${d.user.converted ? ' (standing member, converted)' : ''} eligible for ` +
+            `${group.displayName} membership from ${w.start.toISOString()} to ${until}`,
           ...graphWrite(requestFor(group.id, d.user.id, 'adminAssign', w, options)),
         });
       }

@@ -7,6 +7,7 @@ import type { Finding } from '../core/findings.js';
 import { finding } from '../core/findings.js';
 import { needFact } from '../plan/skip.js';
 import { loadMemberPolicy, type PolicyRule } from '../entra/pim.js';
+import { analyseApprovers } from '../entra/approvers.js';
 import type { ApproverRef } from '../entra/lookup.js';
 import { canonicalEnum } from '../graph/enums.js';
 
@@ -177,7 +178,8 @@ export function planPolicy(snapshot: TenantSnapshot, options: RunOptions): StepP
       finding(
         'warning',
         'ACTIVATION_LONG',
-        `activations may last ${humanDuration(parseDuration(activationMax))}; Microsoft documents up to 8 hours for PIM for Groups and recommends short windows for admin groups`,
+        `activations may last ${humanDuration(parseDuration(activationMax))}; Microsoft documents up to 8 hours for PIM for ` +
+          `Groups and recommends short windows for admin groups`,
         'use --activation-max PT8H or less',
       ),
     );
@@ -193,12 +195,12 @@ export function planPolicy(snapshot: TenantSnapshot, options: RunOptions): StepP
       ),
     );
   }
-  // Resolved by the read phase (a prompt when a name is ambiguous); its findings come here.
+  // Looked up by the read phase (a prompt when a name is ambiguous); judged here.
   const approvers: ApproverRef[] = [];
   if (desired.requireApproval) {
-    const read = valueOf(needFact(snapshot.approvers, 'the approvers'));
-    findings.push(...read.findings);
-    approvers.push(...read.refs);
+    const judged = analyseApprovers(valueOf(needFact(snapshot.approvers, 'the approvers')));
+    findings.push(...judged.findings);
+    approvers.push(...judged.refs);
   }
   if (desired.requireApproval && options.policy.approvers.length === 0) {
     findings.push(finding('error', 'APPROVER_MISSING', '--require-approval needs at least one --approver'));

@@ -120,7 +120,8 @@ export function analyseClaims(
         finding(
           'error',
           'CLAIM_ROLES_DISPLACED',
-          `claims: the groups claim is configured with emit_as_roles (optionalClaims.${token}), so Entra puts group values in the ${where} and leaves the app roles out: the app role never reaches Keycloak`,
+          `claims: the groups claim is configured with emit_as_roles (optionalClaims.${token}), so Entra puts group values in ` +
+            `the ${where} and leaves the app roles out: the app role never reaches Keycloak`,
           'remove emit_as_roles from the groups optional claim (Token configuration), or map the group instead of an app role (no --app-role)',
         ),
       ];
@@ -145,7 +146,8 @@ export function analyseClaims(
         'error',
         'CLAIM_GROUPS_MISSING',
         `claims: the app emits no groups claim (groupMembershipClaims is ${gmc}), so Keycloak cannot see the admin group`,
-        'in the app registration > Token configuration, add a groups claim limited to "Groups assigned to the application" (groupMembershipClaims: ApplicationGroup), or use --app-role',
+        'in the app registration > Token configuration, add a groups claim limited to "Groups assigned to the application" ' +
+          '(groupMembershipClaims: ApplicationGroup), or use --app-role',
       ),
     ];
   }
@@ -157,8 +159,10 @@ export function analyseClaims(
       finding(
         'error',
         'CLAIM_GROUP_NOT_EMITTED',
-        `claims: the groups claim carries on-premises names (${format.onPremisesFormat}), which only groups synced from Active Directory have; Entra leaves the cloud-only ${name} out of the claim, so Keycloak can never see it (${format.source})`,
-        'remove the sAMAccountName option from the groups optional claim, or add cloud_displayname with groupMembershipClaims ApplicationGroup, or use --app-role',
+        `claims: the groups claim carries on-premises names (${format.onPremisesFormat}), which only groups synced from Active ` +
+          `Directory have; Entra leaves the cloud-only ${name} out of the claim, so Keycloak can never see it (${format.source})`,
+        'remove the sAMAccountName option from the groups optional claim, or add cloud_displayname with groupMembershipClaims ' +
+          'ApplicationGroup, or use --app-role',
       ),
     );
   } else if (format.valueKind === 'display-name') {
@@ -166,15 +170,18 @@ export function analyseClaims(
       finding(
         'info',
         'CLAIM_GROUPS',
-        `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ${format.value ? `"${format.value}"` : 'the display name'}`,
+        `claims: ${inClaim} carries display names of groups assigned to the app (${format.source}); Keycloak must match ` +
+          `${format.value ? `"${format.value}"` : 'the display name'}`,
       ),
     );
     out.push(
       finding(
         'warning',
         'CLAIM_GROUP_DISPLAY_NAMES',
-        `claims: group display names are not unique: any other group assigned to the app that is named (or renamed) ${format.value ? `"${format.value}"` : 'like the admin group'} also reaches Keycloak as the admin group`,
-        'prefer object ids: remove cloud_displayname from the groups optional claim (Token configuration), then run with --fix-keycloak to match the object id; or use --app-role',
+        `claims: group display names are not unique: any other group assigned to the app that is named (or renamed) ` +
+          `${format.value ? `"${format.value}"` : 'like the admin group'} also reaches Keycloak as the admin group`,
+        'prefer object ids: remove cloud_displayname from the groups optional claim (Token configuration), then run with ' +
+          '--fix-keycloak to match the object id; or use --app-role',
       ),
     );
   } else {
@@ -192,7 +199,8 @@ export function analyseClaims(
       finding(
         'warning',
         'CLAIM_DISPLAY_NAME_IGNORED',
-        `claims: cloud_displayname is set, but Entra emits display names only when groupMembershipClaims is ApplicationGroup (it is ${gmc}), so the claim carries object ids`,
+        `claims: cloud_displayname is set, but Entra emits display names only when groupMembershipClaims is ApplicationGroup ` +
+          `(it is ${gmc}), so the claim carries object ids`,
         'match the object id in Keycloak, or set groupMembershipClaims to ApplicationGroup if names are intended',
       ),
     );
@@ -202,7 +210,8 @@ export function analyseClaims(
       finding(
         'warning',
         'CLAIM_GROUP_OVERAGE',
-        `claims: groupMembershipClaims ${gmc} emits every group a user belongs to; above 200 (150 in SAML) Entra drops the claim and Keycloak silently loses the mapping`,
+        `claims: groupMembershipClaims ${gmc} emits every group a user belongs to; above 200 (150 in SAML) Entra drops the ` +
+          `claim and Keycloak silently loses the mapping`,
         'limit the claim to groups assigned to the application (ApplicationGroup), or use --app-role',
       ),
     );

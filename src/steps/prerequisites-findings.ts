@@ -214,7 +214,8 @@ function consentFindings(
         'warning',
         'CONSENT_UNVERIFIED',
         `admin consent not verified for: ${unverified.join(', ')}; reading delegated permission grants needs Directory.Read.All (Graph answered 403)`,
-        `check Enterprise applications > ${sp.displayName} > Permissions in the Entra admin center, or grant Directory.Read.All (optional) to let this tool check it`,
+        `check Enterprise applications > ${sp.displayName} > Permissions in the Entra admin center, or grant Directory.Read.All ` +
+          `(optional) to let this tool check it`,
       ),
     );
   }
@@ -316,8 +317,10 @@ function callerFindings(reads: PrerequisiteReads, caller: CallerReads, options: 
       finding(
         'warning',
         'CALLER_ROLES_UNVERIFIED',
-        `could not verify ${facts.caller.name}'s directory roles: the token cannot read role details (that needs RoleManagement.Read.Directory or Directory.Read.All); a write the roles do not allow will fail with Graph's 403`,
-        `make sure ${lacking.map((l) => l.names).join('; and ')} is active (eligible roles must be activated in PIM first), or grant RoleManagement.Read.Directory (optional) to let this tool check it`,
+        `could not verify ${facts.caller.name}'s directory roles: the token cannot read role details (that needs ` +
+          `RoleManagement.Read.Directory or Directory.Read.All); a write the roles do not allow will fail with Graph's 403`,
+        `make sure ${lacking.map((l) => l.names).join('; and ')} is active (eligible roles must be activated in PIM first), or ` +
+          `grant RoleManagement.Read.Directory (optional) to let this tool check it`,
       ),
     );
     return findings;

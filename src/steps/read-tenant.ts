@@ -1,7 +1,6 @@
 import type { RunContext } from '../context.js';
-import type { Finding } from '../core/findings.js';
 import { GraphRequestError, KeycloakError } from '../errors.js';
-import { findApprovers } from '../entra/lookup.js';
+import { readApprovers } from '../entra/approvers.js';
 import { loadMemberPolicy, PIM_GROUP, type PimInstance } from '../entra/pim.js';
 import { enumIs } from '../graph/enums.js';
 import { odataString, withQuery } from '../graph/graph-api.js';
@@ -110,11 +109,8 @@ export async function readAfterPrerequisites(
     }
   }
   if (snap.memberPolicy.ok && options.policy.requireApproval) {
-    snap.approvers = await read(async () => {
-      const findings: Finding[] = [];
-      const refs = await findApprovers(ctx.graph, ctx.prompt, options.policy.approvers, findings);
-      return { refs, findings };
-    });
+    // What each lookup answered; pim-policy's plan makes the approvers and findings of it.
+    snap.approvers = await read(() => readApprovers(ctx.graph, ctx.prompt, options.policy.approvers));
   }
   snap.members ??= await read(members);
   return snap;

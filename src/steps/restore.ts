@@ -81,7 +81,8 @@ export function restoreTarget(source: RestoreSource): {
   const lower = (s: string) => s.toLowerCase();
   if (source.groups.length > 1) {
     refused.push(
-      `the journal records runs on ${source.groups.length} groups (${source.groups.map((g) => `${g.displayName} ${g.groupId}`).join(', ')}); restore works on one group: nothing restored`,
+      `the journal records runs on ${source.groups.length} groups ` +
+        `(${source.groups.map((g) => `${g.displayName} ${g.groupId}`).join(', ')}); restore works on one group: nothing restored`,
     );
     return { refused };
   }
@@ -107,7 +108,8 @@ export function restoreTarget(source: RestoreSource): {
   );
   if (others.length) {
     refused.push(
-      `${others.length} journal entr${others.length === 1 ? 'y names' : 'ies name'} another group than the run's (${group.recordedName ?? group.id} ${group.id}): ${examples(others.map((r) => `${who(r.member)} in ${r.groupName ?? r.groupId}`))}`,
+      `${others.length} journal entr${others.length === 1 ? 'y names' : 'ies name'} another group than the run's ` +
+        `(${group.recordedName ?? group.id} ${group.id}): ${examples(others.map((r) => `${who(r.member)} in ${r.groupName ?? r.groupId}`))}`,
     );
   }
   return { group, refused };
@@ -204,7 +206,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         finding(
           'info',
           'RESTORE_FROM_JOURNAL',
-          `the journal records ${removed.length} removal(s)${unknown ? `, ${unknown} of them with no confirmed answer (restored too: they may have happened)` : ''}`,
+          `the journal records ${removed.length} ` +
+            `removal(s)${unknown ? `, ${unknown} of them with no confirmed answer (restored too: they may have happened)` : ''}`,
         ),
       ];
       const refuse = (code: string, what: string[], message: string, fix: string) => {
@@ -250,7 +253,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
           finding(
             'error',
             'RESTORE_GROUP_UNCONFIRMED',
-            `the journal's group ${group.displayName} (${group.id}) ${kind}: its members hold directory roles, so restore writes to it only when --group names it`,
+            `the journal's group ${group.displayName} (${group.id}) ${kind}: its members hold directory roles, so restore ` +
+              `writes to it only when --group names it`,
             `pass --group ${group.id} if this is the run to undo`,
           ),
         );
@@ -259,7 +263,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
           finding(
             'error',
             'RESTORE_GROUP_UNCONFIRMED',
-            `the journal does not record its run's group (it predates run group entries); its removals name ${group.displayName} (${group.id}): restore writes to it only when --group names it`,
+            `the journal does not record its run's group (it predates run group entries); its removals name ` +
+              `${group.displayName} (${group.id}): restore writes to it only when --group names it`,
             `pass --group ${group.id} if this is the run to undo`,
           ),
         );
@@ -278,7 +283,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         finding(
           'info',
           'RESTORE_GROUP',
-          `restoring into ${group.displayName} (${group.id}), the group of the journal's run${target.group.fromEntry ? '' : ' (named by its removals: the journal predates run group entries)'}`,
+          `restoring into ${group.displayName} (${group.id}), the group of the journal's ` +
+            `run${target.group.fromEntry ? '' : ' (named by its removals: the journal predates run group entries)'}`,
         ),
       );
       if (group.isAssignableToRole) {
@@ -317,7 +323,8 @@ export function restoreStep(source: RestoreSource, graphBase: string, confirmedG
         const diff = identityDiff(kind, r.member, live);
         if (diff.length)
           return void changed.push(
-            `${r.member.id} is ${noun} ${who(live)}${live.appId ? ` (appId ${live.appId})` : ''}, the journal records ${who(r.member)}${r.member.appId ? ` (appId ${r.member.appId})` : ''} (${diff.join(', ')} differ)`,
+            `${r.member.id} is ${noun} ${who(live)}${live.appId ? ` (appId ${live.appId})` : ''}, the journal records ` +
+              `${who(r.member)}${r.member.appId ? ` (appId ${r.member.appId})` : ''} (${diff.join(', ')} differ)`,
           );
         const label = `${noun} ${who(live)} (${live.id})`;
         if (present.has(r.member.id.toLowerCase())) {

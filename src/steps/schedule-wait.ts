@@ -50,14 +50,16 @@ export async function waitForSchedules(w: ScheduleWait): Promise<void> {
     const waited = Math.max(w.nowMs() - started, slept);
     if (waited >= timeoutMs) {
       throw new Error(
-        `PIM accepted the eligibility request(s) but after ${humanDuration(waited)} still answers 404 for the new schedule(s) of ${[...pending.values()].join(', ')}; ` +
+        `PIM accepted the eligibility request(s) but after ${humanDuration(waited)} still answers 404 for the new schedule(s) ` +
+          `of ${[...pending.values()].join(', ')}; ` +
           'nothing after this step was changed. Run the same command again later: it finds the eligibility that exists and continues',
       );
     }
     if (lastProgress === undefined || waited - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = waited;
       w.progress(
-        `waiting for PIM to make ${pending.size} new eligibility schedule(s) readable (${[...pending.values()].join(', ')}): ${humanDuration(waited)} so far, up to ${humanDuration(timeoutMs)}`,
+        `waiting for PIM to make ${pending.size} new eligibility schedule(s) readable (${[...pending.values()].join(', ')}): ` +
+          `${humanDuration(waited)} so far, up to ${humanDuration(timeoutMs)}`,
       );
     }
     const pause = Math.min(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], Math.max(0, timeoutMs - waited));

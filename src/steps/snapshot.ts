@@ -1,6 +1,6 @@
 import type * as MG from '@microsoft/microsoft-graph-types';
-import type { Finding } from '../core/findings.js';
-import type { ApproverRef, EligibleUser, EligibleUserAnswer, LookupError } from '../entra/lookup.js';
+import type { ApproverAnswer } from '../entra/approvers.js';
+import type { EligibleUser, EligibleUserAnswer, LookupError } from '../entra/lookup.js';
 import type { GraphRequestError } from '../errors.js';
 import type { GraphResponse } from '../graph/answers.js';
 import type { PimInstance, PolicyRule } from '../entra/pim.js';
@@ -170,8 +170,8 @@ export interface TenantSnapshot {
   readonly members?: Read<readonly DirectoryMember[]>;
   /** Who can activate now, with the holders' accounts read live: read once PIM, the policy and the eligible users are known. */
   readonly usable?: Read<{ usable: UsableEligibility[]; accounts: Map<string, PrincipalAccount> }>;
-  /** `--approver`s resolved (with the findings of their lookup): read under --require-approval once the policy is known. */
-  readonly approvers?: Read<{ refs: ApproverRef[]; findings: Finding[] }>;
+  /** What each `--approver` lookup answered (`analyseApprovers` judges it): read under --require-approval once the policy is known. */
+  readonly approvers?: Read<readonly ApproverAnswer[]>;
   /** The Keycloak realm, read last (the tenant's facts choose the Entra provider): absent when Keycloak is not checked. */
   readonly realm?: Read<RealmSnapshot>;
 }

@@ -18,7 +18,8 @@ export function ticketFinding(
   return finding(
     'error',
     'TICKET_REQUIRED',
-    `the PIM policy of ${groupName} requires ticket information for eligible assignments (Enablement_Admin_Eligibility: Ticketing); no eligibility request is sent without it`,
+    `the PIM policy of ${groupName} requires ticket information for eligible assignments (Enablement_Admin_Eligibility: ` +
+      `Ticketing); no eligibility request is sent without it`,
     'pass --ticket-number <number> (and --ticket-system <name>), or set ENTRA_PIM_TICKET_NUMBER',
   );
 }

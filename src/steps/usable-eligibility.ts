@@ -135,7 +135,8 @@ export function expiryWarning(ends: Array<{ name: string; end: Date | null }>, n
   return finding(
     'warning',
     'ELIGIBLE_EXPIRING',
-    `every usable eligibility ends within ${humanDuration(thresholdMs)} (--expiry-warning): the last, ${last.name}'s, ends ${last.end!.toISOString()}; after that nobody can become admin`,
+    `every usable eligibility ends within ${humanDuration(thresholdMs)} (--expiry-warning): the last, ${last.name}'s, ends ` +
+      `${last.end!.toISOString()}; after that nobody can become admin`,
     'run with --renew to extend them within the group policy, or give --eligible with a later --end',
   );
 }

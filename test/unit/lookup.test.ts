@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findApp, findApprovers, findEligibleUsers, findGroup, LookupError, oneOf, pickEligibleGroup } from '../../src/entra/lookup.js';
+import { eligibleUsersOf, findApp, findGroup, LookupError, oneOf, pickEligibleGroup, readEligibleUsers } from '../../src/entra/lookup.js';
+import { analyseApprovers, readApprovers } from '../../src/entra/approvers.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { Choice, Prompter } from '../../src/ui/prompt.js';
 import { nonInteractivePrompter } from '../../src/ui/prompt.js';
@@ -143,6 +144,12 @@ describe('pickEligibleGroup', () => {
 });
 
 describe('findApprovers', () => {
+  // Read, then judge: what the lookups answered, then the approvers and findings of it.
+  const findApprovers = async (graph: never, prompt: Parameters<typeof readApprovers>[1], inputs: string[], findings: Finding[]) => {
+    const { refs, findings: judged } = analyseApprovers(await readApprovers(graph, prompt, inputs));
+    findings.push(...judged);
+    return refs;
+  };
   it('applies the rule to an ambiguous group name, with the flag --approver', async () => {
     const graph = new FakeGraph({ "/groups?$filter=displayName eq 'approvers'&$select=id,displayName": twins });
     const findings: Finding[] = [];
@@ -168,6 +175,9 @@ describe('findApprovers', () => {
 });
 
 describe('findEligibleUsers', () => {
+  // Read, then judge: Graph's answers, then the users and findings of them.
+  const findEligibleUsers = async (graph: never, inputs: string[], findings: Finding[]) =>
+    eligibleUsersOf(inputs, await readEligibleUsers(graph, inputs), findings);
   it('refuses unknown and disabled users, warns about guests and counts a user once', async () => {
     const U1 = 'bbbbbbbb-0000-0000-0000-000000000001';
     const U2 = 'bbbbbbbb-0000-0000-0000-000000000002';

@@ -112,7 +112,10 @@ const snapshot = {
       ],
     },
   },
-  approvers: { ok: true, value: { refs: [{ kind: 'user', id: APPROVER, label: 'approver@contoso.example' }], findings: [] } },
+  approvers: {
+    ok: true,
+    value: [{ at: 0, input: APPROVER, answer: 'found', ref: { kind: 'user', id: APPROVER, label: 'approver@contoso.example' } }],
+  },
 } as unknown as TenantSnapshot;
 
 const meta = (over: Partial<ReportMeta> = {}): ReportMeta => ({
