@@ -6,6 +6,7 @@
  */
 import type { Finding } from '../core/findings.js';
 import type { RunOptions } from '../context.js';
+import { analyseApprovers } from '../entra/approvers.js';
 import type { RealmSnapshot } from '../keycloak/realm-snapshot.js';
 import type { PartInput } from '../plan/saved-plan.js';
 import { analysePrerequisites } from './prerequisites-findings.js';
@@ -96,7 +97,10 @@ export function snapshotParts(s: TenantSnapshot, options: RunOptions): Record<st
       (v) => ({ usable: [...v.usable].sort((a, b) => a.scheduleId.localeCompare(b.scheduleId)), accounts: v.accounts }),
       (v) => v.usable.map((u) => u.principalId),
     ),
-    approvers: readPart('the approvers', s.approvers, (v) => ({ refs: byId(v.refs), findings: codes(v.findings) })),
+    approvers: readPart('the approvers', s.approvers, (v) => {
+      const { refs, findings } = analyseApprovers(v);
+      return { refs: byId(refs), findings: codes(findings) };
+    }),
   };
   return s.realm ? { ...parts, ...realmParts(s.realm) } : parts;
 }
