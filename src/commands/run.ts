@@ -7,16 +7,13 @@ import { tenantInputProblem } from '../graph/tenant.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 import type { ReportSubject } from '../report-meta.js';
 import {
-  confirmPlan,
   connectGraph,
-  executeAndReport,
   exitCodeOf,
   noteJournalStart,
   openJournal,
   openSession,
   prompterFor,
   resolveTenant,
-  runHooks,
   type CommandIo,
 } from './session.js';
 
@@ -87,6 +84,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions, io: CommandIo):
     await ctx.keycloak.connect();
   }
 
+  const { runHooks, confirmPlan, executeAndReport } = await import('./session-run.js');
   const { hooks, progress } = await runHooks<RunContext, TenantSnapshot>(session, effectiveMode, async (plans, read) => {
     const ok = await confirmPlan(plans, ctx, session);
     // The journal names the run's group before its first write: restore puts members back into
