@@ -22,7 +22,8 @@ export { PERMISSIONS, ROLE_TEMPLATES } from './permissions.js';
 export { TenantState, type DeletedObject, type DirectoryObjectRef, type AccessId } from './state.js';
 export { SimClock } from './clock.js';
 export { defaultGroupPolicyRules } from './policy.js';
-export { contosoSeed, CONTOSO, withManyMembers } from './seeds/contoso.js';
+export { contosoSeed, withManyMembers } from './seeds/contoso.js';
+export { CONTOSO } from './seeds/contoso-ids.js';
 
 export interface SimStartOptions {
   seed: TenantSeed;

@@ -65,6 +65,7 @@ export function assignmentsOf(state: TenantState, user: SeedUser, sp: SeedServic
   });
 }
 
+/** The ID-token claims of `user` signing in to the app of `sp` (issuer and scopes as requested). */
 export function buildClaims(state: TenantState, user: SeedUser, sp: SeedServicePrincipal, issuer: string, scopes: string[]): IdTokenClaims {
   const claims: IdTokenClaims = {
     aud: sp.appId,

@@ -44,16 +44,19 @@ export async function userinfo(state: TenantState, tokens: TokenService, req: OA
   return { status: 200, body };
 }
 
+/** The form body of a request (empty unless it is form-encoded). */
 export function formOf(req: OAuthRequest): URLSearchParams {
   return req.headers['content-type']?.includes('application/x-www-form-urlencoded')
     ? new URLSearchParams(req.rawBody)
     : new URLSearchParams();
 }
 
+/** The distinct scopes of a space-separated scope parameter. */
 export function scopesOf(text: string | null): string[] {
   return [...new Set((text ?? '').split(/\s+/).filter(Boolean))];
 }
 
+/** The refusal for a user the tenant does not have. */
 export function unknownUser(user: string, state: TenantState): SignInRefusal {
   return {
     aadsts: 50034,
@@ -61,6 +64,7 @@ export function unknownUser(user: string, state: TenantState): SignInRefusal {
   };
 }
 
+/** The refusal for an app the tenant does not have. */
 export function unknownApp(clientId: string, state: TenantState): SignInRefusal {
   return {
     aadsts: 700016,
@@ -77,6 +81,7 @@ export function errorPage(status: number, aadsts: number, message: string): SimR
   };
 }
 
+/** The error page of a refused sign-in. */
 export function refusalPage(r: SignInRefusal): SimResponse {
   return errorPage(400, r.aadsts, r.message);
 }

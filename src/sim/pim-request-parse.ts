@@ -39,6 +39,7 @@ export function invalidRequest(message: string): GraphError {
   return new GraphError(400, 'InvalidRoleAssignmentRequest', message);
 }
 
+/** The error for a request that breaks the group's PIM policy rules. */
 export function policyFailed(rules: string[]): GraphError {
   return new GraphError(
     400,
@@ -47,10 +48,12 @@ export function policyFailed(rules: string[]): GraphError {
   );
 }
 
+/** The error for creating an assignment or eligibility that already exists. */
 export function assignmentExists(): GraphError {
   return new GraphError(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
 }
 
+/** The error for changing an assignment or eligibility that does not exist. */
 export function assignmentMissing(): GraphError {
   return new GraphError(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
 }
@@ -81,6 +84,7 @@ export interface ParsedRequest {
   scheduleInfo: Obj | null;
 }
 
+/** Reads and checks the fields every schedule request has: principal, group, access and scheduleInfo. */
 export function parseCommon(state: TenantState, body: unknown, action: ScheduleAction): ParsedRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body is not valid.');
   const b = body as Obj;
@@ -159,6 +163,7 @@ export function parseWindow(state: TenantState, info: Obj | null, defaultDuratio
   throw invalidRequest(`The expiration type '${String(exp.type)}' is not valid.`);
 }
 
+/** The scheduleInfo a request entity shows, with the window as the simulation read it. */
 export function normalisedScheduleInfo(info: Obj | null, w: Window, kind: 'eligibility' | 'assignment' = 'eligibility'): Obj {
   const exp = (info?.expiration as Obj | undefined) ?? {};
   if (kind === 'assignment' && exp.type === 'afterDuration' && w.end !== null) {
