@@ -128,5 +128,8 @@ export function parseTargets(file: string, value: unknown, options: readonly Con
 export function perTargetFlagProblem(file: string, flagsOnCommandLine: readonly string[]): string | undefined {
   const flag = flagsOnCommandLine.find((k) => PER_TARGET_KEYS.has(k));
   if (!flag) return undefined;
-  return `--${flag}: not taken on the command line with the targets of --config ${file}; set "${flag}" in each target (or at the top level of the file for all of them)`;
+  return (
+    `--${flag}: not taken on the command line with the targets of --config ${file}; ` +
+    `set "${flag}" in each target (or at the top level of the file for all of them)`
+  );
 }

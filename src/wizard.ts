@@ -10,10 +10,6 @@ import { tenantInputProblem } from './graph/tenant.js';
 import { odataString, withQuery, type GraphApi } from './graph/graph-api.js';
 import { keycloakUrlProblem, parseDate, type RawOptions } from './options.js';
 import { formatDuration, humanDuration, parseDuration } from './core/duration.js';
-import { findApp, findGroup, LookupError } from './entra/lookup.js';
-import { loadMemberPolicy } from './entra/pim.js';
-import { defaultEligibilityMs } from './steps/eligibility-window.js';
-import { humanDate, lastEndDate } from './ui/dates.js';
 import type { Prompter } from './ui/prompt.js';
 import { startUpPrompter } from './wizard-start-up.js';
 import type { Logger } from './ui/log.js';
@@ -167,6 +163,11 @@ export async function askRunInputs(
   }
 
   // The window, validated as typed against the group's live policy.
+  const [{ loadMemberPolicy }, { defaultEligibilityMs }, { humanDate, lastEndDate }] = await Promise.all([
+    import('./entra/pim.js'),
+    import('./steps/eligibility-window.js'),
+    import('./ui/dates.js'),
+  ]);
   const rules = group ? (await loadMemberPolicy(graph, group.id)).rules : [];
   if (!raw.end && !raw.duration) {
     const maxRule = rules.find((r) => r.id === 'Expiration_Admin_Eligibility');
@@ -296,6 +297,7 @@ function checkDate(flag: string, v: string, endOfDay: boolean): true | string {
  * prerequisites report.
  */
 async function resolveApp(raw: RawOptions, graph: GraphApi, prompt: Prompter): Promise<SpHit | undefined> {
+  const { findApp, LookupError } = await import('./entra/lookup.js');
   try {
     const sp = await findApp<SpHit>(graph, prompt, { appId: raw.appId, appName: raw.appName }, 'id,appId,displayName,appRoles');
     if (raw.appName && !raw.appId) {
@@ -311,6 +313,7 @@ async function resolveApp(raw: RawOptions, graph: GraphApi, prompt: Prompter): P
 
 /** The group by name or id (a choice when the name is ambiguous); undefined when there is none, which prerequisites report. */
 async function resolveGroup(nameOrId: string, graph: GraphApi, prompt: Prompter): Promise<{ id: string; displayName: string } | undefined> {
+  const { findGroup, LookupError } = await import('./entra/lookup.js');
   try {
     return await findGroup(graph, prompt, nameOrId, { select: 'id,displayName,description' });
   } catch (err) {

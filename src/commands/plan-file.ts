@@ -264,7 +264,8 @@ export function checkUnchanged(plan: SavedPlan, file: string, snapshot: TenantSn
   if (now.digest === plan.digest) return;
   const changes = changedParts(plan.parts, now.parts);
   throw new StopError(
-    `--plan ${file}: refused: the tenant changed since the plan was saved: ${changes.join('; ') || 'the digest differs'}. Nothing was changed; run audit --out again and review the new plan`,
+    `--plan ${file}: refused: the tenant changed since the plan was saved: ${changes.join('; ') || 'the digest differs'}. ` +
+      `Nothing was changed; run audit --out again and review the new plan`,
     ExitCode.error,
     'PLAN_CHANGED',
   );

@@ -11,16 +11,8 @@ import { safeLine } from '../ui/safe-text.js';
 import { CLOUDS } from '../graph/clouds.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import type { ReportWords } from '../plan/render.js';
-import {
-  connectGraph,
-  executeAndReport,
-  journalFor,
-  openSession,
-  prompterFor,
-  resolveTenant,
-  runHooks,
-  type CommandIo,
-} from './session.js';
+import { connectGraph, journalFor, openSession, prompterFor, resolveTenant, type CommandIo } from './session.js';
+import { executeAndReport, runHooks } from './session-run.js';
 
 /** Above this many members, the question says so: a journal naming many people deserves a look. */
 const MANY = 10;

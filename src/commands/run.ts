@@ -9,16 +9,13 @@ import { tenantInputProblem } from '../graph/tenant.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 import type { ReportSubject } from '../report-meta.js';
 import {
-  confirmPlan,
   connectGraph,
-  executeAndReport,
   exitCodeOf,
   noteJournalStart,
   openJournal,
   openSession,
   prompterFor,
   resolveTenant,
-  runHooks,
   type CommandIo,
   type Session,
 } from './session.js';
@@ -128,6 +125,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
     await ctx.keycloak.connect();
   }
 
+  const { runHooks, confirmPlan, executeAndReport } = await import('./session-run.js');
   const { hooks, progress } = await runHooks<RunContext, TenantSnapshot>(session, effectiveMode, async (plans, read) => {
     // Applying a saved plan asks nothing: the approval was its review.
     const ok = ctx.appliedPlan ? true : await confirmPlan(plans, ctx, session);

@@ -13,17 +13,8 @@ import { reportMeta } from '../report-meta.js';
 import { writeReportText } from '../report.js';
 import { createLogger } from '../ui/log.js';
 import { policyFlagsGiven, runCommand, type TargetSeam } from './run.js';
-import {
-  connectGraph,
-  exitCodeOf,
-  openJournal,
-  openSession,
-  prompterFor,
-  resolveTenant,
-  summariseErrors,
-  type CommandIo,
-  type Session,
-} from './session.js';
+import { connectGraph, exitCodeOf, openJournal, openSession, prompterFor, resolveTenant, type CommandIo, type Session } from './session.js';
+import { summariseErrors } from './session-run.js';
 import {
   exitCodeOfStatus,
   overallStatus,

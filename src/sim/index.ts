@@ -15,13 +15,15 @@ export type { RecordedRequest } from './server.js';
 export type { TokenClaims } from './tokens.js';
 export type { ThrottleSettings } from './throttle.js';
 export { requestCost, tierFor, WRITE_QUOTA, WRITE_WINDOW_MS } from './throttle.js';
-export type { SimOidcProvider, SignInOptions, IdTokenClaims } from './oidc.js';
+export type { SimOidcProvider, SignInOptions } from './oidc.js';
+export type { IdTokenClaims } from './oidc-claims.js';
 export type { AuthInfo, PermissionKey } from './permissions.js';
 export { PERMISSIONS, ROLE_TEMPLATES } from './permissions.js';
 export { TenantState, type DeletedObject, type DirectoryObjectRef, type AccessId } from './state.js';
 export { SimClock } from './clock.js';
 export { defaultGroupPolicyRules } from './policy.js';
-export { contosoSeed, CONTOSO, withManyMembers } from './seeds/contoso.js';
+export { contosoSeed, withManyMembers } from './seeds/contoso.js';
+export { CONTOSO } from './seeds/contoso-ids.js';
 
 export interface SimStartOptions {
   seed: TenantSeed;

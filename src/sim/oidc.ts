@@ -1,11 +1,34 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { issueAccessToken } from './auth.js';
 import { newGuid } from './ids.js';
 import { clientCredentials, oauthError, refuseClientSecret, type OAuthRequest } from './oauth.js';
 import { PublicClientGrants } from './device-code.js';
 import type { SimResponse } from './router.js';
-import type { SeedGroup, SeedServicePrincipal, SeedUser } from './seed.js';
+import type { SeedServicePrincipal, SeedUser } from './seed.js';
+import {
+  assignmentsOf,
+  buildClaims,
+  grantedGraphScopes,
+  GRAPH_RESOURCE,
+  newSigningKey,
+  OIDC_SCOPES,
+  signIdToken,
+  TOKEN_LIFETIME_SEC,
+  type IdTokenClaims,
+  type SigningKey,
+} from './oidc-claims.js';
+import {
+  errorPage,
+  formOf,
+  redirectBack,
+  refusalPage,
+  scopesOf,
+  unknownApp,
+  unknownUser,
+  userinfo,
+  type SignInRefusal,
+} from './oidc-pages.js';
 import type { TenantState } from './state.js';
 import type { TokenService } from './tokens.js';
 
@@ -25,16 +48,8 @@ import type { TokenService } from './tokens.js';
  * Learn "reference-error-codes"; which one Entra picks for a case, and the error page: ASSUMPTIONS.md.
  */
 
-const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
-const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 /** Learn "OAuth 2.0 authorization code flow": authorization codes are short-lived, about ten minutes. */
 const CODE_LIFETIME_MS = 10 * 60_000;
-const TOKEN_LIFETIME_SEC = 3599;
-/**
- * Learn "Access token claims reference" (access-token-claims-reference), groups overage: above 200
- * groups a JWT carries `_claim_names`/`_claim_sources` instead of the groups claim.
- */
-const JWT_GROUP_LIMIT = 200;
 
 /** How the test's simulated user authenticated (what PIM's MFA and authentication-context rules read). */
 export interface SignInOptions {
@@ -66,29 +81,6 @@ interface PendingCode {
   redeemed: boolean;
 }
 
-/** Why a sign-in is refused before a code is issued (Entra shows these on its own error page). */
-interface SignInRefusal {
-  aadsts: number;
-  message: string;
-}
-
-/** The claims an ID token carries for a user signing in to an app (without the JWT timing claims). */
-export interface IdTokenClaims extends Record<string, unknown> {
-  aud: string;
-  iss: string;
-  sub: string;
-  oid: string;
-  tid: string;
-  preferred_username?: string;
-  email?: string;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  nonce?: string;
-  groups?: string[];
-  roles?: string[];
-}
-
 const providers = new WeakMap<TenantState, SimOidcProvider>();
 
 /**
@@ -103,13 +95,6 @@ export function oidcProviderFor(state: TenantState, tokens: TokenService): SimOi
     providers.set(state, p);
   }
   return p;
-}
-
-/** ID tokens are signed with their own key (Entra's JWKS lists several); created on first use. */
-interface SigningKey {
-  privateKey: CryptoKey;
-  jwk: JWK;
-  kid: string;
 }
 
 /** See the module comment. Tests reach it as `sim.oidc`. */
@@ -138,7 +123,7 @@ export class SimOidcProvider {
         claims.preferred_username = user.userPrincipalName;
       }
       claims.amr = auth.amr;
-      return this.signIdToken(claims, Math.floor(Date.now() / 1000));
+      return signIdToken(await this.signingKey(), claims, Math.floor(Date.now() / 1000));
     });
   }
 
@@ -205,12 +190,12 @@ export class SimOidcProvider {
     if (!sp) return unknownApp(clientId, this.state);
     const refusal = this.refusal(u, sp);
     if (refusal) return refusal;
-    return this.buildClaims(u, sp, issuer, scopes);
+    return buildClaims(this.state, u, sp, issuer, scopes);
   }
 
   /** Handles the OIDC endpoints; undefined for paths (or grants) it does not own. */
   async handle(req: OAuthRequest): Promise<SimResponse | undefined> {
-    if (req.path.toLowerCase() === '/oidc/userinfo') return this.userinfo(req);
+    if (req.path.toLowerCase() === '/oidc/userinfo') return userinfo(this.state, this.tokens, req);
     const m =
       /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/devicecode|oauth2\/v2\.0\/token|oauth2\/v2\.0\/logout|discovery\/v2\.0\/keys|discovery\/keys)$/i.exec(
         req.path,
@@ -339,7 +324,7 @@ export class SimOidcProvider {
     if (!user.accountEnabled) {
       return { aadsts: 50057, message: 'The user account is disabled. The account has been disabled by an administrator.' };
     }
-    if (sp.appRoleAssignmentRequired && this.assignmentsOf(user, sp).length === 0) {
+    if (sp.appRoleAssignmentRequired && assignmentsOf(this.state, user, sp).length === 0) {
       return {
         aadsts: 50105,
         message: `Your administrator has configured the application ${sp.displayName} ('${sp.appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.`,
@@ -428,7 +413,7 @@ export class SimOidcProvider {
     const refusal = this.refusal(user, sp);
     if (refusal) return oauthError(400, 'invalid_grant', refusal.aadsts, refusal.message);
 
-    const graphScopes = this.grantedGraphScopes(sp, user, pending.scopes);
+    const graphScopes = grantedGraphScopes(this.state, sp, user, pending.scopes);
     const accessToken = await issueAccessToken(this.tokens, this.state, req.origin, {
       scp: [...pending.scopes.filter((s) => OIDC_SCOPES.has(s) && s !== 'offline_access'), ...graphScopes].join(' '),
       oid: user.id,
@@ -446,204 +431,20 @@ export class SimOidcProvider {
       access_token: accessToken,
     };
     if (pending.scopes.includes('openid')) {
-      const claims = this.buildClaims(user, sp, issuer, pending.scopes);
+      const claims = buildClaims(this.state, user, sp, issuer, pending.scopes);
       if (pending.nonce !== undefined) claims.nonce = pending.nonce;
       claims.sid = pending.session.sid;
-      body.id_token = await this.signIdToken(claims, pending.session.authTime);
+      body.id_token = await signIdToken(await this.signingKey(), claims, pending.session.authTime);
     }
     return { status: 200, headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' }, body };
   }
 
-  /**
-   * Graph scopes of the access token: the admin-consented ones (Entra puts every consented
-   * scope of the resource in the token) plus any explicitly requested, or `User.Read` when the
-   * request asked only for OpenID scopes (ASSUMPTIONS.md, Sign-in and tokens: OpenID-only requests).
-   */
-  private grantedGraphScopes(sp: SeedServicePrincipal, user: SeedUser, requested: string[]): string[] {
-    const graphSp = this.state.servicePrincipalByAppId('00000003-0000-0000-c000-000000000000');
-    const consented = this.state.oauth2PermissionGrants
-      .filter(
-        (g) => g.clientId === sp.id && g.resourceId === graphSp?.id && (g.consentType === 'AllPrincipals' || g.principalId === user.id),
-      )
-      .flatMap((g) => g.scope.split(' '))
-      .filter((s) => s && !OIDC_SCOPES.has(s));
-    const asked = requested
-      .filter((s) => !OIDC_SCOPES.has(s))
-      .map((s) => (s.startsWith(`${GRAPH_RESOURCE}/`) ? s.slice(GRAPH_RESOURCE.length + 1) : s))
-      .filter((s) => s !== '.default' && !s.includes('/'));
-    const out = [...new Set([...consented, ...asked])];
-    return out.length ? out : ['User.Read'];
-  }
-
-  // ---- claims ------------------------------------------------------------------------------
-
-  /** App role assignments reaching the user: direct ones, and those of groups the user is a direct member of now. */
-  private assignmentsOf(user: SeedUser, sp: SeedServicePrincipal) {
-    // Entra does not pass app role assignments down nested groups, so group assignments count
-    // only for direct members — which includes members through an active PIM assignment.
-    return [...this.state.appRoleAssignments.values()].filter((a) => {
-      if (a.resourceId.toLowerCase() !== sp.id.toLowerCase()) return false;
-      if (a.principalId.toLowerCase() === user.id.toLowerCase()) return true;
-      return this.state.groups.has(a.principalId) && this.state.isMember(a.principalId, user.id);
-    });
-  }
-
-  private buildClaims(user: SeedUser, sp: SeedServicePrincipal, issuer: string, scopes: string[]): IdTokenClaims {
-    const claims: IdTokenClaims = {
-      aud: sp.appId,
-      iss: issuer,
-      // Entra's `sub` is pairwise: the same user has a different subject in every app.
-      sub: createHash('sha256').update(`${this.state.tenantId}:${sp.appId}:${user.id}`).digest('base64url').slice(0, 43),
-      oid: user.id,
-      tid: this.state.tenantId,
-      ver: '2.0',
-      aio: randomBytes(24).toString('base64url'),
-      uti: randomBytes(16).toString('base64url'),
-      rh: `0.${randomBytes(24).toString('base64url')}.`,
-    };
-    if (scopes.includes('profile')) {
-      claims.name = user.displayName;
-      claims.preferred_username = user.userPrincipalName;
-    }
-    // Entra sends email only with the email scope and only when the user has one.
-    if (scopes.includes('email') && user.mail) claims.email = user.mail;
-    // given_name and family_name are optional claims in Entra; a Keycloak setup for Entra adds
-    // them so that first-broker-login finds the profile complete, and the sim always sends them.
-    if (user.givenName) claims.given_name = user.givenName;
-    if (user.surname) claims.family_name = user.surname;
-
-    const roles = this.rolesOf(user, sp);
-    if (roles.length) claims.roles = roles;
-    const groups = this.groupsClaim(user, sp);
-    // Learn "Configure optional claims" (optional-claims), groups optional claims: with
-    // emit_as_roles the group values go to the role claim and assigned app roles are left out.
-    if (groups.asRoles) delete claims.roles;
-    Object.assign(claims, groups.claims);
-    return claims;
-  }
-
-  /** Role values (not ids) of the app roles assigned to the user directly or through a group. */
-  private rolesOf(user: SeedUser, sp: SeedServicePrincipal): string[] {
-    const ids = new Set(this.assignmentsOf(user, sp).map((a) => a.appRoleId.toLowerCase()));
-    const values = sp.appRoles.filter((r) => ids.has(r.id.toLowerCase()) && r.isEnabled && r.value).map((r) => r.value as string);
-    return [...new Set(values)];
-  }
-
-  /**
-   * The `groups` claim as `groupMembershipClaims` asks for it: nothing for None/DirectoryRole,
-   * every group for All, security groups for SecurityGroup, and for ApplicationGroup only the
-   * groups assigned to the app. Memberships are transitive and include active PIM assignments.
-   * With the `cloud_displayname` optional claim, ApplicationGroup emits the display names of
-   * cloud-only groups instead of their ids, as Entra does — which a mapper on the object id
-   * then never matches. With a sAMAccountName format (sam_account_name, dns_domain_… or
-   * netbios_domain_…) cloud-only groups, which have no such attribute, are left out, and
-   * emit_as_roles puts the values in `roles` instead of `groups` (Learn "Configure group claims
-   * for applications by using Microsoft Entra ID" (how-to-connect-fed-group-claims)).
-   */
-  private groupsClaim(user: SeedUser, sp: SeedServicePrincipal): { claims: Record<string, unknown>; asRoles: boolean } {
-    const app = this.state.applicationByAppId(sp.appId);
-    const props = app?.optionalClaims?.idToken.find((c) => c.name === 'groups')?.additionalProperties ?? [];
-    const claims = this.groupValues(user, sp, props);
-    // Without a groups claim (None, DirectoryRole) emit_as_roles has nothing to move (unconfirmed).
-    if (!claims) return { claims: {}, asRoles: false };
-    if (!props.includes('emit_as_roles')) return { claims, asRoles: false };
-    return { claims: Array.isArray(claims.groups) ? { roles: claims.groups } : claims, asRoles: true };
-  }
-
-  /** The groups claim, or undefined when groupMembershipClaims asks for none. */
-  private groupValues(user: SeedUser, sp: SeedServicePrincipal, props: string[]): Record<string, unknown> | undefined {
-    const app = this.state.applicationByAppId(sp.appId);
-    const kinds = (app?.groupMembershipClaims ?? 'None').split(',').map((s) => s.trim().toLowerCase());
-    const all = this.state.transitiveGroupsOf(user.id);
-    let groups: SeedGroup[];
-    let applicationGroups = false;
-    if (kinds.includes('all')) groups = all;
-    else if (kinds.includes('securitygroup')) groups = all.filter((g) => g.securityEnabled);
-    else if (kinds.includes('applicationgroup')) {
-      // Whether nested memberships count for "groups assigned to the application": ASSUMPTIONS.md (Groups claim).
-      const assigned = new Set(
-        [...this.state.appRoleAssignments.values()]
-          .filter((a) => a.resourceId.toLowerCase() === sp.id.toLowerCase())
-          .map((a) => a.principalId.toLowerCase()),
-      );
-      groups = all.filter((g) => assigned.has(g.id.toLowerCase()));
-      applicationGroups = true;
-    } else return undefined;
-    if (groups.length > JWT_GROUP_LIMIT) {
-      return {
-        _claim_names: { groups: 'src1' },
-        _claim_sources: { src1: { endpoint: `${GRAPH_RESOURCE}/v1.0/users/${user.id}/getMemberObjects` } },
-      };
-    }
-    const names = applicationGroups && props.includes('cloud_displayname');
-    const onPremisesNames = props.some((p) =>
-      ['sam_account_name', 'dns_domain_and_sam_account_name', 'netbios_domain_and_sam_account_name'].includes(p),
-    );
-    // The seed holds no on-premises names, so with such a format every group is left out but
-    // the display names cloud_displayname adds for cloud-only groups.
-    const values = groups.flatMap((g) => {
-      const cloudOnly = g.onPremisesSyncEnabled !== true;
-      if (names && cloudOnly) return [g.displayName];
-      return onPremisesNames ? [] : [g.id];
-    });
-    // No groups: the claim is left out rather than sent empty (ASSUMPTIONS.md, Groups claim).
-    if (values.length === 0) return {};
-    return { groups: values };
-  }
-
-  private async signIdToken(claims: IdTokenClaims, authTime: number): Promise<string> {
-    const key = await this.signingKey();
-    // Timing claims use the real clock, not the sim clock: the relying party (Keycloak) checks
-    // them against its own clock, which a test cannot move. The sim clock decides memberships only.
-    const iat = Math.floor(Date.now() / 1000);
-    return new SignJWT({ ...claims, auth_time: authTime })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setIssuedAt(iat)
-      .setNotBefore(iat)
-      .setExpirationTime(iat + TOKEN_LIFETIME_SEC)
-      .sign(key.privateKey);
-  }
-
   private signingKey(): Promise<SigningKey> {
-    this.key ??= (async () => {
-      const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-      const kid = randomBytes(20).toString('base64url');
-      const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256', kty: 'RSA' };
-      return { privateKey, jwk, kid };
-    })();
+    this.key ??= newSigningKey();
     return this.key;
   }
 
-  // ---- userinfo and logout -----------------------------------------------------------------
-
-  /**
-   * `GET /oidc/userinfo` with the access token: Learn "Microsoft identity platform UserInfo endpoint"
-   * (userinfo): claims sub, name, family_name, given_name, email. The 401 body: ASSUMPTIONS.md.
-   */
-  private async userinfo(req: OAuthRequest): Promise<SimResponse> {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization'] ?? '');
-    const bad = (message: string): SimResponse => ({
-      status: 401,
-      headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message}"` },
-      body: { error: { code: 'InvalidAuthenticationToken', message } },
-    });
-    if (!m) return bad('Access token is empty.');
-    const v = await this.tokens.verify(m[1], this.state.clock.now());
-    if (!v.ok) return bad(v.message);
-    const user = typeof v.payload.oid === 'string' ? this.state.users.get(v.payload.oid) : undefined;
-    if (!user || typeof v.payload.scp !== 'string' || !v.payload.scp.split(' ').includes('openid'))
-      return bad('The token was not issued for a signed-in user with the openid scope.');
-    const appId = String(v.payload.appid ?? '');
-    const sub = createHash('sha256').update(`${this.state.tenantId}:${appId}:${user.id}`).digest('base64url').slice(0, 43);
-    const body: Record<string, unknown> = {
-      sub,
-      name: user.displayName,
-      family_name: user.surname ?? undefined,
-      given_name: user.givenName ?? undefined,
-    };
-    if (user.mail) body.email = user.mail;
-    return { status: 200, body };
-  }
+  // ---- logout ------------------------------------------------------------------------------
 
   private logout(q: URLSearchParams): SimResponse {
     this.session = undefined;
@@ -651,62 +452,4 @@ export class SimOidcProvider {
     if (target) return { status: 302, headers: { Location: target } };
     return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'You have signed out of your account.' };
   }
-}
-
-// ---- helpers -------------------------------------------------------------------------------
-
-function formOf(req: OAuthRequest): URLSearchParams {
-  return req.headers['content-type']?.includes('application/x-www-form-urlencoded')
-    ? new URLSearchParams(req.rawBody)
-    : new URLSearchParams();
-}
-
-function scopesOf(text: string | null): string[] {
-  return [...new Set((text ?? '').split(/\s+/).filter(Boolean))];
-}
-
-function unknownUser(user: string, state: TenantState): SignInRefusal {
-  return {
-    aadsts: 50034,
-    message: `The user account ${user} does not exist in the ${state.defaultDomain} directory. To sign into this application, the account must be added to the directory.`,
-  };
-}
-
-function unknownApp(clientId: string, state: TenantState): SignInRefusal {
-  return {
-    aadsts: 700016,
-    message: `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-  };
-}
-
-/** Entra's sign-in error page (it does not redirect back for these): the AADSTS text in a plain body (ASSUMPTIONS.md). */
-function errorPage(status: number, aadsts: number, message: string): SimResponse {
-  return {
-    status,
-    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'x-ms-ests-error': String(aadsts) },
-    body: `Sorry, but we're having trouble signing you in.\nAADSTS${aadsts}: ${message}\n`,
-  };
-}
-
-function refusalPage(r: SignInRefusal): SimResponse {
-  return errorPage(400, r.aadsts, r.message);
-}
-
-/** Sends the authorization response back to the client: query (default), fragment, or an auto-posting form. */
-function redirectBack(redirectUri: string, mode: string, params: Record<string, string | undefined>): SimResponse {
-  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
-  if (mode === 'form_post') {
-    const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-    const inputs = entries.map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}" />`).join('');
-    return {
-      status: 200,
-      headers: { 'Content-Type': 'text/html; charset=utf-8' },
-      body: `<html><body onload="document.forms[0].submit()"><form method="POST" action="${esc(redirectUri)}">${inputs}</form></body></html>`,
-    };
-  }
-  const url = new URL(redirectUri);
-  const search = new URLSearchParams(entries);
-  if (mode === 'fragment') url.hash = search.toString();
-  else for (const [k, v] of entries) url.searchParams.set(k, v);
-  return { status: 302, headers: { Location: url.toString() } };
 }

@@ -1,180 +1,24 @@
-import { parseDuration } from './duration.js';
 import { GraphError } from './errors.js';
-import { guidFromName, isGuid, newGuid } from './ids.js';
+import { newGuid } from './ids.js';
 import type { AuthInfo } from './permissions.js';
 import { enabledRules, expirationLimit, findRule } from './policy.js';
-import type { SeedGroup, SeedSchedule } from './seed.js';
-import type { AccessId, TenantState } from './state.js';
+import {
+  assignmentExists,
+  assignmentMissing,
+  invalidRequest,
+  normalisedScheduleInfo,
+  parseCommon,
+  parseWindow,
+  policyFailed,
+  readAction,
+  type ParsedRequest,
+  type Window,
+} from './pim-request-parse.js';
+import { notExpired } from './pim-read-models.js';
+import type { SeedSchedule } from './seed.js';
+import type { TenantState } from './state.js';
 
 type Obj = Record<string, unknown>;
-
-export type ScheduleAction =
-  | 'adminAssign'
-  | 'adminUpdate'
-  | 'adminRemove'
-  | 'adminExtend'
-  | 'adminRenew'
-  | 'selfActivate'
-  | 'selfDeactivate'
-  | 'selfExtend'
-  | 'selfRenew';
-
-// Learn "privilegedAccessGroupEligibilityScheduleRequest" / "…AssignmentScheduleRequest" resource types:
-// the possible `action` values (eligibility requests use the admin* ones).
-const ACTIONS: ScheduleAction[] = [
-  'adminAssign',
-  'adminUpdate',
-  'adminRemove',
-  'adminExtend',
-  'adminRenew',
-  'selfActivate',
-  'selfDeactivate',
-  'selfExtend',
-  'selfRenew',
-];
-
-/** A malformed request field: ASSUMPTIONS.md (PIM for Groups: malformed requests). */
-function invalidRequest(message: string): GraphError {
-  return new GraphError(400, 'InvalidRoleAssignmentRequest', message);
-}
-
-function policyFailed(rules: string[]): GraphError {
-  return new GraphError(
-    400,
-    'RoleAssignmentRequestPolicyValidationFailed',
-    `The following policy rules failed: [${rules.map((r) => `"${r}"`).join(',')}]`,
-  );
-}
-
-function assignmentExists(): GraphError {
-  return new GraphError(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
-}
-
-function assignmentMissing(): GraphError {
-  return new GraphError(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
-}
-
-/** Reads `action` from a schedule request body (Graph accepts `AdminAssign` and `adminAssign`). */
-export function readAction(body: unknown): ScheduleAction {
-  const raw = body && typeof body === 'object' ? (body as Obj).action : undefined;
-  const action = ACTIONS.find((a) => typeof raw === 'string' && a.toLowerCase() === raw.toLowerCase());
-  if (!action) throw invalidRequest(`The action '${String(raw)}' is not valid.`);
-  return action;
-}
-
-interface Window {
-  start: number;
-  end: number | null;
-}
-
-interface ParsedRequest {
-  action: ScheduleAction;
-  accessId: AccessId;
-  principalId: string;
-  groupId: string;
-  group: SeedGroup;
-  justification: string | null;
-  ticketInfo: Obj | null;
-  isValidationOnly: boolean;
-  /** The scheduleInfo as sent, for echoing back. */
-  scheduleInfo: Obj | null;
-}
-
-function parseCommon(state: TenantState, body: unknown, action: ScheduleAction): ParsedRequest {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body is not valid.');
-  const b = body as Obj;
-  const accessId = typeof b.accessId === 'string' ? b.accessId.toLowerCase() : '';
-  if (accessId !== 'member' && accessId !== 'owner') throw invalidRequest(`The accessId '${String(b.accessId)}' is not valid.`);
-  if (!isGuid(b.principalId)) throw invalidRequest('The principalId is not a valid GUID.');
-  if (!isGuid(b.groupId)) throw invalidRequest('The groupId is not a valid GUID.');
-  const group = state.findGroup(b.groupId);
-  // Codes for an unknown group or principal are not documented (ASSUMPTIONS.md, PIM for Groups:
-  // GroupNotFound/SubjectNotFound); PIM's own vocabulary ("subject" for a principal) is used.
-  // Learn request resource types: `accessId` is `member` or `owner`.
-  if (!group) throw new GraphError(400, 'GroupNotFound', `The group '${b.groupId}' was not found.`);
-  const principal = state.findObject(b.principalId);
-  if (!principal || principal.kind === 'servicePrincipal') {
-    throw new GraphError(400, 'SubjectNotFound', `The subject '${b.principalId}' was not found.`);
-  }
-  // PIM for Groups refuses dynamic and on-premises-synced groups (ASSUMPTIONS.md: InvalidGroupType).
-  if (group.groupTypes.includes('DynamicMembership') || group.onPremisesSyncEnabled) {
-    throw new GraphError(
-      400,
-      'InvalidGroupType',
-      'Groups with dynamic membership or synchronized from on-premises are not supported by Privileged Identity Management.',
-    );
-  }
-  return {
-    action,
-    accessId,
-    principalId: principal.id,
-    groupId: group.id,
-    group,
-    justification: typeof b.justification === 'string' && b.justification.trim() !== '' ? b.justification : null,
-    ticketInfo: b.ticketInfo && typeof b.ticketInfo === 'object' ? (b.ticketInfo as Obj) : null,
-    isValidationOnly: b.isValidationOnly === true,
-    scheduleInfo: b.scheduleInfo && typeof b.scheduleInfo === 'object' ? (b.scheduleInfo as Obj) : null,
-  };
-}
-
-/**
- * Resolves `scheduleInfo` into a concrete window; `defaultDurationMs` fills a missing expiration
- * (ASSUMPTIONS.md, PIM for Groups: missing expiration). Learn "expirationPattern resource type":
- * `type` is noExpiration, afterDateTime or afterDuration (ISO 8601 `duration`).
- */
-function parseWindow(state: TenantState, info: Obj | null, defaultDurationMs?: number): Window {
-  const now = state.clock.nowMs();
-  const startText = info?.startDateTime;
-  let start = now;
-  if (startText !== undefined && startText !== null) {
-    start = typeof startText === 'string' ? Date.parse(startText) : NaN;
-    if (Number.isNaN(start)) throw invalidRequest('The startDateTime is not a valid date.');
-  }
-  const exp = info?.expiration as Obj | undefined;
-  if (!exp || exp.type === undefined) {
-    return { start, end: defaultDurationMs === undefined ? null : start + defaultDurationMs };
-  }
-  const type = String(exp.type).toLowerCase();
-  if (type === 'noexpiration') return { start, end: null };
-  if (type === 'afterdatetime') {
-    const end = typeof exp.endDateTime === 'string' ? Date.parse(exp.endDateTime) : NaN;
-    if (Number.isNaN(end)) throw invalidRequest('The expiration endDateTime is not a valid date.');
-    if (end <= start) throw invalidRequest('The expiration endDateTime must be after the startDateTime.');
-    return { start, end };
-  }
-  if (type === 'afterduration') {
-    const d = parseDuration(exp.duration);
-    if (!d.ok) {
-      // Year and month durations are refused outright (community-reported: hashicorp/terraform-provider-azuread GitHub issue 1464).
-      throw invalidRequest(
-        d.calendar
-          ? `The duration '${String(exp.duration)}' is not supported. Use days, hours or minutes.`
-          : `The duration '${String(exp.duration)}' is not a valid ISO 8601 duration.`,
-      );
-    }
-    if (d.ms <= 0) throw invalidRequest('The duration must be positive.');
-    return { start, end: start + d.ms };
-  }
-  throw invalidRequest(`The expiration type '${String(exp.type)}' is not valid.`);
-}
-
-function normalisedScheduleInfo(info: Obj | null, w: Window, kind: 'eligibility' | 'assignment' = 'eligibility'): Obj {
-  const exp = (info?.expiration as Obj | undefined) ?? {};
-  if (kind === 'assignment' && exp.type === 'afterDuration' && w.end !== null) {
-    // Learn "Create assignmentScheduleRequest" (privilegedaccessgroup-post-assignmentschedulerequests),
-    // examples 1 and 2: the 201 for afterDuration echoes {type, duration} and carries no endDateTime.
-    return { startDateTime: new Date(w.start).toISOString(), expiration: { type: 'afterDuration', duration: exp.duration as string } };
-  }
-  return {
-    startDateTime: new Date(w.start).toISOString(),
-    recurrence: null,
-    expiration: {
-      type: w.end === null ? 'noExpiration' : exp.type === 'afterDuration' ? 'afterDuration' : 'afterDateTime',
-      endDateTime: w.end === null ? null : new Date(w.end).toISOString(),
-      duration: exp.type === 'afterDuration' ? (exp.duration as string) : null,
-    },
-  };
-}
 
 interface RuleIds {
   expiration: string;
@@ -249,10 +93,6 @@ function requestEntity(state: TenantState, req: ParsedRequest, auth: AuthInfo, e
  */
 function newScheduleId(req: ParsedRequest, requestId: string): string {
   return `${req.groupId}_${req.accessId}_${requestId}`;
-}
-
-function notExpired(state: TenantState, s: SeedSchedule): boolean {
-  return s.endDateTime === null || Date.parse(s.endDateTime) > state.clock.nowMs();
 }
 
 function findSchedule(
@@ -480,113 +320,4 @@ function selfActivate(state: TenantState, auth: AuthInfo, req: ParsedRequest): R
     return { body: entity };
   }
   return finishRequest(state, auth, req, w, undefined, 'assignment', 'activated');
-}
-
-// ---------------------------------------------------------------------------
-// Read models
-// ---------------------------------------------------------------------------
-
-/**
- * Members (and owners) that were in an onboarded group without PIM appear as permanent
- * "assigned" active assignments with null dates; their ids are derived, not stored
- * (ASSUMPTIONS.md, PIM for Groups: standing members).
- */
-export function standingAssignments(state: TenantState): SeedSchedule[] {
-  const out: SeedSchedule[] = [];
-  for (const groupId of state.onboarded) {
-    const g = state.findGroup(groupId);
-    if (!g) continue;
-    for (const [accessId, list] of [
-      ['member', g.members],
-      ['owner', g.owners],
-    ] as const) {
-      for (const principalId of list) {
-        out.push({
-          id: guidFromName(`standing:${g.id}:${accessId}:${principalId}`),
-          groupId: g.id,
-          principalId,
-          accessId,
-          startDateTime: null,
-          endDateTime: null,
-          createdDateTime: g.createdDateTime ?? state.clock.now().toISOString(),
-          createdUsing: null,
-          assignmentType: 'assigned',
-        });
-      }
-    }
-  }
-  return out;
-}
-
-/** Learn "List eligibilitySchedules", example 1: `scheduleInfo` {startDateTime, recurrence, expiration {type, endDateTime, duration}}. */
-function scheduleInfoOf(s: SeedSchedule): Obj {
-  return {
-    startDateTime: s.startDateTime,
-    recurrence: null,
-    expiration: { type: s.endDateTime === null ? 'noExpiration' : 'afterDateTime', endDateTime: s.endDateTime, duration: null },
-  };
-}
-
-/**
- * Enum values as the documented example responses write them, capitalised, although the resource
- * pages list them in lower camel: Learn "List assignmentScheduleInstances"
- * (privilegedaccessgroup-list-assignmentscheduleinstances) and "List assignmentSchedules" show
- * `"assignmentType": "Assigned"`, `"memberType": "Direct"`; "List eligibilitySchedules" and "List
- * eligibilityScheduleInstances" show `"memberType": "Direct"`. `Activated` follows the same casing
- * (no group example shows it; see ASSUMPTIONS.md).
- */
-const MEMBER_TYPE_DIRECT = 'Direct';
-function assignmentTypeOf(s: SeedSchedule): string {
-  return (s.assignmentType ?? 'assigned') === 'activated' ? 'Activated' : 'Assigned';
-}
-
-/**
- * `privilegedAccessGroupEligibilitySchedule` / `...AssignmentSchedule`: the properties of Learn
- * "List eligibilitySchedules" / "List assignmentSchedules" example 1, `status: Provisioned` as there.
- */
-export function scheduleEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
-  return {
-    id: s.id,
-    createdDateTime: s.createdDateTime,
-    createdUsing: s.createdUsing,
-    modifiedDateTime: s.modifiedDateTime ?? null,
-    status: 'Provisioned',
-    scheduleInfo: scheduleInfoOf(s),
-    accessId: s.accessId,
-    principalId: s.principalId,
-    groupId: s.groupId,
-    memberType: MEMBER_TYPE_DIRECT,
-    ...(kind === 'assignment' ? { assignmentType: assignmentTypeOf(s) } : {}),
-  };
-}
-
-/**
- * `privilegedAccessGroupEligibilityScheduleInstance` / `...AssignmentScheduleInstance`: the properties
- * of Learn "List eligibilityScheduleInstances" / "List assignmentScheduleInstances" example 1 (ids: ASSUMPTIONS.md).
- */
-export function instanceEntity(s: SeedSchedule, kind: 'eligibility' | 'assignment'): Obj {
-  const base: Obj = {
-    id: guidFromName(`instance:${s.id}`),
-    startDateTime: s.startDateTime,
-    endDateTime: s.endDateTime,
-    accessId: s.accessId,
-    principalId: s.principalId,
-    groupId: s.groupId,
-    memberType: MEMBER_TYPE_DIRECT,
-  };
-  if (kind === 'eligibility') return { ...base, eligibilityScheduleId: s.id };
-  return { ...base, assignmentScheduleId: s.id, assignmentType: assignmentTypeOf(s) };
-}
-
-/** Schedules that are current or future (expired ones are gone from the lists). */
-export function currentSchedules(state: TenantState, kind: 'eligibility' | 'assignment'): SeedSchedule[] {
-  const stored = [...(kind === 'eligibility' ? state.eligibilitySchedules : state.assignmentSchedules).values()].filter((s) =>
-    notExpired(state, s),
-  );
-  return kind === 'assignment' ? [...standingAssignments(state), ...stored] : stored;
-}
-
-/** Schedules whose window contains now. */
-export function currentInstances(state: TenantState, kind: 'eligibility' | 'assignment'): SeedSchedule[] {
-  return currentSchedules(state, kind).filter((s) => state.isActiveNow(s));
 }

@@ -2,15 +2,9 @@ import { contextUrl, directoryObjectEntity, groupEntity } from './directory.js';
 import { GraphError, notFound } from './errors.js';
 import { applySelect, conjunctiveEqualities, evalFilter, parseFilterFor } from './odata.js';
 import type { PermissionKey } from './permissions.js';
-import {
-  createAssignmentRequest,
-  createEligibilityRequest,
-  currentInstances,
-  currentSchedules,
-  instanceEntity,
-  readAction,
-  scheduleEntity,
-} from './pim.js';
+import { createAssignmentRequest, createEligibilityRequest } from './pim.js';
+import { currentInstances, currentSchedules, instanceEntity, scheduleEntity } from './pim-read-models.js';
+import { readAction } from './pim-request-parse.js';
 import type { RouteContext, Router } from './router.js';
 
 type Obj = Record<string, unknown>;
