@@ -78,7 +78,9 @@ export default defineConfig([
     format: ['esm'],
     splitting: true,
     // Runtime dependencies stay external (npm installs them; bundled, the SDKs would load with
-    // the chunk that first needs them).
-    external: [/^[^./#]/],
+    // the chunk that first needs them), except chalk: small, needed before the first question,
+    // and as a package it costs a resolution through its import map and four module files.
+    noExternal: ['chalk'],
+    external: [/^(?!chalk(\/|$))[^./#]/],
   },
 ]);

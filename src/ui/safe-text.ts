@@ -17,9 +17,9 @@
 const UNSAFE = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 
 /**
- * The colour codes this tool itself writes (ui/color.ts, as chalk at level 1: bold, dim, red,
- * green, yellow, cyan and their resets). Only these pass, and only where colour is on: they
- * change colour and weight, never the cursor, the screen, the title or what is visible.
+ * The colour codes this tool itself writes (chalk at level 1: bold, dim, red, green, yellow,
+ * cyan and their resets). Only these pass, and only where colour is on: they change colour and
+ * weight, never the cursor, the screen, the title or what is visible.
  */
 const OWN_SGR = '\\u001b\\[(?:1|2|22|31|32|33|36|39)m';
 
