@@ -157,7 +157,7 @@ export async function executeAndReport<C extends RunnerContext & ReportSubject, 
       exitCode,
       graphEndpoint: options.graphBase,
     });
-    writeReportFile(options.report, report, meta);
+    writeReportFile(options.report, report, meta, ctx.reportDetails?.());
   }
   return exitCode;
 }
