@@ -28,6 +28,7 @@ import {
   type SavedPlan,
 } from '../plan/saved-plan.js';
 import { snapshotParts } from '../steps/snapshot-parts.js';
+import { trustedGraph, trustedKeycloak } from '../graph/trusted-endpoint.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 
 /** The options a plan is made with: saved in the plan, and taken from it when it is applied. */
@@ -165,6 +166,7 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
       );
     }
   }
+  credentialEndpointsNamed(raw, plan, file);
   for (const key of PLAN_INPUTS) {
     // A tenant given as a domain is resolved first, then checked against the plan's (checkPlanTenant).
     if (key === 'tenantId' && raw.tenantId !== undefined) continue;
@@ -172,6 +174,25 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
     (raw as Record<string, unknown>)[key] = saved === undefined ? undefined : saved;
   }
   return plan;
+}
+
+/**
+ * A plan file is only a file: the endpoints it names that would receive a credential (the Graph
+ * token, the Keycloak secret) must be named by whoever applies it too (flag, --config or the
+ * environment), unless they are a national cloud's own Graph host or this machine. Otherwise
+ * whoever can edit the plan could have the token sent to their own server before any check.
+ */
+function credentialEndpointsNamed(raw: RawOptions, plan: SavedPlan, file: string): void {
+  const graph = plan.inputs.graphEndpoint;
+  if (typeof graph === 'string' && raw.graphEndpoint === undefined && !trustedGraph(graph))
+    throw new UsageError(
+      `--graph-endpoint: the plan in ${file} names the Graph endpoint ${graph}; run --plan sends your token there only when --graph-endpoint names it too (pass --graph-endpoint ${graph} if you trust it)`,
+    );
+  const keycloak = plan.inputs.keycloakUrl;
+  if (typeof keycloak === 'string' && raw.keycloakUrl === undefined && plan.inputs.skipKeycloak !== true && !trustedKeycloak(keycloak))
+    throw new UsageError(
+      `--keycloak-url: the plan in ${file} names the Keycloak ${keycloak}; run --plan sends the Keycloak secret there only when --keycloak-url names it too (pass --keycloak-url ${keycloak} if you trust it)`,
+    );
 }
 
 /** The tenant a --tenant-id (or AZURE_TENANT_ID) names must be the plan's. */

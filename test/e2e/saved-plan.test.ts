@@ -213,6 +213,36 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(sim.requests.length).toBe(from);
   });
 
+  it('sends no credential to an endpoint only the plan file names: an edited Graph endpoint or Keycloak URL is refused, naming the flag', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env);
+    const from = sim.requests.length;
+    const edited = async (inputs: Record<string, unknown>) => {
+      const out = await journalPath('edited.json');
+      await writeFile(out, JSON.stringify({ ...plan, inputs: { ...plan.inputs, ...inputs } }), { mode: 0o600 });
+      return out;
+    };
+    const graph = await edited({ graphEndpoint: 'https://graph.attacker.invalid' });
+    const g = await runCli(['run', '--plan', graph], env);
+    expect(g.code).toBe(1);
+    expect(g.stderr.trim()).toBe(
+      `error: --graph-endpoint: the plan in ${graph} names the Graph endpoint https://graph.attacker.invalid; run --plan sends your token there only when --graph-endpoint names it too (pass --graph-endpoint https://graph.attacker.invalid if you trust it)`,
+    );
+    const kc = await edited({
+      skipKeycloak: false,
+      keycloakUrl: 'https://sso.attacker.invalid',
+      keycloakRealm: 'acme',
+      keycloakClientId: 'pim-audit',
+    });
+    const k = await runCli(['run', '--plan', kc], { ...env, KEYCLOAK_CLIENT_SECRET: 'kc-secret-value' });
+    expect(k.code).toBe(1);
+    expect(k.stderr.trim()).toBe(
+      `error: --keycloak-url: the plan in ${kc} names the Keycloak https://sso.attacker.invalid; run --plan sends the Keycloak secret there only when --keycloak-url names it too (pass --keycloak-url https://sso.attacker.invalid if you trust it)`,
+    );
+    expect(sim.requests.length).toBe(from);
+  });
+
   it('saves a plan that changes nothing, and applying it writes nothing; an input given again must be the plan’s, from a flag or the environment', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
