@@ -114,6 +114,27 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(step?.status).toBe('changed');
   });
 
+  it('sends only the plan’s requests: an eligibility PIM says exists already is not updated in place (adminUpdate), and nothing after it is sent', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file } = await savePlan(sim, env);
+    // The eligibility appears between the re-read and the plan's request (PIM answers as for a duplicate adminAssign).
+    sim.setFaults([
+      {
+        method: 'POST',
+        path: '/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests',
+        respond: { status: 400, body: { error: { code: 'RoleAssignmentExists', message: 'The Role assignment already exists.' } } },
+      },
+    ]);
+    const from = sim.writes().length;
+    const res = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
+    const writes = sim.writes().slice(from);
+    expect(writes.map((w) => (w.body as { action?: string } | undefined)?.action)).not.toContain('adminUpdate');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('a saved plan sends only its own requests');
+    expect(writes.some((w) => w.method === 'DELETE')).toBe(false);
+  });
+
   it('keeps the ticket it was reviewed with: every eligibility request carries it, the journal notes it, another ticket is refused', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
