@@ -18,7 +18,9 @@ import {
   digestParts,
   parsePlanMaxAge,
   parseSavedPlan,
+  partsDigest,
   planAgeProblem,
+  planDigest,
   PLAN_SCHEMA,
   PLAN_SCHEMA_VERSION,
   sameActions,
@@ -228,8 +230,8 @@ export function buildPlan(args: {
   reports: readonly StepReport[];
   options: RunOptions;
 }): SavedPlan {
-  const { digest, parts } = digestParts(snapshotParts(args.snapshot, args.options));
-  return {
+  const { parts } = digestParts(snapshotParts(args.snapshot, args.options));
+  const plan: Omit<SavedPlan, 'digest'> = {
     schema: PLAN_SCHEMA,
     schemaVersion: PLAN_SCHEMA_VERSION,
     tool: 'entra-pim-setup',
@@ -237,7 +239,6 @@ export function buildPlan(args: {
     createdAt: args.snapshot.now.toISOString(),
     tenantId: args.snapshot.tenantId,
     inputs: args.inputs,
-    digest,
     parts,
     // The journal's rule: request bodies and backups go through redact, so no secret is saved.
     steps: args.reports.map((r) => {
@@ -245,6 +246,9 @@ export function buildPlan(args: {
       return { ...s, actions: s.actions.map((a) => redact(a)) };
     }),
   };
+  // As the file holds it (JSON leaves out what is undefined), so the digest reads back the same.
+  const content = JSON.parse(JSON.stringify(plan)) as Omit<SavedPlan, 'digest'>;
+  return { ...content, digest: planDigest(content) };
 }
 
 /**
@@ -253,7 +257,14 @@ export function buildPlan(args: {
  */
 export function writePlanFile(file: string, plan: SavedPlan): void {
   checkOutFile(file);
-  const text = redactText(`${JSON.stringify(plan, null, 2)}\n`);
+  const clear = `${JSON.stringify(plan, null, 2)}\n`;
+  const text = redactText(clear);
+  // A plan must be applied as reviewed: one whose requests or inputs hold text masked as a secret
+  // (a Keycloak password that is also a word in a name) would send the mask. Nothing is saved.
+  if (text !== clear)
+    throw new UsageError(
+      `--out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be applied as reviewed; use a Keycloak secret that appears in no name`,
+    );
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
@@ -282,7 +293,7 @@ export function writePlanFile(file: string, plan: SavedPlan): void {
  */
 export function checkUnchanged(plan: SavedPlan, file: string, snapshot: TenantSnapshot, options: RunOptions): void {
   const now = digestParts(snapshotParts(snapshot, options));
-  if (now.digest === plan.digest) return;
+  if (now.digest === partsDigest(plan.parts)) return;
   const changes = changedParts(plan.parts, now.parts);
   throw new StopError(
     `--plan ${file}: refused: the tenant changed since the plan was saved: ${changes.join('; ') || 'the digest differs'}. Nothing was changed; run audit --out again and review the new plan`,

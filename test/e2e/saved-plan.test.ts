@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, type RecordedRequest, type SimulatedTenant } from '../../src/sim/index.js';
+import { planDigest, type SavedPlan } from '../../src/plan/saved-plan.js';
 import { runCli } from '../support/cli.js';
 import { args, callSim, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
@@ -31,6 +32,12 @@ async function savePlan(
   expect(res.stderr).toContain(`Plan saved to ${file}`);
   return { file, plan: JSON.parse(await readFile(file, 'utf8')) as PlanFile };
 }
+
+/** A plan edited as someone with the file could: the change made, the digest made again to match. */
+const redigested = (plan: PlanFile, change: Partial<PlanFile>) => {
+  const edited = { ...plan, ...change };
+  return JSON.stringify({ ...edited, digest: planDigest(edited as unknown as SavedPlan) });
+};
 
 /** The Graph writes a plan says it sends, as the simulated tenant records them. */
 const planWrites = (plan: PlanFile) =>
@@ -189,7 +196,7 @@ describe('saved plans: audit --out, run --plan', () => {
     const env = await tokenEnv(sim);
     const { file, plan } = await savePlan(sim, env);
     const old = new Date(Date.parse(plan.createdAt) - 25 * 3_600_000).toISOString();
-    await writeFile(file, JSON.stringify({ ...plan, createdAt: old }), { mode: 0o600 });
+    await writeFile(file, redigested(plan, { createdAt: old }), { mode: 0o600 });
     const from = sim.requests.length;
 
     const stale = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
@@ -234,6 +241,38 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(sim.requests.length).toBe(from);
   });
 
+  it('digests the whole plan: an input edited after the review is refused before any request; two plans from one read differ', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env);
+    // Same read, another input that changes no request: the digest names the plan, not only the read.
+    const { plan: other } = await savePlan(sim, env, ['--allow-empty']);
+    expect(other.digest).not.toBe(plan.digest);
+    // The lockout guard turned off in the file, the digest left as reviewed.
+    await writeFile(file, JSON.stringify({ ...plan, inputs: { ...plan.inputs, allowEmpty: true } }), { mode: 0o600 });
+    const from = sim.requests.length;
+    const res = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe(
+      `error: --plan ${file}: has a digest that does not match its content (it was changed since it was saved); give a file saved by audit --out`,
+    );
+    expect(sim.requests.length).toBe(from);
+    expect(sim.writes()).toHaveLength(0);
+  });
+
+  it('saves no plan that would hold text equal to a secret in the environment (it would be applied masked)', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const file = await journalPath('plan.json');
+    const keycloak = ['--keycloak-url', 'http://127.0.0.1:9', '--keycloak-realm', 'acme', '--keycloak-username', 'pim'];
+    const res = await runCli(['audit', ...args(sim, ['--out', file, ...keycloak])], { ...env, KEYCLOAK_PASSWORD: 'tenant-admin' });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n').at(-1)).toBe(
+      `error: --out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be applied as reviewed; use a Keycloak secret that appears in no name`,
+    );
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('sends no credential to an endpoint only the plan file names: an edited Graph endpoint or Keycloak URL is refused, naming the flag', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
@@ -241,7 +280,7 @@ describe('saved plans: audit --out, run --plan', () => {
     const from = sim.requests.length;
     const edited = async (inputs: Record<string, unknown>) => {
       const out = await journalPath('edited.json');
-      await writeFile(out, JSON.stringify({ ...plan, inputs: { ...plan.inputs, ...inputs } }), { mode: 0o600 });
+      await writeFile(out, redigested(plan, { inputs: { ...plan.inputs, ...inputs } }), { mode: 0o600 });
       return out;
     };
     const graph = await edited({ graphEndpoint: 'https://graph.attacker.invalid' });

@@ -8,6 +8,7 @@ import {
   parsePlanMaxAge,
   parseSavedPlan,
   planAgeProblem,
+  planDigest,
   sameActions,
   writesWithoutTimes,
   type SavedAction,
@@ -182,8 +183,8 @@ describe('plan files', () => {
   });
 
   it('reads only a plan whose digest matches its parts and whose actions carry their operation', () => {
-    const { digest, parts: saved } = digestParts(parts(snapshot([carol])));
-    const plan = {
+    const { parts: saved } = digestParts(parts(snapshot([carol])));
+    const content = {
       schema: 'entra-pim-setup/plan',
       schemaVersion: 1,
       tool: 'entra-pim-setup',
@@ -191,15 +192,23 @@ describe('plan files', () => {
       createdAt: now.toISOString(),
       tenantId: 't',
       inputs: {},
-      digest,
       parts: saved,
       steps: [{ id: 'admin-group', title: 'x', status: 'would-change', findings: [], actions: [{ kind: 'noop', summary: 'ok' }] }],
     };
+    const plan = { ...content, digest: planDigest(content as unknown as SavedPlan) };
     expect('plan' in parseSavedPlan(JSON.stringify(plan))).toBe(true);
     expect(parseSavedPlan('nope')).toEqual({ problem: 'is not JSON' });
     expect(parseSavedPlan(JSON.stringify({ ...plan, schemaVersion: 2 }))).toEqual({ problem: 'has schemaVersion 2; this version reads 1' });
     expect(parseSavedPlan(JSON.stringify({ ...plan, digest: '0'.repeat(64) }))).toEqual({
-      problem: 'has a digest that does not match its parts',
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
+    });
+    // An edit anywhere shows: an input, an action.
+    expect(parseSavedPlan(JSON.stringify({ ...plan, inputs: { allowEmpty: true } }))).toEqual({
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
+    });
+    const added = { ...plan.steps[0], actions: [...plan.steps[0].actions, { kind: 'noop', summary: 'more' }] };
+    expect(parseSavedPlan(JSON.stringify({ ...plan, steps: [added] }))).toEqual({
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
     });
     expect(parseSavedPlan(JSON.stringify({ ...plan, inputs: { eligible: [1] } }))).toEqual({
       problem: 'has an input eligible that is not text, yes/no or a list of text',
