@@ -276,7 +276,7 @@ describe('saved plans: audit --out, run --plan', () => {
   it('sends no credential to an endpoint only the plan file names: an edited Graph endpoint or Keycloak URL is refused, naming the flag', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
-    const { file, plan } = await savePlan(sim, env);
+    const { plan } = await savePlan(sim, env);
     const from = sim.requests.length;
     const edited = async (inputs: Record<string, unknown>) => {
       const out = await journalPath('edited.json');
