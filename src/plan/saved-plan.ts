@@ -280,9 +280,13 @@ export function parseSavedPlan(text: string): { plan: SavedPlan } | { problem: s
   if (!isObject(v.parts) || !Object.values(v.parts).every((p) => isObject(p) && typeof p.digest === 'string' && typeof p.name === 'string'))
     return { problem: 'has no parts' };
   if (!Array.isArray(v.steps)) return { problem: 'has no steps' };
+  const stepIds = new Set<unknown>();
   for (const s of v.steps) {
     if (!isObject(s) || !STEP_IDS.has(s.id as string) || !Array.isArray(s.actions) || !Array.isArray(s.findings))
       return { problem: 'has a step that is not one this tool plans' };
+    // Only a step's first entry would be applied: a second one is something a reviewer read and no run does.
+    if (stepIds.has(s.id)) return { problem: `has step ${String(s.id)} twice` };
+    stepIds.add(s.id);
     for (const a of s.actions) {
       if (!isObject(a) || !KINDS.has(a.kind as string) || typeof a.summary !== 'string')
         return { problem: `has an action in ${String(s.id)} that is not one this tool plans` };

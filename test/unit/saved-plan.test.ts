@@ -182,7 +182,7 @@ describe('plan files', () => {
     expect(planAgeProblem('yesterday', now, 86_400_000, '24h')).toBe('its createdAt is not a time');
   });
 
-  it('reads only a plan whose digest matches its parts and whose actions carry their operation', () => {
+  it('reads only a plan whose digest matches its content, with each step once and the operation of each action', () => {
     const { parts: saved } = digestParts(parts(snapshot([carol])));
     const content = {
       schema: 'entra-pim-setup/plan',
@@ -215,6 +215,10 @@ describe('plan files', () => {
     });
     const noOp = { ...plan, steps: [{ ...plan.steps[0], actions: [{ kind: 'delete', summary: 'remove carol' }] }] };
     expect(parseSavedPlan(JSON.stringify(noOp))).toEqual({ problem: 'has a delete action in admin-group without its operation' });
+    const twice = { ...content, steps: [content.steps[0], content.steps[0]] };
+    expect(parseSavedPlan(JSON.stringify({ ...twice, digest: planDigest(twice as unknown as SavedPlan) }))).toEqual({
+      problem: 'has step admin-group twice',
+    });
     const otherStep = { ...plan, steps: [{ ...plan.steps[0], id: 'restore' }] };
     expect(parseSavedPlan(JSON.stringify(otherStep))).toEqual({ problem: 'has a step that is not one this tool plans' });
   });
