@@ -60,6 +60,8 @@ export interface RunContext {
   now(): Date;
   /** Waits (tests inject a fake clock's sleep); default: a real timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** A saved plan is applied: exactly its requests are sent, never a fallback the review did not see. */
+  exactWrites?: boolean;
 }
 
 /**

@@ -23,11 +23,17 @@ import { humanDateTime } from './ui/dates.js';
  * as `Carol <carol@contoso.com>` would otherwise become a link, and a `|` would split a table
  * cell. Control characters are shown as escapes first (`safeText`): Markdown ends a line at a
  * bare carriage return too, so a name holding `\r# Heading` would otherwise start a heading, or
- * a line of its own, in the change record. With no line break left, nothing a name holds can
- * start a line, so `#`, `>` or `-` in it stay text.
+ * a line of its own, in the change record. With no line break left, a name can start no line;
+ * it can still open a list item (the summary's sub-bullets), so a leading block marker is escaped.
  */
 export function mdText(text: string): string {
-  return safeText(text).replace(/[\\`*_[\]<>|&]/g, (c) => `\\${c}`);
+  // Where the text opens a list item or a paragraph (a removed member's name in the summary), a
+  // leading `#`, `-`, `+`, `=`, `~` or `1.` would start a heading, a nested list or a fence.
+  return safeText(text)
+    .replace(/[\\`*_[\]<>|&]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([#+=~-]|\d+(?=[.)]))/, (_, space: string, lead: string) =>
+      /\d/.test(lead) ? `${space}${lead}\\` : `${space}\\${lead}`,
+    );
 }
 
 /** A code span for ids, paths and codes; a `|` still needs its backslash inside a table. */

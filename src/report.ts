@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportJson } from './plan/render.js';
@@ -42,9 +43,11 @@ export function writeReportFile(file: string, report: RunReport, meta: ReportMet
 /** Writes a rendered report as writeReportFile does: redacted, 0600, renamed into place. */
 export function writeReportText(file: string, rendered: string): void {
   const text = redactText(rendered);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // A new file of an unguessable name, created here or not at all (`wx`): a link planted at the
+  // temporary name in a shared folder is not followed (the report would go wherever it points).
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, text, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -7,9 +7,11 @@ import type { TicketInfo } from './graph/writes.js';
  */
 export const TICKET_MAX_CHARS = 100;
 
-// C0 and C1 controls, line and paragraph separators, and bidirectional overrides: a ticket is one
-// visible line in the journal, the report and the PIM audit log.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+// C0 and C1 controls, line and paragraph separators, and the invisible format characters
+// (bidirectional overrides and marks, zero-width spaces and joiners, the byte-order mark): a
+// ticket is one visible line in the journal, the report and the PIM audit log, and a number that
+// looks like CHG1234 but holds a zero-width space would match no ticket when someone searches.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 /** What is wrong with a ticket value as typed (one line, not empty, not too long), if anything. */
 export function ticketValueProblem(value: string): string | undefined {

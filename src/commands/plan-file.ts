@@ -18,7 +18,9 @@ import {
   digestParts,
   parsePlanMaxAge,
   parseSavedPlan,
+  partsDigest,
   planAgeProblem,
+  planDigest,
   PLAN_SCHEMA,
   PLAN_SCHEMA_VERSION,
   sameActions,
@@ -28,6 +30,7 @@ import {
   type SavedPlan,
 } from '../plan/saved-plan.js';
 import { snapshotParts } from '../steps/snapshot-parts.js';
+import { trustedGraph, trustedKeycloak } from '../graph/trusted-endpoint.js';
 import type { TenantSnapshot } from '../steps/snapshot.js';
 
 /** The options a plan is made with: saved in the plan, and taken from it when it is applied. */
@@ -165,6 +168,7 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
       );
     }
   }
+  credentialEndpointsNamed(raw, plan, file);
   for (const key of PLAN_INPUTS) {
     // A tenant given as a domain is resolved first, then checked against the plan's (checkPlanTenant).
     if (key === 'tenantId' && raw.tenantId !== undefined) continue;
@@ -172,6 +176,25 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
     (raw as Record<string, unknown>)[key] = saved === undefined ? undefined : saved;
   }
   return plan;
+}
+
+/**
+ * A plan file is only a file: the endpoints it names that would receive a credential (the Graph
+ * token, the Keycloak secret) must be named by whoever applies it too (flag, --config or the
+ * environment), unless they are a national cloud's own Graph host or this machine. Otherwise
+ * whoever can edit the plan could have the token sent to their own server before any check.
+ */
+function credentialEndpointsNamed(raw: RawOptions, plan: SavedPlan, file: string): void {
+  const graph = plan.inputs.graphEndpoint;
+  if (typeof graph === 'string' && raw.graphEndpoint === undefined && !trustedGraph(graph))
+    throw new UsageError(
+      `--graph-endpoint: the plan in ${file} names the Graph endpoint ${graph}; run --plan sends your token there only when --graph-endpoint names it too (pass --graph-endpoint ${graph} if you trust it)`,
+    );
+  const keycloak = plan.inputs.keycloakUrl;
+  if (typeof keycloak === 'string' && raw.keycloakUrl === undefined && plan.inputs.skipKeycloak !== true && !trustedKeycloak(keycloak))
+    throw new UsageError(
+      `--keycloak-url: the plan in ${file} names the Keycloak ${keycloak}; run --plan sends the Keycloak secret there only when --keycloak-url names it too (pass --keycloak-url ${keycloak} if you trust it)`,
+    );
 }
 
 /** The tenant a --tenant-id (or AZURE_TENANT_ID) names must be the plan's. */
@@ -207,8 +230,8 @@ export function buildPlan(args: {
   reports: readonly StepReport[];
   options: RunOptions;
 }): SavedPlan {
-  const { digest, parts } = digestParts(snapshotParts(args.snapshot, args.options));
-  return {
+  const { parts } = digestParts(snapshotParts(args.snapshot, args.options));
+  const plan: Omit<SavedPlan, 'digest'> = {
     schema: PLAN_SCHEMA,
     schemaVersion: PLAN_SCHEMA_VERSION,
     tool: 'entra-pim-setup',
@@ -216,7 +239,6 @@ export function buildPlan(args: {
     createdAt: args.snapshot.now.toISOString(),
     tenantId: args.snapshot.tenantId,
     inputs: args.inputs,
-    digest,
     parts,
     // The journal's rule: request bodies and backups go through redact, so no secret is saved.
     steps: args.reports.map((r) => {
@@ -224,6 +246,9 @@ export function buildPlan(args: {
       return { ...s, actions: s.actions.map((a) => redact(a)) };
     }),
   };
+  // As the file holds it (JSON leaves out what is undefined), so the digest reads back the same.
+  const content = JSON.parse(JSON.stringify(plan)) as Omit<SavedPlan, 'digest'>;
+  return { ...content, digest: planDigest(content) };
 }
 
 /**
@@ -232,7 +257,14 @@ export function buildPlan(args: {
  */
 export function writePlanFile(file: string, plan: SavedPlan): void {
   checkOutFile(file);
-  const text = redactText(`${JSON.stringify(plan, null, 2)}\n`);
+  const clear = `${JSON.stringify(plan, null, 2)}\n`;
+  const text = redactText(clear);
+  // A plan must be applied as reviewed: one whose requests or inputs hold text masked as a secret
+  // (a Keycloak password that is also a word in a name) would send the mask. Nothing is saved.
+  if (text !== clear)
+    throw new UsageError(
+      `--out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be applied as reviewed; use a Keycloak secret that appears in no name`,
+    );
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
@@ -261,7 +293,7 @@ export function writePlanFile(file: string, plan: SavedPlan): void {
  */
 export function checkUnchanged(plan: SavedPlan, file: string, snapshot: TenantSnapshot, options: RunOptions): void {
   const now = digestParts(snapshotParts(snapshot, options));
-  if (now.digest === plan.digest) return;
+  if (now.digest === partsDigest(plan.parts)) return;
   const changes = changedParts(plan.parts, now.parts);
   throw new StopError(
     `--plan ${file}: refused: the tenant changed since the plan was saved: ${changes.join('; ') || 'the digest differs'}. ` +

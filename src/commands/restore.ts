@@ -8,7 +8,7 @@ import type { RunMode } from '../plan/types.js';
 import { isGuid } from '../core/ids.js';
 import { readRestore, restoreStep, type LiveGroup, type RestoreSnapshot } from '../steps/restore.js';
 import { safeLine } from '../ui/safe-text.js';
-import { CLOUDS } from '../graph/clouds.js';
+import { trustedGraph } from '../graph/trusted-endpoint.js';
 import { tenantInputProblem } from '../graph/tenant.js';
 import type { ReportWords } from '../plan/render.js';
 import { connectGraph, journalFor, openSession, prompterFor, resolveTenant, type CommandIo } from './session.js';
@@ -92,18 +92,6 @@ export function journalTarget(
     out[key] = value;
   }
   return out;
-}
-
-/** A national cloud's own Graph host, or this machine. */
-function trustedGraph(url: string): boolean {
-  const origin = originOf(url);
-  if (Object.values(CLOUDS).some((c) => c.graph === origin)) return true;
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
-  } catch {
-    return false;
-  }
 }
 
 /** `restore --journal FILE`: puts back every member that journal says was removed. */

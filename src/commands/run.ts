@@ -117,7 +117,7 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
     now: () => new Date(),
     reportFacts: () => snapshot?.facts ?? {},
     ticket: options.ticket,
-    ...(plan ? { appliedPlan: { file: path.resolve(raw.plan!), digest: plan.digest, createdAt: plan.createdAt } } : {}),
+    ...(plan ? { appliedPlan: { file: path.resolve(raw.plan!), digest: plan.digest, createdAt: plan.createdAt }, exactWrites: true } : {}),
   };
   if (options.keycloak) {
     const { KeycloakApi } = await import('../keycloak/keycloak-api.js');

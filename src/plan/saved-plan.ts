@@ -60,7 +60,11 @@ export interface SavedPlan {
   tenantId: string;
   /** The inputs the plan was made with, as options (no secret: those come from the environment when applying). */
   inputs: Record<string, unknown>;
-  /** Digest of every part's digest: what `run --plan` compares first. */
+  /**
+   * Digest of the whole plan but this field: what was read (each part's digest), the inputs and
+   * every action. The record names it, so a change board can tell that the plan applied is the
+   * one reviewed: two plans made from one read with other inputs or actions differ here.
+   */
   digest: string;
   parts: Record<string, PlanPart>;
   steps: SavedStep[];
@@ -130,6 +134,11 @@ export function digestParts(parts: Record<string, PartInput>): { digest: string;
 /** Pure: the digest over the parts' digests (names and ids are what a person reads, not what is compared). */
 export function partsDigest(parts: Record<string, PlanPart>): string {
   return digestOf(Object.fromEntries(Object.entries(parts).map(([k, p]) => [k, p.digest])));
+}
+
+/** Pure: the digest of a plan's content, every field but `digest` itself (see SavedPlan.digest). */
+export function planDigest(plan: Omit<SavedPlan, 'digest'> & { digest?: unknown }): string {
+  return digestOf({ ...plan, digest: undefined });
 }
 
 /** Pure: what changed between the parts a plan was made from and those read now, in words (empty: nothing). */
@@ -270,11 +279,14 @@ export function parseSavedPlan(text: string): { plan: SavedPlan } | { problem: s
   }
   if (!isObject(v.parts) || !Object.values(v.parts).every((p) => isObject(p) && typeof p.digest === 'string' && typeof p.name === 'string'))
     return { problem: 'has no parts' };
-  if (partsDigest(v.parts as Record<string, PlanPart>) !== v.digest) return { problem: 'has a digest that does not match its parts' };
   if (!Array.isArray(v.steps)) return { problem: 'has no steps' };
+  const stepIds = new Set<unknown>();
   for (const s of v.steps) {
     if (!isObject(s) || !STEP_IDS.has(s.id as string) || !Array.isArray(s.actions) || !Array.isArray(s.findings))
       return { problem: 'has a step that is not one this tool plans' };
+    // Only a step's first entry would be applied: a second one is something a reviewer read and no run does.
+    if (stepIds.has(s.id)) return { problem: `has step ${String(s.id)} twice` };
+    stepIds.add(s.id);
     for (const a of s.actions) {
       if (!isObject(a) || !KINDS.has(a.kind as string) || typeof a.summary !== 'string')
         return { problem: `has an action in ${String(s.id)} that is not one this tool plans` };
@@ -282,5 +294,8 @@ export function parseSavedPlan(text: string): { plan: SavedPlan } | { problem: s
         return { problem: `has a ${String(a.kind)} action in ${String(s.id)} without its operation` };
     }
   }
+  // Checked last, once the shape is known: an edit anywhere (an input, an action, a part) shows here.
+  if (planDigest(v as unknown as SavedPlan) !== v.digest)
+    return { problem: 'has a digest that does not match its content (it was changed since it was saved)' };
   return { plan: v as unknown as SavedPlan };
 }

@@ -280,6 +280,12 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
     await forEachBounded(requests, ctx.graph.maxConcurrency, async ({ action, planned }) => {
       let op = planned;
       let res = await ctx.graph.write(op);
+      if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists' && ctx.exactWrites) {
+        action.result = { ok: false, status: res.status };
+        throw new Error(
+          `${action.summary}: PIM answered RoleAssignmentExists (the eligibility appeared since the read); a saved plan sends only its own requests, so it was not updated in place and nothing after this step was changed. Run audit --out again and review the new plan`,
+        );
+      }
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists') {
         // The schedule appeared since the plan was read (or an earlier run was cut short):
         // extend it in place instead of failing.

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTOSO, type RecordedRequest, type SimulatedTenant } from '../../src/sim/index.js';
+import { planDigest, type SavedPlan } from '../../src/plan/saved-plan.js';
 import { runCli } from '../support/cli.js';
 import { args, callSim, closeSimsAfterEach, G, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
 
@@ -31,6 +32,12 @@ async function savePlan(
   expect(res.stderr).toContain(`Plan saved to ${file}`);
   return { file, plan: JSON.parse(await readFile(file, 'utf8')) as PlanFile };
 }
+
+/** A plan edited as someone with the file could: the change made, the digest made again to match. */
+const redigested = (plan: PlanFile, change: Partial<PlanFile>) => {
+  const edited = { ...plan, ...change };
+  return JSON.stringify({ ...edited, digest: planDigest(edited as unknown as SavedPlan) });
+};
 
 /** The Graph writes a plan says it sends, as the simulated tenant records them. */
 const planWrites = (plan: PlanFile) =>
@@ -114,6 +121,27 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(step?.status).toBe('changed');
   });
 
+  it('sends only the plan’s requests: an eligibility PIM says exists already is not updated in place (adminUpdate), and nothing after it is sent', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file } = await savePlan(sim, env);
+    // The eligibility appears between the re-read and the plan's request (PIM answers as for a duplicate adminAssign).
+    sim.setFaults([
+      {
+        method: 'POST',
+        path: '/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests',
+        respond: { status: 400, body: { error: { code: 'RoleAssignmentExists', message: 'The Role assignment already exists.' } } },
+      },
+    ]);
+    const from = sim.writes().length;
+    const res = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
+    const writes = sim.writes().slice(from);
+    expect(writes.map((w) => (w.body as { action?: string } | undefined)?.action)).not.toContain('adminUpdate');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('a saved plan sends only its own requests');
+    expect(writes.some((w) => w.method === 'DELETE')).toBe(false);
+  });
+
   it('keeps the ticket it was reviewed with: every eligibility request carries it, the journal notes it, another ticket is refused', async () => {
     const sim = await startSim();
     const env = await tokenEnv(sim);
@@ -168,7 +196,7 @@ describe('saved plans: audit --out, run --plan', () => {
     const env = await tokenEnv(sim);
     const { file, plan } = await savePlan(sim, env);
     const old = new Date(Date.parse(plan.createdAt) - 25 * 3_600_000).toISOString();
-    await writeFile(file, JSON.stringify({ ...plan, createdAt: old }), { mode: 0o600 });
+    await writeFile(file, redigested(plan, { createdAt: old }), { mode: 0o600 });
     const from = sim.requests.length;
 
     const stale = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
@@ -209,6 +237,68 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(res.code).toBe(1);
     expect(res.stderr.trim()).toBe(
       `error: --plan ${notPlan}: is not a saved plan (no "schema": "entra-pim-setup/plan"); give a file saved by audit --out`,
+    );
+    expect(sim.requests.length).toBe(from);
+  });
+
+  it('digests the whole plan: an input edited after the review is refused before any request; two plans from one read differ', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env);
+    // Same read, another input that changes no request: the digest names the plan, not only the read.
+    const { plan: other } = await savePlan(sim, env, ['--allow-empty']);
+    expect(other.digest).not.toBe(plan.digest);
+    // The lockout guard turned off in the file, the digest left as reviewed.
+    await writeFile(file, JSON.stringify({ ...plan, inputs: { ...plan.inputs, allowEmpty: true } }), { mode: 0o600 });
+    const from = sim.requests.length;
+    const res = await runCli(['run', '--plan', file, '--journal', await journalPath()], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe(
+      `error: --plan ${file}: has a digest that does not match its content (it was changed since it was saved); give a file saved by audit --out`,
+    );
+    expect(sim.requests.length).toBe(from);
+    expect(sim.writes()).toHaveLength(0);
+  });
+
+  it('saves no plan that would hold text equal to a secret in the environment (it would be applied masked)', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const file = await journalPath('plan.json');
+    const keycloak = ['--keycloak-url', 'http://127.0.0.1:9', '--keycloak-realm', 'acme', '--keycloak-username', 'pim'];
+    const res = await runCli(['audit', ...args(sim, ['--out', file, ...keycloak])], { ...env, KEYCLOAK_PASSWORD: 'tenant-admin' });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n').at(-1)).toBe(
+      `error: --out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be applied as reviewed; use a Keycloak secret that appears in no name`,
+    );
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('sends no credential to an endpoint only the plan file names: an edited Graph endpoint or Keycloak URL is refused, naming the flag', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { plan } = await savePlan(sim, env);
+    const from = sim.requests.length;
+    const edited = async (inputs: Record<string, unknown>) => {
+      const out = await journalPath('edited.json');
+      await writeFile(out, redigested(plan, { inputs: { ...plan.inputs, ...inputs } }), { mode: 0o600 });
+      return out;
+    };
+    const graph = await edited({ graphEndpoint: 'https://graph.attacker.invalid' });
+    const g = await runCli(['run', '--plan', graph], env);
+    expect(g.code).toBe(1);
+    expect(g.stderr.trim()).toBe(
+      `error: --graph-endpoint: the plan in ${graph} names the Graph endpoint https://graph.attacker.invalid; run --plan sends your token there only when --graph-endpoint names it too (pass --graph-endpoint https://graph.attacker.invalid if you trust it)`,
+    );
+    const kc = await edited({
+      skipKeycloak: false,
+      keycloakUrl: 'https://sso.attacker.invalid',
+      keycloakRealm: 'acme',
+      keycloakClientId: 'pim-audit',
+    });
+    const k = await runCli(['run', '--plan', kc], { ...env, KEYCLOAK_CLIENT_SECRET: 'kc-secret-value' });
+    expect(k.code).toBe(1);
+    expect(k.stderr.trim()).toBe(
+      `error: --keycloak-url: the plan in ${kc} names the Keycloak https://sso.attacker.invalid; run --plan sends the Keycloak secret there only when --keycloak-url names it too (pass --keycloak-url https://sso.attacker.invalid if you trust it)`,
     );
     expect(sim.requests.length).toBe(from);
   });

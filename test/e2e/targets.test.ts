@@ -126,6 +126,30 @@ describe('several targets in one --config', () => {
     expect(restore.stdout).not.toContain(`/groups/${G}/`);
   });
 
+  it('a ticket at the top level goes with every target: each eligibility request carries it, each journal notes it, --json is one document', async () => {
+    const sim = await startSim(twoRealmSeed());
+    const file = await config(sim, [PROD, STAGING], { 'ticket-number': 'CHG42', 'ticket-system': 'ServiceNow' });
+    const folder = path.dirname(file);
+    const res = await runCli(
+      ['run', '--config', file, '--yes', '--json', '--journal', path.join(folder, '{target}.jsonl')],
+      clientSecretEnv(sim),
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout) as { status: string; targets: Array<{ name: string; status: string }> };
+    expect(doc.targets.map((t) => `${t.name}:${t.status}`)).toEqual(['prod:changed', 'staging:changed']);
+    const requests = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests'));
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    for (const w of requests)
+      expect((w.body as { ticketInfo?: unknown }).ticketInfo).toEqual({ ticketNumber: 'CHG42', ticketSystem: 'ServiceNow' });
+    for (const name of ['prod', 'staging']) {
+      const entries = (await readFile(path.join(folder, `${name}.jsonl`), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string });
+      expect(entries.find((e) => e.type === 'ticket')).toMatchObject({ ticketNumber: 'CHG42', ticketSystem: 'ServiceNow' });
+    }
+  });
+
   it('in a script without --yes, the first target that would remove members stops the run', async () => {
     const sim = await startSim(twoRealmSeed());
     const file = await config(sim, [PROD, STAGING]);

@@ -154,6 +154,11 @@ describe('--ticket-number / --ticket-system', () => {
   it.each([
     { name: 'empty number', extra: ['--ticket-number', ' '], says: /^--ticket-number: empty; give the change ticket's number/ },
     { name: 'number with a line break', extra: ['--ticket-number', 'CHG1\nrm'], says: /^--ticket-number: contains a control character/ },
+    {
+      name: 'number with a zero-width space',
+      extra: ['--ticket-number', 'CHG12\u200b34'],
+      says: /^--ticket-number: contains a control character/,
+    },
     { name: 'number too long', extra: ['--ticket-number', 'x'.repeat(101)], says: /^--ticket-number: longer than 100 characters/ },
     {
       name: 'system with a tab',

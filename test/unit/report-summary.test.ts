@@ -351,6 +351,18 @@ describe('the Markdown summary', () => {
     expect(md).not.toMatch(/^# Heading/m);
   });
 
+  it('a name that opens a summary line cannot make it a heading, a nested list or a numbered item', () => {
+    const named = (displayName: string) =>
+      summaryLines(changeSummary(report('audit', [removal({ backup: { groupName: 'g', member: { id: CAROL, displayName } } })])), {
+        command: 'audit',
+      }).join('\n');
+    expect(named('# All standing access kept')).toContain('\n  - \\# All standing access kept');
+    expect(named('- nobody')).toContain('\n  - \\- nobody');
+    expect(named('+ nobody')).toContain('\n  - \\+ nobody');
+    expect(named('1. nobody')).toContain('\n  - 1\\. nobody');
+    expect(named('~~~')).toContain('\n  - \\~~~');
+  });
+
   it('a compliant audit and a run that sent nothing say so', () => {
     expect(summaryLines(changeSummary(report('audit', [], 'compliant')), { command: 'audit' })).toContain(
       '**Nothing would change:** everything checked is already as required.',

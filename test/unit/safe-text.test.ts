@@ -187,7 +187,7 @@ describe('Keycloak realm, provider, group and mapper names', () => {
     expectInert(md, 'markdown');
     expect(md.split('\n').filter((l) => l.startsWith('#'))).toEqual([
       '# entra-pim-setup audit: drift',
-      // The change board's summary (its own lines carry no hostile text as a heading).
+      // The change record's own summary section (it opens every record).
       '## Summary',
       '## Steps',
       '### 1. Keycloak maps the PIM group to the admin group (sync mode FORCE) (`keycloak`)',

@@ -8,6 +8,7 @@ import {
   parsePlanMaxAge,
   parseSavedPlan,
   planAgeProblem,
+  planDigest,
   sameActions,
   writesWithoutTimes,
   type SavedAction,
@@ -181,9 +182,9 @@ describe('plan files', () => {
     expect(planAgeProblem('yesterday', now, 86_400_000, '24h')).toBe('its createdAt is not a time');
   });
 
-  it('reads only a plan whose digest matches its parts and whose actions carry their operation', () => {
-    const { digest, parts: saved } = digestParts(parts(snapshot([carol])));
-    const plan = {
+  it('reads only a plan whose digest matches its content, with each step once and the operation of each action', () => {
+    const { parts: saved } = digestParts(parts(snapshot([carol])));
+    const content = {
       schema: 'entra-pim-setup/plan',
       schemaVersion: 1,
       tool: 'entra-pim-setup',
@@ -191,21 +192,33 @@ describe('plan files', () => {
       createdAt: now.toISOString(),
       tenantId: 't',
       inputs: {},
-      digest,
       parts: saved,
       steps: [{ id: 'admin-group', title: 'x', status: 'would-change', findings: [], actions: [{ kind: 'noop', summary: 'ok' }] }],
     };
+    const plan = { ...content, digest: planDigest(content as unknown as SavedPlan) };
     expect('plan' in parseSavedPlan(JSON.stringify(plan))).toBe(true);
     expect(parseSavedPlan('nope')).toEqual({ problem: 'is not JSON' });
     expect(parseSavedPlan(JSON.stringify({ ...plan, schemaVersion: 2 }))).toEqual({ problem: 'has schemaVersion 2; this version reads 1' });
     expect(parseSavedPlan(JSON.stringify({ ...plan, digest: '0'.repeat(64) }))).toEqual({
-      problem: 'has a digest that does not match its parts',
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
+    });
+    // An edit anywhere shows: an input, an action.
+    expect(parseSavedPlan(JSON.stringify({ ...plan, inputs: { allowEmpty: true } }))).toEqual({
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
+    });
+    const added = { ...plan.steps[0], actions: [...plan.steps[0].actions, { kind: 'noop', summary: 'more' }] };
+    expect(parseSavedPlan(JSON.stringify({ ...plan, steps: [added] }))).toEqual({
+      problem: 'has a digest that does not match its content (it was changed since it was saved)',
     });
     expect(parseSavedPlan(JSON.stringify({ ...plan, inputs: { eligible: [1] } }))).toEqual({
       problem: 'has an input eligible that is not text, yes/no or a list of text',
     });
     const noOp = { ...plan, steps: [{ ...plan.steps[0], actions: [{ kind: 'delete', summary: 'remove carol' }] }] };
     expect(parseSavedPlan(JSON.stringify(noOp))).toEqual({ problem: 'has a delete action in admin-group without its operation' });
+    const twice = { ...content, steps: [content.steps[0], content.steps[0]] };
+    expect(parseSavedPlan(JSON.stringify({ ...twice, digest: planDigest(twice as unknown as SavedPlan) }))).toEqual({
+      problem: 'has step admin-group twice',
+    });
     const otherStep = { ...plan, steps: [{ ...plan.steps[0], id: 'restore' }] };
     expect(parseSavedPlan(JSON.stringify(otherStep))).toEqual({ problem: 'has a step that is not one this tool plans' });
   });
