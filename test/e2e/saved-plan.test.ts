@@ -327,6 +327,13 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(json(res.stdout).status).toBe('compliant');
     expect(sim.writes()).toHaveLength(writes);
     expect(existsSync(journal)).toBe(false);
+
+    // The README's workflow: the same --config at review and at apply (its inputs are the plan's).
+    const config = path.join(path.dirname(file), 'pim.yaml');
+    await writeFile(config, `tenant-id: ${CONTOSO.tenantId}\ngraph-endpoint: ${sim.url}\ngroup: tenant-admin\napp-role: tenant-admin\n`);
+    const same = await runCli(['run', '--config', config, '--plan', file, '--journal', await journalPath(), '--json'], env);
+    expect(same.code, same.stderr).toBe(0);
+    expect(json(same.stdout).status).toBe('compliant');
   });
 
   it('refuses to save over a symbolic link, and saves no plan when a step reports errors', async () => {
