@@ -276,6 +276,11 @@ export const OPTIONS = {
     help: 'refuse a --plan older than this: 24h, 90m, 2d or PT12H (default: 24h)',
     group: 'safety',
   },
+  planDigest: {
+    flags: '--plan-digest <sha256>',
+    help: 'the digest the change board approved: refuse a --plan whose digest is another',
+    group: 'safety',
+  },
   restoreJournal: {
     flags: '--restore-journal <file>',
     help: "journal of restore's own writes (default: a new timestamped file here)",
@@ -365,6 +370,7 @@ const RUN: OptionUse[] = [
   'out',
   'plan',
   'planMaxAge',
+  'planDigest',
   'config',
 ];
 
@@ -373,7 +379,9 @@ export const COMMAND_OPTIONS: Record<string, OptionUse[]> = {
   run: RUN,
   // Audit never writes: the write flags are accepted (scripts pass run's flags unchanged) but not listed.
   audit: RUN.map((use) =>
-    use === 'yes' || use === 'dryRun' || use === 'journal' || use === 'plan' || use === 'planMaxAge' ? [use, { hidden: true }] : use,
+    use === 'yes' || use === 'dryRun' || use === 'journal' || use === 'plan' || use === 'planMaxAge' || use === 'planDigest'
+      ? [use, { hidden: true }]
+      : use,
   ),
   restore: [
     ['journal', { help: 'the journal of the run to undo (required)', group: 'target', env: null }],

@@ -77,6 +77,7 @@ export interface PlanFlags {
   out?: string;
   plan?: string;
   planMaxAge?: string;
+  planDigest?: string;
 }
 
 const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -106,6 +107,9 @@ export function checkPlanFlags(mode: 'run' | 'audit', raw: RawOptions & PlanFlag
     );
   if (raw.plan !== undefined && !raw.plan.trim()) throw new UsageError('--plan: empty; give the file audit --out saved');
   if (raw.planMaxAge !== undefined && raw.plan === undefined) throw new UsageError('--plan-max-age: only with --plan FILE');
+  if (raw.planDigest !== undefined && raw.plan === undefined) throw new UsageError('--plan-digest: only with --plan FILE');
+  if (raw.planDigest !== undefined && !/^[0-9a-f]{64}$/i.test(raw.planDigest.trim()))
+    throw new UsageError('--plan-digest: not a sha256 digest (64 hexadecimal characters, as audit --out prints it)');
   if (raw.out !== undefined) checkOutFile(raw.out);
 }
 
@@ -159,6 +163,15 @@ export function loadPlan(raw: RawOptions & PlanFlags, now: Date): SavedPlan {
   const plan = parsed.plan;
   const age = planAgeProblem(plan.createdAt, now, maxAgeMs, maxAgeText);
   if (age) throw new StopError(`--plan ${file}: refused: ${age}. Nothing was changed`, ExitCode.error, 'PLAN_STALE');
+  // The digest covers the whole plan, but whoever can edit the file can compute it again: the
+  // digest the board approved, given here, ties the run to the plan that was reviewed.
+  const approved = raw.planDigest?.trim().toLowerCase();
+  if (approved !== undefined && approved !== plan.digest)
+    throw new StopError(
+      `--plan-digest: refused: the plan in ${file} has digest ${plan.digest}, not the approved ${approved}. Nothing was changed`,
+      ExitCode.error,
+      'PLAN_NOT_APPROVED',
+    );
   for (const key of PLAN_INPUTS) {
     const given = raw[key];
     if (given === undefined || key === 'tenantId') continue;

@@ -67,7 +67,9 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
   const effectiveMode: RunMode = raw.dryRun ? 'audit' : mode;
   // A saved plan: checked, and its inputs taken, before anything else (the session's endpoint included).
   const savedPlans =
-    raw.out !== undefined || raw.plan !== undefined || raw.planMaxAge !== undefined ? await import('./plan-file.js') : undefined;
+    raw.out !== undefined || raw.plan !== undefined || raw.planMaxAge !== undefined || raw.planDigest !== undefined
+      ? await import('./plan-file.js')
+      : undefined;
   savedPlans?.checkPlanFlags(mode, raw);
   const plan = raw.plan !== undefined ? savedPlans!.loadPlan(raw, new Date()) : undefined;
   const session = target?.session ?? (await openSession(raw, io));
@@ -185,8 +187,6 @@ export async function runCommand(mode: RunMode, raw: RawOptions & PlanFlags, io:
   });
   savedPlans!.writePlanFile(raw.out, saved);
   const changes = saved.steps.reduce((n, s) => n + s.actions.filter((a) => a.kind !== 'noop').length, 0);
-  session.log.info(
-    `Plan saved to ${raw.out} (${changes} change(s), digest ${saved.digest.slice(0, 12)}): apply it with run --plan ${raw.out}`,
-  );
+  session.log.info(`Plan saved to ${raw.out} (${changes} change(s), digest ${saved.digest}): apply it with run --plan ${raw.out}`);
   return code;
 }

@@ -76,6 +76,7 @@ export async function targetsCommand(mode: RunMode, raw: RawOptions, targets: Ta
     ['plan', '--plan'],
     ['out', '--out'],
     ['planMaxAge', '--plan-max-age'],
+    ['planDigest', '--plan-digest'],
   ])
     if ((raw as Record<string, unknown>)[key] !== undefined)
       throw new UsageError(`${flag}: not taken with the targets of --config yet; run one target per config file to save or apply a plan`);

@@ -44,11 +44,16 @@ describe('change control, end to end as the README shows it', () => {
     expect(reviewed).toMatch(/## Summary\n\n- \*\*Ticket:\*\* CHG0012345 \(ServiceNow\)\n- \*\*Would lose standing access\*\*/);
     expect(reviewed).toContain('## Test the PIM');
     const saved = JSON.parse(await readFile(plan, 'utf8')) as { digest: string };
+    // The digest the board approves is printed whole.
+    expect(audit.stderr).toContain(`digest ${saved.digest}`);
 
     // 2. Apply: the same config, the plan; no --yes, no question.
     const journal = path.join(dir, 'journal.jsonl');
     const change = path.join(dir, 'change.md');
-    const run = await runCli(['run', '--config', config, '--plan', plan, '--journal', journal, '--report', change], env);
+    const run = await runCli(
+      ['run', '--config', config, '--plan', plan, '--plan-digest', saved.digest, '--journal', journal, '--report', change],
+      env,
+    );
     expect(run.code, run.stderr).toBe(0);
     const eligibility = sim.writes().filter((w) => w.path.endsWith('/eligibilityScheduleRequests'));
     expect(eligibility.length).toBe(ELIGIBLE.split(',').length);

@@ -30,7 +30,10 @@ async function savePlan(
   const res = await runCli(['audit', ...args(sim, ['--out', file, ...extra])], env);
   expect(res.code, res.stderr).toBe(2);
   expect(res.stderr).toContain(`Plan saved to ${file}`);
-  return { file, plan: JSON.parse(await readFile(file, 'utf8')) as PlanFile };
+  const plan = JSON.parse(await readFile(file, 'utf8')) as PlanFile;
+  // The whole digest, to be approved and pinned with --plan-digest.
+  expect(res.stderr).toContain(`digest ${plan.digest})`);
+  return { file, plan };
 }
 
 /** A plan edited as someone with the file could: the change made, the digest made again to match. */
@@ -211,6 +214,44 @@ describe('saved plans: audit --out, run --plan', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe('error: --plan-max-age soon: not a duration such as 24h, 90m, 2d or PT12H');
     expect(sim.requests.length).toBe(from);
+  });
+
+  it('--plan-digest ties the run to the approved plan: another digest (a plan edited and digested again) is refused before any request', async () => {
+    const sim = await startSim();
+    const env = await tokenEnv(sim);
+    const { file, plan } = await savePlan(sim, env);
+    // Someone who can edit the file can also compute its digest again; the approved digest cannot follow.
+    const approved = plan.digest;
+    await writeFile(file, redigested(plan, { inputs: { ...plan.inputs, allowEmpty: true } }), { mode: 0o600 });
+    const edited = (JSON.parse(await readFile(file, 'utf8')) as PlanFile).digest;
+    expect(edited).not.toBe(approved);
+    const from = sim.requests.length;
+
+    const refused = await runCli(['run', '--plan', file, '--plan-digest', approved, '--journal', await journalPath()], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `error: --plan-digest: refused: the plan in ${file} has digest ${edited}, not the approved ${approved}. Nothing was changed`,
+    );
+    for (const [argv, error] of [
+      [
+        ['run', '--plan', file, '--plan-digest', 'abc'],
+        'error: --plan-digest: not a sha256 digest (64 hexadecimal characters, as audit --out prints it)',
+      ],
+      [['run', '--plan-digest', approved], 'error: --plan-digest: only with --plan FILE'],
+    ] as const) {
+      const res = await runCli([...argv], env);
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim()).toBe(error);
+    }
+    expect(sim.requests.length).toBe(from);
+    expect(sim.writes()).toHaveLength(0);
+
+    // The approved plan itself, pinned by the digest audit --out printed, applies.
+    await writeFile(file, JSON.stringify(plan), { mode: 0o600 });
+    const journal = await journalPath();
+    const ok = await runCli(['run', '--plan', file, '--plan-digest', approved.toUpperCase(), '--journal', journal], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(sim.writes().length).toBeGreaterThan(0);
   });
 
   it('refuses flags that would change the plan, misplaced plan flags, and files that are not plans, before any request', async () => {

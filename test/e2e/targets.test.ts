@@ -238,6 +238,7 @@ describe('several targets in one --config', () => {
       [[PROD, STAGING], ['--dry-run', '--out', 'plan.json'], {}, /^error: --out: not taken with the targets of --config yet/],
       [[PROD, STAGING], ['--plan', 'plan.json'], {}, /^error: --plan: not taken with the targets of --config yet/],
       [[PROD, STAGING], ['--plan-max-age', '2h'], {}, /^error: --plan-max-age: not taken with the targets of --config yet/],
+      [[PROD, STAGING], ['--plan-digest', 'a'.repeat(64)], {}, /^error: --plan-digest: not taken with the targets of --config yet/],
     ];
     // A target's journal that cannot serve (here a folder) is refused before any request.
     const taken = path.dirname(await journalPath());
