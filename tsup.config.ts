@@ -17,7 +17,7 @@ const common: Options = {
  * What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/.
  * `commands/run` (run and audit) is not among them: it stays inside dist/main.cjs (its import()
  * is evaluated on demand there), so that on a terminal the wizard's first question is on screen
- * before the first ES module is loaded (the loader and the 18 files it read cost about 10 ms of
+ * before the first ES module is loaded (the loader and the 18 files it read cost 10 to 15 ms of
  * CPU before the question); the packages it needs after the question are still import()ed then.
  */
 const LAZY = ['config', 'commands/completion', 'commands/restore', 'commands/demo', 'commands/verify-user', 'commands/activate'];
