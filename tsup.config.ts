@@ -13,21 +13,20 @@ const common: Options = {
   define: { __VERSION__: JSON.stringify(version) },
 };
 
-/** What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/. */
-const LAZY = [
-  'config',
-  'commands/completion',
-  'commands/run',
-  'commands/restore',
-  'commands/demo',
-  'commands/verify-user',
-  'commands/activate',
-];
+/**
+ * What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/.
+ * `commands/run` (run and audit) is not among them: it stays inside dist/main.cjs (its import()
+ * is evaluated on demand there), so that on a terminal the wizard's first question is on screen
+ * before the first ES module is loaded (the loader and the 18 files it read cost 10 to 15 ms of
+ * CPU before the question); the packages it needs after the question are still import()ed then.
+ */
+const LAZY = ['config', 'commands/completion', 'commands/restore', 'commands/demo', 'commands/verify-user', 'commands/activate'];
 
 // Two builds into one dist/ (package.json's build script empties it first, since the two run
 // side by side and neither may clean what the other wrote):
 // - dist/main.cjs, the start-up path (main, cli and commander in one CommonJS file): `--help`
-//   and `--version` never load an ES module, which costs a loader of its own in Node 20;
+//   and `--version` never load an ES module, which costs a loader of its own, and neither does
+//   `run` up to the wizard's first question;
 // - ES modules with code splitting for everything a command does, reached only through the
 //   dynamic import() of an action, so no heavy SDK loads before a command needs it.
 export default defineConfig([
@@ -41,8 +40,9 @@ export default defineConfig([
     minifyWhitespace: true,
     minifySyntax: true,
     // commander is bundled: requiring it from node_modules costs a resolution and six files.
-    noExternal: ['commander'],
-    external: [/^(?!commander)[^./]/],
+    // chalk too: it paints the wizard's first question, and as a package it is an ES module.
+    noExternal: ['commander', 'chalk'],
+    external: [/^(?!commander|chalk(\/|$))[^./#]/],
     esbuildPlugins: [
       {
         name: 'lazy-commands',
@@ -78,8 +78,8 @@ export default defineConfig([
     format: ['esm'],
     splitting: true,
     // Runtime dependencies stay external (npm installs them; bundled, the SDKs would load with
-    // the chunk that first needs them), except chalk: small, needed before the first question,
-    // and as a package it costs a resolution through its import map and four module files.
+    // the chunk that first needs them), except chalk: small, and as a package it costs a
+    // resolution through its import map and four module files.
     noExternal: ['chalk'],
     external: [/^(?!chalk(\/|$))[^./#]/],
   },

@@ -255,6 +255,8 @@ export function buildProgram(
       const { targetsCommand } = await import('./commands/targets.js');
       return setExit(await targetsCommand(mode, raw, targets, io));
     }
+    // Evaluated on demand, but bundled into dist/main.cjs (tsup.config.ts): on a terminal the
+    // wizard's first question then needs no ES module.
     const { runCommand } = await import('./commands/run.js');
     setExit(await runCommand(mode, raw, io));
   };

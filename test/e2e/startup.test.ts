@@ -4,7 +4,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from '../support/cli.js';
-import { PtySession } from '../support/pty.js';
+import { KEY, PtySession } from '../support/pty.js';
+import { CONTOSO } from '../../src/sim/index.js';
+import { closeSimsAfterEach, startSim, tokenEnv } from '../support/sim.js';
 
 // What keeps `--help` and `--version` near Node's own start-up time (the times are in
 // `npm run bench`, not here): they load bin and one CommonJS bundle, with commander inside it,
@@ -13,6 +15,7 @@ import { PtySession } from '../support/pty.js';
 
 const TRACER = pathToFileURL(path.join(ROOT, 'test/support/trace-loads.mjs')).href;
 let dir = '';
+closeSimsAfterEach();
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'epim-startup-'));
@@ -78,16 +81,53 @@ describe('start-up path', () => {
   );
 
   it('a command loads its ES modules when it runs (so the probe above can see them)', async () => {
-    const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
+    const loads = await traceLoads(['verify-user', 'alice@contoso.com', '--tenant-id', 'not-a-guid']);
     expect(loads.code).toBe(1);
-    expect(loads.esm).toContain('dist/commands/run.js');
+    expect(loads.esm).toContain('dist/commands/verify-user.js');
     expect(loads.esm.filter((f) => /^dist\/chunk-/.test(f)).length).toBeGreaterThan(0);
   });
 
-  it("a command's modules load no package from node_modules (a JWT's claims are decoded without jose)", async () => {
+  it("`run` and `audit` run from dist/main.cjs: no ES module, no package (a JWT's claims are decoded without jose)", async () => {
     const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
-    expect(loads.esm).toContain('dist/commands/run.js');
-    expect(loads.esm.filter((f) => f.includes('node_modules/'))).toEqual([]);
+    expect(loads.code).toBe(1);
+    expect(loads.esm).toEqual([]);
+    expect(loads.commonjs.sort()).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs']);
+  });
+
+  it("the wizard's first question is on screen before any ES module loads; the packages load after it", async () => {
+    const sim = await startSim();
+    const file = path.join(dir, `loads-${++n}.jsonl`);
+    const tracers = `--import=${TRACER} --require=${path.join(ROOT, 'test/support/trace-question.cjs')}`;
+    const t = new PtySession(
+      ['--tenant-id', CONTOSO.tenantId, '--graph-endpoint', sim.url, '--auth', 'access-token', '--journal', path.join(dir, 'wizard.jsonl')],
+      { ...(await tokenEnv(sim)), NODE_OPTIONS: tracers, TRACE_LOADS_FILE: file },
+    );
+    await t.waitFor(/Search the Keycloak enterprise app by name/);
+    t.line('Keycloak (Spark)');
+    // The second question is @inquirer/prompts' own, an ES module package loaded after the first.
+    await t.waitFor(/Which app is Keycloak\?/);
+    t.send(KEY.ctrlC);
+    expect(await t.exited).toBe(130);
+    const events = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { url?: string; format?: string; question?: boolean; commonjs?: string[] });
+    const at = events.findIndex((e) => e.question);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const ours = (e: { url?: string; format?: string }) => e.url && e.format === 'module' && !e.url.includes('/test/support/');
+    const rel = (p: string) => path.relative(ROOT, p.startsWith('file:') ? new URL(p).pathname : p);
+    expect(events.slice(0, at).filter(ours)).toEqual([]);
+    expect(
+      events[at]
+        .commonjs!.filter((p) => !p.includes('/test/support/'))
+        .map(rel)
+        .sort(),
+    ).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs']);
+    const after = events
+      .slice(at + 1)
+      .filter(ours)
+      .map((e) => rel(e.url!));
+    expect(after.some((f) => f.includes('node_modules/@inquirer/prompts/'))).toBe(true);
   });
 
   it('root help marks every command that takes options, though their options are added only on dispatch', async () => {
