@@ -15,18 +15,24 @@ const common: Options = {
 
 /**
  * What src/cli.ts imports on demand; each is an ES module entry with a stable name in dist/.
- * `commands/run` (run and audit) is not among them: it stays inside dist/main.cjs (its import()
- * is evaluated on demand there), so that on a terminal the wizard's first question is on screen
- * before the first ES module is loaded (the loader and the 18 files it read cost 10 to 15 ms of
- * CPU before the question); the packages it needs after the question are still import()ed then.
+ * `run` and `audit` are not among them (see RUN_COMMANDS).
  */
 const LAZY = ['config', 'commands/completion', 'commands/restore', 'commands/demo', 'commands/verify-user', 'commands/activate'];
 
-// Two builds into one dist/ (package.json's build script empties it first, since the two run
-// side by side and neither may clean what the other wrote):
+/**
+ * `run` and `audit` (src/commands/run.ts, targets.ts) come from one CommonJS bundle, dist/run.cjs,
+ * that main.cjs requires when they run: on a terminal the wizard's first question is then on
+ * screen before any ES module is loaded (the ES module loader and the 18 files it read cost 10 to
+ * 15 ms of CPU before the question), and `--help` does not read their code (bundled into main.cjs
+ * it grew from 85 KB to 430 KB). The packages needed after the question are still import()ed then.
+ */
+const RUN_COMMANDS = new Set(['./commands/run.js', './commands/targets.js']);
+
+// Three builds into one dist/ (package.json's build script empties it first, since they run
+// side by side and none may clean what another wrote):
 // - dist/main.cjs, the start-up path (main, cli and commander in one CommonJS file): `--help`
-//   and `--version` never load an ES module, which costs a loader of its own, and neither does
-//   `run` up to the wizard's first question;
+//   and `--version` never load an ES module, which costs a loader of its own;
+// - dist/run.cjs, `run` and `audit` (RUN_COMMANDS), required by main.cjs when they run;
 // - ES modules with code splitting for everything a command does, reached only through the
 //   dynamic import() of an action, so no heavy SDK loads before a command needs it.
 export default defineConfig([
@@ -40,10 +46,23 @@ export default defineConfig([
     minifyWhitespace: true,
     minifySyntax: true,
     // commander is bundled: requiring it from node_modules costs a resolution and six files.
-    // chalk too: it paints the wizard's first question, and as a package it is an ES module.
-    noExternal: ['commander', 'chalk'],
-    external: [/^(?!commander|chalk(\/|$))[^./#]/],
+    noExternal: ['commander'],
+    external: [/^(?!commander)[^./#]/],
     esbuildPlugins: [
+      {
+        name: 'run-commands',
+        setup(build) {
+          // import('./commands/run.js') becomes require('./run.cjs'), evaluated when the action runs.
+          build.onResolve({ filter: /^\.\/commands\/(run|targets)\.js$/ }, (args) =>
+            args.kind === 'dynamic-import' && RUN_COMMANDS.has(args.path) ? { path: 'run.cjs', namespace: 'run-commands' } : undefined,
+          );
+          build.onLoad({ filter: /.*/, namespace: 'run-commands' }, () => ({
+            contents: "module.exports = require('./run.cjs');",
+            loader: 'js',
+          }));
+          build.onResolve({ filter: /^\.\/run\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+        },
+      },
       {
         name: 'lazy-commands',
         setup(build) {
@@ -71,6 +90,17 @@ export default defineConfig([
         },
       },
     ],
+  },
+  {
+    ...common,
+    entry: { run: 'src/commands/run-bundle.ts' },
+    format: ['cjs'],
+    splitting: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // chalk is bundled: it paints the wizard's first question, and as a package it is an ES module.
+    noExternal: ['chalk'],
+    external: [/^(?!chalk(\/|$))[^./#]/],
   },
   {
     ...common,

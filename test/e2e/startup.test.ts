@@ -87,11 +87,20 @@ describe('start-up path', () => {
     expect(loads.esm.filter((f) => /^dist\/chunk-/.test(f)).length).toBeGreaterThan(0);
   });
 
-  it("`run` and `audit` run from dist/main.cjs: no ES module, no package (a JWT's claims are decoded without jose)", async () => {
+  it('dist/main.cjs, which `--help` and `--version` read whole, holds none of the code of run and audit (it is in dist/run.cjs)', async () => {
+    const main = await readFile(path.join(ROOT, 'dist/main.cjs'), 'utf8');
+    const run = await readFile(path.join(ROOT, 'dist/run.cjs'), 'utf8');
+    for (const name of ['runCommand', 'targetsCommand', 'readTenant', 'planEligibility']) {
+      expect(main, name).not.toContain(`function ${name}(`);
+      expect(run, name).toContain(`function ${name}(`);
+    }
+  });
+
+  it("`run` and `audit` run from dist/run.cjs, required by dist/main.cjs: no ES module, no package (a JWT's claims are decoded without jose)", async () => {
     const loads = await traceLoads(['audit', '--tenant-id', 'not-a-guid']);
     expect(loads.code).toBe(1);
     expect(loads.esm).toEqual([]);
-    expect(loads.commonjs.sort()).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs']);
+    expect(loads.commonjs.sort()).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs', 'dist/run.cjs']);
   });
 
   it("the wizard's first question is on screen before any ES module loads; the packages load after it", async () => {
@@ -122,7 +131,7 @@ describe('start-up path', () => {
         .commonjs!.filter((p) => !p.includes('/test/support/'))
         .map(rel)
         .sort(),
-    ).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs']);
+    ).toEqual([path.relative(ROOT, BIN), 'dist/main.cjs', 'dist/run.cjs']);
     const after = events
       .slice(at + 1)
       .filter(ours)
