@@ -4,24 +4,10 @@ import path from 'node:path';
 import { CONTOSO } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, journalPath, startSim, tokenEnv } from '../support/sim.js';
-import { adminSettings, entraOidc, goodOidcMapper, seedRealm } from '../support/keycloak-seed.js';
+import { entraOidc, goodOidcMapper, seedRealm } from '../support/keycloak-seed.js';
+import { keycloakFlags, withoutSkip } from '../support/keycloak-cli.js';
 
 closeSimsAfterEach();
-
-/** CLI flags and environment that sign in to the test Keycloak as its admin. */
-function keycloakFlags(realm: string): { flags: string[]; env: Record<string, string>; secret: string } {
-  const s = adminSettings(realm);
-  const flags = ['--keycloak-url', s.url, '--keycloak-realm', realm, '--keycloak-idp-alias', 'entra'];
-  if (s.clientId)
-    return {
-      flags: [...flags, '--keycloak-client-id', s.clientId],
-      env: { KEYCLOAK_CLIENT_SECRET: s.clientSecret! },
-      secret: s.clientSecret!,
-    };
-  return { flags: [...flags, '--keycloak-username', s.username!], env: { KEYCLOAK_PASSWORD: s.password! }, secret: s.password! };
-}
-
-const withoutSkip = (a: string[]) => a.filter((x) => x !== '--skip-keycloak');
 
 /** The section of a Markdown report from its `## title` to the next `## ` heading. */
 function section(md: string, title: string): string {

@@ -3,24 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { CONTOSO } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, journalPath, json, startSim, tokenEnv } from '../support/sim.js';
-import { adminSettings, entraOidc, goodOidcMapper, seedRealm } from '../support/keycloak-seed.js';
+import { entraOidc, goodOidcMapper, seedRealm } from '../support/keycloak-seed.js';
+import { keycloakFlags, withoutSkip } from '../support/keycloak-cli.js';
 
 closeSimsAfterEach();
-
-/** CLI flags and environment that sign in to the test Keycloak as its admin (the secret only in the environment). */
-function keycloakFlags(realm: string): { flags: string[]; env: Record<string, string>; secret: string } {
-  const s = adminSettings(realm);
-  const flags = ['--keycloak-url', s.url, '--keycloak-realm', realm, '--keycloak-idp-alias', 'entra'];
-  if (s.clientId)
-    return {
-      flags: [...flags, '--keycloak-client-id', s.clientId],
-      env: { KEYCLOAK_CLIENT_SECRET: s.clientSecret! },
-      secret: s.clientSecret!,
-    };
-  return { flags: [...flags, '--keycloak-username', s.username!], env: { KEYCLOAK_PASSWORD: s.password! }, secret: s.password! };
-}
-
-const withoutSkip = (a: string[]) => a.filter((x) => x !== '--skip-keycloak');
 
 /** A realm whose Entra provider already has the mapper this tool expects (app-role mode: the roles claim). */
 async function realmWithMapper() {

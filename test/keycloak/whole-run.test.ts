@@ -3,18 +3,9 @@ import { CONTOSO } from '../../src/sim/index.js';
 import { runCli } from '../support/cli.js';
 import { args, closeSimsAfterEach, json, startSim, tokenEnv } from '../support/sim.js';
 import { adminSettings, entraOidc, seedRealm } from '../support/keycloak-seed.js';
+import { keycloakFlags, withoutSkip } from '../support/keycloak-cli.js';
 
 closeSimsAfterEach();
-
-/** CLI flags and environment that sign in to the test Keycloak as its admin. */
-function keycloakFlags(realm: string): { flags: string[]; env: Record<string, string> } {
-  const s = adminSettings(realm);
-  const flags = ['--keycloak-url', s.url, '--keycloak-realm', realm, '--keycloak-idp-alias', 'entra'];
-  if (s.clientId) return { flags: [...flags, '--keycloak-client-id', s.clientId], env: { KEYCLOAK_CLIENT_SECRET: s.clientSecret! } };
-  return { flags: [...flags, '--keycloak-username', s.username!], env: { KEYCLOAK_PASSWORD: s.password! } };
-}
-
-const withoutSkip = (a: string[]) => a.filter((x) => x !== '--skip-keycloak');
 
 describe('the whole run: simulated Entra plus a real Keycloak', () => {
   it('audit goes from exit 2 to exit 0 after a run with --fix-keycloak', async () => {
