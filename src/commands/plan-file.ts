@@ -201,12 +201,14 @@ function credentialEndpointsNamed(raw: RawOptions, plan: SavedPlan, file: string
   const graph = plan.inputs.graphEndpoint;
   if (typeof graph === 'string' && raw.graphEndpoint === undefined && !trustedGraph(graph))
     throw new UsageError(
-      `--graph-endpoint: the plan in ${file} names the Graph endpoint ${graph}; run --plan sends your token there only when --graph-endpoint names it too (pass --graph-endpoint ${graph} if you trust it)`,
+      `--graph-endpoint: the plan in ${file} names the Graph endpoint ${graph}; run --plan sends your token there only when ` +
+        `--graph-endpoint names it too (pass --graph-endpoint ${graph} if you trust it)`,
     );
   const keycloak = plan.inputs.keycloakUrl;
   if (typeof keycloak === 'string' && raw.keycloakUrl === undefined && plan.inputs.skipKeycloak !== true && !trustedKeycloak(keycloak))
     throw new UsageError(
-      `--keycloak-url: the plan in ${file} names the Keycloak ${keycloak}; run --plan sends the Keycloak secret there only when --keycloak-url names it too (pass --keycloak-url ${keycloak} if you trust it)`,
+      `--keycloak-url: the plan in ${file} names the Keycloak ${keycloak}; run --plan sends the Keycloak secret there only when ` +
+        `--keycloak-url names it too (pass --keycloak-url ${keycloak} if you trust it)`,
     );
 }
 
@@ -276,7 +278,8 @@ export function writePlanFile(file: string, plan: SavedPlan): void {
   // (a Keycloak password that is also a word in a name) would send the mask. Nothing is saved.
   if (text !== clear)
     throw new UsageError(
-      `--out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be applied as reviewed; use a Keycloak secret that appears in no name`,
+      `--out ${file}: no plan saved: it holds text equal to a secret in the environment (masked as ***), so it could not be ` +
+        `applied as reviewed; use a Keycloak secret that appears in no name`,
     );
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;

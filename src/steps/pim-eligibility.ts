@@ -283,7 +283,9 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists' && ctx.exactWrites) {
         action.result = { ok: false, status: res.status };
         throw new Error(
-          `${action.summary}: PIM answered RoleAssignmentExists (the eligibility appeared since the read); a saved plan sends only its own requests, so it was not updated in place and nothing after this step was changed. Run audit --out again and review the new plan`,
+          `${action.summary}: PIM answered RoleAssignmentExists (the eligibility appeared since the read); a saved plan sends only ` +
+            `its own requests, so it was not updated in place and nothing after this step was changed. Run audit --out again and ` +
+            `review the new plan`,
         );
       }
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists') {
