@@ -9,7 +9,8 @@ import {
 } from './directory.js';
 import { GraphError, badRequest, notFound } from './errors.js';
 import { isGuid, newOpaqueId } from './ids.js';
-import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
+import { applySelect, parseSelect } from './odata.js';
+import { evalFilter, parseFilterFor } from './odata-filter.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedAppRoleAssignment, SeedServicePrincipal } from './seed.js';
 import type { TenantState } from './state.js';
