@@ -327,7 +327,9 @@ export function advancedQueryRequired(operator: string): GraphError {
   return new GraphError(
     400,
     'Request_UnsupportedQuery',
-    `Operator '${operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+    `Operator '${operator}' is not supported because the required parameters might be missing. ` +
+      `Try adding $count=true query parameter and ConsistencyLevel:eventual header. ` +
+      `Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
   );
 }
 

@@ -110,7 +110,8 @@ function patchServicePrincipal(ctx: RouteContext): { status: number } {
     const check = SP_WRITABLE[k];
     if (!check) {
       throw badRequest(
-        `Property '${k}' does not exist on type 'microsoft.graph.servicePrincipal'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        `Property '${k}' does not exist on type 'microsoft.graph.servicePrincipal'. ` +
+          `Make sure to only use property names that are defined by the type or mark the type as open type.`,
       );
     }
     if (!check(v)) throw badRequest(`Invalid value specified for property '${k}' of resource 'ServicePrincipal'.`);
