@@ -174,7 +174,8 @@ export class PublicClientGrants {
         return this.decline(
           entry,
           90094,
-          `Admin consent is required for the permissions ${missing.scopes.join(', ')} requested by the application ${MICROSOFT_CLIENTS[entry.clientId]?.displayName ?? entry.clientId}.`,
+          `Admin consent is required for the permissions ${missing.scopes.join(', ')} requested by the application ` +
+            `${MICROSOFT_CLIENTS[entry.clientId]?.displayName ?? entry.clientId}.`,
         );
       }
     }
@@ -284,7 +285,9 @@ export class PublicClientGrants {
         400,
         'invalid_grant',
         65001,
-        `The user or administrator has not consented to use the application with ID '${clientId}' named '${MICROSOFT_CLIENTS[clientId]?.displayName ?? clientId}'. Send an interactive authorization request for this user and resource.`,
+        `The user or administrator has not consented to use the application with ID '${clientId}' named ` +
+          `'${MICROSOFT_CLIENTS[clientId]?.displayName ?? clientId}'. ` +
+          `Send an interactive authorization request for this user and resource.`,
       );
       (r.body as Record<string, unknown>).suberror = 'consent_required';
       return r;
@@ -370,7 +373,9 @@ export class PublicClientGrants {
       // The wording Azure/azure-cli GitHub issue 30149 reports for an Azure CLI token with a PIM scope.
       return {
         kind: 'preauthorization',
-        message: `Consent between first party application '${clientId}' and first party resource '${GRAPH_APP_ID}' must be configured via preauthorization - applications owned and operated by Microsoft must get approval from the API owner before requesting tokens for that API.`,
+        message:
+          `Consent between first party application '${clientId}' and first party resource '${GRAPH_APP_ID}' must be configured via preauthorization - ` +
+          `applications owned and operated by Microsoft must get approval from the API owner before requesting tokens for that API.`,
       };
     }
     const have = new Set(this.consented(clientId, user).map((s) => s.toLowerCase()));
@@ -415,6 +420,8 @@ function unknownApp(clientId: string, state: TenantState): SimResponse {
     400,
     'unauthorized_client',
     700016,
-    `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. ` +
+      `This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ` +
+      `You may have sent your authentication request to the wrong tenant.`,
   );
 }

@@ -162,7 +162,9 @@ export function refuseClientSecret(clientId: string, secret: string | null, expe
       401,
       'invalid_client',
       7000215,
-      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      `Invalid client secret provided. ` +
+        `Ensure the secret being sent in the request is the client secret value, not the client secret ID, ` +
+        `for a secret added to app '${clientId}'.`,
     );
   }
   return undefined;
@@ -186,7 +188,9 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
       400,
       'unauthorized_client',
       700016,
-      `Application with identifier '${clientId}' was not found in the directory '${req.state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      `Application with identifier '${clientId}' was not found in the directory '${req.state.displayName}'. ` +
+        `This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ` +
+        `You may have sent your authentication request to the wrong tenant.`,
     );
   }
   const refused = refuseClientSecret(clientId, secret, client.clientSecret);
@@ -200,7 +204,8 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
       400,
       'invalid_scope',
       1002012,
-      `The provided value for scope ${scopes.join(' ')} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      `The provided value for scope ${scopes.join(' ')} is not valid. ` +
+        `Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
     );
   }
   const aud = audienceFor(defaultScope, req.origin);
@@ -212,7 +217,9 @@ async function tokenEndpoint(req: OAuthRequest): Promise<SimResponse> {
       400,
       'invalid_resource',
       500011,
-      `The resource principal named ${resource} was not found in the tenant named ${req.state.displayName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      `The resource principal named ${resource} was not found in the tenant named ${req.state.displayName}. ` +
+        `This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ` +
+        `You might have sent your authentication request to the wrong tenant.`,
     );
   }
   const accessToken = await issueAccessToken(req.tokens, req.state, req.origin, {
@@ -257,7 +264,8 @@ export async function handleOAuth(req: OAuthRequest): Promise<SimResponse | unde
       400,
       'invalid_tenant',
       90002,
-      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
+        `Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
     );
   }
   const tenantId = req.state.tenantId;

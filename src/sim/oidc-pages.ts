@@ -60,7 +60,9 @@ export function scopesOf(text: string | null): string[] {
 export function unknownUser(user: string, state: TenantState): SignInRefusal {
   return {
     aadsts: 50034,
-    message: `The user account ${user} does not exist in the ${state.defaultDomain} directory. To sign into this application, the account must be added to the directory.`,
+    message:
+      `The user account ${user} does not exist in the ${state.defaultDomain} directory. ` +
+      `To sign into this application, the account must be added to the directory.`,
   };
 }
 
@@ -68,7 +70,10 @@ export function unknownUser(user: string, state: TenantState): SignInRefusal {
 export function unknownApp(clientId: string, state: TenantState): SignInRefusal {
   return {
     aadsts: 700016,
-    message: `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    message:
+      `Application with identifier '${clientId}' was not found in the directory '${state.displayName}'. ` +
+      `This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ` +
+      `You may have sent your authentication request to the wrong tenant.`,
   };
 }
 

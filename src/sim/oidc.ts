@@ -258,7 +258,8 @@ export class SimOidcProvider {
       return errorPage(
         400,
         50011,
-        `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`,
+        `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. ` +
+          `Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`,
       );
     }
 
@@ -327,7 +328,12 @@ export class SimOidcProvider {
     if (sp.appRoleAssignmentRequired && assignmentsOf(this.state, user, sp).length === 0) {
       return {
         aadsts: 50105,
-        message: `Your administrator has configured the application ${sp.displayName} ('${sp.appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.`,
+        message:
+          `Your administrator has configured the application ${sp.displayName} ('${sp.appId}') to block users unless they are ` +
+          `specifically granted ('assigned') access to the application. ` +
+          `The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, ` +
+          `nor had access directly assigned by an administrator. ` +
+          `Please contact your administrator to assign access to this application.`,
       };
     }
     return undefined;
@@ -369,7 +375,8 @@ export class SimOidcProvider {
         400,
         'invalid_grant',
         70008,
-        'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+        'The provided authorization code or refresh token has expired due to inactivity. ' +
+          'Send a new interactive authorization request for this user and resource.',
       );
     }
     if (pending.clientId.toLowerCase() !== clientId.toLowerCase()) {

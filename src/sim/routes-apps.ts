@@ -9,7 +9,8 @@ import {
 } from './directory.js';
 import { GraphError, badRequest, notFound } from './errors.js';
 import { isGuid, newOpaqueId } from './ids.js';
-import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
+import { applySelect, parseSelect } from './odata.js';
+import { evalFilter, parseFilterFor } from './odata-filter.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedAppRoleAssignment, SeedServicePrincipal } from './seed.js';
 import type { TenantState } from './state.js';
@@ -109,7 +110,8 @@ function patchServicePrincipal(ctx: RouteContext): { status: number } {
     const check = SP_WRITABLE[k];
     if (!check) {
       throw badRequest(
-        `Property '${k}' does not exist on type 'microsoft.graph.servicePrincipal'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        `Property '${k}' does not exist on type 'microsoft.graph.servicePrincipal'. ` +
+          `Make sure to only use property names that are defined by the type or mark the type as open type.`,
       );
     }
     if (!check(v)) throw badRequest(`Invalid value specified for property '${k}' of resource 'ServicePrincipal'.`);

@@ -14,7 +14,8 @@ import {
   userEntity,
 } from './directory.js';
 import { GraphError, badRequest, notFound } from './errors.js';
-import { applySelect, evalFilter, parseFilterFor, parseSelect } from './odata.js';
+import { applySelect, parseSelect } from './odata.js';
+import { evalFilter, parseFilterFor } from './odata-filter.js';
 import { permits, requireDelegated } from './permissions.js';
 import type { RouteContext, Router } from './router.js';
 import type { SeedGroup } from './seed.js';

@@ -1,6 +1,7 @@
 import { contextUrl, directoryObjectEntity, groupEntity } from './directory.js';
 import { GraphError, notFound } from './errors.js';
-import { applySelect, conjunctiveEqualities, evalFilter, parseFilterFor } from './odata.js';
+import { applySelect } from './odata.js';
+import { conjunctiveEqualities, evalFilter, parseFilterFor } from './odata-filter.js';
 import type { PermissionKey } from './permissions.js';
 import { createAssignmentRequest, createEligibilityRequest } from './pim.js';
 import { currentInstances, currentSchedules, instanceEntity, scheduleEntity } from './pim-read-models.js';

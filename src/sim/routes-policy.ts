@@ -1,6 +1,6 @@
 import { contextUrl } from './directory.js';
 import { GraphError, notFound } from './errors.js';
-import { conjunctiveEqualities, evalFilter, parseFilterFor } from './odata.js';
+import { conjunctiveEqualities, evalFilter, parseFilterFor } from './odata-filter.js';
 import { findRule, validateRuleUpdate } from './policy.js';
 import type { RouteContext, Router } from './router.js';
 import type { PolicyRule, SeedPolicy } from './seed.js';

@@ -1,6 +1,19 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  HttpError,
+  type Group,
+  type Mapper,
+  OIDC_MAPPER_TYPES,
+  type Provider,
+  groupRepresentation,
+  initialGroups,
+  initialProviders,
+  mapperBody,
+  providerRepresentation,
+  realmRepresentation,
+} from './keycloak-realm.js';
 
 /**
  * A small, in-memory stand-in for the Keycloak 26 admin REST API, for the `demo` command only
@@ -19,31 +32,6 @@ import type { AddressInfo } from 'node:net';
 export const DEMO_KEYCLOAK_ROLES = ['view-realm', 'view-identity-providers', 'view-users', 'manage-identity-providers'] as const;
 
 type Role = (typeof DEMO_KEYCLOAK_ROLES)[number];
-type Config = Record<string, string>;
-
-interface Mapper {
-  id: string;
-  name: string;
-  identityProviderAlias: string;
-  identityProviderMapper: string;
-  config: Config;
-}
-
-interface Provider {
-  alias: string;
-  displayName: string;
-  internalId: string;
-  providerId: string;
-  enabled: boolean;
-  config: Config;
-}
-
-interface Group {
-  id: string;
-  name: string;
-  path: string;
-  memberIds: string[];
-}
 
 /** What the demo realm is wired to. */
 export interface DemoKeycloakOptions {
@@ -63,28 +51,6 @@ const NOT_FOUND_ROUTE = {
   error: 'Unable to find matching target resource method',
   error_description: 'For more on this error consult the server log.',
 };
-
-/** Mapper types Keycloak 26 offers on an `oidc` provider (ids and UI names). */
-const OIDC_MAPPER_TYPES: Array<[string, string, string]> = [
-  ['hardcoded-attribute-idp-mapper', 'Hardcoded Attribute', 'Attribute Importer'],
-  ['hardcoded-user-session-attribute-idp-mapper', 'Hardcoded User Session Attribute', 'Attribute Importer'],
-  ['oidc-advanced-group-idp-mapper', 'Advanced Claim to Group', 'Group Importer'],
-  ['oidc-advanced-role-idp-mapper', 'Advanced Claim to Role', 'Role Importer'],
-  ['oidc-hardcoded-group-idp-mapper', 'Hardcoded Group', 'Group Importer'],
-  ['oidc-hardcoded-role-idp-mapper', 'Hardcoded Role', 'Role Importer'],
-  ['oidc-role-idp-mapper', 'Claim to Role', 'Role Importer'],
-  ['oidc-user-attribute-idp-mapper', 'Attribute Importer', 'Attribute Importer'],
-  ['oidc-username-idp-mapper', 'Username Template Importer', 'Preprocessor'],
-];
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, string>,
-  ) {
-    super(`${status}`);
-  }
-}
 
 interface Answer {
   status: number;
@@ -121,10 +87,6 @@ function page<T>(items: T[], query: URLSearchParams, defaultMax = 100): T[] {
   return max < 0 ? items.slice(first) : items.slice(first, first + max);
 }
 
-function isStringRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The simulated Keycloak admin API of the demo (see the file comment). */
 export class DemoKeycloak {
   /** Service account in the master realm that the demo signs in with. */
@@ -145,37 +107,10 @@ export class DemoKeycloak {
   private constructor(opts: DemoKeycloakOptions) {
     this.realm = opts.realm ?? 'acme';
     this.tokenLifetime = opts.tokenLifetimeSeconds ?? 60;
-    const t = opts.tenantId;
-    const login = `https://login.microsoftonline.com/${t}`;
-    // Pinned to the tenant and the app, as an admin configures "OpenID Connect v1.0" for Entra.
-    // The provider's own sync mode is the console's default IMPORT: the mapper's FORCE must win.
-    this.providers = [
-      {
-        alias: 'entra',
-        displayName: 'Contoso (Entra ID)',
-        internalId: randomUUID(),
-        providerId: 'oidc',
-        enabled: true,
-        config: {
-          clientId: opts.appId,
-          clientSecret: '**********',
-          issuer: `${login}/v2.0`,
-          authorizationUrl: `${login}/oauth2/v2.0/authorize`,
-          tokenUrl: `${login}/oauth2/v2.0/token`,
-          logoutUrl: `${login}/oauth2/v2.0/logout`,
-          jwksUrl: `${login}/discovery/v2.0/keys`,
-          useJwksUrl: 'true',
-          validateSignature: 'true',
-          clientAuthMethod: 'client_secret_post',
-          defaultScope: 'openid profile email',
-          pkceEnabled: 'false',
-          syncMode: 'IMPORT',
-        },
-      },
-    ];
+    this.providers = initialProviders(opts.tenantId, opts.appId);
     // No mapper yet: the demo shows --fix-keycloak creating it. The group has no holders, so
     // the only admin rights in the realm are the ones PIM will grant.
-    this.groups = [{ id: randomUUID(), name: 'tenant-admin', path: '/tenant-admin', memberIds: [] }];
+    this.groups = initialGroups();
   }
 
   /** Starts the server on a free loopback port. */
@@ -271,7 +206,7 @@ export class DemoKeycloak {
 
     if (r0 === undefined) {
       need('view-realm');
-      return this.get(c, () => this.realmRepresentation());
+      return this.get(c, () => realmRepresentation(this.realm));
     }
     if (r0 === 'default-groups' && r1 === undefined) {
       need('view-realm');
@@ -292,7 +227,7 @@ export class DemoKeycloak {
       const path = `/${rest.slice(1).join('/').split('/').filter(Boolean).join('/')}`;
       const group = this.groups.find((g) => g.path === path);
       if (!group) throw new HttpError(404, { error: 'Group path does not exist' });
-      return this.get(c, () => this.groupRepresentation(group));
+      return this.get(c, () => groupRepresentation(group));
     }
     if (r0 === 'groups' && r1 !== undefined && r3 === undefined) {
       need('view-users');
@@ -311,7 +246,7 @@ export class DemoKeycloak {
         need('view-identity-providers');
         return this.get(c, () =>
           page(
-            this.providers.map((p) => this.providerRepresentation(p)),
+            this.providers.map((p) => providerRepresentation(p)),
             c.query,
           ),
         );
@@ -323,7 +258,7 @@ export class DemoKeycloak {
       }
       if (r3 === undefined) {
         need('view-identity-providers');
-        return this.get(c, () => this.providerRepresentation(provider));
+        return this.get(c, () => providerRepresentation(provider));
       }
       if (r3 === 'mapper-types' && r4 === undefined) {
         need('view-identity-providers');
@@ -429,90 +364,24 @@ export class DemoKeycloak {
   }
 
   private createMapper(provider: Provider, c: Call): Answer {
-    const rep = this.mapperBody(provider, c);
+    const rep = mapperBody(provider, c.rawBody);
     if (this.mappers.some((m) => m.identityProviderAlias === provider.alias && m.name === rep.name)) {
       throw new HttpError(409, { errorMessage: 'identity provider mapper name must be unique per identity provider' });
     }
     const mapper: Mapper = { id: randomUUID(), ...rep };
     this.mappers.push(mapper);
-    const location = `${this.origin}/admin/realms/${encodeURIComponent(this.realm)}/identity-provider/instances/${encodeURIComponent(provider.alias)}/mappers/${mapper.id}`;
+    const location =
+      `${this.origin}/admin/realms/${encodeURIComponent(this.realm)}` +
+      `/identity-provider/instances/${encodeURIComponent(provider.alias)}/mappers/${mapper.id}`;
     return { status: 201, headers: { Location: location } };
   }
 
   private updateMapper(provider: Provider, mapper: Mapper, c: Call): Answer {
-    const rep = this.mapperBody(provider, c);
+    const rep = mapperBody(provider, c.rawBody);
     if (this.mappers.some((m) => m !== mapper && m.identityProviderAlias === provider.alias && m.name === rep.name)) {
       throw new HttpError(409, { errorMessage: 'identity provider mapper name must be unique per identity provider' });
     }
     Object.assign(mapper, rep);
     return { status: 204 };
-  }
-
-  /** Validates an IdentityProviderMapperRepresentation; config values are kept as strings, as Keycloak stores them. */
-  private mapperBody(provider: Provider, c: Call): Omit<Mapper, 'id'> {
-    let body: unknown;
-    try {
-      body = JSON.parse(c.rawBody);
-    } catch {
-      throw new HttpError(400, { error: 'unknown_error', error_description: 'For more on this error consult the server log.' });
-    }
-    if (!isStringRecord(body) || typeof body.name !== 'string' || body.name.trim() === '') {
-      throw new HttpError(400, { errorMessage: 'Mapper name is required' });
-    }
-    const type = body.identityProviderMapper;
-    if (typeof type !== 'string' || !OIDC_MAPPER_TYPES.some(([id]) => id === type)) {
-      throw new HttpError(400, {
-        errorMessage: `Identity provider mapper type ${String(type)} is not available for provider ${provider.providerId}`,
-      });
-    }
-    const config: Config = {};
-    if (isStringRecord(body.config))
-      for (const [k, v] of Object.entries(body.config)) if (v !== undefined && v !== null) config[k] = String(v);
-    return { name: body.name, identityProviderAlias: provider.alias, identityProviderMapper: type, config };
-  }
-
-  /** RealmRepresentation: sessions end within PIM's default 8-hour activation, so the demo realm is otherwise sound. */
-  private realmRepresentation(): Record<string, unknown> {
-    return {
-      id: this.realm,
-      realm: this.realm,
-      displayName: 'ACME (demo)',
-      enabled: true,
-      sslRequired: 'external',
-      rememberMe: false,
-      accessTokenLifespan: 300,
-      ssoSessionIdleTimeout: 1800,
-      ssoSessionMaxLifespan: 8 * 3600,
-      ssoSessionIdleTimeoutRememberMe: 0,
-      ssoSessionMaxLifespanRememberMe: 0,
-      clientSessionIdleTimeout: 0,
-      clientSessionMaxLifespan: 0,
-      offlineSessionIdleTimeout: 2_592_000,
-      offlineSessionMaxLifespanEnabled: true,
-      offlineSessionMaxLifespan: 8 * 3600,
-    };
-  }
-
-  private groupRepresentation(g: Group): Record<string, unknown> {
-    return { id: g.id, name: g.name, path: g.path, subGroupCount: 0, subGroups: [], attributes: {}, realmRoles: [], clientRoles: {} };
-  }
-
-  private providerRepresentation(p: Provider): Record<string, unknown> {
-    return {
-      alias: p.alias,
-      displayName: p.displayName,
-      internalId: p.internalId,
-      providerId: p.providerId,
-      enabled: p.enabled,
-      updateProfileFirstLoginMode: 'on',
-      trustEmail: false,
-      storeToken: false,
-      addReadTokenRoleOnCreate: false,
-      authenticateByDefault: false,
-      linkOnly: false,
-      hideOnLogin: false,
-      firstBrokerLoginFlowAlias: 'first broker login',
-      config: { ...p.config },
-    };
   }
 }

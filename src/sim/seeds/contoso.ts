@@ -268,7 +268,8 @@ export function contosoSeed(): TenantSeed {
         roleTemplateId: 'fdd7a751-b60b-444a-984c-02652fe8fa1c',
         displayName: 'Groups Administrator',
         description:
-          'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.',
+          'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, ' +
+          'and view groups activity and audit reports.',
         members: [U.groupsAdmin],
       },
     ],
