@@ -6,9 +6,9 @@
 //                                       client alone sends 5,200 requests at 50 ms each)
 //   npm run bench -- startup question   only some sections: startup, question, audit, empty, limits, eligibility, mistakes
 //   BENCH_RUNS=30 npm run bench         more repetitions for the start-up medians (default 20)
-//   BENCH_NODE_LINES=22,24              the Node lines the start-up figures are taken on, side by side
-//                                       (default: 22 and 24, installed once into .cache/bench-node
-//                                       from the npm packages node@22 and node@24, as .ci/run does)
+//   BENCH_NODE_LINES=22,24,26           the Node lines the start-up figures are taken on, side by side
+//                                       (default: 22, 24 and 26, installed once into .cache/bench-node
+//                                       from the npm packages node@22, node@24 and node@26, as .ci/run does)
 //
 // Progress goes to stderr, the results table to stdout. Exit code 1 when a target is missed.
 // Not part of the test suite: timings depend on the machine. The request counts it prints are
@@ -83,13 +83,13 @@ const LINES = run('startup') || run('question') ? nodeLines() : [];
 // ---------------------------------------------------------------------------
 
 /**
- * The Node lines of the start-up figures: each supported line (package.json `engines`: 22 and
- * 24), from the npm package node@<line> installed once into .cache/bench-node/<line> (as .ci/run
+ * The Node lines of the start-up figures: each supported line (package.json `engines`: 22, 24
+ * and 26), from the npm package node@<line> installed once into .cache/bench-node/<line> (as .ci/run
  * does), so every line is measured side by side in one run on one machine.
  * @returns {{ name: string, bin: string }[]}
  */
 function nodeLines() {
-  const lines = (process.env.BENCH_NODE_LINES ?? '22,24')
+  const lines = (process.env.BENCH_NODE_LINES ?? '22,24,26')
     .split(',')
     .map((l) => l.trim())
     .filter(Boolean);

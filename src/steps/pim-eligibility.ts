@@ -268,7 +268,9 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
   title: 'PIM for Groups eligible assignments',
   plan: (snapshot, options) => planEligibility(snapshot, options).plan,
   async apply(plan, ctx, snapshot) {
-    const created = new Map<string, string>();
+    // Schedule id → principal, by the plan's order (not the order PIM answered in), so every
+    // message naming them is the same from run to run.
+    const answered: Array<[string, string] | undefined> = [];
     const requests = plan.actions.flatMap((action) => {
       const planned = eligibilityOf(action);
       return planned ? [{ action, planned }] : [];
@@ -277,7 +279,7 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
     // parallel up to the gateway's in-flight bound; each is journaled before it is sent. After a
     // failure nothing more is sent, the requests in flight record their answers, and the step
     // stops with the first failure.
-    await forEachBounded(requests, ctx.graph.maxConcurrency, async ({ action, planned }) => {
+    await forEachBounded(requests, ctx.graph.maxConcurrency, async ({ action, planned }, i) => {
       let op = planned;
       let res = await ctx.graph.write(op);
       if (res.status === 400 && errorCode(res.body) === 'RoleAssignmentExists' && ctx.exactWrites) {
@@ -304,8 +306,9 @@ export const pimEligibilityStep: Step<RunContext, TenantSnapshot> = {
           `${action.summary}: ${outcome.problem}; nothing after this step was changed (standing members stay). Check the request in PIM and run again`,
         );
       action.result.ok = true;
-      created.set(outcome.targetScheduleId, String(op.principalId ?? ''));
+      answered[i] = [outcome.targetScheduleId, String(op.principalId ?? '')];
     });
+    const created = new Map(answered.filter((e) => e !== undefined));
     if (created.size === 0) return;
     // Every request is sent first, then the new schedules are awaited together: the next steps
     // (policy, member removal) run only once each eligibility is readable, as a re-run will see it.

@@ -160,3 +160,27 @@ describe('forEachBounded', () => {
     expect(finished.sort()).toEqual([0, 2, 3]);
   });
 });
+
+describe('the wait names the users in the plan’s order', () => {
+  it('whatever order PIM answers the requests in, the progress line lists the users as planned', async () => {
+    const graph = countingGraph({ readableAfterRound: 4 });
+    // The first request is answered last: each write waits as many event-loop turns as there are writes after it.
+    const base = graph.write.bind(graph);
+    let n = 0;
+    graph.write = async (op: GraphWrite) => {
+      const turns = 3 - n++;
+      for (let t = 0; t < turns; t++) await tick();
+      return base(op);
+    };
+    const ctx = contextWith(graph);
+    const lines: string[] = [];
+    ctx.log = { ...ctx.log, info: (line: string) => lines.push(line) };
+    const ids = ['u-a', 'u-b', 'u-c', 'u-d'];
+    const snapshot = snapshotOf({
+      eligibleUsers: ids.map((id) => ({ id, input: id, userPrincipalName: `${id}@contoso.example`, displayName: id })),
+    });
+    await pimEligibilityStep.apply({ findings: [], actions: ids.map(action) }, ctx, snapshot);
+    const waiting = lines.find((l) => l.startsWith('waiting for PIM'));
+    expect(waiting).toContain('(u-a@contoso.example, u-b@contoso.example, u-c@contoso.example, u-d@contoso.example)');
+  });
+});
