@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -66,63 +66,86 @@ export async function startKeycloak(opts: StartOptions = {}): Promise<RunningKey
   await mkdir(path.dirname(runDir), { recursive: true });
   run('cp', ['-a', template, runDir], 'copy the Keycloak distribution');
 
-  const [httpPort, mgmtPort] = await freePorts(2);
   const admin = { kind: 'client' as const, clientId: 'entra-pim-test-admin', clientSecret: randomBytes(18).toString('base64url') };
   const logFile = path.join(runDir, 'keycloak.log');
-  const out = openSync(logFile, 'a');
   const javaHome = pickJavaHome(env);
-  const child = spawn(
-    path.join(runDir, 'bin', 'kc.sh'),
-    [
-      'start-dev',
-      '--http-host=127.0.0.1',
-      `--http-port=${httpPort}`,
-      `--http-management-port=${mgmtPort}`,
-      '--health-enabled=true',
-      '--db=dev-mem',
-    ],
-    {
-      cwd: runDir,
-      // Its own process group: kc.sh runs a build JVM, then execs the server JVM; teardown kills them all.
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: {
-        ...serverEnv(env),
-        ...(javaHome ? { JAVA_HOME: javaHome } : {}),
-        KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
-        KC_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
-        KC_BOOTSTRAP_ADMIN_CLIENT_ID: admin.clientId,
-        KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: admin.clientSecret,
-      },
-    },
-  );
-  closeSync(out);
   const started = Date.now();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('error', () => undefined);
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-  // A crashed or interrupted test run must not leave JVMs behind.
-  const onExit = () => killGroup('SIGKILL');
-  process.once('exit', onExit);
+  // The ports are free when chosen, but another process may bind one before Keycloak does (the
+  // other tests start servers at the same time): a start that fails on "Address already in use"
+  // is tried again on other ports.
+  let attempt = 0;
+  let ready:
+    | {
+        url: string;
+        version: string;
+        exited: Promise<number | null>;
+        killGroup: (signal: NodeJS.Signals) => void;
+        onExit: () => void;
+      }
+    | undefined;
+  while (!ready) {
+    attempt++;
+    const [httpPort, mgmtPort] = await freePorts(2);
+    const out = openSync(logFile, 'a');
+    const child = spawn(
+      path.join(runDir, 'bin', 'kc.sh'),
+      [
+        'start-dev',
+        '--http-host=127.0.0.1',
+        `--http-port=${httpPort}`,
+        `--http-management-port=${mgmtPort}`,
+        '--health-enabled=true',
+        '--db=dev-mem',
+      ],
+      {
+        cwd: runDir,
+        // Its own process group: kc.sh runs a build JVM, then execs the server JVM; teardown kills them all.
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: {
+          ...serverEnv(env),
+          ...(javaHome ? { JAVA_HOME: javaHome } : {}),
+          KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
+          KC_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+          KC_BOOTSTRAP_ADMIN_CLIENT_ID: admin.clientId,
+          KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: admin.clientSecret,
+        },
+      },
+    );
+    closeSync(out);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.once('error', () => undefined);
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    // A crashed or interrupted test run must not leave JVMs behind.
+    const onExit = () => killGroup('SIGKILL');
+    process.once('exit', onExit);
 
-  const url = `http://127.0.0.1:${httpPort}`;
-  let version: string;
-  try {
-    await waitReady(`http://127.0.0.1:${mgmtPort}/health/ready`, exited, logFile, javaHome);
-    version = await serverVersion(url, admin);
-  } catch (err) {
-    killGroup('SIGKILL');
-    await exited;
-    process.off('exit', onExit);
-    await rm(runDir, { recursive: true, force: true });
-    throw err;
+    const url = `http://127.0.0.1:${httpPort}`;
+    let version: string;
+    try {
+      await waitReady(`http://127.0.0.1:${mgmtPort}/health/ready`, exited, logFile, javaHome);
+      version = await serverVersion(url, admin);
+    } catch (err) {
+      killGroup('SIGKILL');
+      await exited;
+      process.off('exit', onExit);
+      if (attempt < 3 && /Address already in use/.test(String((err as Error).message))) {
+        log(`keycloak: port ${httpPort} or ${mgmtPort} was taken before it started; trying other ports`);
+        continue;
+      }
+      await rm(runDir, { recursive: true, force: true });
+      throw err;
+    }
+    ready = { url, version, exited, killGroup, onExit };
+    break;
   }
+  const { url, version, exited, killGroup, onExit } = ready;
   const startMs = Date.now() - started;
   if (template === pristine) await savePrepared(runDir, prepared);
   log(`keycloak ${version} ready at ${url} (started in ${(startMs / 1000).toFixed(1)} s, java ${javaHome ?? 'from PATH'})`);
@@ -330,22 +353,40 @@ async function serverVersion(url: string, admin: KeycloakAdminCredentials): Prom
   return info.systemInfo.version;
 }
 
+/**
+ * Free loopback ports for Keycloak, below the kernel's ephemeral range where one exists: the
+ * servers the other tests start on port 0 get ports from that range, so they cannot take these
+ * between the check and Keycloak's bind.
+ */
 async function freePorts(n: number): Promise<number[]> {
+  const low = ephemeralLow();
+  const candidate = () => (low && low > 12_000 ? 10_000 + Math.floor(Math.random() * (low - 10_000)) : 0);
   // Hold all listeners until every port is known, so the same port is not handed out twice.
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+  const servers: net.Server[] = [];
+  try {
+    while (servers.length < n) {
+      const port = candidate();
+      const server = await new Promise<net.Server | undefined>((resolve, reject) => {
+        const s = net.createServer();
+        s.once('error', (err: NodeJS.ErrnoException) => (port && err.code === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
+        s.listen(port, '127.0.0.1', () => resolve(s));
+      });
+      if (server) servers.push(server);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
+/** The first port of Linux's ephemeral range (`ip_local_port_range`), or undefined elsewhere. */
+function ephemeralLow(): number | undefined {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function run(cmd: string, args: string[], what: string): void {
