@@ -24,6 +24,7 @@ import {
   summaryText,
   type TargetOutcome,
 } from './targets-summary.js';
+import { mapBounded } from '../core/bounded.js';
 
 /** Targets audited at once: enough to overlap the reads, few enough to stay far from Graph's limits. */
 const AUDIT_PARALLEL = 2;
@@ -47,20 +48,6 @@ export function targetJournalPath(explicit: string | undefined, name: string, no
       `--journal ${explicit}: with several targets give a folder, or a file name containing {target}, so that each target keeps its own journal`,
     );
   return withName(path.resolve(explicit));
-}
-
-/** Runs `fn` over `items` with at most `limit` at once; results keep the items' order. */
-export async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -158,7 +145,7 @@ export async function targetsCommand(mode: RunMode, raw: RawOptions, targets: Ta
 
   let outcomes: TargetOutcome[];
   if (effectiveMode === 'audit') {
-    outcomes = await bounded(planned, AUDIT_PARALLEL, (t) => runOne(t, planned.indexOf(t)));
+    outcomes = await mapBounded(planned, AUDIT_PARALLEL, (t, i) => runOne(t, i));
   } else {
     // One after another, each confirmed on its own; after a failure the rest are not run.
     outcomes = [];

@@ -27,3 +27,15 @@ export async function forEachBounded<T>(
   await Promise.all(Array.from({ length: workers }, worker));
   if (failure) throw failure.err;
 }
+
+/**
+ * Maps `items` through `fn` with at most `limit` calls in flight; the results keep the items'
+ * order. A failure stops it as forEachBounded does.
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  await forEachBounded(items, limit, async (item, i) => {
+    out[i] = await fn(item, i);
+  });
+  return out;
+}

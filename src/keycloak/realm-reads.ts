@@ -14,6 +14,7 @@ import type { KeycloakApi } from './keycloak-api.js';
 import { LDAP_MAPPER_TYPE, USER_STORAGE_TYPE } from './ldap-grants.js';
 import type { MappingExpectation } from './mapping-expectation.js';
 import type { IdentityProvider, IdpMapper, KcComponent, KcGroup, KcMapperOwner, KcRole, KcUser, MapperTypes, RealmInfo } from './types.js';
+import { mapBounded } from '../core/bounded.js';
 
 /** A read the account may not make (403): its error names the missing realm-management role. */
 export class Denied {
@@ -60,20 +61,6 @@ async function groupHolders(api: KeycloakApi, realm: string, group: KcGroup): Pr
   };
   await visit(group, undefined);
   return [...byId.values()];
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight: one request per member without flooding Keycloak. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** What the realm holds of the target group or role. */
@@ -219,7 +206,7 @@ export async function roleScope(
   const clientRoles = isDenied(clients)
     ? clients
     : await read(async () =>
-        (await mapLimited(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat(),
+        (await mapBounded(clients, 4, async (c) => (await api.listClientRoles(realm, c.id)).map((r) => ({ r, c })))).flat(),
       );
   if (isDenied(clients)) denied.clients = clients;
   else if (isDenied(clientRoles)) denied.clientRoles = clientRoles;
@@ -237,7 +224,7 @@ export async function roleScope(
   const composites = [...nodes.values()].filter((n) => n.composite);
   const children = new Map<string, string[]>();
   const listed = await read(() =>
-    mapLimited(composites, 4, async (n) =>
+    mapBounded(composites, 4, async (n) =>
       children.set(
         n.id,
         (await api.listRoleComposites(realm, { id: n.id, name: n.ref, clientRole: n.clientRole })).map((k) => k.id),
@@ -398,7 +385,7 @@ export async function readLdapMappers(
   return read(async () => {
     const providers = await api.listComponents(realm, USER_STORAGE_TYPE);
     const mappers = (
-      await mapLimited(
+      await mapBounded(
         providers.filter((p) => p.providerId === 'ldap' && p.id),
         4,
         (p) => api.listComponents(realm, LDAP_MAPPER_TYPE, p.id),
@@ -431,7 +418,7 @@ export async function readHolders(
 ): Promise<Holder[] | Denied> {
   return read(async () => {
     const users = await holders();
-    return mapLimited(users, 8, async (user): Promise<Holder> => {
+    return mapBounded(users, 8, async (user): Promise<Holder> => {
       const links = await api.listFederatedIdentities(realm, user.id);
       // Only an enabled holder linked to the provider needs its credentials read: a password
       // lets it sign in without the provider, past the mapper (localCredentialFindings).

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTargets, perTargetFlagProblem, type ConfigOption } from '../../src/config-targets.js';
 import { UsageError } from '../../src/errors.js';
-import { bounded, targetJournalPath } from '../../src/commands/targets.js';
+import { targetJournalPath } from '../../src/commands/targets.js';
+import { mapBounded } from '../../src/core/bounded.js';
 import {
   changeCount,
   exitCodeOfStatus,
@@ -199,13 +200,13 @@ describe('targetJournalPath', () => {
   });
 });
 
-describe('bounded', () => {
+describe('mapBounded (the audit of several targets, two at a time)', () => {
   it('runs at most `limit` at once and keeps the order of the items', async () => {
     const release: Array<() => void> = [];
     let running = 0;
     let most = 0;
     const started: number[] = [];
-    const done = bounded([1, 2, 3, 4], 2, async (n) => {
+    const done = mapBounded([1, 2, 3, 4], 2, async (n) => {
       started.push(n);
       running++;
       most = Math.max(most, running);
