@@ -12,6 +12,7 @@ import { registerSecret } from './core/redact.js';
 import { DEFAULT_EXPIRY_WARNING_MS } from './steps/common.js';
 import { isGuid } from './core/ids.js';
 import { resolveTicket } from './ticket.js';
+import { isLoopbackHost } from './core/loopback.js';
 
 /** Raw option values as commander hands them over (flags already merged with their env vars). */
 export interface RawOptions {
@@ -202,14 +203,6 @@ export function resolveSession(raw: RawOptions, env: NodeJS.ProcessEnv): Session
     level: raw.debug ? 'debug' : raw.verbose ? 'verbose' : raw.quiet ? 'quiet' : 'normal',
     noColor: raw.color === false,
   };
-}
-
-/** Whether a host name is this machine's loopback: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host === '::1') return true;
-  // URL normalises IPv4 forms (127.1, 0x7f.0.0.1) to dotted quads, so the first octet decides.
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**

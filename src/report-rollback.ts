@@ -1,4 +1,4 @@
-import { CLOUDS } from './graph/clouds.js';
+import { nationalCloudGraph } from './graph/trusted-endpoint.js';
 import type { RunReport } from './plan/types.js';
 import type { ChangeSummary } from './report-summary.js';
 import { humanDateTime } from './ui/dates.js';
@@ -24,16 +24,6 @@ export interface Rollback {
 
 const sent = (o: string) => o === 'done' || o === 'failed';
 
-/** A Graph endpoint restore trusts from the journal without the flag: a national cloud's own host. */
-function cloudGraph(endpoint: string): boolean {
-  try {
-    const origin = new URL(endpoint).origin;
-    return Object.values(CLOUDS).some((c) => c.graph === origin);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Pure: the rollback of a run that wrote a journal, or undefined (an audit, a restore, or a run
  * that sent no write). Restore takes the tenant, cloud and Graph endpoint from the journal; the
@@ -51,7 +41,7 @@ export function rollbackOf(
   const notUndone = notUndoneBy(summary);
   if (removals === 0 && notUndone.length === 0) return undefined;
   const base = ['entra-pim-setup', 'restore', '--journal', run.journal, '--tenant-id', run.tenantId];
-  if (run.graphEndpoint && !cloudGraph(run.graphEndpoint)) base.push('--graph-endpoint', run.graphEndpoint);
+  if (run.graphEndpoint && !nationalCloudGraph(run.graphEndpoint)) base.push('--graph-endpoint', run.graphEndpoint);
   return {
     journal: run.journal,
     removalsSent: removals,

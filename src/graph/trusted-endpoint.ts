@@ -1,6 +1,5 @@
+import { isLoopbackHost } from '../core/loopback.js';
 import { CLOUDS } from './clouds.js';
-
-const isLoopback = (host: string) => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
 /**
  * Pure: whether a Graph endpoint read from a file (a journal, a saved plan) may receive the
@@ -8,20 +7,28 @@ const isLoopback = (host: string) => host === 'localhost' || host === '127.0.0.1
  * file is only a file: whoever can edit it could otherwise send the token to their own server.
  */
 export function trustedGraph(url: string): boolean {
-  let parsed: URL;
+  return nationalCloudGraph(url) || isLoopbackUrl(url);
+}
+
+/** Pure: whether a URL is a national cloud's own Microsoft Graph host (clouds.ts). */
+export function nationalCloudGraph(url: string): boolean {
   try {
-    parsed = new URL(url);
+    const origin = new URL(url).origin;
+    return Object.values(CLOUDS).some((c) => c.graph === origin);
   } catch {
     return false;
   }
-  return Object.values(CLOUDS).some((c) => c.graph === parsed.origin) || isLoopback(parsed.hostname);
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /** Pure: whether a Keycloak URL read from a saved plan may receive the Keycloak secret unnamed: only on this machine. */
 export function trustedKeycloak(url: string): boolean {
-  try {
-    return isLoopback(new URL(url).hostname);
-  } catch {
-    return false;
-  }
+  return isLoopbackUrl(url);
 }
